@@ -1,0 +1,466 @@
+"""The one graph schema of xlalens, and its checker.
+
+Every reader (HLO text, StableHLO) produces, and every later stage (diff, render,
+time) consumes, a ``networkx.MultiDiGraph`` that follows the rules below. They
+are documented for users in ``docs/graph-schema.md``; this module is the single
+place in code that defines them, and :func:`validate` checks them.
+
+NOTE: [why one MultiDiGraph per module]
+An op may use the same value twice (``multiply(x, x)``), so parallel edges must
+exist: hence a *Multi* graph, with the operand index as the edge key. All
+computations of a module (entry, fusions, reducers, loop bodies, functions) live
+in the same graph so that a caller's ``calls`` list reaches its callee's nodes
+without a second lookup structure; dataflow edges never cross computations,
+except the ``capture`` edges of MLIR regions that read a value of an enclosing
+region.
+
+Graph attributes (``graph.graph``):
+    schema_version: int, :data:`SCHEMA_VERSION`.
+    format: ``"hlo"`` or ``"stablehlo"`` (what the reader parsed).
+    stage: ``"stablehlo"``, ``"hlo"`` or ``"optimized_hlo"`` (which IR level of a
+        capture; ``"unknown"`` when loaded from bare text without that hint).
+    level: ``"raw"`` or ``"canonical"`` (normalization level).
+    module: module name (``HloModule`` name, or MLIR ``sym_name``; ``""`` if none).
+    entry: name of the entry computation (HLO ``ENTRY``, MLIR ``@main``).
+    computations: dict name -> dict with keys
+        ``kind`` (one of :data:`COMPUTATION_KINDS`), ``root`` (node id or None for
+        an empty function), ``params`` (list of node ids, by parameter index),
+        ``callers`` (list of node ids that call it).
+    attrs: dict of module-level plain data (``input_output_alias``,
+        ``entry_computation_layout``, MLIR module attributes, ...).
+    source: dict of plain data about where the text came from (path, frontend,
+        artifact), may be empty.
+
+Node id: ``"<computation>/<name>"``, a str, stable for the same input text.
+
+Node attributes (all present on every node; ``None`` where unknown):
+    name: str, instruction name without ``%`` (HLO) or a generated stable SSA
+        name such as ``"v12"`` (StableHLO, numbered in program order).
+    op: str, canonical op (see :data:`CANONICAL_OPS`); an unknown opcode from a
+        newer XLA is kept as its own opcode.
+    opcode: str, the original opcode (``"dot"``, ``"stablehlo.dot_general"``).
+    dialect: str, ``"hlo"`` or the MLIR dialect (``"stablehlo"``, ``"chlo"``,
+        ``"func"``, ``"sdy"``, ``"mhlo"``, ...).
+    dtype: str, element type (``"f32"``, ``"s32"``, ``"pred"``, ``"bf16"``...),
+        ``"tuple"`` for tuple results, ``"token"`` for tokens, ``"none"`` for ops
+        with no result.
+    shape: tuple of int (dimensions; ``()`` for scalars and tuples; a dynamic
+        dimension is ``-1``).
+    type: str, the full result type as printed in HLO syntax, e.g.
+        ``"f32[4,1]{1,0}"`` or ``"(f32[], f32[1]{0})"``; tuple element types are in
+        ``attrs["tuple_types"]`` when the result is a tuple (or MLIR multi-result).
+    layout: str or None, minor-to-major layout with tiling/memory space as
+        printed (``"{1,0:T(8,128)S(1)}"`` -> ``"1,0:T(8,128)S(1)"``).
+    attrs: dict of plain data (str, int, float, bool, None, list, dict) holding
+        the op's attributes (``dimensions``, ``backend_config`` decoded from JSON,
+        ``frontend_attributes``, ``literal`` for constants, ...).
+    op_name: str or None, ``metadata.op_name`` or the MLIR ``loc`` name.
+    source_file: str or None.
+    source_line: int or None.
+    computation: str, the computation that owns the node.
+    fusion: str or None, for optimized HLO: the node id of the entry-level
+        instruction (the kernel) that executes this node: the fusion instruction
+        for nodes of a fused computation (and the fusion itself), the node itself
+        for unfused entry instructions; None for non-optimized stages.
+    param_index: int or None, parameter number within its computation.
+    is_root: bool, the computation's root (HLO ``ROOT``; MLIR ``return`` operand
+        producers are marked by the return op, which is the root).
+    calls: list of str, names of computations this node calls (``calls=``,
+        ``to_apply=``, ``condition=``, ``body=``, ``branch_computations=``,
+        MLIR regions and ``func.call``), in the order the op lists them.
+    role: str or None, semantic name given by the canonical level
+        (``"w"``, ``"b"``, ``"x"``, ``"y"``, ``"lr"``, ``"loss"``...).
+
+Edge attributes (edge ``u -> v`` means "v reads the value of u"):
+    key / operand_index: int, position of the operand in ``v``'s operand list.
+    kind: ``"data"`` (ordinary operand) or ``"capture"`` (an MLIR region op reads
+        a value defined in an enclosing region).
+    dtype, shape: of the tensor that flows (tuple index 0 for tuples is not
+        implied: tuples flow as ``dtype="tuple"``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import networkx as nx
+
+SCHEMA_VERSION = 1
+
+FORMATS = ("hlo", "stablehlo")
+STAGES = ("stablehlo", "hlo", "optimized_hlo", "unknown")
+LEVELS = ("raw", "canonical")
+COMPUTATION_KINDS = (
+    "entry",
+    "fusion",
+    "reducer",
+    "body",
+    "condition",
+    "branch",
+    "function",
+    "region",
+    "other",
+)
+EDGE_KINDS = ("data", "capture")
+
+NODE_FIELDS: dict[str, tuple[type, ...]] = {
+    "name": (str,),
+    "op": (str,),
+    "opcode": (str,),
+    "dialect": (str,),
+    "dtype": (str,),
+    "shape": (tuple,),
+    "type": (str,),
+    "layout": (str, type(None)),
+    "attrs": (dict,),
+    "op_name": (str, type(None)),
+    "source_file": (str, type(None)),
+    "source_line": (int, type(None)),
+    "computation": (str,),
+    "fusion": (str, type(None)),
+    "param_index": (int, type(None)),
+    "is_root": (bool,),
+    "calls": (list,),
+    "role": (str, type(None)),
+}
+EDGE_FIELDS: dict[str, tuple[type, ...]] = {
+    "operand_index": (int,),
+    "kind": (str,),
+    "dtype": (str,),
+    "shape": (tuple,),
+}
+GRAPH_FIELDS: dict[str, tuple[type, ...]] = {
+    "schema_version": (int,),
+    "format": (str,),
+    "stage": (str,),
+    "level": (str,),
+    "module": (str,),
+    "entry": (str,),
+    "computations": (dict,),
+    "attrs": (dict,),
+    "source": (dict,),
+}
+
+# One vocabulary shared by HLO and StableHLO. Keys are original opcodes (HLO
+# opcodes bare, MLIR ops with their dialect prefix); ops that are not listed map
+# to their HLO opcode spelling, or for MLIR to the name without the dialect.
+CANONICAL_OPS: dict[str, str] = {
+    "stablehlo.dot_general": "dot",
+    "stablehlo.dot": "dot",
+    "stablehlo.broadcast_in_dim": "broadcast",
+    "stablehlo.broadcast": "broadcast",
+    "stablehlo.constant": "constant",
+    "stablehlo.add": "add",
+    "stablehlo.subtract": "subtract",
+    "stablehlo.multiply": "multiply",
+    "stablehlo.divide": "divide",
+    "stablehlo.negate": "negate",
+    "stablehlo.reduce": "reduce",
+    "stablehlo.reshape": "reshape",
+    "stablehlo.transpose": "transpose",
+    "stablehlo.convert": "convert",
+    "stablehlo.bitcast_convert": "bitcast-convert",
+    "stablehlo.compare": "compare",
+    "stablehlo.select": "select",
+    "stablehlo.maximum": "maximum",
+    "stablehlo.minimum": "minimum",
+    "stablehlo.exponential": "exponential",
+    "stablehlo.log": "log",
+    "stablehlo.sqrt": "sqrt",
+    "stablehlo.rsqrt": "rsqrt",
+    "stablehlo.tanh": "tanh",
+    "stablehlo.abs": "abs",
+    "stablehlo.power": "power",
+    "stablehlo.concatenate": "concatenate",
+    "stablehlo.slice": "slice",
+    "stablehlo.dynamic_slice": "dynamic-slice",
+    "stablehlo.dynamic_update_slice": "dynamic-update-slice",
+    "stablehlo.iota": "iota",
+    "stablehlo.while": "while",
+    "stablehlo.case": "conditional",
+    "stablehlo.if": "conditional",
+    "stablehlo.tuple": "tuple",
+    "stablehlo.get_tuple_element": "get-tuple-element",
+    "stablehlo.custom_call": "custom-call",
+    "stablehlo.gather": "gather",
+    "stablehlo.scatter": "scatter",
+    "stablehlo.convolution": "convolution",
+    "stablehlo.reduce_window": "reduce-window",
+    "stablehlo.select_and_scatter": "select-and-scatter",
+    "stablehlo.rng_bit_generator": "rng-bit-generator",
+    "stablehlo.all_reduce": "all-reduce",
+    "stablehlo.all_gather": "all-gather",
+    "stablehlo.reduce_scatter": "reduce-scatter",
+    "stablehlo.all_to_all": "all-to-all",
+    "stablehlo.collective_permute": "collective-permute",
+    "stablehlo.optimization_barrier": "opt-barrier",
+    "stablehlo.return": "return",
+    "stablehlo.and": "and",
+    "stablehlo.or": "or",
+    "stablehlo.xor": "xor",
+    "stablehlo.not": "not",
+    "stablehlo.sign": "sign",
+    "stablehlo.floor": "floor",
+    "stablehlo.ceil": "ceil",
+    "stablehlo.clamp": "clamp",
+    "stablehlo.sort": "sort",
+    "stablehlo.pad": "pad",
+    "stablehlo.reverse": "reverse",
+    "stablehlo.remainder": "remainder",
+    "stablehlo.logistic": "logistic",
+    "stablehlo.exponential_minus_one": "exponential-minus-one",
+    "stablehlo.log_plus_one": "log-plus-one",
+    "func.return": "return",
+    "func.call": "call",
+    "func.func": "function",
+    "mhlo.dot_general": "dot",
+    "mhlo.broadcast_in_dim": "broadcast",
+    "fusion": "fusion",
+}
+
+
+class SchemaError(ValueError):
+    """A graph breaks the xlalens graph schema; the message names the node and the rule."""
+
+
+def canonical_op(opcode: str) -> str:
+    """Map an original opcode to the shared vocabulary.
+
+    Args:
+        opcode: HLO opcode (``"dot"``) or MLIR op name (``"stablehlo.dot_general"``).
+
+    Returns:
+        The canonical op; unknown HLO opcodes are returned unchanged and unknown
+        MLIR ops lose their dialect prefix with ``_`` spelled ``-`` (HLO style).
+
+    Example:
+        >>> canonical_op("stablehlo.broadcast_in_dim")
+        'broadcast'
+    """
+    if opcode in CANONICAL_OPS:
+        return CANONICAL_OPS[opcode]
+    if "." in opcode:
+        return opcode.split(".", 1)[1].replace("_", "-")
+    return opcode
+
+
+def node_id(computation: str, name: str) -> str:
+    """The stable node id of instruction ``name`` in ``computation``."""
+    return f"{computation}/{name}"
+
+
+def new_graph(
+    *,
+    format: str,
+    stage: str = "unknown",
+    level: str = "raw",
+    module: str = "",
+    entry: str = "",
+) -> nx.MultiDiGraph:
+    """An empty graph with every graph attribute of the schema set."""
+    g = nx.MultiDiGraph()
+    g.graph.update(
+        schema_version=SCHEMA_VERSION,
+        format=format,
+        stage=stage,
+        level=level,
+        module=module,
+        entry=entry,
+        computations={},
+        attrs={},
+        source={},
+    )
+    return g
+
+
+def node_defaults() -> dict[str, Any]:
+    """Every node field at its 'unknown' value; readers override what they know."""
+    return {
+        "name": "",
+        "op": "",
+        "opcode": "",
+        "dialect": "hlo",
+        "dtype": "none",
+        "shape": (),
+        "type": "",
+        "layout": None,
+        "attrs": {},
+        "op_name": None,
+        "source_file": None,
+        "source_line": None,
+        "computation": "",
+        "fusion": None,
+        "param_index": None,
+        "is_root": False,
+        "calls": [],
+        "role": None,
+    }
+
+
+def _plain(value: Any, where: str) -> None:
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return
+    if isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            _plain(item, f"{where}[{i}]")
+        return
+    if isinstance(value, dict):
+        for k, item in value.items():
+            if not isinstance(k, str):
+                raise SchemaError(f"{where}: key {k!r} is not a str; attrs must be JSON-like")
+            _plain(item, f"{where}.{k}")
+        return
+    raise SchemaError(
+        f"{where}: {type(value).__name__} is not plain data; convert it to "
+        "str/int/float/bool/None/list/dict before storing it in attrs"
+    )
+
+
+def _check_fields(what: str, data: dict, fields: dict[str, tuple[type, ...]]) -> None:
+    for field, types in fields.items():
+        if field not in data:
+            raise SchemaError(f"{what}: missing field {field!r}; every {what.split()[0]} needs it")
+        value = data[field]
+        # bool is an int subclass; do not let True pass as an operand index.
+        if isinstance(value, bool) and bool not in types:
+            raise SchemaError(f"{what}: field {field!r} is a bool, expected {types}")
+        if not isinstance(value, types):
+            names = "/".join(t.__name__ for t in types)
+            raise SchemaError(
+                f"{what}: field {field!r} is {type(value).__name__} ({value!r:.60}), expected {names}"
+            )
+
+
+def validate(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
+    """Check that ``graph`` follows the xlalens graph schema.
+
+    Checks the graph, node and edge fields and their types, the enumerated
+    values, that attrs hold only plain data, that every node's computation and
+    called computations exist, that each computation's root and params are its
+    own nodes, that operand indices of each node are exactly ``0..n-1``, that
+    data edges stay inside one computation, and that each computation's
+    dataflow is acyclic.
+
+    Args:
+        graph: a graph produced by an xlalens reader or transformation.
+
+    Returns:
+        The same graph, so calls can be chained.
+
+    Raises:
+        SchemaError: naming the first node, edge or field that breaks a rule.
+
+    Example:
+        >>> from xlalens.ir import load, validate
+        >>> validate(load("HloModule m\\nENTRY e { ROOT p = f32[] parameter(0) }"))  # doctest: +SKIP
+    """
+    if not isinstance(graph, nx.MultiDiGraph):
+        raise SchemaError(
+            f"graph is a {type(graph).__name__}; xlalens graphs are networkx.MultiDiGraph "
+            "(use xlalens.load to build one)"
+        )
+    _check_fields("graph", graph.graph, GRAPH_FIELDS)
+    ga = graph.graph
+    if ga["schema_version"] != SCHEMA_VERSION:
+        raise SchemaError(
+            f"graph: schema_version {ga['schema_version']} is not {SCHEMA_VERSION}; "
+            "re-create the graph with this xlalens version"
+        )
+    for field, allowed in (("format", FORMATS), ("stage", STAGES), ("level", LEVELS)):
+        if ga[field] not in allowed:
+            raise SchemaError(f"graph: {field}={ga[field]!r} is not one of {allowed}")
+    _plain(ga["attrs"], "graph.attrs")
+    _plain(ga["source"], "graph.source")
+    comps: dict = ga["computations"]
+    if graph.number_of_nodes() and ga["entry"] not in comps:
+        raise SchemaError(f"graph: entry {ga['entry']!r} is not among computations {sorted(comps)[:8]}")
+    for cname, comp in comps.items():
+        if not isinstance(comp, dict) or not {"kind", "root", "params", "callers"} <= set(comp):
+            raise SchemaError(
+                f"computation {cname!r}: needs a dict with kind, root, params, callers"
+            )
+        if comp["kind"] not in COMPUTATION_KINDS:
+            raise SchemaError(
+                f"computation {cname!r}: kind {comp['kind']!r} is not one of {COMPUTATION_KINDS}"
+            )
+        for ref in [comp["root"], *comp["params"]]:
+            if ref is None:
+                continue
+            if ref not in graph or graph.nodes[ref].get("computation") != cname:
+                raise SchemaError(
+                    f"computation {cname!r}: root/param {ref!r} is not a node of that computation"
+                )
+        for caller in comp["callers"]:
+            if caller not in graph or cname not in graph.nodes[caller].get("calls", []):
+                raise SchemaError(
+                    f"computation {cname!r}: caller {caller!r} does not list it in its calls"
+                )
+
+    for nid, data in graph.nodes(data=True):
+        what = f"node {nid!r}"
+        if not isinstance(nid, str):
+            raise SchemaError(f"{what}: node ids are str '<computation>/<name>'")
+        _check_fields(what, data, NODE_FIELDS)
+        if not all(isinstance(d, int) and not isinstance(d, bool) for d in data["shape"]):
+            raise SchemaError(f"{what}: shape {data['shape']!r} must be a tuple of int")
+        if data["computation"] not in comps:
+            raise SchemaError(
+                f"{what}: computation {data['computation']!r} is not in graph.graph['computations']"
+            )
+        for callee in data["calls"]:
+            if callee not in comps:
+                raise SchemaError(f"{what}: calls unknown computation {callee!r}")
+        if data["fusion"] is not None and data["fusion"] not in graph:
+            raise SchemaError(f"{what}: fusion {data['fusion']!r} is not a node id")
+        _plain(data["attrs"], f"{what}.attrs")
+        indices = sorted(k for _, _, k in graph.in_edges(nid, keys=True))
+        if indices != list(range(len(indices))):
+            raise SchemaError(
+                f"{what}: operand indices {indices} are not 0..{len(indices) - 1}; "
+                "each operand needs exactly one edge keyed by its position"
+            )
+
+    for u, v, k, data in graph.edges(keys=True, data=True):
+        what = f"edge {u!r} -> {v!r} (operand {k})"
+        _check_fields(what, data, EDGE_FIELDS)
+        if data["operand_index"] != k:
+            raise SchemaError(f"{what}: operand_index {data['operand_index']} differs from key {k}")
+        if data["kind"] not in EDGE_KINDS:
+            raise SchemaError(f"{what}: kind {data['kind']!r} is not one of {EDGE_KINDS}")
+        same = graph.nodes[u]["computation"] == graph.nodes[v]["computation"]
+        if data["kind"] == "data" and not same:
+            raise SchemaError(
+                f"{what}: data edge crosses computations; mark region captures kind='capture'"
+            )
+
+    data_only = nx.DiGraph(
+        (u, v) for u, v, d in graph.edges(data=True) if d["kind"] == "data"
+    )
+    if not nx.is_directed_acyclic_graph(data_only):
+        cycle = nx.find_cycle(data_only)
+        raise SchemaError(f"graph: dataflow has a cycle through {cycle[:4]}; HLO dataflow is a DAG")
+    return graph
+
+
+def computation_nodes(graph: nx.MultiDiGraph, computation: str) -> list[str]:
+    """Node ids of one computation, in the graph's insertion (program) order."""
+    return [n for n, c in graph.nodes(data="computation") if c == computation]
+
+
+def subgraph(graph: nx.MultiDiGraph, computation: str) -> nx.MultiDiGraph:
+    """The view of one computation: the body of a fusion, reducer or loop.
+
+    Example:
+        >>> body = subgraph(g, g.nodes[fusion_id]["calls"][0])  # doctest: +SKIP
+    """
+    if computation not in graph.graph["computations"]:
+        raise KeyError(
+            f"no computation {computation!r}; known: {sorted(graph.graph['computations'])[:10]}"
+        )
+    return graph.subgraph(computation_nodes(graph, computation))
+
+
+def iter_entry(graph: nx.MultiDiGraph) -> Iterable[str]:
+    """Node ids of the entry computation, in program order."""
+    return computation_nodes(graph, graph.graph["entry"])
