@@ -1,0 +1,25 @@
+"""xlalens: see what each framework hands to XLA, what XLA makes of it, and what it costs.
+
+The pipeline, one subpackage per stage:
+
+    capture  (xlalens.capture)  run each framework in its own subprocess, write a dump
+    normalize (xlalens.ir)      HLO / StableHLO text -> one networkx graph schema
+    diff     (xlalens.diff)     structural matching of two graphs
+    render   (xlalens.render)   graphviz SVG and the offline HTML report
+    time     (xlalens.timing)   PJRT compile + execute, per-kernel profile, roofline
+
+This module only re-exports the public API.
+"""
+
+from xlalens._errors import DumpError, FrontendError, ParseError, UsageError, XlalensError
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DumpError",
+    "FrontendError",
+    "ParseError",
+    "UsageError",
+    "XlalensError",
+    "__version__",
+]

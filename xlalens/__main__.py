@@ -1,0 +1,5 @@
+import sys
+
+from xlalens.cli import main
+
+sys.exit(main())

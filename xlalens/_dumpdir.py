@@ -1,0 +1,111 @@
+"""Reading dump folders and ``DIR:frontend[:artifact]`` entries (see docs/dump-format.md)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from xlalens._errors import DumpError
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+ARTIFACTS = ("stablehlo", "hlo", "optimized_hlo", "outputs", "inputs")
+
+
+@dataclass(frozen=True, slots=True)
+class DumpEntry:
+    """One artifact of one frontend of a dump."""
+
+    dump: Path
+    """The dump folder."""
+    frontend: str
+    """Frontend name, a key of ``manifest['frontends']``."""
+    artifact: str
+    """One of :data:`ARTIFACTS`."""
+    path: Path
+    """Absolute path of the artifact file."""
+    manifest: dict[str, Any]
+    """The whole manifest (JSON edge: plain dict)."""
+
+    @property
+    def info(self) -> dict[str, Any]:
+        """The frontend's manifest entry."""
+        return self.manifest["frontends"][self.frontend]
+
+
+def is_dump(path: str | Path) -> bool:
+    """True when ``path`` is a folder holding an xlalens manifest."""
+    return (Path(path) / MANIFEST).is_file()
+
+
+def read_manifest(path: str | Path) -> dict[str, Any]:
+    """Load and check a dump's manifest.
+
+    Raises:
+        DumpError: the folder or manifest is missing, unreadable or of another version.
+    """
+    folder = Path(path)
+    mf = folder / MANIFEST
+    if not folder.is_dir():
+        raise DumpError(f"dump folder {str(folder)!r} does not exist; create one with `xlalens dump -o {folder}`")
+    if not mf.is_file():
+        raise DumpError(f"{str(folder)!r} is not an xlalens dump (no {MANIFEST}); create one with `xlalens dump -o DIR`")
+    try:
+        manifest = json.loads(mf.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise DumpError(f"{mf}: unreadable manifest ({exc}); re-run `xlalens dump`") from exc
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise DumpError(
+            f"{mf}: format_version {manifest.get('format_version')!r}, this xlalens reads "
+            f"{FORMAT_VERSION}; re-run `xlalens dump` with this version"
+        )
+    return manifest
+
+
+def looks_like_entry(spec: str) -> bool:
+    """True when ``spec`` is ``DIR:frontend[:artifact]`` with DIR an existing dump."""
+    parts = str(spec).split(":")
+    return len(parts) in (2, 3) and is_dump(parts[0])
+
+
+def resolve_entry(spec: str, *, default_artifact: str = "stablehlo") -> DumpEntry:
+    """Resolve ``DIR:frontend[:artifact]`` to the artifact's file.
+
+    Args:
+        spec: e.g. ``"xlalens-dump:jax"`` or ``"xlalens-dump:torch_xla:optimized_hlo"``.
+        default_artifact: artifact when the spec names none.
+
+    Returns:
+        The :class:`DumpEntry`.
+
+    Raises:
+        DumpError: the dump, frontend or artifact does not exist; the message lists
+            what does.
+
+    Example:
+        >>> resolve_entry("xlalens-dump:jax:hlo").path  # doctest: +SKIP
+    """
+    parts = str(spec).split(":")
+    if len(parts) not in (2, 3):
+        raise DumpError(f"{spec!r}: a dump entry is DIR:frontend[:artifact], e.g. xlalens-dump:jax:hlo")
+    folder, frontend = Path(parts[0]), parts[1]
+    artifact = parts[2] if len(parts) == 3 else default_artifact
+    manifest = read_manifest(folder)
+    fronts = manifest.get("frontends", {})
+    if frontend not in fronts:
+        raise DumpError(f"{spec!r}: no frontend {frontend!r} in {folder}; it has: {', '.join(fronts) or 'none'}")
+    info = fronts[frontend]
+    if artifact not in ARTIFACTS:
+        raise DumpError(f"{spec!r}: unknown artifact {artifact!r}; choose one of {', '.join(ARTIFACTS)}")
+    rel = info.get("artifacts", {}).get(artifact)
+    if info.get("status") != "ok" or not rel:
+        raise DumpError(
+            f"{spec!r}: frontend {frontend!r} has no {artifact} (status {info.get('status')}: "
+            f"{(info.get('reason') or '').splitlines()[-1:] or ''}); re-run the dump for it"
+        )
+    path = (folder / rel).resolve()
+    if not path.is_file():
+        raise DumpError(f"{spec!r}: {path} is listed in the manifest but missing; re-run `xlalens dump`")
+    return DumpEntry(dump=folder.resolve(), frontend=frontend, artifact=artifact, path=path, manifest=manifest)
