@@ -1,0 +1,160 @@
+"""The records a diff is made of (frozen dataclasses; dicts only at the JSON edge)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+
+UNCHANGED = "unchanged"
+CHANGED = "changed"
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One field that differs between the two nodes of a pair."""
+
+    field: str
+    """``op``, ``dtype``, ``shape``, ``layout``, ``role`` or ``attrs.<name>``."""
+    a: Any
+    """The value on the left (plain data; ``None`` when the attribute is absent)."""
+    b: Any
+    """The value on the right."""
+
+
+@dataclass(frozen=True, slots=True)
+class Pair:
+    """A node of A paired with a node of B."""
+
+    a: str
+    """Node id in A."""
+    b: str
+    """Node id in B."""
+    status: str
+    """``unchanged`` or ``changed``."""
+    stage: str
+    """Matching stage that paired them: exact, anchor, propagation, similarity, leftover."""
+    changes: tuple[Change, ...]
+    """What differs (empty when unchanged), sorted by field."""
+
+
+@dataclass(frozen=True, slots=True)
+class OpCount:
+    """How often one op occurs on each side."""
+
+    op: str
+    """Canonical op."""
+    a: int
+    """Count in A."""
+    b: int
+    """Count in B."""
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """Counts and estimates for the report header."""
+
+    unchanged: int
+    """Pairs with equal labels."""
+    changed: int
+    """Pairs with some difference."""
+    only_a: int
+    """Nodes of A without a partner."""
+    only_b: int
+    """Nodes of B without a partner."""
+    edit_cost: int
+    """Cost of the implied edit path (docs/diff.md, 'Edit cost')."""
+    nodes: tuple[int, int]
+    """Node counts of A and B."""
+    edges: tuple[int, int]
+    """Edge counts of A and B."""
+    op_histogram: tuple[OpCount, ...]
+    """Per-op counts over all nodes, sorted by op."""
+    kernels: tuple[int, int] | None
+    """Kernel counts for two optimized HLO graphs, else ``None``."""
+    flops: tuple[int | None, int | None]
+    """Estimated FLOPs per side (dot/convolution 2*MACs, elementwise 1 per element); ``None`` unknown."""
+    bytes: tuple[int | None, int | None]
+    """Estimated bytes moved by the kernels of an optimized graph; ``None`` for other stages."""
+
+
+@dataclass(frozen=True, slots=True)
+class GraphInfo:
+    """What a graph is, for the report header."""
+
+    module: str
+    """Module name."""
+    format: str
+    """``hlo`` or ``stablehlo``."""
+    stage: str
+    """``stablehlo``, ``hlo``, ``optimized_hlo`` or ``unknown``."""
+    level: str
+    """``raw`` or ``canonical``."""
+    source: str
+    """Where it came from (path or ``DIR:frontend:artifact``), ``""`` if unknown."""
+
+    @property
+    def kind(self) -> str:
+        """``stage/level`` with the format when the stage is unknown."""
+        stage = self.stage if self.stage != "unknown" else self.format
+        return f"{stage}/{self.level}"
+
+
+@dataclass(frozen=True, slots=True)
+class Diff:
+    """The structural diff of two graphs: pairs, unpaired nodes and a summary.
+
+    Reports: :meth:`to_text`, :meth:`to_json` (plain dict, schema in docs/diff.md),
+    :meth:`to_json_text`, :meth:`to_markdown`. All are deterministic.
+    """
+
+    a_info: GraphInfo
+    """The left graph's kind."""
+    b_info: GraphInfo
+    """The right graph's kind."""
+    pairs: tuple[Pair, ...]
+    """Paired nodes, in A's node order."""
+    only_a: tuple[str, ...]
+    """Node ids only in A (removed), in A's node order."""
+    only_b: tuple[str, ...]
+    """Node ids only in B (added), in B's node order."""
+    summary: Summary
+    """Counts and estimates."""
+    a: nx.MultiDiGraph = field(repr=False, compare=False)
+    """The left graph itself (reports read source locations from it)."""
+    b: nx.MultiDiGraph = field(repr=False, compare=False)
+    """The right graph itself."""
+
+    @property
+    def same_kind(self) -> bool:
+        """True when both graphs are the same IR stage and level."""
+        return self.a_info.kind == self.b_info.kind
+
+    def mapping(self) -> dict[str, str]:
+        """``{a_id: b_id}`` for every pair."""
+        return {p.a: p.b for p in self.pairs}
+
+    def to_text(self, *, limit: int = 20) -> str:
+        """Terminal report (``limit`` entries per op group; 0 for all)."""
+        from xlalens.diff._report import to_text
+
+        return to_text(self, limit=limit)
+
+    def to_markdown(self, *, limit: int = 20) -> str:
+        """Markdown report for issues and papers (``limit`` rows per op group; 0 for all)."""
+        from xlalens.diff._report import to_markdown
+
+        return to_markdown(self, limit=limit)
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain-data form: every node of both graphs appears exactly once."""
+        from xlalens.diff._report import to_json
+
+        return to_json(self)
+
+    def to_json_text(self) -> str:
+        """:meth:`to_json` serialized deterministically (sorted keys, 1-space indent)."""
+        import json
+
+        return json.dumps(self.to_json(), sort_keys=True, indent=1) + "\n"

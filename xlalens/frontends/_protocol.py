@@ -1,0 +1,206 @@
+"""What every frontend subprocess shares: the request it reads, the files it writes.
+
+A frontend runs as ``python -m xlalens.frontends.<module> --request REQ.json
+--out DIR``. It reads the workload from the request, builds the step in its
+framework, and hands the pieces to :func:`write_capture`, which writes the
+per-frontend files of docs/dump-format.md plus ``result.json`` (the child's half
+of the manifest entry). Any exception ends the child with exit status 1 and the
+traceback on stderr, which the parent keeps as the ``failed`` reason.
+
+This module imports no framework: the frontends import theirs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import json
+import statistics
+import sys
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from xlalens.workloads import Workload
+
+RESULT = "result.json"
+
+
+class Phases:
+    """Wall seconds per phase (import, trace, lower, compile, native_run)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start
+
+
+def package_versions(*names: str) -> dict[str, str]:
+    """Installed distribution versions (``None``-free: missing ones are left out)."""
+    found = {}
+    for name in names:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return found
+
+
+def time_native(step: Callable[[], Any], *, budget_s: float = 0.5, max_n: int = 200) -> dict[str, Any]:
+    """Time a native step that blocks until its results are ready.
+
+    Calls ``step`` until ``budget_s`` is spent (at least 5 and at most ``max_n``
+    times) and returns ``min``/``median`` seconds and ``n``.
+    """
+    times: list[float] = []
+    deadline = time.perf_counter() + budget_s
+    while len(times) < max_n and (len(times) < 5 or time.perf_counter() < deadline):
+        start = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - start)
+    return {"min": min(times), "median": statistics.median(times), "n": len(times)}
+
+
+def load_target(spec: str) -> Callable[..., Any]:
+    """Import a user's ``module:attr`` or ``path/to/file.py:attr``.
+
+    Raises:
+        ValueError: the spec is malformed or the attribute is missing, saying which.
+    """
+    if ":" not in spec:
+        raise ValueError(f"target {spec!r} must be 'module:function' or 'file.py:function'")
+    where, attr = spec.rsplit(":", 1)
+    if where.endswith(".py"):
+        path = Path(where).resolve()
+        module_spec = importlib.util.spec_from_file_location(path.stem, path)
+        if module_spec is None or module_spec.loader is None:
+            raise ValueError(f"target {spec!r}: cannot load {path}")
+        module = importlib.util.module_from_spec(module_spec)
+        sys.path.insert(0, str(path.parent))
+        module_spec.loader.exec_module(module)
+    else:
+        module = importlib.import_module(where)
+    try:
+        return getattr(module, attr)
+    except AttributeError as exc:
+        raise ValueError(f"target {spec!r}: {where} has no attribute {attr!r}") from exc
+
+
+def _to_list(value: Any) -> Any:
+    arr = np.asarray(value)
+    return arr.tolist()
+
+
+def write_capture(
+    out: Path,
+    *,
+    stablehlo: str | bytes,
+    hlo: str,
+    optimized_hlo: str | None,
+    inputs: list[np.ndarray],
+    input_roles: list[str | None],
+    results: list[np.ndarray],
+    output_roles: list[str | None],
+    loss: float | None,
+    loss_kind: str,
+    params: dict[str, np.ndarray],
+    versions: dict[str, str],
+    seconds: dict[str, float],
+    native_step_seconds: dict[str, Any] | None,
+    notes: list[str] | None = None,
+) -> None:
+    """Write one frontend's capture files into ``out`` (see docs/dump-format.md).
+
+    Args:
+        out: the frontend's folder (created by the parent).
+        stablehlo: StableHLO module (text, or MLIR bytecode which is printed to text).
+        hlo: pre-optimization HLO text.
+        optimized_hlo: the framework's own optimized HLO, or None to let the core
+            compile the StableHLO instead.
+        inputs: the StableHLO main's arguments, in order, as host arrays.
+        input_roles: a role (or None) per argument.
+        results: the native step's value of every module result, in order.
+        output_roles: a role (or None) per result.
+        loss: the step's loss (None when the workload has none).
+        loss_kind: ``before_update`` or ``after_update``.
+        params: updated parameters by role in the ``[in, out]`` layout for w.
+        versions: framework versions.
+        seconds: phase timings.
+        native_step_seconds: from :func:`time_native`.
+        notes: remarks for the manifest (e.g. how the learning rate arrives).
+    """
+    if isinstance(stablehlo, bytes):
+        stablehlo = stablehlo.decode()
+    if len(inputs) != len(input_roles) or len(results) != len(output_roles):
+        raise ValueError(
+            f"signature mismatch: {len(inputs)} inputs/{len(input_roles)} roles, "
+            f"{len(results)} results/{len(output_roles)} roles"
+        )
+    (out / "stablehlo.mlir").write_text(stablehlo)
+    (out / "hlo.txt").write_text(hlo)
+    if optimized_hlo is not None:
+        (out / "optimized_hlo.txt").write_text(optimized_hlo)
+    arrays = [np.asarray(a) for a in inputs]
+    np.savez(out / "inputs.npz", **{f"arg{i}": a for i, a in enumerate(arrays)})
+    res = [np.asarray(r) for r in results]
+    outputs = {
+        "loss": None if loss is None else float(loss),
+        "loss_kind": loss_kind,
+        "params": {k: _to_list(v) for k, v in params.items()},
+        "results": [{"dtype": str(r.dtype), "shape": list(r.shape), "value": r.tolist()} for r in res],
+    }
+    (out / "outputs.json").write_text(json.dumps(outputs, indent=1))
+    signature = {
+        "inputs": [
+            {"role": role, "dtype": str(a.dtype), "shape": list(a.shape)}
+            for role, a in zip(input_roles, arrays)
+        ],
+        "outputs": [
+            {"role": role, "dtype": str(r.dtype), "shape": list(r.shape)}
+            for role, r in zip(output_roles, res)
+        ],
+    }
+    result = {
+        "versions": versions,
+        "seconds": seconds,
+        "signature": signature,
+        "optimized_hlo_source": "framework" if optimized_hlo is not None else "pjrt",
+        "native_step_seconds": native_step_seconds,
+        "notes": notes or [],
+    }
+    (out / RESULT).write_text(json.dumps(result, indent=1))
+
+
+def main(capture: Callable[[Workload, dict[str, Any], Path, Phases], None]) -> None:
+    """Entry point of a frontend module: parse the request, run ``capture``, exit.
+
+    ``capture(workload, request, out, phases)`` builds and captures the step and
+    calls :func:`write_capture`. The import of the framework happens inside it,
+    under ``phases("import")``.
+    """
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--request", required=True, type=Path)
+    parser.add_argument("--out", required=True, type=Path)
+    args = parser.parse_args()
+    request = json.loads(args.request.read_text())
+    workload = Workload.from_json(request["workload"])
+    try:
+        capture(workload, request, args.out, Phases())
+    except BaseException:
+        traceback.print_exc()
+        sys.stderr.flush()
+        sys.exit(1)
+    sys.exit(0)

@@ -1,0 +1,134 @@
+"""PyTorch/XLA frontend: the seed's ``nn.Linear`` / ``nn.MSELoss`` / ``optim.SGD`` loop on
+the XLA device, captured as torch_xla's lazy graph of one full step.
+
+NOTE: [capturing the lazy graph] forward, backward and ``optimizer.step()`` only
+record IR until a sync. Before syncing we ask torch_xla for the HLO and
+StableHLO of the tensors the step produces (loss and the updated parameters) and
+for the device-data inputs of that graph, which come back in the order of the
+module's parameters (``_get_tensors_xla_device_data_node``; the same order the
+dynamo bridge relies on). The learning rate is one of those inputs: torch_xla
+passes scalars as device data (here as ``-lr``, since SGD adds ``-lr * grad``).
+torch_xla prints no optimized HLO of its own through a public API, so the core
+compiles the captured StableHLO for the optimized level.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from xlalens.frontends._protocol import Phases, main, package_versions, time_native, write_capture
+from xlalens.workloads import Workload
+
+
+def capture(workload: Workload, request: dict[str, Any], out: Path, phases: Phases) -> None:
+    """Capture one SGD step of the seed's PyTorch model on the XLA device."""
+    os.environ.setdefault("PJRT_DEVICE", "CPU")
+    with phases("import"):
+        import numpy as np
+        import torch
+        import torch.nn as nn
+        import torch.optim as optim
+        import torch_xla
+
+    device = torch_xla.device()
+    sizes = workload.layer_sizes()
+
+    class LinearRegressionModel(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.linear = nn.Linear(sizes[0], sizes[1])
+
+        def forward(self, x):
+            return self.linear(x)
+
+    class MLP(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
+
+        def forward(self, x):
+            for i, layer in enumerate(self.layers):
+                x = layer(x)
+                if i < len(self.layers) - 1:
+                    x = torch.tanh(x)
+            return x
+
+    with phases("trace"):
+        model = LinearRegressionModel() if workload.name == "regression" else MLP()
+        linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
+        with torch.no_grad():  # the shared fixed init; torch stores weight as [out, in]
+            for lin, (w, b) in zip(linears, workload.params()):
+                lin.weight.copy_(torch.from_numpy(w.T.copy()))
+                lin.bias.copy_(torch.from_numpy(b))
+        model = model.to(device)
+        criterion = nn.MSELoss()
+        optimizer = optim.SGD(model.parameters(), lr=workload.lr)
+        x_np, y_np = workload.data()
+        x_train = torch.from_numpy(x_np).to(device)
+        y_train = torch.from_numpy(y_np).to(device)
+        torch_xla.sync()
+
+        roles = workload.param_roles()
+        role_of = {}
+        for lin, (rw, rb) in zip(linears, roles):
+            role_of[torch_xla._XLAC._xla_get_tensor_id(lin.weight)] = rw
+            role_of[torch_xla._XLAC._xla_get_tensor_id(lin.bias)] = rb
+        role_of[torch_xla._XLAC._xla_get_tensor_id(x_train)] = "x"
+        role_of[torch_xla._XLAC._xla_get_tensor_id(y_train)] = "y"
+
+        optimizer.zero_grad()
+        outputs = model(x_train)
+        loss = criterion(outputs, y_train)
+        loss.backward()
+        optimizer.step()
+        tensors = [loss] + [p for lin in linears for p in (lin.weight, lin.bias)]
+        output_roles = ["loss"] + [r for pair in roles for r in pair]
+    with phases("lower"):
+        hlo = torch_xla._XLAC._get_xla_tensors_hlo(tensors)
+        stablehlo = torch_xla._XLAC._get_stablehlo(tensors, "", [], False)
+        ids, values = torch_xla._XLAC._get_tensors_xla_device_data_node(tensors)
+        inputs = [v.cpu().numpy() for v in values]
+    input_roles = []
+    for tid, value in zip(ids, inputs):
+        role = role_of.get(tid)
+        if role is None and value.shape == () and np.isclose(abs(float(value)), workload.lr):
+            role = "lr"
+        input_roles.append(role)
+    with phases("native_run"):
+        torch_xla.sync()
+        results = [t.detach().cpu().numpy() for t in tensors]
+
+    def one_step() -> None:
+        optimizer.zero_grad()
+        criterion(model(x_train), y_train).backward()
+        optimizer.step()
+        torch_xla.sync(wait=True)
+
+    native = time_native(one_step)
+    params = {}
+    for (rw, rb), k in zip(roles, range(1, len(results), 2)):
+        params[rw] = results[k].T  # [out, in] -> [in, out]
+        params[rb] = results[k + 1]
+    write_capture(
+        out,
+        stablehlo=stablehlo,
+        hlo=hlo,
+        optimized_hlo=None,
+        inputs=inputs,
+        input_roles=input_roles,
+        results=results,
+        output_roles=output_roles,
+        loss=float(results[0]),
+        loss_kind="before_update",
+        params=params,
+        versions=package_versions("torch", "torch_xla", "libtpu"),
+        seconds=phases.seconds,
+        native_step_seconds=native,
+        notes=["the learning rate arrives as an HLO parameter (-lr, device data)"],
+    )
+
+
+if __name__ == "__main__":
+    main(capture)

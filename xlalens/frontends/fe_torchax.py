@@ -1,0 +1,96 @@
+"""torchax frontend: the seed's PyTorch model run through JAX (``torchax``).
+
+This is how a PyTorch step reaches a GPU now that torch_xla has no CUDA build.
+The model (``nn.Linear``) and loss (``nn.MSELoss``) are the seed's PyTorch
+modules; torchax's own training idiom, ``torchax.train.make_train_step``, pairs
+them with an optax optimizer (``optax.sgd``, the same update rule as
+``torch.optim.SGD`` without momentum), and the resulting JAX function is
+lowered with ``jax.jit`` like the JAX frontend.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from xlalens.frontends._protocol import Phases, main, package_versions
+from xlalens.workloads import Workload
+
+
+def capture(workload: Workload, request: dict[str, Any], out: Path, phases: Phases) -> None:
+    """Capture one SGD step of the seed's PyTorch model through torchax."""
+    with phases("import"):
+        import jax.numpy as jnp
+        import numpy as np
+        import optax
+        import torch
+        import torch.nn as nn
+        import torchax
+        import torchax.interop
+        import torchax.train
+
+        from xlalens.frontends._jaxlike import NO_ROLE, capture_jax_step
+
+    sizes = workload.layer_sizes()
+    layers: list[nn.Module] = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(nn.Linear(a, b))
+        if i < len(sizes) - 2:
+            layers.append(nn.Tanh())
+    model = nn.Sequential(*layers)
+    linears = [m for m in model if isinstance(m, nn.Linear)]
+    with torch.no_grad():
+        for lin, (w, b) in zip(linears, workload.params()):
+            lin.weight.copy_(torch.from_numpy(w.T.copy()))
+            lin.bias.copy_(torch.from_numpy(b))
+    criterion = nn.MSELoss()
+    roles = workload.param_roles()
+    names = {}
+    for idx, (rw, rb) in zip([i for i, m in enumerate(model) if isinstance(m, nn.Linear)], roles):
+        names[f"{idx}.weight"], names[f"{idx}.bias"] = rw, rb
+
+    env = torchax.default_env()
+    weights = {k: jnp.asarray(v.detach().numpy()) for k, v in model.named_parameters()}
+    buffers: dict[str, Any] = {}
+
+    def model_fn(weights, buffers, args):
+        return torch.func.functional_call(model, {**weights, **buffers}, args)
+
+    optimizer = optax.sgd(workload.lr)
+    with phases("trace"):
+        torch_step = torchax.train.make_train_step(model_fn, criterion, optimizer)
+
+        def step(*args):
+            # make_train_step returns torch views of its results; jit needs arrays.
+            return torchax.interop.jax_view(torch_step(*args))
+
+        opt_state = optimizer.init(weights)
+    x_np, y_np = workload.data()
+    weight_roles = {k: names[k] for k in weights}
+    state_roles = __import__("jax").tree_util.tree_map(lambda _: "opt_state", opt_state)
+
+    def std_params(new_weights: dict[str, Any]) -> dict[str, Any]:
+        out = {}
+        for k, v in new_weights.items():
+            arr = np.asarray(v)
+            out[names[k]] = arr.T if k.endswith("weight") else arr
+        return out
+
+    with env:
+        capture_jax_step(
+            out, phases,
+            fn=step,
+            args=(weights, buffers, opt_state, jnp.asarray(x_np), jnp.asarray(y_np)),
+            input_roles=(weight_roles, {}, state_roles, "x", "y"),
+            output_roles=lambda r: ("loss", weight_roles,
+                                    __import__("jax").tree_util.tree_map(lambda _: NO_ROLE, r[2])),
+            loss=lambda r: float(r[0]),
+            params=lambda r: std_params(r[1]),
+            loss_kind="before_update",
+            versions=package_versions("torch", "torchax", "jax", "jaxlib", "optax"),
+            notes=["torchax.train.make_train_step with optax.sgd; the learning rate is a constant"],
+        )
+
+
+if __name__ == "__main__":
+    main(capture)
