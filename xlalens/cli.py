@@ -4,6 +4,10 @@ Each subcommand lives with its stage, in ``xlalens/<stage>/_cli.py``, which
 exposes ``register(subparsers)``: it adds its parser and sets ``func`` to a
 callable ``func(args) -> int`` (the exit status). This module only dispatches,
 and turns xlalens's own errors into one line on stderr and exit status 2.
+
+NOTE: [one stage imported per command] only the invoked command's module is
+imported, so ``xlalens time`` on a GPU box needs neither graphviz nor the
+renderer, and the CLI starts fast. The others appear in ``--help`` by name.
 """
 
 from __future__ import annotations
@@ -14,40 +18,37 @@ import sys
 
 from xlalens._errors import XlalensError
 
-# Subcommand -> module that registers it. The order is the order of `--help`.
-COMMANDS: dict[str, str] = {
-    "dump": "xlalens.capture._cli",
-    "stats": "xlalens.ir._cli",
-    "diff": "xlalens.diff._cli",
-    "render": "xlalens.render._cli",
-    "time": "xlalens.timing._cli",
+# Subcommand -> (module that registers it, one-line help). Order of `--help`.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "dump": ("xlalens.capture._cli", "capture the step in every framework into a dump folder"),
+    "stats": ("xlalens.ir._cli", "op histogram, node/edge and kernel counts of one graph"),
+    "diff": ("xlalens.diff._cli", "structural diff of two graphs (files or dump entries)"),
+    "render": ("xlalens.render._cli", "render a graph or a diff as SVG"),
+    "time": ("xlalens.timing._cli", "compile and time a dump's captures, per kernel"),
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full ``xlalens`` argument parser."""
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The ``xlalens`` parser, with the full sub-parser of ``command`` only."""
     parser = argparse.ArgumentParser(
         prog="xlalens",
         description="Capture, normalize, diff, render and time what each framework hands to XLA.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for name, module in COMMANDS.items():
-        try:
-            mod = importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            # NOTE: [stages still being built] a stage whose package is not there
-            # yet is left out of the CLI instead of breaking the other commands.
-            if exc.name and module.startswith(exc.name):
-                continue
-            raise
-        mod.register(sub)
+    for name, (module, help_text) in COMMANDS.items():
+        if name == command:
+            importlib.import_module(module).register(sub)
+        else:
+            sub.add_parser(name, help=help_text, add_help=False)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit status (also used by ``python -m xlalens``)."""
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    command = next((a for a in argv if not a.startswith("-")), None)
+    parser = build_parser(command if command in COMMANDS else None)
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)

@@ -155,7 +155,9 @@ def _stack_frames(text: str) -> dict[int, tuple[str, int]]:
     return frames
 
 
-def _source(meta: dict[str, str], frames: dict[int, tuple[str, int]]) -> tuple[str | None, int | None]:
+def _source(
+    meta: dict[str, str], frames: dict[int, tuple[str, int]]
+) -> tuple[str | None, int | None]:
     if meta.get("source_file") and meta.get("source_file") != "-":
         try:
             return meta["source_file"], int(meta.get("source_line", ""))

@@ -53,7 +53,9 @@ class Peaks:
         return {f: getattr(self, f) for f in self.__slots__}
 
 
-def roofline_bound_s(nbytes: float | None, flops: float | None, peaks: Peaks) -> tuple[float | None, str | None]:
+def roofline_bound_s(
+    nbytes: float | None, flops: float | None, peaks: Peaks
+) -> tuple[float | None, str | None]:
     """The roofline's lower bound on a kernel's time, and which resource sets it.
 
     Args:
@@ -116,10 +118,12 @@ def measure_peaks(backend: str = "cpu", *, repeats: int = 5, scale: float = 1.0)
     t_start = time.perf_counter()
     device = get_backend(backend).local_devices()[0]
     n_copy = max(1024, int(_COPY_ELEMENTS.get(backend, 1 << 24) * scale))
-    # Scaling by 1.0 would be folded away; by 2.0 stays finite for far more calls than we make.
+    # Scaling by 1.0 would be folded away; 1.0001 stays finite for far more calls than we make.
     a = jax.device_put(np.ones(n_copy, np.float32), device)
     t_fresh = _best(jax.jit(lambda v: v * np.float32(1.0001)), a, repeats)
-    t_copy = _best(jax.jit(lambda v: v * np.float32(1.0001), donate_argnums=0), a, repeats, chain=True)
+    t_copy = _best(
+        jax.jit(lambda v: v * np.float32(1.0001), donate_argnums=0), a, repeats, chain=True
+    )
     n = max(64, int(_MATMUL_N.get(backend, 1024) * scale ** (1 / 3)))
     m = jax.device_put(np.full((n, n), 0.5, np.float32), device)
     t_mm = _best(jax.jit(lambda v: jnp.dot(v, v)), m, repeats)

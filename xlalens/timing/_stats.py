@@ -100,7 +100,9 @@ def calibrate(estimate_s: float, *, min_time_s: float, min_n: int = 10, max_n: i
     return int(min(max_n, max(min_n, math.ceil(min_time_s / estimate_s))))
 
 
-def time_calls(fn: Callable[[], object], n: int, *, before: Callable[[], object] | None = None) -> list[float]:
+def time_calls(
+    fn: Callable[[], object], n: int, *, before: Callable[[], object] | None = None
+) -> list[float]:
     """Wall seconds of ``n`` calls of ``fn`` (which must wait for its results).
 
     Args:

@@ -1,0 +1,245 @@
+"""End-to-end tests of `xlalens time` on a mini-dump written here with jax (docs/dump-format.md)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from xlalens.cli import main
+from xlalens.timing import TimingOptions, annotate, load_results, time_dump, workload_step
+
+BROKEN_STABLEHLO = """module @jit_broken {
+  func.func public @main(%arg0: tensor<4xf32>) -> (tensor<4xf32>) {
+    %0 = stablehlo.custom_call @xlalens_no_such_target(%arg0) : (tensor<4xf32>) -> tensor<4xf32>
+    return %0 : tensor<4xf32>
+  }
+}
+"""
+
+
+def _frontend_entry(name: str, n_in: int, roles_in: list, roles_out: list, status: str = "ok") -> dict:
+    arts = {
+        "stablehlo": f"{name}/stablehlo.mlir",
+        "hlo": f"{name}/hlo.txt",
+        "optimized_hlo": f"{name}/optimized_hlo.txt",
+        "outputs": f"{name}/outputs.json",
+        "inputs": f"{name}/inputs.npz",
+        "log": f"{name}/capture.log",
+        "graphs": {},
+    }
+    return {
+        "status": status,
+        "reason": None if status == "ok" else "torch_xla is not installed",
+        "outputs_match": True if status == "ok" else None,
+        "max_abs_diff": 0.0 if status == "ok" else None,
+        "seconds": {"import": 0.1, "trace": 0.1, "lower": 0.1, "compile": 0.1, "native_run": 0.1, "subprocess": 1.0, "verify": 0.1},
+        "versions": {},
+        "artifacts": arts if status == "ok" else {},
+        "optimized_hlo_source": "pjrt",
+        "signature": {"inputs": roles_in, "outputs": roles_out},
+        "op_counts": {"stablehlo": 0, "hlo": 0, "optimized_hlo": 0},
+        "native_step_seconds": {"min": 1e-4, "median": 2e-4, "n": 10} if status == "ok" else None,
+    }  # fmt: skip
+
+
+def make_dump(root: Path, *, size: int = 512, features: int = 2, bad_loss: bool = False) -> Path:
+    """Write a dump folder following docs/dump-format.md: frontends jax (ok), broken (does
+    not compile), wrong (outputs.json disagrees) and absent (skipped)."""
+    import jax
+
+    root.mkdir(parents=True, exist_ok=True)
+    workload = {"name": "regression", "size": size, "features": features, "depth": 1, "width": 1, "lr": 0.1, "init": "zeros"}
+    step, args = workload_step(workload, size)
+    jitted = jax.jit(step)
+    lowered = jitted.lower(*args)
+    outs = [np.asarray(o) for o in jitted(*args)]
+    roles_in = [{"role": r, "dtype": str(a.dtype), "shape": list(a.shape)} for r, a in zip(["w", "b", "x", "y", "lr"], args)]
+    roles_out = [{"role": r, "dtype": str(a.dtype), "shape": list(a.shape)} for r, a in zip(["loss", "w", "b"], outs)]
+    frontends = {}
+    for name in ("jax", "wrong"):
+        d = root / name
+        d.mkdir(exist_ok=True)
+        (d / "stablehlo.mlir").write_text(lowered.as_text(debug_info=True))
+        (d / "hlo.txt").write_text(lowered.as_text(dialect="hlo"))
+        (d / "optimized_hlo.txt").write_text(lowered.compile().as_text())
+        np.savez(d / "inputs.npz", **{f"arg{i}": a for i, a in enumerate(args)})
+        loss = float(outs[0]) + (1.0 if name == "wrong" else 0.0)
+        doc = {"loss": loss, "loss_kind": "before_update", "params": {"w": outs[1].tolist(), "b": outs[2].tolist()}}
+        (d / "outputs.json").write_text(json.dumps(doc))
+        (d / "capture.log").write_text("")
+        frontends[name] = _frontend_entry(name, len(args), roles_in, roles_out)
+    d = root / "broken"
+    d.mkdir(exist_ok=True)
+    (d / "stablehlo.mlir").write_text(BROKEN_STABLEHLO)
+    np.savez(d / "inputs.npz", arg0=np.ones(4, np.float32))
+    (d / "outputs.json").write_text(json.dumps({"loss": 0.0, "loss_kind": "before_update", "params": {}}))
+    frontends["broken"] = _frontend_entry("broken", 1, [{"role": "x", "dtype": "float32", "shape": [4]}], [{"role": "loss", "dtype": "float32", "shape": [4]}])
+    frontends["absent"] = _frontend_entry("absent", 0, [], [], status="skipped")
+    manifest = {
+        "format_version": 1,
+        "xlalens_version": "0.1.0",
+        "created": "2026-11-26T00:00:00+00:00",
+        "workload": workload,
+        "backend": "cpu",
+        "versions": {"python": "3.11", "jax": jax.__version__, "jaxlib": jax.__version__, "numpy": np.__version__, "networkx": "3"},
+        "frontends": frontends,
+        "cross_check": {"params_agree": True, "max_abs_diff": 0.0, "reference": "jax", "compared": ["jax"]},
+    }  # fmt: skip
+    (root / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    return root
+
+
+FAST = TimingOptions(min_time_s=0.05, warmup_time_s=0.02, profile_time_s=0.05, peak_scale=1 / 64)
+
+
+@pytest.fixture(scope="module")
+def timed(tmp_path_factory):
+    """One mini-dump timed once on the CPU, shared by the tests below."""
+    dump = make_dump(tmp_path_factory.mktemp("timing") / "dump")
+    return dump, time_dump(dump, FAST)
+
+
+def test_results_file_written_and_loadable(timed):
+    """time_dump writes DIR/timing/cpu.json and load_results returns the same document."""
+    dump, doc = timed
+    loaded = load_results(dump)
+    assert list(loaded) == ["cpu"]
+    assert loaded["cpu"]["frontends"]["jax"]["step"]["median_s"] == doc["frontends"]["jax"]["step"]["median_s"]
+    assert not list((dump / "timing").glob(".*.tmp"))
+
+
+def test_ok_frontend_has_every_field(timed):
+    """The captured jax step is verified, timed with statistics, costed and has memory stats."""
+    dump, doc = timed
+    r = doc["frontends"]["jax"]
+    assert r["status"] == "ok" and r["verify"]["ok"]
+    assert set(r["verify"]["compared"]) == {"loss", "w", "b"}
+    st = r["step"]
+    assert st["n"] >= 10 and 0 < st["min_s"] <= st["median_s"] <= st["p90_s"]
+    assert st["iqr_s"] >= 0 and st["cv"] >= 0
+    assert r["cost"]["flops"] > 0 and r["cost"]["bytes_accessed"] > 0
+    assert r["memory"]["argument_size_in_bytes"] > 0
+    assert r["compile_seconds"] > 0
+    assert r["native_step_seconds"] == {"min": 1e-4, "median": 2e-4, "n": 10}
+    text = (dump / r["optimized_hlo"]).read_text()
+    assert text.startswith("HloModule")
+
+
+def test_every_event_attributed_to_a_known_instruction(timed):
+    """Each profiled kernel is an instruction of the optimized HLO; none is unknown."""
+    dump, doc = timed
+    r = doc["frontends"]["jax"]
+    text = (dump / r["optimized_hlo"]).read_text()
+    assert r["profile"]["events"] > 0 and r["profile"]["unknown_ops"] == []
+    assert r["kernels"]
+    for k in r["kernels"]:
+        assert f"%{k['name']} = " in text
+        assert k["median_s"] > 0 and k["opcode"] != "?"
+    total = sum(k["median_s"] for k in r["kernels"] if k["nested_in"] is None)
+    assert r["profile"]["kernel_sum_s"] == pytest.approx(total)
+
+
+def test_kernel_source_locations_come_from_metadata(timed):
+    """Kernels carry the source file of the code that produced them (this test module)."""
+    _, doc = timed
+    files = {k["source_file"] for k in doc["frontends"]["jax"]["kernels"] if k["source_file"]}
+    assert any(f.endswith("_sweep.py") for f in files), files
+
+
+def test_compile_failure_reports_xla_message(timed):
+    """A module XLA cannot compile fails with XLA's text; the others are still timed."""
+    _, doc = timed
+    r = doc["frontends"]["broken"]
+    assert r["status"] == "failed" and r["step"] is None
+    assert "xlalens_no_such_target" in r["reason"]
+    assert doc["frontends"]["jax"]["status"] == "ok"
+
+
+def test_wrong_outputs_get_no_time(timed):
+    """A run whose outputs differ from outputs.json is failed and carries no step time."""
+    _, doc = timed
+    r = doc["frontends"]["wrong"]
+    assert r["status"] == "failed" and r["step"] is None and r["kernels"] == []
+    assert "loss" in r["reason"] and not r["verify"]["ok"]
+
+
+def test_skipped_capture_is_skipped(timed):
+    """A frontend the capture skipped is reported skipped with the capture's reason."""
+    _, doc = timed
+    r = doc["frontends"]["absent"]
+    assert r["status"] == "skipped" and "torch_xla" in r["reason"]
+
+
+def test_roofline_of_step_is_consistent(timed):
+    """The step's bound, achieved rates and fraction follow from cost, peaks and median."""
+    _, doc = timed
+    r, pk = doc["frontends"]["jax"], doc["peaks"]
+    t = r["step"]["median_s"]
+    b, f = r["cost"]["bytes_accessed"], r["cost"]["flops"]
+    bound = max(b / pk["bytes_per_s"], f / pk["flops_per_s"])
+    assert r["roofline"]["bound_s"] == pytest.approx(bound)
+    assert r["roofline"]["achieved_bytes_per_s"] == pytest.approx(b / t)
+    assert r["roofline"]["fraction_of_roofline"] == pytest.approx(bound / t)
+
+
+def test_annotate_puts_times_on_kernel_nodes(timed):
+    """annotate() sets time_s/time_share on the entry nodes named like the kernels."""
+    import networkx as nx
+
+    _, doc = timed
+    r = doc["frontends"]["jax"]
+    g = nx.MultiDiGraph(entry="main")
+    names = [k["name"] for k in r["kernels"]]
+    for n in [*names, "unrelated"]:
+        g.add_node(f"main/{n}", name=n, computation="main", attrs={}, fusion=f"main/{n}")
+    g.add_node("fused/x", name="x", computation="fused", attrs={}, fusion=f"main/{names[0]}")
+    assert annotate(g, r) == len(names)
+    assert g.nodes[f"main/{names[0]}"]["attrs"]["time_s"] == r["kernels"][0]["median_s"]
+    assert g.nodes[f"main/{names[0]}"]["attrs"]["time_share"] == r["kernels"][0]["share"]
+    assert "time_s" not in g.nodes["main/unrelated"]["attrs"]
+    assert g.nodes["fused/x"]["attrs"]["kernel_time_s"] == r["kernels"][0]["median_s"]
+
+
+def test_cli_unknown_backend_is_one_line_exit_2(tmp_path, capsys):
+    """`xlalens time --backend tpu` on a CPU-only machine lists the present backends, exit 2."""
+    dump = make_dump(tmp_path / "d", size=16)
+    assert main(["time", str(dump), "--backend", "tpu"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "present: cpu" in err[0]
+
+
+def test_cli_times_one_frontend_with_fixed_repeats(tmp_path, capsys):
+    """`--frontend jax --repeat 7 --warmup 2` times exactly that frontend that many times."""
+    dump = make_dump(tmp_path / "d", size=64)
+    rc = main(["time", str(dump), "--frontend", "jax", "--repeat", "7", "--warmup", "2", "--no-profile"])
+    out = capsys.readouterr().out
+    assert rc == 0, out
+    doc = load_results(dump)["cpu"]
+    assert list(doc["frontends"]) == ["jax"]
+    assert doc["frontends"]["jax"]["step"]["n"] == 7 and doc["frontends"]["jax"]["step"]["warmup"] == 2
+    assert "jax: step median" in out
+
+
+def test_cli_failed_frontend_exit_1(tmp_path, capsys):
+    """A frontend that fails to compile makes `xlalens time` exit 1, after timing the others."""
+    dump = make_dump(tmp_path / "d", size=16)
+    rc = main(["time", str(dump), "--frontend", "jax", "--frontend", "broken", "--repeat", "3", "--warmup", "1", "--no-profile"])
+    out = capsys.readouterr().out
+    assert rc == 1
+    assert "broken: FAILED" in out and "jax: step median" in out
+
+
+def test_size_sweep_table_and_svg(tmp_path):
+    """A sweep over two sizes times the dump's frontends at its size and re-captures the rest."""
+    dump = make_dump(tmp_path / "d", size=32)
+    opts = TimingOptions(min_time_s=0.02, warmup_time_s=0.01, profile=False, peak_scale=1 / 64, sizes=(32, 64), frontends=("jax",))
+    doc = time_dump(dump, opts)
+    pts = {(p["frontend"], p["size"]): p for p in doc["sweep"]["points"]}
+    assert pts[("jax", 32)]["source"] == "dump" and ("jax", 64) not in pts
+    assert pts[("jax-recapture", 32)]["status"] == "ok" and pts[("jax-recapture", 64)]["median_s"] > 0
+    assert "| jax-recapture |" in doc["sweep"]["table"] and "roofline bound" in doc["sweep"]["table"]
+    svg = (dump / doc["sweep"]["svg"]).read_text()
+    assert svg.startswith("<svg") and svg.count("<polyline") == 3  # jax, recapture, bound

@@ -1,0 +1,110 @@
+"""``xlalens dump``: capture the workload in every frontend and write a dump folder."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from xlalens._errors import UsageError
+from xlalens._runtime import BACKENDS
+from xlalens.capture._dump import DumpResult, write_dump
+from xlalens.frontends import FRONTENDS
+from xlalens.workloads import WORKLOADS, Workload
+
+LEVELS = ("stablehlo", "hlo", "optimized_hlo")
+
+
+def register(sub: Any) -> None:
+    """Add the ``dump`` subcommand."""
+    p = sub.add_parser(
+        "dump",
+        help="capture the step in every framework into a dump folder",
+        description="Capture the training step in each framework (one subprocess each), verify "
+        "it through PJRT, and write StableHLO, HLO, optimized HLO, graphs, diffs and report.html.",
+    )
+    p.add_argument("--frameworks", metavar="LIST",
+                   help=f"comma-separated frontends (default: all): {','.join(FRONTENDS)}")
+    p.add_argument("--backend", default="cpu", help=f"one of {', '.join(BACKENDS[:2])} (default cpu)")
+    p.add_argument("--workload", default="regression", help=f"one of {', '.join(WORKLOADS)}")
+    p.add_argument("--size", type=int, default=4, help="samples (default 4, the seed's)")
+    p.add_argument("--features", type=int, default=1, help="input features (default 1)")
+    p.add_argument("--depth", type=int, default=2, help="mlp hidden layers (default 2)")
+    p.add_argument("--width", type=int, default=16, help="mlp units per hidden layer (default 16)")
+    p.add_argument("--jobs", type=int, default=None, help="frontends at once (default: cores)")
+    p.add_argument("--timeout", type=float, default=None, help="seconds per frontend (default 600)")
+    p.add_argument("-o", "--out", default="xlalens-dump", help="dump folder (default xlalens-dump)")
+    p.set_defaults(func=run)
+
+
+def _fmt_seconds(entry: dict[str, Any]) -> str:
+    s = entry.get("seconds", {})
+    total = s.get("subprocess", 0.0) + s.get("verify", 0.0)
+    return f"{total:.1f}"
+
+
+def format_table(result: DumpResult) -> str:
+    """The per-frontend summary table printed by ``xlalens dump``."""
+    head = ["frontend", "status", *LEVELS, "outputs_match", "max_abs_diff", "seconds"]
+    rows = [head]
+    for name, e in result.manifest["frontends"].items():
+        counts = e.get("op_counts") or {}
+        match = e.get("outputs_match")
+        rows.append([
+            name,
+            e["status"],
+            *[str(counts.get(level, "-")) for level in LEVELS],
+            "-" if match is None else ("yes" if match else "NO"),
+            "-" if e.get("max_abs_diff") is None else f"{e['max_abs_diff']:.1e}",
+            _fmt_seconds(e),
+        ])
+    widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``xlalens dump``; exit 1 when a requested frontend failed."""
+    explicit = args.frameworks is not None
+    names = [n.strip() for n in args.frameworks.split(",") if n.strip()] if explicit else None
+    if explicit and not names:
+        raise UsageError(f"--frameworks is empty; choose from {', '.join(FRONTENDS)}")
+    workload = Workload(name=args.workload, size=args.size, features=args.features,
+                        depth=args.depth, width=args.width)
+
+    def progress(name: str, entry: dict[str, Any]) -> None:
+        print(f"  {name}: {entry['status']}", file=sys.stderr, flush=True)
+
+    result = write_dump(args.out, frameworks=names, workload=workload, backend=args.backend,
+                        jobs=args.jobs, timeout=args.timeout, progress=progress)
+    m = result.manifest
+    print(f"workload {workload.name} (size {workload.size}), backend {m['backend']}: "
+          f"{result.path} in {result.seconds:.1f} s")
+    print(format_table(result))
+    for name, e in m["frontends"].items():
+        if e["status"] != "ok":
+            reason = (e.get("reason") or "").strip().splitlines()
+            print(f"{name} {e['status']}: {reason[0] if reason else ''}")
+            if e["status"] == "failed" and len(reason) > 1:
+                print("    " + "\n    ".join(reason[-6:]))
+        elif e.get("outputs_match") is False:
+            print(f"{name}: replayed outputs differ: {e.get('verify_error')}")
+    cc = m["cross_check"]
+    if cc.get("params_agree") is not None:
+        verdict = "agree" if cc["params_agree"] else "DISAGREE"
+        print(f"updated parameters {verdict} across {len(cc['compared'])} frontends "
+              f"(max |diff| {cc['max_abs_diff']:.1e} against {cc['reference']})")
+        for line in cc["disagreements"]:
+            print(f"  {line}")
+    for step, info in m.get("steps", {}).items():
+        if info["status"] == "failed":
+            print(f"{step} step failed: {info['reason']}")
+    if m.get("report"):
+        print(f"report: {result.path.resolve() / m['report']}")
+    failed = result.failed
+    skipped = [n for n, e in m["frontends"].items() if e["status"] == "skipped"]
+    bad_match = [n for n, e in m["frontends"].items() if e.get("outputs_match") is False]
+    if failed or bad_match or (explicit and skipped) or cc.get("params_agree") is False:
+        return 1
+    return 0

@@ -1,0 +1,216 @@
+"""Writing a dump folder: run the frontends in parallel, then the later stages.
+
+NOTE: [never half-written] everything is written into a fresh sibling folder
+``.DIR.partial-<pid>``; only when the manifest is complete is it moved into
+place. A previous dump at DIR is moved aside first and deleted last, so an
+interrupted run leaves either the old dump or the new one, never a mix. A
+non-empty DIR that is not an xlalens dump is refused before anything runs.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import importlib
+import json
+import os
+import platform
+import shutil
+import time
+import traceback
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from xlalens._dumpdir import FORMAT_VERSION, MANIFEST, is_dump
+from xlalens._errors import UsageError
+from xlalens._runtime import BACKENDS
+from xlalens.capture._run import FrontendRun, cross_check, run_frontend
+from xlalens.frontends import FRONTENDS
+from xlalens.workloads import Workload
+
+DEFAULT_TIMEOUT = 600.0
+
+# Later stages, run on the finished staging folder in this order. Each is
+# ``module.dump_step(folder, manifest)``; one that fails is recorded in
+# manifest["steps"] and the dump is still written.
+STEPS: tuple[tuple[str, str], ...] = (
+    ("graphs", "xlalens.ir"),
+    ("diffs", "xlalens.diff"),
+    ("report", "xlalens.render"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DumpResult:
+    """What :func:`write_dump` produced."""
+
+    path: Path
+    """The dump folder."""
+    manifest: dict[str, Any]
+    """Its manifest (plain data, as written to manifest.json)."""
+    seconds: float
+    """Wall seconds of the whole dump."""
+
+    @property
+    def failed(self) -> list[str]:
+        """Frontends whose status is ``failed``."""
+        return [n for n, e in self.manifest["frontends"].items() if e["status"] == "failed"]
+
+
+def resolve_frontends(names: list[str] | None) -> list[str]:
+    """Validate ``--frameworks``; None means every frontend.
+
+    Raises:
+        UsageError: an unknown name, listing the valid ones.
+    """
+    if not names:
+        return list(FRONTENDS)
+    unknown = [n for n in names if n not in FRONTENDS]
+    if unknown:
+        raise UsageError(
+            f"unknown framework {unknown[0]!r}; choose from {', '.join(FRONTENDS)}"
+        )
+    return list(dict.fromkeys(names))
+
+
+def check_output_dir(out: Path) -> None:
+    """Refuse a non-empty folder that is not an earlier xlalens dump."""
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"-o {out}: exists and is not a folder; choose another path")
+    if out.is_dir() and any(out.iterdir()) and not is_dump(out):
+        raise UsageError(
+            f"-o {out}: folder is not empty and is not an xlalens dump; "
+            "choose an empty or new folder (xlalens only replaces its own dumps)"
+        )
+
+
+def _versions() -> dict[str, str]:
+    found = {"python": platform.python_version()}
+    for dist in ("jax", "jaxlib", "numpy", "networkx", "graphviz"):
+        try:
+            found[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            pass
+    return found
+
+
+def run_steps(folder: Path, manifest: dict[str, Any], steps=STEPS) -> None:
+    """Run the later stages on a staging folder, recording each one's outcome."""
+    manifest.setdefault("steps", {})
+    for name, module in steps:
+        start = time.perf_counter()
+        try:
+            mod = importlib.import_module(module)
+            step = getattr(mod, "dump_step", None)
+            if step is None:
+                manifest["steps"][name] = {"status": "skipped", "reason": f"{module} has no dump_step"}
+                continue
+            step(folder, manifest)
+            manifest["steps"][name] = {"status": "ok"}
+        except Exception as exc:  # one stage's failure never loses the capture
+            manifest["steps"][name] = {
+                "status": "failed",
+                "reason": f"{type(exc).__name__}: {exc}",
+                "traceback": traceback.format_exc(limit=6),
+            }
+        manifest["steps"][name]["seconds"] = time.perf_counter() - start
+
+
+def write_dump(
+    out: str | Path = "xlalens-dump",
+    *,
+    frameworks: list[str] | None = None,
+    workload: Workload | None = None,
+    backend: str = "cpu",
+    jobs: int | None = None,
+    timeout: float | None = None,
+    target: str | None = None,
+    progress: Callable[[str, dict[str, Any]], None] | None = None,
+) -> DumpResult:
+    """Capture every requested frontend into a dump folder, atomically.
+
+    Args:
+        out: the dump folder; replaced only if it is an earlier dump.
+        frameworks: frontend names (None: all of them; those not installed are skipped).
+        workload: what to capture (default: the seed's regression).
+        backend: ``cpu`` or ``gpu``: optimized HLO and verification target.
+        jobs: frontends run at once (default: the core count, env XLALENS_JOBS).
+        timeout: seconds per frontend (default env XLALENS_FRONTEND_TIMEOUT or 600).
+        target: a user step ``module:function`` instead of the built-in workload.
+        progress: called with (frontend, entry) as each frontend finishes.
+
+    Returns:
+        The :class:`DumpResult`.
+
+    Raises:
+        UsageError: an unknown framework or backend, or a refused ``out`` folder.
+
+    Example:
+        >>> write_dump("xlalens-dump", frameworks=["jax"]).manifest["frontends"]["jax"]["status"]  # doctest: +SKIP
+        'ok'
+    """
+    start = time.perf_counter()
+    names = resolve_frontends(frameworks)
+    if backend not in BACKENDS:
+        raise UsageError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    from xlalens._runtime import get_backend
+
+    get_backend(backend)  # fail before any work when it is not present
+    workload = workload or Workload()
+    out = Path(out)
+    check_output_dir(out)
+    jobs = jobs or int(os.environ.get("XLALENS_JOBS", "0")) or os.cpu_count() or 1
+    timeout = timeout or float(os.environ.get("XLALENS_FRONTEND_TIMEOUT", DEFAULT_TIMEOUT))
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = out.parent / f".{out.name}.partial-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    try:
+        def one(name: str) -> FrontendRun:
+            run = run_frontend(FRONTENDS[name], workload, folder=staging / name, dump_root=staging,
+                               backend=backend, timeout=timeout, target=target)
+            if progress:
+                progress(name, run.entry)
+            return run
+
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            runs = list(pool.map(one, names))
+        manifest: dict[str, Any] = {
+            "format_version": FORMAT_VERSION,
+            "xlalens_version": _xlalens_version(),
+            "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+            "workload": workload.to_json() if target is None else {"name": "user", "target": target},
+            "backend": backend,
+            "versions": _versions(),
+            "frontends": {r.name: r.entry for r in runs},
+        }
+        manifest["cross_check"] = cross_check(manifest["frontends"], staging)
+        run_steps(staging, manifest)
+        manifest["seconds"] = time.perf_counter() - start
+        (staging / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=False))
+        _swap_into_place(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return DumpResult(out, manifest, time.perf_counter() - start)
+
+
+def _xlalens_version() -> str:
+    from xlalens import __version__
+
+    return __version__
+
+
+def _swap_into_place(staging: Path, out: Path) -> None:
+    old = None
+    if out.exists():
+        old = out.parent / f".{out.name}.old-{os.getpid()}"
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(out, old)
+    os.replace(staging, out)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,265 @@
+"""Text, Markdown and JSON reports of a :class:`~xlalens.diff._model.Diff`.
+
+Every list is in a fixed order (graph node order, or sorted by op then id), and
+no report carries a time or a path that was not given, so the same inputs give
+byte-identical reports.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from xlalens.diff._model import CHANGED, Diff, Pair
+
+JSON_SCHEMA_VERSION = 1
+
+
+def _loc(d: dict[str, Any]) -> str:
+    """``op_name @ file:line`` with the parts that are known, ``-`` when none is."""
+    parts = []
+    if d.get("op_name"):
+        parts.append(str(d["op_name"]))
+    if d.get("source_file"):
+        where = str(d["source_file"])
+        if d.get("source_line") is not None:
+            where += f":{d['source_line']}"
+        parts.append(where)
+    return " @ ".join(parts) if parts else "-"
+
+
+def _type(d: dict[str, Any]) -> str:
+    if d["dtype"] in ("tuple", "token", "none"):
+        return d["dtype"]
+    return f"{d['dtype']}[{','.join(str(x) for x in d['shape'])}]"
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, str):
+        return v
+    text = json.dumps(v, sort_keys=True, separators=(",", ":"), default=str)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _change_text(p: Pair) -> str:
+    return "; ".join(f"{c.field}: {_fmt(c.a)} -> {_fmt(c.b)}" for c in p.changes)
+
+
+def _delta(a: int | None, b: int | None) -> str:
+    if a is None or b is None:
+        return f"{'?' if a is None else f'{a:,}'} -> {'?' if b is None else f'{b:,}'}"
+    return f"{a:,} -> {b:,} ({b - a:+,})"
+
+
+def _groups(d: Diff):
+    """(changed pairs, removed ids, added ids), each grouped by op, ops sorted."""
+    na, nb = d.a.nodes, d.b.nodes
+    changed: dict[str, list[Pair]] = {}
+    for p in d.pairs:
+        if p.status == CHANGED:
+            changed.setdefault(na[p.a]["op"], []).append(p)
+    removed: dict[str, list[str]] = {}
+    for n in d.only_a:
+        removed.setdefault(na[n]["op"], []).append(n)
+    added: dict[str, list[str]] = {}
+    for n in d.only_b:
+        added.setdefault(nb[n]["op"], []).append(n)
+    return (
+        sorted(changed.items()),
+        sorted(removed.items()),
+        sorted(added.items()),
+    )
+
+
+def _header_lines(d: Diff) -> list[str]:
+    s = d.summary
+    lines = [
+        f"A: {d.a_info.source or '<graph>'}  module {d.a_info.module or '-'}  [{d.a_info.kind}]",
+        f"B: {d.b_info.source or '<graph>'}  module {d.b_info.module or '-'}  [{d.b_info.kind}]",
+    ]
+    if not d.same_kind:
+        lines.append(
+            f"note: different kinds ({d.a_info.kind} vs {d.b_info.kind}); pairs cross IR levels, "
+            "so expect many changes"
+        )
+    lines.append(
+        f"nodes {s.nodes[0]:,} vs {s.nodes[1]:,}: unchanged {s.unchanged:,}, changed {s.changed:,}, "
+        f"only in A {s.only_a:,}, only in B {s.only_b:,}; edit cost {s.edit_cost:,}"
+    )
+    if s.kernels is not None:
+        lines.append(f"kernels: {_delta(*s.kernels)}")
+    if s.flops != (None, None):
+        lines.append(f"flops (estimate): {_delta(*s.flops)}")
+    if s.bytes != (None, None):
+        lines.append(f"kernel bytes (estimate): {_delta(*s.bytes)}")
+    return lines
+
+
+def to_text(d: Diff, *, limit: int = 20) -> str:
+    """The terminal report; see :meth:`Diff.to_text`."""
+    na, nb = d.a.nodes, d.b.nodes
+    out = ["xlalens diff", *("  " + x for x in _header_lines(d))]
+    hist = [h for h in d.summary.op_histogram if h.a != h.b]
+    if hist:
+        out.append("")
+        out.append("op histogram delta (ops whose count differs):")
+        w = max(len(h.op) for h in hist)
+        out.append(f"  {'op':<{w}}  {'A':>6}  {'B':>6}  {'delta':>6}")
+        for h in hist:
+            out.append(f"  {h.op:<{w}}  {h.a:>6}  {h.b:>6}  {h.b - h.a:>+6}")
+    changed, removed, added = _groups(d)
+
+    def cut(items: list) -> tuple[list, int]:
+        if limit and len(items) > limit:
+            return items[:limit], len(items) - limit
+        return items, 0
+
+    if changed:
+        out.append("")
+        out.append("changed, by op of A:")
+        for op, ps in changed:
+            out.append(f"  {op} ({len(ps)})")
+            shown, more = cut(ps)
+            for p in shown:
+                out.append(f"    {p.a} -> {p.b}: {_change_text(p)}")
+                out.append(f"      A: {_loc(na[p.a])}")
+                out.append(f"      B: {_loc(nb[p.b])}")
+            if more:
+                out.append(f"    ... {more} more")
+    for title, groups, nodes in (
+        ("only in A (removed), by op:", removed, na),
+        ("only in B (added), by op:", added, nb),
+    ):
+        if not groups:
+            continue
+        out.append("")
+        out.append(title)
+        for op, ids in groups:
+            out.append(f"  {op} ({len(ids)})")
+            shown, more = cut(ids)
+            for n in shown:
+                out.append(f"    {n} {_type(nodes[n])}  {_loc(nodes[n])}")
+            if more:
+                out.append(f"    ... {more} more")
+    if not (changed or removed or added):
+        out.append("")
+        out.append("no differences")
+    return "\n".join(out) + "\n"
+
+
+def _md_cell(v: str) -> str:
+    return v.replace("|", "\\|").replace("\n", " ")
+
+
+def to_markdown(d: Diff, *, limit: int = 20) -> str:
+    """The Markdown report; see :meth:`Diff.to_markdown`."""
+    na, nb = d.a.nodes, d.b.nodes
+    s = d.summary
+    out = [f"## xlalens diff: `{d.a_info.module or 'A'}` vs `{d.b_info.module or 'B'}`", ""]
+    out += [f"- {_md_cell(line)}" for line in _header_lines(d)]
+    out += [
+        "",
+        "| | count |",
+        "| --- | ---: |",
+        f"| unchanged | {s.unchanged} |",
+        f"| changed | {s.changed} |",
+        f"| only in A | {s.only_a} |",
+        f"| only in B | {s.only_b} |",
+        f"| edit cost | {s.edit_cost} |",
+    ]
+    hist = [h for h in s.op_histogram if h.a != h.b]
+    if hist:
+        out += ["", "### Op histogram delta", "", "| op | A | B | delta |", "| --- | ---: | ---: | ---: |"]
+        out += [f"| `{h.op}` | {h.a} | {h.b} | {h.b - h.a:+d} |" for h in hist]
+    changed, removed, added = _groups(d)
+
+    def rows(items: list) -> tuple[list, int]:
+        if limit and len(items) > limit:
+            return items[:limit], len(items) - limit
+        return items, 0
+
+    if changed:
+        out += ["", "### Changed", "", "| op | A | B | changes | A source | B source |"]
+        out.append("| --- | --- | --- | --- | --- | --- |")
+        for op, ps in changed:
+            shown, more = rows(ps)
+            for p in shown:
+                out.append(
+                    f"| `{op}` | `{p.a}` | `{p.b}` | {_md_cell(_change_text(p))} | "
+                    f"{_md_cell(_loc(na[p.a]))} | {_md_cell(_loc(nb[p.b]))} |"
+                )
+            if more:
+                out.append(f"| `{op}` | ... {more} more | | | | |")
+    for title, groups, nodes in (("Only in A", removed, na), ("Only in B", added, nb)):
+        if not groups:
+            continue
+        out += ["", f"### {title}", "", "| op | node | type | source |", "| --- | --- | --- | --- |"]
+        for op, ids in groups:
+            shown, more = rows(ids)
+            for n in shown:
+                out.append(f"| `{op}` | `{n}` | `{_type(nodes[n])}` | {_md_cell(_loc(nodes[n]))} |")
+            if more:
+                out.append(f"| `{op}` | ... {more} more | | |")
+    return "\n".join(out) + "\n"
+
+
+def _node_json(n: str, d: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": n,
+        "op": d["op"],
+        "dtype": d["dtype"],
+        "shape": list(d["shape"]),
+        "op_name": d["op_name"],
+        "source_file": d["source_file"],
+        "source_line": d["source_line"],
+    }
+
+
+def _info_json(info, nodes: int, edges: int) -> dict[str, Any]:
+    return {
+        "module": info.module,
+        "format": info.format,
+        "stage": info.stage,
+        "level": info.level,
+        "kind": info.kind,
+        "source": info.source,
+        "nodes": nodes,
+        "edges": edges,
+    }
+
+
+def _pair_json(p: Pair) -> dict[str, Any]:
+    return {
+        "a": p.a,
+        "b": p.b,
+        "status": p.status,
+        "stage": p.stage,
+        "changes": [{"field": c.field, "a": c.a, "b": c.b} for c in p.changes],
+    }
+
+
+def to_json(d: Diff) -> dict[str, Any]:
+    """The JSON report as plain data (schema in docs/diff.md)."""
+    s = d.summary
+    return {
+        "schema_version": JSON_SCHEMA_VERSION,
+        "a": _info_json(d.a_info, s.nodes[0], s.edges[0]),
+        "b": _info_json(d.b_info, s.nodes[1], s.edges[1]),
+        "same_kind": d.same_kind,
+        "summary": {
+            "unchanged": s.unchanged,
+            "changed": s.changed,
+            "only_a": s.only_a,
+            "only_b": s.only_b,
+            "edit_cost": s.edit_cost,
+            "kernels": None if s.kernels is None else {"a": s.kernels[0], "b": s.kernels[1]},
+            "flops": {"a": s.flops[0], "b": s.flops[1]},
+            "bytes": {"a": s.bytes[0], "b": s.bytes[1]},
+            "op_histogram": [
+                {"op": h.op, "a": h.a, "b": h.b, "delta": h.b - h.a} for h in s.op_histogram
+            ],
+        },
+        "pairs": [_pair_json(p) for p in d.pairs],
+        "only_a": [_node_json(n, d.a.nodes[n]) for n in d.only_a],
+        "only_b": [_node_json(n, d.b.nodes[n]) for n in d.only_b],
+    }

@@ -1,0 +1,272 @@
+"""``load``: any IR the captures produce (or a saved graph) -> a validated xlalens graph.
+
+Format detection looks at content, not file names: MLIR bytecode starts with
+``ML\\xefR``; HLO text starts with ``HloModule``; StableHLO text with ``module``,
+``func.func``, ``#loc`` or a generic ``"builtin.module"``; saved graphs are JSON
+(``{``) or GraphML (``<``). A dump entry ``DIR:frontend[:artifact]`` resolves to
+the artifact's file, records where it came from in ``graph.graph["source"]`` and
+gives the canonical level the capture's signature (parameter and result roles).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+
+from xlalens._dumpdir import ARTIFACTS, is_dump, looks_like_entry, read_manifest, resolve_entry
+from xlalens._errors import DumpError, ParseError, UsageError
+from xlalens.ir._schema import LEVELS, STAGES, validate
+
+IR_ARTIFACTS = ("stablehlo", "hlo", "optimized_hlo")
+_MLIR_BYTECODE_MAGIC = b"ML\xefR"
+_MLIR_START = re.compile(r'^\s*(?://[^\n]*\n\s*)*(module\b|func\.func\b|#loc|"builtin\.module"|#\w+\s*=)')
+_HLO_START = re.compile(r"^\s*(?://[^\n]*\n\s*)*HloModule\b")
+_SCHEDULED = re.compile(r"^\s*HloModule\s+\S+[^\n]*\bis_scheduled=true")
+# File names the capture writes, which also tell the stage.
+_STAGE_BY_NAME = {
+    "stablehlo.mlir": "stablehlo",
+    "stablehlo.mlirbc": "stablehlo",
+    "hlo.txt": "hlo",
+    "optimized_hlo.txt": "optimized_hlo",
+}
+
+
+def detect_format(data: str | bytes) -> str:
+    """``"stablehlo"``, ``"hlo"``, ``"json"``, ``"graphml"`` or ``"unknown"`` for IR content.
+
+    Example:
+        >>> detect_format("HloModule m\\nENTRY e { ROOT p = f32[] parameter(0) }")
+        'hlo'
+    """
+    if isinstance(data, bytes):
+        if data.startswith(_MLIR_BYTECODE_MAGIC):
+            return "stablehlo"
+        try:
+            data = data.decode("utf-8")
+        except UnicodeDecodeError:
+            return "unknown"
+    head = data[:4096]
+    stripped = head.lstrip()
+    if _HLO_START.match(head):
+        return "hlo"
+    if _MLIR_START.match(head):
+        return "stablehlo"
+    if stripped.startswith("{"):
+        return "json"
+    if stripped.startswith("<"):
+        return "graphml"
+    return "unknown"
+
+
+def _check_level(level: str | None) -> None:
+    if level is not None and level not in LEVELS:
+        raise UsageError(f"level={level!r} is not one of {', '.join(LEVELS)}; pass level='raw' or 'canonical'")
+
+
+def _check_stage(stage: str | None) -> None:
+    if stage is not None and stage not in STAGES:
+        raise UsageError(f"stage={stage!r} is not one of {', '.join(STAGES)}")
+
+
+def _hlo_stage(text: str, stage: str | None) -> str:
+    if stage:
+        return stage
+    return "optimized_hlo" if _SCHEDULED.match(text[:4096]) else "unknown"
+
+
+def _to_level(graph: nx.MultiDiGraph, level: str | None, signature: dict | None) -> nx.MultiDiGraph:
+    from xlalens.ir._canonical import normalize
+
+    if level is None or graph.graph.get("level") == level:
+        return graph
+    if level == "raw":
+        raise UsageError(
+            "this graph is already at the canonical level and cannot be taken back to raw; "
+            "load the IR file (or the saved *.raw.json) instead"
+        )
+    return normalize(graph, level, signature=signature, copy=False)
+
+
+def parse_ir(
+    data: str | bytes,
+    *,
+    source: str | None = None,
+    stage: str | None = None,
+) -> nx.MultiDiGraph:
+    """Parse IR content (HLO text, StableHLO text/bytecode, saved graph) into its stored level.
+
+    Raises:
+        ParseError: unrecognized or malformed content.
+    """
+    fmt = detect_format(data)
+    if fmt == "stablehlo":
+        from xlalens.ir._stablehlo import parse_stablehlo
+
+        return parse_stablehlo(data, source=source, stage=stage or "stablehlo")
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ParseError(
+                "binary input that is not MLIR bytecode; xlalens reads HLO text, StableHLO "
+                "(text or bytecode) and saved graphs (JSON, GraphML)",
+                source=source,
+            ) from None
+    if fmt == "hlo":
+        from xlalens.ir._hlo_text import parse_hlo_text
+
+        return parse_hlo_text(data, source=source, stage=_hlo_stage(data, stage))
+    if fmt == "json":
+        from xlalens.ir._io import from_json
+
+        return from_json(data)
+    if fmt == "graphml":
+        from xlalens.ir._io import from_graphml
+
+        return from_graphml(data)
+    first = next((ln for ln in data.splitlines() if ln.strip()), "")
+    raise ParseError(
+        "unrecognized input: expected HLO text (starting with 'HloModule'), StableHLO "
+        "(starting with 'module'), MLIR bytecode, or a saved xlalens graph (JSON/GraphML)",
+        line=1 if first else None,
+        column=1 if first else None,
+        snippet=first[:120],
+        source=source,
+    )
+
+
+def load_file(
+    path: str | Path,
+    level: str | None = "raw",
+    *,
+    stage: str | None = None,
+    signature: dict[str, Any] | None = None,
+    source: dict[str, Any] | None = None,
+) -> nx.MultiDiGraph:
+    """Load one file (IR or saved graph) at ``level``; ``source`` is stored in the graph.
+
+    Raises:
+        UsageError: the file does not exist or cannot be read.
+        ParseError: its content is not IR xlalens reads.
+    """
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise UsageError(f"no such file: {str(path)!r}") from None
+    except IsADirectoryError:
+        raise UsageError(
+            f"{str(path)!r} is a folder; pass an IR file or a dump entry DIR:frontend[:artifact]"
+        ) from None
+    except OSError as exc:
+        raise UsageError(f"cannot read {str(path)!r}: {exc.strerror or exc}") from None
+    stage = stage or _STAGE_BY_NAME.get(path.name)
+    graph = parse_ir(raw, source=str(path), stage=stage)
+    if source:
+        graph.graph["source"] = {**graph.graph.get("source", {}), **source}
+    else:
+        graph.graph["source"].setdefault("path", str(path))
+    return validate(_to_level(graph, level, signature))
+
+
+def load(
+    target: Any,
+    level: str | None = "raw",
+    *,
+    stage: str | None = None,
+    signature: dict[str, Any] | None = None,
+) -> nx.MultiDiGraph:
+    """Load IR or a saved graph as a validated xlalens graph, detecting the format.
+
+    Args:
+        target: a path (HLO text, StableHLO ``.mlir`` text or bytecode, saved graph
+            ``.json``/``.graphml``), IR text itself, MLIR bytecode as ``bytes``, a dump
+            entry ``"DIR:frontend[:artifact]"`` (artifact ``stablehlo`` by default),
+            or an xlalens graph (re-leveled and validated).
+        level: ``"raw"`` (faithful to the input) or ``"canonical"`` (see
+            docs/normalization.md); ``None`` keeps a saved graph's own level.
+        stage: override the IR stage recorded in the graph (``"stablehlo"``, ``"hlo"``,
+            ``"optimized_hlo"``); guessed from the dump entry, the file name or the
+            text otherwise.
+        signature: ``{"inputs": [{"role": ...}], "outputs": [...]}`` as in a dump
+            manifest, naming parameters and results at the canonical level; dump
+            entries supply their own.
+
+    Returns:
+        A ``networkx.MultiDiGraph`` that passes :func:`validate`.
+
+    Raises:
+        UsageError: bad ``level``/``stage``, a missing file.
+        DumpError: a dump entry whose dump, frontend or artifact does not exist.
+        ParseError: malformed or unrecognized IR (with line, column and snippet).
+
+    Example:
+        >>> g = load("xlalens-dump:jax:optimized_hlo", level="canonical")  # doctest: +SKIP
+        >>> g.graph["source"]["frontend"]  # doctest: +SKIP
+        'jax'
+    """
+    _check_level(level)
+    _check_stage(stage)
+    if isinstance(target, nx.MultiDiGraph):
+        return validate(_to_level(target, level, signature))
+    if isinstance(target, bytes):
+        graph = parse_ir(target, stage=stage)
+        return validate(_to_level(graph, level, signature))
+    if isinstance(target, os.PathLike):
+        return load_file(target, level, stage=stage, signature=signature)
+    if not isinstance(target, str):
+        raise UsageError(
+            f"cannot load a {type(target).__name__}; pass a path, IR text, bytes, a dump entry "
+            "DIR:frontend[:artifact] or an xlalens graph"
+        )
+    if "\n" not in target and len(target) < 4096:
+        if looks_like_entry(target):
+            return load_entry(target, level, stage=stage, signature=signature)
+        p = Path(target)
+        if p.is_file():
+            return load_file(p, level, stage=stage, signature=signature)
+        if p.is_dir():
+            if is_dump(p):
+                fronts = ", ".join(read_manifest(p).get("frontends", {})) or "none"
+                raise UsageError(
+                    f"{target!r} is a dump; name a frontend and artifact: {target}:FRONTEND[:ARTIFACT] "
+                    f"(frontends: {fronts}; artifacts: {', '.join(IR_ARTIFACTS)})"
+                )
+            raise UsageError(f"{target!r} is a folder; pass an IR file or a dump entry DIR:frontend[:artifact]")
+        if detect_format(target) == "unknown":
+            if ":" in target and is_dump(target.split(":")[0]):
+                return load_entry(target, level, stage=stage, signature=signature)
+            raise UsageError(
+                f"{target!r} is neither an existing file nor a dump entry DIR:frontend[:artifact] "
+                "nor IR text"
+            )
+    graph = parse_ir(target, stage=stage)
+    return validate(_to_level(graph, level, signature))
+
+
+def load_entry(
+    spec: str,
+    level: str | None = "raw",
+    *,
+    stage: str | None = None,
+    signature: dict[str, Any] | None = None,
+) -> nx.MultiDiGraph:
+    """Load ``DIR:frontend[:artifact]``; see :func:`load`."""
+    entry = resolve_entry(spec)
+    if entry.artifact not in IR_ARTIFACTS:
+        raise DumpError(
+            f"{spec!r}: {entry.artifact} is not IR; choose one of {', '.join(IR_ARTIFACTS)} "
+            f"(all artifacts: {', '.join(ARTIFACTS)})"
+        )
+    sig = signature if signature is not None else entry.info.get("signature")
+    source = {
+        "dump": str(entry.dump),
+        "frontend": entry.frontend,
+        "artifact": entry.artifact,
+        "path": str(entry.path),
+    }
+    return load_file(entry.path, level, stage=stage or entry.artifact, signature=sig, source=source)

@@ -1,0 +1,459 @@
+"""Public rendering API: one graph or one diff -> SVG text, plus drill-down SVGs."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+
+from xlalens._errors import UsageError
+from xlalens.render import _view
+from xlalens.render._dot import layout, quote
+from xlalens.render._view import MODES, Emitter, Unit, ViewPlan, plan, slug, walk_nodes
+
+DEFAULT_BUDGET = 300
+_LEVELS = ("raw", "canonical")
+
+
+@dataclass(frozen=True, slots=True)
+class Rendering:
+    """The SVGs of one graph or diff: an overview and one drill-down per collapsed group."""
+
+    overview: str
+    """File name of the overview SVG (a key of ``svgs``)."""
+    svgs: dict[str, str]
+    """File name -> SVG text; the overview first, then drill-downs in breadth-first order."""
+    parents: dict[str, str]
+    """Drill-down file name -> the file name of the view it was opened from."""
+    titles: dict[str, str]
+    """File name -> the view's title."""
+    drawn: dict[str, int]
+    """File name -> nodes drawn in it (each at most the budget, except with collapse='none')."""
+    total_nodes: int
+    """Nodes of the input graph(s)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DiffPairs:
+    """The minimum of a diff the renderer needs (``xlalens.diff.Diff`` satisfies it too)."""
+
+    a: nx.MultiDiGraph
+    """Left graph."""
+    b: nx.MultiDiGraph
+    """Right graph."""
+    pairs: tuple[tuple[str, str, str], ...]
+    """``(a_id, b_id, status)`` with status ``unchanged`` or ``changed``."""
+    only_a: tuple[str, ...]
+    """Node ids only in A."""
+    only_b: tuple[str, ...]
+    """Node ids only in B."""
+
+
+def _is_diff(obj: Any) -> bool:
+    return all(hasattr(obj, f) for f in ("a", "b", "pairs", "only_a", "only_b"))
+
+
+def _coerce(obj: Any, level: str | None) -> Any:
+    """A graph or diff from what the caller gave (graph, diff, path, text or dump entry)."""
+    if level is not None and level not in _LEVELS:
+        raise UsageError(f"level={level!r}: choose one of {', '.join(_LEVELS)}")
+    if isinstance(obj, nx.MultiDiGraph):
+        have = obj.graph.get("level")
+        if level is not None and have is not None and have != level:
+            raise UsageError(
+                f"level={level!r} but the graph is at level {have!r}; load it with "
+                f"xlalens.ir.load(..., level={level!r}) or omit level"
+            )
+        return obj
+    if _is_diff(obj):
+        return obj
+    if isinstance(obj, (str, Path)):
+        from xlalens.render._load import load_graph
+
+        return load_graph(obj, level=level or "raw")
+    raise UsageError(
+        f"render() takes an xlalens graph (networkx.MultiDiGraph), a Diff, or a path / IR text / "
+        f"dump entry; got {type(obj).__name__}"
+    )
+
+
+def _check(collapse: str, budget: int) -> None:
+    if collapse not in MODES:
+        raise UsageError(f"collapse={collapse!r}: choose one of {', '.join(MODES)}")
+    if not isinstance(budget, int) or budget < 10:
+        raise UsageError(f"budget={budget!r}: give a node budget of at least 10 (default {DEFAULT_BUDGET})")
+
+
+def graph_title(g: nx.MultiDiGraph) -> str:
+    """``module · stage · level`` of a graph, for picture titles."""
+    ga = g.graph
+    stage = ga.get("stage") or "unknown"
+    if stage == "unknown":
+        stage = ga.get("format", "?")
+    return f"{ga.get('module') or 'module'} · {stage} · {ga.get('level', '?')}"
+
+
+def _root_units(builder: _view._Builder, g: nx.MultiDiGraph) -> tuple[Unit, ...]:
+    entry = g.graph.get("entry")
+    nodes = builder.by_comp.get(entry, [])
+    if not nodes:
+        # A graph with no entry nodes (a fragment): draw every computation.
+        nodes = list(g.nodes)
+    return builder.units_of(nodes, "")
+
+
+def _collapsed(view: ViewPlan) -> list[Unit]:
+    """Units drawn collapsed that have something inside (each gets a drill-down)."""
+    out: list[Unit] = []
+    stack = list(reversed(view.units))
+    while stack:
+        u = stack.pop()
+        if not u.children:
+            continue
+        if u.key in view.expanded:
+            inner = [m for b in u.children for m in b.children] if u.kind == "op" else list(u.children)
+            if u.kind == "op" and len(u.children) > 1:
+                inner = list(u.children)
+            stack.extend(reversed(inner))
+        else:
+            out.append(u)
+    return out
+
+
+def _drill_units(u: Unit) -> tuple[Unit, ...]:
+    if u.kind == "op":
+        return u.children[0].children if len(u.children) == 1 else u.children
+    return u.children
+
+
+def _graph_views(
+    g: nx.MultiDiGraph, *, collapse: str, budget: int, stem: str, title: str | None
+) -> tuple[list[tuple[str, str, str | None, int]], int]:
+    """DOT sources of every view: (file name, DOT, parent file name, drawn)."""
+    builder = _view._Builder(g, scoped=collapse in ("auto", "scope"))
+    base = title or graph_title(g)
+    n_total = g.number_of_nodes()
+    root = plan(g, "root", base, _root_units(builder, g), collapse, budget)
+    overview = f"{stem}.svg"
+    queue: list[tuple[ViewPlan, str, str | None, str]] = [(root, overview, None, base)]
+    out: list[tuple[str, str, str | None, int]] = []
+    seen = {overview}
+    while queue:
+        view, fname, parent, crumbs = queue.pop(0)
+        links: dict[str, str] = {}
+        children: list[tuple[Unit, str]] = []
+        for u in _collapsed(view):
+            child = f"{stem}.{slug(u.key, u.label)}.svg"
+            if child in seen:  # a hash collision of two keys; keep names unique
+                child = f"{stem}.{slug(u.key + '#', u.label)}.svg"
+            seen.add(child)
+            links[u.key] = child
+            children.append((u, child))
+        extra = []
+        if collapse != "none" and view.key == "root":
+            extra.append(f"{n_total} nodes; {view.drawn} drawn (budget {budget}, collapse={collapse})")
+        em = Emitter(g, view, links, legend_extra=extra, edge_labels=view.drawn <= 150)
+        first = []
+        if parent is not None:
+            first.append(
+                f"  \"xl:up\" [shape=cds, style=filled, fillcolor=\"#dde6f3\", label={quote('◂ back')}, "
+                f"URL={quote(parent)}, tooltip={quote('back to the enclosing view')}, class=\"xl-link xl-up\"];"
+            )
+        title_line = crumbs if view.key == "root" else crumbs
+        out.append((fname, em.source(title_line, first), parent, view.drawn))
+        for u, child in children:
+            sub_title = f"{crumbs} › {u.label}"
+            sub = plan(g, u.key, sub_title, _drill_units(u), collapse, budget)
+            queue.append((sub, child, fname, sub_title))
+    return out, n_total
+
+
+def _finish(items: list[tuple[str, str, str | None, int]], n_total: int, titles: dict[str, str]) -> Rendering:
+    svgs_list = layout([src for _, src, _, _ in items])
+    svgs = {name: _clean_svg(svg) for (name, _, _, _), svg in zip(items, svgs_list)}
+    parents = {name: parent for name, _, parent, _ in items if parent is not None}
+    drawn = {name: d for name, _, _, d in items}
+    return Rendering(
+        overview=items[0][0], svgs=svgs, parents=parents, titles=titles, drawn=drawn, total_nodes=n_total
+    )
+
+
+def _clean_svg(svg: str) -> str:
+    # Graphviz writes an empty xlink:title for nodes whose tooltip we set to ""
+    # and a comment carrying its version: both deterministic, left as they are.
+    # The width/height in pt make a huge overview unreadably small in a report
+    # cell; the viewBox keeps the geometry, and the report scales it.
+    return svg
+
+
+def render_views(
+    graph_or_diff: Any,
+    *,
+    level: str | None = None,
+    collapse: str = "auto",
+    budget: int = DEFAULT_BUDGET,
+    stem: str = "graph",
+    title: str | None = None,
+) -> Rendering:
+    """Render a graph (or diff) as an overview SVG plus one drill-down SVG per collapsed group.
+
+    Args:
+        graph_or_diff: an xlalens graph, an ``xlalens.diff.Diff`` (or :class:`DiffPairs`),
+            or a path / IR text / dump entry ``DIR:frontend[:artifact]`` to load.
+        level: ``"raw"`` or ``"canonical"``: the level to load a path at; for a graph,
+            it must match the graph's level.
+        collapse: ``auto`` (name scopes and kernels, within the budget), ``kernel``
+            (every fusion / called computation collapsed), ``scope`` (one name-scope
+            level per SVG), ``none`` (everything in one SVG: slow past ~2,000 nodes).
+        budget: most nodes drawn per SVG.
+        stem: file name stem; the overview is ``<stem>.svg``, drill-downs
+            ``<stem>.<group>-<hash>.svg`` (linked from the overview by relative URL).
+        title: picture title (default: module, stage and level).
+
+    Returns:
+        A :class:`Rendering`; ``svgs`` maps file names to SVG text.
+
+    Raises:
+        UsageError: bad ``collapse``/``budget``/``level``.
+        GraphvizNotFound: ``dot`` is missing.
+
+    Example:
+        >>> r = render_views(graph, stem="jax.optimized")  # doctest: +SKIP
+        >>> sorted(r.svgs)[:2]  # doctest: +SKIP
+    """
+    _check(collapse, budget)
+    obj = _coerce(graph_or_diff, level)
+    if _is_diff(obj):
+        name = f"{stem}.svg"
+        src, drawn, total = _diff_source(obj, budget=budget, title=title)
+        return _finish([(name, src, None, drawn)], total, {name: title or "diff"})
+    items, total = _graph_views(obj, collapse=collapse, budget=budget, stem=stem, title=title)
+    titles = {}
+    for name, src, _, _ in items:
+        line = next((ln for ln in src.splitlines() if ln.startswith("  graph [")), "")
+        titles[name] = _title_of(line) or name
+    return _finish(items, total, titles)
+
+
+def _title_of(graph_line: str) -> str:
+    marker = 'label="'
+    i = graph_line.find(marker)
+    if i < 0:
+        return ""
+    j = i + len(marker)
+    out = []
+    while j < len(graph_line):
+        ch = graph_line[j]
+        if ch == "\\" and j + 1 < len(graph_line):
+            out.append(graph_line[j + 1])
+            j += 2
+            continue
+        if ch == '"':
+            break
+        out.append(ch)
+        j += 1
+    return "".join(out)
+
+
+def render(
+    graph_or_diff: Any,
+    *,
+    level: str | None = None,
+    collapse: str = "auto",
+    budget: int = DEFAULT_BUDGET,
+    title: str | None = None,
+) -> str:
+    """Render a graph or a diff as SVG text (the overview; see :func:`render_views` for drill-downs).
+
+    Deterministic: the same input gives the same bytes.
+
+    Args:
+        graph_or_diff: an xlalens graph, a Diff, or a path / IR text / dump entry.
+        level: ``"raw"`` or ``"canonical"`` (see :func:`render_views`).
+        collapse: ``auto``, ``none``, ``kernel`` or ``scope``.
+        budget: most nodes drawn in the SVG.
+        title: picture title.
+
+    Returns:
+        The SVG document as text.
+
+    Example:
+        >>> from xlalens.render import render
+        >>> svg = render(graph)  # doctest: +SKIP
+        >>> svg.startswith("<?xml")  # doctest: +SKIP
+        True
+    """
+    _check(collapse, budget)
+    obj = _coerce(graph_or_diff, level)
+    if _is_diff(obj):
+        src, _, _ = _diff_source(obj, budget=budget, title=title)
+        return layout([src])[0]
+    # Plan and emit only the overview; drill-downs are not laid out here.
+    builder = _view._Builder(obj, scoped=collapse in ("auto", "scope"))
+    base = title or graph_title(obj)
+    view = plan(obj, "root", base, _root_units(builder, obj), collapse, budget)
+    links = {u.key: f"graph.{slug(u.key, u.label)}.svg" for u in _collapsed(view)}
+    extra = []
+    if collapse != "none":
+        extra.append(f"{obj.number_of_nodes()} nodes; {view.drawn} drawn (budget {budget}, collapse={collapse})")
+    em = Emitter(obj, view, links, legend_extra=extra, edge_labels=view.drawn <= 150)
+    return layout([em.source(base)])[0]
+
+
+def write_svgs(
+    graph_or_diff: Any,
+    out: str | Path,
+    *,
+    level: str | None = None,
+    collapse: str = "auto",
+    budget: int = DEFAULT_BUDGET,
+    title: str | None = None,
+) -> Rendering:
+    """Write the overview to ``out`` and its drill-downs beside it (``<stem>.<group>-<hash>.svg``).
+
+    Args:
+        graph_or_diff: as for :func:`render_views`.
+        out: path of the overview SVG.
+        level, collapse, budget, title: as for :func:`render_views`.
+
+    Returns:
+        The :class:`Rendering` that was written.
+
+    Example:
+        >>> write_svgs(graph, "out/jax.svg").overview  # doctest: +SKIP
+        'jax.svg'
+    """
+    out = Path(out)
+    r = render_views(graph_or_diff, level=level, collapse=collapse, budget=budget, stem=out.stem, title=title)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    for name, svg in r.svgs.items():
+        (out.parent / name).write_text(svg)
+    return r
+
+
+# -- diffs ------------------------------------------------------------------
+
+def _pairs_of(d: Any) -> list[tuple[str, str, str]]:
+    out = []
+    for p in d.pairs:
+        if isinstance(p, tuple):
+            out.append((p[0], p[1], p[2]))
+        else:
+            out.append((p.a, p.b, p.status))
+    return out
+
+
+def _select(g: nx.MultiDiGraph, status: dict[str, str], limit: int) -> tuple[list[str], int]:
+    """Nodes of one side to draw: all when they fit; else every non-unchanged node
+    first (program order), then their unchanged neighbours, up to ``limit``."""
+    nodes = list(g.nodes)
+    if len(nodes) <= limit:
+        return nodes, 0
+    keep: list[str] = [n for n in nodes if status.get(n, "unchanged") != "unchanged"][:limit]
+    chosen = set(keep)
+    for n in list(keep):
+        if len(chosen) >= limit:
+            break
+        for m in sorted(set(g.predecessors(n)) | set(g.successors(n))):
+            if m not in chosen and len(chosen) < limit:
+                chosen.add(m)
+    order = {n: i for i, n in enumerate(nodes)}
+    return sorted(chosen, key=order.__getitem__), len(nodes) - len(chosen)
+
+
+def _diff_source(d: Any, *, budget: int, title: str | None) -> tuple[str, int, int]:
+    pairs = _pairs_of(d)
+    st_a: dict[str, str] = {n: "left-only" for n in d.only_a}
+    st_b: dict[str, str] = {n: "right-only" for n in d.only_b}
+    pair_class: dict[str, str] = {}
+    for a, b, status in pairs:
+        st = "changed" if status == "changed" else "unchanged"
+        st_a[a] = st
+        st_b[b] = st
+        cls = "xl-pair-" + hashlib.sha1(f"{a}\0{b}".encode()).hexdigest()[:10]
+        pair_class["a:" + a] = cls
+        pair_class["b:" + b] = cls
+    half = max(5, budget // 2)
+    sel_a, hid_a = _select(d.a, st_a, half)
+    sel_b, hid_b = _select(d.b, st_b, half)
+
+    u = nx.MultiDiGraph()
+    comps: dict[str, dict] = {}
+    side_units: list[Unit] = []
+    status: dict[str, str] = {}
+    for side, g, sel, st in (("a", d.a, sel_a, st_a), ("b", d.b, sel_b, st_b)):
+        keep = set(sel)
+        by_comp: dict[str, list[Unit]] = {}
+        for i, n in enumerate(sel):
+            data = dict(g.nodes[n])
+            comp = f"{side}:{data.get('computation', '')}"
+            data["computation"] = comp
+            data["calls"] = []
+            uid = f"{side}:{n}"
+            u.add_node(uid, **data)
+            status[uid] = st.get(n, "unchanged")
+            by_comp.setdefault(comp, []).append(
+                Unit(key=f"op:{uid}", kind="op", label=data.get("name") or n, node=uid, children=(), size=1, order=i)
+            )
+            comps.setdefault(comp, {"kind": "other", "root": None, "params": [], "callers": []})
+        for x, y, k, ed in g.edges(keys=True, data=True):
+            if x in keep and y in keep:
+                u.add_edge(f"{side}:{x}", f"{side}:{y}", key=k, **ed)
+        entry = f"{side}:{g.graph.get('entry', '')}"
+        inner: list[Unit] = []
+        for comp in sorted(by_comp, key=lambda c: (c != entry, by_comp[c][0].order)):
+            members = tuple(by_comp[comp])
+            if comp == entry:
+                inner.extend(members)
+            else:
+                inner.append(Unit(key=f"body:{comp}", kind="body", label=comp.split(":", 1)[1],
+                                  node=None, children=members, size=len(members), order=members[0].order))
+        hidden = hid_a if side == "a" else hid_b
+        label = ("A (left): " if side == "a" else "B (right): ") + graph_title(g)
+        if hidden:
+            label += f" — {hidden} unchanged nodes not drawn"
+        side_units.append(Unit(key=f"side:{side}", kind="scope", label=label, node=None,
+                               children=tuple(inner), size=len(sel), order=0 if side == "a" else 1))
+    u.graph.update(computations=comps, entry="")
+    expanded = {su.key for su in side_units} | {m.key for su in side_units for m in su.children if m.children}
+    view = ViewPlan("diff", title or "diff", tuple(side_units), frozenset(expanded), len(sel_a) + len(sel_b))
+    extra = []
+    if hid_a or hid_b:
+        extra.append(f"hidden: {hid_a} left / {hid_b} right unchanged nodes (budget {budget})")
+    extra.append("hover a node: its partner lights up")
+    em = Emitter(u, view, {}, status=status, pair_class=pair_class, legend_extra=extra,
+                 edge_labels=len(sel_a) + len(sel_b) <= 150)
+    # Links between changed partners are drawn; unchanged partners are linked by hover only.
+    links = [
+        f"  {quote('op:a:' + a)} -> {quote('op:b:' + b)} [style=dashed, color=\"#e0a800\", constraint=false, arrowhead=none, class=\"xl-pairlink\", tooltip=\"matched pair\"];"
+        for a, b, s in pairs
+        if s == "changed" and a in set(sel_a) and b in set(sel_b)
+    ]
+    ttl = title or f"diff: {graph_title(d.a)}  vs  {graph_title(d.b)}"
+    src = em.source(ttl)
+    src = src[: src.rstrip().rfind("}")] + "\n".join(links) + "\n}\n"
+    return src, view.drawn, d.a.number_of_nodes() + d.b.number_of_nodes()
+
+
+def diff_from_json(a: nx.MultiDiGraph, b: nx.MultiDiGraph, report: dict[str, Any]) -> DiffPairs:
+    """A :class:`DiffPairs` from the two graphs and a diff's JSON report (docs/diff.md).
+
+    Example:
+        >>> diff_from_json(ga, gb, json.loads(Path("diffs/x.json").read_text()))  # doctest: +SKIP
+    """
+    pairs = tuple((p["a"], p["b"], p.get("status", "unchanged")) for p in report.get("pairs", []))
+    only_a = tuple(x["id"] if isinstance(x, dict) else x for x in report.get("only_a", []))
+    only_b = tuple(x["id"] if isinstance(x, dict) else x for x in report.get("only_b", []))
+    known = [(x, y, s) for x, y, s in pairs if x in a and y in b]
+    return DiffPairs(a=a, b=b, pairs=tuple(known), only_a=tuple(n for n in only_a if n in a),
+                     only_b=tuple(n for n in only_b if n in b))
+
+
+def iter_files(r: Rendering) -> Iterable[tuple[str, str]]:
+    """``(file name, svg)`` in the Rendering's order."""
+    return r.svgs.items()
+

@@ -1,0 +1,623 @@
+"""Hierarchical views of one graph under a node budget, and their DOT source.
+
+NOTE: [how a large graph is cut into SVGs]
+``dot`` grows superlinearly (2,000 nodes: 3.6 s; 6,000: 42 s here), so no SVG
+may hold more than ``budget`` drawn nodes. The graph is first turned into a tree
+of *units*: an op (with the bodies of the computations it calls: fusion bodies,
+loop bodies, called functions; never reducers), a *scope* (a name-scope prefix
+of ``op_name``: framework layers and modules), or a *chunk* (consecutive units of
+one scope, used only when a scope holds more than the budget allows). A view
+draws some units: it starts with every unit of its level collapsed to one node
+and expands the cheapest ones first (a scope becomes a cluster of its members,
+a fusion becomes a cluster of its fused computation) while the drawn-node count
+stays within the budget. Every unit left collapsed gets its own view (its
+drill-down SVG), planned the same way. When a level's units would not fit even
+expanded, they are first packed into chunks whose expanded size fits, so that
+every op is drawn, expanded, in exactly one leaf SVG and the number of SVGs
+stays near ``2 * nodes / budget``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+import networkx as nx
+
+from xlalens.render import _style
+from xlalens.render._dot import quote
+
+MODES = ("auto", "none", "kernel", "scope")
+
+# Ops whose called computation is a scalar combiner: shown in the label, not drawn.
+_REDUCER_OPS = frozenset(
+    "reduce reduce-window scatter sort select-and-scatter all-reduce all-reduce-start "
+    "reduce-scatter map".split()
+)
+# Callers drawn *as* their callee (edges rewired to its parameters and root).
+_REPLACED_OPS = frozenset(("fusion", "call"))
+_BORING_LEAVES = frozenset(("parameter", "constant"))
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """One box of the hierarchy: an op, a name scope, a chunk, or a called body."""
+
+    key: str
+    """Stable unique key (``op:<node id>``, ``scope:...``, ``chunk:...``, ``body:...``)."""
+    kind: str
+    """``"op"``, ``"scope"``, ``"chunk"`` or ``"body"``."""
+    label: str
+    """Human label (scope path, chunk range, computation name)."""
+    node: str | None
+    """The graph node id for ``op`` units, else None."""
+    children: tuple[Unit, ...]
+    """Members (for an op: its drawable called bodies), in program order."""
+    size: int
+    """Graph nodes inside, the unit's own op included."""
+    order: int
+    """Program position of the first node (sorting key)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ViewPlan:
+    """What one SVG draws: root units, which of them are expanded, and where drill-downs go."""
+
+    key: str
+    """Key of the unit this view shows (``"root"`` for the overview)."""
+    title: str
+    """Title drawn on top of the picture."""
+    units: tuple[Unit, ...]
+    """The view's top-level units (after chunking)."""
+    expanded: frozenset[str]
+    """Keys of units drawn as clusters; every other unit with children is a drill-down."""
+    drawn: int
+    """Number of nodes drawn (the budget's measure)."""
+
+
+def split_scope(op_name: str) -> list[str]:
+    """Split an ``op_name`` at ``/`` outside parentheses: ``jit(f)/transpose(jvp(a/b))/mul``
+    gives ``["jit(f)", "transpose(jvp(a/b))", "mul"]``."""
+    parts: list[str] = []
+    depth = 0
+    cur: list[str] = []
+    for ch in op_name:
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}" and depth:
+            depth -= 1
+        if ch == "/" and depth == 0:
+            parts.append("".join(cur))
+            cur = []
+        else:
+            cur.append(ch)
+    parts.append("".join(cur))
+    return [p for p in parts if p]
+
+
+class _Builder:
+    """Builds the unit tree of a graph once; views are planned from it."""
+
+    def __init__(self, graph: nx.MultiDiGraph, scoped: bool) -> None:
+        self.g = graph
+        self.scoped = scoped
+        self.order = {n: i for i, n in enumerate(graph.nodes)}
+        comps = graph.graph.get("computations", {})
+        self.by_comp: dict[str, list[str]] = {}
+        for n, c in graph.nodes(data="computation"):
+            self.by_comp.setdefault(c, []).append(n)
+        # A computation is drawn inside its first caller only (shared callees
+        # would otherwise be drawn twice with clashing node ids).
+        self.owner: dict[str, str] = {}
+        for cname, comp in comps.items():
+            if comp.get("kind") == "reducer" or not self.by_comp.get(cname):
+                continue
+            callers = [c for c in comp.get("callers", []) if c in graph]
+            callers = [c for c in callers if graph.nodes[c].get("op") not in _REDUCER_OPS]
+            if callers:
+                self.owner[cname] = min(callers, key=self.order.__getitem__)
+        self._active: set[str] = set()
+
+    def units_of(self, node_ids: list[str], prefix: str) -> tuple[Unit, ...]:
+        ops = [self.op_unit(n) for n in node_ids]
+        if not self.scoped:
+            return tuple(ops)
+        return self._scope_units(ops, prefix)
+
+    def op_unit(self, n: str) -> Unit:
+        data = self.g.nodes[n]
+        bodies: list[Unit] = []
+        for cname in data.get("calls") or []:
+            if self.owner.get(cname) != n or cname in self._active:
+                continue
+            self._active.add(cname)
+            members = self.units_of(self.by_comp[cname], f"{cname}:")
+            self._active.discard(cname)
+            kind = self.g.graph["computations"][cname].get("kind", "other")
+            bodies.append(
+                Unit(
+                    key=f"body:{cname}",
+                    kind="body",
+                    label=f"{cname} ({kind})",
+                    node=None,
+                    children=members,
+                    size=sum(u.size for u in members),
+                    order=self.order[n],
+                )
+            )
+        return Unit(
+            key=f"op:{n}",
+            kind="op",
+            label=data.get("name") or n,
+            node=n,
+            children=tuple(bodies),
+            size=1 + sum(b.size for b in bodies),
+            order=self.order[n],
+        )
+
+    def _path(self, u: Unit) -> list[str]:
+        data = self.g.nodes[u.node]
+        op_name = data.get("op_name")
+        if op_name:
+            return split_scope(op_name)[:-1]
+        if data.get("op") in _BORING_LEAVES and not u.children:
+            return [f"({data['op']}s)"]
+        return []
+
+    def _scope_units(self, ops: list[Unit], prefix: str) -> tuple[Unit, ...]:
+        root: dict = {"kids": {}, "items": []}
+        for u in ops:
+            t = root
+            for part in self._path(u):
+                t = t["kids"].setdefault(part, {"kids": {}, "items": []})
+            t["items"].append(u)
+        path: list[str] = []
+        while not root["items"] and len(root["kids"]) == 1:
+            (name, root), = root["kids"].items()
+            path.append(name)
+        return self._convert(root, prefix, path)
+
+    def _convert(self, t: dict, prefix: str, path: list[str]) -> tuple[Unit, ...]:
+        out = list(t["items"])
+        for name in sorted(t["kids"]):
+            sub = t["kids"][name]
+            parts = [name]
+            while not sub["items"] and len(sub["kids"]) == 1:
+                (n2, sub), = sub["kids"].items()
+                parts.append(n2)
+            members = self._convert(sub, prefix, [*path, *parts])
+            if len(members) == 1:
+                out.append(members[0])
+                continue
+            out.append(
+                Unit(
+                    key=f"scope:{prefix}{'/'.join([*path, *parts])}",
+                    kind="scope",
+                    label="/".join(parts),
+                    node=None,
+                    children=members,
+                    size=sum(m.size for m in members),
+                    order=min(m.order for m in members),
+                )
+            )
+        out.sort(key=lambda u: u.order)
+        return tuple(out)
+
+
+def _chunk(units: tuple[Unit, ...], budget: int, key: str, label: str) -> tuple[Unit, ...]:
+    """Pack consecutive units into chunks whose expanded size fits ``budget``."""
+    while True:
+        groups: list[list[Unit]] = []
+        cur: list[Unit] = []
+        weight = 0
+        for u in units:
+            if cur and (weight + u.size > budget or len(cur) >= budget):
+                groups.append(cur)
+                cur, weight = [], 0
+            cur.append(u)
+            weight += u.size
+        if cur:
+            groups.append(cur)
+        if len(groups) <= 1:
+            return units
+        total = len(units)
+        out = []
+        pos = 0
+        for i, grp in enumerate(groups):
+            if len(grp) == 1:
+                out.append(grp[0])
+            else:
+                out.append(
+                    Unit(
+                        key=f"chunk:{key}#{i}",
+                        kind="chunk",
+                        label=f"{label} [{pos + 1}–{pos + len(grp)} of {total}]",
+                        node=None,
+                        children=tuple(grp),
+                        size=sum(g.size for g in grp),
+                        order=grp[0].order,
+                    )
+                )
+            pos += len(grp)
+        units = tuple(out)
+        if len(units) <= budget:
+            return units
+        key, budget = key + "^", budget
+
+
+def _expand_cost(u: Unit, g: nx.MultiDiGraph) -> int:
+    """Extra drawn nodes if ``u`` becomes a cluster of its (collapsed) members."""
+    if u.kind == "op":
+        inner = sum(len(b.children) for b in u.children)
+        replaced = g.nodes[u.node].get("op") in _REPLACED_OPS and len(u.children) == 1
+        return inner - (1 if replaced else 0)
+    return len(u.children) - 1
+
+
+def _members(u: Unit) -> tuple[Unit, ...]:
+    if u.kind == "op":
+        return tuple(m for b in u.children for m in b.children)
+    return u.children
+
+
+def plan(
+    g: nx.MultiDiGraph, key: str, title: str, units: tuple[Unit, ...], mode: str, budget: int
+) -> ViewPlan:
+    """Choose which units of one view are expanded (see NOTE at the top)."""
+    total = sum(u.size for u in units)
+    if mode == "none":
+        expanded = set()
+        stack = list(units)
+        while stack:
+            u = stack.pop()
+            if u.children:
+                expanded.add(u.key)
+                stack.extend(_members(u))
+        return ViewPlan(key, title, units, frozenset(expanded), total)
+    only_ops = all(u.kind == "op" for u in units)
+    if len(units) > budget or (mode != "kernel" and only_ops and total > budget):
+        units = _chunk(units, budget, key, "ops")
+    drawn = len(units)
+    expanded: set[str] = set()
+    heap: list[tuple[int, int, str, Unit]] = []
+
+    def offer(u: Unit) -> None:
+        if not u.children:
+            return
+        if mode == "kernel" and u.kind == "op":
+            return
+        if mode == "scope" and u.kind == "scope":
+            return
+        heapq.heappush(heap, (_expand_cost(u, g), u.order, u.key, u))
+
+    for u in units:
+        offer(u)
+    while heap:
+        cost, _, _, u = heapq.heappop(heap)
+        if drawn + cost > budget:
+            break
+        drawn += cost
+        expanded.add(u.key)
+        for m in _members(u):
+            offer(m)
+    return ViewPlan(key, title, units, frozenset(expanded), drawn)
+
+
+def slug(key: str, label: str) -> str:
+    """A short, stable, file-name-safe name for a drill-down."""
+    text = re.sub(r"[^A-Za-z0-9_.-]+", "_", label).strip("_.")[:40] or "group"
+    return f"{text}-{hashlib.sha1(key.encode()).hexdigest()[:8]}"
+
+
+def walk_nodes(u: Unit) -> list[str]:
+    """Graph node ids inside a unit, its own op included."""
+    out: list[str] = []
+    stack = [u]
+    while stack:
+        x = stack.pop()
+        if x.node is not None:
+            out.append(x.node)
+        stack.extend(x.children)
+    return out
+
+
+def _fmt_shape(dtype: str, shape: tuple) -> str:
+    if dtype in ("tuple", "token", "none"):
+        return dtype
+    return f"{dtype}[{','.join(str(d) if d >= 0 else '?' for d in shape)}]"
+
+
+def _short(value: object, n: int = 160) -> str:
+    text = str(value)
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def node_tooltip(data: dict) -> str:
+    """Tooltip text of one op: type, source location, op_name and attributes."""
+    lines = [f"{data.get('name')} = {data.get('opcode')}  {data.get('type') or ''}".rstrip()]
+    if data.get("op_name"):
+        lines.append(f"op_name: {data['op_name']}")
+    if data.get("source_file"):
+        loc = data["source_file"]
+        if data.get("source_line") is not None:
+            loc += f":{data['source_line']}"
+        lines.append(f"source: {loc}")
+    if data.get("role"):
+        lines.append(f"role: {data['role']}")
+    if data.get("calls"):
+        lines.append("calls: " + ", ".join(data["calls"]))
+    for k in sorted(data.get("attrs") or {}):
+        lines.append(f"{k}: {_short(data['attrs'][k])}")
+        if len(lines) >= 16:
+            lines.append("…")
+            break
+    return "\n".join(lines)
+
+
+def node_label(data: dict) -> str:
+    """Two-line label: instruction name, then op and result type."""
+    op = data.get("op") or data.get("opcode") or "?"
+    if data.get("param_index") is not None and op == "parameter":
+        op = f"parameter({data['param_index']})"
+    second = f"{op} {_fmt_shape(data.get('dtype', 'none'), tuple(data.get('shape') or ()))}"
+    if data.get("role"):
+        second += f"  [{data['role']}]"
+    return f"{_short(data.get('name') or '?', 48)}\n{second}"
+
+
+class Emitter:
+    """Writes the DOT source of one planned view."""
+
+    def __init__(self, g: nx.MultiDiGraph, view: ViewPlan, links: dict[str, str],
+                 *, status: dict[str, str] | None = None, pair_class: dict[str, str] | None = None,
+                 edge_labels: bool = True, legend_extra: list[str] = ()) -> None:
+        self.g = g
+        self.view = view
+        self.links = links
+        self.status = status
+        self.pair_class = pair_class or {}
+        self.edge_labels = edge_labels
+        self.legend_extra = list(legend_extra)
+        self.lines: list[str] = []
+        self.rep: dict[str, str] = {}  # graph node -> drawn DOT node name
+        self.in_port: dict[str, dict[int, str]] = {}
+        self.out_port: dict[str, str] = {}
+        self.categories: set[str] = set()
+        self.n_groups = 0
+        self._cluster = 0
+
+    # -- nodes ------------------------------------------------------------
+    def _op_node(self, u: Unit, indent: str, collapsed: bool) -> None:
+        data = self.g.nodes[u.node]
+        name = u.key
+        cat = _style.category(data.get("op", ""))
+        self.categories.add(cat)
+        colour = _style.fill(data.get("op", ""))
+        classes = [f"xl-op xl-cat-{cat}"]
+        if self.status is not None:
+            st = self.status.get(u.node, "unchanged")
+            colour = _style.DIFF_STATUS[st][0]
+            classes.append(f"xl-{st}")
+            if u.node in self.pair_class:
+                classes.append(self.pair_class[u.node])
+        attrs = {
+            "label": node_label(data),
+            "tooltip": node_tooltip(data),
+            "fillcolor": colour,
+        }
+        if collapsed:
+            n_inner = u.size - 1
+            attrs["label"] += f"\n▸ {n_inner} ops inside"
+            attrs["tooltip"] += f"\n\nclick: open its {n_inner} ops"
+            attrs["peripheries"] = "2"
+            attrs["URL"] = self.links.get(u.key, "")
+            classes.append("xl-group xl-kernel")
+            self.n_groups += 1
+        attrs["class"] = " ".join(classes)
+        self.lines.append(f"{indent}{quote(name)} [{_attrs(attrs)}];")
+        for n in walk_nodes(u) if collapsed else [u.node]:
+            self.rep[n] = name
+
+    def _group_node(self, u: Unit, indent: str) -> None:
+        nodes = walk_nodes(u)
+        hist = Counter(self.g.nodes[n].get("op", "?") for n in nodes)
+        top = ", ".join(f"{op}×{c}" for op, c in sorted(hist.items(), key=lambda kv: (-kv[1], kv[0]))[:3])
+        kernels = sum(1 for n in nodes if self.g.nodes[n].get("fusion") == n)
+        second = f"{len(nodes)} ops" + (f" · {kernels} kernels" if kernels else "")
+        label = f"{_short(u.label, 60)}\n{second}\n{top}"
+        classes = "xl-group xl-" + u.kind
+        if self.status is not None:
+            classes += " xl-mixed"
+        attrs = {
+            "label": label,
+            "tooltip": f"{u.label}\n{second}\n{top}\n\nclick: open this group",
+            "shape": "box3d",
+            "fillcolor": _style.GROUP_FILL,
+            "color": _style.GROUP_BORDER,
+            "URL": self.links.get(u.key, ""),
+            "class": classes,
+        }
+        self.lines.append(f"{indent}{quote(u.key)} [{_attrs(attrs)}];")
+        for n in nodes:
+            self.rep[n] = u.key
+        self.n_groups += 1
+
+    def _unit(self, u: Unit, indent: str) -> None:
+        expanded = u.key in self.view.expanded
+        if u.kind == "op":
+            if not expanded:
+                self._op_node(u, indent, collapsed=bool(u.children))
+                return
+            data = self.g.nodes[u.node]
+            replaced = data.get("op") in _REPLACED_OPS and len(u.children) == 1
+            self._cluster += 1
+            fill = _style.CATEGORIES["fusion"][0] if data.get("op") == "fusion" else "#fbfbfb"
+            kind = (data.get("attrs") or {}).get("kind")
+            title = f"{data.get('name')} ({data.get('op')}{', ' + str(kind) if kind else ''})"
+            self.lines.append(f"{indent}subgraph cluster_{self._cluster} {{")
+            self.lines.append(
+                f"{indent}  {_attrs({'label': title, 'style': 'rounded,filled', 'fillcolor': _tint(fill), 'color': '#7f9cc6', 'tooltip': node_tooltip(data), 'class': 'xl-cluster xl-kernel-cluster'}, sep='; ')};"
+            )
+            if not replaced:
+                self._op_node(u, indent + "  ", collapsed=False)
+            for body in u.children:
+                self._body(body, indent + "  ", inline=replaced)
+            self.lines.append(f"{indent}}}")
+            if replaced:
+                comp = u.children[0].key[len("body:"):]
+                cinfo = self.g.graph["computations"][comp]
+                ports = {}
+                for i, p in enumerate(cinfo.get("params") or []):
+                    ports[i] = p
+                self.in_port[u.node] = ports
+                if cinfo.get("root"):
+                    self.out_port[u.node] = cinfo["root"]
+            return
+        if not expanded:
+            self._group_node(u, indent)
+            return
+        self._cluster += 1
+        self.lines.append(f"{indent}subgraph cluster_{self._cluster} {{")
+        self.lines.append(
+            f"{indent}  {_attrs({'label': _short(u.label, 80), 'style': 'rounded,dashed', 'color': _style.GROUP_BORDER, 'tooltip': u.label, 'class': 'xl-cluster xl-' + u.kind}, sep='; ')};"
+        )
+        for m in u.children:
+            self._unit(m, indent + "  ")
+        self.lines.append(f"{indent}}}")
+
+    def _body(self, body: Unit, indent: str, inline: bool) -> None:
+        if inline:
+            for m in body.children:
+                self._unit(m, indent)
+            return
+        self._cluster += 1
+        self.lines.append(f"{indent}subgraph cluster_{self._cluster} {{")
+        self.lines.append(
+            f"{indent}  {_attrs({'label': body.label, 'style': 'rounded', 'color': '#9e9e9e', 'class': 'xl-cluster xl-body'}, sep='; ')};"
+        )
+        for m in body.children:
+            self._unit(m, indent + "  ")
+        self.lines.append(f"{indent}}}")
+
+    # -- edges ------------------------------------------------------------
+    def _resolve_src(self, n: str) -> str | None:
+        for _ in range(8):
+            if n in self.out_port:
+                n = self.out_port[n]
+            else:
+                break
+        return self.rep.get(n)
+
+    def _resolve_dst(self, n: str, k: int) -> str | None:
+        for _ in range(8):
+            ports = self.in_port.get(n)
+            if ports is not None and k in ports:
+                n = ports[k]
+                k = -1
+            else:
+                break
+        return self.rep.get(n)
+
+    def edges(self) -> None:
+        agg: dict[tuple[str, str], list] = {}
+        ext_in: dict[str, set[str]] = {}
+        ext_out: dict[str, set[str]] = {}
+        inside = self.rep
+        g = self.g
+        for v in [*inside, *(n for n in self.in_port if n not in inside)]:
+            for u, _, k, d in g.in_edges(v, keys=True, data=True):
+                dst = self._resolve_dst(v, k)
+                if u in inside or u in self.out_port:
+                    src = self._resolve_src(u)
+                    if src is None or dst is None or src == dst:
+                        continue
+                    item = agg.setdefault((src, dst), [0, d, d.get("kind") == "capture"])
+                    item[0] += 1
+                elif dst is not None:
+                    ext_in.setdefault(u, set()).add(dst)
+            for _, w, k, _d in g.out_edges(v, keys=True, data=True):
+                if w not in inside and w not in self.in_port:
+                    src = self._resolve_src(v)
+                    if src is not None:
+                        ext_out.setdefault(w, set()).add(src)
+        order = {n: i for i, n in enumerate(inside)}
+        for (src, dst), (count, d, capture) in sorted(agg.items()):
+            attrs: dict[str, str] = {}
+            if count == 1:
+                shape = _fmt_shape(d.get("dtype", "none"), tuple(d.get("shape") or ()))
+                if self.edge_labels:
+                    attrs["label"] = shape
+                attrs["tooltip"] = shape
+            else:
+                attrs["label"] = f"×{count}"
+                attrs["penwidth"] = "1.6"
+                attrs["tooltip"] = f"{count} tensors"
+            if capture:
+                attrs["style"] = "dashed"
+            self.lines.append(f"  {quote(src)} -> {quote(dst)} [{_attrs(attrs)}];")
+        self._stubs(ext_in, "in", order)
+        self._stubs(ext_out, "out", order)
+
+    def _stubs(self, ext: dict[str, set[str]], way: str, order: dict[str, int]) -> None:
+        if not ext:
+            return
+        names = sorted(ext, key=lambda n: (self.g.nodes[n].get("name") or n, n))
+        shown, rest = names[:8], names[8:]
+        for n in shown:
+            data = self.g.nodes[n]
+            stub = f"ext:{way}:{n}"
+            label = f"{_short(data.get('name') or n, 40)}\n{_fmt_shape(data.get('dtype', 'none'), tuple(data.get('shape') or ()))}"
+            tip = ("input from outside this view: " if way == "in" else "read outside this view by: ") + n
+            self.lines.append(
+                f"  {quote(stub)} [{_attrs({'label': label, 'tooltip': tip, 'shape': 'note', 'fillcolor': _style.EXTERNAL_FILL, 'fontcolor': '#666666', 'color': '#aaaaaa', 'class': 'xl-external'})}];"
+            )
+            for t in sorted(ext[n], key=lambda x: order.get(x, 0)):
+                a, b = (stub, t) if way == "in" else (t, stub)
+                self.lines.append(f"  {quote(a)} -> {quote(b)} [style=dotted, color=\"#999999\"];")
+        if rest:
+            stub = f"ext:{way}:more"
+            targets = sorted({t for n in rest for t in ext[n]}, key=lambda x: order.get(x, 0))
+            what = "more inputs" if way == "in" else "more readers outside"
+            self.lines.append(
+                f"  {quote(stub)} [{_attrs({'label': f'+{len(rest)} {what}', 'tooltip': ', '.join(rest[:40]), 'shape': 'note', 'fillcolor': _style.EXTERNAL_FILL, 'fontcolor': '#666666', 'color': '#aaaaaa', 'class': 'xl-external'})}];"
+            )
+            for t in targets[:16]:
+                a, b = (stub, t) if way == "in" else (t, stub)
+                self.lines.append(f"  {quote(a)} -> {quote(b)} [style=dotted, color=\"#999999\"];")
+
+    # -- whole graph ------------------------------------------------------
+    def source(self, title: str, body_first: list[str] = ()) -> str:
+        header = [
+            "digraph xlalens {",
+            f"  graph [{_attrs({'rankdir': 'TB', 'fontname': 'Helvetica', 'fontsize': '11', 'nodesep': '0.18', 'ranksep': '0.32', 'label': title, 'labelloc': 't', 'labeljust': 'l', 'tooltip': title, 'newrank': 'true'})}];",
+            '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=9, height=0.3, margin="0.06,0.03", penwidth=0.8];',
+            '  edge [fontname="Helvetica", fontsize=7, arrowsize=0.5, color="#5a5a5a", fontcolor="#555555"];',
+            *body_first,
+        ]
+        for u in self.view.units:
+            self._unit(u, "  ")
+        self.edges()
+        if self.status is None:
+            entries = [_style.CATEGORIES[c] for c in _style.CATEGORIES if c in self.categories]
+            extra = list(self.legend_extra)
+            if self.n_groups:
+                extra.append("double border / 3-D box: collapsed, click to open")
+            legend = _style.legend_label(entries, "op category", extra)
+        else:
+            entries = list(_style.DIFF_STATUS.values())
+            legend = _style.legend_label(entries, "diff status", self.legend_extra)
+        header.append(f"  \"xl:legend\" [shape=plaintext, style=\"\", margin=0, label={legend}, class=\"xl-legend\", tooltip=\"legend\"];")
+        return "\n".join([*header, *self.lines, "}"]) + "\n"
+
+
+def _tint(colour: str) -> str:
+    """A pale version of a fill, for cluster backgrounds."""
+    r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return "#{:02x}{:02x}{:02x}".format(*((c + 2 * 255) // 3 for c in (r, g, b)))
+
+
+def _attrs(attrs: dict[str, str], sep: str = ", ") -> str:
+    return sep.join(f"{k}={quote(str(v))}" for k, v in attrs.items() if v != "")

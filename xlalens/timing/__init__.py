@@ -1,0 +1,60 @@
+"""Timing stage: compile each capture with PJRT, time it, attribute time to kernels, roofline.
+
+Pipeline (one module per step):
+``_time`` (compile -> verify -> time -> profile, writes ``DIR/timing/<backend>.json``)
+uses ``_stats`` (statistics, calibration), ``_verify`` (outputs against
+``outputs.json``), ``_peaks`` (bandwidth and FLOP/s measured in the same run),
+``_hlo`` (kernels of the optimized HLO, their cost and source), ``_profile``
+(trace events -> per-kernel times) and ``_sweep`` (step time against size).
+``_results`` reads results back and puts kernel times onto graph nodes.
+See docs/timing.md.
+"""
+
+from xlalens.timing._hlo import HloIndex, Kernel, index_hlo
+from xlalens.timing._peaks import Peaks, measure_peaks, roofline_bound_s
+from xlalens.timing._profile import Attribution, KernelEvent, KernelTime, attribute, read_events
+from xlalens.timing._results import annotate, load_results
+from xlalens.timing._stats import CV_WARN, StepStats, calibrate, step_stats
+from xlalens.timing._sweep import SweepPoint, parse_sizes, sweep_svg, sweep_table, workload_step
+from xlalens.timing._time import (
+    FrontendTiming,
+    KernelResult,
+    TimingOptions,
+    results_path,
+    time_dump,
+    time_module,
+)
+from xlalens.timing._verify import Verification, verify_outputs
+
+__all__ = [
+    "CV_WARN",
+    "Attribution",
+    "FrontendTiming",
+    "HloIndex",
+    "Kernel",
+    "KernelEvent",
+    "KernelResult",
+    "KernelTime",
+    "Peaks",
+    "StepStats",
+    "SweepPoint",
+    "TimingOptions",
+    "Verification",
+    "annotate",
+    "attribute",
+    "calibrate",
+    "index_hlo",
+    "load_results",
+    "measure_peaks",
+    "parse_sizes",
+    "read_events",
+    "results_path",
+    "roofline_bound_s",
+    "step_stats",
+    "sweep_svg",
+    "sweep_table",
+    "time_dump",
+    "time_module",
+    "verify_outputs",
+    "workload_step",
+]

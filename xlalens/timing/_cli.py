@@ -1,0 +1,162 @@
+"""``xlalens time DIR``: compile, verify and time every capture of a dump on a backend."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from xlalens._errors import UsageError
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``time`` subcommand to the ``xlalens`` CLI."""
+    p = subparsers.add_parser(
+        "time",
+        help="compile each capture with PJRT, time it, attribute time to kernels, compare with the roofline",
+        description=(
+            "Compile every captured frontend's StableHLO with jaxlib's PJRT client for BACKEND, check it "
+            "reproduces the capture's outputs, time it (auto-calibrated repeats, block_until_ready), "
+            "attribute the time to the compiled kernels with the JAX profiler and place kernels and step "
+            "on the roofline of peaks measured in the same run. Writes DIR/timing/<backend>.json."
+        ),
+    )
+    p.add_argument("dump", metavar="DIR", help="dump folder written by `xlalens dump`")
+    p.add_argument("--backend", default="cpu", help="PJRT backend: cpu, gpu or tpu (default cpu)")
+    p.add_argument(
+        "--repeat",
+        type=int,
+        default=None,
+        metavar="N",
+        help="timed repeats (default: calibrate to ~1 s)",
+    )
+    p.add_argument(
+        "--warmup", type=int, default=None, metavar="N", help="untimed runs first (default: ~0.2 s)"
+    )
+    p.add_argument(
+        "--min-time",
+        type=float,
+        default=1.0,
+        metavar="S",
+        help="seconds of timing per frontend to calibrate for",
+    )
+    p.add_argument(
+        "--frontend",
+        action="append",
+        default=None,
+        metavar="NAME",
+        help="time only this frontend (repeatable)",
+    )
+    p.add_argument("--no-profile", action="store_true", help="skip the per-kernel profiler pass")
+    p.add_argument(
+        "--size",
+        default=None,
+        metavar="N,N,...",
+        help="size sweep, e.g. 4,4096,65536,1048576,16777216 (2^k allowed); see docs/timing.md",
+    )
+    p.add_argument(
+        "--top", type=int, default=3, metavar="K", help="kernels to list per frontend (default 3)"
+    )
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Execute ``xlalens time``; returns 0 when every ok capture was timed, 1 when one failed."""
+    from xlalens.timing._sweep import parse_sizes
+    from xlalens.timing._time import TimingOptions, results_path, time_dump
+
+    if args.repeat is not None and args.repeat < 1:
+        raise UsageError(f"--repeat {args.repeat}: need at least 1")
+    if args.warmup is not None and args.warmup < 0:
+        raise UsageError(f"--warmup {args.warmup}: need 0 or more")
+    if args.min_time <= 0:
+        raise UsageError(f"--min-time {args.min_time}: need a positive number of seconds")
+    opts = TimingOptions(
+        backend=args.backend,
+        repeat=args.repeat,
+        warmup=args.warmup,
+        min_time_s=args.min_time,
+        profile=not args.no_profile,
+        frontends=tuple(args.frontend) if args.frontend else None,
+        sizes=tuple(parse_sizes(args.size)) if args.size else (),
+    )
+    doc = time_dump(args.dump, opts, log=lambda m: print(m, file=sys.stderr))
+    print(format_summary(doc, top=args.top))
+    print(f"\nwrote {results_path(args.dump, opts.backend)}")
+    failed = [fe for fe, r in doc["frontends"].items() if r["status"] == "failed"]
+    return 1 if failed else 0
+
+
+def _ms(v: float | None) -> str:
+    return "—" if v is None else f"{v * 1e3:.4g} ms"
+
+
+def _rate(v: float | None, unit: str) -> str:
+    return "—" if not v else f"{v / 1e9:.3g} G{unit}"
+
+
+def format_summary(doc: dict[str, Any], *, top: int = 3) -> str:
+    """The human summary ``xlalens time`` prints: peaks, one block per frontend, the sweep table.
+
+    Args:
+        doc: a results document (``time_dump``'s return value or ``load_results(...)[backend]``).
+        top: kernels to list per frontend.
+
+    Returns:
+        Plain text.
+
+    Example:
+        >>> print(format_summary(load_results("xlalens-dump")["cpu"]))  # doctest: +SKIP
+    """
+    pk = doc["peaks"]
+    dev = doc["device"]
+    lines = [
+        f"backend {doc['backend']} ({dev.get('device_kind') or dev.get('platform')}); peaks measured now: "
+        f"{_rate(pk['bytes_per_s'], 'B/s')} copy in place ({_rate(pk['fresh_bytes_per_s'], 'B/s')} into a fresh buffer), "
+        f"{_rate(pk['flops_per_s'], 'FLOP/s')} matmul"
+    ]
+    for fe, r in doc["frontends"].items():
+        if r["status"] != "ok":
+            lines.append(f"\n{fe}: {r['status'].upper()}: {r['reason']}")
+            continue
+        st, roof = r["step"], r.get("roofline") or {}
+        native = r.get("native_step_seconds") or {}
+        lines.append(
+            f"\n{fe}: step median {_ms(st['median_s'])} (min {_ms(st['min_s'])}, p90 {_ms(st['p90_s'])}, "
+            f"IQR {_ms(st['iqr_s'])}, CV {st['cv']:.1%}, n={st['n']}); compile {r['compile_seconds']:.3g} s"
+        )
+        if native.get("median") is not None:
+            lines.append(
+                f"  native step (framework) median {_ms(native['median'])}: framework overhead "
+                f"{_ms(native['median'] - st['median_s'])} over the compiled step"
+            )
+        if roof:
+            frac = roof.get("fraction_of_roofline")
+            lines.append(
+                f"  achieved {_rate(roof.get('achieved_bytes_per_s'), 'B/s')}, {_rate(roof.get('achieved_flops_per_s'), 'FLOP/s')}; "
+                f"roofline bound {_ms(roof.get('bound_s'))} ({roof.get('bound_by')}), "
+                f"{'—' if frac is None else f'{frac:.1%}'} of roofline"
+            )
+        prof = r.get("profile")
+        if prof and prof.get("kernel_sum_ratio") is not None:
+            lines.append(
+                f"  kernels: {len(r['kernels'])} from {prof['events']} events over {prof['runs']} runs; "
+                f"sum {_ms(prof['kernel_sum_s'])} = {prof['kernel_sum_ratio']:.2f}x the step"
+            )
+        for k in r["kernels"][:top]:
+            where = (
+                f"{k['source_file']}:{k['source_line']}"
+                if k.get("source_file")
+                else (k.get("op_name") or "")
+            )
+            frac = k.get("fraction_of_roofline")
+            lines.append(
+                f"    {k['name']:<28} {_ms(k['median_s']):>11} {k['share']:6.1%}  "
+                f"{_rate(k.get('achieved_bytes_per_s'), 'B/s'):>10}  "
+                f"{'—' if frac is None else f'{frac:.0%}':>5} of bound  {where}"
+            )
+        lines += [f"  warning: {w}" for w in r.get("warnings", [])]
+    sweep = doc.get("sweep")
+    if sweep:
+        lines += ["", "size sweep (median step time):", sweep["table"], f"plot: {sweep['svg']}"]
+    return "\n".join(lines)

@@ -1,0 +1,268 @@
+"""Per-kernel times: run under the JAX profiler and attribute events to HLO instructions.
+
+NOTE: [which trace events are kernels]
+On the CPU, XLA's thunk runtime emits one event per executed thunk, named after
+the instruction of the optimized module it runs and carrying the stats
+``hlo_op`` (that name), ``hlo_module`` and ``run_id`` (one id per execution).
+On a GPU the kernel events sit on the ``/device:GPU:N`` planes, named after the
+CUDA kernel, with ``hlo_op``/``hlo_module`` stats from XLA's annotations; XLA's
+command buffers (CUDA graphs) hide them unless ``xla_gpu_enable_command_buffer``
+is empty, which :func:`compile_for_profile` sets for the profiled executable only.
+We keep every event that has an ``hlo_op`` stat naming our module and ignore
+the rest (Python frames, thread-pool bookkeeping, ``end: ...`` markers).
+
+Thunks of a loop body run inside the loop's own thunk; an event contained in
+another attributed event of the same thread is *nested* and is left out of the
+step's kernel sum so that time is not counted twice.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import tempfile
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from xlalens.timing._hlo import HloIndex
+
+
+@dataclass(frozen=True, slots=True)
+class KernelEvent:
+    """One attributed trace event."""
+
+    hlo_op: str
+    """The instruction it ran (``hlo_op`` stat)."""
+    hlo_module: str
+    """The module (``hlo_module`` stat)."""
+    run_id: int | None
+    """Execution id, None where the runtime does not say (some device planes)."""
+    start_ns: float
+    """Start, ns from the trace start (per line clock)."""
+    duration_ns: float
+    """Duration in ns."""
+    line: str
+    """``plane/line`` the event came from (a thread or a GPU stream)."""
+
+
+@dataclass(frozen=True, slots=True)
+class KernelTime:
+    """Time attributed to one kernel, over the profiled runs."""
+
+    name: str
+    """Kernel (entry-level instruction) name."""
+    median_s: float
+    """Median over runs of the kernel's total seconds in one run."""
+    runs: int
+    """Runs in which it appeared."""
+    calls_per_run: float
+    """Events per run (more than 1 inside loops)."""
+    nested_in: str | None
+    """The enclosing kernel when the event ran inside another (loop bodies), else None."""
+
+
+@dataclass(frozen=True, slots=True)
+class Attribution:
+    """All kernel times of one profiled executable."""
+
+    kernels: tuple[KernelTime, ...]
+    """Per-kernel times, slowest first."""
+    runs: int
+    """Executions profiled."""
+    events: int
+    """Events attributed."""
+    unknown: tuple[str, ...]
+    """``hlo_op`` names of our module not found among its instructions (should be empty)."""
+    busy_median_s: float | None
+    """Median over runs of the union of top-level kernel intervals (None without run ids)."""
+
+
+def _stats(event) -> dict[str, object]:
+    out = {}
+    for item in event.stats:
+        try:
+            k, v = item
+        except (TypeError, ValueError):
+            continue
+        out[str(k)] = v
+    return out
+
+
+def read_events(xplane_path: str, module: str, *, device_planes: bool) -> list[KernelEvent]:
+    """Kernel events of ``module`` from one ``.xplane.pb`` file.
+
+    Args:
+        xplane_path: file written by ``jax.profiler.trace``.
+        module: ``HloModule`` name whose events to keep.
+        device_planes: read ``/device:*`` planes (GPU/TPU) instead of ``/host:CPU``.
+
+    Returns:
+        The events, in file order.
+
+    Example:
+        >>> read_events("/tmp/p/host.xplane.pb", "jit_step", device_planes=False)  # doctest: +SKIP
+    """
+    import jax
+
+    data = jax.profiler.ProfileData.from_file(xplane_path)
+    events: list[KernelEvent] = []
+    for plane in data.planes:
+        on_device = plane.name.startswith("/device:")
+        if on_device != device_planes or (not on_device and plane.name != "/host:CPU"):
+            continue
+        for line in plane.lines:
+            for ev in line.events:
+                st = _stats(ev)
+                op = st.get("hlo_op")
+                if not op or (st.get("hlo_module") not in (None, module)):
+                    continue
+                rid = st.get("run_id")
+                events.append(
+                    KernelEvent(
+                        hlo_op=str(op),
+                        hlo_module=str(st.get("hlo_module") or module),
+                        run_id=int(rid) if rid is not None else None,
+                        start_ns=float(ev.start_ns),
+                        duration_ns=float(ev.duration_ns),
+                        line=f"{plane.name}/{line.name}",
+                    )
+                )
+    return events
+
+
+def attribute(events: Iterable[KernelEvent], index: HloIndex, runs: int) -> Attribution:
+    """Turn trace events into per-kernel times.
+
+    Args:
+        events: kernel events of one module (see :func:`read_events`).
+        index: the module's :class:`~xlalens.timing._hlo.HloIndex`.
+        runs: executions profiled (used when events carry no run id).
+
+    Returns:
+        The :class:`Attribution`.
+
+    Example:
+        >>> attribute([], idx, runs=10).kernels  # doctest: +SKIP
+        ()
+    """
+    evs = list(events)
+    unknown = sorted({e.hlo_op for e in evs if e.hlo_op not in index.instructions})
+
+    # Mark events nested in another event on the same line (loop bodies).
+    nested: dict[int, str] = {}
+    by_line: dict[str, list[int]] = defaultdict(list)
+    for i, e in enumerate(evs):
+        by_line[e.line].append(i)
+    for idxs in by_line.values():
+        idxs.sort(key=lambda i: (evs[i].start_ns, -evs[i].duration_ns))
+        stack: list[int] = []
+        for i in idxs:
+            e = evs[i]
+            while stack and evs[stack[-1]].start_ns + evs[stack[-1]].duration_ns <= e.start_ns:
+                stack.pop()
+            if stack:
+                nested[i] = index.owner.get(evs[stack[0]].hlo_op, evs[stack[0]].hlo_op)
+            stack.append(i)
+
+    have_ids = bool(evs) and all(e.run_id is not None for e in evs)
+    per_kernel: dict[str, dict[int, float]] = defaultdict(lambda: defaultdict(float))
+    counts: dict[str, int] = defaultdict(int)
+    parent: dict[str, str | None] = {}
+    intervals: dict[int, list[tuple[float, float]]] = defaultdict(list)
+    for i, e in enumerate(evs):
+        # A thunk inside a loop body is named after its own instruction; report it as is.
+        name = e.hlo_op
+        key = e.run_id if have_ids else 0
+        per_kernel[name][key] += e.duration_ns * 1e-9
+        counts[name] += 1
+        parent.setdefault(name, nested.get(i))
+        if i not in nested and have_ids:
+            intervals[key].append((e.start_ns, e.start_ns + e.duration_ns))
+
+    n_runs = len({e.run_id for e in evs}) if have_ids else max(1, runs)
+    kernels = []
+    for name, per_run in per_kernel.items():
+        if have_ids:
+            # A run where the kernel did not appear contributes 0 (e.g. an untaken branch).
+            vals = list(per_run.values()) + [0.0] * (n_runs - len(per_run))
+            med = float(np.median(vals))
+        else:
+            med = sum(per_run.values()) / n_runs
+        kernels.append(
+            KernelTime(
+                name=name,
+                median_s=med,
+                runs=len(per_run) if have_ids else n_runs,
+                calls_per_run=counts[name] / n_runs,
+                nested_in=parent.get(name),
+            )
+        )
+    kernels.sort(key=lambda k: -k.median_s)
+    busy = None
+    if have_ids and intervals:
+        busy = float(np.median([_union(v) for v in intervals.values()]))
+    return Attribution(
+        kernels=tuple(kernels),
+        runs=n_runs,
+        events=len(evs),
+        unknown=tuple(unknown),
+        busy_median_s=busy,
+    )
+
+
+def _union(iv: list[tuple[float, float]]) -> float:
+    """Seconds covered by a set of [start, end) ns intervals."""
+    total, end = 0.0, -np.inf
+    for s, e in sorted(iv):
+        if s > end:
+            total += e - s
+            end = e
+        elif e > end:
+            total += e - end
+            end = e
+    return total * 1e-9
+
+
+def profile_runs(
+    step: Callable[[], object],
+    runs: int,
+    index: HloIndex,
+    *,
+    device_planes: bool,
+    before: Callable[[], object] | None = None,
+) -> Attribution:
+    """Run ``step`` ``runs`` times under ``jax.profiler.trace`` and attribute its events.
+
+    Args:
+        step: one execution that waits for its outputs.
+        runs: executions to profile.
+        index: the executable's optimized-HLO index.
+        device_planes: read device planes (GPU/TPU) instead of the host CPU plane.
+        before: untimed setup before each run (fresh inputs for donated buffers).
+
+    Returns:
+        The :class:`Attribution`.
+
+    Example:
+        >>> profile_runs(lambda: run_once(), 10, idx, device_planes=False)  # doctest: +SKIP
+    """
+    import jax
+
+    tmp = tempfile.mkdtemp(prefix="xlalens-profile-")
+    try:
+        with jax.profiler.trace(tmp):
+            for _ in range(runs):
+                if before is not None:
+                    before()
+                step()
+        paths = sorted(glob.glob(os.path.join(tmp, "**", "*.xplane.pb"), recursive=True))
+        events: list[KernelEvent] = []
+        for p in paths:
+            events.extend(read_events(p, index.module, device_planes=device_planes))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return attribute(events, index, runs)

@@ -1,0 +1,588 @@
+"""``time_dump``: compile, verify, time and attribute every capture of a dump.
+
+The stages for each frontend, in order (each one's failure is that frontend's
+``reason``; the other frontends go on):
+
+1. compile the captured StableHLO with jaxlib's PJRT client for the backend
+   (:mod:`xlalens._runtime`), keep its optimized HLO, cost analysis and memory stats;
+2. put ``inputs.npz`` on the device once, run once, and compare the results with
+   ``outputs.json`` (:mod:`xlalens.timing._verify`); a mismatch ends here;
+3. warm up, calibrate the repeat count, time each call with ``block_until_ready``
+   (:mod:`xlalens.timing._stats`);
+4. run again under the profiler and attribute events to kernels
+   (:mod:`xlalens.timing._profile`), then put kernels and step against the
+   roofline of the peaks measured in the same run (:mod:`xlalens.timing._peaks`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from xlalens import _runtime
+from xlalens._dumpdir import read_manifest
+from xlalens._errors import DumpError, ParseError, UsageError
+from xlalens.timing._hlo import HloIndex, index_hlo
+from xlalens.timing._peaks import Peaks, measure_peaks, roofline_bound_s
+from xlalens.timing._profile import Attribution, profile_runs
+from xlalens.timing._stats import CV_WARN, StepStats, calibrate, step_stats, time_calls
+from xlalens.timing._verify import Verification, verify_outputs
+
+RESULTS_SCHEMA_VERSION = 1
+TIMING_DIR = "timing"
+
+
+@dataclass(frozen=True, slots=True)
+class TimingOptions:
+    """How to time: repeats, warmup and what else to measure."""
+
+    backend: str = "cpu"
+    """PJRT backend: ``cpu``, ``gpu`` or ``tpu``."""
+    repeat: int | None = None
+    """Timed repeats; None calibrates to fill ``min_time_s``."""
+    warmup: int | None = None
+    """Untimed runs first; None warms up for ``warmup_time_s`` (at least 2 runs)."""
+    min_time_s: float = 1.0
+    """Measuring time per frontend the calibration aims for."""
+    warmup_time_s: float = 0.2
+    """Warm-up time aimed for when ``warmup`` is None."""
+    profile: bool = True
+    """Run the profiler pass for per-kernel times."""
+    profile_time_s: float = 0.5
+    """Time aimed for in the profiler pass (5 to 50 runs)."""
+    peak_scale: float = 1.0
+    """Scale of the peak-measurement problem sizes (tests shrink it)."""
+    frontends: tuple[str, ...] | None = None
+    """Frontends to time; None times every one with status ok."""
+    sizes: tuple[int, ...] = ()
+    """Sample counts of a size sweep (empty: no sweep); see docs/timing.md."""
+
+
+@dataclass(frozen=True, slots=True)
+class KernelResult:
+    """One kernel's time and roofline position."""
+
+    name: str
+    """Instruction name in the optimized HLO (``ynn_fusion.1``)."""
+    opcode: str
+    """HLO opcode (``fusion``, ``dot``...), ``?`` when not in the entry computation."""
+    kind: str | None
+    """Fusion kind, if a fusion."""
+    median_s: float
+    """Median seconds per step."""
+    share: float
+    """``median_s`` over the step's median time."""
+    calls_per_step: float
+    """Events per step (more than 1 inside loops)."""
+    nested_in: str | None
+    """Enclosing kernel for thunks of loop bodies (excluded from the kernel sum)."""
+    bytes: float | None
+    """Estimated bytes moved (see docs/timing.md), None when unknown."""
+    flops: float | None
+    """Estimated FLOPs, None when unknown."""
+    achieved_bytes_per_s: float | None
+    """``bytes / median_s``."""
+    achieved_flops_per_s: float | None
+    """``flops / median_s``."""
+    bound_s: float | None
+    """Roofline lower bound on its time."""
+    bound_by: str | None
+    """``memory`` or ``compute``."""
+    fraction_of_roofline: float | None
+    """``bound_s / median_s`` (1.0 = at the machine's limit)."""
+    op_name: str | None
+    """Metadata op_name."""
+    source_file: str | None
+    """Source file from the optimized HLO's metadata."""
+    source_line: int | None
+    """Source line."""
+
+
+@dataclass(frozen=True, slots=True)
+class FrontendTiming:
+    """Everything measured for one frontend (``status`` says whether times exist)."""
+
+    status: str
+    """``ok``, ``failed`` or ``skipped``."""
+    reason: str | None = None
+    """Why it failed or was skipped."""
+    compile_seconds: float | None = None
+    """Wall seconds of the PJRT compile."""
+    optimized_hlo: str | None = None
+    """Path of its optimized HLO for this backend, relative to the dump folder."""
+    cost: dict[str, Any] | None = None
+    """``flops``, ``bytes_accessed`` and XLA's raw cost-analysis dict."""
+    memory: dict[str, int] | None = None
+    """Compiled memory stats (bytes)."""
+    verify: Verification | None = None
+    """Output check against outputs.json."""
+    step: StepStats | None = None
+    """Step-time statistics."""
+    roofline: dict[str, Any] | None = None
+    """Step's achieved bytes/s, FLOP/s, bound and fraction of roofline."""
+    kernels: tuple[KernelResult, ...] = ()
+    """Per-kernel times, slowest first."""
+    profile: dict[str, Any] | None = None
+    """Profiler pass summary: runs, events, unknown ops, kernel sum and its ratio to the step."""
+    native_step_seconds: dict[str, Any] | None = None
+    """The framework's own step timing from the capture subprocess (manifest)."""
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+    """Things the user should know (high CV, unattributed events...)."""
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain dict for the JSON edge."""
+        d: dict[str, Any] = {}
+        for f in self.__slots__:
+            v = getattr(self, f)
+            if hasattr(v, "as_dict"):
+                v = v.as_dict()
+            elif f == "kernels":
+                v = [{k: getattr(kr, k) for k in kr.__slots__} for kr in v]
+            elif f == "warnings":
+                v = list(v)
+            d[f] = v
+        return d
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def results_path(dump_dir: str | Path, backend: str) -> Path:
+    """Where :func:`time_dump` writes the results of ``backend``."""
+    return Path(dump_dir) / TIMING_DIR / f"{backend}.json"
+
+
+def _load_inputs(path: Path) -> list[np.ndarray]:
+    with np.load(path, allow_pickle=False) as npz:
+        names = sorted(npz.files, key=lambda n: int(n[3:]) if n[3:].isdigit() else 1 << 30)
+        if any(not (n.startswith("arg") and n[3:].isdigit()) for n in names):
+            raise DumpError(
+                f"{path}: expected arrays arg0..argN-1, found {npz.files}; re-run `xlalens dump`"
+            )
+        return [npz[n] for n in names]
+
+
+class _Runner:
+    """Executes one compiled module on device-resident inputs; handles donated inputs."""
+
+    def __init__(self, compiled: _runtime.Compiled, host_inputs: list[np.ndarray]) -> None:
+        self.compiled = compiled
+        self.host = host_inputs
+        self.args = _runtime.put(compiled, host_inputs)
+        self.fresh_inputs = False  # set when the module donates (aliases) an input
+
+    def refresh(self) -> None:
+        """New device copies of the inputs (only needed when they are donated)."""
+        self.args = _runtime.put(self.compiled, self.host)
+        for a in self.args:
+            a.block_until_ready()
+
+    def first(self) -> list[np.ndarray]:
+        outs = _runtime.execute(self.compiled, self.args)
+        host = [np.asarray(o) for o in outs]
+        # NOTE: [donated inputs] a module with input_output_alias (Keras, torch_xla
+        # often donate parameters) consumes its input buffers; re-put them before
+        # every call, outside the timed region.
+        self.fresh_inputs = any(a.is_deleted() for a in self.args)
+        if self.fresh_inputs:
+            self.refresh()
+        return host
+
+    def step(self) -> None:
+        for o in _runtime.execute(self.compiled, self.args):
+            o.block_until_ready()
+
+    @property
+    def before(self) -> Callable[[], None] | None:
+        return self.refresh if self.fresh_inputs else None
+
+
+def _compile_for_profile(text: str, backend: str) -> _runtime.Compiled | None:
+    """A GPU executable without command buffers, so each kernel shows in the trace."""
+    if backend != "gpu":
+        return None
+    from jax._src.lib import xla_client
+
+    client = _runtime.get_backend(backend)
+    device = client.local_devices()[0]
+    opts = xla_client.CompileOptions()
+    opts.env_option_overrides = [("xla_gpu_enable_command_buffer", "")]
+    t0 = time.perf_counter()
+    exe = client.compile_and_load(text, [device], opts)
+    return _runtime.Compiled(exe, backend, device, time.perf_counter() - t0)
+
+
+def _kernel_results(
+    att: Attribution, index: HloIndex | None, step_median: float, peaks: Peaks | None
+) -> list[KernelResult]:
+    out = []
+    for kt in att.kernels:
+        k = index.kernels.get(kt.name) if index else None
+        nbytes = k.bytes if k else None
+        flops = k.flops if k else None
+        t = kt.median_s
+        bound, by = roofline_bound_s(nbytes, flops, peaks) if peaks else (None, None)
+        out.append(
+            KernelResult(
+                name=kt.name,
+                opcode=k.opcode if k else "?",
+                kind=k.kind if k else None,
+                median_s=t,
+                share=t / step_median if step_median > 0 else 0.0,
+                calls_per_step=kt.calls_per_run,
+                nested_in=kt.nested_in,
+                bytes=nbytes,
+                flops=flops,
+                achieved_bytes_per_s=nbytes / t if nbytes and t > 0 else None,
+                achieved_flops_per_s=flops / t if flops and t > 0 else None,
+                bound_s=bound,
+                bound_by=by,
+                fraction_of_roofline=bound / t if bound and t > 0 else None,
+                op_name=k.op_name if k else None,
+                source_file=k.source_file if k else None,
+                source_line=k.source_line if k else None,
+            )
+        )
+    return out
+
+
+def time_module(
+    stablehlo: str,
+    inputs: list[np.ndarray],
+    *,
+    check: Callable[[list[np.ndarray]], Verification],
+    options: TimingOptions,
+    peaks: Peaks | None,
+    hlo_out: Path | None = None,
+    hlo_rel: str | None = None,
+) -> FrontendTiming:
+    """Compile, verify, time and attribute one StableHLO module.
+
+    Args:
+        stablehlo: the module text (or bytecode).
+        inputs: host arrays, one per argument of ``main``.
+        check: compares the first run's host results with the capture's outputs.
+        options: the :class:`TimingOptions`.
+        peaks: peaks for the roofline, or None to skip it.
+        hlo_out: where to write the optimized HLO for this backend (optional).
+        hlo_rel: the path to record for it in the results.
+
+    Returns:
+        The :class:`FrontendTiming` (``failed`` with XLA's message when it does not compile).
+
+    Example:
+        >>> r = time_module(text, arrays, check=lambda outs: ok, options=TimingOptions(), peaks=None)  # doctest: +SKIP
+    """
+    warnings: list[str] = []
+    try:
+        compiled = _runtime.compile_stablehlo(stablehlo, options.backend)
+    except _runtime.CompileError as exc:
+        return FrontendTiming(status="failed", reason=str(exc))
+    opt_text = compiled.optimized_hlo()
+    if hlo_out is not None:
+        _atomic_write(hlo_out, opt_text)
+    raw_cost = compiled.cost_analysis()
+    cost = {
+        "flops": raw_cost.get("flops"),
+        "bytes_accessed": raw_cost.get("bytes accessed"),
+        "raw": raw_cost,
+    }
+    memory = compiled.memory_stats()
+    base = dict(
+        compile_seconds=compiled.compile_seconds,
+        optimized_hlo=hlo_rel,
+        cost=cost,
+        memory=memory,
+    )
+    runner = _Runner(compiled, inputs)
+    try:
+        first = runner.first()
+    except Exception as exc:  # XLA runtime errors carry their own message
+        return FrontendTiming(
+            status="failed", reason=f"the executable failed to run: {exc}", **base
+        )
+    ver = check(first)
+    if not ver.ok:
+        return FrontendTiming(
+            status="failed",
+            reason=f"outputs differ from the capture's outputs.json, so no time is reported: {ver.message}",
+            verify=ver,
+            **base,
+        )
+
+    # Warm up (and estimate one step) before calibrating the repeat count.
+    if options.warmup is not None:
+        wt = time_calls(runner.step, options.warmup, before=runner.before)
+    else:
+        wt = time_calls(runner.step, 2, before=runner.before)
+        while sum(wt) < options.warmup_time_s and len(wt) < 200:
+            wt += time_calls(runner.step, max(1, len(wt)), before=runner.before)
+    estimate = float(np.median(wt[len(wt) // 2 :])) if wt else 0.0
+    if estimate <= 0:
+        estimate = float(np.median(time_calls(runner.step, 3, before=runner.before)))
+    n = (
+        options.repeat
+        if options.repeat is not None
+        else calibrate(estimate, min_time_s=options.min_time_s)
+    )
+    if n < 1:
+        raise UsageError(f"--repeat {n}: need at least 1 timed repeat")
+    stats = step_stats(time_calls(runner.step, n, before=runner.before), warmup=len(wt))
+    if stats.cv > CV_WARN:
+        warnings.append(
+            f"step time CV {stats.cv:.1%} > {CV_WARN:.0%}: the machine is noisy (other load, "
+            "frequency scaling); trust the median and min, or re-run with more --repeat on a quiet machine"
+        )
+
+    roof: dict[str, Any] | None = None
+    if peaks is not None:
+        bound, by = roofline_bound_s(cost["bytes_accessed"], cost["flops"], peaks)
+        t = stats.median_s
+        roof = {
+            "achieved_bytes_per_s": (cost["bytes_accessed"] or 0) / t if t > 0 else None,
+            "achieved_flops_per_s": (cost["flops"] or 0) / t if t > 0 else None,
+            "bound_s": bound,
+            "bound_by": by,
+            "fraction_of_roofline": bound / t if bound and t > 0 else None,
+        }
+
+    kernels: list[KernelResult] = []
+    prof: dict[str, Any] | None = None
+    if options.profile:
+        try:
+            index: HloIndex | None = index_hlo(opt_text)
+        except ParseError as exc:
+            index = None
+            warnings.append(f"per-kernel cost unknown: {exc}")
+        prof_exe = _compile_for_profile(stablehlo, options.backend) or compiled
+        prunner = runner if prof_exe is compiled else _Runner(prof_exe, inputs)
+        if prunner is not runner:
+            prunner.first()
+        runs = int(min(50, max(5, math.ceil(options.profile_time_s / max(estimate, 1e-9)))))
+        module = index.module if index else compiled.executable.hlo_modules()[0].name
+        idx = index or HloIndex(module=module, entry="", kernels={})
+        att = profile_runs(
+            prunner.step, runs, idx, device_planes=options.backend != "cpu", before=prunner.before
+        )
+        kernels = _kernel_results(att, index, stats.median_s, peaks)
+        top = [k for k in kernels if k.nested_in is None]
+        ksum = sum(k.median_s for k in top)
+        prof = {
+            "runs": att.runs,
+            "events": att.events,
+            "unknown_ops": list(att.unknown),
+            "kernel_sum_s": ksum,
+            "kernel_sum_ratio": ksum / stats.median_s if stats.median_s > 0 else None,
+            "busy_median_s": att.busy_median_s,
+        }
+        if att.events == 0:
+            warnings.append(
+                "the profiler recorded no kernel events for this module; per-kernel times are missing "
+                "(on GPU, check that CUPTI is available)"
+            )
+        if att.unknown:
+            warnings.append(
+                f"trace events not found in the optimized HLO: {', '.join(att.unknown[:5])}"
+            )
+    return FrontendTiming(
+        status="ok",
+        verify=ver,
+        step=stats,
+        roofline=roof,
+        kernels=tuple(kernels),
+        profile=prof,
+        warnings=tuple(warnings),
+        **base,
+    )
+
+
+def device_description(backend: str) -> dict[str, Any]:
+    """The device timed on: platform, kind, count, and the PJRT platform version."""
+    client = _runtime.get_backend(backend)
+    dev = client.local_devices()[0]
+    return {
+        "platform": str(client.platform),
+        "platform_version": str(getattr(client, "platform_version", "")),
+        "device_kind": str(getattr(dev, "device_kind", "")),
+        "device_count": len(client.local_devices()),
+        "cpu_count": os.cpu_count(),
+    }
+
+
+def time_dump(
+    dump_dir: str | Path,
+    options: TimingOptions | None = None,
+    *,
+    log: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Time every captured frontend of a dump and write ``DIR/timing/<backend>.json``.
+
+    Args:
+        dump_dir: a dump folder (docs/dump-format.md).
+        options: :class:`TimingOptions`; defaults time on the CPU with auto-calibration.
+        log: called with one progress line per stage (e.g. ``print``); None is silent.
+
+    Returns:
+        The results document as written (schema in docs/timing.md).
+
+    Raises:
+        DumpError: the folder is not a readable dump.
+        UsageError: the backend is not present (the message lists those that are).
+
+    Example:
+        >>> res = time_dump("xlalens-dump", TimingOptions(backend="cpu"))  # doctest: +SKIP
+        >>> res["frontends"]["jax"]["step"]["median_s"]  # doctest: +SKIP
+    """
+    import jax
+    import jaxlib
+
+    from xlalens import __version__
+
+    options = options or TimingOptions()
+    say = log or (lambda _msg: None)
+    folder = Path(dump_dir)
+    manifest = read_manifest(folder)
+    _runtime.get_backend(options.backend)  # fail early, listing the present backends
+    fronts: dict[str, Any] = manifest.get("frontends", {})
+    if options.frontends:
+        missing = [f for f in options.frontends if f not in fronts]
+        if missing:
+            raise UsageError(
+                f"--frontend {', '.join(missing)}: not in {folder}; it has: {', '.join(fronts) or 'none'}"
+            )
+    say(f"measuring {options.backend} peaks (STREAM-like copy, matmul)...")
+    peaks = measure_peaks(options.backend, scale=options.peak_scale)
+    same_backend = manifest.get("backend") == options.backend
+    results: dict[str, Any] = {}
+    for fe, info in fronts.items():
+        if options.frontends and fe not in options.frontends:
+            continue
+        if info.get("status") != "ok":
+            reason = (info.get("reason") or "").strip().splitlines()[-1:] or [""]
+            results[fe] = FrontendTiming(
+                status="skipped",
+                reason=f"capture status {info.get('status')}: {reason[0]}".rstrip(": "),
+            ).as_dict()
+            continue
+        say(f"{fe}: compiling for {options.backend}, verifying, timing...")
+        results[fe] = _time_frontend(folder, fe, info, options, peaks, same_backend).as_dict()
+        results[fe]["native_step_seconds"] = info.get("native_step_seconds")
+    doc = {
+        "schema_version": RESULTS_SCHEMA_VERSION,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "xlalens_version": __version__,
+        "backend": options.backend,
+        "device": device_description(options.backend),
+        "versions": {
+            "jax": jax.__version__,
+            "jaxlib": jaxlib.__version__,
+            "python": sys.version.split()[0],
+        },
+        "dump": {"workload": manifest.get("workload"), "capture_backend": manifest.get("backend")},
+        "options": {
+            "repeat": options.repeat,
+            "warmup": options.warmup,
+            "min_time_s": options.min_time_s,
+            "profile": options.profile,
+        },
+        "peaks": peaks.as_dict(),
+        "frontends": results,
+        "sweep": None,
+    }
+    if options.sizes:
+        from xlalens.timing._sweep import points_as_dicts, run_sweep, sweep_svg, sweep_table
+
+        points = run_sweep(folder, list(options.sizes), options, peaks, log=say)
+        svg_rel = f"{TIMING_DIR}/{options.backend}/sweep.svg"
+        _atomic_write(
+            folder / svg_rel, sweep_svg(points, title=f"step time vs size ({options.backend})")
+        )
+        doc["sweep"] = {
+            "sizes": list(options.sizes),
+            "points": points_as_dicts(points),
+            "table": sweep_table(points),
+            "svg": svg_rel,
+        }
+    write_results(folder, doc)
+    _render_report(folder, say)
+    return doc
+
+
+def _render_report(folder: Path, say: Callable[[str], None]) -> None:
+    """Refresh the HTML report when the render stage is installed (it reads the results)."""
+    try:
+        from xlalens.render import write_report  # type: ignore[attr-defined]
+    except ImportError:
+        return
+    try:
+        write_report(folder)
+    except Exception as exc:  # the timing results are written; a report failure must not hide them
+        say(f"warning: timing results written, but the HTML report was not refreshed: {exc}")
+
+
+def write_results(dump_dir: str | Path, doc: dict[str, Any]) -> Path:
+    """Write a results document atomically to ``DIR/timing/<backend>.json``; returns the path."""
+    path = results_path(dump_dir, doc["backend"])
+    _atomic_write(path, json.dumps(doc, indent=1, default=_json_default) + "\n")
+    return path
+
+
+def _json_default(o: Any) -> Any:
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, tuple):
+        return list(o)
+    raise TypeError(f"{type(o).__name__} is not JSON serializable")
+
+
+def _time_frontend(
+    folder: Path,
+    fe: str,
+    info: dict[str, Any],
+    options: TimingOptions,
+    peaks: Peaks,
+    same_backend: bool,
+) -> FrontendTiming:
+    arts = info.get("artifacts") or {}
+    try:
+        paths = {k: folder / arts[k] for k in ("stablehlo", "inputs", "outputs")}
+    except KeyError as exc:
+        return FrontendTiming(
+            status="failed",
+            reason=f"manifest lists no {exc.args[0]} artifact; re-run `xlalens dump`",
+        )
+    for k, p in paths.items():
+        if not p.is_file():
+            return FrontendTiming(
+                status="failed", reason=f"{k} file {p} is missing; re-run `xlalens dump`"
+            )
+    try:
+        inputs = _load_inputs(paths["inputs"])
+        outputs = json.loads(paths["outputs"].read_text())
+    except (OSError, ValueError, DumpError) as exc:
+        return FrontendTiming(status="failed", reason=f"cannot read the capture: {exc}")
+    sig_out = (info.get("signature") or {}).get("outputs") or []
+    rel = f"{TIMING_DIR}/{options.backend}/{fe}.optimized_hlo.txt"
+    return time_module(
+        paths["stablehlo"].read_text(),
+        inputs,
+        check=lambda outs: verify_outputs(outs, sig_out, outputs, same_backend=same_backend),
+        options=options,
+        peaks=peaks,
+        hlo_out=folder / rel,
+        hlo_rel=rel,
+    )

@@ -1,0 +1,111 @@
+"""Check that a timed executable reproduces the capture's own outputs.
+
+NOTE: [why timing refuses unverified numbers]
+A time is only meaningful for the computation the framework meant. The
+captured ``outputs.json`` holds what the framework's own step returned; the
+executable we time must reproduce it, compared by the signature's output roles
+(``loss``; ``w``, ``b`` or per layer ``w0``, ``b0``...; flattened, since each
+framework keeps its own shapes). On the capture's backend we use the dump
+format's tolerance (rtol 1e-5, atol 1e-6); on another backend XLA may reorder
+reductions or use TF32 for f32 dots, so we allow rtol 2e-3, atol 1e-5.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+SAME_BACKEND_TOL = (1e-5, 1e-6)
+OTHER_BACKEND_TOL = (2e-3, 1e-5)
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    """Result of comparing an executable's outputs with ``outputs.json``."""
+
+    ok: bool
+    """Every compared output agrees within tolerance (False when none could be compared)."""
+    compared: tuple[str, ...]
+    """Roles compared."""
+    max_abs_diff: float
+    """Largest absolute difference over compared outputs (0 when none)."""
+    rtol: float
+    """Relative tolerance used."""
+    atol: float
+    """Absolute tolerance used."""
+    message: str
+    """Empty when ok, else what differed (or why nothing could be compared)."""
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain dict for the JSON edge."""
+        return {f: getattr(self, f) for f in self.__slots__} | {"compared": list(self.compared)}
+
+
+def expected_by_role(outputs: dict[str, Any]) -> dict[str, np.ndarray]:
+    """Role -> flattened expected values from an ``outputs.json`` document."""
+    exp: dict[str, np.ndarray] = {}
+    if outputs.get("loss") is not None:
+        exp["loss"] = np.asarray(outputs["loss"], dtype=np.float64).reshape(-1)
+    for role, value in (outputs.get("params") or {}).items():
+        exp[str(role)] = np.asarray(value, dtype=np.float64).reshape(-1)
+    return exp
+
+
+def verify_outputs(
+    results: Sequence[np.ndarray],
+    signature_outputs: Sequence[dict[str, Any]],
+    outputs: dict[str, Any],
+    *,
+    same_backend: bool,
+) -> Verification:
+    """Compare an executable's results with the capture's ``outputs.json``.
+
+    Args:
+        results: host arrays, one per StableHLO result.
+        signature_outputs: the manifest's ``signature.outputs`` (``role`` per result).
+        outputs: the parsed ``outputs.json``.
+        same_backend: the executable ran on the backend the capture verified on.
+
+    Returns:
+        The :class:`Verification`.
+
+    Example:
+        >>> verify_outputs([np.float32(1.0)], [{"role": "loss"}], {"loss": 1.0}, same_backend=True).ok
+        True
+    """
+    rtol, atol = SAME_BACKEND_TOL if same_backend else OTHER_BACKEND_TOL
+    expected = expected_by_role(outputs)
+    compared: list[str] = []
+    problems: list[str] = []
+    worst = 0.0
+    if len(results) != len(signature_outputs):
+        return Verification(
+            False, (), 0.0, rtol, atol,
+            f"the executable returned {len(results)} results but the signature lists "
+            f"{len(signature_outputs)}; re-run `xlalens dump`",
+        )  # fmt: skip
+    for got, sig in zip(results, signature_outputs):
+        role = (sig or {}).get("role")
+        if role not in expected:
+            continue
+        want = expected[role]
+        have = np.asarray(got, dtype=np.float64).reshape(-1)
+        if have.size != want.size:
+            problems.append(f"{role}: {have.size} values, outputs.json has {want.size}")
+            compared.append(role)
+            continue
+        diff = float(np.max(np.abs(have - want))) if have.size else 0.0
+        worst = max(worst, diff)
+        compared.append(role)
+        if not np.allclose(have, want, rtol=rtol, atol=atol) or not np.all(np.isfinite(have)):
+            problems.append(f"{role}: max |diff| {diff:.3g} exceeds rtol {rtol:g}, atol {atol:g}")
+    if not compared:
+        return Verification(
+            False, (), 0.0, rtol, atol,
+            "no output role of the signature matches outputs.json (need loss/w/b roles); "
+            "cannot check the run, so no time is reported",
+        )  # fmt: skip
+    return Verification(not problems, tuple(compared), worst, rtol, atol, "; ".join(problems))
