@@ -130,7 +130,7 @@ def test_op_change_is_one_changed_pair() -> None:
     assert [(p.a, p.b) for p in changed] == [("main/xw", "main/xw")]
     assert [(c.field, c.a, c.b) for c in changed[0].changes] == [("op", "multiply", "dot")]
     assert not d.only_a and not d.only_b
-    assert d.summary.edit_cost == 1
+    assert d.summary.edit_cost == 2  # an op change costs delete + insert
     text = d.to_text()
     assert "op: multiply -> dot" in text
 
@@ -149,12 +149,20 @@ def test_parameters_pair_by_role_not_position() -> None:
     d = diff(build(linear()), build(linear(swap_params=True)))
     m = d.mapping()
     assert m["main/w"] == "main/w" and m["main/x"] == "main/x"
-    assert d.summary.changed == 0
+    changed = {p.a: [(c.field, c.a, c.b) for c in p.changes] for p in d.pairs if p.changes}
+    assert changed == {
+        "main/w": [("param_index", 0, 1)],
+        "main/b": [("param_index", 1, 0)],
+        "main/x": [("param_index", 2, 3)],
+        "main/y": [("param_index", 3, 2)],
+    }
+    assert {p.stage for p in d.pairs} == {"exact"}
 
 
 def test_attribute_change_names_the_attribute() -> None:
     """A constant whose literal differs is changed with field attrs.literal and both values."""
-    rows_b = [r if r[0] != "n" else ("n", "constant", "f32", (), [], {"attrs": {"literal": "8"}}) for r in linear()]
+    eight = ("n", "constant", "f32", (), [], {"attrs": {"literal": "8"}})
+    rows_b = [r if r[0] != "n" else eight for r in linear()]
     d = diff(build(linear()), build(rows_b))
     changed = {p.a: p for p in d.pairs if p.status == "changed"}
     assert list(changed) == ["main/n"]

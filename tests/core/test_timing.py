@@ -20,7 +20,9 @@ BROKEN_STABLEHLO = """module @jit_broken {
 """
 
 
-def _frontend_entry(name: str, n_in: int, roles_in: list, roles_out: list, status: str = "ok") -> dict:
+def _frontend_entry(
+    name: str, n_in: int, roles_in: list, roles_out: list, status: str = "ok"
+) -> dict:
     arts = {
         "stablehlo": f"{name}/stablehlo.mlir",
         "hlo": f"{name}/hlo.txt",
@@ -51,13 +53,27 @@ def make_dump(root: Path, *, size: int = 512, features: int = 2, bad_loss: bool 
     import jax
 
     root.mkdir(parents=True, exist_ok=True)
-    workload = {"name": "regression", "size": size, "features": features, "depth": 1, "width": 1, "lr": 0.1, "init": "zeros"}
+    workload = {
+        "name": "regression",
+        "size": size,
+        "features": features,
+        "depth": 1,
+        "width": 1,
+        "lr": 0.1,
+        "init": "zeros",
+    }
     step, args = workload_step(workload, size)
     jitted = jax.jit(step)
     lowered = jitted.lower(*args)
     outs = [np.asarray(o) for o in jitted(*args)]
-    roles_in = [{"role": r, "dtype": str(a.dtype), "shape": list(a.shape)} for r, a in zip(["w", "b", "x", "y", "lr"], args)]
-    roles_out = [{"role": r, "dtype": str(a.dtype), "shape": list(a.shape)} for r, a in zip(["loss", "w", "b"], outs)]
+    roles_in = [
+        {"role": r, "dtype": str(a.dtype), "shape": list(a.shape)}
+        for r, a in zip(["w", "b", "x", "y", "lr"], args)
+    ]
+    roles_out = [
+        {"role": r, "dtype": str(a.dtype), "shape": list(a.shape)}
+        for r, a in zip(["loss", "w", "b"], outs)
+    ]
     frontends = {}
     for name in ("jax", "wrong"):
         d = root / name
@@ -67,7 +83,11 @@ def make_dump(root: Path, *, size: int = 512, features: int = 2, bad_loss: bool 
         (d / "optimized_hlo.txt").write_text(lowered.compile().as_text())
         np.savez(d / "inputs.npz", **{f"arg{i}": a for i, a in enumerate(args)})
         loss = float(outs[0]) + (1.0 if name == "wrong" else 0.0)
-        doc = {"loss": loss, "loss_kind": "before_update", "params": {"w": outs[1].tolist(), "b": outs[2].tolist()}}
+        doc = {
+            "loss": loss,
+            "loss_kind": "before_update",
+            "params": {"w": outs[1].tolist(), "b": outs[2].tolist()},
+        }
         (d / "outputs.json").write_text(json.dumps(doc))
         (d / "capture.log").write_text("")
         frontends[name] = _frontend_entry(name, len(args), roles_in, roles_out)
@@ -75,8 +95,15 @@ def make_dump(root: Path, *, size: int = 512, features: int = 2, bad_loss: bool 
     d.mkdir(exist_ok=True)
     (d / "stablehlo.mlir").write_text(BROKEN_STABLEHLO)
     np.savez(d / "inputs.npz", arg0=np.ones(4, np.float32))
-    (d / "outputs.json").write_text(json.dumps({"loss": 0.0, "loss_kind": "before_update", "params": {}}))
-    frontends["broken"] = _frontend_entry("broken", 1, [{"role": "x", "dtype": "float32", "shape": [4]}], [{"role": "loss", "dtype": "float32", "shape": [4]}])
+    (d / "outputs.json").write_text(
+        json.dumps({"loss": 0.0, "loss_kind": "before_update", "params": {}})
+    )
+    frontends["broken"] = _frontend_entry(
+        "broken",
+        1,
+        [{"role": "x", "dtype": "float32", "shape": [4]}],
+        [{"role": "loss", "dtype": "float32", "shape": [4]}],
+    )
     frontends["absent"] = _frontend_entry("absent", 0, [], [], status="skipped")
     manifest = {
         "format_version": 1,
@@ -107,7 +134,10 @@ def test_results_file_written_and_loadable(timed):
     dump, doc = timed
     loaded = load_results(dump)
     assert list(loaded) == ["cpu"]
-    assert loaded["cpu"]["frontends"]["jax"]["step"]["median_s"] == doc["frontends"]["jax"]["step"]["median_s"]
+    assert (
+        loaded["cpu"]["frontends"]["jax"]["step"]["median_s"]
+        == doc["frontends"]["jax"]["step"]["median_s"]
+    )
     assert not list((dump / "timing").glob(".*.tmp"))
 
 
@@ -214,19 +244,37 @@ def test_cli_unknown_backend_is_one_line_exit_2(tmp_path, capsys):
 def test_cli_times_one_frontend_with_fixed_repeats(tmp_path, capsys):
     """`--frontend jax --repeat 7 --warmup 2` times exactly that frontend that many times."""
     dump = make_dump(tmp_path / "d", size=64)
-    rc = main(["time", str(dump), "--frontend", "jax", "--repeat", "7", "--warmup", "2", "--no-profile"])
+    rc = main(
+        ["time", str(dump), "--frontend", "jax", "--repeat", "7", "--warmup", "2", "--no-profile"]
+    )
     out = capsys.readouterr().out
     assert rc == 0, out
     doc = load_results(dump)["cpu"]
     assert list(doc["frontends"]) == ["jax"]
-    assert doc["frontends"]["jax"]["step"]["n"] == 7 and doc["frontends"]["jax"]["step"]["warmup"] == 2
+    assert (
+        doc["frontends"]["jax"]["step"]["n"] == 7 and doc["frontends"]["jax"]["step"]["warmup"] == 2
+    )
     assert "jax: step median" in out
 
 
 def test_cli_failed_frontend_exit_1(tmp_path, capsys):
     """A frontend that fails to compile makes `xlalens time` exit 1, after timing the others."""
     dump = make_dump(tmp_path / "d", size=16)
-    rc = main(["time", str(dump), "--frontend", "jax", "--frontend", "broken", "--repeat", "3", "--warmup", "1", "--no-profile"])
+    rc = main(
+        [
+            "time",
+            str(dump),
+            "--frontend",
+            "jax",
+            "--frontend",
+            "broken",
+            "--repeat",
+            "3",
+            "--warmup",
+            "1",
+            "--no-profile",
+        ]
+    )
     out = capsys.readouterr().out
     assert rc == 1
     assert "broken: FAILED" in out and "jax: step median" in out
@@ -235,11 +283,22 @@ def test_cli_failed_frontend_exit_1(tmp_path, capsys):
 def test_size_sweep_table_and_svg(tmp_path):
     """A sweep over two sizes times the dump's frontends at its size and re-captures the rest."""
     dump = make_dump(tmp_path / "d", size=32)
-    opts = TimingOptions(min_time_s=0.02, warmup_time_s=0.01, profile=False, peak_scale=1 / 64, sizes=(32, 64), frontends=("jax",))
+    opts = TimingOptions(
+        min_time_s=0.02,
+        warmup_time_s=0.01,
+        profile=False,
+        peak_scale=1 / 64,
+        sizes=(32, 64),
+        frontends=("jax",),
+    )
     doc = time_dump(dump, opts)
     pts = {(p["frontend"], p["size"]): p for p in doc["sweep"]["points"]}
     assert pts[("jax", 32)]["source"] == "dump" and ("jax", 64) not in pts
-    assert pts[("jax-recapture", 32)]["status"] == "ok" and pts[("jax-recapture", 64)]["median_s"] > 0
-    assert "| jax-recapture |" in doc["sweep"]["table"] and "roofline bound" in doc["sweep"]["table"]
+    assert (
+        pts[("jax-recapture", 32)]["status"] == "ok" and pts[("jax-recapture", 64)]["median_s"] > 0
+    )
+    assert (
+        "| jax-recapture |" in doc["sweep"]["table"] and "roofline bound" in doc["sweep"]["table"]
+    )
     svg = (dump / doc["sweep"]["svg"]).read_text()
     assert svg.startswith("<svg") and svg.count("<polyline") == 3  # jax, recapture, bound

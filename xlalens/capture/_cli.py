@@ -33,6 +33,8 @@ def register(sub: Any) -> None:
     p.add_argument("--width", type=int, default=16, help="mlp units per hidden layer (default 16)")
     p.add_argument("--jobs", type=int, default=None, help="frontends at once (default: cores)")
     p.add_argument("--timeout", type=float, default=None, help="seconds per frontend (default 600)")
+    p.add_argument("--target", metavar="MODULE:FN",
+                   help="capture your own step instead (jax frontend): a function returning (step, args)")
     p.add_argument("-o", "--out", default="xlalens-dump", help="dump folder (default xlalens-dump)")
     p.set_defaults(func=run)
 
@@ -76,10 +78,14 @@ def run(args: argparse.Namespace) -> int:
     def progress(name: str, entry: dict[str, Any]) -> None:
         print(f"  {name}: {entry['status']}", file=sys.stderr, flush=True)
 
+    if args.target and names != ["jax"]:
+        raise UsageError("--target needs --frameworks jax (user steps are captured by the jax frontend)")
     result = write_dump(args.out, frameworks=names, workload=workload, backend=args.backend,
-                        jobs=args.jobs, timeout=args.timeout, progress=progress)
+                        jobs=args.jobs, timeout=args.timeout, target=args.target,
+                        progress=progress)
     m = result.manifest
-    print(f"workload {workload.name} (size {workload.size}), backend {m['backend']}: "
+    what = f"target {args.target}" if args.target else f"workload {workload.name} (size {workload.size})"
+    print(f"{what}, backend {m['backend']}: "
           f"{result.path} in {result.seconds:.1f} s")
     print(format_table(result))
     for name, e in m["frontends"].items():

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import networkx as nx
 
-from xlalens._errors import UsageError
+from xlalens._errors import DumpError, UsageError
 
 EPILOG = """\
 A and B: an IR file (StableHLO .mlir, HLO text), a saved graph (.json), or a dump
@@ -52,24 +52,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _load(spec: str, level: str, which: str) -> nx.MultiDiGraph:
-    """Load one side, turning a missing file or entry into one clear error."""
-    from xlalens._dumpdir import resolve_entry
+    """Load one side; a missing file or dump entry becomes one error line naming the side."""
     from xlalens.ir import load
 
-    path = Path(spec)
-    if path.is_file():
-        return load(path, level=level)
-    head = spec.split(":", 1)[0]
-    if ":" in spec and Path(head).is_dir():
-        resolve_entry(spec)  # DumpError naming what the dump has
+    try:
         return load(spec, level=level)
-    if path.is_dir():
-        raise UsageError(
-            f"{which}: {spec!r} is a folder; name a dump entry such as {spec}:jax or {spec}:jax:optimized_hlo"
-        )
-    raise UsageError(
-        f"{which}: {spec!r} does not exist; give an IR file, a saved graph, or DIR:frontend[:artifact]"
-    )
+    except UsageError as exc:
+        raise UsageError(f"{which}: {exc}") from None
+    except DumpError as exc:
+        raise DumpError(f"{which}: {exc}") from None
 
 
 def run(args: argparse.Namespace) -> int:

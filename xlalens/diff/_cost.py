@@ -4,7 +4,10 @@ NOTE: [edit costs]
 Costs are counted on the simple directed projection of a graph: parallel edges
 ``u -> v`` (``multiply(x, x)``) collapse into one edge whose label is the sorted
 tuple of operand positions. Node: substitution 0 when the labels
-(:func:`xlalens.diff._match.node_label`) are equal, else 1; insertion and deletion 1.
+(:func:`xlalens.diff._match.node_label`) are equal, 2 when the ops differ (as much
+as deleting one op and inserting another: a parameter does not "become" a
+negate), else 1 (same op, other dtype, shape, layout, attributes, role or
+parameter number); insertion and deletion 1.
 Edge: substitution 0 when the position tuples are equal, else 1; insertion and
 deletion 1. A matching's cost is the cost of the edit path it implies. The
 quality test hands :func:`oracle_graph` and :data:`NX_COSTS` to
@@ -45,7 +48,7 @@ def edit_cost(a: nx.MultiDiGraph, b: nx.MultiDiGraph, pairs: Iterable[tuple[str,
     fwd = dict(pairs)
     la = {n: node_label(d) for n, d in a.nodes(data=True)}
     lb = {n: node_label(d) for n, d in b.nodes(data=True)}
-    cost = sum(1 for x, y in fwd.items() if la[x] != lb[y])
+    cost = sum(subst_cost(la[x], lb[y]) for x, y in fwd.items())
     cost += a.number_of_nodes() - len(fwd) + b.number_of_nodes() - len(fwd)
     ea, eb = _projection(a), _projection(b)
     covered = 0
@@ -61,6 +64,13 @@ def edit_cost(a: nx.MultiDiGraph, b: nx.MultiDiGraph, pairs: Iterable[tuple[str,
     return cost
 
 
+def subst_cost(label_a: tuple, label_b: tuple) -> int:
+    """Node substitution cost of two :func:`~xlalens.diff._match.node_label` tuples."""
+    if label_a == label_b:
+        return 0
+    return 2 if label_a[0] != label_b[0] else 1
+
+
 def oracle_graph(g: nx.MultiDiGraph) -> nx.DiGraph:
     """The projection of ``g`` that :data:`NX_COSTS` prices (node ``label``, edge ``keys``)."""
     out = nx.DiGraph()
@@ -72,7 +82,7 @@ def oracle_graph(g: nx.MultiDiGraph) -> nx.DiGraph:
 
 
 NX_COSTS = {
-    "node_subst_cost": lambda x, y: 0 if x["label"] == y["label"] else 1,
+    "node_subst_cost": lambda x, y: subst_cost(x["label"], y["label"]),
     "node_del_cost": lambda x: 1,
     "node_ins_cost": lambda x: 1,
     "edge_subst_cost": lambda x, y: 0 if x["keys"] == y["keys"] else 1,

@@ -100,7 +100,7 @@ def classify(da: dict[str, Any], db: dict[str, Any]) -> tuple[Change, ...]:
         ['op']
     """
     out = []
-    for f in ("op", "dtype", "shape", "layout", "role"):
+    for f in ("op", "dtype", "shape", "layout", "role", "param_index"):
         va, vb = da[f], db[f]
         if f == "shape":
             va, vb = tuple(va), tuple(vb)

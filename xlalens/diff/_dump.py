@@ -15,16 +15,10 @@ DIFFS = "diffs"
 
 
 def _load_graph(path: Path) -> nx.MultiDiGraph:
-    """A saved graph JSON through the ir package's importer."""
-    import xlalens.ir as ir
+    """A saved graph JSON, through the ir package's importer."""
+    from xlalens.ir import from_json
 
-    reader = getattr(ir, "from_json", None) or getattr(ir, "read_json", None)
-    if reader is not None:
-        try:
-            return reader(path)
-        except TypeError:
-            return reader(path.read_text())
-    return ir.load(str(path))
+    return from_json(path)
 
 
 def _pick(graphs: dict[str, str], *keys: str) -> str | None:

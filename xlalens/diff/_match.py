@@ -70,7 +70,11 @@ def attrs_key(attrs: dict[str, Any]) -> str:
 
 
 def node_label(data: dict[str, Any]) -> tuple:
-    """What makes two paired nodes ``unchanged``: op, dtype, shape, layout, attributes, role."""
+    """What makes two paired nodes ``unchanged``: op, dtype, shape, layout, attributes, role.
+
+    A parameter's number is part of it (HLO prints it as the instruction's
+    operand, ``parameter(1)``): passing arguments in another order is a change.
+    """
     return (
         data["op"],
         data["dtype"],
@@ -78,6 +82,7 @@ def node_label(data: dict[str, Any]) -> tuple:
         data["layout"],
         attrs_key(data["attrs"]),
         data["role"],
+        data["param_index"],
     )
 
 
@@ -119,7 +124,9 @@ class _Side:
         self.dtype = [d["dtype"] for d in data]
         self.shape = [tuple(d["shape"]) for d in data]
         self.role = [d.get("role") for d in data]
-        self.label = [interner.setdefault(node_label(d), len(interner)) for d in data]
+        # The parameter number is left out here and added back by the fingerprint
+        # only for parameters without a role (see NOTE: [exact structure ...]).
+        self.label = [interner.setdefault(node_label(d)[:-1], len(interner)) for d in data]
         comps = graph.graph.get("computations", {})
         self.comps = sorted(comps)
         cidx = {c: i for i, c in enumerate(self.comps)}
@@ -192,7 +199,10 @@ class _Matcher:
     # subgraphs (no hash collisions, unlike a digest), and the ids are handed
     # out in node order so they are deterministic. Capture operands (a region
     # reading an outer value) contribute only their label, which keeps the
-    # computation of callee fingerprints independent of the caller.
+    # computation of callee fingerprints independent of the caller. A parameter
+    # is keyed by its role when it has one, else by its number, so that `w`
+    # passed first by one framework and third by another still roots equal
+    # subgraphs (the pair then reports the param_index change).
     def _fingerprints(self, side: _Side, calls: list[list[int]], table: dict):
         n = len(side.ids)
         h = [-1] * n
@@ -314,11 +324,17 @@ class _Matcher:
                     self._pair(x, y, ANCHOR)
                     new.append((x, y))
 
-        # Roles anywhere: unique on both sides.
-        ra = _unique_by((i for i, r in enumerate(A.role) if r is not None and self.ma[i] < 0), A.role.__getitem__)
-        rb = _unique_by((i for i, r in enumerate(B.role) if r is not None and self.mb[i] < 0), B.role.__getitem__)
-        for role in sorted(set(ra) & set(rb)):
-            pair(ra[role], rb[role])
+        # Roles: parameters and other nodes separately (the update of `w` is also
+        # named `w`), each role unique on both sides.
+        def by_role(side: _Side, matched: list[int]) -> dict:
+            return _unique_by(
+                (i for i, r in enumerate(side.role) if r is not None and matched[i] < 0),
+                lambda i: (side.data[i]["param_index"] is not None, side.role[i]),
+            )
+
+        ra, rb = by_role(A, self.ma), by_role(B, self.mb)
+        for key in sorted(set(ra) & set(rb)):
+            pair(ra[key], rb[key])
         ea, eb = A.entry_comp(), B.entry_comp()
         if ea < 0 or eb < 0:
             return new

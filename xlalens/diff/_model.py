@@ -16,7 +16,7 @@ class Change:
     """One field that differs between the two nodes of a pair."""
 
     field: str
-    """``op``, ``dtype``, ``shape``, ``layout``, ``role`` or ``attrs.<name>``."""
+    """``op``, ``dtype``, ``shape``, ``layout``, ``role``, ``param_index`` or ``attrs.<name>``."""
     a: Any
     """The value on the left (plain data; ``None`` when the attribute is absent)."""
     b: Any

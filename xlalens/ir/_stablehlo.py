@@ -567,8 +567,7 @@ class _Builder:
             attrs["tuple_types"] = types
         op_name, file, line = loc_info(op.location)
         is_terminator = opcode in ("func.return", "stablehlo.return", "mhlo.return") or (
-            op.parent is not None and _is_last(op)
-            and opcode.endswith((".return", ".yield", ".terminator"))
+            opcode.endswith((".return", ".yield", ".terminator")) and _is_last(op)
         )
         calls: list[str] = []
         nid = node_id(comp, name)

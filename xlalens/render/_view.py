@@ -158,20 +158,24 @@ class _Builder:
             order=self.order[n],
         )
 
-    def _path(self, u: Unit) -> list[str]:
+    def _path(self, u: Unit, pool_leaves: bool) -> list[str]:
         data = self.g.nodes[u.node]
         op_name = data.get("op_name")
         if op_name:
             return split_scope(op_name)[:-1]
-        if data.get("op") in _BORING_LEAVES and not u.children:
+        if pool_leaves and data.get("op") in _BORING_LEAVES and not u.children:
             return [f"({data['op']}s)"]
         return []
 
     def _scope_units(self, ops: list[Unit], prefix: str) -> tuple[Unit, ...]:
         root: dict = {"kids": {}, "items": []}
+        # Many unnamed parameters/constants of the entry (a model's weights) are
+        # pooled into one group each; a fusion's few parameters are not.
+        leaves = sum(1 for u in ops if self.g.nodes[u.node].get("op") in _BORING_LEAVES)
+        pool = prefix == "" and leaves > 12
         for u in ops:
             t = root
-            for part in self._path(u):
+            for part in self._path(u, pool):
                 t = t["kids"].setdefault(part, {"kids": {}, "items": []})
             t["items"].append(u)
         path: list[str] = []

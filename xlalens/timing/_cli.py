@@ -142,6 +142,12 @@ def format_summary(doc: dict[str, Any], *, top: int = 3) -> str:
             lines.append(
                 f"  kernels: {len(r['kernels'])} from {prof['events']} events over {prof['runs']} runs; "
                 f"sum {_ms(prof['kernel_sum_s'])} = {prof['kernel_sum_ratio']:.2f}x the step"
+                + (
+                    f" ({prof['kernel_sum_ratio_profiled']:.2f}x the profiled runs' "
+                    f"{_ms(prof['profiled_step_median_s'])}; idle between kernels {_ms(prof['idle_gap_s'])})"
+                    if prof.get("kernel_sum_ratio_profiled") and prof.get("idle_gap_s") is not None
+                    else ""
+                )
             )
         for k in r["kernels"][:top]:
             where = (

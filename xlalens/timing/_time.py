@@ -375,19 +375,31 @@ def time_module(
         runs = int(min(50, max(5, math.ceil(options.profile_time_s / max(estimate, 1e-9)))))
         module = index.module if index else compiled.executable.hlo_modules()[0].name
         idx = index or HloIndex(module=module, entry="", kernels={})
+        walls: list[float] = []
+
+        def timed_step() -> None:
+            t0 = time.perf_counter()
+            prunner.step()
+            walls.append(time.perf_counter() - t0)
+
         att = profile_runs(
-            prunner.step, runs, idx, device_planes=options.backend != "cpu", before=prunner.before
+            timed_step, runs, idx, device_planes=options.backend != "cpu", before=prunner.before
         )
         kernels = _kernel_results(att, index, stats.median_s, peaks)
-        top = [k for k in kernels if k.nested_in is None]
-        ksum = sum(k.median_s for k in top)
+        ksum = sum(k.median_s for k in kernels if k.nested_in is None)
+        pwall = float(np.median(walls)) if walls else None
         prof = {
             "runs": att.runs,
             "events": att.events,
             "unknown_ops": list(att.unknown),
             "kernel_sum_s": ksum,
             "kernel_sum_ratio": ksum / stats.median_s if stats.median_s > 0 else None,
+            "profiled_step_median_s": pwall,
+            "kernel_sum_ratio_profiled": ksum / pwall if pwall else None,
             "busy_median_s": att.busy_median_s,
+            "idle_gap_s": pwall - att.busy_median_s
+            if pwall and att.busy_median_s is not None
+            else None,
         }
         if att.events == 0:
             warnings.append(

@@ -1,0 +1,104 @@
+"""Cross-framework meaning: the regression step diffed across frameworks at the canonical level.
+
+Uses the real capture at tests/core/data/dumps/regression (written by `xlalens dump`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+
+import pytest
+
+from xlalens.diff import diff
+
+DUMP = Path(__file__).parent / "data" / "dumps" / "regression"
+
+pytestmark = pytest.mark.skipif(
+    not (DUMP / "manifest.json").is_file(),
+    reason=f"no regression dump at {DUMP} yet (the capture stage writes it with `xlalens dump`)",
+)
+
+
+def _manifest() -> dict:
+    return json.loads((DUMP / "manifest.json").read_text())
+
+
+def _frontends() -> list[str]:
+    if not (DUMP / "manifest.json").is_file():
+        return []
+    fronts = _manifest()["frontends"]
+    return [fe for fe, info in fronts.items() if info.get("status") == "ok"]
+
+
+def _results(g, signature: dict) -> dict[str, str]:
+    """role -> node id of the entry op producing that result (skipping unnamed/duplicate roles)."""
+    root = g.graph["computations"][g.graph["entry"]]["root"]
+    ops = [u for u, _, _ in sorted(g.in_edges(root, keys=True), key=lambda e: e[2])]
+    if g.nodes[root]["op"] not in ("return", "tuple"):
+        ops = [root]
+    roles = [o.get("role") for o in signature.get("outputs", [])]
+    out: dict[str, str] = {}
+    for role, node in zip(roles, ops):
+        if role and roles.count(role) == 1:
+            out[role] = node
+    return out
+
+
+def _params(g) -> dict[str, str]:
+    """role -> entry parameter node id, for parameters the canonical level named."""
+    entry = g.graph["computations"][g.graph["entry"]]
+    out = {}
+    for p in entry["params"]:
+        role = g.nodes[p]["role"]
+        if role:
+            out.setdefault(role, p)
+    return out
+
+
+@pytest.mark.parametrize("fa,fb", list(itertools.combinations(_frontends(), 2)))
+def test_regression_step_pairs_parameters_loss_and_updates(fa: str, fb: str) -> None:
+    """Across two frameworks, parameters pair by role, and the loss and update results pair."""
+    from xlalens.ir import load
+
+    man = _manifest()
+    ga = load(f"{DUMP}:{fa}", level="canonical")
+    gb = load(f"{DUMP}:{fb}", level="canonical")
+    d = diff(ga, gb)
+    m = d.mapping()
+    pa, pb = _params(ga), _params(gb)
+    shared = sorted(set(pa) & set(pb) & {"w", "b", "x", "y", "lr"})
+    assert {"w", "b"} <= set(shared), (pa, pb)
+    for role in shared:
+        assert m.get(pa[role]) == pb[role], f"parameter {role}: {pa[role]} -> {m.get(pa[role])}, want {pb[role]}"
+    ra = _results(ga, man["frontends"][fa]["signature"])
+    rb = _results(gb, man["frontends"][fb]["signature"])
+    for role in sorted(set(ra) & set(rb) & {"w", "b", "loss"}):
+        assert m.get(ra[role]) == rb[role], (
+            f"result {role}: {ra[role]} ({ga.nodes[ra[role]]['op']}) -> {m.get(ra[role])}, "
+            f"want {rb[role]} ({gb.nodes[rb[role]]['op']})\n{d.to_text(limit=5)}"
+        )
+    # Meaningful, not two unrelated graphs: most of the smaller graph is paired.
+    smaller = min(ga.number_of_nodes(), gb.number_of_nodes())
+    assert len(d.pairs) >= 0.6 * smaller, d.to_text(limit=5)
+
+
+def test_learning_rate_argument_shows_as_a_difference() -> None:
+    """torch_xla's learning-rate argument is reported (unpaired or changed), not hidden."""
+    fronts = _frontends()
+    if not {"jax", "torch_xla"} <= set(fronts):
+        pytest.skip(f"needs jax and torch_xla in the dump; it has {fronts}")
+    from xlalens.ir import load
+
+    gj = load(f"{DUMP}:jax", level="canonical")
+    gt = load(f"{DUMP}:torch_xla", level="canonical")
+    d = diff(gj, gt)
+    lr = [n for n in _params(gt).values() if gt.nodes[n]["role"] == "lr"]
+    if not lr:
+        pytest.skip("the canonical torch_xla graph names no lr parameter")
+    back = {b: a for a, b in d.mapping().items()}
+    partner = back.get(lr[0])
+    changed = {p.b for p in d.pairs if p.status == "changed"}
+    assert partner is None or lr[0] in changed or gj.nodes[partner]["role"] == "lr"
+    assert "lr" in d.to_text(limit=0) or lr[0] in d.to_text(limit=0)

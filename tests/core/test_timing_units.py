@@ -1,0 +1,269 @@
+"""Unit tests of the timing stage's mechanics: statistics, cost, attribution, roofline, verification."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from xlalens._errors import DumpError, UsageError
+from xlalens.timing import (
+    HloIndex,
+    Kernel,
+    KernelEvent,
+    Peaks,
+    SweepPoint,
+    attribute,
+    calibrate,
+    index_hlo,
+    load_results,
+    measure_peaks,
+    parse_sizes,
+    roofline_bound_s,
+    step_stats,
+    sweep_svg,
+    sweep_table,
+    verify_outputs,
+)
+
+# A hand-written optimized-style module: a loop fusion, a dot, and a while loop whose body runs its own thunk.
+HLO = """HloModule jit_f, is_scheduled=true
+
+FileNames
+1 "/src/model.py"
+
+FunctionNames
+1 "f"
+
+FileLocations
+1 {file_name_id=1 function_name_id=1 line=12 end_line=12 column=1 end_column=9}
+
+StackFrames
+1 {file_location_id=1 parent_frame_id=1}
+
+%fused_computation (p0: f32[1024,8], p1: f32[1024,8]) -> f32[1024,8] {
+  %p0 = f32[1024,8]{1,0} parameter(0)
+  %p1 = f32[1024,8]{1,0} parameter(1)
+  %m = f32[1024,8]{1,0} multiply(%p0, %p1)
+  ROOT %a = f32[1024,8]{1,0} add(%m, %p1)
+}
+
+%body (s: f32[8,8]) -> f32[8,8] {
+  %s = f32[8,8]{1,0} parameter(0)
+  ROOT %neg = f32[8,8]{1,0} negate(%s), metadata={op_name="jit(f)/neg" source_file="/src/model.py" source_line=20}
+}
+
+%cond (c: f32[8,8]) -> pred[] {
+  %c = f32[8,8]{1,0} parameter(0)
+  ROOT %t = pred[] constant(false)
+}
+
+ENTRY %main (x: f32[1024,8], y: f32[1024,8], w: f32[8,8]) -> f32[1024,8] {
+  %x = f32[1024,8]{1,0} parameter(0)
+  %y = f32[1024,8]{1,0} parameter(1)
+  %w = f32[8,8]{1,0} parameter(2)
+  %loop = f32[8,8]{1,0} while(%w), condition=%cond, body=%body
+  %mul_add_fusion = f32[1024,8]{1,0} fusion(%x, %y), kind=kLoop, calls=%fused_computation, metadata={op_name="jit(f)/add" stack_frame_id=1}
+  ROOT %dot.1 = f32[1024,8]{1,0} dot(%mul_add_fusion, %loop), lhs_contracting_dims={1}, rhs_contracting_dims={0}
+}
+"""
+
+
+def test_step_stats_values():
+    """min/median/p90/IQR/CV follow numpy's definitions."""
+    s = step_stats([1.0, 2.0, 3.0, 4.0, 10.0], warmup=3)
+    a = np.array([1.0, 2.0, 3.0, 4.0, 10.0])
+    assert (s.n, s.min_s, s.median_s, s.warmup) == (5, 1.0, 3.0, 3)
+    assert s.p90_s == pytest.approx(np.percentile(a, 90))
+    assert s.iqr_s == pytest.approx(np.percentile(a, 75) - np.percentile(a, 25))
+    assert s.cv == pytest.approx(a.std(ddof=1) / a.mean())
+    assert step_stats([2.0]).cv == 0.0
+
+
+def test_step_stats_rejects_empty():
+    """No samples is a usage error that says how to fix it."""
+    with pytest.raises(UsageError, match="--repeat"):
+        step_stats([])
+
+
+def test_calibrate_bounds():
+    """Calibration fills the target time, clamped to [min_n, max_n]."""
+    assert calibrate(0.04, min_time_s=1.0) == 25
+    assert calibrate(1.0, min_time_s=1.0) == 10
+    assert calibrate(1e-7, min_time_s=1.0) == 2000
+    assert calibrate(0.0, min_time_s=1.0, max_n=50) == 50
+
+
+def test_roofline_bound_picks_the_binding_resource():
+    """The bound is the larger of bytes/bandwidth and flops/peak, labelled by which."""
+    p = Peaks(
+        bytes_per_s=1e10,
+        flops_per_s=1e11,
+        copy_bytes=0,
+        matmul_n=0,
+        fresh_bytes_per_s=1e9,
+        repeats=1,
+        seconds=0.0,
+    )
+    assert roofline_bound_s(1e8, 1e8, p) == (pytest.approx(1e-2), "memory")
+    assert roofline_bound_s(1e6, 1e10, p) == (pytest.approx(1e-1), "compute")
+    assert roofline_bound_s(None, 1e10, p) == (pytest.approx(1e-1), "compute")
+    assert roofline_bound_s(None, None, p) == (None, None)
+
+
+def test_index_hlo_kernels_cost_and_source():
+    """Entry kernels get bytes from shapes, FLOPs from their bodies, and source from metadata."""
+    idx = index_hlo(HLO)
+    assert idx.module == "jit_f" and idx.entry == "main"
+    assert set(idx.kernels) == {"loop", "mul_add_fusion", "dot.1"}
+    fus = idx.kernels["mul_add_fusion"]
+    assert fus.kind == "kLoop" and fus.bytes == 3 * 1024 * 8 * 4
+    assert fus.flops == 2 * 1024 * 8  # multiply + add, one per element each
+    assert (fus.source_file, fus.source_line) == ("/src/model.py", 12)  # via stack_frame_id
+    dot = idx.kernels["dot.1"]
+    assert dot.flops == 2 * 1024 * 8 * 8
+    assert dot.bytes == (1024 * 8 + 8 * 8 + 1024 * 8) * 4
+    assert idx.kernels["loop"].flops is None  # a loop's trip count is unknown
+    assert idx.owner["neg"] == "loop" and "neg" in idx.instructions
+
+
+def test_index_hlo_rejects_bad_text():
+    """Text XLA cannot parse raises ParseError with XLA's message."""
+    from xlalens._errors import ParseError
+
+    with pytest.raises(ParseError, match="parser"):
+        index_hlo("HloModule broken\nENTRY %e { ROOT %x = f32[] nonsense( }")
+
+
+def _ev(op, run, start, dur, line="t0"):
+    return KernelEvent(
+        hlo_op=op, hlo_module="jit_f", run_id=run, start_ns=start, duration_ns=dur, line=line
+    )
+
+
+def test_attribute_medians_shares_and_nesting():
+    """Per-kernel medians are over runs; a thunk inside the loop is nested and left out of the busy sum."""
+    idx = index_hlo(HLO)
+    events = []
+    for run, base in enumerate((0, 10_000, 20_000)):
+        events += [
+            _ev("mul_add_fusion", run, base, 1000 * (run + 1)),
+            _ev("loop", run, base + 4000, 3000),
+            _ev("neg", run, base + 4500, 500),
+            _ev("neg", run, base + 5500, 500),
+            _ev("dot.1", run, base + 8000, 1000, line="t1"),
+        ]
+    att = attribute(events, idx, runs=3)
+    k = {kt.name: kt for kt in att.kernels}
+    assert att.runs == 3 and att.events == 15 and att.unknown == ()
+    assert k["mul_add_fusion"].median_s == pytest.approx(2e-6)
+    assert k["neg"].median_s == pytest.approx(1e-6) and k["neg"].calls_per_run == 2
+    assert k["neg"].nested_in == "loop" and k["loop"].nested_in is None
+    assert att.busy_median_s == pytest.approx((2000 + 3000 + 1000) * 1e-9)
+    assert att.kernels[0].name == "loop"  # slowest first
+
+
+def test_attribute_flags_unknown_ops_and_missing_run_ids():
+    """Events naming no instruction are listed; without run ids times are averaged over runs."""
+    idx = index_hlo(HLO)
+    events = [
+        KernelEvent("dot.1", "jit_f", None, 0, 3000, "/device:GPU:0/stream"),
+        KernelEvent("dot.1", "jit_f", None, 5000, 1000, "/device:GPU:0/stream"),
+        KernelEvent("mystery", "jit_f", None, 9000, 10, "/device:GPU:0/stream"),
+    ]
+    att = attribute(events, idx, runs=2)
+    k = {kt.name: kt for kt in att.kernels}
+    assert att.unknown == ("mystery",)
+    assert k["dot.1"].median_s == pytest.approx(2e-6) and att.busy_median_s is None
+
+
+def test_verify_outputs_by_role():
+    """Outputs are compared by signature role, flattened; roles absent from outputs.json are skipped."""
+    outs = {"loss": 2.0, "params": {"w": [[1.0], [2.0]], "b": [0.5]}}
+    sig = [{"role": "loss"}, {"role": "w"}, {"role": "b"}, {"role": "opt_state"}]
+    res = [
+        np.float32(2.0),
+        np.array([1.0, 2.0], np.float32),
+        np.array([[0.5]], np.float32),
+        np.zeros(3),
+    ]
+    v = verify_outputs(res, sig, outs, same_backend=True)
+    assert v.ok and v.compared == ("loss", "w", "b") and v.max_abs_diff == 0.0
+    res[1] = np.array([1.0, 2.1], np.float32)
+    v = verify_outputs(res, sig, outs, same_backend=True)
+    assert not v.ok and "w:" in v.message and v.max_abs_diff == pytest.approx(0.1, rel=1e-5)
+
+
+def test_verify_outputs_tolerance_depends_on_backend():
+    """A 1e-4 relative difference passes on another backend (TF32, reordering) but not on the same one."""
+    outs = {"loss": 1.0, "params": {}}
+    res, sig = [np.float64(1.0001)], [{"role": "loss"}]
+    assert not verify_outputs(res, sig, outs, same_backend=True).ok
+    assert verify_outputs(res, sig, outs, same_backend=False).ok
+
+
+def test_verify_outputs_refuses_when_nothing_comparable():
+    """With no comparable role the run is not verified (and so gets no time)."""
+    v = verify_outputs([np.zeros(2)], [{"role": None}], {"loss": 1.0}, same_backend=True)
+    assert not v.ok and "cannot check" in v.message
+    v = verify_outputs([np.zeros(2)], [], {"loss": 1.0}, same_backend=True)
+    assert not v.ok and "signature lists 0" in v.message
+
+
+def test_parse_sizes():
+    """Sizes accept integers and powers of two; anything else is a usage error."""
+    assert parse_sizes("4,4096, 2^20,2**4") == [4, 4096, 1 << 20, 16]
+    for bad in ("4,x", "0", "-3", ""):
+        with pytest.raises(UsageError, match="--size"):
+            parse_sizes(bad)
+
+
+def _pt(fe, n, t, bound):
+    return SweepPoint(fe, n, "dump", "ok" if t else "failed", t, 0.01, 1.0, 1.0, bound, None)
+
+
+def test_sweep_table_and_svg():
+    """The table has a row per frontend and the bound; the SVG draws each series and the bound."""
+    pts = [
+        _pt("jax", 4, 1e-5, 1e-7),
+        _pt("jax", 4096, 1e-4, 1e-6),
+        _pt("torch_xla", 4, 2e-5, 1e-7),
+        _pt("torch_xla", 4096, None, None),
+    ]
+    table = sweep_table(pts)
+    assert "| jax | 0.01 ms | 0.1 ms |" in table
+    assert "| torch_xla | 0.02 ms | failed |" in table
+    assert "| roofline bound | 0.0001 ms | 0.001 ms |" in table
+    svg = sweep_svg(pts, title="a <b>")
+    assert svg.count("<polyline") == 3 and "a &lt;b&gt;" in svg and "torch_xla" in svg
+    assert "no successful" in sweep_svg([_pt("jax", 4, None, None)])
+
+
+def test_load_results_empty_and_bad(tmp_path):
+    """No timing folder gives {}; a results file of another schema version is a DumpError."""
+    assert load_results(tmp_path) == {}
+    (tmp_path / "timing").mkdir()
+    (tmp_path / "timing" / "cpu.json").write_text(
+        json.dumps({"schema_version": 99, "backend": "cpu"})
+    )
+    with pytest.raises(DumpError, match="re-run `xlalens time`"):
+        load_results(tmp_path)
+    (tmp_path / "timing" / "cpu.json").write_text("{not json")
+    with pytest.raises(DumpError, match="unreadable"):
+        load_results(tmp_path)
+
+
+def test_measure_peaks_small():
+    """Peaks are positive, and the copy and matmul sizes are recorded."""
+    p = measure_peaks("cpu", repeats=2, scale=1 / 256)
+    assert p.bytes_per_s > 0 and p.flops_per_s > 0 and p.fresh_bytes_per_s > 0
+    assert p.copy_bytes == 2 * 4 * (1 << 16) and p.matmul_n == int(1024 * (1 / 256) ** (1 / 3))
+
+
+def test_kernel_record_shape():
+    """Kernel and HloIndex are frozen records (passed between modules)."""
+    k = Kernel("k", "fusion", "kLoop", "f32[]", 4.0, 1.0, None, None, None)
+    with pytest.raises(AttributeError):
+        k.name = "other"  # type: ignore[misc]
+    assert HloIndex("m", "e", {"k": k}).kernels["k"] is k

@@ -1,0 +1,464 @@
+"""The ``canonical`` level: semantics-preserving rewrites that make graphs comparable.
+
+Each rule is a function ``rule(graph, stats) -> None`` applied in the order of
+:data:`RULES`; docs/normalization.md shows each with a before/after example.
+The rewrites keep node ids of the nodes that stay (so a canonical node can be
+traced back to the raw one) and keep the graph valid under ``validate``.
+Counts of what each rule did are in ``graph.graph["attrs"]["canonical"]``.
+
+NOTE: [why copies are shallow]
+``normalize`` copies each node's field dict, ``attrs`` and ``calls`` (the only
+containers the rules modify) instead of a deep copy: the benchmark of issue 3
+asks parse+normalize of a 23k-instruction module to stay within 3x of XLA's
+parser, and a deepcopy alone costs more than the parse.
+"""
+
+from __future__ import annotations
+
+import copy as _copy
+import math
+import operator
+from collections.abc import Callable
+from typing import Any
+
+import networkx as nx
+
+from xlalens._errors import UsageError
+from xlalens.ir._schema import LEVELS
+
+# Ops whose two operands may be swapped without changing the result.
+COMMUTATIVE = frozenset({"add", "multiply", "maximum", "minimum", "and", "or", "xor"})
+# compare is commutative only for these directions.
+_SYMMETRIC_COMPARE = frozenset({"EQ", "NE"})
+# Ops that call a reducer computation, and the binary ops a reducer may be summarized to.
+REDUCING_OPS = frozenset(
+    {"reduce", "reduce-window", "all-reduce", "reduce-scatter", "scatter", "select-and-scatter",
+     "all-reduce-start"}
+)
+REDUCER_BINARY = frozenset(
+    {"add", "multiply", "maximum", "minimum", "and", "or", "xor", "subtract", "divide"}
+)
+NOOP_OPS = frozenset({"reshape", "bitcast", "copy", "transpose", "convert"})
+
+_FOLD: dict[str, Callable[..., Any]] = {
+    "add": operator.add,
+    "subtract": operator.sub,
+    "multiply": operator.mul,
+    "maximum": max,
+    "minimum": min,
+    "negate": operator.neg,
+    "abs": abs,
+}
+_NUMPY_DTYPES = {
+    "f16": "float16", "f32": "float32", "f64": "float64",
+    "s8": "int8", "s16": "int16", "s32": "int32", "s64": "int64",
+    "u8": "uint8", "u16": "uint16", "u32": "uint32", "u64": "uint64",
+}
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _operands(g: nx.MultiDiGraph, nid: str) -> list[tuple[str, dict[str, Any]]]:
+    """(producer, edge data) of each operand of ``nid``, by operand index."""
+    ins = sorted(g.in_edges(nid, keys=True, data=True), key=lambda e: e[2])
+    return [(u, d) for u, _, _, d in ins]
+
+
+def _comp_root_replace(g: nx.MultiDiGraph, old: str, new: str) -> None:
+    comp = g.graph["computations"][g.nodes[old]["computation"]]
+    if comp["root"] == old:
+        comp["root"] = new
+        g.nodes[new]["is_root"] = True
+
+
+def _scalar_literal(d: dict[str, Any]) -> int | float | bool | None:
+    """The numeric value of a scalar constant node, or None."""
+    if d["op"] != "constant" or d["shape"] != () or d["dtype"] in ("tuple", "token"):
+        return None
+    v = d["attrs"].get("literal")
+    if isinstance(v, list) and len(v) == 1:  # a printer that writes a scalar as [x]
+        v = v[0]
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, (int, float)):
+        return v
+    if isinstance(v, str):  # HLO text literals: "2", "0.5", "true", "-inf"
+        s = v.strip().strip("{}").strip()
+        if s in ("true", "false"):
+            return s == "true"
+        try:
+            return int(s)
+        except ValueError:
+            try:
+                return float(s)
+            except ValueError:
+                return None
+    return None
+
+
+def _cast(value: Any, dtype: str) -> Any:
+    """``value`` rounded as XLA would store it in ``dtype`` (None if not representable here)."""
+    import numpy as np
+
+    if dtype == "pred":
+        return bool(value)
+    name = _NUMPY_DTYPES.get(dtype)
+    if name is None:
+        return None
+    with np.errstate(all="ignore"):
+        if dtype.startswith(("s", "u")):
+            if isinstance(value, float) and not math.isfinite(value):
+                return None
+            return int(np.array(int(value)).astype(name))
+        return float(np.array(value, dtype=name))
+
+
+# --------------------------------------------------------------------------- rules
+
+
+def drop_noops(g: nx.MultiDiGraph, stats: dict[str, int]) -> None:
+    """Remove reshape/bitcast/copy/transpose/convert whose result equals their operand.
+
+    No-op means: same dtype and shape as the single operand, and for a transpose an
+    identity permutation, for bitcast/copy the same layout. Users read the operand
+    instead; a removed root hands the root mark to its operand.
+    """
+    for nid in list(g.nodes):
+        d = g.nodes[nid]
+        if d["op"] not in NOOP_OPS or d["calls"]:
+            continue
+        ops = _operands(g, nid)
+        if len(ops) != 1:
+            continue
+        src, edge = ops[0]
+        s = g.nodes[src]
+        if s["dtype"] != d["dtype"] or tuple(edge["shape"]) != d["shape"] or d["dtype"] == "tuple":
+            continue
+        if d["op"] == "transpose":
+            perm = d["attrs"].get("permutation", d["attrs"].get("dimensions"))
+            if perm is None or list(perm) != list(range(len(d["shape"]))):
+                continue
+        if d["op"] in ("bitcast", "copy") and d["layout"] != s["layout"] and None not in (
+            d["layout"], s["layout"]
+        ):
+            continue
+        comp = d["computation"]
+        is_root = g.graph["computations"][comp]["root"] == nid
+        if is_root and s["computation"] != comp:
+            continue  # a region root must stay a node of the region
+        for _, v, k, ed in list(g.out_edges(nid, keys=True, data=True)):
+            new = dict(ed)
+            new["kind"] = "data" if g.nodes[v]["computation"] == s["computation"] else "capture"
+            if "result_index" in edge:
+                new["result_index"] = edge["result_index"]
+            else:
+                new.pop("result_index", None)
+            g.remove_edge(nid, v, k)
+            g.add_edge(src, v, key=k, **new)
+        if is_root:
+            _comp_root_replace(g, nid, src)
+        g.remove_node(nid)
+        stats[f"drop_{d['op']}"] = stats.get(f"drop_{d['op']}", 0) + 1
+
+
+def fold_scalar_constants(g: nx.MultiDiGraph, stats: dict[str, int]) -> None:
+    """Replace scalar arithmetic on scalar constants by the resulting constant.
+
+    Folds add/subtract/multiply/divide/maximum/minimum/negate/abs when every
+    operand is a scalar constant of a dtype numpy can round (f16/f32/f64, ints,
+    pred); the result is rounded to the node's dtype. Constants left without
+    users are removed. The folded node keeps its id; ``attrs["folded_from"]``
+    names the op it was.
+    """
+    order = list(nx.topological_sort(g))
+    dead: set[str] = set()
+    for nid in order:
+        d = g.nodes[nid]
+        op = d["op"]
+        if op not in _FOLD and op != "divide":
+            continue
+        if d["shape"] != () or d["dtype"] not in _NUMPY_DTYPES and d["dtype"] != "pred":
+            continue
+        ops = _operands(g, nid)
+        if not ops or any(e["kind"] != "data" for _, e in ops):
+            continue
+        values = [_scalar_literal(g.nodes[u]) for u, _ in ops]
+        if any(v is None for v in values):
+            continue
+        try:
+            if op == "divide":
+                a, b = values
+                if d["dtype"].startswith(("s", "u")):
+                    if b == 0:
+                        continue
+                    result = int(a / b)  # XLA integer division truncates toward zero
+                else:
+                    result = a / b if b != 0 else (math.copysign(math.inf, a) if a else math.nan)
+            else:
+                result = _FOLD[op](*values)
+        except (TypeError, ValueError, OverflowError, ZeroDivisionError):
+            continue
+        result = _cast(result, d["dtype"])
+        if result is None:
+            continue
+        for u, _ in ops:
+            dead.add(u)
+        for u, _, k in list(g.in_edges(nid, keys=True)):
+            g.remove_edge(u, nid, k)
+        d["attrs"] = {"literal": result, "folded_from": op}
+        d["op"] = "constant"
+        d["opcode"] = "stablehlo.constant" if d["dialect"] == "stablehlo" else "constant"
+        stats["fold_constant"] = stats.get("fold_constant", 0) + 1
+    comps = g.graph["computations"]
+    for u in dead:
+        if g.out_degree(u) == 0 and comps[g.nodes[u]["computation"]]["root"] != u:
+            g.remove_node(u)
+
+
+def _by_computation(g: nx.MultiDiGraph) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for n, c in g.nodes(data="computation"):
+        out.setdefault(c, []).append(n)
+    return out
+
+
+def _reducer_summary(g: nx.MultiDiGraph, comp: str, nodes: list[str]) -> str | None:
+    """The binary op a reducer computation applies, when it is just ``op(p0, p1)``."""
+    info = g.graph["computations"][comp]
+    params = info["params"]
+    body = [n for n in nodes if n not in params]
+    if len(params) != 2 or not body:
+        return None
+    ret = info["root"]
+    core = body
+    if g.nodes[ret]["op"] == "return":
+        core = [n for n in body if n != ret]
+        if len(core) != 1 or [u for u, _ in _operands(g, ret)] != core:
+            return None
+    if len(core) != 1:
+        return None
+    d = g.nodes[core[0]]
+    if d["op"] not in REDUCER_BINARY or d["calls"]:
+        return None
+    srcs = [u for u, _ in _operands(g, core[0])]
+    if sorted(srcs) != sorted(params):
+        return None
+    if d["op"] in ("subtract", "divide") and srcs != params:
+        return None
+    return d["op"]
+
+
+def summarize_reducers(g: nx.MultiDiGraph, stats: dict[str, int]) -> None:
+    """``reduce(x, init), to_apply=add`` -> ``attrs["reducer"] = "add"``; trivial reducers go.
+
+    A called computation that only applies one binary op to its two parameters
+    is summarized on each caller; once every caller is summarized, the
+    computation and its nodes are removed and dropped from the callers' ``calls``.
+    """
+    comps = g.graph["computations"]
+    summary: dict[str, str | None] = {}
+    members = _by_computation(g)
+    for nid, d in list(g.nodes(data=True)):
+        if d["op"] not in REDUCING_OPS or not d["calls"]:
+            continue
+        names = []
+        for c in d["calls"]:
+            if c not in summary:
+                summary[c] = _reducer_summary(g, c, members.get(c, []))
+            names.append(summary[c])
+        if d["op"] == "select-and-scatter":
+            names = names[-1:]  # the select region is a comparator, not a reducer
+        if names and all(names):
+            d["attrs"]["reducer"] = names[0] if len(set(names)) == 1 else names
+    for c, name in summary.items():
+        if not name or c not in comps:
+            continue
+        callers = comps[c]["callers"]
+        if not all(g.nodes[x]["attrs"].get("reducer") for x in callers):
+            continue
+        for x in callers:
+            g.nodes[x]["calls"] = [k for k in g.nodes[x]["calls"] if k != c]
+        g.remove_nodes_from(members.get(c, []))
+        del comps[c]
+        stats["summarize_reducer"] = stats.get("summarize_reducer", 0) + 1
+
+
+def _operand_key(g: nx.MultiDiGraph, src: str, edge: dict[str, Any]) -> tuple:
+    s = g.nodes[src]
+    lit = s["attrs"].get("literal") if s["op"] == "constant" else None
+    return (
+        s["op"],
+        s["dtype"],
+        tuple(edge["shape"]),
+        s["role"] or "",
+        -1 if s["param_index"] is None else s["param_index"],
+        repr(lit) if lit is not None and len(repr(lit)) < 64 else "",
+        s["attrs"].get("reducer") or "",
+    )
+
+
+def order_commutative(g: nx.MultiDiGraph, stats: dict[str, int]) -> None:
+    """Sort the two operands of commutative ops by a name-free key.
+
+    The key is (producer op, dtype, shape, role, parameter index, small literal,
+    reducer): ``add(dot, broadcast)`` and ``add(broadcast, dot)`` both become
+    ``add(broadcast, dot)``. Ties keep the original order. compare is included
+    for EQ/NE only.
+    """
+    for nid, d in g.nodes(data=True):
+        op = d["op"]
+        if op not in COMMUTATIVE and not (
+            op == "compare" and d["attrs"].get("comparison_direction", d["attrs"].get("direction"))
+            in _SYMMETRIC_COMPARE
+        ):
+            continue
+        ins = sorted(g.in_edges(nid, keys=True, data=True), key=lambda e: e[2])
+        if len(ins) != 2:
+            continue
+        k0 = _operand_key(g, ins[0][0], ins[0][3])
+        k1 = _operand_key(g, ins[1][0], ins[1][3])
+        if k1 < k0:
+            for u, v, k, _ in ins:
+                g.remove_edge(u, v, k)
+            for new_k, (u, v, _, ed) in enumerate(reversed(ins)):
+                g.add_edge(u, v, key=new_k, **{**ed, "operand_index": new_k})
+            stats["order_commutative"] = stats.get("order_commutative", 0) + 1
+
+
+def assign_roles(g: nx.MultiDiGraph, stats: dict[str, int], signature: dict[str, Any] | None) -> None:
+    """Set ``role`` on entry parameters and on the producers of entry results.
+
+    ``signature["inputs"][i]["role"]`` names entry parameter i (StableHLO main
+    argument i, HLO entry parameter i); ``signature["outputs"][j]["role"]`` names the
+    producer of result j (operand j of the root ``tuple`` or ``return``; a
+    non-tuple root is result 0). Skipped (and recorded) when the counts differ.
+    """
+    if not signature:
+        return
+    entry = g.graph["entry"]
+    info = g.graph["computations"].get(entry)
+    if info is None:
+        return
+    inputs = [i.get("role") if isinstance(i, dict) else None for i in signature.get("inputs") or []]
+    outputs = [o.get("role") if isinstance(o, dict) else None for o in signature.get("outputs") or []]
+    params = info["params"]
+    notes = g.graph["attrs"].setdefault("canonical_notes", [])
+    if inputs and len(inputs) == len(params):
+        for nid, role in zip(params, inputs):
+            if role:
+                g.nodes[nid]["role"] = str(role)
+                stats["role_input"] = stats.get("role_input", 0) + 1
+    elif inputs:
+        notes.append(
+            f"signature has {len(inputs)} inputs but the entry has {len(params)} parameters; "
+            "parameter roles not assigned"
+        )
+    root = info["root"]
+    if not outputs or root is None:
+        return
+    rd = g.nodes[root]
+    if rd["op"] in ("return", "tuple"):
+        producers = [u for u, _ in _operands(g, root)]
+    else:
+        producers = [root]
+    if len(producers) != len(outputs):
+        notes.append(
+            f"signature has {len(outputs)} outputs but the entry returns {len(producers)} values; "
+            "result roles not assigned"
+        )
+        return
+    for nid, role in zip(producers, outputs):
+        if role and g.nodes[nid]["role"] is None:
+            g.nodes[nid]["role"] = str(role)
+            stats["role_output"] = stats.get("role_output", 0) + 1
+
+
+RULES: tuple[str, ...] = (
+    "drop_noops",
+    "fold_scalar_constants",
+    "summarize_reducers",
+    "assign_roles",
+    "order_commutative",
+)
+
+
+def _shallow_copy(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
+    g = nx.MultiDiGraph()
+    g.graph.update(_copy.deepcopy(graph.graph))
+    for n, d in graph.nodes(data=True):
+        nd = dict(d)
+        nd["attrs"] = dict(d["attrs"])
+        nd["calls"] = list(d["calls"])
+        g.add_node(n, **nd)
+    g.add_edges_from((u, v, k, dict(d)) for u, v, k, d in graph.edges(keys=True, data=True))
+    return g
+
+
+def canonicalize(
+    graph: nx.MultiDiGraph,
+    *,
+    signature: dict[str, Any] | None = None,
+    copy: bool = True,
+) -> nx.MultiDiGraph:
+    """Apply every canonical rule (see :data:`RULES` and docs/normalization.md).
+
+    Args:
+        graph: a raw xlalens graph.
+        signature: the capture's signature (``manifest["frontends"][fe]["signature"]``)
+            to name parameters and results; without it, roles stay ``None``.
+        copy: work on a copy (default) or rewrite ``graph`` in place.
+
+    Returns:
+        The canonical graph (``graph.graph["level"] == "canonical"``).
+
+    Example:
+        >>> canon = canonicalize(load("step.mlir"), signature={"inputs": [{"role": "w"}]})  # doctest: +SKIP
+    """
+    g = _shallow_copy(graph) if copy else graph
+    stats: dict[str, int] = {}
+    drop_noops(g, stats)
+    fold_scalar_constants(g, stats)
+    summarize_reducers(g, stats)
+    assign_roles(g, stats, signature)
+    order_commutative(g, stats)
+    g.graph["level"] = "canonical"
+    g.graph["attrs"]["canonical"] = stats
+    if not g.graph["attrs"].get("canonical_notes"):
+        g.graph["attrs"].pop("canonical_notes", None)
+    return g
+
+
+def normalize(
+    graph: nx.MultiDiGraph,
+    level: str = "canonical",
+    *,
+    signature: dict[str, Any] | None = None,
+    copy: bool = True,
+) -> nx.MultiDiGraph:
+    """Bring a graph to a normalization level.
+
+    Args:
+        graph: an xlalens graph (usually raw).
+        level: ``"raw"`` (returns the graph unchanged, which must be raw) or ``"canonical"``.
+        signature: parameter/result roles, see :func:`canonicalize`.
+        copy: leave ``graph`` untouched (default).
+
+    Returns:
+        The graph at ``level``.
+
+    Raises:
+        UsageError: unknown level, or asking for raw from a canonical graph.
+
+    Example:
+        >>> normalize(parse_hlo_text(text), "canonical").graph["level"]  # doctest: +SKIP
+        'canonical'
+    """
+    if level not in LEVELS:
+        raise UsageError(f"level={level!r} is not one of {', '.join(LEVELS)}")
+    have = graph.graph.get("level", "raw")
+    if level == have:
+        return graph
+    if level == "raw":
+        raise UsageError("a canonical graph cannot be taken back to raw; reload the IR at level='raw'")
+    return canonicalize(graph, signature=signature, copy=copy)

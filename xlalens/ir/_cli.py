@@ -1,0 +1,38 @@
+"""``xlalens stats TARGET [--level raw|canonical] [--json]``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``stats`` subcommand to the ``xlalens`` parser."""
+    p = subparsers.add_parser(
+        "stats",
+        help="op histogram, node/edge/computation counts and (optimized HLO) kernel count",
+        description=(
+            "Load TARGET (an HLO/StableHLO file, a saved graph, or a dump entry "
+            "DIR:frontend[:artifact]) and print its op histogram, node, edge and "
+            "computation counts, and for optimized HLO the number of kernels."
+        ),
+    )
+    p.add_argument("target", metavar="TARGET", help="IR file, saved graph, or DIR:frontend[:artifact]")
+    p.add_argument("--level", choices=("raw", "canonical"), default="raw",
+                   help="normalization level (default: raw)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the stats of ``args.target``; exit status 0."""
+    from xlalens.ir._load import load
+    from xlalens.ir._stats import format_stats, stats
+
+    graph = load(args.target, level=args.level)
+    s = stats(graph)
+    if args.json:
+        print(json.dumps({"target": args.target, **s.to_dict()}, indent=2))
+    else:
+        print(format_stats(s, title=args.target))
+    return 0
