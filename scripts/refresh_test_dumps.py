@@ -40,8 +40,9 @@ def main() -> int:
                 (target / fe).mkdir()
                 for f in KEEP:
                     shutil.copy(result.path / fe / f, target / fe / f)
-                entry["artifacts"] = {k: v for k, v in entry["artifacts"].items()
-                                      if k not in ("graphs", "log")}
+                entry["artifacts"] = {
+                    k: v for k, v in entry["artifacts"].items() if k not in ("graphs", "log")
+                }
                 entry.pop("graph_errors", None)
             (target / "manifest.json").write_text(json.dumps(m, indent=1))
             print(f"{name}: {target}")

@@ -49,9 +49,13 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
     folder = Path(path)
     mf = folder / MANIFEST
     if not folder.is_dir():
-        raise DumpError(f"dump folder {str(folder)!r} does not exist; create one with `xlalens dump -o {folder}`")
+        raise DumpError(
+            f"dump folder {str(folder)!r} does not exist; create one with `xlalens dump -o {folder}`"
+        )
     if not mf.is_file():
-        raise DumpError(f"{str(folder)!r} is not an xlalens dump (no {MANIFEST}); create one with `xlalens dump -o DIR`")
+        raise DumpError(
+            f"{str(folder)!r} is not an xlalens dump (no {MANIFEST}); create one with `xlalens dump -o DIR`"
+        )
     try:
         manifest = json.loads(mf.read_text())
     except (OSError, json.JSONDecodeError) as exc:
@@ -89,16 +93,22 @@ def resolve_entry(spec: str, *, default_artifact: str = "stablehlo") -> DumpEntr
     """
     parts = str(spec).split(":")
     if len(parts) not in (2, 3):
-        raise DumpError(f"{spec!r}: a dump entry is DIR:frontend[:artifact], e.g. xlalens-dump:jax:hlo")
+        raise DumpError(
+            f"{spec!r}: a dump entry is DIR:frontend[:artifact], e.g. xlalens-dump:jax:hlo"
+        )
     folder, frontend = Path(parts[0]), parts[1]
     artifact = parts[2] if len(parts) == 3 else default_artifact
     manifest = read_manifest(folder)
     fronts = manifest.get("frontends", {})
     if frontend not in fronts:
-        raise DumpError(f"{spec!r}: no frontend {frontend!r} in {folder}; it has: {', '.join(fronts) or 'none'}")
+        raise DumpError(
+            f"{spec!r}: no frontend {frontend!r} in {folder}; it has: {', '.join(fronts) or 'none'}"
+        )
     info = fronts[frontend]
     if artifact not in ARTIFACTS:
-        raise DumpError(f"{spec!r}: unknown artifact {artifact!r}; choose one of {', '.join(ARTIFACTS)}")
+        raise DumpError(
+            f"{spec!r}: unknown artifact {artifact!r}; choose one of {', '.join(ARTIFACTS)}"
+        )
     rel = info.get("artifacts", {}).get(artifact)
     if info.get("status") != "ok" or not rel:
         raise DumpError(
@@ -107,5 +117,9 @@ def resolve_entry(spec: str, *, default_artifact: str = "stablehlo") -> DumpEntr
         )
     path = (folder / rel).resolve()
     if not path.is_file():
-        raise DumpError(f"{spec!r}: {path} is listed in the manifest but missing; re-run `xlalens dump`")
-    return DumpEntry(dump=folder.resolve(), frontend=frontend, artifact=artifact, path=path, manifest=manifest)
+        raise DumpError(
+            f"{spec!r}: {path} is listed in the manifest but missing; re-run `xlalens dump`"
+        )
+    return DumpEntry(
+        dump=folder.resolve(), frontend=frontend, artifact=artifact, path=path, manifest=manifest
+    )

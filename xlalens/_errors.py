@@ -18,8 +18,14 @@ class DumpError(XlalensError):
 class FrontendError(XlalensError):
     """A frontend subprocess failed; carries its command, exit code and stderr tail."""
 
-    def __init__(self, message: str, *, command: list[str] | None = None,
-                 returncode: int | None = None, stderr_tail: str = "") -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        command: list[str] | None = None,
+        returncode: int | None = None,
+        stderr_tail: str = "",
+    ) -> None:
         super().__init__(message)
         self.command = command or []
         self.returncode = returncode
@@ -29,9 +35,18 @@ class FrontendError(XlalensError):
 class ParseError(XlalensError, ValueError):
     """Malformed IR text: carries the line, column and offending snippet."""
 
-    def __init__(self, message: str, *, line: int | None = None, column: int | None = None,
-                 snippet: str = "", source: str | None = None) -> None:
-        where = f"{source or '<text>'}:{line}:{column}" if line is not None else (source or "<text>")
+    def __init__(
+        self,
+        message: str,
+        *,
+        line: int | None = None,
+        column: int | None = None,
+        snippet: str = "",
+        source: str | None = None,
+    ) -> None:
+        where = (
+            f"{source or '<text>'}:{line}:{column}" if line is not None else (source or "<text>")
+        )
         full = f"{where}: {message}"
         if snippet:
             full += f"\n    {snippet}"

@@ -8,6 +8,7 @@ replaced on purpose: the cross-framework check compares updated parameters.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -38,7 +39,9 @@ class Workload:
 
     def __post_init__(self) -> None:
         if self.name not in WORKLOADS:
-            raise UsageError(f"unknown workload {self.name!r}; choose one of {', '.join(WORKLOADS)}")
+            raise UsageError(
+                f"unknown workload {self.name!r}; choose one of {', '.join(WORKLOADS)}"
+            )
         for name in ("size", "features", "depth", "width"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
@@ -81,7 +84,7 @@ class Workload:
         """Initial ``(w [in, out], b [out])`` per layer, float32, identical everywhere."""
         sizes = self.layer_sizes()
         out = []
-        for layer, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        for layer, (fan_in, fan_out) in enumerate(itertools.pairwise(sizes)):
             if self.name == "regression":
                 w = np.full((fan_in, fan_out), self.init["w"], np.float32)
                 b = np.full((fan_out,), self.init["b"], np.float32)

@@ -19,5 +19,7 @@ def regression_dump(tmp_path_factory):
 @pytest.fixture(scope="session")
 def mlp_dump(tmp_path_factory):
     """A dump of a 3-hidden-layer MLP step in every frontend."""
-    return write_dump(tmp_path_factory.mktemp("mlp") / "dump",
-                      workload=Workload(name="mlp", depth=3, width=8, size=16, features=3))
+    return write_dump(
+        tmp_path_factory.mktemp("mlp") / "dump",
+        workload=Workload(name="mlp", depth=3, width=8, size=16, features=3),
+    )

@@ -29,7 +29,8 @@ def test_no_frontend_skipped_or_failed(regression_dump):
     """Under `make test` every framework is installed, so every frontend is ok."""
     statuses = {n: e["status"] for n, e in regression_dump.manifest["frontends"].items()}
     assert statuses == {n: "ok" for n in NAMES}, {
-        n: e["reason"] for n, e in regression_dump.manifest["frontends"].items() if e["reason"]}
+        n: e["reason"] for n, e in regression_dump.manifest["frontends"].items() if e["reason"]
+    }
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -83,7 +84,10 @@ def test_losses_follow_each_programs_definition(regression_dump):
         out = json.loads((regression_dump.path / entry["artifacts"]["outputs"]).read_text())
         expected = 16.135 if out["loss_kind"] == "before_update" else 11.2107296
         assert out["loss"] == pytest.approx(expected, rel=1e-5), name
-    assert json.loads((regression_dump.path / "jax/outputs.json").read_text())["loss_kind"] == "after_update"
+    assert (
+        json.loads((regression_dump.path / "jax/outputs.json").read_text())["loss_kind"]
+        == "after_update"
+    )
 
 
 def test_seed_idioms_visible_in_ir(regression_dump):
@@ -91,9 +95,14 @@ def test_seed_idioms_visible_in_ir(regression_dump):
     root = regression_dump.path
     assert "dot_general" not in (root / "jax/stablehlo.mlir").read_text()
     assert "dot_general" in (root / "torch_xla/stablehlo.mlir").read_text()
-    roles = [i["role"] for i in regression_dump.manifest["frontends"]["torch_xla"]["signature"]["inputs"]]
+    roles = [
+        i["role"] for i in regression_dump.manifest["frontends"]["torch_xla"]["signature"]["inputs"]
+    ]
     assert "lr" in roles
-    keras_roles = [i["role"] for i in regression_dump.manifest["frontends"]["keras-tensorflow"]["signature"]["inputs"]]
+    keras_roles = [
+        i["role"]
+        for i in regression_dump.manifest["frontends"]["keras-tensorflow"]["signature"]["inputs"]
+    ]
     assert "iteration" in keras_roles
 
 
@@ -101,7 +110,8 @@ def test_mlp_workload_agrees_everywhere(mlp_dump):
     """A 3-layer MLP (tanh) step: all frontends ok, replay matches, parameters agree."""
     fronts = mlp_dump.manifest["frontends"]
     assert all(e["status"] == "ok" and e["outputs_match"] for e in fronts.values()), {
-        n: (e["status"], e.get("reason"), e.get("verify_error")) for n, e in fronts.items()}
+        n: (e["status"], e.get("reason"), e.get("verify_error")) for n, e in fronts.items()
+    }
     cc = mlp_dump.manifest["cross_check"]
     assert cc["params_agree"] is True, cc["disagreements"]
     w0 = json.loads((mlp_dump.path / "torch_xla/outputs.json").read_text())["params"]["w0"]

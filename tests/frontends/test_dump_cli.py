@@ -14,8 +14,12 @@ TARGET = f"{REPO}/tests/frontends/user_steps.py"
 
 
 def _broken(mode):
-    return Frontend("broken", "tests.frontends.broken_frontend", ("jax",),
-                    env={"XLALENS_TEST_BROKEN_MODE": mode, "PYTHONPATH": str(REPO)})
+    return Frontend(
+        "broken",
+        "tests.frontends.broken_frontend",
+        ("jax",),
+        env={"XLALENS_TEST_BROKEN_MODE": mode, "PYTHONPATH": str(REPO)},
+    )
 
 
 @pytest.mark.parametrize(
@@ -46,7 +50,17 @@ def test_refuses_non_dump_folder(tmp_path, capsys):
 
 def test_user_target_and_table(tmp_path, capsys):
     """A user's own JAX step is captured and verified; the table lists it."""
-    rc = main(["dump", "--frameworks", "jax", "--target", f"{TARGET}:make_step", "-o", str(tmp_path / "d")])
+    rc = main(
+        [
+            "dump",
+            "--frameworks",
+            "jax",
+            "--target",
+            f"{TARGET}:make_step",
+            "-o",
+            str(tmp_path / "d"),
+        ]
+    )
     out = capsys.readouterr().out
     assert rc == 0, out
     assert "frontend" in out and "outputs_match" in out
@@ -59,7 +73,9 @@ def test_user_target_and_table(tmp_path, capsys):
 
 def test_raising_user_code_fails_with_stderr_tail(tmp_path, capsys):
     """A frontend that raises is `failed` with the tail of its stderr; exit status 1."""
-    rc = main(["dump", "--frameworks", "jax", "--target", f"{TARGET}:raises", "-o", str(tmp_path / "d")])
+    rc = main(
+        ["dump", "--frameworks", "jax", "--target", f"{TARGET}:raises", "-o", str(tmp_path / "d")]
+    )
     assert rc == 1
     entry = json.loads((tmp_path / "d/manifest.json").read_text())["frontends"]["jax"]
     assert entry["status"] == "failed"
@@ -67,8 +83,10 @@ def test_raising_user_code_fails_with_stderr_tail(tmp_path, capsys):
     assert "exit status 1" in entry["reason"] and "command:" in entry["reason"]
 
 
-@pytest.mark.parametrize("mode, needle", [("raise", "deliberate raise"), ("abort", "exit status -6"),
-                                          ("hang", "timed out after 8 s")])
+@pytest.mark.parametrize(
+    "mode, needle",
+    [("raise", "deliberate raise"), ("abort", "exit status -6"), ("hang", "timed out after 8 s")],
+)
 def test_one_broken_frontend_does_not_stop_others(tmp_path, monkeypatch, mode, needle):
     """A frontend that raises, crashes or hangs is `failed`; jax beside it is still ok."""
     monkeypatch.setitem(FRONTENDS, "broken", _broken(mode))

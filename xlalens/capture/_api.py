@@ -119,8 +119,9 @@ def capture(
     elif workload_args:
         raise UsageError("pass workload settings either as a Workload or as keywords, not both")
     folder = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="xlalens-")) / "dump"
-    result = write_dump(folder, frameworks=[framework], workload=workload, backend=backend,
-                        target=target)
+    result = write_dump(
+        folder, frameworks=[framework], workload=workload, backend=backend, target=target
+    )
     entry = result.manifest["frontends"][framework]
     if entry["status"] != "ok":
         raise FrontendError(f"{framework} {entry['status']}: {entry['reason']}")

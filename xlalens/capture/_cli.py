@@ -23,9 +23,14 @@ def register(sub: Any) -> None:
         description="Capture the training step in each framework (one subprocess each), verify "
         "it through PJRT, and write StableHLO, HLO, optimized HLO, graphs, diffs and report.html.",
     )
-    p.add_argument("--frameworks", metavar="LIST",
-                   help=f"comma-separated frontends (default: all): {','.join(FRONTENDS)}")
-    p.add_argument("--backend", default="cpu", help=f"one of {', '.join(BACKENDS[:2])} (default cpu)")
+    p.add_argument(
+        "--frameworks",
+        metavar="LIST",
+        help=f"comma-separated frontends (default: all): {','.join(FRONTENDS)}",
+    )
+    p.add_argument(
+        "--backend", default="cpu", help=f"one of {', '.join(BACKENDS[:2])} (default cpu)"
+    )
     p.add_argument("--workload", default="regression", help=f"one of {', '.join(WORKLOADS)}")
     p.add_argument("--size", type=int, default=4, help="samples (default 4, the seed's)")
     p.add_argument("--features", type=int, default=1, help="input features (default 1)")
@@ -33,8 +38,11 @@ def register(sub: Any) -> None:
     p.add_argument("--width", type=int, default=16, help="mlp units per hidden layer (default 16)")
     p.add_argument("--jobs", type=int, default=None, help="frontends at once (default: cores)")
     p.add_argument("--timeout", type=float, default=None, help="seconds per frontend (default 600)")
-    p.add_argument("--target", metavar="MODULE:FN",
-                   help="capture your own step instead (jax frontend): a function returning (step, args)")
+    p.add_argument(
+        "--target",
+        metavar="MODULE:FN",
+        help="capture your own step instead (jax frontend): a function returning (step, args)",
+    )
     p.add_argument("-o", "--out", default="xlalens-dump", help="dump folder (default xlalens-dump)")
     p.set_defaults(func=run)
 
@@ -52,14 +60,16 @@ def format_table(result: DumpResult) -> str:
     for name, e in result.manifest["frontends"].items():
         counts = e.get("op_counts") or {}
         match = e.get("outputs_match")
-        rows.append([
-            name,
-            e["status"],
-            *[str(counts.get(level, "-")) for level in LEVELS],
-            "-" if match is None else ("yes" if match else "NO"),
-            "-" if e.get("max_abs_diff") is None else f"{e['max_abs_diff']:.1e}",
-            _fmt_seconds(e),
-        ])
+        rows.append(
+            [
+                name,
+                e["status"],
+                *[str(counts.get(level, "-")) for level in LEVELS],
+                "-" if match is None else ("yes" if match else "NO"),
+                "-" if e.get("max_abs_diff") is None else f"{e['max_abs_diff']:.1e}",
+                _fmt_seconds(e),
+            ]
+        )
     widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
@@ -72,21 +82,38 @@ def run(args: argparse.Namespace) -> int:
     names = [n.strip() for n in args.frameworks.split(",") if n.strip()] if explicit else None
     if explicit and not names:
         raise UsageError(f"--frameworks is empty; choose from {', '.join(FRONTENDS)}")
-    workload = Workload(name=args.workload, size=args.size, features=args.features,
-                        depth=args.depth, width=args.width)
+    workload = Workload(
+        name=args.workload,
+        size=args.size,
+        features=args.features,
+        depth=args.depth,
+        width=args.width,
+    )
 
     def progress(name: str, entry: dict[str, Any]) -> None:
         print(f"  {name}: {entry['status']}", file=sys.stderr, flush=True)
 
     if args.target and names != ["jax"]:
-        raise UsageError("--target needs --frameworks jax (user steps are captured by the jax frontend)")
-    result = write_dump(args.out, frameworks=names, workload=workload, backend=args.backend,
-                        jobs=args.jobs, timeout=args.timeout, target=args.target,
-                        progress=progress)
+        raise UsageError(
+            "--target needs --frameworks jax (user steps are captured by the jax frontend)"
+        )
+    result = write_dump(
+        args.out,
+        frameworks=names,
+        workload=workload,
+        backend=args.backend,
+        jobs=args.jobs,
+        timeout=args.timeout,
+        target=args.target,
+        progress=progress,
+    )
     m = result.manifest
-    what = f"target {args.target}" if args.target else f"workload {workload.name} (size {workload.size})"
-    print(f"{what}, backend {m['backend']}: "
-          f"{result.path} in {result.seconds:.1f} s")
+    what = (
+        f"target {args.target}"
+        if args.target
+        else f"workload {workload.name} (size {workload.size})"
+    )
+    print(f"{what}, backend {m['backend']}: {result.path} in {result.seconds:.1f} s")
     print(format_table(result))
     for name, e in m["frontends"].items():
         if e["status"] != "ok":
@@ -99,8 +126,10 @@ def run(args: argparse.Namespace) -> int:
     cc = m["cross_check"]
     if cc.get("params_agree") is not None:
         verdict = "agree" if cc["params_agree"] else "DISAGREE"
-        print(f"updated parameters {verdict} across {len(cc['compared'])} frontends "
-              f"(max |diff| {cc['max_abs_diff']:.1e} against {cc['reference']})")
+        print(
+            f"updated parameters {verdict} across {len(cc['compared'])} frontends "
+            f"(max |diff| {cc['max_abs_diff']:.1e} against {cc['reference']})"
+        )
         for line in cc["disagreements"]:
             print(f"  {line}")
     for step, info in m.get("steps", {}).items():

@@ -70,9 +70,7 @@ def resolve_frontends(names: list[str] | None) -> list[str]:
         return list(FRONTENDS)
     unknown = [n for n in names if n not in FRONTENDS]
     if unknown:
-        raise UsageError(
-            f"unknown framework {unknown[0]!r}; choose from {', '.join(FRONTENDS)}"
-        )
+        raise UsageError(f"unknown framework {unknown[0]!r}; choose from {', '.join(FRONTENDS)}")
     return list(dict.fromkeys(names))
 
 
@@ -106,7 +104,10 @@ def run_steps(folder: Path, manifest: dict[str, Any], steps=STEPS) -> None:
             mod = importlib.import_module(module)
             step = getattr(mod, "dump_step", None)
             if step is None:
-                manifest["steps"][name] = {"status": "skipped", "reason": f"{module} has no dump_step"}
+                manifest["steps"][name] = {
+                    "status": "skipped",
+                    "reason": f"{module} has no dump_step",
+                }
                 continue
             step(folder, manifest)
             manifest["steps"][name] = {"status": "ok"}
@@ -170,9 +171,17 @@ def write_dump(
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
     try:
+
         def one(name: str) -> FrontendRun:
-            run = run_frontend(FRONTENDS[name], workload, folder=staging / name, dump_root=staging,
-                               backend=backend, timeout=timeout, target=target)
+            run = run_frontend(
+                FRONTENDS[name],
+                workload,
+                folder=staging / name,
+                dump_root=staging,
+                backend=backend,
+                timeout=timeout,
+                target=target,
+            )
             if progress:
                 progress(name, run.entry)
             return run
@@ -183,7 +192,9 @@ def write_dump(
             "format_version": FORMAT_VERSION,
             "xlalens_version": _xlalens_version(),
             "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-            "workload": workload.to_json() if target is None else {"name": "user", "target": target},
+            "workload": workload.to_json()
+            if target is None
+            else {"name": "user", "target": target},
             "backend": backend,
             "versions": _versions(),
             "frontends": {r.name: r.entry for r in runs},

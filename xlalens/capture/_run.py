@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from xlalens import _runtime
-from xlalens.frontends import FRONTENDS, Frontend
+from xlalens.frontends import Frontend
 from xlalens.frontends._protocol import RESULT
 from xlalens.workloads import Workload
 
@@ -71,8 +71,14 @@ def run_frontend(
     with the command, exit status and the tail of its stderr.
     """
     entry: dict[str, Any] = {
-        "status": "failed", "reason": None, "outputs_match": None, "max_abs_diff": None,
-        "seconds": {}, "versions": {}, "artifacts": {}, "description": frontend.description,
+        "status": "failed",
+        "reason": None,
+        "outputs_match": None,
+        "max_abs_diff": None,
+        "seconds": {},
+        "versions": {},
+        "artifacts": {},
+        "description": frontend.description,
     }
     missing = missing_package(frontend)
     if missing:
@@ -80,7 +86,9 @@ def run_frontend(
         return FrontendRun(frontend.name, entry)
     folder.mkdir(parents=True, exist_ok=True)
     request = folder / "request.json"
-    request.write_text(json.dumps({"workload": workload.to_json(), "backend": backend, "target": target}))
+    request.write_text(
+        json.dumps({"workload": workload.to_json(), "backend": backend, "target": target})
+    )
     cmd = [sys.executable, "-m", frontend.module, "--request", str(request), "--out", str(folder)]
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore", **frontend.env}
     if backend != "cpu" and frontend.compiles_for != ("cpu",):
@@ -88,8 +96,9 @@ def run_frontend(
     log = folder / "capture.log"
     start = time.perf_counter()
     with open(log, "wb") as err:
-        proc = subprocess.Popen(cmd, stdout=err, stderr=subprocess.STDOUT, env=env,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            cmd, stdout=err, stderr=subprocess.STDOUT, env=env, start_new_session=True
+        )
         try:
             rc = proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -124,13 +133,15 @@ def run_frontend(
         notes=result["notes"],
     )
     rel = folder.relative_to(dump_root)
-    entry["artifacts"].update({
-        "stablehlo": str(rel / "stablehlo.mlir"),
-        "hlo": str(rel / "hlo.txt"),
-        "optimized_hlo": str(rel / "optimized_hlo.txt"),
-        "outputs": str(rel / "outputs.json"),
-        "inputs": str(rel / "inputs.npz"),
-    })
+    entry["artifacts"].update(
+        {
+            "stablehlo": str(rel / "stablehlo.mlir"),
+            "hlo": str(rel / "hlo.txt"),
+            "optimized_hlo": str(rel / "optimized_hlo.txt"),
+            "outputs": str(rel / "outputs.json"),
+            "inputs": str(rel / "inputs.npz"),
+        }
+    )
     if backend not in frontend.compiles_for:
         (folder / "optimized_hlo.txt").unlink(missing_ok=True)
         entry["optimized_hlo_source"] = "pjrt"
@@ -183,8 +194,11 @@ def verify(folder: Path, entry: dict[str, Any], backend: str) -> None:
         if not ok:
             entry["verify_error"] = why
     except Exception as exc:  # a capture that does not compile or run is a failed frontend
-        entry.update(status="failed", outputs_match=False,
-                     reason=f"the captured StableHLO could not be replayed on {backend}: {exc}")
+        entry.update(
+            status="failed",
+            outputs_match=False,
+            reason=f"the captured StableHLO could not be replayed on {backend}: {exc}",
+        )
     entry["seconds"]["verify"] = time.perf_counter() - start
 
 
@@ -195,8 +209,13 @@ def cross_check(entries: dict[str, dict[str, Any]], folder: Path) -> dict[str, A
         if entry.get("status") == "ok":
             data = json.loads((folder / entry["artifacts"]["outputs"]).read_text())
             params[name] = {k: np.asarray(v, np.float64) for k, v in data["params"].items()}
-    out: dict[str, Any] = {"compared": sorted(params), "reference": None,
-                           "params_agree": None, "max_abs_diff": None, "disagreements": []}
+    out: dict[str, Any] = {
+        "compared": sorted(params),
+        "reference": None,
+        "params_agree": None,
+        "max_abs_diff": None,
+        "disagreements": [],
+    }
     if len(params) < 2:
         return out
     ref_name = "jax" if "jax" in params else sorted(params)[0]
@@ -209,7 +228,8 @@ def cross_check(entries: dict[str, dict[str, Any]], folder: Path) -> dict[str, A
                 agree = False
                 shape = None if other is None else list(other.shape)
                 out["disagreements"].append(
-                    f"{name}: {role} has shape {shape}, {ref_name} has {list(value.shape)}")
+                    f"{name}: {role} has shape {shape}, {ref_name} has {list(value.shape)}"
+                )
                 continue
             a, b = value.reshape(-1), other.reshape(-1)
             diff = float(np.max(np.abs(a - b))) if a.size else 0.0

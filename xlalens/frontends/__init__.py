@@ -33,21 +33,47 @@ class Frontend:
 FRONTENDS: dict[str, Frontend] = {
     f.name: f
     for f in (
-        Frontend("jax", "xlalens.frontends.fe_jax", ("jax", "optax"),
-                 description="jax.jit + jax.grad + optax.sgd (the seed's w * x + b)"),
-        Frontend("tensorflow", "xlalens.frontends.fe_tensorflow", ("tensorflow",), compiles_for=("cpu",),
-                 description="tf.function(jit_compile=True) over a GradientTape SGD step"),
-        Frontend("keras-tensorflow", "xlalens.frontends.fe_keras", ("keras", "tensorflow"),
-                 env={"KERAS_BACKEND": "tensorflow"}, compiles_for=("cpu",),
-                 description="Keras 3 Sequential([Dense]) train step, TensorFlow backend, XLA"),
-        Frontend("keras-jax", "xlalens.frontends.fe_keras", ("keras", "jax"),
-                 env={"KERAS_BACKEND": "jax"},
-                 description="Keras 3 Sequential([Dense]) train step, JAX backend, jax.jit"),
-        Frontend("torch_xla", "xlalens.frontends.fe_torch_xla", ("torch", "torch_xla"),
-                 env={"PJRT_DEVICE": "CPU"},
-                 description="nn.Linear + MSELoss + optim.SGD, torch_xla's lazy graph of one step"),
-        Frontend("torchax", "xlalens.frontends.fe_torchax", ("torch", "torchax", "optax", "flax"),
-                 description="the PyTorch model through JAX (torchax.train.make_train_step)"),
+        Frontend(
+            "jax",
+            "xlalens.frontends.fe_jax",
+            ("jax", "optax"),
+            description="jax.jit + jax.grad + optax.sgd (the seed's w * x + b)",
+        ),
+        Frontend(
+            "tensorflow",
+            "xlalens.frontends.fe_tensorflow",
+            ("tensorflow",),
+            compiles_for=("cpu",),
+            description="tf.function(jit_compile=True) over a GradientTape SGD step",
+        ),
+        Frontend(
+            "keras-tensorflow",
+            "xlalens.frontends.fe_keras",
+            ("keras", "tensorflow"),
+            env={"KERAS_BACKEND": "tensorflow"},
+            compiles_for=("cpu",),
+            description="Keras 3 Sequential([Dense]) train step, TensorFlow backend, XLA",
+        ),
+        Frontend(
+            "keras-jax",
+            "xlalens.frontends.fe_keras",
+            ("keras", "jax"),
+            env={"KERAS_BACKEND": "jax"},
+            description="Keras 3 Sequential([Dense]) train step, JAX backend, jax.jit",
+        ),
+        Frontend(
+            "torch_xla",
+            "xlalens.frontends.fe_torch_xla",
+            ("torch", "torch_xla"),
+            env={"PJRT_DEVICE": "CPU"},
+            description="nn.Linear + MSELoss + optim.SGD, torch_xla's lazy graph of one step",
+        ),
+        Frontend(
+            "torchax",
+            "xlalens.frontends.fe_torchax",
+            ("torch", "torchax", "optax", "flax"),
+            description="the PyTorch model through JAX (torchax.train.make_train_step)",
+        ),
     )
 }
 

@@ -59,7 +59,9 @@ def package_versions(*names: str) -> dict[str, str]:
     return found
 
 
-def time_native(step: Callable[[], Any], *, budget_s: float = 0.5, max_n: int = 200) -> dict[str, Any]:
+def time_native(
+    step: Callable[[], Any], *, budget_s: float = 0.5, max_n: int = 200
+) -> dict[str, Any]:
     """Time a native step that blocks until its results are ready.
 
     Calls ``step`` until ``budget_s`` is spent (at least 5 and at most ``max_n``
@@ -160,7 +162,9 @@ def write_capture(
         "loss": None if loss is None else float(loss),
         "loss_kind": loss_kind,
         "params": {k: _to_list(v) for k, v in params.items()},
-        "results": [{"dtype": str(r.dtype), "shape": list(r.shape), "value": r.tolist()} for r in res],
+        "results": [
+            {"dtype": str(r.dtype), "shape": list(r.shape), "value": r.tolist()} for r in res
+        ],
     }
     (out / "outputs.json").write_text(json.dumps(outputs, indent=1))
     signature = {

@@ -28,10 +28,16 @@ def capture(workload: Workload, request: dict[str, Any], out: Path, phases: Phas
     if request.get("target"):
         fn, args = load_target(request["target"])()
         capture_jax_step(
-            out, phases, fn=fn, args=tuple(args),
+            out,
+            phases,
+            fn=fn,
+            args=tuple(args),
             input_roles=jax.tree_util.tree_map(lambda _: NO_ROLE, tuple(args)),
             output_roles=lambda r: jax.tree_util.tree_map(lambda _: NO_ROLE, r),
-            loss=lambda r: None, params=lambda r: {}, loss_kind="none", versions=versions,
+            loss=lambda r: None,
+            params=lambda r: {},
+            loss_kind="none",
+            versions=versions,
         )
         return
 
@@ -93,7 +99,8 @@ def capture(workload: Workload, request: dict[str, Any], out: Path, phases: Phas
     x, y = jnp.asarray(x_np), jnp.asarray(y_np)
     state_roles = jax.tree_util.tree_map(lambda _: "opt_state", opt_state)
     capture_jax_step(
-        out, phases,
+        out,
+        phases,
         fn=train_step,
         args=(params, opt_state, x, y),
         input_roles=(param_roles, state_roles, "x", "y"),

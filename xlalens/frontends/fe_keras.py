@@ -26,7 +26,9 @@ def _build(workload: Workload) -> Any:
         last = i == len(sizes) - 2
         layers.append(keras.layers.Dense(sizes[i + 1], activation=None if last else "tanh"))
     model = keras.Sequential(layers)
-    model.compile(optimizer=keras.optimizers.SGD(learning_rate=workload.lr), loss="mean_squared_error")
+    model.compile(
+        optimizer=keras.optimizers.SGD(learning_rate=workload.lr), loss="mean_squared_error"
+    )
     # Replace the random initializers with the shared, fixed values.
     for layer, (w, b) in zip(model.layers, workload.params()):
         layer.set_weights([w, b])
@@ -41,8 +43,11 @@ def _roles(model: Any, workload: Workload) -> dict[str, str]:
         roles[layer.kernel.path] = rw
         roles[layer.bias.path] = rb
     for var in model.optimizer.variables:
-        roles[var.path] = "lr" if var.path.endswith("learning_rate") else (
-            "iteration" if var.path.endswith("iteration") else "opt_state")
+        roles[var.path] = (
+            "lr"
+            if var.path.endswith("learning_rate")
+            else ("iteration" if var.path.endswith("iteration") else "opt_state")
+        )
     for var in model.metrics_variables:
         roles[var.path] = "metric_state"
     return roles
@@ -70,22 +75,33 @@ def capture(workload: Workload, request: dict[str, Any], out: Path, phases: Phas
     versions = package_versions("keras", "tensorflow", "jax", "jaxlib")
 
     def updated_params(trainable: list[Any]) -> dict[str, Any]:
-        return {roles[v.path]: np.asarray(val) for v, val in zip(model.trainable_variables, trainable)}
+        return {
+            roles[v.path]: np.asarray(val) for v, val in zip(model.trainable_variables, trainable)
+        }
 
-    notes = ["the learning rate is an SGD optimizer variable (an input), and the optimizer's "
-             "iteration counter and the loss metric's total/count are state carried by the step"]
+    notes = [
+        "the learning rate is an SGD optimizer variable (an input), and the optimizer's "
+        "iteration counter and the loss metric's total/count are state carried by the step"
+    ]
     if backend == "tensorflow":
         from xlalens.frontends._tflike import capture_tf_step
 
-        variables = list(model.variables) + list(model.optimizer.variables) + list(model.metrics_variables)
+        variables = (
+            list(model.variables) + list(model.optimizer.variables) + list(model.metrics_variables)
+        )
         step = tf.function(model.train_step, jit_compile=True)
         capture_tf_step(
-            out, phases,
-            step=step, args=((tf.constant(x), tf.constant(y)),), arg_roles=["x", "y"],
-            variables=variables, var_roles={id(v): roles.get(v.path) for v in variables},
+            out,
+            phases,
+            step=step,
+            args=((tf.constant(x), tf.constant(y)),),
+            arg_roles=["x", "y"],
+            variables=variables,
+            var_roles={id(v): roles.get(v.path) for v in variables},
             loss=lambda r: r["loss"].numpy(),
             params=lambda: updated_params([v.numpy() for v in model.trainable_variables]),
-            versions=versions, notes=notes,
+            versions=versions,
+            notes=notes,
         )
         return
 
@@ -97,12 +113,17 @@ def capture(workload: Workload, request: dict[str, Any], out: Path, phases: Phas
     def role_list(vs: list[Any]) -> list[str]:
         return [roles.get(v.path) or NO_ROLE for v in vs]
 
-    groups = (model.trainable_variables, model.non_trainable_variables,
-              model.optimizer.variables, model.metrics_variables)
+    groups = (
+        model.trainable_variables,
+        model.non_trainable_variables,
+        model.optimizer.variables,
+        model.metrics_variables,
+    )
     state = tuple(values(g) for g in groups)
     state_roles = tuple(role_list(g) for g in groups)
     capture_jax_step(
-        out, phases,
+        out,
+        phases,
         fn=model.train_step,
         args=(state, (jax.numpy.asarray(x), jax.numpy.asarray(y))),
         input_roles=(state_roles, ("x", "y")),
@@ -110,7 +131,8 @@ def capture(workload: Workload, request: dict[str, Any], out: Path, phases: Phas
         loss=lambda r: float(r[0]["loss"]),
         params=lambda r: updated_params(list(r[1][0])),
         loss_kind="before_update",
-        versions=versions, notes=notes,
+        versions=versions,
+        notes=notes,
     )
 
 

@@ -49,9 +49,13 @@ def capture(workload: Workload, request: dict[str, Any], out: Path, phases: Phas
 
     x, y = tf.constant(x_np), tf.constant(y_np)
     capture_tf_step(
-        out, phases,
-        step=train_step, args=(x, y), arg_roles=["x", "y"],
-        variables=variables, var_roles=var_roles,
+        out,
+        phases,
+        step=train_step,
+        args=(x, y),
+        arg_roles=["x", "y"],
+        variables=variables,
+        var_roles=var_roles,
         loss=lambda r: r.numpy(),
         params=lambda: {var_roles[id(v)]: np.asarray(v.numpy()) for v in variables},
         versions=package_versions("tensorflow", "tensorflow-cpu", "keras", "ml-dtypes"),

@@ -14,6 +14,7 @@ compiles the captured StableHLO for the optimized level.
 
 from __future__ import annotations
 
+import itertools
 import os
 from pathlib import Path
 from typing import Any
@@ -46,7 +47,7 @@ def capture(workload: Workload, request: dict[str, Any], out: Path, phases: Phas
     class MLP(nn.Module):
         def __init__(self) -> None:
             super().__init__()
-            self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
+            self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in itertools.pairwise(sizes))
 
         def forward(self, x):
             for i, layer in enumerate(self.layers):

@@ -10,6 +10,7 @@ lowered with ``jax.jit`` like the JAX frontend.
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,7 @@ def capture(workload: Workload, request: dict[str, Any], out: Path, phases: Phas
 
     sizes = workload.layer_sizes()
     layers: list[nn.Module] = []
-    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+    for i, (a, b) in enumerate(itertools.pairwise(sizes)):
         layers.append(nn.Linear(a, b))
         if i < len(sizes) - 2:
             layers.append(nn.Tanh())
@@ -78,12 +79,16 @@ def capture(workload: Workload, request: dict[str, Any], out: Path, phases: Phas
 
     with env:
         capture_jax_step(
-            out, phases,
+            out,
+            phases,
             fn=step,
             args=(weights, buffers, opt_state, jnp.asarray(x_np), jnp.asarray(y_np)),
             input_roles=(weight_roles, {}, state_roles, "x", "y"),
-            output_roles=lambda r: ("loss", weight_roles,
-                                    __import__("jax").tree_util.tree_map(lambda _: NO_ROLE, r[2])),
+            output_roles=lambda r: (
+                "loss",
+                weight_roles,
+                __import__("jax").tree_util.tree_map(lambda _: NO_ROLE, r[2]),
+            ),
             loss=lambda r: float(r[0]),
             params=lambda r: std_params(r[1]),
             loss_kind="before_update",

@@ -374,7 +374,9 @@ def validate(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
     _plain(ga["source"], "graph.source")
     comps: dict = ga["computations"]
     if graph.number_of_nodes() and ga["entry"] not in comps:
-        raise SchemaError(f"graph: entry {ga['entry']!r} is not among computations {sorted(comps)[:8]}")
+        raise SchemaError(
+            f"graph: entry {ga['entry']!r} is not among computations {sorted(comps)[:8]}"
+        )
     for cname, comp in comps.items():
         if not isinstance(comp, dict) or not {"kind", "root", "params", "callers"} <= set(comp):
             raise SchemaError(
@@ -434,9 +436,7 @@ def validate(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
                 f"{what}: data edge crosses computations; mark region captures kind='capture'"
             )
 
-    data_only = nx.DiGraph(
-        (u, v) for u, v, d in graph.edges(data=True) if d["kind"] == "data"
-    )
+    data_only = nx.DiGraph((u, v) for u, v, d in graph.edges(data=True) if d["kind"] == "data")
     if not nx.is_directed_acyclic_graph(data_only):
         cycle = nx.find_cycle(data_only)
         raise SchemaError(f"graph: dataflow has a cycle through {cycle[:4]}; HLO dataflow is a DAG")
