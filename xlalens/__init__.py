@@ -2,24 +2,33 @@
 
 The pipeline, one subpackage per stage:
 
-    capture  (xlalens.capture)  run each framework in its own subprocess, write a dump
-    normalize (xlalens.ir)      HLO / StableHLO text -> one networkx graph schema
-    diff     (xlalens.diff)     structural matching of two graphs
-    render   (xlalens.render)   graphviz SVG and the offline HTML report
-    time     (xlalens.timing)   PJRT compile + execute, per-kernel profile, roofline
+    capture   (xlalens.capture)  run each framework in its own subprocess, write a dump
+    normalize (xlalens.ir)       HLO / StableHLO text -> one networkx graph schema
+    diff      (xlalens.diff)     structural matching of two graphs
+    render    (xlalens.render)   graphviz SVG and the offline HTML report
+    time      (xlalens.timing)   PJRT compile + execute, per-kernel profile, roofline
 
 This module only re-exports the public API.
 """
 
 from xlalens._errors import DumpError, FrontendError, ParseError, UsageError, XlalensError
+from xlalens.capture import Capture, DumpResult, capture, dump
+from xlalens.frontends import FRONTENDS
+from xlalens.workloads import Workload
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "FRONTENDS",
+    "Capture",
     "DumpError",
+    "DumpResult",
     "FrontendError",
     "ParseError",
     "UsageError",
+    "Workload",
     "XlalensError",
     "__version__",
+    "capture",
+    "dump",
 ]

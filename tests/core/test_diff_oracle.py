@@ -18,7 +18,7 @@ import jax.numpy as jnp
 import networkx as nx
 import pytest
 
-from xlalens.diff import diff
+from xlalens.diff import diff, edit_cost
 from xlalens.diff._cost import NX_COSTS, oracle_graph
 
 # Seconds the exact search may take per case; when it runs out, the best path
@@ -153,7 +153,10 @@ def test_edit_cost_against_exact_ged() -> None:
                 kinds.append(kind)
             cases.append(("+".join(kinds), len(kinds), h))
         for kind, edits, h in cases:
-            ours = diff(g, h).summary.edit_cost
+            d = diff(g, h)
+            ours = d.summary.edit_cost
+            # The diff's own (compact) cost agrees with the networkx-side pricing.
+            assert edit_cost(g, h, [(p.a, p.b) for p in d.pairs]) == ours, f"{name}:{kind}"
             best, proven = exact_ged(g, h, ours)
             rows.append((f"{name}:{kind}", edits, ours, best, proven))
     within = [r for r in rows if r[2] <= 1.1 * r[3] or r[2] == r[3]]

@@ -78,6 +78,7 @@ def test_step_stats_values():
     assert s.p90_s == pytest.approx(np.percentile(a, 90))
     assert s.iqr_s == pytest.approx(np.percentile(a, 75) - np.percentile(a, 25))
     assert s.cv == pytest.approx(a.std(ddof=1) / a.mean())
+    assert s.cv_robust == pytest.approx(s.iqr_s / 1.349 / 3.0)
     assert step_stats([2.0]).cv == 0.0
 
 

@@ -102,7 +102,9 @@ class _Side:
         "index",
         "label",
         "op",
+        "n_edges",
         "operand_capture",
+        "operand_keys",
         "operands",
         "role",
         "shape",
@@ -143,16 +145,19 @@ class _Side:
         for u, v, k, kind in graph.edges(keys=True, data="kind"):
             raw_ops[index[v]].append((k, index[u], kind == "capture"))
         self.operands: list[tuple[int, ...]] = []
+        self.operand_keys: list[tuple[int, ...]] = []
         self.operand_capture: list[tuple[bool, ...]] = []
         users: list[list[tuple[int, int]]] = [[] for _ in range(n)]
         for v, ops in enumerate(raw_ops):
             if len(ops) > 1:
                 ops.sort()
             self.operands.append(tuple(u for _, u, _ in ops))
+            self.operand_keys.append(tuple(k for k, _, _ in ops))
             self.operand_capture.append(tuple(c for _, _, c in ops))
             for pos, (_, u, _) in enumerate(ops):
                 users[u].append((v, pos))
         self.users = users
+        self.n_edges = sum(len(o) for o in self.operands)
 
     def callees(self, i: int) -> list[int]:
         """Computation numbers that node ``i`` calls, in call order."""
@@ -173,6 +178,10 @@ class Matching:
     """Unpaired node ids of A, in A's node order."""
     only_b: tuple[str, ...]
     """Unpaired node ids of B, in B's node order."""
+    edit_cost: int
+    """Cost of the implied edit path (xlalens.diff._cost, NOTE: [edit costs])."""
+    edges: tuple[int, int]
+    """Edge counts of A and B."""
 
 
 class _Matcher:
@@ -540,7 +549,48 @@ class _Matcher:
         )
         only_a = tuple(A.ids[a] for a, b in enumerate(self.ma) if b < 0)
         only_b = tuple(B.ids[b] for b, a in enumerate(self.mb) if a < 0)
-        return Matching(pairs=pairs, only_a=only_a, only_b=only_b)
+        return Matching(
+            pairs=pairs,
+            only_a=only_a,
+            only_b=only_b,
+            edit_cost=self.cost(),
+            edges=(A.n_edges, B.n_edges),
+        )
+
+    def cost(self) -> int:
+        """The edit cost of the current matching, on the compact sides (same rules as _cost)."""
+        A, B = self.A, self.B
+        cost = 0
+        for a, b in enumerate(self.ma):
+            if b < 0:
+                cost += 1
+            elif A.label[a] != B.label[b]:
+                cost += 2 if A.op[a] != B.op[b] else 1
+            elif A.data[a]["param_index"] != B.data[b]["param_index"]:
+                cost += 1
+        cost += sum(1 for a in self.mb if a < 0)
+        ea, eb = _projection(A), _projection(B)
+        covered = 0
+        ma = self.ma
+        for (u, v), keys in ea.items():
+            u2, v2 = ma[u], ma[v]
+            other = eb.get((u2, v2)) if u2 >= 0 and v2 >= 0 else None
+            if other is None:
+                cost += 1
+            else:
+                covered += 1
+                cost += keys != other
+        return cost + len(eb) - covered
+
+
+def _projection(side: _Side) -> dict[tuple[int, int], tuple[int, ...]]:
+    """Parallel edges collapsed: (operand, user) -> sorted operand positions."""
+    out: dict[tuple[int, int], tuple[int, ...]] = {}
+    for v, (ops, keys) in enumerate(zip(side.operands, side.operand_keys)):
+        for u, k in zip(ops, keys):
+            e = (u, v)
+            out[e] = (*out[e], k) if e in out else (k,)
+    return out
 
 
 def _unique_by(items, key) -> dict:

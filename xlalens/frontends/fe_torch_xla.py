@@ -97,8 +97,9 @@ def capture(workload: Workload, request: dict[str, Any], out: Path, phases: Phas
         if role is None and value.shape == () and np.isclose(abs(float(value)), workload.lr):
             role = "lr"
         input_roles.append(role)
+    with phases("compile"):  # the first sync compiles the graph (and runs it)
+        torch_xla.sync(wait=True)
     with phases("native_run"):
-        torch_xla.sync()
         results = [t.detach().cpu().numpy() for t in tensors]
 
     def one_step() -> None:

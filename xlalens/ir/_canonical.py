@@ -24,6 +24,7 @@ from typing import Any
 import networkx as nx
 
 from xlalens._errors import UsageError
+from xlalens.ir._gc import paused_gc
 from xlalens.ir._schema import LEVELS
 
 # Ops whose two operands may be swapped without changing the result.
@@ -384,14 +385,31 @@ RULES: tuple[str, ...] = (
 
 
 def _shallow_copy(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
+    """Copy nodes, edges and the containers the rules modify (see the module NOTE).
+
+    Fills networkx's adjacency dicts directly (``_node``, ``_succ``, ``_pred``,
+    stable since networkx 2): ``add_node``/``add_edges_from`` took most of the
+    normalize time on a 23k-node graph. Successor and predecessor orders are
+    copied as they are, so iteration order is the original's.
+    """
     g = nx.MultiDiGraph()
     g.graph.update(_copy.deepcopy(graph.graph))
-    for n, d in graph.nodes(data=True):
-        nd = dict(d)
+    node, succ, pred = g._node, g._succ, g._pred
+    for n, d in graph._node.items():
+        nd = d.copy()
         nd["attrs"] = dict(d["attrs"])
         nd["calls"] = list(d["calls"])
-        g.add_node(n, **nd)
-    g.add_edges_from((u, v, k, dict(d)) for u, v, k, d in graph.edges(keys=True, data=True))
+        node[n] = nd
+        succ[n] = {}
+        pred[n] = {}
+    for u, nbrs in graph._succ.items():
+        su = succ[u]
+        for v, keydict in nbrs.items():
+            su[v] = {k: d.copy() for k, d in keydict.items()}
+    for v, nbrs in graph._pred.items():
+        pv = pred[v]
+        for u in nbrs:
+            pv[u] = succ[u][v]
     return g
 
 
@@ -415,13 +433,14 @@ def canonicalize(
     Example:
         >>> canon = canonicalize(load("step.mlir"), signature={"inputs": [{"role": "w"}]})  # doctest: +SKIP
     """
-    g = _shallow_copy(graph) if copy else graph
     stats: dict[str, int] = {}
-    drop_noops(g, stats)
-    fold_scalar_constants(g, stats)
-    summarize_reducers(g, stats)
-    assign_roles(g, stats, signature)
-    order_commutative(g, stats)
+    with paused_gc():
+        g = _shallow_copy(graph) if copy else graph
+        drop_noops(g, stats)
+        fold_scalar_constants(g, stats)
+        summarize_reducers(g, stats)
+        assign_roles(g, stats, signature)
+        order_commutative(g, stats)
     g.graph["level"] = "canonical"
     g.graph["attrs"]["canonical"] = stats
     if not g.graph["attrs"].get("canonical_notes"):

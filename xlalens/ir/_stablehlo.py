@@ -39,8 +39,10 @@ from collections.abc import Callable
 from typing import Any
 
 import networkx as nx
+from jaxlib.mlir import ir
 
 from xlalens._errors import ParseError
+from xlalens.ir._gc import paused_gc
 from xlalens.ir._schema import canonical_op, new_graph, node_defaults, node_id
 
 # Dense literals above this many elements are not copied into attrs (they can be
@@ -85,7 +87,6 @@ def _context() -> Any:
     importing jax itself; unregistered dialects are allowed so that ops of
     dialects jaxlib does not ship are kept (as their own op) rather than rejected.
     """
-    from jaxlib.mlir import ir
     from jaxlib.mlir._mlir_libs import _jax_mlir_ext
     from jaxlib.mlir.dialects import chlo, mhlo, sdy, stablehlo
 
@@ -143,7 +144,6 @@ def parse_module(text_or_bytes: str | bytes, ctx: Any, *, source: str | None = N
     Raises:
         ParseError: MLIR rejected the input; line and column come from its diagnostic.
     """
-    from jaxlib.mlir import ir
     from jaxlib.mlir.dialects import stablehlo
 
     if isinstance(text_or_bytes, str) and not text_or_bytes.strip():
@@ -186,15 +186,27 @@ def _elem_dtype(t: Any) -> str:
     return s
 
 
-def type_info(t: Any) -> tuple[str, tuple[int, ...], str]:
+def type_info(t: Any, cache: dict[Any, Any] | None = None) -> tuple[str, tuple[int, ...], str]:
+    """(dtype, shape, HLO-style type string) of an MLIR type; see :func:`_type_info`.
+
+    ``cache`` (one per parse: MLIR types are uniqued per context, so equal types
+    hash alike) saves recomputing the same tensor types thousands of times.
+    """
+    if cache is None:
+        return _type_info(t)
+    info = cache.get(t)
+    if info is None:
+        info = cache[t] = _type_info(t)
+    return info
+
+
+def _type_info(t: Any) -> tuple[str, tuple[int, ...], str]:
     """(dtype, shape, HLO-style type string) of an MLIR type.
 
     Example:
         ``tensor<4x?xf32>`` -> ``("f32", (4, -1), "f32[4,?]")``; a token is
         ``("token", (), "token[]")``; a tuple is ``("tuple", (), "(f32[], s32[2])")``.
     """
-    from jaxlib.mlir import ir
-
     s = str(t)
     if s.endswith(".token>") or s == "!stablehlo.token" or s == "!mhlo.token":
         return "token", (), "token[]"
@@ -330,8 +342,6 @@ _ATTR_TABLE: list[tuple[Any, Callable[[Any], Any]]] | None = None
 
 def _plain_value(v: Any) -> Any:
     """Python values returned by binding properties -> plain data."""
-    from jaxlib.mlir import ir
-
     if v is None or isinstance(v, (bool, int, float, str)):
         return v
     if isinstance(v, (list, tuple)):
@@ -346,8 +356,6 @@ def _plain_value(v: Any) -> Any:
 def _dense_to_plain(a: Any) -> Any:
     """A dense elements attribute -> scalar, nested list, or ``"{...}"`` when large."""
     import numpy as np
-    from jaxlib.mlir import ir
-
     shaped = ir.ShapedType(a.type)
     n = 1
     for i in range(shaped.rank):
@@ -385,8 +393,6 @@ def attr_to_plain(a: Any) -> Any:
     kept as its printed form, so nothing is lost.
     """
     global _ATTR_TABLE
-    from jaxlib.mlir import ir
-
     if isinstance(a, ir.BoolAttr):
         return bool(a.value)
     if isinstance(a, ir.IntegerAttr):
@@ -461,8 +467,6 @@ def loc_info(loc: Any) -> tuple[str | None, str | None, int | None]:
     file and line are those of the innermost frame (the callee end of call
     sites), which is what HLO metadata records.
     """
-    from jaxlib.mlir import ir
-
     op_name: str | None = None
     file: str | None = None
     line: int | None = None
@@ -498,6 +502,7 @@ class _Builder:
         # value -> (node id, result index, number of results of the producer)
         self.values: dict[Any, tuple[str, int, int]] = {}
         self.symbol_calls: list[tuple[str, list[str]]] = []
+        self.types: dict[Any, tuple[str, tuple[int, ...], str]] = {}
 
     def _add_comp(self, name: str, kind: str) -> None:
         self.comps[name] = {"kind": kind, "root": None, "params": [], "callers": []}
@@ -517,7 +522,7 @@ class _Builder:
                    block_index: int) -> None:
         params = block_index == 0
         for i, arg in enumerate(block.arguments):
-            dtype, shape, type_str = type_info(arg.type)
+            dtype, shape, type_str = type_info(arg.type, self.types)
             op_name, file, line = loc_info(arg.location)
             attrs = {}
             if arg_attrs and i < len(arg_attrs) and isinstance(arg_attrs[i], dict):
@@ -556,13 +561,13 @@ class _Builder:
         if opcode in ("stablehlo.constant", "mhlo.constant") and "value" in attrs:
             attrs["literal"] = attrs.pop("value")
         if len(results) == 1:
-            dtype, shape, type_str = type_info(results[0].type)
+            dtype, shape, type_str = type_info(results[0].type, self.types)
             if dtype == "tuple":
                 attrs["tuple_types"] = [type_info(t)[2] for t in results[0].type.types]
         elif not results:
             dtype, shape, type_str = "none", (), ""
         else:
-            types = [type_info(r.type)[2] for r in results]
+            types = [type_info(r.type, self.types)[2] for r in results]
             dtype, shape, type_str = "tuple", (), "(" + ", ".join(types) + ")"
             attrs["tuple_types"] = types
         op_name, file, line = loc_info(op.location)
@@ -613,7 +618,7 @@ class _Builder:
                     f"op {opcode} ({nid}) reads a value defined in no enclosing region; "
                     "only structured (single-block, dominance-ordered) StableHLO is supported"
                 ) from None
-            vdtype, vshape, _ = type_info(operand.type)
+            vdtype, vshape, _ = type_info(operand.type, self.types)
             kind = "data" if self.g.nodes[src]["computation"] == comp else "capture"
             edge = {"operand_index": i, "kind": kind, "dtype": vdtype, "shape": vshape}
             if nres > 1:
@@ -710,7 +715,7 @@ def parse_stablehlo(
     """
     ctx = _context()
     module = parse_module(text_or_bytes, ctx, source=source)
-    with ctx:
+    with ctx, paused_gc():
         mod_attrs = _op_attrs(module.operation)
         funcs = _functions(module)
         entry = _entry_name(funcs)
@@ -770,8 +775,6 @@ def mlir_walk_summary(text_or_bytes: str | bytes) -> tuple[int, set[tuple[Any, A
     Example:
         >>> assert mlir_walk_summary(t) == graph_walk_summary(parse_stablehlo(t))  # doctest: +SKIP
     """
-    from jaxlib.mlir import ir
-
     ctx = _context()
     module = parse_module(text_or_bytes, ctx)
     order: dict[Any, int] = {}

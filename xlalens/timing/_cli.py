@@ -123,7 +123,7 @@ def format_summary(doc: dict[str, Any], *, top: int = 3) -> str:
         native = r.get("native_step_seconds") or {}
         lines.append(
             f"\n{fe}: step median {_ms(st['median_s'])} (min {_ms(st['min_s'])}, p90 {_ms(st['p90_s'])}, "
-            f"IQR {_ms(st['iqr_s'])}, CV {st['cv']:.1%}, n={st['n']}); compile {r['compile_seconds']:.3g} s"
+            f"IQR {_ms(st['iqr_s'])}, CV {st['cv']:.1%}, robust CV {st['cv_robust']:.1%}, n={st['n']}); compile {r['compile_seconds']:.3g} s"
         )
         if native.get("median") is not None:
             lines.append(

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import glob
 import os
+import re
 import shutil
 import tempfile
 from collections import defaultdict
@@ -92,13 +93,35 @@ def _stats(event) -> dict[str, object]:
     return out
 
 
-def read_events(xplane_path: str, module: str, *, device_planes: bool) -> list[KernelEvent]:
+def _annotated(stats: dict[str, object], key: str) -> str | None:
+    """``hlo_op``/``hlo_module`` from a stat, or from an XLA GPU annotation string.
+
+    XLA's GPU runtime wraps each launch in ``XlaModule:#hlo_module=M,program_id=N#``
+    and ``Thunk:#name=...,hlo_op=fusion.3#`` annotations (xla/backends/gpu/runtime/
+    annotation.cc); CUPTI attaches them to the kernel event as a string stat.
+    """
+    v = stats.get(key)
+    if v:
+        return str(v)
+    for val in stats.values():
+        if isinstance(val, str) and f"{key}=" in val:
+            m = re.search(rf"{key}=([^,#:\s]+)", val)
+            if m:
+                return m.group(1)
+    return None
+
+
+def read_events(
+    xplane_path: str, module: str, *, device_planes: bool, known: frozenset[str] = frozenset()
+) -> list[KernelEvent]:
     """Kernel events of ``module`` from one ``.xplane.pb`` file.
 
     Args:
         xplane_path: file written by ``jax.profiler.trace``.
         module: ``HloModule`` name whose events to keep.
         device_planes: read ``/device:*`` planes (GPU/TPU) instead of ``/host:CPU``.
+        known: instruction names of the module; on device planes an event with no
+            annotation is kept when its name is one of them.
 
     Returns:
         The events, in file order.
@@ -117,14 +140,17 @@ def read_events(xplane_path: str, module: str, *, device_planes: bool) -> list[K
         for line in plane.lines:
             for ev in line.events:
                 st = _stats(ev)
-                op = st.get("hlo_op")
-                if not op or (st.get("hlo_module") not in (None, module)):
+                op = _annotated(st, "hlo_op")
+                if op is None and on_device and ev.name in known:
+                    op = ev.name
+                mod = _annotated(st, "hlo_module")
+                if not op or mod not in (None, module):
                     continue
                 rid = st.get("run_id")
                 events.append(
                     KernelEvent(
                         hlo_op=str(op),
-                        hlo_module=str(st.get("hlo_module") or module),
+                        hlo_module=mod or module,
                         run_id=int(rid) if rid is not None else None,
                         start_ns=float(ev.start_ns),
                         duration_ns=float(ev.duration_ns),
@@ -262,7 +288,9 @@ def profile_runs(
         paths = sorted(glob.glob(os.path.join(tmp, "**", "*.xplane.pb"), recursive=True))
         events: list[KernelEvent] = []
         for p in paths:
-            events.extend(read_events(p, index.module, device_planes=device_planes))
+            events.extend(
+                read_events(p, index.module, device_planes=device_planes, known=index.instructions)
+            )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return attribute(events, index, runs)

@@ -34,7 +34,10 @@ class StepStats:
     std_s: float
     """Sample standard deviation (ddof=1; 0 for n=1)."""
     cv: float
-    """Coefficient of variation, std / mean."""
+    """Coefficient of variation, std / mean (what the 5% warning checks)."""
+    cv_robust: float
+    """IQR / 1.349 / median: the CV a normal distribution with this IQR would have; one
+    outlier (a page fault, another process) moves ``cv`` a lot and this hardly at all."""
     warmup: int
     """Untimed runs before the timed ones."""
 
@@ -75,6 +78,7 @@ def step_stats(samples: Sequence[float], *, warmup: int = 0) -> StepStats:
         iqr_s=p75 - p25,
         std_s=std,
         cv=std / mean if mean > 0 else 0.0,
+        cv_robust=(p75 - p25) / 1.349 / p50 if p50 > 0 else 0.0,
         warmup=warmup,
     )
 
