@@ -12,19 +12,7 @@ The schema is in ``_schema.py`` (``validate``) and docs/graph-schema.md.
 
 from xlalens.ir._canonical import canonicalize, normalize
 from xlalens.ir._dump import dump_step
-
-try:
-    from xlalens.ir._hlo_text import kernel_nodes, parse_hlo_text
-except ModuleNotFoundError as _exc:  # TEMPORARY until the HLO reader lands (issue 3)
-    if _exc.name != "xlalens.ir._hlo_text":
-        raise
-    from xlalens._errors import UsageError as _UsageError
-
-    def parse_hlo_text(text, *, source=None, stage="unknown"):  # noqa: D103
-        raise _UsageError("the HLO text reader is not installed yet")
-
-    def kernel_nodes(graph):  # noqa: D103
-        raise _UsageError("the HLO text reader is not installed yet")
+from xlalens.ir._hlo_text import kernel_nodes, parse_hlo_text
 from xlalens.ir._io import from_graphml, from_json, to_graphml, to_json
 from xlalens.ir._load import detect_format, load
 from xlalens.ir._schema import (

@@ -33,8 +33,15 @@ COMMUTATIVE = frozenset({"add", "multiply", "maximum", "minimum", "and", "or", "
 _SYMMETRIC_COMPARE = frozenset({"EQ", "NE"})
 # Ops that call a reducer computation, and the binary ops a reducer may be summarized to.
 REDUCING_OPS = frozenset(
-    {"reduce", "reduce-window", "all-reduce", "reduce-scatter", "scatter", "select-and-scatter",
-     "all-reduce-start"}
+    {
+        "reduce",
+        "reduce-window",
+        "all-reduce",
+        "reduce-scatter",
+        "scatter",
+        "select-and-scatter",
+        "all-reduce-start",
+    }
 )
 REDUCER_BINARY = frozenset(
     {"add", "multiply", "maximum", "minimum", "and", "or", "xor", "subtract", "divide"}
@@ -51,9 +58,17 @@ _FOLD: dict[str, Callable[..., Any]] = {
     "abs": abs,
 }
 _NUMPY_DTYPES = {
-    "f16": "float16", "f32": "float32", "f64": "float64",
-    "s8": "int8", "s16": "int16", "s32": "int32", "s64": "int64",
-    "u8": "uint8", "u16": "uint16", "u32": "uint32", "u64": "uint64",
+    "f16": "float16",
+    "f32": "float32",
+    "f64": "float64",
+    "s8": "int8",
+    "s16": "int16",
+    "s32": "int32",
+    "s64": "int64",
+    "u8": "uint8",
+    "u16": "uint16",
+    "u32": "uint32",
+    "u64": "uint64",
 }
 
 
@@ -140,8 +155,10 @@ def drop_noops(g: nx.MultiDiGraph, stats: dict[str, int]) -> None:
             perm = d["attrs"].get("permutation", d["attrs"].get("dimensions"))
             if perm is None or list(perm) != list(range(len(d["shape"]))):
                 continue
-        if d["op"] in ("bitcast", "copy") and d["layout"] != s["layout"] and None not in (
-            d["layout"], s["layout"]
+        if (
+            d["op"] in ("bitcast", "copy")
+            and d["layout"] != s["layout"]
+            and None not in (d["layout"], s["layout"])
         ):
             continue
         comp = d["computation"]
@@ -172,49 +189,67 @@ def fold_scalar_constants(g: nx.MultiDiGraph, stats: dict[str, int]) -> None:
     users are removed. The folded node keeps its id; ``attrs["folded_from"]``
     names the op it was.
     """
-    order = list(nx.topological_sort(g))
     dead: set[str] = set()
-    for nid in order:
-        d = g.nodes[nid]
-        op = d["op"]
-        if op not in _FOLD and op != "divide":
-            continue
-        if d["shape"] != () or d["dtype"] not in _NUMPY_DTYPES and d["dtype"] != "pred":
-            continue
-        ops = _operands(g, nid)
-        if not ops or any(e["kind"] != "data" for _, e in ops):
-            continue
-        values = [_scalar_literal(g.nodes[u]) for u, _ in ops]
-        if any(v is None for v in values):
-            continue
-        try:
-            if op == "divide":
-                a, b = values
-                if d["dtype"].startswith(("s", "u")):
-                    if b == 0:
-                        continue
-                    result = int(a / b)  # XLA integer division truncates toward zero
-                else:
-                    result = a / b if b != 0 else (math.copysign(math.inf, a) if a else math.nan)
+    pending = [
+        n
+        for n, d in g.nodes(data=True)
+        if (d["op"] in _FOLD or d["op"] == "divide")
+        and d["shape"] == ()
+        and (d["dtype"] in _NUMPY_DTYPES or d["dtype"] == "pred")
+    ]
+    # A fold can make its user foldable: repeat until a pass folds nothing
+    # (chains of scalar arithmetic are short, and a pass only visits candidates).
+    changed = True
+    while changed and pending:
+        changed = False
+        left = []
+        for nid in pending:
+            if _fold_one(g, nid, dead, stats):
+                changed = True
             else:
-                result = _FOLD[op](*values)
-        except (TypeError, ValueError, OverflowError, ZeroDivisionError):
-            continue
-        result = _cast(result, d["dtype"])
-        if result is None:
-            continue
-        for u, _ in ops:
-            dead.add(u)
-        for u, _, k in list(g.in_edges(nid, keys=True)):
-            g.remove_edge(u, nid, k)
-        d["attrs"] = {"literal": result, "folded_from": op}
-        d["op"] = "constant"
-        d["opcode"] = "stablehlo.constant" if d["dialect"] == "stablehlo" else "constant"
-        stats["fold_constant"] = stats.get("fold_constant", 0) + 1
+                left.append(nid)
+        pending = left
     comps = g.graph["computations"]
     for u in dead:
-        if g.out_degree(u) == 0 and comps[g.nodes[u]["computation"]]["root"] != u:
+        if u in g and g.out_degree(u) == 0 and comps[g.nodes[u]["computation"]]["root"] != u:
             g.remove_node(u)
+
+
+def _fold_one(g: nx.MultiDiGraph, nid: str, dead: set[str], stats: dict[str, int]) -> bool:
+    """Fold ``nid`` into a constant if all its operands are scalar constants."""
+    d = g.nodes[nid]
+    op = d["op"]
+    ops = _operands(g, nid)
+    if not ops or any(e["kind"] != "data" for _, e in ops):
+        return False
+    values = [_scalar_literal(g.nodes[u]) for u, _ in ops]
+    if any(v is None for v in values):
+        return False
+    try:
+        if op == "divide":
+            a, b = values
+            if d["dtype"].startswith(("s", "u")):
+                if b == 0:
+                    return False
+                result = int(a / b)  # XLA integer division truncates toward zero
+            else:
+                result = a / b if b != 0 else (math.copysign(math.inf, a) if a else math.nan)
+        else:
+            result = _FOLD[op](*values)
+    except (TypeError, ValueError, OverflowError, ZeroDivisionError):
+        return False
+    result = _cast(result, d["dtype"])
+    if result is None:
+        return False
+    for u, _ in ops:
+        dead.add(u)
+    for u, _, k in list(g.in_edges(nid, keys=True)):
+        g.remove_edge(u, nid, k)
+    d["attrs"] = {"literal": result, "folded_from": op}
+    d["op"] = "constant"
+    d["opcode"] = "stablehlo.constant" if d["dialect"] == "stablehlo" else "constant"
+    stats["fold_constant"] = stats.get("fold_constant", 0) + 1
+    return True
 
 
 def _by_computation(g: nx.MultiDiGraph) -> dict[str, list[str]]:
@@ -260,7 +295,7 @@ def summarize_reducers(g: nx.MultiDiGraph, stats: dict[str, int]) -> None:
     comps = g.graph["computations"]
     summary: dict[str, str | None] = {}
     members = _by_computation(g)
-    for nid, d in list(g.nodes(data=True)):
+    for _, d in g.nodes(data=True):
         if d["op"] not in REDUCING_OPS or not d["calls"]:
             continue
         names = []
@@ -310,7 +345,8 @@ def order_commutative(g: nx.MultiDiGraph, stats: dict[str, int]) -> None:
     for nid, d in g.nodes(data=True):
         op = d["op"]
         if op not in COMMUTATIVE and not (
-            op == "compare" and d["attrs"].get("comparison_direction", d["attrs"].get("direction"))
+            op == "compare"
+            and d["attrs"].get("comparison_direction", d["attrs"].get("direction"))
             in _SYMMETRIC_COMPARE
         ):
             continue
@@ -327,7 +363,9 @@ def order_commutative(g: nx.MultiDiGraph, stats: dict[str, int]) -> None:
             stats["order_commutative"] = stats.get("order_commutative", 0) + 1
 
 
-def assign_roles(g: nx.MultiDiGraph, stats: dict[str, int], signature: dict[str, Any] | None) -> None:
+def assign_roles(
+    g: nx.MultiDiGraph, stats: dict[str, int], signature: dict[str, Any] | None
+) -> None:
     """Set ``role`` on entry parameters and on the producers of entry results.
 
     ``signature["inputs"][i]["role"]`` names entry parameter i (StableHLO main
@@ -342,7 +380,9 @@ def assign_roles(g: nx.MultiDiGraph, stats: dict[str, int], signature: dict[str,
     if info is None:
         return
     inputs = [i.get("role") if isinstance(i, dict) else None for i in signature.get("inputs") or []]
-    outputs = [o.get("role") if isinstance(o, dict) else None for o in signature.get("outputs") or []]
+    outputs = [
+        o.get("role") if isinstance(o, dict) else None for o in signature.get("outputs") or []
+    ]
     params = info["params"]
     notes = g.graph["attrs"].setdefault("canonical_notes", [])
     if inputs and len(inputs) == len(params):
@@ -479,5 +519,7 @@ def normalize(
     if level == have:
         return graph
     if level == "raw":
-        raise UsageError("a canonical graph cannot be taken back to raw; reload the IR at level='raw'")
+        raise UsageError(
+            "a canonical graph cannot be taken back to raw; reload the IR at level='raw'"
+        )
     return canonicalize(graph, signature=signature, copy=copy)

@@ -17,9 +17,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "computation counts, and for optimized HLO the number of kernels."
         ),
     )
-    p.add_argument("target", metavar="TARGET", help="IR file, saved graph, or DIR:frontend[:artifact]")
-    p.add_argument("--level", choices=("raw", "canonical"), default="raw",
-                   help="normalization level (default: raw)")
+    p.add_argument(
+        "target", metavar="TARGET", help="IR file, saved graph, or DIR:frontend[:artifact]"
+    )
+    p.add_argument(
+        "--level",
+        choices=("raw", "canonical"),
+        default="raw",
+        help="normalization level (default: raw)",
+    )
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=run)
 

@@ -48,7 +48,7 @@ def _dec(v: Any) -> Any:
         return [_dec(x) for x in v]
     if isinstance(v, dict):
         if len(v) == 1:
-            (k, x), = v.items()
+            ((k, x),) = v.items()
             if k == "__tuple__":
                 return tuple(_dec(i) for i in x)
             if k == "__float__":
@@ -116,7 +116,9 @@ def from_node_link(data: dict[str, Any]) -> nx.MultiDiGraph:
     return g
 
 
-def to_json(graph: nx.MultiDiGraph, path: str | Path | None = None, *, indent: int | None = None) -> str:
+def to_json(
+    graph: nx.MultiDiGraph, path: str | Path | None = None, *, indent: int | None = None
+) -> str:
     """Serialize a graph as node-link JSON (optionally also writing it to ``path``).
 
     Args:
@@ -157,7 +159,9 @@ def from_json(text_or_path: str | Path) -> nx.MultiDiGraph:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ParseError(
-            f"not JSON: {exc.msg}", line=exc.lineno, column=exc.colno,
+            f"not JSON: {exc.msg}",
+            line=exc.lineno,
+            column=exc.colno,
             snippet=text.splitlines()[exc.lineno - 1][:200] if text.splitlines() else "",
         ) from None
     return from_node_link(data)

@@ -23,7 +23,9 @@ from xlalens.ir._schema import LEVELS, STAGES, validate
 
 IR_ARTIFACTS = ("stablehlo", "hlo", "optimized_hlo")
 _MLIR_BYTECODE_MAGIC = b"ML\xefR"
-_MLIR_START = re.compile(r'^\s*(?://[^\n]*\n\s*)*(module\b|func\.func\b|#loc|"builtin\.module"|#\w+\s*=)')
+_MLIR_START = re.compile(
+    r'^\s*(?://[^\n]*\n\s*)*(module\b|func\.func\b|#loc|"builtin\.module"|#\w+\s*=)'
+)
 _HLO_START = re.compile(r"^\s*(?://[^\n]*\n\s*)*HloModule\b")
 _SCHEDULED = re.compile(r"^\s*HloModule\s+\S+[^\n]*\bis_scheduled=true")
 # File names the capture writes, which also tell the stage.
@@ -64,7 +66,9 @@ def detect_format(data: str | bytes) -> str:
 
 def _check_level(level: str | None) -> None:
     if level is not None and level not in LEVELS:
-        raise UsageError(f"level={level!r} is not one of {', '.join(LEVELS)}; pass level='raw' or 'canonical'")
+        raise UsageError(
+            f"level={level!r} is not one of {', '.join(LEVELS)}; pass level='raw' or 'canonical'"
+        )
 
 
 def _check_stage(stage: str | None) -> None:
@@ -236,7 +240,9 @@ def load(
                     f"{target!r} is a dump; name a frontend and artifact: {target}:FRONTEND[:ARTIFACT] "
                     f"(frontends: {fronts}; artifacts: {', '.join(IR_ARTIFACTS)})"
                 )
-            raise UsageError(f"{target!r} is a folder; pass an IR file or a dump entry DIR:frontend[:artifact]")
+            raise UsageError(
+                f"{target!r} is a folder; pass an IR file or a dump entry DIR:frontend[:artifact]"
+            )
         if detect_format(target) == "unknown":
             if ":" in target and is_dump(target.split(":")[0]):
                 return load_entry(target, level, stage=stage, signature=signature)

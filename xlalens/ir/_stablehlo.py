@@ -356,6 +356,7 @@ def _plain_value(v: Any) -> Any:
 def _dense_to_plain(a: Any) -> Any:
     """A dense elements attribute -> scalar, nested list, or ``"{...}"`` when large."""
     import numpy as np
+
     shaped = ir.ShapedType(a.type)
     n = 1
     for i in range(shaped.rank):
@@ -414,8 +415,9 @@ def attr_to_plain(a: Any) -> Any:
         return [attr_to_plain(x) for x in a]
     if isinstance(a, ir.DictAttr):
         return {str(x.name): attr_to_plain(x.attr) for x in a}
-    if isinstance(a, (ir.DenseI64ArrayAttr, ir.DenseI32ArrayAttr, ir.DenseI16ArrayAttr,
-                      ir.DenseI8ArrayAttr)):
+    if isinstance(
+        a, (ir.DenseI64ArrayAttr, ir.DenseI32ArrayAttr, ir.DenseI16ArrayAttr, ir.DenseI8ArrayAttr)
+    ):
         return [int(x) for x in a]
     if isinstance(a, ir.DenseBoolArrayAttr):
         return [bool(x) for x in a]
@@ -518,8 +520,9 @@ class _Builder:
         self.g.add_node(nid, **data)
         return nid
 
-    def block_args(self, block: Any, comp: str, dialect: str, arg_attrs: list | None,
-                   block_index: int) -> None:
+    def block_args(
+        self, block: Any, comp: str, dialect: str, arg_attrs: list | None, block_index: int
+    ) -> None:
         params = block_index == 0
         for i, arg in enumerate(block.arguments):
             dtype, shape, type_str = type_info(arg.type, self.types)
@@ -529,17 +532,27 @@ class _Builder:
                 attrs = arg_attrs[i]
             name = f"arg{i}"
             nid = self._add_node(
-                comp, name if params else f"bb{block_index}.{name}", op="parameter",
-                opcode="parameter", dialect=dialect, dtype=dtype, shape=shape, type=type_str,
-                attrs=attrs, op_name=op_name, source_file=file, source_line=line,
+                comp,
+                name if params else f"bb{block_index}.{name}",
+                op="parameter",
+                opcode="parameter",
+                dialect=dialect,
+                dtype=dtype,
+                shape=shape,
+                type=type_str,
+                attrs=attrs,
+                op_name=op_name,
+                source_file=file,
+                source_line=line,
                 param_index=i if params else None,
             )
             if params:
                 self.comps[comp]["params"].append(nid)
             self.values[arg] = (nid, 0, 1)
 
-    def region(self, region: Any, comp: str, func: str, kind: str, dialect: str,
-               caller: str) -> None:
+    def region(
+        self, region: Any, comp: str, func: str, kind: str, dialect: str, caller: str
+    ) -> None:
         self._add_comp(comp, kind)
         self.comps[comp]["callers"].append(caller)
         blocks = list(region.blocks)
@@ -604,9 +617,20 @@ class _Builder:
         if sym_calls:
             self.symbol_calls.append((nid, sym_calls))
         self._add_node(
-            comp, name, op=canonical_op(opcode), opcode=opcode, dialect=dialect, dtype=dtype,
-            shape=shape, type=type_str, attrs=attrs, op_name=op_name, source_file=file,
-            source_line=line, is_root=is_terminator, calls=calls,
+            comp,
+            name,
+            op=canonical_op(opcode),
+            opcode=opcode,
+            dialect=dialect,
+            dtype=dtype,
+            shape=shape,
+            type=type_str,
+            attrs=attrs,
+            op_name=op_name,
+            source_file=file,
+            source_line=line,
+            is_root=is_terminator,
+            calls=calls,
         )
         if is_terminator:
             self.comps[comp]["root"] = nid
@@ -803,8 +827,8 @@ def mlir_walk_summary(text_or_bytes: str | bytes) -> tuple[int, set[tuple[Any, A
             block = arg.owner
             parent = block.owner.operation
             region = block.region
-            ri = [i for i, r in enumerate(parent.regions) if r == region][0]
-            bi = [i for i, b in enumerate(region.blocks) if b == block][0]
+            ri = next(i for i, r in enumerate(parent.regions) if r == region)
+            bi = next(i for i, b in enumerate(region.blocks) if b == block)
             owner = "@" + funcs[parent] if parent in funcs else order[parent]
             return ("arg", owner, ri, bi, arg.arg_number)
 
