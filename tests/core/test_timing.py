@@ -302,3 +302,27 @@ def test_size_sweep_table_and_svg(tmp_path):
     )
     svg = (dump / doc["sweep"]["svg"]).read_text()
     assert svg.startswith("<svg") and svg.count("<polyline") == 3  # jax, recapture, bound
+
+
+@pytest.mark.parametrize("workload", ["regression", "mlp"])
+def test_checked_in_dumps_time_every_frontend(tmp_path, workload):
+    """Every frontend of the checked-in capture dumps is verified and timed (on a copy)."""
+    import shutil
+
+    src = Path(__file__).parent / "data" / "dumps" / workload
+    if not (src / "manifest.json").is_file():
+        pytest.skip(f"no checked-in {workload} dump yet")
+    dump = tmp_path / workload
+    shutil.copytree(src, dump, ignore=shutil.ignore_patterns("timing"))
+    opts = TimingOptions(
+        min_time_s=0.02, warmup_time_s=0.01, profile_time_s=0.01, peak_scale=1 / 64
+    )
+    doc = time_dump(dump, opts)
+    manifest = json.loads((src / "manifest.json").read_text())
+    expected_ok = {fe for fe, i in manifest["frontends"].items() if i["status"] == "ok"}
+    assert expected_ok
+    for fe in expected_ok:
+        r = doc["frontends"][fe]
+        assert r["status"] == "ok", (fe, r["reason"])
+        assert r["step"]["median_s"] > 0 and r["profile"]["unknown_ops"] == []
+        assert r["native_step_seconds"] == manifest["frontends"][fe].get("native_step_seconds")

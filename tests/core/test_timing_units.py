@@ -268,3 +268,48 @@ def test_kernel_record_shape():
     with pytest.raises(AttributeError):
         k.name = "other"  # type: ignore[misc]
     assert HloIndex("m", "e", {"k": k}).kernels["k"] is k
+
+
+def test_verify_outputs_positional_results():
+    """With outputs.json `results`, every result is compared by position, shapes included."""
+    outs = {
+        "loss": 9.0,  # ignored: results take precedence
+        "results": [
+            {"dtype": "float32", "shape": [], "value": 1.0},
+            {"dtype": "float32", "shape": [2, 1], "value": [[1.0], [2.0]]},
+        ],
+    }
+    sig = [{"role": "loss"}, {"role": "w"}]
+    good = [np.float32(1.0), np.array([[1.0], [2.0]], np.float32)]
+    v = verify_outputs(good, sig, outs, same_backend=True)
+    assert v.ok and v.compared == ("loss", "w")
+    v = verify_outputs(
+        [np.float32(1.0), np.array([1.0, 2.0], np.float32)], sig, outs, same_backend=True
+    )
+    assert not v.ok and "shape [2]" in v.message
+    v = verify_outputs(good[:1], sig, outs, same_backend=True)
+    assert not v.ok and "records 2" in v.message
+
+
+def test_verify_outputs_transposed_weight():
+    """A PyTorch [out, in] weight result matches outputs.json's [in, out] params transposed."""
+    w_in_out = [[1.0, 2.0, 3.0]]  # [in=1, out=3]
+    outs = {"params": {"w0": w_in_out}}
+    res = [np.array([[1.0], [2.0], [3.0]], np.float32)]  # [out=3, in=1]
+    assert verify_outputs(res, [{"role": "w0"}], outs, same_backend=True).ok
+    outs = {"params": {"w0": [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]}}  # [3, 2]
+    res = [np.array([[1.0, 3.0, 5.0], [2.0, 4.0, 6.0]], np.float32)]  # its transpose
+    assert verify_outputs(res, [{"role": "w0"}], outs, same_backend=True).ok
+    res = [np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], np.float32)]  # same size, not a transpose
+    assert not verify_outputs(res, [{"role": "w0"}], outs, same_backend=True).ok
+
+
+def test_device_annotation_parsing():
+    """hlo_op/hlo_module are read from a stat, or from XLA's GPU kernel annotation string."""
+    from xlalens.timing._profile import _annotated
+
+    ann = "XlaModule:#hlo_module=jit_step,program_id=5#::Thunk:#name=sub,hlo_op=loop_add_fusion.3#"
+    assert _annotated({"kernel_annotation": ann}, "hlo_op") == "loop_add_fusion.3"
+    assert _annotated({"kernel_annotation": ann}, "hlo_module") == "jit_step"
+    assert _annotated({"hlo_op": "fusion.1"}, "hlo_op") == "fusion.1"
+    assert _annotated({"correlation_id": 4}, "hlo_op") is None

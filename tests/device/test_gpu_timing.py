@@ -98,8 +98,7 @@ def test_gpu_optimized_hlo_is_the_gpu_one():
 
 
 def test_gpu_cli_exit_status():
-    """`xlalens time --backend gpu` exits 0 and prints the step line."""
-    from xlalens.timing._cli import register  # noqa: F401  (the CLI module imports on a jax-only box)
+    """`xlalens time --backend gpu` exits 0 (every ok capture timed)."""
     from xlalens.cli import main
 
     dump = _cpu_dump(size=1 << 12)

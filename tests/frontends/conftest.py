@@ -13,7 +13,7 @@ REPO = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="session")
 def regression_dump(tmp_path_factory):
     """A dump of the seed's regression step in every frontend."""
-    return write_dump(tmp_path_factory.mktemp("reg") / "dump", workload=Workload())
+    return write_dump(tmp_path_factory.mktemp("reg") / "dump", workload=Workload(), stages=False)
 
 
 @pytest.fixture(scope="session")
@@ -22,4 +22,5 @@ def mlp_dump(tmp_path_factory):
     return write_dump(
         tmp_path_factory.mktemp("mlp") / "dump",
         workload=Workload(name="mlp", depth=3, width=8, size=16, features=3),
+        stages=False,
     )

@@ -124,3 +124,28 @@ def test_previous_dump_replaced_only_when_complete(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d"], "no partial folder left behind"
     second = write_dump(tmp_path / "d", frameworks=["jax"], workload=None)
     assert (tmp_path / "d/manifest.json").is_file() and second.path == tmp_path / "d"
+
+
+@pytest.mark.parametrize(
+    "framework, factory",
+    [
+        ("tensorflow", "make_tf_step"),
+        ("keras-tensorflow", "make_keras_model"),
+        ("keras-jax", "make_keras_model"),
+        ("torch_xla", "make_torch_xla_step"),
+        ("torchax", "make_torchax_step"),
+    ],
+)
+def test_user_step_in_every_framework(tmp_path, framework, factory):
+    """xlalens.capture takes the user's own step in each framework and verifies it by replay."""
+    import xlalens
+
+    cap = xlalens.capture(framework, target=f"{TARGET}:{factory}", out=tmp_path / "d")
+    assert cap.outputs_match is True, cap.entry.get("verify_error")
+    assert cap.stablehlo.startswith(("module", "#loc")) and "HloModule" in cap.hlo
+
+
+def test_target_needs_one_framework(tmp_path, capsys):
+    """--target with several (or all) frameworks is refused with one line."""
+    assert main(["dump", "--target", f"{TARGET}:make_step", "-o", str(tmp_path / "d")]) == 2
+    assert "exactly one framework" in capsys.readouterr().err

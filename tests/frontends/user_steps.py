@@ -27,3 +27,52 @@ def crashes():
 def hangs():
     """A step factory that never returns."""
     time.sleep(3600)
+
+
+def make_tf_step():
+    """A TensorFlow user step with a variable it updates."""
+    import tensorflow as tf
+
+    v = tf.Variable([1.0, 2.0], name="acc")
+
+    def step(x):
+        v.assign_add(x * 2.0)
+        return tf.reduce_sum(v * x)
+
+    return step, (tf.constant([0.5, 0.25]),)
+
+
+def make_keras_model():
+    """A user's compiled Keras model and one batch."""
+    import keras
+    import numpy as np
+
+    model = keras.Sequential(
+        [keras.Input(shape=(3,)), keras.layers.Dense(2, activation="relu"), keras.layers.Dense(1)]
+    )
+    model.compile(optimizer="adam", loss="mse")
+    x = np.linspace(0, 1, 24, dtype=np.float32).reshape(8, 3)
+    return model, (x, x.sum(axis=1, keepdims=True))
+
+
+def make_torch_xla_step(device):
+    """A torch_xla user step: one matmul + relu on the XLA device."""
+    import torch
+
+    w = torch.ones(3, 2).to(device)
+    x = torch.arange(6, dtype=torch.float32).reshape(2, 3).to(device)
+
+    def step(w, x):
+        return torch.relu(x @ w - 3.0), (x * 2).sum()
+
+    return step, (w, x)
+
+
+def make_torchax_step():
+    """A torch function run through torchax."""
+    import torch
+
+    def step(a, b):
+        return torch.nn.functional.gelu(a @ b).mean()
+
+    return step, (torch.ones(4, 3), torch.full((3, 2), 0.5))

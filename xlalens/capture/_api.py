@@ -92,8 +92,8 @@ def capture(
         framework: a frontend name (see ``xlalens.FRONTENDS``).
         workload: a :class:`Workload` or its name (``regression``, ``mlp``).
         target: your own step instead, ``module:function`` or ``file.py:function``:
-            a function taking no arguments and returning ``(step_fn, args)``
-            (supported for the ``jax`` frontend; see docs/capture.md).
+            the factory's form depends on the framework (docs/capture.md): e.g. for jax
+            a function taking no arguments and returning ``(step_fn, args)``.
         backend: ``cpu`` or ``gpu``.
         out: dump folder to keep the files in (default: a new temporary folder).
         **workload_args: ``size``, ``features``, ``depth``, ``width``, ``lr``.
@@ -112,8 +112,6 @@ def capture(
     """
     if framework not in FRONTENDS:
         raise UsageError(f"unknown framework {framework!r}; choose from {', '.join(FRONTENDS)}")
-    if target is not None and framework != "jax":
-        raise UsageError(f"target= is supported for the jax frontend only, not {framework!r}")
     if isinstance(workload, str):
         workload = Workload(name=workload, **workload_args)
     elif workload_args:

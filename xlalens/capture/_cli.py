@@ -41,7 +41,7 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--target",
         metavar="MODULE:FN",
-        help="capture your own step instead (jax frontend): a function returning (step, args)",
+        help="capture your own step instead (one framework): a function returning (step, args)",
     )
     p.add_argument("-o", "--out", default="xlalens-dump", help="dump folder (default xlalens-dump)")
     p.set_defaults(func=run)
@@ -93,9 +93,10 @@ def run(args: argparse.Namespace) -> int:
     def progress(name: str, entry: dict[str, Any]) -> None:
         print(f"  {name}: {entry['status']}", file=sys.stderr, flush=True)
 
-    if args.target and names != ["jax"]:
+    if args.target and (not names or len(names) != 1):
         raise UsageError(
-            "--target needs --frameworks jax (user steps are captured by the jax frontend)"
+            "--target needs exactly one framework, e.g. --frameworks jax "
+            "(a user step is written in one framework; see docs/capture.md)"
         )
     result = write_dump(
         args.out,

@@ -206,7 +206,11 @@ def write_dump(
         if stages:
             run_steps(staging, manifest)
         done = time.perf_counter()
-        manifest["seconds"] = {"capture": captured - start, "stages": done - captured, "total": done - start}
+        manifest["seconds"] = {
+            "capture": captured - start,
+            "stages": done - captured,
+            "total": done - start,
+        }
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=False))
         _swap_into_place(staging, out)
     except BaseException:

@@ -40,7 +40,7 @@ def capture_tf_step(
     arg_roles: list[str | None],
     variables: list[Any],
     var_roles: dict[int, str | None],
-    loss: Any,
+    loss: Any | None,
     params: Any,
     versions: dict[str, str],
     notes: list[str] | None = None,
@@ -55,7 +55,8 @@ def capture_tf_step(
         arg_roles: a role per flattened argument.
         variables: every ``tf.Variable`` the step may capture.
         var_roles: ``id(variable)`` -> role.
-        loss: maps the step's returned structure to the loss value.
+        loss: maps the step's returned structure to the loss value; None when the
+            step has no loss (a user's function): then no result is called ``loss``.
         params: returns updated params (role -> array, ``[in, out]`` w) after the run.
         versions: framework versions.
         notes: remarks for the manifest.
@@ -96,8 +97,8 @@ def capture_tf_step(
             output_roles.append(var_roles.get(id(var)))
         else:
             results.append(flat_ret[k])
-            output_roles.append("loss" if k == 0 else None)
-    loss_value = float(loss(returned))
+            output_roles.append("loss" if k == 0 and loss is not None else None)
+    loss_value = None if loss is None else float(loss(returned))
     updated = params()
     native = time_native(lambda: tf.nest.map_structure(lambda t: t.numpy(), step(*args)))
     write_capture(
@@ -110,7 +111,7 @@ def capture_tf_step(
         results=results,
         output_roles=output_roles,
         loss=loss_value,
-        loss_kind="before_update",
+        loss_kind="before_update" if loss is not None else "none",
         params=updated,
         versions=versions,
         seconds=phases.seconds,

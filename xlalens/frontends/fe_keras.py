@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from xlalens.frontends._protocol import Phases, main, package_versions
+from xlalens.frontends._protocol import Phases, load_target, main, package_versions
 from xlalens.workloads import Workload
 
 
@@ -36,12 +36,16 @@ def _build(workload: Workload) -> Any:
     return model
 
 
-def _roles(model: Any, workload: Workload) -> dict[str, str]:
-    """Variable path -> role (kernel/bias per Dense layer, SGD and metric state)."""
-    roles = {}
-    for layer, (rw, rb) in zip(model.layers, workload.param_roles()):
-        roles[layer.kernel.path] = rw
-        roles[layer.bias.path] = rb
+def _roles(model: Any, workload: Workload | None) -> dict[str, str]:
+    """Variable path -> role (kernel/bias per Dense layer, SGD and metric state).
+
+    A user's model (``workload`` None) keeps its variable paths as roles.
+    """
+    roles = {v.path: v.path for v in model.trainable_variables}
+    if workload is not None:
+        for layer, (rw, rb) in zip(model.layers, workload.param_roles()):
+            roles[layer.kernel.path] = rw
+            roles[layer.bias.path] = rb
     for var in model.optimizer.variables:
         roles[var.path] = (
             "lr"
@@ -68,10 +72,17 @@ def capture(workload: Workload, request: dict[str, Any], out: Path, phases: Phas
 
     if keras.backend.backend() != backend:
         raise RuntimeError(f"KERAS_BACKEND={backend} but keras loaded {keras.backend.backend()}")
-    x, y = workload.data()
+    target = request.get("target")
     with phases("trace"):
-        model = _build(workload)
-    roles = _roles(model, workload)
+        if target:
+            # The user's compiled model and one batch: make_step() -> (model, (x, y)).
+            model, (x, y) = load_target(target)()
+            if not model.optimizer.built:
+                model.optimizer.build(model.trainable_variables)
+        else:
+            x, y = workload.data()
+            model = _build(workload)
+    roles = _roles(model, None if target else workload)
     versions = package_versions("keras", "tensorflow", "jax", "jaxlib")
 
     def updated_params(trainable: list[Any]) -> dict[str, Any]:

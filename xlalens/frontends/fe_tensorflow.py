@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from xlalens.frontends._protocol import Phases, main, package_versions
+from xlalens.frontends._protocol import Phases, load_target, main, package_versions
 from xlalens.workloads import Workload
 
 
@@ -18,6 +18,27 @@ def capture(workload: Workload, request: dict[str, Any], out: Path, phases: Phas
         import tensorflow as tf
 
         from xlalens.frontends._tflike import capture_tf_step
+
+    versions = package_versions("tensorflow", "tensorflow-cpu", "keras", "ml-dtypes")
+    if request.get("target"):
+        # make_step() -> (fn, args): fn is compiled with tf.function(jit_compile=True);
+        # the tf.Variables it reads are found through its concrete function.
+        fn, args = load_target(request["target"])()
+        step = tf.function(fn, jit_compile=True)
+        variables = list(step.get_concrete_function(*args).variables)
+        capture_tf_step(
+            out,
+            phases,
+            step=step,
+            args=tuple(args),
+            arg_roles=[None] * len(tf.nest.flatten(tuple(args))),
+            variables=variables,
+            var_roles={id(v): v.name.split(":")[0] for v in variables},
+            loss=None,
+            params=lambda: {},
+            versions=versions,
+        )
+        return
 
     x_np, y_np = workload.data()
     roles = workload.param_roles()
@@ -58,7 +79,7 @@ def capture(workload: Workload, request: dict[str, Any], out: Path, phases: Phas
         var_roles=var_roles,
         loss=lambda r: r.numpy(),
         params=lambda: {var_roles[id(v)]: np.asarray(v.numpy()) for v in variables},
-        versions=package_versions("tensorflow", "tensorflow-cpu", "keras", "ml-dtypes"),
+        versions=versions,
         notes=["learning rate is a constant folded into the module"],
     )
 

@@ -19,7 +19,14 @@ import os
 from pathlib import Path
 from typing import Any
 
-from xlalens.frontends._protocol import Phases, main, package_versions, time_native, write_capture
+from xlalens.frontends._protocol import (
+    Phases,
+    load_target,
+    main,
+    package_versions,
+    time_native,
+    write_capture,
+)
 from xlalens.workloads import Workload
 
 
@@ -34,6 +41,9 @@ def capture(workload: Workload, request: dict[str, Any], out: Path, phases: Phas
         import torch_xla
 
     device = torch_xla.device()
+    if request.get("target"):
+        _capture_target(request["target"], device, out, phases)
+        return
     sizes = workload.layer_sizes()
 
     class LinearRegressionModel(nn.Module):
@@ -129,6 +139,51 @@ def capture(workload: Workload, request: dict[str, Any], out: Path, phases: Phas
         seconds=phases.seconds,
         native_step_seconds=native,
         notes=["the learning rate arrives as an HLO parameter (-lr, device data)"],
+    )
+
+
+def _capture_target(target: str, device: Any, out: Path, phases: Phases) -> None:
+    """A user's step: ``make_step(device) -> (fn, args)``; ``fn(*args)`` returns the
+    XLA tensors to capture (a tensor or a tuple of them), its graph is taken lazily."""
+    import torch
+    import torch_xla
+
+    with phases("trace"):
+        fn, args = load_target(target)(device)
+        torch_xla.sync()
+        produced = fn(*args)
+        tensors = list(produced) if isinstance(produced, (tuple, list)) else [produced]
+        if not all(isinstance(t, torch.Tensor) for t in tensors):
+            raise TypeError("the user step must return an XLA tensor or a tuple of them")
+    with phases("lower"):
+        hlo = torch_xla._XLAC._get_xla_tensors_hlo(tensors)
+        stablehlo = torch_xla._XLAC._get_stablehlo(tensors, "", [], False)
+        _, values = torch_xla._XLAC._get_tensors_xla_device_data_node(tensors)
+        inputs = [v.cpu().numpy() for v in values]
+    with phases("compile"):
+        torch_xla.sync(wait=True)
+    with phases("native_run"):
+        results = [t.detach().cpu().numpy() for t in tensors]
+
+    def one_step() -> None:
+        fn(*args)
+        torch_xla.sync(wait=True)
+
+    write_capture(
+        out,
+        stablehlo=stablehlo,
+        hlo=hlo,
+        optimized_hlo=None,
+        inputs=inputs,
+        input_roles=[None] * len(inputs),
+        results=results,
+        output_roles=[None] * len(results),
+        loss=None,
+        loss_kind="none",
+        params={},
+        versions=package_versions("torch", "torch_xla"),
+        seconds=phases.seconds,
+        native_step_seconds=time_native(one_step),
     )
 
 

@@ -14,7 +14,7 @@ import itertools
 from pathlib import Path
 from typing import Any
 
-from xlalens.frontends._protocol import Phases, main, package_versions
+from xlalens.frontends._protocol import Phases, load_target, main, package_versions
 from xlalens.workloads import Workload
 
 
@@ -32,6 +32,28 @@ def capture(workload: Workload, request: dict[str, Any], out: Path, phases: Phas
 
         from xlalens.frontends._jaxlike import NO_ROLE, capture_jax_step
 
+    versions = package_versions("torch", "torchax", "jax", "jaxlib", "optax")
+    env = torchax.default_env()
+    if request.get("target"):
+        # make_step() -> (fn, args): a torch function of CPU torch tensors, run
+        # through JAX (torchax.interop.jax_view) and lowered with jax.jit.
+        fn, args = load_target(request["target"])()
+        jax_fn = torchax.interop.jax_view(fn)
+        jargs = tuple(jnp.asarray(a.detach().numpy()) for a in args)
+        with env:
+            capture_jax_step(
+                out,
+                phases,
+                fn=jax_fn,
+                args=jargs,
+                input_roles=tuple(NO_ROLE for _ in jargs),
+                output_roles=lambda r: __import__("jax").tree_util.tree_map(lambda _: NO_ROLE, r),
+                loss=lambda r: None,
+                params=lambda r: {},
+                loss_kind="none",
+                versions=versions,
+            )
+        return
     sizes = workload.layer_sizes()
     layers: list[nn.Module] = []
     for i, (a, b) in enumerate(itertools.pairwise(sizes)):
@@ -50,7 +72,6 @@ def capture(workload: Workload, request: dict[str, Any], out: Path, phases: Phas
     for idx, (rw, rb) in zip([i for i, m in enumerate(model) if isinstance(m, nn.Linear)], roles):
         names[f"{idx}.weight"], names[f"{idx}.bias"] = rw, rb
 
-    env = torchax.default_env()
     weights = {k: jnp.asarray(v.detach().numpy()) for k, v in model.named_parameters()}
     buffers: dict[str, Any] = {}
 
@@ -92,7 +113,7 @@ def capture(workload: Workload, request: dict[str, Any], out: Path, phases: Phas
             loss=lambda r: float(r[0]),
             params=lambda r: std_params(r[1]),
             loss_kind="before_update",
-            versions=package_versions("torch", "torchax", "jax", "jaxlib", "optax"),
+            versions=versions,
             notes=["torchax.train.make_train_step with optax.sgd; the learning rate is a constant"],
         )
 

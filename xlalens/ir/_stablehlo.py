@@ -200,6 +200,12 @@ def type_info(t: Any, cache: dict[Any, Any] | None = None) -> tuple[str, tuple[i
     return info
 
 
+def _tuple_types(t: Any) -> list[Any]:
+    if not isinstance(t, ir.TupleType):
+        return []
+    return [t.get_type(i) for i in range(t.num_types)]
+
+
 def _type_info(t: Any) -> tuple[str, tuple[int, ...], str]:
     """(dtype, shape, HLO-style type string) of an MLIR type.
 
@@ -208,10 +214,10 @@ def _type_info(t: Any) -> tuple[str, tuple[int, ...], str]:
         ``("token", (), "token[]")``; a tuple is ``("tuple", (), "(f32[], s32[2])")``.
     """
     s = str(t)
-    if s.endswith(".token>") or s == "!stablehlo.token" or s == "!mhlo.token":
+    if s.startswith("!") and s.endswith(".token"):
         return "token", (), "token[]"
     if s.startswith("tuple<"):
-        parts = [type_info(e)[2] for e in t.types] if isinstance(t, ir.TupleType) else []
+        parts = [type_info(e)[2] for e in _tuple_types(t)]
         return "tuple", (), "(" + ", ".join(parts) + ")"
     if isinstance(t, ir.RankedTensorType):
         rt = t
@@ -436,27 +442,40 @@ def attr_to_plain(a: Any) -> Any:
     return str(a)
 
 
-_GENERIC_ATTR = re.compile(r"\b([\w.$]+) = ")
 
 
 def _op_attrs(op: Any) -> dict[str, Any]:
-    """All attributes of an op as plain data, by name (``value`` of constants is ``literal``)."""
+    """All attributes of an op as plain data, by name."""
     out: dict[str, Any] = {}
     attrs = op.attributes
-    for i in range(len(attrs)):
+    # NOTE: [reading attributes by name] ``attrs[i].attr`` aborts the whole
+    # process (a C++ terminate, jaxlib 0.10) on attributes the bindings cannot
+    # downcast, such as complex dense literals; ``attrs[name]`` raises a
+    # TypeError instead, which is caught here.
+    for name in list(attrs):
         try:
-            na = attrs[i]
-            name, attr = str(na.name), na.attr
+            attr = attrs[name]
         except (TypeError, ValueError, RuntimeError):
-            # The bindings cannot downcast some attributes (complex dense
-            # literals, jaxlib 0.10): keep the op's printed form instead.
-            out.setdefault("unreadable_attrs", str(op)[:500])
+            out[name] = _unreadable_attr(op, name)
             continue
         try:
             out[name] = attr_to_plain(attr)
-        except Exception:
+        except Exception:  # a binding that cannot read its own attribute: keep the text
             out[name] = str(attr)
     return out
+
+
+def _unreadable_attr(op: Any, name: str) -> Any:
+    """An attribute the bindings cannot hand out, read back from the printed op."""
+    text = op.get_asm(large_elements_limit=LITERAL_LIMIT)
+    m = re.search(r"dense<(.*?)>\s*:", text, re.S)
+    if m:
+        inner = m[1].replace("(", "[").replace(")", "]")
+        try:
+            return json.loads(inner)
+        except ValueError:
+            return m[1]
+    return text.strip()[:500]
 
 
 # --------------------------------------------------------------------------- locations
@@ -484,7 +503,10 @@ def loc_info(loc: Any) -> tuple[str | None, str | None, int | None]:
         elif isinstance(cur, ir.CallSiteLoc):
             stack.append(cur.callee)
         elif isinstance(cur, ir.FileLineColLoc):
-            file, line = cur.filename, int(cur.start_line)
+            # "-" is the buffer MLIR's parser names text it was handed directly:
+            # that is a position in the IR text, not in the user's program.
+            if cur.filename not in ("-", ""):
+                file, line = cur.filename, int(cur.start_line)
             break
         elif isinstance(cur, ir.FusedLoc):
             stack.extend(reversed(list(cur.locations)))
@@ -576,7 +598,7 @@ class _Builder:
         if len(results) == 1:
             dtype, shape, type_str = type_info(results[0].type, self.types)
             if dtype == "tuple":
-                attrs["tuple_types"] = [type_info(t)[2] for t in results[0].type.types]
+                attrs["tuple_types"] = [type_info(t)[2] for t in _tuple_types(results[0].type)]
         elif not results:
             dtype, shape, type_str = "none", (), ""
         else:

@@ -3,9 +3,14 @@
 NOTE: [why timing refuses unverified numbers]
 A time is only meaningful for the computation the framework meant. The
 captured ``outputs.json`` holds what the framework's own step returned; the
-executable we time must reproduce it, compared by the signature's output roles
-(``loss``; ``w``, ``b`` or per layer ``w0``, ``b0``...; flattened, since each
-framework keeps its own shapes). On the capture's backend we use the dump
+executable we time must reproduce it. When ``outputs.json`` has ``results``
+(one ``{dtype, shape, value}`` per StableHLO result, in order: what the capture
+stage itself replays against) we compare every result by position, shapes
+included. Otherwise we compare by the signature's output roles (``loss``;
+``w``, ``b`` or per layer ``w0``, ``b0``...), flattened; a role is skipped when
+the sizes agree but the shapes are transposes of each other (PyTorch keeps
+``[out, in]`` in the module, ``outputs.json`` may hold ``[in, out]``), and
+compared transposed when that is the only way they can match. On the capture's backend we use the dump
 format's tolerance (rtol 1e-5, atol 1e-6); on another backend XLA may reorder
 reductions or use TF32 for f32 dots, so we allow rtol 2e-3, atol 1e-5.
 """
@@ -77,6 +82,9 @@ def verify_outputs(
         True
     """
     rtol, atol = SAME_BACKEND_TOL if same_backend else OTHER_BACKEND_TOL
+    recorded = outputs.get("results")
+    if isinstance(recorded, list) and recorded:
+        return _verify_positional(results, signature_outputs, recorded, rtol, atol)
     expected = expected_by_role(outputs)
     compared: list[str] = []
     problems: list[str] = []
@@ -92,7 +100,12 @@ def verify_outputs(
         if role not in expected:
             continue
         want = expected[role]
-        have = np.asarray(got, dtype=np.float64).reshape(-1)
+        arr = np.asarray(got, dtype=np.float64)
+        have = arr.reshape(-1)
+        shaped = np.asarray(_params(outputs).get(role), dtype=np.float64)
+        if arr.ndim == 2 and shaped.shape == arr.shape[::-1] and arr.shape[0] != arr.shape[1]:
+            # [out, in] against [in, out]: compare in one layout.
+            have = arr.T.reshape(-1)
         if have.size != want.size:
             problems.append(f"{role}: {have.size} values, outputs.json has {want.size}")
             compared.append(role)
@@ -108,4 +121,42 @@ def verify_outputs(
             "no output role of the signature matches outputs.json (need loss/w/b roles); "
             "cannot check the run, so no time is reported",
         )  # fmt: skip
+    return Verification(not problems, tuple(compared), worst, rtol, atol, "; ".join(problems))
+
+
+def _params(outputs: dict[str, Any]) -> dict[str, Any]:
+    return outputs.get("params") or {}
+
+
+def _verify_positional(
+    results: Sequence[np.ndarray],
+    signature_outputs: Sequence[dict[str, Any]],
+    recorded: list[dict[str, Any]],
+    rtol: float,
+    atol: float,
+) -> Verification:
+    """Compare result i with ``outputs.json["results"][i]`` (shapes must agree)."""
+    if len(results) != len(recorded):
+        return Verification(
+            False, (), 0.0, rtol, atol,
+            f"the executable returned {len(results)} results, outputs.json records {len(recorded)}",
+        )  # fmt: skip
+    compared, problems, worst = [], [], 0.0
+    for i, (got, rec) in enumerate(zip(results, recorded)):
+        sig = signature_outputs[i] if i < len(signature_outputs) else {}
+        label = (sig or {}).get("role") or f"result {i}"
+        want = np.asarray(rec.get("value"), dtype=np.float64)
+        have = np.asarray(got, dtype=np.float64)
+        compared.append(str(label))
+        if tuple(want.shape) != tuple(have.shape):
+            problems.append(
+                f"{label}: shape {list(have.shape)}, outputs.json has {list(want.shape)}"
+            )
+            continue
+        if not have.size:
+            continue
+        diff = float(np.max(np.abs(have - want)))
+        worst = max(worst, diff)
+        if not np.allclose(have, want, rtol=rtol, atol=atol) or not np.all(np.isfinite(have)):
+            problems.append(f"{label}: max |diff| {diff:.3g} exceeds rtol {rtol:g}, atol {atol:g}")
     return Verification(not problems, tuple(compared), worst, rtol, atol, "; ".join(problems))
