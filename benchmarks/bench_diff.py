@@ -18,7 +18,9 @@ import jax
 import jax.numpy as jnp
 
 
-def transformer_step_hlo(depth: int, d: int = 64, seq: int = 16, batch: int = 2, heads: int = 4) -> str:
+def transformer_step_hlo(
+    depth: int, d: int = 64, seq: int = 16, batch: int = 2, heads: int = 4
+) -> str:
     """Optimized HLO text of one SGD step of a ``depth``-layer transformer (unrolled layers)."""
 
     def ln(x, g):
@@ -52,9 +54,15 @@ def transformer_step_hlo(depth: int, d: int = 64, seq: int = 16, batch: int = 2,
 
     params = [
         dict(
-            g1=ones(d), g2=ones(d), wq=ones(d, d), wk=ones(d, d), wv=ones(d, d),
-            wo=ones(d, d), w1=ones(d, 4 * d), w2=ones(4 * d, d),
-        )  # fmt: skip
+            g1=ones(d),
+            g2=ones(d),
+            wq=ones(d, d),
+            wk=ones(d, d),
+            wv=ones(d, d),
+            wo=ones(d, d),
+            w1=ones(d, 4 * d),
+            w2=ones(4 * d, d),
+        )
         for _ in range(depth)
     ]
     return jax.jit(step).lower(params, ones(batch, seq, d)).compile().as_text()
@@ -69,7 +77,9 @@ def main() -> None:
     ap.add_argument("--depths", default="1,2,5,11", help="depths L (each diffed against L+1)")
     args = ap.parse_args()
     depths = [int(x) for x in args.depths.split(",")]
-    print(f"jax {jax.__version__}; transformer training step, optimized HLO for {jax.default_backend()}")
+    print(
+        f"jax {jax.__version__}; transformer training step, optimized HLO for {jax.default_backend()}"
+    )
     rows = []
     for depth in depths:
         texts = [transformer_step_hlo(depth), transformer_step_hlo(depth + 1)]
@@ -94,7 +104,9 @@ def main() -> None:
         )
     (n0, t0_), (n1, t1_) = rows[0], rows[-1]
     exponent = math.log(t1_ / t0_) / math.log(n1 / n0)
-    print(f"growth: time ~ nodes^{exponent:.2f} from {n0} to {n1} nodes (1.0 = linear, 2.0 = quadratic)")
+    print(
+        f"growth: time ~ nodes^{exponent:.2f} from {n0} to {n1} nodes (1.0 = linear, 2.0 = quadratic)"
+    )
 
 
 if __name__ == "__main__":

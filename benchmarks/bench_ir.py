@@ -23,7 +23,6 @@ import argparse
 import gc
 import importlib.util
 import json
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -33,34 +32,44 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
+# Peak RSS (VmHWM) and current RSS of a fresh process, before and after the parse;
+# ru_maxrss alone would mostly show what importing jaxlib costs.
 _CHILD = """
-import resource, sys, time
+import sys
 from xlalens.ir._hlo_text import parse_hlo_text
+def rss():
+    f = dict(l.split(":", 1) for l in open("/proc/self/status") if ":" in l)
+    return [int(f[k].split()[0]) / 1024 for k in ("VmRSS", "VmHWM")]
 text = open(sys.argv[1]).read()
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+before, _ = rss()
 g = parse_hlo_text(text, stage="optimized_hlo")
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(base / 1024, peak / 1024, g.number_of_nodes())
+after, peak = rss()
+print(before, after, peak)
 """
 
 
-def _best(fn, repeat: int) -> float:
-    """Median wall time of ``repeat`` calls (the machine is shared: median, not mean)."""
-    times = []
+def _timed(fns: dict, repeat: int) -> dict[str, float]:
+    """Best-of-``repeat`` wall time of each function, runs interleaved.
+
+    The machine is shared: interleaving gives every variant the same background
+    load, and the minimum is the run least disturbed by it (as timeit does).
+    """
+    times: dict[str, list[float]] = {k: [] for k in fns}
     for _ in range(repeat):
-        gc.collect()
-        t0 = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - t0)
-        del result
-    return statistics.median(times)
+        for name, fn in fns.items():
+            gc.collect()
+            t0 = time.perf_counter()
+            result = fn()
+            times[name].append(time.perf_counter() - t0)
+            del result
+    return {k: min(v) for k, v in times.items()}
 
 
 def main(argv: list[str] | None = None) -> None:
     """Generate (or read) a large optimized HLO module and print the comparison."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--layers", type=int, default=64, help="transformer depth (default 64)")
-    ap.add_argument("--repeat", type=int, default=5, help="timed runs per variant (median)")
+    ap.add_argument("--repeat", type=int, default=5, help="timed runs per variant (best of)")
     ap.add_argument("--text", type=Path, help="an HLO text file to use instead of generating")
     args = ap.parse_args(argv)
 
@@ -79,8 +88,10 @@ def main(argv: list[str] | None = None) -> None:
         t0 = time.perf_counter()
         _pre, text = transformer_step_hlo(args.layers)
         what = f"{args.layers}-layer transformer step, optimized HLO (XLA:CPU)"
-        print(f"generated: {what}, {len(text) / 1e6:.1f} MB of text in "
-              f"{time.perf_counter() - t0:.1f} s")
+        print(
+            f"generated: {what}, {len(text) / 1e6:.1f} MB of text in "
+            f"{time.perf_counter() - t0:.1f} s"
+        )
 
     module = hlo.hlo_module_from_text(text)
     n_xla = sum(len(c.instructions()) for c in module.computations())
@@ -91,22 +102,33 @@ def main(argv: list[str] | None = None) -> None:
         print(f"WARNING: XLA's parser reports {n_xla} instructions, ours {n}")
     del graph
 
-    t_xla = _best(lambda: hlo.hlo_module_from_text(text), args.repeat)
-    print(f"xla:   {n_xla} instr in {t_xla:.3f} s ({n_xla / t_xla / 1e3:.0f}k instr/s), "
-          "hlo_module_from_text (reference)")
-    t_ours = _best(lambda: parse_hlo_text(text, stage="optimized_hlo"), args.repeat)
-    print(f"parse: {n} instr in {t_ours:.3f} s ({n / t_ours / 1e3:.0f}k instr/s), "
-          f"{t_ours / t_xla:.1f}x XLA's parser ({t_xla:.3f} s)")
-
-    if importlib.util.find_spec("xlalens.ir._canonical") is not None:
+    fns = {
+        "xla": lambda: hlo.hlo_module_from_text(text),
+        "parse": lambda: parse_hlo_text(text, stage="optimized_hlo"),
+    }
+    have_canonical = importlib.util.find_spec("xlalens.ir._canonical") is not None
+    if have_canonical:
         from xlalens.ir._canonical import normalize
 
-        t_norm = _best(
-            lambda: normalize(parse_hlo_text(text, stage="optimized_hlo"), "canonical", copy=False),
-            args.repeat,
+        fns["canonical"] = lambda: normalize(
+            parse_hlo_text(text, stage="optimized_hlo"), "canonical", copy=False
         )
-        print(f"parse+canonical: {n} instr in {t_norm:.3f} s ({n / t_norm / 1e3:.0f}k instr/s), "
-              f"{t_norm / t_xla:.1f}x XLA's parser ({t_xla:.3f} s)")
+    t = _timed(fns, args.repeat)
+    t_xla, t_ours = t["xla"], t["parse"]
+    print(
+        f"xla:   {n_xla} instr in {t_xla:.3f} s ({n_xla / t_xla / 1e3:.0f}k instr/s), "
+        "hlo_module_from_text (reference)"
+    )
+    print(
+        f"parse: {n} instr in {t_ours:.3f} s ({n / t_ours / 1e3:.0f}k instr/s), "
+        f"{t_ours / t_xla:.1f}x XLA's parser ({t_xla:.2f} s)"
+    )
+    if have_canonical:
+        t_norm = t["canonical"]
+        print(
+            f"parse+canonical: {n} instr in {t_norm:.3f} s ({n / t_norm / 1e3:.0f}k instr/s), "
+            f"{t_norm / t_xla:.1f}x XLA's parser ({t_xla:.2f} s)"
+        )
     else:
         print("parse+canonical: not available (xlalens/ir/_canonical.py is missing)")
 
@@ -115,22 +137,37 @@ def main(argv: list[str] | None = None) -> None:
     graph = parse_hlo_text(text, stage="optimized_hlo")
     size, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    print(f"memory: graph {size / 2**20:.0f} MB allocated, {peak / 2**20:.0f} MB peak while "
-          f"parsing (tracemalloc; the text itself is {len(text) / 2**20:.0f} MB)")
+    print(
+        f"memory: graph {size / 2**20:.0f} MB allocated, {peak / 2**20:.0f} MB peak while "
+        f"parsing (tracemalloc; the text itself is {len(text) / 2**20:.0f} MB)"
+    )
     del graph
 
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
         f.write(text)
     try:
-        out = subprocess.run([sys.executable, "-c", _CHILD, f.name], capture_output=True,
-                             text=True, check=True).stdout.split()
+        out = subprocess.run(
+            [sys.executable, "-c", _CHILD, f.name], capture_output=True, text=True, check=True
+        ).stdout.split()
     finally:
         Path(f.name).unlink()
-    base, rss, _ = (float(x) for x in out)
-    print(f"peak RSS: {rss:.0f} MB in a process that reads the text and builds the graph "
-          f"({base:.0f} MB after imports)")
-    print(json.dumps({"instructions": n, "xla_s": round(t_xla, 4), "parse_s": round(t_ours, 4),
-                      "ratio": round(t_ours / t_xla, 2), "peak_rss_mb": round(rss)}))
+    before, after, rss = (float(x) for x in out)
+    print(
+        f"peak RSS: {rss:.0f} MB in a process that reads the text and builds the graph "
+        f"(RSS {before:.0f} MB after imports and reading, {after:.0f} MB with the graph: "
+        f"+{after - before:.0f} MB)"
+    )
+    print(
+        json.dumps(
+            {
+                "instructions": n,
+                "xla_s": round(t_xla, 4),
+                "parse_s": round(t_ours, 4),
+                "ratio": round(t_ours / t_xla, 2),
+                "peak_rss_mb": round(rss),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -3,11 +3,12 @@
 Prints, for the JAX regression step at each size:
   - xlalens's median step time (compiled from StableHLO through PJRT, auto-calibrated
     repeats, block_until_ready) against a hand-written loop around the jitted
-    function (block_until_ready each call); target ratio within 1.05x;
+    function (block_until_ready each call); target ratio within 1.05x; rounds
+    alternate between the two; then the two calls alternated one by one, which a
+    machine whose load drifts between rounds cannot bias;
   - the per-kernel sum over the measured step time (target 0.8x..1.05x at 2^20 and up),
     and over the profiled runs' own median;
   - the coefficient of variation of the step time (target <= 5% at 2^20).
-Rounds alternate between the two timers so both see the same machine load.
 
 Run: .venv/bin/python benchmarks/bench_time.py [--sizes 4,2^20] [--rounds 5]
 """
@@ -35,7 +36,9 @@ def hand_loop(fn, args, n: int) -> list[float]:
 def main() -> None:
     import jax
 
+    from xlalens import _runtime
     from xlalens.timing import TimingOptions, measure_peaks, parse_sizes, time_module, workload_step
+    from xlalens.timing._time import _Runner
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="4,2^20", help="samples, comma-separated (2^k allowed)")
@@ -62,6 +65,19 @@ def main() -> None:
             cvs.append(r.step.cv)
             hand_meds.append(float(np.median(hand_loop(jitted, dev_args, r.step.n))))
         xl, hand = float(np.median(xl_meds)), float(np.median(hand_meds))
+        paired = float(np.median([a / b for a, b in zip(xl_meds, hand_meds)]))
+        # The same two calls alternated one by one: immune to load that drifts between rounds.
+        runner = _Runner(_runtime.compile_stablehlo(text, "cpu"), list(args))
+        runner.first()
+        inter_x, inter_h = [], []
+        for _ in range(max(20, min(2000, int(a.min_time / max(hand, 1e-6))))):
+            t0 = time.perf_counter()
+            runner.step()
+            t1 = time.perf_counter()
+            jax.block_until_ready(jitted(*dev_args))
+            t2 = time.perf_counter()
+            inter_x.append(t1 - t0)
+            inter_h.append(t2 - t1)
         prof = time_module(
             text, args, check=_ok, options=TimingOptions(min_time_s=a.min_time), peaks=peaks
         )
@@ -69,7 +85,13 @@ def main() -> None:
         print(f"\nregression step, {size} samples ({size * 8 / 1e6:.3g} MB of x and y):")
         print(
             f"  xlalens median {xl * 1e3:.4g} ms, hand loop median {hand * 1e3:.4g} ms, "
-            f"ratio {xl / hand:.3f}x (target <= 1.05x; round medians x {_fmt(xl_meds)} / hand {_fmt(hand_meds)})"
+            f"ratio {xl / hand:.3f}x, median of paired round ratios {paired:.3f}x (target <= 1.05x; "
+            f"round medians x {_fmt(xl_meds)} / hand {_fmt(hand_meds)})"
+        )
+        print(
+            f"  call by call, alternating ({len(inter_x)} pairs): xlalens's timed call "
+            f"{np.median(inter_x) * 1e3:.4g} ms, jitted call {np.median(inter_h) * 1e3:.4g} ms, "
+            f"ratio {np.median(inter_x) / np.median(inter_h):.3f}x"
         )
         print(
             f"  kernel sum / step {p.get('kernel_sum_ratio', float('nan')):.3f}x "

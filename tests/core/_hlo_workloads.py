@@ -7,8 +7,9 @@ at the same module. Only jax is imported (the core's one framework).
 from __future__ import annotations
 
 
-def transformer_step_hlo(layers: int = 64, d: int = 64, seq: int = 16, batch: int = 2,
-                         heads: int = 4) -> tuple[str, str]:
+def transformer_step_hlo(
+    layers: int = 64, d: int = 64, seq: int = 16, batch: int = 2, heads: int = 4
+) -> tuple[str, str]:
     """(pre-optimization HLO, optimized HLO) of one SGD step of a ``layers``-deep transformer.
 
     RMSNorm rather than LayerNorm: with LayerNorm, XLA:CPU's fusion duplicates the
@@ -23,14 +24,16 @@ def transformer_step_hlo(layers: int = 64, d: int = 64, seq: int = 16, batch: in
     params = []
     for i in range(layers):
         ks = jax.random.split(jax.random.fold_in(key, i), 4)
-        params.append({
-            "qkv": jax.random.normal(ks[0], (d, 3 * d)) * 0.02,
-            "o": jax.random.normal(ks[1], (d, d)) * 0.02,
-            "w1": jax.random.normal(ks[2], (d, 4 * d)) * 0.02,
-            "w2": jax.random.normal(ks[3], (4 * d, d)) * 0.02,
-            "g1": jnp.ones((d,)),
-            "g2": jnp.ones((d,)),
-        })
+        params.append(
+            {
+                "qkv": jax.random.normal(ks[0], (d, 3 * d)) * 0.02,
+                "o": jax.random.normal(ks[1], (d, d)) * 0.02,
+                "w1": jax.random.normal(ks[2], (d, 4 * d)) * 0.02,
+                "w2": jax.random.normal(ks[3], (4 * d, d)) * 0.02,
+                "g1": jnp.ones((d,)),
+                "g2": jnp.ones((d,)),
+            }
+        )
     x = jnp.ones((batch, seq, d))
     y = jnp.ones((batch, seq, d))
 

@@ -79,7 +79,9 @@ def build(
     return validate(g)
 
 
-def linear(op: str = "multiply", extra_node: bool = False, swap_params: bool = False) -> list[tuple]:
+def linear(
+    op: str = "multiply", extra_node: bool = False, swap_params: bool = False
+) -> list[tuple]:
     """The seed's regression step in miniature: y_hat = x*w + b, loss = mean((y_hat - y)^2)."""
     params = [
         ("w", "parameter", "f32", (1,), [], {"role": "w"}),
@@ -129,6 +131,12 @@ def test_op_change_is_one_changed_pair() -> None:
     changed = [p for p in d.pairs if p.status == "changed"]
     assert [(p.a, p.b) for p in changed] == [("main/xw", "main/xw")]
     assert [(c.field, c.a, c.b) for c in changed[0].changes] == [("op", "multiply", "dot")]
+    stages = {p.a: p.stage for p in d.pairs}
+    # The op change is found by similarity; its ancestors are re-paired by
+    # propagation from the anchored loss and root, the rest is exact.
+    assert stages["main/xw"] == "similarity"
+    assert stages["main/yh"] == stages["main/d"] == "propagation"
+    assert stages["main/loss"] == "anchor" and stages["main/x"] == "exact"
     assert not d.only_a and not d.only_b
     assert d.summary.edit_cost == 2  # an op change costs delete + insert
     text = d.to_text()
@@ -243,3 +251,52 @@ def test_matching_never_pairs_a_node_twice() -> None:
     assert len(m.pairs) + len(m.only_b) == b.number_of_nodes()
     d = diff(a, b)
     assert edit_cost(a, b, [(x, y) for x, y, _ in m.pairs]) == d.summary.edit_cost
+
+
+def test_across_levels_fused_ops_pair_with_their_unfused_originals() -> None:
+    """HLO vs optimized HLO: ops inside a fusion pair with the entry ops they came from."""
+    pre = build(
+        [
+            ("x", "parameter", "f32", (8,), []),
+            ("y", "parameter", "f32", (8,), []),
+            ("m", "multiply", "f32", (8,), ["x", "y"]),
+            ("r", "add", "f32", (8,), ["m", "x"]),
+        ]
+    )
+    body = [
+        ("p0", "parameter", "f32", (8,), []),
+        ("p1", "parameter", "f32", (8,), []),
+        ("m", "multiply", "f32", (8,), ["p0", "p1"]),
+        ("r", "add", "f32", (8,), ["m", "p0"]),
+    ]
+    entry = [
+        ("x", "parameter", "f32", (8,), []),
+        ("y", "parameter", "f32", (8,), []),
+        ("f", "fusion", "f32", (8,), ["x", "y"], {"calls": ["fused"], "attrs": {"kind": "kLoop"}}),
+    ]
+    post = build(entry, comps={"fused": body}, stage="optimized_hlo")
+    d = diff(pre, post)
+    assert not d.same_kind
+    m = d.mapping()
+    assert m == {"main/x": "main/x", "main/y": "main/y", "main/m": "fused/m", "main/r": "fused/r"}
+    assert d.summary.changed == 0
+    assert d.only_b == ("main/f", "fused/p0", "fused/p1")
+    # The cost is priced on the real graphs, not on the flattened view.
+    assert d.summary.edit_cost == edit_cost(pre, post, list(m.items()))
+
+
+def test_summary_estimates_flops_bytes_and_kernels() -> None:
+    """FLOPs count 2*M*N*K per dot and 1 per element otherwise; bytes and kernels only for optimized graphs."""
+    rows = [
+        ("x", "parameter", "f32", (4, 3), []),
+        ("w", "parameter", "f32", (3, 2), []),
+        ("d", "dot", "f32", (4, 2), ["x", "w"], {"attrs": {"lhs_contracting_dims": [1]}}),
+        ("e", "exponential", "f32", (4, 2), ["d"]),
+    ]
+    hlo = diff(build(rows), build(rows)).summary
+    assert hlo.flops == (2 * 4 * 2 * 3 + 8, 2 * 4 * 2 * 3 + 8)
+    assert hlo.kernels is None and hlo.bytes == (None, None)
+    opt = diff(build(rows, stage="optimized_hlo"), build(rows, stage="optimized_hlo")).summary
+    assert opt.kernels == (2, 2)
+    # dot reads x (48 B) and w (24 B) and writes 32 B; exponential reads and writes 32 B.
+    assert opt.bytes == (48 + 24 + 32 + 32 + 32, 48 + 24 + 32 + 32 + 32)

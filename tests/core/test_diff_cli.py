@@ -72,7 +72,9 @@ def test_cli_markdown(hlo_files, capsys) -> None:
         ("empty.txt", ("empty.txt: unrecognized input",)),
     ],
 )
-def test_cli_bad_input_is_one_line_and_exit_2(hlo_files, tmp_path: Path, capsys, spec, message) -> None:
+def test_cli_bad_input_is_one_line_and_exit_2(
+    hlo_files, tmp_path: Path, capsys, spec, message
+) -> None:
     """A missing or empty file gives one error line on stderr and exit status 2."""
     (tmp_path / "empty.txt").write_text("")
     _, b = hlo_files

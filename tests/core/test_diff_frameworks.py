@@ -1,6 +1,6 @@
-"""Cross-framework meaning: the regression step diffed across frameworks at the canonical level.
+"""Cross-framework meaning: the training step diffed across frameworks at the canonical level.
 
-Uses the real capture at tests/core/data/dumps/regression (written by `xlalens dump`).
+Uses the real captures at tests/core/data/dumps/{regression,mlp} (written by `xlalens dump`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ import pytest
 
 from xlalens.diff import diff
 
-DUMP = Path(__file__).parent / "data" / "dumps" / "regression"
+DUMPS = Path(__file__).parent / "data" / "dumps"
+DUMP = DUMPS / "regression"
 
 pytestmark = pytest.mark.skipif(
     not (DUMP / "manifest.json").is_file(),
@@ -21,15 +22,23 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def _manifest() -> dict:
-    return json.loads((DUMP / "manifest.json").read_text())
+def _manifest(dump: Path = DUMP) -> dict:
+    return json.loads((dump / "manifest.json").read_text())
 
 
-def _frontends() -> list[str]:
-    if not (DUMP / "manifest.json").is_file():
+def _frontends(dump: Path = DUMP) -> list[str]:
+    if not (dump / "manifest.json").is_file():
         return []
-    fronts = _manifest()["frontends"]
+    fronts = _manifest(dump)["frontends"]
     return [fe for fe, info in fronts.items() if info.get("status") == "ok"]
+
+
+def _cases() -> list[tuple[str, str, str]]:
+    out = []
+    for name in ("regression", "mlp"):
+        fronts = _frontends(DUMPS / name)
+        out += [(name, fa, fb) for fa, fb in itertools.combinations(fronts, 2)]
+    return out
 
 
 def _results(g, signature: dict) -> dict[str, str]:
@@ -57,24 +66,29 @@ def _params(g) -> dict[str, str]:
     return out
 
 
-@pytest.mark.parametrize("fa,fb", list(itertools.combinations(_frontends(), 2)))
-def test_regression_step_pairs_parameters_loss_and_updates(fa: str, fb: str) -> None:
+@pytest.mark.parametrize("dump,fa,fb", _cases())
+def test_step_pairs_parameters_loss_and_updates(dump: str, fa: str, fb: str) -> None:
     """Across two frameworks, parameters pair by role, and the loss and update results pair."""
     from xlalens.ir import load
 
-    man = _manifest()
-    ga = load(f"{DUMP}:{fa}", level="canonical")
-    gb = load(f"{DUMP}:{fb}", level="canonical")
+    folder = DUMPS / dump
+    man = _manifest(folder)
+    ga = load(f"{folder}:{fa}", level="canonical")
+    gb = load(f"{folder}:{fb}", level="canonical")
     d = diff(ga, gb)
     m = d.mapping()
     pa, pb = _params(ga), _params(gb)
-    shared = sorted(set(pa) & set(pb) & {"w", "b", "x", "y", "lr"})
-    assert {"w", "b"} <= set(shared), (pa, pb)
+    shared = sorted(set(pa) & set(pb))
+    assert {"x", "y"} <= set(shared) and any(r.startswith("w") for r in shared), (pa, pb)
     for role in shared:
-        assert m.get(pa[role]) == pb[role], f"parameter {role}: {pa[role]} -> {m.get(pa[role])}, want {pb[role]}"
+        assert m.get(pa[role]) == pb[role], (
+            f"parameter {role}: {pa[role]} -> {m.get(pa[role])}, want {pb[role]}"
+        )
     ra = _results(ga, man["frontends"][fa]["signature"])
     rb = _results(gb, man["frontends"][fb]["signature"])
-    for role in sorted(set(ra) & set(rb) & {"w", "b", "loss"}):
+    updates = sorted(r for r in set(ra) & set(rb) if r == "loss" or r[0] in "wb")
+    assert "loss" in updates and len(updates) >= 3, (ra, rb)
+    for role in updates:
         assert m.get(ra[role]) == rb[role], (
             f"result {role}: {ra[role]} ({ga.nodes[ra[role]]['op']}) -> {m.get(ra[role])}, "
             f"want {rb[role]} ({gb.nodes[rb[role]]['op']})\n{d.to_text(limit=5)}"

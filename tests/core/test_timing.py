@@ -168,8 +168,11 @@ def test_every_event_attributed_to_a_known_instruction(timed):
     for k in r["kernels"]:
         assert f"%{k['name']} = " in text
         assert k["median_s"] > 0 and k["opcode"] != "?"
-    total = sum(k["median_s"] for k in r["kernels"] if k["nested_in"] is None)
-    assert r["profile"]["kernel_sum_s"] == pytest.approx(total)
+    # The regression step has no loops: no kernel runs inside another, even though the
+    # profiled runs span several trace sessions whose clocks each start at 0.
+    assert all(k["nested_in"] is None for k in r["kernels"])
+    total = sum(k["median_s"] for k in r["kernels"])
+    assert r["profile"]["kernel_sum_s"] == pytest.approx(total) and total > 0
 
 
 def test_kernel_source_locations_come_from_metadata(timed):
@@ -326,3 +329,82 @@ def test_checked_in_dumps_time_every_frontend(tmp_path, workload):
         assert r["status"] == "ok", (fe, r["reason"])
         assert r["step"]["median_s"] > 0 and r["profile"]["unknown_ops"] == []
         assert r["native_step_seconds"] == manifest["frontends"][fe].get("native_step_seconds")
+        _same_sources_as_graph_reader(dump / r["optimized_hlo"], r["kernels"])
+
+
+def _same_sources_as_graph_reader(path: Path, kernels: list) -> None:
+    """Kernel source locations agree with xlalens.ir's reading of the same optimized HLO."""
+    from xlalens._errors import UsageError
+    from xlalens.ir import parse_hlo_text
+
+    try:
+        g = parse_hlo_text(path.read_text(), stage="optimized_hlo")
+    except UsageError:  # the HLO reader (issue 3) is not installed yet
+        return
+    entry = {d["name"]: d for _, d in g.nodes(data=True) if d["computation"] == g.graph["entry"]}
+    for k in kernels:
+        d = entry[k["name"]]
+        if d["op_name"] is not None:
+            assert (k["source_file"], k["source_line"]) == (d["source_file"], d["source_line"]), k
+
+
+def test_donated_inputs_are_refreshed_between_runs():
+    """A module that donates an input (input_output_alias) is re-fed fresh inputs every run."""
+    import jax
+
+    from xlalens import _runtime
+    from xlalens.timing import Verification, time_module
+    from xlalens.timing._time import _Runner
+
+    f = jax.jit(lambda a, b: (a * 2 + b, b), donate_argnums=0)
+    args = [np.ones(256, np.float32), np.ones(256, np.float32)]
+    text = f.lower(*args).as_text()
+    runner = _Runner(_runtime.compile_stablehlo(text, "cpu"), args)
+    assert np.allclose(runner.first()[0], 3.0) and runner.fresh_inputs
+    runner.refresh()
+    runner.step()
+    runner.refresh()
+    runner.step()  # would raise on a deleted (donated) buffer without the refresh
+
+    def check(outs):
+        return Verification(bool(np.allclose(outs[0], 3.0)), ("x",), 0.0, 0.0, 0.0, "")
+
+    r = time_module(text, args, check=check, options=FAST, peaks=None)
+    assert r.status == "ok" and r.step.n >= 10 and r.profile["events"] > 0
+
+
+def test_kernel_shares_and_roofline_arithmetic(timed):
+    """Each kernel's share, achieved rates, bound and fraction follow from its time, cost and peaks."""
+    _, doc = timed
+    r, pk = doc["frontends"]["jax"], doc["peaks"]
+    wall = r["profile"]["profiled_step_median_s"]
+    assert r["profile"]["kernel_sum_ratio_profiled"] == pytest.approx(
+        r["profile"]["kernel_sum_s"] / wall
+    )
+    for k in r["kernels"]:
+        t = k["median_s"]
+        assert k["share"] == pytest.approx(t / wall)
+        assert k["bytes"] > 0 and k["achieved_bytes_per_s"] == pytest.approx(k["bytes"] / t)
+        terms = [k["bytes"] / pk["bytes_per_s"]]
+        if k["flops"]:
+            terms.append(k["flops"] / pk["flops_per_s"])
+            assert k["achieved_flops_per_s"] == pytest.approx(k["flops"] / t)
+        assert k["bound_s"] == pytest.approx(max(terms))
+        assert k["fraction_of_roofline"] == pytest.approx(max(terms) / t)
+
+
+def test_annotate_real_graph_of_the_timed_hlo(timed):
+    """On the xlalens graph of the timed optimized HLO every kernel gets a time and the graph stays valid."""
+    from xlalens._errors import UsageError
+    from xlalens.ir import parse_hlo_text, validate
+
+    dump, doc = timed
+    r = doc["frontends"]["jax"]
+    try:
+        g = parse_hlo_text((dump / r["optimized_hlo"]).read_text(), stage="optimized_hlo")
+    except UsageError as exc:  # the HLO reader (issue 3) is not installed yet
+        pytest.skip(str(exc))
+    assert annotate(g, r) == len(r["kernels"])
+    validate(g)
+    timed_nodes = [n for n, d in g.nodes(data=True) if "time_s" in d["attrs"]]
+    assert all(g.nodes[n]["computation"] == g.graph["entry"] for n in timed_nodes)

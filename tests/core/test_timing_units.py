@@ -313,3 +313,23 @@ def test_device_annotation_parsing():
     assert _annotated({"kernel_annotation": ann}, "hlo_module") == "jit_step"
     assert _annotated({"hlo_op": "fusion.1"}, "hlo_op") == "fusion.1"
     assert _annotated({"correlation_id": 4}, "hlo_op") is None
+
+
+def test_fusion_without_metadata_borrows_its_root():
+    """A fusion with no metadata takes its fused root's op_name and source."""
+    text = """HloModule m, is_scheduled=true
+
+%fc (p: f32[4]) -> f32[4] {
+  %p = f32[4]{0} parameter(0)
+  %n = f32[4]{0} negate(%p), metadata={op_name="jit(f)/neg" source_file="/a.py" source_line=3}
+  ROOT %e = f32[4]{0} exponential(%n), metadata={op_name="jit(f)/exp" source_file="/a.py" source_line=4}
+}
+
+ENTRY %main (x: f32[4]) -> f32[4] {
+  %x = f32[4]{0} parameter(0)
+  ROOT %f = f32[4]{0} fusion(%x), kind=kLoop, calls=%fc
+}
+"""
+    k = index_hlo(text).kernels["f"]
+    assert (k.op_name, k.source_file, k.source_line) == ("jit(f)/exp", "/a.py", 4)
+    assert k.flops == 8 and k.bytes == 32

@@ -30,7 +30,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("a", metavar="A", help="left side: IR file, saved graph, or DIR:frontend[:artifact]")
+    p.add_argument(
+        "a", metavar="A", help="left side: IR file, saved graph, or DIR:frontend[:artifact]"
+    )
     p.add_argument("b", metavar="B", help="right side, same choices")
     p.add_argument(
         "--level",
@@ -41,7 +43,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="print the JSON report (docs/diff.md)")
     fmt.add_argument("--markdown", action="store_true", help="print the Markdown report")
-    p.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout")
+    p.add_argument(
+        "-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout"
+    )
     p.add_argument(
         "--limit",
         type=int,
@@ -82,7 +86,9 @@ def run(args: argparse.Namespace) -> int:
         try:
             Path(args.output).write_text(text)
         except OSError as exc:
-            raise UsageError(f"-o {args.output}: cannot write ({exc.strerror}); choose a writable path") from exc
+            raise UsageError(
+                f"-o {args.output}: cannot write ({exc.strerror}); choose a writable path"
+            ) from exc
     else:
         sys.stdout.write(text)
     return 0

@@ -51,7 +51,9 @@ def _as_graph(x: Any, level: str | None, which: str) -> nx.MultiDiGraph:
         g = x
     else:
         if isinstance(x, (str, Path)) and not str(x).strip():
-            raise UsageError(f"{which}: empty input; give an IR file, a saved graph or DIR:frontend[:artifact]")
+            raise UsageError(
+                f"{which}: empty input; give an IR file, a saved graph or DIR:frontend[:artifact]"
+            )
         from xlalens.ir import load
 
         g = load(x, level=level or "canonical")
@@ -67,7 +69,9 @@ def _info(g: nx.MultiDiGraph) -> GraphInfo:
     ga = g.graph
     src = ga.get("source") or {}
     if src.get("dump") and src.get("frontend"):
-        where = f"{Path(str(src['dump'])).name}:{src['frontend']}:{src.get('artifact', '')}".rstrip(":")
+        where = f"{Path(str(src['dump'])).name}:{src['frontend']}:{src.get('artifact', '')}".rstrip(
+            ":"
+        )
     else:
         where = str(src.get("path") or "")
     return GraphInfo(
@@ -137,7 +141,11 @@ def _dot_k(g: nx.MultiDiGraph, n: str, d: dict[str, Any]) -> int | None:
         if isinstance(dn, dict):
             dims = dn.get("lhs_contracting_dimensions", dn.get("lhs_contracting_dims"))
     if isinstance(dims, str):
-        dims = [int(t) for t in dims.strip("{}[] ").replace(" ", "").split(",") if t.strip().lstrip("-").isdigit()]
+        dims = [
+            int(t)
+            for t in dims.strip("{}[] ").replace(" ", "").split(",")
+            if t.strip().lstrip("-").isdigit()
+        ]
     if not isinstance(dims, list):
         return None
     lhs = [u for u, _, k in g.in_edges(n, keys=True) if k == 0]
@@ -160,7 +168,11 @@ def estimate_flops(g: nx.MultiDiGraph) -> int | None:
     total = 0
     for n, d in g.nodes(data=True):
         kind = comps.get(d["computation"], {}).get("kind")
-        if kind in ("reducer",) or d["op"] in NO_FLOP_OPS or d["dtype"] in ("tuple", "token", "none"):
+        if (
+            kind in ("reducer",)
+            or d["op"] in NO_FLOP_OPS
+            or d["dtype"] in ("tuple", "token", "none")
+        ):
             continue
         numel = _numel(tuple(d["shape"]))
         if numel is None:
@@ -191,7 +203,9 @@ def kernels(g: nx.MultiDiGraph) -> list[str] | None:
     if kernel_nodes is not None:
         return list(kernel_nodes(g))
     entry = g.graph.get("entry")
-    return [n for n, d in g.nodes(data=True) if d["computation"] == entry and d["op"] not in NOT_KERNELS]
+    return [
+        n for n, d in g.nodes(data=True) if d["computation"] == entry and d["op"] not in NOT_KERNELS
+    ]
 
 
 def estimate_bytes(g: nx.MultiDiGraph) -> int | None:
@@ -279,7 +293,11 @@ def diff(a: Any, b: Any, *, level: str | None = None) -> Diff:
 
 
 def _diff(g_a: nx.MultiDiGraph, g_b: nx.MultiDiGraph) -> Diff:
-    m = match(g_a, g_b)
+    opt_a = g_a.graph.get("stage") == "optimized_hlo"
+    opt_b = g_b.graph.get("stage") == "optimized_hlo"
+    # Across IR levels, the optimized side is matched with its fusions inlined
+    # (see NOTE: [flattening fusions across IR levels] in _match.py).
+    m = match(g_a, g_b, flatten=(opt_a and not opt_b, opt_b and not opt_a))
     na, nb = g_a.nodes, g_b.nodes
     pairs = []
     for x, y, stage in m.pairs:

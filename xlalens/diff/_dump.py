@@ -37,14 +37,11 @@ def _plan(manifest: dict[str, Any]) -> list[tuple[str, str, str, str, str, str]]
     plan = []
     for fa, fb in itertools.combinations(names, 2):
         for keys in (("stablehlo.canonical",), ("optimized_hlo.canonical", "optimized_hlo.raw")):
-            ka = _pick(graphs[fa], *keys)
-            kb = _pick(graphs[fb], *keys)
-            # Both sides at the same level, the first one both have.
+            # The first level both sides have, so the two graphs are of one kind.
             common = [k for k in keys if k in graphs[fa] and k in graphs[fb]]
             if common:
-                plan.append(("cross_framework", fa, common[0], fb, common[0], common[0].split(".")[1]))
-            elif ka and kb:
-                plan.append(("cross_framework", fa, ka, fb, kb, ka.split(".")[1]))
+                key = common[0]
+                plan.append(("cross_framework", fa, key, fb, key, key.split(".")[1]))
     for fe in names:
         for level in ("canonical", "raw"):
             pre = _pick(graphs[fe], f"hlo.{level}", f"stablehlo.{level}")

@@ -169,7 +169,13 @@ def to_markdown(d: Diff, *, limit: int = 20) -> str:
     ]
     hist = [h for h in s.op_histogram if h.a != h.b]
     if hist:
-        out += ["", "### Op histogram delta", "", "| op | A | B | delta |", "| --- | ---: | ---: | ---: |"]
+        out += [
+            "",
+            "### Op histogram delta",
+            "",
+            "| op | A | B | delta |",
+            "| --- | ---: | ---: | ---: |",
+        ]
         out += [f"| `{h.op}` | {h.a} | {h.b} | {h.b - h.a:+d} |" for h in hist]
     changed, removed, added = _groups(d)
 
@@ -193,7 +199,13 @@ def to_markdown(d: Diff, *, limit: int = 20) -> str:
     for title, groups, nodes in (("Only in A", removed, na), ("Only in B", added, nb)):
         if not groups:
             continue
-        out += ["", f"### {title}", "", "| op | node | type | source |", "| --- | --- | --- | --- |"]
+        out += [
+            "",
+            f"### {title}",
+            "",
+            "| op | node | type | source |",
+            "| --- | --- | --- | --- |",
+        ]
         for op, ids in groups:
             shown, more = rows(ids)
             for n in shown:

@@ -51,21 +51,16 @@ _BRACED = r"\{(?:[^{}\"]++|" + _STR + r")*+\}"
 for _ in range(5):
     _BRACED = r"\{(?:[^{}\"]++|" + _STR + r"|" + _BRACED + r")*+\}"
 _BARE = r"(?:\[[^\]]*+\]|[^,\s{}\"\[\]])++"
-_ATTR_RE = re.compile(
-    r"\s*,\s*([\w\-]+)\s*=\s*(" + _STR + r"|" + _BRACED + r"|" + _BARE + r")"
-)
+_ATTR_RE = re.compile(r"\s*,\s*([\w\-]+)\s*=\s*(" + _STR + r"|" + _BRACED + r"|" + _BARE + r")")
 _SHAPE = r"[a-z][a-z0-9]*\[[^\]]*\](?:\{[^{}]*\})?"
 # The head of an instruction line when its type is an array (the common case).
-_HEAD_RE = re.compile(
-    r"\s*(ROOT\s+)?%?(" + _NAME + r")\s*=\s*(" + _SHAPE + r")\s+([\w\-]+)\("
-)
+_HEAD_RE = re.compile(r"\s*(ROOT\s+)?%?(" + _NAME + r")\s*=\s*(" + _SHAPE + r")\s+([\w\-]+)\(")
 # The head when the type is a tuple: the type is scanned separately.
 _HEAD_TUPLE_RE = re.compile(r"\s*(ROOT\s+)?%?(" + _NAME + r")\s*=\s*(?=\()")
 _OPCODE_RE = re.compile(r"\s*([\w\-]+)\(")
 _ARRAY_RE = re.compile(r"([a-z][a-z0-9]*)\[([^\]]*)\](?:\{([^{}]*)\})?")
-_COMP_RE = re.compile(r"(ENTRY\s+)?%?(" + _NAME + r")\s*(\(.*\)\s*->\s*.*?)?\s*\{\s*$")
+_COMP_RE = re.compile(r"(ENTRY\s+)?%?(" + _NAME + r")\s*")
 _MODULE_RE = re.compile(r"HloModule\s+%?([^\s,]+)")
-_COMMENT_RE = re.compile(r"/\*.*?\*/")
 _OPERAND_NAME_RE = re.compile(r"%(" + _NAME + r")")
 _INT_LIST_RE = re.compile(r"\{\s*(?:-?\d+\s*(?:,\s*-?\d+\s*)*)?\}$")
 _BOOL_LIST_RE = re.compile(r"\{\s*(?:(?:true|false)\s*(?:,\s*(?:true|false)\s*)*)?\}$")
@@ -75,8 +70,12 @@ _INT_RE = re.compile(r"-?\d+$")
 _META_RE = re.compile(r"([\w\-]+)=(" + _STR + r"|[^\s}]+)")
 _KV_RE = re.compile(r"\s*([\w\-.]+)\s*=\s*(" + _STR + r"|[^,}]*)")
 _TABLE_ROW_RE = re.compile(r"(\d+)\s+(.*)$")
-_ALIAS_RE = re.compile(r"\{([\d,\s]*)\}\s*:\s*\(\s*(\d+)\s*,\s*\{([\d,\s]*)\}\s*(?:,\s*([\w\-]+))?\s*\)")
+_ALIAS_RE = re.compile(
+    r"\{([\d,\s]*)\}\s*:\s*\(\s*(\d+)\s*,\s*\{([\d,\s]*)\}\s*(?:,\s*([\w\-]+))?\s*\)"
+)
 _STRUCT_RE = re.compile(r'[(){}\[\]",]')
+_DIGITS_RE = re.compile(r"\d+")
+_MAX_TUPLE_DEPTH = 64
 _TABLES = ("FileNames", "FunctionNames", "FileLocations", "StackFrames")
 
 # Which attribute names call a computation, and the computation kind they imply.
@@ -109,14 +108,51 @@ def _kind_for(attr: str, opcode: str) -> str:
     return kind
 
 
+_ESCAPE_RE = re.compile(r"\\(?:([0-7]{1,3})|x([0-9a-fA-F]{1,2})|(.))", re.S)
+_SIMPLE_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "a": "\a", "b": "\b", "f": "\f", "v": "\v"}
+
+
+def _unescape_c(body: str) -> str:
+    """Undo absl::CEscape (what XLA's printer uses): \\n, \\", octal and hex bytes."""
+
+    def byte(m: re.Match) -> str:
+        if m.group(1) is not None:
+            return chr(int(m.group(1), 8) & 0xFF)
+        if m.group(2) is not None:
+            return chr(int(m.group(2), 16))
+        c = m.group(3)
+        return _SIMPLE_ESCAPES.get(c, c)
+
+    out = _ESCAPE_RE.sub(byte, body)
+    # Octal/hex escapes are UTF-8 bytes: reassemble them into characters.
+    try:
+        return out.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return out
+
+
 def _unquote(s: str) -> str:
     body = s[1:-1]
     if "\\" not in body:
         return body
-    try:
-        return json.loads(s)
-    except ValueError:
-        return body.encode("utf-8", "backslashreplace").decode("unicode_escape", "replace")
+    return _unescape_c(body)
+
+
+def _strip_comments(line: str) -> str:
+    """Remove ``/* ... */`` comments (``/*index=5*/`` in long tuples); linear time."""
+    out = []
+    pos = 0
+    while True:
+        start = line.find("/*", pos)
+        if start < 0:
+            break
+        end = line.find("*/", start + 2)
+        if end < 0:
+            break
+        out.append(line[pos:start])
+        pos = end + 2
+    out.append(line[pos:])
+    return "".join(out)
 
 
 def _split_top(s: str) -> list[str]:
@@ -257,20 +293,30 @@ class _Parser:
         self.typecache: dict[str, tuple[str, tuple[int, ...], str | None, list[str] | None]] = {}
 
     # -- errors -------------------------------------------------------------------------
-    def error(self, message: str, column: int = 1, lineno: int | None = None,
-              line: str | None = None) -> ParseError:
+    def error(
+        self, message: str, column: int = 1, lineno: int | None = None, line: str | None = None
+    ) -> ParseError:
         line = (self.line if line is None else line).rstrip("\n")
         if len(line) > 200:
             # Show a window around the column of a long line, not its first 200 characters.
             start = max(0, min(column - 1 - 80, len(line) - 200))
-            line = line[start:start + 200]
+            line = line[start : start + 200]
             column -= start
-        return ParseError(message, line=self.lineno if lineno is None else lineno,
-                          column=column, snippet=line, source=self.source)
+        return ParseError(
+            message,
+            line=self.lineno if lineno is None else lineno,
+            column=column,
+            snippet=line,
+            source=self.source,
+        )
 
     # -- types --------------------------------------------------------------------------
-    def parse_type(self, t: str, col: int) -> tuple[str, tuple[int, ...], str | None, list[str] | None]:
+    def parse_type(
+        self, t: str, col: int, depth: int = 0
+    ) -> tuple[str, tuple[int, ...], str | None, list[str] | None]:
         """``(dtype, shape, layout, tuple element types or None)`` of a printed type."""
+        if depth > _MAX_TUPLE_DEPTH:
+            raise self.error(f"tuple types nested deeper than {_MAX_TUPLE_DEPTH}", col)
         hit = self.typecache.get(t)
         if hit is not None:
             return hit
@@ -283,13 +329,19 @@ class _Parser:
             for e in elems:
                 if not e:
                     raise self.error(f"empty element in tuple type {t[:60]!r}", col)
-                self.parse_type(e, col)
-            out: tuple[str, tuple[int, ...], str | None, list[str] | None] = ("tuple", (), None, elems)
+                self.parse_type(e, col, depth + 1)
+            out: tuple[str, tuple[int, ...], str | None, list[str] | None] = (
+                "tuple",
+                (),
+                None,
+                elems,
+            )
         else:
             m = _ARRAY_RE.fullmatch(t)
             if m is None:
                 raise self.error(
-                    f"expected a type such as f32[2,3]{{1,0}} or a tuple, got {t[:60]!r}", col)
+                    f"expected a type such as f32[2,3]{{1,0}} or a tuple, got {t[:60]!r}", col
+                )
             dims = m.group(2).strip()
             shape: list[int] = []
             if dims:
@@ -309,14 +361,15 @@ class _Parser:
     def run(self) -> nx.MultiDiGraph:
         text = self.text
         if not isinstance(text, str):
-            raise ParseError(f"HLO text must be str, got {type(text).__name__}; decode bytes first",
-                             source=self.source)
+            raise ParseError(
+                f"HLO text must be str, got {type(text).__name__}; decode bytes first",
+                source=self.source,
+            )
         lines = text.split("\n")
         module = ""
         module_attrs: dict[str, Any] = {}
         # computation name -> [header lineno, is_entry, list of instruction records]
         comps: dict[str, list[Any]] = {}
-        comp_lines: dict[str, int] = {}
         entry = None
         current: list[Any] | None = None
         current_name = ""
@@ -329,7 +382,7 @@ class _Parser:
             line = lines[i]
             i += 1
             if "/*" in line:
-                line = _COMMENT_RE.sub("", line)
+                line = _strip_comments(line)
             self.lineno = i
             self.line = line
             s = line.strip()
@@ -361,6 +414,14 @@ class _Parser:
                 tables[table][int(m.group(1))] = m.group(2)
                 continue
             m = _COMP_RE.match(s)
+            # A header is 'name {' or 'name (params) -> result {'; checked with string
+            # operations, since a regex over the signature backtracks on bad lines.
+            if m is not None and s[-1] == "{":
+                sig = s[m.end() : -1].strip()
+                if sig and not (sig[0] == "(" and "->" in sig):
+                    m = None
+            else:
+                m = None
             if m is None:
                 raise self.error(
                     "expected 'HloModule', a computation header such as "
@@ -373,23 +434,37 @@ class _Parser:
                 raise self.error(f"computation {current_name!r} is defined twice")
             current = [i, bool(m.group(1)), []]
             comps[current_name] = current
-            comp_lines[current_name] = i
             if m.group(1):
                 if entry is not None:
                     raise self.error(f"a second ENTRY computation (first: {entry!r})")
                 entry = current_name
+        # Errors about the end of the text point at its last line with text.
+        last = n_lines
+        while last > 1 and not lines[last - 1].strip():
+            last -= 1
         if current is not None:
             raise self.error(
                 f"computation {current_name!r} is not closed with '}}' (truncated text?)",
-                1, lineno=n_lines, line=lines[-1] if lines else "")
+                1,
+                lineno=last,
+                line=lines[last - 1] if lines else "",
+            )
         if not seen_module and not comps:
-            raise ParseError("no HloModule header and no computation: this is not HLO text",
-                             line=1, column=1, snippet=lines[0][:200] if lines else "",
-                             source=self.source)
+            raise ParseError(
+                "no HloModule header and no computation: this is not HLO text",
+                line=1,
+                column=1,
+                snippet=lines[0][:200] if lines else "",
+                source=self.source,
+            )
         if entry is None:
             if not comps:
-                raise ParseError("the module has no computations (truncated text?)",
-                                 line=n_lines, column=1, source=self.source)
+                raise self.error(
+                    "the module has no computations (truncated text?)",
+                    1,
+                    lineno=last,
+                    line=lines[last - 1],
+                )
             # XLA takes the last computation as the entry when none says ENTRY.
             entry = next(reversed(comps))
         return self.build(module, module_attrs, comps, entry, tables, lines)
@@ -406,13 +481,14 @@ class _Parser:
                 stripped = len(line) - len(line.lstrip())
                 raise self.error(
                     "expected an instruction '[ROOT] %name = type opcode(operands), attr=value...'",
-                    stripped + 1)
+                    stripped + 1,
+                )
             is_root, name = m.group(1), m.group(2)
             tstart = m.end()
             tend = _match_close(line, tstart)
             if tend < 0:
                 raise self.error("unbalanced parentheses in the tuple type", tstart + 1)
-            typ = line[tstart:tend + 1]
+            typ = line[tstart : tend + 1]
             m2 = _OPCODE_RE.match(line, tend + 1)
             if m2 is None:
                 raise self.error("expected an opcode followed by '(' after the type", tend + 2)
@@ -462,7 +538,10 @@ class _Parser:
                 return names
             names = _OPERAND_NAME_RE.findall(s)
             # One %name per comma-separated part, nothing else: else take the slow path.
-            if len(names) != s.count(",") + 1 or len(s) != sum(map(len, names)) + 3 * len(names) - 2:
+            if (
+                len(names) != s.count(",") + 1
+                or len(s) != sum(map(len, names)) + 3 * len(names) - 2
+            ):
                 return self.operand_names_slow(s, col)
             return names
         if "[" in s or "(" in s or '"' in s:
@@ -486,8 +565,15 @@ class _Parser:
         return names
 
     # -- the graph -------------------------------------------------------------------------
-    def build(self, module: str, module_attrs: dict[str, str], comps: dict[str, list[Any]],
-              entry: str, tables: dict[str, dict[int, str]], lines: list[str]) -> nx.MultiDiGraph:
+    def build(
+        self,
+        module: str,
+        module_attrs: dict[str, str],
+        comps: dict[str, list[Any]],
+        entry: str,
+        tables: dict[str, dict[int, str]],
+        lines: list[str],
+    ) -> nx.MultiDiGraph:
         scheduled = module_attrs.get("is_scheduled") == "true"
         stage = self.stage
         if scheduled and stage == "unknown":
@@ -514,20 +600,25 @@ class _Parser:
         defaults = _DEFAULTS
         pending_calls: list[tuple[str, str, str, str, int, str]] = []
         with_frames: list[tuple[str, int]] = []
-        for cname, (_hdr, is_entry, instrs) in comps.items():
+        for cname, (hdr, _is_entry, instrs) in comps.items():
             params: dict[int, str] = {}
             root = None
             local: dict[str, str] = {}
             order: dict[str, int] = {}
-            info = {"kind": "entry" if cname == entry else "other", "root": None,
-                    "params": [], "callers": []}
+            info = {
+                "kind": "entry" if cname == entry else "other",
+                "root": None,
+                "params": [],
+                "callers": [],
+            }
             computations[cname] = info
             for name, is_root, typ, opcode, _ops, attrs_raw, lineno, line, pos in instrs:
                 self.lineno, self.line = lineno, line
                 nid = node_id(cname, name)
                 if name in local:
-                    raise self.error(f"instruction {name!r} is defined twice in {cname!r}",
-                                     line.find(name) + 1)
+                    raise self.error(
+                        f"instruction {name!r} is defined twice in {cname!r}", line.find(name) + 1
+                    )
                 local[name] = nid
                 order[name] = len(order)
                 tinfo = typecache.get(typ)
@@ -620,32 +711,46 @@ class _Parser:
                         col = line.find(oname, pos)
                         # XLA's parser also wants each operand defined on an earlier line,
                         # which keeps the dataflow acyclic.
-                        what = "is not an instruction of" if u is None else "is used before its definition in"
+                        what = (
+                            "is not an instruction of"
+                            if u is None
+                            else "is used before its definition in"
+                        )
                         raise self.error(
                             f"operand {oname!r} of {name!r} {what} computation {cname!r}",
-                            (col if col >= 0 else pos) + 1)
+                            (col if col >= 0 else pos) + 1,
+                        )
                     ud = gnode[u]
                     keydict = vpred.get(u)
                     if keydict is None:
                         keydict = vpred[u] = {}
                         gsucc[u][v] = keydict
-                    keydict[k] = {"operand_index": k, "kind": "data",
-                                  "dtype": ud["dtype"], "shape": ud["shape"]}
+                    keydict[k] = {
+                        "operand_index": k,
+                        "kind": "data",
+                        "dtype": ud["dtype"],
+                        "shape": ud["shape"],
+                    }
             info["root"] = root if root is not None else (local[instrs[-1][0]] if instrs else None)
             if root is None and instrs:
                 gnode[info["root"]]["is_root"] = True
             if params and sorted(params) != list(range(len(params))):
-                hdr = comp_lines[cname]
                 raise self.error(
                     f"computation {cname!r} has parameters {sorted(params)}; "
-                    f"expected 0..{len(params) - 1}", 1, lineno=hdr, line=lines[hdr - 1])
+                    f"expected 0..{len(params) - 1}",
+                    1,
+                    lineno=hdr,
+                    line=lines[hdr - 1],
+                )
             info["params"] = [params[k] for k in range(len(params))]
         for nid, callee, kind, cname, lineno, line in pending_calls:
             info = computations.get(callee)
             if info is None:
                 self.lineno, self.line = lineno, line
                 col = line.find(callee)
-                raise self.error(f"calls unknown computation {callee!r}", col + 1 if col >= 0 else 1)
+                raise self.error(
+                    f"calls unknown computation {callee!r}", col + 1 if col >= 0 else 1
+                )
             if callee == cname:
                 self.lineno, self.line = lineno, line
                 raise self.error(f"computation {cname!r} calls itself", line.find(callee) + 1)
@@ -712,9 +817,9 @@ class _Parser:
             if key == "input_output_alias":
                 out[key] = [
                     {
-                        "output_index": [int(x) for x in m.group(1).split(",") if x.strip()],
+                        "output_index": [int(x) for x in _DIGITS_RE.findall(m.group(1))],
                         "parameter_number": int(m.group(2)),
-                        "parameter_index": [int(x) for x in m.group(3).split(",") if x.strip()],
+                        "parameter_index": [int(x) for x in _DIGITS_RE.findall(m.group(3))],
                         "kind": m.group(4) or "may-alias",
                     }
                     for m in _ALIAS_RE.finditer(val)
@@ -753,7 +858,9 @@ class _Parser:
                     queue.append(callee)
 
 
-def parse_hlo_text(text: str, *, source: str | None = None, stage: str = "unknown") -> nx.MultiDiGraph:
+def parse_hlo_text(
+    text: str, *, source: str | None = None, stage: str = "unknown"
+) -> nx.MultiDiGraph:
     """Parse HLO text (pre-optimization or optimized) into a raw-level xlalens graph.
 
     Args:
@@ -831,11 +938,14 @@ def kernel_nodes(graph: nx.MultiDiGraph, *, nested: bool = False) -> list[str]:
         queue = [entry]
         while queue:
             c = queue.pop()
-            for nid, data in graph.nodes(data=True):
+            for _nid, data in graph.nodes(data=True):
                 if data["computation"] != c:
                     continue
                 for callee in data["calls"]:
-                    if callee not in wanted and comps.get(callee, {}).get("kind") in _SCHEDULED_KINDS:
+                    if (
+                        callee not in wanted
+                        and comps.get(callee, {}).get("kind") in _SCHEDULED_KINDS
+                    ):
                         wanted.add(callee)
                         queue.append(callee)
     out_entry = []

@@ -7,7 +7,9 @@ is ``{"__tuple__": [...]}`` and a non-finite float is ``{"__float__": "nan"}``
 (a dict that itself has one of those keys as its only key is wrapped in
 ``{"__dict__": {...}}``). The schema's ``shape`` fields, tuples on every node and
 edge, are written as plain lists to keep the files readable and turned back into
-tuples on reading. Node and edge order (program order, operand keys) is kept.
+tuples on reading. Node order is kept, and edges are written per consumer in
+operand order, so each node's operands come back in the same order (see
+:func:`_edges_by_consumer`).
 GraphML stores each attribute as a JSON string (GraphML has no nested values),
 and the graph attributes in one ``xlalens_graph`` data element of the graph.
 """
@@ -89,9 +91,23 @@ def to_node_link(graph: nx.MultiDiGraph) -> dict[str, Any]:
         "nodes": [{"id": n, **_enc_fields(d)} for n, d in graph.nodes(data=True)],
         "links": [
             {"source": u, "target": v, "key": k, **_enc_fields(d)}
-            for u, v, k, d in graph.edges(keys=True, data=True)
+            for u, v, k, d in _edges_by_consumer(graph)
         ],
     }
+
+
+def _edges_by_consumer(graph: nx.MultiDiGraph):
+    """Edges grouped by the node that reads them, in node order, then operand order.
+
+    This is the order readers insert edges in (each op's operands as it is
+    parsed), so re-reading reproduces the predecessor order exactly and, for
+    graphs straight from a reader, the successor order too.
+    """
+    pred = graph.pred
+    for v in graph:
+        for u, keydict in pred[v].items():
+            for k, d in keydict.items():
+                yield u, v, k, d
 
 
 def from_node_link(data: dict[str, Any]) -> nx.MultiDiGraph:
@@ -197,9 +213,11 @@ def to_graphml(graph: nx.MultiDiGraph, path: str | Path | None = None) -> str:
     h.graph["xlalens_graph"] = json.dumps(_enc(dict(graph.graph)), allow_nan=False)
     for n, d in graph.nodes(data=True):
         h.add_node(n, **{k: json.dumps(v, allow_nan=False) for k, v in _enc_fields(d).items()})
-    for u, v, k, d in graph.edges(keys=True, data=True):
+    for seq, (u, v, k, d) in enumerate(_edges_by_consumer(graph)):
         attrs = {kk: json.dumps(vv, allow_nan=False) for kk, vv in _enc_fields(d).items()}
-        h.add_edge(u, v, key=k, xlalens_key=json.dumps(k), **attrs)
+        # networkx iterates parsed edges by source node, not in document order:
+        # the sequence number restores the order they were written in.
+        h.add_edge(u, v, key=k, xlalens_key=json.dumps([seq, k]), **attrs)
     text = "\n".join(nx.generate_graphml(h, encoding="utf-8", prettyprint=True))
     if path is not None:
         Path(path).write_text(text, encoding="utf-8")
@@ -227,10 +245,13 @@ def from_graphml(text_or_path: str | Path) -> nx.MultiDiGraph:
         g.graph.update(_dec(json.loads(h.graph["xlalens_graph"])))
         for n, d in h.nodes(data=True):
             g.add_node(n, **_dec_fields({k: json.loads(v) for k, v in d.items()}))
+        edges = []
         for u, v, d in h.edges(data=True):
             d = dict(d)
-            k = json.loads(d.pop("xlalens_key"))
+            seq, k = json.loads(d.pop("xlalens_key"))
+            edges.append((seq, u, v, k, d))
+        for _, u, v, k, d in sorted(edges, key=lambda e: e[0]):
             g.add_edge(u, v, key=k, **_dec_fields({kk: json.loads(vv) for kk, vv in d.items()}))
-    except (KeyError, TypeError, json.JSONDecodeError) as exc:
+    except (KeyError, TypeError, ValueError) as exc:
         raise ParseError(f"malformed xlalens GraphML: {exc}") from None
     return g

@@ -82,7 +82,10 @@ def _hlo_stage(text: str, stage: str | None) -> str:
     return "optimized_hlo" if _SCHEDULED.match(text[:4096]) else "unknown"
 
 
-def _to_level(graph: nx.MultiDiGraph, level: str | None, signature: dict | None) -> nx.MultiDiGraph:
+def _to_level(
+    graph: nx.MultiDiGraph, level: str | None, signature: dict | None, *, copy: bool = False
+) -> nx.MultiDiGraph:
+    """``graph`` at ``level``; rewrites in place unless ``copy`` (the caller's own graph)."""
     from xlalens.ir._canonical import normalize
 
     if level is None or graph.graph.get("level") == level:
@@ -92,7 +95,7 @@ def _to_level(graph: nx.MultiDiGraph, level: str | None, signature: dict | None)
             "this graph is already at the canonical level and cannot be taken back to raw; "
             "load the IR file (or the saved *.raw.json) instead"
         )
-    return normalize(graph, level, signature=signature, copy=False)
+    return normalize(graph, level, signature=signature, copy=copy)
 
 
 def parse_ir(
@@ -190,7 +193,9 @@ def load(
         target: a path (HLO text, StableHLO ``.mlir`` text or bytecode, saved graph
             ``.json``/``.graphml``), IR text itself, MLIR bytecode as ``bytes``, a dump
             entry ``"DIR:frontend[:artifact]"`` (artifact ``stablehlo`` by default),
-            or an xlalens graph (re-leveled and validated).
+            a capture (anything with ``.dump`` and ``.frontend``: its ``stage``
+            artifact, StableHLO by default), or an xlalens graph (re-leveled and
+            validated).
         level: ``"raw"`` (faithful to the input) or ``"canonical"`` (see
             docs/normalization.md); ``None`` keeps a saved graph's own level.
         stage: override the IR stage recorded in the graph (``"stablehlo"``, ``"hlo"``,
@@ -216,12 +221,16 @@ def load(
     _check_level(level)
     _check_stage(stage)
     if isinstance(target, nx.MultiDiGraph):
-        return validate(_to_level(target, level, signature))
+        return validate(_to_level(target, level, signature, copy=True))
     if isinstance(target, bytes):
         graph = parse_ir(target, stage=stage)
         return validate(_to_level(graph, level, signature))
     if isinstance(target, os.PathLike):
         return load_file(target, level, stage=stage, signature=signature)
+    if hasattr(target, "dump") and hasattr(target, "frontend"):
+        # a Capture (xlalens.capture): its StableHLO, or the artifact named by ``stage``
+        artifact = stage if stage in IR_ARTIFACTS else "stablehlo"
+        return load_entry(f"{target.dump}:{target.frontend}:{artifact}", level, signature=signature)
     if not isinstance(target, str):
         raise UsageError(
             f"cannot load a {type(target).__name__}; pass a path, IR text, bytes, a dump entry "

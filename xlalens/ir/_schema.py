@@ -77,6 +77,14 @@ Edge attributes (edge ``u -> v`` means "v reads the value of u"):
         a value defined in an enclosing region).
     dtype, shape: of the tensor that flows (tuple index 0 for tuples is not
         implied: tuples flow as ``dtype="tuple"``).
+    result_index: int, optional: only on edges out of an MLIR op with several
+        results (``stablehlo.while``, ``case``, multi-result ``reduce``), which
+        result flows.
+
+Computation names: HLO computations keep their names; StableHLO functions keep
+their symbol name and the regions of an op are named
+``<function>.<vN>.<role>`` (``main.v1.body``, ``main.v17.branch0``,
+``main.v11.reducer``).
 """
 
 from __future__ import annotations

@@ -127,8 +127,8 @@ def _parse_error(exc: Exception, text: str | bytes, source: str | None) -> Parse
             if isinstance(text, str):
                 lines = text.splitlines()
                 if 1 <= line <= len(lines):
-                    snippet = lines[line - 1].strip("\n")[:200]
-                    # keep the caret under the column after trimming nothing
+                    # long lines are cut after the column, so the caret still points at it
+                    snippet = lines[line - 1][: max(200, column + 60)]
     return ParseError(
         f"not valid StableHLO/MLIR: {message}",
         line=line,
@@ -150,19 +150,24 @@ def parse_module(text_or_bytes: str | bytes, ctx: Any, *, source: str | None = N
         raise ParseError("empty input: expected a StableHLO module", source=source)
     with ctx:
         try:
-            return ir.Module.parse(text_or_bytes)
+            module = ir.Module.parse(text_or_bytes)
         except ir.MLIRError as exc:
-            error = _parse_error(exc, text_or_bytes, source)
+            raise _parse_error(exc, text_or_bytes, source) from None
         except (ValueError, TypeError, RuntimeError) as exc:
-            error = ParseError(f"not valid StableHLO/MLIR: {exc}", source=source)
-        if isinstance(text_or_bytes, bytes) and text_or_bytes.startswith(_MLIR_BYTECODE_MAGIC):
-            # A portable artifact (VHLO bytecode, as jax.export writes) needs
-            # StableHLO's deserializer; plain MLIR bytecode was handled above.
+            raise ParseError(f"not valid StableHLO/MLIR: {exc}", source=source) from None
+        if any(op.operation.name.startswith("vhlo.") for op in module.body.operations):
+            # A portable artifact (VHLO bytecode, as jax.export writes it) parses
+            # as VHLO ops; StableHLO's deserializer upgrades it to StableHLO.
             try:
                 return stablehlo.deserialize_portable_artifact(ctx, text_or_bytes)
-            except Exception:  # the first error is the more useful one
-                pass
-    raise error
+            except Exception as exc:  # the bindings raise several kinds
+                raise ParseError(
+                    f"a StableHLO portable artifact this jaxlib cannot read ({exc}); "
+                    f"this jaxlib reads StableHLO {stablehlo.get_minimum_version()} to "
+                    f"{stablehlo.get_current_version()}",
+                    source=source,
+                ) from None
+        return module
 
 
 # --------------------------------------------------------------------------- types
@@ -440,8 +445,6 @@ def attr_to_plain(a: Any) -> Any:
             except Exception:  # a binding that cannot read its own attr: keep the text
                 break
     return str(a)
-
-
 
 
 def _op_attrs(op: Any) -> dict[str, Any]:

@@ -40,6 +40,8 @@ _REDUCER_OPS = frozenset(
 # Callers drawn *as* their callee (edges rewired to its parameters and root).
 _REPLACED_OPS = frozenset(("fusion", "call"))
 _BORING_LEAVES = frozenset(("parameter", "constant"))
+# Longest edge drawn, in ranks (see NOTE: [long edges]).
+_LONG = 6
 
 
 @dataclass(frozen=True, slots=True)
@@ -526,6 +528,8 @@ class Emitter:
         return self.rep.get(n)
 
     def edges(self) -> None:
+        """Aggregate graph edges onto drawn nodes, add stubs for the outside, and
+        cut long edges (see NOTE: [long edges])."""
         agg: dict[tuple[str, str], list] = {}
         ext_in: dict[str, set[str]] = {}
         ext_out: dict[str, set[str]] = {}
@@ -542,12 +546,12 @@ class Emitter:
                     item[0] += 1
                 elif dst is not None:
                     ext_in.setdefault(u, set()).add(dst)
-            for _, w, k, _d in g.out_edges(v, keys=True, data=True):
+            for _, w, _k, _d in g.out_edges(v, keys=True, data=True):
                 if w not in inside and w not in self.in_port:
                     src = self._resolve_src(v)
                     if src is not None:
                         ext_out.setdefault(w, set()).add(src)
-        order = {n: i for i, n in enumerate(inside)}
+        edges: list[tuple[str, str, dict[str, str], str]] = []
         for (src, dst), (count, d, capture) in sorted(agg.items()):
             attrs: dict[str, str] = {}
             if count == 1:
@@ -561,36 +565,89 @@ class Emitter:
                 attrs["tooltip"] = f"{count} tensors"
             if capture:
                 attrs["style"] = "dashed"
-            self.lines.append(f"  {quote(src)} -> {quote(dst)} [{_attrs(attrs)}];")
-        self._stubs(ext_in, "in", order)
-        self._stubs(ext_out, "out", order)
+            edges.append((src, dst, attrs, attrs.get("tooltip", "")))
+        stubs: dict[str, dict[str, str]] = {}
+        self._stubs(ext_in, "in", edges, stubs)
+        self._stubs(ext_out, "out", edges, stubs)
+        self._emit_edges(edges, stubs)
 
-    def _stubs(self, ext: dict[str, set[str]], way: str, order: dict[str, int]) -> None:
+    def _stubs(self, ext: dict[str, set[str]], way: str, edges: list, stubs: dict) -> None:
         if not ext:
             return
         names = sorted(ext, key=lambda n: (self.g.nodes[n].get("name") or n, n))
         shown, rest = names[:8], names[8:]
+        style = {"shape": "note", "fillcolor": _style.EXTERNAL_FILL, "fontcolor": "#666666",
+                 "color": "#aaaaaa", "class": "xl-external"}
+        dotted = {"style": "dotted", "color": "#999999"}
         for n in shown:
             data = self.g.nodes[n]
             stub = f"ext:{way}:{n}"
-            label = f"{_short(data.get('name') or n, 40)}\n{_fmt_shape(data.get('dtype', 'none'), tuple(data.get('shape') or ()))}"
+            shape = _fmt_shape(data.get("dtype", "none"), tuple(data.get("shape") or ()))
             tip = ("input from outside this view: " if way == "in" else "read outside this view by: ") + n
-            self.lines.append(
-                f"  {quote(stub)} [{_attrs({'label': label, 'tooltip': tip, 'shape': 'note', 'fillcolor': _style.EXTERNAL_FILL, 'fontcolor': '#666666', 'color': '#aaaaaa', 'class': 'xl-external'})}];"
-            )
-            for t in sorted(ext[n], key=lambda x: order.get(x, 0)):
+            stubs[stub] = {"label": f"{_short(data.get('name') or n, 40)}\n{shape}", "tooltip": tip, **style}
+            for t in sorted(ext[n]):
                 a, b = (stub, t) if way == "in" else (t, stub)
-                self.lines.append(f"  {quote(a)} -> {quote(b)} [style=dotted, color=\"#999999\"];")
+                edges.append((a, b, dict(dotted), data.get("name") or n))
         if rest:
             stub = f"ext:{way}:more"
-            targets = sorted({t for n in rest for t in ext[n]}, key=lambda x: order.get(x, 0))
             what = "more inputs" if way == "in" else "more readers outside"
-            self.lines.append(
-                f"  {quote(stub)} [{_attrs({'label': f'+{len(rest)} {what}', 'tooltip': ', '.join(rest[:40]), 'shape': 'note', 'fillcolor': _style.EXTERNAL_FILL, 'fontcolor': '#666666', 'color': '#aaaaaa', 'class': 'xl-external'})}];"
-            )
-            for t in targets[:16]:
+            stubs[stub] = {"label": f"+{len(rest)} {what}", "tooltip": ", ".join(rest[:40]), **style}
+            for t in sorted({t for n in rest for t in ext[n]})[:16]:
                 a, b = (stub, t) if way == "in" else (t, stub)
-                self.lines.append(f"  {quote(a)} -> {quote(b)} [style=dotted, color=\"#999999\"];")
+                edges.append((a, b, dict(dotted), f"{len(rest)} outside"))
+
+    def _emit_edges(self, edges: list, stubs: dict[str, dict[str, str]]) -> None:
+        # NOTE: [long edges] dot routes an edge through one virtual node per rank
+        # it spans. A view of a training step links each forward layer to its
+        # backward layer ~100 ranks below; a few hundred such edges made 78,000
+        # virtual nodes and a layout that did not finish in 300 s. Edges that
+        # span more than _LONG ranks (estimated by longest path) are cut into two
+        # short stubs, one below the producer ("to ...") and one above the
+        # consumer ("from ..."), each listing the other end in its tooltip.
+        dg = nx.DiGraph()
+        dg.add_edges_from((a, b) for a, b, _, _ in edges)
+        cond = nx.condensation(dg)
+        rank_c: dict[int, int] = {}
+        for c in nx.topological_sort(cond):
+            rank_c[c] = max((rank_c[p] + 1 for p in cond.predecessors(c)), default=0)
+        member = cond.graph["mapping"]
+        rank = {n: rank_c[member[n]] for n in dg}
+        outs: dict[str, list[str]] = {}
+        ins: dict[str, list[str]] = {}
+        used: set[str] = set()
+        for a, b, attrs, what in edges:
+            if rank[b] - rank[a] > _LONG or rank[b] < rank[a]:
+                outs.setdefault(a, []).append(self._name_of(b, stubs))
+                ins.setdefault(b, []).append(self._name_of(a, stubs) + (f" ({what})" if what else ""))
+                continue
+            used.update((a, b))
+            self.lines.append(f"  {quote(a)} -> {quote(b)} [{_attrs(attrs)}];")
+        conn = {"shape": "cds", "style": "filled", "fillcolor": "#f3f3f3", "color": "#bbbbbb",
+                "fontsize": "7", "height": "0.2", "class": "xl-connector"}
+        for a in sorted(outs):
+            items = sorted(set(outs[a]))
+            name = f"cut:out:{a}"
+            lbl = f"to {_short(items[0], 28)}" + (f" +{len(items) - 1}" if len(items) > 1 else "")
+            self.lines.append(f"  {quote(name)} [{_attrs({**conn, 'label': lbl, 'tooltip': 'long edges, read further down by:' + chr(10) + chr(10).join(items[:30])})}];")
+            self.lines.append(f"  {quote(a)} -> {quote(name)} [style=dashed, color=\"#aaaaaa\", arrowhead=none];")
+            used.add(a)
+        for b in sorted(ins):
+            items = sorted(set(ins[b]))
+            name = f"cut:in:{b}"
+            lbl = f"from {_short(items[0], 28)}" + (f" +{len(items) - 1}" if len(items) > 1 else "")
+            self.lines.append(f"  {quote(name)} [{_attrs({**conn, 'label': lbl, 'tooltip': 'long edges, produced further up by:' + chr(10) + chr(10).join(items[:30])})}];")
+            self.lines.append(f"  {quote(name)} -> {quote(b)} [style=dashed, color=\"#aaaaaa\"];")
+            used.add(b)
+        for stub in sorted(stubs):
+            if stub in used:
+                self.lines.append(f"  {quote(stub)} [{_attrs(stubs[stub])}];")
+
+    def _name_of(self, drawn: str, stubs: dict[str, dict[str, str]]) -> str:
+        if drawn in stubs:
+            return stubs[drawn]["label"].split("\n")[0]
+        if drawn.startswith("op:"):
+            return self.g.nodes[drawn[3:]].get("name") or drawn[3:]
+        return drawn.split(":", 1)[-1].rsplit("/", 1)[-1]
 
     # -- whole graph ------------------------------------------------------
     def source(self, title: str, body_first: list[str] = ()) -> str:

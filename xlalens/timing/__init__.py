@@ -12,7 +12,14 @@ See docs/timing.md.
 
 from xlalens.timing._hlo import HloIndex, Kernel, index_hlo
 from xlalens.timing._peaks import Peaks, measure_peaks, roofline_bound_s
-from xlalens.timing._profile import Attribution, KernelEvent, KernelTime, attribute, read_events
+from xlalens.timing._profile import (
+    Attribution,
+    KernelEvent,
+    KernelTime,
+    attribute,
+    collect_events,
+    read_events,
+)
 from xlalens.timing._results import annotate, load_results
 from xlalens.timing._stats import CV_WARN, StepStats, calibrate, step_stats
 from xlalens.timing._sweep import SweepPoint, parse_sizes, sweep_svg, sweep_table, workload_step
@@ -43,6 +50,7 @@ __all__ = [
     "annotate",
     "attribute",
     "calibrate",
+    "collect_events",
     "index_hlo",
     "load_results",
     "measure_peaks",

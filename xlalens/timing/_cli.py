@@ -127,8 +127,9 @@ def format_summary(doc: dict[str, Any], *, top: int = 3) -> str:
         )
         if native.get("median") is not None:
             lines.append(
-                f"  native step (framework) median {_ms(native['median'])}: framework overhead "
-                f"{_ms(native['median'] - st['median_s'])} over the compiled step"
+                f"  native step (in the framework, timed at capture) median {_ms(native['median'])}; "
+                f"native - compiled = {(native['median'] - st['median_s']) * 1e3:+.4g} ms "
+                "(framework overhead when positive)"
             )
         if roof:
             frac = roof.get("fraction_of_roofline")

@@ -158,7 +158,9 @@ def _stack_frames(text: str) -> dict[int, tuple[str, int]]:
 def _source(
     meta: dict[str, str], frames: dict[int, tuple[str, int]]
 ) -> tuple[str | None, int | None]:
-    if meta.get("source_file") and meta.get("source_file") != "-":
+    # "-" is kept: MLIR's location for text read from stdin (torch_xla); the line is then
+    # a line of the StableHLO module itself, as the graph reader reports it too.
+    if meta.get("source_file"):
         try:
             return meta["source_file"], int(meta.get("source_line", ""))
         except ValueError:
@@ -198,7 +200,10 @@ def index_hlo(text: str) -> HloIndex:
     m = _ENTRY_RE.search(text)
     comps = {c.name: [i.to_string() for i in c.instructions()] for c in module.computations()}
     entry = m.group(1) if m else list(comps)[-1]
-    frames = _stack_frames(text)
+    # Instruction strings come from the parsed module, whose stack frame ids may be
+    # renumbered: resolve them through that module's tables, not the input text's.
+    frames = _stack_frames(module.to_string())
+    roots = set(re.findall(r"^\s*ROOT\s+%?([^\s=]+)", text, re.M))
 
     types: dict[str, str] = {}
     parsed: dict[str, list[tuple[str, str, str]]] = {}
@@ -230,11 +235,10 @@ def index_hlo(text: str) -> HloIndex:
         calls = tuple(_CALLS_RE.findall(line))
         meta = _metadata(line)
         if not meta.get("op_name") and calls:
-            # A fusion without metadata: borrow its fused root's.
-            for cname in calls:
-                for _n, _o, inner in parsed.get(cname, []):
-                    if inner.lstrip().startswith("ROOT") or not meta:
-                        meta = _metadata(inner) or meta
+            # A fusion without metadata: borrow its fused root's, else the first inner one's.
+            inner_rows = [r for c in calls for r in parsed.get(c, [])]
+            inner_rows.sort(key=lambda r: r[0] not in roots)
+            meta = next((m for r in inner_rows if (m := _metadata(r[2])).get("op_name")), meta)
         src_file, src_line = _source(meta, frames)
         operands = _operands(line)
         nbytes = sum(_array_bytes(types.get(o, "")) for o in dict.fromkeys(operands))

@@ -25,7 +25,7 @@ import shutil
 import tempfile
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -253,28 +253,28 @@ def _union(iv: list[tuple[float, float]]) -> float:
     return total * 1e-9
 
 
-def profile_runs(
+def collect_events(
     step: Callable[[], object],
     runs: int,
     index: HloIndex,
     *,
     device_planes: bool,
     before: Callable[[], object] | None = None,
-) -> Attribution:
-    """Run ``step`` ``runs`` times under ``jax.profiler.trace`` and attribute its events.
+) -> list[KernelEvent]:
+    """Run ``step`` ``runs`` times under one ``jax.profiler.trace`` session; return its kernel events.
 
     Args:
         step: one execution that waits for its outputs.
         runs: executions to profile.
-        index: the executable's optimized-HLO index.
+        index: the executable's optimized-HLO index (module name, instruction names).
         device_planes: read device planes (GPU/TPU) instead of the host CPU plane.
         before: untimed setup before each run (fresh inputs for donated buffers).
 
     Returns:
-        The :class:`Attribution`.
+        The kernel events (feed several sessions' lists to :func:`attribute` together).
 
     Example:
-        >>> profile_runs(lambda: run_once(), 10, idx, device_planes=False)  # doctest: +SKIP
+        >>> evs = collect_events(lambda: run_once(), 10, idx, device_planes=False)  # doctest: +SKIP
     """
     import jax
 
@@ -293,4 +293,24 @@ def profile_runs(
             )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    # Each session's clock starts at 0: tag lines with the session so that events of
+    # different sessions never look nested in one another.
+    session = os.path.basename(tmp)
+    return [replace(e, line=f"{session}:{e.line}") for e in events]
+
+
+def profile_runs(
+    step: Callable[[], object],
+    runs: int,
+    index: HloIndex,
+    *,
+    device_planes: bool,
+    before: Callable[[], object] | None = None,
+) -> Attribution:
+    """Run ``step`` ``runs`` times under the profiler and attribute its events (one session).
+
+    Example:
+        >>> profile_runs(lambda: run_once(), 10, idx, device_planes=False)  # doctest: +SKIP
+    """
+    events = collect_events(step, runs, index, device_planes=device_planes, before=before)
     return attribute(events, index, runs)

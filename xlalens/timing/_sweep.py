@@ -283,6 +283,8 @@ def sweep_svg(points: list[SweepPoint], *, title: str = "step time vs size") -> 
     xs = [p.size for p in ok]
     ys = [p.median_s for p in ok] + [p.bound_s for p in ok if p.bound_s]
     x0, x1 = math.log10(min(xs)), math.log10(max(xs)) + 1e-9
+    pad = 0.04 * (x1 - x0)
+    x0, x1 = x0 - pad, x1 + pad
     y0, y1 = math.log10(min(ys)) - 0.1, math.log10(max(ys)) + 0.1
 
     def px(x: float) -> float:

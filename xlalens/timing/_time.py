@@ -34,12 +34,14 @@ from xlalens._dumpdir import read_manifest
 from xlalens._errors import DumpError, ParseError, UsageError
 from xlalens.timing._hlo import HloIndex, index_hlo
 from xlalens.timing._peaks import Peaks, measure_peaks, roofline_bound_s
-from xlalens.timing._profile import Attribution, profile_runs
+from xlalens.timing._profile import Attribution, KernelEvent, attribute, collect_events
 from xlalens.timing._stats import CV_WARN, StepStats, calibrate, step_stats, time_calls
 from xlalens.timing._verify import Verification, verify_outputs
 
 RESULTS_SCHEMA_VERSION = 1
 TIMING_DIR = "timing"
+BLOCKS = 5
+"""Blocks in which timed repeats and profiled runs alternate (NOTE [interleaved timing and profiling])."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +83,7 @@ class KernelResult:
     median_s: float
     """Median seconds per step."""
     share: float
-    """``median_s`` over the step's median time."""
+    """``median_s`` over the median wall time of the profiled runs (measured together)."""
     calls_per_step: float
     """Events per step (more than 1 inside loops)."""
     nested_in: str | None
@@ -343,7 +345,54 @@ def time_module(
     )
     if n < 1:
         raise UsageError(f"--repeat {n}: need at least 1 timed repeat")
-    stats = step_stats(time_calls(runner.step, n, before=runner.before), warmup=len(wt))
+    # NOTE: [interleaved timing and profiling] the timed repeats and the profiled runs
+    # alternate in BLOCKS blocks, so that both sample the same stretch of machine load
+    # and the kernel sum can be compared with the step time (issue 6: 0.8x..1.05x).
+    index: HloIndex | None = None
+    prunner: _Runner | None = None
+    runs = 0
+    if options.profile:
+        try:
+            index = index_hlo(opt_text)
+        except ParseError as exc:
+            warnings.append(f"per-kernel cost unknown: {exc}")
+        try:
+            prof_exe = _compile_for_profile(stablehlo, options.backend) or compiled
+        except Exception as exc:  # an XLA without that option: profile the timed executable
+            prof_exe = compiled
+            warnings.append(
+                f"could not disable command buffers for the profiled run ({exc}); "
+                "kernels inside CUDA graphs may be missing from the per-kernel times"
+            )
+        prunner = runner if prof_exe is compiled else _Runner(prof_exe, inputs)
+        if prunner is not runner:
+            prunner.first()
+        runs = int(min(50, max(5, math.ceil(options.profile_time_s / max(estimate, 1e-9)))))
+    module = index.module if index else compiled.executable.hlo_modules()[0].name
+    idx = index or HloIndex(module=module, entry="", kernels={})
+    walls: list[float] = []
+    events: list[KernelEvent] = []
+
+    def timed_step() -> None:
+        t0 = time.perf_counter()
+        prunner.step()
+        walls.append(time.perf_counter() - t0)
+
+    samples: list[float] = []
+    blocks = min(BLOCKS, n, runs) if prunner is not None else 1
+    for b in range(blocks):
+        samples += time_calls(
+            runner.step, n * (b + 1) // blocks - n * b // blocks, before=runner.before
+        )
+        if prunner is not None:
+            events += collect_events(
+                timed_step,
+                runs * (b + 1) // blocks - runs * b // blocks,
+                idx,
+                device_planes=options.backend != "cpu",
+                before=prunner.before,
+            )
+    stats = step_stats(samples, warmup=len(wt))
     if stats.cv > CV_WARN:
         warnings.append(
             f"step time CV {stats.cv:.1%} > {CV_WARN:.0%}: the machine is noisy (other load, "
@@ -364,32 +413,13 @@ def time_module(
 
     kernels: list[KernelResult] = []
     prof: dict[str, Any] | None = None
-    if options.profile:
-        try:
-            index: HloIndex | None = index_hlo(opt_text)
-        except ParseError as exc:
-            index = None
-            warnings.append(f"per-kernel cost unknown: {exc}")
-        prof_exe = _compile_for_profile(stablehlo, options.backend) or compiled
-        prunner = runner if prof_exe is compiled else _Runner(prof_exe, inputs)
-        if prunner is not runner:
-            prunner.first()
-        runs = int(min(50, max(5, math.ceil(options.profile_time_s / max(estimate, 1e-9)))))
-        module = index.module if index else compiled.executable.hlo_modules()[0].name
-        idx = index or HloIndex(module=module, entry="", kernels={})
-        walls: list[float] = []
-
-        def timed_step() -> None:
-            t0 = time.perf_counter()
-            prunner.step()
-            walls.append(time.perf_counter() - t0)
-
-        att = profile_runs(
-            timed_step, runs, idx, device_planes=options.backend != "cpu", before=prunner.before
-        )
-        kernels = _kernel_results(att, index, stats.median_s, peaks)
-        ksum = sum(k.median_s for k in kernels if k.nested_in is None)
+    if prunner is not None:
+        att = attribute(events, idx, runs)
         pwall = float(np.median(walls)) if walls else None
+        # Shares are of the profiled runs' own median: kernel times and that step were
+        # measured together, under the same profiler overhead and machine load.
+        kernels = _kernel_results(att, index, pwall or stats.median_s, peaks)
+        ksum = sum(k.median_s for k in kernels if k.nested_in is None)
         prof = {
             "runs": att.runs,
             "events": att.events,
@@ -512,6 +542,7 @@ def time_dump(
             "warmup": options.warmup,
             "min_time_s": options.min_time_s,
             "profile": options.profile,
+            "sizes": list(options.sizes),
         },
         "peaks": peaks.as_dict(),
         "frontends": results,

@@ -1,0 +1,147 @@
+"""load(): format detection, dump entries, levels, errors; and the dump's graph step."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from xlalens import DumpError, ParseError, UsageError
+from xlalens.ir import detect_format, dump_step, entry_op_count, from_json, load, validate
+
+DATA = Path(__file__).parent / "data"
+MLP = DATA / "dumps" / "mlp"
+CONTROL_FLOW = DATA / "stablehlo" / "control_flow.mlir"
+HLO = "HloModule m, is_scheduled=true\n\nENTRY e {\n  p = f32[2]{0} parameter(0)\n  ROOT n = f32[2]{0} negate(p)\n}\n"
+needs_mlp = pytest.mark.skipif(
+    not (MLP / "manifest.json").exists(), reason="no mlp dump checked in"
+)
+
+
+def test_detect_format():
+    """Content decides the format: HLO, StableHLO text/bytecode, JSON, GraphML, unknown."""
+    assert detect_format(HLO) == "hlo"
+    assert detect_format(CONTROL_FLOW.read_text()) == "stablehlo"
+    assert detect_format(b"ML\xefR\x00") == "stablehlo"
+    assert detect_format('  {"nodes": []}') == "json"
+    assert detect_format("<?xml version='1.0'?><graphml/>") == "graphml"
+    assert detect_format("hello") == "unknown"
+    assert detect_format(b"\xff\xfe\x00") == "unknown"
+
+
+def test_load_text_path_and_str_path():
+    """IR text, a Path and a str path all load; the stage is guessed from the text."""
+    g = validate(load(HLO))
+    assert g.graph["format"] == "hlo" and g.graph["stage"] == "optimized_hlo"
+    a, b = load(CONTROL_FLOW), load(str(CONTROL_FLOW))
+    assert list(a.nodes) == list(b.nodes) and a.graph["stage"] == "stablehlo"
+    assert a.graph["source"]["path"] == str(CONTROL_FLOW)
+    assert load(HLO, stage="hlo").graph["stage"] == "hlo"
+
+
+def test_load_graph_object_and_levels():
+    """A graph passes through load; level=None keeps a saved graph's level."""
+    g = load(CONTROL_FLOW)
+    assert load(g) is g
+    canon = load(g, "canonical")
+    assert canon.graph["level"] == "canonical" and g.graph["level"] == "raw"
+    assert load(canon, None) is canon
+    with pytest.raises(UsageError, match="back to raw"):
+        load(canon, "raw")
+
+
+@needs_mlp
+def test_dump_entry_fills_source_and_roles():
+    """DIR:frontend[:artifact] loads the artifact, records its source and applies roles."""
+    g = load(f"{MLP}:torch_xla:optimized_hlo", "canonical")
+    assert g.graph["stage"] == "optimized_hlo"
+    src = g.graph["source"]
+    assert (src["frontend"], src["artifact"]) == ("torch_xla", "optimized_hlo")
+    assert Path(src["dump"]) == MLP.resolve() and src["path"].endswith("optimized_hlo.txt")
+    params = g.graph["computations"][g.graph["entry"]]["params"]
+    sig = json.loads((MLP / "manifest.json").read_text())["frontends"]["torch_xla"]["signature"]
+    assert [g.nodes[p]["role"] for p in params] == [i["role"] for i in sig["inputs"]]
+    default = load(f"{MLP}:jax")
+    assert default.graph["stage"] == "stablehlo" and default.graph["format"] == "stablehlo"
+
+
+def test_errors_are_xlalens_errors(tmp_path):
+    """Bad level, missing files, folders, junk and bad dump entries raise clear xlalens errors."""
+    with pytest.raises(UsageError, match="level"):
+        load(HLO, "fancy")
+    with pytest.raises(UsageError, match="stage"):
+        load(HLO, stage="final")
+    with pytest.raises(UsageError, match="neither an existing file"):
+        load(str(tmp_path / "missing.mlir"))
+    with pytest.raises(UsageError, match="no such file"):
+        load(tmp_path / "missing.mlir")
+    with pytest.raises(UsageError, match="folder"):
+        load(str(tmp_path))
+    junk = tmp_path / "junk.txt"
+    junk.write_text("this is not IR\nat all\n")
+    with pytest.raises(ParseError) as info:
+        load(junk)
+    assert info.value.line == 1 and "this is not IR" in info.value.snippet
+    binary = tmp_path / "blob.bin"
+    binary.write_bytes(b"\x00\xff\xfe binary")
+    with pytest.raises(ParseError, match="binary"):
+        load(binary)
+    with pytest.raises(UsageError):
+        load(12)
+
+
+@needs_mlp
+def test_capture_like_objects():
+    """An object with .dump and .frontend (a Capture) loads like its dump entry."""
+    from types import SimpleNamespace
+
+    cap = SimpleNamespace(dump=MLP, frontend="tensorflow")
+    g = load(cap, "canonical")
+    assert g.graph["source"]["frontend"] == "tensorflow" and g.graph["stage"] == "stablehlo"
+    assert load(cap, stage="optimized_hlo").graph["stage"] == "optimized_hlo"
+
+
+@needs_mlp
+def test_bad_dump_entries():
+    """Unknown frontends/artifacts, non-IR artifacts and bare dump folders raise DumpError/UsageError."""
+    with pytest.raises(DumpError, match="no frontend"):
+        load(f"{MLP}:nosuch")
+    with pytest.raises(DumpError, match="unknown artifact"):
+        load(f"{MLP}:jax:bogus")
+    with pytest.raises(DumpError, match="not IR"):
+        load(f"{MLP}:jax:outputs")
+    with pytest.raises(UsageError, match="name a frontend"):
+        load(str(MLP))
+
+
+@needs_mlp
+def test_dump_step_writes_graphs_and_op_counts(tmp_path):
+    """dump_step writes raw+canonical graphs per artifact, lists them, and sets op_counts."""
+    dump = tmp_path / "dump"
+    shutil.copytree(MLP, dump, ignore=shutil.ignore_patterns("graphs", "diffs", "report.html"))
+    manifest = json.loads((dump / "manifest.json").read_text())
+    fronts = [fe for fe, i in manifest["frontends"].items() if i["status"] == "ok"][:2]
+    manifest["frontends"] = {fe: manifest["frontends"][fe] for fe in fronts}
+    # a broken artifact on the second frontend must not stop anything else
+    bad = fronts[1]
+    (dump / manifest["frontends"][bad]["artifacts"]["hlo"]).write_text(
+        "HloModule broken\nENTRY {\n"
+    )
+    manifest["frontends"]["ghost"] = {"status": "failed", "reason": "boom", "artifacts": {}}
+    dump_step(dump, manifest)
+    good = manifest["frontends"][fronts[0]]
+    assert sorted(good["artifacts"]["graphs"]) == sorted(
+        f"{a}.{lv}" for a in ("stablehlo", "hlo", "optimized_hlo") for lv in ("raw", "canonical")
+    )
+    for key, rel in good["artifacts"]["graphs"].items():
+        g = validate(from_json(dump / rel))
+        assert g.graph["level"] == key.split(".")[1] and g.graph["stage"] == key.split(".")[0]
+        if key.endswith(".raw"):
+            assert good["op_counts"][key.split(".")[0]] == entry_op_count(g)
+    assert "graphs" not in manifest["frontends"]["ghost"]["artifacts"]
+    broken = manifest["frontends"][bad]
+    assert "ParseError" in broken["graph_errors"]["hlo"]
+    assert "hlo.raw" not in broken["artifacts"]["graphs"]
+    assert "optimized_hlo.canonical" in broken["artifacts"]["graphs"]
