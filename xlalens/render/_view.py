@@ -288,7 +288,7 @@ def plan(
         units = _chunk(units, budget, key, "ops")
     drawn = len(units)
     expanded: set[str] = set()
-    heap: list[tuple[int, int, str, Unit]] = []
+    heap: list[tuple[int, int, int, str, Unit]] = []
 
     def offer(u: Unit) -> None:
         if not u.children:
@@ -297,14 +297,18 @@ def plan(
             return
         if mode == "scope" and u.kind == "scope":
             return
-        heapq.heappush(heap, (_expand_cost(u, g), u.order, u.key, u))
+        cost = _expand_cost(u, g)
+        # Pooled parameters/constants are the least informative thing to spend
+        # the budget on: they open last.
+        rank = cost * 4 if u.label.startswith("(") else cost
+        heapq.heappush(heap, (rank, cost, u.order, u.key, u))
 
     for u in units:
         offer(u)
     while heap:
-        cost, _, _, u = heapq.heappop(heap)
+        _, cost, _, _, u = heapq.heappop(heap)
         if drawn + cost > budget:
-            break
+            continue
         drawn += cost
         expanded.add(u.key)
         for m in _members(u):
