@@ -27,6 +27,7 @@ MODULES = [
         "control_flow.hlo.txt",
         "layouts_tuples.hlo.txt",
         "nested_fusion.hlo.txt",
+        "collectives_async.hlo.txt",
     )
 ]
 # Dumps from the capture stage, when present: TF's typed operands, torch_xla's names.
@@ -36,9 +37,38 @@ MODULES += [
     if p.stat().st_size < 60_000
 ]
 TOKEN = re.compile(r"%?[\w.\-]+|\S")
-JUNK = ["", "%", "{", "}", "(", ")", "[", "]", ",", "=", '"', "\\", "/*", "*/", "ROOT",
-        "ENTRY", "f32[", "(f32[]", "parameter(0)", "calls=%x", "{...}", "%p.0", "x" * 50,
-        "\n", "}\n", "HloModule z", "-1", "99999999999999999999", "\x00", "é"]
+JUNK = [
+    "",
+    "%",
+    "{",
+    "}",
+    "(",
+    ")",
+    "[",
+    "]",
+    ",",
+    "=",
+    '"',
+    "\\",
+    "/*",
+    "*/",
+    "ROOT",
+    "ENTRY",
+    "f32[",
+    "(f32[]",
+    "parameter(0)",
+    "calls=%x",
+    "{...}",
+    "%p.0",
+    "x" * 50,
+    "\n",
+    "}\n",
+    "HloModule z",
+    "-1",
+    "99999999999999999999",
+    "\x00",
+    "é",
+]
 
 SETTINGS = settings(
     max_examples=120,

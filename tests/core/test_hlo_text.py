@@ -27,13 +27,35 @@ def operands(g, nid: str) -> list[str]:
     return [g.nodes[u]["name"] for _, u in edges]
 
 
-@pytest.mark.parametrize("path", DATA_FILES + DUMP_FILES, ids=lambda p: str(p.relative_to(DATA.parent)))
+@pytest.mark.parametrize(
+    "path", DATA_FILES + DUMP_FILES, ids=lambda p: str(p.relative_to(DATA.parent))
+)
 def test_every_module_parses_to_a_valid_graph(path: Path) -> None:
     """Every checked-in module and real dump gives a graph that passes validate()."""
     g = validate(parse_hlo_text(path.read_text(), source=str(path)))
     assert g.number_of_nodes() > 0
     assert g.graph["format"] == "hlo" and g.graph["level"] == "raw"
     assert g.graph["source"] == {"path": str(path)}
+
+
+def test_nodes_and_edges_carry_exactly_the_schema_fields() -> None:
+    """The reader's node dicts have node_defaults()'s keys in order; edges EDGE_FIELDS'."""
+    from xlalens.ir._schema import EDGE_FIELDS, node_defaults
+
+    g = load("attributes.hlo.txt")
+    for _, d in g.nodes(data=True):
+        assert list(d) == list(node_defaults())
+    for _, _, d in g.edges(data=True):
+        assert list(d) == list(EDGE_FIELDS)
+
+
+def test_tuple_types_are_not_shared_between_nodes() -> None:
+    """Two nodes with the same tuple type get their own tuple_types list."""
+    g = load("control_flow.hlo.txt")
+    a, b = g.nodes["main/init"]["attrs"], g.nodes["main/loop"]["attrs"]
+    assert a["tuple_types"] == b["tuple_types"]
+    a["tuple_types"].append("x")
+    assert b["tuple_types"] == ["s32[]", "f32[4]{0}"]
 
 
 def test_preopt_plain_names_and_reducer() -> None:
@@ -107,7 +129,12 @@ def test_module_header_attributes() -> None:
     attrs = g.graph["attrs"]
     assert attrs["input_output_alias"] == [
         {"output_index": [0], "parameter_number": 0, "parameter_index": [], "kind": "may-alias"},
-        {"output_index": [1, 0], "parameter_number": 1, "parameter_index": [1], "kind": "must-alias"},
+        {
+            "output_index": [1, 0],
+            "parameter_number": 1,
+            "parameter_index": [1],
+            "kind": "must-alias",
+        },
     ]
     assert attrs["entry_computation_layout"].startswith("(f32[8,128]{1,0:T(8,128)S(1)}")
     assert attrs["is_scheduled"] is True
@@ -243,7 +270,11 @@ def test_canonical_op_names() -> None:
 
 def test_entry_without_entry_keyword_is_the_last_computation() -> None:
     """Without ENTRY, XLA takes the last computation as the entry; so do we."""
-    g = validate(parse_hlo_text("HloModule m\nc1 {\n p = f32[] parameter(0)\n}\nc2 {\n q = s32[] parameter(0)\n}\n"))
+    g = validate(
+        parse_hlo_text(
+            "HloModule m\nc1 {\n p = f32[] parameter(0)\n}\nc2 {\n q = s32[] parameter(0)\n}\n"
+        )
+    )
     assert g.graph["entry"] == "c2"
     assert g.graph["computations"]["c2"]["root"] == "c2/q"  # no ROOT: the last instruction
     assert g.nodes["c2/q"]["is_root"]
@@ -254,10 +285,22 @@ BAD = [
     ("HloModule m\nENTRY e {\n  ROOT a = f32[] add(p, p)\n}\n", 3, "'p'"),
     ("HloModule m\nENTRY e {\n  p = f32[] parameter(0)\n  p = f32[] parameter(1)\n}\n", 4, "twice"),
     ("HloModule m\nENTRY e {\n  p = f32[2 parameter(0)\n}\n", 3, "instruction"),
-    ("HloModule m\nENTRY e {\n  p = q99[2] parameter(0)\n  ROOT r = f32[] reduce(p, p), to_apply=nope\n}\n", 4, "nope"),
-    ("HloModule m\nENTRY e {\n  p = f32[] parameter(0), metadata={op_name=\"x\"\n}\n", 3, "attribute"),
+    (
+        "HloModule m\nENTRY e {\n  p = q99[2] parameter(0)\n  ROOT r = f32[] reduce(p, p), to_apply=nope\n}\n",
+        4,
+        "nope",
+    ),
+    (
+        'HloModule m\nENTRY e {\n  p = f32[] parameter(0), metadata={op_name="x"\n}\n',
+        3,
+        "attribute",
+    ),
     ("HloModule m\nENTRY e {\n  p = (f32[], s32[] parameter(0)\n}\n", 3, "unbalanced"),
-    ("HloModule m\nENTRY e {\n  a = f32[] add(b, b)\n  b = f32[] parameter(0)\n}\n", 3, "before its definition"),
+    (
+        "HloModule m\nENTRY e {\n  a = f32[] add(b, b)\n  b = f32[] parameter(0)\n}\n",
+        3,
+        "before its definition",
+    ),
     ("HloModule m\nENTRY e {\n  p = f32[] parameter(x)\n}\n", 3, "parameter number"),
     ("HloModule m\nENTRY e {\n  p = f32[] parameter(1)\n}\n", 2, "parameters [1]"),
     ("HloModule m\nthis is not hlo\n", 2, "expected"),
@@ -315,3 +358,20 @@ def test_proto_reader_matches_the_text_reader() -> None:
     assert sorted(g.edges(keys=True)) == sorted(ref.edges(keys=True))
     with pytest.raises(ParseError, match="HloModuleProto"):
         parse_hlo_proto(b"\x00not a proto")
+
+
+def test_collectives_async_and_sort_computations() -> None:
+    """all-reduce/sort/reduce-window/select-and-scatter reducers, async wrappers, execution_thread."""
+    g = load("collectives_async.hlo.txt")
+    comps = g.graph["computations"]
+    assert comps["sum"]["kind"] == "reducer"
+    assert comps["sum"]["callers"] == ["main/ar", "main/rw", "main/sas"]
+    assert comps["ge"]["kind"] == "reducer" and comps["less"]["kind"] == "reducer"
+    assert comps["wrapped_negate_computation"]["kind"] == "other"
+    assert g.nodes["main/sas"]["calls"] == ["ge", "sum"]
+    assert g.nodes["main/ar"]["attrs"]["replica_groups"] == "{{0}}"
+    assert g.nodes["main/ar"]["attrs"]["use_global_device_ids"] is True
+    assert g.nodes["main/start"]["attrs"]["tuple_types"] == ["(f32[8]{0})", "f32[8]{0}", "s32[]"]
+    assert g.nodes["wrapped_negate_computation/negate"]["fusion"] == "main/start"
+    assert g.nodes["ge/cmp"]["fusion"] == "main/sas"
+    assert g.graph["attrs"]["num_partitions"] == 1

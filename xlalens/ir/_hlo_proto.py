@@ -45,9 +45,7 @@ def hlo_proto_to_text(data: bytes, *, source: str | None = None) -> str:
     from jax._src.lib import hlo
 
     if not isinstance(data, (bytes, bytearray, memoryview)):
-        raise ParseError(
-            f"HloModuleProto must be bytes, got {type(data).__name__}", source=source
-        )
+        raise ParseError(f"HloModuleProto must be bytes, got {type(data).__name__}", source=source)
     try:
         module = hlo.HloModule.from_serialized_hlo_module_proto(bytes(data))
     except Exception as exc:  # jaxlib raises its own runtime error types

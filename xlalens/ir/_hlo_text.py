@@ -33,7 +33,7 @@ from typing import Any
 import networkx as nx
 
 from xlalens._errors import ParseError
-from xlalens.ir._schema import canonical_op, new_graph, node_defaults, node_id
+from xlalens.ir._schema import canonical_op, new_graph, node_id
 
 __all__ = ["TRIVIAL_OPCODES", "kernel_nodes", "parse_hlo_text"]
 
@@ -90,12 +90,10 @@ _CALL_ATTRS = {
     "called_computations": "other",
     "select": "reducer",
     "scatter": "reducer",
-    "comparator": "reducer",
 }
 # Kinds whose instructions run on their own (each a kernel) rather than inside
 # the kernel of their caller: control flow bodies and plain calls.
 _SCHEDULED_KINDS = frozenset({"body", "condition", "branch", "function"})
-_DEFAULTS = node_defaults()
 
 
 def _kind_for(attr: str, opcode: str) -> str:
@@ -597,9 +595,9 @@ class _Parser:
         parse_type = self.parse_type
         typecache = self.typecache
         meta_fast = _META_FAST_RE.match
-        defaults = _DEFAULTS
         pending_calls: list[tuple[str, str, str, str, int, str]] = []
         with_frames: list[tuple[str, int]] = []
+        by_comp: dict[str, list[str]] = {}  # node ids of each computation, in order
         for cname, (hdr, _is_entry, instrs) in comps.items():
             params: dict[int, str] = {}
             root = None
@@ -625,29 +623,39 @@ class _Parser:
                 if tinfo is None:
                     tinfo = parse_type(typ, line.find(typ) + 1)
                 dtype, shape, layout, elems = tinfo
-                d = defaults.copy()
                 op = opcache.get(opcode)
                 if op is None:
                     op = opcache[opcode] = canonical_op(opcode)
                 attrs: dict[str, Any] = {}
                 calls: list[str] = []
-                d["name"] = name
-                d["op"] = op
-                d["opcode"] = opcode
-                d["dtype"] = dtype
-                d["shape"] = shape
-                d["type"] = typ
-                d["layout"] = layout
-                d["attrs"] = attrs
-                d["computation"] = cname
-                d["calls"] = calls
+                # Every field of node_defaults(), in its order (a test checks the keys).
+                d = {
+                    "name": name,
+                    "op": op,
+                    "opcode": opcode,
+                    "dialect": "hlo",
+                    "dtype": dtype,
+                    "shape": shape,
+                    "type": typ,
+                    "layout": layout,
+                    "attrs": attrs,
+                    "op_name": None,
+                    "source_file": None,
+                    "source_line": None,
+                    "computation": cname,
+                    "fusion": None,
+                    "param_index": None,
+                    "is_root": False,
+                    "calls": calls,
+                    "role": None,
+                }
                 if is_root:
                     d["is_root"] = True
                     if root is not None:
                         raise self.error(f"a second ROOT in computation {cname!r}", 1)
                     root = nid
                 if elems is not None:
-                    attrs["tuple_types"] = elems
+                    attrs["tuple_types"] = list(elems)
                 if opcode == "parameter":
                     p = _ops.strip()
                     if not p.isdigit():
@@ -743,6 +751,7 @@ class _Parser:
                     line=lines[hdr - 1],
                 )
             info["params"] = [params[k] for k in range(len(params))]
+            by_comp[cname] = list(local.values())
         for nid, callee, kind, cname, lineno, line in pending_calls:
             info = computations.get(callee)
             if info is None:
@@ -766,7 +775,7 @@ class _Parser:
                 if nd["source_file"] is None:
                     nd["source_file"], nd["source_line"] = loc
         if stage == "optimized_hlo" or scheduled:
-            self.assign_kernels(g, entry)
+            self.assign_kernels(g, entry, by_comp)
         return g
 
     def metadata(self, raw: str, d: dict, attrs: dict, with_frames: list, nid: str) -> None:
@@ -833,19 +842,15 @@ class _Parser:
         return out
 
     @staticmethod
-    def assign_kernels(g: nx.MultiDiGraph, entry: str) -> None:
+    def assign_kernels(g: nx.MultiDiGraph, entry: str, by_comp: dict[str, list[str]]) -> None:
         """Fill ``fusion``: the scheduled instruction (kernel) that runs each node."""
         comps = g.graph["computations"]
-        by_comp: dict[str, list[str]] = {c: [] for c in comps}
-        for nid, c in g.nodes(data="computation"):
-            by_comp[c].append(nid)
         # "self": the computation's instructions are scheduled on their own (entry,
         # loop bodies, branches, called functions); else the kernel node id.
         owner: dict[str, str] = {entry: "self"}
         queue = [entry]
         nodes = g._node
-        while queue:
-            c = queue.pop(0)
+        for c in queue:  # the queue grows while we walk it (breadth-first)
             own = owner[c]
             for nid in by_comp[c]:
                 nd = nodes[nid]

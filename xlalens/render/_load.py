@@ -14,7 +14,9 @@ def _ir():
     try:
         import xlalens.ir as ir
     except ImportError as exc:  # the reader package is built separately
-        raise UsageError(f"xlalens.ir is not available ({exc}); pass a graph object instead") from exc
+        raise UsageError(
+            f"xlalens.ir is not available ({exc}); pass a graph object instead"
+        ) from exc
     return ir
 
 

@@ -13,7 +13,7 @@ import networkx as nx
 from xlalens._errors import UsageError
 from xlalens.render import _view
 from xlalens.render._dot import layout, quote
-from xlalens.render._view import MODES, Emitter, Unit, ViewPlan, plan, slug, walk_nodes
+from xlalens.render._view import MODES, Emitter, Unit, ViewPlan, plan, slug
 
 DEFAULT_BUDGET = 300
 _LEVELS = ("raw", "canonical")
@@ -85,7 +85,9 @@ def _check(collapse: str, budget: int) -> None:
     if collapse not in MODES:
         raise UsageError(f"collapse={collapse!r}: choose one of {', '.join(MODES)}")
     if not isinstance(budget, int) or budget < 10:
-        raise UsageError(f"budget={budget!r}: give a node budget of at least 10 (default {DEFAULT_BUDGET})")
+        raise UsageError(
+            f"budget={budget!r}: give a node budget of at least 10 (default {DEFAULT_BUDGET})"
+        )
 
 
 def graph_title(g: nx.MultiDiGraph) -> str:
@@ -115,7 +117,9 @@ def _collapsed(view: ViewPlan) -> list[Unit]:
         if not u.children:
             continue
         if u.key in view.expanded:
-            inner = [m for b in u.children for m in b.children] if u.kind == "op" else list(u.children)
+            inner = (
+                [m for b in u.children for m in b.children] if u.kind == "op" else list(u.children)
+            )
             if u.kind == "op" and len(u.children) > 1:
                 inner = list(u.children)
             stack.extend(reversed(inner))
@@ -155,16 +159,17 @@ def _graph_views(
             children.append((u, child))
         extra = []
         if collapse != "none" and view.key == "root":
-            extra.append(f"{n_total} nodes; {view.drawn} drawn (budget {budget}, collapse={collapse})")
+            extra.append(
+                f"{n_total} nodes; {view.drawn} drawn (budget {budget}, collapse={collapse})"
+            )
         em = Emitter(g, view, links, legend_extra=extra, edge_labels=view.drawn <= 150)
         first = []
         if parent is not None:
             first.append(
-                f"  \"xl:up\" [shape=cds, style=filled, fillcolor=\"#dde6f3\", label={quote('◂ back')}, "
-                f"URL={quote(parent)}, tooltip={quote('back to the enclosing view')}, class=\"xl-link xl-up\"];"
+                f'  "xl:up" [shape=cds, style=filled, fillcolor="#dde6f3", label={quote("◂ back")}, '
+                f'URL={quote(parent)}, tooltip={quote("back to the enclosing view")}, class="xl-link xl-up"];'
             )
-        title_line = crumbs if view.key == "root" else crumbs
-        out.append((fname, em.source(title_line, first), parent, view.drawn))
+        out.append((fname, em.source(crumbs, first), parent, view.drawn))
         for u, child in children:
             sub_title = f"{crumbs} › {u.label}"
             sub = plan(g, u.key, sub_title, _drill_units(u), collapse, budget)
@@ -172,13 +177,20 @@ def _graph_views(
     return out, n_total
 
 
-def _finish(items: list[tuple[str, str, str | None, int]], n_total: int, titles: dict[str, str]) -> Rendering:
+def _finish(
+    items: list[tuple[str, str, str | None, int]], n_total: int, titles: dict[str, str]
+) -> Rendering:
     svgs_list = layout([src for _, src, _, _ in items])
     svgs = {name: _clean_svg(svg) for (name, _, _, _), svg in zip(items, svgs_list)}
     parents = {name: parent for name, _, parent, _ in items if parent is not None}
     drawn = {name: d for name, _, _, d in items}
     return Rendering(
-        overview=items[0][0], svgs=svgs, parents=parents, titles=titles, drawn=drawn, total_nodes=n_total
+        overview=items[0][0],
+        svgs=svgs,
+        parents=parents,
+        titles=titles,
+        drawn=drawn,
+        total_nodes=n_total,
     )
 
 
@@ -299,7 +311,9 @@ def render(
     links = {u.key: f"graph.{slug(u.key, u.label)}.svg" for u in _collapsed(view)}
     extra = []
     if collapse != "none":
-        extra.append(f"{obj.number_of_nodes()} nodes; {view.drawn} drawn (budget {budget}, collapse={collapse})")
+        extra.append(
+            f"{obj.number_of_nodes()} nodes; {view.drawn} drawn (budget {budget}, collapse={collapse})"
+        )
     em = Emitter(obj, view, links, legend_extra=extra, edge_labels=view.drawn <= 150)
     return layout([em.source(base)])[0]
 
@@ -328,7 +342,9 @@ def write_svgs(
         'jax.svg'
     """
     out = Path(out)
-    r = render_views(graph_or_diff, level=level, collapse=collapse, budget=budget, stem=out.stem, title=title)
+    r = render_views(
+        graph_or_diff, level=level, collapse=collapse, budget=budget, stem=out.stem, title=title
+    )
     out.parent.mkdir(parents=True, exist_ok=True)
     for name, svg in r.svgs.items():
         (out.parent / name).write_text(svg)
@@ -336,6 +352,7 @@ def write_svgs(
 
 
 # -- diffs ------------------------------------------------------------------
+
 
 def _pairs_of(d: Any) -> list[tuple[str, str, str]]:
     out = []
@@ -397,7 +414,15 @@ def _diff_source(d: Any, *, budget: int, title: str | None) -> tuple[str, int, i
             u.add_node(uid, **data)
             status[uid] = st.get(n, "unchanged")
             by_comp.setdefault(comp, []).append(
-                Unit(key=f"op:{uid}", kind="op", label=data.get("name") or n, node=uid, children=(), size=1, order=i)
+                Unit(
+                    key=f"op:{uid}",
+                    kind="op",
+                    label=data.get("name") or n,
+                    node=uid,
+                    children=(),
+                    size=1,
+                    order=i,
+                )
             )
             comps.setdefault(comp, {"kind": "other", "root": None, "params": [], "callers": []})
         for x, y, k, ed in g.edges(keys=True, data=True):
@@ -410,26 +435,55 @@ def _diff_source(d: Any, *, budget: int, title: str | None) -> tuple[str, int, i
             if comp == entry:
                 inner.extend(members)
             else:
-                inner.append(Unit(key=f"body:{comp}", kind="body", label=comp.split(":", 1)[1],
-                                  node=None, children=members, size=len(members), order=members[0].order))
+                inner.append(
+                    Unit(
+                        key=f"body:{comp}",
+                        kind="body",
+                        label=comp.split(":", 1)[1],
+                        node=None,
+                        children=members,
+                        size=len(members),
+                        order=members[0].order,
+                    )
+                )
         hidden = hid_a if side == "a" else hid_b
         label = ("A (left): " if side == "a" else "B (right): ") + graph_title(g)
         if hidden:
             label += f" — {hidden} unchanged nodes not drawn"
-        side_units.append(Unit(key=f"side:{side}", kind="scope", label=label, node=None,
-                               children=tuple(inner), size=len(sel), order=0 if side == "a" else 1))
+        side_units.append(
+            Unit(
+                key=f"side:{side}",
+                kind="scope",
+                label=label,
+                node=None,
+                children=tuple(inner),
+                size=len(sel),
+                order=0 if side == "a" else 1,
+            )
+        )
     u.graph.update(computations=comps, entry="")
-    expanded = {su.key for su in side_units} | {m.key for su in side_units for m in su.children if m.children}
-    view = ViewPlan("diff", title or "diff", tuple(side_units), frozenset(expanded), len(sel_a) + len(sel_b))
+    expanded = {su.key for su in side_units} | {
+        m.key for su in side_units for m in su.children if m.children
+    }
+    view = ViewPlan(
+        "diff", title or "diff", tuple(side_units), frozenset(expanded), len(sel_a) + len(sel_b)
+    )
     extra = []
     if hid_a or hid_b:
         extra.append(f"hidden: {hid_a} left / {hid_b} right unchanged nodes (budget {budget})")
     extra.append("hover a node: its partner lights up")
-    em = Emitter(u, view, {}, status=status, pair_class=pair_class, legend_extra=extra,
-                 edge_labels=len(sel_a) + len(sel_b) <= 150)
+    em = Emitter(
+        u,
+        view,
+        {},
+        status=status,
+        pair_class=pair_class,
+        legend_extra=extra,
+        edge_labels=len(sel_a) + len(sel_b) <= 150,
+    )
     # Links between changed partners are drawn; unchanged partners are linked by hover only.
     links = [
-        f"  {quote('op:a:' + a)} -> {quote('op:b:' + b)} [style=dashed, color=\"#e0a800\", constraint=false, arrowhead=none, class=\"xl-pairlink\", tooltip=\"matched pair\"];"
+        f'  {quote("op:a:" + a)} -> {quote("op:b:" + b)} [style=dashed, color="#e0a800", constraint=false, arrowhead=none, class="xl-pairlink", tooltip="matched pair"];'
         for a, b, s in pairs
         if s == "changed" and a in set(sel_a) and b in set(sel_b)
     ]
@@ -449,11 +503,15 @@ def diff_from_json(a: nx.MultiDiGraph, b: nx.MultiDiGraph, report: dict[str, Any
     only_a = tuple(x["id"] if isinstance(x, dict) else x for x in report.get("only_a", []))
     only_b = tuple(x["id"] if isinstance(x, dict) else x for x in report.get("only_b", []))
     known = [(x, y, s) for x, y, s in pairs if x in a and y in b]
-    return DiffPairs(a=a, b=b, pairs=tuple(known), only_a=tuple(n for n in only_a if n in a),
-                     only_b=tuple(n for n in only_b if n in b))
+    return DiffPairs(
+        a=a,
+        b=b,
+        pairs=tuple(known),
+        only_a=tuple(n for n in only_a if n in a),
+        only_b=tuple(n for n in only_b if n in b),
+    )
 
 
 def iter_files(r: Rendering) -> Iterable[tuple[str, str]]:
     """``(file name, svg)`` in the Rendering's order."""
     return r.svgs.items()
-

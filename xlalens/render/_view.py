@@ -42,6 +42,8 @@ _REPLACED_OPS = frozenset(("fusion", "call"))
 _BORING_LEAVES = frozenset(("parameter", "constant"))
 # Longest edge drawn, in ranks (see NOTE: [long edges]).
 _LONG = 6
+# Virtual nodes dot handles quickly; below this no edge is cut.
+_VIRTUAL_OK = 800
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,12 +164,12 @@ class _Builder:
 
     def _path(self, u: Unit, pool_leaves: bool) -> list[str]:
         data = self.g.nodes[u.node]
-        op_name = data.get("op_name")
-        if op_name:
-            return split_scope(op_name)[:-1]
-        if pool_leaves and data.get("op") in _BORING_LEAVES and not u.children:
+        path = split_scope(data.get("op_name") or "")[:-1]
+        # JAX names an entry parameter after its argument path (``ps[0]['w']``):
+        # no scope, so it joins the pool like an unnamed one.
+        if not path and pool_leaves and data.get("op") in _BORING_LEAVES and not u.children:
             return [f"({data['op']}s)"]
-        return []
+        return path
 
     def _scope_units(self, ops: list[Unit], prefix: str) -> tuple[Unit, ...]:
         root: dict = {"kids": {}, "items": []}
@@ -182,7 +184,7 @@ class _Builder:
             t["items"].append(u)
         path: list[str] = []
         while not root["items"] and len(root["kids"]) == 1:
-            (name, root), = root["kids"].items()
+            ((name, root),) = root["kids"].items()
             path.append(name)
         return self._convert(root, prefix, path)
 
@@ -192,7 +194,7 @@ class _Builder:
             sub = t["kids"][name]
             parts = [name]
             while not sub["items"] and len(sub["kids"]) == 1:
-                (n2, sub), = sub["kids"].items()
+                ((n2, sub),) = sub["kids"].items()
                 parts.append(n2)
             members = self._convert(sub, prefix, [*path, *parts])
             if len(members) == 1:
@@ -288,7 +290,7 @@ def plan(
         units = _chunk(units, budget, key, "ops")
     drawn = len(units)
     expanded: set[str] = set()
-    heap: list[tuple[int, int, int, str, Unit]] = []
+    heap: list[tuple[tuple[int, int], int, int, str, Unit]] = []
 
     def offer(u: Unit) -> None:
         if not u.children:
@@ -298,9 +300,9 @@ def plan(
         if mode == "scope" and u.kind == "scope":
             return
         cost = _expand_cost(u, g)
-        # Pooled parameters/constants are the least informative thing to spend
-        # the budget on: they open last.
-        rank = cost * 4 if u.label.startswith("(") else cost
+        # Structure first: scopes and chunks open before kernels' bodies, and
+        # pooled parameters/constants (the least informative) open last.
+        rank = (2 if u.label.startswith("(") else 1 if u.kind == "op" else 0, cost)
         heapq.heappush(heap, (rank, cost, u.order, u.key, u))
 
     for u in units:
@@ -381,9 +383,17 @@ def node_label(data: dict) -> str:
 class Emitter:
     """Writes the DOT source of one planned view."""
 
-    def __init__(self, g: nx.MultiDiGraph, view: ViewPlan, links: dict[str, str],
-                 *, status: dict[str, str] | None = None, pair_class: dict[str, str] | None = None,
-                 edge_labels: bool = True, legend_extra: list[str] = ()) -> None:
+    def __init__(
+        self,
+        g: nx.MultiDiGraph,
+        view: ViewPlan,
+        links: dict[str, str],
+        *,
+        status: dict[str, str] | None = None,
+        pair_class: dict[str, str] | None = None,
+        edge_labels: bool = True,
+        legend_extra: list[str] = (),
+    ) -> None:
         self.g = g
         self.view = view
         self.links = links
@@ -434,7 +444,9 @@ class Emitter:
     def _group_node(self, u: Unit, indent: str) -> None:
         nodes = walk_nodes(u)
         hist = Counter(self.g.nodes[n].get("op", "?") for n in nodes)
-        top = ", ".join(f"{op}×{c}" for op, c in sorted(hist.items(), key=lambda kv: (-kv[1], kv[0]))[:3])
+        top = ", ".join(
+            f"{op}×{c}" for op, c in sorted(hist.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
+        )
         kernels = sum(1 for n in nodes if self.g.nodes[n].get("fusion") == n)
         second = f"{len(nodes)} ops" + (f" · {kernels} kernels" if kernels else "")
         label = f"{_short(u.label, 60)}\n{second}\n{top}"
@@ -477,7 +489,7 @@ class Emitter:
                 self._body(body, indent + "  ", inline=replaced)
             self.lines.append(f"{indent}}}")
             if replaced:
-                comp = u.children[0].key[len("body:"):]
+                comp = u.children[0].key[len("body:") :]
                 cinfo = self.g.graph["computations"][comp]
                 ports = {}
                 for i, p in enumerate(cinfo.get("params") or []):
@@ -580,22 +592,37 @@ class Emitter:
             return
         names = sorted(ext, key=lambda n: (self.g.nodes[n].get("name") or n, n))
         shown, rest = names[:8], names[8:]
-        style = {"shape": "note", "fillcolor": _style.EXTERNAL_FILL, "fontcolor": "#666666",
-                 "color": "#aaaaaa", "class": "xl-external"}
+        style = {
+            "shape": "note",
+            "fillcolor": _style.EXTERNAL_FILL,
+            "fontcolor": "#666666",
+            "color": "#aaaaaa",
+            "class": "xl-external",
+        }
         dotted = {"style": "dotted", "color": "#999999"}
         for n in shown:
             data = self.g.nodes[n]
             stub = f"ext:{way}:{n}"
             shape = _fmt_shape(data.get("dtype", "none"), tuple(data.get("shape") or ()))
-            tip = ("input from outside this view: " if way == "in" else "read outside this view by: ") + n
-            stubs[stub] = {"label": f"{_short(data.get('name') or n, 40)}\n{shape}", "tooltip": tip, **style}
+            tip = (
+                "input from outside this view: " if way == "in" else "read outside this view by: "
+            ) + n
+            stubs[stub] = {
+                "label": f"{_short(data.get('name') or n, 40)}\n{shape}",
+                "tooltip": tip,
+                **style,
+            }
             for t in sorted(ext[n]):
                 a, b = (stub, t) if way == "in" else (t, stub)
                 edges.append((a, b, dict(dotted), data.get("name") or n))
         if rest:
             stub = f"ext:{way}:more"
             what = "more inputs" if way == "in" else "more readers outside"
-            stubs[stub] = {"label": f"+{len(rest)} {what}", "tooltip": ", ".join(rest[:40]), **style}
+            stubs[stub] = {
+                "label": f"+{len(rest)} {what}",
+                "tooltip": ", ".join(rest[:40]),
+                **style,
+            }
             for t in sorted({t for n in rest for t in ext[n]})[:16]:
                 a, b = (stub, t) if way == "in" else (t, stub)
                 edges.append((a, b, dict(dotted), f"{len(rest)} outside"))
@@ -605,7 +632,8 @@ class Emitter:
         # it spans. A view of a training step links each forward layer to its
         # backward layer ~100 ranks below; a few hundred such edges made 78,000
         # virtual nodes and a layout that did not finish in 300 s. Edges that
-        # span more than _LONG ranks (estimated by longest path) are cut into two
+        # span more than _LONG ranks (estimated by longest path) are cut, longest
+        # first, while the view holds more than _VIRTUAL_OK virtual nodes, into two
         # short stubs, one below the producer ("to ...") and one above the
         # consumer ("from ..."), each listing the other end in its tooltip.
         dg = nx.DiGraph()
@@ -619,28 +647,53 @@ class Emitter:
         outs: dict[str, list[str]] = {}
         ins: dict[str, list[str]] = {}
         used: set[str] = set()
-        for a, b, attrs, what in edges:
-            if rank[b] - rank[a] > _LONG or rank[b] < rank[a]:
+        spans = sorted(
+            ((abs(rank[b] - rank[a]), i) for i, (a, b, _, _) in enumerate(edges)), reverse=True
+        )
+        virtual = sum(max(0, s - 1) for s, _ in spans)
+        cut: set[int] = set()
+        for span, i in spans:
+            if virtual <= _VIRTUAL_OK or span <= _LONG:
+                break
+            cut.add(i)
+            virtual -= span - 1
+        for i, (a, b, attrs, what) in enumerate(edges):
+            if i in cut:
                 outs.setdefault(a, []).append(self._name_of(b, stubs))
-                ins.setdefault(b, []).append(self._name_of(a, stubs) + (f" ({what})" if what else ""))
+                ins.setdefault(b, []).append(
+                    self._name_of(a, stubs) + (f" ({what})" if what else "")
+                )
                 continue
             used.update((a, b))
             self.lines.append(f"  {quote(a)} -> {quote(b)} [{_attrs(attrs)}];")
-        conn = {"shape": "cds", "style": "filled", "fillcolor": "#f3f3f3", "color": "#bbbbbb",
-                "fontsize": "7", "height": "0.2", "class": "xl-connector"}
+        conn = {
+            "shape": "cds",
+            "style": "filled",
+            "fillcolor": "#f3f3f3",
+            "color": "#bbbbbb",
+            "fontsize": "7",
+            "height": "0.2",
+            "class": "xl-connector",
+        }
         for a in sorted(outs):
             items = sorted(set(outs[a]))
             name = f"cut:out:{a}"
             lbl = f"to {_short(items[0], 28)}" + (f" +{len(items) - 1}" if len(items) > 1 else "")
-            self.lines.append(f"  {quote(name)} [{_attrs({**conn, 'label': lbl, 'tooltip': 'long edges, read further down by:' + chr(10) + chr(10).join(items[:30])})}];")
-            self.lines.append(f"  {quote(a)} -> {quote(name)} [style=dashed, color=\"#aaaaaa\", arrowhead=none];")
+            self.lines.append(
+                f"  {quote(name)} [{_attrs({**conn, 'label': lbl, 'tooltip': 'long edges, read further down by:' + chr(10) + chr(10).join(items[:30])})}];"
+            )
+            self.lines.append(
+                f'  {quote(a)} -> {quote(name)} [style=dashed, color="#aaaaaa", arrowhead=none];'
+            )
             used.add(a)
         for b in sorted(ins):
             items = sorted(set(ins[b]))
             name = f"cut:in:{b}"
             lbl = f"from {_short(items[0], 28)}" + (f" +{len(items) - 1}" if len(items) > 1 else "")
-            self.lines.append(f"  {quote(name)} [{_attrs({**conn, 'label': lbl, 'tooltip': 'long edges, produced further up by:' + chr(10) + chr(10).join(items[:30])})}];")
-            self.lines.append(f"  {quote(name)} -> {quote(b)} [style=dashed, color=\"#aaaaaa\"];")
+            self.lines.append(
+                f"  {quote(name)} [{_attrs({**conn, 'label': lbl, 'tooltip': 'long edges, produced further up by:' + chr(10) + chr(10).join(items[:30])})}];"
+            )
+            self.lines.append(f'  {quote(name)} -> {quote(b)} [style=dashed, color="#aaaaaa"];')
             used.add(b)
         for stub in sorted(stubs):
             if stub in used:
@@ -674,7 +727,9 @@ class Emitter:
         else:
             entries = list(_style.DIFF_STATUS.values())
             legend = _style.legend_label(entries, "diff status", self.legend_extra)
-        header.append(f"  \"xl:legend\" [shape=plaintext, style=\"\", margin=0, label={legend}, class=\"xl-legend\", tooltip=\"legend\"];")
+        header.append(
+            f'  "xl:legend" [shape=plaintext, style="", margin=0, label={legend}, class="xl-legend", tooltip="legend"];'
+        )
         return "\n".join([*header, *self.lines, "}"]) + "\n"
 
 

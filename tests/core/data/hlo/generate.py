@@ -10,6 +10,7 @@ The handcrafted *.hlo.txt snippets beside them are written by hand, one per feat
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import jax
@@ -37,8 +38,10 @@ def mlp():
     sizes = [1, 8, 8, 1]
     key = jax.random.PRNGKey(0)
     params = []
-    for i, (m, n) in enumerate(zip(sizes[:-1], sizes[1:])):
-        params.append((jax.random.normal(jax.random.fold_in(key, i), (m, n)) * 0.5, jnp.zeros((n,))))
+    for i, (m, n) in enumerate(itertools.pairwise(sizes)):
+        params.append(
+            (jax.random.normal(jax.random.fold_in(key, i), (m, n)) * 0.5, jnp.zeros((n,)))
+        )
 
     def forward(params, x):
         for i, (w, b) in enumerate(params):

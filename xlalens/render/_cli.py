@@ -1,0 +1,99 @@
+"""``xlalens render INPUT [-o OUT.svg] [--level raw|canonical] [--collapse ...] [--diff OTHER]``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from xlalens._errors import UsageError
+from xlalens.render._render import DEFAULT_BUDGET, write_svgs
+from xlalens.render._view import MODES
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``render`` subcommand."""
+    p = subparsers.add_parser(
+        "render",
+        help="draw a graph or a diff as SVG (graphviz), with drill-downs for large graphs",
+        description=(
+            "Render INPUT (an IR file, a saved graph JSON, or a dump entry DIR:frontend[:artifact]) "
+            "as SVG. Large graphs are collapsed by kernel and name scope into an overview of at most "
+            "--budget nodes plus drill-down SVGs written beside it. With a dump folder as INPUT, "
+            "(re)build its report.html."
+        ),
+    )
+    p.add_argument(
+        "input",
+        metavar="INPUT",
+        help="IR file, graph JSON, dump entry DIR:frontend[:artifact], or a dump DIR",
+    )
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="OUT.svg",
+        help="overview SVG path (default: INPUT's name + .svg in the current folder)",
+    )
+    p.add_argument(
+        "--level",
+        choices=("raw", "canonical"),
+        default="raw",
+        help="normalization level (default raw)",
+    )
+    p.add_argument(
+        "--collapse",
+        choices=MODES,
+        default="auto",
+        help="how to keep each SVG within the budget (default auto)",
+    )
+    p.add_argument(
+        "--budget",
+        type=int,
+        default=DEFAULT_BUDGET,
+        help=f"most nodes per SVG (default {DEFAULT_BUDGET})",
+    )
+    p.add_argument(
+        "--diff", metavar="OTHER", help="render the diff of INPUT (left) against OTHER (right)"
+    )
+    p.set_defaults(func=run)
+
+
+def _default_out(spec: str, diff: str | None) -> Path:
+    def name(s: str) -> str:
+        parts = s.split(":")
+        if len(parts) in (2, 3) and Path(parts[0]).is_dir():
+            return "_".join([Path(parts[0]).name, *parts[1:]])
+        return Path(s).name.split(".")[0] if Path(s).name else "graph"
+
+    stem = name(spec) + (f"__vs__{name(diff)}" if diff else "")
+    return Path(f"{stem}.svg")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``xlalens render``; returns the exit status."""
+    from xlalens._dumpdir import is_dump
+    from xlalens.render._load import load_graph
+    from xlalens.render._report import write_report
+
+    if is_dump(args.input) and not args.diff:
+        path = write_report(args.input)
+        print(path)
+        return 0
+    if args.budget < 10:
+        raise UsageError(f"--budget {args.budget}: give at least 10 (default {DEFAULT_BUDGET})")
+    graph = load_graph(args.input, level=args.level)
+    target = graph
+    if args.diff:
+        try:
+            from xlalens.diff import diff
+        except ImportError as exc:
+            raise UsageError(f"--diff needs xlalens.diff ({exc})") from exc
+        target = diff(graph, load_graph(args.diff, level=args.level))
+    out = Path(args.output) if args.output else _default_out(args.input, args.diff)
+    if out.suffix != ".svg":
+        raise UsageError(f"-o {out}: the output is an SVG file; name it OUT.svg")
+    r = write_svgs(target, out, collapse=args.collapse, budget=args.budget)
+    extra = len(r.svgs) - 1
+    msg = f"{out}" + (f" (+{extra} drill-down SVGs in {out.parent or Path('.')})" if extra else "")
+    print(msg, file=sys.stdout)
+    return 0
