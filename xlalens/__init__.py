@@ -8,12 +8,18 @@ The pipeline, one subpackage per stage:
     render    (xlalens.render)   graphviz SVG and the offline HTML report
     time      (xlalens.timing)   PJRT compile + execute, per-kernel profile, roofline
 
-This module only re-exports the public API.
+This module only re-exports the public API. ``xlalens.diff`` and
+``xlalens.render`` are the functions; their subpackages stay importable as
+``from xlalens.diff import Diff`` and ``from xlalens.render import write_report``.
 """
 
 from xlalens._errors import DumpError, FrontendError, ParseError, UsageError, XlalensError
 from xlalens.capture import Capture, DumpResult, capture, dump
+from xlalens.diff import Diff, diff
 from xlalens.frontends import FRONTENDS
+from xlalens.ir import SchemaError, load, normalize, stats, validate
+from xlalens.render import render, write_report
+from xlalens.timing import TimingOptions, time_dump
 from xlalens.workloads import Workload
 
 __version__ = "0.1.0"
@@ -21,14 +27,25 @@ __version__ = "0.1.0"
 __all__ = [
     "FRONTENDS",
     "Capture",
+    "Diff",
     "DumpError",
     "DumpResult",
     "FrontendError",
     "ParseError",
+    "SchemaError",
+    "TimingOptions",
     "UsageError",
     "Workload",
     "XlalensError",
     "__version__",
     "capture",
+    "diff",
     "dump",
+    "load",
+    "normalize",
+    "render",
+    "stats",
+    "time_dump",
+    "validate",
+    "write_report",
 ]

@@ -234,7 +234,11 @@ def test_kernel_nodes() -> None:
     assert nested[: len(kernels)] == kernels
     assert {"body/doubled", "cond/lt", "then/neg", "callee/ex"} <= set(nested)
     assert "add_f32/sum" not in nested  # a reducer runs inside its caller's kernel
-    assert cf.nodes["body/doubled"]["fusion"] == "body/doubled"
+    # fusion is always the entry-level instruction that runs the node.
+    assert cf.nodes["body/doubled"]["fusion"] == "main/loop"
+    assert cf.nodes["cond/lt"]["fusion"] == "main/loop"
+    assert cf.nodes["then/neg"]["fusion"] == "main/br"  # first caller of a shared branch
+    assert cf.nodes["callee/ex"]["fusion"] == "main/called"
     assert cf.nodes["add_f32/sum"]["fusion"] == "main/total"
     assert not {cf.nodes[k]["opcode"] for k in nested} & TRIVIAL_OPCODES
 

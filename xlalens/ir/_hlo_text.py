@@ -91,8 +91,9 @@ _CALL_ATTRS = {
     "select": "reducer",
     "scatter": "reducer",
 }
-# Kinds whose instructions run on their own (each a kernel) rather than inside
-# the kernel of their caller: control flow bodies and plain calls.
+# Kinds whose instructions are scheduled one by one on each run of their caller
+# (control flow bodies and plain calls), unlike fusion bodies and reducers, which
+# run inside one kernel: ``kernel_nodes(nested=True)`` lists them.
 _SCHEDULED_KINDS = frozenset({"body", "condition", "branch", "function"})
 
 
@@ -471,7 +472,7 @@ class _Parser:
     def parse_instruction(self, line: str, lineno: int) -> tuple:
         m = _HEAD_RE.match(line)
         if m is not None:
-            is_root, name, typ, opcode = m.group(1), m.group(2), m.group(3), m.group(4)
+            is_root, name, typ, opcode = m.groups()
             pos = m.end()
         else:
             m = _HEAD_TUPLE_RE.match(line)
@@ -515,7 +516,8 @@ class _Parser:
                 if not rest.strip() or rest.lstrip().startswith("//"):
                     break
                 raise self.error("expected ', name=value' (an attribute)", pos + 1, line=raw_line)
-            out[m.group(1)] = m.group(2)
+            key, value = m.groups()
+            out[key] = value
             pos = m.end()
         return out
 
@@ -683,7 +685,10 @@ class _Parser:
                                 if mf.group(2):
                                     fid = int(mf.group(2))
                                     attrs["metadata"] = {"stack_frame_id": fid}
-                                    with_frames.append((nid, fid))
+                                    # No source_file in this form: the frame gives it.
+                                    loc = frames.get(fid)
+                                    if loc is not None:
+                                        d["source_file"], d["source_line"] = loc
                             else:
                                 self.metadata(raw, d, attrs, with_frames, nid)
                         elif key in _CALL_ATTRS:
@@ -843,24 +848,27 @@ class _Parser:
 
     @staticmethod
     def assign_kernels(g: nx.MultiDiGraph, entry: str, by_comp: dict[str, list[str]]) -> None:
-        """Fill ``fusion``: the scheduled instruction (kernel) that runs each node."""
-        comps = g.graph["computations"]
-        # "self": the computation's instructions are scheduled on their own (entry,
-        # loop bodies, branches, called functions); else the kernel node id.
-        owner: dict[str, str] = {entry: "self"}
+        """Fill ``fusion``: the entry-level instruction (kernel) that runs each node.
+
+        Entry instructions run themselves. Everything reached from an entry
+        instruction through called computations (fusion bodies, nested fusions,
+        reducers, loop bodies and conditions, branches, called functions) belongs
+        to that instruction; a computation shared by several callers goes to the
+        first one in program order.
+        """
+        owner: dict[str, str | None] = {entry: None}
         queue = [entry]
         nodes = g._node
         for c in queue:  # the queue grows while we walk it (breadth-first)
             own = owner[c]
             for nid in by_comp[c]:
                 nd = nodes[nid]
-                kernel = nid if own == "self" else own
+                kernel = nid if own is None else own
                 nd["fusion"] = kernel
                 for callee in nd["calls"]:
-                    if callee in owner:
-                        continue
-                    owner[callee] = "self" if comps[callee]["kind"] in _SCHEDULED_KINDS else kernel
-                    queue.append(callee)
+                    if callee not in owner:
+                        owner[callee] = kernel
+                        queue.append(callee)
 
 
 def parse_hlo_text(
@@ -925,8 +933,10 @@ def kernel_nodes(graph: nx.MultiDiGraph, *, nested: bool = False) -> list[str]:
     Args:
         graph: a graph from :func:`parse_hlo_text` (or ``xlalens.load``).
         nested: also list the non-trivial instructions of loop bodies, conditions,
-            branches and called functions reached from the entry (they run as their
-            own kernels on each iteration); their ``fusion`` field is their own id.
+            branches and called functions reached from the entry: the kernels that
+            a ``while``/``conditional``/``call`` kernel launches on each run. Their
+            ``fusion`` field is, as for every node, the entry-level instruction
+            (the ``while``) that runs them.
 
     Returns:
         Node ids in program order, entry first.
@@ -940,19 +950,17 @@ def kernel_nodes(graph: nx.MultiDiGraph, *, nested: bool = False) -> list[str]:
     comps = graph.graph["computations"]
     wanted = {entry}
     if nested:
+        calls_of: dict[str, list[str]] = {}
+        for _nid, data in graph.nodes(data=True):
+            if data["calls"]:
+                calls_of.setdefault(data["computation"], []).extend(data["calls"])
         queue = [entry]
         while queue:
             c = queue.pop()
-            for _nid, data in graph.nodes(data=True):
-                if data["computation"] != c:
-                    continue
-                for callee in data["calls"]:
-                    if (
-                        callee not in wanted
-                        and comps.get(callee, {}).get("kind") in _SCHEDULED_KINDS
-                    ):
-                        wanted.add(callee)
-                        queue.append(callee)
+            for callee in calls_of.get(c, ()):
+                if callee not in wanted and comps.get(callee, {}).get("kind") in _SCHEDULED_KINDS:
+                    wanted.add(callee)
+                    queue.append(callee)
     out_entry = []
     out_nested = []
     for nid, data in graph.nodes(data=True):

@@ -14,10 +14,11 @@ INSTALL_HINT = (
     "(macOS: `brew install graphviz`), or set XLALENS_DOT to its path"
 )
 
-# Sources under this many statements are laid out together in one `dot` process:
-# starting dot costs ~20 ms, more than laying out a small drill-down.
-_BATCH_STATEMENTS = 400
-_BATCH_MAX = 40
+# NOTE: [one dot process per graph] Laying out several graphs in one `dot`
+# process would save ~20 ms of start-up each, but graphviz 2.43 then emits the
+# clusters of later graphs in an order that changes from run to run (it depends
+# on heap addresses), which breaks byte-identical output. So: one process each,
+# run in parallel.
 
 
 class GraphvizNotFound(XlalensError):
@@ -67,20 +68,11 @@ def _run(dot: str, source: str, timeout: float) -> str:
     return proc.stdout.decode()
 
 
-def _split_svgs(text: str, count: int) -> list[str]:
-    # dot writes one complete SVG document per input graph, each starting with
-    # the XML declaration.
-    parts = ["<?xml" + p for p in text.split("<?xml")[1:]]
-    if len(parts) != count:
-        raise XlalensError(f"dot returned {len(parts)} SVG documents for {count} graphs")
-    return parts
-
-
 def layout(sources: list[str], *, timeout: float = 300.0, workers: int | None = None) -> list[str]:
     """Lay out DOT sources as SVG text, in the order given.
 
-    Small sources share one ``dot`` process; the rest run in parallel (one
-    worker per CPU, at most 4).
+    One ``dot`` process per source, run in parallel (one worker per CPU, at
+    most 4).
 
     Args:
         sources: DOT graphs.
@@ -100,32 +92,8 @@ def layout(sources: list[str], *, timeout: float = 300.0, workers: int | None = 
     if not sources:
         return []
     dot = find_dot()
-    jobs: list[list[int]] = []
-    batch: list[int] = []
-    for i, src in enumerate(sources):
-        small = src.count("\n") < _BATCH_STATEMENTS
-        if not small:
-            jobs.append([i])
-            continue
-        batch.append(i)
-        if len(batch) >= _BATCH_MAX:
-            jobs.append(batch)
-            batch = []
-    if batch:
-        jobs.append(batch)
-
-    def work(job: list[int]) -> list[str]:
-        text = _run(dot, "\n".join(sources[i] for i in job), timeout)
-        return _split_svgs(text, len(job))
-
-    out: list[str] = [""] * len(sources)
     n = workers or min(4, os.cpu_count() or 1)
-    if n <= 1 or len(jobs) == 1:
-        results = [work(j) for j in jobs]
-    else:
-        with ThreadPoolExecutor(max_workers=n) as pool:
-            results = list(pool.map(work, jobs))
-    for job, svgs in zip(jobs, results):
-        for i, svg in zip(job, svgs):
-            out[i] = svg
-    return out
+    if n <= 1 or len(sources) == 1:
+        return [_run(dot, src, timeout) for src in sources]
+    with ThreadPoolExecutor(max_workers=n) as pool:
+        return list(pool.map(lambda src: _run(dot, src, timeout), sources))

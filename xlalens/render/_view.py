@@ -43,7 +43,9 @@ _BORING_LEAVES = frozenset(("parameter", "constant"))
 # Longest edge drawn, in ranks (see NOTE: [long edges]).
 _LONG = 6
 # Virtual nodes dot handles quickly; below this no edge is cut.
-_VIRTUAL_OK = 800
+_VIRTUAL_OK = 1500
+# Row length when a view without edges is stacked into a grid.
+_GRID = 12
 
 
 @dataclass(frozen=True, slots=True)
@@ -407,6 +409,8 @@ class Emitter:
         self.out_port: dict[str, str] = {}
         self.categories: set[str] = set()
         self.n_groups = 0
+        self.scopes_drawn = False
+        self.n_internal = 0
         self._cluster = 0
 
     # -- nodes ------------------------------------------------------------
@@ -475,6 +479,7 @@ class Emitter:
                 return
             data = self.g.nodes[u.node]
             replaced = data.get("op") in _REPLACED_OPS and len(u.children) == 1
+            self.categories.add(_style.category(data.get("op", "")))
             self._cluster += 1
             fill = _style.CATEGORIES["fusion"][0] if data.get("op") == "fusion" else "#fbfbfb"
             kind = (data.get("attrs") or {}).get("kind")
@@ -502,6 +507,7 @@ class Emitter:
             self._group_node(u, indent)
             return
         self._cluster += 1
+        self.scopes_drawn = True
         self.lines.append(f"{indent}subgraph cluster_{self._cluster} {{")
         self.lines.append(
             f"{indent}  {_attrs({'label': _short(u.label, 80), 'style': 'rounded,dashed', 'color': _style.GROUP_BORDER, 'tooltip': u.label, 'class': 'xl-cluster xl-' + u.kind}, sep='; ')};"
@@ -567,6 +573,7 @@ class Emitter:
                     src = self._resolve_src(v)
                     if src is not None:
                         ext_out.setdefault(w, set()).add(src)
+        self.n_internal = len(agg)
         edges: list[tuple[str, str, dict[str, str], str]] = []
         for (src, dst), (count, d, capture) in sorted(agg.items()):
             attrs: dict[str, str] = {}
@@ -718,9 +725,20 @@ class Emitter:
         for u in self.view.units:
             self._unit(u, "  ")
         self.edges()
+        if not self.n_internal and len(self.view.units) > _GRID:
+            # No edge at all (a pool of parameters): dot would put every node on
+            # one rank, a picture hundreds of boxes wide. Invisible edges stack
+            # them in rows of _GRID instead.
+            names = [u.key for u in self.view.units]
+            for a, b in zip(names, names[_GRID:]):
+                self.lines.append(f"  {quote(a)} -> {quote(b)} [style=invis];")
         if self.status is None:
             entries = [_style.CATEGORIES[c] for c in _style.CATEGORIES if c in self.categories]
             extra = list(self.legend_extra)
+            if "fusion" in self.categories:
+                extra.append("blue frame: a fusion's body (one kernel)")
+            if self.scopes_drawn:
+                extra.append("dashed frame: name scope (op_name prefix)")
             if self.n_groups:
                 extra.append("double border / 3-D box: collapsed, click to open")
             legend = _style.legend_label(entries, "op category", extra)

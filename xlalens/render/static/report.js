@@ -37,11 +37,22 @@
     svg.removeAttribute("width");
     svg.removeAttribute("height");
     svg.setAttribute("preserveAspectRatio", "xMidYMid meet");
-    this.setBox(this.home.slice());
+    this.setBox(this.start());
     this.root.setAttribute("data-current", file || "");
     var names = this.stack.map(function (s) { return s.title; }).concat([this.title]);
     if (this.crumbs) this.crumbs.textContent = names.join("  \u203a  ");
     if (this.backBtn) this.backBtn.disabled = this.stack.length === 0;
+  };
+
+  // First view: the whole picture when its text stays legible, else the top-left
+  // corner (legend and inputs) at a legible scale; "fit" always shows everything.
+  Viewer.prototype.start = function () {
+    var h = this.home, r = this.canvas.getBoundingClientRect();
+    if (!r.width || !r.height) return h.slice();
+    var scale = Math.min(r.width / h[2], r.height / h[3]);
+    if (scale >= 0.45) return h.slice();
+    var s = 0.6;
+    return [h[0], h[1], Math.min(h[2], r.width / s), Math.min(h[3], r.height / s)];
   };
 
   Viewer.prototype.setBox = function (b) {

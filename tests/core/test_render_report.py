@@ -1,0 +1,145 @@
+"""The dump's render stage: SVGs under svg/, report.html, diffs, timing, and bad pieces."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+import xlalens.diff as xdiff
+import xlalens.ir as ir
+from xlalens.render import GraphvizNotFound, dump_step, render, write_report
+
+HERE = Path(__file__).parent
+REGRESSION = HERE / "data" / "dumps" / "regression"
+
+
+@pytest.fixture(scope="module")
+def staged(tmp_path_factory):
+    """A copy of the checked-in regression dump with graphs and diffs, as the capture stage stages it."""
+    if not (REGRESSION / "manifest.json").is_file():
+        pytest.skip("tests/core/data/dumps/regression is not checked in yet")
+    folder = tmp_path_factory.mktemp("dump") / "regression"
+    shutil.copytree(REGRESSION, folder)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    ir.dump_step(folder, manifest)
+    xdiff.dump_step(folder, manifest)
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    return folder, manifest
+
+
+@pytest.fixture(scope="module")
+def reported(staged):
+    """The staged dump after the render stage."""
+    folder, manifest = staged
+    manifest = json.loads(json.dumps(manifest))
+    dump_step(folder, manifest)
+    return folder, manifest
+
+
+def test_dump_step_writes_svgs_and_report(reported):
+    """Every graph and diff of the manifest gets an SVG, embedded in report.html."""
+    folder, manifest = reported
+    assert manifest["report"] == "report.html"
+    html = (folder / "report.html").read_text()
+    svgs = {p.name for p in (folder / "svg").glob("*.svg")}
+    for fe, info in manifest["frontends"].items():
+        for key in info["artifacts"]["graphs"]:
+            assert f"{fe}.{key}.svg" in svgs
+            assert f'data-file="svg/{fe}.{key}.svg"' in html
+    diffs = [d for d in manifest["diffs"] if not d.get("error")]
+    assert diffs
+    assert html.count("diff status") >= len(diffs)
+    kinds = {d["kind"] for d in diffs}
+    assert {"cross_framework", "optimization"} <= kinds
+    assert "outputs match" in html and "kernels" in html
+    assert "xl-note xl-error" not in html
+    # offline: no script or stylesheet is fetched from anywhere
+    assert (
+        "<script src" not in html
+        and "<link" not in html
+        and "http://" not in html.replace("http://www.w3.org", "")
+    )
+
+
+def test_report_is_deterministic(staged, tmp_path):
+    """Building the report twice from the same dump gives the same bytes."""
+    folder, manifest = staged
+    copies = []
+    for name in ("a", "b"):
+        dst = tmp_path / name
+        shutil.copytree(folder, dst)
+        dump_step(dst, json.loads(json.dumps(manifest)))
+        copies.append((dst / "report.html").read_bytes())
+    assert copies[0] == copies[1]
+
+
+def test_diff_svg_colours_and_pairs(staged):
+    """A diff is drawn with its four status colours and hover pairs across the sides."""
+    folder, manifest = staged
+    fe = manifest["frontends"]
+    a = ir.from_json(folder / fe["jax"]["artifacts"]["graphs"]["stablehlo.canonical"])
+    b = ir.from_json(folder / fe["torch_xla"]["artifacts"]["graphs"]["stablehlo.canonical"])
+    d = xdiff.diff(a, b)
+    svg = render(d)
+    assert "diff status" in svg
+    fills = {"#d9d9d9": d.summary.unchanged, "#ffc857": d.summary.changed}
+    fills |= {"#f08080": d.summary.only_a, "#8fd694": d.summary.only_b}
+    for colour, count in fills.items():
+        if count:
+            assert f'fill="{colour}"' in svg
+    if d.pairs:
+        assert svg.count("xl&#45;pair&#45;") >= 2 * min(len(d.pairs), 10)
+
+
+def test_write_report_adds_timing_and_survives_bad_pieces(staged, tmp_path):
+    """Timing files are shown; a broken timing file, a missing graph and a failed diff are notes."""
+    folder, manifest = staged
+    dst = tmp_path / "d"
+    shutil.copytree(folder, dst)
+    manifest = json.loads(json.dumps(manifest))
+    manifest["frontends"]["jax"]["artifacts"]["graphs"]["hlo.broken"] = "jax/graphs/missing.json"
+    manifest["diffs"].append({"a": "jax:hlo", "b": "tensorflow:hlo", "kind": "x", "error": "boom"})
+    (dst / "manifest.json").write_text(json.dumps(manifest))
+    (dst / "timing").mkdir()
+    (dst / "timing" / "cpu.json").write_text(
+        json.dumps(
+            {
+                "backend": "cpu",
+                "device": {"device_kind": "cpu"},
+                "peaks": {"bytes_per_s": 2.4e10},
+                "frontends": {
+                    "jax": {
+                        "status": "ok",
+                        "step": {"median_s": 1.3e-5, "cv": 0.02},
+                        "kernels": [{"name": "fusion.1", "median_s": 4e-6, "share": 0.3}],
+                    },
+                    "tensorflow": "not an object",
+                },
+            }
+        )
+    )
+    (dst / "timing" / "gpu.json").write_text("{ half written")
+    path = write_report(dst)
+    html = path.read_text()
+    assert "13 µs" in html and "fusion.1" in html and "30.0%" in html
+    assert "gpu.json: unreadable" in html
+    assert "not rendered" in html and "missing.json" in html
+    assert "diff failed: boom" in html
+
+
+def test_dot_missing_still_writes_the_report(staged, tmp_path, monkeypatch):
+    """Without dot: report.html with a visible note, manifest['report'] set, then GraphvizNotFound."""
+    folder, manifest = staged
+    dst = tmp_path / "nodot"
+    shutil.copytree(folder, dst)
+    manifest = json.loads(json.dumps(manifest))
+    monkeypatch.setenv("XLALENS_DOT", str(tmp_path / "no-dot"))
+    with pytest.raises(GraphvizNotFound, match="apt-get install graphviz"):
+        dump_step(dst, manifest)
+    assert manifest["report"] == "report.html"
+    html = (dst / "report.html").read_text()
+    assert "apt-get install graphviz" in html
+    assert "outputs match" in html  # the figures are still there
