@@ -31,8 +31,8 @@ def report(tmp_path_factory):
     if not (REGRESSION / "manifest.json").is_file():
         pytest.skip("tests/core/data/dumps/regression is not checked in yet")
     pytest.importorskip("playwright.sync_api")
-    import xlalens.diff as xdiff
     import xlalens.ir as ir
+    from xlalens.diff import dump_step as diff_dump_step
     from xlalens.render import dump_step
 
     sys.path.insert(0, str(ROOT / "core"))
@@ -42,7 +42,7 @@ def report(tmp_path_factory):
     shutil.copytree(REGRESSION, folder)
     manifest = json.loads((folder / "manifest.json").read_text())
     ir.dump_step(folder, manifest)
-    xdiff.dump_step(folder, manifest)
+    diff_dump_step(folder, manifest)
     # A large module, listed like a frontend's graph, so that collapse happens.
     big = ir.parse_hlo_text(scoped_transformer_hlo(4, d=32))
     (folder / "large" / "graphs").mkdir(parents=True)
@@ -103,16 +103,20 @@ def test_loads_offline_without_console_errors(page, report):
 
 
 def test_every_svg_is_displayed(page):
-    """Each graph and diff SVG in the page has a non-zero bounding box."""
-    svgs = page.locator(".xl-canvas > svg")
-    n = svgs.count()
-    assert n >= 10
-    for i in range(n):
-        el = svgs.nth(i)
-        el.scroll_into_view_if_needed()
-        box = el.bounding_box()
-        assert box and box["width"] > 50 and box["height"] > 50, i
-        assert el.locator("g.node").count() > 0
+    """Each graph and diff SVG in the page has a non-zero bounding box and drawn nodes."""
+    boxes = page.evaluate(
+        """() => Array.from(document.querySelectorAll('.xl-canvas > svg')).map(s => {
+            const r = s.getBoundingClientRect();
+            const vis = getComputedStyle(s).visibility !== 'hidden' && s.checkVisibility();
+            return [s.closest('.xl-viewer').dataset.file, r.width, r.height,
+                    s.querySelectorAll('g.node').length, vis];
+        })"""
+    )
+    assert len(boxes) >= 10
+    expected = page.locator(".xl-viewer").count()
+    assert len(boxes) == expected
+    for file, w, h, nodes, visible in boxes:
+        assert w > 50 and h > 50 and nodes > 0 and visible, file
 
 
 def test_pan_and_zoom(page):

@@ -8,8 +8,12 @@ from pathlib import Path
 
 import pytest
 
-import xlalens.diff as xdiff
 import xlalens.ir as ir
+
+# NOTE: xlalens re-exports the functions diff/render under the subpackages' names,
+# so `import xlalens.diff as m` gives the function: import names from them instead.
+from xlalens.diff import diff
+from xlalens.diff import dump_step as diff_dump_step
 from xlalens.render import GraphvizNotFound, dump_step, render, write_report
 
 HERE = Path(__file__).parent
@@ -25,7 +29,7 @@ def staged(tmp_path_factory):
     shutil.copytree(REGRESSION, folder)
     manifest = json.loads((folder / "manifest.json").read_text())
     ir.dump_step(folder, manifest)
-    xdiff.dump_step(folder, manifest)
+    diff_dump_step(folder, manifest)
     (folder / "manifest.json").write_text(json.dumps(manifest))
     return folder, manifest
 
@@ -82,7 +86,7 @@ def test_diff_svg_colours_and_pairs(staged):
     fe = manifest["frontends"]
     a = ir.from_json(folder / fe["jax"]["artifacts"]["graphs"]["stablehlo.canonical"])
     b = ir.from_json(folder / fe["torch_xla"]["artifacts"]["graphs"]["stablehlo.canonical"])
-    d = xdiff.diff(a, b)
+    d = diff(a, b)
     svg = render(d)
     assert "diff status" in svg
     fills = {"#d9d9d9": d.summary.unchanged, "#ffc857": d.summary.changed}
@@ -102,6 +106,7 @@ def test_write_report_adds_timing_and_survives_bad_pieces(staged, tmp_path):
     manifest = json.loads(json.dumps(manifest))
     manifest["frontends"]["jax"]["artifacts"]["graphs"]["hlo.broken"] = "jax/graphs/missing.json"
     manifest["diffs"].append({"a": "jax:hlo", "b": "tensorflow:hlo", "kind": "x", "error": "boom"})
+    manifest["steps"] = {"diffs": {"status": "failed", "reason": "ValueError: bad pair"}}
     (dst / "manifest.json").write_text(json.dumps(manifest))
     (dst / "timing").mkdir()
     (dst / "timing" / "cpu.json").write_text(
@@ -128,6 +133,7 @@ def test_write_report_adds_timing_and_survives_bad_pieces(staged, tmp_path):
     assert "gpu.json: unreadable" in html
     assert "not rendered" in html and "missing.json" in html
     assert "diff failed: boom" in html
+    assert "dump stage diffs failed: ValueError: bad pair" in html
 
 
 def test_dot_missing_still_writes_the_report(staged, tmp_path, monkeypatch):

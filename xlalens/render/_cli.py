@@ -72,9 +72,11 @@ def _default_out(spec: str, diff: str | None) -> Path:
 def run(args: argparse.Namespace) -> int:
     """Run ``xlalens render``; returns the exit status."""
     from xlalens._dumpdir import is_dump
+    from xlalens.render._dot import find_dot
     from xlalens.render._load import load_graph
     from xlalens.render._report import write_report
 
+    find_dot()  # no graphviz: one line saying how to install it, exit 2
     if is_dump(args.input) and not args.diff:
         path = write_report(args.input)
         print(path)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import networkx as nx
@@ -34,17 +33,9 @@ def read_graph_json(path: str | Path) -> nx.MultiDiGraph:
 
 
 def load_graph(spec: str | Path, *, level: str = "raw") -> nx.MultiDiGraph:
-    """A graph from an IR file, IR text, a saved graph JSON or a dump entry.
+    """A graph from an IR file, IR text, a saved graph JSON or a dump entry, at ``level``.
 
     Raises:
         UsageError / DumpError / ParseError: from the ir package, naming what was wrong.
     """
-    p = Path(str(spec)) if len(str(spec)) < 4096 else None
-    if p is not None and p.suffix == ".json" and p.is_file():
-        try:
-            head = json.loads(p.read_text())
-        except (OSError, json.JSONDecodeError) as exc:
-            raise UsageError(f"{p}: not a readable graph JSON ({exc})") from exc
-        if isinstance(head, dict) and "nodes" in head:
-            return read_graph_json(p)
     return _ir().load(str(spec) if isinstance(spec, Path) else spec, level=level)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -136,8 +135,8 @@ def _drill_units(u: Unit) -> tuple[Unit, ...]:
 
 def _graph_views(
     g: nx.MultiDiGraph, *, collapse: str, budget: int, stem: str, title: str | None
-) -> tuple[list[tuple[str, str, str | None, int]], int]:
-    """DOT sources of every view: (file name, DOT, parent file name, drawn)."""
+) -> tuple[list[tuple[str, str, str | None, int]], int, dict[str, str]]:
+    """DOT sources of every view: (file name, DOT, parent file name, drawn), node count, titles."""
     builder = _view._Builder(g, scoped=collapse in ("auto", "scope"))
     base = title or graph_title(g)
     n_total = g.number_of_nodes()
@@ -145,6 +144,7 @@ def _graph_views(
     overview = f"{stem}.svg"
     queue: list[tuple[ViewPlan, str, str | None, str]] = [(root, overview, None, base)]
     out: list[tuple[str, str, str | None, int]] = []
+    titles: dict[str, str] = {}
     seen = {overview}
     while queue:
         view, fname, parent, crumbs = queue.pop(0)
@@ -170,18 +170,19 @@ def _graph_views(
                 f'URL={quote(parent)}, tooltip={quote("back to the enclosing view")}, class="xl-link xl-up"];'
             )
         out.append((fname, em.source(crumbs, first), parent, view.drawn))
+        titles[fname] = crumbs
         for u, child in children:
             sub_title = f"{crumbs} › {u.label}"
             sub = plan(g, u.key, sub_title, _drill_units(u), collapse, budget)
             queue.append((sub, child, fname, sub_title))
-    return out, n_total
+    return out, n_total, titles
 
 
 def _finish(
     items: list[tuple[str, str, str | None, int]], n_total: int, titles: dict[str, str]
 ) -> Rendering:
     svgs_list = layout([src for _, src, _, _ in items])
-    svgs = {name: _clean_svg(svg) for (name, _, _, _), svg in zip(items, svgs_list)}
+    svgs = {name: svg for (name, _, _, _), svg in zip(items, svgs_list)}
     parents = {name: parent for name, _, parent, _ in items if parent is not None}
     drawn = {name: d for name, _, _, d in items}
     return Rendering(
@@ -192,14 +193,6 @@ def _finish(
         drawn=drawn,
         total_nodes=n_total,
     )
-
-
-def _clean_svg(svg: str) -> str:
-    # Graphviz writes an empty xlink:title for nodes whose tooltip we set to ""
-    # and a comment carrying its version: both deterministic, left as they are.
-    # The width/height in pt make a huge overview unreadably small in a report
-    # cell; the viewBox keeps the geometry, and the report scales it.
-    return svg
 
 
 def render_views(
@@ -243,32 +236,10 @@ def render_views(
         name = f"{stem}.svg"
         src, drawn, total = _diff_source(obj, budget=budget, title=title)
         return _finish([(name, src, None, drawn)], total, {name: title or "diff"})
-    items, total = _graph_views(obj, collapse=collapse, budget=budget, stem=stem, title=title)
-    titles = {}
-    for name, src, _, _ in items:
-        line = next((ln for ln in src.splitlines() if ln.startswith("  graph [")), "")
-        titles[name] = _title_of(line) or name
+    items, total, titles = _graph_views(
+        obj, collapse=collapse, budget=budget, stem=stem, title=title
+    )
     return _finish(items, total, titles)
-
-
-def _title_of(graph_line: str) -> str:
-    marker = 'label="'
-    i = graph_line.find(marker)
-    if i < 0:
-        return ""
-    j = i + len(marker)
-    out = []
-    while j < len(graph_line):
-        ch = graph_line[j]
-        if ch == "\\" and j + 1 < len(graph_line):
-            out.append(graph_line[j + 1])
-            j += 2
-            continue
-        if ch == '"':
-            break
-        out.append(ch)
-        j += 1
-    return "".join(out)
 
 
 def render(
@@ -510,8 +481,3 @@ def diff_from_json(a: nx.MultiDiGraph, b: nx.MultiDiGraph, report: dict[str, Any
         only_a=tuple(n for n in only_a if n in a),
         only_b=tuple(n for n in only_b if n in b),
     )
-
-
-def iter_files(r: Rendering) -> Iterable[tuple[str, str]]:
-    """``(file name, svg)`` in the Rendering's order."""
-    return r.svgs.items()

@@ -143,7 +143,7 @@ def _strip_svg(svg: str) -> str:
     return svg[i:] if i >= 0 else svg
 
 
-def _viewer(file: str, svg: str, title: str, *, wide: bool = False) -> str:
+def _viewer(file: str, svg: str, title: str) -> str:
     return (
         f'<div class="xl-viewer" data-file="{_esc(file)}" data-title="{_esc(title)}">'
         '<div class="xl-toolbar">'
@@ -421,7 +421,7 @@ def build_html(
                 body.append(f'<p class="xl-note xl-error">{_esc(note)}</p>')
             else:
                 used.add(f"{stem}.svg")
-                body.append(_viewer(f"{SVG_DIR}/{stem}.svg", svg, title, wide=True))
+                body.append(_viewer(f"{SVG_DIR}/{stem}.svg", svg, title))
         body.append("</div>")
     body.append("</section>")
 
@@ -447,6 +447,13 @@ def build_html(
         for k, v in sorted(notes.items())
         if k.startswith("!")
     )
+    steps = manifest.get("steps")
+    for name, st in steps.items() if isinstance(steps, dict) else []:
+        if isinstance(st, dict) and st.get("status") not in (None, "ok"):
+            global_notes += (
+                f'<p class="xl-note xl-error">dump stage {_esc(name)} {_esc(st.get("status"))}: '
+                f"{_esc(st.get('reason'))}</p>"
+            )
     head = (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'

@@ -127,11 +127,11 @@ class _Builder:
                 self.owner[cname] = min(callers, key=self.order.__getitem__)
         self._active: set[str] = set()
 
-    def units_of(self, node_ids: list[str], prefix: str) -> tuple[Unit, ...]:
+    def units_of(self, node_ids: list[str], prefix: str, base: list[str] = ()) -> tuple[Unit, ...]:
         ops = [self.op_unit(n) for n in node_ids]
         if not self.scoped:
             return tuple(ops)
-        return self._scope_units(ops, prefix)
+        return self._scope_units(ops, prefix, list(base))
 
     def op_unit(self, n: str) -> Unit:
         data = self.g.nodes[n]
@@ -140,7 +140,10 @@ class _Builder:
             if self.owner.get(cname) != n or cname in self._active:
                 continue
             self._active.add(cname)
-            members = self.units_of(self.by_comp[cname], f"{cname}:")
+            # A body's ops repeat their caller's scope (``jit(g)/while/body/...``):
+            # scope them relative to it.
+            base = split_scope(data.get("op_name") or "")[:-1]
+            members = self.units_of(self.by_comp[cname], f"{cname}:", base)
             self._active.discard(cname)
             kind = self.g.graph["computations"][cname].get("kind", "other")
             bodies.append(
@@ -164,24 +167,28 @@ class _Builder:
             order=self.order[n],
         )
 
-    def _path(self, u: Unit, pool_leaves: bool) -> list[str]:
+    def _path(self, u: Unit, pool_leaves: set[str]) -> list[str]:
         data = self.g.nodes[u.node]
         path = split_scope(data.get("op_name") or "")[:-1]
         # JAX names an entry parameter after its argument path (``ps[0]['w']``):
         # no scope, so it joins the pool like an unnamed one.
-        if not path and pool_leaves and data.get("op") in _BORING_LEAVES and not u.children:
+        if not path and data.get("op") in pool_leaves and not u.children:
             return [f"({data['op']}s)"]
         return path
 
-    def _scope_units(self, ops: list[Unit], prefix: str) -> tuple[Unit, ...]:
+    def _scope_units(self, ops: list[Unit], prefix: str, base: list[str]) -> tuple[Unit, ...]:
         root: dict = {"kids": {}, "items": []}
         # Many unnamed parameters/constants of the entry (a model's weights) are
         # pooled into one group each; a fusion's few parameters are not.
-        leaves = sum(1 for u in ops if self.g.nodes[u.node].get("op") in _BORING_LEAVES)
-        pool = prefix == "" and leaves > 12
+        leaves = Counter(self.g.nodes[u.node].get("op") for u in ops)
+        pool = {op for op in _BORING_LEAVES if leaves[op] > 12} if prefix == "" else set()
         for u in ops:
             t = root
-            for part in self._path(u, pool):
+            path = self._path(u, pool)
+            common = 0
+            while common < min(len(base), len(path)) and base[common] == path[common]:
+                common += 1
+            for part in path[common:]:
                 t = t["kids"].setdefault(part, {"kids": {}, "items": []})
             t["items"].append(u)
         path: list[str] = []
@@ -376,10 +383,23 @@ def node_label(data: dict) -> str:
     op = data.get("op") or data.get("opcode") or "?"
     if data.get("param_index") is not None and op == "parameter":
         op = f"parameter({data['param_index']})"
-    second = f"{op} {_fmt_shape(data.get('dtype', 'none'), tuple(data.get('shape') or ()))}"
+    dtype = data.get("dtype", "none")
+    second = op if dtype == "none" else f"{op} {_fmt_shape(dtype, tuple(data.get('shape') or ()))}"
     if data.get("role"):
         second += f"  [{data['role']}]"
-    return f"{_short(data.get('name') or '?', 48)}\n{second}"
+    label = f"{_short(data.get('name') or '?', 48)}\n{second}"
+    # Heat view: kernel times put on the graph by xlalens.timing.annotate.
+    attrs = data.get("attrs") or {}
+    share, secs = attrs.get("time_share"), attrs.get("time_s")
+    if isinstance(share, (int, float)) and isinstance(secs, (int, float)):
+        label += f"\n⏱ {share * 100:.1f}% · {_fmt_time(secs)}"
+    return label
+
+
+def _fmt_time(secs: float) -> str:
+    if secs < 1e-3:
+        return f"{secs * 1e6:.3g} µs"
+    return f"{secs * 1e3:.3g} ms" if secs < 1 else f"{secs:.3g} s"
 
 
 class Emitter:

@@ -1,0 +1,55 @@
+"""Render a JAX function's optimized HLO as SVG, and the diff of two functions.
+
+Run: .venv/bin/python examples/render_graph.py [OUT_DIR]
+Writes OUT_DIR/mlp.svg (plus drill-downs when the graph is collapsed) and
+OUT_DIR/relu_vs_gelu.svg. Needs graphviz's `dot` (apt-get install graphviz).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+
+import xlalens.ir as ir
+from xlalens.diff import diff
+from xlalens.render import render, write_svgs
+
+
+def mlp(act):
+    def f(w1, w2, x):
+        with jax.named_scope("hidden"):
+            h = act(x @ w1)
+        with jax.named_scope("out"):
+            return jnp.tanh(h @ w2).sum()
+
+    return f
+
+
+def main() -> None:
+    out = Path(sys.argv[1] if len(sys.argv) > 1 else "render-example")
+    args = (jnp.ones((16, 32)), jnp.ones((32, 4)), jnp.ones((8, 16)))
+    step = jax.jit(jax.grad(mlp(jax.nn.relu)))
+    graph = ir.parse_hlo_text(step.lower(*args).compile().as_text())
+
+    # One call: the overview SVG text (deterministic: same graph, same bytes).
+    svg = render(graph, budget=300)
+    print(f"overview: {len(svg):,} bytes of SVG")
+
+    # The overview and its drill-downs as files, linked to each other.
+    r = write_svgs(graph, out / "mlp.svg", budget=20)
+    print(f"wrote {len(r.svgs)} SVG(s) to {out}/, overview {r.overview}")
+
+    # A diff: unchanged grey, changed amber, left-only red, right-only green.
+    other = ir.parse_hlo_text(
+        jax.jit(jax.grad(mlp(jax.nn.gelu))).lower(*args).as_text(dialect="hlo")
+    )
+    before = ir.parse_hlo_text(step.lower(*args).as_text(dialect="hlo"))
+    write_svgs(diff(before, other), out / "relu_vs_gelu.svg")
+    print(f"wrote {out / 'relu_vs_gelu.svg'}")
+
+
+if __name__ == "__main__":
+    main()
