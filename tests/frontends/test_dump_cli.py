@@ -149,3 +149,17 @@ def test_target_needs_one_framework(tmp_path, capsys):
     """--target with several (or all) frameworks is refused with one line."""
     assert main(["dump", "--target", f"{TARGET}:make_step", "-o", str(tmp_path / "d")]) == 2
     assert "exactly one framework" in capsys.readouterr().err
+
+
+def test_missing_dot_still_writes_the_dump(tmp_path, monkeypatch, capsys):
+    """Without graphviz's `dot`: one line saying how to install it, exit 2, the dump still written."""
+    monkeypatch.setenv("XLALENS_DOT", str(tmp_path / "no-dot-here"))
+    rc = main(["dump", "--frameworks", "jax", "-o", str(tmp_path / "d")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2
+    assert err[-1].startswith("xlalens dump: error:") and "apt-get install graphviz" in err[-1]
+    manifest = json.loads((tmp_path / "d/manifest.json").read_text())
+    assert manifest["frontends"]["jax"]["outputs_match"] is True
+    assert manifest["steps"]["report"]["status"] == "failed"
+    assert manifest["steps"]["graphs"]["status"] == "ok"
+    assert (tmp_path / "d/jax/stablehlo.mlir").is_file()

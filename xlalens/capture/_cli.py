@@ -133,11 +133,18 @@ def run(args: argparse.Namespace) -> int:
         )
         for line in cc["disagreements"]:
             print(f"  {line}")
+    user_errors = []
     for step, info in m.get("steps", {}).items():
         if info["status"] == "failed":
             print(f"{step} step failed: {info['reason']}")
+            if info.get("user_error"):
+                user_errors.append(info["reason"].split(": ", 1)[-1])
     if m.get("report"):
         print(f"report: {result.path.resolve() / m['report']}")
+    if user_errors:
+        # The capture is written; what is missing needs the user (e.g. install graphviz).
+        print(f"xlalens dump: error: {user_errors[0]}", file=sys.stderr)
+        return 2
     failed = result.failed
     skipped = [n for n, e in m["frontends"].items() if e["status"] == "skipped"]
     bad_match = [n for n, e in m["frontends"].items() if e.get("outputs_match") is False]

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from xlalens._dumpdir import FORMAT_VERSION, MANIFEST, is_dump
-from xlalens._errors import UsageError
+from xlalens._errors import UsageError, XlalensError
 from xlalens._runtime import BACKENDS
 from xlalens.capture._run import FrontendRun, cross_check, run_frontend
 from xlalens.frontends import FRONTENDS
@@ -115,6 +115,9 @@ def run_steps(folder: Path, manifest: dict[str, Any], steps=STEPS) -> None:
             manifest["steps"][name] = {
                 "status": "failed",
                 "reason": f"{type(exc).__name__}: {exc}",
+                # An XlalensError is the environment or input (e.g. graphviz's `dot`
+                # missing), which the CLI reports as exit 2, not as a crash.
+                "user_error": isinstance(exc, XlalensError),
                 "traceback": traceback.format_exc(limit=6),
             }
         manifest["steps"][name]["seconds"] = time.perf_counter() - start
