@@ -24,7 +24,6 @@ $(STAMP): pyproject.toml
 
 demo: setup
 	$(BIN)/xlalens dump -o $(DUMP)
-	@echo "report: $(abspath $(DUMP))/report.html"
 
 test: setup
 	$(BIN)/ruff check xlalens tests benchmarks examples
