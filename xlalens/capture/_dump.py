@@ -191,8 +191,12 @@ def write_dump(
                 progress(name, run.entry)
             return run
 
+        # Longest first (LPT): with fewer workers than frontends, a slow one
+        # started last would set the wall time alone.
+        order = sorted(names, key=lambda n: -FRONTENDS[n].weight)
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            runs = list(pool.map(one, names))
+            done = dict(zip(order, pool.map(one, order)))
+        runs = [done[n] for n in names]
         manifest: dict[str, Any] = {
             "format_version": FORMAT_VERSION,
             "xlalens_version": _xlalens_version(),

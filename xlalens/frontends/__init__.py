@@ -28,6 +28,8 @@ class Frontend:
     """One line for ``--help`` and the docs."""
     compiles_for: tuple[str, ...] = ("cpu", "gpu", "tpu")
     """Backends its own compiler targets here; elsewhere the core compiles the StableHLO."""
+    weight: float = 1.0
+    """Typical capture seconds (measured alone, 2-core CPU); the longest start first."""
 
 
 FRONTENDS: dict[str, Frontend] = {
@@ -37,6 +39,7 @@ FRONTENDS: dict[str, Frontend] = {
             "jax",
             "xlalens.frontends.fe_jax",
             ("jax", "optax"),
+            weight=1.7,
             description="jax.jit + jax.grad + optax.sgd (the seed's w * x + b)",
         ),
         Frontend(
@@ -44,6 +47,7 @@ FRONTENDS: dict[str, Frontend] = {
             "xlalens.frontends.fe_tensorflow",
             ("tensorflow",),
             compiles_for=("cpu",),
+            weight=4.6,
             description="tf.function(jit_compile=True) over a GradientTape SGD step",
         ),
         Frontend(
@@ -52,6 +56,7 @@ FRONTENDS: dict[str, Frontend] = {
             ("keras", "tensorflow"),
             env={"KERAS_BACKEND": "tensorflow"},
             compiles_for=("cpu",),
+            weight=4.2,
             description="Keras 3 Sequential([Dense]) train step, TensorFlow backend, XLA",
         ),
         Frontend(
@@ -59,6 +64,7 @@ FRONTENDS: dict[str, Frontend] = {
             "xlalens.frontends.fe_keras",
             ("keras", "jax"),
             env={"KERAS_BACKEND": "jax"},
+            weight=2.2,
             description="Keras 3 Sequential([Dense]) train step, JAX backend, jax.jit",
         ),
         Frontend(
@@ -66,12 +72,14 @@ FRONTENDS: dict[str, Frontend] = {
             "xlalens.frontends.fe_torch_xla",
             ("torch", "torch_xla"),
             env={"PJRT_DEVICE": "CPU"},
+            weight=5.3,
             description="nn.Linear + MSELoss + optim.SGD, torch_xla's lazy graph of one step",
         ),
         Frontend(
             "torchax",
             "xlalens.frontends.fe_torchax",
             ("torch", "torchax", "optax", "flax"),
+            weight=4.5,
             description="the PyTorch model through JAX (torchax.train.make_train_step)",
         ),
     )

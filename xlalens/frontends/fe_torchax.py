@@ -11,6 +11,7 @@ lowered with ``jax.jit`` like the JAX frontend.
 from __future__ import annotations
 
 import itertools
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,12 @@ from xlalens.workloads import Workload
 
 def capture(workload: Workload, request: dict[str, Any], out: Path, phases: Phases) -> None:
     """Capture one SGD step of the seed's PyTorch model through torchax."""
+    # NOTE: [torchax without TensorFlow] torchax imports flax.training.checkpoints,
+    # whose flax.io imports tensorflow.io whenever TensorFlow is installed (2.3 s
+    # of this frontend's ~7 s, flax 0.12). Nothing here saves checkpoints, and
+    # flax.io falls back to plain file I/O when find_spec("tensorflow") is None,
+    # which a None entry in sys.modules gives. This process runs torchax only.
+    sys.modules.setdefault("tensorflow", None)
     with phases("import"):
         import jax.numpy as jnp
         import numpy as np
