@@ -55,6 +55,11 @@ def register(subparsers: Any) -> None:
         help="size sweep, e.g. 4,4096,65536,1048576,16777216 (2^k allowed); see docs/timing.md",
     )
     p.add_argument(
+        "--capture-missing",
+        action="store_true",
+        help="for --size: capture DIR/sweep/<N> with the installed frameworks where it is missing",
+    )
+    p.add_argument(
         "--top", type=int, default=3, metavar="K", help="kernels to list per frontend (default 3)"
     )
     p.set_defaults(func=run)
@@ -79,7 +84,10 @@ def run(args: argparse.Namespace) -> int:
         profile=not args.no_profile,
         frontends=tuple(args.frontend) if args.frontend else None,
         sizes=tuple(parse_sizes(args.size)) if args.size else (),
+        capture_missing=args.capture_missing,
     )
+    if args.capture_missing and not args.size:
+        raise UsageError("--capture-missing goes with --size N,N,...")
     doc = time_dump(args.dump, opts, log=lambda m: print(m, file=sys.stderr))
     print(format_summary(doc, top=args.top))
     print(f"\nwrote {results_path(args.dump, opts.backend)}")

@@ -6,7 +6,10 @@ StableHLO shapes are static, so each size needs its own capture. For size N,
 
 1. ``DIR`` itself when its workload has ``size == N`` (every frontend);
 2. ``DIR/sweep/<N>/`` when it is a dump (every frontend), made with
-   ``xlalens dump --size N -o DIR/sweep/<N>`` on a machine with the frameworks;
+   ``xlalens dump --size N -o DIR/sweep/<N>`` on a machine with the frameworks,
+   or by ``xlalens time --size ... --capture-missing``, which captures it with
+   the dump's own ok frontends (each in its subprocess, as ``xlalens dump``
+   does; the timing code itself still imports no framework);
 3. always, a row ``jax-recapture``: the dump's workload (``regression`` or
    ``mlp``, its features/depth/width/lr from the manifest) written in jax here,
    lowered at size N and timed through the same PJRT path. It needs only jax,
@@ -233,8 +236,11 @@ def run_sweep(
         src: tuple[Path, str] | None = None
         if int(workload.get("size") or -1) == n:
             src = (folder, "dump")
-        elif is_dump(folder / "sweep" / str(n)):
-            src = (folder / "sweep" / str(n), "sweep-dump")
+        else:
+            if options.capture_missing and not is_dump(folder / "sweep" / str(n)):
+                _capture_size(folder, manifest, n, options, say)
+            if is_dump(folder / "sweep" / str(n)):
+                src = (folder / "sweep" / str(n), "sweep-dump")
         if src is not None:
             man = read_manifest(src[0])
             same = man.get("backend") == options.backend
@@ -249,6 +255,34 @@ def run_sweep(
         say(f"sweep {n}: {RECAPTURE}")
         points.append(_recapture_point(workload, n, opts, peaks))
     return points
+
+
+def _capture_size(folder: Path, manifest: dict[str, Any], n: int, options: Any, say: Any) -> None:
+    """Capture the dump's workload at ``n`` samples into ``folder/sweep/<n>``."""
+    from xlalens.capture import write_dump
+    from xlalens.workloads import Workload
+
+    workload = dict(manifest.get("workload") or {})
+    if workload.get("name") not in ("regression", "mlp"):
+        raise UsageError(
+            f"--capture-missing needs a built-in workload; {folder} holds "
+            f"{workload.get('name')!r}: capture each size with `xlalens dump --size N`"
+        )
+    names = [
+        fe
+        for fe, info in manifest.get("frontends", {}).items()
+        if info.get("status") == "ok" and (not options.frontends or fe in options.frontends)
+    ]
+    say(f"sweep {n}: capturing {', '.join(names)} into {folder / 'sweep' / str(n)}")
+    result = write_dump(
+        folder / "sweep" / str(n),
+        frameworks=names,
+        workload=Workload.from_json({**workload, "size": n}),
+        backend=manifest.get("backend", "cpu"),
+        stages=False,
+    )
+    for fe in result.failed:
+        say(f"sweep {n}: {fe} failed to capture: {result.manifest['frontends'][fe]['reason']}")
 
 
 def sweep_table(points: list[SweepPoint]) -> str:

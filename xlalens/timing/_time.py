@@ -68,6 +68,8 @@ class TimingOptions:
     """Frontends to time; None times every one with status ok."""
     sizes: tuple[int, ...] = ()
     """Sample counts of a size sweep (empty: no sweep); see docs/timing.md."""
+    capture_missing: bool = False
+    """Sweep: capture ``DIR/sweep/<N>`` with the installed frameworks when it is missing."""
 
 
 @dataclass(frozen=True, slots=True)
