@@ -5,9 +5,11 @@ exposes ``register(subparsers)``: it adds its parser and sets ``func`` to a
 callable ``func(args) -> int`` (the exit status). This module only dispatches,
 and turns xlalens's own errors into one line on stderr and exit status 2.
 
-NOTE: [one stage imported per command] only the invoked command's module is
-imported, so ``xlalens time`` on a GPU box needs neither graphviz nor the
-renderer, and the CLI starts fast. The others appear in ``--help`` by name.
+NOTE: [one parser per command] only the invoked command's sub-parser is built
+(the others appear in ``--help`` by name), so a command's options are defined in
+one place, next to its stage. Every stage imports only jax/jaxlib, numpy and
+networkx (tests/core/test_isolation.py), so ``xlalens time`` runs on a GPU box
+that has only jax; rendering needs graphviz's ``dot`` only when it draws.
 """
 
 from __future__ import annotations
