@@ -379,3 +379,21 @@ def test_collectives_async_and_sort_computations() -> None:
     assert g.nodes["wrapped_negate_computation/negate"]["fusion"] == "main/start"
     assert g.nodes["ge/cmp"]["fusion"] == "main/sas"
     assert g.graph["attrs"]["num_partitions"] == 1
+
+
+def test_load_detects_a_serialized_proto(tmp_path) -> None:
+    """xlalens.load reads HloModuleProto bytes (e.g. a .pb file) like the text they print as."""
+    from jax._src.lib import hlo
+
+    from xlalens.ir import load
+
+    text = (DATA / "jax_regression.optimized_hlo.txt").read_text()
+    path = tmp_path / "step.pb"
+    path.write_bytes(hlo.hlo_module_from_text(text).as_serialized_hlo_module_proto())
+    g = validate(load(path))
+    assert g.graph["format"] == "hlo"
+    assert sorted(d["opcode"] for _, d in g.nodes(data=True)) == sorted(
+        d["opcode"] for _, d in load(text).nodes(data=True)
+    )
+    with pytest.raises(ParseError, match="neither MLIR bytecode nor a serialized HloModuleProto"):
+        load(b"\xff\xfe\x00garbage\x80")

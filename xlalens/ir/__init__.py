@@ -12,6 +12,7 @@ The schema is in ``_schema.py`` (``validate``) and docs/graph-schema.md.
 
 from xlalens.ir._canonical import canonicalize, normalize
 from xlalens.ir._dump import dump_step
+from xlalens.ir._hlo_proto import parse_hlo_proto
 from xlalens.ir._hlo_text import kernel_nodes, parse_hlo_text
 from xlalens.ir._io import from_graphml, from_json, to_graphml, to_json
 from xlalens.ir._load import detect_format, load
@@ -41,6 +42,7 @@ __all__ = [
     "kernel_nodes",
     "load",
     "normalize",
+    "parse_hlo_proto",
     "parse_hlo_text",
     "parse_stablehlo",
     "stats",

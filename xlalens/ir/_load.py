@@ -118,11 +118,19 @@ def parse_ir(
         try:
             data = data.decode("utf-8")
         except UnicodeDecodeError:
-            raise ParseError(
-                "binary input that is not MLIR bytecode; xlalens reads HLO text, StableHLO "
-                "(text or bytecode) and saved graphs (JSON, GraphML)",
-                source=source,
-            ) from None
+            # Not MLIR bytecode and not text: a serialized HloModuleProto
+            # (TensorFlow's hlo_serialized, torch_xla's _get_xla_tensors_hlo_proto).
+            from xlalens.ir._hlo_proto import parse_hlo_proto
+
+            try:
+                return parse_hlo_proto(data, source=source, stage=stage or "unknown")
+            except ParseError:
+                raise ParseError(
+                    "binary input that is neither MLIR bytecode nor a serialized "
+                    "HloModuleProto; xlalens reads HLO text or proto, StableHLO (text or "
+                    "bytecode) and saved graphs (JSON, GraphML)",
+                    source=source,
+                ) from None
     if fmt == "hlo":
         from xlalens.ir._hlo_text import parse_hlo_text
 
