@@ -85,12 +85,12 @@ def test_raising_user_code_fails_with_stderr_tail(tmp_path, capsys):
 
 @pytest.mark.parametrize(
     "mode, needle",
-    [("raise", "deliberate raise"), ("abort", "exit status -6"), ("hang", "timed out after 8 s")],
+    [("raise", "deliberate raise"), ("abort", "exit status -6"), ("hang", "timed out after 15 s")],
 )
 def test_one_broken_frontend_does_not_stop_others(tmp_path, monkeypatch, mode, needle):
     """A frontend that raises, crashes or hangs is `failed`; jax beside it is still ok."""
     monkeypatch.setitem(FRONTENDS, "broken", _broken(mode))
-    result = write_dump(tmp_path / "d", frameworks=["jax", "broken"], timeout=8)
+    result = write_dump(tmp_path / "d", frameworks=["jax", "broken"], timeout=15)
     fronts = result.manifest["frontends"]
     assert fronts["jax"]["status"] == "ok" and fronts["jax"]["outputs_match"]
     assert fronts["broken"]["status"] == "failed"
