@@ -96,21 +96,13 @@ def capture(workload: Workload, request: dict[str, Any], out: Path, phases: Phas
         optimizer.step()
         tensors = [loss] + [p for lin in linears for p in (lin.weight, lin.bias)]
         output_roles = ["loss"] + [r for pair in roles for r in pair]
-    with phases("lower"):
-        hlo = torch_xla._XLAC._get_xla_tensors_hlo(tensors)
-        stablehlo = torch_xla._XLAC._get_stablehlo(tensors, "", [], False)
-        ids, values = torch_xla._XLAC._get_tensors_xla_device_data_node(tensors)
-        inputs = [v.cpu().numpy() for v in values]
+    hlo, stablehlo, ids, inputs, results = _lower_and_run(tensors, phases)
     input_roles = []
     for tid, value in zip(ids, inputs):
         role = role_of.get(tid)
         if role is None and value.shape == () and np.isclose(abs(float(value)), workload.lr):
             role = "lr"
         input_roles.append(role)
-    with phases("compile"):  # the first sync compiles the graph (and runs it)
-        torch_xla.sync(wait=True)
-    with phases("native_run"):
-        results = [t.detach().cpu().numpy() for t in tensors]
 
     def one_step() -> None:
         optimizer.zero_grad()
@@ -142,6 +134,26 @@ def capture(workload: Workload, request: dict[str, Any], out: Path, phases: Phas
     )
 
 
+def _lower_and_run(tensors: list[Any], phases: Phases) -> tuple[str, bytes, list[int], list, list]:
+    """Take the pending lazy graph of ``tensors``, then sync it once.
+
+    Returns (HLO text, StableHLO bytes, input tensor ids, input arrays, result
+    arrays); the inputs come in the module's parameter order (see the NOTE above).
+    """
+    import torch_xla
+
+    with phases("lower"):
+        hlo = torch_xla._XLAC._get_xla_tensors_hlo(tensors)
+        stablehlo = torch_xla._XLAC._get_stablehlo(tensors, "", [], False)
+        ids, values = torch_xla._XLAC._get_tensors_xla_device_data_node(tensors)
+        inputs = [v.cpu().numpy() for v in values]
+    with phases("compile"):  # the first sync compiles the graph (and runs it)
+        torch_xla.sync(wait=True)
+    with phases("native_run"):
+        results = [t.detach().cpu().numpy() for t in tensors]
+    return hlo, stablehlo, ids, inputs, results
+
+
 def _capture_target(target: str, device: Any, out: Path, phases: Phases) -> None:
     """A user's step: ``make_step(device) -> (fn, args)``; ``fn(*args)`` returns the
     XLA tensors to capture (a tensor or a tuple of them), its graph is taken lazily."""
@@ -155,15 +167,7 @@ def _capture_target(target: str, device: Any, out: Path, phases: Phases) -> None
         tensors = list(produced) if isinstance(produced, (tuple, list)) else [produced]
         if not all(isinstance(t, torch.Tensor) for t in tensors):
             raise TypeError("the user step must return an XLA tensor or a tuple of them")
-    with phases("lower"):
-        hlo = torch_xla._XLAC._get_xla_tensors_hlo(tensors)
-        stablehlo = torch_xla._XLAC._get_stablehlo(tensors, "", [], False)
-        _, values = torch_xla._XLAC._get_tensors_xla_device_data_node(tensors)
-        inputs = [v.cpu().numpy() for v in values]
-    with phases("compile"):
-        torch_xla.sync(wait=True)
-    with phases("native_run"):
-        results = [t.detach().cpu().numpy() for t in tensors]
+    hlo, stablehlo, _, inputs, results = _lower_and_run(tensors, phases)
 
     def one_step() -> None:
         fn(*args)
