@@ -64,11 +64,14 @@ def run_frontend(
     backend: str,
     timeout: float,
     target: str | None = None,
+    extra_env: dict[str, str] | None = None,
 ) -> FrontendRun:
     """Run one frontend's subprocess into ``folder`` and verify its capture.
 
     Never raises for a frontend's own failure: that becomes ``status: failed``
-    with the command, exit status and the tail of its stderr.
+    with the command, exit status and the tail of its stderr. ``extra_env`` is
+    set last in the subprocess's environment (``xlalens passes`` passes
+    ``XLA_FLAGS`` dump flags this way).
     """
     entry: dict[str, Any] = {
         "status": "failed",
@@ -90,7 +93,7 @@ def run_frontend(
         json.dumps({"workload": workload.to_json(), "backend": backend, "target": target})
     )
     cmd = [sys.executable, "-m", frontend.module, "--request", str(request), "--out", str(folder)]
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore", **frontend.env}
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore", **frontend.env, **(extra_env or {})}
     if backend != "cpu" and frontend.compiles_for != ("cpu",):
         env["JAX_PLATFORMS"] = backend
     log = folder / "capture.log"
