@@ -44,16 +44,21 @@ def _h(*parts: Any) -> str:
 
 
 def node_hashes(g: nx.MultiDiGraph) -> dict[str, str]:
+    """A structural hash per node (names excluded); see :func:`hashes`."""
+    return hashes(g)[0]
+
+
+def hashes(g: nx.MultiDiGraph) -> tuple[dict[str, str], dict[str, str]]:
     """A structural hash per node (names excluded), for every computation of ``g``.
 
     Args:
         g: an xlalens graph (raw level).
 
     Returns:
-        ``{node_id: hash}``.
+        ``({node_id: hash}, {computation: hash})``.
 
     Example:
-        >>> h = node_hashes(parse_hlo_text(text))  # doctest: +SKIP
+        >>> by_node, by_comp = hashes(parse_hlo_text(text))  # doctest: +SKIP
     """
     comps = g.graph["computations"]
     nodes = g.nodes
@@ -93,7 +98,7 @@ def node_hashes(g: nx.MultiDiGraph) -> dict[str, str]:
 
     for c in comps:
         comp(c)
-    return out
+    return out, comp_hash
 
 
 def _topo(members: list[str], preds: dict[str, list]) -> list[str]:

@@ -54,7 +54,8 @@ class FrontendPasses:
     module: str | None
     """The module picked as the step."""
     picked_by: str | None
-    """How it was picked: ``fingerprint`` (its optimized HLO equals the captured one) or ``largest``."""
+    """How it was picked: ``fingerprint`` (its optimized HLO equals the captured one),
+    ``pre-optimization fingerprint`` (the module XLA received equals the captured HLO) or ``largest``."""
     modules: tuple[str, ...]
     """Every module XLA compiled in the re-run."""
     timeline: Timeline | None
@@ -153,20 +154,24 @@ def codegen_files(module: ModuleFiles, kernels: list[str], root: Path) -> dict[s
     return {k: tuple(sorted(v)) for k, v in out.items()}
 
 
-def pick_step(modules: list[ModuleFiles], optimized_hlo: str | None) -> tuple[ModuleFiles, str]:
+def pick_step(
+    modules: list[ModuleFiles], optimized_hlo: str | None, hlo: str | None = None
+) -> tuple[ModuleFiles, str]:
     """Which of the modules XLA compiled is the captured step.
 
     The module whose optimized HLO has the same fingerprint as the capture's
-    ``optimized_hlo.txt``; when none has (the capture's optimized HLO came from
-    another compile, e.g. PJRT's of the StableHLO), the module with the most
+    ``optimized_hlo.txt``; else (the capture's optimized HLO came from another
+    compile, e.g. PJRT's of the StableHLO) the module XLA received with the
+    fingerprint of the capture's ``hlo.txt``; else the module with the most
     instructions XLA received.
 
     Args:
         modules: from :func:`scan`, only those with pass snapshots are considered.
         optimized_hlo: the capture's optimized HLO text (None: skip the fingerprint).
+        hlo: the capture's pre-optimization HLO text (None: skip that fingerprint).
 
     Returns:
-        ``(module, "fingerprint" | "largest")``.
+        ``(module, how)``: how is ``fingerprint``, ``pre-optimization fingerprint`` or ``largest``.
 
     Raises:
         ValueError: no module has pass snapshots.
@@ -191,6 +196,21 @@ def pick_step(modules: list[ModuleFiles], optimized_hlo: str | None) -> tuple[Mo
                     return m, "fingerprint"
             except Exception:
                 continue
+    if hlo:
+        # The capture's optimized HLO may come from another compile (torch_xla's
+        # comes from PJRT's compile of its StableHLO); its pre-optimization HLO
+        # is what the framework handed XLA in this very process.
+        try:
+            want = fingerprint(parse_snapshot(hlo))
+        except Exception:
+            want = None
+        for m in candidates:
+            first = m.before_optimizations or m.snapshots[0].path
+            try:
+                if fingerprint(parse_snapshot(first.read_text(errors="replace"))) == want:
+                    return m, "pre-optimization fingerprint"
+            except Exception:
+                continue
 
     def size(m: ModuleFiles) -> int:
         src = m.before_optimizations or m.snapshots[0].path
@@ -200,7 +220,7 @@ def pick_step(modules: list[ModuleFiles], optimized_hlo: str | None) -> tuple[Mo
 
 
 def analyze(
-    name: str, folder: Path, regex: str, optimized_hlo: str | None
+    name: str, folder: Path, regex: str, optimized_hlo: str | None, hlo: str | None = None
 ) -> FrontendPasses:
     """Build the record of one frontend's re-run from its XLA dump folder ``folder/xla``.
 
@@ -209,6 +229,7 @@ def analyze(
         folder: the frontend's passes folder.
         regex: the pass regex that was used.
         optimized_hlo: the captured optimized HLO text, to pick the step (or None).
+        hlo: the captured pre-optimization HLO text, to pick the step (or None).
 
     Returns:
         The :class:`FrontendPasses` (status ``empty`` when no pass snapshot exists).
@@ -230,7 +251,7 @@ def analyze(
             "try --passes '.*' or a pass name such as 'fusion|algsimp'",
             regex, None, None, names, None, None, folder=folder,
         )  # fmt: skip
-    module, how = pick_step(modules, optimized_hlo)
+    module, how = pick_step(modules, optimized_hlo, hlo)
     tl = build_timeline(module)
     final = tl.final_graph
     matches = None
@@ -314,10 +335,14 @@ def _rerun_one(
                 regex, None, None, (), None, None, folder=final,
             )  # fmt: skip
         else:
-            art = manifest["frontends"][name].get("artifacts", {}).get("optimized_hlo")
-            opt = (dump / art).read_text() if art and (dump / art).is_file() else None
+            arts = manifest["frontends"][name].get("artifacts", {})
+
+            def text(key: str) -> str | None:
+                art = arts.get(key)
+                return (dump / art).read_text() if art and (dump / art).is_file() else None
+
             try:
-                rec = analyze(name, staging, regex, opt)
+                rec = analyze(name, staging, regex, text("optimized_hlo"), text("hlo"))
             except Exception as exc:  # one frontend's bad dump never stops the others
                 rec = FrontendPasses(
                     name, "failed", f"reading XLA's dump failed: {type(exc).__name__}: {exc}",

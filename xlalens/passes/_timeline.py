@@ -34,6 +34,8 @@ from xlalens.passes._files import ModuleFiles
 
 # Instructions that carry no computation of their own (the op count leaves them out).
 NOT_OPS = frozenset({"parameter", "tuple", "get-tuple-element", "fusion", "after-all"})
+# An entry op that turns into one of these is a new kernel, not a changed op.
+KERNEL_MAKERS = frozenset({"fusion", "custom-call"})
 INPUT = "(input)"
 """What a kernel or op that XLA received as it is was "created by"."""
 
@@ -248,6 +250,8 @@ def _counts(items: list[str]) -> tuple[tuple[str, int], ...]:
 def _plural(n: int, word: str) -> str:
     if n == 1:
         return f"1 {word}"
+    if word.endswith("y") and word[-2:-1] not in "aeiou":
+        return f"{n} {word[:-1]}ies"
     return f"{n} {word}es" if word.endswith(("h", "s", "x")) else f"{n} {word}s"
 
 
@@ -325,6 +329,9 @@ def summarize(
     if not net and (rem or add) and not new_fusions:
         phrases.append(f"{sum(rem.values())} ops rewritten")
     for fld, n in changed_fields[:2]:
+        if "->" in fld:
+            phrases.append(f"{_plural(n, fld.split('->')[0])} turned into {fld.split('->')[1]}")
+            continue
         what = fld.removeprefix("attrs.")
         phrases.append(f"{what} of {_plural(n, 'op')} changed")
     return f"{pass_name}: {', '.join(phrases) if phrases else 'no structural change'}"
@@ -418,38 +425,65 @@ def build_timeline(module: ModuleFiles) -> Timeline:
 
 def _step(i, snap, prev_g, g, n_ops, n_kernels) -> tuple[PassStep, _Link]:
     d = diff(prev_g, g)
-    only_a, only_b = list(d.only_a), list(d.only_b)
     pa, nb = prev_g.nodes, g.nodes
     entry = g.graph["entry"]
-    fields = Counter()
-    changed_ids = set()
     # An entry instruction whose opcode changed (``subtract`` -> ``fusion``,
     # ``dot`` -> ``fusion``) is a new kernel: the matcher pairs a fusion with
     # the op it grew from, but the pass made a new kernel there.
-    became: set[str] = set()
+    # Likewise an instruction that launches no kernel (a bitcast) turned into
+    # one that does (a copy).
+    kernels_a, kernels_b = set(kernel_nodes(prev_g)), set(kernel_nodes(g))
+    became = {
+        p.b
+        for p in d.pairs
+        if nb[p.b]["computation"] == entry
+        and pa[p.a]["opcode"] != nb[p.b]["opcode"]
+        and (nb[p.b]["opcode"] in KERNEL_MAKERS or (p.b in kernels_b and p.a not in kernels_a))
+    }
+    backward = {p.b: p.a for p in d.pairs}
+    first_pairs = dict(backward)
+    same = _same_fusions(prev_g, g, became, backward)
+    # A fusion re-paired with its old self frees whatever the matcher had paired
+    # that old fusion with (a copy, say): that node is new.
+    stolen = {first_pairs[n] for n in same if n in first_pairs} | {backward[n] for n in same}
+    only_a = list(d.only_a)
+    only_b = [n for n in d.only_b if n not in same]
+    pairs = []
     for p in d.pairs:
-        if p.status == "changed":
-            changed_ids.add(p.b)
-            if nb[p.b]["computation"] == entry and pa[p.a]["opcode"] != nb[p.b]["opcode"]:
-                became.add(p.b)
-                continue
-            for c in p.changes:
-                fields[c.field] += 1
+        if p.b in same:
+            continue
+        if p.a in stolen:
+            only_b.append(p.b)
+            continue
+        pairs.append(p)
+    for n in same:
+        pairs.append(None)  # counted below as unchanged or changed
+    fields = Counter()
+    changed_ids = set()
+    for p in pairs:
+        if p is None or p.status != "changed":
+            continue
+        changed_ids.add(p.b)
+        op_a, op_b = pa[p.a]["opcode"], nb[p.b]["opcode"]
+        if p.b in became:
+            continue
+        if op_a != op_b and nb[p.b]["computation"] == entry:
+            fields[f"{op_a}->{op_b}"] += 1
+            continue
+        for c in p.changes:
+            fields[c.field] += 1
     changed_fields = _counts(list(fields.elements()))
     added_ops = _counts([nb[n]["opcode"] for n in only_b])
     removed_ops = _counts([pa[n]["opcode"] for n in only_a])
     folded = not only_a and not only_b and not changed_ids
     summary = summarize(snap.after, prev_g, g, only_a, only_b, changed_fields, became)
-    forward = {p.a: p.b for p in d.pairs}
+    forward = {p.a: p.b for p in pairs if p is not None}
+    forward.update({backward[n]: n for n in same})
     if only_a and _comp_layout(prev_g) != _comp_layout(g):
         # Ops moved between computations (fusion, inlining): follow them flattened.
         m = match(prev_g, g, flatten=(True, True))
         for a, b, _ in m.pairs:
             forward.setdefault(a, b)
-        for a in only_a:
-            if a in forward and forward[a] not in nb:
-                del forward[a]
-    backward = {p.b: p.a for p in d.pairs}
     touched: set[str] = set()
     for n in [*only_b, *changed_ids]:
         k = nb[n].get("fusion")
@@ -465,6 +499,51 @@ def _step(i, snap, prev_g, g, n_ops, n_kernels) -> tuple[PassStep, _Link]:
         changed_fields, summary, False, folded,
     )  # fmt: skip
     return step, _Link(forward, backward, set(only_b) | became, touched)
+
+
+def _same_fusions(prev_g, g, became: set[str], backward: dict[str, str]) -> set[str]:
+    """Re-pair fusions the matcher left unpaired or paired with another op.
+
+    A pass that inserts copies (copy-insertion) can make the matcher pair a
+    fusion with a copy; a fusion whose called computation is structurally
+    identical to one of the previous snapshot's is the same kernel. Updates
+    ``became`` and ``backward``; returns the re-paired ids of ``g``.
+    """
+    from xlalens.passes._fingerprint import hashes
+
+    entry_b, entry_a = g.graph["entry"], prev_g.graph["entry"]
+    pa, nb = prev_g.nodes, g.nodes
+
+    def fusions(graph, entry):
+        return [
+            n
+            for n, dd in graph.nodes(data=True)
+            if dd["computation"] == entry and dd["opcode"] == "fusion" and dd["calls"]
+        ]
+
+    odd = [
+        n
+        for n in fusions(g, entry_b)
+        if n in became or n not in backward or pa[backward[n]]["opcode"] != "fusion"
+    ]
+    if not odd:
+        return set()
+    _, comp_a = hashes(prev_g)
+    _, comp_b = hashes(g)
+    paired_prev = {backward[n] for n in fusions(g, entry_b) if n not in odd and n in backward}
+    pool: dict[tuple, list[str]] = {}
+    for n in fusions(prev_g, entry_a):
+        if n not in paired_prev:
+            key = (pa[n]["type"], tuple(comp_a.get(c) for c in pa[n]["calls"]))
+            pool.setdefault(key, []).append(n)
+    same = set()
+    for n in odd:
+        key = (nb[n]["type"], tuple(comp_b.get(c) for c in nb[n]["calls"]))
+        if pool.get(key):
+            backward[n] = pool[key].pop(0)
+            became.discard(n)
+            same.add(n)
+    return same
 
 
 def _blame_kernels(steps, links, graphs) -> tuple[KernelBlame, ...]:
