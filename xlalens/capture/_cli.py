@@ -44,6 +44,11 @@ def register(sub: Any) -> None:
         help="capture your own step instead (one framework): a function returning (step, args)",
     )
     p.add_argument("-o", "--out", default="xlalens-dump", help="dump folder (default xlalens-dump)")
+    p.add_argument(
+        "--passes",
+        action="store_true",
+        help="then re-run each frontend with XLA's dump flags (as `xlalens passes DIR`)",
+    )
     p.set_defaults(func=run)
 
 
@@ -145,9 +150,23 @@ def run(args: argparse.Namespace) -> int:
         # The capture is written; what is missing needs the user (e.g. install graphviz).
         print(f"xlalens dump: error: {user_errors[0]}", file=sys.stderr)
         return 2
+    passes_status = 0
+    if getattr(args, "passes", False) and any(
+        e["status"] == "ok" for e in m["frontends"].values()
+    ):
+        from xlalens.passes._cli import print_records
+        from xlalens.passes._report import write_page
+        from xlalens.passes._run import run_passes
+
+        passes_status = print_records(run_passes(result.path, backend=args.backend))
+        page = write_page(result.path)
+        if page is not None:
+            print(f"passes report: {page.resolve()}")
     failed = result.failed
     skipped = [n for n, e in m["frontends"].items() if e["status"] == "skipped"]
     bad_match = [n for n, e in m["frontends"].items() if e.get("outputs_match") is False]
     if failed or bad_match or (explicit and skipped) or cc.get("params_agree") is False:
         return 1
+    if passes_status:
+        return passes_status
     return 0

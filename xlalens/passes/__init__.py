@@ -22,6 +22,7 @@ from xlalens.passes._run import (
     pick_step,
     run_passes,
 )
+from xlalens.passes._report import report_section, section_html, step_plot_svg, write_page
 from xlalens.passes._timeline import (
     KernelBlame,
     OpFate,
@@ -54,7 +55,11 @@ __all__ = [
     "parse_snapshot",
     "pick_step",
     "read_memory",
+    "report_section",
     "run_passes",
     "scan",
+    "section_html",
+    "step_plot_svg",
     "summarize",
+    "write_page",
 ]

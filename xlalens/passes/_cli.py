@@ -119,4 +119,10 @@ def run(args: argparse.Namespace) -> int:
             jobs=args.jobs,
             progress=progress,
         )
-    return print_records(recs, all_steps=args.all, blame=args.blame)
+    status = print_records(recs, all_steps=args.all, blame=args.blame)
+    from xlalens.passes._report import write_page
+
+    page = write_page(args.dump)
+    if page is not None:
+        print(f"report: {page.resolve()}")
+    return status

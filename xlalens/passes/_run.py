@@ -443,6 +443,11 @@ def run_passes(
         names = ok
     if not names:
         raise DumpError(f"{folder}: no frontend was captured ok; re-run `xlalens dump -o {folder}`")
+    from xlalens._runtime import get_backend
+
+    # Load the backend (and jax.extend) once here: the re-runs' replays import it
+    # from several threads at once otherwise, and a half-imported jax.extend fails.
+    get_backend(backend)
     timeout = timeout or float(os.environ.get("XLALENS_FRONTEND_TIMEOUT", DEFAULT_TIMEOUT))
     jobs = jobs or int(os.environ.get("XLALENS_JOBS", "0")) or os.cpu_count() or 1
 
