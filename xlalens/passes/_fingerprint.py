@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import OrderedDict
 from typing import Any
 
 import networkx as nx
@@ -101,6 +102,21 @@ def hashes(g: nx.MultiDiGraph) -> tuple[dict[str, str], dict[str, str]]:
     return out, comp_hash
 
 
+_HASH_CACHE: OrderedDict[int, tuple[nx.MultiDiGraph, tuple]] = OrderedDict()
+
+
+def cached_hashes(g: nx.MultiDiGraph) -> tuple[dict[str, str], dict[str, str]]:
+    """:func:`hashes`, computed once per graph object (the timeline asks twice per snapshot)."""
+    hit = _HASH_CACHE.get(id(g))
+    if hit is not None and hit[0] is g:
+        return hit[1]
+    value = hashes(g)
+    _HASH_CACHE[id(g)] = (g, value)  # holding g keeps its id from being reused
+    if len(_HASH_CACHE) > 64:
+        _HASH_CACHE.popitem(last=False)
+    return value
+
+
 def _topo(members: list[str], preds: dict[str, list]) -> list[str]:
     inside = set(members)
     done: set[str] = set()
@@ -141,8 +157,8 @@ def fingerprint(g: nx.MultiDiGraph) -> str:
         >>> fingerprint(load("dump:jax:optimized_hlo")) == fingerprint(timeline.final_graph)  # doctest: +SKIP
         True
     """
-    hashes = node_hashes(g)
+    by_node = cached_hashes(g)[0]
     entry = g.graph["entry"]
-    members = sorted(h for n, h in hashes.items() if g.nodes[n]["computation"] == entry)
+    members = sorted(h for n, h in by_node.items() if g.nodes[n]["computation"] == entry)
     root = g.graph["computations"][entry]["root"]
-    return _h(hashes.get(root, ""), tuple(members))
+    return _h(by_node.get(root, ""), tuple(members))

@@ -19,6 +19,7 @@ True))``), so that an op moved into a fusion is still the same op.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import time
 from collections import Counter, OrderedDict
@@ -28,7 +29,7 @@ from typing import Any
 
 import networkx as nx
 
-from xlalens.diff import diff, match
+from xlalens.diff import classify, match
 from xlalens.ir import kernel_nodes, parse_hlo_text
 from xlalens.passes._files import ModuleFiles
 
@@ -368,6 +369,22 @@ def build_timeline(module: ModuleFiles) -> Timeline:
     from xlalens._errors import UsageError
     from xlalens.passes._fingerprint import fingerprint
 
+    # NOTE: [gc pause] as in xlalens.diff.diff: parsing and matching allocate
+    # many small objects while large graphs stay alive, and nothing here makes
+    # reference cycles; the cyclic collector would rescan every graph again and again.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _build(module)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _build(module: ModuleFiles) -> Timeline:
+    from xlalens._errors import UsageError
+    from xlalens.passes._fingerprint import fingerprint
+
     start = time.perf_counter()
     if not module.snapshots:
         raise UsageError(
@@ -423,8 +440,32 @@ def build_timeline(module: ModuleFiles) -> Timeline:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Pair:
+    a: str
+    b: str
+    status: str
+    changes: tuple
+
+
+def _diff(prev_g: nx.MultiDiGraph, g: nx.MultiDiGraph):
+    """``xlalens.diff``'s matching and classification, without the report summary.
+
+    NOTE: [no diff summary] ``diff()`` also estimates FLOPs and bytes of both
+    graphs for its report header: a fifth of the timeline's time on a
+    2k-instruction module, for numbers the timeline does not show.
+    """
+    m = match(prev_g, g)
+    pa, nb = prev_g.nodes, g.nodes
+    pairs = []
+    for a, b, _stage in m.pairs:
+        changes = classify(pa[a], nb[b])
+        pairs.append(_Pair(a, b, "changed" if changes else "unchanged", changes))
+    return m.only_a, m.only_b, pairs
+
+
 def _step(i, snap, prev_g, g, n_ops, n_kernels) -> tuple[PassStep, _Link]:
-    d = diff(prev_g, g)
+    d_only_a, d_only_b, d_pairs = _diff(prev_g, g)
     pa, nb = prev_g.nodes, g.nodes
     entry = g.graph["entry"]
     # An entry instruction whose opcode changed (``subtract`` -> ``fusion``,
@@ -435,21 +476,21 @@ def _step(i, snap, prev_g, g, n_ops, n_kernels) -> tuple[PassStep, _Link]:
     kernels_a, kernels_b = set(kernel_nodes(prev_g)), set(kernel_nodes(g))
     became = {
         p.b
-        for p in d.pairs
+        for p in d_pairs
         if nb[p.b]["computation"] == entry
         and pa[p.a]["opcode"] != nb[p.b]["opcode"]
         and (nb[p.b]["opcode"] in KERNEL_MAKERS or (p.b in kernels_b and p.a not in kernels_a))
     }
-    backward = {p.b: p.a for p in d.pairs}
+    backward = {p.b: p.a for p in d_pairs}
     first_pairs = dict(backward)
     same = _same_fusions(prev_g, g, became, backward)
     # A fusion re-paired with its old self frees whatever the matcher had paired
     # that old fusion with (a copy, say): that node is new.
     stolen = {first_pairs[n] for n in same if n in first_pairs} | {backward[n] for n in same}
-    only_a = list(d.only_a)
-    only_b = [n for n in d.only_b if n not in same]
+    only_a = list(d_only_a)
+    only_b = [n for n in d_only_b if n not in same]
     pairs = []
-    for p in d.pairs:
+    for p in d_pairs:
         if p.b in same:
             continue
         if p.a in stolen:
@@ -509,7 +550,7 @@ def _same_fusions(prev_g, g, became: set[str], backward: dict[str, str]) -> set[
     identical to one of the previous snapshot's is the same kernel. Updates
     ``became`` and ``backward``; returns the re-paired ids of ``g``.
     """
-    from xlalens.passes._fingerprint import hashes
+    from xlalens.passes._fingerprint import cached_hashes
 
     entry_b, entry_a = g.graph["entry"], prev_g.graph["entry"]
     pa, nb = prev_g.nodes, g.nodes
@@ -528,8 +569,8 @@ def _same_fusions(prev_g, g, became: set[str], backward: dict[str, str]) -> set[
     ]
     if not odd:
         return set()
-    _, comp_a = hashes(prev_g)
-    _, comp_b = hashes(g)
+    _, comp_a = cached_hashes(prev_g)
+    _, comp_b = cached_hashes(g)
     paired_prev = {backward[n] for n in fusions(g, entry_b) if n not in odd and n in backward}
     pool: dict[tuple, list[str]] = {}
     for n in fusions(prev_g, entry_a):
@@ -548,6 +589,9 @@ def _same_fusions(prev_g, g, became: set[str], backward: dict[str, str]) -> set[
 
 def _blame_kernels(steps, links, graphs) -> tuple[KernelBlame, ...]:
     final = graphs[-1]
+    runs = Counter(
+        nd["fusion"] for _, nd in final.nodes(data=True) if nd["opcode"] not in NOT_OPS
+    )
     out = []
     for k in kernel_nodes(final):
         d = final.nodes[k]
@@ -568,11 +612,7 @@ def _blame_kernels(steps, links, graphs) -> tuple[KernelBlame, ...]:
                 created = steps[i].label
                 break
             cur = prev
-        fused = sum(
-            1
-            for n, nd in final.nodes(data=True)
-            if nd["fusion"] == k and nd["opcode"] not in NOT_OPS
-        )
+        fused = runs.get(k, 0)
         out.append(
             KernelBlame(
                 kernel=d["name"],
