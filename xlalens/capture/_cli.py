@@ -151,9 +151,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"xlalens dump: error: {user_errors[0]}", file=sys.stderr)
         return 2
     passes_status = 0
-    if getattr(args, "passes", False) and any(
-        e["status"] == "ok" for e in m["frontends"].values()
-    ):
+    if getattr(args, "passes", False) and any(e["status"] == "ok" for e in m["frontends"].values()):
         from xlalens.passes._cli import print_records
         from xlalens.passes._report import write_page
         from xlalens.passes._run import run_passes

@@ -93,7 +93,13 @@ def run_frontend(
         json.dumps({"workload": workload.to_json(), "backend": backend, "target": target})
     )
     cmd = [sys.executable, "-m", frontend.module, "--request", str(request), "--out", str(folder)]
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore", **frontend.env, **(extra_env or {})}
+    env = {
+        **os.environ,
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+        "PYTHONWARNINGS": "ignore",
+        **frontend.env,
+        **(extra_env or {}),
+    }
     if backend != "cpu" and frontend.compiles_for != ("cpu",):
         env["JAX_PLATFORMS"] = backend
     log = folder / "capture.log"

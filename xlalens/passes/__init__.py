@@ -13,6 +13,7 @@ section (``_report.py``). See docs/passes.md.
 from xlalens.passes._files import ModuleFiles, SnapshotFile, scan
 from xlalens.passes._fingerprint import fingerprint, node_hashes
 from xlalens.passes._memory import Buffer, MemoryReport, read_memory
+from xlalens.passes._report import report_section, section_html, step_plot_svg, write_page
 from xlalens.passes._run import (
     FrontendPasses,
     analyze,
@@ -22,7 +23,6 @@ from xlalens.passes._run import (
     pick_step,
     run_passes,
 )
-from xlalens.passes._report import report_section, section_html, step_plot_svg, write_page
 from xlalens.passes._timeline import (
     KernelBlame,
     OpFate,

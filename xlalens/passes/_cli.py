@@ -79,7 +79,9 @@ def print_records(recs: dict[str, Any], *, all_steps: bool = False, blame: bool 
         if blame:
             for k in tl.kernels:
                 changed = f"; changed by {', '.join(k.changed_by)}" if k.changed_by else ""
-                print(f"  {k.kernel} ({k.op}, {k.fused_ops} ops): created by {k.created_by}{changed}")
+                print(
+                    f"  {k.kernel} ({k.op}, {k.fused_ops} ops): created by {k.created_by}{changed}"
+                )
         print(f"files: {rec.folder}")
         print()
     return status

@@ -20,7 +20,9 @@ from pathlib import Path
 from typing import Any
 
 _ALLOC = re.compile(r"^allocation (\d+): size (\d+)(.*):\s*$")
-_VALUE = re.compile(r"^\s*value: <(\d+) (\S+?)(\{[^}]*\})? @(\d+)> \(size=(\d+),offset=(\d+)\): (.*)$")
+_VALUE = re.compile(
+    r"^\s*value: <(\d+) (\S+?)(\{[^}]*\})? @(\d+)> \(size=(\d+),offset=(\d+)\): (.*)$"
+)
 _RANGE = re.compile(r"^\s+(\S+?)(\{[^}]*\})?:(\d+)-(\d+)\s*$")
 _PEAK = re.compile(r"^\s+Live ranges at (\d+) \(peak\):")
 _TOTAL = re.compile(r"^Total bytes(?: used)?: (\d+)")
@@ -69,7 +71,9 @@ class MemoryReport:
         """Plain data."""
         return {
             **{k: getattr(self, k) for k in MemoryReport.__slots__ if k != "live_at_peak"},
-            "live_at_peak": [{k: getattr(b, k) for k in Buffer.__slots__} for b in self.live_at_peak],
+            "live_at_peak": [
+                {k: getattr(b, k) for k in Buffer.__slots__} for b in self.live_at_peak
+            ],
         }
 
     @classmethod
@@ -147,9 +151,7 @@ def read_memory(
         guess = Path(str(buffer_assignment).replace("-buffer-assignment.txt", "-live-range.txt"))
         live_range = guess if guess.is_file() else None
     peak_index, live = _live_at_peak(text, live_range)
-    buffers = sorted(
-        (values[v] for v in live if v in values), key=lambda b: (-b.size, b.value)
-    )
+    buffers = sorted((values[v] for v in live if v in values), key=lambda b: (-b.size, b.value))
     return MemoryReport(
         peak_bytes=peak,
         parameter_bytes=by_kind.get("parameter", 0),
@@ -164,7 +166,11 @@ def read_memory(
 def _live_at_peak(text: str, live_range: Path | None) -> tuple[int | None, list[str]]:
     # The live-range report is printed into the buffer-assignment report too on
     # some versions; read whichever has it.
-    body = text if "(peak):" in text else (live_range.read_text(errors="replace") if live_range else "")
+    body = (
+        text
+        if "(peak):" in text
+        else (live_range.read_text(errors="replace") if live_range else "")
+    )
     ranges: dict[str, tuple[int, int]] = {}
     peak: int | None = None
     in_ranges = False

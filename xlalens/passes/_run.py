@@ -130,7 +130,9 @@ def _kernel_of_codegen(module: ModuleFiles, path: Path) -> str:
     return rest.removesuffix("_kernel_module").removeprefix("__compute_module_")
 
 
-def codegen_files(module: ModuleFiles, kernels: list[str], root: Path) -> dict[str, tuple[str, ...]]:
+def codegen_files(
+    module: ModuleFiles, kernels: list[str], root: Path
+) -> dict[str, tuple[str, ...]]:
     """Map each kernel name to its codegen files (LLVM IR before/after opt, object file).
 
     Args:
@@ -412,7 +414,9 @@ def run_passes(
     manifest = read_manifest(folder)
     captured = manifest.get("frontends") or {}
     if not captured:
-        raise DumpError(f"{folder}: the dump holds no frontends; run `xlalens dump -o {folder}` first")
+        raise DumpError(
+            f"{folder}: the dump holds no frontends; run `xlalens dump -o {folder}` first"
+        )
     if backend not in BACKENDS:
         raise UsageError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     if backend != manifest.get("backend", "cpu"):

@@ -24,7 +24,6 @@ import hashlib
 import time
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import networkx as nx
@@ -197,7 +196,10 @@ class Timeline:
                 for s in self.steps
             ],
             "kernels": [
-                {**{k: getattr(b, k) for k in KernelBlame.__slots__}, "changed_by": list(b.changed_by)}
+                {
+                    **{k: getattr(b, k) for k in KernelBlame.__slots__},
+                    "changed_by": list(b.changed_by),
+                }
                 for b in self.kernels
             ],
             "ops": [{k: getattr(o, k) for k in OpFate.__slots__} for o in self.ops],
@@ -366,9 +368,6 @@ def build_timeline(module: ModuleFiles) -> Timeline:
         >>> tl = build_timeline(pick_step(scan(xla_dir), optimized_text).module)  # doctest: +SKIP
         >>> print(format_table(tl))  # doctest: +SKIP
     """
-    from xlalens._errors import UsageError
-    from xlalens.passes._fingerprint import fingerprint
-
     # NOTE: [gc pause] as in xlalens.diff.diff: parsing and matching allocate
     # many small objects while large graphs stay alive, and nothing here makes
     # reference cycles; the cyclic collector would rescan every graph again and again.
@@ -497,12 +496,13 @@ def _step(i, snap, prev_g, g, n_ops, n_kernels) -> tuple[PassStep, _Link]:
             only_b.append(p.b)
             continue
         pairs.append(p)
-    for n in same:
-        pairs.append(None)  # counted below as unchanged or changed
+    for n in sorted(same):
+        changes = classify(pa[backward[n]], nb[n])
+        pairs.append(_Pair(backward[n], n, "changed" if changes else "unchanged", changes))
     fields = Counter()
     changed_ids = set()
     for p in pairs:
-        if p is None or p.status != "changed":
+        if p.status != "changed":
             continue
         changed_ids.add(p.b)
         op_a, op_b = pa[p.a]["opcode"], nb[p.b]["opcode"]
@@ -518,8 +518,7 @@ def _step(i, snap, prev_g, g, n_ops, n_kernels) -> tuple[PassStep, _Link]:
     removed_ops = _counts([pa[n]["opcode"] for n in only_a])
     folded = not only_a and not only_b and not changed_ids
     summary = summarize(snap.after, prev_g, g, only_a, only_b, changed_fields, became)
-    forward = {p.a: p.b for p in pairs if p is not None}
-    forward.update({backward[n]: n for n in same})
+    forward = {p.a: p.b for p in pairs}
     if only_a and _comp_layout(prev_g) != _comp_layout(g):
         # Ops moved between computations (fusion, inlining): follow them flattened.
         m = match(prev_g, g, flatten=(True, True))
@@ -589,9 +588,7 @@ def _same_fusions(prev_g, g, became: set[str], backward: dict[str, str]) -> set[
 
 def _blame_kernels(steps, links, graphs) -> tuple[KernelBlame, ...]:
     final = graphs[-1]
-    runs = Counter(
-        nd["fusion"] for _, nd in final.nodes(data=True) if nd["opcode"] not in NOT_OPS
-    )
+    runs = Counter(nd["fusion"] for _, nd in final.nodes(data=True) if nd["opcode"] not in NOT_OPS)
     out = []
     for k in kernel_nodes(final):
         d = final.nodes[k]
@@ -630,8 +627,9 @@ def _blame_ops(steps, links, graphs) -> tuple[OpFate, ...]:
     first, final = graphs[0], graphs[-1]
     out = []
     for n in op_nodes(first) + [
-        x for x, dd in first.nodes(data=True) if dd["opcode"] in ("parameter",)
-        and dd["computation"] == first.graph["entry"]
+        x
+        for x, dd in first.nodes(data=True)
+        if dd["opcode"] in ("parameter",) and dd["computation"] == first.graph["entry"]
     ]:
         d = first.nodes[n]
         cur: str | None = n
@@ -650,7 +648,13 @@ def _blame_ops(steps, links, graphs) -> tuple[OpFate, ...]:
             fd = final.nodes[cur]
             kernel_id = fd.get("fusion")
             kernel = final.nodes[kernel_id]["name"] if kernel_id in final.nodes else None
-            if kernel_id and final.nodes[kernel_id]["opcode"] in ("parameter", "constant", "tuple", "get-tuple-element", "bitcast"):
+            if kernel_id and final.nodes[kernel_id]["opcode"] in (
+                "parameter",
+                "constant",
+                "tuple",
+                "get-tuple-element",
+                "bitcast",
+            ):
                 kernel = None
             out.append(OpFate(n, d["opcode"], kernel, fd["name"], None, _source(d)))
         else:
@@ -681,7 +685,10 @@ def format_table(tl: Timeline, *, all_steps: bool = False) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
     lines = []
     for j, r in enumerate(rows):
-        cells = [c.rjust(w) if 3 <= i <= 7 or i == 0 else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))]
+        cells = [
+            c.rjust(w) if 3 <= i <= 7 or i == 0 else c.ljust(w)
+            for i, (c, w) in enumerate(zip(r, widths))
+        ]
         lines.append("  ".join([*cells, r[-1]]).rstrip())
         if j == 0:
             lines.append("  ".join("-" * w for w in widths) + "  -------")
