@@ -70,6 +70,8 @@ class FrontendPasses:
     """Whether the last snapshot has the captured optimized HLO's fingerprint (None: not compared)."""
     seconds: float = 0.0
     """Wall seconds of re-run and analysis."""
+    rerun_seconds: dict[str, float] = field(default_factory=dict)
+    """The re-run's own phase seconds (``compile`` is XLA's compile with the dump flags on)."""
 
     def to_json(self) -> dict[str, Any]:
         """Plain data (``passes.json``)."""
@@ -86,6 +88,7 @@ class FrontendPasses:
             "codegen": {k: list(v) for k, v in self.codegen.items()},
             "matches_capture": self.matches_capture,
             "seconds": self.seconds,
+            "rerun_seconds": self.rerun_seconds,
         }
 
     @classmethod
@@ -105,6 +108,7 @@ class FrontendPasses:
             folder=folder,
             matches_capture=data.get("matches_capture"),
             seconds=data.get("seconds", 0.0),
+            rerun_seconds=data.get("rerun_seconds", {}),
         )
 
 
@@ -350,7 +354,12 @@ def _rerun_one(
                     name, "failed", f"reading XLA's dump failed: {type(exc).__name__}: {exc}",
                     regex, None, None, (), None, None, folder=final,
                 )  # fmt: skip
-        rec = _with(rec, folder=final, seconds=time.perf_counter() - start)
+        rec = _with(
+            rec,
+            folder=final,
+            seconds=time.perf_counter() - start,
+            rerun_seconds=dict(run.entry.get("seconds") or {}),
+        )
         (staging / RECORD).write_text(json.dumps(rec.to_json(), indent=1))
         old = None
         if final.exists():
