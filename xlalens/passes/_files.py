@@ -12,7 +12,9 @@ with ``module_NNNN.<name>.``; then:
 - ``<backend>_after_optimizations-buffer-assignment.txt`` and
   ``...-memory-usage-report.txt``;
 - LLVM IR ``*.ll`` (``ir-no-opt``/``ir-with-opt``, per kernel on the CPU thunk
-  runtime) and object or assembly files where asked for.
+  runtime, ``part_NN`` for what is compiled together), object files
+  ``obj-file.*.o`` and the fusion emitter's MLIR (``*-post-optimization.mlir``...).
+  Kernels that call a library (a dot through Eigen or YNNPACK) have none.
 
 The file names carry the module's name, not the step's role: frameworks compile
 other small modules in the same process (optax's init, torch_xla's seed data).
@@ -25,6 +27,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+# XLA:CPU's fusion emitter writes each kernel's MLIR at three stages (jaxlib 0.10.2).
+KERNEL_MLIR = ("-pre-optimization.mlir", "-post-lowering.mlir", "-post-optimization.mlir")
 _MODULE = re.compile(r"^module_(?P<id>\d+)\.(?P<rest>.+)$")
 _SNAPSHOT = re.compile(
     r"^(?P<name>.+?)\.(?P<step>\d{4})\.(?P<pipeline>[^.]+)\.after_(?P<after>.+?)"
@@ -71,7 +75,7 @@ class ModuleFiles:
     memory_report: Path | None
     """The memory-usage report."""
     codegen: tuple[Path, ...]
-    """LLVM IR (``.ll``) and assembly (``.s``/``.asm``) files of this module."""
+    """Kernel code: LLVM IR (``.ll``), object files (``.o``), assembly (``.s``), emitter MLIR."""
 
 
 def _prefix(path: Path) -> tuple[str, str] | None:
@@ -116,7 +120,7 @@ def scan(folder: Path) -> list[ModuleFiles]:
             mod["after"], mod["name"] = path, m["name"]
         elif m := _BEFORE_OPT.match(rest):
             mod["before"], mod["name"] = path, m["name"]
-        elif path.suffix in (".ll", ".s", ".asm"):
+        elif path.suffix in (".ll", ".s", ".asm", ".o") or path.name.endswith(KERNEL_MLIR):
             mod["codegen"].append(path)
     out = []
     for mid in sorted(by_id, key=int):

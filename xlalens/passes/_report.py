@@ -59,7 +59,7 @@ def step_plot_svg(recs: dict[str, FrontendPasses], *, width: int = 720, height: 
             return y0 + height - (height - 10) * v / ymax
 
         out.append(
-            f'<text x="4" y="{y0 + 10}" font-weight="bold">{label}</text>'
+            f'<text x="{left}" y="{y0 - 5}" font-weight="bold">{label} after each pass</text>'
             f'<line x1="{left}" y1="{y0 + height}" x2="{left + pw}" y2="{y0 + height}" stroke="#999"/>'
             f'<line x1="{left}" y1="{y0}" x2="{left}" y2="{y0 + height}" stroke="#999"/>'
             f'<text x="{left - 4}" y="{py(ymax) + 4:.1f}" text-anchor="end">{ymax}</text>'
@@ -160,7 +160,14 @@ def _blame_table(rec: FrontendPasses) -> str:
 
 def _short(path: str) -> str:
     name = path.rsplit("/", 1)[-1]
-    for suffix in ("ir-no-opt.ll", "ir-with-opt.ll", ".o"):
+    for suffix in (
+        "ir-no-opt.ll",
+        "ir-with-opt.ll",
+        ".o",
+        "pre-optimization.mlir",
+        "post-lowering.mlir",
+        "post-optimization.mlir",
+    ):
         if name.endswith(suffix):
             return suffix.lstrip(".")
     return name

@@ -29,7 +29,7 @@ from typing import Any
 
 from xlalens._dumpdir import read_manifest
 from xlalens._errors import DumpError, UsageError
-from xlalens.passes._files import ModuleFiles, scan
+from xlalens.passes._files import KERNEL_MLIR, ModuleFiles, scan
 from xlalens.passes._memory import MemoryReport, read_memory
 from xlalens.passes._timeline import Timeline, build_timeline, parse_snapshot
 
@@ -37,6 +37,7 @@ PASSES_DIR = "passes"
 RECORD = "passes.json"
 XLA_DIR = "xla"
 DEFAULT_TIMEOUT = 600.0
+MODULE_CODE = "(module)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +128,7 @@ def _kernel_of_codegen(module: ModuleFiles, path: Path) -> str:
     rest = path.name.split(".", 1)[1]  # drop module_NNNN
     rest = rest[len(module.name) + 1 :] if rest.startswith(module.name + ".") else rest
     rest = rest.removeprefix("obj-file.")
-    for suffix in (".ir-no-opt.ll", ".ir-with-opt.ll", ".ll", ".o", ".s", ".asm"):
+    for suffix in (".ir-no-opt.ll", ".ir-with-opt.ll", ".ll", ".o", ".s", ".asm", *KERNEL_MLIR):
         if rest.endswith(suffix):
             rest = rest[: -len(suffix)]
             break
@@ -145,7 +146,9 @@ def codegen_files(
         root: paths are given relative to it.
 
     Returns:
-        ``{kernel: (relative paths...)}`` for the kernels that have files.
+        ``{kernel: (relative paths...)}`` for the kernels that have files, and
+        ``"(module)"`` for the files of no kernel. Kernels that call a library
+        (a dot through Eigen or YNNPACK) have no files of their own.
 
     Example:
         >>> codegen_files(mod, ["multiply_add_fusion"], folder)  # doctest: +SKIP
@@ -155,8 +158,9 @@ def codegen_files(
     out: dict[str, list[str]] = {}
     for path in module.codegen:
         k = _kernel_of_codegen(module, path)
-        if k in wanted:
-            out.setdefault(k, []).append(str(path.relative_to(root)))
+        # What belongs to no kernel (``part_00``: code compiled together) is the module's.
+        key = k if k in wanted else MODULE_CODE
+        out.setdefault(key, []).append(str(path.relative_to(root)))
     return {k: tuple(sorted(v)) for k, v in out.items()}
 
 
