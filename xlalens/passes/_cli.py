@@ -62,10 +62,14 @@ def print_records(recs: dict[str, Any], *, all_steps: bool = False, blame: bool 
             status = 1
             continue
         tl = rec.timeline
-        match = {True: "equals the captured optimized HLO", False: "DIFFERS from the captured"}
+        match = {
+            True: "equals the captured optimized HLO",
+            False: "DIFFERS from the captured optimized HLO",
+            None: "not compared (the dump's optimized HLO is not this framework's own compile)",
+        }
         print(
             f"{name}: module {rec.module} (picked by {rec.picked_by} among "
-            f"{len(rec.modules)} compiled); last snapshot {match.get(rec.matches_capture, 'not compared')}"
+            f"{len(rec.modules)} compiled); last snapshot {match[rec.matches_capture]}"
         )
         print(format_table(tl, all_steps=all_steps))
         if rec.memory:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import re
 import time
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
@@ -311,7 +312,7 @@ def summarize(
         "folded"
         if any(w in lower for w in ("simp", "fold", "constant"))
         else "deduplicated"
-        if "cse" in lower
+        if re.search(r"(^|[-_])cse($|[-_])", lower) and "barrier" not in lower
         else "removed"
     )
     pa = prev.nodes
@@ -331,6 +332,14 @@ def summarize(
         phrases.append(f"{_plural(n, op)} {'inserted' if d > 0 else verb}")
     if not net and (rem or add) and not new_fusions:
         phrases.append(f"{sum(rem.values())} ops rewritten")
+    if not phrases and (only_a or only_b):
+        # Only structure moved: tuples and get-tuple-elements (tuple-simplifier,
+        # copy-insertion's clean-up).
+        raw = Counter(pa[n]["opcode"] for n in only_a)
+        raw.subtract(Counter(nn[n]["opcode"] for n in only_b))
+        for op, d in sorted(raw.items(), key=lambda kv: (-abs(kv[1]), kv[0]))[:2]:
+            if d:
+                phrases.append(f"{_plural(abs(d), op)} {'removed' if d > 0 else 'inserted'}")
     for fld, n in changed_fields[:2]:
         if "->" in fld:
             phrases.append(f"{_plural(n, fld.split('->')[0])} turned into {fld.split('->')[1]}")
