@@ -112,7 +112,7 @@ def cached_hashes(g: nx.MultiDiGraph) -> tuple[dict[str, str], dict[str, str]]:
         return hit[1]
     value = hashes(g)
     _HASH_CACHE[id(g)] = (g, value)  # holding g keeps its id from being reused
-    if len(_HASH_CACHE) > 64:
+    if len(_HASH_CACHE) > 8:
         _HASH_CACHE.popitem(last=False)
     return value
 

@@ -41,7 +41,7 @@ INPUT = "(input)"
 """What a kernel or op that XLA received as it is was "created by"."""
 
 _CACHE: OrderedDict[str, nx.MultiDiGraph] = OrderedDict()
-_CACHE_SIZE = 256
+_CACHE_SIZE = 8  # pick_step and the timeline read the same final text; graphs are large
 
 
 def parse_snapshot(text: str, source: str | None = None) -> nx.MultiDiGraph:
@@ -401,6 +401,8 @@ def _build(module: ModuleFiles) -> Timeline:
         )
     steps: list[PassStep] = []
     links: list[_Link | None] = []  # links[i]: from step i-1 to step i (None: identical)
+    # Only the first and the last graph are needed after the walk: the links
+    # carry what blame needs, and a 20k-instruction module's graphs are large.
     graphs: list[nx.MultiDiGraph] = []
     prev_text = None
     prev_g: nx.MultiDiGraph | None = None
@@ -415,7 +417,6 @@ def _build(module: ModuleFiles) -> Timeline:
                 )
             )  # fmt: skip
             links.append(None)
-            graphs.append(prev_g)
             continue
         g = parse_snapshot(text, source=str(snap.path))
         n_ops, n_kernels = len(op_nodes(g)), len(kernel_nodes(g))
@@ -432,7 +433,7 @@ def _build(module: ModuleFiles) -> Timeline:
             step, link = _step(i, snap, prev_g, g, n_ops, n_kernels)
             steps.append(step)
             links.append(link)
-        graphs.append(g)
+        graphs = [graphs[0], g] if graphs else [g]
         prev_g, prev_text = g, text
     final = graphs[-1]
     kernels = _blame_kernels(steps, links, graphs)
