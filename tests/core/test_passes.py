@@ -228,3 +228,26 @@ def test_cli_no_rerun_prints_the_recorded_timeline(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "ops into 4 kernels" in out and "created by" in out
     assert (dump / "passes.html").is_file()
+
+
+@pytest.mark.parametrize("regex", ["fusion(", "a b", ""])
+def test_bad_pass_regex_is_refused(tmp_path, regex):
+    """A --passes value that is not a regex, has spaces or is empty is refused before any re-run."""
+    from xlalens import UsageError
+    from xlalens.passes import run_passes
+
+    dump = _fake_dump(tmp_path)
+    with pytest.raises(UsageError, match="--passes"):
+        run_passes(dump, passes=regex)
+
+
+def test_unknown_frontend_is_refused(tmp_path):
+    """An unknown or not-captured frontend names the valid ones."""
+    from xlalens import UsageError
+    from xlalens.passes import run_passes
+
+    dump = _fake_dump(tmp_path)
+    with pytest.raises(UsageError, match="unknown frontend 'nope'"):
+        run_passes(dump, frontends=["nope"])
+    with pytest.raises(UsageError, match="not captured ok"):
+        run_passes(dump, frontends=["torchax"])

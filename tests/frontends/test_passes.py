@@ -2,6 +2,7 @@
 
 import dataclasses
 import json
+import re
 import subprocess
 import sys
 import textwrap
@@ -201,3 +202,19 @@ def test_two_k_instruction_timeline_under_ten_seconds(tmp_path):
     tl = build_timeline(mod)
     assert tl.steps[0].ops >= 1900
     assert tl.seconds < 10, tl.seconds
+
+
+def test_cli_passes_prints_each_frontend(regression_dump, capsys):
+    """`xlalens passes DIR --frontend jax --blame` prints the table, blame and memory; exit 0."""
+    from xlalens.cli import main
+
+    if regression_dump.manifest["frontends"]["jax"]["status"] != "ok":
+        pytest.skip("jax is not installed")
+    assert main(["passes", str(regression_dump.path), "--frontend", "jax", "--blame"]) == 0
+    out = capsys.readouterr().out
+    assert "jax: module jit_train_step (picked by fingerprint" in out
+    assert "equals the captured optimized HLO" in out
+    assert re.search(r"fusion\s+\d+\s+\d+.*ops into \d+ kernels", out)
+    assert "created by HLO_passes_after_layout_assignment/fusion" in out
+    assert "memory: peak" in out
+    assert (regression_dump.path / "passes.html").is_file()
