@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "diff": ("xlalens.diff._cli", "structural diff of two graphs (files or dump entries)"),
     "render": ("xlalens.render._cli", "render a graph or a diff as SVG"),
     "time": ("xlalens.timing._cli", "compile and time a dump's captures, per kernel"),
+    "compile": ("xlalens.targets._cli", "compile a dump for GPUs/TPUs without the hardware"),
 }
 
 
