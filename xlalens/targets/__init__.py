@@ -11,7 +11,13 @@ optimized HLO, its graphs, XLA's codegen dump and a diff against the capture.
 See docs/targets.md.
 """
 
-from xlalens.targets._compile import CompileResult, TargetResult, compile_for, targets_site
+from xlalens.targets._compile import (
+    CompileResult,
+    TargetResult,
+    compile_for,
+    missing_plugins,
+    targets_site,
+)
 from xlalens.targets._report import report_section, text_table
 from xlalens.targets._spec import CHIPS, Chip, Target, parse_target, parse_targets, spec_path
 
@@ -22,6 +28,7 @@ __all__ = [
     "Target",
     "TargetResult",
     "compile_for",
+    "missing_plugins",
     "parse_target",
     "parse_targets",
     "report_section",

@@ -98,6 +98,29 @@ def targets_site() -> Path | None:
     return default if default.is_dir() else None
 
 
+def missing_plugins() -> dict[str, str]:
+    """Kind -> pip package, for each target kind whose plugin the worker would not find.
+
+    Looks (without importing anything) on the worker's path: :func:`targets_site`
+    and this environment's ``sys.path``.
+
+    Example:
+        >>> missing_plugins()  # doctest: +SKIP
+        {}
+    """
+    from importlib.machinery import PathFinder
+
+    site = targets_site()
+    path = ([str(site)] if site else []) + sys.path
+    out = {}
+    plugins_dirs = [Path(p) / "jax_plugins" / "xla_cuda12" for p in path]
+    if not any(d.is_dir() for d in plugins_dirs):
+        out["gpu"] = PLUGIN_PACKAGE["gpu"]
+    if PathFinder.find_spec("libtpu", path) is None:
+        out["tpu"] = PLUGIN_PACKAGE["tpu"]
+    return out
+
+
 def _worker_env(target: Target) -> dict[str, str]:
     env = dict(os.environ)
     paths = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
@@ -402,3 +425,76 @@ def _postprocess(
                 res["diff_vs_capture"] = (rel / "diff_vs_capture.txt").as_posix()
         except Exception as exc:  # the compile stands; only the analysis of it failed
             res["analysis_error"] = f"{type(exc).__name__}: {exc}\n" + traceback.format_exc(limit=4)
+
+
+def resolve_target_entry(spec: str) -> Any:
+    """Resolve ``DIR:frontend[:artifact]@target`` to the target compile's optimized HLO.
+
+    ``artifact`` may be omitted or ``optimized_hlo`` (the only artifact a target
+    compile writes); ``target`` is a target name as given to ``xlalens compile``
+    (``h100``, ``tpu-v5e:2x4``) or its file-safe key (``tpu-v5e-2x4``).
+
+    Returns:
+        An ``xlalens._dumpdir.DumpEntry`` whose path is
+        ``DIR/targets/<target>/<frontend>/optimized_hlo.txt``.
+
+    Raises:
+        DumpError: the dump has no such target compile or frontend; the message says
+            which exist and the command that makes the missing one.
+
+    Example:
+        >>> resolve_target_entry("xlalens-dump:jax:optimized_hlo@h100").path  # doctest: +SKIP
+    """
+    from xlalens._dumpdir import DumpEntry
+    from xlalens._errors import DumpError
+    from xlalens.targets._spec import parse_target
+
+    base, _, name = spec.rpartition("@")
+    parts = base.split(":")
+    if len(parts) not in (2, 3) or not name:
+        raise DumpError(
+            f"{spec!r}: a target entry is DIR:frontend[:optimized_hlo]@TARGET, "
+            "e.g. xlalens-dump:jax:optimized_hlo@h100"
+        )
+    folder, frontend = Path(parts[0]), parts[1]
+    artifact = parts[2] if len(parts) == 3 else "optimized_hlo"
+    if artifact != "optimized_hlo":
+        raise DumpError(
+            f"{spec!r}: a target compile has only optimized_hlo; write "
+            f"{folder}:{frontend}:optimized_hlo@{name}"
+        )
+    try:
+        key = parse_target(name).key
+    except UsageError as exc:
+        raise DumpError(f"{spec!r}: {exc}") from None
+    manifest = read_manifest(folder)
+    summary_path = folder / TARGETS_DIR / f"{key}.json"
+    have = sorted(p.stem for p in (folder / TARGETS_DIR).glob("*.json"))
+    if not summary_path.is_file():
+        raise DumpError(
+            f"{spec!r}: {folder} has no compile for {key} (has: {', '.join(have) or 'none'}); "
+            f"run `xlalens compile {folder} --target {name}`"
+        )
+    summary = json.loads(summary_path.read_text())
+    res = (summary.get("frontends") or {}).get(frontend)
+    if not res or res.get("status") != "ok" or not res.get("optimized_hlo"):
+        fes = ", ".join(
+            fe for fe, r in (summary.get("frontends") or {}).items() if r.get("status") == "ok"
+        )
+        why = (res or {}).get("reason") or summary.get("reason") or "not compiled"
+        raise DumpError(
+            f"{spec!r}: no {key} compile of {frontend!r} ({why.splitlines()[0]}); "
+            f"compiled: {fes or 'none'}"
+        )
+    path = (folder / res["optimized_hlo"]).resolve()
+    if not path.is_file():
+        raise DumpError(
+            f"{spec!r}: {path} is listed in {summary_path} but missing; re-run `xlalens compile`"
+        )
+    return DumpEntry(
+        dump=folder.resolve(),
+        frontend=frontend,
+        artifact="optimized_hlo",
+        path=path,
+        manifest=manifest,
+    )
