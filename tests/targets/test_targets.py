@@ -277,3 +277,24 @@ def test_gpu_spec_files_parse():
         "a100": "NVIDIA A100-SXM4-80GB",
         "b200": "NVIDIA B200",
     }
+
+
+def test_truth_check_compare(tmp_path):
+    """The truth check's comparison: identical compiles agree, a GPU and a CPU module differ."""
+    from xlalens.targets._truth import chip_for, compare, kernel_rows
+
+    d = tmp_path / "d"
+    shutil.copytree(DUMPS / "regression", d)
+    kw = {"frontends": ["jax"], "codegen": False, "diffs": False}
+    host = compile_for(d, "cpu", **kw)
+    again = compile_for(d, "cpu", on_device=True, **kw)
+    assert again.targets[0].key == "cpu@device"
+    assert (d / "targets" / "cpu@device.json").is_file()
+    text, differing = compare(host, again)
+    assert differing == 0 and "same kernels" in text
+    gpu = compile_for(d, "h100", **kw)
+    rows = kernel_rows(
+        gpu.targets[0].summary["frontends"]["jax"], host.targets[0].summary["frontends"]["jax"]
+    )
+    assert rows
+    assert chip_for("NVIDIA H100 80GB HBM3") == "h100" and chip_for("Tesla T4") is None

@@ -18,6 +18,7 @@ Writes, atomically per target:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -36,6 +37,7 @@ from xlalens.targets._spec import PLUGIN_PACKAGE, Target, parse_targets
 from xlalens.targets._summary import analyze, codegen_index, disassemble
 
 TARGETS_DIR = "targets"
+_PLATFORM = {"cpu": "cpu", "gpu": "cuda", "tpu": "tpu"}
 SUMMARY_VERSION = 1
 DEFAULT_TIMEOUT = 600.0
 
@@ -130,9 +132,10 @@ def _worker_env(target: Target) -> dict[str, str]:
     env["PYTHONPATH"] = os.pathsep.join(paths)
     # The worker reaches the plugin through get_topology_desc, never through jax's
     # default backend; keeping jax on the CPU silences the cuInit / TPU probing.
-    env["JAX_PLATFORMS"] = "cpu"
+    # On the device itself (the truth check) jax opens the real backend.
+    env["JAX_PLATFORMS"] = _PLATFORM[target.chip.kind] if target.on_device else "cpu"
     env["TF_CPP_MIN_LOG_LEVEL"] = env.get("TF_CPP_MIN_LOG_LEVEL", "3")
-    if target.chip.kind == "gpu":
+    if target.chip.kind == "gpu" and not target.on_device:
         env["JAX_SKIP_CUDA_CONSTRAINTS_CHECK"] = "1"  # no driver: cuInit fails
     if target.chip.kind == "tpu":
         env.setdefault("TPU_SKIP_MDS_QUERY", "1")  # no GCE metadata server here
@@ -169,6 +172,7 @@ def compile_for(
     timeout: float | None = None,
     codegen: bool = True,
     diffs: bool = True,
+    on_device: bool = False,
 ) -> CompileResult:
     """Compile every captured frontend of a dump for each target, compile-only.
 
@@ -180,6 +184,8 @@ def compile_for(
         timeout: seconds per target's subprocess (default ``XLALENS_TARGET_TIMEOUT`` or 600).
         codegen: ask XLA to dump per-kernel codegen artifacts (PTX, LLVM IR, object code).
         diffs: write each frontend's diff against the capture's own optimized HLO.
+        on_device: compile on the attached device of each target's kind instead
+            (the truth check of scripts/gpu_check.sh); written as ``<target>@device``.
 
     Returns:
         The :class:`CompileResult`. A target whose plugin is missing is ``skipped``
@@ -196,6 +202,8 @@ def compile_for(
         >>> print(r.table())  # doctest: +SKIP
     """
     parsed = parse_targets(targets)
+    if on_device:
+        parsed = [dataclasses.replace(t, on_device=True) for t in parsed]
     dump = Path(dump)
     manifest = read_manifest(dump)
     fes = _frontends(manifest, frontends, dump)
@@ -301,6 +309,8 @@ def _run_worker(
     request = {
         "key": target.key,
         "kind": target.chip.kind,
+        "on_device": target.on_device,
+        "platform": _PLATFORM[target.chip.kind],
         "topology_chip": target.chip.topology_chip,
         "topology": target.topology,
         "spec_text": target.spec_text(),

@@ -105,18 +105,23 @@ class Target:
     """TPU mesh handed to libtpu (e.g. ``(2, 4)``); empty for cpu/gpu."""
     spelled: str
     """What the user typed (``tpu-v5e:2x4``)."""
+    on_device: bool = False
+    """Compile on the attached device of this kind instead of compile-only (the truth check)."""
 
     @property
     def key(self) -> str:
-        """File-safe name: ``h100``, ``h100x8``, ``tpu-v5e``, ``tpu-v5e-2x4``.
+        """File-safe name: ``h100``, ``h100x8``, ``tpu-v5e``, ``tpu-v5e-2x4`` (``h100@device``).
 
         Used for ``DIR/targets/<key>.json`` and in ``DIR:fe:artifact@<key>``.
         """
         if self.chip.kind == "tpu":
             if self.mesh == self.chip.min_mesh:
-                return self.chip.name
-            return f"{self.chip.name}-{'x'.join(map(str, self.mesh))}"
-        return self.chip.name if self.devices == 1 else f"{self.chip.name}x{self.devices}"
+                key = self.chip.name
+            else:
+                key = f"{self.chip.name}-{'x'.join(map(str, self.mesh))}"
+        else:
+            key = self.chip.name if self.devices == 1 else f"{self.chip.name}x{self.devices}"
+        return f"{key}@device" if self.on_device else key
 
     @property
     def topology(self) -> str:

@@ -57,10 +57,10 @@ def _plugin_missing(kind: str) -> str | None:
 def _devices(req: dict[str, Any]) -> tuple[Any, list[Any]]:
     """(client, devices) of the target: compile-only for gpu/tpu, the host for cpu."""
     kind = req["kind"]
-    if kind == "cpu":
+    if kind == "cpu" or req.get("on_device"):
         import jax.extend.backend
 
-        client = jax.extend.backend.get_backend("cpu")
+        client = jax.extend.backend.get_backend(req.get("platform") or "cpu")
         return client, list(client.devices())
     from jax.experimental import topologies
 
@@ -154,7 +154,7 @@ def _routes(job: dict[str, Any]) -> list[tuple[str, Any]]:
 
 
 def _compile_one(
-    client: Any, devs: list[Any], kind: str, module: str | bytes, dump_dir: str | None
+    client: Any, devs: list[Any], loaded: bool, module: str | bytes, dump_dir: str | None
 ) -> tuple[Any, float, int]:
     """Compile ``module`` for as many devices as it asks; returns (executable, seconds, n)."""
     from jax._src.lib import xla_client
@@ -170,7 +170,7 @@ def _compile_one(
     opts = _compile_options(n_rep, n_part, dump_dir)
     dl = xla_client.DeviceList(tuple(devs[:n]))
     start = time.perf_counter()
-    if kind == "cpu":
+    if loaded:  # a real client (the host, or the device in the truth check)
         exe = client.compile_and_load(module, dl, opts)
     else:
         with _ctx():
@@ -239,7 +239,7 @@ def _short(exc: BaseException) -> str:
     return text[:4000]
 
 
-def run_job(client: Any, devs: list[Any], kind: str, job: dict[str, Any]) -> dict[str, Any]:
+def run_job(client: Any, devs: list[Any], loaded: bool, job: dict[str, Any]) -> dict[str, Any]:
     """Compile one frontend; write its optimized HLO; return its result record."""
     out = Path(job["out"])
     out.mkdir(parents=True, exist_ok=True)
@@ -256,7 +256,7 @@ def run_job(client: Any, devs: list[Any], kind: str, job: dict[str, Any]) -> dic
                 notes.append(f"{route}: {elided} mhlo.copy replaced by their operand")
             if isinstance(module, bytes) and not module.startswith(b"ML\xefR"):
                 module = module.decode("utf-8")
-            exe, seconds, n = _compile_one(client, devs, kind, module, dump_dir)
+            exe, seconds, n = _compile_one(client, devs, loaded, module, dump_dir)
         except Exception as exc:  # XLA's message is the result; the next route / frontend goes on
             notes.append(f"{route} route failed: {_short(exc)}")
             continue
@@ -286,7 +286,7 @@ def main(argv: list[str]) -> int:
     """Compile every job of the request; 0 unless the request itself is unusable."""
     req = json.loads(Path(argv[0]).read_text())
     status_path = Path(req["status"])
-    missing = _plugin_missing(req["kind"])
+    missing = None if req.get("on_device") else _plugin_missing(req["kind"])
     if missing:
         status_path.write_text(
             json.dumps({"status": "skipped", "reason": f"{missing} is not installed"})
@@ -310,7 +310,7 @@ def main(argv: list[str]) -> int:
     import jax
 
     for job in req["jobs"]:
-        run_job(client, devs, req["kind"], job)
+        run_job(client, devs, req["kind"] == "cpu" or bool(req.get("on_device")), job)
     status_path.write_text(
         json.dumps(
             {
