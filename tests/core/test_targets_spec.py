@@ -126,11 +126,18 @@ def test_codegen_index_reads_ptx_and_llvm(tmp_path):
         "; ModuleID\ndefine ptx_kernel void @loop_add_fusion_1(ptr %0) {\n  ret void\n}\n"
     )
     (d / "module_0000.jit_f.add_tanh_fusion.2_kernel_module.ir-with-opt.ll").write_text("x")
+    # TensorFlow's module names hold dots
+    (d / "module_0002.a_inference_step_94__.5.dot.10_elemental_kernel_module.o").write_bytes(b"")
+    (
+        d / "module_0002.a_inference_step_94__.5.__compute_module_bitcast_fusion.1.ir-with-opt.ll"
+    ).write_text("")
     (d / "module_0000.jit_f.obj-file.add_tanh_fusion.2_kernel_module.o").write_bytes(b"\x7fELF")
     idx = codegen_index(d, tmp_path)
     kinds = {(c["kind"], c["line"]) for c in idx["loop_add_fusion_1"]}
     assert kinds == {("ptx", 3), ("llvm-ir", 2)}
     assert {c["kind"] for c in idx["add_tanh_fusion_2"]} == {"llvm-ir", "object"}
+    assert [c["kind"] for c in idx["dot_10"]] == ["object"]
+    assert [c["kind"] for c in idx["bitcast_fusion_1"]] == ["llvm-ir"]
 
 
 def test_report_section_none_without_targets(tmp_path):

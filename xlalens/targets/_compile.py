@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -373,6 +374,19 @@ def _run_worker(
     return summary
 
 
+_DEFINITION = re.compile(r"^\s*(?:ROOT\s+)?%?([A-Za-z0-9_.\-]+)\s*=")
+
+
+def _definition_lines(text: str) -> dict[str, int]:
+    """Instruction name -> 1-based line of its definition in HLO text (first wins)."""
+    out: dict[str, int] = {}
+    for i, line in enumerate(text.splitlines(), 1):
+        m = _DEFINITION.match(line)
+        if m and m.group(1) not in out:
+            out[m.group(1)] = i
+    return out
+
+
 def _postprocess(
     dump: Path,
     manifest: dict[str, Any],
@@ -417,6 +431,13 @@ def _postprocess(
             res["analysis"] = analyze(
                 raw, target.chip, res.get("cost", {}), res.get("memory", {}), index
             )
+            # Each kernel's own line in the optimized HLO, beside its PTX / IR / asm.
+            lines = _definition_lines((fe_dir / "optimized_hlo.txt").read_text())
+            for k in res["analysis"]["kernel_list"]:
+                if k["name"] in lines:
+                    k["codegen"].insert(
+                        0, {"kind": "hlo", "path": res["optimized_hlo"], "line": lines[k["name"]]}
+                    )
             sig = manifest["frontends"][fe].get("signature")
             canon = normalize(raw, "canonical", signature=sig, copy=True)
             to_json(canon, gdir / "optimized_hlo.canonical.json")

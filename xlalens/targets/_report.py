@@ -230,7 +230,7 @@ def report_section(dump_dir: Path) -> tuple[str, str] | None:
     for s in summaries:
         for fe, res in (s.get("frontends") or {}).items():
             kl = ((res.get("analysis") or {}).get("kernel_list")) or []
-            if not any(k.get("codegen") for k in kl):
+            if not any(c["kind"] != "hlo" for k in kl for c in k.get("codegen") or []):
                 continue
             parts.append(
                 f"<details><summary>{esc(s['target'])} / {esc(fe)}: kernels and their code</summary><ul>"

@@ -122,29 +122,31 @@ def codegen_index(dump_dir: Path, rel_to: Path) -> dict[str, list[dict[str, Any]
 
     entry = re.compile(r"^\s*\.visible\s+\.entry\s+([A-Za-z0-9_$.]+)\s*\(")
     define = re.compile(r"^define\b[^@]*@\"?([A-Za-z0-9_$.]+)\"?\(")
-    per_kernel = re.compile(
-        r"(?:obj-file\.)?(?:__compute_module_)?([A-Za-z0-9_.\-]+?)(?:_elemental)?(?:_kernel_module)?"
-        r"\.(ir-with-opt\.ll|o|s)$"
+    # XLA:CPU names per-kernel files module_NNNN.<module>.[obj-file.]<kernel>_kernel_module.<ext>
+    # (dot.N_elemental_kernel_module, __compute_module_<kernel> too); <module> may hold dots.
+    per_kernel = (
+        re.compile(r"__compute_module_(.+?)\.(ir-with-opt\.ll|o|s)$"),
+        re.compile(
+            r"\.(?:obj-file\.)?([A-Za-z_][A-Za-z0-9_\-]*(?:\.\d+)?)(?:_elemental)?_kernel_module"
+            r"\.(ir-with-opt\.ll|o|s)$"
+        ),
     )
     for path in sorted(dump_dir.iterdir()):
         name = path.name
-        if name.endswith(".ptx"):
+        per_file = next((m for p in per_kernel if (m := p.search(name))), None)
+        if per_file:  # XLA:CPU: one file per kernel
+            kind = {"o": "object", "s": "asm"}.get(per_file.group(2), "llvm-ir")
+            add(_symbol(per_file.group(1)), kind, path, None)
+        elif name.endswith(".ptx"):  # XLA:GPU: kernels of one LLVM module split
             for i, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
                 m = entry.match(line)
                 if m:
-                    add(m.group(1), "ptx", path, i)
-        elif name.endswith("ir-with-opt.ll") and "_kernel_module" not in name:
+                    add(_symbol(m.group(1)), "ptx", path, i)
+        elif name.endswith("ir-with-opt.ll"):
             for i, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
                 m = define.match(line)
                 if m:
-                    add(m.group(1), "llvm-ir", path, i)
-        if "_kernel_module" in name or "__compute_module_" in name:
-            # module_NNNN.<module>.[obj-file.]<kernel>_kernel_module.<ext>
-            tail = name.split(".", 2)[-1] if name.count(".") >= 2 else name
-            m = per_kernel.search(tail)
-            if m:
-                kind = {"o": "object", "s": "asm"}.get(m.group(2), "llvm-ir")
-                add(_symbol(m.group(1)), kind, path, None)
+                    add(_symbol(m.group(1)), "llvm-ir", path, i)
     return index
 
 
