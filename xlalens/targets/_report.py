@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -116,9 +117,8 @@ def text_table(summaries: list[dict[str, Any]]) -> str:
     for s in summaries:
         for fe, res in (s.get("frontends") or {}).items():
             if res.get("status") == "ok" and res.get("route") != "stablehlo":
-                first = (res.get("notes") or [""])[0].splitlines()[0]
                 notes.append(
-                    f"{s['target']}/{fe}: compiled through '{res.get('route')}' ({first[:160]})"
+                    f"{s['target']}/{fe}: compiled through '{res.get('route')}' ({why(res)})"
                 )
     lines.append(
         "roofline est. = max(FLOPs / published peak, bytes / published bandwidth): an estimate, "
@@ -126,6 +126,16 @@ def text_table(summaries: list[dict[str, Any]]) -> str:
     )
     lines.extend(notes)
     return "\n".join(lines)
+
+
+def why(res: dict[str, Any]) -> str:
+    """One line saying why a frontend did not compile as captured (XLA's words, shortened)."""
+    text = "\n".join(res.get("notes") or [])
+    m = re.search(r"failed to legalize operation '([^']+)'[^\n:]*", text)
+    if m:
+        return f"the captured StableHLO was rejected: {m.group(0)}"
+    first = text.splitlines()[0] if text else ""
+    return first[:160]
 
 
 def _load_summaries(dump_dir: Path) -> list[dict[str, Any]]:
@@ -214,7 +224,7 @@ def report_section(dump_dir: Path) -> tuple[str, str] | None:
                 f"temp {_bytes((a.get('memory') or {}).get('temp_bytes'))}<br>"
                 + (" · ".join(links))
                 + (
-                    f"<br><small>route: {esc(res.get('route') or '')}</small>"
+                    f'<br><small title="{esc(why(res))}">route: {esc(res.get("route") or "")}</small>'
                     if res.get("route") != "stablehlo"
                     else ""
                 )
