@@ -35,13 +35,14 @@ def main() -> None:
                 if res.get("status") != "ok" or "analysis" not in res:
                     continue
                 a = res["analysis"]
-                first = next((k for k in a["kernel_list"] if k["codegen"]), None)
-                if first:
-                    c = first["codegen"][0]
-                    print(
-                        f"{t.key}/{fe}: kernel {first['name']} -> {c['kind']} {c['path']}:{c['line']}"
-                    )
-                    break
+                # A kernel's own code: its HLO line, then PTX / LLVM IR / asm where dumped.
+                for k in a["kernel_list"]:
+                    code = [c for c in k["codegen"] if c["kind"] != "hlo"]
+                    if code:
+                        links = ", ".join(f"{c['kind']} {c['path']}:{c['line']}" for c in code)
+                        print(f"{t.key}/{fe}: kernel {k['name']} -> {links}")
+                        break
+                break
         # The same module through the dump-entry spelling, diffed across targets.
         ok = [t.key for t in result.targets if t.status == "ok"]
         if len(ok) == 2:
