@@ -6,7 +6,9 @@
 # DUMP: a dump captured on the CPU (default tests/core/data/dumps/regression when present;
 # else the tests build a small JAX-only one). It is copied to a temporary folder first, so
 # a checked-in dump is never written to. Prints the `xlalens time --backend gpu` summary and
-# the tests/device results; finishes in a few minutes. Exit status: non-zero on any failure.
+# the tests/device results, then compares the compile-only module of this GPU's model
+# (`xlalens compile --target h100`) with the one compiled on the GPU, kernel by kernel;
+# finishes in a few minutes. Exit status: non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python}
@@ -32,6 +34,15 @@ if [ -f "$DUMP/manifest.json" ]; then
   export XLALENS_GPU_DUMP="$DUMP"
 else
   echo "== no dump at $DUMP: the device tests build a JAX-only dump of the regression step"
+fi
+
+if [ -f "$DUMP/manifest.json" ]; then
+  # The truth check of `xlalens compile` (docs/targets.md): the same dump compiled
+  # compile-only from our spec file of this GPU's model and on the GPU itself,
+  # compared kernel by kernel (the autotuner may pick other tiles; differences are
+  # printed, not failed on). Needs no plugin beyond the jax[cuda] this box has.
+  echo "== xlalens compile: compile-only vs on-device, kernel by kernel"
+  timeout 600 $PY -m xlalens.targets._truth "$WORK/dump" || status=$?
 fi
 
 echo "== tests/device"

@@ -7,6 +7,7 @@ The pipeline, one subpackage per stage:
     diff      (xlalens.diff)     structural matching of two graphs
     render    (xlalens.render)   graphviz SVG and the offline HTML report
     time      (xlalens.timing)   PJRT compile + execute, per-kernel profile, roofline
+    compile   (xlalens.targets)  compile-only for GPUs and TPUs, one subprocess per plugin
 
 This module only re-exports the public API. ``xlalens.diff`` and
 ``xlalens.render`` are the functions; their subpackages stay importable as
@@ -19,6 +20,7 @@ from xlalens.diff import Diff, diff
 from xlalens.frontends import FRONTENDS
 from xlalens.ir import SchemaError, load, normalize, stats, validate
 from xlalens.render import render, write_report
+from xlalens.targets import compile_for
 from xlalens.timing import TimingOptions, time_dump
 from xlalens.workloads import Workload
 
@@ -39,6 +41,7 @@ __all__ = [
     "XlalensError",
     "__version__",
     "capture",
+    "compile_for",
     "diff",
     "dump",
     "load",

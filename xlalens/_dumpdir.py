@@ -69,8 +69,8 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
 
 
 def looks_like_entry(spec: str) -> bool:
-    """True when ``spec`` is ``DIR:frontend[:artifact]`` with DIR an existing dump."""
-    parts = str(spec).split(":")
+    """True when ``spec`` is ``DIR:frontend[:artifact][@target]`` with DIR an existing dump."""
+    parts = str(spec).split("@", 1)[0].split(":")
     return len(parts) in (2, 3) and is_dump(parts[0])
 
 
@@ -91,6 +91,10 @@ def resolve_entry(spec: str, *, default_artifact: str = "stablehlo") -> DumpEntr
     Example:
         >>> resolve_entry("xlalens-dump:jax:hlo").path  # doctest: +SKIP
     """
+    if "@" in str(spec):  # DIR:frontend[:artifact]@target: a target compile (docs/targets.md)
+        from xlalens.targets._compile import resolve_target_entry
+
+        return resolve_target_entry(str(spec))
     parts = str(spec).split(":")
     if len(parts) not in (2, 3):
         raise DumpError(

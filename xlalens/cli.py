@@ -1,4 +1,4 @@
-"""``xlalens`` command line: ``dump | stats | diff | render | time``.
+"""``xlalens`` command line: ``dump | stats | diff | render | time | passes | compile``.
 
 Each subcommand lives with its stage, in ``xlalens/<stage>/_cli.py``, which
 exposes ``register(subparsers)``: it adds its parser and sets ``func`` to a
@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "render": ("xlalens.render._cli", "render a graph or a diff as SVG"),
     "time": ("xlalens.timing._cli", "compile and time a dump's captures, per kernel"),
     "passes": ("xlalens.passes._cli", "pass-by-pass timeline of XLA's work, blame, memory"),
+    "compile": ("xlalens.targets._cli", "compile a dump for GPUs/TPUs without the hardware"),
 }
 
 
