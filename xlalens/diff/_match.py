@@ -43,8 +43,56 @@ IGNORED_ATTRS = frozenset(
         "branch_computations",
         "true_computation",
         "false_computation",
+        # Measurements that `xlalens.timing.annotate` puts on nodes, not IR.
+        "time_s",
+        "time_share",
+        "kernel_time_s",
     }
 )
+
+# NOTE: [hidden attributes]
+# Attributes without semantic effect on what an op computes: they take no part
+# in matching or in the unchanged/changed status, and the reports leave them out
+# unless asked (`--all-attrs`, ``diff(..., all_attrs=True)``). Issue 11 found
+# `parameter_replication: null -> [false]` reported on every parameter of a
+# jax vs TensorFlow diff. Layouts are handled by :func:`layout_key`: a default
+# (descending minor-to-major) layout and no layout are the same thing.
+HIDDEN_ATTRS = frozenset(
+    {
+        "parameter_replication",
+        "sharding_rule",
+        "mhlo.sharding",
+        "mhlo.layout_mode",
+        "jax.result_info",
+        "jax.buffer_donor",
+        "tf.aliasing_output",
+        "mhlo.is_same_data_across_replicas",
+        "origin",
+        "schedule_name",
+    }
+)
+
+
+def layout_key(layout: str | None, rank: int) -> str | None:
+    """``None`` for no layout or the default (descending) one, else the layout as printed.
+
+    Args:
+        layout: the node's ``layout`` field (``"1,0"``, ``"0,1:T(8,128)"``, ``None``).
+        rank: the number of dimensions of the node's shape.
+
+    Returns:
+        ``None`` when the layout has no effect on the computation's memory order
+        beyond the default, else ``layout`` unchanged.
+
+    Example:
+        >>> layout_key("1,0", 2) is None and layout_key("0,1", 2)
+        '0,1'
+    """
+    if layout is None or layout == "":
+        return None
+    default = ",".join(str(i) for i in range(rank - 1, -1, -1))
+    return None if layout == default else layout
+
 
 # Stage names recorded on each pair (documented in docs/diff.md).
 EXACT, ANCHOR, PROPAGATION, SIMILARITY, LEFTOVER = (
@@ -63,6 +111,15 @@ DICE_WEIGHT = 0.6
 OP_WEIGHT = 0.25
 TYPE_WEIGHT = 0.075
 SIM_THRESHOLD = 0.45
+# Evidence a pair of *different* ops needs (NOTE: [evidence]): at least this many
+# paired neighbours in common and this Dice coefficient; leaf ops never change op.
+CROSS_OP_MIN_COMMON = 2
+CROSS_OP_MIN_DICE = 0.5
+# Ops without operands: nothing but their users can vouch for them, so a pair of
+# them must have the same op (a constant does not "become" a multiply).
+LEAF_OPS = frozenset(
+    {"constant", "parameter", "iota", "rng", "after-all", "partition-id", "replica-id"}
+)
 SIM_ROUNDS = 8
 # A matched neighbour with more unmatched neighbours than this only proposes
 # candidates with the same op (keeps hubs such as a shared constant linear).
@@ -74,7 +131,7 @@ def attrs_key(attrs: dict[str, Any]) -> str:
     """The attributes that take part in matching, as one deterministic string."""
     if not attrs:
         return ""
-    kept = {k: v for k, v in attrs.items() if k not in IGNORED_ATTRS}
+    kept = {k: v for k, v in attrs.items() if k not in IGNORED_ATTRS and k not in HIDDEN_ATTRS}
     if not kept:
         return ""
     return json.dumps(kept, sort_keys=True, separators=(",", ":"), default=str)
@@ -86,11 +143,12 @@ def node_label(data: dict[str, Any]) -> tuple:
     A parameter's number is part of it (HLO prints it as the instruction's
     operand, ``parameter(1)``): passing arguments in another order is a change.
     """
+    shape = tuple(data["shape"])
     return (
         data["op"],
         data["dtype"],
-        tuple(data["shape"]),
-        data["layout"],
+        shape,
+        layout_key(data["layout"], len(shape)),
         attrs_key(data["attrs"]),
         data["role"],
         data["param_index"],
@@ -414,7 +472,8 @@ class _Matcher:
             pair(rta, rtb)
             if A.op[rta] in ("tuple", "return") and B.op[rtb] in ("tuple", "return"):
                 for x, y in zip(A.operands[rta], B.operands[rtb]):
-                    if A.op[x] == B.op[y] or (A.dtype[x], A.shape[x]) == (B.dtype[y], B.shape[y]):
+                    # Same position alone is no evidence: the op must agree too.
+                    if A.op[x] == B.op[y]:
                         pair(x, y)
         return new
 
@@ -513,6 +572,13 @@ class _Matcher:
                     score = DICE_WEIGHT * dice
                     if A.op[a] == B.op[b]:
                         score += OP_WEIGHT
+                    elif (
+                        common < CROSS_OP_MIN_COMMON
+                        or dice < CROSS_OP_MIN_DICE
+                        or A.op[a] in LEAF_OPS
+                        or B.op[b] in LEAF_OPS
+                    ):
+                        continue
                     if A.dtype[a] == B.dtype[b]:
                         score += TYPE_WEIGHT
                     if A.shape[a] == B.shape[b]:
@@ -541,24 +607,29 @@ class _Matcher:
     # NOTE: [leftovers]
     # Nodes still unpaired after similarity have no paired neighbour that
     # vouches for them. Two of them are paired only when they are structurally
-    # identical (same fingerprint) or have the same op, dtype and shape, and sit
-    # in computations whose callers (or entries) are paired: an unpaired op is
-    # reported as added/removed otherwise, which is the honest answer.
+    # identical (same fingerprint), or when they are ops with operands (not
+    # LEAF_OPS) of the same op, dtype and shape in a pair of computations whose
+    # callers (or entries) are paired, in program order. A constant or a
+    # parameter needs its fingerprint (equal literal) or its role: two
+    # different constants are an added and a removed constant, not a "changed
+    # literal" (issue 11). Anything else is reported as added/removed, which is
+    # the honest answer (NOTE: [evidence]).
     def leftovers(self) -> None:
-        """Stage 4: same-fingerprint, then same op/dtype/shape nodes in paired computations."""
+        """Stage 4: same-fingerprint, then same op/dtype/shape non-leaf nodes in paired computations."""
         A, B = self.A, self.B
         comp_pair = self._computation_pairs()
         new: list[tuple[int, int]] = []
-        for key_a, key_b in (
-            (lambda i: self.ha[i], lambda i: self.hb[i]),
+        for typed, key_a, key_b in (
+            (False, lambda i: self.ha[i], lambda i: self.hb[i]),
             (
+                True,
                 lambda i: (A.op[i], A.dtype[i], A.shape[i]),
                 lambda i: (B.op[i], B.dtype[i], B.shape[i]),
             ),
         ):
             gb: dict[Any, list[int]] = {}
             for j in range(len(B.ids)):
-                if self.mb[j] < 0:
+                if self.mb[j] < 0 and not (typed and B.op[j] in LEAF_OPS):
                     gb.setdefault((B.comp[j], key_b(j)), []).append(j)
             for i in range(len(A.ids)):
                 if self.ma[i] >= 0:
@@ -594,8 +665,8 @@ class _Matcher:
                     out.setdefault(ca, cb)
         return out
 
-    def result(self) -> Matching:
-        """Freeze the matching into a :class:`Matching`."""
+    def result(self, *, cost: bool = True) -> Matching:
+        """Freeze the matching into a :class:`Matching` (``edit_cost`` -1 unless ``cost``)."""
         A, B = self.A, self.B
         pairs = tuple(
             (A.ids[a], B.ids[b], self.stage_of[a]) for a, b in enumerate(self.ma) if b >= 0
@@ -606,7 +677,7 @@ class _Matcher:
             pairs=pairs,
             only_a=only_a,
             only_b=only_b,
-            edit_cost=self.cost(),
+            edit_cost=self.cost() if cost else -1,
             edges=(A.n_edges, B.n_edges),
         )
 
@@ -763,12 +834,62 @@ def flatten_fusions(g: nx.MultiDiGraph) -> tuple[nx.MultiDiGraph, list[str]]:
     return flat, hidden
 
 
+@dataclass(frozen=True, slots=True)
+class Matcher:
+    """One matching stage, run by :func:`match` from :data:`MATCHERS` in order."""
+
+    name: str
+    """Stage name recorded on the pairs it makes (``exact``, ``anchor``, ...)."""
+    evidence: str
+    """What a pair made by this stage rests on (shown in docs/diff.md)."""
+    run: Any
+    """``run(matcher_state)``: pairs what it can among the still-unpaired nodes."""
+
+
+def _run_anchor(m: _Matcher) -> None:
+    m.propagate(m.anchors())
+    # Exact pairs propagate too: their users may differ only slightly.
+    m.propagate([(x, y) for x, y in enumerate(m.ma) if y >= 0])
+
+
+# NOTE: [evidence]
+# Every pair rests on evidence (issue 11: "precision over coverage"): an
+# identical subgraph, a role, a program-interface position with equal op or
+# type, structure reached from a pair (same op at the same operand position),
+# or neighbourhood similarity above SIM_THRESHOLD; pairs of different ops need
+# CROSS_OP_MIN_COMMON paired neighbours and CROSS_OP_MIN_DICE, and leaf ops
+# (LEAF_OPS) never change op. Everything else stays unpaired.
+MATCHERS: tuple[Matcher, ...] = (
+    Matcher(EXACT, "identical subgraph, fingerprint unique on both sides", _Matcher.exact),
+    Matcher(
+        ANCHOR,
+        "same role; entry parameter position with equal dtype and shape; root tuple "
+        "position with equal op; then propagation (same op at the same operand position)",
+        _run_anchor,
+    ),
+    Matcher(
+        SIMILARITY,
+        f"neighbourhood score >= {SIM_THRESHOLD}; other op: >= {CROSS_OP_MIN_COMMON} paired "
+        f"neighbours and Dice >= {CROSS_OP_MIN_DICE}",
+        _Matcher.similarity,
+    ),
+    Matcher(
+        LEFTOVER,
+        "same fingerprint, or the only unpaired node with that op/dtype/shape in paired "
+        "computations",
+        _Matcher.leftovers,
+    ),
+)
+"""The matching stages, in the order :func:`match` runs them."""
+
+
 def match(
     a: nx.MultiDiGraph,
     b: nx.MultiDiGraph,
     *,
     stages: tuple[str, ...] | None = None,
     flatten: tuple[bool, bool] = (False, False),
+    cost: bool = True,
 ) -> Matching:
     """Run the matching stages on two graphs.
 
@@ -780,6 +901,8 @@ def match(
         flatten: whether to match A, B in the form :func:`flatten_fusions` gives
             (for diffs across IR levels); the hidden nodes are unpaired, and the
             edit cost is then the one of the original graphs.
+        cost: compute the edit cost (``edit_cost`` is -1 when false; the caller
+            prices its final pairing itself).
 
     Returns:
         The :class:`Matching`.
@@ -794,7 +917,7 @@ def match(
 
         fa = flatten_fusions(a)[0] if flatten[0] else a
         fb = flatten_fusions(b)[0] if flatten[1] else b
-        inner = match(fa, fb, stages=stages)
+        inner = match(fa, fb, stages=stages, cost=False)
 
         pairs = inner.pairs
         paired_a = {x for x, _, _ in pairs}
@@ -803,18 +926,11 @@ def match(
             pairs=pairs,
             only_a=tuple(n for n in a if n not in paired_a),
             only_b=tuple(n for n in b if n not in paired_b),
-            edit_cost=edit_cost(a, b, [(x, y) for x, y, _ in pairs]),
+            edit_cost=edit_cost(a, b, [(x, y) for x, y, _ in pairs]) if cost else -1,
             edges=(a.number_of_edges(), b.number_of_edges()),
         )
     m = _Matcher(a, b)
-    if EXACT in run:
-        m.exact()
-    if ANCHOR in run:
-        m.propagate(m.anchors())
-        # Exact pairs propagate too: their users may differ only slightly.
-        m.propagate([(x, y) for x, y in enumerate(m.ma) if y >= 0])
-    if SIMILARITY in run:
-        m.similarity()
-    if LEFTOVER in run:
-        m.leftovers()
-    return m.result()
+    for matcher in MATCHERS:
+        if matcher.name in run:
+            matcher.run(m)
+    return m.result(cost=cost)
