@@ -120,6 +120,10 @@ CROSS_OP_MIN_DICE = 0.5
 LEAF_OPS = frozenset(
     {"constant", "parameter", "iota", "rng", "after-all", "partition-id", "replica-id"}
 )
+# Ops that are their value: two of them are the same op only when the value is
+# equal too (same fingerprint); `constant 0.5` and `constant 2` are one removed and
+# one added constant, not a changed one (issue 11).
+VALUE_OPS = frozenset({"constant"})
 SIM_ROUNDS = 8
 # A matched neighbour with more unmatched neighbours than this only proposes
 # candidates with the same op (keeps hubs such as a shared constant linear).
@@ -473,9 +477,49 @@ class _Matcher:
             if A.op[rta] in ("tuple", "return") and B.op[rtb] in ("tuple", "return"):
                 for x, y in zip(A.operands[rta], B.operands[rtb]):
                     # Same position alone is no evidence: the op must agree too.
-                    if A.op[x] == B.op[y]:
+                    if A.op[x] == B.op[y] and (
+                        A.op[x] not in VALUE_OPS or self.ha[x] == self.hb[y]
+                    ):
                         pair(x, y)
         return new
+
+    def _sole_difference(self, a: int, b: int, u: int, v: int, depth: int = 0) -> bool:
+        """Constants ``u``, ``v`` of a pair ``(a, b)`` are its only difference.
+
+        The users have equal labels, the constants equal dtype and shape, every
+        other operand position roots identical subgraphs, and the users' own
+        users are already paired with each other with equal labels: then the
+        value changed in an otherwise equal context (a learning rate edited),
+        which is a changed constant, not two unrelated ones. A user that reads
+        only the constant (a broadcast of it) passes the question on to its own
+        users, up to 4 levels.
+        """
+        A, B = self.A, self.B
+        if A.label[a] != B.label[b] or (A.dtype[u], A.shape[u]) != (B.dtype[v], B.shape[v]):
+            return False
+        ua, ub = A.users[a], B.users[b]
+        if (
+            len(ua) != len(ub)
+            or not ua
+            and (A.comp_root[A.comp[a]] != a or B.comp_root[B.comp[b]] != b)
+        ):
+            return False
+        partners = {w: pos for w, pos in ub}
+        through = len(A.operands[a]) == 1
+        if through and depth >= 4:
+            return False
+        for w, pos in ua:
+            wb = self.ma[w]
+            if wb < 0 or partners.get(wb) != pos or A.label[w] != B.label[wb]:
+                return False
+            if through and not self._sole_difference(w, wb, a, b, depth + 1):
+                return False
+        if len(A.operands[a]) != len(B.operands[b]):
+            return False
+        for x, y in zip(A.operands[a], B.operands[b]):
+            if (x, y) != (u, v) and self.ha[x] != self.hb[y]:
+                return False
+        return True
 
     # NOTE: [propagation]
     # From every pair, operands at the same position with the same op are paired
@@ -496,7 +540,9 @@ class _Matcher:
                 if ma[u] < 0 and mb[v] < 0:
                     if self.ha[u] == self.hb[v]:
                         found.extend(self.match_cone(u, v, PROPAGATION))
-                    elif A.op[u] == B.op[v]:
+                    elif A.op[u] == B.op[v] and (
+                        A.op[u] not in VALUE_OPS or self._sole_difference(a, b, u, v)
+                    ):
                         self._pair(u, v, PROPAGATION)
                         found.append((u, v))
             for ca, cb in zip(self.calls_a[a], self.calls_b[b]):
@@ -507,7 +553,7 @@ class _Matcher:
                     if ma[u] < 0 and mb[v] < 0 and (A.op[u] == B.op[v]):
                         if self.ha[u] == self.hb[v]:
                             found.extend(self.match_cone(u, v, PROPAGATION))
-                        else:
+                        elif A.op[u] not in VALUE_OPS:
                             self._pair(u, v, PROPAGATION)
                             found.append((u, v))
             ua, ub = A.users[a], B.users[b]
@@ -570,6 +616,8 @@ class _Matcher:
                     deg_b = len({x for x, _ in self._neighbours(B, b)})
                     dice = 2.0 * min(common, deg_a, deg_b) / (deg_a + deg_b)
                     score = DICE_WEIGHT * dice
+                    if A.op[a] in VALUE_OPS or B.op[b] in VALUE_OPS:
+                        continue  # equal constants pair by fingerprint, others not at all
                     if A.op[a] == B.op[b]:
                         score += OP_WEIGHT
                     elif (
