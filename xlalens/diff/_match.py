@@ -498,10 +498,8 @@ class _Matcher:
         if A.label[a] != B.label[b] or (A.dtype[u], A.shape[u]) != (B.dtype[v], B.shape[v]):
             return False
         ua, ub = A.users[a], B.users[b]
-        if (
-            len(ua) != len(ub)
-            or not ua
-            and (A.comp_root[A.comp[a]] != a or B.comp_root[B.comp[b]] != b)
+        if len(ua) != len(ub) or (
+            not ua and (A.comp_root[A.comp[a]] != a or B.comp_root[B.comp[b]] != b)
         ):
             return False
         partners = {w: pos for w, pos in ub}
