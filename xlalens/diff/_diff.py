@@ -343,7 +343,14 @@ def _diff(g_a: nx.MultiDiGraph, g_b: nx.MultiDiGraph, all_attrs: bool, timing) -
             ch = classify(na[x], nb[y], all_attrs=all_attrs)
             if ch:
                 changed[x] = "; ".join(f"{c.field}: {c.a} -> {c.b}" for c in ch)
-        kmap = kernel_map(g_a, g_b, mapping, changed, times=timing)
+
+        def compare(x: str, y: str) -> str:
+            if na[x]["op"] != nb[y]["op"]:
+                return f"{_kernel_kind(na[x])} -> {_kernel_kind(nb[y])}"
+            ch = classify(na[x], nb[y], all_attrs=all_attrs)
+            return "; ".join(f"{c.field}: {c.a} -> {c.b}" for c in ch if c.field != "param_index")
+
+        kmap = kernel_map(g_a, g_b, mapping, changed, times=timing, compare=compare)
         extra = _kernel_node_pairs(g_a, g_b, kmap, mapping)
         if extra:
             triples.extend((x, y, KERNEL) for x, y in extra)
@@ -378,6 +385,13 @@ def _diff(g_a: nx.MultiDiGraph, g_b: nx.MultiDiGraph, all_attrs: bool, timing) -
         a=g_a,
         b=g_b,
     )
+
+
+def _kernel_kind(d: dict[str, Any]) -> str:
+    """``fusion(kLoop)``, ``custom-call(__onednn$matmul)`` or the op, for kernel headers."""
+    attrs = d.get("attrs") or {}
+    extra = attrs.get("kind") if d["op"] == "fusion" else attrs.get("custom_call_target")
+    return f"{d['op']}({extra})" if extra else d["op"]
 
 
 def _kernel_node_pairs(g_a, g_b, kmap, mapping: dict[str, str]) -> list[tuple[str, str]]:

@@ -19,8 +19,10 @@ kernel, so one stray op pair does not tie two unrelated kernels together. The
 connected components of the kept links are the kernel pairs:
 
 - 1 kernel of A, 1 of B: ``same_body`` when every body op of both is paired inside
-  the pair and every such pair is unchanged, else ``changed_body`` (with the body
-  diff: changed pairs, ops only in A, ops only in B);
+  the pair, every such pair is unchanged and the kernel instructions agree (the
+  same fusion kind and backend config, or the same unfused op), else
+  ``changed_body`` (with the body diff: the kernel instructions' difference,
+  changed pairs, ops only in A, ops only in B);
 - 1 of A, several of B: ``split``; several of A, 1 of B: ``merged``; several on both
   sides: ``regrouped``;
 - a kernel without a kept link: ``only_a`` / ``only_b``.
@@ -169,6 +171,7 @@ def kernel_map(
     changed: dict[str, str],
     *,
     times: tuple[dict[str, float] | None, dict[str, float] | None] = (None, None),
+    compare: Any = None,
 ) -> KernelMap:
     """Pair the kernels of two optimized HLO graphs from their op-level pairs.
 
@@ -178,6 +181,9 @@ def kernel_map(
         pairs: op-level pairing ``{a_id: b_id}`` (matched with fusions inlined).
         changed: ``{a_id: what changed}`` for the pairs whose status is ``changed``.
         times: per side, ``{kernel instruction name: seconds}`` or ``None``.
+        compare: ``compare(a_kernel, b_kernel) -> str``: what differs between the
+            two kernel instructions of a 1:1 pair themselves (fusion kind, backend
+            config, a fusion against a library call), ``""`` when nothing does.
 
     Returns:
         The :class:`KernelMap` (see NOTE: [kernel map]).
@@ -231,6 +237,10 @@ def kernel_map(
         groups[r][1].append(k)
     ta, tb = times
     rev = {y: x for x, y in pairs.items()}
+    from xlalens.diff._match import node_label
+
+    consts_a = {node_label(d) for _, d in g_a.nodes(data=True) if d["op"] == "constant"}
+    consts_b = {node_label(d) for _, d in g_b.nodes(data=True) if d["op"] == "constant"}
     out: list[KernelPair] = []
     for r in order:
         la, lb = groups[r]
@@ -244,7 +254,11 @@ def kernel_map(
                 if len(la) > 1
                 else None
             )
-            body = _body_diff(la, lb, ka, kb, na, nb, pairs, rev, changed)
+            body = _body_diff(la, lb, ka, kb, na, nb, pairs, rev, changed, consts_a, consts_b)
+            if kind is None and compare is not None:
+                head = compare(la[0], lb[0])
+                if head:
+                    body = (f"kernel {na[la[0]]['name']} -> {nb[lb[0]]['name']}: {head}", *body)
             if kind is None:
                 kind = CHANGED_BODY if body else SAME_BODY
         else:
@@ -271,8 +285,14 @@ def _time(ks: list[str], nodes, times: dict[str, float] | None) -> float | None:
     return float(sum(vals))  # type: ignore[arg-type]
 
 
-def _body_diff(la, lb, ka, kb, na, nb, pairs, rev, changed) -> tuple[str, ...]:
-    """Lines of the body diff of a kernel pair (empty when the bodies are the same)."""
+def _body_diff(la, lb, ka, kb, na, nb, pairs, rev, changed, consts_a, consts_b) -> tuple[str, ...]:
+    """Lines of the body diff of a kernel pair (empty when the bodies are the same).
+
+    A constant whose value the other graph has too is left out: XLA copies
+    constants into every fusion that reads them, or keeps them in the entry.
+    """
+    from xlalens.diff._match import node_label
+
     set_b = set(lb)
     lines: list[str] = []
     for k in la:
@@ -280,6 +300,11 @@ def _body_diff(la, lb, ka, kb, na, nb, pairs, rev, changed) -> tuple[str, ...]:
             if not op_weight(na[x]["op"]) and na[x]["op"] != "constant":
                 continue
             y = pairs.get(x)
+            if na[x]["op"] == "constant" and (
+                (y is None and node_label(na[x]) in consts_b)
+                or (y is not None and kb.of.get(y) is None)
+            ):
+                continue
             if y is None or kb.of.get(y) not in set_b:
                 lines.append(f"- {na[x]['name']} {na[x]['op']}")
             elif x in changed:
@@ -290,6 +315,11 @@ def _body_diff(la, lb, ka, kb, na, nb, pairs, rev, changed) -> tuple[str, ...]:
             if not op_weight(nb[y]["op"]) and nb[y]["op"] != "constant":
                 continue
             x = rev.get(y)
+            if nb[y]["op"] == "constant" and (
+                (x is None and node_label(nb[y]) in consts_a)
+                or (x is not None and ka.of.get(x) is None)
+            ):
+                continue
             if x is None or ka.of.get(x) not in set_a:
                 lines.append(f"+ {nb[y]['name']} {nb[y]['op']}")
     return tuple(lines)
