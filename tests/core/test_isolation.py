@@ -21,4 +21,3 @@ def test_core_modules_import_no_framework():
     """Importing every core module (all but the frontends) loads none of the ML frameworks."""
     out = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "", f"core imported: {out.stdout.strip()}"
-

@@ -331,18 +331,19 @@ def _diff(g_a: nx.MultiDiGraph, g_b: nx.MultiDiGraph, all_attrs: bool, timing) -
     # (see NOTE: [flattening fusions across IR levels] in _match.py and NOTE:
     # [kernel map] in _kernels.py).
     m = match(g_a, g_b, flatten=(opt_a, opt_b), cost=not both)
-    na, nb = g_a.nodes, g_b.nodes
+    na, nb = g_a._node, g_b._node  # node dicts: NodeView lookups cost 3x
     triples = list(m.pairs)
     kmap = None
+    changes_of = {x: classify(na[x], nb[y], all_attrs=all_attrs) for x, y, _ in triples}
     if both:
         from xlalens.diff._kernels import kernel_map
 
         mapping = {x: y for x, y, _ in triples}
-        changed: dict[str, str] = {}
-        for x, y in mapping.items():
-            ch = classify(na[x], nb[y], all_attrs=all_attrs)
-            if ch:
-                changed[x] = "; ".join(f"{c.field}: {c.a} -> {c.b}" for c in ch)
+        changed: dict[str, str] = {
+            x: "; ".join(f"{c.field}: {c.a} -> {c.b}" for c in ch)
+            for x, ch in changes_of.items()
+            if ch
+        }
 
         def compare(x: str, y: str) -> str:
             if na[x]["op"] != nb[y]["op"]:
@@ -358,7 +359,13 @@ def _diff(g_a: nx.MultiDiGraph, g_b: nx.MultiDiGraph, all_attrs: bool, timing) -
             triples.sort(key=lambda t: order[t[0]])
     pairs = []
     for x, y, stage in triples:
-        changes = classify(na[x], nb[y], all_attrs=all_attrs)
+        changes = changes_of.get(x)
+        if changes is None:
+            changes = classify(na[x], nb[y], all_attrs=all_attrs)
+            if stage == KERNEL and not all_attrs:
+                # A fused parameter's number is the order XLA chose for the
+                # fusion's operands, not a difference of what the kernel does.
+                changes = tuple(c for c in changes if c.field != "param_index")
         pairs.append(Pair(x, y, CHANGED if changes else UNCHANGED, stage, changes))
     if both:
         from xlalens.diff._cost import edit_cost
@@ -370,7 +377,7 @@ def _diff(g_a: nx.MultiDiGraph, g_b: nx.MultiDiGraph, all_attrs: bool, timing) -
             pairs=tuple(triples),
             only_a=tuple(n for n in g_a if n not in pa),
             only_b=tuple(n for n in g_b if n not in pb),
-            edit_cost=edit_cost(g_a, g_b, [(x, y) for x, y, _ in triples]),
+            edit_cost=edit_cost(g_a, g_b, [(x, y) for x, y, _ in triples], labels=m.labels),
             edges=m.edges,
         )
     return Diff(
@@ -402,26 +409,42 @@ def _kernel_node_pairs(g_a, g_b, kmap, mapping: dict[str, str]) -> list[tuple[st
     """
     from xlalens.diff._kernels import CHANGED_BODY, SAME_BODY
 
-    na, nb = g_a.nodes, g_b.nodes
+    na, nb = g_a._node, g_b._node
     ca, cb = g_a.graph.get("computations", {}), g_b.graph.get("computations", {})
     out: list[tuple[str, str]] = []
     mapped_b = set(mapping.values())
+    fusions: list[tuple[str, str]] = []
     for kp in kmap.pairs:
         if kp.kind not in (SAME_BODY, CHANGED_BODY):
             continue
         x, y = kp.a[0], kp.b[0]
         if na[x]["op"] != "fusion" or nb[y]["op"] != "fusion" or x in mapping or y in mapped_b:
             continue
-        out.append((x, y))
+        fusions.append((x, y))
+    out.extend(fusions)
+    known = {**mapping, **dict(fusions)}
+    pred_a, pred_b = g_a._pred, g_b._pred
+    for x, y in fusions:
         if not (na[x]["calls"] and nb[y]["calls"]):
             continue
         params_a = ca.get(na[x]["calls"][0], {}).get("params", [])
         params_b = cb.get(nb[y]["calls"][0], {}).get("params", [])
-        ops_a = {k: u for u, _, k in g_a.in_edges(x, keys=True)}
-        pos_b = {u: k for u, _, k in g_b.in_edges(y, keys=True)}
+        ops_a = {k: u for u, keyed in pred_a[x].items() for k in keyed}
+        pos_b = {u: k for u, keyed in pred_b[y].items() for k in keyed}
+        taken: set[int] = set()
         for i, p in enumerate(params_a):
-            j = pos_b.get(mapping.get(ops_a.get(i), ""))
-            if j is not None and j < len(params_b):
+            j = pos_b.get(known.get(ops_a.get(i), ""))
+            if j is None and i < len(params_b):
+                # The operand's partner is not an operand of y: the parameter
+                # at the same number still pairs when its type agrees.
+                q = params_b[i]
+                if (na[p]["dtype"], tuple(na[p]["shape"])) == (
+                    nb[q]["dtype"],
+                    tuple(nb[q]["shape"]),
+                ):
+                    j = i
+            if j is not None and j < len(params_b) and j not in taken:
+                taken.add(j)
                 out.append((p, params_b[j]))
     # Each node at most once (two operands of A can read one value of B).
     seen_b: set[str] = set()

@@ -99,7 +99,7 @@ def _kernels(g: nx.MultiDiGraph) -> _Kernels:
                 break
             chain.append(c)
             caller = callers[0]
-            cc = g.nodes[caller]["computation"] if caller in g else None
+            cc = g._node[caller]["computation"] if caller in g._node else None
             if cc == entry:
                 runner[c] = caller
                 break
@@ -194,7 +194,8 @@ def kernel_map(
         ['same_body', 'split', 'only_a']
     """
     ka, kb = _kernels(g_a), _kernels(g_b)
-    na, nb = g_a.nodes, g_b.nodes
+    # The node dicts directly: the NodeView lookup costs 3x as much per access.
+    na, nb = g_a._node, g_b._node
     mass_a = {k: sum(op_weight(na[n]["op"]) for n in ka.body[k]) for k in ka.ids}
     mass_b = {k: sum(op_weight(nb[n]["op"]) for n in kb.body[k]) for k in kb.ids}
     link: dict[tuple[str, str], int] = {}
