@@ -600,7 +600,16 @@ class _Matcher:
                             gb.setdefault((B.op[w], pos), []).append(w)
                     for key, xs in ga.items():
                         ys = gb.get(key)
-                        if ys and len(xs) == 1 and len(ys) == 1 and ma[xs[0]] < 0 and mb[ys[0]] < 0:
+                        if (
+                            ys
+                            and len(xs) == 1
+                            and len(ys) == 1
+                            and ma[xs[0]] < 0
+                            and mb[ys[0]] < 0
+                            # Bottom-up, one shared operand is thin evidence:
+                            # the user's type must agree too (NOTE: [evidence]).
+                            and (A.dtype[xs[0]], A.shape[xs[0]]) == (B.dtype[ys[0]], B.shape[ys[0]])
+                        ):
                             self._pair(xs[0], ys[0], PROPAGATION)
                             found.append((xs[0], ys[0]))
             stack.extend(reversed(found))
