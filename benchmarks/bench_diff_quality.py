@@ -314,16 +314,16 @@ def fusion_step_text() -> str:
     return jax.jit(step).lower(p, k((8, 16)), k((8, 10)) / 10).compile().as_text()
 
 
-def kernel_map_speed() -> None:
+def kernel_map_speed(path: Path = RESNET) -> None:
     """Time the kernel map (and the whole diff) of two ResNet-50 optimized modules."""
     from xlalens.diff import diff
     from xlalens.diff._kernels import kernel_map
     from xlalens.ir import load
 
-    if not RESNET.exists():
-        print(f"kernel map speed: {RESNET.relative_to(ROOT)} not present (reader branch); skipped")
+    if not path.exists():
+        print(f"kernel map speed: {path} not present (reader branch's real models); skipped")
         return
-    text = lzma.open(RESNET, "rt").read()
+    text = lzma.open(path, "rt").read()
     t0 = time.perf_counter()
     ga = load(text, level="canonical", stage="optimized_hlo")
     gb = load(text, level="canonical", stage="optimized_hlo")
@@ -373,6 +373,7 @@ def main() -> None:
     )
     ap.add_argument("--capture", action="store_true", help="also dump cnn and transformer")
     ap.add_argument("--regen-fusion", action="store_true", help="recompile the fusion data")
+    ap.add_argument("--resnet", type=Path, default=RESNET, help="ResNet-50 optimized HLO (.txt.xz)")
     ap.add_argument("--print-fusion-step", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.print_fusion_step:
@@ -388,7 +389,7 @@ def main() -> None:
         groups[name] = [e for e in entries.split(",") if e]
     labelled_pairs(groups)
     fusion_decisions(args.regen_fusion)
-    kernel_map_speed()
+    kernel_map_speed(args.resnet)
 
 
 if __name__ == "__main__":
