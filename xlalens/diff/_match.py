@@ -59,16 +59,16 @@ IGNORED_ATTRS = frozenset(
 # (descending minor-to-major) layout and no layout are the same thing.
 HIDDEN_ATTRS = frozenset(
     {
+        # A hint that replicas hold the same data; the value computed is the same.
         "parameter_replication",
-        "sharding_rule",
-        "mhlo.sharding",
-        "mhlo.layout_mode",
+        "mhlo.is_same_data_across_replicas",
+        # Result names and buffer donation: how arguments are passed, not what
+        # is computed from them.
         "jax.result_info",
         "jax.buffer_donor",
         "tf.aliasing_output",
-        "mhlo.is_same_data_across_replicas",
-        "origin",
-        "schedule_name",
+        # "default" vs absent layout mode.
+        "mhlo.layout_mode",
     }
 )
 
