@@ -155,9 +155,13 @@ def test_dump_step_writes_every_pair_and_survives_a_bad_one(tmp_path: Path) -> N
     assert all(r["level"] == "canonical" for r in failed)
     ok = [r for r in recs if "error" not in r]
     assert {r["kind"] for r in ok} == {"cross_framework", "optimization"}
+    opt = [r for r in ok if r["a"].endswith(":optimized_hlo") and r["b"].endswith(":optimized_hlo")]
+    assert opt and all(sum(r["kernel_map"].values()) > 0 for r in opt)
     for r in ok:
         doc = json.loads((dump / r["json"]).read_text())
         assert doc["summary"]["changed"] == r["summary"]["changed"]
+        if r in opt:
+            assert doc["kernel_map"]["counts"] == r["kernel_map"]
         assert (dump / r["markdown"]).read_text().startswith("## xlalens diff")
     pre_post = [r for r in ok if r["kind"] == "optimization"]
     assert {r["a"].split(":")[1] for r in pre_post} == {"hlo"}

@@ -1,4 +1,4 @@
-"""``xlalens diff A B [--level raw|canonical] [--json|--markdown] [-o FILE]``."""
+"""``xlalens diff A B [--level raw|canonical] [--all-attrs] [--json|--markdown] [-o FILE]``."""
 
 from __future__ import annotations
 
@@ -9,11 +9,14 @@ from pathlib import Path
 import networkx as nx
 
 from xlalens._errors import DumpError, UsageError
+from xlalens.ir._schema import DEFAULT_LEVEL, LEVELS
 
 EPILOG = """\
 A and B: an IR file (StableHLO .mlir, HLO text), a saved graph (.json), or a dump
 entry DIR:frontend[:artifact] (artifact: stablehlo, hlo, optimized_hlo; default
 stablehlo). Graphs of different kinds may be compared; the header says so.
+Two optimized HLO graphs also get a kernel map (same body / changed body / split /
+merged / only in A / only in B), with time deltas when the dump was timed.
 examples:
   xlalens diff xlalens-dump:jax xlalens-dump:torch_xla
   xlalens diff xlalens-dump:jax:hlo xlalens-dump:jax:optimized_hlo --level raw
@@ -36,9 +39,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("b", metavar="B", help="right side, same choices")
     p.add_argument(
         "--level",
-        choices=("raw", "canonical"),
-        default="canonical",
-        help="normalization level of both sides (default: canonical)",
+        choices=LEVELS,
+        default=DEFAULT_LEVEL,
+        help=f"normalization level of both sides (default: {DEFAULT_LEVEL})",
+    )
+    p.add_argument(
+        "--all-attrs",
+        action="store_true",
+        help="also report attributes without semantic effect (default layouts on both "
+        "sides, parameter_replication, metadata-only fields)",
     )
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="print the JSON report (docs/diff.md)")
@@ -75,7 +84,10 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--limit must be 0 (all) or positive, got {args.limit}")
     g_a = _load(args.a, args.level, "A")
     g_b = _load(args.b, args.level, "B")
-    d = diff(g_a, g_b)
+    from xlalens.diff._kernels import kernel_times
+
+    timing = (kernel_times(args.a), kernel_times(args.b))
+    d = diff(g_a, g_b, all_attrs=args.all_attrs, timing=timing)
     if args.json:
         text = d.to_json_text()
     elif args.markdown:

@@ -30,13 +30,21 @@ def _projection(g: nx.MultiDiGraph) -> dict[tuple[str, str], tuple[int, ...]]:
     return {e: tuple(sorted(ks)) for e, ks in out.items()}
 
 
-def edit_cost(a: nx.MultiDiGraph, b: nx.MultiDiGraph, pairs: Iterable[tuple[str, str]]) -> int:
+def edit_cost(
+    a: nx.MultiDiGraph,
+    b: nx.MultiDiGraph,
+    pairs: Iterable[tuple[str, str]],
+    *,
+    labels: tuple[dict[str, tuple], dict[str, tuple]] | None = None,
+) -> int:
     """Cost of the edit path that a node pairing implies (see NOTE: [edit costs]).
 
     Args:
         a: left graph.
         b: right graph.
         pairs: ``(a_id, b_id)`` pairs, each node at most once.
+        labels: known ``node_label`` values by node id per side (a cache; the
+            missing ones are computed).
 
     Returns:
         Node substitutions with a different label + unpaired nodes + edge edits.
@@ -46,10 +54,11 @@ def edit_cost(a: nx.MultiDiGraph, b: nx.MultiDiGraph, pairs: Iterable[tuple[str,
         0
     """
     fwd = dict(pairs)
-    la = {n: node_label(d) for n, d in a.nodes(data=True)}
-    lb = {n: node_label(d) for n, d in b.nodes(data=True)}
+    ka, kb = labels if labels is not None else ({}, {})
+    la = {n: ka[n] if n in ka else node_label(d) for n, d in a.nodes(data=True)}
+    lb = {n: kb[n] if n in kb else node_label(d) for n, d in b.nodes(data=True)}
     cost = sum(subst_cost(la[x], lb[y]) for x, y in fwd.items())
-    cost += a.number_of_nodes() - len(fwd) + b.number_of_nodes() - len(fwd)
+    cost += len(la) - len(fwd) + len(lb) - len(fwd)
     ea, eb = _projection(a), _projection(b)
     covered = 0
     for (u, v), keys in ea.items():

@@ -12,7 +12,7 @@ from typing import Any
 import networkx as nx
 
 from xlalens._errors import UsageError
-from xlalens.diff._match import IGNORED_ATTRS, match
+from xlalens.diff._match import HIDDEN_ATTRS, IGNORED_ATTRS, layout_key, match
 from xlalens.diff._model import (
     CHANGED,
     UNCHANGED,
@@ -23,8 +23,10 @@ from xlalens.diff._model import (
     Pair,
     Summary,
 )
+from xlalens.ir._schema import DEFAULT_LEVEL, LEVELS
 
-LEVELS = ("raw", "canonical")
+KERNEL = "kernel"
+"""Stage name of fusion instructions and fused parameters paired through the kernel map."""
 
 # Element sizes for byte estimates; unknown dtypes make the estimate unknown.
 DTYPE_BYTES = {
@@ -56,7 +58,7 @@ def _as_graph(x: Any, level: str | None, which: str) -> nx.MultiDiGraph:
             )
         from xlalens.ir import load
 
-        g = load(x, level=level or "canonical")
+        g = load(x, level=level or DEFAULT_LEVEL)
     if g.number_of_nodes() == 0:
         raise UsageError(
             f"{which}: the graph is empty (no instructions); check that the file holds an HLO or "
@@ -89,12 +91,17 @@ def _plain(v: Any) -> Any:
     return v
 
 
-def classify(da: dict[str, Any], db: dict[str, Any]) -> tuple[Change, ...]:
+def classify(
+    da: dict[str, Any], db: dict[str, Any], *, all_attrs: bool = False
+) -> tuple[Change, ...]:
     """The fields that differ between two node attribute dicts, sorted by field name.
 
     Args:
         da: node data of the left node (xlalens schema).
         db: node data of the right node.
+        all_attrs: also report fields without semantic effect (NOTE: [hidden
+            attributes] in _match.py): a layout that is the default on both sides
+            (or absent on one), and :data:`~xlalens.diff._match.HIDDEN_ATTRS`.
 
     Returns:
         One :class:`Change` per differing field; empty when the pair is unchanged.
@@ -109,11 +116,17 @@ def classify(da: dict[str, Any], db: dict[str, Any]) -> tuple[Change, ...]:
         if f == "shape":
             va, vb = tuple(va), tuple(vb)
         if va != vb:
+            if (
+                f == "layout"
+                and not all_attrs
+                and layout_key(va, len(da["shape"])) == layout_key(vb, len(db["shape"]))
+            ):
+                continue
             out.append(Change(f, _plain(va), _plain(vb)))
     aa, ab = da["attrs"], db["attrs"]
     if aa or ab:
         for k in sorted(set(aa) | set(ab)):
-            if k in IGNORED_ATTRS:
+            if k in IGNORED_ATTRS or (k in HIDDEN_ATTRS and not all_attrs):
                 continue
             va, vb = aa.get(k), ab.get(k)
             if va != vb or (k in aa) != (k in ab):
@@ -248,7 +261,14 @@ def _summary(g_a, g_b, pairs, m) -> Summary:
     )
 
 
-def diff(a: Any, b: Any, *, level: str | None = None) -> Diff:
+def diff(
+    a: Any,
+    b: Any,
+    *,
+    level: str | None = None,
+    all_attrs: bool = False,
+    timing: tuple[dict[str, float] | None, dict[str, float] | None] | None = None,
+) -> Diff:
     """Structurally diff two graphs: pair their nodes and classify each pair.
 
     Matching runs in stages (exact structure, anchors + propagation, similarity,
@@ -261,7 +281,13 @@ def diff(a: Any, b: Any, *, level: str | None = None) -> Diff:
             file or text, saved graph JSON, ``DIR:frontend[:artifact]``).
         b: right side, same choices.
         level: ``"raw"`` or ``"canonical"`` for inputs that still need loading
-            (default ``"canonical"``); graphs are used as they are.
+            (default :data:`xlalens.ir.DEFAULT_LEVEL`, canonical); graphs are used
+            as they are.
+        all_attrs: also report attributes without semantic effect (default
+            layouts, ``parameter_replication``, ...; see docs/diff.md).
+        timing: per side, ``{kernel instruction name: seconds}`` for the kernel
+            map's time deltas; by default read from ``DIR/timing/<backend>.json``
+            when a side is a dump entry (``DIR:frontend:optimized_hlo``).
 
     Returns:
         The :class:`Diff`.
@@ -279,6 +305,10 @@ def diff(a: Any, b: Any, *, level: str | None = None) -> Diff:
         raise UsageError(f"level={level!r} is not one of {', '.join(LEVELS)}")
     g_a = _as_graph(a, level, "A")
     g_b = _as_graph(b, level, "B")
+    if timing is None:
+        from xlalens.diff._kernels import kernel_times
+
+        timing = (kernel_times(a), kernel_times(b))
     # NOTE: [gc pause] matching allocates many small lists and tuples while two
     # large graphs are alive; the cyclic collector would then rescan every graph
     # object again and again (measured: a third of the time at 10k nodes). Nothing
@@ -286,23 +316,70 @@ def diff(a: Any, b: Any, *, level: str | None = None) -> Diff:
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _diff(g_a, g_b)
+        return _diff(g_a, g_b, all_attrs, timing)
     finally:
         if was_enabled:
             gc.enable()
 
 
-def _diff(g_a: nx.MultiDiGraph, g_b: nx.MultiDiGraph) -> Diff:
+def _diff(g_a: nx.MultiDiGraph, g_b: nx.MultiDiGraph, all_attrs: bool, timing) -> Diff:
     opt_a = g_a.graph.get("stage") == "optimized_hlo"
     opt_b = g_b.graph.get("stage") == "optimized_hlo"
-    # Across IR levels, the optimized side is matched with its fusions inlined
-    # (see NOTE: [flattening fusions across IR levels] in _match.py).
-    m = match(g_a, g_b, flatten=(opt_a and not opt_b, opt_b and not opt_a))
-    na, nb = g_a.nodes, g_b.nodes
+    both = opt_a and opt_b
+    # An optimized side is matched with its fusions inlined, across IR levels and
+    # between two optimized graphs alike, so ops pair through fusion boundaries
+    # (see NOTE: [flattening fusions across IR levels] in _match.py and NOTE:
+    # [kernel map] in _kernels.py).
+    m = match(g_a, g_b, flatten=(opt_a, opt_b), cost=not both)
+    na, nb = g_a._node, g_b._node  # node dicts: NodeView lookups cost 3x
+    triples = list(m.pairs)
+    kmap = None
+    changes_of = {x: classify(na[x], nb[y], all_attrs=all_attrs) for x, y, _ in triples}
+    if both:
+        from xlalens.diff._kernels import kernel_map
+
+        mapping = {x: y for x, y, _ in triples}
+        changed: dict[str, str] = {
+            x: "; ".join(f"{c.field}: {c.a} -> {c.b}" for c in ch)
+            for x, ch in changes_of.items()
+            if ch
+        }
+
+        def compare(x: str, y: str) -> str:
+            if na[x]["op"] != nb[y]["op"]:
+                return f"{_kernel_kind(na[x])} -> {_kernel_kind(nb[y])}"
+            ch = classify(na[x], nb[y], all_attrs=all_attrs)
+            return "; ".join(f"{c.field}: {c.a} -> {c.b}" for c in ch if c.field != "param_index")
+
+        kmap = kernel_map(g_a, g_b, mapping, changed, times=timing, compare=compare)
+        extra = _kernel_node_pairs(g_a, g_b, kmap, mapping)
+        if extra:
+            triples.extend((x, y, KERNEL) for x, y in extra)
+            order = {n: i for i, n in enumerate(g_a)}
+            triples.sort(key=lambda t: order[t[0]])
     pairs = []
-    for x, y, stage in m.pairs:
-        changes = classify(na[x], nb[y])
+    for x, y, stage in triples:
+        changes = changes_of.get(x)
+        if changes is None:
+            changes = classify(na[x], nb[y], all_attrs=all_attrs)
+            if stage == KERNEL and not all_attrs:
+                # A fused parameter's number is the order XLA chose for the
+                # fusion's operands, not a difference of what the kernel does.
+                changes = tuple(c for c in changes if c.field != "param_index")
         pairs.append(Pair(x, y, CHANGED if changes else UNCHANGED, stage, changes))
+    if both:
+        from xlalens.diff._cost import edit_cost
+        from xlalens.diff._match import Matching
+
+        pa = {x for x, _, _ in triples}
+        pb = {y for _, y, _ in triples}
+        m = Matching(
+            pairs=tuple(triples),
+            only_a=tuple(n for n in g_a if n not in pa),
+            only_b=tuple(n for n in g_b if n not in pb),
+            edit_cost=edit_cost(g_a, g_b, [(x, y) for x, y, _ in triples], labels=m.labels),
+            edges=m.edges,
+        )
     return Diff(
         a_info=_info(g_a),
         b_info=_info(g_b),
@@ -310,6 +387,70 @@ def _diff(g_a: nx.MultiDiGraph, g_b: nx.MultiDiGraph) -> Diff:
         only_a=m.only_a,
         only_b=m.only_b,
         summary=_summary(g_a, g_b, pairs, m),
+        kernel_map=kmap,
+        all_attrs=all_attrs,
         a=g_a,
         b=g_b,
     )
+
+
+def _kernel_kind(d: dict[str, Any]) -> str:
+    """``fusion(kLoop)``, ``custom-call(__onednn$matmul)`` or the op, for kernel headers."""
+    attrs = d.get("attrs") or {}
+    extra = attrs.get("kind") if d["op"] == "fusion" else attrs.get("custom_call_target")
+    return f"{d['op']}({extra})" if extra else d["op"]
+
+
+def _kernel_node_pairs(g_a, g_b, kmap, mapping: dict[str, str]) -> list[tuple[str, str]]:
+    """Fusion instructions of 1:1 kernel pairs, and their fused parameters, paired.
+
+    Matching with fusions inlined leaves both unpaired; a fused parameter pairs
+    with the one of the partner fusion that reads the partner of its operand.
+    """
+    from xlalens.diff._kernels import CHANGED_BODY, SAME_BODY
+
+    na, nb = g_a._node, g_b._node
+    ca, cb = g_a.graph.get("computations", {}), g_b.graph.get("computations", {})
+    out: list[tuple[str, str]] = []
+    mapped_b = set(mapping.values())
+    fusions: list[tuple[str, str]] = []
+    for kp in kmap.pairs:
+        if kp.kind not in (SAME_BODY, CHANGED_BODY):
+            continue
+        x, y = kp.a[0], kp.b[0]
+        if na[x]["op"] != "fusion" or nb[y]["op"] != "fusion" or x in mapping or y in mapped_b:
+            continue
+        fusions.append((x, y))
+    out.extend(fusions)
+    known = {**mapping, **dict(fusions)}
+    pred_a, pred_b = g_a._pred, g_b._pred
+    for x, y in fusions:
+        if not (na[x]["calls"] and nb[y]["calls"]):
+            continue
+        params_a = ca.get(na[x]["calls"][0], {}).get("params", [])
+        params_b = cb.get(nb[y]["calls"][0], {}).get("params", [])
+        ops_a = {k: u for u, keyed in pred_a[x].items() for k in keyed}
+        pos_b = {u: k for u, keyed in pred_b[y].items() for k in keyed}
+        taken: set[int] = set()
+        for i, p in enumerate(params_a):
+            j = pos_b.get(known.get(ops_a.get(i), ""))
+            if j is None and i < len(params_b):
+                # The operand's partner is not an operand of y: the parameter
+                # at the same number still pairs when its type agrees.
+                q = params_b[i]
+                if (na[p]["dtype"], tuple(na[p]["shape"])) == (
+                    nb[q]["dtype"],
+                    tuple(nb[q]["shape"]),
+                ):
+                    j = i
+            if j is not None and j < len(params_b) and j not in taken:
+                taken.add(j)
+                out.append((p, params_b[j]))
+    # Each node at most once (two operands of A can read one value of B).
+    seen_b: set[str] = set()
+    uniq = []
+    for x, y in out:
+        if y not in seen_b:
+            seen_b.add(y)
+            uniq.append((x, y))
+    return uniq

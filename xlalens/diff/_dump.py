@@ -112,6 +112,8 @@ def dump_step(dump_dir: Path, manifest: dict[str, Any]) -> None:
                 "only_b": s.only_b,
                 "edit_cost": s.edit_cost,
             }
+            if d.kernel_map is not None:
+                rec["kernel_map"] = d.kernel_map.counts()
         except Exception as exc:  # one failing pair must not stop the others
             tail = traceback.format_exception_only(type(exc), exc)[-1].strip()
             rec["error"] = tail

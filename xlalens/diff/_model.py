@@ -80,6 +80,52 @@ class Summary:
 
 
 @dataclass(frozen=True, slots=True)
+class KernelPair:
+    """A group of kernels of A and of B that do the same work (docs/diff.md, 'Kernel map')."""
+
+    kind: str
+    """``same_body``, ``changed_body``, ``split``, ``merged``, ``regrouped``, ``only_a`` or ``only_b``."""
+    a: tuple[str, ...]
+    """Kernel node ids of A (empty for ``only_b``)."""
+    b: tuple[str, ...]
+    """Kernel node ids of B (empty for ``only_a``)."""
+    body: tuple[str, ...]
+    """Body diff lines: ``- name op`` only in A, ``+ name op`` only in B, ``~ a -> b: changes``."""
+    time_a: float | None
+    """Median seconds of A's kernels together, ``None`` without a timing."""
+    time_b: float | None
+    """Median seconds of B's kernels together, ``None`` without a timing."""
+
+    @property
+    def time_delta(self) -> float | None:
+        """``time_b - time_a`` when both sides were timed (an only-A/B side counts as 0)."""
+        ta = self.time_a if self.a else 0.0
+        tb = self.time_b if self.b else 0.0
+        if ta is None or tb is None:
+            return None
+        return tb - ta
+
+
+@dataclass(frozen=True, slots=True)
+class KernelMap:
+    """Kernel pairs of two optimized HLO graphs, in A's kernel order then B's."""
+
+    pairs: tuple[KernelPair, ...]
+    """Every kernel of A and of B appears in exactly one entry."""
+    kernels: tuple[int, int]
+    """Kernel counts of A and B."""
+
+    def counts(self) -> dict[str, int]:
+        """Entries per kind (every kind present, in a fixed order)."""
+        from xlalens.diff._kernels import KERNEL_CLASSES
+
+        out = dict.fromkeys(KERNEL_CLASSES, 0)
+        for p in self.pairs:
+            out[p.kind] += 1
+        return out
+
+
+@dataclass(frozen=True, slots=True)
 class GraphInfo:
     """What a graph is, for the report header."""
 
@@ -121,6 +167,10 @@ class Diff:
     """Node ids only in B (added), in B's node order."""
     summary: Summary
     """Counts and estimates."""
+    kernel_map: KernelMap | None
+    """Kernel pairs when both graphs are optimized HLO, else ``None``."""
+    all_attrs: bool
+    """Whether changes of attributes without semantic effect are reported (``--all-attrs``)."""
     a: nx.MultiDiGraph = field(repr=False, compare=False)
     """The left graph itself (reports read source locations from it)."""
     b: nx.MultiDiGraph = field(repr=False, compare=False)

@@ -12,7 +12,62 @@ from typing import Any
 
 from xlalens.diff._model import CHANGED, Diff, Pair
 
-JSON_SCHEMA_VERSION = 1
+JSON_SCHEMA_VERSION = 2
+# Version 2 (issue 11): ``kernel_map`` and ``all_attrs`` added; pairs may carry
+# stage ``kernel``.
+
+KIND_TITLES = {
+    "same_body": "same body",
+    "changed_body": "changed body",
+    "split": "split",
+    "merged": "merged",
+    "regrouped": "regrouped",
+    "only_a": "only in A",
+    "only_b": "only in B",
+}
+
+
+def _secs(t: float | None) -> str:
+    if t is None:
+        return "-"
+    a = abs(t)
+    if a >= 1:
+        return f"{t:.3g} s"
+    if a >= 1e-3:
+        return f"{t * 1e3:.3g} ms"
+    return f"{t * 1e6:.3g} us"
+
+
+def _kname(g, ks: tuple[str, ...]) -> str:
+    return " + ".join(str(g.nodes[k]["name"]) for k in ks) or "-"
+
+
+def _kernel_rows(d: Diff) -> list[tuple[str, str, str, str, str, tuple[str, ...]]]:
+    """(kind title, A kernels, B kernels, time A -> B, delta, body lines) per kernel pair."""
+    km = d.kernel_map
+    rows = []
+    if km is None:
+        return rows
+    for p in km.pairs:
+        times = f"{_secs(p.time_a)} -> {_secs(p.time_b)}"
+        delta = p.time_delta
+        rows.append(
+            (
+                KIND_TITLES[p.kind],
+                _kname(d.a, p.a),
+                _kname(d.b, p.b),
+                times if (p.time_a, p.time_b) != (None, None) else "",
+                "" if delta is None else ("+" if delta >= 0 else "") + _secs(delta),
+                p.body,
+            )
+        )
+    return rows
+
+
+def _kernel_counts_line(d: Diff) -> str:
+    km = d.kernel_map
+    c = km.counts()
+    return "kernel map: " + ", ".join(f"{KIND_TITLES[k]} {v}" for k, v in c.items())
 
 
 def _loc(d: dict[str, Any]) -> str:
@@ -114,6 +169,21 @@ def to_text(d: Diff, *, limit: int = 20) -> str:
             return items[:limit], len(items) - limit
         return items, 0
 
+    if d.kernel_map is not None:
+        out.append("")
+        out.append(_kernel_counts_line(d))
+        rows = [r for r in _kernel_rows(d) if r[0] != "same body"]
+        shown, more = cut(rows)
+        for kind, ka, kb, times, delta, body in shown:
+            t = f"  [{times}{', ' + delta if delta else ''}]" if times else ""
+            out.append(f"  {kind}: {ka} -> {kb}{t}")
+            body_shown, body_more = cut(list(body))
+            for line in body_shown:
+                out.append(f"      {line}")
+            if body_more:
+                out.append(f"      ... {body_more} more")
+        if more:
+            out.append(f"  ... {more} more")
     if changed:
         out.append("")
         out.append("changed, by op of A:")
@@ -144,6 +214,9 @@ def to_text(d: Diff, *, limit: int = 20) -> str:
     if not (changed or removed or added):
         out.append("")
         out.append("no differences")
+    if not d.all_attrs:
+        out.append("")
+        out.append("(attributes without semantic effect hidden; --all-attrs shows them)")
     return "\n".join(out) + "\n"
 
 
@@ -183,6 +256,23 @@ def to_markdown(d: Diff, *, limit: int = 20) -> str:
         if limit and len(items) > limit:
             return items[:limit], len(items) - limit
         return items, 0
+
+    if d.kernel_map is not None:
+        out += ["", "### Kernel map", "", _md_cell(_kernel_counts_line(d)), ""]
+        out += ["| class | A kernels | B kernels | time A -> B | delta | body diff |"]
+        out.append("| --- | --- | --- | --- | ---: | --- |")
+        krows = [r for r in _kernel_rows(d) if r[0] != "same body"]
+        shown, more = rows(krows)
+        for kind, ka, kb, times, delta, body in shown:
+            b_shown, b_more = rows(list(body))
+            text = "<br>".join(_md_cell(x) for x in b_shown)
+            if b_more:
+                text += f"<br>... {b_more} more"
+            out.append(
+                f"| {kind} | `{_md_cell(ka)}` | `{_md_cell(kb)}` | {times} | {delta} | {text} |"
+            )
+        if more:
+            out.append(f"| ... {more} more | | | | | |")
 
     if changed:
         out += ["", "### Changed", "", "| op | A | B | changes | A source | B source |"]
@@ -250,10 +340,34 @@ def _pair_json(p: Pair) -> dict[str, Any]:
     }
 
 
+def _kernel_map_json(d: Diff) -> dict[str, Any] | None:
+    km = d.kernel_map
+    if km is None:
+        return None
+    return {
+        "kernels": {"a": km.kernels[0], "b": km.kernels[1]},
+        "counts": km.counts(),
+        "pairs": [
+            {
+                "kind": p.kind,
+                "a": list(p.a),
+                "b": list(p.b),
+                "body": list(p.body),
+                "time_a_s": p.time_a,
+                "time_b_s": p.time_b,
+                "time_delta_s": p.time_delta,
+            }
+            for p in km.pairs
+        ],
+    }
+
+
 def to_json(d: Diff) -> dict[str, Any]:
     """The JSON report as plain data (schema in docs/diff.md)."""
     s = d.summary
     return {
+        "all_attrs": d.all_attrs,
+        "kernel_map": _kernel_map_json(d),
         "schema_version": JSON_SCHEMA_VERSION,
         "a": _info_json(d.a_info, s.nodes[0], s.edges[0]),
         "b": _info_json(d.b_info, s.nodes[1], s.edges[1]),

@@ -17,6 +17,8 @@ from xlalens.ir._hlo_text import kernel_nodes, parse_hlo_text
 from xlalens.ir._io import from_graphml, from_json, to_graphml, to_json
 from xlalens.ir._load import detect_format, load
 from xlalens.ir._schema import (
+    DEFAULT_LEVEL,
+    LEVELS,
     SCHEMA_VERSION,
     SchemaError,
     canonical_op,
@@ -28,6 +30,8 @@ from xlalens.ir._stablehlo import parse_stablehlo
 from xlalens.ir._stats import GraphStats, entry_op_count, stats
 
 __all__ = [
+    "DEFAULT_LEVEL",
+    "LEVELS",
     "SCHEMA_VERSION",
     "GraphStats",
     "SchemaError",

@@ -150,9 +150,22 @@ def drop_noops(g: nx.MultiDiGraph, stats: dict[str, int]) -> None:
     identity permutation, for bitcast/copy the same layout. Users read the operand
     instead; a removed root hands the root mark to its operand.
     """
+    # NOTE: [optimized HLO keeps its kernels] In optimized HLO an entry-level
+    # copy/transpose/convert/reshape is a kernel of its own (TensorFlow's entry
+    # copies are real memory copies), so removing it would change the kernel
+    # count that `xlalens stats` and the diff report (issue 11). Only bitcasts,
+    # which launch nothing, and ops inside fused computations are dropped there.
+    optimized = g.graph.get("stage") == "optimized_hlo"
+    comps = g.graph.get("computations", {})
     for nid in list(g.nodes):
         d = g._node[nid]
         if d["op"] not in NOOP_OPS or d["calls"]:
+            continue
+        if (
+            optimized
+            and d["op"] != "bitcast"
+            and comps.get(d["computation"], {}).get("kind") != "fusion"
+        ):
             continue
         ops = _operands(g, nid)
         if len(ops) != 1:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
+from xlalens.ir._schema import DEFAULT_LEVEL, LEVELS
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``stats`` subcommand to the ``xlalens`` parser."""
@@ -22,9 +24,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--level",
-        choices=("raw", "canonical"),
-        default="raw",
-        help="normalization level (default: raw)",
+        choices=LEVELS,
+        default=DEFAULT_LEVEL,
+        help=f"normalization level (default: {DEFAULT_LEVEL}, as in diff and render --diff)",
     )
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=run)

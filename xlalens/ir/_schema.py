@@ -99,6 +99,10 @@ SCHEMA_VERSION = 1
 FORMATS = ("hlo", "stablehlo")
 STAGES = ("stablehlo", "hlo", "optimized_hlo", "unknown")
 LEVELS = ("raw", "canonical")
+# NOTE: [one default level] `xlalens diff`, `render --diff`, `stats` and the dump's
+# diffs/report all default to this level, so the same pair gives the same numbers
+# in every command (issue 11). Import it from here; do not repeat the string.
+DEFAULT_LEVEL = "canonical"
 COMPUTATION_KINDS = (
     "entry",
     "fusion",

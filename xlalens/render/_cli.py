@@ -37,8 +37,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--level",
         choices=("raw", "canonical"),
-        default="raw",
-        help="normalization level (default raw)",
+        default=None,
+        help="normalization level (default raw; with --diff, xlalens.ir.DEFAULT_LEVEL "
+        "(canonical), as in `xlalens diff`)",
     )
     p.add_argument(
         "--collapse",
@@ -83,7 +84,12 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.budget < 10:
         raise UsageError(f"--budget {args.budget}: give at least 10 (default {DEFAULT_BUDGET})")
-    graph = load_graph(args.input, level=args.level)
+    if args.diff and args.level is None:
+        # One default level for diff, render --diff and stats (issue 11).
+        from xlalens.ir import DEFAULT_LEVEL
+
+        args.level = DEFAULT_LEVEL
+    graph = load_graph(args.input, level=args.level or "raw")
     target = graph
     if args.diff:
         try:
