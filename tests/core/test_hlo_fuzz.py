@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from xlalens._errors import ParseError
-from xlalens.ir._hlo_text import parse_hlo_text
+from xlalens.ir.hlo import parse_hlo_text
 from xlalens.ir._schema import validate
 
 DATA = Path(__file__).parent / "data" / "hlo"

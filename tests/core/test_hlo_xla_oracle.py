@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from xlalens.ir._hlo_text import parse_hlo_text
+from xlalens.ir.hlo import parse_hlo_text
 from xlalens.ir._schema import validate
 
 HERE = Path(__file__).parent

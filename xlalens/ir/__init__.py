@@ -13,7 +13,7 @@ The schema is in ``_schema.py`` (``validate``) and docs/graph-schema.md.
 from xlalens.ir._canonical import canonicalize, normalize
 from xlalens.ir._dump import dump_step
 from xlalens.ir._hlo_proto import parse_hlo_proto
-from xlalens.ir._hlo_text import kernel_nodes, parse_hlo_text
+from xlalens.ir.hlo import kernel_nodes, parse_hlo_text
 from xlalens.ir._io import from_graphml, from_json, to_graphml, to_json
 from xlalens.ir._load import detect_format, load
 from xlalens.ir._schema import (
