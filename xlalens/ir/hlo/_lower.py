@@ -45,6 +45,10 @@ CALL_ATTRS = {
 }
 
 _META_FAST_RE = re.compile(r'\{op_name="([^"\\]*)"(?: stack_frame_id=(\d+))?\}$')
+# TensorFlow's form: op_type, op_name, source_file, source_line.
+_META_TF_RE = re.compile(
+    r'\{op_type="([^"\\]*)" op_name="([^"\\]*)" source_file="([^"\\]*)" source_line=(\d+)\}$'
+)
 _META_RE = re.compile(r"([\w\-]+)=(\"(?:[^\"\\]|\\.)*\"|[^\s}]+)")
 _INT_RE = re.compile(r"-?\d+$")
 _ALIAS_RE = re.compile(
@@ -259,6 +263,7 @@ def lower(mod: Module, lexer: Lexer, stage: str) -> nx.MultiDiGraph:
     gpred = g._pred
     opcache: dict[str, str] = {}
     meta_fast = _META_FAST_RE.match
+    meta_tf = _META_TF_RE.match
     pending_calls: list[tuple[str, str, str, str, int]] = []
     with_frames: list[tuple[str, int]] = []
     by_comp: dict[str, list[str]] = {}
@@ -347,7 +352,14 @@ def lower(mod: Module, lexer: Lexer, stage: str) -> nx.MultiDiGraph:
                                 if loc is not None:
                                     d["source_file"], d["source_line"] = loc
                         else:
-                            _metadata(raw, d, attrs, with_frames, nid)
+                            mt = meta_tf(raw)
+                            if mt is not None:
+                                attrs["metadata"] = {"op_type": mt.group(1)}
+                                d["op_name"] = mt.group(2)
+                                d["source_file"] = mt.group(3)
+                                d["source_line"] = int(mt.group(4))
+                            else:
+                                _metadata(raw, d, attrs, with_frames, nid)
                     elif key in CALL_ATTRS:
                         names = _names(raw)
                         attrs[key] = names if raw.startswith("{") else names[0] if names else ""

@@ -49,8 +49,15 @@ _MAX_TUPLE_DEPTH = 64
 _SIMPLE_ARRAY = r"[a-z][a-z0-9]*\[[\d,]*\](?:\{[\d,]*\})?"
 _INSTR_FAST = re.compile(
     r"(ROOT[ \t]+)?%?(" + NAME + r")[ \t]*=[ \t]*(" + _SIMPLE_ARRAY + r")[ \t]+"
-    r"([a-z][a-z0-9\-]*)\(([^()\"/\[]*)\)"
+    r"([a-z][a-z0-9\-]*)\(((?:[^()\"/\[\]]|\[[\d,]*\])*)\)"
 )
+# TensorFlow prints operand types inline: 'add(f32[] %x, f32[2]{0} %y)'.
+_OPS_TYPED = re.compile(
+    r"[ \t]*(?:" + _SIMPLE_ARRAY + r"[ \t]+)?%" + NAME
+    + r"(?:[ \t]*,[ \t]*(?:" + _SIMPLE_ARRAY + r"[ \t]+)?%" + NAME + r")*[ \t]*"
+)
+_TYPED_NAME = re.compile(r"%(" + NAME + r")")
+_TYPED_DTYPE = re.compile(r"([a-z][a-z0-9]*)\[")
 _OPS_SIMPLE = re.compile(r"[ \t]*%?" + NAME + r"(?:[ \t]*,[ \t]*%?" + NAME + r")*[ \t]*")
 _FAST_VALUE = (
     r"(\{[\d,]*\})"
@@ -87,7 +94,7 @@ _CLEAN = re.compile(r"\"(?:[^\"\\]|\\.)*\"|//[^\n\r]*|/\*.*?\*/|[ \t]*[\r\n][ \t
 
 def _clean(raw: str) -> str:
     """An attribute's text with comments removed and line breaks folded to one space."""
-    if "\n" not in raw and "/" not in raw and "\r" not in raw:
+    if "\n" not in raw and "\r" not in raw and "//" not in raw and "/*" not in raw:
         return raw
 
     def sub(m: re.Match) -> str:
@@ -329,8 +336,10 @@ class Parser:
         n = self.n
         instrs = comp.instrs
         fast = _INSTR_FAST.match
-        attr_fast = _ATTR_FAST.match
         ops_simple = _OPS_SIMPLE.fullmatch
+        ops_typed = _OPS_TYPED.fullmatch
+        typed_name = _TYPED_NAME.findall
+        typed_dtype = _TYPED_DTYPE.findall
         typecache = self.typecache
         skip = SKIP.match
         while True:
@@ -351,6 +360,10 @@ class Parser:
                     names = [o.strip().lstrip("%") for o in ops.split(",")]
                     if not PRIMITIVE_TYPES.isdisjoint(names):
                         m = None  # a bare 's4' is a type to XLA's lexer: the rules decide
+                elif "[" in ops and ops_typed(ops):
+                    names = typed_name(ops)
+                    if not PRIMITIVE_TYPES.issuperset(typed_dtype(ops)):
+                        m = None
                 else:
                     m = None
                 if m is not None and name in PRIMITIVE_TYPES:
@@ -359,23 +372,8 @@ class Parser:
                 tinfo = typecache.get(typ)
                 if tinfo is None:
                     _, tinfo, _ = self.shape(m.start(3))
-                pos = m.end()
                 attrs: dict[str, str] = {}
-                while True:
-                    a = attr_fast(buf, pos)
-                    if a is not None:
-                        v = a.group(2)
-                        if v is None and a.group(1) in INT_LIST_ATTRS:
-                            pass  # not an int list: the rule reports it
-                        else:
-                            attrs[a.group(1)] = v or a.group(3)
-                            pos = a.end()
-                            continue
-                    p = skip(buf, pos).end()
-                    if p < n and buf[p] == ",":
-                        pos = self.attribute(p + 1, attrs)
-                        continue
-                    break
+                pos = self.attribute_list(m.end(), attrs)
                 if opcode == "parameter" or opcode == "constant":
                     names = self.special_operand(opcode, names.strip(), ops_pos)
                 instrs.append(
@@ -385,6 +383,26 @@ class Parser:
                 pos = self.instruction(pos, comp, comps)
             if instrs and instrs[-1][4].endswith(("-start", "-update", "-done")):
                 self.async_sugar(comp, comps)
+
+    def attribute_list(self, pos: int, attrs: dict[str, str]) -> int:
+        """(',' attribute)* after an instruction's operands; the fast path first."""
+        buf = self.buf
+        n = self.n
+        attr_fast = _ATTR_FAST.match
+        while True:
+            a = attr_fast(buf, pos)
+            if a is not None:
+                v = a.group(2)
+                if v is not None or a.group(1) not in INT_LIST_ATTRS:
+                    attrs[a.group(1)] = v or a.group(3)
+                    pos = a.end()
+                    continue
+                # not an int list where one is required: the rule reports it
+            p = SKIP.match(buf, pos).end()
+            if p < n and buf[p] == ",":
+                pos = self.attribute(p + 1, attrs)
+                continue
+            return pos
 
     def special_operand(self, opcode: str, text: str, pos: int) -> Any:
         """parameter ::= int ; constant ::= literal (kept as text)."""
@@ -434,12 +452,7 @@ class Parser:
         else:
             operands, pos = self.operands(pos)
         attrs: dict[str, str] = {}
-        while True:
-            p = self.skip(pos)
-            if p < self.n and buf[p] == ",":
-                pos = self.attribute(p + 1, attrs)
-                continue
-            break
+        pos = self.attribute_list(pos, attrs)
         comp.instrs.append((name, is_root, typ, tinfo, opcode, operands, attrs, name_pos, ops_pos))
         return pos
 
