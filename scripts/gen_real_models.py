@@ -29,6 +29,7 @@ The modules (see ``MODELS``):
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import lzma
 import os
@@ -162,12 +163,14 @@ def _torch_xla(out: Path) -> dict[str, str]:
 
 def _compile_stablehlo(out: Path) -> None:
     """Optimized HLO of torch_xla's StableHLO, through jaxlib's PJRT CPU client."""
-    import jax.extend.backend  # noqa: F401  (loads the backend module)
+    import jax.extend.backend
     from jax._src.lib import xla_client
 
     be = jax.extend.backend.get_backend("cpu")
     exe = be.compile_and_load(
-        (out / "stablehlo.mlirbc").read_bytes(), [be.local_devices()[0]], xla_client.CompileOptions()
+        (out / "stablehlo.mlirbc").read_bytes(),
+        [be.local_devices()[0]],
+        xla_client.CompileOptions(),
     )
     (out / "optimized_hlo.txt").write_text("\n\n".join(m.to_string() for m in exe.hlo_modules()))
 
@@ -184,9 +187,10 @@ def _jax_sharded(out: Path) -> dict[str, str]:
     rng = np.random.default_rng(0)
     sizes = [512, 512, 512, 16]
     params = []
-    for a, b in zip(sizes[:-1], sizes[1:]):
+    for a, b in itertools.pairwise(sizes):
         w = jax.device_put(
-            rng.standard_normal((a, b), dtype=np.float32) * 0.02, NamedSharding(mesh, P(None, "model"))
+            rng.standard_normal((a, b), dtype=np.float32) * 0.02,
+            NamedSharding(mesh, P(None, "model")),
         )
         bias = jax.device_put(np.zeros((b,), np.float32), NamedSharding(mesh, P("model")))
         params.append((w, bias))
@@ -305,7 +309,7 @@ def _write_readme(manifest: dict) -> None:
         "| file | instructions | text bytes | made by |",
         "|---|---:|---:|---|",
     ]
-    for name, entry in manifest.items():
+    for _name, entry in manifest.items():
         for stage, f in entry["files"].items():
             vers = ", ".join(f"{k} {v}" for k, v in entry["versions"].items())
             lines.append(

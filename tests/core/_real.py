@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import lzma
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 REAL = Path(__file__).parent / "data" / "real"
@@ -24,7 +24,7 @@ def real_files() -> list[tuple[str, int]]:
     ]
 
 
-@lru_cache(maxsize=None)
+@cache
 def real_text(file: str) -> str:
     """The decompressed HLO text of one checked-in real module."""
     return lzma.decompress((REAL / file).read_bytes()).decode()

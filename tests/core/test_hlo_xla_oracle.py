@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from xlalens.ir.hlo import parse_hlo_text
 from xlalens.ir._schema import validate
+from xlalens.ir.hlo import parse_hlo_text
 
 HERE = Path(__file__).parent
 DATA = HERE / "data" / "hlo"

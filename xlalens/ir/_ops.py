@@ -85,7 +85,7 @@ OPCODES: dict[str, str] = {op: cat for cat, ops in _CAT.items() for op in ops.sp
 
 #: Entry-level instructions that run no kernel of their own.
 TRIVIAL_OPCODES = frozenset(
-    {"parameter", "constant", "tuple", "get-tuple-element", "bitcast", "after-all"}
+    {"parameter", "constant", "tuple", "get-tuple-element", "bitcast", "after-all", "opt-barrier"}
 )
 #: Ops that do no arithmetic: their FLOPs are 0 (the cost model adds a called
 #: computation's FLOPs to fusion/call/while separately).

@@ -92,7 +92,7 @@ def kernel_nodes(graph: nx.MultiDiGraph, *, nested: bool = False) -> list[str]:
 
     A kernel is an instruction of the entry computation whose opcode is not in
     :data:`TRIVIAL_OPCODES` (parameter, constant, tuple, get-tuple-element, bitcast,
-    after-all): fusions, custom-calls, unfused ops, ``while``/``conditional``. Meant
+    after-all, opt-barrier): fusions, custom-calls, unfused ops, ``while``/``conditional``. Meant
     for optimized HLO, where each is one thunk/kernel launch; on other stages it
     counts the entry's non-trivial ops.
 

@@ -21,7 +21,7 @@ import re
 
 from xlalens._errors import ParseError
 
-__all__ = ["Lexer", "NAME", "PRIMITIVE_TYPES", "SKIP"]
+__all__ = ["NAME", "PRIMITIVE_TYPES", "SKIP", "Lexer"]
 
 #: Whitespace and comments, skipped between any two tokens. An unterminated
 #: ``/*`` is not skipped, so the next token read fails at the comment's start.
@@ -111,7 +111,7 @@ class Lexer:
 
     def describe(self, pos: int) -> str:
         """How the token at ``pos`` reads in a message: ``'foo'`` or ``the end of the text``."""
-        kind, text, start, _ = self.token(pos)
+        kind, text, _start, _ = self.token(pos)
         if kind == "eof":
             if self.buf.find("/*", pos) >= 0 and "*/" not in self.buf[pos:]:
                 return "an unterminated /* comment"

@@ -181,9 +181,7 @@ def _stack_frames(tables: dict[str, dict[int, str]]) -> dict[int, tuple[str, int
     frames = tables.get("StackFrames")
     if not frames:
         return {}
-    files = {
-        k: unquote(v) if v[:1] in "\"'" else v for k, v in tables.get("FileNames", {}).items()
-    }
+    files = {k: unquote(v) if v[:1] in "\"'" else v for k, v in tables.get("FileNames", {}).items()}
     locs: dict[int, tuple[str, int | None]] = {}
     for k, v in tables.get("FileLocations", {}).items():
         f = dict(_META_RE.findall(v))
@@ -437,9 +435,7 @@ def lower(mod: Module, lexer: Lexer, stage: str) -> nx.MultiDiGraph:
         info = computations.get(callee)
         if info is None:
             col = lexer.buf.find(callee, npos)
-            raise lexer.fail(
-                col if col >= 0 else npos, f"calls unknown computation {callee!r}"
-            )
+            raise lexer.fail(col if col >= 0 else npos, f"calls unknown computation {callee!r}")
         if callee == cname:
             raise lexer.fail(npos, f"computation {cname!r} calls itself")
         if info["kind"] == "other" and callee != entry:

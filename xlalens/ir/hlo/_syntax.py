@@ -53,8 +53,15 @@ _INSTR_FAST = re.compile(
 )
 # TensorFlow prints operand types inline: 'add(f32[] %x, f32[2]{0} %y)'.
 _OPS_TYPED = re.compile(
-    r"[ \t]*(?:" + _SIMPLE_ARRAY + r"[ \t]+)?%" + NAME
-    + r"(?:[ \t]*,[ \t]*(?:" + _SIMPLE_ARRAY + r"[ \t]+)?%" + NAME + r")*[ \t]*"
+    r"[ \t]*(?:"
+    + _SIMPLE_ARRAY
+    + r"[ \t]+)?%"
+    + NAME
+    + r"(?:[ \t]*,[ \t]*(?:"
+    + _SIMPLE_ARRAY
+    + r"[ \t]+)?%"
+    + NAME
+    + r")*[ \t]*"
 )
 _TYPED_NAME = re.compile(r"%(" + NAME + r")")
 _TYPED_DTYPE = re.compile(r"([a-z][a-z0-9]*)\[")
@@ -175,11 +182,16 @@ class Parser:
         while True:
             m = struct(buf, i)
             if m is None:
-                raise self.lx.error(
-                    self.n, f"{closers[stack[-1]]!r} to close the {stack[-1]!r} at offset {pos}"
+                raise (
+                    self.lx.error(
+                        self.n,
+                        f"{closers[stack[-1]]!r} to close the {stack[-1]!r} at offset {pos}"
+                        if stack
+                        else "a bracket",
+                    )
                     if stack
-                    else "a bracket"
-                ) if stack else self.lx.error(pos, "a bracket")
+                    else self.lx.error(pos, "a bracket")
+                )
             c = m.group()
             s = m.start()
             if c in "\"'":
@@ -195,7 +207,9 @@ class Parser:
             if c == "/*":
                 e = buf.find("*/", s + 2)
                 if e < 0:
-                    raise self.lx.fail(s, "expected '*/' to end this comment, found the end of the text")
+                    raise self.lx.fail(
+                        s, "expected '*/' to end this comment, found the end of the text"
+                    )
                 i = e + 2
                 continue
             if c in "([{":
@@ -345,7 +359,9 @@ class Parser:
         while True:
             pos = skip(buf, pos).end()
             if pos >= n:
-                raise self.lx.error(pos, f"an instruction or '}}' closing computation {comp.name!r}")
+                raise self.lx.error(
+                    pos, f"an instruction or '}}' closing computation {comp.name!r}"
+                )
             if buf[pos] == "}":
                 return pos + 1
             m = fast(buf, pos)
@@ -377,7 +393,17 @@ class Parser:
                 if opcode == "parameter" or opcode == "constant":
                     names = self.special_operand(opcode, names.strip(), ops_pos)
                 instrs.append(
-                    (name, is_root is not None, typ, tinfo, opcode, names, attrs, m.start(2), ops_pos)
+                    (
+                        name,
+                        is_root is not None,
+                        typ,
+                        tinfo,
+                        opcode,
+                        names,
+                        attrs,
+                        m.start(2),
+                        ops_pos,
+                    )
                 )
             else:
                 pos = self.instruction(pos, comp, comps)
@@ -705,13 +731,25 @@ class Parser:
             t = op_types[k] if k < len(op_types) else res_text
             pname = self.unique("async_param")
             pnames.append(pname)
-            params.append((pname, False, t, _type_of(self, t), "parameter", k, {}, instr[7], instr[8]))
+            params.append(
+                (pname, False, t, _type_of(self, t), "parameter", k, {}, instr[7], instr[8])
+            )
         attrs = {k: v for k, v in instr[6].items() if k not in _ASYNC_ONLY_ATTRS}
-        inner = (self.unique(base), True, res_text, res_info, base, pnames, attrs, instr[7], instr[8])
+        inner = (
+            self.unique(base),
+            True,
+            res_text,
+            res_info,
+            base,
+            pnames,
+            attrs,
+            instr[7],
+            instr[8],
+        )
         wrapped.instrs = [*params, inner]
         new_attrs = dict(instr[6])
         new_attrs["calls"] = "%" + wname
-        comp.instrs[-1] = instr[:6] + (new_attrs,) + instr[7:]
+        comp.instrs[-1] = (*instr[:6], new_attrs, *instr[7:])
         comps.append(wrapped)
 
 
@@ -748,7 +786,13 @@ _ASYNC_ONLY_ATTRS = frozenset({"async_execution_thread", "async_group_id", "call
 
 #: Attributes whose value must be a list of ints.
 INT_LIST_ATTRS = frozenset(
-    {"dimensions", "lhs_contracting_dims", "rhs_contracting_dims", "lhs_batch_dims", "rhs_batch_dims"}
+    {
+        "dimensions",
+        "lhs_contracting_dims",
+        "rhs_contracting_dims",
+        "lhs_batch_dims",
+        "rhs_batch_dims",
+    }
 )
 #: attribute name -> the rule that reads its value (others: ``Parser.value``).
 ATTRIBUTE_RULES = {
@@ -788,4 +832,4 @@ def parse(text: str, source: str | None) -> Module:
     return Parser(Lexer(text, source)).module()
 
 
-__all__ += ["parse", "ParseError"]
+__all__ += ["ParseError", "parse"]
