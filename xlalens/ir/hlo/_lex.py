@@ -111,7 +111,10 @@ class Lexer:
 
     def describe(self, pos: int) -> str:
         """How the token at ``pos`` reads in a message: ``'foo'`` or ``the end of the text``."""
-        kind, text, _start, _ = self.token(pos)
+        kind, text, _start, end = self.token(pos)
+        if kind != "eof" and SKIP.match(self.buf, end).end() >= self.n:
+            # The last token of the text where more was expected: a truncated file.
+            return f"{text[:40]!r} and then the end of the text (is it truncated?)"
         if kind == "eof":
             if self.buf.find("/*", pos) >= 0 and "*/" not in self.buf[pos:]:
                 return "an unterminated /* comment"
