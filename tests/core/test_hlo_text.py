@@ -285,7 +285,11 @@ def test_entry_without_entry_keyword_is_the_last_computation() -> None:
 
 
 BAD = [
-    ("HloModule m\nENTRY e {\n  p = f32[] parameter(0)\n", 3, "closing computation 'e', found the end of the text"),
+    (
+        "HloModule m\nENTRY e {\n  p = f32[] parameter(0)\n",
+        3,
+        "closing computation 'e', found the end of the text",
+    ),
     ("HloModule m\nENTRY e {\n  ROOT a = f32[] add(p, p)\n}\n", 3, "'p'"),
     ("HloModule m\nENTRY e {\n  p = f32[] parameter(0)\n  p = f32[] parameter(1)\n}\n", 4, "twice"),
     ("HloModule m\nENTRY e {\n  p = f32[2 parameter(0)\n}\n", 3, "expected a type"),

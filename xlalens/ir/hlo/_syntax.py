@@ -73,6 +73,10 @@ _FAST_VALUE = (
     r"|\{[^{}\"\n/]*(?:\"[^\"\\\n]*\"[^{}\"\n/]*)*\})"
 )
 _ATTR_FAST = re.compile(r"[ \t]*,[ \t]*([\w\-]+)=(?:" + _FAST_VALUE + r")")
+_SIG_PARAM = r"%?" + NAME + r":[ \t]*[a-z][a-z0-9]*\[[\d,]*\](?:\{[^{}\n]*\})?"
+_SIG_FAST = re.compile(
+    r"\([ \t]*(?:" + _SIG_PARAM + r"(?:,[ \t]*" + _SIG_PARAM + r")*)?[ \t]*\)[ \t]*->[ \t]*"
+)
 _ARRAY = re.compile(r"([a-z][a-z0-9]*)\[([^\]]*)\]")
 _LAYOUT = re.compile(r"[ \t\r\n]*\{([^{}]*)\}")
 _LAYOUT_BODY = re.compile(r"\s*(?:\d+\s*(?:,\s*\d+\s*)*)?(?::[^{}]*)?$")
@@ -147,10 +151,6 @@ class Module:
     """Whether the text starts with ``HloModule``."""
 
 
-def _kw(m: Any) -> bool:
-    return m is not None
-
-
 class Parser:
     """One parse of one buffer; call :meth:`module`."""
 
@@ -182,15 +182,11 @@ class Parser:
         while True:
             m = struct(buf, i)
             if m is None:
-                raise (
-                    self.lx.error(
-                        self.n,
-                        f"{closers[stack[-1]]!r} to close the {stack[-1]!r} at offset {pos}"
-                        if stack
-                        else "a bracket",
-                    )
-                    if stack
-                    else self.lx.error(pos, "a bracket")
+                if not stack:
+                    raise self.lx.error(pos, "a bracket")
+                line, col, _ = self.lx.where(pos)
+                raise self.lx.error(
+                    self.n, f"{closers[stack[-1]]!r} to close the {stack[-1]!r} of {line}:{col}"
                 )
             c = m.group()
             s = m.start()
@@ -326,6 +322,11 @@ class Parser:
     def signature(self, pos: int) -> int:
         """signature ::= '(' (name ':' shape (',' name ':' shape)*)? ')' '->' shape"""
         buf = self.buf
+        fm = _SIG_FAST.match(buf, pos)
+        if fm is not None and PRIMITIVE_TYPES.issuperset(_TYPED_DTYPE.findall(fm.group())):
+            # Parameters of plain array types (the common case): one match.
+            _, _, end = self.shape(fm.end())
+            return end
         pos = self.skip(pos + 1)
         if pos < self.n and buf[pos] != ")":
             while True:
