@@ -86,7 +86,7 @@ def _window(raw: str) -> dict[str, Any]:
     for key, val in _WINDOW_KV.findall(raw):
         if key == "pad":
             out["pad"] = [[int(a), int(b)] for a, b, _ in _PAD_RE.findall(val)]
-        elif key == "window_reversal":
+        elif key in ("window_reversal", "rhs_reversal"):
             out[key] = [x == "1" for x in val.split("x")]
         else:
             try:
