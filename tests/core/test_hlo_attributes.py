@@ -9,7 +9,7 @@ from xlalens.ir import index_hlo, parse_hlo_text, validate
 from xlalens.ir._sharding import parse_replica_groups, parse_sharding
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _real import real_text  # noqa: E402
+from _real import real_text
 
 
 def test_sharding_forms() -> None:
