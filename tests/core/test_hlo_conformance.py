@@ -356,6 +356,18 @@ case(
 )
 case(
     "attribute",
+    "replica_groups mesh naming an unknown axis (XLA aborts)",
+    m(
+        AR
+        + "  ROOT a = f32[8] all-reduce(p), channel_id=1, replica_groups=mesh['x'=4,'y'=2] {'z'}, "
+        "use_global_device_ids=true, to_apply=add",
+        comps=ADD,
+        header="HloModule t, num_partitions=8",
+    ),
+    "reject",
+)
+case(
+    "attribute",
     "replica_groups malformed",
     m(AR + RG.replace("{rg}", "[2,2]<="), comps=ADD),
     "reject",

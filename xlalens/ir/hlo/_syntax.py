@@ -32,6 +32,7 @@ from typing import Any
 
 from xlalens._errors import ParseError
 from xlalens.ir._ops import OPCODES
+from xlalens.ir._sharding import parse_replica_groups
 from xlalens.ir.hlo._lex import NAME, PRIMITIVE_TYPES, SKIP, Lexer
 
 __all__ = ["ATTRIBUTE_RULES", "Module", "Parser", "TypeInfo"]
@@ -669,7 +670,16 @@ class Parser:
         p = self.skip(m.end())
         if p >= self.n or buf[p] != "{":
             raise self.lx.error(p, "'{' and the mesh axes the groups vary along")
-        return self.match_close(p)
+        end = self.match_close(p)
+        # XLA's parser CHECK-fails (aborts) on an axis the mesh does not name; we
+        # reject it with a ParseError instead.
+        if parse_replica_groups(_clean(buf[pos:end])) is None:
+            raise self.lx.fail(
+                pos,
+                "expected mesh replica groups whose axes are the mesh's, such as "
+                "mesh['x'=4,'y'=2] {'y'}, found an axis the mesh does not name or a bad size",
+            )
+        return end
 
     def int_list(self, pos: int, key: str) -> int:
         """'{' (int (',' int)*)? '}' : dimensions and other int lists."""
