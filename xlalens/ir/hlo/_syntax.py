@@ -47,10 +47,10 @@ Instr = tuple
 
 _MAX_TUPLE_DEPTH = 64
 
-_SIMPLE_ARRAY = r"[a-z][a-z0-9]*\[[\d,]*\](?:\{[\d,]*\})?"
+_SIMPLE_ARRAY = r"[a-z][a-z0-9]*+\[[\d,]*+\](?:\{[\d,]*+\})?"
 _INSTR_FAST = re.compile(
     r"(ROOT[ \t]+)?%?(" + NAME + r")[ \t]*=[ \t]*(" + _SIMPLE_ARRAY + r")[ \t]+"
-    r"([a-z][a-z0-9\-]*)\(((?:[^()\"/\[\]]|\[[\d,]*\])*)\)"
+    r"([a-z][a-z0-9\-]*)\(((?:[^()\"/\[\]]++|\[[\d,]*+\])*+)\)"
 )
 # TensorFlow prints operand types inline: 'add(f32[] %x, f32[2]{0} %y)'.
 _OPS_TYPED = re.compile(
