@@ -63,6 +63,9 @@ _STAT_KV = re.compile(r"([\w\-.]+)\s*=\s*([^,}\s]+)")
 _OUT_ALIAS_RE = re.compile(r"\{([\d,\s]*)\}\s*:\s*\(\s*(\d+)\s*,\s*\{([\d,\s]*)\}\s*\)")
 
 
+_ASYNC_SUFFIXES = ("-start", "-update", "-done")
+
+
 def _kind_for(attr: str, opcode: str) -> str:
     kind = CALL_ATTRS[attr]
     if attr == "to_apply" and opcode == "call":
@@ -267,12 +270,12 @@ def lower(mod: Module, lexer: Lexer, stage: str) -> nx.MultiDiGraph:
     by_comp: dict[str, list[str]] = {}
     # -update / -done of async sugar: the computation of the start they consume.
     sugar_calls: dict[str, str] = {}
+    sugar = any(c.wrapped for c in mod.computations)
     for comp in mod.computations:
         cname = comp.name
         params: dict[int, str] = {}
         root = None
         local: dict[str, str] = {}
-        order: dict[str, int] = {}
         info: dict[str, Any] = {
             "kind": "entry" if cname == entry else "other",
             "root": None,
@@ -288,7 +291,6 @@ def lower(mod: Module, lexer: Lexer, stage: str) -> nx.MultiDiGraph:
             if name in local:
                 raise lexer.fail(npos, f"instruction {name!r} is defined twice in {cname!r}")
             local[name] = nid
-            order[name] = len(order)
             dtype, shape, layout, elems = tinfo
             op = opcache.get(opcode)
             if op is None:
@@ -377,48 +379,49 @@ def lower(mod: Module, lexer: Lexer, stage: str) -> nx.MultiDiGraph:
                             _structured(key, raw, attrs)
             gnode[nid] = d
             gsucc[nid] = {}
-            gpred[nid] = {}
-        # Operand edges, once every instruction of the computation is known
-        # (XLA's parser accepts uses before definitions in text order only for
-        # control predecessors; operands must come first).
-        for name, _r, _t, _ti, opcode, ops, _a, _np, opos in instrs:
+            vpred = gpred[nid] = {}
+            # Operand edges: XLA wants each operand defined before its use, so every
+            # operand is already a node here (which also keeps the dataflow acyclic).
+            if ops and opcode != "parameter" and opcode != "constant":
+                for k, oname in enumerate(ops):
+                    u = local.get(oname)
+                    if u is None or u == nid:
+                        later = any(i[0] == oname for i in instrs)
+                        what = (
+                            "is used before its definition in"
+                            if later
+                            else "is not an instruction of"
+                        )
+                        col = lexer.buf.find(oname, opos)
+                        raise lexer.fail(
+                            col if col >= 0 else opos,
+                            f"operand {oname!r} of {name!r} {what} computation {cname!r}",
+                        )
+                    ud = gnode[u]
+                    keydict = vpred.get(u)
+                    if keydict is None:
+                        keydict = vpred[u] = {}
+                        gsucc[u][nid] = keydict
+                    keydict[k] = {
+                        "operand_index": k,
+                        "kind": "data",
+                        "dtype": ud["dtype"],
+                        "shape": ud["shape"],
+                    }
+        # Async sugar: -update / -done call the computation of the start they read.
+        for name, _r, _t, _ti, opcode, ops, _a, _np, _opos in instrs if sugar else ():
             if opcode == "parameter" or opcode == "constant" or not ops:
                 continue
             v = local[name]
-            vpred = gpred[v]
-            here = order[name]
-            for k, oname in enumerate(ops):
-                u = local.get(oname)
-                if u is None or order[oname] >= here:
-                    what = (
-                        "is not an instruction of"
-                        if u is None
-                        else "is used before its definition in"
-                    )
-                    col = lexer.buf.find(oname, opos)
-                    raise lexer.fail(
-                        col if col >= 0 else opos,
-                        f"operand {oname!r} of {name!r} {what} computation {cname!r}",
-                    )
-                ud = gnode[u]
-                keydict = vpred.get(u)
-                if keydict is None:
-                    keydict = vpred[u] = {}
-                    gsucc[u][v] = keydict
-                keydict[k] = {
-                    "operand_index": k,
-                    "kind": "data",
-                    "dtype": ud["dtype"],
-                    "shape": ud["shape"],
-                }
-            if opcode.endswith(("-update", "-done")) and ops and not gnode[v]["calls"]:
-                callee = sugar_calls.get(local[ops[0]])
-                if callee is not None:
-                    gnode[v]["calls"].append(callee)
-                    gnode[v]["attrs"]["calls"] = callee
-                    pending_calls.append((v, callee, "other", cname, _np))
-            if opcode.endswith(("-start", "-update")) and gnode[v]["calls"]:
-                sugar_calls[v] = gnode[v]["calls"][0]
+            if opcode.endswith(_ASYNC_SUFFIXES):
+                if opcode.endswith(("-update", "-done")) and not gnode[v]["calls"]:
+                    callee = sugar_calls.get(local[ops[0]])
+                    if callee is not None:
+                        gnode[v]["calls"].append(callee)
+                        gnode[v]["attrs"]["calls"] = callee
+                        pending_calls.append((v, callee, "other", cname, _np))
+                if opcode.endswith(("-start", "-update")) and gnode[v]["calls"]:
+                    sugar_calls[v] = gnode[v]["calls"][0]
         if instrs:
             info["root"] = root if root is not None else local[instrs[-1][0]]
             if root is None:

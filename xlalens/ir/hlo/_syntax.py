@@ -353,6 +353,7 @@ class Parser:
         instrs = comp.instrs
         fast = _INSTR_FAST.match
         ops_simple = _OPS_SIMPLE.fullmatch
+        attr_fast = _ATTR_FAST.match
         ops_typed = _OPS_TYPED.fullmatch
         typed_name = _TYPED_NAME.findall
         typed_dtype = _TYPED_DTYPE.findall
@@ -391,7 +392,21 @@ class Parser:
                 if tinfo is None:
                     _, tinfo, _ = self.shape(m.start(3))
                 attrs: dict[str, str] = {}
-                pos = self.attribute_list(m.end(), attrs)
+                pos = m.end()
+                # The attribute fast path, inlined (attribute_list does the same).
+                while True:
+                    a = attr_fast(buf, pos)
+                    if a is not None:
+                        v = a.group(2)
+                        if v is not None or a.group(1) not in INT_LIST_ATTRS:
+                            attrs[a.group(1)] = v or a.group(3)
+                            pos = a.end()
+                            continue
+                    p = skip(buf, pos).end()
+                    if p < n and buf[p] == ",":
+                        pos = self.attribute(p + 1, attrs)
+                        continue
+                    break
                 if opcode == "parameter" or opcode == "constant":
                     names = self.special_operand(opcode, names.strip(), ops_pos)
                 instrs.append(
@@ -409,7 +424,7 @@ class Parser:
                 )
             else:
                 pos = self.instruction(pos, comp, comps)
-            if instrs and instrs[-1][4].endswith(("-start", "-update", "-done")):
+            if instrs[-1][4].endswith("-start"):
                 self.async_sugar(comp, comps)
 
     def attribute_list(self, pos: int, attrs: dict[str, str]) -> int:
