@@ -16,7 +16,7 @@ from typing import Any
 
 import networkx as nx
 
-from xlalens.ir._schema import canonical_op, new_graph, node_id
+from xlalens.ir._schema import canonical_op, new_graph
 from xlalens.ir._sharding import parse_replica_groups, parse_sharding
 from xlalens.ir.hlo._lex import Lexer
 from xlalens.ir.hlo._syntax import Module
@@ -28,7 +28,7 @@ from xlalens.ir.hlo._values import (
     unquote,
 )
 
-__all__ = ["CALL_ATTRS", "lower"]
+__all__ = ["CALL_ATTRS", "assign_kernels", "lower"]
 
 # Which attribute names call a computation, and the computation kind they imply.
 CALL_ATTRS = {
@@ -481,4 +481,3 @@ def assign_kernels(g: nx.MultiDiGraph, entry: str, by_comp: dict[str, list[str]]
                     queue.append(callee)
 
 
-__all__ += ["assign_kernels", "node_id"]

@@ -30,12 +30,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from xlalens._errors import ParseError
 from xlalens.ir._ops import OPCODES
 from xlalens.ir._sharding import parse_replica_groups
 from xlalens.ir.hlo._lex import NAME, PRIMITIVE_TYPES, SKIP, Lexer
 
-__all__ = ["ATTRIBUTE_RULES", "Module", "Parser", "TypeInfo"]
+__all__ = ["ATTRIBUTE_RULES", "Computation", "Module", "Parser", "TypeInfo", "parse"]
 
 #: (dtype, shape, layout, tuple element type texts or None)
 TypeInfo = tuple[str, tuple[int, ...], "str | None", "list[str] | None"]
@@ -858,4 +857,3 @@ def parse(text: str, source: str | None) -> Module:
     return Parser(Lexer(text, source)).module()
 
 
-__all__ += ["ParseError", "parse"]
