@@ -479,5 +479,3 @@ def assign_kernels(g: nx.MultiDiGraph, entry: str, by_comp: dict[str, list[str]]
                 if callee not in owner:
                     owner[callee] = kernel
                     queue.append(callee)
-
-

@@ -855,5 +855,3 @@ ATTRIBUTE_RULES = {
 def parse(text: str, source: str | None) -> Module:
     """Run the grammar over ``text``; raises ParseError (with line and column) on bad text."""
     return Parser(Lexer(text, source)).module()
-
-
