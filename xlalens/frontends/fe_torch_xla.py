@@ -44,6 +44,9 @@ def capture(workload: Workload, request: dict[str, Any], out: Path, phases: Phas
     if request.get("target"):
         _capture_target(request["target"], device, out, phases)
         return
+    if workload.name in ("cnn", "transformer"):
+        _capture_model(workload, device, out, phases)
+        return
     sizes = workload.layer_sizes()
 
     class LinearRegressionModel(nn.Module):
@@ -131,6 +134,93 @@ def capture(workload: Workload, request: dict[str, Any], out: Path, phases: Phas
         seconds=phases.seconds,
         native_step_seconds=native,
         notes=["the learning rate arrives as an HLO parameter (-lr, device data)"],
+    )
+
+
+def _capture_model(workload: Workload, device: Any, out: Path, phases: Phases) -> None:
+    """cnn / transformer: the shared torch modules, ``torch.optim``, one lazy step.
+
+    The captured graph's results are the loss, every parameter, the batch-norm
+    running statistics and the optimizer state the step creates (momentum buffer,
+    ``exp_avg``/``exp_avg_sq``); roles come from ``named_parameters()`` /
+    ``named_buffers()`` and the optimizer state of each parameter.
+    """
+    import numpy as np
+    import torch
+    import torch_xla
+
+    from xlalens.frontends._torchlike import build, from_torch, loss_fn, torch_optimizer
+
+    with phases("trace"):
+        built = build(workload)
+        model = built.model.to(device)
+        criterion = loss_fn()
+        optimizer = torch_optimizer(workload, model.parameters())
+        x = torch.from_numpy(built.x).to(device)
+        y = torch.from_numpy(built.y).to(device)
+        torch_xla.sync()
+        named = [(n, t) for n, t in [*model.named_parameters(), *model.named_buffers()]]
+        role_of = {
+            torch_xla._XLAC._xla_get_tensor_id(t): built.roles[n]
+            for n, t in named
+            if built.roles.get(n)
+        }
+        role_of[torch_xla._XLAC._xla_get_tensor_id(x)] = "x"
+        role_of[torch_xla._XLAC._xla_get_tensor_id(y)] = "y"
+
+        optimizer.zero_grad()
+        loss = criterion(model(x), y)
+        loss.backward()
+        optimizer.step()
+        tensors, output_roles = [loss], ["loss"]
+        for n, t in named:
+            if built.roles.get(n):
+                tensors.append(t)
+                output_roles.append(built.roles[n])
+        slots = {"momentum_buffer": "m", "exp_avg": "m", "exp_avg_sq": "v"}
+        for n, p in model.named_parameters():
+            for key, value in optimizer.state[p].items():
+                if key in slots and isinstance(value, torch.Tensor) and value.device.type == "xla":
+                    tensors.append(value)
+                    output_roles.append(f"{built.roles[n]}/{slots[key]}")
+    hlo, stablehlo, ids, inputs, results = _lower_and_run(tensors, phases)
+    input_roles = []
+    for tid, value in zip(ids, inputs):
+        role = role_of.get(tid)
+        if role is None and value.shape == () and np.isclose(abs(float(value)), workload.lr):
+            role = "lr"
+        input_roles.append(role)
+
+    def one_step() -> None:
+        optimizer.zero_grad()
+        criterion(model(x), y).backward()
+        optimizer.step()
+        torch_xla.sync(wait=True)
+
+    native = time_native(one_step)
+    trainable = set(workload.initial_params())
+    params = {
+        r: from_torch(r, v) for r, v in zip(output_roles, results) if r in trainable
+    }
+    write_capture(
+        out,
+        stablehlo=stablehlo,
+        hlo=hlo,
+        optimized_hlo=None,
+        inputs=inputs,
+        input_roles=input_roles,
+        results=results,
+        output_roles=output_roles,
+        loss=float(results[0]),
+        loss_kind="before_update",
+        params=params,
+        versions=package_versions("torch", "torch_xla", "libtpu"),
+        seconds=phases.seconds,
+        native_step_seconds=native,
+        notes=[
+            f"{workload.describe()}; torch.nn modules, {type(optimizer).__name__}; "
+            "optimizer state is created inside the captured (first) step"
+        ],
     )
 
 

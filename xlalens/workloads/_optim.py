@@ -13,9 +13,10 @@ when their hyperparameters and conventions are set explicitly:
   optax.adamw): ``m <- b1 m + (1-b1) g; v <- b2 v + (1-b2) g^2;
   p <- p - lr * (m_hat / (sqrt(v_hat) + eps) + wd * p)``. Keras's AdamW adds
   epsilon to ``sqrt(v)`` before the bias correction ("epsilon hat" of the Adam
-  paper, section 2); with eps=1e-8 that moves a first step by about
-  ``lr * eps * (1 - sqrt(1 - b2)) / |g|`` only, far below float32 noise unless a
-  gradient is ~0 (docs/workloads.md).
+  paper, section 2), which is the reference with ``eps / sqrt(1 - b2^t)``; at step
+  1 with eps 1e-8 that moved parameters with gradients near 3e-5 by 1e-4 (lr
+  0.01). The Keras frontend therefore gets ``eps * sqrt(1 - b2)``: its first
+  step, the one captured, is the reference's (docs/workloads.md).
 """
 
 from __future__ import annotations
