@@ -27,9 +27,15 @@ def _roles(tree: Any) -> list[str | None]:
 def _arg_names(fn: Callable[..., Any], args: tuple) -> list[str]:
     """Top-level argument names as jax prints them (``params``, ``opt_state``)."""
     try:
-        names = list(inspect.signature(fn).parameters)
+        params = inspect.signature(fn).parameters.values()
     except (TypeError, ValueError):
-        names = []
+        params = []
+    names = []
+    for p in params:
+        if p.kind is p.VAR_POSITIONAL:
+            names += [f"{p.name}[{i}]" for i in range(len(args) - len(names))]
+        elif p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+            names.append(p.name)
     if len(names) < len(args):
         names = [f"args[{i}]" for i in range(len(args))]
     return names[: len(args)]
@@ -63,7 +69,9 @@ def program_paths(
     results = result if isinstance(result, (tuple, list)) else (result,)
     out_paths: list[str] = []
     for i, r in enumerate(results):
-        same = [j for j, s in enumerate(structs) if s == tree.tree_structure(r)]
+        struct = tree.tree_structure(r)
+        # A single array matches every array argument: only containers are matched.
+        same = [j for j, s in enumerate(structs) if s == struct and struct.num_nodes > 1]
         prefix = names[same[0]] if len(same) == 1 else f"result[{i}]"
         if not isinstance(result, (tuple, list)):
             prefix = names[same[0]] if len(same) == 1 else "result"

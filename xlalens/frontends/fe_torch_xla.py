@@ -245,19 +245,30 @@ def _lower_and_run(tensors: list[Any], phases: Phases) -> tuple[str, bytes, list
 
 
 def _capture_target(target: str, device: Any, out: Path, phases: Phases) -> None:
-    """A user's step: ``make_step(device) -> (fn, args)``; ``fn(*args)`` returns the
-    XLA tensors to capture (a tensor or a tuple of them), its graph is taken lazily."""
+    """A user's step: ``make_step(device) -> (fn, args[, named])``; ``fn(*args)`` returns
+    the XLA tensors to capture (a tensor or a tuple of them), its graph is taken lazily.
+
+    ``named`` (optional), e.g. ``dict(model.named_parameters())``, names tensors:
+    a graph input that is one of them gets its name as role. The same factory runs
+    on torchax (fe_torchax.py), which passes its own device.
+    """
     import torch
     import torch_xla
 
     with phases("trace"):
-        fn, args = load_target(target)(device)
+        made = load_target(target)(device)
+        fn, args = made[0], made[1]
+        named = dict(made[2]) if len(made) > 2 and made[2] else {}
         torch_xla.sync()
+        role_of = {torch_xla._XLAC._xla_get_tensor_id(t): n for n, t in named.items()}
+        for i, a in enumerate(args):
+            if isinstance(a, torch.Tensor):
+                role_of.setdefault(torch_xla._XLAC._xla_get_tensor_id(a), f"args[{i}]")
         produced = fn(*args)
         tensors = list(produced) if isinstance(produced, (tuple, list)) else [produced]
         if not all(isinstance(t, torch.Tensor) for t in tensors):
             raise TypeError("the user step must return an XLA tensor or a tuple of them")
-    hlo, stablehlo, _, inputs, results = _lower_and_run(tensors, phases)
+    hlo, stablehlo, ids, inputs, results = _lower_and_run(tensors, phases)
 
     def one_step() -> None:
         fn(*args)
@@ -269,9 +280,9 @@ def _capture_target(target: str, device: Any, out: Path, phases: Phases) -> None
         hlo=hlo,
         optimized_hlo=None,
         inputs=inputs,
-        input_roles=[None] * len(inputs),
+        input_roles=[role_of.get(t) for t in ids],
         results=results,
-        output_roles=[None] * len(results),
+        output_roles=[f"result[{i}]" for i in range(len(results))],
         loss=None,
         loss_kind="none",
         params={},

@@ -42,24 +42,7 @@ def capture(workload: Workload, request: dict[str, Any], out: Path, phases: Phas
     versions = package_versions("torch", "torchax", "jax", "jaxlib", "optax")
     env = torchax.default_env()
     if request.get("target"):
-        # make_step() -> (fn, args): a torch function of CPU torch tensors, run
-        # through JAX (torchax.interop.jax_view) and lowered with jax.jit.
-        fn, args = load_target(request["target"])()
-        jax_fn = torchax.interop.jax_view(fn)
-        jargs = tuple(jnp.asarray(a.detach().numpy()) for a in args)
-        with env:
-            capture_jax_step(
-                out,
-                phases,
-                fn=jax_fn,
-                args=jargs,
-                input_roles=tuple(NO_ROLE for _ in jargs),
-                output_roles=lambda r: __import__("jax").tree_util.tree_map(lambda _: NO_ROLE, r),
-                loss=lambda r: None,
-                params=lambda r: {},
-                loss_kind="none",
-                versions=versions,
-            )
+        _capture_target(request["target"], env, out, phases, versions)
         return
     if workload.name in ("cnn", "transformer"):
         with env:
@@ -126,6 +109,52 @@ def capture(workload: Workload, request: dict[str, Any], out: Path, phases: Phas
             loss_kind="before_update",
             versions=versions,
             notes=["torchax.train.make_train_step with optax.sgd; the learning rate is a constant"],
+        )
+
+
+def _capture_target(target: str, env: Any, out: Path, phases: Phases, versions: dict) -> None:
+    """A user's torch step through JAX.
+
+    ``make_step(device) -> (fn, args[, named])``, the torch_xla form: here ``device``
+    is torchax's ``jax`` device, made inside torchax's environment, so the same
+    factory runs on torch_xla and torchax. Tensors the function closes over (a
+    model's parameters) become constants of the module; ``args`` are its inputs.
+    The older ``make_step() -> (fn, args)`` with CPU tensors works too.
+    """
+    import inspect
+
+    import jax.numpy as jnp
+    import torch
+    import torchax.interop
+
+    from xlalens.frontends._jaxlike import capture_jax_step
+
+    factory = load_target(target)
+    with env:
+        takes_device = bool(inspect.signature(factory).parameters)
+        made = factory(torch.device("jax")) if takes_device else factory()
+        fn, args = made[0], tuple(made[1])
+        jargs = tuple(
+            torchax.interop.jax_view(a)
+            if getattr(a, "device", None) is not None and a.device.type == "jax"
+            else jnp.asarray(a.detach().cpu().numpy())
+            for a in args
+        )
+        jax_fn = torchax.interop.jax_view(fn)
+
+        def step(*args):
+            return jax_fn(*args)
+
+        capture_jax_step(
+            out,
+            phases,
+            fn=step,
+            args=jargs,
+            loss=lambda r: None,
+            params=lambda r: {},
+            loss_kind="none",
+            versions=versions,
+            notes=["the user's torch step through torchax.interop.jax_view"],
         )
 
 
