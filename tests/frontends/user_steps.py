@@ -83,9 +83,9 @@ def make_torch_model_step(device):
     import torch
 
     torch.manual_seed(0)
-    model = torch.nn.Sequential(
-        torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 1)
-    ).to(device)
+    model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 1)).to(
+        device
+    )
     x = torch.linspace(0, 1, 24).reshape(8, 3).to(device)
 
     def step(x):

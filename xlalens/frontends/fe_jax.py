@@ -132,7 +132,9 @@ def _capture_model(workload: Workload, out: Path, phases: Phases, versions: dict
     if opt.kind == "sgd_momentum":
         optimizer = optax.sgd(opt.lr, momentum=opt.momentum)
     else:
-        optimizer = optax.adamw(opt.lr, b1=opt.b1, b2=opt.b2, eps=opt.eps, weight_decay=opt.weight_decay)
+        optimizer = optax.adamw(
+            opt.lr, b1=opt.b1, b2=opt.b2, eps=opt.eps, weight_decay=opt.weight_decay
+        )
 
     def loss_fn(params, buffers, x, y):
         if workload.name == "cnn":

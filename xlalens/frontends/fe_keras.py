@@ -63,9 +63,9 @@ def _build_model(workload: Workload) -> tuple[Any, dict[str, str]]:
                 prefix,
                 {"gamma": "scale", "beta": "bias", "moving_mean": "mean", "moving_variance": "var"},
             )
-            return L.BatchNormalization(
-                momentum=spec.BN_MOMENTUM, epsilon=spec.BN_EPS, name=name
-            )(h)
+            return L.BatchNormalization(momentum=spec.BN_MOMENTUM, epsilon=spec.BN_EPS, name=name)(
+                h
+            )
 
         h = L.ReLU()(bn(conv(inp, "stem.conv"), "stem.bn"))
         h = L.MaxPooling2D(2)(h)
@@ -118,9 +118,7 @@ def _build_model(workload: Workload) -> tuple[Any, dict[str, str]]:
         )
     names["head"] = ("head", {"kernel": "kernel", "bias": "bias"})
     model = keras.Model(inp, L.Dense(workload.classes, name="head")(h))
-    model.compile(
-        optimizer=optimizer, loss=keras.losses.CategoricalCrossentropy(from_logits=True)
-    )
+    model.compile(optimizer=optimizer, loss=keras.losses.CategoricalCrossentropy(from_logits=True))
     roles: dict[str, str] = {}
     for layer in model.layers:
         if layer.name not in names:

@@ -138,7 +138,9 @@ def _capture_model(workload: Workload, out: Path, phases: Phases, versions: dict
         for i in range(workload.depth):
             r = tf.nn.relu(batch_norm(conv(h, f"block{i}.conv1.kernel"), f"block{i}.bn1"))
             h = tf.nn.relu(batch_norm(conv(r, f"block{i}.conv2.kernel"), f"block{i}.bn2") + h)
-        return tf.matmul(tf.reduce_mean(h, axis=[1, 2]), params["head.kernel"]) + params["head.bias"]
+        return (
+            tf.matmul(tf.reduce_mean(h, axis=[1, 2]), params["head.kernel"]) + params["head.bias"]
+        )
 
     def layer_norm(h, name):
         mean, var = tf.nn.moments(h, axes=[-1], keepdims=True)
@@ -163,9 +165,15 @@ def _capture_model(workload: Workload, out: Path, phases: Phases, versions: dict
             ctx = tf.reshape(tf.einsum("nhqk,nkhd->nqhd", probs, v), [n, s, d])
             a = tf.einsum("nsd,de->nse", ctx, params[f"{p}.attn.output"])
             h = layer_norm(h + a, f"{p}.ln1")
-            u = tf.einsum("nsd,df->nsf", h, params[f"{p}.mlp.fc1.kernel"]) + params[f"{p}.mlp.fc1.bias"]
+            u = (
+                tf.einsum("nsd,df->nsf", h, params[f"{p}.mlp.fc1.kernel"])
+                + params[f"{p}.mlp.fc1.bias"]
+            )
             u = tf.nn.gelu(u, approximate=True)
-            m = tf.einsum("nsf,fd->nsd", u, params[f"{p}.mlp.fc2.kernel"]) + params[f"{p}.mlp.fc2.bias"]
+            m = (
+                tf.einsum("nsf,fd->nsd", u, params[f"{p}.mlp.fc2.kernel"])
+                + params[f"{p}.mlp.fc2.bias"]
+            )
             h = layer_norm(h + m, f"{p}.ln2")
         return tf.matmul(tf.reduce_mean(h, axis=1), params["head.kernel"]) + params["head.bias"]
 

@@ -199,9 +199,7 @@ def _capture_model(workload: Workload, device: Any, out: Path, phases: Phases) -
 
     native = time_native(one_step)
     trainable = set(workload.initial_params())
-    params = {
-        r: from_torch(r, v) for r, v in zip(output_roles, results) if r in trainable
-    }
+    params = {r: from_torch(r, v) for r, v in zip(output_roles, results) if r in trainable}
     write_capture(
         out,
         stablehlo=stablehlo,

@@ -190,7 +190,9 @@ def _capture_model(workload: Workload, out: Path, phases: Phases, versions: dict
     if opt.kind == "sgd_momentum":
         optimizer = optax.sgd(opt.lr, momentum=opt.momentum)
     else:
-        optimizer = optax.adamw(opt.lr, b1=opt.b1, b2=opt.b2, eps=opt.eps, weight_decay=opt.weight_decay)
+        optimizer = optax.adamw(
+            opt.lr, b1=opt.b1, b2=opt.b2, eps=opt.eps, weight_decay=opt.weight_decay
+        )
     with phases("trace"):
         torch_step = torchax.train.make_train_step(model_fn, loss_fn(), optimizer)
 
@@ -218,10 +220,14 @@ def _capture_model(workload: Workload, out: Path, phases: Phases, versions: dict
         args=(weights, buffers, opt_state, jnp.asarray(built.x), jnp.asarray(built.y)),
         role_of=role_of,
         loss=lambda r: float(r[0]),
-        params=lambda r: {built.roles[k]: from_torch(built.roles[k], np.asarray(v)) for k, v in r[1].items()},
+        params=lambda r: {
+            built.roles[k]: from_torch(built.roles[k], np.asarray(v)) for k, v in r[1].items()
+        },
         loss_kind="before_update",
         versions=versions,
-        notes=[f"{workload.describe()}; torch.nn modules through torchax.train.make_train_step with optax"],
+        notes=[
+            f"{workload.describe()}; torch.nn modules through torchax.train.make_train_step with optax"
+        ],
     )
 
 

@@ -101,8 +101,7 @@ def update(
     v = {k: opt.b2 * state["v"][k] + (1 - opt.b2) * jnp.square(grads[k]) for k in params}
     bc1, bc2 = 1 - opt.b1**t, 1 - opt.b2**t
     new = {
-        k: p
-        - opt.lr * ((m[k] / bc1) / (jnp.sqrt(v[k] / bc2) + opt.eps) + opt.weight_decay * p)
+        k: p - opt.lr * ((m[k] / bc1) / (jnp.sqrt(v[k] / bc2) + opt.eps) + opt.weight_decay * p)
         for k, p in params.items()
     }
     return new, {"count": count, "m": m, "v": v}
