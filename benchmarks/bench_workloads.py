@@ -76,17 +76,23 @@ def agreement(frameworks: list[str], tmp: Path) -> None:
 def real(frameworks: list[str], tmp: Path) -> None:
     """Capture seconds of the real sizes, against the small sizes in the same run."""
     for name in REAL:
-        small = write_dump(tmp / f"s-{name}", frameworks=frameworks, workload=SMALL[name], stages=False)
-        big = write_dump(tmp / f"r-{name}", frameworks=frameworks, workload=REAL[name], stages=False)
+        small = write_dump(
+            tmp / f"s-{name}", frameworks=frameworks, workload=SMALL[name], stages=False
+        )
+        big = write_dump(
+            tmp / f"r-{name}", frameworks=frameworks, workload=REAL[name], stages=False
+        )
         wl = REAL[name].summary()
         print(f"\n{name} real size: {wl['parameters'] / 1e6:.1f}M parameters ({wl['description']})")
-        print(f"  {'frontend':17s} {'status':7s} {'subprocess s':>12s} {'small s':>8s} {'ratio':>6s}  phases (s)")
+        print(
+            f"  {'frontend':17s} {'status':7s} {'subprocess s':>12s} {'small s':>8s} {'ratio':>6s}  phases (s)"
+        )
         for fe, e in big.manifest["frontends"].items():
-            s_small = small.manifest["frontends"][fe].get("seconds", {}).get("subprocess", float("nan"))
-            s_big = e.get("seconds", {})
-            phases = ", ".join(
-                f"{k} {v:.1f}" for k, v in s_big.items() if k not in ("subprocess",)
+            s_small = (
+                small.manifest["frontends"][fe].get("seconds", {}).get("subprocess", float("nan"))
             )
+            s_big = e.get("seconds", {})
+            phases = ", ".join(f"{k} {v:.1f}" for k, v in s_big.items() if k not in ("subprocess",))
             sub = s_big.get("subprocess", float("nan"))
             print(
                 f"  {fe:17s} {e['status']:7s} {sub:12.1f} {s_small:8.1f} {sub / s_small:6.1f}  {phases}"
