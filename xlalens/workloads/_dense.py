@@ -95,3 +95,23 @@ def describe(w: Any) -> str:
         f"mlp: {w.depth} tanh layers of {w.width} units over {w.features} feature(s), "
         f"linear output, batch {w.size}; MSE; SGD lr {w.lr:g}"
     )
+
+
+def forward(params: dict[str, Any], x: Any, w: Any) -> Any:
+    """The reference forward pass in jax: ``x @ w + b`` per layer, tanh between layers."""
+    import jax.numpy as jnp
+
+    roles = layer_roles(w)
+    h = x
+    for i, (rw, rb) in enumerate(roles):
+        h = h @ params[rw] + params[rb]
+        if i < len(roles) - 1:
+            h = jnp.tanh(h)
+    return h
+
+
+def loss(pred: Any, y: Any) -> Any:
+    """Mean squared error (jax)."""
+    import jax.numpy as jnp
+
+    return jnp.mean((pred - y) ** 2)

@@ -96,7 +96,7 @@ def update(
         vel = {k: opt.momentum * state["velocity"][k] + grads[k] for k in params}
         return {k: p - opt.lr * vel[k] for k, p in params.items()}, {"velocity": vel}
     count = state["count"] + 1
-    t = count.astype(jnp.float32)
+    t = count.astype(next(iter(params.values())).dtype)  # float64 in a float64 reference
     m = {k: opt.b1 * state["m"][k] + (1 - opt.b1) * grads[k] for k in params}
     v = {k: opt.b2 * state["v"][k] + (1 - opt.b2) * jnp.square(grads[k]) for k in params}
     bc1, bc2 = 1 - opt.b1**t, 1 - opt.b2**t

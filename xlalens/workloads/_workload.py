@@ -154,6 +154,53 @@ class Workload:
         """The optimizer and its explicit hyperparameters."""
         return self.module.optimizer(self)
 
+    def reference_step(self, dtype: Any = np.float32) -> tuple[Any, tuple]:
+        """The workload's step in plain jax, and its arguments, from the shared initial state.
+
+        ``step(params, buffers, opt_state, x, y) -> (params, buffers, opt_state, loss)``:
+        the workload module's forward and loss, and the update of
+        ``xlalens.workloads._optim`` (no optax). Every frontend must agree with it.
+        With ``dtype=np.float64`` (and ``jax.config.update("jax_enable_x64", True)``)
+        it is a float64 reference of the same step.
+
+        Returns:
+            ``(step, args)``; ``jax.jit(step)(*args)`` runs one step.
+
+        Example:
+            >>> step, args = Workload("cnn", depth=1).reference_step()  # doctest: +SKIP
+            >>> new_params, _, _, loss = jax.jit(step)(*args)
+        """
+        import jax
+        import jax.numpy as jnp
+
+        from xlalens.workloads import _optim
+
+        mod, opt, w = self.module, self.optimizer, self
+
+        def loss_fn(params: Any, buffers: Any, x: Any, y: Any) -> Any:
+            if w.name == "cnn":
+                logits, new_buffers = mod.forward(params, buffers, x, w.depth)
+            elif w.name == "transformer":
+                logits, new_buffers = mod.forward(params, x, w.depth, w.heads), {}
+            else:
+                logits, new_buffers = mod.forward(params, x, w), {}
+            return mod.loss(logits, y), new_buffers
+
+        def step(params: Any, buffers: Any, opt_state: Any, x: Any, y: Any) -> Any:
+            (loss, buffers), grads = jax.value_and_grad(loss_fn, has_aux=True)(
+                params, buffers, x, y
+            )
+            params, opt_state = _optim.update(opt, params, grads, opt_state)
+            return params, buffers, opt_state, loss
+
+        def cast(tree: dict[str, np.ndarray]) -> dict[str, Any]:
+            return {k: jnp.asarray(v, dtype) for k, v in tree.items()}
+
+        params = cast(self.initial_params())
+        x, y = (jnp.asarray(a, dtype) for a in self.data())
+        args = (params, cast(self.initial_buffers()), _optim.init_state(opt, params), x, y)
+        return step, args
+
     # ------------------------------------------- the dense workloads' layer view
 
     def _dense_only(self, what: str) -> None:
