@@ -103,7 +103,7 @@ def test_reference_step_updates_every_parameter(name):
 
     w = Workload(name, depth=1, width=8, features=3, heads=2, seq=4, image=4)
     step, args = w.reference_step()
-    params, buffers, state, loss = jax.jit(step)(*args)
+    params, buffers, _state, loss = jax.jit(step)(*args)
     init = w.initial_params()
     assert np.isfinite(float(loss)) and params.keys() == init.keys()
     for k, v in init.items():
