@@ -25,7 +25,7 @@ def capture(workload: Workload, request: dict[str, Any], out: Path, phases: Phas
         import numpy as np
         import optax
 
-        from xlalens.frontends._jaxlike import capture_jax_step, workload_role
+        from xlalens.frontends._jaxlike import capture_jax_step
 
     versions = package_versions("jax", "jaxlib", "optax")
     if request.get("target"):
@@ -103,7 +103,6 @@ def capture(workload: Workload, request: dict[str, Any], out: Path, phases: Phas
     opt_state = optimizer.init(params)
     x, y = jnp.asarray(x_np), jnp.asarray(y_np)
     state_roles = jax.tree_util.tree_map(lambda _: "opt_state", opt_state)
-    del workload_role
     capture_jax_step(
         out,
         phases,

@@ -166,7 +166,6 @@ def _capture_model(workload: Workload, out: Path, phases: Phases, versions: dict
     running statistics happens on the traced buffers and is dropped, so buffers
     are inputs here and not results.
     """
-    import jax
     import jax.numpy as jnp
     import numpy as np
     import optax
@@ -212,7 +211,6 @@ def _capture_model(workload: Workload, out: Path, phases: Phases, versions: dict
         mapped = built.roles.get(name)
         return None if mapped is None else mapped + (f"/{slot}" if slot else "")
 
-    del jax
     capture_jax_step(
         out,
         phases,
