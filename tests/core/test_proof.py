@@ -42,7 +42,7 @@ def test_promotion_keeps_values_and_names():
     x, w = (a.astype(np.float64) for a in _inputs())
     d = x @ w
     np.testing.assert_allclose(ref[0], d.sum() * np.float64(np.float32(0.1)), rtol=1e-12)
-    np.testing.assert_allclose(ref[1], d.sum(axis=0) + [1, 2, 3, 1], rtol=1e-12)
+    np.testing.assert_allclose(ref[1], d.sum(axis=0) + np.array([1, 2, 3, 1]), rtol=1e-12)
 
 
 def test_bound_counts_reductions_per_op():
