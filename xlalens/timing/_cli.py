@@ -44,8 +44,13 @@ def register(subparsers: Any) -> None:
         "--frontend",
         action="append",
         default=None,
-        metavar="NAME",
-        help="time only this frontend (repeatable)",
+        metavar="LIST",
+        help="time only these frontends: a comma list (default: every ok capture)",
+    )
+    p.add_argument(
+        "--fresh",
+        action="store_true",
+        help="replace this backend's earlier results instead of merging by (size, frontend)",
     )
     p.add_argument("--no-profile", action="store_true", help="skip the per-kernel profiler pass")
     p.add_argument(
@@ -82,7 +87,8 @@ def run(args: argparse.Namespace) -> int:
         warmup=args.warmup,
         min_time_s=args.min_time,
         profile=not args.no_profile,
-        frontends=tuple(args.frontend) if args.frontend else None,
+        frontends=_names(args.frontend),
+        fresh=args.fresh,
         sizes=tuple(parse_sizes(args.size)) if args.size else (),
         capture_missing=args.capture_missing,
     )
@@ -93,6 +99,16 @@ def run(args: argparse.Namespace) -> int:
     print(f"\nwrote {results_path(args.dump, opts.backend)}")
     failed = [fe for fe, r in doc["frontends"].items() if r["status"] == "failed"]
     return 1 if failed else 0
+
+
+def _names(values: list[str] | None) -> tuple[str, ...] | None:
+    """``--frontend a,b --frontend c`` -> ``("a", "b", "c")``; None when not given."""
+    if not values:
+        return None
+    names = tuple(dict.fromkeys(n.strip() for v in values for n in v.split(",") if n.strip()))
+    if not names:
+        raise UsageError("--frontend is empty; name frontends of the dump, e.g. jax,torch_xla")
+    return names
 
 
 def _ms(v: float | None) -> str:

@@ -71,6 +71,8 @@ class TimingOptions:
     """Sample counts of a size sweep (empty: no sweep); see docs/timing.md."""
     capture_missing: bool = False
     """Sweep: capture ``DIR/sweep/<N>`` with the installed frameworks when it is missing."""
+    fresh: bool = False
+    """Replace the backend's earlier results instead of merging into them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -551,22 +553,60 @@ def time_dump(
         "frontends": results,
         "sweep": None,
     }
-    if options.sizes:
-        from xlalens.timing._sweep import points_as_dicts, run_sweep, sweep_svg, sweep_table
+    from xlalens.timing._sweep import (
+        SweepPoint,
+        points_as_dicts,
+        run_sweep,
+        sweep_svg,
+        sweep_table,
+    )
 
+    points: list[SweepPoint] = []
+    if options.sizes:
         points = run_sweep(folder, list(options.sizes), options, peaks, log=say)
+    earlier = None if options.fresh else _earlier_results(folder, options.backend, say)
+    if earlier is not None:
+        # NOTE: [merged results] results are keyed by (backend, size, frontend): the
+        # file is the backend, ``frontends`` the dump's own size, the sweep its points.
+        # A new measurement replaces the same key; every other key is kept.
+        kept = {k: v for k, v in (earlier.get("frontends") or {}).items() if k not in results}
+        doc["frontends"] = {**kept, **results}
+        old = [SweepPoint(**p) for p in ((earlier.get("sweep") or {}).get("points") or [])]
+        new_keys = {(p.frontend, p.size) for p in points}
+        points = [p for p in old if (p.frontend, p.size) not in new_keys] + points
+        if kept or old:
+            say(f"merged with earlier {options.backend} results (--fresh replaces them)")
+    if points:
         svg_rel = f"{TIMING_DIR}/{options.backend}/sweep.svg"
         _atomic_write(
             folder / svg_rel, sweep_svg(points, title=f"step time vs size ({options.backend})")
         )
         doc["sweep"] = {
-            "sizes": list(options.sizes),
+            "sizes": sorted({p.size for p in points}),
             "points": points_as_dicts(points),
             "table": sweep_table(points),
             "svg": svg_rel,
         }
     write_results(folder, doc)
     _render_report(folder, say)
+    return doc
+
+
+def _earlier_results(
+    folder: Path, backend: str, say: Callable[[str], None]
+) -> dict[str, Any] | None:
+    """The backend's earlier results document, or None (absent, unreadable, other schema)."""
+    path = results_path(folder, backend)
+    if not path.is_file():
+        return None
+    try:
+        doc = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        say(f"warning: earlier results {path} are unreadable; replacing them")
+        return None
+    if not isinstance(doc, dict) or doc.get("schema_version") != RESULTS_SCHEMA_VERSION:
+        say(f"warning: earlier results {path} are of another schema; replacing them")
+        return None
     return doc
 
 
