@@ -67,7 +67,7 @@ def main() -> None:
         xl, hand = float(np.median(xl_meds)), float(np.median(hand_meds))
         paired = float(np.median([a / b for a, b in zip(xl_meds, hand_meds)]))
         # The same two calls alternated one by one: immune to load that drifts between rounds.
-        runner = _Runner(_runtime.compile_stablehlo(text, "cpu"), list(args))
+        runner = _Runner(_runtime.compile_stablehlo(text, "cpu"), list(args), text=text)
         runner.first()
         inter_x, inter_h = [], []
         for _ in range(max(20, min(2000, int(a.min_time / max(hand, 1e-6))))):
