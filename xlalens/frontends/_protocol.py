@@ -16,6 +16,7 @@ import argparse
 import importlib
 import importlib.util
 import json
+import os
 import statistics
 import sys
 import time
@@ -60,21 +61,67 @@ def package_versions(*names: str) -> dict[str, str]:
     return found
 
 
+NATIVE_TAG = "XLALENS-NATIVE"
+"""Prefix of the lines a frontend serving native rounds writes on stdout."""
+
+_serve_native = False  # set by main() when the request asks for native rounds
+
+
+def serve_native_rounds(step: Callable[[], Any]) -> None:
+    """Serve ``xlalens time``'s native rounds, then end the process.
+
+    NOTE: [native rounds] ``xlalens time`` runs the frontend again with
+    ``native_rounds`` in its request. When the capture reaches its native timing,
+    this loop takes over: the parent writes ``run SECONDS`` on stdin whenever its
+    own compiled replay is idle, the child calls ``step`` for that long (at least
+    3 times) and answers ``XLALENS-NATIVE [seconds, ...]`` on stdout. So the two
+    alternate in rounds and neither runs beside the other. ``quit`` (or EOF) ends
+    the child at once: the capture's files are not needed.
+    """
+    for _ in range(3):  # warm-up (caches, lazy compilation)
+        step()
+    print(f"{NATIVE_TAG} ready", flush=True)
+    for line in sys.stdin:
+        cmd = line.split()
+        if not cmd or cmd[0] != "run":
+            break
+        budget = float(cmd[1])
+        times: list[float] = []
+        deadline = time.perf_counter() + budget
+        while len(times) < 3 or (time.perf_counter() < deadline and len(times) < 100_000):
+            start = time.perf_counter()
+            step()
+            times.append(time.perf_counter() - start)
+        print(f"{NATIVE_TAG} {json.dumps(times)}", flush=True)
+    sys.stdout.flush()
+    os._exit(0)
+
+
 def time_native(
     step: Callable[[], Any], *, budget_s: float = 0.5, max_n: int = 200
 ) -> dict[str, Any]:
     """Time a native step that blocks until its results are ready.
 
     Calls ``step`` until ``budget_s`` is spent (at least 5 and at most ``max_n``
-    times) and returns ``min``/``median`` seconds and ``n``.
+    times) and returns ``min``/``median`` seconds and ``n``. These numbers are
+    taken during ``xlalens dump``, while other frontends may run in parallel
+    (``conditions`` says so); ``xlalens time`` measures the native step again,
+    alone (:func:`serve_native_rounds`).
     """
+    if _serve_native:
+        serve_native_rounds(step)
     times: list[float] = []
     deadline = time.perf_counter() + budget_s
     while len(times) < max_n and (len(times) < 5 or time.perf_counter() < deadline):
         start = time.perf_counter()
         step()
         times.append(time.perf_counter() - start)
-    return {"min": min(times), "median": statistics.median(times), "n": len(times)}
+    return {
+        "min": min(times),
+        "median": statistics.median(times),
+        "n": len(times),
+        "conditions": "at capture, other frontends possibly running in parallel",
+    }
 
 
 def load_target(spec: str) -> Callable[..., Any]:
@@ -248,6 +295,8 @@ def main(capture: Callable[[Workload, dict[str, Any], Path, Phases], None]) -> N
     args = parser.parse_args()
     request = json.loads(args.request.read_text())
     workload = Workload.from_json(request["workload"])
+    global _serve_native
+    _serve_native = bool(request.get("native_rounds"))
     try:
         capture(workload, request, args.out, Phases())
     except BaseException:

@@ -54,6 +54,11 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("--no-profile", action="store_true", help="skip the per-kernel profiler pass")
     p.add_argument(
+        "--no-native",
+        action="store_true",
+        help="skip timing the framework's native step (it runs the frontend's subprocess again)",
+    )
+    p.add_argument(
         "--size",
         default=None,
         metavar="N,N,...",
@@ -89,6 +94,7 @@ def run(args: argparse.Namespace) -> int:
         profile=not args.no_profile,
         frontends=_names(args.frontend),
         fresh=args.fresh,
+        native=not args.no_native,
         sizes=tuple(parse_sizes(args.size)) if args.size else (),
         capture_missing=args.capture_missing,
     )
@@ -149,11 +155,25 @@ def format_summary(doc: dict[str, Any], *, top: int = 3) -> str:
             f"\n{fe}: step median {_ms(st['median_s'])} (min {_ms(st['min_s'])}, p90 {_ms(st['p90_s'])}, "
             f"IQR {_ms(st['iqr_s'])}, CV {st['cv']:.1%}, robust CV {st['cv_robust']:.1%}, n={st['n']}); compile {r['compile_seconds']:.3g} s"
         )
-        if native.get("median") is not None:
+        nat = r.get("native")
+        if nat:
+            lo, hi = nat["difference_range_s"]
+            verdict = (
+                "significant"
+                if nat["significant"]
+                else "not significant: the rounds disagree in sign"
+            )
             lines.append(
-                f"  native step (in the framework, timed at capture) median {_ms(native['median'])}; "
-                f"native - compiled = {(native['median'] - st['median_s']) * 1e3:+.4g} ms "
-                "(framework overhead when positive)"
+                f"  native step (the framework's own call, alone, {nat['rounds']} rounds alternating "
+                f"with the replay) median {_ms(nat['step']['median_s'])}, CV {nat['step']['cv']:.1%}; "
+                f"native - compiled = {nat['difference_s'] * 1e3:+.4g} ms (rounds {lo * 1e3:+.3g}..{hi * 1e3:+.3g} ms, "
+                f"{verdict}): dispatch and framework work around the same XLA computation"
+            )
+        elif native.get("median") is not None:
+            lines.append(
+                f"  native step at capture median {_ms(native['median'])} (taken while other frontends "
+                "ran in parallel: not comparable with the compiled step; re-run `xlalens time` without "
+                "--no-native to measure it alone)"
             )
         if roof:
             frac = roof.get("fraction_of_roofline")

@@ -16,6 +16,7 @@ The stages for each frontend, in order (each one's failure is that frontend's
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -73,6 +74,9 @@ class TimingOptions:
     """Sweep: capture ``DIR/sweep/<N>`` with the installed frameworks when it is missing."""
     fresh: bool = False
     """Replace the backend's earlier results instead of merging into them."""
+    native: bool = False
+    """Also time the framework's native step, alone, in rounds with the replay (runs the
+    frontend's subprocess again; the CLI turns it on, ``--no-native`` off)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +149,9 @@ class FrontendTiming:
     """The framework's own step timing from the capture subprocess (manifest)."""
     dispatch: str | None = None
     """How the timed call was dispatched: ``jax.jit`` (C++ fast path) or ``execute_sharded``."""
+    native: dict[str, Any] | None = None
+    """The framework's native step timed alone, in rounds alternating with the replay
+    (:func:`_native_summary`); None when not measured."""
     warnings: tuple[str, ...] = field(default_factory=tuple)
     """Things the user should know (high CV, unattributed events...)."""
 
@@ -363,6 +370,7 @@ def time_module(
     peaks: Peaks | None,
     hlo_out: Path | None = None,
     hlo_rel: str | None = None,
+    native: Callable[[float], list[float]] | None = None,
 ) -> FrontendTiming:
     """Compile, verify, time and attribute one StableHLO module.
 
@@ -374,6 +382,9 @@ def time_module(
         peaks: peaks for the roofline, or None to skip it.
         hlo_out: where to write the optimized HLO for this backend (optional).
         hlo_rel: the path to record for it in the results.
+        native: runs the framework's native step for about the given seconds and
+            returns each step's seconds (:class:`~xlalens.timing._native.NativeSession`);
+            called after every block of timed repeats, so the two alternate.
 
     Returns:
         The :class:`FrontendTiming` (``failed`` with XLA's message when it does not compile).
@@ -472,11 +483,24 @@ def time_module(
         walls.append(time.perf_counter() - t0)
 
     samples: list[float] = []
-    blocks = min(BLOCKS, n, runs) if prunner is not None else 1
+    blocks = min(BLOCKS, n, runs) if prunner is not None else (min(BLOCKS, n) if native else 1)
+    rounds: list[tuple[float, float]] = []  # (compiled median, native median) per block
+    native_samples: list[float] = []
+    native_error: str | None = None
     for b in range(blocks):
-        samples += time_calls(
+        t0 = time.perf_counter()
+        block = time_calls(
             runner.step, n * (b + 1) // blocks - n * b // blocks, before=runner.before
         )
+        samples += block
+        if native is not None and native_error is None and block:
+            try:
+                got = native(time.perf_counter() - t0)
+            except Exception as exc:  # the frontend died mid-way: keep the replay's numbers
+                native_error = str(exc)
+            else:
+                native_samples += got
+                rounds.append((float(np.median(block)), float(np.median(got))))
         if prunner is not None:
             events += collect_events(
                 timed_step,
@@ -486,6 +510,9 @@ def time_module(
                 before=prunner.before,
             )
     stats = step_stats(samples, warmup=len(wt))
+    native_result = _native_summary(native_samples, rounds, stats) if native_samples else None
+    if native_error:
+        warnings.append(f"native rounds stopped: {native_error}")
     if stats.cv > CV_WARN:
         warnings.append(
             f"step time CV {stats.cv:.1%} > {CV_WARN:.0%}: the machine is noisy (other load, "
@@ -540,12 +567,37 @@ def time_module(
         verify=ver,
         step=stats,
         dispatch=runner.dispatch,
+        native=native_result,
         roofline=roof,
         kernels=tuple(kernels),
         profile=prof,
         warnings=tuple(warnings),
         **base,
     )
+
+
+def _native_summary(
+    samples: list[float], rounds: list[tuple[float, float]], compiled: StepStats
+) -> dict[str, Any]:
+    """Native step statistics and its difference from the compiled replay, with spread.
+
+    The difference is what the framework adds around the same XLA computation
+    (its dispatch, Python and bookkeeping per step). Its spread is the range of
+    the per-round differences; when that range includes 0 the difference is not
+    significant and ``significant`` is False.
+    """
+    st = step_stats(samples)
+    diffs = [nat - comp for comp, nat in rounds]
+    lo, hi = (min(diffs), max(diffs)) if diffs else (None, None)
+    return {
+        "step": st.as_dict(),
+        "conditions": "alone, in rounds alternating with the compiled replay",
+        "rounds": len(rounds),
+        "difference_s": st.median_s - compiled.median_s,
+        "difference_range_s": [lo, hi],
+        "ratio": st.median_s / compiled.median_s if compiled.median_s > 0 else None,
+        "significant": bool(diffs) and (lo > 0 or hi < 0),
+    }
 
 
 def device_description(backend: str) -> dict[str, Any]:
@@ -617,7 +669,9 @@ def time_dump(
             ).as_dict()
             continue
         say(f"{fe}: compiling for {options.backend}, verifying, timing...")
-        results[fe] = _time_frontend(folder, fe, info, options, peaks, same_backend).as_dict()
+        results[fe] = _time_frontend(
+            folder, fe, info, options, peaks, same_backend, manifest, say
+        ).as_dict()
         results[fe]["native_step_seconds"] = info.get("native_step_seconds")
     doc = {
         "schema_version": RESULTS_SCHEMA_VERSION,
@@ -733,6 +787,8 @@ def _time_frontend(
     options: TimingOptions,
     peaks: Peaks,
     same_backend: bool,
+    manifest: dict[str, Any] | None = None,
+    say: Callable[[str], None] = lambda _m: None,
 ) -> FrontendTiming:
     arts = info.get("artifacts") or {}
     try:
@@ -765,14 +821,32 @@ def _time_frontend(
         outputs_doc = outputs
     sig_out = (info.get("signature") or {}).get("outputs") or []
     rel = f"{TIMING_DIR}/{options.backend}/{fe}.optimized_hlo.txt"
-    return time_module(
-        text,
-        inputs,
-        check=lambda outs: verify_outputs(
-            outs, sig_out, outputs_doc, same_backend=same_backend, bound=bound
-        ),
-        options=options,
-        peaks=peaks,
-        hlo_out=folder / rel,
-        hlo_rel=rel,
-    )
+    session = None
+    note = None
+    if options.native and manifest is not None:
+        from xlalens.timing._native import NativeSession, NativeUnavailable
+
+        say(f"{fe}: starting the framework for native rounds...")
+        try:
+            session = NativeSession(fe, manifest, options.backend)
+        except NativeUnavailable as exc:
+            note = f"native step not timed: {exc}"
+    try:
+        res = time_module(
+            text,
+            inputs,
+            check=lambda outs: verify_outputs(
+                outs, sig_out, outputs_doc, same_backend=same_backend, bound=bound
+            ),
+            options=options,
+            peaks=peaks,
+            hlo_out=folder / rel,
+            hlo_rel=rel,
+            native=session.round if session is not None else None,
+        )
+    finally:
+        if session is not None:
+            session.close()
+    if note:
+        res = dataclasses.replace(res, warnings=(*res.warnings, note))
+    return res
