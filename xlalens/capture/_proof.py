@@ -11,7 +11,9 @@ one is wrong, nor whether either is. So we compute what the step *should* give:
    runtime on the same inputs: the float64 reference;
 2. an error bound derived from the module itself, op by op
    (:func:`error_bound`): for a result computed in a precision with unit
-   roundoff ``u``, ``|got - ref| <= lam * u * A * max|ref|`` where
+   roundoff ``u``, ``|got - ref| <= lam * u * A * scale``, ``scale`` the larger
+   of ``max|ref|`` and the step's median output magnitude
+   (:func:`magnitude_floor`), where
    ``A = sum over reductions of sqrt(K) + sqrt(number of float ops)`` and ``K``
    is the reduction's length (dot_general contracting size, reduce dimensions,
    reduce_window window, convolution window times input features). ``sqrt(K)``
@@ -260,6 +262,25 @@ def reference(
         raise ReferenceUnavailable(f"float64 reference unavailable: {first[:300]}") from exc
 
 
+def magnitude_floor(arrays: Sequence[np.ndarray]) -> float:
+    """The median over float arrays of their largest finite magnitude (0 when none).
+
+    NOTE: [scale floor] a result that is zero in exact arithmetic (the gradient
+    of a convolution bias followed by BatchNorm, and so its update) comes out of
+    float32 as pure rounding noise of the terms that cancelled; judged relative
+    to its own magnitude it would always fail. Its error is measured instead
+    against the step's typical output magnitude, which this floor is.
+    """
+    peaks = []
+    for a in arrays:
+        a = np.asarray(a)
+        if a.size and np.issubdtype(a.dtype, np.inexact):
+            finite = np.abs(a[np.isfinite(a)])
+            if finite.size:
+                peaks.append(float(finite.max()))
+    return float(np.median(peaks)) if peaks else 0.0
+
+
 def judge(
     results: Sequence[np.ndarray],
     ref: Sequence[np.ndarray],
@@ -290,6 +311,7 @@ def judge(
             False, math.inf, None, math.inf, f"{len(results)} results, {len(ref)} expected"
         )
     worst, worst_i, max_abs, why = 0.0, None, 0.0, ""
+    floor = magnitude_floor(ref)
     for i, (got, want) in enumerate(zip(results, ref)):
         label = labels[i] if labels and i < len(labels) and labels[i] else f"result {i}"
         got, want = np.asarray(got), np.asarray(want)
@@ -313,7 +335,8 @@ def judge(
         finite = np.isfinite(w)
         diff = np.abs(g - w, where=finite, out=np.zeros_like(w))
         err = float(diff.max())
-        scale = float(np.abs(w, where=finite, out=np.zeros_like(w)).max())
+        own = float(np.abs(w, where=finite, out=np.zeros_like(w)).max())
+        scale = max(own, floor)
         tol = slack * bound.relative * scale
         ratio = err / tol if tol > 0 else (0.0 if err == 0 else math.inf)
         max_abs = max(max_abs, err)
@@ -322,6 +345,6 @@ def judge(
         if ratio > 1 and not why:
             why = (
                 f"{label} is off by {err:.3g} ({err / scale if scale else math.inf:.3g} of its "
-                f"largest value), above the bound {slack * bound.relative:.3g}"
+                f"scale {scale:.3g}), above the bound {slack * bound.relative:.3g}"
             )
     return Judgement(worst <= 1.0, worst, worst_i, max_abs, why)
