@@ -731,6 +731,10 @@ def time_dump(
             "svg": svg_rel,
         }
     write_results(folder, doc)
+    from xlalens.timing._findings import write_findings
+
+    if write_findings(folder) is not None:
+        say(f"findings: {folder / 'findings.md'}")
     _render_report(folder, say)
     return doc
 
