@@ -20,6 +20,7 @@ import os
 import sys
 
 from xlalens._errors import XlalensError
+from xlalens._logs import configure as configure_logs
 
 # Subcommand -> (module that registers it, one-line help). Order of `--help`.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -88,18 +89,15 @@ def main(argv: list[str] | None = None) -> int:
     # -v anywhere (before or after the command) turns XLA's own logs back on.
     verbose = any(a in ("-v", "--verbose") for a in argv)
     argv = [a for a in argv if a not in ("-v", "--verbose")]
-    if not verbose:
-        # NOTE: [quiet by default] XLA/TSL (absl) log INFO and WARNING lines to
-        # stderr from C++ (pjrt_client.cc on every client, profiler_session.cc on
-        # every trace). Level 2 keeps errors. Set before jax is imported; a value
-        # the user set wins.
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    configure_logs(verbose)  # NOTE: [quiet by default] in xlalens/_logs.py
     command = next((a for a in argv if not a.startswith("-")), None)
     parser = build_parser(command if command in COMMANDS else None)
     args = parser.parse_args(argv)
     args.verbose = verbose
     try:
-        return int(args.func(args) or 0)
+        status = int(args.func(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, inside the handler, not at exit
+        return status
     except BrokenPipeError:
         # `xlalens stats X | head -1`: the reader left; say nothing more. Point
         # stdout at /dev/null so the interpreter's final flush does not fail too.
