@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -120,3 +121,16 @@ def test_mlp_proven_at_2_16(tmp_path):
         for n in names
     }
     assert result.manifest["cross_check"]["params_agree"] is True
+
+
+def test_keras_cnn_with_batchnorm_proven(tmp_path):
+    """A Keras CNN with BatchNorm and momentum on keras-tensorflow (ResNet50's stand-in): proven."""
+    target = f"{Path(__file__).parent / 'cnn_bn_step.py'}:make_step"
+    result = write_dump(
+        tmp_path / "d", frameworks=["keras-tensorflow"], target=target, stages=False
+    )
+    e = result.manifest["frontends"]["keras-tensorflow"]
+    assert e["status"] == "ok", e.get("reason")
+    assert e["outputs_match"] is True, e.get("verify_error")
+    assert e["proof"]["reference"] == "float64"
+    assert e["description"].startswith("user step ")
