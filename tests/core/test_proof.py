@@ -90,7 +90,7 @@ def test_ill_conditioned_step_judged_by_the_replays_own_error():
     ref = reference(ILL, x)
     replay = run(compile_stablehlo(ILL), x)
     assert not judge(replay, ref, b).ok, "float32 loses x entirely here: beyond the bound"
-    r, n, ill = prove(replay, [replay[0] + np.float32(0.5)], ref, b)
-    assert r.ok and n.ok and ill == (0,)
-    r, n, ill = prove(replay, [replay[0] + np.float32(50.0)], ref, b)
+    r, n, ill, kappa = prove(replay, [replay[0] + np.float32(0.5)], ref, b)
+    assert r.ok and n.ok and ill == (0,) and kappa > 1
+    r, n, ill, _ = prove(replay, [replay[0] + np.float32(50.0)], ref, b)
     assert r.ok and not n.ok and ill == (0,)

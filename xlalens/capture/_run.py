@@ -200,10 +200,11 @@ def verify(folder: Path, entry: dict[str, Any], backend: str) -> None:
         proof["replay_vs_native"] = _judged(diff)
     else:
         proof["reference"] = "float64"
-        rj, nj, ill = prove(replayed, native, ref, bound, labels=labels)
+        rj, nj, ill, kappa = prove(replayed, native, ref, bound, labels=labels)
         proof["replay"], proof["native"] = _judged(rj), _judged(nj)
         if ill:
             # NOTE: [ill-conditioned steps] in xlalens/capture/_proof.py
+            proof["conditioning_factor"] = kappa
             proof["ill_conditioned"] = [
                 labels[i] if i < len(labels) and labels[i] else f"result {i}" for i in ill
             ]
