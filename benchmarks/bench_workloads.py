@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import sys
 import tempfile
 import time
@@ -26,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from xlalens._dumpdir import read_outputs
 from xlalens.capture import write_dump
 from xlalens.frontends import FRONTENDS
 from xlalens.workloads import Workload
@@ -44,9 +44,9 @@ def _params(dump) -> dict[str, dict[str, np.ndarray]]:
     out = {}
     for name, e in dump.manifest["frontends"].items():
         if e["status"] == "ok":
-            data = json.loads((dump.path / e["artifacts"]["outputs"]).read_text())
-            out[name] = {k: np.asarray(v, np.float64) for k, v in data["params"].items()}
-            out[name]["__loss__"] = np.asarray(data["loss"], np.float64)
+            data = read_outputs(dump.path / e["artifacts"]["outputs"])
+            out[name] = {k: np.asarray(v, np.float64) for k, v in data.params.items()}
+            out[name]["__loss__"] = np.asarray(data.loss, np.float64)
     return out
 
 

@@ -11,7 +11,7 @@ import xlalens
 # 1. One framework, the built-in workload (runs in its own subprocess).
 cap = xlalens.capture("torch_xla")
 print("torch_xla outputs_match:", cap.outputs_match)
-print("updated params:", cap.outputs["params"])
+print("updated params:", cap.outputs.params)
 print(cap.stablehlo.splitlines()[1][:100], "...")
 
 # 2. Your own step: a file with a function returning (step, args).

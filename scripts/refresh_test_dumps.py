@@ -18,7 +18,14 @@ from xlalens.capture import write_dump
 from xlalens.workloads import Workload
 
 ROOT = Path(__file__).resolve().parents[1] / "tests" / "core" / "data" / "dumps"
-KEEP = {"stablehlo.mlir", "hlo.txt", "optimized_hlo.txt", "outputs.json", "inputs.npz"}
+KEEP = {
+    "stablehlo.mlir",
+    "hlo.txt",
+    "optimized_hlo.txt",
+    "outputs.json",
+    "outputs.npz",
+    "inputs.npz",
+}
 WORKLOADS = {"regression": Workload(), "mlp": Workload(name="mlp", depth=2, width=8)}
 
 

@@ -14,6 +14,8 @@ This module only re-exports the public API. ``xlalens.diff`` and
 ``from xlalens.diff import Diff`` and ``from xlalens.render import write_report``.
 """
 
+# First: sets the XLA log level before the stages load jaxlib (xlalens/_logs.py).
+from xlalens import _logs  # noqa: F401
 from xlalens._errors import DumpError, FrontendError, ParseError, UsageError, XlalensError
 from xlalens.capture import Capture, DumpResult, capture, dump
 from xlalens.diff import Diff, diff

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from xlalens._errors import DumpError
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
+"""Dump format versions this xlalens reads (1: outputs as JSON lists; 2: outputs.npz)."""
 MANIFEST = "manifest.json"
 ARTIFACTS = ("stablehlo", "hlo", "optimized_hlo", "outputs", "inputs")
 
@@ -60,10 +64,10 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
         manifest = json.loads(mf.read_text())
     except (OSError, json.JSONDecodeError) as exc:
         raise DumpError(f"{mf}: unreadable manifest ({exc}); re-run `xlalens dump`") from exc
-    if manifest.get("format_version") != FORMAT_VERSION:
+    if manifest.get("format_version") not in READABLE_VERSIONS:
         raise DumpError(
             f"{mf}: format_version {manifest.get('format_version')!r}, this xlalens reads "
-            f"{FORMAT_VERSION}; re-run `xlalens dump` with this version"
+            f"{', '.join(map(str, READABLE_VERSIONS))}; re-run `xlalens dump` with this version"
         )
     return manifest
 
@@ -127,3 +131,67 @@ def resolve_entry(spec: str, *, default_artifact: str = "stablehlo") -> DumpEntr
     return DumpEntry(
         dump=folder.resolve(), frontend=frontend, artifact=artifact, path=path, manifest=manifest
     )
+
+
+OUTPUTS_DATA = "outputs.npz"
+
+
+@dataclass(frozen=True, slots=True)
+class Outputs:
+    """What a frontend's native step returned (``outputs.json`` + ``outputs.npz``)."""
+
+    loss: float | None
+    """The loss the framework reported, if any."""
+    loss_kind: str
+    """``before_update``, ``after_update`` or ``none``."""
+    results: list[np.ndarray]
+    """One array per StableHLO result, in order, in its own dtype."""
+    params: dict[str, np.ndarray]
+    """Updated parameters by role, ``w`` in the ``[in, out]`` layout."""
+    summary: dict[str, Any] = field(default_factory=dict)
+    """The ``outputs.json`` document itself (shapes, dtypes, norms, checksums)."""
+
+
+def read_outputs(path: str | Path) -> Outputs:
+    """Read a frontend's ``outputs.json`` and the arrays it points to.
+
+    Format 2 keeps the arrays in ``outputs.npz`` beside it (``result<i>``, and
+    ``param.<role>`` for a parameter that is not one of the results); format 1
+    dumps kept them as JSON lists, which are still read.
+
+    Args:
+        path: the ``outputs.json`` file.
+
+    Returns:
+        The :class:`Outputs`.
+
+    Raises:
+        DumpError: the files are missing or unreadable.
+
+    Example:
+        >>> read_outputs("xlalens-dump/jax/outputs.json").params["w"]  # doctest: +SKIP
+    """
+    path = Path(path)
+    try:
+        doc = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise DumpError(f"{path}: unreadable outputs ({exc}); re-run `xlalens dump`") from exc
+    if "data" not in doc:  # format 1: values inline
+        results = [np.asarray(r["value"], dtype=r["dtype"]) for r in doc.get("results", [])]
+        params = {k: np.asarray(v, dtype=np.float64) for k, v in (doc.get("params") or {}).items()}
+        return Outputs(doc.get("loss"), doc.get("loss_kind", "none"), results, params, doc)
+    data = path.parent / doc["data"]
+    try:
+        with np.load(data, allow_pickle=False) as npz:
+            arrays = {name: npz[name] for name in npz.files}
+    except (OSError, ValueError) as exc:
+        raise DumpError(f"{data}: unreadable outputs data ({exc}); re-run `xlalens dump`") from exc
+    results = [arrays[f"result{i}"] for i in range(len(doc["results"]))]
+    params: dict[str, np.ndarray] = {}
+    for role, info in (doc.get("params") or {}).items():
+        if "result" in info:
+            arr = results[info["result"]]
+            params[role] = arr.T if info.get("transposed") else arr
+        else:
+            params[role] = arrays[info["array"]]
+    return Outputs(doc.get("loss"), doc.get("loss_kind", "none"), results, params, doc)

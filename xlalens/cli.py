@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from xlalens._errors import XlalensError
+from xlalens._logs import configure as configure_logs
 
 # Subcommand -> (module that registers it, one-line help). Order of `--help`.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -32,13 +34,48 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+class _DefaultsFormatter(argparse.HelpFormatter):
+    """Appends ``(default: X)`` to an option's help unless it already names its default."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if (
+            "default" in text
+            or action.default in (None, False, argparse.SUPPRESS)
+            or not action.option_strings
+        ):
+            return text
+        return f"{text} (default: %(default)s)"
+
+
+class _Parser(argparse.ArgumentParser):
+    """Every sub-parser shows its defaults in ``--help``."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("formatter_class", _DefaultsFormatter)
+        super().__init__(*args, **kwargs)
+
+
+def _version() -> str:
+    from xlalens import __version__
+
+    return __version__
+
+
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The ``xlalens`` parser, with the full sub-parser of ``command`` only."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="xlalens",
         description="Capture, normalize, diff, render and time what each framework hands to XLA.",
     )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    parser.add_argument("--version", action="version", version=f"xlalens {_version()}")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="show XLA/TSL/absl INFO and WARNING logs (silenced by default)",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     for name, (module, help_text) in COMMANDS.items():
         if name == command:
@@ -51,11 +88,24 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit status (also used by ``python -m xlalens``)."""
     argv = sys.argv[1:] if argv is None else list(argv)
+    # -v anywhere (before or after the command) turns XLA's own logs back on.
+    verbose = any(a in ("-v", "--verbose") for a in argv)
+    argv = [a for a in argv if a not in ("-v", "--verbose")]
+    configure_logs(verbose)  # NOTE: [quiet by default] in xlalens/_logs.py
     command = next((a for a in argv if not a.startswith("-")), None)
     parser = build_parser(command if command in COMMANDS else None)
     args = parser.parse_args(argv)
+    args.verbose = verbose
     try:
-        return int(args.func(args) or 0)
+        status = int(args.func(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, inside the handler, not at exit
+        return status
+    except BrokenPipeError:
+        # `xlalens stats X | head -1`: the reader left; say nothing more. Point
+        # stdout at /dev/null so the interpreter's final flush does not fail too.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     except XlalensError as exc:
         print(f"xlalens {args.command}: error: {exc}", file=sys.stderr)
         return 2

@@ -408,3 +408,30 @@ def test_annotate_real_graph_of_the_timed_hlo(timed):
     validate(g)
     timed_nodes = [n for n, d in g.nodes(data=True) if "time_s" in d["attrs"]]
     assert all(g.nodes[n]["computation"] == g.graph["entry"] for n in timed_nodes)
+
+
+def test_results_merge_by_frontend_and_fresh_replaces(tmp_path):
+    """Timing one frontend keeps the others' earlier results; --fresh drops them."""
+    import dataclasses
+
+    dump = make_dump(tmp_path / "dump", size=64)
+    fast = dataclasses.replace(FAST, profile=False)
+    time_dump(dump, fast)
+    first = load_results(dump)["cpu"]["frontends"]
+    assert {"jax", "broken", "wrong", "absent"} <= set(first)
+    doc = time_dump(dump, dataclasses.replace(fast, frontends=("jax",)))
+    assert set(doc["frontends"]) == set(first), "the other frontends' results are kept"
+    assert doc["frontends"]["broken"] == first["broken"]
+    doc = time_dump(dump, dataclasses.replace(fast, frontends=("jax",), fresh=True))
+    assert set(doc["frontends"]) == {"jax"}
+
+
+def test_sweep_step_uses_the_workload_layer_sizes():
+    """The sweep's jax step has the frontends' layers: depth 2 hidden + output = 3 (w, b) pairs."""
+    from xlalens.workloads import Workload
+
+    wl = Workload(name="mlp", depth=2, width=8, features=3)
+    _, args = workload_step(wl.to_json(), 32)
+    shapes = [a.shape for a in args[:-3]]
+    assert shapes == [s for w, b in wl.params() for s in (w.shape, b.shape)]
+    np.testing.assert_array_equal(args[0], wl.params()[0][0])

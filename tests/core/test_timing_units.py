@@ -233,8 +233,8 @@ def test_sweep_table_and_svg():
         _pt("torch_xla", 4096, None, None),
     ]
     table = sweep_table(pts)
-    assert "| jax | 0.01 ms | 0.1 ms |" in table
-    assert "| torch_xla | 0.02 ms | failed |" in table
+    assert "| jax | 0.01 ms ±1% | 0.1 ms ±1% |" in table
+    assert "| torch_xla | 0.02 ms ±1% | failed |" in table
     assert "| roofline bound | 0.0001 ms | 0.001 ms |" in table
     svg = sweep_svg(pts, title="a <b>")
     assert svg.count("<polyline") == 3 and "a &lt;b&gt;" in svg and "torch_xla" in svg

@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pytest
 
+from xlalens._dumpdir import read_outputs
 from xlalens.frontends import FRONTENDS
 
 NAMES = list(FRONTENDS)
@@ -52,6 +53,9 @@ def test_replay_matches_native(regression_dump, name):
     entry = regression_dump.manifest["frontends"][name]
     assert entry["outputs_match"] is True, entry.get("verify_error")
     assert entry["max_abs_diff"] <= 1e-5
+    proof = entry["proof"]
+    assert proof["reference"] == "float64"
+    assert proof["replay"]["error_over_bound"] <= 1 and proof["native"]["error_over_bound"] <= 1
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -73,9 +77,9 @@ def test_seed_update_agrees_across_frameworks(regression_dump):
     assert cc["params_agree"] is True, cc["disagreements"]
     assert sorted(cc["compared"]) == sorted(NAMES)
     for name, entry in regression_dump.manifest["frontends"].items():
-        out = json.loads((regression_dump.path / entry["artifacts"]["outputs"]).read_text())
-        np.testing.assert_allclose(np.ravel(out["params"]["w"]), [0.72], rtol=1e-5, err_msg=name)
-        np.testing.assert_allclose(np.ravel(out["params"]["b"]), [0.173], rtol=1e-5, err_msg=name)
+        out = read_outputs(regression_dump.path / entry["artifacts"]["outputs"])
+        np.testing.assert_allclose(np.ravel(out.params["w"]), [0.72], rtol=1e-5, err_msg=name)
+        np.testing.assert_allclose(np.ravel(out.params["b"]), [0.173], rtol=1e-5, err_msg=name)
 
 
 def test_losses_follow_each_programs_definition(regression_dump):
@@ -114,5 +118,5 @@ def test_mlp_workload_agrees_everywhere(mlp_dump):
     }
     cc = mlp_dump.manifest["cross_check"]
     assert cc["params_agree"] is True, cc["disagreements"]
-    w0 = json.loads((mlp_dump.path / "torch_xla/outputs.json").read_text())["params"]["w0"]
+    w0 = read_outputs(mlp_dump.path / "torch_xla/outputs.json").params["w0"]
     assert np.asarray(w0).shape == (3, 8)

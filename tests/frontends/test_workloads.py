@@ -1,6 +1,5 @@
 """cnn and transformer in all six frontends; roles from program paths; multi-frontend targets."""
 
-import json
 import re
 from pathlib import Path
 
@@ -8,6 +7,7 @@ import numpy as np
 import pytest
 
 from tests.frontends.conftest import CNN, TRANSFORMER
+from xlalens._dumpdir import read_outputs
 from xlalens.capture import write_dump
 from xlalens.frontends import FRONTENDS
 from xlalens.workloads import Workload
@@ -26,7 +26,7 @@ def model_dump(request):
 
 def _outputs(dump, name):
     entry = dump.manifest["frontends"][name]
-    return json.loads((dump.path / entry["artifacts"]["outputs"]).read_text())
+    return read_outputs(dump.path / entry["artifacts"]["outputs"])
 
 
 def test_every_frontend_captures_and_replays(model_dump):
@@ -47,7 +47,7 @@ def test_frontends_agree_on_updated_parameters(model_dump):
     assert sorted(cc["compared"]) == sorted(NAMES)
     init = workload.initial_params()
     for name in NAMES:
-        params = _outputs(dump, name)["params"]
+        params = _outputs(dump, name).params
         assert sorted(params) == sorted(init), name
         for role, value in init.items():
             got = np.asarray(params[role])
@@ -66,7 +66,7 @@ def test_reference_step_matches_every_frontend(model_dump):
     step, args = workload.reference_step()
     ref = {k: np.asarray(v) for k, v in jax.jit(step)(*args)[0].items()}
     for name in NAMES:
-        params = _outputs(dump, name)["params"]
+        params = _outputs(dump, name).params
         for role, value in ref.items():
             np.testing.assert_allclose(params[role], value, rtol=1e-5, atol=1e-6, err_msg=name)
 
@@ -74,7 +74,7 @@ def test_reference_step_matches_every_frontend(model_dump):
 def test_loss_is_the_same_everywhere(model_dump):
     """The loss before the update agrees across frontends (all report it before the update)."""
     dump, _ = model_dump
-    losses = {n: _outputs(dump, n)["loss"] for n in NAMES}
+    losses = {n: _outputs(dump, n).loss for n in NAMES}
     ref = losses["jax"]
     assert all(v == pytest.approx(ref, rel=1e-5) for v in losses.values()), losses
 
@@ -183,10 +183,8 @@ def test_one_target_in_a_framework_family(tmp_path, frameworks, factory):
     assert sorted(fronts) == sorted(frameworks)
     for name, e in fronts.items():
         assert e["status"] == "ok" and e["outputs_match"] is True, (name, e.get("reason"))
-    a, b = (
-        json.loads((dump.path / fronts[n]["artifacts"]["outputs"]).read_text()) for n in frameworks
-    )
-    ra, rb = (np.asarray(o["results"][0]["value"]) for o in (a, b))
+    a, b = (read_outputs(dump.path / fronts[n]["artifacts"]["outputs"]) for n in frameworks)
+    ra, rb = (np.asarray(o.results[0]) for o in (a, b))
     assert ra.shape == rb.shape
     roles = [[i["role"] for i in fronts[n]["signature"]["inputs"]] for n in frameworks]
     if factory == "make_keras_model":

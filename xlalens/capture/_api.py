@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import json
+import atexit
+import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from xlalens._dumpdir import Outputs, read_outputs
 from xlalens._errors import FrontendError, UsageError
 from xlalens.capture._dump import DumpResult, write_dump
 from xlalens.frontends import FRONTENDS
@@ -48,9 +50,9 @@ class Capture:
         return self._read("optimized_hlo")
 
     @property
-    def outputs(self) -> dict[str, Any]:
-        """The native step's outputs (loss, updated params, every result)."""
-        return json.loads(self._read("outputs"))
+    def outputs(self) -> Outputs:
+        """The native step's outputs (loss, updated params, every result as an array)."""
+        return read_outputs(self.dump / self.entry["artifacts"]["outputs"])
 
     @property
     def outputs_match(self) -> bool | None:
@@ -95,7 +97,8 @@ def capture(
             the factory's form depends on the framework (docs/capture.md): e.g. for jax
             a function taking no arguments and returning ``(step_fn, args)``.
         backend: ``cpu`` or ``gpu``.
-        out: dump folder to keep the files in (default: a new temporary folder).
+        out: dump folder to keep the files in (with graphs, diffs and report). Default:
+            a temporary folder without them, removed when the interpreter exits.
         **workload_args: ``size``, ``features``, ``depth``, ``width``, ``lr``.
 
     Returns:
@@ -116,10 +119,28 @@ def capture(
         workload = Workload(name=workload, **workload_args)
     elif workload_args:
         raise UsageError("pass workload settings either as a Workload or as keywords, not both")
-    folder = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="xlalens-")) / "dump"
-    result = write_dump(
-        folder, frameworks=[framework], workload=workload, backend=backend, target=target
-    )
+    if out is not None:
+        folder, stages = Path(out), True
+    else:
+        # NOTE: [temporary captures] without ``out`` the files live in a temporary
+        # folder removed when the interpreter exits (the Capture reads them lazily
+        # until then); graphs, diffs and the report are not made for it.
+        tmp = Path(tempfile.mkdtemp(prefix="xlalens-"))
+        atexit.register(shutil.rmtree, tmp, ignore_errors=True)
+        folder, stages = tmp / "dump", False
+    try:
+        result = write_dump(
+            folder,
+            frameworks=[framework],
+            workload=workload,
+            backend=backend,
+            target=target,
+            stages=stages,
+        )
+    except BaseException:
+        if out is None:
+            shutil.rmtree(folder.parent, ignore_errors=True)
+        raise
     entry = result.manifest["frontends"][framework]
     if entry["status"] != "ok":
         raise FrontendError(f"{framework} {entry['status']}: {entry['reason']}")

@@ -73,9 +73,17 @@ def _fmt_seconds(entry: dict[str, Any]) -> str:
     return f"{total:.1f}"
 
 
+def _fmt_ratio(entry: dict[str, Any]) -> str:
+    """The larger of replay's and native's error over the bound (<= 1 is a match)."""
+    proof = entry.get("proof") or {}
+    sides = [proof.get(k) for k in ("replay", "native", "replay_vs_native")]
+    ratios = [s["error_over_bound"] for s in sides if s]
+    return f"{max(ratios):.2g}" if ratios else "-"
+
+
 def format_table(result: DumpResult) -> str:
     """The per-frontend summary table printed by ``xlalens dump``."""
-    head = ["frontend", "status", *LEVELS, "outputs_match", "max_abs_diff", "seconds"]
+    head = ["frontend", "status", *LEVELS, "outputs_match", "error/bound", "seconds"]
     rows = [head]
     for name, e in result.manifest["frontends"].items():
         counts = e.get("op_counts") or {}
@@ -86,7 +94,7 @@ def format_table(result: DumpResult) -> str:
                 e["status"],
                 *[str(counts.get(level, "-")) for level in LEVELS],
                 "-" if match is None else ("yes" if match else "NO"),
-                "-" if e.get("max_abs_diff") is None else f"{e['max_abs_diff']:.1e}",
+                _fmt_ratio(e),
                 _fmt_seconds(e),
             ]
         )
@@ -152,9 +160,11 @@ def run(args: argparse.Namespace) -> int:
     cc = m["cross_check"]
     if cc.get("params_agree") is not None:
         verdict = "agree" if cc["params_agree"] else "DISAGREE"
+        ratio = cc.get("error_over_bound")
         print(
             f"updated parameters {verdict} across {len(cc['compared'])} frontends "
-            f"(max |diff| {cc['max_abs_diff']:.1e} against {cc['reference']})"
+            f"(max |diff| {cc['max_abs_diff']:.1e} against {cc['reference']}"
+            + (f", {ratio:.2g}x their error bounds)" if ratio is not None else ")")
         )
         for line in cc["disagreements"]:
             print(f"  {line}")

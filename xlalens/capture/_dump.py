@@ -74,6 +74,60 @@ def resolve_frontends(names: list[str] | None) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+def check_target(spec: str) -> None:
+    """Check ``--target`` (``module:function`` or ``file.py:function``) without importing it.
+
+    The module is the user's framework code, which the core must not import, so
+    its source is read and parsed (``ast``) for a top-level definition of the name.
+
+    Raises:
+        UsageError: one line naming the target and what is wrong.
+
+    Example:
+        >>> check_target("examples/user_step.py:make_step")  # doctest: +SKIP
+    """
+    import ast
+    import importlib.util
+
+    if ":" not in spec:
+        raise UsageError(
+            f"--target {spec}: expected MODULE:FUNCTION or FILE.py:FUNCTION, e.g. my_steps.py:make_step"
+        )
+    where, name = spec.rsplit(":", 1)
+    if not name.isidentifier():
+        raise UsageError(f"--target {spec}: {name!r} is not a function name")
+    if where.endswith(".py"):
+        source = Path(where)
+        if not source.is_file():
+            raise UsageError(f"--target {spec}: file {where} does not exist")
+    else:
+        try:
+            found = importlib.util.find_spec(where)
+        except (ImportError, ValueError):
+            found = None
+        if found is None or not found.origin or not found.origin.endswith(".py"):
+            raise UsageError(
+                f"--target {spec}: no Python module {where!r} on the path; "
+                "give a file (path/to/steps.py:make_step) or add its folder to PYTHONPATH"
+            )
+        source = Path(found.origin)
+    try:
+        tree = ast.parse(source.read_text(), filename=str(source))
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise UsageError(f"--target {spec}: cannot read {source}: {exc}") from exc
+    defined = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            defined.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            defined |= {t.id for t in targets if isinstance(t, ast.Name)}
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            defined |= {(a.asname or a.name).split(".")[0] for a in node.names}
+    if name not in defined:
+        raise UsageError(f"--target {spec}: {source} defines no {name!r}")
+
+
 def check_output_dir(out: Path) -> None:
     """Refuse a non-empty folder that is not an earlier xlalens dump."""
     if out.exists() and not out.is_dir():
@@ -160,6 +214,8 @@ def write_dump(
     """
     start = time.perf_counter()
     names = resolve_frontends(frameworks)
+    if target is not None:
+        check_target(target)
     if backend not in BACKENDS:
         raise UsageError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     from xlalens._runtime import get_backend

@@ -23,12 +23,19 @@ from typing import Any
 import numpy as np
 
 from xlalens import _runtime
+from xlalens._dumpdir import read_outputs
+from xlalens.capture._proof import (
+    Judgement,
+    ReferenceUnavailable,
+    error_bound,
+    judge,
+    prove,
+    reference,
+)
 from xlalens.frontends import Frontend
 from xlalens.frontends._protocol import RESULT
 from xlalens.workloads import Workload
 
-RTOL = 1e-5
-ATOL = 1e-6
 STDERR_TAIL_LINES = 15
 
 
@@ -81,7 +88,9 @@ def run_frontend(
         "seconds": {},
         "versions": {},
         "artifacts": {},
-        "description": frontend.description,
+        "description": frontend.description
+        if target is None
+        else f"user step {target}, captured by the {frontend.name} frontend",
     }
     missing = missing_package(frontend)
     if missing:
@@ -148,6 +157,7 @@ def run_frontend(
             "hlo": str(rel / "hlo.txt"),
             "optimized_hlo": str(rel / "optimized_hlo.txt"),
             "outputs": str(rel / "outputs.json"),
+            "outputs_data": str(rel / "outputs.npz"),
             "inputs": str(rel / "inputs.npz"),
         }
     )
@@ -158,79 +168,104 @@ def run_frontend(
     return FrontendRun(frontend.name, entry)
 
 
-def compare(native: list[np.ndarray], replayed: list[np.ndarray]) -> tuple[bool, float, str]:
-    """Compare result lists; returns (match within RTOL/ATOL, max |diff|, why not)."""
-    if len(native) != len(replayed):
-        return False, float("inf"), f"{len(replayed)} results replayed, {len(native)} recorded"
-    worst, why = 0.0, ""
-    ok = True
-    for i, (a, b) in enumerate(zip(native, replayed)):
-        a, b = np.asarray(a), np.asarray(b)
-        if a.shape != b.shape:
-            return False, float("inf"), f"result {i}: shape {b.shape} replayed, {a.shape} recorded"
-        if a.size == 0:
-            continue
-        diff = float(np.max(np.abs(a.astype(np.float64) - b.astype(np.float64))))
-        worst = max(worst, diff)
-        if not np.allclose(b.astype(np.float64), a.astype(np.float64), rtol=RTOL, atol=ATOL):
-            ok = False
-            why = why or f"result {i} differs by up to {diff:.3g}"
-    return ok, worst, why
-
-
-def load_results(outputs_json: Path) -> list[np.ndarray]:
-    """The native results recorded in ``outputs.json``, as arrays of their dtypes."""
-    data = json.loads(outputs_json.read_text())
-    return [np.asarray(r["value"], dtype=r["dtype"]) for r in data["results"]]
-
-
 def verify(folder: Path, entry: dict[str, Any], backend: str) -> None:
-    """Replay the captured StableHLO through PJRT and record ``outputs_match``.
+    """Prove the capture: replay it, build the float64 reference, judge both sides.
 
-    Also writes ``optimized_hlo.txt`` from that compilation when the framework
-    gave none.
+    ``outputs_match`` is true when the PJRT replay of the captured StableHLO AND
+    the framework's native results are each within the module's error bound of
+    the float64 reference (:mod:`xlalens.capture._proof`). Without a reference
+    (the module does not promote to f64), replay and native must agree within
+    twice the bound, and ``proof.reference`` says why there is none. Also writes
+    ``optimized_hlo.txt`` from the replay's compilation when the framework gave none.
     """
     start = time.perf_counter()
     try:
-        compiled = _runtime.compile_stablehlo((folder / "stablehlo.mlir").read_text(), backend)
+        text = (folder / "stablehlo.mlir").read_text()
+        compiled = _runtime.compile_stablehlo(text, backend)
         if not (folder / "optimized_hlo.txt").exists():
             (folder / "optimized_hlo.txt").write_text(compiled.optimized_hlo())
         with np.load(folder / "inputs.npz") as npz:
             inputs = [npz[f"arg{i}"] for i in range(len(npz.files))]
         replayed = _runtime.run(compiled, inputs)
-        ok, worst, why = compare(load_results(folder / "outputs.json"), replayed)
-        entry.update(outputs_match=ok, max_abs_diff=worst)
-        if not ok:
-            entry["verify_error"] = why
+        native = read_outputs(folder / "outputs.json").results
     except Exception as exc:  # a capture that does not compile or run is a failed frontend
         entry.update(
             status="failed",
             outputs_match=False,
             reason=f"the captured StableHLO could not be replayed on {backend}: {exc}",
         )
+        entry["seconds"]["verify"] = time.perf_counter() - start
+        return
+    labels = [o.get("role") for o in (entry.get("signature") or {}).get("outputs", [])]
+    bound = error_bound(text)
+    proof: dict[str, Any] = {"bound": bound.as_dict()}
+    diff = judge(replayed, native, bound, labels=labels, slack=2.0)
+    try:
+        ref = reference(text, inputs, backend)
+    except ReferenceUnavailable as exc:
+        proof["reference"] = None
+        proof["reference_error"] = str(exc)
+        ok, why = diff.ok, diff.message
+        proof["replay_vs_native"] = _judged(diff)
+    else:
+        proof["reference"] = "float64"
+        rj, nj, ill, kappa = prove(replayed, native, ref, bound, labels=labels)
+        proof["replay"], proof["native"] = _judged(rj), _judged(nj)
+        if ill:
+            # NOTE: [ill-conditioned steps] in xlalens/capture/_proof.py
+            proof["conditioning_factor"] = kappa
+            proof["ill_conditioned"] = [
+                labels[i] if i < len(labels) and labels[i] else f"result {i}" for i in ill
+            ]
+        ok = rj.ok and nj.ok
+        why = "; ".join(
+            f"{side}: {j.message}" for side, j in (("replay", rj), ("native", nj)) if not j.ok
+        )
+    entry.update(outputs_match=ok, max_abs_diff=diff.max_abs_error, proof=proof)
+    entry.pop("verify_error", None)
+    if not ok:
+        entry["verify_error"] = why
     entry["seconds"]["verify"] = time.perf_counter() - start
 
 
+def _judged(j: Judgement) -> dict[str, Any]:
+    return {
+        "ok": j.ok,
+        "error_over_bound": j.worst_ratio,
+        "worst_result": j.worst_result,
+        "max_abs_error": j.max_abs_error,
+    }
+
+
 def cross_check(entries: dict[str, dict[str, Any]], folder: Path) -> dict[str, Any]:
-    """Do all ok frontends agree on the updated parameters? (rtol 1e-5)."""
+    """Do all ok frontends agree on the updated parameters, within their bounds?
+
+    Each frontend's parameters are within its own bound of the exact update (its
+    proof), so two agree when they differ by at most the sum of both bounds,
+    relative to the larger magnitude: the same rule as ``outputs_match``.
+    """
     params: dict[str, dict[str, np.ndarray]] = {}
+    rel: dict[str, float] = {}
     for name, entry in entries.items():
         if entry.get("status") == "ok":
-            data = json.loads((folder / entry["artifacts"]["outputs"]).read_text())
-            if data["params"]:  # a user step names no parameters: nothing to compare
-                params[name] = {k: np.asarray(v, np.float64) for k, v in data["params"].items()}
+            outs = read_outputs(folder / entry["artifacts"]["outputs"])
+            if not outs.params:  # a user step names no parameters: nothing to compare
+                continue
+            params[name] = {k: np.asarray(v, np.float64) for k, v in outs.params.items()}
+            rel[name] = float(((entry.get("proof") or {}).get("bound") or {}).get("relative", 0.0))
     out: dict[str, Any] = {
         "compared": sorted(params),
         "reference": None,
         "params_agree": None,
         "max_abs_diff": None,
+        "error_over_bound": None,
         "disagreements": [],
     }
     if len(params) < 2:
         return out
     ref_name = "jax" if "jax" in params else sorted(params)[0]
     ref = params[ref_name]
-    worst, agree = 0.0, True
+    worst, worst_ratio, agree = 0.0, 0.0, True
     for name, got in params.items():
         for role, value in ref.items():
             other = got.get(role)
@@ -241,11 +276,20 @@ def cross_check(entries: dict[str, dict[str, Any]], folder: Path) -> dict[str, A
                     f"{name}: {role} has shape {shape}, {ref_name} has {list(value.shape)}"
                 )
                 continue
-            a, b = value.reshape(-1), other.reshape(-1)
-            diff = float(np.max(np.abs(a - b))) if a.size else 0.0
-            worst = max(worst, diff)
-            if not np.allclose(b, a, rtol=RTOL, atol=ATOL):
+            if not value.size:
+                continue
+            diff = float(np.max(np.abs(value - other)))
+            scale = float(max(np.max(np.abs(value)), np.max(np.abs(other))))
+            tol = (rel[name] + rel[ref_name]) * scale
+            ratio = diff / tol if tol > 0 else (0.0 if diff == 0 else float("inf"))
+            worst, worst_ratio = max(worst, diff), max(worst_ratio, ratio)
+            if ratio > 1:
                 agree = False
-                out["disagreements"].append(f"{name}: {role} differs from {ref_name} by {diff:.3g}")
-    out.update(reference=ref_name, params_agree=agree, max_abs_diff=worst)
+                out["disagreements"].append(
+                    f"{name}: {role} differs from {ref_name} by {diff:.3g}, "
+                    f"{ratio:.3g}x the sum of their error bounds"
+                )
+    out.update(
+        reference=ref_name, params_agree=agree, max_abs_diff=worst, error_over_bound=worst_ratio
+    )
     return out

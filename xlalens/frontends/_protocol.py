@@ -16,10 +16,12 @@ import argparse
 import importlib
 import importlib.util
 import json
+import os
 import statistics
 import sys
 import time
 import traceback
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib import metadata
@@ -59,21 +61,67 @@ def package_versions(*names: str) -> dict[str, str]:
     return found
 
 
+NATIVE_TAG = "XLALENS-NATIVE"
+"""Prefix of the lines a frontend serving native rounds writes on stdout."""
+
+_serve_native = False  # set by main() when the request asks for native rounds
+
+
+def serve_native_rounds(step: Callable[[], Any]) -> None:
+    """Serve ``xlalens time``'s native rounds, then end the process.
+
+    NOTE: [native rounds] ``xlalens time`` runs the frontend again with
+    ``native_rounds`` in its request. When the capture reaches its native timing,
+    this loop takes over: the parent writes ``run SECONDS`` on stdin whenever its
+    own compiled replay is idle, the child calls ``step`` for that long (at least
+    3 times) and answers ``XLALENS-NATIVE [seconds, ...]`` on stdout. So the two
+    alternate in rounds and neither runs beside the other. ``quit`` (or EOF) ends
+    the child at once: the capture's files are not needed.
+    """
+    for _ in range(3):  # warm-up (caches, lazy compilation)
+        step()
+    print(f"{NATIVE_TAG} ready", flush=True)
+    for line in sys.stdin:
+        cmd = line.split()
+        if not cmd or cmd[0] != "run":
+            break
+        budget = float(cmd[1])
+        times: list[float] = []
+        deadline = time.perf_counter() + budget
+        while len(times) < 3 or (time.perf_counter() < deadline and len(times) < 100_000):
+            start = time.perf_counter()
+            step()
+            times.append(time.perf_counter() - start)
+        print(f"{NATIVE_TAG} {json.dumps(times)}", flush=True)
+    sys.stdout.flush()
+    os._exit(0)
+
+
 def time_native(
     step: Callable[[], Any], *, budget_s: float = 0.5, max_n: int = 200
 ) -> dict[str, Any]:
     """Time a native step that blocks until its results are ready.
 
     Calls ``step`` until ``budget_s`` is spent (at least 5 and at most ``max_n``
-    times) and returns ``min``/``median`` seconds and ``n``.
+    times) and returns ``min``/``median`` seconds and ``n``. These numbers are
+    taken during ``xlalens dump``, while other frontends may run in parallel
+    (``conditions`` says so); ``xlalens time`` measures the native step again,
+    alone (:func:`serve_native_rounds`).
     """
+    if _serve_native:
+        serve_native_rounds(step)
     times: list[float] = []
     deadline = time.perf_counter() + budget_s
     while len(times) < max_n and (len(times) < 5 or time.perf_counter() < deadline):
         start = time.perf_counter()
         step()
         times.append(time.perf_counter() - start)
-    return {"min": min(times), "median": statistics.median(times), "n": len(times)}
+    return {
+        "min": min(times),
+        "median": statistics.median(times),
+        "n": len(times),
+        "conditions": "at capture, other frontends possibly running in parallel",
+    }
 
 
 def load_target(spec: str) -> Callable[..., Any]:
@@ -101,9 +149,63 @@ def load_target(spec: str) -> Callable[..., Any]:
         raise ValueError(f"target {spec!r}: {where} has no attribute {attr!r}") from exc
 
 
-def _to_list(value: Any) -> Any:
-    arr = np.asarray(value)
-    return arr.tolist()
+def summarize(arr: np.ndarray) -> dict[str, Any]:
+    """Shape, dtype, L2 norm, largest magnitude and CRC-32 of an array's bytes."""
+    flat = np.ascontiguousarray(arr)
+    wide = flat.astype(np.float64, copy=False) if flat.dtype.kind in "fiub" else None
+    return {
+        "dtype": str(flat.dtype),
+        "shape": list(flat.shape),
+        "l2": None if wide is None else float(np.sqrt(np.sum(np.square(wide)))),
+        "max_abs": None if wide is None or not wide.size else float(np.max(np.abs(wide))),
+        "crc32": zlib.crc32(flat.reshape(-1).view(np.uint8)) if flat.size else 0,
+    }
+
+
+def _find_result(value: np.ndarray, results: list[np.ndarray]) -> tuple[int, bool] | None:
+    """Index of the result holding exactly ``value`` (or its transpose), if any."""
+    for i, r in enumerate(results):
+        if r.dtype != value.dtype:
+            continue
+        if r.shape == value.shape and np.array_equal(r, value):
+            return i, False
+        if r.ndim == 2 and r.shape == value.shape[::-1] and np.array_equal(r.T, value):
+            return i, True
+    return None
+
+
+def write_outputs(
+    out: Path,
+    results: list[np.ndarray],
+    params: dict[str, Any],
+    *,
+    loss: float | None,
+    loss_kind: str,
+) -> None:
+    """Write ``outputs.npz`` (the arrays) and ``outputs.json`` (a small summary).
+
+    A parameter that is one of the results (as it is for every built-in
+    workload) is stored once, as that result, and ``outputs.json`` points to it.
+    """
+    arrays = {f"result{i}": r for i, r in enumerate(results)}
+    pinfo: dict[str, Any] = {}
+    for role, value in params.items():
+        value = np.asarray(value)
+        found = _find_result(value, results)
+        if found is None:
+            arrays[f"param.{role}"] = value
+            pinfo[role] = {"array": f"param.{role}", **summarize(value)}
+        else:
+            pinfo[role] = {"result": found[0], "transposed": found[1], **summarize(value)}
+    np.savez(out / "outputs.npz", **arrays)
+    doc = {
+        "data": "outputs.npz",
+        "loss": None if loss is None else float(loss),
+        "loss_kind": loss_kind,
+        "results": [summarize(r) for r in results],
+        "params": pinfo,
+    }
+    (out / "outputs.json").write_text(json.dumps(doc, indent=1))
 
 
 def write_capture(
@@ -158,15 +260,7 @@ def write_capture(
     arrays = [np.asarray(a) for a in inputs]
     np.savez(out / "inputs.npz", **{f"arg{i}": a for i, a in enumerate(arrays)})
     res = [np.asarray(r) for r in results]
-    outputs = {
-        "loss": None if loss is None else float(loss),
-        "loss_kind": loss_kind,
-        "params": {k: _to_list(v) for k, v in params.items()},
-        "results": [
-            {"dtype": str(r.dtype), "shape": list(r.shape), "value": r.tolist()} for r in res
-        ],
-    }
-    (out / "outputs.json").write_text(json.dumps(outputs, indent=1))
+    write_outputs(out, res, params, loss=loss, loss_kind=loss_kind)
     signature = {
         "inputs": [
             {"role": role, "dtype": str(a.dtype), "shape": list(a.shape)}
@@ -201,6 +295,8 @@ def main(capture: Callable[[Workload, dict[str, Any], Path, Phases], None]) -> N
     args = parser.parse_args()
     request = json.loads(args.request.read_text())
     workload = Workload.from_json(request["workload"])
+    global _serve_native
+    _serve_native = bool(request.get("native_rounds"))
     try:
         capture(workload, request, args.out, Phases())
     except BaseException:

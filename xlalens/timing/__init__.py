@@ -11,6 +11,7 @@ See docs/timing.md.
 """
 
 from xlalens.ir._kernels import HloIndex, Kernel, index_hlo
+from xlalens.timing._findings import findings_markdown, report_section, write_findings
 from xlalens.timing._peaks import Peaks, measure_peaks, roofline_bound_s
 from xlalens.timing._profile import (
     Attribution,
@@ -51,11 +52,13 @@ __all__ = [
     "attribute",
     "calibrate",
     "collect_events",
+    "findings_markdown",
     "index_hlo",
     "load_results",
     "measure_peaks",
     "parse_sizes",
     "read_events",
+    "report_section",
     "results_path",
     "roofline_bound_s",
     "step_stats",
@@ -65,4 +68,5 @@ __all__ = [
     "time_module",
     "verify_outputs",
     "workload_step",
+    "write_findings",
 ]

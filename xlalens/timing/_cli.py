@@ -44,10 +44,20 @@ def register(subparsers: Any) -> None:
         "--frontend",
         action="append",
         default=None,
-        metavar="NAME",
-        help="time only this frontend (repeatable)",
+        metavar="LIST",
+        help="time only these frontends: a comma list (default: every ok capture)",
+    )
+    p.add_argument(
+        "--fresh",
+        action="store_true",
+        help="replace this backend's earlier results instead of merging by (size, frontend)",
     )
     p.add_argument("--no-profile", action="store_true", help="skip the per-kernel profiler pass")
+    p.add_argument(
+        "--no-native",
+        action="store_true",
+        help="skip timing the framework's native step (it runs the frontend's subprocess again)",
+    )
     p.add_argument(
         "--size",
         default=None,
@@ -82,7 +92,9 @@ def run(args: argparse.Namespace) -> int:
         warmup=args.warmup,
         min_time_s=args.min_time,
         profile=not args.no_profile,
-        frontends=tuple(args.frontend) if args.frontend else None,
+        frontends=_names(args.frontend),
+        fresh=args.fresh,
+        native=not args.no_native,
         sizes=tuple(parse_sizes(args.size)) if args.size else (),
         capture_missing=args.capture_missing,
     )
@@ -93,6 +105,16 @@ def run(args: argparse.Namespace) -> int:
     print(f"\nwrote {results_path(args.dump, opts.backend)}")
     failed = [fe for fe, r in doc["frontends"].items() if r["status"] == "failed"]
     return 1 if failed else 0
+
+
+def _names(values: list[str] | None) -> tuple[str, ...] | None:
+    """``--frontend a,b --frontend c`` -> ``("a", "b", "c")``; None when not given."""
+    if not values:
+        return None
+    names = tuple(dict.fromkeys(n.strip() for v in values for n in v.split(",") if n.strip()))
+    if not names:
+        raise UsageError("--frontend is empty; name frontends of the dump, e.g. jax,torch_xla")
+    return names
 
 
 def _ms(v: float | None) -> str:
@@ -133,11 +155,25 @@ def format_summary(doc: dict[str, Any], *, top: int = 3) -> str:
             f"\n{fe}: step median {_ms(st['median_s'])} (min {_ms(st['min_s'])}, p90 {_ms(st['p90_s'])}, "
             f"IQR {_ms(st['iqr_s'])}, CV {st['cv']:.1%}, robust CV {st['cv_robust']:.1%}, n={st['n']}); compile {r['compile_seconds']:.3g} s"
         )
-        if native.get("median") is not None:
+        nat = r.get("native")
+        if nat:
+            lo, hi = nat["difference_range_s"]
+            verdict = (
+                "significant"
+                if nat["significant"]
+                else "not significant: the rounds disagree in sign"
+            )
             lines.append(
-                f"  native step (in the framework, timed at capture) median {_ms(native['median'])}; "
-                f"native - compiled = {(native['median'] - st['median_s']) * 1e3:+.4g} ms "
-                "(framework overhead when positive)"
+                f"  native step (the framework's own call, alone, {nat['rounds']} rounds alternating "
+                f"with the replay) median {_ms(nat['step']['median_s'])}, CV {nat['step']['cv']:.1%}; "
+                f"native - compiled = {nat['difference_s'] * 1e3:+.4g} ms (rounds {lo * 1e3:+.3g}..{hi * 1e3:+.3g} ms, "
+                f"{verdict}): dispatch and framework work around the same XLA computation"
+            )
+        elif native.get("median") is not None:
+            lines.append(
+                f"  native step at capture median {_ms(native['median'])} (taken while other frontends "
+                "ran in parallel: not comparable with the compiled step; re-run `xlalens time` without "
+                "--no-native to measure it alone)"
             )
         if roof:
             frac = roof.get("fraction_of_roofline")

@@ -109,31 +109,23 @@ def workload_step(workload: dict[str, Any], size: int) -> tuple[Any, list[np.nda
     import jax
     import jax.numpy as jnp
 
-    name = (workload or {}).get("name", "regression")
-    feats = int((workload or {}).get("features") or 1)
-    lr = np.float32((workload or {}).get("lr") or 0.01)
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((size, feats), dtype=np.float32)
-    y = rng.standard_normal((size, 1), dtype=np.float32)
-    if name == "regression":
-        params = [np.full((feats, 1), 0.5, np.float32), np.zeros((1,), np.float32)]
-    elif name == "mlp":
-        depth = int(workload.get("depth") or 2)
-        width = int(workload.get("width") or 16)
-        dims = [feats] + [width] * (depth - 1) + [1]
-        params = []
-        for i in range(depth):
-            params += [
-                (
-                    rng.standard_normal((dims[i], dims[i + 1]), dtype=np.float32)
-                    / math.sqrt(dims[i])
-                ),
-                np.zeros((dims[i + 1],), np.float32),
-            ]
-    else:
+    from xlalens.workloads import Workload
+
+    # One workload source (issue 10): the frontends' own Workload object gives the
+    # layer sizes, the fixed init and the data, so the sweep times the same model.
+    known = set(getattr(Workload, "__dataclass_fields__", {}))
+    fields = {k: v for k, v in (workload or {}).items() if k in known}
+    if not isinstance(fields.get("init", {}), dict):
+        fields.pop("init")
+    name = fields.get("name", "regression")
+    if name not in ("regression", "mlp"):
         raise UsageError(
             f"workload {name!r}: a sweep re-capture knows regression and mlp; capture sweep dumps instead"
         )
+    wl = Workload.from_json({**fields, "size": size})
+    x, y = wl.data()
+    params = [a for w, b in wl.params() for a in (w, b)]
+    lr = np.float32(wl.lr)
 
     def forward(ps, xb):
         h = xb
@@ -286,7 +278,8 @@ def _capture_size(folder: Path, manifest: dict[str, Any], n: int, options: Any, 
 
 
 def sweep_table(points: list[SweepPoint]) -> str:
-    """A Markdown table: one row per frontend, one column per size (median ms), plus the bound."""
+    """A Markdown table: one row per frontend, one column per size (median ms and its CV,
+    the spread of the timed repeats), plus the roofline bound."""
     sizes = sorted({p.size for p in points})
     fronts = list(dict.fromkeys(p.frontend for p in points))
     cell = {(p.frontend, p.size): p for p in points}
@@ -296,9 +289,13 @@ def sweep_table(points: list[SweepPoint]) -> str:
         vals = []
         for s in sizes:
             p = cell.get((fe, s))
-            vals.append(
-                "—" if p is None else (f"{p.median_s * 1e3:.4g} ms" if p.median_s else "failed")
-            )
+            if p is None:
+                vals.append("—")
+            elif not p.median_s:
+                vals.append("failed")
+            else:
+                spread = f" ±{p.cv:.0%}" if p.cv is not None else ""
+                vals.append(f"{p.median_s * 1e3:.4g} ms{spread}")
         rows.append(f"| {fe} | " + " | ".join(vals) + " |")
     bounds = []
     for s in sizes:

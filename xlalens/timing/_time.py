@@ -16,6 +16,7 @@ The stages for each frontend, in order (each one's failure is that frontend's
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -30,8 +31,9 @@ from typing import Any
 import numpy as np
 
 from xlalens import _runtime
-from xlalens._dumpdir import read_manifest
+from xlalens._dumpdir import read_manifest, read_outputs
 from xlalens._errors import DumpError, ParseError, UsageError
+from xlalens.capture._proof import error_bound
 from xlalens.ir._kernels import HloIndex, index_hlo
 from xlalens.timing._peaks import Peaks, measure_peaks, roofline_bound_s
 from xlalens.timing._profile import Attribution, KernelEvent, attribute, collect_events
@@ -70,6 +72,11 @@ class TimingOptions:
     """Sample counts of a size sweep (empty: no sweep); see docs/timing.md."""
     capture_missing: bool = False
     """Sweep: capture ``DIR/sweep/<N>`` with the installed frameworks when it is missing."""
+    fresh: bool = False
+    """Replace the backend's earlier results instead of merging into them."""
+    native: bool = False
+    """Also time the framework's native step, alone, in rounds with the replay (runs the
+    frontend's subprocess again; the CLI turns it on, ``--no-native`` off)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +147,11 @@ class FrontendTiming:
     """Profiler pass summary: runs, events, unknown ops, kernel sum and its ratio to the step."""
     native_step_seconds: dict[str, Any] | None = None
     """The framework's own step timing from the capture subprocess (manifest)."""
+    dispatch: str | None = None
+    """How the timed call was dispatched: ``jax.jit`` (C++ fast path) or ``execute_sharded``."""
+    native: dict[str, Any] | None = None
+    """The framework's native step timed alone, in rounds alternating with the replay
+    (:func:`_native_summary`); None when not measured."""
     warnings: tuple[str, ...] = field(default_factory=tuple)
     """Things the user should know (high CV, unattributed events...)."""
 
@@ -181,13 +193,30 @@ def _load_inputs(path: Path) -> list[np.ndarray]:
 
 
 class _Runner:
-    """Executes one compiled module on device-resident inputs; handles donated inputs."""
+    """Executes one compiled module on device-resident inputs; handles donated inputs.
 
-    def __init__(self, compiled: _runtime.Compiled, host_inputs: list[np.ndarray]) -> None:
+    NOTE: [dispatch through jax's C++ fast path] the timed call is, when it can
+    be, ``jax.jit`` of the captured module wrapped as a ``jax.export.Exported``
+    (:func:`_fast_call`): jit's C++ dispatch costs ~3 us less per call than
+    PJRT's ``execute_sharded`` from Python, which at 4 samples was 1.23-1.30x a
+    hand-written jitted loop (issue 10). The wrapped call must reproduce the
+    PJRT executable's first results exactly, or the runner stays on
+    ``execute_sharded``; ``dispatch`` says which path was timed.
+    """
+
+    def __init__(
+        self,
+        compiled: _runtime.Compiled,
+        host_inputs: list[np.ndarray],
+        text: str | None = None,
+    ) -> None:
         self.compiled = compiled
         self.host = host_inputs
         self.args = _runtime.put(compiled, host_inputs)
         self.fresh_inputs = False  # set when the module donates (aliases) an input
+        self.text = text
+        self.dispatch = "execute_sharded"
+        self._fast: Callable[[], None] | None = None
 
     def refresh(self) -> None:
         """New device copies of the inputs (only needed when they are donated)."""
@@ -204,9 +233,16 @@ class _Runner:
         self.fresh_inputs = any(a.is_deleted() for a in self.args)
         if self.fresh_inputs:
             self.refresh()
+        if self.text is not None:
+            self._fast = _fast_call(self.text, self.host, host)
+            if self._fast is not None:
+                self.dispatch = "jax.jit"
         return host
 
     def step(self) -> None:
+        if self._fast is not None:
+            self._fast()
+            return
         # Inlined _runtime.execute: this is the timed call, every microsecond shows on tiny steps.
         results = self.compiled.executable.execute_sharded(self.args)
         for shards in results.disassemble_into_single_device_arrays():
@@ -214,7 +250,66 @@ class _Runner:
 
     @property
     def before(self) -> Callable[[], None] | None:
-        return self.refresh if self.fresh_inputs else None
+        return self.refresh if self.fresh_inputs and self._fast is None else None
+
+
+def _fast_call(
+    text: str, inputs: list[np.ndarray], expected: list[np.ndarray]
+) -> Callable[[], None] | None:
+    """A no-argument call of the module through ``jax.jit`` (C++ dispatch), or None.
+
+    None when the module cannot be wrapped (64-bit values, which jax narrows
+    without x64; a module jax's exporter refuses) or when the wrapped call does
+    not give exactly ``expected``.
+    """
+    import dataclasses
+
+    import jax
+    from jax import export
+    from jax._src.export import _export
+    from jax._src.interpreters import mlir as jax_mlir
+    from jax._src.lib.mlir import ir
+
+    wide = (np.float64, np.int64, np.uint64, np.complex128)
+    if any(np.asarray(a).dtype in wide for a in [*inputs, *expected]):
+        return None
+    try:
+        with jax_mlir.make_ir_context():
+            blob = _export._module_to_bytecode(ir.Module.parse(text))
+        template = export.export(jax.jit(lambda v: v))(np.zeros(1, np.float32))
+        in_avals = tuple(jax.core.ShapedArray(a.shape, a.dtype) for a in inputs)
+        out_avals = tuple(jax.core.ShapedArray(o.shape, o.dtype) for o in expected)
+        named = template._in_named_shardings is not None
+        exp = dataclasses.replace(
+            template,
+            fun_name="captured",
+            in_tree=jax.tree_util.tree_structure((in_avals, {})),
+            in_avals=in_avals,
+            out_tree=jax.tree_util.tree_structure(out_avals),
+            out_avals=out_avals,
+            in_shardings_hlo=(None,) * len(in_avals),
+            out_shardings_hlo=(None,) * len(out_avals),
+            _in_named_shardings=(None,) * len(in_avals) if named else None,
+            _out_named_shardings=(None,) * len(out_avals) if named else None,
+            mlir_module_serialized=blob,
+            module_kept_var_idx=tuple(range(len(in_avals))),
+        )
+        fn = jax.jit(exp.call)
+        args = [jax.device_put(np.asarray(a)) for a in inputs]
+        got = [np.asarray(o) for o in jax.block_until_ready(fn(*args))]
+    except Exception:  # any refusal: stay on execute_sharded
+        return None
+    if any(a.is_deleted() for a in args) or len(got) != len(expected):
+        return None
+    if not all(
+        g.shape == e.shape and np.array_equal(g, e, equal_nan=True) for g, e in zip(got, expected)
+    ):
+        return None
+
+    def call() -> None:
+        jax.block_until_ready(fn(*args))
+
+    return call
 
 
 def _compile_for_profile(text: str, backend: str) -> _runtime.Compiled | None:
@@ -275,6 +370,7 @@ def time_module(
     peaks: Peaks | None,
     hlo_out: Path | None = None,
     hlo_rel: str | None = None,
+    native: Callable[[float], list[float]] | None = None,
 ) -> FrontendTiming:
     """Compile, verify, time and attribute one StableHLO module.
 
@@ -286,6 +382,9 @@ def time_module(
         peaks: peaks for the roofline, or None to skip it.
         hlo_out: where to write the optimized HLO for this backend (optional).
         hlo_rel: the path to record for it in the results.
+        native: runs the framework's native step for about the given seconds and
+            returns each step's seconds (:class:`~xlalens.timing._native.NativeSession`);
+            called after every block of timed repeats, so the two alternate.
 
     Returns:
         The :class:`FrontendTiming` (``failed`` with XLA's message when it does not compile).
@@ -314,7 +413,7 @@ def time_module(
         cost=cost,
         memory=memory,
     )
-    runner = _Runner(compiled, inputs)
+    runner = _Runner(compiled, inputs, text=stablehlo if isinstance(stablehlo, str) else None)
     try:
         first = runner.first()
     except Exception as exc:  # XLA runtime errors carry their own message
@@ -366,7 +465,10 @@ def time_module(
                 f"could not disable command buffers for the profiled run ({exc}); "
                 "kernels inside CUDA graphs may be missing from the per-kernel times"
             )
-        prunner = runner if prof_exe is compiled else _Runner(prof_exe, inputs)
+        # The profiled runs go through execute_sharded on the PJRT executable whose
+        # optimized HLO names the kernels (the jit path compiles its own copy).
+        reuse = prof_exe is compiled and runner.dispatch == "execute_sharded"
+        prunner = runner if reuse else _Runner(prof_exe, inputs)
         if prunner is not runner:
             prunner.first()
         runs = int(min(50, max(5, math.ceil(options.profile_time_s / max(estimate, 1e-9)))))
@@ -381,11 +483,24 @@ def time_module(
         walls.append(time.perf_counter() - t0)
 
     samples: list[float] = []
-    blocks = min(BLOCKS, n, runs) if prunner is not None else 1
+    blocks = min(BLOCKS, n, runs) if prunner is not None else (min(BLOCKS, n) if native else 1)
+    rounds: list[tuple[float, float]] = []  # (compiled median, native median) per block
+    native_samples: list[float] = []
+    native_error: str | None = None
     for b in range(blocks):
-        samples += time_calls(
+        t0 = time.perf_counter()
+        block = time_calls(
             runner.step, n * (b + 1) // blocks - n * b // blocks, before=runner.before
         )
+        samples += block
+        if native is not None and native_error is None and block:
+            try:
+                got = native(time.perf_counter() - t0)
+            except Exception as exc:  # the frontend died mid-way: keep the replay's numbers
+                native_error = str(exc)
+            else:
+                native_samples += got
+                rounds.append((float(np.median(block)), float(np.median(got))))
         if prunner is not None:
             events += collect_events(
                 timed_step,
@@ -395,6 +510,9 @@ def time_module(
                 before=prunner.before,
             )
     stats = step_stats(samples, warmup=len(wt))
+    native_result = _native_summary(native_samples, rounds, stats) if native_samples else None
+    if native_error:
+        warnings.append(f"native rounds stopped: {native_error}")
     if stats.cv > CV_WARN:
         warnings.append(
             f"step time CV {stats.cv:.1%} > {CV_WARN:.0%}: the machine is noisy (other load, "
@@ -448,12 +566,38 @@ def time_module(
         status="ok",
         verify=ver,
         step=stats,
+        dispatch=runner.dispatch,
+        native=native_result,
         roofline=roof,
         kernels=tuple(kernels),
         profile=prof,
         warnings=tuple(warnings),
         **base,
     )
+
+
+def _native_summary(
+    samples: list[float], rounds: list[tuple[float, float]], compiled: StepStats
+) -> dict[str, Any]:
+    """Native step statistics and its difference from the compiled replay, with spread.
+
+    The difference is what the framework adds around the same XLA computation
+    (its dispatch, Python and bookkeeping per step). Its spread is the range of
+    the per-round differences; when that range includes 0 the difference is not
+    significant and ``significant`` is False.
+    """
+    st = step_stats(samples)
+    diffs = [nat - comp for comp, nat in rounds]
+    lo, hi = (min(diffs), max(diffs)) if diffs else (None, None)
+    return {
+        "step": st.as_dict(),
+        "conditions": "alone, in rounds alternating with the compiled replay",
+        "rounds": len(rounds),
+        "difference_s": st.median_s - compiled.median_s,
+        "difference_range_s": [lo, hi],
+        "ratio": st.median_s / compiled.median_s if compiled.median_s > 0 else None,
+        "significant": bool(diffs) and (lo > 0 or hi < 0),
+    }
 
 
 def device_description(backend: str) -> dict[str, Any]:
@@ -525,7 +669,9 @@ def time_dump(
             ).as_dict()
             continue
         say(f"{fe}: compiling for {options.backend}, verifying, timing...")
-        results[fe] = _time_frontend(folder, fe, info, options, peaks, same_backend).as_dict()
+        results[fe] = _time_frontend(
+            folder, fe, info, options, peaks, same_backend, manifest, say
+        ).as_dict()
         results[fe]["native_step_seconds"] = info.get("native_step_seconds")
     doc = {
         "schema_version": RESULTS_SCHEMA_VERSION,
@@ -550,22 +696,64 @@ def time_dump(
         "frontends": results,
         "sweep": None,
     }
-    if options.sizes:
-        from xlalens.timing._sweep import points_as_dicts, run_sweep, sweep_svg, sweep_table
+    from xlalens.timing._sweep import (
+        SweepPoint,
+        points_as_dicts,
+        run_sweep,
+        sweep_svg,
+        sweep_table,
+    )
 
+    points: list[SweepPoint] = []
+    if options.sizes:
         points = run_sweep(folder, list(options.sizes), options, peaks, log=say)
+    earlier = None if options.fresh else _earlier_results(folder, options.backend, say)
+    if earlier is not None:
+        # NOTE: [merged results] results are keyed by (backend, size, frontend): the
+        # file is the backend, ``frontends`` the dump's own size, the sweep its points.
+        # A new measurement replaces the same key; every other key is kept.
+        kept = {k: v for k, v in (earlier.get("frontends") or {}).items() if k not in results}
+        doc["frontends"] = {**kept, **results}
+        old = [SweepPoint(**p) for p in ((earlier.get("sweep") or {}).get("points") or [])]
+        new_keys = {(p.frontend, p.size) for p in points}
+        points = [p for p in old if (p.frontend, p.size) not in new_keys] + points
+        if kept or old:
+            say(f"merged with earlier {options.backend} results (--fresh replaces them)")
+    if points:
         svg_rel = f"{TIMING_DIR}/{options.backend}/sweep.svg"
         _atomic_write(
             folder / svg_rel, sweep_svg(points, title=f"step time vs size ({options.backend})")
         )
         doc["sweep"] = {
-            "sizes": list(options.sizes),
+            "sizes": sorted({p.size for p in points}),
             "points": points_as_dicts(points),
             "table": sweep_table(points),
             "svg": svg_rel,
         }
     write_results(folder, doc)
+    from xlalens.timing._findings import write_findings
+
+    if write_findings(folder) is not None:
+        say(f"findings: {folder / 'findings.md'}")
     _render_report(folder, say)
+    return doc
+
+
+def _earlier_results(
+    folder: Path, backend: str, say: Callable[[str], None]
+) -> dict[str, Any] | None:
+    """The backend's earlier results document, or None (absent, unreadable, other schema)."""
+    path = results_path(folder, backend)
+    if not path.is_file():
+        return None
+    try:
+        doc = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        say(f"warning: earlier results {path} are unreadable; replacing them")
+        return None
+    if not isinstance(doc, dict) or doc.get("schema_version") != RESULTS_SCHEMA_VERSION:
+        say(f"warning: earlier results {path} are of another schema; replacing them")
+        return None
     return doc
 
 
@@ -603,6 +791,8 @@ def _time_frontend(
     options: TimingOptions,
     peaks: Peaks,
     same_backend: bool,
+    manifest: dict[str, Any] | None = None,
+    say: Callable[[str], None] = lambda _m: None,
 ) -> FrontendTiming:
     arts = info.get("artifacts") or {}
     try:
@@ -619,17 +809,48 @@ def _time_frontend(
             )
     try:
         inputs = _load_inputs(paths["inputs"])
-        outputs = json.loads(paths["outputs"].read_text())
+        outputs = read_outputs(paths["outputs"])
     except (OSError, ValueError, DumpError) as exc:
         return FrontendTiming(status="failed", reason=f"cannot read the capture: {exc}")
+    text = paths["stablehlo"].read_text()
+    bound = None
+    if "data" in outputs.summary:  # format 2: judge by the proof's bound
+        try:
+            bound = error_bound(text)
+        except Exception:  # an unparsable module fails at compile below, with XLA's message
+            bound = None
+    if bound is None and "data" not in outputs.summary:
+        outputs_doc: Any = outputs.summary
+    else:
+        outputs_doc = outputs
     sig_out = (info.get("signature") or {}).get("outputs") or []
     rel = f"{TIMING_DIR}/{options.backend}/{fe}.optimized_hlo.txt"
-    return time_module(
-        paths["stablehlo"].read_text(),
-        inputs,
-        check=lambda outs: verify_outputs(outs, sig_out, outputs, same_backend=same_backend),
-        options=options,
-        peaks=peaks,
-        hlo_out=folder / rel,
-        hlo_rel=rel,
-    )
+    session = None
+    note = None
+    if options.native and manifest is not None:
+        from xlalens.timing._native import NativeSession, NativeUnavailable
+
+        say(f"{fe}: starting the framework for native rounds...")
+        try:
+            session = NativeSession(fe, manifest, options.backend)
+        except NativeUnavailable as exc:
+            note = f"native step not timed: {exc}"
+    try:
+        res = time_module(
+            text,
+            inputs,
+            check=lambda outs: verify_outputs(
+                outs, sig_out, outputs_doc, same_backend=same_backend, bound=bound
+            ),
+            options=options,
+            peaks=peaks,
+            hlo_out=folder / rel,
+            hlo_rel=rel,
+            native=session.round if session is not None else None,
+        )
+    finally:
+        if session is not None:
+            session.close()
+    if note:
+        res = dataclasses.replace(res, warnings=(*res.warnings, note))
+    return res

@@ -10,9 +10,15 @@ included. Otherwise we compare by the signature's output roles (``loss``;
 ``w``, ``b`` or per layer ``w0``, ``b0``...), flattened; a role is skipped when
 the sizes agree but the shapes are transposes of each other (PyTorch keeps
 ``[out, in]`` in the module, ``outputs.json`` may hold ``[in, out]``), and
-compared transposed when that is the only way they can match. On the capture's backend we use the dump
-format's tolerance (rtol 1e-5, atol 1e-6); on another backend XLA may reorder
-reductions or use TF32 for f32 dots, so we allow rtol 2e-3, atol 1e-5.
+compared transposed when that is the only way they can match.
+
+With a dump of format 2 (``outputs.npz``) and the module's error bound
+(:func:`xlalens.capture._proof.error_bound`), results are judged by the proof of
+capture's rule: the capture's native results and this run are each within the
+bound of the exact result, so they may differ by twice the bound (docs/capture.md).
+On another backend XLA may reorder reductions or use TF32 for f32 dots, so a
+result also passes within rtol 2e-3, atol 1e-5 there. Older dumps without a
+bound use rtol 1e-5, atol 1e-6 on the capture's backend.
 """
 
 from __future__ import annotations
@@ -22,6 +28,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+from xlalens._dumpdir import Outputs
+from xlalens.capture._proof import ErrorBound
 
 SAME_BACKEND_TOL = (1e-5, 1e-6)
 OTHER_BACKEND_TOL = (2e-3, 1e-5)
@@ -62,9 +71,10 @@ def expected_by_role(outputs: dict[str, Any]) -> dict[str, np.ndarray]:
 def verify_outputs(
     results: Sequence[np.ndarray],
     signature_outputs: Sequence[dict[str, Any]],
-    outputs: dict[str, Any],
+    outputs: dict[str, Any] | Outputs,
     *,
     same_backend: bool,
+    bound: ErrorBound | None = None,
 ) -> Verification:
     """Compare an executable's results with the capture's ``outputs.json``.
 
@@ -73,6 +83,7 @@ def verify_outputs(
         signature_outputs: the manifest's ``signature.outputs`` (``role`` per result).
         outputs: the parsed ``outputs.json``.
         same_backend: the executable ran on the backend the capture verified on.
+        bound: the module's error bound; with :class:`Outputs`, results are judged by it.
 
     Returns:
         The :class:`Verification`.
@@ -82,6 +93,8 @@ def verify_outputs(
         True
     """
     rtol, atol = SAME_BACKEND_TOL if same_backend else OTHER_BACKEND_TOL
+    if isinstance(outputs, Outputs):
+        return _verify_arrays(results, signature_outputs, outputs, bound, same_backend)
     recorded = outputs.get("results")
     if isinstance(recorded, list) and recorded:
         return _verify_positional(results, signature_outputs, recorded, rtol, atol)
@@ -122,6 +135,36 @@ def verify_outputs(
             "cannot check the run, so no time is reported",
         )  # fmt: skip
     return Verification(not problems, tuple(compared), worst, rtol, atol, "; ".join(problems))
+
+
+def _verify_arrays(
+    results: Sequence[np.ndarray],
+    signature_outputs: Sequence[dict[str, Any]],
+    outputs: Outputs,
+    bound: ErrorBound | None,
+    same_backend: bool,
+) -> Verification:
+    """Positional check against ``outputs.npz``, by the proof's bound when there is one."""
+    from xlalens.capture._proof import judge
+
+    rtol, atol = SAME_BACKEND_TOL if same_backend else OTHER_BACKEND_TOL
+    labels = [(s or {}).get("role") or f"result {i}" for i, s in enumerate(signature_outputs)]
+    if bound is None:
+        recorded = [{"value": r} for r in outputs.results]
+        return _verify_positional(results, signature_outputs, recorded, rtol, atol)
+    j = judge(results, outputs.results, bound, labels=labels, slack=2.0)
+    ok, message = j.ok, j.message
+    if not ok and not same_backend and len(results) == len(outputs.results):
+        ok = all(
+            np.asarray(a).shape == np.asarray(b).shape
+            and np.allclose(
+                np.asarray(a, np.float64), np.asarray(b, np.float64), rtol=rtol, atol=atol
+            )
+            for a, b in zip(results, outputs.results)
+        )
+        message = "" if ok else message
+    compared = tuple(labels[: len(results)])
+    return Verification(ok, compared, j.max_abs_error, 2.0 * bound.relative, 0.0, message)
 
 
 def _params(outputs: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,136 @@
+"""The proof of capture: no false NO at real sizes, and a real mismatch is still caught."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from xlalens._dumpdir import read_outputs
+from xlalens.capture import write_dump
+from xlalens.capture._run import cross_check, verify
+from xlalens.workloads import Workload
+
+
+@pytest.fixture(scope="module")
+def jax_dump(tmp_path_factory):
+    """A jax regression dump at the seed's size (the frontend every test below edits)."""
+    return write_dump(
+        tmp_path_factory.mktemp("proof") / "d",
+        frameworks=["jax"],
+        workload=Workload(),
+        stages=False,
+    )
+
+
+def _copy(dump, tmp_path):
+    folder = tmp_path / "jax"
+    shutil.copytree(dump.path / "jax", folder)
+    entry = {**dump.manifest["frontends"]["jax"], "seconds": {}}
+    return folder, entry
+
+
+def test_untouched_capture_is_proven(jax_dump, tmp_path):
+    """Re-verifying the capture as written gives yes, judged against a float64 reference."""
+    folder, entry = _copy(jax_dump, tmp_path)
+    verify(folder, entry, "cpu")
+    assert entry["outputs_match"] is True, entry.get("verify_error")
+    assert entry["proof"]["reference"] == "float64"
+
+
+def test_perturbed_outputs_give_no(jax_dump, tmp_path):
+    """One parameter of outputs.npz off by 1e-3 relative: the native side fails the proof."""
+    folder, entry = _copy(jax_dump, tmp_path)
+    roles = [o["role"] for o in entry["signature"]["outputs"]]
+    i = roles.index("w")
+    with np.load(folder / "outputs.npz") as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    arrays[f"result{i}"] = (arrays[f"result{i}"] * (1 + 1e-3)).astype(np.float32)
+    np.savez(folder / "outputs.npz", **arrays)
+    verify(folder, entry, "cpu")
+    assert entry["outputs_match"] is False
+    assert entry["proof"]["native"]["ok"] is False and entry["proof"]["replay"]["ok"] is True
+    assert "w is off" in entry["verify_error"]
+
+
+def test_changed_constant_gives_no(jax_dump, tmp_path):
+    """The captured module with its learning-rate constant changed no longer proves the outputs."""
+    folder, entry = _copy(jax_dump, tmp_path)
+    path = folder / "stablehlo.mlir"
+    text, n = re.subn(r"dense<-0.00999999977>", "dense<-0.0101>", path.read_text(), count=1)
+    assert n == 1, "the seed's lr constant is in jax's module"
+    path.write_text(text)
+    verify(folder, entry, "cpu")
+    assert entry["outputs_match"] is False
+    assert entry["proof"]["replay"]["ok"] is True and entry["proof"]["native"]["ok"] is False
+
+
+def test_other_learning_rate_gives_no(jax_dump, tmp_path):
+    """Outputs of a step with lr 0.011 against the module of lr 0.01: NO, and frontends disagree."""
+    other = write_dump(
+        tmp_path / "lr", frameworks=["jax"], workload=Workload(lr=0.011), stages=False
+    )
+    folder, entry = _copy(jax_dump, tmp_path)
+    for f in ("outputs.json", "outputs.npz"):
+        shutil.copy(other.path / "jax" / f, folder / f)
+    verify(folder, entry, "cpu")
+    assert entry["outputs_match"] is False
+    entries = {}
+    for name, dump in (("jax", jax_dump), ("other", other)):
+        e = dump.manifest["frontends"]["jax"]
+        absolute = str(dump.path / e["artifacts"]["outputs"])
+        entries[name] = {**e, "artifacts": {**e["artifacts"], "outputs": absolute}}
+    cc = cross_check(entries, tmp_path)
+    assert cc["params_agree"] is False, cc
+
+
+@pytest.mark.parametrize("size", [2**16, 2**20])
+def test_no_false_no_at_real_sizes(tmp_path, size):
+    """jax, TensorFlow and torch_xla at 2^16 and 2^20 samples: every capture proven, all agree."""
+    names = ["jax", "tensorflow", "torch_xla"]
+    result = write_dump(
+        tmp_path / "d", frameworks=names, workload=Workload(size=size), stages=False
+    )
+    fronts = result.manifest["frontends"]
+    assert all(fronts[n]["status"] == "ok" for n in names), {
+        n: fronts[n].get("reason") for n in names
+    }
+    assert all(fronts[n]["outputs_match"] for n in names), {
+        n: fronts[n].get("verify_error") for n in names
+    }
+    assert result.manifest["cross_check"]["params_agree"] is True
+    w = read_outputs(result.path / "torch_xla/outputs.json").params["w"]
+    assert w.shape == (1, 1)
+
+
+def test_mlp_proven_at_2_16(tmp_path):
+    """An mlp step (dots, tanh) at 2^16 samples in jax, TensorFlow and torch_xla: proven, agreeing."""
+    names = ["jax", "tensorflow", "torch_xla"]
+    result = write_dump(
+        tmp_path / "d",
+        frameworks=names,
+        workload=Workload(name="mlp", size=2**16, features=4, depth=2, width=16),
+        stages=False,
+    )
+    fronts = result.manifest["frontends"]
+    assert all(fronts[n]["outputs_match"] for n in names), {
+        n: (fronts[n]["status"], fronts[n].get("reason"), fronts[n].get("verify_error"))
+        for n in names
+    }
+    assert result.manifest["cross_check"]["params_agree"] is True
+
+
+def test_keras_cnn_with_batchnorm_proven(tmp_path):
+    """A Keras CNN with BatchNorm and momentum on keras-tensorflow (ResNet50's stand-in): proven."""
+    target = f"{Path(__file__).parent / 'cnn_bn_step.py'}:make_step"
+    result = write_dump(
+        tmp_path / "d", frameworks=["keras-tensorflow"], target=target, stages=False
+    )
+    e = result.manifest["frontends"]["keras-tensorflow"]
+    assert e["status"] == "ok", e.get("reason")
+    assert e["outputs_match"] is True, e.get("verify_error")
+    assert e["proof"]["reference"] == "float64"
+    assert e["description"].startswith("user step ")

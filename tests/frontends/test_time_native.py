@@ -1,0 +1,52 @@
+"""`xlalens time` measures the native step itself, alone, in rounds with the replay."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from xlalens.capture import write_dump
+from xlalens.timing import TimingOptions, time_dump
+from xlalens.workloads import Workload
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_native_rounds_and_findings(tmp_path):
+    """jax and torch_xla: native steps timed in rounds, the difference labelled, findings.md written."""
+    dump = write_dump(
+        tmp_path / "d", frameworks=["jax", "torch_xla"], workload=Workload(), stages=False
+    ).path
+    opts = TimingOptions(
+        min_time_s=0.1, warmup_time_s=0.02, profile=False, peak_scale=1 / 64, native=True
+    )
+    doc = time_dump(dump, opts)
+    for fe in ("jax", "torch_xla"):
+        r = doc["frontends"][fe]
+        assert r["status"] == "ok", r.get("reason")
+        nat = r["native"]
+        assert nat is not None, r["warnings"]
+        assert nat["rounds"] >= 2 and nat["step"]["median_s"] > 0
+        assert nat["conditions"].startswith("alone")
+        lo, hi = nat["difference_range_s"]
+        assert lo <= hi and nat["significant"] == (lo > 0 or hi < 0)
+    assert doc["frontends"]["jax"]["dispatch"] == "jax.jit"
+    text = (dump / "findings.md").read_text()
+    assert "| jax |" in text and "| torch_xla |" in text and "JAX is optimized for XLA" in text
+
+
+def test_capture_without_out_cleans_up(tmp_path):
+    """xlalens.capture() with no folder leaves nothing behind when the interpreter exits."""
+    code = "import xlalens; c = xlalens.capture('jax'); assert c.outputs_match; print(c.dump)"
+    r = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert r.returncode == 0, r.stderr[-2000:]
+    folder = Path(r.stdout.strip().splitlines()[-1])
+    assert folder.name == "dump" and not folder.parent.exists()
