@@ -1,4 +1,4 @@
-"""Read jax's optimized HLO into the xlalens graph: kernels, fused bodies, source lines.
+"""Read HLO into the xlalens graph: kernels, fused bodies, source lines, cost, mesh groups, errors.
 
 Run: .venv/bin/python examples/hlo_reader.py
 """
@@ -10,7 +10,8 @@ from collections import Counter
 import jax
 import jax.numpy as jnp
 
-from xlalens.ir import kernel_nodes, parse_hlo_text, subgraph, validate
+from xlalens import ParseError
+from xlalens.ir import kernel_nodes, node_cost, parse_hlo_text, subgraph, validate
 
 
 def step(w, x, y, lr):
@@ -37,3 +38,29 @@ fusion = next(k for k in kernel_nodes(g) if g.nodes[k]["opcode"] == "fusion")
 body = subgraph(g, g.nodes[fusion]["calls"][0])
 print(f"{g.nodes[fusion]['name']} fuses:", dict(Counter(d["op"] for _, d in body.nodes(data=True))))
 assert all(d["fusion"] == fusion for _, d in body.nodes(data=True))
+
+# Each kernel's cost from the one cost model (FLOPs include fused bodies).
+for k in kernel_nodes(g)[:5]:
+    c = node_cost(g, k)
+    print(f"  cost {g.nodes[k]['name']:<32} flops={c.flops} bytes={c.bytes}")
+
+# Text written by hand reads too: instructions over several lines, comments anywhere,
+# and the mesh replica groups jax 0.10 prints for sharded steps.
+handwritten = """/* a reproducer */
+HloModule repro, num_partitions=8
+add { a = f32[] parameter(0)  b = f32[] parameter(1)  ROOT s = f32[] add(a, b) }
+ENTRY e {
+  p = f32[8] parameter(0)  // the input
+  ROOT r = f32[8] all-reduce(p), channel_id=1,
+      replica_groups=mesh['x'=4,'y'=2] {'y'}, use_global_device_ids=true,
+      to_apply=add
+}
+"""
+r = validate(parse_hlo_text(handwritten)).nodes["e/r"]["attrs"]
+print("mesh groups:", r["replica_groups_parsed"]["groups"])
+
+# Errors name the place: file:line:col: expected X, found Y, then the line and a caret.
+try:
+    parse_hlo_text(handwritten[:-40], source="repro.hlo")
+except ParseError as err:
+    print(err)

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from xlalens._errors import ParseError
-from xlalens.ir._hlo_text import TRIVIAL_OPCODES, kernel_nodes, parse_hlo_text
 from xlalens.ir._schema import subgraph, validate
+from xlalens.ir.hlo import TRIVIAL_OPCODES, kernel_nodes, parse_hlo_text
 
 DATA = Path(__file__).parent / "data" / "hlo"
 DUMPS = Path(__file__).parent / "data" / "dumps"
@@ -285,19 +285,28 @@ def test_entry_without_entry_keyword_is_the_last_computation() -> None:
 
 
 BAD = [
-    ("HloModule m\nENTRY e {\n  p = f32[] parameter(0)\n", 3, "not closed"),
+    (
+        "HloModule m\nENTRY e {\n  p = f32[] parameter(0)\n",
+        3,
+        "closing computation 'e', found the end of the text",
+    ),
     ("HloModule m\nENTRY e {\n  ROOT a = f32[] add(p, p)\n}\n", 3, "'p'"),
     ("HloModule m\nENTRY e {\n  p = f32[] parameter(0)\n  p = f32[] parameter(1)\n}\n", 4, "twice"),
-    ("HloModule m\nENTRY e {\n  p = f32[2 parameter(0)\n}\n", 3, "instruction"),
+    ("HloModule m\nENTRY e {\n  p = f32[2 parameter(0)\n}\n", 3, "expected a type"),
     (
-        "HloModule m\nENTRY e {\n  p = q99[2] parameter(0)\n  ROOT r = f32[] reduce(p, p), to_apply=nope\n}\n",
+        "HloModule m\nENTRY e {\n  p = q99[2] parameter(0)\n}\n",
+        3,
+        "expected a primitive type",
+    ),
+    (
+        "HloModule m\nENTRY e {\n  p = f32[2] parameter(0)\n  ROOT r = f32[] reduce(p, p), to_apply=nope\n}\n",
         4,
         "nope",
     ),
     (
         'HloModule m\nENTRY e {\n  p = f32[] parameter(0), metadata={op_name="x"\n}\n',
-        3,
-        "attribute",
+        4,
+        "found the end of the text",
     ),
     ("HloModule m\nENTRY e {\n  p = (f32[], s32[] parameter(0)\n}\n", 3, "unbalanced"),
     (
@@ -308,7 +317,7 @@ BAD = [
     ("HloModule m\nENTRY e {\n  p = f32[] parameter(x)\n}\n", 3, "parameter number"),
     ("HloModule m\nENTRY e {\n  p = f32[] parameter(1)\n}\n", 2, "parameters [1]"),
     ("HloModule m\nthis is not hlo\n", 2, "expected"),
-    ("HloModule m\n", 1, "no computations"),
+    ("HloModule m\n", 1, "expected a computation"),
     ("", 1, "not HLO"),
 ]
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from xlalens.ir._hlo_text import parse_hlo_text
 from xlalens.ir._schema import validate
+from xlalens.ir.hlo import parse_hlo_text
 
 HERE = Path(__file__).parent
 DATA = HERE / "data" / "hlo"
@@ -111,6 +111,22 @@ def test_xla_rejects_exactly_the_listed_files() -> None:
     for name in XLA_REJECTS:
         with pytest.raises(jax.errors.JaxRuntimeError):
             xla_view((DATA / name).read_text())
+
+
+sys.path.insert(0, str(HERE))
+from _real import real_files, real_text  # noqa: E402
+
+REAL = real_files()
+
+
+@pytest.mark.parametrize(
+    "file,count",
+    [pytest.param(f, n, marks=[pytest.mark.slow] if n > 10_000 else []) for f, n in REAL],
+    ids=[f for f, _ in REAL],
+)
+def test_matches_xla_parser_on_real_modules(file: str, count: int) -> None:
+    """Every real module (Keras on JAX and TF, torch_xla, sharded jax): same as XLA's parser."""
+    assert assert_same(real_text(file), file) == count
 
 
 @pytest.fixture(scope="session")

@@ -24,28 +24,16 @@ from xlalens.diff._model import (
     Summary,
 )
 from xlalens.ir._schema import DEFAULT_LEVEL, LEVELS
+from xlalens.ir._cost import node_flops
+from xlalens.ir._ops import DTYPE_BITS, NO_FLOP_OPCODES, TRIVIAL_OPCODES
 
 KERNEL = "kernel"
 """Stage name of fusion instructions and fused parameters paired through the kernel map."""
 
-# Element sizes for byte estimates; unknown dtypes make the estimate unknown.
-DTYPE_BYTES = {
-    "pred": 1, "s8": 1, "u8": 1, "s16": 2, "u16": 2, "f16": 2, "bf16": 2,
-    "s32": 4, "u32": 4, "f32": 4, "s64": 8, "u64": 8, "f64": 8, "c64": 8, "c128": 16,
-    "f8e4m3fn": 1, "f8e5m2": 1, "s4": 1, "u4": 1, "i1": 1,
-}  # fmt: skip
-# Ops that move or describe data but do no arithmetic.
-NO_FLOP_OPS = frozenset(
-    {
-        "parameter", "constant", "tuple", "get-tuple-element", "bitcast", "reshape",
-        "transpose", "broadcast", "copy", "slice", "dynamic-slice", "dynamic-update-slice",
-        "concatenate", "pad", "iota", "return", "fusion", "call", "while", "conditional",
-        "custom-call", "convert", "reverse", "gather", "scatter", "after-all", "opt-barrier",
-        "copy-start", "copy-done", "bitcast-convert", "function",
-    }
-)  # fmt: skip
-# Entry-level ops of optimized HLO that launch no kernel.
-NOT_KERNELS = frozenset({"parameter", "constant", "tuple", "get-tuple-element", "bitcast"})
+# The op table and cost model live in xlalens.ir (one of each for the project).
+DTYPE_BYTES = {k: v / 8 for k, v in DTYPE_BITS.items() if v}
+NO_FLOP_OPS = NO_FLOP_OPCODES
+NOT_KERNELS = TRIVIAL_OPCODES
 
 
 def _as_graph(x: Any, level: str | None, which: str) -> nx.MultiDiGraph:
@@ -172,37 +160,23 @@ def _dot_k(g: nx.MultiDiGraph, n: str, d: dict[str, Any]) -> int | None:
 
 
 def estimate_flops(g: nx.MultiDiGraph) -> int | None:
-    """FLOPs of one execution, roughly: ``2*M*N*K`` per dot, 1 per output element otherwise.
+    """FLOPs of one execution: the sum of ``xlalens.ir._cost.node_flops`` over the nodes.
 
     Reducer bodies (called per element) are skipped; unknown when a dot's
     contracting dimensions cannot be read or a shape is dynamic.
     """
     comps = g.graph.get("computations", {})
-    total = 0
+    total = 0.0
     for n, d in g.nodes(data=True):
-        kind = comps.get(d["computation"], {}).get("kind")
-        if (
-            kind in ("reducer",)
-            or d["op"] in NO_FLOP_OPS
-            or d["dtype"] in ("tuple", "token", "none")
-        ):
+        if comps.get(d["computation"], {}).get("kind") == "reducer":
             continue
-        numel = _numel(tuple(d["shape"]))
-        if numel is None:
+        f = node_flops(g, n)  # xlalens.ir's cost model (dot, convolution, reduce, ...)
+        if f is None:
+            if d["op"] == "custom-call":
+                continue  # an unknown library call: counted as no arithmetic, as before
             return None
-        if d["op"] == "dot":
-            k = _dot_k(g, n, d)
-            if k is None:
-                return None
-            total += 2 * numel * k
-        elif d["op"] == "convolution":
-            return None
-        elif d["op"] == "reduce":
-            ins = [u for u, _, k in g.in_edges(n, keys=True) if k == 0]
-            total += (_numel(tuple(g.nodes[ins[0]]["shape"])) or 0) if ins else numel
-        else:
-            total += numel
-    return total
+        total += f
+    return round(total)
 
 
 def kernels(g: nx.MultiDiGraph) -> list[str] | None:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import networkx as nx
 
 from xlalens._errors import ParseError
-from xlalens.ir._hlo_text import parse_hlo_text
+from xlalens.ir.hlo import parse_hlo_text
 
 __all__ = ["hlo_proto_to_text", "parse_hlo_proto"]
 

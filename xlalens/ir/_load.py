@@ -132,7 +132,7 @@ def parse_ir(
                     source=source,
                 ) from None
     if fmt == "hlo":
-        from xlalens.ir._hlo_text import parse_hlo_text
+        from xlalens.ir.hlo import parse_hlo_text
 
         return parse_hlo_text(data, source=source, stage=_hlo_stage(data, stage))
     if fmt == "json":

@@ -4,13 +4,13 @@ Pipeline (one module per step):
 ``_time`` (compile -> verify -> time -> profile, writes ``DIR/timing/<backend>.json``)
 uses ``_stats`` (statistics, calibration), ``_verify`` (outputs against
 ``outputs.json``), ``_peaks`` (bandwidth and FLOP/s measured in the same run),
-``_hlo`` (kernels of the optimized HLO, their cost and source), ``_profile``
+``xlalens.ir.index_hlo`` (kernels of the optimized HLO, their cost and source), ``_profile``
 (trace events -> per-kernel times) and ``_sweep`` (step time against size).
 ``_results`` reads results back and puts kernel times onto graph nodes.
 See docs/timing.md.
 """
 
-from xlalens.timing._hlo import HloIndex, Kernel, index_hlo
+from xlalens.ir._kernels import HloIndex, Kernel, index_hlo
 from xlalens.timing._peaks import Peaks, measure_peaks, roofline_bound_s
 from xlalens.timing._profile import (
     Attribution,

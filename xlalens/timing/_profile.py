@@ -29,7 +29,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from xlalens.timing._hlo import HloIndex
+from xlalens.ir._kernels import HloIndex
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +165,7 @@ def attribute(events: Iterable[KernelEvent], index: HloIndex, runs: int) -> Attr
 
     Args:
         events: kernel events of one module (see :func:`read_events`).
-        index: the module's :class:`~xlalens.timing._hlo.HloIndex`.
+        index: the module's :class:`~xlalens.ir.HloIndex`.
         runs: executions profiled (used when events carry no run id).
 
     Returns:

@@ -32,7 +32,7 @@ import numpy as np
 from xlalens import _runtime
 from xlalens._dumpdir import read_manifest
 from xlalens._errors import DumpError, ParseError, UsageError
-from xlalens.timing._hlo import HloIndex, index_hlo
+from xlalens.ir._kernels import HloIndex, index_hlo
 from xlalens.timing._peaks import Peaks, measure_peaks, roofline_bound_s
 from xlalens.timing._profile import Attribution, KernelEvent, attribute, collect_events
 from xlalens.timing._stats import CV_WARN, StepStats, calibrate, step_stats, time_calls

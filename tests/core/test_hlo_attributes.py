@@ -1,0 +1,100 @@
+"""Decoded attribute forms of the HLO reader: shardings, replica groups, windows, slices, padding."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from xlalens.ir import index_hlo, parse_hlo_text, validate
+from xlalens.ir._sharding import parse_replica_groups, parse_sharding
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _real import real_text
+
+
+def test_sharding_forms() -> None:
+    """Every sharding spelling decodes to type, tile dims and per-tile devices."""
+    assert parse_sharding("{replicated}") == {"type": "replicated", "last_tile_dims": []}
+    assert parse_sharding("{manual}")["type"] == "manual"
+    assert parse_sharding("{maximal device=3}")["device"] == 3
+    t = parse_sharding("{devices=[2,1]1,0}")
+    assert t["tile_dims"] == [2, 1] and t["devices"] == [1, 0]
+    t = parse_sharding("{devices=[2,2]<=[2,2]T(1,0) last_tile_dim_replicate}")
+    assert t["devices"] == [0, 2, 1, 3] and t["last_tile_dims"] == ["replicated"]
+    t = parse_sharding("{devices=[2,2]<=[4] last_tile_dims={manual}}")
+    assert t["last_tile_dims"] == ["manual"]
+    t = parse_sharding("{{replicated}, {maximal device=1}}")
+    assert t["type"] == "tuple" and [e["type"] for e in t["tuple"]] == ["replicated", "maximal"]
+    assert parse_sharding('{replicated metadata={op_name="x"}}')["type"] == "replicated"
+    assert parse_sharding("{devices=[2,2]0,1}") is None  # 2x2 tiles need 4 devices
+    assert parse_sharding("{frobnicated}") is None
+
+
+def test_replica_group_forms() -> None:
+    """List, iota (with transpose) and mesh replica groups give the same kind of device lists."""
+    assert parse_replica_groups("{{0,1},{2,3}}")["groups"] == [[0, 1], [2, 3]]
+    assert parse_replica_groups("{}")["groups"] == []
+    assert parse_replica_groups("[2,2]<=[4]")["groups"] == [[0, 1], [2, 3]]
+    assert parse_replica_groups("[2,2]<=[2,2]T(1,0)")["groups"] == [[0, 2], [1, 3]]
+    mesh = parse_replica_groups("mesh['x'=4,'y'=2] {'x'}")
+    assert mesh["form"] == "mesh" and mesh["groups"] == [[0, 2, 4, 6], [1, 3, 5, 7]]
+    assert mesh["mesh"]["axes"] == [["x", 4], ["y", 2]] and mesh["mesh"]["group_axes"] == ["x"]
+    both = parse_replica_groups("mesh['x'=2,'y'=2] {'x','y'}")
+    assert both["groups"] == [[0, 1, 2, 3]]
+    assert parse_replica_groups("mesh['x'=4] {'z'}") is None  # an unknown axis
+    assert parse_replica_groups("[3,2]<=[4]") is None
+
+
+def test_real_sharded_step_collectives_carry_device_groups() -> None:
+    """jax 0.10's optimized sharded MLP: every collective's replica groups decode to 8 devices."""
+    g = validate(parse_hlo_text(real_text("jax_sharded_mlp.optimized_hlo.txt.xz")))
+    forms = set()
+    for _, d in g.nodes(data=True):
+        a = d["attrs"]
+        if "replica_groups" in a:
+            parsed = a["replica_groups_parsed"]
+            forms.add(parsed["form"])
+            assert sorted(x for grp in parsed["groups"] for x in grp) == list(range(8))
+        if "sharding" in a:
+            assert a["sharding_parsed"]["type"] in ("tiled", "replicated", "tuple")
+    assert forms == {"mesh", "iota"}
+
+
+def test_window_slice_padding_and_pairs() -> None:
+    """window/slice/padding/source_target_pairs get their decoded *_parsed form."""
+    text = """HloModule m
+ENTRY e {
+  x = f32[1,8,8,3] parameter(0)
+  k = f32[3,3,3,4] parameter(1)
+  c = f32[1,6,6,4] convolution(x, k), window={size=3x3 pad=2_2x2_2 rhs_dilate=2x2 rhs_reversal=0x1}, dim_labels=b01f_01io->b01f
+  s = f32[1,2,8,3] slice(x), slice={[0:1], [0:8:4], [0:8], [0:3]}
+  z = f32[] constant(0)
+  p = f32[1,12,8,3] pad(x, z), padding=0_0x1_2_1x0_0x0_0
+  ROOT cp = f32[1,6,6,4] collective-permute(c), channel_id=1, source_target_pairs={{0,1},{1,0}}
+}
+"""
+    g = validate(parse_hlo_text(text))
+    w = g.nodes["e/c"]["attrs"]["window_parsed"]
+    assert w == {
+        "size": [3, 3],
+        "pad": [[2, 2], [2, 2]],
+        "rhs_dilate": [2, 2],
+        "rhs_reversal": [False, True],
+    }
+    assert g.nodes["e/c"]["attrs"]["dim_labels"] == "b01f_01io->b01f"
+    assert g.nodes["e/s"]["attrs"]["slice_parsed"] == [[0, 1, 1], [0, 8, 4], [0, 8, 1], [0, 3, 1]]
+    assert g.nodes["e/p"]["attrs"]["padding_parsed"][1] == [1, 2, 1]
+    assert g.nodes["e/cp"]["attrs"]["source_target_pairs_parsed"] == [[0, 1], [1, 0]]
+
+
+def test_real_convolutions_have_flops_in_the_kernel_index() -> None:
+    """Keras MobileNetV2 on TF, optimized: kernels holding convolutions get FLOPs (not None)."""
+    text = real_text("keras_tf_mobilenetv2.optimized_hlo.txt.xz")
+    g = parse_hlo_text(text, stage="optimized_hlo")
+    conv_kernels = {
+        g.nodes[d["fusion"]]["name"] for _, d in g.nodes(data=True) if d["opcode"] == "convolution"
+    }
+    idx = index_hlo(text)
+    with_conv = [idx.kernels[k] for k in conv_kernels if k in idx.kernels]
+    assert with_conv
+    assert all(k.flops for k in with_conv if k.opcode in ("fusion", "convolution"))

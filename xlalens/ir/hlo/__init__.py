@@ -1,0 +1,136 @@
+"""The HLO text reader: lexer (``_lex``) -> grammar (``_syntax``) -> lowering (``_lower``).
+
+The three stages follow XLA's own: ``hlo_lexer.cc`` (a token stream over the
+whole buffer; line breaks are whitespace; ``//`` and ``/* */`` comments
+skipped), ``hlo_parser.cc`` (recursive descent, one function per grammar rule)
+and, instead of building ``HloInstruction`` objects, a lowering to the xlalens
+graph schema. docs/hlo-reader.md lists the grammar, the error format and how
+each attribute lands in the schema.
+
+Public entry points (re-exported by ``xlalens.ir``): :func:`parse_hlo_text`,
+:func:`kernel_nodes`, :data:`TRIVIAL_OPCODES`.
+"""
+
+from __future__ import annotations
+
+import gc
+
+import networkx as nx
+
+from xlalens._errors import ParseError, UsageError
+from xlalens.ir._ops import SCHEDULED_KINDS, TRIVIAL_OPCODES
+from xlalens.ir.hlo._lex import Lexer
+from xlalens.ir.hlo._lower import lower
+from xlalens.ir.hlo._syntax import Parser
+
+__all__ = ["TRIVIAL_OPCODES", "kernel_nodes", "parse_hlo_text"]
+
+
+def parse_hlo_text(
+    text: str, *, source: str | None = None, stage: str = "unknown"
+) -> nx.MultiDiGraph:
+    """Parse HLO text (pre-optimization or optimized) into a raw-level xlalens graph.
+
+    Args:
+        text: the module as printed by XLA (``HloModule ...`` then computations),
+            from jaxlib, TensorFlow, torch_xla, XLA's tests or a person: line
+            breaks anywhere whitespace may go, ``//`` and ``/* */`` comments.
+        source: where the text came from (a path); used in error messages and stored
+            in ``graph.graph["source"]["path"]``.
+        stage: ``"hlo"``, ``"optimized_hlo"`` or ``"unknown"``. For ``"optimized_hlo"``,
+            or when the header says ``is_scheduled=true``, each node's ``fusion`` is
+            the kernel (scheduled instruction) that runs it.
+
+    Returns:
+        A ``networkx.MultiDiGraph`` that follows ``xlalens.ir._schema`` (raw level).
+
+    Raises:
+        ParseError: malformed or truncated text: ``file:line:col: expected X, found Y``,
+            then the source line and a caret. Nothing else is raised for any text.
+        UsageError: ``stage`` is not a known stage.
+
+    Example:
+        >>> g = parse_hlo_text("HloModule m\\nENTRY e {\\n ROOT p = f32[] parameter(0)\\n}\\n")
+        >>> g.nodes["e/p"]["op"], g.nodes["e/p"]["param_index"]
+        ('parameter', 0)
+    """
+    from xlalens.ir._schema import STAGES
+
+    if stage not in STAGES:
+        raise UsageError(f"stage={stage!r} is not one of {STAGES}")
+    if not isinstance(text, str):
+        raise ParseError(
+            f"HLO text must be str, got {type(text).__name__}; decode bytes first",
+            source=source,
+        )
+    lexer = Lexer(text, source)
+    # NOTE: [gc off while parsing]
+    # The parse allocates a few hundred thousand dicts, tuples and lists that all
+    # stay alive; CPython's cyclic GC would rescan the growing heap again and again
+    # (about half the parse time on a 36k-instruction module) to find no garbage.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return lower(Parser(lexer).module(), lexer, stage)
+    except ParseError:
+        raise
+    except RecursionError as exc:
+        raise lexer.fail(0, "the text nests too deeply to read") from exc
+    except Exception as exc:  # a bug of this reader on odd input: still a ParseError
+        raise ParseError(
+            f"could not read this HLO ({type(exc).__name__}: {exc}); please report it "
+            "with the text",
+            source=source,
+        ) from exc
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+
+
+def kernel_nodes(graph: nx.MultiDiGraph, *, nested: bool = False) -> list[str]:
+    """The node ids of the kernels of a module: instructions that run as their own unit.
+
+    A kernel is an instruction of the entry computation whose opcode is not in
+    :data:`TRIVIAL_OPCODES` (parameter, constant, tuple, get-tuple-element, bitcast,
+    after-all, opt-barrier): fusions, custom-calls, unfused ops, ``while``/``conditional``. Meant
+    for optimized HLO, where each is one thunk/kernel launch; on other stages it
+    counts the entry's non-trivial ops.
+
+    Args:
+        graph: a graph from :func:`parse_hlo_text` (or ``xlalens.load``).
+        nested: also list the non-trivial instructions of loop bodies, conditions,
+            branches and called functions reached from the entry: the kernels that
+            a ``while``/``conditional``/``call`` kernel launches on each run. Their
+            ``fusion`` field is, as for every node, the entry-level instruction
+            (the ``while``) that runs them.
+
+    Returns:
+        Node ids in program order, entry first.
+
+    Example:
+        >>> g = parse_hlo_text(open("optimized_hlo.txt").read(), stage="optimized_hlo")  # doctest: +SKIP
+        >>> len(kernel_nodes(g))  # doctest: +SKIP
+        14
+    """
+    entry = graph.graph["entry"]
+    comps = graph.graph["computations"]
+    wanted = {entry}
+    if nested:
+        calls_of: dict[str, list[str]] = {}
+        for _nid, data in graph.nodes(data=True):
+            if data["calls"]:
+                calls_of.setdefault(data["computation"], []).extend(data["calls"])
+        queue = [entry]
+        while queue:
+            c = queue.pop()
+            for callee in calls_of.get(c, ()):
+                if callee not in wanted and comps.get(callee, {}).get("kind") in SCHEDULED_KINDS:
+                    wanted.add(callee)
+                    queue.append(callee)
+    out_entry = []
+    out_nested = []
+    for nid, data in graph.nodes(data=True):
+        c = data["computation"]
+        if c in wanted and data["opcode"] not in TRIVIAL_OPCODES:
+            (out_entry if c == entry else out_nested).append(nid)
+    return out_entry + out_nested

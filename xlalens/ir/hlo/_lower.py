@@ -1,0 +1,481 @@
+"""Lowering: the grammar's :class:`~xlalens.ir.hlo._syntax.Module` -> the xlalens graph (raw level).
+
+What goes where is documented in docs/hlo-reader.md ("How attributes land in
+the schema"): node fields for name/opcode/type/metadata, ``attrs`` for every
+attribute (text decoded to ints, int lists, bools and strings where it is
+one of those, else kept as text), and decoded forms for the structured ones
+(``sharding_parsed``, ``replica_groups_parsed``, ``source_target_pairs``,
+``window_parsed``, ``slice_parsed``, ``padding_parsed``,
+``output_to_operand_aliasing_parsed``, ``statistics_parsed``).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import networkx as nx
+
+from xlalens.ir._schema import canonical_op, new_graph, node_id
+from xlalens.ir._sharding import parse_replica_groups, parse_sharding
+from xlalens.ir.hlo._lex import Lexer
+from xlalens.ir.hlo._syntax import Module
+from xlalens.ir.hlo._values import (
+    decode_json_or_raw,
+    decode_kv,
+    decode_value,
+    literal_value,
+    unquote,
+)
+
+__all__ = ["CALL_ATTRS", "lower"]
+
+# Which attribute names call a computation, and the computation kind they imply.
+CALL_ATTRS = {
+    "calls": "fusion",
+    "to_apply": "reducer",
+    "condition": "condition",
+    "body": "body",
+    "branch_computations": "branch",
+    "true_computation": "branch",
+    "false_computation": "branch",
+    "called_computations": "other",
+    "select": "reducer",
+    "scatter": "reducer",
+}
+
+_META_FAST_RE = re.compile(r'\{op_name="([^"\\]*)"(?: stack_frame_id=(\d+))?\}$')
+# TensorFlow's form: op_type, op_name, source_file, source_line.
+_META_TF_RE = re.compile(
+    r'\{op_type="([^"\\]*)" op_name="([^"\\]*)" source_file="([^"\\]*)" source_line=(\d+)\}$'
+)
+_META_RE = re.compile(r"([\w\-]+)=(\"(?:[^\"\\]|\\.)*\"|[^\s}]+)")
+_INT_RE = re.compile(r"-?\d+$")
+_ALIAS_RE = re.compile(
+    r"\{([\d,\s]*)\}\s*:\s*\(\s*(\d+)\s*,\s*\{([\d,\s]*)\}\s*(?:,\s*([\w\-]+))?\s*\)"
+)
+_DIGITS_RE = re.compile(r"\d+")
+_PAIR_RE = re.compile(r"\{\s*(-?\d+)\s*,\s*(-?\d+)\s*\}")
+_SLICE_RE = re.compile(r"\[\s*(-?\d+)\s*:\s*(-?\d+)\s*(?::\s*(-?\d+)\s*)?\]")
+_PAD_RE = re.compile(r"(-?\d+)_(-?\d+)(?:_(-?\d+))?")
+_WINDOW_KV = re.compile(r"(\w+)=([^\s}]+)")
+_STAT_KV = re.compile(r"([\w\-.]+)\s*=\s*([^,}\s]+)")
+_OUT_ALIAS_RE = re.compile(r"\{([\d,\s]*)\}\s*:\s*\(\s*(\d+)\s*,\s*\{([\d,\s]*)\}\s*\)")
+
+
+def _kind_for(attr: str, opcode: str) -> str:
+    kind = CALL_ATTRS[attr]
+    if attr == "to_apply" and opcode == "call":
+        return "function"
+    if attr == "calls" and opcode != "fusion":
+        # async-start / custom wrappers: a called computation, not a fusion body.
+        return "other"
+    return kind
+
+
+def _names(raw: str) -> list[str]:
+    """``%a`` or ``{%a, %b}`` -> ``["a", "b"]``."""
+    if raw.startswith("{"):
+        raw = raw[1:-1]
+    return [p.strip().lstrip("%") for p in raw.split(",") if p.strip()]
+
+
+def _window(raw: str) -> dict[str, Any]:
+    """``{size=3x3 stride=2x2 pad=0_1x0_1 lhs_dilate=.. rhs_dilate=.. window_reversal=..}``."""
+    out: dict[str, Any] = {}
+    for key, val in _WINDOW_KV.findall(raw):
+        if key == "pad":
+            out["pad"] = [[int(a), int(b)] for a, b, _ in _PAD_RE.findall(val)]
+        elif key in ("window_reversal", "rhs_reversal"):
+            out[key] = [x == "1" for x in val.split("x")]
+        else:
+            try:
+                out[key] = [int(x) for x in val.split("x")]
+            except ValueError:
+                out[key] = val
+    return out
+
+
+def _structured(key: str, raw: str, attrs: dict[str, Any]) -> None:
+    """Add the decoded form of a structured attribute (see the module docstring)."""
+    if key == "sharding":
+        parsed = parse_sharding(raw)
+        if parsed is not None:
+            attrs["sharding_parsed"] = parsed
+    elif key == "replica_groups":
+        parsed = parse_replica_groups(raw)
+        if parsed is not None:
+            attrs["replica_groups_parsed"] = parsed
+    elif key == "source_target_pairs":
+        attrs["source_target_pairs_parsed"] = [[int(a), int(b)] for a, b in _PAIR_RE.findall(raw)]
+    elif key == "window":
+        attrs["window_parsed"] = _window(raw)
+    elif key == "slice":
+        attrs["slice_parsed"] = [
+            [int(a), int(b), int(c) if c else 1] for a, b, c in _SLICE_RE.findall(raw)
+        ]
+    elif key == "padding":
+        attrs["padding_parsed"] = [
+            [int(a), int(b), int(c) if c else 0] for a, b, c in _PAD_RE.findall(raw)
+        ]
+    elif key == "output_to_operand_aliasing":
+        attrs["output_to_operand_aliasing_parsed"] = [
+            {
+                "output_index": [int(x) for x in _DIGITS_RE.findall(m.group(1))],
+                "operand": int(m.group(2)),
+                "operand_index": [int(x) for x in _DIGITS_RE.findall(m.group(3))],
+            }
+            for m in _OUT_ALIAS_RE.finditer(raw)
+        ]
+    elif key == "statistics":
+        stats: dict[str, Any] = {}
+        for k, v in _STAT_KV.findall(raw):
+            try:
+                stats[k] = int(v)
+            except ValueError:
+                try:
+                    stats[k] = float(v)
+                except ValueError:
+                    stats[k] = v
+        attrs["statistics_parsed"] = stats
+
+
+_STRUCTURED = frozenset(
+    {
+        "sharding",
+        "replica_groups",
+        "source_target_pairs",
+        "window",
+        "slice",
+        "padding",
+        "output_to_operand_aliasing",
+        "statistics",
+    }
+)
+
+
+def _metadata(raw: str, d: dict, attrs: dict, with_frames: list, nid: str) -> None:
+    if not raw.startswith("{"):
+        attrs["metadata"] = raw
+        return
+    extra: dict[str, Any] = {}
+    for m in _META_RE.finditer(raw, 1, len(raw) - 1):
+        key, val = m.group(1), m.group(2)
+        if key == "op_name":
+            d["op_name"] = unquote(val) if val[0] == '"' else val
+        elif key == "source_file":
+            d["source_file"] = unquote(val) if val[0] == '"' else val
+        elif key == "source_line" and _INT_RE.match(val):
+            d["source_line"] = int(val)
+        elif key == "stack_frame_id" and _INT_RE.match(val):
+            extra[key] = int(val)
+            with_frames.append((nid, int(val)))
+        else:
+            extra[key] = decode_value(val)
+    if extra:
+        attrs["metadata"] = extra
+
+
+def _stack_frames(tables: dict[str, dict[int, str]]) -> dict[int, tuple[str, int | None]]:
+    """stack_frame_id -> (file, line) of that (innermost) frame."""
+    frames = tables.get("StackFrames")
+    if not frames:
+        return {}
+    files = {k: unquote(v) if v[:1] in "\"'" else v for k, v in tables.get("FileNames", {}).items()}
+    locs: dict[int, tuple[str, int | None]] = {}
+    for k, v in tables.get("FileLocations", {}).items():
+        f = dict(_META_RE.findall(v))
+        fid = f.get("file_name_id", "")
+        line = f.get("line", "")
+        if fid.isdigit() and int(fid) in files:
+            locs[k] = (files[int(fid)], int(line) if line.isdigit() else None)
+    out: dict[int, tuple[str, int | None]] = {}
+    for k, v in frames.items():
+        f = dict(_META_RE.findall(v))
+        lid = f.get("file_location_id", "")
+        if lid.isdigit() and int(lid) in locs:
+            out[k] = locs[int(lid)]
+    return out
+
+
+def _module_attrs(raw: dict[str, str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, val in raw.items():
+        if key == "input_output_alias":
+            out[key] = [
+                {
+                    "output_index": [int(x) for x in _DIGITS_RE.findall(m.group(1))],
+                    "parameter_number": int(m.group(2)),
+                    "parameter_index": [int(x) for x in _DIGITS_RE.findall(m.group(3))],
+                    "kind": m.group(4) or "may-alias",
+                }
+                for m in _ALIAS_RE.finditer(val)
+            ]
+        elif key == "entry_computation_layout":
+            out[key] = val[1:-1] if val.startswith("{") else val
+        elif key == "frontend_attributes" and val.startswith("{"):
+            out[key] = decode_kv(val)
+        else:
+            out[key] = decode_value(val)
+    return out
+
+
+def lower(mod: Module, lexer: Lexer, stage: str) -> nx.MultiDiGraph:
+    """Build the raw-level graph of a parsed module.
+
+    Args:
+        mod: the grammar's output.
+        lexer: the lexer of the same buffer (errors point into it).
+        stage: the requested stage; ``unknown`` becomes ``optimized_hlo`` when
+            the header says ``is_scheduled=true``.
+
+    Returns:
+        The graph (not yet validated).
+    """
+    scheduled = mod.attrs_raw.get("is_scheduled") == "true"
+    if scheduled and stage == "unknown":
+        stage = "optimized_hlo"
+    entry = None
+    for c in mod.computations:
+        if c.is_entry:
+            if entry is not None:
+                raise lexer.fail(c.pos, f"a second ENTRY computation (first: {entry!r})")
+            entry = c.name
+    if entry is None:
+        # XLA takes the last computation as the entry when none says ENTRY.
+        entry = [c for c in mod.computations if not c.wrapped][-1].name
+    g = new_graph(format="hlo", stage=stage, module=mod.name, entry=entry)
+    g.graph["attrs"] = _module_attrs(mod.attrs_raw)
+    if lexer.source is not None:
+        g.graph["source"] = {"path": lexer.source}
+    frames = _stack_frames(mod.tables)
+    computations: dict[str, dict[str, Any]] = {}
+    # NOTE: [building networkx internals directly]
+    # add_node/add_edge cost several dict lookups and a cache clear per call;
+    # for a 36k-node module that alone would exceed the parse time. We fill the
+    # same dicts networkx's own add_edge fills (node -> attr dict, succ[u][v]
+    # and pred[v][u] sharing one key dict) for a fresh graph, and validate()
+    # checks the result in the tests.
+    gnode = g._node
+    gsucc = g._adj
+    gpred = g._pred
+    opcache: dict[str, str] = {}
+    meta_fast = _META_FAST_RE.match
+    meta_tf = _META_TF_RE.match
+    pending_calls: list[tuple[str, str, str, str, int]] = []
+    with_frames: list[tuple[str, int]] = []
+    by_comp: dict[str, list[str]] = {}
+    # -update / -done of async sugar: the computation of the start they consume.
+    sugar_calls: dict[str, str] = {}
+    for comp in mod.computations:
+        cname = comp.name
+        params: dict[int, str] = {}
+        root = None
+        local: dict[str, str] = {}
+        order: dict[str, int] = {}
+        info: dict[str, Any] = {
+            "kind": "entry" if cname == entry else "other",
+            "root": None,
+            "params": [],
+            "callers": [],
+        }
+        if comp.execution_thread is not None:
+            info["execution_thread"] = comp.execution_thread
+        computations[cname] = info
+        instrs = comp.instrs
+        for name, is_root, typ, tinfo, opcode, ops, attrs_raw, npos, opos in instrs:
+            nid = cname + "/" + name
+            if name in local:
+                raise lexer.fail(npos, f"instruction {name!r} is defined twice in {cname!r}")
+            local[name] = nid
+            order[name] = len(order)
+            dtype, shape, layout, elems = tinfo
+            op = opcache.get(opcode)
+            if op is None:
+                op = opcache[opcode] = canonical_op(opcode)
+            attrs: dict[str, Any] = {}
+            calls: list[str] = []
+            # Every field of node_defaults(), in its order (a test checks the keys).
+            d = {
+                "name": name,
+                "op": op,
+                "opcode": opcode,
+                "dialect": "hlo",
+                "dtype": dtype,
+                "shape": shape,
+                "type": typ,
+                "layout": layout,
+                "attrs": attrs,
+                "op_name": None,
+                "source_file": None,
+                "source_line": None,
+                "computation": cname,
+                "fusion": None,
+                "param_index": None,
+                "is_root": False,
+                "calls": calls,
+                "role": None,
+            }
+            if is_root:
+                d["is_root"] = True
+                if root is not None:
+                    raise lexer.fail(npos, f"a second ROOT in computation {cname!r}")
+                root = nid
+            if elems is not None:
+                attrs["tuple_types"] = list(elems)
+            if opcode == "parameter":
+                idx = ops
+                if idx in params:
+                    raise lexer.fail(opos, f"parameter({idx}) appears twice in {cname!r}")
+                params[idx] = nid
+                d["param_index"] = idx
+            elif opcode == "constant":
+                attrs["literal"] = ops
+                if ops == "{...}":
+                    attrs["elided"] = True
+                else:
+                    v = literal_value(ops)
+                    if v is not None:
+                        attrs["value"] = v
+            if attrs_raw:
+                for key, raw in attrs_raw.items():
+                    if key == "metadata":
+                        mf = meta_fast(raw)
+                        if mf is not None:
+                            d["op_name"] = mf.group(1)
+                            if mf.group(2):
+                                fid = int(mf.group(2))
+                                attrs["metadata"] = {"stack_frame_id": fid}
+                                loc = frames.get(fid)
+                                if loc is not None:
+                                    d["source_file"], d["source_line"] = loc
+                        else:
+                            mt = meta_tf(raw)
+                            if mt is not None:
+                                attrs["metadata"] = {"op_type": mt.group(1)}
+                                d["op_name"] = mt.group(2)
+                                d["source_file"] = mt.group(3)
+                                d["source_line"] = int(mt.group(4))
+                            else:
+                                _metadata(raw, d, attrs, with_frames, nid)
+                    elif key in CALL_ATTRS:
+                        names = _names(raw)
+                        attrs[key] = names if raw.startswith("{") else names[0] if names else ""
+                        kind = _kind_for(key, opcode)
+                        for callee in names:
+                            calls.append(callee)
+                            pending_calls.append((nid, callee, kind, cname, npos))
+                    elif key == "backend_config":
+                        attrs[key] = decode_json_or_raw(raw)
+                    elif key == "frontend_attributes":
+                        attrs[key] = decode_kv(raw) if raw.startswith("{") else raw
+                    elif key == "control-predecessors":
+                        attrs["control_predecessors"] = _names(raw)
+                    else:
+                        attrs[key] = decode_value(raw)
+                        if key in _STRUCTURED:
+                            _structured(key, raw, attrs)
+            gnode[nid] = d
+            gsucc[nid] = {}
+            gpred[nid] = {}
+        # Operand edges, once every instruction of the computation is known
+        # (XLA's parser accepts uses before definitions in text order only for
+        # control predecessors; operands must come first).
+        for name, _r, _t, _ti, opcode, ops, _a, _np, opos in instrs:
+            if opcode == "parameter" or opcode == "constant" or not ops:
+                continue
+            v = local[name]
+            vpred = gpred[v]
+            here = order[name]
+            for k, oname in enumerate(ops):
+                u = local.get(oname)
+                if u is None or order[oname] >= here:
+                    what = (
+                        "is not an instruction of"
+                        if u is None
+                        else "is used before its definition in"
+                    )
+                    col = lexer.buf.find(oname, opos)
+                    raise lexer.fail(
+                        col if col >= 0 else opos,
+                        f"operand {oname!r} of {name!r} {what} computation {cname!r}",
+                    )
+                ud = gnode[u]
+                keydict = vpred.get(u)
+                if keydict is None:
+                    keydict = vpred[u] = {}
+                    gsucc[u][v] = keydict
+                keydict[k] = {
+                    "operand_index": k,
+                    "kind": "data",
+                    "dtype": ud["dtype"],
+                    "shape": ud["shape"],
+                }
+            if opcode.endswith(("-update", "-done")) and ops and not gnode[v]["calls"]:
+                callee = sugar_calls.get(local[ops[0]])
+                if callee is not None:
+                    gnode[v]["calls"].append(callee)
+                    gnode[v]["attrs"]["calls"] = callee
+                    pending_calls.append((v, callee, "other", cname, _np))
+            if opcode.endswith(("-start", "-update")) and gnode[v]["calls"]:
+                sugar_calls[v] = gnode[v]["calls"][0]
+        if instrs:
+            info["root"] = root if root is not None else local[instrs[-1][0]]
+            if root is None:
+                gnode[info["root"]]["is_root"] = True
+        if params and sorted(params) != list(range(len(params))):
+            raise lexer.fail(
+                comp.pos,
+                f"computation {cname!r} has parameters {sorted(params)}; "
+                f"expected 0..{len(params) - 1}",
+            )
+        info["params"] = [params[k] for k in range(len(params))]
+        by_comp[cname] = list(local.values())
+    for nid, callee, kind, cname, npos in pending_calls:
+        info = computations.get(callee)
+        if info is None:
+            col = lexer.buf.find(callee, npos)
+            raise lexer.fail(col if col >= 0 else npos, f"calls unknown computation {callee!r}")
+        if callee == cname:
+            raise lexer.fail(npos, f"computation {cname!r} calls itself")
+        if info["kind"] == "other" and callee != entry:
+            info["kind"] = kind
+        if nid not in info["callers"]:
+            info["callers"].append(nid)
+    g.graph["computations"] = computations
+    for nid, fid in with_frames:
+        loc = frames.get(fid)
+        if loc is not None:
+            nd = gnode[nid]
+            if nd["source_file"] is None:
+                nd["source_file"], nd["source_line"] = loc
+    if stage == "optimized_hlo" or scheduled:
+        assign_kernels(g, entry, by_comp)
+    return g
+
+
+def assign_kernels(g: nx.MultiDiGraph, entry: str, by_comp: dict[str, list[str]]) -> None:
+    """Fill ``fusion``: the entry-level instruction (kernel) that runs each node.
+
+    Entry instructions run themselves. Everything reached from an entry
+    instruction through called computations (fusion bodies, nested fusions,
+    reducers, loop bodies and conditions, branches, called functions) belongs
+    to that instruction; a computation shared by several callers goes to the
+    first one in program order.
+    """
+    owner: dict[str, str | None] = {entry: None}
+    queue = [entry]
+    nodes = g._node
+    for c in queue:  # the queue grows while we walk it (breadth-first)
+        own = owner[c]
+        for nid in by_comp[c]:
+            nd = nodes[nid]
+            kernel = nid if own is None else own
+            nd["fusion"] = kernel
+            for callee in nd["calls"]:
+                if callee not in owner:
+                    owner[callee] = kernel
+                    queue.append(callee)
+
+
+__all__ += ["assign_kernels", "node_id"]

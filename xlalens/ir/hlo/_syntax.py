@@ -1,0 +1,846 @@
+"""The HLO grammar: recursive descent, one function per rule, after XLA's ``hlo_parser.cc``.
+
+Rules (``Parser.<rule>``), in the order XLA's parser applies them::
+
+    module       ::= ('HloModule' name (',' attribute)*)? (table | computation)*
+    table        ::= ('FileNames'|'FunctionNames'|'FileLocations'|'StackFrames') (int value)*
+    computation  ::= 'ENTRY'? name signature? '{' instruction* '}' (',' 'execution_thread=' string)?
+    signature    ::= '(' (name ':' shape (',' name ':' shape)*)? ')' '->' shape
+    instruction  ::= 'ROOT'? name '=' shape opcode '(' operands ')' (',' attribute)*
+    shape        ::= primitive '[' dims ']' layout? | '(' (shape (',' shape)*)? ')'
+    operands     ::= (shape? name (',' shape? name)*)?   | int (parameter) | literal (constant)
+    attribute    ::= attr_name '=' value   (the value rule is chosen by attr_name: ATTRIBUTE_RULES)
+
+Line breaks are whitespace and comments are skipped between any two tokens
+(``_lex.SKIP``). NOTE: [fast paths] Most instructions printed by XLA have one
+shape: ``[ROOT ]%name = f32[..]{..} opcode(%a, %b)`` followed by attributes whose
+values are an int list, a name, a plain string or a brace group without nesting.
+``_INSTR_FAST`` and ``_ATTR_FAST`` match exactly that at the current position
+(``pattern.match(buf, pos)``); when they do not match, the rule functions below
+read the same text token by token, so the grammar decides what is accepted and
+the fast paths only decide how quickly.
+
+The result is a :class:`Module` of plain tuples (see ``Instr``); attribute values
+stay text (comments removed) for ``_lower`` to decode.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from xlalens._errors import ParseError
+from xlalens.ir._ops import OPCODES
+from xlalens.ir._sharding import parse_replica_groups
+from xlalens.ir.hlo._lex import NAME, PRIMITIVE_TYPES, SKIP, Lexer
+
+__all__ = ["ATTRIBUTE_RULES", "Module", "Parser", "TypeInfo"]
+
+#: (dtype, shape, layout, tuple element type texts or None)
+TypeInfo = tuple[str, tuple[int, ...], "str | None", "list[str] | None"]
+
+# One instruction record, as a plain tuple for speed (29k of them per real module):
+# (name, is_root, type_text, type_info, opcode, operand_names, attrs_raw, name_pos,
+#  operands_pos)
+Instr = tuple
+
+_MAX_TUPLE_DEPTH = 64
+
+_SIMPLE_ARRAY = r"[a-z][a-z0-9]*+\[[\d,]*+\](?:\{[\d,]*+\})?"
+_INSTR_FAST = re.compile(
+    r"(ROOT[ \t]+)?%?(" + NAME + r")[ \t]*=[ \t]*(" + _SIMPLE_ARRAY + r")[ \t]+"
+    r"([a-z][a-z0-9\-]*)\(((?:[^()\"/\[\]]++|\[[\d,]*+\])*+)\)"
+)
+# TensorFlow prints operand types inline: 'add(f32[] %x, f32[2]{0} %y)'.
+_OPS_TYPED = re.compile(
+    r"[ \t]*(?:"
+    + _SIMPLE_ARRAY
+    + r"[ \t]+)?%"
+    + NAME
+    + r"(?:[ \t]*,[ \t]*(?:"
+    + _SIMPLE_ARRAY
+    + r"[ \t]+)?%"
+    + NAME
+    + r")*[ \t]*"
+)
+_TYPED_NAME = re.compile(r"%(" + NAME + r")")
+_TYPED_DTYPE = re.compile(r"([a-z][a-z0-9]*)\[")
+_OPS_SIMPLE = re.compile(r"[ \t]*%?" + NAME + r"(?:[ \t]*,[ \t]*%?" + NAME + r")*[ \t]*")
+_FAST_VALUE = (
+    r"(\{[\d,]*\})"
+    r"|(\"[^\"\\\n]*\""
+    r"|[\w.\-%]+(?=[\s,}]|\Z)"
+    r"|\{[^{}\"\n/]*(?:\"[^\"\\\n]*\"[^{}\"\n/]*)*\})"
+)
+_ATTR_FAST = re.compile(r"[ \t]*,[ \t]*([\w\-]+)=(?:" + _FAST_VALUE + r")")
+_SIG_PARAM = r"%?" + NAME + r":[ \t]*[a-z][a-z0-9]*\[[\d,]*\](?:\{[^{}\n]*\})?"
+_SIG_FAST = re.compile(
+    r"\([ \t]*(?:" + _SIG_PARAM + r"(?:,[ \t]*" + _SIG_PARAM + r")*)?[ \t]*\)[ \t]*->[ \t]*"
+)
+_ARRAY = re.compile(r"([a-z][a-z0-9]*)\[([^\]]*)\]")
+_LAYOUT = re.compile(r"[ \t\r\n]*\{([^{}]*)\}")
+_LAYOUT_BODY = re.compile(r"\s*(?:\d+\s*(?:,\s*\d+\s*)*)?(?::[^{}]*)?$")
+_DIM = re.compile(r"\s*(?:(<=)\s*)?(\d+|\?)\s*$")
+_ROOT = re.compile(r"ROOT(?![\w.\-])")
+_ENTRY = re.compile(r"ENTRY(?![\w.\-])")
+_HLOMODULE = re.compile(r"HloModule(?![\w.\-])")
+_TABLE_KW = re.compile(r"(FileNames|FunctionNames|FileLocations|StackFrames)(?![\w.\-])")
+_MODULE_NAME = re.compile(r"%?([^\s,{}()]+)")
+_PNAME = re.compile(r"%?(" + NAME + r")")
+_OPCODE = re.compile(r"([a-z][a-z0-9\-]*)")
+_INT = re.compile(r"-?\d+")
+_EQ = re.compile(r"[ \t\r\n]*=")
+_ATTR_NAME = re.compile(r"([\w\-]+)[ \t\r\n]*=")
+_STRING = re.compile(r"\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'", re.S)
+_STRUCT = re.compile(r"[(){}\[\]\"']|/\*|//")
+_BARE = re.compile(r"[^\s,{}()\[\]\"'/]+")
+_IOTA = re.compile(
+    r"\[[\s\d,]*\][ \t\r\n]*<=[ \t\r\n]*\[[\s\d,]*\](?:[ \t\r\n]*T[ \t\r\n]*\([\s\d,]*\))?"
+)
+_MESH = re.compile(
+    r"mesh[ \t\r\n]*\[[^\]]*\](?:[ \t\r\n]*device_ids[ \t\r\n]*=[ \t\r\n]*\[[^\]]*\])?"
+)
+_CLEAN = re.compile(r"\"(?:[^\"\\]|\\.)*\"|//[^\n\r]*|/\*.*?\*/|[ \t]*[\r\n][ \t\r\n]*", re.S)
+
+
+def _clean(raw: str) -> str:
+    """An attribute's text with comments removed and line breaks folded to one space."""
+    if "\n" not in raw and "\r" not in raw and "//" not in raw and "/*" not in raw:
+        return raw
+
+    def sub(m: re.Match) -> str:
+        t = m.group()
+        if t[0] in "\"'":
+            return t
+        return "" if t[0] == "/" and t[1] == "*" else " " if t[0] != "/" else ""
+
+    return _CLEAN.sub(sub, raw).strip()
+
+
+@dataclass(slots=True)
+class Computation:
+    """One parsed computation."""
+
+    name: str
+    """Its name, without ``%``."""
+    is_entry: bool
+    """Whether the header says ``ENTRY``."""
+    pos: int
+    """Buffer offset of its name (for errors)."""
+    instrs: list[Instr] = field(default_factory=list)
+    """Its instructions in text order (``Instr`` tuples)."""
+    execution_thread: str | None = None
+    """The ``execution_thread="..."`` of its header, if any."""
+    wrapped: bool = False
+    """True for a computation the reader built for async syntax sugar."""
+
+
+@dataclass(slots=True)
+class Module:
+    """One parsed module: the grammar's output, before lowering to the graph schema."""
+
+    name: str
+    """The module name of the ``HloModule`` header ('' without one)."""
+    attrs_raw: dict[str, str]
+    """Header attributes as cleaned text, in order."""
+    tables: dict[str, dict[int, str]]
+    """FileNames / FunctionNames / FileLocations / StackFrames rows: id -> value text."""
+    computations: list[Computation]
+    """The computations in text order (sugar computations follow their user's)."""
+    has_header: bool
+    """Whether the text starts with ``HloModule``."""
+
+
+class Parser:
+    """One parse of one buffer; call :meth:`module`."""
+
+    def __init__(self, lexer: Lexer) -> None:
+        self.lx = lexer
+        self.buf = lexer.buf
+        self.n = lexer.n
+        self.typecache: dict[str, TypeInfo] = {}
+        self.sugar: dict[str, int] = {}
+
+    # -- helpers ----------------------------------------------------------------------
+    def skip(self, pos: int) -> int:
+        return SKIP.match(self.buf, pos).end()
+
+    def expect(self, pos: int, char: str, what: str) -> int:
+        """Skip to the next token; it must be ``char``. Returns the position after it."""
+        pos = SKIP.match(self.buf, pos).end()
+        if self.buf.startswith(char, pos):
+            return pos + len(char)
+        raise self.lx.error(pos, what)
+
+    def match_close(self, pos: int) -> int:
+        """Offset just past the bracket closing the one at ``pos`` (strings and comments skipped)."""
+        buf = self.buf
+        stack = []
+        closers = {"(": ")", "[": "]", "{": "}"}
+        i = pos
+        struct = _STRUCT.search
+        while True:
+            m = struct(buf, i)
+            if m is None:
+                if not stack:
+                    raise self.lx.error(pos, "a bracket")
+                line, col, _ = self.lx.where(pos)
+                raise self.lx.error(
+                    self.n, f"{closers[stack[-1]]!r} to close the {stack[-1]!r} of {line}:{col}"
+                )
+            c = m.group()
+            s = m.start()
+            if c in "\"'":
+                sm = _STRING.match(buf, s)
+                if sm is None:
+                    raise self.lx.fail(s, "expected a closing quote, found the end of the text")
+                i = sm.end()
+                continue
+            if c == "//":
+                e = buf.find("\n", s)
+                i = self.n if e < 0 else e
+                continue
+            if c == "/*":
+                e = buf.find("*/", s + 2)
+                if e < 0:
+                    raise self.lx.fail(
+                        s, "expected '*/' to end this comment, found the end of the text"
+                    )
+                i = e + 2
+                continue
+            if c in "([{":
+                stack.append(c)
+            else:
+                if not stack or closers[stack[-1]] != c:
+                    if not stack:
+                        raise self.lx.error(s, "an opening bracket first")
+                    raise self.lx.error(s, f"{closers[stack[-1]]!r}")
+                stack.pop()
+                if not stack:
+                    return s + 1
+            i = s + 1
+
+    # -- module -----------------------------------------------------------------------
+    def module(self) -> Module:
+        """module ::= ('HloModule' name (',' attribute)*)? (table | computation)*"""
+        buf = self.buf
+        pos = self.skip(0)
+        name = ""
+        attrs: dict[str, str] = {}
+        has_header = False
+        if _HLOMODULE.match(buf, pos):
+            has_header = True
+            p = self.skip(pos + 9)
+            m = _MODULE_NAME.match(buf, p)
+            if m is None:
+                raise self.lx.error(p, "a module name after 'HloModule'")
+            name = m.group(1)
+            pos = self.attributes(m.end(), attrs)
+        tables: dict[str, dict[int, str]] = {}
+        comps: list[Computation] = []
+        seen: set[str] = set()
+        while True:
+            pos = self.skip(pos)
+            if pos >= self.n:
+                break
+            m = _TABLE_KW.match(buf, pos)
+            if m is not None:
+                pos = self.table(m.end(), tables.setdefault(m.group(1), {}))
+                continue
+            if _HLOMODULE.match(buf, pos):
+                raise self.lx.fail(pos, "a second HloModule header; give one module per text")
+            pos = self.computation(pos, comps, seen)
+        if not has_header and not comps:
+            raise self.lx.error(0, "'HloModule' or a computation: this is not HLO text")
+        if not comps:
+            raise self.lx.error(self.n, "a computation after the HloModule header")
+        return Module(name, attrs, tables, comps, has_header)
+
+    def table(self, pos: int, rows: dict[int, str]) -> int:
+        """table ::= keyword (int (string | '{' ... '}'))*"""
+        buf = self.buf
+        while True:
+            p = self.skip(pos)
+            m = _INT.match(buf, p)
+            if m is None:
+                return p
+            q = self.skip(m.end())
+            if q < self.n and buf[q] in "\"'":
+                sm = _STRING.match(buf, q)
+                if sm is None:
+                    raise self.lx.error(q, "a closed string in the table row")
+                end = sm.end()
+            elif q < self.n and buf[q] == "{":
+                end = self.match_close(q)
+            else:
+                raise self.lx.error(q, "a string or '{...}' after the row number")
+            rows[int(m.group())] = _clean(buf[q:end])
+            pos = end
+
+    # -- computation --------------------------------------------------------------------
+    def computation(self, pos: int, comps: list[Computation], seen: set[str]) -> int:
+        """computation ::= 'ENTRY'? name signature? '{' instruction* '}' (',' execution_thread)?"""
+        buf = self.buf
+        is_entry = False
+        m = _ENTRY.match(buf, pos)
+        if m is not None:
+            is_entry = True
+            pos = self.skip(m.end())
+        m = _PNAME.match(buf, pos)
+        if m is None:
+            raise self.lx.error(
+                pos, "'HloModule', a table or a computation header such as 'ENTRY %main {'"
+            )
+        cname = m.group(1)
+        if cname in seen:
+            raise self.lx.fail(pos, f"computation {cname!r} is defined twice")
+        seen.add(cname)
+        comp = Computation(cname, is_entry, pos)
+        pos = self.skip(m.end())
+        if pos < self.n and buf[pos] == "(":
+            pos = self.signature(pos)
+            pos = self.skip(pos)
+        if pos >= self.n or buf[pos] != "{":
+            raise self.lx.error(pos, f"'{{' to open the body of computation {cname!r}")
+        comps.append(comp)
+        pos = self.instruction_list(pos + 1, comp, comps)
+        # XLA prints a non-main thread after the body: '}, execution_thread="x"'.
+        p = self.skip(pos)
+        if p < self.n and buf[p] == ",":
+            p = self.skip(p + 1)
+            am = _ATTR_NAME.match(buf, p)
+            if am is None or am.group(1) != "execution_thread":
+                raise self.lx.error(p, "'execution_thread=' after the computation body")
+            p = self.skip(am.end())
+            sm = _STRING.match(buf, p)
+            if sm is None:
+                raise self.lx.error(p, "a quoted execution thread name")
+            comp.execution_thread = sm.group()[1:-1]
+            pos = sm.end()
+        return pos
+
+    def signature(self, pos: int) -> int:
+        """signature ::= '(' (name ':' shape (',' name ':' shape)*)? ')' '->' shape"""
+        buf = self.buf
+        fm = _SIG_FAST.match(buf, pos)
+        if fm is not None and PRIMITIVE_TYPES.issuperset(_TYPED_DTYPE.findall(fm.group())):
+            # Parameters of plain array types (the common case): one match.
+            _, _, end = self.shape(fm.end())
+            return end
+        pos = self.skip(pos + 1)
+        if pos < self.n and buf[pos] != ")":
+            while True:
+                m = _PNAME.match(buf, pos)
+                if m is None:
+                    raise self.lx.error(pos, "a parameter name in the signature")
+                pos = self.expect(m.end(), ":", "':' after the parameter name")
+                _, _, pos = self.shape(pos)
+                pos = self.skip(pos)
+                if pos < self.n and buf[pos] == ",":
+                    pos = self.skip(pos + 1)
+                    continue
+                break
+        pos = self.expect(pos, ")", "',' or ')' in the computation signature")
+        pos = self.expect(pos, "->", "'->' and the result shape")
+        _, _, pos = self.shape(pos)
+        return pos
+
+    def instruction_list(self, pos: int, comp: Computation, comps: list[Computation]) -> int:
+        """instruction* '}' : returns the position after the closing brace."""
+        buf = self.buf
+        n = self.n
+        instrs = comp.instrs
+        fast = _INSTR_FAST.match
+        ops_simple = _OPS_SIMPLE.fullmatch
+        ops_typed = _OPS_TYPED.fullmatch
+        typed_name = _TYPED_NAME.findall
+        typed_dtype = _TYPED_DTYPE.findall
+        typecache = self.typecache
+        skip = SKIP.match
+        while True:
+            pos = skip(buf, pos).end()
+            if pos >= n:
+                raise self.lx.error(
+                    pos, f"an instruction or '}}' closing computation {comp.name!r}"
+                )
+            if buf[pos] == "}":
+                return pos + 1
+            m = fast(buf, pos)
+            if m is not None:
+                is_root, name, typ, opcode, ops = m.groups()
+                ops_pos = m.start(5)
+                if opcode == "parameter" or opcode == "constant":
+                    names = ops
+                elif not ops or ops.isspace():
+                    names = []
+                elif ops_simple(ops):
+                    names = [o.strip().lstrip("%") for o in ops.split(",")]
+                    if not PRIMITIVE_TYPES.isdisjoint(names):
+                        m = None  # a bare 's4' is a type to XLA's lexer: the rules decide
+                elif "[" in ops and ops_typed(ops):
+                    names = typed_name(ops)
+                    if not PRIMITIVE_TYPES.issuperset(typed_dtype(ops)):
+                        m = None
+                else:
+                    m = None
+                if m is not None and name in PRIMITIVE_TYPES:
+                    m = None
+            if m is not None:
+                tinfo = typecache.get(typ)
+                if tinfo is None:
+                    _, tinfo, _ = self.shape(m.start(3))
+                attrs: dict[str, str] = {}
+                pos = self.attribute_list(m.end(), attrs)
+                if opcode == "parameter" or opcode == "constant":
+                    names = self.special_operand(opcode, names.strip(), ops_pos)
+                instrs.append(
+                    (
+                        name,
+                        is_root is not None,
+                        typ,
+                        tinfo,
+                        opcode,
+                        names,
+                        attrs,
+                        m.start(2),
+                        ops_pos,
+                    )
+                )
+            else:
+                pos = self.instruction(pos, comp, comps)
+            if instrs and instrs[-1][4].endswith(("-start", "-update", "-done")):
+                self.async_sugar(comp, comps)
+
+    def attribute_list(self, pos: int, attrs: dict[str, str]) -> int:
+        """(',' attribute)* after an instruction's operands; the fast path first."""
+        buf = self.buf
+        n = self.n
+        attr_fast = _ATTR_FAST.match
+        while True:
+            a = attr_fast(buf, pos)
+            if a is not None:
+                v = a.group(2)
+                if v is not None or a.group(1) not in INT_LIST_ATTRS:
+                    attrs[a.group(1)] = v or a.group(3)
+                    pos = a.end()
+                    continue
+                # not an int list where one is required: the rule reports it
+            p = SKIP.match(buf, pos).end()
+            if p < n and buf[p] == ",":
+                pos = self.attribute(p + 1, attrs)
+                continue
+            return pos
+
+    def special_operand(self, opcode: str, text: str, pos: int) -> Any:
+        """parameter ::= int ; constant ::= literal (kept as text)."""
+        if opcode == "parameter":
+            if not _INT.fullmatch(text):
+                raise self.lx.error(pos, "a parameter number (an int)")
+            return int(text)
+        return _clean(text)
+
+    def instruction(self, pos: int, comp: Computation, comps: list[Computation]) -> int:
+        """instruction ::= 'ROOT'? name '=' shape opcode '(' operands ')' (',' attribute)*"""
+        buf = self.buf
+        is_root = False
+        m = _ROOT.match(buf, pos)
+        if m is not None:
+            is_root = True
+            pos = self.skip(m.end())
+        m = _PNAME.match(buf, pos)
+        if m is None:
+            raise self.lx.error(
+                pos, "an instruction '[ROOT] %name = type opcode(operands), attr=value...'"
+            )
+        name, name_pos = m.group(1), pos
+        if name in PRIMITIVE_TYPES and buf[pos] != "%":
+            raise self.lx.error(pos, "an instruction name (a bare primitive type name is not one)")
+        pos = self.expect(m.end(), "=", f"'=' after the instruction name {name!r}")
+        pos = self.skip(pos)
+        typ, tinfo, pos = self.shape(pos)
+        pos = self.skip(pos)
+        m = _OPCODE.match(buf, pos)
+        if m is None:
+            raise self.lx.error(pos, f"an opcode after the type of {name!r}")
+        opcode = m.group(1)
+        pos = self.expect(m.end(), "(", f"'(' after the opcode {opcode!r}")
+        ops_pos = pos
+        if opcode == "parameter":
+            p = self.skip(pos)
+            im = _INT.match(buf, p)
+            if im is None:
+                raise self.lx.error(p, "a parameter number (an int)")
+            operands: Any = int(im.group())
+            pos = self.expect(im.end(), ")", "')' after the parameter number")
+        elif opcode == "constant":
+            end = self.match_close(pos - 1)
+            operands = _clean(buf[pos : end - 1].strip())
+            pos = end
+        else:
+            operands, pos = self.operands(pos)
+        attrs: dict[str, str] = {}
+        pos = self.attribute_list(pos, attrs)
+        comp.instrs.append((name, is_root, typ, tinfo, opcode, operands, attrs, name_pos, ops_pos))
+        return pos
+
+    def operands(self, pos: int) -> tuple[list[str], int]:
+        """operands ::= (shape? name (',' shape? name)*)? ')'"""
+        buf = self.buf
+        names: list[str] = []
+        pos = self.skip(pos)
+        if pos < self.n and buf[pos] == ")":
+            return names, pos + 1
+        while True:
+            pos = self.skip(pos)
+            if pos < self.n and (buf[pos] == "(" or self._at_type(pos)):
+                _, _, pos = self.shape(pos)
+                pos = self.skip(pos)
+            m = _PNAME.match(buf, pos)
+            if m is None or (m.group(1) in PRIMITIVE_TYPES and buf[pos] != "%"):
+                raise self.lx.error(pos, "an operand name")
+            names.append(m.group(1))
+            pos = self.skip(m.end())
+            if pos < self.n and buf[pos] == ",":
+                pos += 1
+                continue
+            if pos < self.n and buf[pos] == ")":
+                return names, pos + 1
+            raise self.lx.error(pos, "',' or ')' after an operand")
+
+    def _at_type(self, pos: int) -> bool:
+        m = _ARRAY.match(self.buf, pos)
+        return m is not None and m.group(1) in PRIMITIVE_TYPES
+
+    # -- shapes -----------------------------------------------------------------------
+    def shape(self, pos: int, depth: int = 0) -> tuple[str, TypeInfo, int]:
+        """shape ::= primitive '[' dims ']' layout? | '(' (shape (',' shape)*)? ')'
+
+        Returns (canonical text, TypeInfo, position after the shape).
+        """
+        buf = self.buf
+        pos = SKIP.match(buf, pos).end()
+        if depth > _MAX_TUPLE_DEPTH:
+            raise self.lx.fail(pos, f"tuple types nested deeper than {_MAX_TUPLE_DEPTH}")
+        if pos < self.n and buf[pos] == "(":
+            elems: list[str] = []
+            p = self.skip(pos + 1)
+            if p < self.n and buf[p] != ")":
+                while True:
+                    t, _, p = self.shape(p, depth + 1)
+                    elems.append(t)
+                    p = self.skip(p)
+                    if p < self.n and buf[p] == ",":
+                        p = self.skip(p + 1)
+                        continue
+                    break
+            if p >= self.n or buf[p] != ")":
+                raise self.lx.error(p, "',' or ')' in the tuple type (unbalanced parentheses?)")
+            text = "(" + ", ".join(elems) + ")"
+            info = ("tuple", (), None, elems)
+            return text, info, p + 1
+        m = _ARRAY.match(buf, pos)
+        if m is None:
+            raise self.lx.error(pos, "a type such as f32[2,3]{1,0} or a tuple '(...)'")
+        dtype = m.group(1)
+        if dtype not in PRIMITIVE_TYPES:
+            raise self.lx.error(pos, "a primitive type (f32, bf16, s32, pred, ...)", repr(dtype))
+        end = m.end()
+        layout = None
+        lm = _LAYOUT.match(buf, end)
+        if lm is not None and _LAYOUT_BODY.match(lm.group(1)):
+            layout = lm.group(1)
+            end = lm.end()
+        if lm is not None and layout is None and lm.start(1) - 1 == end:
+            # '{' right after ']' is a layout; it must read as one.
+            raise self.lx.error(end, "a layout such as {1,0} or {1,0:T(8,128)}")
+        text = buf[pos:end]
+        if "\n" in text or " " in text or "/" in text:
+            text = f"{dtype}[{','.join(d.strip() for d in m.group(2).split(','))}]"
+            text = text.replace("[]", "[]") + ("{" + layout.strip() + "}" if layout else "")
+            if layout is not None:
+                layout = layout.strip()
+        hit = self.typecache.get(text)
+        if hit is not None:
+            return text, hit, end
+        dims = m.group(2)
+        shape: list[int] = []
+        if dims.strip():
+            for d in dims.split(","):
+                dm = _DIM.match(d)
+                if dm is None:
+                    raise self.lx.error(m.start(2), f"dimensions such as [2,<=3,?] in {dtype}[...]")
+                shape.append(int(dm.group(2)) if dm.group(2) != "?" and not dm.group(1) else -1)
+        info = (dtype, tuple(shape), layout, None)
+        self.typecache[text] = info
+        return text, info, end
+
+    # -- attributes ---------------------------------------------------------------------
+    def attributes(self, pos: int, out: dict[str, str]) -> int:
+        """(',' attribute)* : header attributes."""
+        buf = self.buf
+        while True:
+            p = self.skip(pos)
+            if p < self.n and buf[p] == ",":
+                pos = self.attribute(p + 1, out)
+                continue
+            return pos
+
+    def attribute(self, pos: int, out: dict[str, str]) -> int:
+        """attribute ::= attr_name '=' value ; the value rule comes from ATTRIBUTE_RULES."""
+        buf = self.buf
+        pos = self.skip(pos)
+        m = _ATTR_NAME.match(buf, pos)
+        if m is None:
+            raise self.lx.error(pos, "an attribute 'name=value' after ','")
+        key = m.group(1)
+        p = self.skip(m.end())
+        if p >= self.n:
+            raise self.lx.error(p, f"a value for attribute {key!r}")
+        rule = ATTRIBUTE_RULES.get(key, Parser.value)
+        end = rule(self, p, key)
+        out[key] = _clean(buf[p:end])
+        return end
+
+    def value(self, pos: int, key: str) -> int:
+        """value ::= string | '{' ... '}' | '[' ... ']' ... | bare token run (unknown attributes too)."""
+        buf = self.buf
+        c = buf[pos]
+        if c in "\"'":
+            m = _STRING.match(buf, pos)
+            if m is None:
+                raise self.lx.error(pos, f"a closing quote in the value of {key!r}")
+            return m.end()
+        end = pos
+        # A bare value: runs of plain characters and balanced groups, no whitespace.
+        while end < self.n:
+            c = buf[end]
+            if c in "{[(":
+                end = self.match_close(end)
+            elif c in "\"'":
+                m = _STRING.match(buf, end)
+                if m is None:
+                    raise self.lx.error(end, f"a closing quote in the value of {key!r}")
+                end = m.end()
+            else:
+                m = _BARE.match(buf, end)
+                if m is None:
+                    if c == "/" and not buf.startswith(("//", "/*"), end):
+                        end += 1
+                        continue
+                    break
+                end = m.end()
+        if end == pos:
+            raise self.lx.error(pos, f"a value for attribute {key!r}")
+        return end
+
+    def braced(self, pos: int, key: str) -> int:
+        """'{' ... '}' (sharding, metadata, frontend_attributes, window, slice, ...)."""
+        if self.buf[pos] != "{":
+            raise self.lx.error(pos, f"'{{' to start the value of {key!r}")
+        return self.match_close(pos)
+
+    def computation_ref(self, pos: int, key: str) -> int:
+        """name | '{' name (',' name)* '}' : called computations."""
+        buf = self.buf
+        if buf[pos] == "{":
+            return self.match_close(pos)
+        m = _PNAME.match(buf, pos)
+        if m is None:
+            raise self.lx.error(pos, f"a computation name for {key!r}")
+        return m.end()
+
+    def replica_groups(self, pos: int, key: str) -> int:
+        """replica_groups ::= '{' int_list* '}' | '[' dims ']<=[' dims ']' ('T(' perm ')')?
+        | 'mesh[' axes ']' ('device_ids=[' ids ']')? '{' axis* '}'"""
+        buf = self.buf
+        c = buf[pos]
+        if c == "{":
+            return self.match_close(pos)
+        if c == "[":
+            m = _IOTA.match(buf, pos)
+            if m is None:
+                raise self.lx.error(pos, "iota replica groups such as [4,2]<=[8]")
+            return m.end()
+        m = _MESH.match(buf, pos)
+        if m is None:
+            raise self.lx.error(
+                pos, "replica groups: '{{0,1},...}', '[4,2]<=[8]' or \"mesh['x'=4] {'x'}\""
+            )
+        p = self.skip(m.end())
+        if p >= self.n or buf[p] != "{":
+            raise self.lx.error(p, "'{' and the mesh axes the groups vary along")
+        end = self.match_close(p)
+        # XLA's parser CHECK-fails (aborts) on an axis the mesh does not name; we
+        # reject it with a ParseError instead.
+        if parse_replica_groups(_clean(buf[pos:end])) is None:
+            raise self.lx.fail(
+                pos,
+                "expected mesh replica groups whose axes are the mesh's, such as "
+                "mesh['x'=4,'y'=2] {'y'}, found an axis the mesh does not name or a bad size",
+            )
+        return end
+
+    def int_list(self, pos: int, key: str) -> int:
+        """'{' (int (',' int)*)? '}' : dimensions and other int lists."""
+        end = self.braced(pos, key)
+        inner = self.buf[pos + 1 : end - 1]
+        if inner.strip() and not re.fullmatch(r"\s*-?\d+\s*(?:,\s*-?\d+\s*)*", _clean(inner)):
+            raise self.lx.error(pos, f"a list of ints such as {{0,1}} for {key!r}")
+        return end
+
+    def single_token(self, pos: int, key: str) -> int:
+        """One token: dim_labels, padding, comparison_direction, ..."""
+        m = _BARE.match(self.buf, pos)
+        if m is None:
+            raise self.lx.error(pos, f"a value for {key!r}")
+        end = m.end()
+        # dim_labels carry '->' which _BARE stops at ('-' is plain, '>' is not).
+        while self.buf.startswith(">", end):
+            m2 = _BARE.match(self.buf, end + 1)
+            end = m2.end() if m2 else end + 1
+        return end
+
+    # -- async syntax sugar -------------------------------------------------------------
+    def unique(self, base: str) -> str:
+        """XLA's module-wide name uniquifier: ``base``, then ``base.1``, ``base.2`` ..."""
+        k = self.sugar.get(base, 0)
+        self.sugar[base] = k + 1
+        return base if k == 0 else f"{base}.{k}"
+
+    def async_sugar(self, comp: Computation, comps: list[Computation]) -> None:
+        """``op-start(...)`` with no ``calls=``: build the wrapped computation as XLA does.
+
+        NOTE: [async sugar] XLA's parser reads ``foo-start`` whose prefix ``foo``
+        is an opcode with no native start/done pair as ``async-start`` calling a
+        new computation ``async_wrapped`` that holds ``async_param`` parameters
+        (one per operand) and one ``foo`` instruction; names are made unique
+        module-wide with ``.1``, ``.2``... as XLA does. ``-update``/``-done``
+        reuse the computation of their operand (``_lower`` links them). The
+        opcode stays the one printed (``custom-call-start``) in our graph.
+        """
+        instr = comp.instrs[-1]
+        opcode = instr[4]
+        base, _, suffix = opcode.rpartition("-")
+        if suffix != "start" or opcode in NATIVE_ASYNC or base not in SUGAR_WRAPPABLE:
+            return
+        if "calls" in instr[6]:
+            return
+        wname = self.unique("async_wrapped")
+        wrapped = Computation(wname, False, instr[7], wrapped=True)
+        operands = instr[5]
+        tinfo = instr[3]
+        # The start's type is ((operand types), result, context...): the wrapped
+        # op returns element 1 and takes the operand types of element 0.
+        elems = tinfo[3] or []
+        res_text = elems[1] if len(elems) >= 2 else instr[2]
+        res_info = _type_of(self, res_text)
+        op_types = (_type_of(self, elems[0])[3] or []) if elems else []
+        params = []
+        pnames = []
+        for k in range(len(operands)):
+            t = op_types[k] if k < len(op_types) else res_text
+            pname = self.unique("async_param")
+            pnames.append(pname)
+            params.append(
+                (pname, False, t, _type_of(self, t), "parameter", k, {}, instr[7], instr[8])
+            )
+        attrs = {k: v for k, v in instr[6].items() if k not in _ASYNC_ONLY_ATTRS}
+        inner = (
+            self.unique(base),
+            True,
+            res_text,
+            res_info,
+            base,
+            pnames,
+            attrs,
+            instr[7],
+            instr[8],
+        )
+        wrapped.instrs = [*params, inner]
+        new_attrs = dict(instr[6])
+        new_attrs["calls"] = "%" + wname
+        comp.instrs[-1] = (*instr[:6], new_attrs, *instr[7:])
+        comps.append(wrapped)
+
+
+def _type_of(parser: Parser, text: str) -> TypeInfo:
+    hit = parser.typecache.get(text)
+    if hit is not None:
+        return hit
+    sub = Parser(Lexer(text, None))
+    sub.typecache = parser.typecache
+    return sub.shape(0)[1]
+
+
+#: Opcodes that have their own ``-start``/``-done`` pair in XLA (not sugar).
+NATIVE_ASYNC = frozenset(
+    {
+        "all-reduce-start",
+        "all-reduce-done",
+        "all-gather-start",
+        "all-gather-done",
+        "collective-permute-start",
+        "collective-permute-done",
+        "copy-start",
+        "copy-done",
+        "async-start",
+        "async-update",
+        "async-done",
+        "send-done",
+        "recv-done",
+    }
+)
+#: Opcodes XLA's parser accepts as the ``X`` of ``X-start`` sugar: any opcode.
+SUGAR_WRAPPABLE = frozenset(OPCODES) - {"async-start", "async-update", "async-done"}
+_ASYNC_ONLY_ATTRS = frozenset({"async_execution_thread", "async_group_id", "calls"})
+
+#: Attributes whose value must be a list of ints.
+INT_LIST_ATTRS = frozenset(
+    {
+        "dimensions",
+        "lhs_contracting_dims",
+        "rhs_contracting_dims",
+        "lhs_batch_dims",
+        "rhs_batch_dims",
+    }
+)
+#: attribute name -> the rule that reads its value (others: ``Parser.value``).
+ATTRIBUTE_RULES = {
+    "sharding": Parser.braced,
+    "metadata": Parser.braced,
+    "frontend_attributes": Parser.braced,
+    "window": Parser.braced,
+    "slice": Parser.braced,
+    "source_target_pairs": Parser.braced,
+    "output_to_operand_aliasing": Parser.braced,
+    "control-predecessors": Parser.braced,
+    "statistics": Parser.braced,
+    "origin": Parser.value,
+    "replica_groups": Parser.replica_groups,
+    "dimensions": Parser.int_list,
+    "lhs_contracting_dims": Parser.int_list,
+    "rhs_contracting_dims": Parser.int_list,
+    "lhs_batch_dims": Parser.int_list,
+    "rhs_batch_dims": Parser.int_list,
+    "dim_labels": Parser.single_token,
+    "padding": Parser.single_token,
+    "calls": Parser.computation_ref,
+    "to_apply": Parser.computation_ref,
+    "condition": Parser.computation_ref,
+    "body": Parser.computation_ref,
+    "select": Parser.computation_ref,
+    "scatter": Parser.computation_ref,
+    "true_computation": Parser.computation_ref,
+    "false_computation": Parser.computation_ref,
+    "branch_computations": Parser.braced,
+    "called_computations": Parser.braced,
+}
+
+
+def parse(text: str, source: str | None) -> Module:
+    """Run the grammar over ``text``; raises ParseError (with line and column) on bad text."""
+    return Parser(Lexer(text, source)).module()
+
+
+__all__ += ["ParseError", "parse"]
