@@ -76,3 +76,43 @@ def make_torchax_step():
         return torch.nn.functional.gelu(a @ b).mean()
 
     return step, (torch.ones(4, 3), torch.full((3, 2), 0.5))
+
+
+def make_torch_model_step(device):
+    """One torch user step for torch_xla and torchax: a small nn.Module's MSE loss and output."""
+    import torch
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 1)).to(
+        device
+    )
+    x = torch.linspace(0, 1, 24).reshape(8, 3).to(device)
+
+    def step(x):
+        out = model(x)
+        return out.pow(2).mean(), out
+
+    return step, (x,), dict(model.named_parameters())
+
+
+def make_optax_adam_step():
+    """A user's optax.adam step: params and optimizer state as pytrees of named leaves."""
+    import jax
+    import jax.numpy as jnp
+    import optax
+
+    params = {"w1": jnp.full((3, 4), 0.1), "b1": jnp.zeros(4), "w2": jnp.full((4, 1), -0.2)}
+    optimizer = optax.adam(1e-2)
+    x = jnp.linspace(0.0, 1.0, 24).reshape(8, 3)
+    y = jnp.sum(x, axis=1, keepdims=True)
+
+    def loss_fn(params, x, y):
+        h = jnp.tanh(x @ params["w1"] + params["b1"])
+        return jnp.mean((h @ params["w2"] - y) ** 2)
+
+    def step(params, opt_state, x, y):
+        loss, grads = jax.value_and_grad(loss_fn)(params, x, y)
+        updates, opt_state = optimizer.update(grads, opt_state, params)
+        return optax.apply_updates(params, updates), opt_state, loss
+
+    return step, (params, optimizer.init(params), x, y)

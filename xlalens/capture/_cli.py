@@ -9,7 +9,7 @@ from typing import Any
 from xlalens._errors import UsageError
 from xlalens._runtime import BACKENDS
 from xlalens.capture._dump import DumpResult, write_dump
-from xlalens.frontends import FRONTENDS
+from xlalens.frontends import FRONTENDS, target_families, target_family
 from xlalens.workloads import WORKLOADS, Workload
 
 LEVELS = ("stablehlo", "hlo", "optimized_hlo")
@@ -34,14 +34,29 @@ def register(sub: Any) -> None:
     p.add_argument("--workload", default="regression", help=f"one of {', '.join(WORKLOADS)}")
     p.add_argument("--size", type=int, default=4, help="samples (default 4, the seed's)")
     p.add_argument("--features", type=int, default=1, help="input features (default 1)")
-    p.add_argument("--depth", type=int, default=2, help="mlp hidden layers (default 2)")
-    p.add_argument("--width", type=int, default=16, help="mlp units per hidden layer (default 16)")
+    p.add_argument(
+        "--depth",
+        type=int,
+        default=2,
+        help="mlp hidden layers, cnn residual blocks, transformer encoder blocks (default 2)",
+    )
+    p.add_argument(
+        "--width",
+        type=int,
+        default=16,
+        help="mlp units, cnn channels, transformer model width (default 16)",
+    )
+    p.add_argument("--heads", type=int, default=2, help="transformer attention heads (default 2)")
+    p.add_argument("--seq", type=int, default=8, help="transformer sequence length (default 8)")
+    p.add_argument("--image", type=int, default=8, help="cnn image side, even (default 8)")
+    p.add_argument("--classes", type=int, default=4, help="cnn/transformer classes (default 4)")
     p.add_argument("--jobs", type=int, default=None, help="frontends at once (default: cores)")
     p.add_argument("--timeout", type=float, default=None, help="seconds per frontend (default 600)")
     p.add_argument(
         "--target",
         metavar="MODULE:FN",
-        help="capture your own step instead (one framework): a function returning (step, args)",
+        help="capture your own step instead (one framework, or one family: keras-tensorflow,"
+        "keras-jax or torch_xla,torchax): a function returning (step, args)",
     )
     p.add_argument("-o", "--out", default="xlalens-dump", help="dump folder (default xlalens-dump)")
     p.add_argument(
@@ -93,15 +108,20 @@ def run(args: argparse.Namespace) -> int:
         features=args.features,
         depth=args.depth,
         width=args.width,
+        heads=args.heads,
+        seq=args.seq,
+        image=args.image,
+        classes=args.classes,
     )
 
     def progress(name: str, entry: dict[str, Any]) -> None:
         print(f"  {name}: {entry['status']}", file=sys.stderr, flush=True)
 
-    if args.target and (not names or len(names) != 1):
+    if args.target and (not names or target_family(names) is None):
+        choices = " | ".join(",".join(v) for v in target_families().values())
         raise UsageError(
-            "--target needs exactly one framework, e.g. --frameworks jax "
-            "(a user step is written in one framework; see docs/capture.md)"
+            "--target needs --frameworks naming one framework or one family that runs the "
+            f"same step: {choices} (a user step is written in one framework; see docs/capture.md)"
         )
     result = write_dump(
         args.out,

@@ -201,7 +201,8 @@ def write_dump(
             "format_version": FORMAT_VERSION,
             "xlalens_version": _xlalens_version(),
             "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-            "workload": workload.to_json()
+            # What really ran: the settings the workload uses and a description.
+            "workload": workload.summary()
             if target is None
             else {"name": "user", "target": target},
             "backend": backend,

@@ -217,7 +217,8 @@ def cross_check(entries: dict[str, dict[str, Any]], folder: Path) -> dict[str, A
     for name, entry in entries.items():
         if entry.get("status") == "ok":
             data = json.loads((folder / entry["artifacts"]["outputs"]).read_text())
-            params[name] = {k: np.asarray(v, np.float64) for k, v in data["params"].items()}
+            if data["params"]:  # a user step names no parameters: nothing to compare
+                params[name] = {k: np.asarray(v, np.float64) for k, v in data["params"].items()}
     out: dict[str, Any] = {
         "compared": sorted(params),
         "reference": None,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from xlalens._paths import display_path
 from xlalens.diff._model import CHANGED, Diff, Pair
 
 JSON_SCHEMA_VERSION = 2
@@ -76,7 +77,7 @@ def _loc(d: dict[str, Any]) -> str:
     if d.get("op_name"):
         parts.append(str(d["op_name"]))
     if d.get("source_file"):
-        where = str(d["source_file"])
+        where = display_path(d["source_file"])
         if d.get("source_line") is not None:
             where += f":{d['source_line']}"
         parts.append(where)

@@ -30,6 +30,8 @@ class Frontend:
     """Backends its own compiler targets here; elsewhere the core compiles the StableHLO."""
     weight: float = 1.0
     """Typical capture seconds (measured alone, 2-core CPU); the longest start first."""
+    family: str = ""
+    """Frontends of one family run the same user ``--target`` (``keras``, ``torch``)."""
 
 
 FRONTENDS: dict[str, Frontend] = {
@@ -57,6 +59,7 @@ FRONTENDS: dict[str, Frontend] = {
             env={"KERAS_BACKEND": "tensorflow"},
             compiles_for=("cpu",),
             weight=4.2,
+            family="keras",
             description="Keras 3 Sequential([Dense]) train step, TensorFlow backend, XLA",
         ),
         Frontend(
@@ -65,6 +68,7 @@ FRONTENDS: dict[str, Frontend] = {
             ("keras", "jax"),
             env={"KERAS_BACKEND": "jax"},
             weight=2.2,
+            family="keras",
             description="Keras 3 Sequential([Dense]) train step, JAX backend, jax.jit",
         ),
         Frontend(
@@ -73,6 +77,7 @@ FRONTENDS: dict[str, Frontend] = {
             ("torch", "torch_xla"),
             env={"PJRT_DEVICE": "CPU"},
             weight=5.3,
+            family="torch",
             description="nn.Linear + MSELoss + optim.SGD, torch_xla's lazy graph of one step",
         ),
         Frontend(
@@ -80,9 +85,32 @@ FRONTENDS: dict[str, Frontend] = {
             "xlalens.frontends.fe_torchax",
             ("torch", "torchax", "optax", "flax"),
             weight=4.5,
+            family="torch",
             description="the PyTorch model through JAX (torchax.train.make_train_step)",
         ),
     )
 }
 
-__all__ = ["FRONTENDS", "Frontend"]
+
+def target_family(names: list[str]) -> str | None:
+    """The one family that all ``names`` share (a user ``--target`` runs in it), else None.
+
+    A frontend without a family is its own (``jax``, ``tensorflow``).
+
+    Example:
+        >>> target_family(["keras-jax", "keras-tensorflow"])
+        'keras'
+    """
+    families = {FRONTENDS[n].family or n for n in names if n in FRONTENDS}
+    return families.pop() if len(families) == 1 and len(names) >= 1 else None
+
+
+def target_families() -> dict[str, list[str]]:
+    """Family -> its frontends, for messages and docs."""
+    out: dict[str, list[str]] = {}
+    for f in FRONTENDS.values():
+        out.setdefault(f.family or f.name, []).append(f.name)
+    return out
+
+
+__all__ = ["FRONTENDS", "Frontend", "target_families", "target_family"]

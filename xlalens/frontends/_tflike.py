@@ -20,6 +20,74 @@ import numpy as np
 from xlalens.frontends._protocol import Phases, time_native, write_capture
 
 _ALIAS = re.compile(r"\{(\d+)\}:\s*\((\d+),")
+_LIBRARY_DIRS = ("site-packages", "dist-packages")
+
+
+def _is_capture_code(path: str) -> bool:
+    # xlalens's capture code calls the tracing; the built-in TF workloads are
+    # written in fe_tensorflow.py, which is therefore the user's code here.
+    return "/xlalens/frontends/" in path and not path.endswith("fe_tensorflow.py")
+
+
+def _is_library(path: str) -> bool:
+    return any(f"/{d}/" in path for d in _LIBRARY_DIRS)
+
+
+def user_lines(graph: Any) -> dict[str, tuple[str, int]]:
+    """Op name -> (file, line) of the innermost frame of its creation stack that is
+    not in an installed package (site-packages), for every op of ``graph``; for a
+    Keras model, whose code is all installed, the innermost frame outside TensorFlow.
+
+    NOTE: [TF source locations] TF records each op's Python stack when the op is
+    created, and its XLA metadata takes the innermost frame, which is TF's own
+    ``tensorflow/python/framework/ops.py:1221`` for every op (TF 2.21). TF's own
+    stack filter cannot fix that: it cuts the stack at the outermost filtered
+    frame, which drops the user's frames below TF's tracing machinery. The full
+    stack is kept on the op (``op.traceback``), so the user's line is read there.
+    """
+    out: dict[str, tuple[str, int]] = {}
+    for op in graph.get_operations():
+        try:
+            frames = list(op.traceback)
+        except Exception:  # an op without a recorded stack
+            continue
+        # The user's own line first; else (a Keras model) the innermost frame
+        # outside TensorFlow, i.e. the Keras layer that made the op.
+        for keep in (lambda f: not _is_library(f), lambda f: "/tensorflow/" not in f):
+            hit = next(
+                (
+                    fr
+                    for fr in reversed(frames)
+                    if keep(fr.filename)
+                    and not fr.filename.startswith("<")
+                    and not _is_capture_code(fr.filename)
+                ),
+                None,
+            )
+            if hit is not None:
+                out[op.name] = (hit.filename, int(hit.lineno))
+                break
+    return out
+
+
+_META_LOC = re.compile(r'(op_name="(?P<name>[^"]*)"[^}]*?source_file=")[^"]*(" source_line=)\d+')
+
+
+def relocate(hlo: str, lines: dict[str, tuple[str, int]]) -> str:
+    """Point each HLO instruction's ``source_file``/``source_line`` at its op's user line.
+
+    The op is found by the metadata's ``op_name`` (its last ``/`` part when the full
+    name is not an op of the graph); instructions of unknown ops are left as TF wrote them.
+    """
+
+    def fix(m: re.Match) -> str:
+        name = m["name"]
+        where = lines.get(name) or lines.get(name.rsplit("/", 1)[-1])
+        if where is None:
+            return m.group(0)
+        return f"{m.group(1)}{where[0]}{m.group(3)}{where[1]}"
+
+    return _META_LOC.sub(fix, hlo)
 
 
 def output_aliases(hlo: str) -> dict[int, int]:
@@ -80,6 +148,8 @@ def capture_tf_step(
         hlo = ir(stage="hlo")
     with phases("compile"):
         optimized = ir(stage="optimized_hlo")
+    lines = user_lines(concrete.graph)
+    hlo, optimized = relocate(hlo, lines), relocate(optimized, lines)
     flat_args = [np.asarray(a) for a in tf.nest.flatten(args)]
     # Read the variables before the native run updates them.
     inputs = flat_args + [v.numpy() for v in captured]

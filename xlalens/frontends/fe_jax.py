@@ -1,8 +1,11 @@
-"""JAX frontend: the seed's program, ``jax.grad`` + ``optax.sgd`` under ``jax.jit``.
+"""JAX frontend: the seed's program, ``jax.grad`` + ``optax`` under ``jax.jit``.
 
 The seed writes the linear unit as ``w * x + b`` (an elementwise multiply, not a
 matmul) and computes ``current_loss`` after ``apply_updates``; both are kept, so
-the cross-framework diff shows them.
+the cross-framework diff shows them. cnn and transformer run the workload's own
+jax reference (``xlalens.workloads``) with ``jax.value_and_grad`` and optax
+(``optax.sgd(momentum=0.9)``, ``optax.adamw``). Roles come from the program's
+pytree paths (``params['head.kernel']``, ``opt_state[0].mu['w1']``).
 """
 
 from __future__ import annotations
@@ -22,23 +25,25 @@ def capture(workload: Workload, request: dict[str, Any], out: Path, phases: Phas
         import numpy as np
         import optax
 
-        from xlalens.frontends._jaxlike import NO_ROLE, capture_jax_step
+        from xlalens.frontends._jaxlike import capture_jax_step, workload_role
 
     versions = package_versions("jax", "jaxlib", "optax")
     if request.get("target"):
+        # Roles are the program's own pytree paths: params['w1'], opt_state[0].mu['b1'].
         fn, args = load_target(request["target"])()
         capture_jax_step(
             out,
             phases,
             fn=fn,
             args=tuple(args),
-            input_roles=jax.tree_util.tree_map(lambda _: NO_ROLE, tuple(args)),
-            output_roles=lambda r: jax.tree_util.tree_map(lambda _: NO_ROLE, r),
             loss=lambda r: None,
             params=lambda r: {},
             loss_kind="none",
             versions=versions,
         )
+        return
+    if workload.name in ("cnn", "transformer"):
+        _capture_model(workload, out, phases, versions)
         return
 
     x_np, y_np = workload.data()
@@ -98,6 +103,7 @@ def capture(workload: Workload, request: dict[str, Any], out: Path, phases: Phas
     opt_state = optimizer.init(params)
     x, y = jnp.asarray(x_np), jnp.asarray(y_np)
     state_roles = jax.tree_util.tree_map(lambda _: "opt_state", opt_state)
+    del workload_role
     capture_jax_step(
         out,
         phases,
@@ -110,6 +116,52 @@ def capture(workload: Workload, request: dict[str, Any], out: Path, phases: Phas
         loss_kind="after_update",
         versions=versions,
         notes=["learning rate is a constant folded into the module (optax.sgd)"],
+    )
+
+
+def _capture_model(workload: Workload, out: Path, phases: Phases, versions: dict) -> None:
+    """cnn / transformer: the workload's jax reference, ``value_and_grad``, optax."""
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+    import optax
+
+    from xlalens.frontends._jaxlike import capture_jax_step, workload_role
+
+    spec, opt = workload.module, workload.optimizer
+    if opt.kind == "sgd_momentum":
+        optimizer = optax.sgd(opt.lr, momentum=opt.momentum)
+    else:
+        optimizer = optax.adamw(
+            opt.lr, b1=opt.b1, b2=opt.b2, eps=opt.eps, weight_decay=opt.weight_decay
+        )
+
+    def loss_fn(params, buffers, x, y):
+        if workload.name == "cnn":
+            logits, new_buffers = spec.forward(params, buffers, x, workload.depth)
+        else:
+            logits, new_buffers = spec.forward(params, x, workload.depth, workload.heads), {}
+        return spec.loss(logits, y), new_buffers
+
+    def train_step(params, buffers, opt_state, x, y):
+        (loss, buffers), grads = jax.value_and_grad(loss_fn, has_aux=True)(params, buffers, x, y)
+        updates, opt_state = optimizer.update(grads, opt_state, params)
+        return optax.apply_updates(params, updates), buffers, opt_state, loss
+
+    params = {k: jnp.asarray(v) for k, v in workload.initial_params().items()}
+    buffers = {k: jnp.asarray(v) for k, v in workload.initial_buffers().items()}
+    x, y = (jnp.asarray(a) for a in workload.data())
+    capture_jax_step(
+        out,
+        phases,
+        fn=train_step,
+        args=(params, buffers, optimizer.init(params), x, y),
+        role_of=lambda p: "loss" if p == "result[3]" else workload_role(p),
+        loss=lambda r: float(r[3]),
+        params=lambda r: {k: np.asarray(v) for k, v in r[0].items()},
+        loss_kind="before_update",
+        versions=versions,
+        notes=[f"{workload.describe()}; optax {opt.describe()}"],
     )
 
 

@@ -36,21 +36,134 @@ def _build(workload: Workload) -> Any:
     return model
 
 
-def _roles(model: Any, workload: Workload | None) -> dict[str, str]:
-    """Variable path -> role (kernel/bias per Dense layer, SGD and metric state).
+def _build_model(workload: Workload) -> tuple[Any, dict[str, str]]:
+    """cnn / transformer as a functional Keras model, set to the shared initial state.
 
-    A user's model (``workload`` None) keeps its variable paths as roles.
+    Returns the compiled model and variable path -> workload role.
+    """
+    import keras
+    import numpy as np
+
+    L = keras.layers
+    spec, opt = workload.module, workload.optimizer
+    init, bufs = workload.initial_params(), workload.initial_buffers()
+    # layer name -> (workload prefix, {variable name: role suffix})
+    names: dict[str, tuple[str, dict[str, str]]] = {}
+    if workload.name == "cnn":
+        inp = keras.Input((workload.image, workload.image, workload.features))
+
+        def conv(h: Any, prefix: str) -> Any:
+            name = prefix.replace(".", "_")
+            names[name] = (prefix, {"kernel": "kernel"})
+            return L.Conv2D(workload.width, 3, padding="same", use_bias=False, name=name)(h)
+
+        def bn(h: Any, prefix: str) -> Any:
+            name = prefix.replace(".", "_")
+            names[name] = (
+                prefix,
+                {"gamma": "scale", "beta": "bias", "moving_mean": "mean", "moving_variance": "var"},
+            )
+            return L.BatchNormalization(momentum=spec.BN_MOMENTUM, epsilon=spec.BN_EPS, name=name)(
+                h
+            )
+
+        h = L.ReLU()(bn(conv(inp, "stem.conv"), "stem.bn"))
+        h = L.MaxPooling2D(2)(h)
+        for i in range(workload.depth):
+            r = L.ReLU()(bn(conv(h, f"block{i}.conv1"), f"block{i}.bn1"))
+            h = L.ReLU()(L.Add()([bn(conv(r, f"block{i}.conv2"), f"block{i}.bn2"), h]))
+        h = L.GlobalAveragePooling2D()(h)
+        optimizer = keras.optimizers.SGD(learning_rate=opt.lr, momentum=opt.momentum)
+    else:
+        d, heads = workload.width, workload.heads
+        dense_vars = {"kernel": "kernel", "bias": "bias"}
+        ln_vars = {"gamma": "scale", "beta": "bias"}
+        inp = keras.Input((workload.seq, workload.features))
+        names["embed"] = ("embed", dense_vars)
+        h = L.Dense(d, name="embed")(inp)
+        for i in range(workload.depth):
+            p = f"layer{i}"
+            names[f"{p}_attn"] = (
+                f"{p}.attn",
+                {
+                    "query/kernel": "query",
+                    "key/kernel": "key",
+                    "value/kernel": "value",
+                    "attention_output/kernel": "output",
+                },
+            )
+            a = L.MultiHeadAttention(heads, d // heads, use_bias=False, name=f"{p}_attn")(h, h)
+            names[f"{p}_ln1"] = (f"{p}.ln1", ln_vars)
+            h = L.LayerNormalization(epsilon=spec.LN_EPS, name=f"{p}_ln1")(L.Add()([h, a]))
+            names[f"{p}_fc1"] = (f"{p}.mlp.fc1", dense_vars)
+            names[f"{p}_fc2"] = (f"{p}.mlp.fc2", dense_vars)
+            u = L.Dense(
+                d * spec.MLP_RATIO,
+                activation=lambda t: keras.activations.gelu(t, approximate=True),
+                name=f"{p}_fc1",
+            )(h)
+            m = L.Dense(d, name=f"{p}_fc2")(u)
+            h = L.LayerNormalization(epsilon=spec.LN_EPS, name=f"{p}_ln2")(L.Add()([h, m]))
+            names[f"{p}_ln2"] = (f"{p}.ln2", ln_vars)
+        h = L.GlobalAveragePooling1D()(h)
+        # NOTE: [Keras's Adam epsilon] Keras adds epsilon to sqrt(v) before the
+        # bias correction, torch/optax to sqrt(v_hat) (xlalens.workloads._optim).
+        # eps * sqrt(1 - b2) makes the first step, the one captured, the same.
+        optimizer = keras.optimizers.AdamW(
+            learning_rate=opt.lr,
+            weight_decay=opt.weight_decay,
+            beta_1=opt.b1,
+            beta_2=opt.b2,
+            epsilon=opt.eps * (1.0 - opt.b2) ** 0.5,
+        )
+    names["head"] = ("head", {"kernel": "kernel", "bias": "bias"})
+    model = keras.Model(inp, L.Dense(workload.classes, name="head")(h))
+    model.compile(optimizer=optimizer, loss=keras.losses.CategoricalCrossentropy(from_logits=True))
+    roles: dict[str, str] = {}
+    for layer in model.layers:
+        if layer.name not in names:
+            continue
+        prefix, table = names[layer.name]
+        for var in layer.weights:
+            suffix = next((r for k, r in table.items() if var.path.endswith("/" + k)), None)
+            if suffix is None:
+                raise RuntimeError(f"unexpected Keras variable {var.path} in layer {layer.name}")
+            role = f"{prefix}.{suffix}"
+            value = init[role] if role in init else bufs[role]
+            var.assign(np.reshape(value, var.shape))
+            roles[var.path] = role
+    model.optimizer.build(model.trainable_variables)
+    return model, roles
+
+
+def _roles(model: Any, workload: Workload | None, known: dict[str, str] | None = None) -> dict:
+    """Variable path -> role: parameters, optimizer slots, metric state.
+
+    Parameters of the dense workloads are ``w``/``b`` per Dense layer, of cnn and
+    transformer the workload's roles (``known``); a user's model keeps its
+    variable paths. An optimizer slot is named after its parameter: Keras calls
+    it ``<optimizer>/<path with _>_momentum`` (SGD velocity, Adam first moment) or
+    ``..._velocity`` (Adam second moment); its role is ``<role>/m`` or ``<role>/v``.
     """
     roles = {v.path: v.path for v in model.trainable_variables}
-    if workload is not None:
+    roles.update({v.path: v.path for v in model.non_trainable_variables})
+    if known:
+        roles.update(known)
+    elif workload is not None:
         for layer, (rw, rb) in zip(model.layers, workload.param_roles()):
             roles[layer.kernel.path] = rw
             roles[layer.bias.path] = rb
+    slots = {}
+    for var in model.trainable_variables:
+        key = var.path.replace("/", "_")
+        slots[f"{key}_momentum"] = f"{roles[var.path]}/m"
+        slots[f"{key}_velocity"] = f"{roles[var.path]}/v"
     for var in model.optimizer.variables:
+        tail = var.path.split("/", 1)[-1]
         roles[var.path] = (
             "lr"
             if var.path.endswith("learning_rate")
-            else ("iteration" if var.path.endswith("iteration") else "opt_state")
+            else ("iteration" if var.path.endswith("iteration") else slots.get(tail, "opt_state"))
         )
     for var in model.metrics_variables:
         roles[var.path] = "metric_state"
@@ -73,27 +186,37 @@ def capture(workload: Workload, request: dict[str, Any], out: Path, phases: Phas
     if keras.backend.backend() != backend:
         raise RuntimeError(f"KERAS_BACKEND={backend} but keras loaded {keras.backend.backend()}")
     target = request.get("target")
+    known = None
     with phases("trace"):
         if target:
             # The user's compiled model and one batch: make_step() -> (model, (x, y)).
             model, (x, y) = load_target(target)()
             if not model.optimizer.built:
                 model.optimizer.build(model.trainable_variables)
+        elif workload.name in ("cnn", "transformer"):
+            x, y = workload.data()
+            model, known = _build_model(workload)
         else:
             x, y = workload.data()
             model = _build(workload)
-    roles = _roles(model, None if target else workload)
+    roles = _roles(model, None if target else workload, known)
+    shapes = workload.param_shapes() if known else {}
     versions = package_versions("keras", "tensorflow", "jax", "jaxlib")
 
     def updated_params(trainable: list[Any]) -> dict[str, Any]:
-        return {
-            roles[v.path]: np.asarray(val) for v, val in zip(model.trainable_variables, trainable)
-        }
+        out = {}
+        for v, val in zip(model.trainable_variables, trainable):
+            role = roles[v.path]
+            # Keras's attention kernels are [d, heads, head_dim]; the workload's [d, d].
+            out[role] = np.reshape(np.asarray(val), shapes[role]) if role in shapes else val
+        return {k: np.asarray(v) for k, v in out.items()}
 
     notes = [
-        "the learning rate is an SGD optimizer variable (an input), and the optimizer's "
+        "the learning rate is an optimizer variable (an input), and the optimizer's "
         "iteration counter and the loss metric's total/count are state carried by the step"
     ]
+    if known:
+        notes.insert(0, f"{workload.describe()}; Keras layers, keras.optimizers")
     if backend == "tensorflow":
         from xlalens.frontends._tflike import capture_tf_step
 

@@ -1,4 +1,11 @@
-"""TensorFlow frontend: a GradientTape SGD step on ``tf.Variable``s, ``jit_compile=True``."""
+"""TensorFlow frontend: a GradientTape step on ``tf.Variable``s, ``jit_compile=True``.
+
+regression/mlp: plain SGD. cnn/transformer: the workload's definition written with
+``tf.nn`` (``conv2d`` NHWC, ``moments`` + ``batch_normalization``, ``max_pool2d``,
+``gelu(approximate=True)``, ``softmax_cross_entropy_with_logits``) and the
+optimizer's update written out on slot variables, following the conventions of
+``xlalens.workloads._optim``. Variables are named by their roles.
+"""
 
 from __future__ import annotations
 
@@ -38,6 +45,10 @@ def capture(workload: Workload, request: dict[str, Any], out: Path, phases: Phas
             params=lambda: {},
             versions=versions,
         )
+        return
+
+    if workload.name in ("cnn", "transformer"):
+        _capture_model(workload, out, phases, versions)
         return
 
     x_np, y_np = workload.data()
@@ -81,6 +92,132 @@ def capture(workload: Workload, request: dict[str, Any], out: Path, phases: Phas
         params=lambda: {var_roles[id(v)]: np.asarray(v.numpy()) for v in variables},
         versions=versions,
         notes=["learning rate is a constant folded into the module"],
+    )
+
+
+def _capture_model(workload: Workload, out: Path, phases: Phases, versions: dict) -> None:
+    """cnn / transformer in plain TensorFlow."""
+    import math
+
+    import numpy as np
+    import tensorflow as tf
+
+    from xlalens.frontends._tflike import capture_tf_step
+
+    spec, opt = workload.module, workload.optimizer
+    params = {k: tf.Variable(v, name=k) for k, v in workload.initial_params().items()}
+    buffers = {k: tf.Variable(v, name=k) for k, v in workload.initial_buffers().items()}
+    first = {k: tf.Variable(tf.zeros_like(v), name=f"{k}/m") for k, v in params.items()}
+    second = (
+        {k: tf.Variable(tf.zeros_like(v), name=f"{k}/v") for k, v in params.items()}
+        if opt.kind == "adamw"
+        else {}
+    )
+    count = tf.Variable(0.0, name="opt/step") if opt.kind == "adamw" else None
+    roles: dict[int, str | None] = {}
+    for group, suffix in ((params, ""), (buffers, ""), (first, "/m"), (second, "/v")):
+        roles.update({id(v): k + suffix for k, v in group.items()})
+    if count is not None:
+        roles[id(count)] = "opt/step"
+
+    def batch_norm(h, name):
+        mean, var = tf.nn.moments(h, axes=[0, 1, 2])
+        m = spec.BN_MOMENTUM
+        buffers[f"{name}.mean"].assign(m * buffers[f"{name}.mean"] + (1 - m) * mean)
+        buffers[f"{name}.var"].assign(m * buffers[f"{name}.var"] + (1 - m) * var)
+        return tf.nn.batch_normalization(
+            h, mean, var, params[f"{name}.bias"], params[f"{name}.scale"], spec.BN_EPS
+        )
+
+    def conv(h, role):
+        return tf.nn.conv2d(h, params[role], strides=1, padding="SAME")
+
+    def cnn(x):
+        h = tf.nn.relu(batch_norm(conv(x, "stem.conv.kernel"), "stem.bn"))
+        h = tf.nn.max_pool2d(h, ksize=2, strides=2, padding="VALID")
+        for i in range(workload.depth):
+            r = tf.nn.relu(batch_norm(conv(h, f"block{i}.conv1.kernel"), f"block{i}.bn1"))
+            h = tf.nn.relu(batch_norm(conv(r, f"block{i}.conv2.kernel"), f"block{i}.bn2") + h)
+        return (
+            tf.matmul(tf.reduce_mean(h, axis=[1, 2]), params["head.kernel"]) + params["head.bias"]
+        )
+
+    def layer_norm(h, name):
+        mean, var = tf.nn.moments(h, axes=[-1], keepdims=True)
+        return tf.nn.batch_normalization(
+            h, mean, var, params[f"{name}.bias"], params[f"{name}.scale"], spec.LN_EPS
+        )
+
+    def transformer(x):
+        n, s = x.shape[0], x.shape[1]
+        d, heads = workload.width, workload.heads
+        hd = d // heads
+        h = tf.einsum("nsf,fd->nsd", x, params["embed.kernel"]) + params["embed.bias"]
+        for i in range(workload.depth):
+            p = f"layer{i}"
+
+            def proj(t, role):
+                return tf.reshape(tf.einsum("nsd,de->nse", t, params[role]), [n, s, heads, hd])
+
+            q = proj(h, f"{p}.attn.query") / math.sqrt(hd)
+            k, v = proj(h, f"{p}.attn.key"), proj(h, f"{p}.attn.value")
+            probs = tf.nn.softmax(tf.einsum("nqhd,nkhd->nhqk", q, k), axis=-1)
+            ctx = tf.reshape(tf.einsum("nhqk,nkhd->nqhd", probs, v), [n, s, d])
+            a = tf.einsum("nsd,de->nse", ctx, params[f"{p}.attn.output"])
+            h = layer_norm(h + a, f"{p}.ln1")
+            u = (
+                tf.einsum("nsd,df->nsf", h, params[f"{p}.mlp.fc1.kernel"])
+                + params[f"{p}.mlp.fc1.bias"]
+            )
+            u = tf.nn.gelu(u, approximate=True)
+            m = (
+                tf.einsum("nsf,fd->nsd", u, params[f"{p}.mlp.fc2.kernel"])
+                + params[f"{p}.mlp.fc2.bias"]
+            )
+            h = layer_norm(h + m, f"{p}.ln2")
+        return tf.matmul(tf.reduce_mean(h, axis=1), params["head.kernel"]) + params["head.bias"]
+
+    model = cnn if workload.name == "cnn" else transformer
+    names = list(params)
+
+    def apply_update(grads):
+        if opt.kind == "sgd_momentum":
+            for k, g in zip(names, grads):
+                first[k].assign(opt.momentum * first[k] + g)
+                params[k].assign_sub(opt.lr * first[k])
+            return
+        count.assign_add(1.0)
+        bc1, bc2 = 1.0 - tf.pow(opt.b1, count), 1.0 - tf.pow(opt.b2, count)
+        for k, g in zip(names, grads):
+            first[k].assign(opt.b1 * first[k] + (1.0 - opt.b1) * g)
+            second[k].assign(opt.b2 * second[k] + (1.0 - opt.b2) * tf.square(g))
+            adam = (first[k] / bc1) / (tf.sqrt(second[k] / bc2) + opt.eps)
+            params[k].assign(params[k] - opt.lr * (adam + opt.weight_decay * params[k]))
+
+    @tf.function(jit_compile=True)
+    def train_step(x, y):
+        with tf.GradientTape() as tape:
+            logits = model(x)
+            loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(labels=y, logits=logits))
+        apply_update(tape.gradient(loss, [params[k] for k in names]))
+        return loss
+
+    x_np, y_np = workload.data()
+    variables = [*params.values(), *buffers.values(), *first.values(), *second.values()]
+    if count is not None:
+        variables.append(count)
+    capture_tf_step(
+        out,
+        phases,
+        step=train_step,
+        args=(tf.constant(x_np), tf.constant(y_np)),
+        arg_roles=["x", "y"],
+        variables=variables,
+        var_roles=roles,
+        loss=lambda r: r.numpy(),
+        params=lambda: {k: np.asarray(v.numpy()) for k, v in params.items()},
+        versions=versions,
+        notes=[f"{workload.describe()}; {opt.describe()} written on slot variables"],
     )
 
 

@@ -44,6 +44,9 @@ def capture(workload: Workload, request: dict[str, Any], out: Path, phases: Phas
     if request.get("target"):
         _capture_target(request["target"], device, out, phases)
         return
+    if workload.name in ("cnn", "transformer"):
+        _capture_model(workload, device, out, phases)
+        return
     sizes = workload.layer_sizes()
 
     class LinearRegressionModel(nn.Module):
@@ -134,6 +137,91 @@ def capture(workload: Workload, request: dict[str, Any], out: Path, phases: Phas
     )
 
 
+def _capture_model(workload: Workload, device: Any, out: Path, phases: Phases) -> None:
+    """cnn / transformer: the shared torch modules, ``torch.optim``, one lazy step.
+
+    The captured graph's results are the loss, every parameter, the batch-norm
+    running statistics and the optimizer state the step creates (momentum buffer,
+    ``exp_avg``/``exp_avg_sq``); roles come from ``named_parameters()`` /
+    ``named_buffers()`` and the optimizer state of each parameter.
+    """
+    import numpy as np
+    import torch
+    import torch_xla
+
+    from xlalens.frontends._torchlike import build, from_torch, loss_fn, torch_optimizer
+
+    with phases("trace"):
+        built = build(workload)
+        model = built.model.to(device)
+        criterion = loss_fn()
+        optimizer = torch_optimizer(workload, model.parameters())
+        x = torch.from_numpy(built.x).to(device)
+        y = torch.from_numpy(built.y).to(device)
+        torch_xla.sync()
+        named = [(n, t) for n, t in [*model.named_parameters(), *model.named_buffers()]]
+        role_of = {
+            torch_xla._XLAC._xla_get_tensor_id(t): built.roles[n]
+            for n, t in named
+            if built.roles.get(n)
+        }
+        role_of[torch_xla._XLAC._xla_get_tensor_id(x)] = "x"
+        role_of[torch_xla._XLAC._xla_get_tensor_id(y)] = "y"
+
+        optimizer.zero_grad()
+        loss = criterion(model(x), y)
+        loss.backward()
+        optimizer.step()
+        tensors, output_roles = [loss], ["loss"]
+        for n, t in named:
+            if built.roles.get(n):
+                tensors.append(t)
+                output_roles.append(built.roles[n])
+        slots = {"momentum_buffer": "m", "exp_avg": "m", "exp_avg_sq": "v"}
+        for n, p in model.named_parameters():
+            for key, value in optimizer.state[p].items():
+                if key in slots and isinstance(value, torch.Tensor) and value.device.type == "xla":
+                    tensors.append(value)
+                    output_roles.append(f"{built.roles[n]}/{slots[key]}")
+    hlo, stablehlo, ids, inputs, results = _lower_and_run(tensors, phases)
+    input_roles = []
+    for tid, value in zip(ids, inputs):
+        role = role_of.get(tid)
+        if role is None and value.shape == () and np.isclose(abs(float(value)), workload.lr):
+            role = "lr"
+        input_roles.append(role)
+
+    def one_step() -> None:
+        optimizer.zero_grad()
+        criterion(model(x), y).backward()
+        optimizer.step()
+        torch_xla.sync(wait=True)
+
+    native = time_native(one_step)
+    trainable = set(workload.initial_params())
+    params = {r: from_torch(r, v) for r, v in zip(output_roles, results) if r in trainable}
+    write_capture(
+        out,
+        stablehlo=stablehlo,
+        hlo=hlo,
+        optimized_hlo=None,
+        inputs=inputs,
+        input_roles=input_roles,
+        results=results,
+        output_roles=output_roles,
+        loss=float(results[0]),
+        loss_kind="before_update",
+        params=params,
+        versions=package_versions("torch", "torch_xla", "libtpu"),
+        seconds=phases.seconds,
+        native_step_seconds=native,
+        notes=[
+            f"{workload.describe()}; torch.nn modules, {type(optimizer).__name__}; "
+            "optimizer state is created inside the captured (first) step"
+        ],
+    )
+
+
 def _lower_and_run(tensors: list[Any], phases: Phases) -> tuple[str, bytes, list[int], list, list]:
     """Take the pending lazy graph of ``tensors``, then sync it once.
 
@@ -155,19 +243,30 @@ def _lower_and_run(tensors: list[Any], phases: Phases) -> tuple[str, bytes, list
 
 
 def _capture_target(target: str, device: Any, out: Path, phases: Phases) -> None:
-    """A user's step: ``make_step(device) -> (fn, args)``; ``fn(*args)`` returns the
-    XLA tensors to capture (a tensor or a tuple of them), its graph is taken lazily."""
+    """A user's step: ``make_step(device) -> (fn, args[, named])``; ``fn(*args)`` returns
+    the XLA tensors to capture (a tensor or a tuple of them), its graph is taken lazily.
+
+    ``named`` (optional), e.g. ``dict(model.named_parameters())``, names tensors:
+    a graph input that is one of them gets its name as role. The same factory runs
+    on torchax (fe_torchax.py), which passes its own device.
+    """
     import torch
     import torch_xla
 
     with phases("trace"):
-        fn, args = load_target(target)(device)
+        made = load_target(target)(device)
+        fn, args = made[0], made[1]
+        named = dict(made[2]) if len(made) > 2 and made[2] else {}
         torch_xla.sync()
+        role_of = {torch_xla._XLAC._xla_get_tensor_id(t): n for n, t in named.items()}
+        for i, a in enumerate(args):
+            if isinstance(a, torch.Tensor):
+                role_of.setdefault(torch_xla._XLAC._xla_get_tensor_id(a), f"args[{i}]")
         produced = fn(*args)
         tensors = list(produced) if isinstance(produced, (tuple, list)) else [produced]
         if not all(isinstance(t, torch.Tensor) for t in tensors):
             raise TypeError("the user step must return an XLA tensor or a tuple of them")
-    hlo, stablehlo, _, inputs, results = _lower_and_run(tensors, phases)
+    hlo, stablehlo, ids, inputs, results = _lower_and_run(tensors, phases)
 
     def one_step() -> None:
         fn(*args)
@@ -179,9 +278,9 @@ def _capture_target(target: str, device: Any, out: Path, phases: Phases) -> None
         hlo=hlo,
         optimized_hlo=None,
         inputs=inputs,
-        input_roles=[None] * len(inputs),
+        input_roles=[role_of.get(t) for t in ids],
         results=results,
-        output_roles=[None] * len(results),
+        output_roles=[f"result[{i}]" for i in range(len(results))],
         loss=None,
         loss_kind="none",
         params={},

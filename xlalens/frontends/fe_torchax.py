@@ -42,24 +42,11 @@ def capture(workload: Workload, request: dict[str, Any], out: Path, phases: Phas
     versions = package_versions("torch", "torchax", "jax", "jaxlib", "optax")
     env = torchax.default_env()
     if request.get("target"):
-        # make_step() -> (fn, args): a torch function of CPU torch tensors, run
-        # through JAX (torchax.interop.jax_view) and lowered with jax.jit.
-        fn, args = load_target(request["target"])()
-        jax_fn = torchax.interop.jax_view(fn)
-        jargs = tuple(jnp.asarray(a.detach().numpy()) for a in args)
+        _capture_target(request["target"], env, out, phases, versions)
+        return
+    if workload.name in ("cnn", "transformer"):
         with env:
-            capture_jax_step(
-                out,
-                phases,
-                fn=jax_fn,
-                args=jargs,
-                input_roles=tuple(NO_ROLE for _ in jargs),
-                output_roles=lambda r: __import__("jax").tree_util.tree_map(lambda _: NO_ROLE, r),
-                loss=lambda r: None,
-                params=lambda r: {},
-                loss_kind="none",
-                versions=versions,
-            )
+            _capture_model(workload, out, phases, versions)
         return
     sizes = workload.layer_sizes()
     layers: list[nn.Module] = []
@@ -123,6 +110,125 @@ def capture(workload: Workload, request: dict[str, Any], out: Path, phases: Phas
             versions=versions,
             notes=["torchax.train.make_train_step with optax.sgd; the learning rate is a constant"],
         )
+
+
+def _capture_target(target: str, env: Any, out: Path, phases: Phases, versions: dict) -> None:
+    """A user's torch step through JAX.
+
+    ``make_step(device) -> (fn, args[, named])``, the torch_xla form: here ``device``
+    is torchax's ``jax`` device, made inside torchax's environment, so the same
+    factory runs on torch_xla and torchax. Tensors the function closes over (a
+    model's parameters) become constants of the module; ``args`` are its inputs.
+    The older ``make_step() -> (fn, args)`` with CPU tensors works too.
+    """
+    import inspect
+
+    import jax.numpy as jnp
+    import torch
+    import torchax.interop
+
+    from xlalens.frontends._jaxlike import capture_jax_step
+
+    factory = load_target(target)
+    with env:
+        takes_device = bool(inspect.signature(factory).parameters)
+        made = factory(torch.device("jax")) if takes_device else factory()
+        fn, args = made[0], tuple(made[1])
+        jargs = tuple(
+            torchax.interop.jax_view(a)
+            if getattr(a, "device", None) is not None and a.device.type == "jax"
+            else jnp.asarray(a.detach().cpu().numpy())
+            for a in args
+        )
+        jax_fn = torchax.interop.jax_view(fn)
+
+        def step(*args):
+            return jax_fn(*args)
+
+        capture_jax_step(
+            out,
+            phases,
+            fn=step,
+            args=jargs,
+            loss=lambda r: None,
+            params=lambda r: {},
+            loss_kind="none",
+            versions=versions,
+            notes=["the user's torch step through torchax.interop.jax_view"],
+        )
+
+
+def _capture_model(workload: Workload, out: Path, phases: Phases, versions: dict) -> None:
+    """cnn / transformer: the shared torch modules through ``make_train_step`` with optax.
+
+    NOTE: [torchax and running statistics] make_train_step returns the loss, the
+    weights and the optimizer state only; batch norm's in-place update of its
+    running statistics happens on the traced buffers and is dropped, so buffers
+    are inputs here and not results.
+    """
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+    import optax
+    import torch
+    import torchax.interop
+    import torchax.train
+
+    from xlalens.frontends._jaxlike import capture_jax_step, workload_role
+    from xlalens.frontends._torchlike import build, from_torch, loss_fn
+
+    built = build(workload, reshape_pool=True)
+    model, opt = built.model, workload.optimizer
+    weights = {k: jnp.asarray(v.detach().numpy()) for k, v in model.named_parameters()}
+    buffers = {
+        k: jnp.asarray(v.detach().numpy()) for k, v in model.named_buffers() if built.roles.get(k)
+    }
+
+    def model_fn(weights, buffers, args):
+        return torch.func.functional_call(model, {**weights, **buffers}, args)
+
+    if opt.kind == "sgd_momentum":
+        optimizer = optax.sgd(opt.lr, momentum=opt.momentum)
+    else:
+        optimizer = optax.adamw(
+            opt.lr, b1=opt.b1, b2=opt.b2, eps=opt.eps, weight_decay=opt.weight_decay
+        )
+    with phases("trace"):
+        torch_step = torchax.train.make_train_step(model_fn, loss_fn(), optimizer)
+
+        def step(weights, buffers, opt_state, x, y):
+            # make_train_step returns torch views of its results; jit needs arrays.
+            return torchax.interop.jax_view(torch_step(weights, buffers, opt_state, x, y))
+
+        opt_state = optimizer.init(weights)
+
+    def role_of(path: str) -> str | None:
+        if path == "result[0]":
+            return "loss"
+        r = workload_role(path)
+        if r is None or r in ("x", "y"):
+            return r
+        name, _, slot = r.partition("/")
+        mapped = built.roles.get(name)
+        return None if mapped is None else mapped + (f"/{slot}" if slot else "")
+
+    del jax
+    capture_jax_step(
+        out,
+        phases,
+        fn=step,
+        args=(weights, buffers, opt_state, jnp.asarray(built.x), jnp.asarray(built.y)),
+        role_of=role_of,
+        loss=lambda r: float(r[0]),
+        params=lambda r: {
+            built.roles[k]: from_torch(built.roles[k], np.asarray(v)) for k, v in r[1].items()
+        },
+        loss_kind="before_update",
+        versions=versions,
+        notes=[
+            f"{workload.describe()}; torch.nn modules through torchax.train.make_train_step with optax"
+        ],
+    )
 
 
 if __name__ == "__main__":

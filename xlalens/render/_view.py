@@ -362,7 +362,9 @@ def node_tooltip(data: dict) -> str:
     if data.get("op_name"):
         lines.append(f"op_name: {data['op_name']}")
     if data.get("source_file"):
-        loc = data["source_file"]
+        from xlalens._paths import display_path
+
+        loc = display_path(data["source_file"])
         if data.get("source_line") is not None:
             loc += f":{data['source_line']}"
         lines.append(f"source: {loc}")

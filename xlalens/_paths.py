@@ -1,0 +1,42 @@
+"""How source paths print in reports: ``<site-packages>/...`` or relative to the project.
+
+Frameworks record absolute paths (``/home/me/.venv/lib/python3.11/site-packages/
+keras/src/ops/numpy.py``), which are long and name the machine. Every report
+prints a source location through :func:`display_path`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+_LIBRARY = re.compile(r"^.*/(?:site|dist)-packages/")
+
+
+def display_path(path: str, project: str | None = None) -> str:
+    """A source path as reports print it.
+
+    Installed packages read ``<site-packages>/pkg/module.py``; a file under the
+    project (default: the current folder) reads relative to it; other paths and
+    non-paths (``-``, ``<stdin>``) are unchanged.
+
+    Args:
+        path: the path a framework recorded.
+        project: the project folder (default: the current working directory).
+
+    Returns:
+        The short form.
+
+    Example:
+        >>> display_path("/venv/lib/python3.11/site-packages/keras/src/ops/numpy.py")
+        '<site-packages>/keras/src/ops/numpy.py'
+    """
+    text = str(path)
+    if _LIBRARY.match(text):
+        return _LIBRARY.sub("<site-packages>/", text, count=1)
+    if not os.path.isabs(text):
+        return text
+    root = os.path.abspath(project or os.getcwd())
+    if text.startswith(root.rstrip(os.sep) + os.sep):
+        return os.path.relpath(text, root)
+    return text
