@@ -23,9 +23,9 @@ from xlalens.diff._model import (
     Pair,
     Summary,
 )
-from xlalens.ir._schema import DEFAULT_LEVEL, LEVELS
 from xlalens.ir._cost import node_flops
 from xlalens.ir._ops import DTYPE_BITS, NO_FLOP_OPCODES, TRIVIAL_OPCODES
+from xlalens.ir._schema import DEFAULT_LEVEL, LEVELS
 
 KERNEL = "kernel"
 """Stage name of fusion instructions and fused parameters paired through the kernel map."""
