@@ -66,5 +66,7 @@ def test_env_and_skips():
     spec = parse_mesh(4)
     assert "--xla_force_host_platform_device_count=4" in frontend_env("jax", spec)["XLA_FLAGS"]
     assert frontend_env("torch_xla", spec)["CPU_NUM_DEVICES"] == "4"
-    assert skip_reason("jax") is None
+    assert skip_reason("jax") is None and skip_reason("torch_xla") is None
+    assert "mlp only" in skip_reason("torch_xla", "transformer")
+    assert "not built yet" in skip_reason("keras-jax")
     assert "DTensor" in skip_reason("tensorflow") and "DTensor" in skip_reason("keras-tensorflow")

@@ -39,8 +39,8 @@ def one(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def dp4(tmp_path_factory):
-    """mlp, data parallel over 4 devices; tensorflow asked too (it is skipped)."""
-    return _dump(tmp_path_factory, MLP, 4, None, "dp", ("jax", "tensorflow"))
+    """mlp, data parallel over 4 devices in jax and torch_xla; tensorflow asked too (skipped)."""
+    return _dump(tmp_path_factory, MLP, 4, None, "dp", ("jax", "tensorflow", "torch_xla"))
 
 
 @pytest.fixture(scope="module")
@@ -51,12 +51,12 @@ def tp8(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def dptp8(tmp_path_factory):
-    """mlp, dp+tp over a 4x2 mesh."""
-    return _dump(tmp_path_factory, MLP, 8, "4x2", "dp+tp")
+    """mlp, dp+tp over a 4x2 mesh in jax and torch_xla."""
+    return _dump(tmp_path_factory, MLP, 8, "4x2", "dp+tp", ("jax", "torch_xla"))
 
 
-def _collectives(result):
-    graph = load(f"{result.path}:jax:optimized_hlo", level="raw")
+def _collectives(result, frontend="jax"):
+    graph = load(f"{result.path}:{frontend}:optimized_hlo", level="raw")
     return collectives(graph, mesh_from_spec(result.manifest["sharding"]))
 
 
@@ -130,3 +130,26 @@ def test_sharded_transformer(tmp_path_factory):
     assert entry["status"] == "ok" and entry["outputs_match"] is True, entry.get("reason")
     axes = {c.axes for c in _collectives(result)}
     assert ("data",) in axes and ("model",) in axes
+
+
+@pytest.mark.parametrize("name", ["dp4", "dptp8"])
+def test_torch_xla_sharded_mlp(name, request):
+    """torch_xla SPMD: matches its eager 1-device step and jax, with the same bytes per mesh axis."""
+    result = request.getfixturevalue(name)
+    entry = result.manifest["frontends"]["torch_xla"]
+    assert entry["status"] == "ok", entry.get("reason")
+    assert entry["outputs_match"] is True and entry["spmd"]["matches_single_device"] is True
+    assert result.manifest["cross_check"]["params_agree"] is True
+    assert "sharding=" in (result.path / "torch_xla" / "hlo.txt").read_text()
+    head = (result.path / "torch_xla" / "optimized_hlo.txt").read_text().splitlines()[0]
+    assert f"num_partitions={result.manifest['sharding']['devices']}" in head
+
+    def per_axis(frontend):
+        sums = {}
+        for c in _collectives(result, frontend):
+            assert c.kind == "all-reduce"
+            sums[c.axes] = sums.get(c.axes, 0) + c.operand_bytes
+        return sums
+
+    # torch_xla reduces each gradient on its own, jax in one tuple: the same bytes.
+    assert per_axis("torch_xla") == per_axis("jax")

@@ -93,7 +93,7 @@ def run_frontend(
     if sharding is not None:
         from xlalens.spmd import MeshSpec, frontend_env, skip_reason
 
-        reason = skip_reason(frontend.name)
+        reason = skip_reason(frontend.name, workload.name)
         if reason:
             entry.update(status="skipped", reason=reason)
             return FrontendRun(frontend.name, entry)
