@@ -2,9 +2,10 @@
 
     parse_mesh     the ``--devices/--mesh/--axes/--sharding`` flags -> MeshSpec
     frontend_env   the environment that gives one frontend subprocess N host devices
-    comm_model     bytes per collective against a link bandwidth (an assumption)
+    skip_reason    why a frontend has no sharded capture (TensorFlow: DTensor is not XLA SPMD)
 
-The collectives of a graph are read by ``xlalens.ir.collectives``; docs/sharding.md.
+The collectives of a graph are read by ``xlalens.ir.collectives``; the analytic
+communication model is in benchmarks/bench_spmd.py; docs/sharding.md.
 """
 
 from xlalens.spmd._mesh import (
