@@ -39,8 +39,10 @@ def one(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def dp4(tmp_path_factory):
-    """mlp, data parallel over 4 devices in jax and torch_xla; tensorflow asked too (skipped)."""
-    return _dump(tmp_path_factory, MLP, 4, None, "dp", ("jax", "tensorflow", "torch_xla"))
+    """mlp, data parallel over 4 devices in jax, torch_xla, keras-jax; tensorflow asked too (skipped)."""
+    return _dump(
+        tmp_path_factory, MLP, 4, None, "dp", ("jax", "tensorflow", "torch_xla", "keras-jax")
+    )
 
 
 @pytest.fixture(scope="module")
@@ -51,8 +53,8 @@ def tp8(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def dptp8(tmp_path_factory):
-    """mlp, dp+tp over a 4x2 mesh in jax and torch_xla."""
-    return _dump(tmp_path_factory, MLP, 8, "4x2", "dp+tp", ("jax", "torch_xla"))
+    """mlp, dp+tp over a 4x2 mesh in jax, torch_xla and keras-jax."""
+    return _dump(tmp_path_factory, MLP, 8, "4x2", "dp+tp", ("jax", "torch_xla", "keras-jax"))
 
 
 def _collectives(result, frontend="jax"):
@@ -132,16 +134,17 @@ def test_sharded_transformer(tmp_path_factory):
     assert ("data",) in axes and ("model",) in axes
 
 
+@pytest.mark.parametrize("frontend", ["torch_xla", "keras-jax"])
 @pytest.mark.parametrize("name", ["dp4", "dptp8"])
-def test_torch_xla_sharded_mlp(name, request):
-    """torch_xla SPMD: matches its eager 1-device step and jax, with the same bytes per mesh axis."""
+def test_other_frontends_sharded_mlp(name, frontend, request):
+    """torch_xla SPMD and keras.distribution: match their 1-device step and jax, same bytes per axis."""
     result = request.getfixturevalue(name)
-    entry = result.manifest["frontends"]["torch_xla"]
+    entry = result.manifest["frontends"][frontend]
     assert entry["status"] == "ok", entry.get("reason")
     assert entry["outputs_match"] is True and entry["spmd"]["matches_single_device"] is True
     assert result.manifest["cross_check"]["params_agree"] is True
-    assert "sharding=" in (result.path / "torch_xla" / "hlo.txt").read_text()
-    head = (result.path / "torch_xla" / "optimized_hlo.txt").read_text().splitlines()[0]
+    assert "sharding=" in (result.path / frontend / "hlo.txt").read_text()
+    head = (result.path / frontend / "optimized_hlo.txt").read_text().splitlines()[0]
     assert f"num_partitions={result.manifest['sharding']['devices']}" in head
 
     def per_axis(frontend):
@@ -152,4 +155,4 @@ def test_torch_xla_sharded_mlp(name, request):
         return sums
 
     # torch_xla reduces each gradient on its own, jax in one tuple: the same bytes.
-    assert per_axis("torch_xla") == per_axis("jax")
+    assert per_axis(frontend) == per_axis("jax")
