@@ -156,3 +156,14 @@ def test_other_frontends_sharded_mlp(name, frontend, request):
 
     # torch_xla reduces each gradient on its own, jax in one tuple: the same bytes.
     assert per_axis(frontend) == per_axis("jax")
+
+
+def test_report_section(dptp8, tmp_path):
+    """The sharded dump's report section names the mesh, the proof and each frontend's collectives."""
+    from xlalens.spmd import report_section
+
+    title, fragment = report_section(dptp8.path)
+    assert title == "Sharded step: dp+tp over 8 devices"
+    assert "mesh 4x2 (data,model)" in fragment and fragment.count("<table>") == 3
+    assert "matches its 1-device step: yes" in fragment and "<td>model</td>" in fragment
+    assert report_section(tmp_path) is None  # not a dump

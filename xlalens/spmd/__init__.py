@@ -17,6 +17,7 @@ from xlalens.spmd._mesh import (
     parse_mesh,
     skip_reason,
 )
+from xlalens.spmd._report import report_section
 
 __all__ = [
     "MAX_DEVICES",
@@ -25,5 +26,6 @@ __all__ = [
     "MeshSpec",
     "frontend_env",
     "parse_mesh",
+    "report_section",
     "skip_reason",
 ]
