@@ -58,6 +58,21 @@ def register(sub: Any) -> None:
         help="capture your own step instead (one framework, or one family: keras-tensorflow,"
         "keras-jax or torch_xla,torchax): a function returning (step, args)",
     )
+    p.add_argument(
+        "--devices",
+        type=int,
+        default=None,
+        help="shard the step over N devices (forced host devices on CPU; see docs/sharding.md)",
+    )
+    p.add_argument("--mesh", metavar="AxB", help="mesh shape, e.g. 4x2 (default: N)")
+    p.add_argument(
+        "--axes", metavar="NAMES", help="mesh axis names, e.g. data,model (default data,model)"
+    )
+    p.add_argument(
+        "--sharding",
+        metavar="STRATEGY",
+        help="dp, tp, fsdp or dp+tp (default dp); frontends without SPMD capture are skipped",
+    )
     p.add_argument("-o", "--out", default="xlalens-dump", help="dump folder (default xlalens-dump)")
     p.add_argument(
         "--passes",
@@ -122,6 +137,18 @@ def run(args: argparse.Namespace) -> int:
         classes=args.classes,
     )
 
+    from xlalens.spmd import parse_mesh
+
+    spec = parse_mesh(
+        getattr(args, "devices", None),
+        getattr(args, "mesh", None),
+        getattr(args, "axes", None),
+        getattr(args, "sharding", None),
+        batch=workload.size,
+    )
+    if spec is not None and args.target:
+        raise UsageError("--devices shards the built-in workloads; drop --target or --devices")
+
     def progress(name: str, entry: dict[str, Any]) -> None:
         print(f"  {name}: {entry['status']}", file=sys.stderr, flush=True)
 
@@ -140,6 +167,7 @@ def run(args: argparse.Namespace) -> int:
         timeout=args.timeout,
         target=args.target,
         progress=progress,
+        sharding=None if spec is None else spec.to_json(),
     )
     m = result.manifest
     what = (
@@ -147,6 +175,11 @@ def run(args: argparse.Namespace) -> int:
         if args.target
         else f"workload {workload.name} (size {workload.size})"
     )
+    if spec is not None:
+        what += (
+            f", {spec.strategy} over {spec.devices} devices "
+            f"(mesh {'x'.join(map(str, spec.shape))}: {','.join(spec.axes)})"
+        )
     print(f"{what}, backend {m['backend']}: {result.path} in {result.seconds:.1f} s")
     print(format_table(result))
     for name, e in m["frontends"].items():

@@ -188,6 +188,7 @@ def write_dump(
     target: str | None = None,
     progress: Callable[[str, dict[str, Any]], None] | None = None,
     stages: bool = True,
+    sharding: dict[str, Any] | None = None,
 ) -> DumpResult:
     """Capture every requested frontend into a dump folder, atomically.
 
@@ -201,6 +202,8 @@ def write_dump(
         target: a user step ``module:function`` instead of the built-in workload.
         progress: called with (frontend, entry) as each frontend finishes.
         stages: also run the later stages (graphs, diffs, report) on the dump.
+        sharding: a ``xlalens.spmd.MeshSpec.to_json()`` for a sharded step
+            (frontends without SPMD capture are skipped with their reason).
 
     Returns:
         The :class:`DumpResult`.
@@ -242,6 +245,7 @@ def write_dump(
                 backend=backend,
                 timeout=timeout,
                 target=target,
+                sharding=sharding,
             )
             if progress:
                 progress(name, run.entry)
@@ -262,6 +266,7 @@ def write_dump(
             if target is None
             else {"name": "user", "target": target},
             "backend": backend,
+            **({"sharding": sharding} if sharding is not None else {}),
             "versions": _versions(),
             "frontends": {r.name: r.entry for r in runs},
         }

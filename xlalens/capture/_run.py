@@ -72,13 +72,16 @@ def run_frontend(
     timeout: float,
     target: str | None = None,
     extra_env: dict[str, str] | None = None,
+    sharding: dict[str, Any] | None = None,
 ) -> FrontendRun:
     """Run one frontend's subprocess into ``folder`` and verify its capture.
 
     Never raises for a frontend's own failure: that becomes ``status: failed``
     with the command, exit status and the tail of its stderr. ``extra_env`` is
     set last in the subprocess's environment (``xlalens passes`` passes
-    ``XLA_FLAGS`` dump flags this way).
+    ``XLA_FLAGS`` dump flags this way). ``sharding`` (a ``MeshSpec.to_json()``)
+    asks for a sharded step: the subprocess gets the host devices in its
+    environment and verifies against its own 1-device step (docs/sharding.md).
     """
     entry: dict[str, Any] = {
         "status": "failed",
@@ -96,10 +99,28 @@ def run_frontend(
     if missing:
         entry.update(status="skipped", reason=f"{missing} is not installed")
         return FrontendRun(frontend.name, entry)
+    if sharding is not None:
+        from xlalens.spmd import MeshSpec, frontend_env, skip_reason
+
+        reason = skip_reason(frontend.name, workload.name)
+        if reason:
+            entry.update(status="skipped", reason=reason)
+            return FrontendRun(frontend.name, entry)
+        extra_env = {
+            **frontend_env(frontend.name, MeshSpec.from_json(sharding)),
+            **(extra_env or {}),
+        }
     folder.mkdir(parents=True, exist_ok=True)
     request = folder / "request.json"
     request.write_text(
-        json.dumps({"workload": workload.to_json(), "backend": backend, "target": target})
+        json.dumps(
+            {
+                "workload": workload.to_json(),
+                "backend": backend,
+                "target": target,
+                **({"sharding": sharding} if sharding is not None else {}),
+            }
+        )
     )
     cmd = [sys.executable, "-m", frontend.module, "--request", str(request), "--out", str(folder)]
     env = {
@@ -161,6 +182,15 @@ def run_frontend(
             "inputs": str(rel / "inputs.npz"),
         }
     )
+    if "spmd" in result:
+        # A partitioned module needs N devices, which only the subprocess has:
+        # it compared the sharded step's results with its own 1-device step.
+        spmd = result["spmd"]
+        entry["spmd"] = spmd
+        entry.update(outputs_match=spmd["matches_single_device"], max_abs_diff=spmd["max_abs_diff"])
+        if not spmd["matches_single_device"]:
+            entry["verify_error"] = f"sharded step differs from the 1-device step: {spmd['why']}"
+        return FrontendRun(frontend.name, entry)
     if backend not in frontend.compiles_for:
         (folder / "optimized_hlo.txt").unlink(missing_ok=True)
         entry["optimized_hlo_source"] = "pjrt"

@@ -42,6 +42,13 @@ def capture(workload: Workload, request: dict[str, Any], out: Path, phases: Phas
             versions=versions,
         )
         return
+    if request.get("sharding"):
+        from xlalens.frontends._spmd_jax import capture_sharded
+        from xlalens.spmd import MeshSpec
+
+        spec = MeshSpec.from_json(request["sharding"])
+        capture_sharded(workload, spec, out, phases, versions)
+        return
     if workload.name in ("cnn", "transformer"):
         _capture_model(workload, out, phases, versions)
         return

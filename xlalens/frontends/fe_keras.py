@@ -185,6 +185,12 @@ def capture(workload: Workload, request: dict[str, Any], out: Path, phases: Phas
 
     if keras.backend.backend() != backend:
         raise RuntimeError(f"KERAS_BACKEND={backend} but keras loaded {keras.backend.backend()}")
+    if request.get("sharding") and backend == "jax":
+        from xlalens.frontends._spmd_keras import capture_sharded
+        from xlalens.spmd import MeshSpec
+
+        capture_sharded(workload, MeshSpec.from_json(request["sharding"]), out, phases)
+        return
     target = request.get("target")
     known = None
     with phases("trace"):

@@ -33,6 +33,12 @@ from xlalens.workloads import Workload
 def capture(workload: Workload, request: dict[str, Any], out: Path, phases: Phases) -> None:
     """Capture one SGD step of the seed's PyTorch model on the XLA device."""
     os.environ.setdefault("PJRT_DEVICE", "CPU")
+    if request.get("sharding"):
+        from xlalens.frontends._spmd_torch_xla import capture_sharded
+        from xlalens.spmd import MeshSpec
+
+        capture_sharded(workload, MeshSpec.from_json(request["sharding"]), out, phases)
+        return
     with phases("import"):
         import numpy as np
         import torch

@@ -13,6 +13,7 @@ The one op table is ``_ops.py`` and the one cost model ``_cost.py`` (``node_cost
 """
 
 from xlalens.ir._canonical import canonicalize, normalize
+from xlalens.ir._collectives import Collective, Mesh, collective_table, collectives
 from xlalens.ir._cost import Cost, node_cost
 from xlalens.ir._dump import dump_step
 from xlalens.ir._hlo_proto import parse_hlo_proto
@@ -40,14 +41,18 @@ __all__ = [
     "LEVELS",
     "SCHEMA_VERSION",
     "TRIVIAL_OPCODES",
+    "Collective",
     "Cost",
     "GraphStats",
     "HloIndex",
     "Kernel",
+    "Mesh",
     "SchemaError",
     "canonical_op",
     "canonicalize",
     "category",
+    "collective_table",
+    "collectives",
     "computation_nodes",
     "detect_format",
     "dtype_bytes",

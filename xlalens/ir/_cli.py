@@ -38,9 +38,23 @@ def run(args: argparse.Namespace) -> int:
     from xlalens.ir._stats import format_stats, stats
 
     graph = load(args.target, level=args.level)
-    s = stats(graph)
+    s = stats(graph, _dump_mesh(args.target))
     if args.json:
         print(json.dumps({"target": args.target, **s.to_dict()}, indent=2))
     else:
         print(format_stats(s, title=args.target))
     return 0
+
+
+def _dump_mesh(target: str):
+    """The mesh of a sharded dump entry ``DIR:frontend`` (its manifest's ``sharding``)."""
+    from pathlib import Path
+
+    from xlalens.ir._collectives import mesh_from_spec
+
+    folder = Path(target.split(":", 1)[0]) if ":" in target else None
+    manifest = folder / "manifest.json" if folder is not None else None
+    if manifest is None or not manifest.is_file():
+        return None
+    spec = json.loads(manifest.read_text()).get("sharding")
+    return mesh_from_spec(spec) if spec else None

@@ -37,6 +37,8 @@ class GraphStats:
     """Canonical op -> count over all computations, most frequent first."""
     entry_histogram: dict[str, int] = field(default_factory=dict)
     """Canonical op -> count in the entry computation."""
+    collectives: list[dict[str, Any]] = field(default_factory=list)
+    """Collectives table (HLO): kind, axes, group size, count, operand bytes, bytes/device."""
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for ``--json``."""
@@ -67,11 +69,13 @@ def _sorted(counter: Counter) -> dict[str, int]:
     return dict(sorted(counter.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
-def stats(graph: nx.MultiDiGraph) -> GraphStats:
+def stats(graph: nx.MultiDiGraph, mesh: Any = None) -> GraphStats:
     """Count a graph's ops, edges, computations and (optimized HLO) kernels.
 
     Args:
         graph: an xlalens graph at any level.
+        mesh: an ``xlalens.ir._collectives.Mesh`` naming the axes of the
+            collectives table (default: the mesh the module names, if any).
 
     Returns:
         A :class:`GraphStats`.
@@ -95,6 +99,11 @@ def stats(graph: nx.MultiDiGraph) -> GraphStats:
 
         kernels = len(kernel_nodes(graph))
     kinds = Counter(c["kind"] for c in ga["computations"].values())
+    table: list[dict[str, Any]] = []
+    if ga["format"] == "hlo":
+        from xlalens.ir._collectives import collective_table, collectives
+
+        table = collective_table(collectives(graph, mesh))
     return GraphStats(
         module=ga["module"],
         format=ga["format"],
@@ -108,6 +117,7 @@ def stats(graph: nx.MultiDiGraph) -> GraphStats:
         computation_kinds=_sorted(kinds),
         histogram=_sorted(hist),
         entry_histogram=_sorted(entry_hist),
+        collectives=table,
     )
 
 
@@ -125,4 +135,9 @@ def format_stats(s: GraphStats, *, title: str = "") -> str:
     lines.append(f"  {'op':<{width}}  {'all':>7}  {'entry':>7}")
     for op, n in s.histogram.items():
         lines.append(f"  {op:<{width}}  {n:>7}  {s.entry_histogram.get(op, 0):>7}")
+    if s.collectives:
+        from xlalens.ir._collectives import format_collectives
+
+        lines.append("  collectives (bytes/device: ring model, docs/sharding.md)")
+        lines.append(format_collectives(s.collectives))
     return "\n".join(lines)
