@@ -358,6 +358,32 @@ def judge(
     return Judgement(worst <= 1.0, worst, worst_i, max_abs, why, tuple(errors), tuple(tols))
 
 
+def agree(
+    results: Sequence[np.ndarray], other: Sequence[np.ndarray], stablehlo: str | bytes
+) -> tuple[bool, float, str]:
+    """Do two float32 runs of the same step agree (the cross-framework rule)?
+
+    Each correct run is within the module's bound of the exact result, so two
+    runs agree when they differ by at most twice the bound. Used where there is
+    no single float64 reference for both, e.g. a sharded step against the same
+    step on one device.
+
+    Args:
+        results: one run's results, by position.
+        other: the other run's results.
+        stablehlo: the captured module the bound is derived from.
+
+    Returns:
+        ``(agree, max |difference|, why not)``.
+
+    Example:
+        >>> agree(sharded, single, open("d/jax/stablehlo.mlir").read())  # doctest: +SKIP
+        (True, 2.9e-08, '')
+    """
+    j = judge(results, other, error_bound(stablehlo), slack=2.0)
+    return j.ok, j.max_abs_error, j.message
+
+
 OBSERVED_FACTOR = 4.0
 """How far past the replay's own error (in units of the bound) the native results may be
 on an ill-conditioned step."""

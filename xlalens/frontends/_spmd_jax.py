@@ -140,11 +140,15 @@ def capture_sharded(
             f"{'x'.join(map(str, spec.shape))} ({','.join(spec.axes)}), jax NamedSharding"
         ],
     )
-    from xlalens.capture._run import compare
+    from xlalens._dumpdir import read_outputs
+    from xlalens.capture._proof import agree
 
-    recorded = json.loads((out / "outputs.json").read_text())["results"]
-    sharded = [np.asarray(r["value"], dtype=r["dtype"]) for r in recorded]
-    ok, worst, why = compare([np.asarray(a) for a in jax.tree_util.tree_leaves(single)], sharded)
+    sharded = read_outputs(out / "outputs.json").results
+    ok, worst, why = agree(
+        sharded,
+        [np.asarray(a) for a in jax.tree_util.tree_leaves(single)],
+        (out / "stablehlo.mlir").read_text(),
+    )
     result = json.loads((out / RESULT).read_text())
     result["spmd"] = {
         **spec.to_json(),

@@ -29,7 +29,7 @@ def capture_sharded(workload: Workload, spec: MeshSpec, out: Path, phases: Phase
         import numpy as np
         from jax.sharding import NamedSharding
 
-        from xlalens.capture._run import compare
+        from xlalens.capture._proof import agree
         from xlalens.frontends._jaxlike import NO_ROLE, capture_jax_step
         from xlalens.frontends._spmd_jax import batch_spec, param_spec
 
@@ -117,8 +117,10 @@ def capture_sharded(workload: Workload, spec: MeshSpec, out: Path, phases: Phase
     step, args = workload.reference_step()
     ref = jax.jit(step)(*jax.device_put(args, jax.devices()[0]))[0]
     names = sorted(captured)
-    ok, worst, why = compare(
-        [np.asarray(ref[k]) for k in names], [np.asarray(captured[k]) for k in names]
+    ok, worst, why = agree(
+        [np.asarray(captured[k]) for k in names],
+        [np.asarray(ref[k]) for k in names],
+        (out / "stablehlo.mlir").read_text(),
     )
     result = json.loads((out / RESULT).read_text())
     result["spmd"] = {

@@ -51,7 +51,7 @@ def capture_sharded(workload: Workload, spec: MeshSpec, out: Path, phases: Phase
         import torch_xla.distributed.spmd as xs
         import torch_xla.runtime as xr
 
-        from xlalens.capture._run import compare
+        from xlalens.capture._proof import agree
         from xlalens.frontends._spmd_jax import batch_spec, param_spec
         from xlalens.frontends.fe_torch_xla import _lower_and_run
 
@@ -170,7 +170,9 @@ def capture_sharded(workload: Workload, spec: MeshSpec, out: Path, phases: Phase
             "mark_sharding; optimized HLO from XLA's dump"
         ],
     )
-    ok, worst, why = compare(expected, [np.asarray(r) for r in results])
+    ok, worst, why = agree(
+        [np.asarray(r) for r in results], expected, (out / "stablehlo.mlir").read_text()
+    )
     result = json.loads((out / RESULT).read_text())
     result["spmd"] = {
         **spec.to_json(),
