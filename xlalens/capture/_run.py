@@ -190,6 +190,9 @@ def run_frontend(
         entry.update(outputs_match=spmd["matches_single_device"], max_abs_diff=spmd["max_abs_diff"])
         if not spmd["matches_single_device"]:
             entry["verify_error"] = f"sharded step differs from the 1-device step: {spmd['why']}"
+        # The bound the subprocess judged by, for cross_check's rule across frontends.
+        bound = error_bound((folder / "stablehlo.mlir").read_text())
+        entry["proof"] = {"reference": "the same step on 1 device", "bound": bound.as_dict()}
         return FrontendRun(frontend.name, entry)
     if backend not in frontend.compiles_for:
         (folder / "optimized_hlo.txt").unlink(missing_ok=True)
