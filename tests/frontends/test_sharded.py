@@ -78,7 +78,7 @@ def test_sharded_mlp_matches_one_device(name, request):
     assert entry["outputs_match"] is True and entry["spmd"]["matches_single_device"] is True
     got = read_outputs(result.path / entry["artifacts"]["outputs"]).params
     ref = _reference_params(MLP)
-    ok, worst, why = agree(
+    ok, _, why = agree(
         [np.asarray(got[r]) for r in ref],
         [ref[r] for r in ref],
         (result.path / "jax" / "stablehlo.mlir").read_text(),
