@@ -25,7 +25,7 @@ HLO = HERE / "data" / "hlo"
 sys.path.insert(0, str(HERE))
 from _render_workloads import scoped_transformer_hlo  # noqa: E402
 
-TITLE = re.compile(r'<g id="node\d+" class="([^"]*)">\s*<title>([^<]*)</title>')
+TITLE = re.compile(r'<g id="(?:node\d+|n:[^"]*)" class="([^"]*)">\s*<title>([^<]*)</title>')
 
 
 def _nodes(svg: str) -> list[tuple[str, str]]:

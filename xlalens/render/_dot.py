@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
+import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 from xlalens._errors import XlalensError
+from xlalens.render import _budget
 
 INSTALL_HINT = (
     "graphviz's `dot` was not found on PATH; install it with `apt-get install graphviz` "
@@ -23,6 +27,10 @@ INSTALL_HINT = (
 
 class GraphvizNotFound(XlalensError):
     """Graphviz's ``dot`` is not installed; the message says how to install it."""
+
+
+class _Missed(Exception):
+    """``dot`` ran past a layout deadline (internal: triggers the cheaper mode)."""
 
 
 def find_dot() -> str:
@@ -48,7 +56,7 @@ def quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
-def _run(dot: str, source: str, timeout: float) -> str:
+def _run(dot: str, source: str, timeout: float, *, deadline: bool = False) -> str:
     try:
         proc = subprocess.run(
             [dot, "-Tsvg"],
@@ -58,6 +66,8 @@ def _run(dot: str, source: str, timeout: float) -> str:
             check=False,
         )
     except subprocess.TimeoutExpired as exc:
+        if deadline:
+            raise _Missed() from exc
         raise XlalensError(
             f"dot did not finish a layout in {timeout:.0f} s; lower the node budget "
             "(--budget / budget=) or use --collapse auto"
@@ -97,3 +107,98 @@ def layout(sources: list[str], *, timeout: float = 300.0, workers: int | None = 
         return [_run(dot, src, timeout) for src in sources]
     with ThreadPoolExecutor(max_workers=n) as pool:
         return list(pool.map(lambda src: _run(dot, src, timeout), sources))
+
+
+@dataclass(frozen=True, slots=True)
+class LayoutJob:
+    """One view to lay out: its DOT source, the cheaper source, and its deadline."""
+
+    source: str
+    """DOT source of the view as planned (clusters, :data:`_budget.LIMITS`)."""
+    cheap: str
+    """DOT source of the same view in the cheaper mode (no clusters, tighter limits);
+    its caption holds the placeholder the reason is written into."""
+    deadline: float
+    """Seconds ``dot`` may take on ``source`` before ``cheap`` is used instead."""
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """What laying out one view gave."""
+
+    svg: str
+    """The SVG document."""
+    mode: str
+    """``"full"``, ``"cheap"`` (no frames, tight limits) or ``"bare"`` (cheap, edges dropped)."""
+    seconds: float
+    """Wall time spent in ``dot`` for this view, fallbacks included."""
+    features: _budget.Features
+    """Size of the planned view."""
+    predicted: float
+    """Seconds :func:`_budget.predict` expected for the planned view."""
+    reason: str
+    """Why the cheaper mode was used ("" for ``full``)."""
+
+
+# Predicted this many times over the deadline: do not even try the full layout.
+_HOPELESS = 4.0
+_EDGE_LINE = re.compile(r'^\s*"[^"]*(?:\\.[^"]*)*"\s*->')
+
+
+def _one(dot: str, job: LayoutJob) -> Layout:
+    from xlalens.render._view import REASON
+
+    feats = _budget.features(job.source)
+    pred = _budget.predict(feats)
+    start = time.perf_counter()
+    if pred > _HOPELESS * job.deadline:
+        reason = f"predicted {pred:.0f} s for {feats.nodes} nodes / {feats.clusters} frames, over the {job.deadline:g} s deadline"
+    else:
+        try:
+            svg = _run(dot, job.source, job.deadline, deadline=True)
+            return Layout(svg, "full", time.perf_counter() - start, feats, pred, "")
+        except _Missed:
+            reason = f"the full layout missed its {job.deadline:g} s deadline"
+    cheap = job.cheap.replace(REASON, reason)
+    # The cheaper mode gets a generous limit: it is what the reader will see.
+    try:
+        svg = _run(dot, cheap, max(30.0, 10 * job.deadline), deadline=True)
+        return Layout(svg, "cheap", time.perf_counter() - start, feats, pred, reason)
+    except _Missed:
+        reason += "; the cheaper layout also missed, so edges are not drawn (see tooltips)"
+    bare = "\n".join(
+        line for line in job.cheap.replace(REASON, reason).splitlines() if not _EDGE_LINE.match(line)
+    )
+    svg = _run(dot, bare, 300.0)
+    return Layout(svg, "bare", time.perf_counter() - start, feats, pred, reason)
+
+
+def layout_views(jobs: list[LayoutJob], *, workers: int | None = None) -> list[Layout]:
+    """Lay out views under their deadlines, falling back to the cheaper mode on a miss.
+
+    A view predicted far over its deadline goes to the cheaper mode at once; one
+    that misses the deadline is killed and laid out again in the cheaper mode,
+    whose caption says why. Never raises for slowness.
+
+    Args:
+        jobs: the views.
+        workers: parallel ``dot`` processes (default: CPU count, at most 4).
+
+    Returns:
+        One :class:`Layout` per job, in order.
+
+    Raises:
+        GraphvizNotFound: ``dot`` is missing.
+
+    Example:
+        >>> layout_views([LayoutJob("digraph { a -> b }", "digraph { a }", 2.0)])[0].mode  # doctest: +SKIP
+        'full'
+    """
+    if not jobs:
+        return []
+    dot = find_dot()
+    n = workers or min(4, os.cpu_count() or 1)
+    if n <= 1 or len(jobs) == 1:
+        return [_one(dot, j) for j in jobs]
+    with ThreadPoolExecutor(max_workers=n) as pool:
+        return list(pool.map(lambda j: _one(dot, j), jobs))

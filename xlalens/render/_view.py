@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from xlalens.render import _style
+from xlalens.render import _budget, _cost, _style
 from xlalens.render._dot import quote
 
 MODES = ("auto", "none", "kernel", "scope")
@@ -46,6 +46,10 @@ _LONG = 6
 _VIRTUAL_OK = 1500
 # Row length when a view without edges is stacked into a grid.
 _GRID = 12
+# Caption line of a view laid out in the cheaper mode; the reason is filled in
+# by the layout step (see xlalens.render._dot.layout_views).
+REASON = "@@XL_REASON@@"
+CHEAP_NOTE = f"⚠ cheaper layout (frames dropped, tighter dot limits): {REASON}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +86,8 @@ class ViewPlan:
     """Keys of units drawn as clusters; every other unit with children is a drill-down."""
     drawn: int
     """Number of nodes drawn (the budget's measure)."""
+    folded: frozenset[str] = frozenset()
+    """Keys of scopes past the cluster caps: their members are drawn in the parent, unframed."""
 
 
 def split_scope(op_name: str) -> list[str]:
@@ -280,6 +286,16 @@ def _members(u: Unit) -> tuple[Unit, ...]:
     return u.children
 
 
+def _new_clusters(u: Unit, g: nx.MultiDiGraph) -> tuple[int, int]:
+    """(clusters drawn when ``u`` is expanded, nesting levels its members sit below it)."""
+    if u.kind != "op":
+        return 1, 1
+    replaced = g.nodes[u.node].get("op") in _REPLACED_OPS and len(u.children) == 1
+    if replaced:
+        return 1, 1
+    return 1 + len(u.children), 2
+
+
 def plan(
     g: nx.MultiDiGraph, key: str, title: str, units: tuple[Unit, ...], mode: str, budget: int
 ) -> ViewPlan:
@@ -298,10 +314,13 @@ def plan(
     if len(units) > budget or (mode != "kernel" and only_ops and total > budget):
         units = _chunk(units, budget, key, "ops")
     drawn = len(units)
+    weight = drawn
+    clusters = 0
     expanded: set[str] = set()
-    heap: list[tuple[tuple[int, int], int, int, str, Unit]] = []
+    folded: set[str] = set()
+    heap: list[tuple[tuple[int, int], int, int, str, Unit, int]] = []
 
-    def offer(u: Unit) -> None:
+    def offer(u: Unit, depth: int) -> None:
         if not u.children:
             return
         if mode == "kernel" and u.kind == "op":
@@ -312,19 +331,33 @@ def plan(
         # Structure first: scopes and chunks open before kernels' bodies, and
         # pooled parameters/constants (the least informative) open last.
         rank = (2 if u.label.startswith("(") else 1 if u.kind == "op" else 0, cost)
-        heapq.heappush(heap, (rank, cost, u.order, u.key, u))
+        heapq.heappush(heap, (rank, cost, u.order, u.key, u, depth))
 
     for u in units:
-        offer(u)
+        offer(u, 0)
     while heap:
-        _, cost, _, _, u = heapq.heappop(heap)
-        if drawn + cost > budget:
+        _, cost, _, _, u, depth = heapq.heappop(heap)
+        new, inner = _new_clusters(u, g)
+        # NOTE: [cluster budget] see _budget: nesting deeper than MAX_DEPTH or
+        # more than MAX_CLUSTERS clusters is what makes dot slow; such a unit
+        # stays collapsed and gets its own drill-down instead.
+        fold = depth + new > _budget.MAX_DEPTH or clusters + new > _budget.MAX_CLUSTERS
+        if fold and u.kind == "op":
+            continue  # a kernel keeps its frame or stays one box with a drill-down
+        if fold:
+            # A scope past the caps folds into its parent: its members are
+            # drawn there, without a frame of their own.
+            new = inner = 0
+        extra = cost + _budget.CLUSTER_WEIGHT * new
+        if drawn + cost > budget or weight + extra > budget:
             continue
         drawn += cost
-        expanded.add(u.key)
+        weight += extra
+        clusters += new
+        (folded if fold else expanded).add(u.key)
         for m in _members(u):
-            offer(m)
-    return ViewPlan(key, title, units, frozenset(expanded), drawn)
+            offer(m, depth + inner)
+    return ViewPlan(key, title, units, frozenset(expanded), drawn, frozenset(folded))
 
 
 def slug(key: str, label: str) -> str:
@@ -415,8 +448,12 @@ class Emitter:
         pair_class: dict[str, str] | None = None,
         edge_labels: bool = True,
         legend_extra: list[str] = (),
+        flat: bool = False,
+        heat: dict[str, float] | None = None,
     ) -> None:
         self.g = g
+        self.flat = flat
+        self.heat = heat
         self.view = view
         self.links = links
         self.status = status
@@ -447,10 +484,14 @@ class Emitter:
             classes.append(f"xl-{st}")
             if u.node in self.pair_class:
                 classes.append(self.pair_class[u.node])
+        if self.heat is not None:
+            inside = walk_nodes(u) if collapsed else [u.node]
+            colour = self._heat_fill(inside) or _style.HEAT_NONE
         attrs = {
             "label": node_label(data),
             "tooltip": node_tooltip(data),
             "fillcolor": colour,
+            "id": "n:" + u.node,
         }
         if collapsed:
             n_inner = u.size - 1
@@ -465,6 +506,21 @@ class Emitter:
         for n in walk_nodes(u) if collapsed else [u.node]:
             self.rep[n] = name
 
+    def _heat_share(self, nodes: list[str]) -> float | None:
+        if self.heat is None:
+            return None
+        return sum(self.heat.get(n, 0.0) for n in nodes)
+
+    def _heat_fill(self, nodes: list[str]) -> str | None:
+        share = self._heat_share(nodes)
+        return None if share is None else _style.heat_colour(share)
+
+    def _heat_suffix(self, nodes: list[str]) -> str:
+        share = self._heat_share(nodes)
+        if not share:
+            return ""
+        return f" · ⏱ {share * 100:.1f}% of step"
+
     def _group_node(self, u: Unit, indent: str) -> None:
         nodes = walk_nodes(u)
         hist = Counter(self.g.nodes[n].get("op", "?") for n in nodes)
@@ -473,15 +529,20 @@ class Emitter:
         )
         kernels = sum(1 for n in nodes if self.g.nodes[n].get("fusion") == n)
         second = f"{len(nodes)} ops" + (f" · {kernels} kernels" if kernels else "")
-        label = f"{_short(u.label, 60)}\n{second}\n{top}"
+        if self.status is None:
+            total, unknown = _cost.group_flops(self.g, nodes)
+            if total or unknown:
+                second += " · " + _cost.fmt_flops(total, unknown)
+        heat = self._heat_suffix(nodes)
+        label = f"{_short(u.label, 60)}\n{second}{heat}\n{top}"
         classes = "xl-group xl-" + u.kind
         if self.status is not None:
             classes += " xl-mixed"
         attrs = {
             "label": label,
-            "tooltip": f"{u.label}\n{second}\n{top}\n\nclick: open this group",
+            "tooltip": f"{u.label}\n{second}{heat}\n{top}\n\nclick: open this group",
             "shape": "box3d",
-            "fillcolor": _style.GROUP_FILL,
+            "fillcolor": self._heat_fill(nodes) or _style.GROUP_FILL,
             "color": _style.GROUP_BORDER,
             "URL": self.links.get(u.key, ""),
             "class": classes,
@@ -492,7 +553,7 @@ class Emitter:
         self.n_groups += 1
 
     def _unit(self, u: Unit, indent: str) -> None:
-        expanded = u.key in self.view.expanded
+        expanded = u.key in self.view.expanded or u.key in self.view.folded
         if u.kind == "op":
             if not expanded:
                 self._op_node(u, indent, collapsed=bool(u.children))
@@ -500,19 +561,22 @@ class Emitter:
             data = self.g.nodes[u.node]
             replaced = data.get("op") in _REPLACED_OPS and len(u.children) == 1
             self.categories.add(_style.category(data.get("op", "")))
-            self._cluster += 1
-            fill = _style.CATEGORIES["fusion"][0] if data.get("op") == "fusion" else "#fbfbfb"
-            kind = (data.get("attrs") or {}).get("kind")
-            title = f"{data.get('name')} ({data.get('op')}{', ' + str(kind) if kind else ''})"
-            self.lines.append(f"{indent}subgraph cluster_{self._cluster} {{")
-            self.lines.append(
-                f"{indent}  {_attrs({'label': title, 'style': 'rounded,filled', 'fillcolor': _tint(fill), 'color': '#7f9cc6', 'tooltip': node_tooltip(data), 'class': 'xl-cluster xl-kernel-cluster'}, sep='; ')};"
-            )
+            if not self.flat:
+                self._cluster += 1
+                fill = _style.CATEGORIES["fusion"][0] if data.get("op") == "fusion" else "#fbfbfb"
+                kind = (data.get("attrs") or {}).get("kind")
+                title = f"{data.get('name')} ({data.get('op')}{', ' + str(kind) if kind else ''})"
+                title += self._heat_suffix([u.node])
+                self.lines.append(f"{indent}subgraph cluster_{self._cluster} {{")
+                self.lines.append(
+                    f"{indent}  {_attrs({'label': title, 'style': 'rounded,filled', 'fillcolor': _tint(self._heat_fill([u.node]) or fill), 'color': '#7f9cc6', 'tooltip': node_tooltip(data), 'class': 'xl-cluster xl-kernel-cluster'}, sep='; ')};"
+                )
             if not replaced:
                 self._op_node(u, indent + "  ", collapsed=False)
             for body in u.children:
                 self._body(body, indent + "  ", inline=replaced)
-            self.lines.append(f"{indent}}}")
+            if not self.flat:
+                self.lines.append(f"{indent}}}")
             if replaced:
                 comp = u.children[0].key[len("body:") :]
                 cinfo = self.g.graph["computations"][comp]
@@ -526,6 +590,10 @@ class Emitter:
         if not expanded:
             self._group_node(u, indent)
             return
+        if self.flat or u.key in self.view.folded:
+            for m in u.children:
+                self._unit(m, indent)
+            return
         self._cluster += 1
         self.scopes_drawn = True
         self.lines.append(f"{indent}subgraph cluster_{self._cluster} {{")
@@ -537,7 +605,7 @@ class Emitter:
         self.lines.append(f"{indent}}}")
 
     def _body(self, body: Unit, indent: str, inline: bool) -> None:
-        if inline:
+        if inline or self.flat:
             for m in body.children:
                 self._unit(m, indent)
             return
@@ -735,9 +803,25 @@ class Emitter:
 
     # -- whole graph ------------------------------------------------------
     def source(self, title: str, body_first: list[str] = ()) -> str:
+        limits = _budget.CHEAP_LIMITS if self.flat else _budget.LIMITS
+        if self.flat:
+            title += "\n" + CHEAP_NOTE
+        gattrs = {
+            "rankdir": "TB",
+            "fontname": "Helvetica",
+            "fontsize": "11",
+            "nodesep": "0.18",
+            "ranksep": "0.32",
+            "label": title,
+            "labelloc": "t",
+            "labeljust": "l",
+            "tooltip": title,
+            "newrank": "true",
+            **limits,
+        }
         header = [
             "digraph xlalens {",
-            f"  graph [{_attrs({'rankdir': 'TB', 'fontname': 'Helvetica', 'fontsize': '11', 'nodesep': '0.18', 'ranksep': '0.32', 'label': title, 'labelloc': 't', 'labeljust': 'l', 'tooltip': title, 'newrank': 'true'})}];",
+            f"  graph [{_attrs(gattrs)}];",
             '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=9, height=0.3, margin="0.06,0.03", penwidth=0.8];',
             '  edge [fontname="Helvetica", fontsize=7, arrowsize=0.5, color="#5a5a5a", fontcolor="#555555"];',
             *body_first,
@@ -752,7 +836,12 @@ class Emitter:
             names = [u.key for u in self.view.units]
             for a, b in zip(names, names[_GRID:]):
                 self.lines.append(f"  {quote(a)} -> {quote(b)} [style=invis];")
-        if self.status is None:
+        if self.heat is not None:
+            extra = [*self.legend_extra, "fill: share of the step's measured kernel time"]
+            if self.n_groups:
+                extra.append("3-D box: collapsed group (its kernels' summed share); click to open")
+            legend = _style.legend_label(_style.heat_legend(), "kernel time (heat)", extra)
+        elif self.status is None:
             entries = [_style.CATEGORIES[c] for c in _style.CATEGORIES if c in self.categories]
             extra = list(self.legend_extra)
             if "fusion" in self.categories:
