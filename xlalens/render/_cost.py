@@ -14,6 +14,9 @@ from __future__ import annotations
 import networkx as nx
 
 
+_READS_OPERANDS = frozenset(("dot", "reduce", "convolution"))
+
+
 def _model():
     try:
         from xlalens.diff._diff import estimate_flops
@@ -46,7 +49,10 @@ def node_flops(g: nx.MultiDiGraph) -> dict[str, int | None]:
     for n, d in g.nodes(data=True):
         tiny = nx.MultiDiGraph(computations=comps)
         tiny.add_node(n, **d)
-        for u, _, k, ed in g.in_edges(n, keys=True, data=True):
+        # Only these read their operands' shapes (dot: lhs contracting size;
+        # reduce: input size); the others are priced by their own shape.
+        ins = g.in_edges(n, keys=True, data=True) if d.get("op") in _READS_OPERANDS else ()
+        for u, _, k, ed in ins:
             pu = dict(g.nodes[u])
             pu["op"] = "parameter"
             tiny.add_node(f"\0{u}", **pu)

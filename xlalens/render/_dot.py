@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from xlalens._errors import XlalensError
@@ -115,9 +116,10 @@ class LayoutJob:
 
     source: str
     """DOT source of the view as planned (clusters, :data:`_budget.LIMITS`)."""
-    cheap: str
-    """DOT source of the same view in the cheaper mode (no clusters, tighter limits);
-    its caption holds the placeholder the reason is written into."""
+    cheap: Callable[[], str]
+    """Makes the DOT source of the same view in the cheaper mode (no clusters,
+    tighter limits), only when needed; its caption holds the placeholder the
+    reason is written into."""
     deadline: float
     """Seconds ``dot`` may take on ``source`` before ``cheap`` is used instead."""
 
@@ -159,7 +161,8 @@ def _one(dot: str, job: LayoutJob) -> Layout:
             return Layout(svg, "full", time.perf_counter() - start, feats, pred, "")
         except _Missed:
             reason = f"the full layout missed its {job.deadline:g} s deadline"
-    cheap = job.cheap.replace(REASON, reason)
+    cheap_src = job.cheap()
+    cheap = cheap_src.replace(REASON, reason)
     # The cheaper mode gets a generous limit: it is what the reader will see.
     try:
         svg = _run(dot, cheap, max(30.0, 10 * job.deadline), deadline=True)
@@ -167,7 +170,7 @@ def _one(dot: str, job: LayoutJob) -> Layout:
     except _Missed:
         reason += "; the cheaper layout also missed, so edges are not drawn (see tooltips)"
     bare = "\n".join(
-        line for line in job.cheap.replace(REASON, reason).splitlines() if not _EDGE_LINE.match(line)
+        line for line in cheap_src.replace(REASON, reason).splitlines() if not _EDGE_LINE.match(line)
     )
     svg = _run(dot, bare, 300.0)
     return Layout(svg, "bare", time.perf_counter() - start, feats, pred, reason)
@@ -191,7 +194,7 @@ def layout_views(jobs: list[LayoutJob], *, workers: int | None = None) -> list[L
         GraphvizNotFound: ``dot`` is missing.
 
     Example:
-        >>> layout_views([LayoutJob("digraph { a -> b }", "digraph { a }", 2.0)])[0].mode  # doctest: +SKIP
+        >>> layout_views([LayoutJob("digraph { a -> b }", lambda: "digraph { a }", 2.0)])[0].mode  # doctest: +SKIP
         'full'
     """
     if not jobs:

@@ -113,6 +113,10 @@ def _root_units(builder: _view._Builder, g: nx.MultiDiGraph) -> tuple[Unit, ...]
     return builder.units_of(nodes, "")
 
 
+def _overview_budget(budget: int) -> int:
+    return max(10, min(budget, 150, budget // 2)) if budget > 60 else budget
+
+
 def _collapsed(view: ViewPlan) -> list[Unit]:
     """Units drawn collapsed that have something inside (each gets a drill-down)."""
     out: list[Unit] = []
@@ -142,10 +146,13 @@ def _drill_units(u: Unit) -> tuple[Unit, ...]:
 def _emit(
     g: nx.MultiDiGraph, view: ViewPlan, links: dict[str, str], title: str, first: list[str], **kw: Any
 ) -> tuple[str, str, Emitter]:
-    """(full DOT, cheaper DOT, the full emitter) of one view."""
+    """(full DOT, a maker of the cheaper DOT, the full emitter) of one view."""
     em = Emitter(g, view, links, **kw)
     src = em.source(title, first)
-    cheap = Emitter(g, view, links, flat=True, **kw).source(title, first)
+
+    def cheap() -> str:
+        return Emitter(g, view, links, flat=True, **kw).source(title, first)
+
     return src, cheap, em
 
 
@@ -164,7 +171,9 @@ def _graph_views(
     builder = _view._Builder(g, scoped=collapse in ("auto", "scope"))
     base = title or graph_title(g)
     n_total = g.number_of_nodes()
-    root = plan(g, "root", base, _root_units(builder, g), collapse, budget)
+    # The overview gets half the budget: it is the page a reader sees first,
+    # and it must show the model's structure at a glance, not every op.
+    root = plan(g, "root", base, _root_units(builder, g), collapse, _overview_budget(budget))
     overview = f"{stem}.svg"
     queue: list[tuple[ViewPlan, str, str | None, str, int]] = [(root, overview, None, base, 0)]
     out: list[_Item] = []
@@ -225,7 +234,7 @@ def _graph_views(
 class _Item:
     name: str
     source: str
-    cheap: str
+    cheap: Any
     parent: str | None
     drawn: int
     depth: int
@@ -307,7 +316,9 @@ def render_views(
     if _is_diff(obj):
         name = f"{stem}.svg"
         src, cheap, drawn, total = _diff_source(obj, budget=budget, title=title)
-        return _finish([_Item(name, src, cheap, None, drawn, 0)], total, {name: title or "diff"})
+        return _finish(
+            [_Item(name, src, lambda: cheap, None, drawn, 0)], total, {name: title or "diff"}
+        )
     items, total, titles, where, deferred = _graph_views(
         obj,
         collapse=collapse,
@@ -353,11 +364,11 @@ def render(
     over, _ = _budget.deadlines()
     if _is_diff(obj):
         src, cheap, _, _ = _diff_source(obj, budget=budget, title=title)
-        return layout_views([LayoutJob(src, cheap, over)])[0].svg
+        return layout_views([LayoutJob(src, lambda: cheap, over)])[0].svg
     # Plan and emit only the overview; drill-downs are not laid out here.
     builder = _view._Builder(obj, scoped=collapse in ("auto", "scope"))
     base = title or graph_title(obj)
-    view = plan(obj, "root", base, _root_units(builder, obj), collapse, budget)
+    view = plan(obj, "root", base, _root_units(builder, obj), collapse, _overview_budget(budget))
     links = {u.key: f"graph.{slug(u.key, u.label)}.svg" for u in _collapsed(view)}
     extra = []
     if collapse != "none":

@@ -46,6 +46,8 @@ _LONG = 6
 _VIRTUAL_OK = 1500
 # Row length when a view without edges is stacked into a grid.
 _GRID = 12
+# Edges per drawn node above which implied edges are dropped (NOTE: [dense group views]).
+_DENSE = 1.6
 # Caption line of a view laid out in the cheaper mode; the reason is filled in
 # by the layout step (see xlalens.render._dot.layout_views).
 REASON = "@@XL_REASON@@"
@@ -110,6 +112,62 @@ def split_scope(op_name: str) -> list[str]:
     return [p for p in parts if p]
 
 
+# Autodiff / batching wrappers JAX writes around a layer's scope
+# (``transpose(jvp(conv3_block1_1_bn))``). They are split off into a scope level
+# of their own, so that a model's forward pass, backward pass and optimizer
+# are three groups and each holds the model's layers in order.
+_TRANSFORMS = frozenset(("jvp", "transpose", "vmap", "remat", "checkpoint", "custom_jvp", "custom_vjp"))
+_WRAPPED = re.compile(r"^((?:[A-Za-z_]+\()+)([^()]+)(\)+)$")
+# A scope with more children than this gets name-family groups (see _regroup).
+_FANOUT = 10
+
+
+def scope_path(op_name: str) -> list[str]:
+    """The name-scope path of an ``op_name`` (its last part, the op, dropped), with
+    autodiff wrappers split off: ``jit(f)/transpose(jvp(dense_1))/dot`` gives
+    ``["jit(f)", "transpose(jvp)", "dense_1"]``."""
+    out: list[str] = []
+    for part in split_scope(op_name)[:-1]:
+        m = _WRAPPED.match(part)
+        if m:
+            wraps = m.group(1).rstrip("(").split("(")
+            if all(w in _TRANSFORMS for w in wraps) and len(m.group(3)) == len(wraps):
+                out.append("(".join(wraps) + ")" * (len(wraps) - 1))
+                out.append(m.group(2))
+                continue
+        out.append(part)
+    return out
+
+
+_TOKEN = re.compile(r"[_.]")
+
+
+def _regroup(kids: dict[str, dict], level: int = 0) -> dict[str, dict]:
+    """Group the children of a wide scope into name families by their leading
+    ``_``/``.``-separated tokens (``conv3_block1_1_conv`` -> ``conv3_*`` ->
+    ``conv3_block1_*``): flat layer lists (Keras, torch) get the stage / block
+    structure their names spell out."""
+    if len(kids) <= _FANOUT:
+        return kids
+    buckets: dict[str, list[str]] = {}
+    for name in kids:
+        toks = _TOKEN.split(name)
+        key = "_".join(toks[: level + 1]) if len(toks) > level + 1 else ""
+        buckets.setdefault(key, []).append(name)
+    if len(buckets) <= 1 and "" not in buckets:
+        # Every name shares this token: look one token further.
+        return _regroup(kids, level + 1) if level < 6 else kids
+    out: dict[str, dict] = {}
+    for key, names in buckets.items():
+        if not key or len(names) < 2 or len(names) == len(kids):
+            for n in names:
+                out[n] = kids[n]
+            continue
+        sub = _regroup({n: kids[n] for n in names}, level + 1)
+        out[f"{key}_*"] = {"kids": sub, "items": []}
+    return out
+
+
 class _Builder:
     """Builds the unit tree of a graph once; views are planned from it."""
 
@@ -148,7 +206,7 @@ class _Builder:
             self._active.add(cname)
             # A body's ops repeat their caller's scope (``jit(g)/while/body/...``):
             # scope them relative to it.
-            base = split_scope(data.get("op_name") or "")[:-1]
+            base = scope_path(data.get("op_name") or "")
             members = self.units_of(self.by_comp[cname], f"{cname}:", base)
             self._active.discard(cname)
             kind = self.g.graph["computations"][cname].get("kind", "other")
@@ -175,11 +233,20 @@ class _Builder:
 
     def _path(self, u: Unit, pool_leaves: set[str]) -> list[str]:
         data = self.g.nodes[u.node]
-        path = split_scope(data.get("op_name") or "")[:-1]
+        path = scope_path(data.get("op_name") or "")
+        if not path and u.children:
+            # A kernel XLA made (a copy/transpose fusion) often has no op_name;
+            # its fused ops keep theirs, so it joins the scope of its first one.
+            for n in walk_nodes(u)[1:]:
+                path = scope_path(self.g.nodes[n].get("op_name") or "")
+                if path:
+                    break
         # JAX names an entry parameter after its argument path (``ps[0]['w']``):
         # no scope, so it joins the pool like an unnamed one.
         if not path and data.get("op") in pool_leaves and not u.children:
             return [f"({data['op']}s)"]
+        if not path and "*" in pool_leaves:
+            return ["(ops without a name scope)"]
         return path
 
     def _scope_units(self, ops: list[Unit], prefix: str, base: list[str]) -> tuple[Unit, ...]:
@@ -188,6 +255,9 @@ class _Builder:
         # pooled into one group each; a fusion's few parameters are not.
         leaves = Counter(self.g.nodes[u.node].get("op") for u in ops)
         pool = {op for op in _BORING_LEAVES if leaves[op] > 12} if prefix == "" else set()
+        if prefix == "" and len(ops) > _FANOUT:
+            # The rest of the unscoped entry ops: one group, not a long row of boxes.
+            pool.add("*")
         for u in ops:
             t = root
             path = self._path(u, pool)
@@ -205,8 +275,9 @@ class _Builder:
 
     def _convert(self, t: dict, prefix: str, path: list[str]) -> tuple[Unit, ...]:
         out = list(t["items"])
-        for name in sorted(t["kids"]):
-            sub = t["kids"][name]
+        kids = _regroup(t["kids"])
+        for name in sorted(kids):
+            sub = kids[name]
             parts = [name]
             while not sub["items"] and len(sub["kids"]) == 1:
                 ((n2, sub),) = sub["kids"].items()
@@ -318,7 +389,7 @@ def plan(
     clusters = 0
     expanded: set[str] = set()
     folded: set[str] = set()
-    heap: list[tuple[tuple[int, int], int, int, str, Unit, int]] = []
+    heap: list[tuple[tuple[int, int, int], int, int, str, Unit, int]] = []
 
     def offer(u: Unit, depth: int) -> None:
         if not u.children:
@@ -330,7 +401,10 @@ def plan(
         cost = _expand_cost(u, g)
         # Structure first: scopes and chunks open before kernels' bodies, and
         # pooled parameters/constants (the least informative) open last.
-        rank = (2 if u.label.startswith("(") else 1 if u.kind == "op" else 0, cost)
+        # Breadth first: a whole scope level opens before any scope below it,
+        # so a view shows the model's structure (passes, stages, blocks) before
+        # the ops of any one part.
+        rank = (2 if u.label.startswith("(") else 1 if u.kind == "op" else 0, depth, cost)
         heapq.heappush(heap, (rank, cost, u.order, u.key, u, depth))
 
     for u in units:
@@ -733,6 +807,36 @@ class Emitter:
         # consumer ("from ..."), each listing the other end in its tooltip.
         dg = nx.DiGraph()
         dg.add_edges_from((a, b) for a, b, _, _ in edges)
+        drawn_nodes = max(1, dg.number_of_nodes())
+        if len(edges) > _DENSE * drawn_nodes:
+            # NOTE: [dense group views] Between collapsed groups nearly every
+            # pair exchanges some tensor (a forward block feeds every later
+            # block's backward), so a view of 80 groups had 380 edges: unreadable,
+            # and dot spent 12 s on their crossings. An edge implied by a path
+            # (A->C when A->B->C) is dropped, and the legend says how many.
+            # On the condensation, so that cycles between groups are allowed.
+            cd = nx.condensation(dg)
+            of = cd.graph["mapping"]
+            keep = set(nx.transitive_reduction(cd).edges)
+            before = len(edges)
+            edges = [e for e in edges if of[e[0]] == of[e[1]] or (of[e[0]], of[e[1]]) in keep]
+            limit = int(_DENSE * drawn_nodes)
+            if len(edges) > limit:
+                # Still dense (groups that feed each other both ways): keep the
+                # edges between nearby ranks, drop the longest.
+                rk: dict[int, int] = {}
+                for c in nx.topological_sort(cd):
+                    rk[c] = max((rk[p] + 1 for p in cd.predecessors(c)), default=0)
+                order = sorted(
+                    range(len(edges)),
+                    key=lambda i: (abs(rk[of[edges[i][1]]] - rk[of[edges[i][0]]]), i),
+                )
+                edges = [edges[i] for i in sorted(order[:limit])]
+            dg = nx.DiGraph()
+            dg.add_edges_from((a, b) for a, b, _, _ in edges)
+            self.legend_extra.append(
+                f"{before - len(edges)} implied or long edges between groups not drawn"
+            )
         cond = nx.condensation(dg)
         rank_c: dict[int, int] = {}
         for c in nx.topological_sort(cond):
