@@ -165,6 +165,7 @@ def _graph_views(
     title: str | None,
     heat: dict[str, float] | None = None,
     max_depth: int | None = None,
+    paint_heat: bool = True,
 ) -> tuple[list[_Item], int, dict[str, str], dict[str, str], list[str]]:
     """Every view: items, node count, titles, node -> view holding it, and the
     drill-down files left unwritten because they lie deeper than ``max_depth``."""
@@ -212,12 +213,15 @@ def _graph_views(
             legend_extra=extra,
             edge_labels=view.drawn <= 150,
             heat=heat,
+            paint_heat=paint_heat,
         )
         for n, drawn_as in em.rep.items():
             # The deepest view that draws the node itself wins; else the first
             # (shallowest) view that holds it inside a group.
             if drawn_as == "op:" + n or n not in where:
                 where[n] = fname
+        for n in em.framed:
+            where[n] = fname
         out.append(_Item(fname, src, cheap, parent, view.drawn, depth))
         titles[fname] = crumbs
         for u, child in children:
@@ -275,6 +279,7 @@ def render_views(
     title: str | None = None,
     heat: dict[str, float] | None = None,
     max_depth: int | None = None,
+    paint_heat: bool = True,
 ) -> Rendering:
     """Render a graph (or diff) as an overview SVG plus one drill-down SVG per collapsed group.
 
@@ -299,6 +304,9 @@ def render_views(
             kernels and groups by time share (heat view; the legend gives the scale).
         max_depth: lay out drill-downs only this many clicks deep (``None``: all);
             deeper ones are listed in ``Rendering.deferred``.
+        paint_heat: with ``heat``, fill by time share (else only the
+            ``xl-heat-<band>`` classes and the time on labels, for a page that
+            switches colour modes itself).
 
     Returns:
         A :class:`Rendering`; ``svgs`` maps file names to SVG text.
@@ -327,6 +335,7 @@ def render_views(
         title=title,
         heat=heat,
         max_depth=max_depth,
+        paint_heat=paint_heat,
     )
     return _finish(items, total, titles, where, deferred)
 
@@ -391,13 +400,15 @@ def write_svgs(
     title: str | None = None,
     heat: dict[str, float] | None = None,
     max_depth: int | None = None,
+    paint_heat: bool = True,
 ) -> Rendering:
     """Write the overview to ``out`` and its drill-downs beside it (``<stem>.<group>-<hash>.svg``).
 
     Args:
         graph_or_diff: as for :func:`render_views`.
         out: path of the overview SVG.
-        level, collapse, budget, title, heat, max_depth: as for :func:`render_views`.
+        level, collapse, budget, title, heat, max_depth, paint_heat: as for
+            :func:`render_views`.
 
     Returns:
         The :class:`Rendering` that was written.
@@ -416,6 +427,7 @@ def write_svgs(
         title=title,
         heat=heat,
         max_depth=max_depth,
+        paint_heat=paint_heat,
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     for name, svg in r.svgs.items():

@@ -189,3 +189,13 @@ def heat_legend() -> list[tuple[str, str]]:
         out.append((colour, f"{lo * 100:g}–{bound * 100:g}% of step (log scale)"))
         lo = bound
     return out
+
+
+def heat_band(share: float) -> int:
+    """Index of the heat band of ``share``: 0 for none, then one per :data:`HEAT_STOPS` entry."""
+    if share <= 0:
+        return 0
+    for i, (bound, _) in enumerate(HEAT_STOPS):
+        if share <= bound:
+            return i + 1
+    return len(HEAT_STOPS)

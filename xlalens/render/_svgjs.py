@@ -61,7 +61,7 @@ _SCRIPT = r"""
   var st = document.createElementNS("http://www.w3.org/2000/svg", "style");
   st.textContent = ".xl-found polygon,.xl-found path,.xl-found ellipse{stroke:#d40000!important;stroke-width:4px!important}" +
     ".xl-hl polygon,.xl-hl path,.xl-hl ellipse{stroke:#0a58ca!important;stroke-width:3px!important}" +
-    "g.xl-group,g.xl-up{cursor:pointer}";
+    "g.xl-group,g.xl-up{cursor:pointer}" + HEATCSS;
   svg.appendChild(st);
   var drag = null, dragged = false;
   svg.addEventListener("wheel", function (e) { e.preventDefault(); zoom(e.deltaY < 0 ? 1.2 : 1 / 1.2, e.clientX, e.clientY); }, { passive: false });
@@ -104,6 +104,7 @@ _SCRIPT = r"""
     if (m.xl === "zoom") zoom(m.f);
     else if (m.xl === "fit") set(home.slice());
     else if (m.xl === "find") find(m.id);
+    else if (m.xl === "heat") svg.classList.toggle("xl-heatmode", !!m.on);
   });
   window.addEventListener("resize", function () { set(start()); });
   set(start());
@@ -114,6 +115,20 @@ _SCRIPT = r"""
 """
 
 MARK = "xlalens-viewer"
+
+
+def _heat_css() -> str:
+    from xlalens.render import _style
+
+    fills = [_style.HEAT_NONE] + [c for _, c in _style.HEAT_STOPS]
+    rules = [
+        f".xl-heatmode g.xl-heat-{i}>polygon,.xl-heatmode g.xl-heat-{i}>path,"
+        f".xl-heatmode g.xl-heat-{i}>a>polygon,.xl-heatmode g.xl-heat-{i}>g>a>polygon,"
+        f".xl-heatmode g.xl-heat-{i}>g>a>path{{fill:{c}!important}}"
+        for i, c in enumerate(fills)
+    ]
+    return '"' + "".join(rules) + '"'
+
 
 
 def inject(svg: str) -> str:
@@ -128,5 +143,6 @@ def inject(svg: str) -> str:
     i = svg.rfind("</svg>")
     if i < 0:
         return svg
-    tag = f'<script id="{MARK}" type="text/javascript"><![CDATA[{_SCRIPT}]]></script>\n'
+    script = _SCRIPT.replace("HEATCSS", _heat_css())
+    tag = f'<script id="{MARK}" type="text/javascript"><![CDATA[{script}]]></script>\n'
     return svg[:i] + tag + svg[i:]

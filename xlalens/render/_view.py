@@ -524,10 +524,12 @@ class Emitter:
         legend_extra: list[str] = (),
         flat: bool = False,
         heat: dict[str, float] | None = None,
+        paint_heat: bool = True,
     ) -> None:
         self.g = g
         self.flat = flat
         self.heat = heat
+        self.paint_heat = paint_heat and heat is not None
         self.view = view
         self.links = links
         self.status = status
@@ -537,6 +539,7 @@ class Emitter:
         self.lines: list[str] = []
         self.rep: dict[str, str] = {}  # graph node -> drawn DOT node name
         self.in_port: dict[str, dict[int, str]] = {}
+        self.framed: list[str] = []  # graph nodes drawn as a frame (expanded kernels)
         self.out_port: dict[str, str] = {}
         self.categories: set[str] = set()
         self.n_groups = 0
@@ -560,7 +563,9 @@ class Emitter:
                 classes.append(self.pair_class[u.node])
         if self.heat is not None:
             inside = walk_nodes(u) if collapsed else [u.node]
-            colour = self._heat_fill(inside) or _style.HEAT_NONE
+            classes.append(f"xl-heat-{_style.heat_band(self._heat_share(inside) or 0.0)}")
+            if self.paint_heat:
+                colour = self._heat_fill(inside) or _style.HEAT_NONE
         attrs = {
             "label": node_label(data),
             "tooltip": node_tooltip(data),
@@ -612,11 +617,13 @@ class Emitter:
         classes = "xl-group xl-" + u.kind
         if self.status is not None:
             classes += " xl-mixed"
+        if self.heat is not None:
+            classes += f" xl-heat-{_style.heat_band(self._heat_share(nodes) or 0.0)}"
         attrs = {
             "label": label,
             "tooltip": f"{u.label}\n{second}{heat}\n{top}\n\nclick: open this group",
             "shape": "box3d",
-            "fillcolor": self._heat_fill(nodes) or _style.GROUP_FILL,
+            "fillcolor": (self._heat_fill(nodes) if self.paint_heat else None) or _style.GROUP_FILL,
             "color": _style.GROUP_BORDER,
             "URL": self.links.get(u.key, ""),
             "class": classes,
@@ -643,8 +650,9 @@ class Emitter:
                 title += self._heat_suffix([u.node])
                 self.lines.append(f"{indent}subgraph cluster_{self._cluster} {{")
                 self.lines.append(
-                    f"{indent}  {_attrs({'label': title, 'style': 'rounded,filled', 'fillcolor': _tint(self._heat_fill([u.node]) or fill), 'color': '#7f9cc6', 'tooltip': node_tooltip(data), 'class': 'xl-cluster xl-kernel-cluster'}, sep='; ')};"
+                    f"{indent}  {_attrs({'label': title, 'style': 'rounded,filled', 'fillcolor': _tint((self._heat_fill([u.node]) if self.paint_heat else None) or fill), 'color': '#7f9cc6', 'tooltip': node_tooltip(data), 'class': 'xl-cluster xl-kernel-cluster', 'id': 'n:' + u.node}, sep='; ')};"
                 )
+            self.framed.append(u.node)
             if not replaced:
                 self._op_node(u, indent + "  ", collapsed=False)
             for body in u.children:
@@ -940,7 +948,7 @@ class Emitter:
             names = [u.key for u in self.view.units]
             for a, b in zip(names, names[_GRID:]):
                 self.lines.append(f"  {quote(a)} -> {quote(b)} [style=invis];")
-        if self.heat is not None:
+        if self.paint_heat:
             extra = [*self.legend_extra, "fill: share of the step's measured kernel time"]
             if self.n_groups:
                 extra.append("3-D box: collapsed group (its kernels' summed share); click to open")
