@@ -166,7 +166,9 @@ def test_search_index_lists_every_node_of_the_primary_graph(reported):
     text = (folder / "svg" / "index.js").read_text()
     assert text.startswith("window.xlalensIndex = ")
     idx = json.loads(text[len("window.xlalensIndex = ") :].rstrip().rstrip(";"))
-    g = ir.from_json(folder / manifest["frontends"]["jax"]["artifacts"]["graphs"]["optimized_hlo.raw"])
+    g = ir.from_json(
+        folder / manifest["frontends"]["jax"]["artifacts"]["graphs"]["optimized_hlo.raw"]
+    )
     card = idx["cards"].index("jax · optimized_hlo.raw")
     rows = {r[1]: r for r in idx["rows"] if r[0] == card}
     comps = g.graph["computations"]
@@ -206,9 +208,16 @@ def test_heat_classes_and_deferred_views(staged, tmp_path):
     shutil.copytree(folder, dst)
     g = ir.from_json(dst / manifest["frontends"]["jax"]["artifacts"]["graphs"]["optimized_hlo.raw"])
     entry = g.graph["entry"]
-    fusions = [d["name"] for _, d in g.nodes(data=True) if d["op"] == "fusion" and d["computation"] == entry]
+    fusions = [
+        d["name"]
+        for _, d in g.nodes(data=True)
+        if d["op"] == "fusion" and d["computation"] == entry
+    ]
     assert fusions
-    kernels = [{"name": n, "median_s": 1e-6 * (i + 1), "share": 0.5 / (i + 1)} for i, n in enumerate(fusions)]
+    kernels = [
+        {"name": n, "median_s": 1e-6 * (i + 1), "share": 0.5 / (i + 1)}
+        for i, n in enumerate(fusions)
+    ]
     (dst / "timing").mkdir()
     (dst / "timing" / "cpu.json").write_text(
         json.dumps({"backend": "cpu", "frontends": {"jax": {"status": "ok", "kernels": kernels}}})

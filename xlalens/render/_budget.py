@@ -42,7 +42,13 @@ CLUSTER_WEIGHT = 4
 # real views (docs/render.md): mclimit/nslimit cut dot's time by 2-5x there
 # with no visible change on views that were already fast; remincross=false
 # skips a second full mincross pass over the clustered graph.
-LIMITS = {"mclimit": "0.4", "nslimit": "4", "nslimit1": "4", "searchsize": "20", "remincross": "false"}
+LIMITS = {
+    "mclimit": "0.4",
+    "nslimit": "4",
+    "nslimit1": "4",
+    "searchsize": "20",
+    "remincross": "false",
+}
 # The cheaper mode: no clusters, and the tightest limits.
 CHEAP_LIMITS = {
     "mclimit": "0.05",

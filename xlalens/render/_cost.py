@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import networkx as nx
 
-
 _READS_OPERANDS = frozenset(("dot", "reduce", "convolution"))
 
 

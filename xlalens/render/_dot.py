@@ -7,8 +7,8 @@ import re
 import shutil
 import subprocess
 import time
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from xlalens._errors import XlalensError
@@ -170,7 +170,9 @@ def _one(dot: str, job: LayoutJob) -> Layout:
     except _Missed:
         reason += "; the cheaper layout also missed, so edges are not drawn (see tooltips)"
     bare = "\n".join(
-        line for line in cheap_src.replace(REASON, reason).splitlines() if not _EDGE_LINE.match(line)
+        line
+        for line in cheap_src.replace(REASON, reason).splitlines()
+        if not _EDGE_LINE.match(line)
     )
     svg = _run(dot, bare, 300.0)
     return Layout(svg, "bare", time.perf_counter() - start, feats, pred, reason)

@@ -144,7 +144,12 @@ def _drill_units(u: Unit) -> tuple[Unit, ...]:
 
 
 def _emit(
-    g: nx.MultiDiGraph, view: ViewPlan, links: dict[str, str], title: str, first: list[str], **kw: Any
+    g: nx.MultiDiGraph,
+    view: ViewPlan,
+    links: dict[str, str],
+    title: str,
+    first: list[str],
+    **kw: Any,
 ) -> tuple[str, str, Emitter]:
     """(full DOT, a maker of the cheaper DOT, the full emitter) of one view."""
     em = Emitter(g, view, links, **kw)
@@ -252,9 +257,7 @@ def _finish(
     deferred: list[str] = (),
 ) -> Rendering:
     over, view = _budget.deadlines()
-    jobs = [
-        LayoutJob(it.source, it.cheap, over if it.parent is None else view) for it in items
-    ]
+    jobs = [LayoutJob(it.source, it.cheap, over if it.parent is None else view) for it in items]
     results = layout_views(jobs)
     return Rendering(
         overview=items[0].name,

@@ -230,7 +230,10 @@ def render_dump(
                 for d in docs
             )
             attempt(
-                stem, make, lambda fe=fe, key=key: graph(fe, key), want_heat=timed and key == primary
+                stem,
+                make,
+                lambda fe=fe, key=key: graph(fe, key),
+                want_heat=timed and key == primary,
             )
     for i, rec in enumerate(manifest.get("diffs") or []):
         if not isinstance(rec, dict) or rec.get("error") or not rec.get("json"):
@@ -444,9 +447,7 @@ def _timing_doc(name: str, doc: dict[str, Any]) -> str:
         if sweep.get("svg"):
             # The plot xlalens time wrote into the dump; an <img> of a relative
             # file:// path loads offline.
-            out += (
-                f'<img class="xl-plot" src="{_esc(sweep["svg"])}" alt="step time against size">'
-            )
+            out += f'<img class="xl-plot" src="{_esc(sweep["svg"])}" alt="step time against size">'
         if sweep.get("table"):
             out += (
                 '<details><summary>table</summary><pre class="xl-pre">'
@@ -487,9 +488,7 @@ def _diff_details(dump_dir: Path, rec: dict[str, Any]) -> str:
             if isinstance(k, dict):
                 rows.append(
                     "<tr>"
-                    + "".join(
-                        f"<td>{_esc(k.get(c))}</td>" for c in ("a", "b", "status", "reason")
-                    )
+                    + "".join(f"<td>{_esc(k.get(c))}</td>" for c in ("a", "b", "status", "reason"))
                     + "</tr>"
                 )
         parts.append(
@@ -498,7 +497,9 @@ def _diff_details(dump_dir: Path, rec: dict[str, Any]) -> str:
             + "".join(rows)
             + "</table></details>"
         )
-    changed = [p for p in report.get("pairs") or [] if isinstance(p, dict) and p.get("status") == "changed"]
+    changed = [
+        p for p in report.get("pairs") or [] if isinstance(p, dict) and p.get("status") == "changed"
+    ]
     only_a = report.get("only_a") or []
     only_b = report.get("only_b") or []
 
@@ -642,9 +643,7 @@ def build_html(
                 body.append(f'<p class="xl-note xl-error">{_esc(note)}</p>')
             else:
                 cards.append(title)
-                body.append(
-                    _viewer(f"{SVG_DIR}/{stem}.svg", title, meta, f"card-{len(cards) - 1}")
-                )
+                body.append(_viewer(f"{SVG_DIR}/{stem}.svg", title, meta, f"card-{len(cards) - 1}"))
             body.append(_diff_details(dump_dir, rec))
         body.append("</div>")
     body.append("</section>")

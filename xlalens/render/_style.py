@@ -167,7 +167,13 @@ def legend_label(entries: list[tuple[str, str]], title: str, extra: list[str] = 
 # well under 1%: a linear scale would leave all but a few nodes white.
 HEAT_NONE = "#f4f4f4"
 """Fill of an op with no measured time (not a kernel, or not seen by the profiler)."""
-HEAT_STOPS = ((0.001, "#fff5eb"), (0.01, "#fdd0a2"), (0.05, "#fd8d3c"), (0.2, "#d94801"), (1.0, "#7f2704"))
+HEAT_STOPS = (
+    (0.001, "#fff5eb"),
+    (0.01, "#fdd0a2"),
+    (0.05, "#fd8d3c"),
+    (0.2, "#d94801"),
+    (1.0, "#7f2704"),
+)
 """(time share upper bound, fill): the legend prints these bands."""
 
 

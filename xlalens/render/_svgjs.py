@@ -105,6 +105,7 @@ _SCRIPT = r"""
     else if (m.xl === "fit") set(home.slice());
     else if (m.xl === "find") find(m.id);
     else if (m.xl === "heat") svg.classList.toggle("xl-heatmode", !!m.on);
+    else if (m.xl === "hello" && inFrame) window.parent.postMessage({ xl: "ready", box: box.join(" ") }, "*");
   });
   window.addEventListener("resize", function () { set(start()); });
   set(start());
@@ -128,7 +129,6 @@ def _heat_css() -> str:
         for i, c in enumerate(fills)
     ]
     return '"' + "".join(rules) + '"'
-
 
 
 def inject(svg: str) -> str:

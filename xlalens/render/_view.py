@@ -116,7 +116,9 @@ def split_scope(op_name: str) -> list[str]:
 # (``transpose(jvp(conv3_block1_1_bn))``). They are split off into a scope level
 # of their own, so that a model's forward pass, backward pass and optimizer
 # are three groups and each holds the model's layers in order.
-_TRANSFORMS = frozenset(("jvp", "transpose", "vmap", "remat", "checkpoint", "custom_jvp", "custom_vjp"))
+_TRANSFORMS = frozenset(
+    ("jvp", "transpose", "vmap", "remat", "checkpoint", "custom_jvp", "custom_vjp")
+)
 _WRAPPED = re.compile(r"^((?:[A-Za-z_]+\()+)([^()]+)(\)+)$")
 # A scope with more children than this gets name-family groups (see _regroup).
 _FANOUT = 10

@@ -23,6 +23,9 @@
     this.heat = false;
     this.bind();
     this.show();
+    // A frame may have loaded before this script ran, and its "ready" was
+    // missed: ask again (a frame still loading posts its own when done).
+    this.post({ xl: "hello" });
   }
 
   Viewer.prototype.dir = function () { return (this.file || "").replace(/[^/]*$/, ""); };
