@@ -6,10 +6,12 @@ import os
 import re
 import shutil
 import subprocess
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 
 from xlalens._errors import XlalensError
 from xlalens.render import _budget
@@ -28,6 +30,9 @@ INSTALL_HINT = (
 
 class GraphvizNotFound(XlalensError):
     """Graphviz's ``dot`` is not installed; the message says how to install it."""
+
+
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
 class _Missed(Exception):
@@ -57,7 +62,57 @@ def quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
+def _cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system) of a running process, from /proc; None where there is none."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / _TICKS
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _run_cpu_deadline(dot: str, source: str, limit: float) -> str:
+    """Run dot, killing it once it has used ``limit`` seconds of CPU.
+
+    NOTE: [deadline in CPU time] The deadline counts dot's own CPU time, not the
+    wall clock, so that a busy machine (other processes, the other dot workers)
+    does not push views into the cheaper mode and make output depend on load.
+    A wall-clock cap of 10x the deadline (plus 30 s) still bounds a starved run.
+    """
+    proc = subprocess.Popen(
+        [dot, "-Tsvg"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    result: dict[str, bytes] = {}
+
+    def talk() -> None:
+        result["out"], result["err"] = proc.communicate(source.encode())
+
+    th = threading.Thread(target=talk, daemon=True)
+    th.start()
+    start = time.perf_counter()
+    while th.is_alive():
+        th.join(0.05)
+        if not th.is_alive():
+            break
+        cpu = _cpu_seconds(proc.pid)
+        wall = time.perf_counter() - start
+        if (
+            (cpu is not None and cpu > limit)
+            or wall > 10 * limit + 30
+            or (cpu is None and wall > limit)
+        ):
+            proc.kill()
+            th.join()
+            raise _Missed()
+    if proc.returncode != 0:
+        tail = result.get("err", b"").decode(errors="replace").strip().splitlines()[-3:]
+        raise XlalensError(f"dot failed (exit {proc.returncode}): {' | '.join(tail)}")
+    return result["out"].decode()
+
+
 def _run(dot: str, source: str, timeout: float, *, deadline: bool = False) -> str:
+    if deadline:
+        return _run_cpu_deadline(dot, source, timeout)
     try:
         proc = subprocess.run(
             [dot, "-Tsvg"],
