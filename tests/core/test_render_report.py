@@ -230,3 +230,30 @@ def test_heat_classes_and_deferred_views(staged, tmp_path):
     assert "xl&#45;heat&#45;" in svg and "% of step" in svg
     meta = json.loads((dst / "svg" / "jax.optimized_hlo.raw.views.json").read_text())
     assert meta["heat"] is True and meta["deferred"] == []
+
+
+def test_diff_card_shows_kernel_map_and_changed_nodes(tmp_path):
+    """A diff card lists the kernel map (diff JSON v2), the changed pairs and the unmatched nodes."""
+    from xlalens.render._report import _diff_details
+
+    doc = {
+        "kernel_map": {
+            "kernels": {"a": 2, "b": 1},
+            "counts": {"same": 1, "split": 1},
+            "pairs": [
+                {"kind": "same", "a": ["main.1/fusion.1"], "b": ["main.2/fusion.7"],
+                 "body": [], "time_a_s": 4e-6, "time_b_s": None, "time_delta_s": None},
+            ],
+        },
+        "pairs": [{"a": "main.1/add.3", "b": "main.2/add.9", "status": "changed",
+                   "changes": [{"field": "shape", "a": [2], "b": [3]}]}],
+        "only_a": [{"id": "main.1/mul.4", "name": "mul.4"}],
+        "only_b": [],
+    }  # fmt: skip
+    (tmp_path / "d.json").write_text(json.dumps(doc))
+    html = _diff_details(tmp_path, {"json": "d.json"})
+    assert "kernel map (same 1 · split 1)" in html
+    assert "<td>fusion.1</td><td>fusion.7</td><td>4 µs</td>" in html
+    assert "<td>add.3</td><td>add.9</td><td>shape</td>" in html
+    assert "only in A: mul.4" in html
+    assert _diff_details(tmp_path, {"json": "missing.json"}) == ""

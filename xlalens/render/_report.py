@@ -481,21 +481,32 @@ def _diff_details(dump_dir: Path, rec: dict[str, Any]) -> str:
     if not isinstance(report, dict):
         return ""
     parts = []
-    kmap = report.get("kernel_map") or report.get("kernels")
-    if isinstance(kmap, list) and kmap:
+    kmap = report.get("kernel_map")
+    if isinstance(kmap, dict) and isinstance(kmap.get("pairs"), list):
+        # The kernel map of the diff branch's JSON (schema v2, docs/diff.md).
         rows = []
-        for k in kmap[:40]:
-            if isinstance(k, dict):
-                rows.append(
-                    "<tr>"
-                    + "".join(f"<td>{_esc(k.get(c))}</td>" for c in ("a", "b", "status", "reason"))
-                    + "</tr>"
-                )
+        for k in kmap["pairs"][:60]:
+            if not isinstance(k, dict):
+                continue
+            cells = [
+                k.get("kind"),
+                ", ".join(_short_id(x) for x in k.get("a") or []),
+                ", ".join(_short_id(x) for x in k.get("b") or []),
+                _fmt_seconds(k.get("time_a_s")) if k.get("time_a_s") is not None else "",
+                _fmt_seconds(k.get("time_b_s")) if k.get("time_b_s") is not None else "",
+            ]
+            rows.append("<tr>" + "".join(f"<td>{_esc(c)}</td>" for c in cells) + "</tr>")
+        counts = kmap.get("counts")
+        head = (
+            " · ".join(f"{_esc(k)} {_fmt_num(v)}" for k, v in counts.items())
+            if isinstance(counts, dict)
+            else ""
+        )
+        more = f", first 60 of {len(kmap['pairs'])}" if len(kmap["pairs"]) > 60 else ""
         parts.append(
-            f"<details open><summary>kernel map ({len(kmap)} entries)</summary>"
-            '<table class="xl-figures"><tr><th>A</th><th>B</th><th>status</th><th>why</th></tr>'
-            + "".join(rows)
-            + "</table></details>"
+            f"<details open><summary>kernel map ({head}{more})</summary>"
+            '<table class="xl-figures"><tr><th>kind</th><th>A kernels</th><th>B kernels</th>'
+            "<th>time A</th><th>time B</th></tr>" + "".join(rows) + "</table></details>"
         )
     changed = [
         p for p in report.get("pairs") or [] if isinstance(p, dict) and p.get("status") == "changed"
@@ -517,7 +528,7 @@ def _diff_details(dump_dir: Path, rec: dict[str, Any]) -> str:
                     str(c.get("field") if isinstance(c, dict) else c) for c in what[:6]
                 )
             rows.append(
-                f"<tr><td>{_esc(p.get('a_name') or p.get('a'))}</td><td>{_esc(p.get('b_name') or p.get('b'))}</td>"
+                f"<tr><td>{_esc(_short_id(p.get('a')))}</td><td>{_esc(_short_id(p.get('b')))}</td>"
                 f"<td>{_esc(what)}</td></tr>"
             )
         more = f" (first 25 of {len(changed)})" if len(changed) > 25 else ""
@@ -538,6 +549,11 @@ def _diff_details(dump_dir: Path, rec: dict[str, Any]) -> str:
             + "</p></details>"
         )
     return "".join(parts)
+
+
+def _short_id(node_id: Any) -> str:
+    """``main.6/multiply_add_fusion.1`` -> ``multiply_add_fusion.1`` (the instruction name)."""
+    return str(node_id).rsplit("/", 1)[-1]
 
 
 def _sections(dump_dir: Path) -> list[tuple[str, str, str]]:
