@@ -123,6 +123,21 @@ def _module(path: Path, ref: float) -> None:
     print(
         f"  whole SVG set (plan + layout, 2 dot workers): {t_all:.1f} s = {t_all / ref:.0f}x reference"
     )
+    print(f"  clicks from the overview to the deepest kernel: {_kernel_clicks(g, r)} [target <= 3]")
+
+
+def _kernel_clicks(g, r) -> int:
+    """Most drill-down clicks needed to reach a view that draws a kernel (entry fusion, call, loop)."""
+    entry = g.graph.get("entry")
+    depth: dict[str, int] = {}
+
+    def d(f: str) -> int:
+        if f not in depth:
+            depth[f] = 0 if f not in r.parents else 1 + d(r.parents[f])
+        return depth[f]
+
+    kernels = [n for n, x in g.nodes(data=True) if x.get("computation") == entry and x.get("calls")]
+    return max((d(r.where[n]) for n in kernels if n in r.where), default=0)
 
 
 def _transformer(ref: float) -> None:

@@ -177,6 +177,10 @@ HEAT_STOPS = (
 """(time share upper bound, fill): the legend prints these bands."""
 
 
+HEAT_DARK = 4
+"""Heat bands from this index up are dark: their text is drawn white."""
+
+
 def heat_colour(share: float) -> str:
     """Fill colour of a node or group that takes ``share`` (0..1) of the step's kernel time."""
     if share <= 0:

@@ -128,7 +128,8 @@ def _heat_css() -> str:
         f".xl-heatmode g.xl-heat-{i}>g>a>path{{fill:{c}!important}}"
         for i, c in enumerate(fills)
     ]
-    return '"' + "".join(rules) + '"'
+    dark = ",".join(f".xl-heatmode g.xl-heat-{i} text" for i in range(_style.HEAT_DARK, len(fills)))
+    return '"' + "".join(rules) + dark + '{fill:#fff!important}"'
 
 
 def inject(svg: str) -> str:

@@ -501,7 +501,7 @@ def node_label(data: dict) -> str:
     attrs = data.get("attrs") or {}
     share, secs = attrs.get("time_share"), attrs.get("time_s")
     if isinstance(share, (int, float)) and isinstance(secs, (int, float)):
-        label += f"\n⏱ {share * 100:.1f}% · {_fmt_time(secs)}"
+        label += f"\ntime {share * 100:.1f}% · {_fmt_time(secs)}"
     return label
 
 
@@ -563,15 +563,19 @@ class Emitter:
             classes.append(f"xl-{st}")
             if u.node in self.pair_class:
                 classes.append(self.pair_class[u.node])
+        fontcolor = ""
         if self.heat is not None:
             inside = walk_nodes(u) if collapsed else [u.node]
             classes.append(f"xl-heat-{_style.heat_band(self._heat_share(inside) or 0.0)}")
             if self.paint_heat:
                 colour = self._heat_fill(inside) or _style.HEAT_NONE
+                if _style.heat_band(self._heat_share(inside) or 0.0) >= _style.HEAT_DARK:
+                    fontcolor = "white"
         attrs = {
             "label": node_label(data),
             "tooltip": node_tooltip(data),
             "fillcolor": colour,
+            "fontcolor": fontcolor,
             "id": "n:" + u.node,
         }
         if collapsed:
@@ -600,7 +604,7 @@ class Emitter:
         share = self._heat_share(nodes)
         if not share:
             return ""
-        return f" · ⏱ {share * 100:.1f}% of step"
+        return f" · {share * 100:.1f}% of step time"
 
     def _group_node(self, u: Unit, indent: str) -> None:
         nodes = walk_nodes(u)
@@ -626,6 +630,10 @@ class Emitter:
             "tooltip": f"{u.label}\n{second}{heat}\n{top}\n\nclick: open this group",
             "shape": "box3d",
             "fillcolor": (self._heat_fill(nodes) if self.paint_heat else None) or _style.GROUP_FILL,
+            "fontcolor": "white"
+            if self.paint_heat
+            and _style.heat_band(self._heat_share(nodes) or 0.0) >= _style.HEAT_DARK
+            else "",
             "color": _style.GROUP_BORDER,
             "URL": self.links.get(u.key, ""),
             "class": classes,
