@@ -353,7 +353,9 @@ def render(
 ) -> str:
     """Render a graph or a diff as SVG text (the overview; see :func:`render_views` for drill-downs).
 
-    Deterministic: the same input gives the same bytes.
+    Deterministic: the same input gives the same bytes, as long as each view's
+    layout stays on the same side of its deadline (counted in ``dot``'s CPU time,
+    so machine load does not move it; see docs/render.md).
 
     Args:
         graph_or_diff: an xlalens graph, a Diff, or a path / IR text / dump entry.
