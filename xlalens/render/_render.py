@@ -171,6 +171,7 @@ def _graph_views(
     heat: dict[str, float] | None = None,
     max_depth: int | None = None,
     paint_heat: bool = True,
+    lazy_bodies: bool = False,
 ) -> tuple[list[_Item], int, dict[str, str], dict[str, str], list[str]]:
     """Every view: items, node count, titles, node -> view holding it, and the
     drill-down files left unwritten because they lie deeper than ``max_depth``."""
@@ -230,7 +231,9 @@ def _graph_views(
         out.append(_Item(fname, src, cheap, parent, view.drawn, depth))
         titles[fname] = crumbs
         for u, child in children:
-            if max_depth is not None and depth + 1 > max_depth:
+            if (max_depth is not None and depth + 1 > max_depth) or (
+                lazy_bodies and u.kind == "op"
+            ):
                 deferred.append(child)
                 continue
             sub_title = f"{crumbs} › {u.label}"
@@ -283,6 +286,7 @@ def render_views(
     heat: dict[str, float] | None = None,
     max_depth: int | None = None,
     paint_heat: bool = True,
+    lazy_bodies: bool = False,
 ) -> Rendering:
     """Render a graph (or diff) as an overview SVG plus one drill-down SVG per collapsed group.
 
@@ -310,6 +314,9 @@ def render_views(
         paint_heat: with ``heat``, fill by time share (else only the
             ``xl-heat-<band>`` classes and the time on labels, for a page that
             switches colour modes itself).
+        lazy_bodies: do not lay out the drill-downs of kernels' bodies (a fusion's
+            ops); every scope view still is, so every kernel is drawn somewhere.
+            They are listed in ``Rendering.deferred``.
 
     Returns:
         A :class:`Rendering`; ``svgs`` maps file names to SVG text.
@@ -339,6 +346,7 @@ def render_views(
         heat=heat,
         max_depth=max_depth,
         paint_heat=paint_heat,
+        lazy_bodies=lazy_bodies,
     )
     return _finish(items, total, titles, where, deferred)
 
@@ -406,13 +414,14 @@ def write_svgs(
     heat: dict[str, float] | None = None,
     max_depth: int | None = None,
     paint_heat: bool = True,
+    lazy_bodies: bool = False,
 ) -> Rendering:
     """Write the overview to ``out`` and its drill-downs beside it (``<stem>.<group>-<hash>.svg``).
 
     Args:
         graph_or_diff: as for :func:`render_views`.
         out: path of the overview SVG.
-        level, collapse, budget, title, heat, max_depth, paint_heat: as for
+        level, collapse, budget, title, heat, max_depth, paint_heat, lazy_bodies: as for
             :func:`render_views`.
 
     Returns:
@@ -433,6 +442,7 @@ def write_svgs(
         heat=heat,
         max_depth=max_depth,
         paint_heat=paint_heat,
+        lazy_bodies=lazy_bodies,
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     for name, svg in r.svgs.items():

@@ -10,7 +10,8 @@ own viewer (``_svgjs``) and talk to the report by ``postMessage``. The search
 index (every node's name, op and source line, and the view that draws it) is
 ``svg/index.js``, loaded by a ``<script>`` element when the search box is first
 used. Deep drill-downs of the secondary graphs (everything but each frontend's
-optimized HLO) are not laid out by the dump: their links say how to draw them
+optimized HLO), and in graphs over 5,000 nodes the views of kernels' bodies, are
+not laid out by the dump: their links say how to draw them
 (``xlalens render DIR --all-views``).
 """
 
@@ -72,6 +73,8 @@ def _read_graph(path: Path) -> nx.MultiDiGraph:
 
 
 _PRIMARY = ("optimized_hlo.raw", "optimized_hlo.canonical")
+# Graphs larger than this leave their kernels' bodies to `xlalens render DIR --all-views`.
+_LAZY_NODES = 5000
 
 
 def _primary_key(keys: list[str]) -> str | None:
@@ -222,6 +225,8 @@ def render_dump(
                     heat=heat,
                     paint_heat=False,
                     max_depth=None if (all_views or key == primary) else 1,
+                    # Kernel bodies (most of a big model's views) on demand.
+                    lazy_bodies=not all_views and g.number_of_nodes() > _LAZY_NODES,
                 )
 
             timed = any(
