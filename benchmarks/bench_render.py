@@ -226,7 +226,7 @@ def _dump() -> None:
         print(
             f"  render stage (SVGs + report): {t_render:.1f} s; report.html {kb:.0f} kB "
             f"[target <= 1 MB: {'PASS' if kb <= 1000 else 'FAIL'}]; {len(svgs)} SVG files, {size / 1e6:.1f} MB"
-            f" (deep views of the pre-optimization graphs deferred); search index {(out / SVG_DIR / 'index.js').stat().st_size / 1e6:.1f} MB"
+            f" (kernel bodies and deep pre-optimization views on demand); search index {(out / SVG_DIR / 'index.js').stat().st_size / 1e6:.1f} MB"
         )
         opened = _chromium_open(report)
         if opened is not None:
