@@ -1,8 +1,9 @@
 """Render a JAX function's optimized HLO as SVG, and the diff of two functions.
 
 Run: .venv/bin/python examples/render_graph.py [OUT_DIR]
-Writes OUT_DIR/mlp.svg (plus drill-downs when the graph is collapsed) and
-OUT_DIR/relu_vs_gelu.svg. Needs graphviz's `dot` (apt-get install graphviz).
+Writes OUT_DIR/mlp.svg (plus drill-downs when the graph is collapsed),
+OUT_DIR/mlp-heat.svg (the heat view) and OUT_DIR/relu_vs_gelu.svg. Open any of
+them in a browser: they pan (drag), zoom (wheel) and follow drill-down links. Needs graphviz's `dot` (apt-get install graphviz).
 """
 
 from __future__ import annotations
@@ -41,6 +42,21 @@ def main() -> None:
     # The overview and its drill-downs as files, linked to each other.
     r = write_svgs(graph, out / "mlp.svg", budget=20)
     print(f"wrote {len(r.svgs)} SVG(s) to {out}/, overview {r.overview}")
+    # How each view's layout went: full, or the cheaper mode when dot missed its
+    # deadline (the caption then says why), with the view's size and dot's seconds.
+    for name, lay in list(r.layouts.items())[:3]:
+        f = lay.features
+        print(f"  {name}: {lay.mode}, {f.nodes} nodes, {f.clusters} frames, {lay.seconds:.2f} s")
+
+    # Heat view: kernels painted by their share of the step time (here made up:
+    # the first fusions get 50%, 25%, ...; `xlalens time` measures real ones).
+    entry = graph.graph["entry"]
+    kernels = [
+        n for n, d in graph.nodes(data=True) if d["op"] == "fusion" and d["computation"] == entry
+    ]
+    heat = {n: 0.5 / 2**i for i, n in enumerate(kernels)}
+    write_svgs(graph, out / "mlp-heat.svg", budget=20, heat=heat)
+    print(f"wrote {out / 'mlp-heat.svg'} (heat view)")
 
     # A diff: unchanged grey, changed amber, left-only red, right-only green.
     other = ir.parse_hlo_text(

@@ -44,7 +44,7 @@ def reported(staged):
 
 
 def test_dump_step_writes_svgs_and_report(reported):
-    """Every graph and diff of the manifest gets an SVG, embedded in report.html."""
+    """Every graph and diff gets an SVG file under svg/, shown by a lazy iframe; none is inlined."""
     folder, manifest = reported
     assert manifest["report"] == "report.html"
     html = (folder / "report.html").read_text()
@@ -53,9 +53,18 @@ def test_dump_step_writes_svgs_and_report(reported):
         for key in info["artifacts"]["graphs"]:
             assert f"{fe}.{key}.svg" in svgs
             assert f'data-file="svg/{fe}.{key}.svg"' in html
+            assert f'<iframe class="xl-frame" loading="lazy" src="svg/{fe}.{key}.svg"' in html
     diffs = [d for d in manifest["diffs"] if not d.get("error")]
     assert diffs
-    assert html.count("diff status") >= len(diffs)
+    diff_svgs = sorted(folder.glob("svg/diff.*.svg"))
+    assert len(diff_svgs) >= len(diffs)
+    assert all("diff status" in p.read_text() for p in diff_svgs[:5])
+    assert html.count('src="svg/diff.') >= len(diffs)
+    # SVGs are stored once, as files: the report holds none, and stays small.
+    assert "<svg" not in html
+    assert len(html.encode()) < 1_000_000
+    # every written SVG carries its own viewer (pan, zoom, report messages)
+    assert all("xlalens-viewer" in (folder / "svg" / n).read_text() for n in sorted(svgs)[:10])
     kinds = {d["kind"] for d in diffs}
     assert {"cross_framework", "optimization"} <= kinds
     assert "outputs match" in html and "kernels" in html
@@ -149,3 +158,102 @@ def test_dot_missing_still_writes_the_report(staged, tmp_path, monkeypatch):
     html = (dst / "report.html").read_text()
     assert "apt-get install graphviz" in html
     assert "outputs match" in html  # the figures are still there
+
+
+def test_search_index_lists_every_node_of_the_primary_graph(reported):
+    """svg/index.js maps each node of a frontend's optimized HLO to a view file that exists."""
+    folder, manifest = reported
+    text = (folder / "svg" / "index.js").read_text()
+    assert text.startswith("window.xlalensIndex = ")
+    idx = json.loads(text[len("window.xlalensIndex = ") :].rstrip().rstrip(";"))
+    g = ir.from_json(
+        folder / manifest["frontends"]["jax"]["artifacts"]["graphs"]["optimized_hlo.raw"]
+    )
+    card = idx["cards"].index("jax · optimized_hlo.raw")
+    rows = {r[1]: r for r in idx["rows"] if r[0] == card}
+    comps = g.graph["computations"]
+    drawable = {n for n, d in g.nodes(data=True) if comps[d["computation"]]["kind"] != "reducer"}
+    assert set(rows) == drawable
+    for r in rows.values():
+        # the view exists and holds the node under the id the viewer centres on
+        assert f'id="n:{r[1]}"' in (folder / "svg" / r[5]).read_text()
+
+
+def test_sections_from_providers_get_a_nav_entry(staged, tmp_path, monkeypatch):
+    """A provider's (title, fragment) becomes a section with a nav link; a failing one a note."""
+    from xlalens.render import _sections
+
+    folder, manifest = staged
+    dst = tmp_path / "sec"
+    shutil.copytree(folder, dst)
+
+    def targets(d: Path):
+        return ("Targets", f"<table><tr><td>{d.name}</td></tr></table>")
+
+    def broken(d: Path):
+        raise ValueError("no data")
+
+    monkeypatch.setattr(_sections, "PROVIDERS", [targets, lambda d: None, broken])
+    dump_step(dst, json.loads(json.dumps(manifest)))
+    html = (dst / "report.html").read_text()
+    assert '<a href="#sec-targets">Targets</a>' in html
+    assert '<section id="sec-targets"><h2>Targets</h2><table><tr><td>sec</td>' in html
+    assert "this section failed: ValueError: no data" in html
+
+
+def test_heat_classes_and_deferred_views(staged, tmp_path):
+    """With timing, kernel views carry heat classes and the toggle; secondary graphs defer deep views."""
+    folder, manifest = staged
+    dst = tmp_path / "heat"
+    shutil.copytree(folder, dst)
+    g = ir.from_json(dst / manifest["frontends"]["jax"]["artifacts"]["graphs"]["optimized_hlo.raw"])
+    entry = g.graph["entry"]
+    fusions = [
+        d["name"]
+        for _, d in g.nodes(data=True)
+        if d["op"] == "fusion" and d["computation"] == entry
+    ]
+    assert fusions
+    kernels = [
+        {"name": n, "median_s": 1e-6 * (i + 1), "share": 0.5 / (i + 1)}
+        for i, n in enumerate(fusions)
+    ]
+    (dst / "timing").mkdir()
+    (dst / "timing" / "cpu.json").write_text(
+        json.dumps({"backend": "cpu", "frontends": {"jax": {"status": "ok", "kernels": kernels}}})
+    )
+    (dst / "manifest.json").write_text(json.dumps(manifest))
+    write_report(dst)
+    html = (dst / "report.html").read_text()
+    assert 'data-act="heat"' in html and "heat scale" in html and "% of step" in html
+    svg = (dst / "svg" / "jax.optimized_hlo.raw.svg").read_text()
+    assert "xl&#45;heat&#45;" in svg and "% of step" in svg
+    meta = json.loads((dst / "svg" / "jax.optimized_hlo.raw.views.json").read_text())
+    assert meta["heat"] is True and meta["deferred"] == []
+
+
+def test_diff_card_shows_kernel_map_and_changed_nodes(tmp_path):
+    """A diff card lists the kernel map (diff JSON v2), the changed pairs and the unmatched nodes."""
+    from xlalens.render._report import _diff_details
+
+    doc = {
+        "kernel_map": {
+            "kernels": {"a": 2, "b": 1},
+            "counts": {"same": 1, "split": 1},
+            "pairs": [
+                {"kind": "same", "a": ["main.1/fusion.1"], "b": ["main.2/fusion.7"],
+                 "body": [], "time_a_s": 4e-6, "time_b_s": None, "time_delta_s": None},
+            ],
+        },
+        "pairs": [{"a": "main.1/add.3", "b": "main.2/add.9", "status": "changed",
+                   "changes": [{"field": "shape", "a": [2], "b": [3]}]}],
+        "only_a": [{"id": "main.1/mul.4", "name": "mul.4"}],
+        "only_b": [],
+    }  # fmt: skip
+    (tmp_path / "d.json").write_text(json.dumps(doc))
+    html = _diff_details(tmp_path, {"json": "d.json"})
+    assert "kernel map (same 1 · split 1)" in html
+    assert "<td>fusion.1</td><td>fusion.7</td><td>4 µs</td>" in html
+    assert "<td>add.3</td><td>add.9</td><td>shape</td>" in html
+    assert "only in A: mul.4" in html
+    assert _diff_details(tmp_path, {"json": "missing.json"}) == ""

@@ -1,9 +1,13 @@
 """xlalens.render: graphs and diffs as SVG (graphviz), and the offline HTML report.
 
-Stages inside: the unit tree and view planning (``_view``: collapse by kernel and
-by name scope under a node budget, drill-downs for what stays collapsed), DOT
-layout (``_dot``: finding ``dot``, batched parallel layout), the public calls
-(``_render``), and the dump's report (``_report``). See docs/render.md.
+Stages inside: the unit tree and view planning (``_view``: collapse by kernel,
+name scope and layer-name family, drill-downs for what stays collapsed), the
+layout budget (``_budget``: what a view may hold, ``dot``'s cost model, the
+deadlines), DOT layout (``_dot``: parallel ``dot`` processes, deadline and the
+cheaper-mode fallback), FLOPs per group (``_cost``, through the project's cost
+model), the public calls (``_render``), the viewer script every written SVG
+carries (``_svgjs``), and the dump's report (``_report``) with the sections other
+stages provide (``_sections``). See docs/render.md.
 """
 
 from xlalens.render._dot import GraphvizNotFound, find_dot

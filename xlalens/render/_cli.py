@@ -38,8 +38,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--level",
         choices=("raw", "canonical"),
         default=None,
-        help="normalization level (default raw; with --diff, xlalens.ir.DEFAULT_LEVEL "
-        "(canonical), as in `xlalens diff`)",
+        help="normalization level (default: raw for a graph; for --diff, the default of `xlalens diff`)",
+    )
+    p.add_argument(
+        "--all-views",
+        action="store_true",
+        help="with a dump DIR: also draw the deep drill-downs the dump leaves out",
     )
     p.add_argument(
         "--collapse",
@@ -79,24 +83,22 @@ def run(args: argparse.Namespace) -> int:
 
     find_dot()  # no graphviz: one line saying how to install it, exit 2
     if is_dump(args.input) and not args.diff:
-        path = write_report(args.input)
+        path = write_report(args.input, all_views=args.all_views)
         print(path)
         return 0
     if args.budget < 10:
         raise UsageError(f"--budget {args.budget}: give at least 10 (default {DEFAULT_BUDGET})")
-    if args.diff and args.level is None:
-        # One default level for diff, render --diff and stats (issue 11).
-        from xlalens.ir import DEFAULT_LEVEL
-
-        args.level = DEFAULT_LEVEL
-    graph = load_graph(args.input, level=args.level or "raw")
-    target = graph
     if args.diff:
         try:
             from xlalens.diff import diff
         except ImportError as exc:
             raise UsageError(f"--diff needs xlalens.diff ({exc})") from exc
-        target = diff(graph, load_graph(args.diff, level=args.level))
+        # One default level: the diff is exactly what `xlalens diff A B` computes;
+        # render passes a level only when the user gave one.
+        kw = {"level": args.level} if args.level else {}
+        target = diff(args.input, args.diff, **kw)
+    else:
+        target = load_graph(args.input, level=args.level or "raw")
     out = Path(args.output) if args.output else _default_out(args.input, args.diff)
     if out.suffix != ".svg":
         raise UsageError(f"-o {out}: the output is an SVG file; name it OUT.svg")

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
+import threading
+import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
 
 from xlalens._errors import XlalensError
+from xlalens.render import _budget
 
 INSTALL_HINT = (
     "graphviz's `dot` was not found on PATH; install it with `apt-get install graphviz` "
@@ -23,6 +30,13 @@ INSTALL_HINT = (
 
 class GraphvizNotFound(XlalensError):
     """Graphviz's ``dot`` is not installed; the message says how to install it."""
+
+
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+class _Missed(Exception):
+    """``dot`` ran past a layout deadline (internal: triggers the cheaper mode)."""
 
 
 def find_dot() -> str:
@@ -48,7 +62,57 @@ def quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
-def _run(dot: str, source: str, timeout: float) -> str:
+def _cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system) of a running process, from /proc; None where there is none."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / _TICKS
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _run_cpu_deadline(dot: str, source: str, limit: float) -> str:
+    """Run dot, killing it once it has used ``limit`` seconds of CPU.
+
+    NOTE: [deadline in CPU time] The deadline counts dot's own CPU time, not the
+    wall clock, so that a busy machine (other processes, the other dot workers)
+    does not push views into the cheaper mode and make output depend on load.
+    A wall-clock cap of 10x the deadline (plus 30 s) still bounds a starved run.
+    """
+    proc = subprocess.Popen(
+        [dot, "-Tsvg"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    result: dict[str, bytes] = {}
+
+    def talk() -> None:
+        result["out"], result["err"] = proc.communicate(source.encode())
+
+    th = threading.Thread(target=talk, daemon=True)
+    th.start()
+    start = time.perf_counter()
+    while th.is_alive():
+        th.join(0.05)
+        if not th.is_alive():
+            break
+        cpu = _cpu_seconds(proc.pid)
+        wall = time.perf_counter() - start
+        if (
+            (cpu is not None and cpu > limit)
+            or wall > 10 * limit + 30
+            or (cpu is None and wall > limit)
+        ):
+            proc.kill()
+            th.join()
+            raise _Missed()
+    if proc.returncode != 0:
+        tail = result.get("err", b"").decode(errors="replace").strip().splitlines()[-3:]
+        raise XlalensError(f"dot failed (exit {proc.returncode}): {' | '.join(tail)}")
+    return result["out"].decode()
+
+
+def _run(dot: str, source: str, timeout: float, *, deadline: bool = False) -> str:
+    if deadline:
+        return _run_cpu_deadline(dot, source, timeout)
     try:
         proc = subprocess.run(
             [dot, "-Tsvg"],
@@ -58,6 +122,8 @@ def _run(dot: str, source: str, timeout: float) -> str:
             check=False,
         )
     except subprocess.TimeoutExpired as exc:
+        if deadline:
+            raise _Missed() from exc
         raise XlalensError(
             f"dot did not finish a layout in {timeout:.0f} s; lower the node budget "
             "(--budget / budget=) or use --collapse auto"
@@ -97,3 +163,103 @@ def layout(sources: list[str], *, timeout: float = 300.0, workers: int | None = 
         return [_run(dot, src, timeout) for src in sources]
     with ThreadPoolExecutor(max_workers=n) as pool:
         return list(pool.map(lambda src: _run(dot, src, timeout), sources))
+
+
+@dataclass(frozen=True, slots=True)
+class LayoutJob:
+    """One view to lay out: its DOT source, the cheaper source, and its deadline."""
+
+    source: str
+    """DOT source of the view as planned (clusters, :data:`_budget.LIMITS`)."""
+    cheap: Callable[[], str]
+    """Makes the DOT source of the same view in the cheaper mode (no clusters,
+    tighter limits), only when needed; its caption holds the placeholder the
+    reason is written into."""
+    deadline: float
+    """Seconds ``dot`` may take on ``source`` before ``cheap`` is used instead."""
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """What laying out one view gave."""
+
+    svg: str
+    """The SVG document."""
+    mode: str
+    """``"full"``, ``"cheap"`` (no frames, tight limits) or ``"bare"`` (cheap, edges dropped)."""
+    seconds: float
+    """Wall time spent in ``dot`` for this view, fallbacks included."""
+    features: _budget.Features
+    """Size of the planned view."""
+    predicted: float
+    """Seconds :func:`_budget.predict` expected for the planned view."""
+    reason: str
+    """Why the cheaper mode was used ("" for ``full``)."""
+
+
+# Predicted this many times over the deadline: do not even try the full layout
+# (the model overestimates more often than it underestimates; docs/render.md).
+_HOPELESS = 1.5
+_EDGE_LINE = re.compile(r'^\s*"[^"]*(?:\\.[^"]*)*"\s*->')
+
+
+def _one(dot: str, job: LayoutJob) -> Layout:
+    from xlalens.render._view import REASON
+
+    feats = _budget.features(job.source)
+    pred = _budget.predict(feats)
+    start = time.perf_counter()
+    if pred > _HOPELESS * job.deadline:
+        reason = f"predicted {pred:.0f} s for {feats.nodes} nodes / {feats.clusters} frames, over the {job.deadline:g} s deadline"
+    else:
+        try:
+            svg = _run(dot, job.source, job.deadline, deadline=True)
+            return Layout(svg, "full", time.perf_counter() - start, feats, pred, "")
+        except _Missed:
+            reason = f"the full layout missed its {job.deadline:g} s deadline"
+    cheap_src = job.cheap()
+    cheap = cheap_src.replace(REASON, reason)
+    # The cheaper mode gets three deadlines of CPU time; past that, the edges go.
+    try:
+        svg = _run(dot, cheap, 3 * job.deadline, deadline=True)
+        return Layout(svg, "cheap", time.perf_counter() - start, feats, pred, reason)
+    except _Missed:
+        reason += "; the cheaper layout also missed, so edges are not drawn (see tooltips)"
+    bare = "\n".join(
+        line
+        for line in cheap_src.replace(REASON, reason).splitlines()
+        if not _EDGE_LINE.match(line)
+    )
+    svg = _run(dot, bare, 300.0)
+    return Layout(svg, "bare", time.perf_counter() - start, feats, pred, reason)
+
+
+def layout_views(jobs: list[LayoutJob], *, workers: int | None = None) -> list[Layout]:
+    """Lay out views under their deadlines, falling back to the cheaper mode on a miss.
+
+    A view predicted far over its deadline goes to the cheaper mode at once; one
+    that misses the deadline is killed and laid out again in the cheaper mode,
+    whose caption says why. Never raises for slowness.
+
+    Args:
+        jobs: the views.
+        workers: parallel ``dot`` processes (default: CPU count, at most 4).
+
+    Returns:
+        One :class:`Layout` per job, in order.
+
+    Raises:
+        GraphvizNotFound: ``dot`` is missing.
+
+    Example:
+        >>> layout_views([LayoutJob("digraph { a -> b }", lambda: "digraph { a }", 2.0)])[0].mode  # doctest: +SKIP
+        'full'
+    """
+    if not jobs:
+        return []
+    dot = find_dot()
+    n = workers or min(4, os.cpu_count() or 1)
+    if n <= 1 or len(jobs) == 1:
+        return [_one(dot, j) for j in jobs]
+    with ThreadPoolExecutor(max_workers=n) as pool:
+        return list(pool.map(lambda j: _one(dot, j), jobs))

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import networkx as nx
 
 from xlalens._errors import UsageError
-from xlalens.render import _view
-from xlalens.render._dot import layout, quote
+from xlalens.render import _budget, _view
+from xlalens.render._dot import Layout, LayoutJob, layout_views, quote
 from xlalens.render._view import MODES, Emitter, Unit, ViewPlan, plan, slug
 
 DEFAULT_BUDGET = 300
@@ -34,6 +34,12 @@ class Rendering:
     """File name -> nodes drawn in it (each at most the budget, except with collapse='none')."""
     total_nodes: int
     """Nodes of the input graph(s)."""
+    layouts: dict[str, Layout] = field(default_factory=dict)
+    """File name -> how its layout went (mode, seconds, size, the cheaper mode's reason)."""
+    where: dict[str, str] = field(default_factory=dict)
+    """Graph node id -> file name of the view that draws it (its deepest view; search uses it)."""
+    deferred: tuple[str, ...] = ()
+    """Drill-down file names linked but not written (deeper than ``max_depth``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +113,10 @@ def _root_units(builder: _view._Builder, g: nx.MultiDiGraph) -> tuple[Unit, ...]
     return builder.units_of(nodes, "")
 
 
+def _overview_budget(budget: int) -> int:
+    return max(10, min(budget, 150, budget // 2)) if budget > 60 else budget
+
+
 def _collapsed(view: ViewPlan) -> list[Unit]:
     """Units drawn collapsed that have something inside (each gets a drill-down)."""
     out: list[Unit] = []
@@ -115,7 +125,7 @@ def _collapsed(view: ViewPlan) -> list[Unit]:
         u = stack.pop()
         if not u.children:
             continue
-        if u.key in view.expanded:
+        if u.key in view.expanded or u.key in view.folded:
             inner = (
                 [m for b in u.children for m in b.children] if u.kind == "op" else list(u.children)
             )
@@ -133,21 +143,53 @@ def _drill_units(u: Unit) -> tuple[Unit, ...]:
     return u.children
 
 
+def _emit(
+    g: nx.MultiDiGraph,
+    view: ViewPlan,
+    links: dict[str, str],
+    title: str,
+    first: list[str],
+    **kw: Any,
+) -> tuple[str, str, Emitter]:
+    """(full DOT, a maker of the cheaper DOT, the full emitter) of one view."""
+    em = Emitter(g, view, links, **kw)
+    src = em.source(title, first)
+
+    def cheap() -> str:
+        return Emitter(g, view, links, flat=True, **kw).source(title, first)
+
+    return src, cheap, em
+
+
 def _graph_views(
-    g: nx.MultiDiGraph, *, collapse: str, budget: int, stem: str, title: str | None
-) -> tuple[list[tuple[str, str, str | None, int]], int, dict[str, str]]:
-    """DOT sources of every view: (file name, DOT, parent file name, drawn), node count, titles."""
+    g: nx.MultiDiGraph,
+    *,
+    collapse: str,
+    budget: int,
+    stem: str,
+    title: str | None,
+    heat: dict[str, float] | None = None,
+    max_depth: int | None = None,
+    paint_heat: bool = True,
+    lazy_bodies: bool = False,
+) -> tuple[list[_Item], int, dict[str, str], dict[str, str], list[str]]:
+    """Every view: items, node count, titles, node -> view holding it, and the
+    drill-down files left unwritten because they lie deeper than ``max_depth``."""
     builder = _view._Builder(g, scoped=collapse in ("auto", "scope"))
     base = title or graph_title(g)
     n_total = g.number_of_nodes()
-    root = plan(g, "root", base, _root_units(builder, g), collapse, budget)
+    # The overview gets half the budget: it is the page a reader sees first,
+    # and it must show the model's structure at a glance, not every op.
+    root = plan(g, "root", base, _root_units(builder, g), collapse, _overview_budget(budget))
     overview = f"{stem}.svg"
-    queue: list[tuple[ViewPlan, str, str | None, str]] = [(root, overview, None, base)]
-    out: list[tuple[str, str, str | None, int]] = []
+    queue: list[tuple[ViewPlan, str, str | None, str, int]] = [(root, overview, None, base, 0)]
+    out: list[_Item] = []
     titles: dict[str, str] = {}
+    where: dict[str, str] = {}
+    deferred: list[str] = []
     seen = {overview}
     while queue:
-        view, fname, parent, crumbs = queue.pop(0)
+        view, fname, parent, crumbs, depth = queue.pop(0)
         links: dict[str, str] = {}
         children: list[tuple[Unit, str]] = []
         for u in _collapsed(view):
@@ -162,36 +204,74 @@ def _graph_views(
             extra.append(
                 f"{n_total} nodes; {view.drawn} drawn (budget {budget}, collapse={collapse})"
             )
-        em = Emitter(g, view, links, legend_extra=extra, edge_labels=view.drawn <= 150)
         first = []
         if parent is not None:
             first.append(
                 f'  "xl:up" [shape=cds, style=filled, fillcolor="#dde6f3", label={quote("◂ back")}, '
                 f'URL={quote(parent)}, tooltip={quote("back to the enclosing view")}, class="xl-link xl-up"];'
             )
-        out.append((fname, em.source(crumbs, first), parent, view.drawn))
+        src, cheap, em = _emit(
+            g,
+            view,
+            links,
+            crumbs,
+            first,
+            legend_extra=extra,
+            edge_labels=view.drawn <= 150,
+            heat=heat,
+            paint_heat=paint_heat,
+        )
+        for n, drawn_as in em.rep.items():
+            # The deepest view that draws the node itself wins; else the first
+            # (shallowest) view that holds it inside a group.
+            if drawn_as == "op:" + n or n not in where:
+                where[n] = fname
+        for n in em.framed:
+            where[n] = fname
+        out.append(_Item(fname, src, cheap, parent, view.drawn, depth))
         titles[fname] = crumbs
         for u, child in children:
+            if (max_depth is not None and depth + 1 > max_depth) or (
+                lazy_bodies and u.kind == "op"
+            ):
+                deferred.append(child)
+                continue
             sub_title = f"{crumbs} › {u.label}"
             sub = plan(g, u.key, sub_title, _drill_units(u), collapse, budget)
-            queue.append((sub, child, fname, sub_title))
-    return out, n_total, titles
+            queue.append((sub, child, fname, sub_title, depth + 1))
+    return out, n_total, titles, where, deferred
+
+
+@dataclass(frozen=True, slots=True)
+class _Item:
+    name: str
+    source: str
+    cheap: Any
+    parent: str | None
+    drawn: int
+    depth: int
 
 
 def _finish(
-    items: list[tuple[str, str, str | None, int]], n_total: int, titles: dict[str, str]
+    items: list[_Item],
+    n_total: int,
+    titles: dict[str, str],
+    where: dict[str, str] | None = None,
+    deferred: list[str] = (),
 ) -> Rendering:
-    svgs_list = layout([src for _, src, _, _ in items])
-    svgs = {name: svg for (name, _, _, _), svg in zip(items, svgs_list)}
-    parents = {name: parent for name, _, parent, _ in items if parent is not None}
-    drawn = {name: d for name, _, _, d in items}
+    over, view = _budget.deadlines()
+    jobs = [LayoutJob(it.source, it.cheap, over if it.parent is None else view) for it in items]
+    results = layout_views(jobs)
     return Rendering(
-        overview=items[0][0],
-        svgs=svgs,
-        parents=parents,
+        overview=items[0].name,
+        svgs={it.name: r.svg for it, r in zip(items, results)},
+        parents={it.name: it.parent for it in items if it.parent is not None},
         titles=titles,
-        drawn=drawn,
+        drawn={it.name: it.drawn for it in items},
         total_nodes=n_total,
+        layouts={it.name: r for it, r in zip(items, results)},
+        where=dict(where or {}),
+        deferred=tuple(deferred),
     )
 
 
@@ -203,8 +283,17 @@ def render_views(
     budget: int = DEFAULT_BUDGET,
     stem: str = "graph",
     title: str | None = None,
+    heat: dict[str, float] | None = None,
+    max_depth: int | None = None,
+    paint_heat: bool = True,
+    lazy_bodies: bool = False,
 ) -> Rendering:
     """Render a graph (or diff) as an overview SVG plus one drill-down SVG per collapsed group.
+
+    Every view has a layout deadline (5 s for the overview, 2 s for a drill-down;
+    ``$XLALENS_LAYOUT_DEADLINE`` scales them): a view that misses it, or that is
+    predicted to miss it by far, is laid out in a cheaper mode (no frames, tight
+    ``dot`` limits) and its caption says so. Slowness is never an error.
 
     Args:
         graph_or_diff: an xlalens graph, an ``xlalens.diff.Diff`` (or :class:`DiffPairs`),
@@ -218,6 +307,16 @@ def render_views(
         stem: file name stem; the overview is ``<stem>.svg``, drill-downs
             ``<stem>.<group>-<hash>.svg`` (linked from the overview by relative URL).
         title: picture title (default: module, stage and level).
+        heat: graph node id -> share (0..1) of the step's kernel time: paints
+            kernels and groups by time share (heat view; the legend gives the scale).
+        max_depth: lay out drill-downs only this many clicks deep (``None``: all);
+            deeper ones are listed in ``Rendering.deferred``.
+        paint_heat: with ``heat``, fill by time share (else only the
+            ``xl-heat-<band>`` classes and the time on labels, for a page that
+            switches colour modes itself).
+        lazy_bodies: do not lay out the drill-downs of kernels' bodies (a fusion's
+            ops); every scope view still is, so every kernel is drawn somewhere.
+            They are listed in ``Rendering.deferred``.
 
     Returns:
         A :class:`Rendering`; ``svgs`` maps file names to SVG text.
@@ -234,12 +333,22 @@ def render_views(
     obj = _coerce(graph_or_diff, level)
     if _is_diff(obj):
         name = f"{stem}.svg"
-        src, drawn, total = _diff_source(obj, budget=budget, title=title)
-        return _finish([(name, src, None, drawn)], total, {name: title or "diff"})
-    items, total, titles = _graph_views(
-        obj, collapse=collapse, budget=budget, stem=stem, title=title
+        src, cheap, drawn, total = _diff_source(obj, budget=budget, title=title)
+        return _finish(
+            [_Item(name, src, lambda: cheap, None, drawn, 0)], total, {name: title or "diff"}
+        )
+    items, total, titles, where, deferred = _graph_views(
+        obj,
+        collapse=collapse,
+        budget=budget,
+        stem=stem,
+        title=title,
+        heat=heat,
+        max_depth=max_depth,
+        paint_heat=paint_heat,
+        lazy_bodies=lazy_bodies,
     )
-    return _finish(items, total, titles)
+    return _finish(items, total, titles, where, deferred)
 
 
 def render(
@@ -252,7 +361,9 @@ def render(
 ) -> str:
     """Render a graph or a diff as SVG text (the overview; see :func:`render_views` for drill-downs).
 
-    Deterministic: the same input gives the same bytes.
+    Deterministic: the same input gives the same bytes, as long as each view's
+    layout stays on the same side of its deadline (counted in ``dot``'s CPU time,
+    so machine load does not move it; see docs/render.md).
 
     Args:
         graph_or_diff: an xlalens graph, a Diff, or a path / IR text / dump entry.
@@ -272,21 +383,24 @@ def render(
     """
     _check(collapse, budget)
     obj = _coerce(graph_or_diff, level)
+    over, _ = _budget.deadlines()
     if _is_diff(obj):
-        src, _, _ = _diff_source(obj, budget=budget, title=title)
-        return layout([src])[0]
+        src, cheap, _, _ = _diff_source(obj, budget=budget, title=title)
+        return layout_views([LayoutJob(src, lambda: cheap, over)])[0].svg
     # Plan and emit only the overview; drill-downs are not laid out here.
     builder = _view._Builder(obj, scoped=collapse in ("auto", "scope"))
     base = title or graph_title(obj)
-    view = plan(obj, "root", base, _root_units(builder, obj), collapse, budget)
+    view = plan(obj, "root", base, _root_units(builder, obj), collapse, _overview_budget(budget))
     links = {u.key: f"graph.{slug(u.key, u.label)}.svg" for u in _collapsed(view)}
     extra = []
     if collapse != "none":
         extra.append(
             f"{obj.number_of_nodes()} nodes; {view.drawn} drawn (budget {budget}, collapse={collapse})"
         )
-    em = Emitter(obj, view, links, legend_extra=extra, edge_labels=view.drawn <= 150)
-    return layout([em.source(base)])[0]
+    src, cheap, _ = _emit(
+        obj, view, links, base, [], legend_extra=extra, edge_labels=view.drawn <= 150
+    )
+    return layout_views([LayoutJob(src, cheap, over)])[0].svg
 
 
 def write_svgs(
@@ -297,13 +411,18 @@ def write_svgs(
     collapse: str = "auto",
     budget: int = DEFAULT_BUDGET,
     title: str | None = None,
+    heat: dict[str, float] | None = None,
+    max_depth: int | None = None,
+    paint_heat: bool = True,
+    lazy_bodies: bool = False,
 ) -> Rendering:
     """Write the overview to ``out`` and its drill-downs beside it (``<stem>.<group>-<hash>.svg``).
 
     Args:
         graph_or_diff: as for :func:`render_views`.
         out: path of the overview SVG.
-        level, collapse, budget, title: as for :func:`render_views`.
+        level, collapse, budget, title, heat, max_depth, paint_heat, lazy_bodies: as for
+            :func:`render_views`.
 
     Returns:
         The :class:`Rendering` that was written.
@@ -314,12 +433,28 @@ def write_svgs(
     """
     out = Path(out)
     r = render_views(
-        graph_or_diff, level=level, collapse=collapse, budget=budget, stem=out.stem, title=title
+        graph_or_diff,
+        level=level,
+        collapse=collapse,
+        budget=budget,
+        stem=out.stem,
+        title=title,
+        heat=heat,
+        max_depth=max_depth,
+        paint_heat=paint_heat,
+        lazy_bodies=lazy_bodies,
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     for name, svg in r.svgs.items():
-        (out.parent / name).write_text(svg)
+        (out.parent / name).write_text(_interactive(svg))
     return r
+
+
+def _interactive(svg: str) -> str:
+    """The SVG with the viewer script, so it pans, zooms and drills down on its own."""
+    from xlalens.render._svgjs import inject
+
+    return inject(svg)
 
 
 # -- diffs ------------------------------------------------------------------
@@ -353,7 +488,7 @@ def _select(g: nx.MultiDiGraph, status: dict[str, str], limit: int) -> tuple[lis
     return sorted(chosen, key=order.__getitem__), len(nodes) - len(chosen)
 
 
-def _diff_source(d: Any, *, budget: int, title: str | None) -> tuple[str, int, int]:
+def _diff_source(d: Any, *, budget: int, title: str | None) -> tuple[str, str, int, int]:
     pairs = _pairs_of(d)
     st_a: dict[str, str] = {n: "left-only" for n in d.only_a}
     st_b: dict[str, str] = {n: "right-only" for n in d.only_b}
@@ -443,15 +578,13 @@ def _diff_source(d: Any, *, budget: int, title: str | None) -> tuple[str, int, i
     if hid_a or hid_b:
         extra.append(f"hidden: {hid_a} left / {hid_b} right unchanged nodes (budget {budget})")
     extra.append("hover a node: its partner lights up")
-    em = Emitter(
-        u,
-        view,
-        {},
+    kw = dict(
         status=status,
         pair_class=pair_class,
         legend_extra=extra,
         edge_labels=len(sel_a) + len(sel_b) <= 150,
     )
+    em = Emitter(u, view, {}, **kw)
     # Links between changed partners are drawn; unchanged partners are linked by hover only.
     links = [
         f'  {quote("op:a:" + a)} -> {quote("op:b:" + b)} [style=dashed, color="#e0a800", constraint=false, arrowhead=none, class="xl-pairlink", tooltip="matched pair"];'
@@ -461,7 +594,9 @@ def _diff_source(d: Any, *, budget: int, title: str | None) -> tuple[str, int, i
     ttl = title or f"diff: {graph_title(d.a)}  vs  {graph_title(d.b)}"
     src = em.source(ttl)
     src = src[: src.rstrip().rfind("}")] + "\n".join(links) + "\n}\n"
-    return src, view.drawn, d.a.number_of_nodes() + d.b.number_of_nodes()
+    cheap = Emitter(u, view, {}, flat=True, **kw).source(ttl)
+    cheap = cheap[: cheap.rstrip().rfind("}")] + "\n".join(links) + "\n}\n"
+    return src, cheap, view.drawn, d.a.number_of_nodes() + d.b.number_of_nodes()
 
 
 def diff_from_json(a: nx.MultiDiGraph, b: nx.MultiDiGraph, report: dict[str, Any]) -> DiffPairs:

@@ -1,11 +1,18 @@
 """The offline HTML report of a dump, and the render stage of ``xlalens dump``.
 
-NOTE: [one self-contained file]
-The report inlines its CSS, its script and every SVG (drill-downs as inert
-``<template>`` elements), so it opens from disk, from an archive or from a CI
-artifact with no request leaving the page: Chromium blocks ``fetch`` of
-``file://`` URLs from a ``file://`` page, so loading ``svg/`` lazily would need a
-server. The same SVGs are also written under ``svg/`` for use on their own.
+NOTE: [SVGs as files next to the report]
+Every view is written once, as ``svg/<name>.svg`` beside ``report.html``, and the
+report shows it in an ``<iframe loading=lazy>`` pointing there: ``report.html``
+itself holds no SVG (under 1 MB for the 6-frontend demo) and a view is read only
+when its card scrolls into view. Chromium blocks ``fetch`` between ``file://``
+documents, which ``iframe``/``img``/``script`` loads are not; the SVGs carry their
+own viewer (``_svgjs``) and talk to the report by ``postMessage``. The search
+index (every node's name, op and source line, and the view that draws it) is
+``svg/index.js``, loaded by a ``<script>`` element when the search box is first
+used. Deep drill-downs of the secondary graphs (everything but each frontend's
+optimized HLO), and in graphs over 5,000 nodes the views of kernels' bodies, are
+not laid out by the dump: their links say how to draw them
+(``xlalens render DIR --all-views``).
 """
 
 from __future__ import annotations
@@ -65,14 +72,85 @@ def _read_graph(path: Path) -> nx.MultiDiGraph:
     return read_graph_json(path)
 
 
+_PRIMARY = ("optimized_hlo.raw", "optimized_hlo.canonical")
+# Graphs larger than this leave their kernels' bodies to `xlalens render DIR --all-views`.
+_LAZY_NODES = 5000
+
+
+def _primary_key(keys: list[str]) -> str | None:
+    """The graph of a frontend whose every view the dump lays out (its kernels)."""
+    for k in _PRIMARY:
+        if k in keys:
+            return k
+    return keys[-1] if keys else None
+
+
+def _timing_docs(dump_dir: Path) -> list[dict[str, Any]]:
+    folder = dump_dir / "timing"
+    out = []
+    for f in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        try:
+            doc = json.loads(f.read_text())
+        except (OSError, ValueError):
+            continue
+        if isinstance(doc, dict):
+            out.append(doc)
+    return out
+
+
+def _heat(g: nx.MultiDiGraph, fe: str, docs: list[dict[str, Any]]) -> dict[str, float] | None:
+    """Node id -> share of the step's kernel time, from the first timing file that timed ``fe``."""
+    for doc in docs:
+        entry = (doc.get("frontends") or {}).get(fe)
+        if not isinstance(entry, dict) or not entry.get("kernels"):
+            continue
+        try:
+            from xlalens.timing import annotate
+        except ImportError:
+            return None
+        if not annotate(g, entry):
+            continue
+        heat = {}
+        for n, d in g.nodes(data=True):
+            share = (d.get("attrs") or {}).get("time_share")
+            if isinstance(share, (int, float)) and share > 0:
+                heat[n] = float(share)
+        return heat or None
+    return None
+
+
+def _meta_path(dump_dir: Path, stem: str) -> Path:
+    return dump_dir / SVG_DIR / f"{stem}.views.json"
+
+
+def _index_rows(g: nx.MultiDiGraph, where: dict[str, str]) -> list[list[Any]]:
+    rows = []
+    for n, d in g.nodes(data=True):
+        f = where.get(n)
+        if f is None:
+            continue
+        loc = ""
+        if d.get("source_file"):
+            loc = f"{Path(str(d['source_file'])).name}:{d.get('source_line') or ''}"
+        rows.append([n, d.get("name") or n, d.get("op") or "", loc, f])
+    return rows
+
+
 def render_dump(
     dump_dir: str | Path,
     manifest: dict[str, Any],
     *,
     budget: int = DEFAULT_BUDGET,
     only_missing: bool = False,
+    all_views: bool = False,
 ) -> dict[str, Any]:
     """Write the SVGs of every graph and diff of a dump under ``DIR/svg/``.
+
+    Each frontend's optimized HLO (its kernels) gets every view; its other graphs
+    get the overview and one level of drill-downs unless ``all_views``. Where
+    ``DIR/timing/<backend>.json`` timed a frontend, its kernel views carry the
+    heat classes and times. Beside each graph's SVGs goes ``<stem>.views.json``
+    (views written, deferred, cheaper-mode notes, and the search rows).
 
     Returns:
         ``{"notes": {stem: message}, "dot_missing": bool}``: a note per graph or diff
@@ -84,6 +162,8 @@ def render_dump(
     state = {"dot_missing": False}
     cache: dict[tuple[str, str], nx.MultiDiGraph] = {}
     fronts = manifest.get("frontends") or {}
+    docs = _timing_docs(dump_dir)
+    heated: set[str] = set()
 
     def graph(fe: str, key: str) -> nx.MultiDiGraph:
         if (fe, key) not in cache:
@@ -91,14 +171,32 @@ def render_dump(
             cache[(fe, key)] = _read_graph(dump_dir / rel)
         return cache[(fe, key)]
 
-    def attempt(stem: str, make) -> None:
+    def attempt(stem: str, make, g_of=None, want_heat: bool = False) -> None:
         if state["dot_missing"]:
             notes[stem] = "not rendered: graphviz's dot is missing (apt-get install graphviz)"
             return
-        if only_missing and (out / f"{stem}.svg").is_file():
-            return
+        meta = _meta_path(dump_dir, stem)
+        if only_missing and (out / f"{stem}.svg").is_file() and meta.is_file():
+            try:
+                old = json.loads(meta.read_text())
+                # Redrawn only when asked for more views, or when timing
+                # arrived since (``xlalens time`` rebuilds the report).
+                if not (all_views and old.get("deferred")) and not (
+                    want_heat and not old.get("heat")
+                ):
+                    return
+            except (OSError, ValueError):
+                pass
         try:
-            make(out / f"{stem}.svg")
+            r = make(out / f"{stem}.svg")
+            doc = {
+                "views": list(r.svgs),
+                "deferred": list(r.deferred),
+                "cheaper": {k: v.reason for k, v in r.layouts.items() if v.mode != "full"},
+                "heat": stem in heated,
+                "rows": _index_rows(g_of(), r.where) if g_of else [],
+            }
+            meta.write_text(json.dumps(doc))
         except GraphvizNotFound as exc:
             state["dot_missing"] = True
             notes[stem] = f"not rendered: {exc}"
@@ -110,17 +208,44 @@ def render_dump(
     for fe, info in fronts.items():
         if not isinstance(info, dict):
             continue
-        for key in _graph_keys(info):
+        keys = _graph_keys(info)
+        primary = _primary_key(keys)
+        for key in keys:
             stem = _graph_stem(fe, key)
+
+            def make(path: Path, fe: str = fe, key: str = key, primary: str | None = primary):
+                g = graph(fe, key)
+                heat = _heat(g, fe, docs) if key == primary else None
+                if heat:
+                    heated.add(_graph_stem(fe, key))
+                return write_svgs(
+                    g,
+                    path,
+                    budget=budget,
+                    heat=heat,
+                    paint_heat=False,
+                    max_depth=None if (all_views or key == primary) else 1,
+                    # Kernel bodies (most of a big model's views) on demand.
+                    lazy_bodies=not all_views and g.number_of_nodes() > _LAZY_NODES,
+                )
+
+            timed = any(
+                isinstance((d.get("frontends") or {}).get(fe), dict)
+                and d["frontends"][fe].get("kernels")
+                for d in docs
+            )
             attempt(
-                stem, lambda path, fe=fe, key=key: write_svgs(graph(fe, key), path, budget=budget)
+                stem,
+                make,
+                lambda fe=fe, key=key: graph(fe, key),
+                want_heat=timed and key == primary,
             )
     for i, rec in enumerate(manifest.get("diffs") or []):
         if not isinstance(rec, dict) or rec.get("error") or not rec.get("json"):
             continue
         stem = _diff_stem(rec, i)
 
-        def make(path: Path, rec: dict = rec) -> Rendering:
+        def make_diff(path: Path, rec: dict = rec) -> Rendering:
             report = json.loads((dump_dir / rec["json"]).read_text())
             sides = []
             for side in ("a", "b"):
@@ -130,33 +255,41 @@ def render_dump(
             title = f"diff {rec['a']} vs {rec['b']} ({rec.get('level')}, {rec.get('kind')})"
             return write_svgs(d, path, budget=budget, title=title)
 
-        attempt(stem, make)
+        attempt(stem, make_diff)
     return {"notes": notes, "dot_missing": state["dot_missing"]}
 
 
 # -- HTML ---------------------------------------------------------------------
 
 
-def _strip_svg(svg: str) -> str:
-    """SVG text ready to inline in HTML: no XML prolog, DOCTYPE or comments."""
-    i = svg.find("<svg")
-    return svg[i:] if i >= 0 else svg
-
-
-def _viewer(file: str, svg: str, title: str) -> str:
+def _viewer(file: str, title: str, meta: dict[str, Any], card: str) -> str:
+    """A card's viewer: a toolbar and a lazy iframe on the SVG file (see the NOTE above)."""
+    deferred = " ".join(meta.get("deferred") or [])
+    cheaper = meta.get("cheaper") or {}
+    note = ""
+    if cheaper:
+        note = (
+            f'<p class="xl-note">{len(cheaper)} of {len(meta.get("views") or [1])} views laid out '
+            "in the cheaper mode (no frames): dot missed their deadline; each says so in its caption.</p>"
+        )
+    heat = ""
+    if meta.get("heat"):
+        heat = '<label class="xl-heat-toggle"><input type="checkbox" data-act="heat"> heat (time share)</label>'
     return (
-        f'<div class="xl-viewer" data-file="{_esc(file)}" data-title="{_esc(title)}">'
+        f'<div class="xl-viewer" id="{_esc(card)}" data-file="{_esc(file)}" data-title="{_esc(title)}"'
+        f' data-deferred="{_esc(deferred)}">'
         '<div class="xl-toolbar">'
         '<button type="button" data-act="back" disabled title="back to the enclosing view">◂ back</button>'
         '<button type="button" data-act="in" title="zoom in">+</button>'
         '<button type="button" data-act="out" title="zoom out">−</button>'
         '<button type="button" data-act="fit" title="fit to view">fit</button>'
+        f"{heat}"
         f'<span class="xl-crumbs">{_esc(title)}</span>'
-        f'<a href="{_esc(file)}" target="_blank" rel="noopener">open SVG</a>'
+        f'<a class="xl-open" href="{_esc(file)}" target="_blank" rel="noopener">open SVG</a>'
         "</div>"
         '<p class="xl-note xl-missing" hidden></p>'
-        f'<div class="xl-canvas">{_strip_svg(svg)}</div>'
-        "</div>"
+        f'<iframe class="xl-frame" loading="lazy" src="{_esc(file)}" title="{_esc(title)}"></iframe>'
+        f"{note}</div>"
     )
 
 
@@ -314,38 +447,144 @@ def _timing_doc(name: str, doc: dict[str, Any]) -> str:
         )
     out = head + '<table class="xl-figures">' + "".join(rows) + "</table>"
     sweep = doc.get("sweep")
-    if isinstance(sweep, dict) and sweep.get("table"):
-        out += f'<h4>size sweep</h4><pre class="xl-pre">{_esc(sweep["table"])}</pre>'
+    if isinstance(sweep, dict) and (sweep.get("table") or sweep.get("svg")):
+        out += "<h4>size sweep</h4>"
+        if sweep.get("svg"):
+            # The plot xlalens time wrote into the dump; an <img> of a relative
+            # file:// path loads offline.
+            out += f'<img class="xl-plot" src="{_esc(sweep["svg"])}" alt="step time against size">'
+        if sweep.get("table"):
+            out += (
+                '<details><summary>table</summary><pre class="xl-pre">'
+                f"{_esc(sweep['table'])}</pre></details>"
+            )
     return out
 
 
-def _svg_or_note(dump_dir: Path, stem: str, notes: dict[str, str]) -> tuple[str | None, str]:
-    path = dump_dir / SVG_DIR / f"{stem}.svg"
+def _meta(dump_dir: Path, stem: str, notes: dict[str, str]) -> tuple[dict[str, Any] | None, str]:
+    """The views record of one graph or diff, or the note to show instead."""
     if stem in notes:
         return None, notes[stem]
-    if not path.is_file():
+    if not (dump_dir / SVG_DIR / f"{stem}.svg").is_file():
         return (
             None,
-            f"not rendered yet ({SVG_DIR}/{stem}.svg is missing): run `xlalens render` or rebuild the dump",
+            f"not rendered yet ({SVG_DIR}/{stem}.svg is missing): run `xlalens render DIR` or rebuild the dump",
         )
     try:
-        return path.read_text(), ""
-    except OSError as exc:
-        return None, f"unreadable {SVG_DIR}/{stem}.svg: {exc}"
+        return json.loads(_meta_path(dump_dir, stem).read_text()), ""
+    except (OSError, ValueError):
+        return {"views": [f"{stem}.svg"]}, ""
+
+
+def _diff_details(dump_dir: Path, rec: dict[str, Any]) -> str:
+    """What the diff found, beyond counts: its changed and unmatched kernels/nodes,
+    from the diff's JSON (a kernel map when the diff has one)."""
+    try:
+        report = json.loads((dump_dir / rec["json"]).read_text())
+    except (OSError, ValueError, KeyError, TypeError):
+        return ""
+    if not isinstance(report, dict):
+        return ""
+    parts = []
+    kmap = report.get("kernel_map")
+    if isinstance(kmap, dict) and isinstance(kmap.get("pairs"), list):
+        # The kernel map of the diff branch's JSON (schema v2, docs/diff.md).
+        rows = []
+        for k in kmap["pairs"][:60]:
+            if not isinstance(k, dict):
+                continue
+            cells = [
+                k.get("kind"),
+                ", ".join(_short_id(x) for x in k.get("a") or []),
+                ", ".join(_short_id(x) for x in k.get("b") or []),
+                _fmt_seconds(k.get("time_a_s")) if k.get("time_a_s") is not None else "",
+                _fmt_seconds(k.get("time_b_s")) if k.get("time_b_s") is not None else "",
+            ]
+            rows.append("<tr>" + "".join(f"<td>{_esc(c)}</td>" for c in cells) + "</tr>")
+        counts = kmap.get("counts")
+        head = (
+            " · ".join(f"{_esc(k)} {_fmt_num(v)}" for k, v in counts.items())
+            if isinstance(counts, dict)
+            else ""
+        )
+        more = f", first 60 of {len(kmap['pairs'])}" if len(kmap["pairs"]) > 60 else ""
+        parts.append(
+            f"<details open><summary>kernel map ({head}{more})</summary>"
+            '<table class="xl-figures"><tr><th>kind</th><th>A kernels</th><th>B kernels</th>'
+            "<th>time A</th><th>time B</th></tr>" + "".join(rows) + "</table></details>"
+        )
+    changed = [
+        p for p in report.get("pairs") or [] if isinstance(p, dict) and p.get("status") == "changed"
+    ]
+    only_a = report.get("only_a") or []
+    only_b = report.get("only_b") or []
+
+    def name(x: Any) -> str:
+        if isinstance(x, dict):
+            return str(x.get("name") or x.get("id"))
+        return str(x)
+
+    if changed:
+        rows = []
+        for p in changed[:25]:
+            what = p.get("changes") or p.get("fields") or ""
+            if isinstance(what, list):
+                what = ", ".join(
+                    str(c.get("field") if isinstance(c, dict) else c) for c in what[:6]
+                )
+            rows.append(
+                f"<tr><td>{_esc(_short_id(p.get('a')))}</td><td>{_esc(_short_id(p.get('b')))}</td>"
+                f"<td>{_esc(what)}</td></tr>"
+            )
+        more = f" (first 25 of {len(changed)})" if len(changed) > 25 else ""
+        parts.append(
+            f"<details><summary>changed pairs{more}</summary>"
+            '<table class="xl-figures"><tr><th>A</th><th>B</th><th>what changed</th></tr>'
+            + "".join(rows)
+            + "</table></details>"
+        )
+    if only_a or only_b:
+        parts.append(
+            "<details><summary>unmatched nodes</summary><p>only in A: "
+            + _esc(", ".join(name(x) for x in only_a[:40]))
+            + (" …" if len(only_a) > 40 else "")
+            + "</p><p>only in B: "
+            + _esc(", ".join(name(x) for x in only_b[:40]))
+            + (" …" if len(only_b) > 40 else "")
+            + "</p></details>"
+        )
+    return "".join(parts)
+
+
+def _short_id(node_id: Any) -> str:
+    """``main.6/multiply_add_fusion.1`` -> ``multiply_add_fusion.1`` (the instruction name)."""
+    return str(node_id).rsplit("/", 1)[-1]
+
+
+def _sections(dump_dir: Path) -> list[tuple[str, str, str]]:
+    """(anchor, title, HTML) of every provider's section (see ``_sections``)."""
+    from xlalens.render._sections import collect
+
+    return collect(dump_dir)
 
 
 def build_html(
     dump_dir: str | Path, manifest: dict[str, Any], notes: dict[str, str] | None = None
 ) -> str:
-    """The report's HTML text for a dump whose SVGs are under ``DIR/svg/``."""
+    """The report's HTML text for a dump whose SVGs are under ``DIR/svg/``.
+
+    Also writes ``DIR/svg/index.js``, the search index the report loads when the
+    search box is first used.
+    """
     dump_dir = Path(dump_dir)
     notes = dict(notes or {})
     wl = manifest.get("workload") or {}
     wl_txt = ", ".join(f"{k}={v}" for k, v in wl.items()) if isinstance(wl, dict) else str(wl)
     vers = manifest.get("versions") or {}
     ver_txt = ", ".join(f"{k} {v}" for k, v in vers.items()) if isinstance(vers, dict) else ""
-    used: set[str] = set()
     body: list[str] = []
+    index: list[list[Any]] = []
+    cards: list[str] = []
 
     body.append('<section id="figures"><h2>Figures</h2>')
     body.append(_figures(dump_dir, manifest))
@@ -354,7 +593,8 @@ def build_html(
     body.append('<section id="graphs"><h2>Graphs: frontends × IR levels</h2>')
     body.append(
         "<p>Drag to pan, wheel or +/− to zoom; click a 3-D box or a double-bordered kernel "
-        "to open its drill-down, ◂ back to return. Hover a node for its source location and attributes.</p>"
+        "to open its drill-down, ◂ back to return. Hover a node for its source location and "
+        "attributes. The search box (top) finds a node by name, op or source line.</p>"
     )
     fronts = manifest.get("frontends") or {}
     any_graph = False
@@ -373,13 +613,16 @@ def build_html(
         for key in keys:
             any_graph = True
             stem = _graph_stem(fe, key)
-            svg, note = _svg_or_note(dump_dir, stem, notes)
+            meta, note = _meta(dump_dir, stem, notes)
             body.append(f'<div class="xl-card"><h4>{_esc(fe)} · {_esc(key)}</h4>')
-            if svg is None:
+            if meta is None:
                 body.append(f'<p class="xl-note xl-error">{_esc(note)}</p>')
             else:
-                used.add(f"{stem}.svg")
-                body.append(_viewer(f"{SVG_DIR}/{stem}.svg", svg, f"{fe} · {key}"))
+                card = f"card-{len(cards)}"
+                cards.append(f"{fe} · {key}")
+                for row in meta.get("rows") or []:
+                    index.append([len(cards) - 1, *row])
+                body.append(_viewer(f"{SVG_DIR}/{stem}.svg", f"{fe} · {key}", meta, card))
             body.append("</div>")
         body.append("</div>")
     if not any_graph:
@@ -416,12 +659,13 @@ def build_html(
             body.append(f'<p class="xl-note xl-error">diff failed: {_esc(rec["error"])}</p>')
         else:
             stem = _diff_stem(rec, i)
-            svg, note = _svg_or_note(dump_dir, stem, notes)
-            if svg is None:
+            meta, note = _meta(dump_dir, stem, notes)
+            if meta is None:
                 body.append(f'<p class="xl-note xl-error">{_esc(note)}</p>')
             else:
-                used.add(f"{stem}.svg")
-                body.append(_viewer(f"{SVG_DIR}/{stem}.svg", svg, title))
+                cards.append(title)
+                body.append(_viewer(f"{SVG_DIR}/{stem}.svg", title, meta, f"card-{len(cards) - 1}"))
+            body.append(_diff_details(dump_dir, rec))
         body.append("</div>")
     body.append("</section>")
 
@@ -429,18 +673,26 @@ def build_html(
     body.append(_timing(dump_dir))
     body.append("</section>")
 
-    # Drill-downs: every other SVG of the folder, inert until opened.
-    templates = []
-    folder = dump_dir / SVG_DIR
-    for path in sorted(folder.glob("*.svg")) if folder.is_dir() else []:
-        if path.name in used:
-            continue
-        try:
-            templates.append(
-                f'<template data-file="{SVG_DIR}/{_esc(path.name)}">{_strip_svg(path.read_text())}</template>'
-            )
-        except OSError:
-            continue
+    nav = [
+        ("figures", "figures"),
+        ("graphs", "graphs"),
+        ("diffs", "diffs"),
+        ("timing", "timing"),
+    ]
+    for anchor, title, fragment in _sections(dump_dir):
+        body.append(f'<section id="{_esc(anchor)}"><h2>{_esc(title)}</h2>{fragment}</section>')
+        nav.append((anchor, title))
+
+    svg_dir = dump_dir / SVG_DIR
+    if svg_dir.is_dir():
+        # The search index: loaded by a <script> element on first use (a file://
+        # page may not fetch), so it costs report.html nothing.
+        _write_atomic(
+            svg_dir / "index.js",
+            "window.xlalensIndex = "
+            + json.dumps({"cards": cards, "rows": index}, separators=(",", ":"))
+            + ";\n",
+        )
 
     global_notes = "".join(
         f'<p class="xl-note xl-error">{_esc(v)}</p>'
@@ -454,6 +706,7 @@ def build_html(
                 f'<p class="xl-note xl-error">dump stage {_esc(name)} {_esc(st.get("status"))}: '
                 f"{_esc(st.get('reason'))}</p>"
             )
+    nav_html = "".join(f'<a href="#{_esc(a)}">{_esc(t)}</a>' for a, t in nav)
     head = (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -463,15 +716,26 @@ def build_html(
         f"<p>workload: {_esc(wl_txt)} · backend: {_esc(manifest.get('backend'))}"
         f" · created {_esc(manifest.get('created'))} · xlalens {_esc(manifest.get('xlalens_version'))}</p>"
         f"<p>{_esc(ver_txt)}</p>{global_notes}</header>"
-        '<nav><a href="#figures">figures</a><a href="#graphs">graphs</a>'
-        '<a href="#diffs">diffs</a><a href="#timing">timing</a></nav><main>'
+        f"<nav>{nav_html}"
+        '<span class="xl-search"><input type="search" id="xl-search" placeholder="find a node: name, op or file:line" '
+        f'autocomplete="off" data-index="{SVG_DIR}/index.js"><span id="xl-hits" hidden></span></span>'
+        "</nav><main>"
+    )
+    heat_legend = "".join(
+        f'<span class="xl-swatch" style="background:{c}"></span>{_esc(t)} '
+        for c, t in _heat_legend()
     )
     tail = (
-        '</main><div id="xl-templates" hidden>'
-        + "".join(templates)
-        + f"</div><script>{_static('report.js')}</script></body></html>\n"
+        f'</main><div id="xl-heat-legend" hidden>heat scale: {heat_legend}</div>'
+        f"<script>{_static('report.js')}</script></body></html>\n"
     )
     return head + "".join(body) + tail
+
+
+def _heat_legend() -> list[tuple[str, str]]:
+    from xlalens.render import _style
+
+    return _style.heat_legend()
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -519,7 +783,7 @@ def dump_step(dump_dir: Path, manifest: dict[str, Any]) -> None:
         raise GraphvizNotFound(INSTALL_HINT)
 
 
-def write_report(dump_dir: str | Path) -> Path:
+def write_report(dump_dir: str | Path, *, all_views: bool = False) -> Path:
     """(Re)build ``DIR/report.html`` from an existing dump (SVGs missing from ``svg/`` are drawn).
 
     ``xlalens time`` calls it after writing ``DIR/timing/*.json``. Never raises for
@@ -527,6 +791,8 @@ def write_report(dump_dir: str | Path) -> Path:
 
     Args:
         dump_dir: the dump folder.
+        all_views: also draw the deep drill-downs of the secondary graphs, which
+            the dump leaves out (see the NOTE at the top).
 
     Returns:
         The path of the report.
@@ -542,7 +808,7 @@ def write_report(dump_dir: str | Path) -> Path:
 
     dump_dir = Path(dump_dir)
     manifest = read_manifest(dump_dir)
-    result = render_dump(dump_dir, manifest, only_missing=True)
+    result = render_dump(dump_dir, manifest, only_missing=True, all_views=all_views)
     notes = result["notes"]
     if result["dot_missing"]:
         notes["!dot"] = "graphviz's dot is missing: apt-get install graphviz"

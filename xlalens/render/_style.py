@@ -160,3 +160,52 @@ def legend_label(entries: list[tuple[str, str]], title: str, extra: list[str] = 
         + "".join(rows)
         + "</TABLE>>"
     )
+
+
+# Heat view: a sequential white -> orange -> dark red scale of time share.
+# Log-scaled, because on real steps one kernel often takes 30% and most take
+# well under 1%: a linear scale would leave all but a few nodes white.
+HEAT_NONE = "#f4f4f4"
+"""Fill of an op with no measured time (not a kernel, or not seen by the profiler)."""
+HEAT_STOPS = (
+    (0.001, "#fff5eb"),
+    (0.01, "#fdd0a2"),
+    (0.05, "#fd8d3c"),
+    (0.2, "#d94801"),
+    (1.0, "#7f2704"),
+)
+"""(time share upper bound, fill): the legend prints these bands."""
+
+
+HEAT_DARK = 4
+"""Heat bands from this index up are dark: their text is drawn white."""
+
+
+def heat_colour(share: float) -> str:
+    """Fill colour of a node or group that takes ``share`` (0..1) of the step's kernel time."""
+    if share <= 0:
+        return HEAT_NONE
+    for bound, colour in HEAT_STOPS:
+        if share <= bound:
+            return colour
+    return HEAT_STOPS[-1][1]
+
+
+def heat_legend() -> list[tuple[str, str]]:
+    """Legend entries of the heat scale: ``(fill, text)``."""
+    out = [(HEAT_NONE, "no time measured")]
+    lo = 0.0
+    for bound, colour in HEAT_STOPS:
+        out.append((colour, f"{lo * 100:g}–{bound * 100:g}% of step (log scale)"))
+        lo = bound
+    return out
+
+
+def heat_band(share: float) -> int:
+    """Index of the heat band of ``share``: 0 for none, then one per :data:`HEAT_STOPS` entry."""
+    if share <= 0:
+        return 0
+    for i, (bound, _) in enumerate(HEAT_STOPS):
+        if share <= bound:
+            return i + 1
+    return len(HEAT_STOPS)

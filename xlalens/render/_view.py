@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from xlalens.render import _style
+from xlalens.render import _budget, _cost, _style
 from xlalens.render._dot import quote
 
 MODES = ("auto", "none", "kernel", "scope")
@@ -46,6 +46,12 @@ _LONG = 6
 _VIRTUAL_OK = 1500
 # Row length when a view without edges is stacked into a grid.
 _GRID = 12
+# Edges per drawn node above which implied edges are dropped (NOTE: [dense group views]).
+_DENSE = 1.6
+# Caption line of a view laid out in the cheaper mode; the reason is filled in
+# by the layout step (see xlalens.render._dot.layout_views).
+REASON = "@@XL_REASON@@"
+CHEAP_NOTE = f"⚠ cheaper layout (frames dropped, tighter dot limits): {REASON}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +88,8 @@ class ViewPlan:
     """Keys of units drawn as clusters; every other unit with children is a drill-down."""
     drawn: int
     """Number of nodes drawn (the budget's measure)."""
+    folded: frozenset[str] = frozenset()
+    """Keys of scopes past the cluster caps: their members are drawn in the parent, unframed."""
 
 
 def split_scope(op_name: str) -> list[str]:
@@ -102,6 +110,64 @@ def split_scope(op_name: str) -> list[str]:
             cur.append(ch)
     parts.append("".join(cur))
     return [p for p in parts if p]
+
+
+# Autodiff / batching wrappers JAX writes around a layer's scope
+# (``transpose(jvp(conv3_block1_1_bn))``). They are split off into a scope level
+# of their own, so that a model's forward pass, backward pass and optimizer
+# are three groups and each holds the model's layers in order.
+_TRANSFORMS = frozenset(
+    ("jvp", "transpose", "vmap", "remat", "checkpoint", "custom_jvp", "custom_vjp")
+)
+_WRAPPED = re.compile(r"^((?:[A-Za-z_]+\()+)([^()]+)(\)+)$")
+# A scope with more children than this gets name-family groups (see _regroup).
+_FANOUT = 10
+
+
+def scope_path(op_name: str) -> list[str]:
+    """The name-scope path of an ``op_name`` (its last part, the op, dropped), with
+    autodiff wrappers split off: ``jit(f)/transpose(jvp(dense_1))/dot`` gives
+    ``["jit(f)", "transpose(jvp)", "dense_1"]``."""
+    out: list[str] = []
+    for part in split_scope(op_name)[:-1]:
+        m = _WRAPPED.match(part)
+        if m:
+            wraps = m.group(1).rstrip("(").split("(")
+            if all(w in _TRANSFORMS for w in wraps) and len(m.group(3)) == len(wraps):
+                out.append("(".join(wraps) + ")" * (len(wraps) - 1))
+                out.append(m.group(2))
+                continue
+        out.append(part)
+    return out
+
+
+_TOKEN = re.compile(r"[_.]")
+
+
+def _regroup(kids: dict[str, dict], level: int = 0) -> dict[str, dict]:
+    """Group the children of a wide scope into name families by their leading
+    ``_``/``.``-separated tokens (``conv3_block1_1_conv`` -> ``conv3_*`` ->
+    ``conv3_block1_*``): flat layer lists (Keras, torch) get the stage / block
+    structure their names spell out."""
+    if len(kids) <= _FANOUT:
+        return kids
+    buckets: dict[str, list[str]] = {}
+    for name in kids:
+        toks = _TOKEN.split(name)
+        key = "_".join(toks[: level + 1]) if len(toks) > level + 1 else ""
+        buckets.setdefault(key, []).append(name)
+    if len(buckets) <= 1 and "" not in buckets:
+        # Every name shares this token: look one token further.
+        return _regroup(kids, level + 1) if level < 6 else kids
+    out: dict[str, dict] = {}
+    for key, names in buckets.items():
+        if not key or len(names) < 2 or len(names) == len(kids):
+            for n in names:
+                out[n] = kids[n]
+            continue
+        sub = _regroup({n: kids[n] for n in names}, level + 1)
+        out[f"{key}_*"] = {"kids": sub, "items": []}
+    return out
 
 
 class _Builder:
@@ -142,7 +208,7 @@ class _Builder:
             self._active.add(cname)
             # A body's ops repeat their caller's scope (``jit(g)/while/body/...``):
             # scope them relative to it.
-            base = split_scope(data.get("op_name") or "")[:-1]
+            base = scope_path(data.get("op_name") or "")
             members = self.units_of(self.by_comp[cname], f"{cname}:", base)
             self._active.discard(cname)
             kind = self.g.graph["computations"][cname].get("kind", "other")
@@ -169,11 +235,20 @@ class _Builder:
 
     def _path(self, u: Unit, pool_leaves: set[str]) -> list[str]:
         data = self.g.nodes[u.node]
-        path = split_scope(data.get("op_name") or "")[:-1]
+        path = scope_path(data.get("op_name") or "")
+        if not path and u.children:
+            # A kernel XLA made (a copy/transpose fusion) often has no op_name;
+            # its fused ops keep theirs, so it joins the scope of its first one.
+            for n in walk_nodes(u)[1:]:
+                path = scope_path(self.g.nodes[n].get("op_name") or "")
+                if path:
+                    break
         # JAX names an entry parameter after its argument path (``ps[0]['w']``):
         # no scope, so it joins the pool like an unnamed one.
         if not path and data.get("op") in pool_leaves and not u.children:
             return [f"({data['op']}s)"]
+        if not path and "*" in pool_leaves:
+            return ["(ops without a name scope)"]
         return path
 
     def _scope_units(self, ops: list[Unit], prefix: str, base: list[str]) -> tuple[Unit, ...]:
@@ -182,6 +257,9 @@ class _Builder:
         # pooled into one group each; a fusion's few parameters are not.
         leaves = Counter(self.g.nodes[u.node].get("op") for u in ops)
         pool = {op for op in _BORING_LEAVES if leaves[op] > 12} if prefix == "" else set()
+        if prefix == "" and len(ops) > _FANOUT:
+            # The rest of the unscoped entry ops: one group, not a long row of boxes.
+            pool.add("*")
         for u in ops:
             t = root
             path = self._path(u, pool)
@@ -199,8 +277,9 @@ class _Builder:
 
     def _convert(self, t: dict, prefix: str, path: list[str]) -> tuple[Unit, ...]:
         out = list(t["items"])
-        for name in sorted(t["kids"]):
-            sub = t["kids"][name]
+        kids = _regroup(t["kids"])
+        for name in sorted(kids):
+            sub = kids[name]
             parts = [name]
             while not sub["items"] and len(sub["kids"]) == 1:
                 ((n2, sub),) = sub["kids"].items()
@@ -280,6 +359,16 @@ def _members(u: Unit) -> tuple[Unit, ...]:
     return u.children
 
 
+def _new_clusters(u: Unit, g: nx.MultiDiGraph) -> tuple[int, int]:
+    """(clusters drawn when ``u`` is expanded, nesting levels its members sit below it)."""
+    if u.kind != "op":
+        return 1, 1
+    replaced = g.nodes[u.node].get("op") in _REPLACED_OPS and len(u.children) == 1
+    if replaced:
+        return 1, 1
+    return 1 + len(u.children), 2
+
+
 def plan(
     g: nx.MultiDiGraph, key: str, title: str, units: tuple[Unit, ...], mode: str, budget: int
 ) -> ViewPlan:
@@ -298,10 +387,13 @@ def plan(
     if len(units) > budget or (mode != "kernel" and only_ops and total > budget):
         units = _chunk(units, budget, key, "ops")
     drawn = len(units)
+    weight = drawn
+    clusters = 0
     expanded: set[str] = set()
-    heap: list[tuple[tuple[int, int], int, int, str, Unit]] = []
+    folded: set[str] = set()
+    heap: list[tuple[tuple[int, int, int], int, int, str, Unit, int]] = []
 
-    def offer(u: Unit) -> None:
+    def offer(u: Unit, depth: int) -> None:
         if not u.children:
             return
         if mode == "kernel" and u.kind == "op":
@@ -311,20 +403,37 @@ def plan(
         cost = _expand_cost(u, g)
         # Structure first: scopes and chunks open before kernels' bodies, and
         # pooled parameters/constants (the least informative) open last.
-        rank = (2 if u.label.startswith("(") else 1 if u.kind == "op" else 0, cost)
-        heapq.heappush(heap, (rank, cost, u.order, u.key, u))
+        # Breadth first: a whole scope level opens before any scope below it,
+        # so a view shows the model's structure (passes, stages, blocks) before
+        # the ops of any one part.
+        rank = (2 if u.label.startswith("(") else 1 if u.kind == "op" else 0, depth, cost)
+        heapq.heappush(heap, (rank, cost, u.order, u.key, u, depth))
 
     for u in units:
-        offer(u)
+        offer(u, 0)
     while heap:
-        _, cost, _, _, u = heapq.heappop(heap)
-        if drawn + cost > budget:
+        _, cost, _, _, u, depth = heapq.heappop(heap)
+        new, inner = _new_clusters(u, g)
+        # NOTE: [cluster budget] see _budget: nesting deeper than MAX_DEPTH or
+        # more than MAX_CLUSTERS clusters is what makes dot slow; such a unit
+        # stays collapsed and gets its own drill-down instead.
+        fold = depth + new > _budget.MAX_DEPTH or clusters + new > _budget.MAX_CLUSTERS
+        if fold and u.kind == "op":
+            continue  # a kernel keeps its frame or stays one box with a drill-down
+        if fold:
+            # A scope past the caps folds into its parent: its members are
+            # drawn there, without a frame of their own.
+            new = inner = 0
+        extra = cost + _budget.CLUSTER_WEIGHT * new
+        if drawn + cost > budget or weight + extra > budget:
             continue
         drawn += cost
-        expanded.add(u.key)
+        weight += extra
+        clusters += new
+        (folded if fold else expanded).add(u.key)
         for m in _members(u):
-            offer(m)
-    return ViewPlan(key, title, units, frozenset(expanded), drawn)
+            offer(m, depth + inner)
+    return ViewPlan(key, title, units, frozenset(expanded), drawn, frozenset(folded))
 
 
 def slug(key: str, label: str) -> str:
@@ -394,7 +503,7 @@ def node_label(data: dict) -> str:
     attrs = data.get("attrs") or {}
     share, secs = attrs.get("time_share"), attrs.get("time_s")
     if isinstance(share, (int, float)) and isinstance(secs, (int, float)):
-        label += f"\n⏱ {share * 100:.1f}% · {_fmt_time(secs)}"
+        label += f"\ntime {share * 100:.1f}% · {_fmt_time(secs)}"
     return label
 
 
@@ -417,8 +526,14 @@ class Emitter:
         pair_class: dict[str, str] | None = None,
         edge_labels: bool = True,
         legend_extra: list[str] = (),
+        flat: bool = False,
+        heat: dict[str, float] | None = None,
+        paint_heat: bool = True,
     ) -> None:
         self.g = g
+        self.flat = flat
+        self.heat = heat
+        self.paint_heat = paint_heat and heat is not None
         self.view = view
         self.links = links
         self.status = status
@@ -428,6 +543,7 @@ class Emitter:
         self.lines: list[str] = []
         self.rep: dict[str, str] = {}  # graph node -> drawn DOT node name
         self.in_port: dict[str, dict[int, str]] = {}
+        self.framed: list[str] = []  # graph nodes drawn as a frame (expanded kernels)
         self.out_port: dict[str, str] = {}
         self.categories: set[str] = set()
         self.n_groups = 0
@@ -449,10 +565,20 @@ class Emitter:
             classes.append(f"xl-{st}")
             if u.node in self.pair_class:
                 classes.append(self.pair_class[u.node])
+        fontcolor = ""
+        if self.heat is not None:
+            inside = walk_nodes(u) if collapsed else [u.node]
+            classes.append(f"xl-heat-{_style.heat_band(self._heat_share(inside) or 0.0)}")
+            if self.paint_heat:
+                colour = self._heat_fill(inside) or _style.HEAT_NONE
+                if _style.heat_band(self._heat_share(inside) or 0.0) >= _style.HEAT_DARK:
+                    fontcolor = "white"
         attrs = {
             "label": node_label(data),
             "tooltip": node_tooltip(data),
             "fillcolor": colour,
+            "fontcolor": fontcolor,
+            "id": "n:" + u.node,
         }
         if collapsed:
             n_inner = u.size - 1
@@ -467,6 +593,21 @@ class Emitter:
         for n in walk_nodes(u) if collapsed else [u.node]:
             self.rep[n] = name
 
+    def _heat_share(self, nodes: list[str]) -> float | None:
+        if self.heat is None:
+            return None
+        return sum(self.heat.get(n, 0.0) for n in nodes)
+
+    def _heat_fill(self, nodes: list[str]) -> str | None:
+        share = self._heat_share(nodes)
+        return None if share is None else _style.heat_colour(share)
+
+    def _heat_suffix(self, nodes: list[str]) -> str:
+        share = self._heat_share(nodes)
+        if not share:
+            return ""
+        return f" · {share * 100:.1f}% of step time"
+
     def _group_node(self, u: Unit, indent: str) -> None:
         nodes = walk_nodes(u)
         hist = Counter(self.g.nodes[n].get("op", "?") for n in nodes)
@@ -475,15 +616,26 @@ class Emitter:
         )
         kernels = sum(1 for n in nodes if self.g.nodes[n].get("fusion") == n)
         second = f"{len(nodes)} ops" + (f" · {kernels} kernels" if kernels else "")
-        label = f"{_short(u.label, 60)}\n{second}\n{top}"
+        if self.status is None:
+            total, unknown = _cost.group_flops(self.g, nodes)
+            if total or unknown:
+                second += " · " + _cost.fmt_flops(total, unknown)
+        heat = self._heat_suffix(nodes)
+        label = f"{_short(u.label, 60)}\n{second}{heat}\n{top}"
         classes = "xl-group xl-" + u.kind
         if self.status is not None:
             classes += " xl-mixed"
+        if self.heat is not None:
+            classes += f" xl-heat-{_style.heat_band(self._heat_share(nodes) or 0.0)}"
         attrs = {
             "label": label,
-            "tooltip": f"{u.label}\n{second}\n{top}\n\nclick: open this group",
+            "tooltip": f"{u.label}\n{second}{heat}\n{top}\n\nclick: open this group",
             "shape": "box3d",
-            "fillcolor": _style.GROUP_FILL,
+            "fillcolor": (self._heat_fill(nodes) if self.paint_heat else None) or _style.GROUP_FILL,
+            "fontcolor": "white"
+            if self.paint_heat
+            and _style.heat_band(self._heat_share(nodes) or 0.0) >= _style.HEAT_DARK
+            else "",
             "color": _style.GROUP_BORDER,
             "URL": self.links.get(u.key, ""),
             "class": classes,
@@ -494,7 +646,7 @@ class Emitter:
         self.n_groups += 1
 
     def _unit(self, u: Unit, indent: str) -> None:
-        expanded = u.key in self.view.expanded
+        expanded = u.key in self.view.expanded or u.key in self.view.folded
         if u.kind == "op":
             if not expanded:
                 self._op_node(u, indent, collapsed=bool(u.children))
@@ -502,19 +654,23 @@ class Emitter:
             data = self.g.nodes[u.node]
             replaced = data.get("op") in _REPLACED_OPS and len(u.children) == 1
             self.categories.add(_style.category(data.get("op", "")))
-            self._cluster += 1
-            fill = _style.CATEGORIES["fusion"][0] if data.get("op") == "fusion" else "#fbfbfb"
-            kind = (data.get("attrs") or {}).get("kind")
-            title = f"{data.get('name')} ({data.get('op')}{', ' + str(kind) if kind else ''})"
-            self.lines.append(f"{indent}subgraph cluster_{self._cluster} {{")
-            self.lines.append(
-                f"{indent}  {_attrs({'label': title, 'style': 'rounded,filled', 'fillcolor': _tint(fill), 'color': '#7f9cc6', 'tooltip': node_tooltip(data), 'class': 'xl-cluster xl-kernel-cluster'}, sep='; ')};"
-            )
+            if not self.flat:
+                self._cluster += 1
+                fill = _style.CATEGORIES["fusion"][0] if data.get("op") == "fusion" else "#fbfbfb"
+                kind = (data.get("attrs") or {}).get("kind")
+                title = f"{data.get('name')} ({data.get('op')}{', ' + str(kind) if kind else ''})"
+                title += self._heat_suffix([u.node])
+                self.lines.append(f"{indent}subgraph cluster_{self._cluster} {{")
+                self.lines.append(
+                    f"{indent}  {_attrs({'label': title, 'style': 'rounded,filled', 'fillcolor': _tint((self._heat_fill([u.node]) if self.paint_heat else None) or fill), 'color': '#7f9cc6', 'tooltip': node_tooltip(data), 'class': 'xl-cluster xl-kernel-cluster', 'id': 'n:' + u.node}, sep='; ')};"
+                )
+            self.framed.append(u.node)
             if not replaced:
                 self._op_node(u, indent + "  ", collapsed=False)
             for body in u.children:
                 self._body(body, indent + "  ", inline=replaced)
-            self.lines.append(f"{indent}}}")
+            if not self.flat:
+                self.lines.append(f"{indent}}}")
             if replaced:
                 comp = u.children[0].key[len("body:") :]
                 cinfo = self.g.graph["computations"][comp]
@@ -528,6 +684,10 @@ class Emitter:
         if not expanded:
             self._group_node(u, indent)
             return
+        if self.flat or u.key in self.view.folded:
+            for m in u.children:
+                self._unit(m, indent)
+            return
         self._cluster += 1
         self.scopes_drawn = True
         self.lines.append(f"{indent}subgraph cluster_{self._cluster} {{")
@@ -539,7 +699,7 @@ class Emitter:
         self.lines.append(f"{indent}}}")
 
     def _body(self, body: Unit, indent: str, inline: bool) -> None:
-        if inline:
+        if inline or self.flat:
             for m in body.children:
                 self._unit(m, indent)
             return
@@ -667,6 +827,36 @@ class Emitter:
         # consumer ("from ..."), each listing the other end in its tooltip.
         dg = nx.DiGraph()
         dg.add_edges_from((a, b) for a, b, _, _ in edges)
+        drawn_nodes = max(1, dg.number_of_nodes())
+        if len(edges) > _DENSE * drawn_nodes:
+            # NOTE: [dense group views] Between collapsed groups nearly every
+            # pair exchanges some tensor (a forward block feeds every later
+            # block's backward), so a view of 80 groups had 380 edges: unreadable,
+            # and dot spent 12 s on their crossings. An edge implied by a path
+            # (A->C when A->B->C) is dropped, and the legend says how many.
+            # On the condensation, so that cycles between groups are allowed.
+            cd = nx.condensation(dg)
+            of = cd.graph["mapping"]
+            keep = set(nx.transitive_reduction(cd).edges)
+            before = len(edges)
+            edges = [e for e in edges if of[e[0]] == of[e[1]] or (of[e[0]], of[e[1]]) in keep]
+            limit = int(_DENSE * drawn_nodes)
+            if len(edges) > limit:
+                # Still dense (groups that feed each other both ways): keep the
+                # edges between nearby ranks, drop the longest.
+                rk: dict[int, int] = {}
+                for c in nx.topological_sort(cd):
+                    rk[c] = max((rk[p] + 1 for p in cd.predecessors(c)), default=0)
+                order = sorted(
+                    range(len(edges)),
+                    key=lambda i: (abs(rk[of[edges[i][1]]] - rk[of[edges[i][0]]]), i),
+                )
+                edges = [edges[i] for i in sorted(order[:limit])]
+            dg = nx.DiGraph()
+            dg.add_edges_from((a, b) for a, b, _, _ in edges)
+            self.legend_extra.append(
+                f"{before - len(edges)} implied or long edges between groups not drawn"
+            )
         cond = nx.condensation(dg)
         rank_c: dict[int, int] = {}
         for c in nx.topological_sort(cond):
@@ -737,9 +927,25 @@ class Emitter:
 
     # -- whole graph ------------------------------------------------------
     def source(self, title: str, body_first: list[str] = ()) -> str:
+        limits = _budget.CHEAP_LIMITS if self.flat else _budget.LIMITS
+        if self.flat:
+            title += "\n" + CHEAP_NOTE
+        gattrs = {
+            "rankdir": "TB",
+            "fontname": "Helvetica",
+            "fontsize": "11",
+            "nodesep": "0.18",
+            "ranksep": "0.32",
+            "label": title,
+            "labelloc": "t",
+            "labeljust": "l",
+            "tooltip": title,
+            "newrank": "true",
+            **limits,
+        }
         header = [
             "digraph xlalens {",
-            f"  graph [{_attrs({'rankdir': 'TB', 'fontname': 'Helvetica', 'fontsize': '11', 'nodesep': '0.18', 'ranksep': '0.32', 'label': title, 'labelloc': 't', 'labeljust': 'l', 'tooltip': title, 'newrank': 'true'})}];",
+            f"  graph [{_attrs(gattrs)}];",
             '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=9, height=0.3, margin="0.06,0.03", penwidth=0.8];',
             '  edge [fontname="Helvetica", fontsize=7, arrowsize=0.5, color="#5a5a5a", fontcolor="#555555"];',
             *body_first,
@@ -754,7 +960,12 @@ class Emitter:
             names = [u.key for u in self.view.units]
             for a, b in zip(names, names[_GRID:]):
                 self.lines.append(f"  {quote(a)} -> {quote(b)} [style=invis];")
-        if self.status is None:
+        if self.paint_heat:
+            extra = [*self.legend_extra, "fill: share of the step's measured kernel time"]
+            if self.n_groups:
+                extra.append("3-D box: collapsed group (its kernels' summed share); click to open")
+            legend = _style.legend_label(_style.heat_legend(), "kernel time (heat)", extra)
+        elif self.status is None:
             entries = [_style.CATEGORIES[c] for c in _style.CATEGORIES if c in self.categories]
             extra = list(self.legend_extra)
             if "fusion" in self.categories:

@@ -1,169 +1,180 @@
-// xlalens report viewer: pan/zoom, drill-down and diff partner highlighting.
-// Written for xlalens (Apache-2.0); no dependencies and no network access.
+// xlalens report: card viewers (an iframe per card on an SVG file), drill-down
+// with a back stack, heat mode, and search. Written for xlalens (Apache-2.0);
+// no dependencies and no network access: every load is a relative file:// path.
+// The SVGs carry their own viewer script and talk to this page by postMessage
+// only (Chromium gives each file:// document its own origin).
 (function () {
   "use strict";
-
-  function svgTemplate(file) {
-    var t = document.querySelector('template[data-file="' + CSS.escape(file) + '"]');
-    if (!t) return null;
-    var svg = t.content.querySelector("svg");
-    return svg ? document.importNode(svg, true) : null;
-  }
-
-  function parseBox(svg) {
-    var vb = (svg.getAttribute("viewBox") || "").trim().split(/[\s,]+/).map(Number);
-    if (vb.length === 4 && vb.every(isFinite) && vb[2] > 0 && vb[3] > 0) return vb;
-    var w = parseFloat(svg.getAttribute("width")) || 100, h = parseFloat(svg.getAttribute("height")) || 100;
-    return [0, 0, w, h];
-  }
+  var viewers = [];
 
   function Viewer(root) {
     this.root = root;
-    this.canvas = root.querySelector(".xl-canvas");
+    this.frame = root.querySelector("iframe.xl-frame");
     this.crumbs = root.querySelector(".xl-crumbs");
     this.backBtn = root.querySelector('[data-act="back"]');
+    this.openLink = root.querySelector("a.xl-open");
+    this.note = root.querySelector(".xl-missing");
+    this.file = root.getAttribute("data-file");
+    this.title = root.getAttribute("data-title");
+    this.deferred = {};
+    var d = (root.getAttribute("data-deferred") || "").split(" ");
+    for (var i = 0; i < d.length; i++) if (d[i]) this.deferred[d[i]] = true;
     this.stack = [];
-    this.mount(this.canvas.querySelector("svg"), root.getAttribute("data-file"), root.getAttribute("data-title"));
+    this.heat = false;
     this.bind();
+    this.show();
+    // A frame may have loaded before this script ran, and its "ready" was
+    // missed: ask again (a frame still loading posts its own when done).
+    this.post({ xl: "hello" });
   }
 
-  Viewer.prototype.mount = function (svg, file, title) {
-    if (!svg) return;
-    if (this.svg && this.svg !== svg) this.canvas.replaceChild(svg, this.svg);
-    this.svg = svg;
-    this.file = file;
-    this.title = title || file;
-    this.home = parseBox(svg);
-    svg.removeAttribute("width");
-    svg.removeAttribute("height");
-    svg.setAttribute("preserveAspectRatio", "xMidYMid meet");
-    this.setBox(this.start());
-    this.root.setAttribute("data-current", file || "");
+  Viewer.prototype.dir = function () { return (this.file || "").replace(/[^/]*$/, ""); };
+
+  Viewer.prototype.show = function () {
     var names = this.stack.map(function (s) { return s.title; }).concat([this.title]);
     if (this.crumbs) this.crumbs.textContent = names.join("  \u203a  ");
     if (this.backBtn) this.backBtn.disabled = this.stack.length === 0;
+    if (this.openLink) this.openLink.setAttribute("href", this.file);
+    this.root.setAttribute("data-current", this.file);
   };
 
-  // First view: the whole picture when its text stays legible, else the top-left
-  // corner (legend and inputs) at a legible scale; "fit" always shows everything.
-  Viewer.prototype.start = function () {
-    var h = this.home, r = this.canvas.getBoundingClientRect();
-    if (!r.width || !r.height) return h.slice();
-    var scale = Math.min(r.width / h[2], r.height / h[3]);
-    if (scale >= 0.45) return h.slice();
-    var s = 0.6;
-    return [h[0], h[1], Math.min(h[2], r.width / s), Math.min(h[3], r.height / s)];
-  };
-
-  Viewer.prototype.setBox = function (b) {
-    this.box = b;
-    this.svg.setAttribute("viewBox", b.join(" "));
-  };
-
-  Viewer.prototype.zoom = function (factor, cx, cy) {
-    var b = this.box, r = this.svg.getBoundingClientRect();
-    // Client point -> viewBox point, honouring the "meet" letterboxing.
-    var s = Math.max(b[2] / r.width, b[3] / r.height);
-    var ox = b[0] - (r.width * s - b[2]) / 2, oy = b[1] - (r.height * s - b[3]) / 2;
-    var px = cx === undefined ? b[0] + b[2] / 2 : ox + (cx - r.left) * s;
-    var py = cy === undefined ? b[1] + b[3] / 2 : oy + (cy - r.top) * s;
-    var w = b[2] / factor, h = b[3] / factor;
-    var maxW = this.home[2] * 4, minW = Math.min(40, this.home[2]);
-    if (w > maxW || w < minW) return;
-    this.setBox([px - (px - b[0]) / factor, py - (py - b[1]) / factor, w, h]);
-  };
-
-  Viewer.prototype.pan = function (dx, dy) {
-    var b = this.box, r = this.svg.getBoundingClientRect();
-    var s = Math.max(b[2] / r.width, b[3] / r.height);
-    this.setBox([b[0] - dx * s, b[1] - dy * s, b[2], b[3]]);
+  Viewer.prototype.load = function (file, title, hash) {
+    this.file = file;
+    this.title = title || file;
+    if (this.note) this.note.hidden = true;
+    this.root.removeAttribute("data-ready");
+    this.frame.setAttribute("src", file + (hash ? "#" + encodeURIComponent(hash) : ""));
+    this.show();
   };
 
   Viewer.prototype.open = function (href, title) {
-    var dir = (this.file || "").replace(/[^/]*$/, "");
-    var file = dir + href;
-    var svg = svgTemplate(file);
-    if (!svg) {
-      var note = this.root.querySelector(".xl-missing");
-      if (note) { note.textContent = "drill-down " + file + " is not in this report"; note.hidden = false; }
+    var name = href.replace(/^.*\//, "");
+    if (this.deferred[name]) {
+      if (this.note) {
+        this.note.textContent = "\u201c" + title + "\u201d lies deeper than this dump drew for this graph: " +
+          "run `xlalens render DIR --all-views` to draw every view, then reload.";
+        this.note.hidden = false;
+      }
       return;
     }
-    this.stack.push({ svg: this.svg, file: this.file, title: this.title, home: this.home });
-    this.mount(svg, file, title || href);
+    this.stack.push({ file: this.file, title: this.title });
+    this.load(this.dir() + href, title);
   };
 
   Viewer.prototype.back = function () {
     var prev = this.stack.pop();
-    if (!prev) return;
-    this.mount(prev.svg, prev.file, prev.title);
+    if (prev) this.load(prev.file, prev.title);
+  };
+
+  Viewer.prototype.post = function (msg) {
+    if (this.frame.contentWindow) this.frame.contentWindow.postMessage(msg, "*");
   };
 
   Viewer.prototype.bind = function () {
-    var self = this, canvas = this.canvas, drag = null;
-    canvas.addEventListener("wheel", function (e) {
-      e.preventDefault();
-      self.zoom(e.deltaY < 0 ? 1.2 : 1 / 1.2, e.clientX, e.clientY);
-    }, { passive: false });
-    canvas.addEventListener("pointerdown", function (e) {
-      if (e.button !== 0) return;
-      drag = { x: e.clientX, y: e.clientY, moved: false, id: e.pointerId };
-    });
-    canvas.addEventListener("pointermove", function (e) {
-      if (!drag) return;
-      var dx = e.clientX - drag.x, dy = e.clientY - drag.y;
-      if (!drag.moved && Math.abs(dx) + Math.abs(dy) < 4) return;
-      if (!drag.moved) { drag.moved = true; canvas.classList.add("xl-dragging"); canvas.setPointerCapture(drag.id); }
-      drag.x = e.clientX; drag.y = e.clientY;
-      self.pan(dx, dy);
-    });
-    function end() {
-      if (drag && drag.moved) { self.justDragged = true; setTimeout(function () { self.justDragged = false; }, 0); }
-      drag = null;
-      canvas.classList.remove("xl-dragging");
-    }
-    canvas.addEventListener("pointerup", end);
-    canvas.addEventListener("pointercancel", end);
-    canvas.addEventListener("click", function (e) {
-      var link = e.target.closest("a");
-      if (link) e.preventDefault();  // links are handled here; nothing is fetched
-      if (self.justDragged) return;
-      var group = e.target.closest(".xl-group, .xl-up");
-      if (!group) return;
-      var a = group.querySelector("a") || link;
-      var href = a && (a.getAttribute("href") || a.getAttributeNS("http://www.w3.org/1999/xlink", "href"));
-      if (!href) return;
-      if (group.classList.contains("xl-up")) { self.back(); return; }
-      var tip = a.getAttributeNS("http://www.w3.org/1999/xlink", "title") || a.getAttribute("title") || href;
-      self.open(href, tip.split("\n")[0]);
-    });
-    canvas.addEventListener("mouseover", function (e) { self.partner(e, true); });
-    canvas.addEventListener("mouseout", function (e) { self.partner(e, false); });
-    this.root.querySelectorAll("[data-act]").forEach(function (btn) {
-      btn.addEventListener("click", function () {
-        var act = btn.getAttribute("data-act");
-        if (act === "in") self.zoom(1.4);
-        else if (act === "out") self.zoom(1 / 1.4);
-        else if (act === "fit") self.setBox(self.home.slice());
+    var self = this;
+    this.root.querySelectorAll("[data-act]").forEach(function (el) {
+      var act = el.getAttribute("data-act");
+      if (act === "heat") {
+        el.addEventListener("change", function () {
+          self.heat = el.checked;
+          self.post({ xl: "heat", on: self.heat });
+          var legend = document.getElementById("xl-heat-legend");
+          var any = viewers.some(function (v) { return v.heat; });
+          if (legend) legend.hidden = !any;
+        });
+        return;
+      }
+      el.addEventListener("click", function () {
+        if (act === "in") self.post({ xl: "zoom", f: 1.4 });
+        else if (act === "out") self.post({ xl: "zoom", f: 1 / 1.4 });
+        else if (act === "fit") self.post({ xl: "fit" });
         else if (act === "back") self.back();
       });
     });
   };
 
-  // Diff view: hovering a node lights up its matched partner on the other side.
-  Viewer.prototype.partner = function (e, on) {
-    var node = e.target.closest("g.node");
-    if (!node) return;
-    var cls = Array.prototype.find.call(node.classList, function (c) { return c.indexOf("xl-pair-") === 0; });
-    if (!cls) return;
-    this.svg.querySelectorAll("g." + cls).forEach(function (g) { g.classList.toggle("xl-hl", on); });
+  Viewer.prototype.message = function (m) {
+    if (m.xl === "open") this.open(m.href, m.title);
+    else if (m.xl === "back") this.back();
+    else if (m.xl === "ready") {
+      this.root.setAttribute("data-ready", this.file);
+      if (this.heat) this.post({ xl: "heat", on: true });
+    }
   };
 
-  function init() {
-    window.xlalensViewers = [];
-    document.querySelectorAll(".xl-viewer").forEach(function (el) {
-      window.xlalensViewers.push(new Viewer(el));
+  window.addEventListener("message", function (e) {
+    var m = e.data;
+    if (!m || typeof m !== "object" || !m.xl) return;
+    for (var i = 0; i < viewers.length; i++) {
+      if (viewers[i].frame.contentWindow === e.source) { viewers[i].message(m); return; }
+    }
+  });
+
+  // -- search: svg/index.js is loaded on first use -----------------------------
+  function initSearch() {
+    var box = document.getElementById("xl-search"), hits = document.getElementById("xl-hits");
+    if (!box || !hits) return;
+    var loading = false, timer = null;
+    function ensure(then) {
+      if (window.xlalensIndex) { then(); return; }
+      if (loading) return;
+      loading = true;
+      var s = document.createElement("script");
+      s.src = box.getAttribute("data-index");
+      s.onload = function () { then(); };
+      s.onerror = function () { hits.textContent = "no search index (svg/index.js) in this folder"; hits.hidden = false; };
+      document.head.appendChild(s);
+    }
+    function find(q) {
+      var idx = window.xlalensIndex, out = [];
+      if (!idx || !q) return out;
+      q = q.toLowerCase();
+      for (var i = 0; i < idx.rows.length && out.length < 30; i++) {
+        var r = idx.rows[i]; // [card, node id, name, op, file:line, view file]
+        if (r[2].toLowerCase().indexOf(q) >= 0 || r[3].toLowerCase() === q || r[4].toLowerCase().indexOf(q) >= 0) out.push(r);
+      }
+      return out;
+    }
+    function go(r) {
+      var v = document.getElementById("card-" + r[0]);
+      var viewer = v && viewers.filter(function (x) { return x.root === v; })[0];
+      if (!viewer) return;
+      viewer.stack.push({ file: viewer.file, title: viewer.title });
+      viewer.load(viewer.dir() + r[5], r[2], "n:" + r[1]);
+      viewer.root.scrollIntoView({ block: "center" });
+      hits.hidden = true;
+    }
+    function update() {
+      ensure(function () {
+        var rows = find(box.value.trim()), idx = window.xlalensIndex;
+        hits.innerHTML = "";
+        if (!box.value.trim()) { hits.hidden = true; return; }
+        if (!rows.length) { hits.textContent = "no node matches"; hits.hidden = false; return; }
+        rows.forEach(function (r) {
+          var a = document.createElement("button");
+          a.type = "button";
+          a.className = "xl-hit";
+          a.textContent = r[2] + "  \u00b7  " + r[3] + (r[4] ? "  \u00b7  " + r[4] : "") + "  \u2014  " + idx.cards[r[0]];
+          a.addEventListener("click", function () { go(r); });
+          hits.appendChild(a);
+        });
+        hits.hidden = false;
+      });
+    }
+    box.addEventListener("focus", function () { ensure(function () {}); });
+    box.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(update, 120); });
+    box.addEventListener("keydown", function (e) {
+      if (e.key === "Enter") { var first = hits.querySelector(".xl-hit"); if (first) first.click(); else update(); }
+      if (e.key === "Escape") hits.hidden = true;
     });
   }
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
-  else init();
+
+  function init() {
+    document.querySelectorAll(".xl-viewer").forEach(function (el) { viewers.push(new Viewer(el)); });
+    window.xlalensViewers = viewers;
+    initSearch();
+  }
+  // The script is the last element of the body: the cards exist already, and
+  // listening at once catches the first "ready" of each frame.
+  init();
 })();

@@ -1,0 +1,149 @@
+"""The viewer script every written SVG carries: pan, zoom, find, and talk to the report.
+
+NOTE: [SVGs as files, loaded on demand]
+The report (``_report``) shows each view in an ``<iframe>`` whose ``src`` is the
+SVG file under ``svg/``: each SVG is stored once, next to ``report.html``, and
+read only when its card scrolls into view. Chromium treats every ``file://``
+document as its own origin, so the report can neither ``fetch`` the SVGs nor
+reach into the frame; the two talk by ``postMessage`` only. So the SVG carries
+its own small viewer: wheel zoom, drag pan, a fitted and legible first view,
+``#n:<node id>`` to centre and mark a node (search), the partner highlight of
+diff views, and, inside the report, clicks on drill-down links are handed to the
+report (which knows which files exist and keeps the back stack). Opened on its
+own, the same SVG pans and zooms and its links simply navigate.
+"""
+
+from __future__ import annotations
+
+_SCRIPT = r"""
+(function () {
+  "use strict";
+  var svg = document.documentElement, NS = "http://www.w3.org/1999/xlink";
+  var inFrame = window.parent !== window;
+  var vb = (svg.getAttribute("viewBox") || "").trim().split(/[\s,]+/).map(Number);
+  if (vb.length !== 4 || !vb.every(isFinite)) vb = [0, 0, parseFloat(svg.getAttribute("width")) || 100, parseFloat(svg.getAttribute("height")) || 100];
+  var home = vb.slice(), box = vb.slice();
+  svg.setAttribute("width", "100%");
+  svg.setAttribute("height", "100%");
+  svg.setAttribute("preserveAspectRatio", "xMidYMid meet");
+  svg.style.cursor = "grab";
+  function set(b) { box = b; svg.setAttribute("viewBox", b.join(" ")); }
+  function size() { return [window.innerWidth || 800, window.innerHeight || 600]; }
+  // First view: the whole picture when its text stays legible, else the top
+  // left (title, legend, inputs) at a legible scale; "fit" shows everything.
+  function start() {
+    var s = size(), scale = Math.min(s[0] / home[2], s[1] / home[3]);
+    if (scale >= 0.55) return home.slice();
+    var k = 0.8;
+    return [home[0], home[1], Math.min(home[2], s[0] / k), Math.min(home[3], s[1] / k)];
+  }
+  function scaleOf() { var s = size(); return Math.max(box[2] / s[0], box[3] / s[1]); }
+  function zoom(f, cx, cy) {
+    var s = size(), k = scaleOf();
+    var ox = box[0] - (s[0] * k - box[2]) / 2, oy = box[1] - (s[1] * k - box[3]) / 2;
+    var px = cx === undefined ? box[0] + box[2] / 2 : ox + cx * k;
+    var py = cy === undefined ? box[1] + box[3] / 2 : oy + cy * k;
+    var w = box[2] / f, h = box[3] / f;
+    if (w > home[2] * 4 || w < Math.min(40, home[2])) return;
+    set([px - (px - box[0]) / f, py - (py - box[1]) / f, w, h]);
+  }
+  function find(id) {
+    var el = document.getElementById(id);
+    if (!el) return false;
+    var old = document.querySelectorAll(".xl-found");
+    for (var i = 0; i < old.length; i++) old[i].classList.remove("xl-found");
+    el.classList.add("xl-found");
+    var b = el.getBBox(), s = size(), k = 1.0;
+    var w = s[0] / k, h = s[1] / k;
+    set([b.x + b.width / 2 - w / 2, b.y + b.height / 2 - h / 2, w, h]);
+    return true;
+  }
+  var st = document.createElementNS("http://www.w3.org/2000/svg", "style");
+  st.textContent = ".xl-found polygon,.xl-found path,.xl-found ellipse{stroke:#d40000!important;stroke-width:4px!important}" +
+    ".xl-hl polygon,.xl-hl path,.xl-hl ellipse{stroke:#0a58ca!important;stroke-width:3px!important}" +
+    "g.xl-group,g.xl-up{cursor:pointer}" + HEATCSS;
+  svg.appendChild(st);
+  var drag = null, dragged = false;
+  svg.addEventListener("wheel", function (e) { e.preventDefault(); zoom(e.deltaY < 0 ? 1.2 : 1 / 1.2, e.clientX, e.clientY); }, { passive: false });
+  svg.addEventListener("pointerdown", function (e) { if (e.button === 0) drag = { x: e.clientX, y: e.clientY, moved: false, id: e.pointerId }; });
+  svg.addEventListener("pointermove", function (e) {
+    if (!drag) return;
+    var dx = e.clientX - drag.x, dy = e.clientY - drag.y;
+    if (!drag.moved && Math.abs(dx) + Math.abs(dy) < 4) return;
+    if (!drag.moved) { drag.moved = true; svg.style.cursor = "grabbing"; svg.setPointerCapture(drag.id); }
+    drag.x = e.clientX; drag.y = e.clientY;
+    var k = scaleOf();
+    set([box[0] - dx * k, box[1] - dy * k, box[2], box[3]]);
+  });
+  function end() { if (drag && drag.moved) { dragged = true; setTimeout(function () { dragged = false; }, 0); } drag = null; svg.style.cursor = "grab"; }
+  svg.addEventListener("pointerup", end);
+  svg.addEventListener("pointercancel", end);
+  svg.addEventListener("click", function (e) {
+    var a = e.target.closest("a");
+    if (dragged) { if (a) e.preventDefault(); return; }
+    if (!a || !inFrame) return;
+    var href = a.getAttributeNS(NS, "href") || a.getAttribute("href");
+    if (!href) return;
+    e.preventDefault();
+    var title = (a.getAttributeNS(NS, "title") || a.getAttribute("title") || href).split("\n")[0];
+    var up = e.target.closest(".xl-up");
+    window.parent.postMessage({ xl: up ? "back" : "open", href: href, title: title }, "*");
+  });
+  function partner(e, on) {
+    var node = e.target.closest("g.node");
+    if (!node) return;
+    var cls = Array.prototype.find.call(node.classList, function (c) { return c.indexOf("xl-pair-") === 0; });
+    if (!cls) return;
+    var all = svg.querySelectorAll("g." + cls);
+    for (var i = 0; i < all.length; i++) all[i].classList.toggle("xl-hl", on);
+  }
+  svg.addEventListener("mouseover", function (e) { partner(e, true); });
+  svg.addEventListener("mouseout", function (e) { partner(e, false); });
+  window.addEventListener("message", function (e) {
+    var m = e.data || {};
+    if (m.xl === "zoom") zoom(m.f);
+    else if (m.xl === "fit") set(home.slice());
+    else if (m.xl === "find") find(m.id);
+    else if (m.xl === "heat") svg.classList.toggle("xl-heatmode", !!m.on);
+    else if (m.xl === "hello" && inFrame) window.parent.postMessage({ xl: "ready", box: box.join(" ") }, "*");
+  });
+  window.addEventListener("resize", function () { set(start()); });
+  set(start());
+  var h = decodeURIComponent((location.hash || "").slice(1));
+  if (h) find(h);
+  if (inFrame) window.parent.postMessage({ xl: "ready", box: box.join(" ") }, "*");
+})();
+"""
+
+MARK = "xlalens-viewer"
+
+
+def _heat_css() -> str:
+    from xlalens.render import _style
+
+    fills = [_style.HEAT_NONE] + [c for _, c in _style.HEAT_STOPS]
+    rules = [
+        f".xl-heatmode g.xl-heat-{i}>polygon,.xl-heatmode g.xl-heat-{i}>path,"
+        f".xl-heatmode g.xl-heat-{i}>a>polygon,.xl-heatmode g.xl-heat-{i}>g>a>polygon,"
+        f".xl-heatmode g.xl-heat-{i}>g>a>path{{fill:{c}!important}}"
+        for i, c in enumerate(fills)
+    ]
+    dark = ",".join(f".xl-heatmode g.xl-heat-{i} text" for i in range(_style.HEAT_DARK, len(fills)))
+    return '"' + "".join(rules) + dark + '{fill:#fff!important}"'
+
+
+def inject(svg: str) -> str:
+    """``svg`` with the viewer script appended (once), so it works on its own and in the report.
+
+    Example:
+        >>> "xlalens-viewer" in inject('<svg xmlns="http://www.w3.org/2000/svg"></svg>')
+        True
+    """
+    if MARK in svg:
+        return svg
+    i = svg.rfind("</svg>")
+    if i < 0:
+        return svg
+    script = _SCRIPT.replace("HEATCSS", _heat_css())
+    tag = f'<script id="{MARK}" type="text/javascript"><![CDATA[{script}]]></script>\n'
+    return svg[:i] + tag + svg[i:]
