@@ -289,3 +289,62 @@ def test_one_default_level_across_commands(capsys, tmp_path: Path) -> None:
     assert main(["render", a, "--diff", b, "-o", str(out)]) == 0
     capsys.readouterr()
     assert out.exists()
+
+
+# Two fused momentum-style updates (one per layer) whose bodies differ between the
+# sides only in a constant, returned in opposite order: the result roles sit on the
+# fusion instructions (as in a cnn dump's batch-norm statistics, issue 11).
+ROLE_FUSED = """HloModule m, is_scheduled=true
+
+upd.0 {
+  p0 = f32[16]{0} parameter(0)
+  p1 = f32[16]{0} parameter(1)
+  c = f32[] constant(VALUE)
+  b = f32[16]{0} broadcast(c), dimensions={}
+  m = f32[16]{0} multiply(p1, b)
+  ROOT r = f32[16]{0} add(p0, m)
+}
+
+upd.1 {
+  q0 = f32[16]{0} parameter(0)
+  q1 = f32[16]{0} parameter(1)
+  c1 = f32[] constant(VALUE)
+  b1 = f32[16]{0} broadcast(c1), dimensions={}
+  m1 = f32[16]{0} multiply(q1, b1)
+  ROOT r1 = f32[16]{0} add(q0, m1)
+}
+
+ENTRY main {
+  x = f32[16]{0} parameter(0)
+  v0 = f32[16]{0} parameter(1)
+  v1 = f32[16]{0} parameter(2)
+  f0 = f32[16]{0} fusion(v0, x), kind=kLoop, calls=upd.0
+  f1 = f32[16]{0} fusion(v1, x), kind=kLoop, calls=upd.1
+  ROOT t = (f32[16]{0}, f32[16]{0}) tuple(FIRST, SECOND)
+}
+"""
+
+
+def test_result_roles_on_fusions_anchor_their_fused_roots():
+    """A result role on a fusion instruction anchors its fused root, so two layers' fused updates never pair crosswise."""
+    ins = {"inputs": [{"role": "x"}, {"role": "l0.mean"}, {"role": "l1.mean"}]}
+    a = load(
+        ROLE_FUSED.replace("VALUE", "0.9").replace("FIRST", "f0").replace("SECOND", "f1"),
+        level="canonical",
+        stage="optimized_hlo",
+        signature={**ins, "outputs": [{"role": "l0.mean"}, {"role": "l1.mean"}]},
+    )
+    b = load(
+        ROLE_FUSED.replace("VALUE", "0.8").replace("FIRST", "f1").replace("SECOND", "f0"),
+        level="canonical",
+        stage="optimized_hlo",
+        signature={**ins, "outputs": [{"role": "l1.mean"}, {"role": "l0.mean"}]},
+    )
+    roles_a = {n: d["role"] for n, d in a.nodes(data=True) if d["role"]}
+    assert roles_a["main/f0"] == "l0.mean" and roles_a["main/f1"] == "l1.mean"
+    d = diff(a, b)
+    m = d.mapping()
+    assert m["upd.0/r"] == "upd.0/r" and m["upd.1/r1"] == "upd.1/r1"
+    assert m["main/f0"] == "main/f0" and m["main/f1"] == "main/f1"
+    kpairs = {(kp.a, kp.b) for kp in d.kernel_map.pairs}
+    assert (("main/f0",), ("main/f0",)) in kpairs and (("main/f1",), ("main/f1",)) in kpairs

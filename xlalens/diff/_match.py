@@ -212,6 +212,18 @@ class _Side:
         self.dtype = [d["dtype"] for d in data]
         self.shape = [tuple(d["shape"]) for d in data]
         self.role = [d.get("role") for d in data]
+        if res:
+            # NOTE: [roles through fusions] In optimized HLO the result role
+            # (`block0.bn1.mean`) sits on the fusion instruction, which the
+            # flattened form hides; it names the value of the fused root, so
+            # the root carries it as an anchor (else the same fused update of
+            # two layers pairs crosswise, block0's with block1's).
+            for nid, d in graph.nodes(data=True):
+                r = res.get(nid)
+                if r in index and d.get("role") is not None and d["param_index"] is None:
+                    i = index[r]
+                    if self.role[i] is None and data[i]["param_index"] is None:
+                        self.role[i] = d["role"]
         # The parameter number is left out here and added back by the fingerprint
         # only for parameters without a role (see NOTE: [exact structure ...]).
         self.full_label = [node_label(d) for d in data]
