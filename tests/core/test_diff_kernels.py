@@ -348,3 +348,47 @@ def test_result_roles_on_fusions_anchor_their_fused_roots():
     assert m["main/f0"] == "main/f0" and m["main/f1"] == "main/f1"
     kpairs = {(kp.a, kp.b) for kp in d.kernel_map.pairs}
     assert (("main/f0",), ("main/f0",)) in kpairs and (("main/f1",), ("main/f1",)) in kpairs
+
+
+# Two batch statistics over unrelated activations (sine/cosine in A, tanh/logistic in
+# B) share only the reduce's init constant 0 (issue 11's cnn: every bn mean's reduce
+# reads the same scalar).
+SHARED_ZERO = """HloModule m
+
+add {
+  l = f32[] parameter(0)
+  r = f32[] parameter(1)
+  ROOT s = f32[] add(l, r)
+}
+
+ENTRY main {
+  x = f32[4,16]{1,0} parameter(0)
+  z = f32[] constant(0)
+  a1 = f32[4,16]{1,0} F1(x)
+  a2 = f32[4,16]{1,0} F2(x)
+  r1 = f32[16]{0} reduce(a1, z), dimensions={0}, to_apply=add
+  r2 = f32[16]{0} reduce(a2, z), dimensions={0}, to_apply=add
+  o1 = f32[16]{0} G1(r1)
+  o2 = f32[16]{0} G2(r2)
+  ROOT t = (f32[16]{0}, f32[16]{0}) tuple(o1, o2)
+}
+"""
+
+
+def test_a_shared_constant_is_no_similarity_evidence():
+    """Two reduces whose only paired neighbour is the shared init constant are not paired by similarity."""
+
+    def hlo(f1, f2, g1, g2):
+        text = SHARED_ZERO.replace("F1", f1).replace("F2", f2)
+        return load(text.replace("G1", g1).replace("G2", g2), level="canonical", stage="hlo")
+
+    a = hlo("sine", "cosine", "negate", "abs")
+    b = hlo("tanh", "logistic", "exponential", "sqrt")
+    d = diff(a, b)
+    stages = {p.a: (p.b, p.stage) for p in d.pairs}
+    assert stages["main/z"] == ("main/z", "exact")
+    for r in ("main/r1", "main/r2"):
+        assert stages.get(r, (None, None))[1] != "similarity", stages.get(r)
+    # the same graphs with real evidence (the activations agree) pair the reduces
+    same = diff(a, hlo("sine", "cosine", "exponential", "sqrt")).mapping()
+    assert same["main/r1"] == "main/r1" and same["main/r2"] == "main/r2"

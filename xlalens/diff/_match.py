@@ -650,7 +650,10 @@ class _Matcher:
                 counts: dict[int, int] = {}
                 for x, rel in na:
                     xb = ma[x]
-                    if xb < 0:
+                    # A constant vouches for nothing (NOTE: [evidence]): the
+                    # same scalar 0 is the init value of every reduce, so it
+                    # would propose every reduce of the other side.
+                    if xb < 0 or A.op[x] in VALUE_OPS:
                         continue
                     # rel 0: x is an operand of a, so candidates are users of xb.
                     if rel == 0:
