@@ -392,3 +392,39 @@ def test_a_shared_constant_is_no_similarity_evidence():
     # the same graphs with real evidence (the activations agree) pair the reduces
     same = diff(a, hlo("sine", "cosine", "exponential", "sqrt")).mapping()
     assert same["main/r1"] == "main/r1" and same["main/r2"] == "main/r2"
+
+
+# One weight read at the same operand position by two dots of different shapes (the
+# forward dot and the input-gradient dot of a transformer layer, issue 11); their other
+# operands and their users differ between the sides.
+TWO_READERS = """HloModule m
+
+ENTRY main {
+  x = f32[4,8]{1,0} parameter(0)
+  y = f32[2,8]{1,0} parameter(1)
+  w = f32[8,16]{1,0} parameter(2)
+  h = f32[4,8]{1,0} F1(x)
+  k = f32[2,8]{1,0} F2(y)
+  d1 = f32[4,16]{1,0} dot(h, w), lhs_contracting_dims={1}, rhs_contracting_dims={0}
+  d2 = f32[2,16]{1,0} dot(k, w), lhs_contracting_dims={1}, rhs_contracting_dims={0}
+  o1 = f32[4,16]{1,0} G1(d1)
+  o2 = f32[2,16]{1,0} G2(d2)
+  ROOT t = (f32[4,16]{1,0}, f32[2,16]{1,0}) tuple(o1, o2)
+}
+"""
+
+
+def test_bottom_up_tells_users_with_one_op_apart_by_type():
+    """Two dots reading the same paired weight at one position pair bottom-up by their output type."""
+    sig = {"inputs": [{"role": "x"}, {"role": "y"}, {"role": "w"}]}
+
+    def hlo(f1, f2, g1, g2):
+        text = TWO_READERS.replace("F1", f1).replace("F2", f2)
+        text = text.replace("G1", g1).replace("G2", g2)
+        return load(text, level="canonical", stage="hlo", signature=sig)
+
+    d = diff(hlo("sine", "cosine", "negate", "abs"), hlo("tanh", "logistic", "exponential", "sqrt"))
+    pairs = {p.a: (p.b, p.stage) for p in d.pairs}
+    assert pairs["main/w"][0] == "main/w"
+    assert pairs["main/d1"] == ("main/d1", "propagation")
+    assert pairs["main/d2"] == ("main/d2", "propagation")

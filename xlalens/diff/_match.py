@@ -612,18 +612,27 @@ class _Matcher:
                             gb.setdefault((B.op[w], pos), []).append(w)
                     for key, xs in ga.items():
                         ys = gb.get(key)
-                        if (
-                            ys
-                            and len(xs) == 1
-                            and len(ys) == 1
-                            and ma[xs[0]] < 0
-                            and mb[ys[0]] < 0
-                            # Bottom-up, one shared operand is thin evidence:
-                            # the user's type must agree too (NOTE: [evidence]).
-                            and (A.dtype[xs[0]], A.shape[xs[0]]) == (B.dtype[ys[0]], B.shape[ys[0]])
-                        ):
-                            self._pair(xs[0], ys[0], PROPAGATION)
-                            found.append((xs[0], ys[0]))
+                        if not ys:
+                            continue
+                        if len(xs) > 1 or len(ys) > 1:
+                            # Several users with that op (a weight read by the
+                            # forward dot and by the input-gradient dot): the
+                            # one user of each dtype and shape on both sides.
+                            ta = _unique_by(xs, lambda i: (A.dtype[i], A.shape[i]))
+                            tb = _unique_by(ys, lambda i: (B.dtype[i], B.shape[i]))
+                            cand = [(ta[t], tb[t]) for t in ta if t in tb]
+                        else:
+                            cand = [(xs[0], ys[0])]
+                        for x, y in cand:
+                            if (
+                                ma[x] < 0
+                                and mb[y] < 0
+                                # Bottom-up, one shared operand is thin evidence:
+                                # the user's type must agree too (NOTE: [evidence]).
+                                and (A.dtype[x], A.shape[x]) == (B.dtype[y], B.shape[y])
+                            ):
+                                self._pair(x, y, PROPAGATION)
+                                found.append((x, y))
             stack.extend(reversed(found))
 
     # ------------------------------------------------------------------ stage 3
