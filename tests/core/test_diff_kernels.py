@@ -428,3 +428,47 @@ def test_bottom_up_tells_users_with_one_op_apart_by_type():
     assert pairs["main/w"][0] == "main/w"
     assert pairs["main/d1"] == ("main/d1", "propagation")
     assert pairs["main/d2"] == ("main/d2", "propagation")
+
+
+# Optimized HLO where B reads the weight through an entry copy (TensorFlow copies its
+# arguments) and A reads the parameter itself; two dots read it, the activations and
+# the users differ between the sides (issue 11's transformer fc2 input gradients).
+COPIED_WEIGHT = """HloModule m, is_scheduled=true
+
+ENTRY main {
+  x = f32[4,8]{1,0} parameter(0)
+  y = f32[2,8]{1,0} parameter(1)
+  w = f32[8,16]{1,0} parameter(2)
+  WREAD
+  h = f32[4,8]{1,0} F1(x)
+  k = f32[2,8]{1,0} F2(y)
+  d1 = f32[4,16]{1,0} dot(h, WNAME), lhs_contracting_dims={1}, rhs_contracting_dims={0}
+  d2 = f32[2,16]{1,0} dot(k, WNAME), lhs_contracting_dims={1}, rhs_contracting_dims={0}
+  o1 = f32[4,16]{1,0} G1(d1)
+  o2 = f32[2,16]{1,0} G2(d2)
+  ROOT t = (f32[4,16]{1,0}, f32[2,16]{1,0}) tuple(o1, o2)
+}
+"""
+
+
+def test_bottom_up_looks_through_a_copy_only_one_side_has():
+    """A weight read through an entry copy on one side still vouches for its dot users; the copy stays only-B."""
+    sig = {"inputs": [{"role": "x"}, {"role": "y"}, {"role": "w"}]}
+
+    def hlo(copy, f1, f2, g1, g2):
+        text = COPIED_WEIGHT.replace("WREAD", "wc = f32[8,16]{1,0} copy(w)" if copy else "")
+        text = text.replace("WNAME", "wc" if copy else "w").replace("F1", f1).replace("F2", f2)
+        return load(
+            text.replace("G1", g1).replace("G2", g2),
+            level="canonical",
+            stage="optimized_hlo",
+            signature=sig,
+        )
+
+    a = hlo(False, "sine", "cosine", "negate", "abs")
+    b = hlo(True, "tanh", "logistic", "exponential", "sqrt")
+    d = diff(a, b)
+    pairs = {p.a: (p.b, p.stage) for p in d.pairs}
+    assert pairs["main/d1"] == ("main/d1", "propagation")
+    assert pairs["main/d2"] == ("main/d2", "propagation")
+    assert "main/wc" in d.only_b

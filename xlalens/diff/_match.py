@@ -600,6 +600,18 @@ class _Matcher:
                             self._pair(u, v, PROPAGATION)
                             found.append((u, v))
             ua, ub = A.users[a], B.users[b]
+            # NOTE: [copies in propagation] One side may read a value through
+            # an entry `copy` (TensorFlow copies its arguments in optimized
+            # HLO) where the other reads it directly: bottom-up, the users of
+            # such an unpaired copy count as users of the value, when the other
+            # side has no unpaired copy there. The copy itself stays unpaired.
+            ca = any(A.op[w] == "copy" and ma[w] < 0 for w, _ in ua)
+            cb = any(B.op[w] == "copy" and mb[w] < 0 for w, _ in ub)
+            if ca != cb:
+                if ca:
+                    ua = _through_copies(A, ma, ua)
+                else:
+                    ub = _through_copies(B, mb, ub)
             if ua and ub:
                 ga: dict[tuple[str, int], list[int]] = {}
                 for w, pos in ua:
@@ -833,6 +845,17 @@ def _projection(side: _Side) -> dict[tuple[int, int], tuple[int, ...]]:
         for u, k in zip(ops, keys):
             e = (u, v)
             out[e] = (*out[e], k) if e in out else (k,)
+    return out
+
+
+def _through_copies(side: _Side, m: list[int], users: list[tuple[int, int]]) -> list:
+    """``users`` with each unpaired ``copy`` replaced by its own users (NOTE: [copies in propagation])."""
+    out: list[tuple[int, int]] = []
+    for w, pos in users:
+        if side.op[w] == "copy" and m[w] < 0:
+            out.extend(side.users[w])
+        else:
+            out.append((w, pos))
     return out
 
 
