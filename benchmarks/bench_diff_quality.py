@@ -202,7 +202,7 @@ def labelled_pairs(groups: dict[str, list[str]]) -> None:
 
     print("labelled cross-framework pairs (canonical level)")
     print(
-        f"  {'dump':<12} {'artifact':<14} {'pairs':>5} {'labels':>6} {'precision':>9} "
+        f"  {'dump':<13} {'artifact':<14} {'pairs':>5} {'labels':>6} {'precision':>9} "
         f"{'recall':>7} {'heavy':>5} {'kernel map pairs heavy':>22}"
     )
     for name, entries in groups.items():
@@ -240,7 +240,7 @@ def labelled_pairs(groups: dict[str, list[str]]) -> None:
             rec = tot["ok"] / tot["labels"] if tot["labels"] else float("nan")
             kh = f"{tot['kh'] / tot['kh_n']:.3f}" if tot["kh_n"] else "-"
             print(
-                f"  {name:<12} {art:<14} {n_pairs:>5} {tot['labels']:>6} {prec:>9.3f} "
+                f"  {name:<13} {art:<14} {n_pairs:>5} {tot['labels']:>6} {prec:>9.3f} "
                 f"{rec:>7.3f} {tot['heavy']:>5} {kh:>22}"
             )
             worst.sort()

@@ -289,3 +289,186 @@ def test_one_default_level_across_commands(capsys, tmp_path: Path) -> None:
     assert main(["render", a, "--diff", b, "-o", str(out)]) == 0
     capsys.readouterr()
     assert out.exists()
+
+
+# Two fused momentum-style updates (one per layer) whose bodies differ between the
+# sides only in a constant, returned in opposite order: the result roles sit on the
+# fusion instructions (as in a cnn dump's batch-norm statistics, issue 11).
+ROLE_FUSED = """HloModule m, is_scheduled=true
+
+upd.0 {
+  p0 = f32[16]{0} parameter(0)
+  p1 = f32[16]{0} parameter(1)
+  c = f32[] constant(VALUE)
+  b = f32[16]{0} broadcast(c), dimensions={}
+  m = f32[16]{0} multiply(p1, b)
+  ROOT r = f32[16]{0} add(p0, m)
+}
+
+upd.1 {
+  q0 = f32[16]{0} parameter(0)
+  q1 = f32[16]{0} parameter(1)
+  c1 = f32[] constant(VALUE)
+  b1 = f32[16]{0} broadcast(c1), dimensions={}
+  m1 = f32[16]{0} multiply(q1, b1)
+  ROOT r1 = f32[16]{0} add(q0, m1)
+}
+
+ENTRY main {
+  x = f32[16]{0} parameter(0)
+  v0 = f32[16]{0} parameter(1)
+  v1 = f32[16]{0} parameter(2)
+  f0 = f32[16]{0} fusion(v0, x), kind=kLoop, calls=upd.0
+  f1 = f32[16]{0} fusion(v1, x), kind=kLoop, calls=upd.1
+  ROOT t = (f32[16]{0}, f32[16]{0}) tuple(FIRST, SECOND)
+}
+"""
+
+
+def test_result_roles_on_fusions_anchor_their_fused_roots():
+    """A result role on a fusion instruction anchors its fused root, so two layers' fused updates never pair crosswise."""
+    ins = {"inputs": [{"role": "x"}, {"role": "l0.mean"}, {"role": "l1.mean"}]}
+    a = load(
+        ROLE_FUSED.replace("VALUE", "0.9").replace("FIRST", "f0").replace("SECOND", "f1"),
+        level="canonical",
+        stage="optimized_hlo",
+        signature={**ins, "outputs": [{"role": "l0.mean"}, {"role": "l1.mean"}]},
+    )
+    b = load(
+        ROLE_FUSED.replace("VALUE", "0.8").replace("FIRST", "f1").replace("SECOND", "f0"),
+        level="canonical",
+        stage="optimized_hlo",
+        signature={**ins, "outputs": [{"role": "l1.mean"}, {"role": "l0.mean"}]},
+    )
+    roles_a = {n: d["role"] for n, d in a.nodes(data=True) if d["role"]}
+    assert roles_a["main/f0"] == "l0.mean" and roles_a["main/f1"] == "l1.mean"
+    d = diff(a, b)
+    m = d.mapping()
+    assert m["upd.0/r"] == "upd.0/r" and m["upd.1/r1"] == "upd.1/r1"
+    assert m["main/f0"] == "main/f0" and m["main/f1"] == "main/f1"
+    kpairs = {(kp.a, kp.b) for kp in d.kernel_map.pairs}
+    assert (("main/f0",), ("main/f0",)) in kpairs and (("main/f1",), ("main/f1",)) in kpairs
+
+
+# Two batch statistics over unrelated activations (sine/cosine in A, tanh/logistic in
+# B) share only the reduce's init constant 0 (issue 11's cnn: every bn mean's reduce
+# reads the same scalar).
+SHARED_ZERO = """HloModule m
+
+add {
+  l = f32[] parameter(0)
+  r = f32[] parameter(1)
+  ROOT s = f32[] add(l, r)
+}
+
+ENTRY main {
+  x = f32[4,16]{1,0} parameter(0)
+  z = f32[] constant(0)
+  a1 = f32[4,16]{1,0} F1(x)
+  a2 = f32[4,16]{1,0} F2(x)
+  r1 = f32[16]{0} reduce(a1, z), dimensions={0}, to_apply=add
+  r2 = f32[16]{0} reduce(a2, z), dimensions={0}, to_apply=add
+  o1 = f32[16]{0} G1(r1)
+  o2 = f32[16]{0} G2(r2)
+  ROOT t = (f32[16]{0}, f32[16]{0}) tuple(o1, o2)
+}
+"""
+
+
+def test_a_shared_constant_is_no_similarity_evidence():
+    """Two reduces whose only paired neighbour is the shared init constant are not paired by similarity."""
+
+    def hlo(f1, f2, g1, g2):
+        text = SHARED_ZERO.replace("F1", f1).replace("F2", f2)
+        return load(text.replace("G1", g1).replace("G2", g2), level="canonical", stage="hlo")
+
+    a = hlo("sine", "cosine", "negate", "abs")
+    b = hlo("tanh", "logistic", "exponential", "sqrt")
+    d = diff(a, b)
+    stages = {p.a: (p.b, p.stage) for p in d.pairs}
+    assert stages["main/z"] == ("main/z", "exact")
+    for r in ("main/r1", "main/r2"):
+        assert stages.get(r, (None, None))[1] != "similarity", stages.get(r)
+    # the same graphs with real evidence (the activations agree) pair the reduces
+    same = diff(a, hlo("sine", "cosine", "exponential", "sqrt")).mapping()
+    assert same["main/r1"] == "main/r1" and same["main/r2"] == "main/r2"
+
+
+# One weight read at the same operand position by two dots of different shapes (the
+# forward dot and the input-gradient dot of a transformer layer, issue 11); their other
+# operands and their users differ between the sides.
+TWO_READERS = """HloModule m
+
+ENTRY main {
+  x = f32[4,8]{1,0} parameter(0)
+  y = f32[2,8]{1,0} parameter(1)
+  w = f32[8,16]{1,0} parameter(2)
+  h = f32[4,8]{1,0} F1(x)
+  k = f32[2,8]{1,0} F2(y)
+  d1 = f32[4,16]{1,0} dot(h, w), lhs_contracting_dims={1}, rhs_contracting_dims={0}
+  d2 = f32[2,16]{1,0} dot(k, w), lhs_contracting_dims={1}, rhs_contracting_dims={0}
+  o1 = f32[4,16]{1,0} G1(d1)
+  o2 = f32[2,16]{1,0} G2(d2)
+  ROOT t = (f32[4,16]{1,0}, f32[2,16]{1,0}) tuple(o1, o2)
+}
+"""
+
+
+def test_bottom_up_tells_users_with_one_op_apart_by_type():
+    """Two dots reading the same paired weight at one position pair bottom-up by their output type."""
+    sig = {"inputs": [{"role": "x"}, {"role": "y"}, {"role": "w"}]}
+
+    def hlo(f1, f2, g1, g2):
+        text = TWO_READERS.replace("F1", f1).replace("F2", f2)
+        text = text.replace("G1", g1).replace("G2", g2)
+        return load(text, level="canonical", stage="hlo", signature=sig)
+
+    d = diff(hlo("sine", "cosine", "negate", "abs"), hlo("tanh", "logistic", "exponential", "sqrt"))
+    pairs = {p.a: (p.b, p.stage) for p in d.pairs}
+    assert pairs["main/w"][0] == "main/w"
+    assert pairs["main/d1"] == ("main/d1", "propagation")
+    assert pairs["main/d2"] == ("main/d2", "propagation")
+
+
+# Optimized HLO where B reads the weight through an entry copy (TensorFlow copies its
+# arguments) and A reads the parameter itself; two dots read it, the activations and
+# the users differ between the sides (issue 11's transformer fc2 input gradients).
+COPIED_WEIGHT = """HloModule m, is_scheduled=true
+
+ENTRY main {
+  x = f32[4,8]{1,0} parameter(0)
+  y = f32[2,8]{1,0} parameter(1)
+  w = f32[8,16]{1,0} parameter(2)
+  WREAD
+  h = f32[4,8]{1,0} F1(x)
+  k = f32[2,8]{1,0} F2(y)
+  d1 = f32[4,16]{1,0} dot(h, WNAME), lhs_contracting_dims={1}, rhs_contracting_dims={0}
+  d2 = f32[2,16]{1,0} dot(k, WNAME), lhs_contracting_dims={1}, rhs_contracting_dims={0}
+  o1 = f32[4,16]{1,0} G1(d1)
+  o2 = f32[2,16]{1,0} G2(d2)
+  ROOT t = (f32[4,16]{1,0}, f32[2,16]{1,0}) tuple(o1, o2)
+}
+"""
+
+
+def test_bottom_up_looks_through_a_copy_only_one_side_has():
+    """A weight read through an entry copy on one side still vouches for its dot users; the copy stays only-B."""
+    sig = {"inputs": [{"role": "x"}, {"role": "y"}, {"role": "w"}]}
+
+    def hlo(copy, f1, f2, g1, g2):
+        text = COPIED_WEIGHT.replace("WREAD", "wc = f32[8,16]{1,0} copy(w)" if copy else "")
+        text = text.replace("WNAME", "wc" if copy else "w").replace("F1", f1).replace("F2", f2)
+        return load(
+            text.replace("G1", g1).replace("G2", g2),
+            level="canonical",
+            stage="optimized_hlo",
+            signature=sig,
+        )
+
+    a = hlo(False, "sine", "cosine", "negate", "abs")
+    b = hlo(True, "tanh", "logistic", "exponential", "sqrt")
+    d = diff(a, b)
+    pairs = {p.a: (p.b, p.stage) for p in d.pairs}
+    assert pairs["main/d1"] == ("main/d1", "propagation")
+    assert pairs["main/d2"] == ("main/d2", "propagation")
+    assert "main/wc" in d.only_b

@@ -212,6 +212,18 @@ class _Side:
         self.dtype = [d["dtype"] for d in data]
         self.shape = [tuple(d["shape"]) for d in data]
         self.role = [d.get("role") for d in data]
+        if res:
+            # NOTE: [roles through fusions] In optimized HLO the result role
+            # (`block0.bn1.mean`) sits on the fusion instruction, which the
+            # flattened form hides; it names the value of the fused root, so
+            # the root carries it as an anchor (else the same fused update of
+            # two layers pairs crosswise, block0's with block1's).
+            for nid, d in graph.nodes(data=True):
+                r = res.get(nid)
+                if r in index and d.get("role") is not None and d["param_index"] is None:
+                    i = index[r]
+                    if self.role[i] is None and data[i]["param_index"] is None:
+                        self.role[i] = d["role"]
         # The parameter number is left out here and added back by the fingerprint
         # only for parameters without a role (see NOTE: [exact structure ...]).
         self.full_label = [node_label(d) for d in data]
@@ -588,6 +600,18 @@ class _Matcher:
                             self._pair(u, v, PROPAGATION)
                             found.append((u, v))
             ua, ub = A.users[a], B.users[b]
+            # NOTE: [copies in propagation] One side may read a value through
+            # an entry `copy` (TensorFlow copies its arguments in optimized
+            # HLO) where the other reads it directly: bottom-up, the users of
+            # such an unpaired copy count as users of the value, when the other
+            # side has no unpaired copy there. The copy itself stays unpaired.
+            ca = any(A.op[w] == "copy" and ma[w] < 0 for w, _ in ua)
+            cb = any(B.op[w] == "copy" and mb[w] < 0 for w, _ in ub)
+            if ca != cb:
+                if ca:
+                    ua = _through_copies(A, ma, ua)
+                else:
+                    ub = _through_copies(B, mb, ub)
             if ua and ub:
                 ga: dict[tuple[str, int], list[int]] = {}
                 for w, pos in ua:
@@ -600,18 +624,27 @@ class _Matcher:
                             gb.setdefault((B.op[w], pos), []).append(w)
                     for key, xs in ga.items():
                         ys = gb.get(key)
-                        if (
-                            ys
-                            and len(xs) == 1
-                            and len(ys) == 1
-                            and ma[xs[0]] < 0
-                            and mb[ys[0]] < 0
-                            # Bottom-up, one shared operand is thin evidence:
-                            # the user's type must agree too (NOTE: [evidence]).
-                            and (A.dtype[xs[0]], A.shape[xs[0]]) == (B.dtype[ys[0]], B.shape[ys[0]])
-                        ):
-                            self._pair(xs[0], ys[0], PROPAGATION)
-                            found.append((xs[0], ys[0]))
+                        if not ys:
+                            continue
+                        if len(xs) > 1 or len(ys) > 1:
+                            # Several users with that op (a weight read by the
+                            # forward dot and by the input-gradient dot): the
+                            # one user of each dtype and shape on both sides.
+                            ta = _unique_by(xs, lambda i: (A.dtype[i], A.shape[i]))
+                            tb = _unique_by(ys, lambda i: (B.dtype[i], B.shape[i]))
+                            cand = [(ta[t], tb[t]) for t in ta if t in tb]
+                        else:
+                            cand = [(xs[0], ys[0])]
+                        for x, y in cand:
+                            if (
+                                ma[x] < 0
+                                and mb[y] < 0
+                                # Bottom-up, one shared operand is thin evidence:
+                                # the user's type must agree too (NOTE: [evidence]).
+                                and (A.dtype[x], A.shape[x]) == (B.dtype[y], B.shape[y])
+                            ):
+                                self._pair(x, y, PROPAGATION)
+                                found.append((x, y))
             stack.extend(reversed(found))
 
     # ------------------------------------------------------------------ stage 3
@@ -638,7 +671,10 @@ class _Matcher:
                 counts: dict[int, int] = {}
                 for x, rel in na:
                     xb = ma[x]
-                    if xb < 0:
+                    # A constant vouches for nothing (NOTE: [evidence]): the
+                    # same scalar 0 is the init value of every reduce, so it
+                    # would propose every reduce of the other side.
+                    if xb < 0 or A.op[x] in VALUE_OPS:
                         continue
                     # rel 0: x is an operand of a, so candidates are users of xb.
                     if rel == 0:
@@ -809,6 +845,17 @@ def _projection(side: _Side) -> dict[tuple[int, int], tuple[int, ...]]:
         for u, k in zip(ops, keys):
             e = (u, v)
             out[e] = (*out[e], k) if e in out else (k,)
+    return out
+
+
+def _through_copies(side: _Side, m: list[int], users: list[tuple[int, int]]) -> list:
+    """``users`` with each unpaired ``copy`` replaced by its own users (NOTE: [copies in propagation])."""
+    out: list[tuple[int, int]] = []
+    for w, pos in users:
+        if side.op[w] == "copy" and m[w] < 0:
+            out.extend(side.users[w])
+        else:
+            out.append((w, pos))
     return out
 
 
