@@ -53,7 +53,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     fmt.add_argument("--json", action="store_true", help="print the JSON report (docs/diff.md)")
     fmt.add_argument("--markdown", action="store_true", help="print the Markdown report")
     p.add_argument(
-        "-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout"
+        "-o",
+        "--out",
+        "--output",
+        dest="output",
+        metavar="FILE",
+        help="write the report to FILE instead of stdout",
     )
     p.add_argument(
         "--limit",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
+from xlalens._paths import display_path
 from xlalens.passes._memory import format_bytes
 from xlalens.passes._run import PASSES_DIR, FrontendPasses, load_passes
 
@@ -141,7 +142,7 @@ def _blame_table(rec: FrontendPasses) -> str:
             f"<tr id='{_e(rec.frontend)}-kernel-{_e(k.kernel)}'><td title='{_e(hover)}'>"
             f"{_e(k.kernel)}</td><td>{_e(k.op)}</td><td>{k.fused_ops}</td>"
             f"<td>{_e(k.created_by)}</td><td>{_e(', '.join(k.changed_by)) or '-'}</td>"
-            f"<td>{_e(k.source) or '-'}</td><td>{links or '-'}</td></tr>"
+            f"<td>{_e(display_path(k.source)) or '-'}</td><td>{links or '-'}</td></tr>"
         )
     rows.append("</tbody></table>")
     removed: dict[str, int] = {}
@@ -187,7 +188,7 @@ def _memory_table(recs: dict[str, FrontendPasses]) -> str:
         assert m is not None
         live = "<br>".join(
             f"{_e(b.value)} {_e(b.shape)} {format_bytes(b.size)} ({_e(b.kind)})"
-            + (f" <small>{_e(b.source)}</small>" if b.source else "")
+            + (f" <small>{_e(display_path(b.source))}</small>" if b.source else "")
             for b in m.live_at_peak[:5]
         )
         rows.append(

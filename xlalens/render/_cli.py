@@ -30,7 +30,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "-o",
+        "--out",
         "--output",
+        dest="output",
         metavar="OUT.svg",
         help="overview SVG path (default: INPUT's name + .svg in the current folder)",
     )

@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from xlalens._errors import UsageError
+from xlalens._paths import display_path
 
 
 def register(subparsers: Any) -> None:
@@ -196,7 +197,7 @@ def format_summary(doc: dict[str, Any], *, top: int = 3) -> str:
             )
         for k in r["kernels"][:top]:
             where = (
-                f"{k['source_file']}:{k['source_line']}"
+                f"{display_path(k['source_file'])}:{k['source_line']}"
                 if k.get("source_file")
                 else (k.get("op_name") or "")
             )
