@@ -33,40 +33,85 @@ def _is_library(path: str) -> bool:
     return any(f"/{d}/" in path for d in _LIBRARY_DIRS)
 
 
+def _is_tensorflow(path: str) -> bool:
+    # The tensorflow package itself, not any path with a "tensorflow" folder in it:
+    # Keras's TF backend (keras/src/backend/tensorflow/trainer.py) is a Keras frame.
+    return any(f"/{d}/tensorflow/" in path for d in _LIBRARY_DIRS)
+
+
+def _is_keras_plumbing(path: str) -> bool:
+    # Keras's op wrappers (keras.ops and the backend's implementations of them): the
+    # layer, loss or optimizer line that called them says more.
+    return "/keras/src/backend/" in path or "/keras/src/ops/" in path
+
+
+_GRADIENT_SCOPE = "gradient_tape/"
+
+
+def _forward_op(name: str, scopes: dict[str, tuple[str, int]]) -> tuple[str, int] | None:
+    # A tape gradient op is named "gradient_tape/<forward op or its scope>/<grad op>";
+    # the longest located prefix of the rest is the forward op it differentiates, or,
+    # when no prefix is an op, the forward op's name scope (Keras's layer or loss call,
+    # e.g. "sequential_1/dense_1" for a TanhGrad), located by the first op of it.
+    parts = name[len(_GRADIENT_SCOPE) :].split("/")
+    for n in range(len(parts) - 1, 0, -1):
+        where = scopes.get("/".join(parts[:n]))
+        if where is not None:
+            return where
+    return None
+
+
 def user_lines(graph: Any) -> dict[str, tuple[str, int]]:
     """Op name -> (file, line) of the innermost frame of its creation stack that is
     not in an installed package (site-packages), for every op of ``graph``; for a
-    Keras model, whose code is all installed, the innermost frame outside TensorFlow.
+    Keras model, whose code is all installed, the Keras line that made the op.
 
     NOTE: [TF source locations] TF records each op's Python stack when the op is
     created, and its XLA metadata takes the innermost frame, which is TF's own
     ``tensorflow/python/framework/ops.py:1221`` for every op (TF 2.21). TF's own
     stack filter cannot fix that: it cuts the stack at the outermost filtered
     frame, which drops the user's frames below TF's tracing machinery. The full
-    stack is kept on the op (``op.traceback``), so the user's line is read there.
+    stack is kept on the op (``op.traceback``), so the user's line is read there:
+    the innermost frame outside site-packages that is not xlalens's capture code.
+    Without one (a built-in Keras workload, whose code is all installed), a
+    forward op takes the innermost frame outside the tensorflow package (the Keras
+    layer, loss or optimizer line; Keras's TF backend counts as Keras), and a tape
+    gradient op (``gradient_tape/<forward op>/...``) takes its forward op's line,
+    as jax does, rather than Keras's one ``tape.gradient`` call. Keras's train
+    step is one graph: tape gradients are inlined (no function-library graphs), so
+    every op of the HLO metadata is found; with TF 2.21 and Keras 3 every op had a
+    recorded stack. The only instructions left as TF wrote them are the
+    ``XLA_Args``/``XLA_Retvals`` ones, which carry no source location at all.
     """
-    out: dict[str, tuple[str, int]] = {}
+    user: dict[str, tuple[str, int]] = {}
+    keras: dict[str, tuple[str, int]] = {}
     for op in graph.get_operations():
         try:
-            frames = list(op.traceback)
+            frames = [f for f in reversed(list(op.traceback)) if not f.filename.startswith("<")]
         except Exception:  # an op without a recorded stack
             continue
-        # The user's own line first; else (a Keras model) the innermost frame
-        # outside TensorFlow, i.e. the Keras layer that made the op.
-        for keep in (lambda f: not _is_library(f), lambda f: "/tensorflow/" not in f):
-            hit = next(
-                (
-                    fr
-                    for fr in reversed(frames)
-                    if keep(fr.filename)
-                    and not fr.filename.startswith("<")
-                    and not _is_capture_code(fr.filename)
-                ),
-                None,
-            )
-            if hit is not None:
-                out[op.name] = (hit.filename, int(hit.lineno))
-                break
+        frames = [f for f in frames if not _is_capture_code(f.filename)]
+        hit = next((f for f in frames if not _is_library(f.filename)), None)
+        if hit is not None:
+            user[op.name] = (hit.filename, int(hit.lineno))
+            continue
+        keras_frames = [f for f in frames if not _is_tensorflow(f.filename)]
+        hit = next((f for f in keras_frames if not _is_keras_plumbing(f.filename)), None)
+        hit = hit or next(iter(keras_frames), None)
+        if hit is not None:
+            keras[op.name] = (hit.filename, int(hit.lineno))
+    out = {**keras, **user}
+    # Every forward op name and every scope above it -> a line (an op's own first).
+    scopes = {k: v for k, v in out.items() if not k.startswith(_GRADIENT_SCOPE)}
+    for op_name, where in list(scopes.items()):
+        parts = op_name.split("/")
+        for n in range(1, len(parts)):
+            scopes.setdefault("/".join(parts[:n]), where)
+    for name in keras:
+        if name.startswith(_GRADIENT_SCOPE):
+            forward = _forward_op(name, scopes)
+            if forward is not None:
+                out[name] = forward
     return out
 
 
