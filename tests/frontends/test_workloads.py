@@ -147,6 +147,40 @@ def test_tf_user_step_locations_name_the_user_file(tmp_path):
     assert all("v." in source[int(n) - 1] or "tf." in source[int(n) - 1] for _, n in lines)
 
 
+def _tf_package_files(text: str) -> tuple[list[str], list[str]]:
+    files = re.findall(r'source_file="([^"]*)"', text)
+    return files, [f for f in files if re.search(r"/(site|dist)-packages/tensorflow/", f)]
+
+
+def test_keras_tf_locations_name_keras_lines_not_tensorflow(cnn_dump):
+    """keras-tensorflow's HLO names Keras's layer/loss/optimizer lines, none of TF's files."""
+    for level in ("hlo", "optimized_hlo"):
+        files, in_tf = _tf_package_files(
+            (cnn_dump.path / f"keras-tensorflow/{level}.txt").read_text()
+        )
+        assert files, f"TF wrote source locations into {level}"
+        assert in_tf == [], (level, len(in_tf), len(files), sorted(set(in_tf)))
+        # Tape gradients sit at their forward op's layer, not at Keras's tape.gradient
+        # call; only the tape's sums of gradients (AddN, no forward op) stay there.
+        text = (cnn_dump.path / f"keras-tensorflow/{level}.txt").read_text()
+        at_tape = re.findall(r'op_name="([^"]*)"[^}]*source_file="[^"]*/trainer\.py"', text)
+        assert all(n.startswith("AddN") for n in at_tape), sorted(set(at_tape))
+        assert any(f.endswith("keras/src/layers/convolutional/base_conv.py") for f in files)
+
+
+def test_keras_tf_user_model_locations_name_keras_lines(tmp_path):
+    """A user's Keras model on TF: no located instruction points at a tensorflow/ file."""
+    import xlalens
+
+    cap = xlalens.capture(
+        "keras-tensorflow", target=f"{TARGET}:make_keras_model", out=tmp_path / "d"
+    )
+    for text in (cap.hlo, cap.optimized_hlo):
+        files, in_tf = _tf_package_files(text)
+        assert files and in_tf == [], sorted(set(in_tf))
+        assert any(f.endswith("keras/src/layers/core/dense.py") for f in files)
+
+
 def test_optax_adam_user_step_roles_are_pytree_paths(tmp_path):
     """A user's optax.adam step: every input and result has its jax pytree path as role."""
     import xlalens

@@ -77,11 +77,14 @@ def user_lines(graph: Any) -> dict[str, tuple[str, int]]:
     forward op takes the innermost frame outside the tensorflow package (the Keras
     layer, loss or optimizer line; Keras's TF backend counts as Keras), and a tape
     gradient op (``gradient_tape/<forward op>/...``) takes its forward op's line,
-    as jax does, rather than Keras's one ``tape.gradient`` call. Keras's train
-    step is one graph: tape gradients are inlined (no function-library graphs), so
-    every op of the HLO metadata is found; with TF 2.21 and Keras 3 every op had a
-    recorded stack. The only instructions left as TF wrote them are the
-    ``XLA_Args``/``XLA_Retvals`` ones, which carry no source location at all.
+    as jax does, rather than Keras's one ``tape.gradient`` call; only the tape's
+    sums of gradients (``AddN``, no forward op) keep that call's line
+    (``keras/src/backend/tensorflow/trainer.py``). Keras's train step is one graph:
+    tape gradients are inlined (no function-library graphs), so every ``op_name``
+    of the HLO metadata is an op found here, and every op had a recorded stack
+    (checked on the mlp step, TF 2.21 / Keras 3). TF writes no ``source_file`` at
+    all for ``XLA_Args``/``XLA_Retvals`` and a few gradient instructions (e.g.
+    ``BiasAddGrad``); those are left as they are.
     """
     user: dict[str, tuple[str, int]] = {}
     keras: dict[str, tuple[str, int]] = {}
