@@ -74,8 +74,9 @@ def user_lines(graph: Any) -> dict[str, tuple[str, int]]:
     stack is kept on the op (``op.traceback``), so the user's line is read there:
     the innermost frame outside site-packages that is not xlalens's capture code.
     Without one (a built-in Keras workload, whose code is all installed), a
-    forward op takes the innermost frame outside the tensorflow package (the Keras
-    layer, loss or optimizer line; Keras's TF backend counts as Keras), and a tape
+    forward op takes the innermost frame outside the tensorflow package that is not
+    one of Keras's op wrappers (``keras/src/ops``, ``keras/src/backend``): the Keras
+    layer, loss, metric or optimizer line (else the innermost Keras frame), and a tape
     gradient op (``gradient_tape/<forward op>/...``) takes its forward op's line,
     as jax does, rather than Keras's one ``tape.gradient`` call; only the tape's
     sums of gradients (``AddN``, no forward op) keep that call's line
