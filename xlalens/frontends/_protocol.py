@@ -258,7 +258,10 @@ def write_capture(
     if optimized_hlo is not None:
         (out / "optimized_hlo.txt").write_text(optimized_hlo)
     arrays = [np.asarray(a) for a in inputs]
-    np.savez(out / "inputs.npz", **{f"arg{i}": a for i, a in enumerate(arrays)})
+    # Compressed: a step's inputs hold freshly initialised optimizer state (momentum,
+    # Adam moments), all zeros, which deflate to nothing (issue 10: data files of a
+    # ResNet50 dump within 2x the parameters).
+    np.savez_compressed(out / "inputs.npz", **{f"arg{i}": a for i, a in enumerate(arrays)})
     res = [np.asarray(r) for r in results]
     write_outputs(out, res, params, loss=loss, loss_kind=loss_kind)
     signature = {
