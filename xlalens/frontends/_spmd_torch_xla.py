@@ -19,7 +19,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from xlalens.frontends._protocol import RESULT, Phases, package_versions, time_native, write_capture
+from xlalens.frontends._protocol import RESULT, Phases, package_versions, write_capture
 from xlalens.spmd import MeshSpec
 from xlalens.workloads import Workload
 
@@ -53,7 +53,11 @@ def capture_sharded(workload: Workload, spec: MeshSpec, out: Path, phases: Phase
 
         from xlalens.capture._proof import agree
         from xlalens.frontends._spmd_jax import batch_spec, param_spec
-        from xlalens.frontends.fe_torch_xla import _lower_and_run
+        from xlalens.frontends.fe_torch_xla import (
+            _input_roles,
+            _lower_and_run,
+            _time_native_step,
+        )
 
     xr.use_spmd()
     if xr.global_runtime_device_count() != spec.devices:
@@ -131,20 +135,9 @@ def capture_sharded(workload: Workload, spec: MeshSpec, out: Path, phases: Phase
         output_roles = ["loss"] + [r for pair in roles for r in pair]
     hlo, stablehlo, ids, inputs, results = _lower_and_run(tensors, phases)
     optimized = _optimized_module(dump, spec.devices)
-    input_roles = []
-    for tid, value in zip(ids, inputs):
-        role = role_of.get(tid)
-        if role is None and value.shape == () and np.isclose(abs(float(value)), workload.lr):
-            role = "lr"
-        input_roles.append(role)
+    input_roles = _input_roles(ids, inputs, role_of, workload.lr)
 
-    def one_step() -> None:
-        optimizer.zero_grad()
-        criterion(model(x), y).backward()
-        optimizer.step()
-        torch_xla.sync(wait=True)
-
-    native = time_native(one_step)
+    native = _time_native_step(optimizer, lambda: criterion(model(x), y))
     params = {}
     for (rw, rb), k in zip(roles, range(1, len(results), 2)):
         params[rw] = results[k].T

@@ -40,7 +40,6 @@ def capture(workload: Workload, request: dict[str, Any], out: Path, phases: Phas
         capture_sharded(workload, MeshSpec.from_json(request["sharding"]), out, phases)
         return
     with phases("import"):
-        import numpy as np
         import torch
         import torch.nn as nn
         import torch.optim as optim
@@ -106,20 +105,9 @@ def capture(workload: Workload, request: dict[str, Any], out: Path, phases: Phas
         tensors = [loss] + [p for lin in linears for p in (lin.weight, lin.bias)]
         output_roles = ["loss"] + [r for pair in roles for r in pair]
     hlo, stablehlo, ids, inputs, results = _lower_and_run(tensors, phases)
-    input_roles = []
-    for tid, value in zip(ids, inputs):
-        role = role_of.get(tid)
-        if role is None and value.shape == () and np.isclose(abs(float(value)), workload.lr):
-            role = "lr"
-        input_roles.append(role)
+    input_roles = _input_roles(ids, inputs, role_of, workload.lr)
 
-    def one_step() -> None:
-        optimizer.zero_grad()
-        criterion(model(x_train), y_train).backward()
-        optimizer.step()
-        torch_xla.sync(wait=True)
-
-    native = time_native(one_step)
+    native = _time_native_step(optimizer, lambda: criterion(model(x_train), y_train))
     params = {}
     for (rw, rb), k in zip(roles, range(1, len(results), 2)):
         params[rw] = results[k].T  # [out, in] -> [in, out]
@@ -151,7 +139,6 @@ def _capture_model(workload: Workload, device: Any, out: Path, phases: Phases) -
     ``exp_avg``/``exp_avg_sq``); roles come from ``named_parameters()`` /
     ``named_buffers()`` and the optimizer state of each parameter.
     """
-    import numpy as np
     import torch
     import torch_xla
 
@@ -190,20 +177,9 @@ def _capture_model(workload: Workload, device: Any, out: Path, phases: Phases) -
                     tensors.append(value)
                     output_roles.append(f"{built.roles[n]}/{slots[key]}")
     hlo, stablehlo, ids, inputs, results = _lower_and_run(tensors, phases)
-    input_roles = []
-    for tid, value in zip(ids, inputs):
-        role = role_of.get(tid)
-        if role is None and value.shape == () and np.isclose(abs(float(value)), workload.lr):
-            role = "lr"
-        input_roles.append(role)
+    input_roles = _input_roles(ids, inputs, role_of, workload.lr)
 
-    def one_step() -> None:
-        optimizer.zero_grad()
-        criterion(model(x), y).backward()
-        optimizer.step()
-        torch_xla.sync(wait=True)
-
-    native = time_native(one_step)
+    native = _time_native_step(optimizer, lambda: criterion(model(x), y))
     trainable = set(workload.initial_params())
     params = {r: from_torch(r, v) for r, v in zip(output_roles, results) if r in trainable}
     write_capture(
@@ -226,6 +202,38 @@ def _capture_model(workload: Workload, device: Any, out: Path, phases: Phases) -
             "optimizer state is created inside the captured (first) step"
         ],
     )
+
+
+def _input_roles(
+    ids: list[int], inputs: list[Any], role_of: dict[int, str], lr: float
+) -> list[str | None]:
+    """Roles of the module's inputs, by lazy tensor id.
+
+    torch_xla passes the learning rate as an HLO parameter with no tensor of
+    ours behind it: the unnamed scalar equal to +-lr is that parameter.
+    """
+    import numpy as np
+
+    out: list[str | None] = []
+    for tid, value in zip(ids, inputs):
+        role = role_of.get(tid)
+        if role is None and value.shape == () and np.isclose(abs(float(value)), lr):
+            role = "lr"
+        out.append(role)
+    return out
+
+
+def _time_native_step(optimizer: Any, loss: Any) -> dict[str, Any]:
+    """The framework's own step (zero_grad, backward of ``loss()``, step, sync), timed."""
+    import torch_xla
+
+    def one_step() -> None:
+        optimizer.zero_grad()
+        loss().backward()
+        optimizer.step()
+        torch_xla.sync(wait=True)
+
+    return time_native(one_step)
 
 
 def _lower_and_run(tensors: list[Any], phases: Phases) -> tuple[str, bytes, list[int], list, list]:
