@@ -561,3 +561,58 @@ def annotate(graph: nx.MultiDiGraph, mesh: Mesh | None = None) -> nx.MultiDiGrap
     else:
         attrs.pop("spmd", None)
     return graph
+
+
+def sharding_text(rec: dict[str, Any] | None) -> str | None:
+    """A node's ``sharding`` record in one short line (diff and render labels).
+
+    Tiled dimensions show their mesh axes (``{data}``) or, without a mesh, their
+    tile count (``4``); an unsplit dimension is ``-``; trailing replication or
+    manual subgroups follow.
+
+    Example:
+        >>> sharding_text({"type": "tiled", "replicated": False, "manual": False,
+        ...     "tile_dims": [4, 1], "devices": list(range(8)),
+        ...     "subgroups": [["replicated", 2]], "mesh_axes": [["data"], []]})
+        '[{data}, -] replicated x2'
+    """
+    if rec is None:
+        return None
+    t = rec["type"]
+    if t == "tuple":
+        return "(" + ", ".join(str(sharding_text(e)) for e in rec.get("tuple", [])) + ")"
+    if t == "maximal":
+        return f"maximal device {rec.get('device')}"
+    if t != "tiled":
+        return t
+    axes = rec.get("mesh_axes")
+    tiles = rec.get("tile_dims") or []
+    dims = []
+    for i, n in enumerate(tiles if tiles else [0] * len(axes or [])):
+        names = axes[i] if axes is not None and i < len(axes) else None
+        if names:
+            dims.append("{" + ",".join(names) + "}")
+        else:
+            dims.append("-" if n == 1 or (names == [] and n in (0, 1)) else str(n))
+    text = "[" + ", ".join(dims) + "]"
+    for kind, n in rec.get("subgroups") or []:
+        text += f" {kind} x{n}"
+    return text
+
+
+def collective_text(rec: dict[str, Any] | None) -> str | None:
+    """A node's ``collective`` record in one short line: kind, axes, group, bytes per device.
+
+    Example:
+        >>> collective_text({"kind": "all-reduce", "groups": [[0, 1]], "group_size": 2,
+        ...     "operand_bytes": 64, "bytes_per_device": 64, "axes": ["data"]})
+        'all-reduce over data (group 2), 64 B/device'
+    """
+    if rec is None:
+        return None
+    axes = rec.get("axes")
+    over = "?" if axes is None else (",".join(axes) or "-")
+    return (
+        f"{rec['kind']} over {over} (group {rec['group_size']}), "
+        f"{rec['bytes_per_device']:,} B/device"
+    )
