@@ -300,8 +300,8 @@ def spmd_tooltip(data: dict) -> list[str]:
 def spmd_legend(graph) -> list[str]:
     """Legend lines that say how to read shapes of a sharded module (none for others)."""
     spmd = (graph.graph.get("attrs") or {}).get("spmd")
-    if not spmd:
-        return []
+    if not spmd or (spmd.get("devices") or 1) <= 1:
+        return []  # a 1-device step's {replicated} annotations say nothing to read
     mesh = spmd.get("mesh")
     where = ""
     if mesh:
