@@ -8,8 +8,16 @@ from pathlib import Path
 import pytest
 
 from tests.core._real import real_text
-from xlalens.ir import SchemaError, collectives, from_graphml, from_json, load, to_graphml, to_json
-from xlalens.ir import validate
+from xlalens.ir import (
+    SchemaError,
+    collectives,
+    from_graphml,
+    from_json,
+    load,
+    to_graphml,
+    to_json,
+    validate,
+)
 from xlalens.ir._collectives import Mesh, annotate, collective_text, sharding_text
 
 DATA = Path(__file__).parent / "data" / "spmd"
