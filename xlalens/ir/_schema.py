@@ -70,6 +70,15 @@ Node attributes (all present on every node; ``None`` where unknown):
         MLIR regions and ``func.call``), in the order the op lists them.
     role: str or None, semantic name given by the canonical level
         (``"w"``, ``"b"``, ``"x"``, ``"y"``, ``"lr"``, ``"loss"``...).
+    sharding: dict or None, the op's sharding as one record (keys
+        :data:`SHARDING_KEYS`: type, replicated, manual, tile_dims, devices,
+        subgroups, mesh_axes).
+    device_shape: tuple of int or None, the per-device shape of a value of a
+        pre-partitioning module whose sharding is known.
+    collective: dict or None, for collectives (keys :data:`COLLECTIVE_KEYS`:
+        kind, groups, group_size, operand_bytes, bytes_per_device, axes).
+    The last three are written only by ``xlalens.ir._collectives.annotate``
+    (docs/graph-schema.md, "Sharding and collectives").
 
 Edge attributes (edge ``u -> v`` means "v reads the value of u"):
     key / operand_index: int, position of the operand in ``v``'s operand list.
@@ -77,6 +86,8 @@ Edge attributes (edge ``u -> v`` means "v reads the value of u"):
         a value defined in an enclosing region).
     dtype, shape: of the tensor that flows (tuple index 0 for tuples is not
         implied: tuples flow as ``dtype="tuple"``).
+    device_shape: tuple of int, optional: the per-device shape of the value (on
+        edges out of a node with a ``device_shape``).
     result_index: int, optional: only on edges out of an MLIR op with several
         results (``stablehlo.while``, ``case``, multi-result ``reduce``), which
         result flows.
