@@ -63,6 +63,8 @@ KINDS = (
     "collective-permute",
     "collective-broadcast",
 )
+# Ops that get a ``collective`` record: each kind and its async ``-start`` half.
+_COLLECTIVE_OPS = frozenset(KINDS) | frozenset(k + "-start" for k in KINDS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -505,23 +507,27 @@ def annotate(graph: nx.MultiDiGraph, mesh: Mesh | None = None) -> nx.MultiDiGrap
     nodes = graph._node
     any_spmd = total > 1
     with_shape: list[str] = []
+    had_shape: list[str] = []
     for nid, d in nodes.items():
+        if d.get("device_shape") is not None:
+            had_shape.append(nid)
         a = d["attrs"]
         rec = None
-        parsed = a.get("sharding_parsed")
-        array = d["dtype"] not in ("tuple", "token", "none")
-        rank = len(d["shape"]) if array else None
-        if parsed is not None:
-            rec = _from_hlo(parsed, rank, mesh)
-        else:
-            text = a.get("sdy.sharding", a.get("sharding"))
-            if isinstance(text, str) and "#sdy.sharding<" in text:
-                rec = _from_sdy(text, meshes, mesh)
+        if a:
+            parsed = a.get("sharding_parsed")
+            array = d["dtype"] not in ("tuple", "token", "none")
+            rank = len(d["shape"]) if array else None
+            if parsed is not None:
+                rec = _from_hlo(parsed, rank, mesh)
             else:
-                text = a.get("mhlo.sharding")
-                p = parse_sharding(text) if isinstance(text, str) else None
-                if p is not None:
-                    rec = _from_hlo(p, rank, mesh)
+                text = a.get("sdy.sharding", a.get("sharding"))
+                if isinstance(text, str) and "#sdy.sharding<" in text:
+                    rec = _from_sdy(text, meshes, mesh)
+                else:
+                    text = a.get("mhlo.sharding")
+                    p = parse_sharding(text) if isinstance(text, str) else None
+                    if p is not None:
+                        rec = _from_hlo(p, rank, mesh)
         d["sharding"] = rec
         dev = None
         if rec is not None:
@@ -531,11 +537,11 @@ def annotate(graph: nx.MultiDiGraph, mesh: Mesh | None = None) -> nx.MultiDiGrap
         d["device_shape"] = dev
         if dev is not None:
             with_shape.append(nid)
-        crec = _collective_record(graph, nid, mesh, total)
+        crec = _collective_record(graph, nid, mesh, total) if d["op"] in _COLLECTIVE_OPS else None
         d["collective"] = crec
         if crec is not None:
             any_spmd = True
-    for nid in nodes:  # edges are refreshed on every call
+    for nid in had_shape:  # edges are refreshed on every call
         for _v, keydict in graph._adj[nid].items():
             for e in keydict.values():
                 e.pop("device_shape", None)
