@@ -43,7 +43,16 @@ def main() -> None:
     sharded = load(f"{dumps[8].path}:jax:optimized_hlo", level="raw")
     found = collectives(sharded, mesh_from_spec(dumps[8].manifest["sharding"]))
     print(format_collectives(collective_table(found)))
+    # Records stored on the nodes (docs/graph-schema.md): a sharded parameter of the
+    # pre-partitioning HLO, with its per-device shape.
+    pre = load(f"{dumps[8].path}:jax:hlo")
+    for _, n in pre.nodes(data=True):
+        if n["sharding"] is not None and not n["sharding"]["replicated"]:
+            print(f"{n['name']}: {n['shape']} -> {n['device_shape']} per device,", end=" ")
+            print(f"mesh axes per dimension {n['sharding']['mesh_axes']}")
     d = diff(load(f"{dumps[1].path}:jax:optimized_hlo"), load(f"{dumps[8].path}:jax:optimized_hlo"))
+    for c in d.collectives.changes:
+        print(f"{c.status}: {c.kind} over {c.axes_b or c.axes_a}, {c.bytes_b:,} B/device")
     print(d.to_text(limit=3).split("kernel map")[0])
 
 

@@ -211,7 +211,7 @@ def test_json_lists_every_node_exactly_once() -> None:
     seen_b = [p["b"] for p in doc["pairs"]] + [n["id"] for n in doc["only_b"]]
     assert sorted(seen_a) == sorted(a.nodes) and len(seen_a) == len(set(seen_a))
     assert sorted(seen_b) == sorted(b.nodes) and len(seen_b) == len(set(seen_b))
-    assert doc["schema_version"] == 2
+    assert doc["schema_version"] == 3
     assert doc["summary"]["only_b"] == len(doc["only_b"])
 
 

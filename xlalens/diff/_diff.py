@@ -12,7 +12,7 @@ from typing import Any
 import networkx as nx
 
 from xlalens._errors import UsageError
-from xlalens.diff._match import HIDDEN_ATTRS, IGNORED_ATTRS, layout_key, match
+from xlalens.diff._match import HIDDEN_ATTRS, IGNORED_ATTRS, SPMD_ATTRS, layout_key, match, spmd_key
 from xlalens.diff._model import (
     CHANGED,
     UNCHANGED,
@@ -111,10 +111,27 @@ def classify(
             ):
                 continue
             out.append(Change(f, _plain(va), _plain(vb)))
+    if spmd_key(da) != spmd_key(db):
+        # NOTE: [shardings and collectives compare as records] in _match.py.
+        from xlalens.ir._collectives import collective_text, sharding_text
+
+        for f, text, detail in (
+            ("sharding", sharding_text, "devices"),
+            ("collective", collective_text, "groups"),
+        ):
+            ra, rb = da.get(f), db.get(f)
+            ta, tb = text(ra), text(rb)
+            if ta != tb:
+                out.append(Change(f, ta, tb))
+            elif ra is not None and rb is not None and ra.get(detail) != rb.get(detail):
+                # Same axes and sizes, other devices (a permuted mesh).
+                out.append(Change(f"{f}.{detail}", ra.get(detail), rb.get(detail)))
     aa, ab = da["attrs"], db["attrs"]
     if aa or ab:
         for k in sorted(set(aa) | set(ab)):
             if k in IGNORED_ATTRS or (k in HIDDEN_ATTRS and not all_attrs):
+                continue
+            if k in SPMD_ATTRS and not all_attrs:
                 continue
             va, vb = aa.get(k), ab.get(k)
             if va != vb or (k in aa) != (k in ab):
@@ -354,7 +371,17 @@ def _diff(g_a: nx.MultiDiGraph, g_b: nx.MultiDiGraph, all_attrs: bool, timing) -
             edit_cost=edit_cost(g_a, g_b, [(x, y) for x, y, _ in triples], labels=m.labels),
             edges=m.edges,
         )
+    from xlalens.diff._collectives import collective_diff
+
+    coll = collective_diff(
+        g_a,
+        g_b,
+        [(p.a, p.b) for p in pairs],
+        kmap,
+        changes_of={p.a: p.changes for p in pairs},
+    )
     return Diff(
+        collectives=coll,
         a_info=_info(g_a),
         b_info=_info(g_b),
         pairs=tuple(pairs),

@@ -136,18 +136,59 @@ HUB_DEGREE = 16
 MAX_CANDIDATES = 32
 
 
+# NOTE: [shardings and collectives compare as records]
+# The same device groups and tilings have several spellings (``{{0,1},{2,3}}``,
+# ``[2,2]<=[4]``, ``mesh['x'=2,'y'=2] {'y'}``; ``sdy.sharding`` vs ``sharding=``),
+# and XLA numbers ``channel_id`` per module. These attributes take no part in
+# matching or in the changed status; the node's ``sharding`` and ``collective``
+# records (docs/graph-schema.md) do, through :func:`spmd_key`, so a jax and a
+# keras-jax all-reduce over the same groups pair as unchanged.
+SPMD_ATTRS = frozenset(
+    {
+        "sharding",
+        "sharding_parsed",
+        "mhlo.sharding",
+        "sdy.sharding",
+        "replica_groups",
+        "replica_groups_parsed",
+        "source_target_pairs",
+        "source_target_pairs_parsed",
+        "channel_id",
+    }
+)
+
+
+def spmd_key(data: dict[str, Any]) -> str:
+    """A node's sharding and collective records as one string ("" when it has neither)."""
+    sh, co = data.get("sharding"), data.get("collective")
+    if sh is None and co is None:
+        return ""
+    if sh is not None and sh.get("replicated") and sh["type"] != "tuple":
+        sh = "replicated"  # {replicated} and an all-ones tiling are the same placement
+    elif sh is not None:
+        sh = {k: sh.get(k) for k in ("type", "tile_dims", "devices", "subgroups", "tuple")}
+    if co is not None:
+        co = {k: co.get(k) for k in ("kind", "groups", "axes")}
+    return json.dumps([sh, co], sort_keys=True, separators=(",", ":"), default=str)
+
+
 def attrs_key(attrs: dict[str, Any]) -> str:
     """The attributes that take part in matching, as one deterministic string."""
     if not attrs:
         return ""
-    kept = {k: v for k, v in attrs.items() if k not in IGNORED_ATTRS and k not in HIDDEN_ATTRS}
+    kept = {
+        k: v
+        for k, v in attrs.items()
+        if k not in IGNORED_ATTRS and k not in HIDDEN_ATTRS and k not in SPMD_ATTRS
+    }
     if not kept:
         return ""
     return json.dumps(kept, sort_keys=True, separators=(",", ":"), default=str)
 
 
 def node_label(data: dict[str, Any]) -> tuple:
-    """What makes two paired nodes ``unchanged``: op, dtype, shape, layout, attributes, role.
+    """What makes two paired nodes ``unchanged``: op, dtype, shape, layout, attributes,
+    sharding and collective records (:func:`spmd_key`), role.
 
     A parameter's number is part of it (HLO prints it as the instruction's
     operand, ``parameter(1)``): passing arguments in another order is a change.
@@ -159,6 +200,7 @@ def node_label(data: dict[str, Any]) -> tuple:
         shape,
         layout_key(data["layout"], len(shape)),
         attrs_key(data["attrs"]),
+        spmd_key(data),
         data["role"],
         data["param_index"],
     )

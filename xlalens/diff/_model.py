@@ -126,6 +126,81 @@ class KernelMap:
 
 
 @dataclass(frozen=True, slots=True)
+class CollectiveChange:
+    """One collective (or a group of them) that the diff inserted, removed, changed or kept."""
+
+    status: str
+    """``inserted`` (only in B), ``removed`` (only in A), ``changed``, ``unchanged``,
+    ``split`` (one of A is several of B), ``merged`` (several of A are one of B),
+    ``regrouped`` (several to several)."""
+    kind: str
+    """``all-reduce``, ``all-gather``, ... (of A's side, else B's)."""
+    a: tuple[str, ...]
+    """Node ids in A (empty when inserted)."""
+    b: tuple[str, ...]
+    """Node ids in B (empty when removed)."""
+    axes_a: str
+    """Mesh axes A's collectives span (``data``, ``data,model``; ``?`` unknown; ``""`` none)."""
+    axes_b: str
+    """Mesh axes B's collectives span."""
+    bytes_a: int
+    """Bytes per device A's collectives send (ring model, xlalens.ir._collectives)."""
+    bytes_b: int
+    """Bytes per device B's collectives send."""
+    changes: tuple[str, ...]
+    """What differs, one line each (``collective: ... -> ...``, ``shape: ...``)."""
+    near: tuple[str, ...]
+    """Where: the op it was inserted for (op_name @ source) and its neighbours,
+    ``after X`` / ``before Y`` with their partners on the other side."""
+
+
+@dataclass(frozen=True, slots=True)
+class CollectiveTotal:
+    """Collectives of one kind over one set of mesh axes, counted on both sides."""
+
+    kind: str
+    """Collective kind."""
+    axes: str
+    """Mesh axes (``?`` when no mesh is known)."""
+    count_a: int
+    """How many in A."""
+    count_b: int
+    """How many in B."""
+    bytes_a: int
+    """Bytes per device in A (ring model)."""
+    bytes_b: int
+    """Bytes per device in B."""
+
+
+@dataclass(frozen=True, slots=True)
+class CollectiveDiff:
+    """The collectives of two graphs, side by side: totals and each change."""
+
+    totals: tuple[CollectiveTotal, ...]
+    """Per (kind, axes), sorted."""
+    changes: tuple[CollectiveChange, ...]
+    """Inserted, removed, changed, split/merged and unchanged collectives, in B's then A's order."""
+
+    def counts(self) -> dict[str, int]:
+        """Changes per status, statuses in a fixed order (zeros included)."""
+        out = {k: 0 for k in COLLECTIVE_STATUSES}
+        for c in self.changes:
+            out[c.status] += 1
+        return out
+
+
+COLLECTIVE_STATUSES = (
+    "inserted",
+    "removed",
+    "changed",
+    "split",
+    "merged",
+    "regrouped",
+    "unchanged",
+)
+
+
+@dataclass(frozen=True, slots=True)
 class GraphInfo:
     """What a graph is, for the report header."""
 
@@ -175,6 +250,8 @@ class Diff:
     """The left graph itself (reports read source locations from it)."""
     b: nx.MultiDiGraph = field(repr=False, compare=False)
     """The right graph itself."""
+    collectives: CollectiveDiff | None = None
+    """Collectives inserted/removed/changed when either graph has any, else ``None``."""
 
     @property
     def same_kind(self) -> bool:

@@ -13,9 +13,10 @@ from typing import Any
 from xlalens._paths import display_path
 from xlalens.diff._model import CHANGED, Diff, Pair
 
-JSON_SCHEMA_VERSION = 2
+JSON_SCHEMA_VERSION = 3
 # Version 2 (issue 11): ``kernel_map`` and ``all_attrs`` added; pairs may carry
-# stage ``kernel``.
+# stage ``kernel``. Version 3 (issue 14): ``collectives`` added; changes may carry
+# the fields ``sharding`` and ``collective`` (records, not attribute text).
 
 KIND_TITLES = {
     "same_body": "same body",
@@ -127,6 +128,96 @@ def _groups(d: Diff):
     )
 
 
+_MARK = {
+    "inserted": "+",
+    "removed": "-",
+    "changed": "~",
+    "split": "<",
+    "merged": ">",
+    "regrouped": "*",
+    "unchanged": "=",
+}
+
+
+def _cut(text: str, n: int = 110) -> str:
+    return text if len(text) <= n else text[: n - 3] + "..."
+
+
+def _collective_lines(d: Diff, limit: int) -> list[str]:
+    """The collectives section of the text report: totals, then each change with where."""
+    cd = d.collectives
+    if cd is None:
+        return []
+    counts = ", ".join(f"{k} {v}" for k, v in cd.counts().items() if v)
+    out = ["", f"collectives (bytes/device: ring model, docs/sharding.md): {counts}"]
+    head = ("kind", "axes", "A", "B", "bytes/device A -> B")
+    body = [
+        (t.kind, t.axes or "-", str(t.count_a), str(t.count_b), _delta(t.bytes_a, t.bytes_b))
+        for t in cd.totals
+    ]
+    w = [max(len(r[i]) for r in [head, *body]) for i in range(4)]
+    for r in [head, *body]:
+        out.append(
+            f"  {r[0]:<{w[0]}}  {r[1]:<{w[1]}}  {r[2]:>{w[2]}}  {r[3]:>{w[3]}}  {r[4]}".rstrip()
+        )
+    shown = [c for c in cd.changes if c.status != "unchanged"]
+    more = 0
+    if limit and len(shown) > limit:
+        shown, more = shown[:limit], len(shown) - limit
+    for c in shown:
+        a = _kname(d.a, c.a)
+        b = _kname(d.b, c.b)
+        who = b if c.status == "inserted" else a if c.status == "removed" else f"{a} -> {b}"
+        axes = c.axes_b if c.b else c.axes_a
+        if c.a and c.b and c.axes_a != c.axes_b:
+            axes = f"{c.axes_a} -> {c.axes_b}"
+        out.append(
+            f"  {_MARK[c.status]} {c.status} {c.kind} {who}: over {axes or '-'}, "
+            f"{_delta(c.bytes_a, c.bytes_b) if c.a and c.b else f'{c.bytes_b or c.bytes_a:,}'} "
+            "B/device"
+        )
+        for line in (*c.changes, *c.near):
+            out.append(f"      {_cut(line)}")
+    if more:
+        out.append(f"  ... {more} more")
+    return out
+
+
+def _collectives_json(d: Diff) -> dict[str, Any] | None:
+    cd = d.collectives
+    if cd is None:
+        return None
+    return {
+        "counts": cd.counts(),
+        "totals": [
+            {
+                "kind": t.kind,
+                "axes": t.axes,
+                "count_a": t.count_a,
+                "count_b": t.count_b,
+                "bytes_per_device_a": t.bytes_a,
+                "bytes_per_device_b": t.bytes_b,
+            }
+            for t in cd.totals
+        ],
+        "changes": [
+            {
+                "status": c.status,
+                "kind": c.kind,
+                "a": list(c.a),
+                "b": list(c.b),
+                "axes_a": c.axes_a,
+                "axes_b": c.axes_b,
+                "bytes_per_device_a": c.bytes_a,
+                "bytes_per_device_b": c.bytes_b,
+                "changes": list(c.changes),
+                "near": list(c.near),
+            }
+            for c in cd.changes
+        ],
+    }
+
+
 def _header_lines(d: Diff) -> list[str]:
     s = d.summary
     lines = [
@@ -164,6 +255,7 @@ def to_text(d: Diff, *, limit: int = 20) -> str:
         for h in hist:
             out.append(f"  {h.op:<{w}}  {h.a:>6}  {h.b:>6}  {h.b - h.a:>+6}")
     changed, removed, added = _groups(d)
+    out += _collective_lines(d, limit)
 
     def cut(items: list) -> tuple[list, int]:
         if limit and len(items) > limit:
@@ -257,6 +349,34 @@ def to_markdown(d: Diff, *, limit: int = 20) -> str:
         if limit and len(items) > limit:
             return items[:limit], len(items) - limit
         return items, 0
+
+    cd = d.collectives
+    if cd is not None:
+        counts = ", ".join(f"{k} {v}" for k, v in cd.counts().items() if v)
+        out += ["", "### Collectives", "", f"bytes per device: ring model; {counts}", ""]
+        out += [
+            "| kind | axes | A | B | bytes/device A -> B |",
+            "| --- | --- | ---: | ---: | --- |",
+        ]
+        out += [
+            f"| `{t.kind}` | {t.axes or '-'} | {t.count_a} | {t.count_b} | "
+            f"{_delta(t.bytes_a, t.bytes_b)} |"
+            for t in cd.totals
+        ]
+        changes = [c for c in cd.changes if c.status != "unchanged"]
+        if changes:
+            out += ["", "| status | kind | A | B | axes A -> B | bytes/device A -> B | where |"]
+            out.append("| --- | --- | --- | --- | --- | --- | --- |")
+            shown, more = rows(changes)
+            for c in shown:
+                where = "<br>".join(_md_cell(_cut(x)) for x in (*c.changes, *c.near))
+                out.append(
+                    f"| {c.status} | `{c.kind}` | `{_md_cell(_kname(d.a, c.a))}` | "
+                    f"`{_md_cell(_kname(d.b, c.b))}` | {c.axes_a or '-'} -> {c.axes_b or '-'} | "
+                    f"{c.bytes_a:,} -> {c.bytes_b:,} | {where} |"
+                )
+            if more:
+                out.append(f"| ... {more} more | | | | | | |")
 
     if d.kernel_map is not None:
         out += ["", "### Kernel map", "", _md_cell(_kernel_counts_line(d)), ""]
@@ -368,6 +488,7 @@ def to_json(d: Diff) -> dict[str, Any]:
     s = d.summary
     return {
         "all_attrs": d.all_attrs,
+        "collectives": _collectives_json(d),
         "kernel_map": _kernel_map_json(d),
         "schema_version": JSON_SCHEMA_VERSION,
         "a": _info_json(d.a_info, s.nodes[0], s.edges[0]),

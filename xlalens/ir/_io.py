@@ -5,7 +5,7 @@ JSON has no tuples, no NaN/Infinity (in the standard) and no int keys; GraphML
 has only scalar attributes. So values are stored as JSON with two tags: a tuple
 is ``{"__tuple__": [...]}`` and a non-finite float is ``{"__float__": "nan"}``
 (a dict that itself has one of those keys as its only key is wrapped in
-``{"__dict__": {...}}``). The schema's ``shape`` fields, tuples on every node and
+``{"__dict__": {...}}``). The schema's ``shape`` and ``device_shape`` fields, tuples on every node and
 edge, are written as plain lists to keep the files readable and turned back into
 tuples on reading. Node order is kept, and edges are written per consumer in
 operand order, so each node's operands come back in the same order (see
@@ -27,7 +27,7 @@ from xlalens._errors import ParseError, UsageError
 
 JSON_FORMAT = "xlalens-graph"
 _TAGS = ("__tuple__", "__float__", "__dict__")
-_SHAPE = "shape"
+_SHAPES = ("shape", "device_shape")
 
 
 def _enc(v: Any) -> Any:
@@ -64,7 +64,7 @@ def _dec(v: Any) -> Any:
 def _enc_fields(data: dict[str, Any]) -> dict[str, Any]:
     out = {}
     for k, v in data.items():
-        if k == _SHAPE and isinstance(v, tuple) and all(type(d) is int for d in v):
+        if k in _SHAPES and isinstance(v, tuple) and all(type(d) is int for d in v):
             out[k] = list(v)
         else:
             out[k] = _enc(v)
@@ -74,11 +74,32 @@ def _enc_fields(data: dict[str, Any]) -> dict[str, Any]:
 def _dec_fields(data: dict[str, Any]) -> dict[str, Any]:
     out = {}
     for k, v in data.items():
-        if k == _SHAPE and isinstance(v, list):
+        if k in _SHAPES and isinstance(v, list):
             out[k] = tuple(v)
         else:
             out[k] = _dec(v)
     return out
+
+
+def _upgrade(g: nx.MultiDiGraph) -> nx.MultiDiGraph:
+    """Graphs saved before the ``sharding``/``device_shape``/``collective`` node fields get them."""
+    if any("sharding" not in d for _, d in g.nodes(data=True)):
+        from xlalens.ir._collectives import annotate
+
+        for _, d in g.nodes(data=True):
+            for k in ("sharding", "device_shape", "collective"):
+                d.setdefault(k, None)
+        spmd = g.graph.get("attrs", {}).get("spmd") or {}
+        annotate(g, _mesh_of_record(spmd.get("mesh")))
+    return g
+
+
+def _mesh_of_record(m: dict | None):
+    if not m:
+        return None
+    from xlalens.ir._collectives import Mesh
+
+    return Mesh(tuple(m["axes"]), tuple(m["shape"]), tuple(m["device_ids"]))
 
 
 def to_node_link(graph: nx.MultiDiGraph) -> dict[str, Any]:
@@ -129,7 +150,7 @@ def from_node_link(data: dict[str, Any]) -> nx.MultiDiGraph:
             g.add_edge(u, v, key=k, **_dec_fields(e))
     except (KeyError, TypeError) as exc:
         raise ParseError(f"malformed xlalens graph JSON: a node or link lacks {exc}") from None
-    return g
+    return _upgrade(g)
 
 
 def to_json(
@@ -254,4 +275,4 @@ def from_graphml(text_or_path: str | Path) -> nx.MultiDiGraph:
             g.add_edge(u, v, key=k, **_dec_fields({kk: json.loads(vv) for kk, vv in d.items()}))
     except (KeyError, TypeError, ValueError) as exc:
         raise ParseError(f"malformed xlalens GraphML: {exc}") from None
-    return g
+    return _upgrade(g)

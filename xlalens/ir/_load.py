@@ -161,8 +161,12 @@ def load_file(
     stage: str | None = None,
     signature: dict[str, Any] | None = None,
     source: dict[str, Any] | None = None,
+    mesh: Any = None,
 ) -> nx.MultiDiGraph:
     """Load one file (IR or saved graph) at ``level``; ``source`` is stored in the graph.
+
+    ``mesh`` (an ``xlalens.ir.Mesh``, a dump manifest's) names the axes of the
+    nodes' sharding and collective records (``xlalens.ir._collectives.annotate``).
 
     Raises:
         UsageError: the file does not exist or cannot be read.
@@ -181,6 +185,10 @@ def load_file(
         raise UsageError(f"cannot read {str(path)!r}: {exc.strerror or exc}") from None
     stage = stage or _STAGE_BY_NAME.get(path.name)
     graph = parse_ir(raw, source=str(path), stage=stage)
+    if mesh is not None:
+        from xlalens.ir._collectives import annotate
+
+        annotate(graph, mesh)
     if source:
         graph.graph["source"] = {**graph.graph.get("source", {}), **source}
     else:
@@ -292,4 +300,12 @@ def load_entry(
         "artifact": entry.artifact,
         "path": str(entry.path),
     }
-    return load_file(entry.path, level, stage=stage or entry.artifact, signature=sig, source=source)
+    spec_sh = entry.manifest.get("sharding")
+    mesh = None
+    if isinstance(spec_sh, dict) and spec_sh.get("mesh") and spec_sh.get("axes"):
+        from xlalens.ir._collectives import mesh_from_spec
+
+        mesh = mesh_from_spec(spec_sh)
+    return load_file(
+        entry.path, level, stage=stage or entry.artifact, signature=sig, source=source, mesh=mesh
+    )

@@ -70,6 +70,15 @@ Node attributes (all present on every node; ``None`` where unknown):
         MLIR regions and ``func.call``), in the order the op lists them.
     role: str or None, semantic name given by the canonical level
         (``"w"``, ``"b"``, ``"x"``, ``"y"``, ``"lr"``, ``"loss"``...).
+    sharding: dict or None, the op's sharding as one record (keys
+        :data:`SHARDING_KEYS`: type, replicated, manual, tile_dims, devices,
+        subgroups, mesh_axes).
+    device_shape: tuple of int or None, the per-device shape of a value of a
+        pre-partitioning module whose sharding is known.
+    collective: dict or None, for collectives (keys :data:`COLLECTIVE_KEYS`:
+        kind, groups, group_size, operand_bytes, bytes_per_device, axes).
+    The last three are written only by ``xlalens.ir._collectives.annotate``
+    (docs/graph-schema.md, "Sharding and collectives").
 
 Edge attributes (edge ``u -> v`` means "v reads the value of u"):
     key / operand_index: int, position of the operand in ``v``'s operand list.
@@ -77,6 +86,8 @@ Edge attributes (edge ``u -> v`` means "v reads the value of u"):
         a value defined in an enclosing region).
     dtype, shape: of the tensor that flows (tuple index 0 for tuples is not
         implied: tuples flow as ``dtype="tuple"``).
+    device_shape: tuple of int, optional: the per-device shape of the value (on
+        edges out of a node with a ``device_shape``).
     result_index: int, optional: only on edges out of an MLIR op with several
         results (``stablehlo.while``, ``case``, multi-result ``reduce``), which
         result flows.
@@ -135,7 +146,15 @@ NODE_FIELDS: dict[str, tuple[type, ...]] = {
     "is_root": (bool,),
     "calls": (list,),
     "role": (str, type(None)),
+    "sharding": (dict, type(None)),
+    "device_shape": (tuple, type(None)),
+    "collective": (dict, type(None)),
 }
+# Keys of a node's ``sharding`` record and ``collective`` record (docs/graph-schema.md,
+# "Sharding and collectives"); written by xlalens.ir._collectives.annotate only.
+SHARDING_TYPES = ("replicated", "manual", "maximal", "tiled", "tuple", "unknown", "unreduced")
+SHARDING_KEYS = ("type", "replicated", "manual", "tile_dims", "devices", "subgroups", "mesh_axes")
+COLLECTIVE_KEYS = ("kind", "groups", "group_size", "operand_bytes", "bytes_per_device", "axes")
 EDGE_FIELDS: dict[str, tuple[type, ...]] = {
     "operand_index": (int,),
     "kind": (str,),
@@ -307,6 +326,9 @@ def node_defaults() -> dict[str, Any]:
         "is_root": False,
         "calls": [],
         "role": None,
+        "sharding": None,
+        "device_shape": None,
+        "collective": None,
     }
 
 
@@ -341,6 +363,75 @@ def _check_fields(what: str, data: dict, fields: dict[str, tuple[type, ...]]) ->
             names = "/".join(t.__name__ for t in types)
             raise SchemaError(
                 f"{what}: field {field!r} is {type(value).__name__} ({value!r:.60}), expected {names}"
+            )
+
+
+def _check_sharding(what: str, rec: Any) -> None:
+    if not isinstance(rec, dict) or not set(SHARDING_KEYS) <= set(rec):
+        raise SchemaError(f"{what}: sharding record needs the keys {SHARDING_KEYS}")
+    if rec["type"] not in SHARDING_TYPES:
+        raise SchemaError(f"{what}: sharding type {rec['type']!r} is not one of {SHARDING_TYPES}")
+    if not isinstance(rec["replicated"], bool) or not isinstance(rec["manual"], bool):
+        raise SchemaError(f"{what}: sharding 'replicated' and 'manual' must be bool")
+    tiles, devices = rec["tile_dims"], rec["devices"]
+    if devices is not None and tiles is not None:
+        sub = 1
+        for _kind, n in rec["subgroups"]:
+            sub *= n
+        prod = sub
+        for n in tiles:
+            prod *= n
+        if prod != len(devices):
+            raise SchemaError(
+                f"{what}: sharding tiles {tiles} x subgroups {rec['subgroups']} cover {prod} "
+                f"devices but the tile assignment lists {len(devices)}"
+            )
+    axes = rec["mesh_axes"]
+    if axes is not None and (
+        not isinstance(axes, list) or not all(isinstance(a, list) for a in axes)
+    ):
+        raise SchemaError(f"{what}: sharding mesh_axes must be a list of axis-name lists or None")
+    if rec["type"] == "tuple":
+        for i, e in enumerate(rec.get("tuple", [])):
+            _check_sharding(f"{what} (tuple element {i})", e)
+
+
+def _check_spmd(what: str, data: dict) -> None:
+    """The sharding / device_shape / collective fields (docs/graph-schema.md)."""
+    rec = data["sharding"]
+    if rec is not None:
+        _plain(rec, f"{what}.sharding")
+        _check_sharding(what, rec)
+    dev = data["device_shape"]
+    if dev is not None:
+        if not all(type(x) is int for x in dev) or len(dev) != len(data["shape"]):
+            raise SchemaError(
+                f"{what}: device_shape {dev!r} must be a tuple of int of the shape's rank "
+                f"{len(data['shape'])}"
+            )
+    c = data["collective"]
+    if c is not None:
+        _plain(c, f"{what}.collective")
+        if not set(COLLECTIVE_KEYS) <= set(c):
+            raise SchemaError(f"{what}: collective record needs the keys {COLLECTIVE_KEYS}")
+        groups = c["groups"]
+        if c["kind"] == "collective-permute":
+            want = 2 if groups else 1  # a source-target pair, or no pairs at all
+        else:
+            if not groups or any(len(g) != len(groups[0]) for g in groups):
+                raise SchemaError(
+                    f"{what}: collective groups {groups!r:.80} must be equal-sized device lists"
+                )
+            want = len(groups[0])
+        if c["group_size"] != want:
+            raise SchemaError(
+                f"{what}: collective group_size {c['group_size']} does not match its groups ({want})"
+            )
+        if c["bytes_per_device"] < 0 or c["operand_bytes"] < 0:
+            raise SchemaError(f"{what}: collective bytes must be >= 0")
+        if not data["op"].startswith(c["kind"]):
+            raise SchemaError(
+                f"{what}: collective kind {c['kind']!r} differs from op {data['op']!r}"
             )
 
 
@@ -428,6 +519,7 @@ def validate(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
         if data["fusion"] is not None and data["fusion"] not in graph:
             raise SchemaError(f"{what}: fusion {data['fusion']!r} is not a node id")
         _plain(data["attrs"], f"{what}.attrs")
+        _check_spmd(what, data)
         indices = sorted(k for _, _, k in graph.in_edges(nid, keys=True))
         if indices != list(range(len(indices))):
             raise SchemaError(
@@ -442,6 +534,9 @@ def validate(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
             raise SchemaError(f"{what}: operand_index {data['operand_index']} differs from key {k}")
         if data["kind"] not in EDGE_KINDS:
             raise SchemaError(f"{what}: kind {data['kind']!r} is not one of {EDGE_KINDS}")
+        dev = data.get("device_shape")
+        if dev is not None and (not isinstance(dev, tuple) or not all(type(x) is int for x in dev)):
+            raise SchemaError(f"{what}: device_shape {dev!r} must be a tuple of int or absent")
         same = graph.nodes[u]["computation"] == graph.nodes[v]["computation"]
         if data["kind"] == "data" and not same:
             raise SchemaError(

@@ -8,7 +8,9 @@ read groups of device ids instead of re-parsing XLA's three spellings:
 
 - list:  ``{{0,1},{2,3}}``
 - iota:  ``[2,2]<=[4]`` or ``[2,2]<=[2,2]T(1,0)`` (groups x group size, reshape, transpose)
-- mesh:  ``mesh['x'=4,'y'=2] {'y'}`` (the groups vary along the listed axes)
+- mesh:  ``mesh['x'=4,'y'=2] {'y'}`` (the groups vary along the listed axes), with
+  optional device ids: ``device_ids=[...]``, ``, device_ids=(0,2,1,3)`` or the iota
+  ``, device_ids=([4,2]T(1,0))`` (jax 0.10 writes the last in tp steps)
 
 A sharding decodes to ``{"type": ..., ...}`` with ``type`` one of ``replicated``,
 ``manual``, ``maximal``, ``tiled``, ``tuple``, ``unknown``, ``unreduced``;
@@ -316,10 +318,24 @@ def _mesh_groups(c: _Cursor) -> dict[str, Any]:
                 break
         c.take("]")
     device_ids = None
+    c.eat(",")
     if c.peek() == "attr" and c.toks[c.i][1] == "device_ids":
         c.i += 1
-        c.take("[")
-        device_ids = c.ints("]")
+        if c.eat("("):
+            if c.eat("["):  # iota: ([reshape]T(perm))
+                reshape = c.ints("]")
+                perm = None
+                if c.peek() == "word" and c.toks[c.i][1] == "T":
+                    c.i += 1
+                    c.take("(")
+                    perm = c.ints(")")
+                c.take(")")
+                device_ids = iota_devices(reshape, perm)
+            else:
+                device_ids = c.ints(")")
+        else:
+            c.take("[")
+            device_ids = c.ints("]")
     c.take("{")
     group_axes: list[str] = []
     if not c.eat("}"):

@@ -793,7 +793,9 @@ def parse_stablehlo(
         raise ParseError(
             "the module has no func.func: expected StableHLO with a @main function", source=source
         )
-    return g
+    from xlalens.ir._collectives import annotate
+
+    return annotate(g)
 
 
 def _count_ops(op: Any) -> int:

@@ -209,3 +209,107 @@ def heat_band(share: float) -> int:
         if share <= bound:
             return i + 1
     return len(HEAT_STOPS)
+
+
+# ---------------------------------------------------------------------------
+# Sharded steps (issue 14): one colour family per collective kind, per-device
+# shapes on edges, tooltips and legend lines from the graph's sharding records
+# (xlalens.ir._collectives.annotate; docs/graph-schema.md). Called from the
+# node, edge and legend code of _view.Emitter.
+
+# Kind -> (fill, legend text): saturated hues, so a collective stands out from
+# the pastel op categories. ``-start``/``-done`` halves take their kind's colour.
+COLLECTIVE_KINDS: dict[str, tuple[str, str]] = {
+    "all-reduce": ("#26a69a", "all-reduce"),
+    "all-gather": ("#7cb342", "all-gather"),
+    "reduce-scatter": ("#ec407a", "reduce-scatter"),
+    "all-to-all": ("#7e57c2", "all-to-all"),
+    "collective-permute": ("#ff8f00", "collective-permute"),
+}
+
+PER_DEVICE = "/dev"
+"""Marker after a per-device shape on an edge label (``f32[64,512] · [16,512]/dev``)."""
+
+
+def collective_kind(op: str) -> str | None:
+    """The key of :data:`COLLECTIVE_KINDS` an op belongs to, or None.
+
+    Example:
+        >>> collective_kind("all-gather-start"), collective_kind("add")
+        ('all-gather', None)
+    """
+    for suffix in ("-start", "-done"):
+        if op.endswith(suffix):
+            op = op[: -len(suffix)]
+            break
+    if op == "ragged-all-to-all":
+        op = "all-to-all"
+    return op if op in COLLECTIVE_KINDS else None
+
+
+def node_fill(data: dict) -> str:
+    """Fill colour of a node: its collective kind's colour, else its op category's."""
+    op = data.get("op", "")
+    kind = collective_kind(op)
+    return COLLECTIVE_KINDS[kind][0] if kind else fill(op)
+
+
+def node_category(data: dict) -> str:
+    """What a node adds to the legend: its collective kind, else its op category."""
+    op = data.get("op", "")
+    return collective_kind(op) or category(op)
+
+
+def legend_entries(categories: set[str]) -> list[tuple[str, str]]:
+    """Legend rows of the op categories and collective kinds drawn, in a fixed order."""
+    out = [CATEGORIES[c] for c in CATEGORIES if c in categories]
+    out += [COLLECTIVE_KINDS[k] for k in COLLECTIVE_KINDS if k in categories]
+    return out
+
+
+def per_device_label(text: str, edge: dict) -> str:
+    """An edge's shape label with its per-device shape, when the graph is pre-partitioning.
+
+    ``edge["device_shape"]`` is set by the ir package on edges out of values whose
+    sharding is known; the label changes only where it differs from the global shape.
+
+    Example:
+        >>> per_device_label("f32[4,1]", {"shape": (4, 1), "device_shape": (1, 1)})
+        'f32[4,1] · [1,1]/dev'
+    """
+    dev = edge.get("device_shape")
+    if dev is None or tuple(dev) == tuple(edge.get("shape") or ()):
+        return text
+    return f"{text} · [{','.join(str(d) if d >= 0 else '?' for d in dev)}]{PER_DEVICE}"
+
+
+def spmd_tooltip(data: dict) -> list[str]:
+    """Tooltip lines of a node's sharding, per-device shape and collective record."""
+    from xlalens.ir._collectives import collective_text, sharding_text
+
+    out = []
+    if data.get("collective") is not None:
+        out.append(f"collective: {collective_text(data['collective'])}")
+    if data.get("sharding") is not None:
+        out.append(f"sharding: {sharding_text(data['sharding'])}")
+    if data.get("device_shape") is not None:
+        out.append(f"per device: [{','.join(str(d) for d in data['device_shape'])}]")
+    return out
+
+
+def spmd_legend(graph) -> list[str]:
+    """Legend lines that say how to read shapes of a sharded module (none for others)."""
+    spmd = (graph.graph.get("attrs") or {}).get("spmd")
+    if not spmd or (spmd.get("devices") or 1) <= 1:
+        return []  # a 1-device step's {replicated} annotations say nothing to read
+    mesh = spmd.get("mesh")
+    where = ""
+    if mesh:
+        where = " on mesh " + "x".join(str(n) for n in mesh["shape"])
+        where += " (" + ",".join(mesh["axes"]) + ")"
+    if spmd.get("partitioned"):
+        return [f"partitioned for {spmd.get('devices')} devices{where}: shapes are per device"]
+    return [
+        f"sharded over {spmd.get('devices')} devices{where}: "
+        f"edge 'A · B{PER_DEVICE}' = global shape A, per-device shape B"
+    ]

@@ -481,6 +481,7 @@ def node_tooltip(data: dict) -> str:
         lines.append(f"role: {data['role']}")
     if data.get("calls"):
         lines.append("calls: " + ", ".join(data["calls"]))
+    lines += _style.spmd_tooltip(data)
     for k in sorted(data.get("attrs") or {}):
         lines.append(f"{k}: {_short(data['attrs'][k])}")
         if len(lines) >= 16:
@@ -556,8 +557,8 @@ class Emitter:
         data = self.g.nodes[u.node]
         name = u.key
         cat = _style.category(data.get("op", ""))
-        self.categories.add(cat)
-        colour = _style.fill(data.get("op", ""))
+        self.categories.add(_style.node_category(data))
+        colour = _style.node_fill(data)
         classes = [f"xl-op xl-cat-{cat}"]
         if self.status is not None:
             st = self.status.get(u.node, "unchanged")
@@ -761,6 +762,7 @@ class Emitter:
             attrs: dict[str, str] = {}
             if count == 1:
                 shape = _fmt_shape(d.get("dtype", "none"), tuple(d.get("shape") or ()))
+                shape = _style.per_device_label(shape, d)
                 if self.edge_labels:
                     attrs["label"] = shape
                 attrs["tooltip"] = shape
@@ -966,8 +968,8 @@ class Emitter:
                 extra.append("3-D box: collapsed group (its kernels' summed share); click to open")
             legend = _style.legend_label(_style.heat_legend(), "kernel time (heat)", extra)
         elif self.status is None:
-            entries = [_style.CATEGORIES[c] for c in _style.CATEGORIES if c in self.categories]
-            extra = list(self.legend_extra)
+            entries = _style.legend_entries(self.categories)
+            extra = [*self.legend_extra, *_style.spmd_legend(self.g)]
             if "fusion" in self.categories:
                 extra.append("blue frame: a fusion's body (one kernel)")
             if self.scopes_drawn:

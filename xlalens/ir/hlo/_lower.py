@@ -16,6 +16,7 @@ from typing import Any
 
 import networkx as nx
 
+from xlalens.ir._collectives import annotate
 from xlalens.ir._schema import canonical_op, new_graph
 from xlalens.ir._sharding import parse_replica_groups, parse_sharding
 from xlalens.ir.hlo._lex import Lexer
@@ -317,6 +318,9 @@ def lower(mod: Module, lexer: Lexer, stage: str) -> nx.MultiDiGraph:
                 "is_root": False,
                 "calls": calls,
                 "role": None,
+                "sharding": None,
+                "device_shape": None,
+                "collective": None,
             }
             if is_root:
                 d["is_root"] = True
@@ -454,6 +458,7 @@ def lower(mod: Module, lexer: Lexer, stage: str) -> nx.MultiDiGraph:
                 nd["source_file"], nd["source_line"] = loc
     if stage == "optimized_hlo" or scheduled:
         assign_kernels(g, entry, by_comp)
+    annotate(g)
     return g
 
 

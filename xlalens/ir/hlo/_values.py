@@ -21,6 +21,8 @@ _INT_LIST_RE = re.compile(r"\{\s*(?:-?\d+\s*(?:,\s*-?\d+\s*)*)?\}$")
 _BOOL_LIST_RE = re.compile(r"\{\s*(?:(?:true|false)\s*(?:,\s*(?:true|false)\s*)*)?\}$")
 _INT_RE = re.compile(r"-?\d+$")
 _KV_RE = re.compile(r'\s*([\w\-.]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^,}]*)', re.S)
+_KEY_RE = re.compile(r"\s*([\w\-.]+)\s*=\s*")
+_QUOTED_RE = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
 
 
 def _unescape_c(body: str) -> str:
@@ -86,9 +88,44 @@ def decode_json_or_raw(raw: str) -> Any:
 def decode_kv(raw: str) -> dict[str, Any]:
     """``{k="v",k2=v2}`` (frontend_attributes) -> dict."""
     out: dict[str, Any] = {}
-    for m in _KV_RE.finditer(raw, 1, len(raw) - 1):
-        v = m.group(2).strip()
-        out[m.group(1)] = unquote(v) if v.startswith('"') else v
+    if "{" not in raw[1:-1] and "[" not in raw[1:-1]:
+        for m in _KV_RE.finditer(raw, 1, len(raw) - 1):
+            v = m.group(2).strip()
+            out[m.group(1)] = unquote(v) if v.startswith('"') else v
+        return out
+    # NOTE: [nested frontend attributes] jax 0.10 writes the module's Shardy meshes
+    # unquoted: ``frontend_attributes={xla.sdy.meshes={mesh = #sdy.mesh<["data"=4,
+    # "model"=2]>}}``; a value then runs to the comma at bracket depth 0.
+    pos, end = 1, len(raw) - 1
+    while pos < end:
+        m = _KEY_RE.match(raw, pos, end)
+        if m is None:
+            break
+        i = m.end()
+        if i < end and raw[i] == '"':
+            q = _QUOTED_RE.match(raw, i, end)
+            if q is None:
+                break
+            out[m.group(1)] = unquote(q.group(0))
+            i = q.end()
+        else:
+            depth = 0
+            j = i
+            while j < end and (depth or raw[j] != ","):
+                c = raw[j]
+                if c in "{[(<":
+                    depth += 1
+                elif c in "}])>":
+                    depth = max(depth - 1, 0)
+                elif c == '"':
+                    q = _QUOTED_RE.match(raw, j, end)
+                    j = q.end() - 1 if q else j
+                j += 1
+            out[m.group(1)] = raw[i:j].strip()
+            i = j
+        while i < end and raw[i] in ", \n\t":
+            i += 1
+        pos = i
     return out
 
 
