@@ -376,23 +376,36 @@ class _ShardedRunner:
         self.args: list[Any] = []
         self.donated = False
 
-    def _shardings(self, ops: Any) -> list[Any]:
+    def _shardings(self, ops: Any) -> list[Any] | None:
+        """One sharding per parameter/result; None when the executable reports none
+        (jaxlib 0.10.2 returns None for a 1-partition executable: then everything
+        is replicated, see :meth:`_sharding`)."""
         from jax._src.sharding_impls import GSPMDSharding
 
-        return [GSPMDSharding(self.devices, op) for op in ops or []]
+        return None if ops is None else [GSPMDSharding(self.devices, op) for op in ops]
+
+    def _sharding(self, shardings: list[Any] | None, i: int) -> Any:
+        from jax._src.sharding_impls import GSPMDSharding
+
+        if shardings is None:
+            return GSPMDSharding.get_replicated(self.devices)
+        return shardings[i] if i < len(shardings) else None
 
     def put(self, host: list[np.ndarray]) -> None:
         """Per-device shards of the global inputs, placed by the executable's parameter shardings."""
         import jax
 
-        if len(host) != len(self.in_shardings):
+        if self.in_shardings is not None and len(host) != len(self.in_shardings):
             raise DumpError(
                 f"inputs.npz has {len(host)} arrays but the module takes {len(self.in_shardings)}; "
                 "re-run `xlalens dump`"
             )
         self.host = host
         with jax.enable_x64(True):  # keep 64-bit inputs as captured (see _runtime.put)
-            self.args = [jax.device_put(np.asarray(a), s) for a, s in zip(host, self.in_shardings)]
+            self.args = [
+                jax.device_put(np.asarray(a), self._sharding(self.in_shardings, i))
+                for i, a in enumerate(host)
+            ]
 
     def refresh(self) -> None:
         """Fresh device copies (only when the module donates its inputs)."""
@@ -408,7 +421,7 @@ class _ShardedRunner:
         per = results.disassemble_into_single_device_arrays()
         out = []
         for i, shards in enumerate(per):
-            sh = self.out_shardings[i] if i < len(self.out_shardings) else None
+            sh = self._sharding(self.out_shardings, i)
             shape = shapes[i] if i < len(shapes) else None
             if sh is None or shape is None:
                 out.append(np.asarray(shards[0]))
