@@ -187,14 +187,21 @@ def time_sharded_dump(
         f"timing on {spec.devices} {options.backend} devices (mesh "
         f"{'x'.join(map(str, spec.shape))}) in a worker process..."
     )
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
-    for line in proc.stderr.splitlines():
-        if line.startswith("xlalens: "):
-            say(line[len("xlalens: ") :])
+    # Progress lines are relayed as they come; the rest of stderr is kept for errors.
+    lines: list[str] = []
+    with subprocess.Popen(
+        cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    ) as proc:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            lines.append(line.rstrip("\n"))
+            if line.startswith("xlalens: ") and not line.startswith("xlalens: error: "):
+                say(line[len("xlalens: ") :].rstrip())
     if proc.returncode != 0:
-        tail = "\n".join(proc.stderr.strip().splitlines()[-15:])
-        if proc.returncode == 2 and tail.splitlines():
-            raise UsageError(tail.splitlines()[-1].removeprefix("xlalens: error: "))
+        errors = [ln for ln in lines if ln.startswith("xlalens: error: ")]
+        if proc.returncode == 2 and errors:
+            raise UsageError(errors[-1].removeprefix("xlalens: error: "))
+        tail = "\n".join(lines[-15:])
         raise DumpError(
             f"sharded timing worker failed (exit {proc.returncode}): {' '.join(cmd[:4])} ...\n{tail}"
         )
@@ -688,6 +695,9 @@ def _worker(folder: Path, request: dict[str, Any]) -> None:
             raise UsageError(
                 f"--frontend {', '.join(missing)}: not in {folder}; it has: {', '.join(fronts) or 'none'}"
             )
+    from xlalens import _runtime
+
+    _runtime.get_backend(options.backend)  # fail early, listing the present backends
     print(f"xlalens: measuring {options.backend} peaks (one device)...", file=sys.stderr)
     peaks = measure_peaks(options.backend, scale=options.peak_scale)
     results: dict[str, Any] = {}
