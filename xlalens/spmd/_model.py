@@ -212,7 +212,9 @@ def predict(
     for c in items:
         n = c.group_size
         spans = c.axes is None or grow is None or grow in c.axes or len(axes) <= 1
-        if target != devices and spans and c.kind not in ("collective-permute",):
+        # A group of one device (axes ()) spans nothing; a permute's pairs stay pairs.
+        grows = spans and c.group_size > 1 and c.kind != "collective-permute"
+        if target != devices and grows:
             n = max(1, round(n * target / devices))
         b = _bytes_at(c, n) if n != c.group_size else float(c.bytes_per_device)
         s = collective_seconds(c.kind, n, b, lk)
