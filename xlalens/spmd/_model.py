@@ -21,6 +21,11 @@ grows its group: the group of a collective that spans the grown axis is scaled
 by ``target / devices``; the others keep their size. The grown axis is
 ``data`` when the mesh has one, else the mesh's first axis.
 
+With fixed bytes the bandwidth term saturates as groups grow and the ring's
+latency term (linear in n) takes over; libraries switch to trees or 2-D rings
+(O(log n) or O(sqrt n) steps) at large n, so there the latency term is an
+upper bound.
+
 The links are assumptions, not measurements (:data:`LINKS`); ``--link-bandwidth``
 replaces the bandwidth.
 """
