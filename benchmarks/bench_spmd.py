@@ -1,35 +1,33 @@
 """Scaling table of sharded steps: per device count (1, 2, 4, 8) and strategy (dp, tp).
 
-For each point a fresh subprocess with N forced host devices
-(``--xla_force_host_platform_device_count``) builds the workload's reference
-step under jax ``NamedSharding``s (the same placement as ``xlalens dump
---devices N --sharding S``), compiles it and reports, per device: XLA's
-FLOPs and bytes accessed (``cost_analysis``), peak memory (``memory_analysis``:
-arguments + outputs + temporaries - aliased), and the step time measured here
-(median of repeated calls). The lead parses the partitioned module with
-xlalens's reader and sums the collectives' bytes per device (ring model,
-docs/sharding.md). Then the capture time of ``xlalens dump`` (jax, dp) per
-device count.
+Each point is the real pipeline: ``xlalens dump --frameworks jax --devices N
+--sharding S`` (jax ``NamedSharding``s on N forced host devices; its capture
+time is reported too), then ``xlalens time`` on that dump, which compiles the
+captured pre-partitioning module for N devices with PJRT, checks its results
+against the capture's (the proof rule), times the step and profiles every
+device (xlalens.timing._sharded). Per device it reports XLA's FLOPs and bytes
+accessed (cost analysis of one partition), the collective bytes each device
+sends (ring model, xlalens.ir._collectives), peak memory (compiled memory
+stats: arguments + outputs + temporaries - aliased), the step time measured
+here, the profiled collective time (median over devices) and the link model's
+communication time (xlalens.spmd._model: bytes against ``--link-bandwidth``
+plus a per-ring-step latency; the defaults are assumptions, docs/spmd.md).
 
-The analytic communication model divides the collective bytes per device by an
-assumed link bandwidth (``--link-bandwidth``, GB/s, default 450: one direction
-of H100 NVLink 4, an assumption, not a measurement). For dp, the gradient
-bytes D do not depend on the device count, so a ring all-reduce sends
-2 (n-1)/n D per device; the table extrapolates that to 64 and 512 devices.
+Shape check: the model's communication time grows with n like the ring
+factor (2 (n-1)/n for an all-reduce) plus its latency steps; the table prints the
+measured collective time beside it and their ratio per n. On CPU host devices
+the ratio is not constant: host devices share one memory, so CPU collective
+times are memory copies and waits for the slowest partition, not network
+times, and the step times here say how XLA:CPU runs N partitions on this
+machine, not how N accelerators scale. The model is then extrapolated from
+the 8-device capture to 64 and 512 devices.
 
-NOTE: host devices are threads of one CPU sharing its memory: CPU collective
-times are memory copies, not network times, and the step times here say how
-XLA:CPU runs N partitions on a 2-core machine, not how N accelerators scale.
-
-Run: .venv/bin/python benchmarks/bench_spmd.py [--workload mlp|transformer] [--devices 1,2,4,8]
+Run: .venv/bin/python benchmarks/bench_spmd.py [--workload transformer,mlp] [--devices 1,2,4,8]
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -49,178 +47,130 @@ SIZES = {
 }
 
 
-def worker(request: dict) -> dict:
-    """In a subprocess with N host devices: compile the sharded step and measure it."""
-    import statistics
-
-    import jax
-    import numpy as np
-    from jax.sharding import Mesh, NamedSharding
-    from jax.sharding import PartitionSpec as P
-
-    from xlalens.frontends._spmd_jax import batch_spec, param_spec
-    from xlalens.spmd import MeshSpec
-    from xlalens.workloads import Workload
-
-    spec = MeshSpec.from_json(request["spec"])
-    workload = Workload(**request["workload"])
-    step, (params, buffers, opt_state, x, y) = workload.reference_step()
-    mesh = Mesh(np.array(jax.devices()[: spec.devices]).reshape(spec.shape), spec.axes)
-
-    def place(tree):
-        return {
-            k: jax.device_put(v, NamedSharding(mesh, param_spec(k, tuple(v.shape), spec)))
-            for k, v in tree.items()
-        }
-
-    state = {
-        k: place(v) if isinstance(v, dict) else jax.device_put(v, NamedSharding(mesh, P()))
-        for k, v in opt_state.items()
-    }
-    args = (
-        place(params),
-        place(buffers),
-        state,
-        jax.device_put(x, NamedSharding(mesh, batch_spec(x.ndim, spec))),
-        jax.device_put(y, NamedSharding(mesh, batch_spec(y.ndim, spec))),
-    )
-    compiled = jax.jit(step).lower(*args).compile()
-    cost = compiled.cost_analysis()
-    cost = cost[0] if isinstance(cost, list) else cost
-    mem = compiled.memory_analysis()
-    peak = (
-        mem.argument_size_in_bytes
-        + mem.output_size_in_bytes
-        + mem.temp_size_in_bytes
-        - mem.alias_size_in_bytes
-    )
-    jax.block_until_ready(compiled(*args))
-    times = []
-    deadline = time.perf_counter() + request["budget_s"]
-    while len(times) < 5 or (time.perf_counter() < deadline and len(times) < 200):
-        t0 = time.perf_counter()
-        jax.block_until_ready(compiled(*args))
-        times.append(time.perf_counter() - t0)
-    return {
-        "flops": float(cost.get("flops", 0.0)),
-        "bytes": float(cost.get("bytes accessed", 0.0)),
-        "peak": int(peak),
-        "step_s": statistics.median(times),
-        "optimized_hlo": compiled.as_text(),
-    }
-
-
-def run_point(workload: dict, devices: int, strategy: str, budget: float) -> dict:
-    """One (devices, strategy) point in its own subprocess."""
-    from xlalens.ir import collectives, parse_hlo_text
-    from xlalens.ir._collectives import mesh_from_spec
-    from xlalens.spmd import frontend_env, parse_mesh
-
-    # --sharding given: a 1-device mesh too, so every point runs the same code.
-    spec = parse_mesh(devices, None, None, strategy, batch=workload["size"])
-    spec_json = spec.to_json()
-    env = {**os.environ, **frontend_env("jax", spec), "JAX_PLATFORMS": "cpu"}
-    req = json.dumps({"spec": spec_json, "workload": workload, "budget_s": budget})
-    proc = subprocess.run(
-        [sys.executable, __file__, "--worker", req],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if proc.returncode != 0:
-        raise SystemExit(f"worker {devices} {strategy} failed:\n{proc.stderr[-2000:]}")
-    out = json.loads(proc.stdout.strip().splitlines()[-1])
-    graph = parse_hlo_text(out.pop("optimized_hlo"))
-    found = collectives(graph, mesh_from_spec(spec_json))
-    out["collective_bytes"] = sum(c.bytes_per_device for c in found)
-    out["collective_operand_bytes"] = sum(c.operand_bytes for c in found)
-    out["collectives"] = len(found)
-    return out
-
-
-def capture_seconds(workload: dict, devices: int) -> float:
-    """Wall seconds of ``xlalens dump --frameworks jax --devices N --sharding dp`` (no stages)."""
+def run_point(workload: dict, devices: int, strategy: str, budget: float, lk, root: Path) -> dict:
+    """Capture and time one (devices, strategy) point; the numbers of one table row."""
     from xlalens.capture import write_dump
     from xlalens.spmd import parse_mesh
+    from xlalens.timing import TimingOptions, time_sharded_dump
     from xlalens.workloads import Workload
 
-    spec = parse_mesh(devices, None, None, "dp", batch=workload["size"])
-    with tempfile.TemporaryDirectory() as tmp:
-        t0 = time.perf_counter()
-        result = write_dump(
-            Path(tmp) / "d",
-            frameworks=["jax"],
-            workload=Workload(**workload),
-            sharding=spec.to_json(),
-            stages=False,
-        )
-        seconds = time.perf_counter() - t0
+    spec = parse_mesh(devices, None, None, strategy, batch=workload["size"])
+    folder = root / f"{workload['name']}-{strategy}-{devices}"
+    t0 = time.perf_counter()
+    result = write_dump(
+        folder,
+        frameworks=["jax"],
+        workload=Workload(**workload),
+        sharding=spec.to_json(),
+        stages=False,
+    )
+    capture_s = time.perf_counter() - t0
     entry = result.manifest["frontends"]["jax"]
     if entry["status"] != "ok" or not entry["outputs_match"]:
-        raise SystemExit(f"capture at {devices} devices: {entry['status']} {entry.get('reason')}")
-    return seconds
+        raise SystemExit(f"capture {folder.name}: {entry['status']} {entry.get('reason')}")
+    opts = TimingOptions(
+        min_time_s=budget, profile_time_s=budget / 2, peak_scale=0.25, native=False, fresh=True
+    )
+    doc = time_sharded_dump(folder, opts, link=lk)
+    r = doc["frontends"]["jax"]
+    if r["status"] != "ok":
+        raise SystemExit(f"timing {folder.name}: {r['status']}: {r['reason']}")
+    sh = r["sharded"]
+    return {
+        "flops": r["cost"]["flops"] or 0.0,
+        "bytes": r["cost"]["bytes_accessed"] or 0.0,
+        "coll_bytes": sh["collective_bytes_per_device"],
+        "colls": len(sh["collectives"]),
+        "peak": sh["peak_memory_bytes"],
+        "step_s": r["step"]["median_s"],
+        "cv": r["step"]["cv_robust"],
+        "coll_s": sh["model"]["measured_collective_s"],
+        "model_s": sh["model"]["at_mesh"]["seconds"],
+        "extrapolated": sh["model"]["extrapolated"],
+        "capture_s": capture_s,
+    }
+
+
+def table(
+    name: str, devices: list[int], strategies: list[str], budget: float, lk, root: Path
+) -> None:
+    """Print the scaling table of one workload."""
+    workload = SIZES[name]
+    print(f"\nworkload {workload}")
+    head = (
+        f"{'strategy':<8} {'dev':>3} {'GFLOP':>8} {'MB accessed':>11} {'coll MB':>8} {'colls':>5} "
+        f"{'peak MB':>8} {'step ms':>8} {'rCV':>5} {'vs 1 dev':>8} {'coll ms':>8} "
+        f"{'model us':>9} {'meas/model':>10} {'capture s':>9}"
+    )
+    print(head)
+    print("-" * len(head))
+    last: dict[str, dict] = {}
+    for strategy in strategies:
+        base = None
+        for n in devices:
+            r = run_point(workload, n, strategy, budget, lk, root)
+            base = base or r["step_s"]
+            ratio = r["coll_s"] / r["model_s"] if r["model_s"] and r["coll_s"] is not None else None
+            print(
+                f"{strategy:<8} {n:>3} {r['flops'] / 1e9:>8.4f} {r['bytes'] / 1e6:>11.2f} "
+                f"{r['coll_bytes'] / 1e6:>8.3f} {r['colls']:>5} {r['peak'] / 1e6:>8.2f} "
+                f"{r['step_s'] * 1e3:>8.3f} {r['cv']:>5.0%} {r['step_s'] / base:>7.2f}x "
+                f"{(r['coll_s'] or 0) * 1e3:>8.3f} {r['model_s'] * 1e6:>9.2f} "
+                f"{'—' if ratio is None else f'{ratio:.0f}x':>10} {r['capture_s']:>9.1f}",
+                flush=True,
+            )
+            last[strategy] = {**r, "devices": n}
+    for strategy, r in last.items():
+        pts = ", ".join(
+            f"{p['devices']}: {p['bytes_per_device'] / 1e6:.3f} MB/device {p['seconds'] * 1e6:.1f} us"
+            for p in r["extrapolated"]
+        )
+        print(f"{strategy} model extrapolated from {r['devices']} devices -> {pts}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--worker", help=argparse.SUPPRESS)
-    parser.add_argument("--workload", default="mlp", choices=sorted(SIZES))
+    parser.add_argument(
+        "--workload", default="transformer,mlp", help="comma list of: mlp, transformer"
+    )
     parser.add_argument("--devices", default="1,2,4,8")
     parser.add_argument("--strategies", default="dp,tp")
-    parser.add_argument("--budget", type=float, default=1.0, help="seconds of step timing/point")
     parser.add_argument(
-        "--link-bandwidth", type=float, default=450.0, help="GB/s per device (assumption)"
+        "--budget", type=float, default=1.0, help="seconds of step timing per point"
     )
-    parser.add_argument("--no-capture", action="store_true", help="skip the capture timings")
+    parser.add_argument(
+        "--link-bandwidth", default=None, help="GB/s per direction (default: the --link's)"
+    )
+    parser.add_argument("--link", default="nvlink-h100", help="nvlink-h100 or ici-v5e (assumed)")
     args = parser.parse_args()
-    if args.worker:
-        print(json.dumps(worker(json.loads(args.worker))))
-        return
-    workload = SIZES[args.workload]
+    from xlalens._errors import UsageError
+    from xlalens.spmd import link
+
+    try:
+        lk = link(args.link, args.link_bandwidth)
+    except UsageError as exc:
+        print(f"bench_spmd: error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    names = [w.strip() for w in args.workload.split(",") if w.strip()]
+    unknown = [w for w in names if w not in SIZES]
+    if unknown:
+        raise SystemExit(f"--workload {unknown[0]}: choose from {', '.join(SIZES)}")
     devices = [int(d) for d in args.devices.split(",")]
-    bw = args.link_bandwidth * 1e9
-    print(f"workload {workload}")
     print(
-        "per device; collective bytes: ring model; comm model: bytes / "
-        f"{args.link_bandwidth:g} GB/s (assumed link); CPU host devices share memory, "
-        "so the measured step times include no network"
+        "per device. GFLOP, MB accessed: XLA cost analysis of one partition; coll MB: bytes each "
+        "device sends (ring model); peak MB: compiled memory stats; step ms: `xlalens time` median "
+        "on N host devices (rCV: robust CV); coll ms: profiled collective time, median over devices; "
+        f"model us: link model ({lk.name}: {lk.bandwidth_bytes_per_s / 1e9:g} GB/s per direction, "
+        f"{lk.latency_s * 1e6:g} us per ring step, assumed); meas/model: their ratio (the shape "
+        "check: constant if the measured time grows like the model)."
     )
-    head = (
-        f"{'strategy':<8} {'dev':>3} {'GFLOP':>9} {'MB accessed':>11} {'coll MB':>9} "
-        f"{'colls':>5} {'peak MB':>8} {'step ms':>8} {'vs 1 dev':>8} {'model comm us':>13}"
+    print(
+        "NOTE: CPU host devices are threads of one processor sharing its memory: CPU collective "
+        "times are memory copies and waits for the slowest partition, not network times."
     )
-    print(head)
-    print("-" * len(head))
-    dp_grad_bytes = None
-    for strategy in args.strategies.split(","):
-        base = None
-        for n in devices:
-            r = run_point(workload, n, strategy, args.budget)
-            base = base or r["step_s"]
-            if strategy == "dp" and n > 1:
-                dp_grad_bytes = r["collective_operand_bytes"]
-            print(
-                f"{strategy:<8} {n:>3} {r['flops'] / 1e9:>9.4f} {r['bytes'] / 1e6:>11.2f} "
-                f"{r['collective_bytes'] / 1e6:>9.3f} {r['collectives']:>5} "
-                f"{r['peak'] / 1e6:>8.2f} {r['step_s'] * 1e3:>8.3f} "
-                f"{r['step_s'] / base:>7.2f}x {r['collective_bytes'] / bw * 1e6:>13.2f}"
-            )
-    if dp_grad_bytes:
-        print(
-            f"dp extrapolation (ring all-reduce of D = {dp_grad_bytes / 1e6:.3f} MB of "
-            "gradients, D independent of n):"
-        )
-        for n in (8, 64, 512):
-            sent = 2 * (n - 1) / n * dp_grad_bytes
-            print(f"  {n:>4} devices: {sent / 1e6:.3f} MB/device, {sent / bw * 1e6:.2f} us")
-    if not args.no_capture:
-        print("capture time (xlalens dump --frameworks jax --sharding dp, no later stages):")
-        ref = None
-        for n in devices:
-            s = capture_seconds(workload, n)
-            ref = ref or s
-            print(f"  {n:>3} devices: {s:6.1f} s  ({s / ref:.2f}x of 1 device)")
+    with tempfile.TemporaryDirectory(prefix="bench-spmd-") as tmp:
+        for name in names:
+            table(name, devices, args.strategies.split(","), args.budget, lk, Path(tmp))
 
 
 if __name__ == "__main__":

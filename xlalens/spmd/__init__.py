@@ -4,8 +4,11 @@
     frontend_env   the environment that gives one frontend subprocess N host devices
     skip_reason    why a frontend has no sharded capture (TensorFlow: DTensor is not XLA SPMD)
 
-The collectives of a graph are read by ``xlalens.ir.collectives``; the analytic
-communication model is in benchmarks/bench_spmd.py; docs/sharding.md.
+    link / predict the analytic communication model (alpha-beta ring cost of each
+                   collective against an assumed link; ``_model``)
+
+The collectives of a graph are read by ``xlalens.ir.collectives``; sharded timing
+is ``xlalens.timing.time_sharded_dump``; docs/spmd.md.
 """
 
 from xlalens.spmd._mesh import (
@@ -17,15 +20,33 @@ from xlalens.spmd._mesh import (
     parse_mesh,
     skip_reason,
 )
+from xlalens.spmd._model import (
+    DEFAULT_LINK,
+    LINKS,
+    Link,
+    Prediction,
+    collective_seconds,
+    link,
+    predict,
+    ring_steps,
+)
 from xlalens.spmd._report import report_section
 
 __all__ = [
+    "DEFAULT_LINK",
+    "LINKS",
     "MAX_DEVICES",
     "SPMD_FRONTENDS",
     "STRATEGIES",
+    "Link",
     "MeshSpec",
+    "Prediction",
+    "collective_seconds",
     "frontend_env",
+    "link",
     "parse_mesh",
+    "predict",
     "report_section",
+    "ring_steps",
     "skip_reason",
 ]

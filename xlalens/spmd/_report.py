@@ -7,12 +7,25 @@ import json
 from pathlib import Path
 
 
+def _timing(dump_dir: Path, frontend: str) -> str | None:
+    """The sharded timing tables of ``frontend`` (``xlalens time``), or None when not timed."""
+    from xlalens.timing._sharded import timing_html
+
+    try:
+        return timing_html(dump_dir, frontend)
+    except Exception as exc:  # a section never breaks the report
+        return f"<p>sharded timing results not readable: {html.escape(str(exc))}</p>"
+
+
 def report_section(dump_dir: Path) -> tuple[str, str] | None:
     """``(title, HTML fragment)`` for a dump made with ``--devices``; None for other dumps.
 
     The fragment is self-contained (tables only): per frontend, its status, whether
     the sharded step matched its 1-device step, and its collectives table (kind,
-    mesh axes, group size, count, operand bytes, bytes sent per device).
+    mesh axes, group size, count, operand bytes, bytes sent per device); once
+    ``xlalens time`` ran, the step time on N devices, each device's
+    communication/computation split, each collective's measured time and the
+    link model's prediction (:func:`xlalens.timing._sharded.timing_html`).
 
     Example:
         >>> report_section(Path("xlalens-dump"))  # doctest: +SKIP
@@ -54,8 +67,10 @@ def report_section(dump_dir: Path) -> tuple[str, str] | None:
             parts.append(f"<p>optimized HLO not readable: {esc(str(exc))}</p>")
             continue
         rows = collective_table(collectives(graph, mesh_from_spec(spec)))
+        timed = _timing(dump_dir, name)
         if not rows:
             parts.append("<p>no collectives</p>")
+            parts += [timed] if timed else []
             continue
         head = "".join(
             f"<th>{h}</th>"
@@ -68,4 +83,9 @@ def report_section(dump_dir: Path) -> tuple[str, str] | None:
             for r in rows
         )
         parts.append(f"<table><tr>{head}</tr>{body}</table>")
+        parts.append(
+            timed
+            or "<p>Not timed across devices yet: run <code>xlalens time DIR</code> for per-collective "
+            "times, the communication/computation split and the link model's prediction.</p>"
+        )
     return f"Sharded step: {spec['strategy']} over {spec['devices']} devices", "\n".join(parts)

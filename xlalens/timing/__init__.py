@@ -6,6 +6,8 @@ uses ``_stats`` (statistics, calibration), ``_verify`` (outputs against
 ``outputs.json``), ``_peaks`` (bandwidth and FLOP/s measured in the same run),
 ``xlalens.ir.index_hlo`` (kernels of the optimized HLO, their cost and source), ``_profile``
 (trace events -> per-kernel times) and ``_sweep`` (step time against size).
+``_sharded`` times a ``--devices N`` dump on N devices (a worker process, per-device
+kernels and collectives, the link model of ``xlalens.spmd``).
 ``_results`` reads results back and puts kernel times onto graph nodes.
 See docs/timing.md.
 """
@@ -22,6 +24,13 @@ from xlalens.timing._profile import (
     read_events,
 )
 from xlalens.timing._results import annotate, load_results
+from xlalens.timing._sharded import (
+    CollectiveTime,
+    DeviceSplit,
+    is_sharded,
+    sharded_summary,
+    time_sharded_dump,
+)
 from xlalens.timing._stats import CV_WARN, StepStats, calibrate, step_stats
 from xlalens.timing._sweep import SweepPoint, parse_sizes, sweep_svg, sweep_table, workload_step
 from xlalens.timing._time import (
@@ -37,6 +46,8 @@ from xlalens.timing._verify import Verification, verify_outputs
 __all__ = [
     "CV_WARN",
     "Attribution",
+    "CollectiveTime",
+    "DeviceSplit",
     "FrontendTiming",
     "HloIndex",
     "Kernel",
@@ -54,6 +65,7 @@ __all__ = [
     "collect_events",
     "findings_markdown",
     "index_hlo",
+    "is_sharded",
     "load_results",
     "measure_peaks",
     "parse_sizes",
@@ -61,11 +73,13 @@ __all__ = [
     "report_section",
     "results_path",
     "roofline_bound_s",
+    "sharded_summary",
     "step_stats",
     "sweep_svg",
     "sweep_table",
     "time_dump",
     "time_module",
+    "time_sharded_dump",
     "verify_outputs",
     "workload_step",
     "write_findings",

@@ -71,6 +71,19 @@ def register(subparsers: Any) -> None:
         help="for --size: capture DIR/sweep/<N> with the installed frameworks where it is missing",
     )
     p.add_argument(
+        "--link-bandwidth",
+        default=None,
+        metavar="GB/S",
+        help="sharded dumps: link bandwidth per direction for the communication model "
+        "(default: the --link's, 450 for H100 NVLink; an assumption, docs/spmd.md)",
+    )
+    p.add_argument(
+        "--link",
+        default="nvlink-h100",
+        metavar="NAME",
+        help="sharded dumps: assumed interconnect of the model: nvlink-h100 or ici-v5e",
+    )
+    p.add_argument(
         "--top", type=int, default=3, metavar="K", help="kernels to list per frontend (default 3)"
     )
     p.set_defaults(func=run)
@@ -101,11 +114,33 @@ def run(args: argparse.Namespace) -> int:
     )
     if args.capture_missing and not args.size:
         raise UsageError("--capture-missing goes with --size N,N,...")
-    doc = time_dump(args.dump, opts, log=lambda m: print(m, file=sys.stderr))
-    print(format_summary(doc, top=args.top))
+    from xlalens.spmd._model import link
+
+    lk = link(args.link, args.link_bandwidth)  # a bad value stops here, before any work
+    log = lambda m: print(m, file=sys.stderr)  # noqa: E731
+    if _sharded_dump(args.dump):
+        from xlalens.timing._sharded import sharded_summary, time_sharded_dump
+
+        doc = time_sharded_dump(args.dump, opts, link=lk, log=log)
+        print(format_summary(doc, top=args.top) + sharded_summary(doc, top=args.top))
+    else:
+        doc = time_dump(args.dump, opts, log=log)
+        print(format_summary(doc, top=args.top))
     print(f"\nwrote {results_path(args.dump, opts.backend)}")
     failed = [fe for fe, r in doc["frontends"].items() if r["status"] == "failed"]
     return 1 if failed else 0
+
+
+def _sharded_dump(folder: str) -> bool:
+    """True when DIR's manifest says ``--devices N`` (unreadable dumps fail later, in time_dump)."""
+    from xlalens._dumpdir import read_manifest
+    from xlalens._errors import DumpError
+    from xlalens.timing._sharded import is_sharded
+
+    try:
+        return is_sharded(read_manifest(folder))
+    except DumpError:
+        return False
 
 
 def _names(values: list[str] | None) -> tuple[str, ...] | None:

@@ -646,6 +646,10 @@ def time_dump(
     say = log or (lambda _msg: None)
     folder = Path(dump_dir)
     manifest = read_manifest(folder)
+    from xlalens.timing._sharded import is_sharded, time_sharded_dump
+
+    if is_sharded(manifest):  # N devices: a worker process with N host devices (spmd-time)
+        return time_sharded_dump(folder, options, log=say)
     _runtime.get_backend(options.backend)  # fail early, listing the present backends
     fronts: dict[str, Any] = manifest.get("frontends", {})
     if options.frontends:
