@@ -23,13 +23,12 @@ MAX_DEVICES = 64
 # Which axis names each strategy shards over (docs/sharding.md).
 _NEEDS = {"dp": ("data",), "fsdp": ("data",), "tp": ("model",), "dp+tp": ("data", "model")}
 
-SPMD_FRONTENDS = ("jax", "torch_xla", "keras-jax")
+SPMD_FRONTENDS = ("jax", "torch_xla", "keras-jax", "torchax")
 """Frontends whose sharded capture is built; the others are skipped with a reason."""
 
 SKIP_REASONS = {
     "tensorflow": "TensorFlow's multi-device path (DTensor) is not XLA SPMD",
     "keras-tensorflow": "Keras on TensorFlow distributes through DTensor, which is not XLA SPMD",
-    "torchax": "sharded capture through torchax's jax shardings is not built yet",
 }
 
 
