@@ -24,10 +24,8 @@ MAX_DEVICES = 64
 _NEEDS = {"dp": ("data",), "fsdp": ("data",), "tp": ("model",), "dp+tp": ("data", "model")}
 
 SPMD_FRONTENDS = ("jax", "torch_xla", "keras-jax", "torchax")
-"""Frontends whose sharded capture is built; the others are skipped with a reason."""
-
-SPMD_WORKLOADS = ("mlp", "cnn", "transformer")
-"""Workloads with a sharded capture (every frontend of :data:`SPMD_FRONTENDS` has each)."""
+"""Frontends whose sharded capture is built, for every workload; the others are skipped
+with a reason."""
 
 SKIP_REASONS = {
     "tensorflow": "TensorFlow's multi-device path (DTensor) is not XLA SPMD",
@@ -179,8 +177,6 @@ def frontend_env(frontend: str, spec: MeshSpec) -> dict[str, str]:
 
 def skip_reason(frontend: str, workload: str = "mlp") -> str | None:
     """Why ``frontend`` has no sharded capture of ``workload``, or None when it has one."""
-    if workload not in SPMD_WORKLOADS:
-        return f"sharded capture is built for {', '.join(SPMD_WORKLOADS)}, not {workload}"
     if frontend in SPMD_FRONTENDS:
         return None
     return SKIP_REASONS.get(frontend, f"{frontend} has no sharded capture")
