@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -76,6 +77,13 @@ def capture_sharded(workload: Workload, spec: MeshSpec, out: Path, phases: Phase
     os.environ["XLA_FLAGS"] = (
         f"{os.environ.get('XLA_FLAGS', '')} --xla_dump_to={dump} --xla_dump_hlo_as_text"
     ).strip()
+    try:
+        _capture(workload, spec, out, phases, dump)
+    finally:  # XLA's dump is only read for the optimized module
+        shutil.rmtree(dump, ignore_errors=True)
+
+
+def _capture(workload: Workload, spec: MeshSpec, out: Path, phases: Phases, dump: Path) -> None:
     with phases("import"):
         import numpy as np
         import torch
