@@ -66,7 +66,7 @@ def test_env_and_skips():
     spec = parse_mesh(4)
     assert "--xla_force_host_platform_device_count=4" in frontend_env("jax", spec)["XLA_FLAGS"]
     assert frontend_env("torch_xla", spec)["CPU_NUM_DEVICES"] == "4"
-    assert skip_reason("jax") is None and skip_reason("torch_xla") is None
-    assert "mlp only" in skip_reason("torch_xla", "transformer")
-    assert skip_reason("keras-jax") is None and "not built yet" in skip_reason("torchax")
+    assert skip_reason("jax") is None and skip_reason("torch_xla", "transformer") is None
+    assert skip_reason("keras-jax", "cnn") is None and skip_reason("torchax") is None
+    assert "no sharded capture" in skip_reason("some-frontend")
     assert "DTensor" in skip_reason("tensorflow") and "DTensor" in skip_reason("keras-tensorflow")

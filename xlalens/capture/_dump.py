@@ -273,6 +273,10 @@ def write_dump(
         manifest["cross_check"] = cross_check(manifest["frontends"], staging)
         captured = time.perf_counter()
         if stages:
+            # The report's section providers (xlalens.render._sections) read the
+            # dump from disk, manifest included: write it before the stages run
+            # (it is rewritten below with their seconds).
+            (staging / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=False))
             run_steps(staging, manifest)
         done = time.perf_counter()
         manifest["seconds"] = {

@@ -1,100 +1,129 @@
 """Sharded capture in Keras on JAX: ``keras.distribution`` with a ``LayoutMap``.
 
-The mlp is built under ``set_distribution(ModelParallel(layout_map=...,
-batch_dim_name="data"))`` on a ``DeviceMesh`` of the subprocess's host devices;
-each Dense layer is named ``layer{i}`` so that the layout keys (regexes over
-variable paths, matched from the start: ``.*layer0/kernel``) name it. The
-layouts are the jax frontend's (``_spmd_jax.param_spec``); the data is placed
-batch-sharded with ``jax.device_put`` (otherwise everything stays replicated,
-GUIDE §4). ``jax.jit(model.train_step)`` is captured as in ``fe_keras``. The
-proof of capture: the workload's jax reference step on one device gives the
-same updated parameters.
+The model is fe_keras's (the mlp with its Dense layers named ``layer{i}``; cnn
+and transformer ``_build_model``, whose layers carry the workload's names). It is
+built twice in this process:
+
+1. without a distribution: the 1-device step, ``jax.jit(model.train_step)`` on
+   device 0, the proof's reference; its variable paths (``layer0_fc1/kernel``,
+   ``layer0_attn/query/kernel``, ``block0_conv1/kernel``) are the keys of the
+   ``LayoutMap`` (regexes that ``LayoutMap`` full-matches; a Sequential's own
+   name, the first path component, may change between the builds);
+2. under ``set_distribution(ModelParallel(layout_map=..., batch_dim_name=...))``
+   on a ``DeviceMesh`` of the subprocess's host devices: the sharded step.
+
+The layouts are the shared placements (``_spmd_plan``) in Keras's layouts (dense
+``[in, out]`` and conv HWIO as the workload's; ``MultiHeadAttention`` kernels
+split by heads, :func:`~xlalens.frontends._spmd_plan.keras_attention_layout`).
+The data is placed batch-sharded with ``jax.device_put`` (otherwise everything
+stays replicated, GUIDE §4). ``jax.jit(model.train_step)`` is captured as in
+``fe_keras``, and every result (logs, trainable, non-trainable, optimizer and
+metric state) is compared with the 1-device step's.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
+from typing import Any
 
 from xlalens.frontends._protocol import RESULT, Phases, package_versions
 from xlalens.spmd import MeshSpec
 from xlalens.workloads import Workload
 
+_ATTENTION = ("attn.query", "attn.key", "attn.value", "attn.output")
 
-def capture_sharded(workload: Workload, spec: MeshSpec, out: Path, phases: Phases) -> None:
-    """Capture the Keras mlp train step distributed over ``spec``."""
-    with phases("import"):
-        import jax
-        import keras
-        import numpy as np
-        from jax.sharding import NamedSharding
 
-        from xlalens.capture._proof import agree
-        from xlalens.frontends._jaxlike import NO_ROLE, capture_jax_step
-        from xlalens.frontends._spmd_jax import batch_spec, param_spec
+def _build(workload: Workload) -> tuple[Any, dict[str, str]]:
+    """The compiled Keras model of ``workload`` and variable path -> role."""
+    from xlalens.frontends.fe_keras import _build as build_dense
+    from xlalens.frontends.fe_keras import _build_model, _roles
 
-    if jax.device_count() < spec.devices:
-        raise RuntimeError(f"{spec.devices} devices requested but jax sees {jax.device_count()}")
-    dist = keras.distribution
-    mesh = dist.DeviceMesh(spec.shape, list(spec.axes), devices=dist.list_devices()[: spec.devices])
-    layout_map = dist.LayoutMap(mesh)
-    sizes = workload.layer_sizes()
-    roles = workload.param_roles()
-    for i, ((rw, rb), (w, b)) in enumerate(zip(roles, workload.params())):
-        layout_map[f".*layer{i}/kernel"] = tuple(param_spec(rw, w.shape, spec)) or (None, None)
-        layout_map[f".*layer{i}/bias"] = tuple(param_spec(rb, b.shape, spec)) or (None,)
-    batch = "data" if "data" in spec.axes and spec.strategy != "tp" else None
-    dist.set_distribution(dist.ModelParallel(layout_map=layout_map, batch_dim_name=batch))
-    with phases("trace"):
-        layers = [keras.Input(shape=(sizes[0],))]
-        for i in range(len(sizes) - 1):
-            last = i == len(sizes) - 2
-            layers.append(
-                keras.layers.Dense(
-                    sizes[i + 1], activation=None if last else "tanh", name=f"layer{i}"
-                )
-            )
-        model = keras.Sequential(layers)
-        model.compile(
-            optimizer=keras.optimizers.SGD(learning_rate=workload.lr), loss="mean_squared_error"
-        )
-        for layer, (w, b) in zip(model.layers, workload.params()):
-            layer.set_weights([w, b])
-        model.optimizer.build(model.trainable_variables)
-    role_of = {}
-    for layer, (rw, rb) in zip(model.layers, roles):
-        role_of[layer.kernel.path], role_of[layer.bias.path] = rw, rb
-    for var in model.optimizer.variables:
-        role_of[var.path] = "lr" if var.path.endswith("learning_rate") else "iteration"
-    x_np, y_np = workload.data()
-    # The same devices and axis names as the DeviceMesh: jax sees one mesh.
-    jmesh = jax.sharding.Mesh(
-        np.array(jax.devices()[: spec.devices]).reshape(spec.shape), spec.axes
-    )
-    x = jax.device_put(x_np, NamedSharding(jmesh, batch_spec(2, spec)))
-    y = jax.device_put(y_np, NamedSharding(jmesh, batch_spec(2, spec)))
+    if workload.name == "mlp":
+        model, known = build_dense(workload, named=True), None
+    else:
+        model, known = _build_model(workload)
+    return model, _roles(model, workload, known)
+
+
+def _state(model: Any) -> tuple:
     groups = (
         model.trainable_variables,
         model.non_trainable_variables,
         model.optimizer.variables,
         model.metrics_variables,
     )
-    state = tuple([v.value for v in g] for g in groups)
+    return groups, tuple([v.value for v in g] for g in groups)
+
+
+def capture_sharded(workload: Workload, spec: MeshSpec, out: Path, phases: Phases) -> None:
+    """Capture the workload's Keras train step distributed over ``spec``."""
+    with phases("import"):
+        import jax
+        import keras
+        import numpy as np
+        from jax.sharding import NamedSharding
+        from jax.sharding import PartitionSpec as P
+
+        from xlalens.capture._proof import agree
+        from xlalens.frontends import _spmd_plan as plan
+        from xlalens.frontends._jaxlike import NO_ROLE, capture_jax_step
+        from xlalens.frontends._spmd_jax import make_mesh
+
+    jmesh = make_mesh(spec)
+    shapes = workload.param_shapes()
+    x_np, y_np = workload.data()
+
+    # 1. The 1-device step (no distribution yet), on device 0.
+    with phases("single_device"):
+        model1, roles1 = _build(workload)
+        _, state1 = _state(model1)
+        dev0 = jax.devices()[0]
+        single = jax.jit(model1.train_step)(
+            jax.device_put(state1, dev0), jax.device_put((x_np, y_np), dev0)
+        )
+        expected = [np.asarray(a) for a in jax.tree_util.tree_leaves(single)]
+
+    # 2. The layouts, by the variable paths the same layer names give again.
+    dist = keras.distribution
+    mesh = dist.DeviceMesh(spec.shape, list(spec.axes), devices=dist.list_devices()[: spec.devices])
+    layout_map = dist.LayoutMap(mesh)
+    for var in model1.trainable_variables:
+        role = roles1[var.path]
+        where = plan.param_spec(role, shapes[role], spec)
+        if role.endswith(_ATTENTION):
+            where = plan.keras_attention_layout(role, where, workload.heads, spec)
+        if len(where) != len(var.shape):
+            raise RuntimeError(f"Keras variable {var.path} {var.shape} is not {role} {where}")
+        # A Sequential's paths start with its own name, which the second build
+        # changes (sequential -> sequential_1): the key allows any first component.
+        tail = var.path.removeprefix(f"{model1.name}/")
+        layout_map[r"(?:[^/]*/)?" + re.escape(tail)] = where
+    batch = plan.batch_spec(2, spec)[0]
+    dist.set_distribution(dist.ModelParallel(layout_map=layout_map, batch_dim_name=batch))
+    with phases("trace"):
+        model, roles = _build(workload)
+    placed = [f"{roles[v.path]}: {v.value.sharding.spec}" for v in model.trainable_variables]
+    for v in model.trainable_variables:
+        want = tuple(layout_map[v.path].axes)
+        got = tuple(v.value.sharding.spec) + (None,) * (len(v.shape) - len(v.value.sharding.spec))
+        if got != want:
+            raise RuntimeError(f"{v.path} is placed {got}, not {want}: the LayoutMap did not apply")
+    x = jax.device_put(x_np, NamedSharding(jmesh, P(*plan.batch_spec(x_np.ndim, spec))))
+    y = jax.device_put(y_np, NamedSharding(jmesh, P(*plan.batch_spec(y_np.ndim, spec))))
+    groups, state = _state(model)
     state_roles = tuple(
-        [role_of.get(v.path) or ("metric_state" if g is groups[3] else NO_ROLE) for v in g]
+        [roles.get(v.path) or ("metric_state" if g is groups[3] else NO_ROLE) for v in g]
         for g in groups
     )
 
-    def params_of(r):
+    def params(r: Any) -> dict[str, Any]:
+        # Keras's attention kernels are [d, heads, head_dim]; the workload's [d, d].
         return {
-            role_of[v.path]: np.asarray(val) for v, val in zip(model.trainable_variables, r[1][0])
+            roles[v.path]: np.reshape(np.asarray(val), shapes[roles[v.path]])
+            for v, val in zip(model.trainable_variables, r[1][0])
         }
-
-    captured = {}
-
-    def params(r):
-        captured.update(params_of(r))
-        return captured
 
     capture_jax_step(
         out,
@@ -108,26 +137,21 @@ def capture_sharded(workload: Workload, spec: MeshSpec, out: Path, phases: Phase
         loss_kind="before_update",
         versions=package_versions("keras", "jax", "jaxlib"),
         notes=[
-            f"{workload.describe()}; {spec.strategy} over mesh "
-            f"{'x'.join(map(str, spec.shape))} ({','.join(spec.axes)}), keras.distribution "
-            "ModelParallel with a LayoutMap"
+            f"{workload.describe()}; Keras layers, keras.optimizers",
+            f"{spec.strategy} over mesh {'x'.join(map(str, spec.shape))} "
+            f"({','.join(spec.axes)}), keras.distribution ModelParallel with a LayoutMap",
         ],
     )
-    # The 1-device step: the workload's jax reference, unsharded, on device 0.
-    step, args = workload.reference_step()
-    ref = jax.jit(step)(*jax.device_put(args, jax.devices()[0]))[0]
-    names = sorted(captured)
-    ok, worst, why = agree(
-        [np.asarray(captured[k]) for k in names],
-        [np.asarray(ref[k]) for k in names],
-        (out / "stablehlo.mlir").read_text(),
-    )
+    from xlalens._dumpdir import read_outputs
+
+    sharded = read_outputs(out / "outputs.json").results
+    ok, worst, why = agree(sharded, expected, (out / "stablehlo.mlir").read_text())
     result = json.loads((out / RESULT).read_text())
     result["spmd"] = {
         **spec.to_json(),
         "matches_single_device": ok,
         "max_abs_diff": worst,
         "why": why,
-        "input_shardings": [str(v.value.sharding.spec) for v in model.trainable_variables],
+        "input_shardings": placed,
     }
     (out / RESULT).write_text(json.dumps(result, indent=1))

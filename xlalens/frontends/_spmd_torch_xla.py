@@ -1,27 +1,33 @@
-"""Sharded capture in torch_xla: SPMD ``mark_sharding`` on the mlp's tensors.
+"""Sharded capture in torch_xla: SPMD ``mark_sharding`` on the workload's torch module.
 
 ``xr.use_spmd()``, an ``xs.Mesh`` of the subprocess's ``CPU_NUM_DEVICES`` host
 devices, and ``xs.mark_sharding`` on every parameter and on the data, with the
-placement of the jax frontend (``_spmd_jax.param_spec``; torch keeps a Linear's
-weight as ``[out, in]``, so its spec is transposed). The lazy graph of one step
-is taken as in ``fe_torch_xla``: its HLO and StableHLO carry the shardings.
-torch_xla gives no optimized HLO through its API, and the lead process cannot
-compile a partitioned module, so XLA's own dump (``--xla_dump_to``, set here
-before torch_xla starts) gives the partitioned per-device module. The proof of
-capture is the same step in eager PyTorch on the CPU, one device.
+shared placements (``_spmd_plan``) in torch's layouts (``nn.Linear`` weights
+``[out, in]``, conv OIHW); buffers (batch-norm statistics) and the optimizer
+state the step creates are left to the partitioner. The module is the shared
+one (``_torchlike.build``: mlp, cnn, transformer), the step ``fe_torch_xla``'s:
+forward, backward and ``torch.optim`` recorded lazily, its HLO and StableHLO
+(with the shardings) taken before the sync. torch_xla gives no optimized HLO
+through its API, and the lead process cannot compile a partitioned module, so
+XLA's own dump (``--xla_dump_to``, set here before torch_xla starts) gives the
+partitioned per-device module. The proof of capture is the same step in eager
+PyTorch on the CPU, one device, the same results in the same order.
 """
 
 from __future__ import annotations
 
-import itertools
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from xlalens.frontends._protocol import RESULT, Phases, package_versions, write_capture
 from xlalens.spmd import MeshSpec
 from xlalens.workloads import Workload
+
+_SLOTS = {"momentum_buffer": "m", "exp_avg": "m", "exp_avg_sq": "v"}
 
 
 def _optimized_module(dump: Path, devices: int) -> str:
@@ -36,23 +42,58 @@ def _optimized_module(dump: Path, devices: int) -> str:
     return max(found, key=len)
 
 
+def _one_step(workload: Workload, built: Any, x: Any, y: Any) -> tuple[list, list[str], Any]:
+    """Run one training step of ``built.model``; returns (result tensors, roles, optimizer).
+
+    The results are the loss, every parameter and buffer with a role, then the
+    optimizer state the step created (momentum, Adam moments), in that order.
+    """
+    import torch
+
+    from xlalens.frontends._torchlike import loss_fn, torch_optimizer
+
+    model = built.model
+    optimizer = torch_optimizer(workload, model.parameters())
+    optimizer.zero_grad()
+    loss = loss_fn(workload)(model(x), y)
+    loss.backward()
+    optimizer.step()
+    tensors, roles = [loss], ["loss"]
+    for n, t in [*model.named_parameters(), *model.named_buffers()]:
+        if built.roles.get(n):
+            tensors.append(t)
+            roles.append(built.roles[n])
+    for n, p in model.named_parameters():
+        for key, value in optimizer.state[p].items():
+            if key in _SLOTS and isinstance(value, torch.Tensor) and value.dim() > 0:
+                tensors.append(value)
+                roles.append(f"{built.roles[n]}/{_SLOTS[key]}")
+    return tensors, roles, optimizer
+
+
 def capture_sharded(workload: Workload, spec: MeshSpec, out: Path, phases: Phases) -> None:
-    """Capture the mlp step sharded over ``spec`` with torch_xla SPMD."""
+    """Capture the workload's torch step sharded over ``spec`` with torch_xla SPMD."""
     dump = Path(tempfile.mkdtemp(prefix="xlalens-spmd-"))
     os.environ["XLA_FLAGS"] = (
         f"{os.environ.get('XLA_FLAGS', '')} --xla_dump_to={dump} --xla_dump_hlo_as_text"
     ).strip()
+    try:
+        _capture(workload, spec, out, phases, dump)
+    finally:  # XLA's dump is only read for the optimized module
+        shutil.rmtree(dump, ignore_errors=True)
+
+
+def _capture(workload: Workload, spec: MeshSpec, out: Path, phases: Phases, dump: Path) -> None:
     with phases("import"):
         import numpy as np
         import torch
-        import torch.nn as nn
-        import torch.optim as optim
         import torch_xla
         import torch_xla.distributed.spmd as xs
         import torch_xla.runtime as xr
 
         from xlalens.capture._proof import agree
-        from xlalens.frontends._spmd_jax import batch_spec, param_spec
+        from xlalens.frontends import _spmd_plan as plan
+        from xlalens.frontends._torchlike import build, from_torch, loss_fn
         from xlalens.frontends.fe_torch_xla import (
             _input_roles,
             _lower_and_run,
@@ -66,82 +107,47 @@ def capture_sharded(workload: Workload, spec: MeshSpec, out: Path, phases: Phase
             f"{xr.global_runtime_device_count()}; CPU_NUM_DEVICES did not reach this process"
         )
     mesh = xs.Mesh(np.arange(spec.devices), spec.shape, spec.axes)
-    sizes = workload.layer_sizes()
+    shapes = workload.param_shapes()
 
-    class MLP(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in itertools.pairwise(sizes))
-
-        def forward(self, x):
-            for i, layer in enumerate(self.layers):
-                x = layer(x)
-                if i < len(self.layers) - 1:
-                    x = torch.tanh(x)
-            return x
-
-    def build() -> nn.Module:
-        model = MLP()
-        with torch.no_grad():
-            for lin, (w, b) in zip(model.layers, workload.params()):
-                lin.weight.copy_(torch.from_numpy(w.T.copy()))
-                lin.bias.copy_(torch.from_numpy(b))
-        return model
-
-    roles = workload.param_roles()
-    x_np, y_np = workload.data()
-
-    # The 1-device step: eager PyTorch on the CPU, same init, same update.
-    ref = build()
-    ref_opt = optim.SGD(ref.parameters(), lr=workload.lr)
-    ref_loss = nn.MSELoss()(ref(torch.from_numpy(x_np)), torch.from_numpy(y_np))
-    ref_loss.backward()
-    ref_opt.step()
-    expected = [ref_loss.detach().numpy()] + [
-        p.detach().numpy() for lin in ref.layers for p in (lin.weight, lin.bias)
-    ]
+    # The 1-device step: eager PyTorch on the CPU, same module, same init, same update.
+    with phases("single_device"):
+        ref = build(workload)
+        ref_tensors, _, _ = _one_step(
+            workload, ref, torch.from_numpy(ref.x), torch.from_numpy(ref.y)
+        )
+        expected = [t.detach().numpy() for t in ref_tensors]
 
     device = torch_xla.device()
     with phases("trace"):
-        model = build().to(device)
-        specs = []
-        for lin, (rw, rb), (w, b) in zip(model.layers, roles, workload.params()):
-            pw = tuple(param_spec(rw, w.shape, spec))
-            pw = tuple(reversed(pw + (None,) * (2 - len(pw))))  # [in, out] -> torch [out, in]
-            pb = tuple(param_spec(rb, b.shape, spec)) or (None,)
-            xs.mark_sharding(lin.weight, mesh, pw)
-            xs.mark_sharding(lin.bias, mesh, pb)
-            specs += [str(pw), str(pb)]
-        x = torch.from_numpy(x_np).to(device)
-        y = torch.from_numpy(y_np).to(device)
+        built = build(workload)
+        model = built.model.to(device)
+        placed = []
+        for name, param in model.named_parameters():
+            role = built.roles[name]
+            where = plan.torch_layout(plan.param_spec(role, shapes[role], spec))
+            xs.mark_sharding(param, mesh, where)
+            placed.append(f"{role}: {where}")
+        x = torch.from_numpy(built.x).to(device)
+        y = torch.from_numpy(built.y).to(device)
         for t in (x, y):
-            bs = tuple(batch_spec(2, spec)) or (None, None)
-            xs.mark_sharding(t, mesh, bs)
-        specs += [str(bs), str(bs)]
-        optimizer = optim.SGD(model.parameters(), lr=workload.lr)
-        criterion = nn.MSELoss()
+            where = plan.batch_spec(t.dim(), spec)
+            xs.mark_sharding(t, mesh, where)
+        placed += [f"x: {plan.batch_spec(x.dim(), spec)}", f"y: {plan.batch_spec(y.dim(), spec)}"]
         torch_xla.sync()
-        role_of = {}
-        for lin, (rw, rb) in zip(model.layers, roles):
-            role_of[torch_xla._XLAC._xla_get_tensor_id(lin.weight)] = rw
-            role_of[torch_xla._XLAC._xla_get_tensor_id(lin.bias)] = rb
+        role_of = {
+            torch_xla._XLAC._xla_get_tensor_id(t): built.roles[n]
+            for n, t in [*model.named_parameters(), *model.named_buffers()]
+            if built.roles.get(n)
+        }
         role_of[torch_xla._XLAC._xla_get_tensor_id(x)] = "x"
         role_of[torch_xla._XLAC._xla_get_tensor_id(y)] = "y"
-        optimizer.zero_grad()
-        loss = criterion(model(x), y)
-        loss.backward()
-        optimizer.step()
-        tensors = [loss] + [p for lin in model.layers for p in (lin.weight, lin.bias)]
-        output_roles = ["loss"] + [r for pair in roles for r in pair]
+        tensors, output_roles, optimizer = _one_step(workload, built, x, y)
     hlo, stablehlo, ids, inputs, results = _lower_and_run(tensors, phases)
     optimized = _optimized_module(dump, spec.devices)
     input_roles = _input_roles(ids, inputs, role_of, workload.lr)
-
+    criterion = loss_fn(workload)
     native = _time_native_step(optimizer, lambda: criterion(model(x), y))
-    params = {}
-    for (rw, rb), k in zip(roles, range(1, len(results), 2)):
-        params[rw] = results[k].T
-        params[rb] = results[k + 1]
+    params = {r: from_torch(r, v) for r, v in zip(output_roles, results) if r in shapes}
     write_capture(
         out,
         stablehlo=stablehlo,
@@ -158,20 +164,45 @@ def capture_sharded(workload: Workload, spec: MeshSpec, out: Path, phases: Phase
         seconds=phases.seconds,
         native_step_seconds=native,
         notes=[
-            f"{workload.describe()}; {spec.strategy} over mesh "
-            f"{'x'.join(map(str, spec.shape))} ({','.join(spec.axes)}), torch_xla SPMD "
-            "mark_sharding; optimized HLO from XLA's dump"
+            f"{workload.describe()}; torch.nn modules, {type(optimizer).__name__}",
+            f"{spec.strategy} over mesh {'x'.join(map(str, spec.shape))} "
+            f"({','.join(spec.axes)}), torch_xla SPMD mark_sharding; optimized HLO from "
+            "XLA's dump",
         ],
     )
+    if len(expected) != len(results):
+        raise RuntimeError(
+            f"the sharded step has {len(results)} results, the eager 1-device step "
+            f"{len(expected)}: the two steps are not the same program"
+        )
+    # NOTE: [torch_xla's running variance] torch_xla 2.9 moves batch norm's
+    # running variance with the biased batch variance, sharded or not (checked on
+    # the unsharded cnn: exactly 0.9 + 0.1 * biased variance), eager PyTorch with
+    # the unbiased one. That is a torch_xla rule, not the partitioner's, so the
+    # running variances are left out of the judged results and their largest
+    # difference is recorded beside the proof.
+    judged = [i for i, r in enumerate(output_roles) if not r.endswith(".var")]
     ok, worst, why = agree(
-        [np.asarray(r) for r in results], expected, (out / "stablehlo.mlir").read_text()
+        [np.asarray(results[i]) for i in judged],
+        [expected[i] for i in judged],
+        (out / "stablehlo.mlir").read_text(),
     )
+    variances = [i for i in range(len(results)) if i not in judged]
     result = json.loads((out / RESULT).read_text())
     result["spmd"] = {
         **spec.to_json(),
         "matches_single_device": ok,
         "max_abs_diff": worst,
         "why": why,
-        "input_shardings": specs,
+        "input_shardings": placed,
     }
+    if variances:
+        result["spmd"]["unjudged"] = {
+            "results": [output_roles[i] for i in variances],
+            "max_abs_diff": max(
+                float(np.max(np.abs(np.asarray(results[i]) - expected[i]))) for i in variances
+            ),
+            "why": "torch_xla moves batch norm's running variance with the biased batch "
+            "variance, eager PyTorch with the unbiased one (also unsharded)",
+        }
     (out / RESULT).write_text(json.dumps(result, indent=1))

@@ -1,4 +1,4 @@
-"""The cnn and transformer workloads as PyTorch modules: used by torch_xla and torchax.
+"""The mlp, cnn and transformer workloads as PyTorch modules: used by torch_xla and torchax.
 
 Imported only inside frontend subprocesses (it imports torch). The modules follow
 the workload's definition (``xlalens.workloads``) in PyTorch's own layouts: images
@@ -16,6 +16,7 @@ bias-free ``nn.Linear`` projections (as Hugging Face's BERT writes them) and
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -123,6 +124,22 @@ class _EncoderLayer(nn.Module):
         return self.ln2(h + self.mlp(h))
 
 
+class MLP(nn.Module):
+    """The ``mlp`` (and ``regression``) workload: ``nn.Linear`` layers, tanh between, linear output."""
+
+    def __init__(self, w: Workload) -> None:
+        super().__init__()
+        sizes = w.layer_sizes()
+        self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in itertools.pairwise(sizes))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for i, layer in enumerate(self.layers):
+            x = layer(x)
+            if i < len(self.layers) - 1:
+                x = torch.tanh(x)
+        return x
+
+
 class Transformer(nn.Module):
     """The ``transformer`` workload: dense embedding, post-LN encoder layers, mean pool, head."""
 
@@ -142,6 +159,8 @@ class Transformer(nn.Module):
 def role(name: str) -> str | None:
     """The workload role of a ``named_parameters()``/``named_buffers()`` name.
 
+    mlp: ``layers.0.weight`` -> ``w0``, ``layers.0.bias`` -> ``b0`` (:func:`dense_role`).
+
     ``blocks.0.conv1.conv.weight`` -> ``block0.conv1.kernel``;
     ``blocks.0.conv1.bn.weight`` -> ``block0.bn1.scale``; ``stem.bn.running_var`` ->
     ``stem.bn.var``; ``layers.1.attn.query.weight`` -> ``layer1.attn.query``;
@@ -157,6 +176,17 @@ def role(name: str) -> str | None:
     n = re.sub(r"\.running_mean$", ".mean", n)
     n = re.sub(r"\.running_var$", ".var", n)
     return re.sub(r"\.weight$", ".kernel", n)
+
+
+def dense_role(name: str, regression: bool = False) -> str | None:
+    """The mlp (or regression) role of a parameter name.
+
+    ``layers.1.weight`` -> ``w1``, ``layers.1.bias`` -> ``b1``; regression: ``w``, ``b``.
+    """
+    m = re.fullmatch(r"layers\.(\d+)\.(weight|bias)", name)
+    if m is None:
+        return None
+    return ("w" if m[2] == "weight" else "b") + ("" if regression else m[1])
 
 
 def to_torch(role_name: str, value: np.ndarray) -> np.ndarray:
@@ -193,7 +223,7 @@ class Built:
 
 
 def build(w: Workload, *, reshape_pool: bool = False) -> Built:
-    """Build the cnn or transformer module and copy the shared initial state in.
+    """Build the regression, mlp, cnn or transformer module and copy the shared initial state in.
 
     Example:
         >>> built = build(Workload("cnn", depth=1))  # doctest: +SKIP
@@ -201,18 +231,25 @@ def build(w: Workload, *, reshape_pool: bool = False) -> Built:
         'block0.conv1.kernel'
 
     Args:
-        w: the cnn or transformer workload.
+        w: the workload.
         reshape_pool: pool with reshape + amax instead of ``nn.MaxPool2d`` (torchax).
 
     Returns:
         The :class:`Built` module, roles and batch.
     """
-    model = CNN(w, reshape_pool=reshape_pool) if w.name == "cnn" else Transformer(w)
+    name_role = role
+    if w.name in ("regression", "mlp"):
+        model: nn.Module = MLP(w)
+        name_role = lambda n: dense_role(n, w.name == "regression")  # noqa: E731
+    elif w.name == "cnn":
+        model = CNN(w, reshape_pool=reshape_pool)
+    else:
+        model = Transformer(w)
     init = {**w.initial_params(), **w.initial_buffers()}
     roles: dict[str, str | None] = {}
     with torch.no_grad():
         for name, tensor in [*model.named_parameters(), *model.named_buffers()]:
-            r = roles[name] = role(name)
+            r = roles[name] = name_role(name)
             if r is None:
                 continue
             if r not in init:
@@ -229,15 +266,18 @@ def build(w: Workload, *, reshape_pool: bool = False) -> Built:
 
 
 def torch_optimizer(w: Workload, params: Any) -> torch.optim.Optimizer:
-    """``torch.optim.SGD(momentum=0.9)`` or ``torch.optim.AdamW`` with the workload's settings."""
+    """``torch.optim.SGD`` (momentum 0 or 0.9) or ``torch.optim.AdamW`` with the workload's settings."""
     opt = w.optimizer
-    if opt.kind == "sgd_momentum":
+    if opt.kind in ("sgd", "sgd_momentum"):
         return torch.optim.SGD(params, lr=opt.lr, momentum=opt.momentum)
     return torch.optim.AdamW(
         params, lr=opt.lr, betas=(opt.b1, opt.b2), eps=opt.eps, weight_decay=opt.weight_decay
     )
 
 
-def loss_fn() -> nn.Module:
-    """Softmax cross-entropy against one-hot (probability) targets, mean over the batch."""
+def loss_fn(w: Workload | None = None) -> nn.Module:
+    """The workload's loss: MSE for mlp; else softmax cross-entropy against one-hot
+    (probability) targets, mean over the batch."""
+    if w is not None and w.name in ("regression", "mlp"):
+        return nn.MSELoss()
     return nn.CrossEntropyLoss()

@@ -17,14 +17,22 @@ from xlalens.frontends._protocol import Phases, load_target, main, package_versi
 from xlalens.workloads import Workload
 
 
-def _build(workload: Workload) -> Any:
+def _build(workload: Workload, *, named: bool = False) -> Any:
+    """The dense workload as a ``Sequential``; ``named``: Dense layers ``layer{i}`` (stable
+    variable paths, for a sharded capture's ``LayoutMap``)."""
     import keras
 
     sizes = workload.layer_sizes()
     layers = [keras.Input(shape=(sizes[0],))]
     for i in range(len(sizes) - 1):
         last = i == len(sizes) - 2
-        layers.append(keras.layers.Dense(sizes[i + 1], activation=None if last else "tanh"))
+        layers.append(
+            keras.layers.Dense(
+                sizes[i + 1],
+                activation=None if last else "tanh",
+                name=f"layer{i}" if named else None,
+            )
+        )
     model = keras.Sequential(layers)
     model.compile(
         optimizer=keras.optimizers.SGD(learning_rate=workload.lr), loss="mean_squared_error"

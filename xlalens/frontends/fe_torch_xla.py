@@ -14,7 +14,6 @@ compiles the captured StableHLO for the optimized level.
 
 from __future__ import annotations
 
-import itertools
 import os
 from pathlib import Path
 from typing import Any
@@ -49,7 +48,7 @@ def capture(workload: Workload, request: dict[str, Any], out: Path, phases: Phas
     if request.get("target"):
         _capture_target(request["target"], device, out, phases)
         return
-    if workload.name in ("cnn", "transformer"):
+    if workload.name in ("mlp", "cnn", "transformer"):
         _capture_model(workload, device, out, phases)
         return
     sizes = workload.layer_sizes()
@@ -62,20 +61,8 @@ def capture(workload: Workload, request: dict[str, Any], out: Path, phases: Phas
         def forward(self, x):
             return self.linear(x)
 
-    class MLP(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in itertools.pairwise(sizes))
-
-        def forward(self, x):
-            for i, layer in enumerate(self.layers):
-                x = layer(x)
-                if i < len(self.layers) - 1:
-                    x = torch.tanh(x)
-            return x
-
     with phases("trace"):
-        model = LinearRegressionModel() if workload.name == "regression" else MLP()
+        model = LinearRegressionModel()
         linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
         with torch.no_grad():  # the shared fixed init; torch stores weight as [out, in]
             for lin, (w, b) in zip(linears, workload.params()):
@@ -132,7 +119,7 @@ def capture(workload: Workload, request: dict[str, Any], out: Path, phases: Phas
 
 
 def _capture_model(workload: Workload, device: Any, out: Path, phases: Phases) -> None:
-    """cnn / transformer: the shared torch modules, ``torch.optim``, one lazy step.
+    """mlp / cnn / transformer: the shared torch modules, ``torch.optim``, one lazy step.
 
     The captured graph's results are the loss, every parameter, the batch-norm
     running statistics and the optimizer state the step creates (momentum buffer,
@@ -147,7 +134,7 @@ def _capture_model(workload: Workload, device: Any, out: Path, phases: Phases) -
     with phases("trace"):
         built = build(workload)
         model = built.model.to(device)
-        criterion = loss_fn()
+        criterion = loss_fn(workload)
         optimizer = torch_optimizer(workload, model.parameters())
         x = torch.from_numpy(built.x).to(device)
         y = torch.from_numpy(built.y).to(device)

@@ -1,17 +1,20 @@
-"""torchax frontend: the seed's PyTorch model run through JAX (``torchax``).
+"""torchax frontend: the workload's PyTorch module run through JAX (``torchax``).
 
 This is how a PyTorch step reaches a GPU now that torch_xla has no CUDA build.
-The model (``nn.Linear``) and loss (``nn.MSELoss``) are the seed's PyTorch
-modules; torchax's own training idiom, ``torchax.train.make_train_step``, pairs
-them with an optax optimizer (``optax.sgd``, the same update rule as
-``torch.optim.SGD`` without momentum), and the resulting JAX function is
-lowered with ``jax.jit`` like the JAX frontend.
+The module and loss are the shared PyTorch ones (``_torchlike``: ``nn.Linear``
+layers and ``nn.MSELoss`` for regression/mlp, the cnn and transformer modules
+with cross-entropy); torchax's own training idiom,
+``torchax.train.make_train_step``, pairs them with an optax optimizer of the
+workload's conventions, and the resulting JAX function is lowered with
+``jax.jit`` like the JAX frontend. A sharded step (``--devices``) places the
+same function's arguments with jax shardings (``_spmd_torchax``).
 """
 
 from __future__ import annotations
 
-import itertools
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +22,104 @@ from xlalens.frontends._protocol import Phases, load_target, main, package_versi
 from xlalens.workloads import Workload
 
 
+@dataclass(frozen=True, slots=True)
+class TorchaxStep:
+    """A workload's torch module as one jax function through torchax, with its arguments."""
+
+    step: Callable[..., Any]
+    """``step(weights, buffers, opt_state, x, y) -> (loss, weights, opt_state)``, jax arrays."""
+    args: tuple
+    """Its arguments: weights and buffers by torch name, the optax state, x, y (jax arrays)."""
+    roles: dict[str, str | None]
+    """torch ``named_parameters()``/``named_buffers()`` name -> workload role."""
+    role_of: Callable[[str], str | None]
+    """Program path (``weights['layers.0.weight']``, ``opt_state[0].mu[...]``) -> role."""
+    params: Callable[[Any], dict[str, Any]]
+    """The step's result -> updated parameters by role, workload layout."""
+    optimizer: str
+    """The optax optimizer, for the manifest's note."""
+
+
+def torchax_step(workload: Workload) -> TorchaxStep:
+    """The workload's shared torch module (``_torchlike.build``) as a torchax train step.
+
+    torchax's own training idiom, ``torchax.train.make_train_step``, pairs the
+    module and its loss with an optax optimizer of the workload's conventions
+    (``optax.sgd``, with momentum for cnn, ``optax.adamw`` for transformer).
+
+    NOTE: [torchax and running statistics] make_train_step returns the loss, the
+    weights and the optimizer state only; batch norm's in-place update of its
+    running statistics happens on the traced buffers and is dropped, so buffers
+    are inputs here and not results.
+
+    Example:
+        >>> made = torchax_step(Workload("mlp", depth=1))  # doctest: +SKIP
+        >>> loss, weights, opt_state = jax.jit(made.step)(*made.args)
+    """
+    import jax.numpy as jnp
+    import numpy as np
+    import optax
+    import torch
+    import torchax.interop
+    import torchax.train
+
+    from xlalens.frontends._jaxlike import workload_role
+    from xlalens.frontends._torchlike import build, from_torch, loss_fn
+
+    built = build(workload, reshape_pool=True)
+    model, opt = built.model, workload.optimizer
+    weights = {k: jnp.asarray(v.detach().numpy()) for k, v in model.named_parameters()}
+    buffers = {
+        k: jnp.asarray(v.detach().numpy()) for k, v in model.named_buffers() if built.roles.get(k)
+    }
+
+    def model_fn(weights, buffers, args):
+        return torch.func.functional_call(model, {**weights, **buffers}, args)
+
+    if opt.kind == "sgd":
+        optimizer = optax.sgd(opt.lr)
+    elif opt.kind == "sgd_momentum":
+        optimizer = optax.sgd(opt.lr, momentum=opt.momentum)
+    else:
+        optimizer = optax.adamw(
+            opt.lr, b1=opt.b1, b2=opt.b2, eps=opt.eps, weight_decay=opt.weight_decay
+        )
+    torch_step = torchax.train.make_train_step(model_fn, loss_fn(workload), optimizer)
+
+    def step(weights, buffers, opt_state, x, y):
+        # make_train_step returns torch views of its results; jit needs arrays.
+        return torchax.interop.jax_view(torch_step(weights, buffers, opt_state, x, y))
+
+    def role_of(path: str) -> str | None:
+        if path == "result[0]":
+            return "loss"
+        r = workload_role(path)
+        if r is None or r in ("x", "y"):
+            return r
+        name, _, slot = r.partition("/")
+        mapped = built.roles.get(name)
+        return None if mapped is None else mapped + (f"/{slot}" if slot else "")
+
+    return TorchaxStep(
+        step=step,
+        args=(
+            weights,
+            buffers,
+            optimizer.init(weights),
+            jnp.asarray(built.x),
+            jnp.asarray(built.y),
+        ),
+        roles=built.roles,
+        role_of=role_of,
+        params=lambda r: {
+            built.roles[k]: from_torch(built.roles[k], np.asarray(v)) for k, v in r[1].items()
+        },
+        optimizer=f"optax {opt.describe()}",
+    )
+
+
 def capture(workload: Workload, request: dict[str, Any], out: Path, phases: Phases) -> None:
-    """Capture one SGD step of the seed's PyTorch model through torchax."""
+    """Capture one training step of the workload's PyTorch module through torchax."""
     # NOTE: [torchax without TensorFlow] torchax imports flax.training.checkpoints,
     # whose flax.io imports tensorflow.io whenever TensorFlow is installed (2.3 s
     # of this frontend's ~7 s, flax 0.12). Nothing here saves checkpoints, and
@@ -28,87 +127,44 @@ def capture(workload: Workload, request: dict[str, Any], out: Path, phases: Phas
     # which a None entry in sys.modules gives. This process runs torchax only.
     sys.modules.setdefault("tensorflow", None)
     with phases("import"):
-        import jax.numpy as jnp
-        import numpy as np
-        import optax
-        import torch
-        import torch.nn as nn
         import torchax
         import torchax.interop
         import torchax.train
 
-        from xlalens.frontends._jaxlike import NO_ROLE, capture_jax_step
+        from xlalens.frontends._jaxlike import capture_jax_step
 
     versions = package_versions("torch", "torchax", "jax", "jaxlib", "optax")
     env = torchax.default_env()
     if request.get("target"):
         _capture_target(request["target"], env, out, phases, versions)
         return
-    if workload.name in ("cnn", "transformer"):
+    if request.get("sharding"):
+        from xlalens.frontends._spmd_torchax import capture_sharded
+        from xlalens.spmd import MeshSpec
+
         with env:
-            _capture_model(workload, out, phases, versions)
+            capture_sharded(
+                workload, MeshSpec.from_json(request["sharding"]), out, phases, versions
+            )
         return
-    sizes = workload.layer_sizes()
-    layers: list[nn.Module] = []
-    for i, (a, b) in enumerate(itertools.pairwise(sizes)):
-        layers.append(nn.Linear(a, b))
-        if i < len(sizes) - 2:
-            layers.append(nn.Tanh())
-    model = nn.Sequential(*layers)
-    linears = [m for m in model if isinstance(m, nn.Linear)]
-    with torch.no_grad():
-        for lin, (w, b) in zip(linears, workload.params()):
-            lin.weight.copy_(torch.from_numpy(w.T.copy()))
-            lin.bias.copy_(torch.from_numpy(b))
-    criterion = nn.MSELoss()
-    roles = workload.param_roles()
-    names = {}
-    for idx, (rw, rb) in zip([i for i, m in enumerate(model) if isinstance(m, nn.Linear)], roles):
-        names[f"{idx}.weight"], names[f"{idx}.bias"] = rw, rb
-
-    weights = {k: jnp.asarray(v.detach().numpy()) for k, v in model.named_parameters()}
-    buffers: dict[str, Any] = {}
-
-    def model_fn(weights, buffers, args):
-        return torch.func.functional_call(model, {**weights, **buffers}, args)
-
-    optimizer = optax.sgd(workload.lr)
-    with phases("trace"):
-        torch_step = torchax.train.make_train_step(model_fn, criterion, optimizer)
-
-        def step(*args):
-            # make_train_step returns torch views of its results; jit needs arrays.
-            return torchax.interop.jax_view(torch_step(*args))
-
-        opt_state = optimizer.init(weights)
-    x_np, y_np = workload.data()
-    weight_roles = {k: names[k] for k in weights}
-    state_roles = __import__("jax").tree_util.tree_map(lambda _: "opt_state", opt_state)
-
-    def std_params(new_weights: dict[str, Any]) -> dict[str, Any]:
-        out = {}
-        for k, v in new_weights.items():
-            arr = np.asarray(v)
-            out[names[k]] = arr.T if k.endswith("weight") else arr
-        return out
-
     with env:
+        with phases("trace"):
+            made = torchax_step(workload)
         capture_jax_step(
             out,
             phases,
-            fn=step,
-            args=(weights, buffers, opt_state, jnp.asarray(x_np), jnp.asarray(y_np)),
-            input_roles=(weight_roles, {}, state_roles, "x", "y"),
-            output_roles=lambda r: (
-                "loss",
-                weight_roles,
-                __import__("jax").tree_util.tree_map(lambda _: NO_ROLE, r[2]),
-            ),
+            fn=made.step,
+            args=made.args,
+            role_of=made.role_of,
             loss=lambda r: float(r[0]),
-            params=lambda r: std_params(r[1]),
+            params=made.params,
             loss_kind="before_update",
             versions=versions,
-            notes=["torchax.train.make_train_step with optax.sgd; the learning rate is a constant"],
+            notes=[
+                f"{workload.describe()}; torch.nn modules through "
+                f"torchax.train.make_train_step with {made.optimizer}; the learning rate "
+                "is a constant"
+            ],
         )
 
 
@@ -156,77 +212,6 @@ def _capture_target(target: str, env: Any, out: Path, phases: Phases, versions: 
             versions=versions,
             notes=["the user's torch step through torchax.interop.jax_view"],
         )
-
-
-def _capture_model(workload: Workload, out: Path, phases: Phases, versions: dict) -> None:
-    """cnn / transformer: the shared torch modules through ``make_train_step`` with optax.
-
-    NOTE: [torchax and running statistics] make_train_step returns the loss, the
-    weights and the optimizer state only; batch norm's in-place update of its
-    running statistics happens on the traced buffers and is dropped, so buffers
-    are inputs here and not results.
-    """
-    import jax.numpy as jnp
-    import numpy as np
-    import optax
-    import torch
-    import torchax.interop
-    import torchax.train
-
-    from xlalens.frontends._jaxlike import capture_jax_step, workload_role
-    from xlalens.frontends._torchlike import build, from_torch, loss_fn
-
-    built = build(workload, reshape_pool=True)
-    model, opt = built.model, workload.optimizer
-    weights = {k: jnp.asarray(v.detach().numpy()) for k, v in model.named_parameters()}
-    buffers = {
-        k: jnp.asarray(v.detach().numpy()) for k, v in model.named_buffers() if built.roles.get(k)
-    }
-
-    def model_fn(weights, buffers, args):
-        return torch.func.functional_call(model, {**weights, **buffers}, args)
-
-    if opt.kind == "sgd_momentum":
-        optimizer = optax.sgd(opt.lr, momentum=opt.momentum)
-    else:
-        optimizer = optax.adamw(
-            opt.lr, b1=opt.b1, b2=opt.b2, eps=opt.eps, weight_decay=opt.weight_decay
-        )
-    with phases("trace"):
-        torch_step = torchax.train.make_train_step(model_fn, loss_fn(), optimizer)
-
-        def step(weights, buffers, opt_state, x, y):
-            # make_train_step returns torch views of its results; jit needs arrays.
-            return torchax.interop.jax_view(torch_step(weights, buffers, opt_state, x, y))
-
-        opt_state = optimizer.init(weights)
-
-    def role_of(path: str) -> str | None:
-        if path == "result[0]":
-            return "loss"
-        r = workload_role(path)
-        if r is None or r in ("x", "y"):
-            return r
-        name, _, slot = r.partition("/")
-        mapped = built.roles.get(name)
-        return None if mapped is None else mapped + (f"/{slot}" if slot else "")
-
-    capture_jax_step(
-        out,
-        phases,
-        fn=step,
-        args=(weights, buffers, opt_state, jnp.asarray(built.x), jnp.asarray(built.y)),
-        role_of=role_of,
-        loss=lambda r: float(r[0]),
-        params=lambda r: {
-            built.roles[k]: from_torch(built.roles[k], np.asarray(v)) for k, v in r[1].items()
-        },
-        loss_kind="before_update",
-        versions=versions,
-        notes=[
-            f"{workload.describe()}; torch.nn modules through torchax.train.make_train_step with optax"
-        ],
-    )
 
 
 if __name__ == "__main__":

@@ -23,13 +23,13 @@ MAX_DEVICES = 64
 # Which axis names each strategy shards over (docs/sharding.md).
 _NEEDS = {"dp": ("data",), "fsdp": ("data",), "tp": ("model",), "dp+tp": ("data", "model")}
 
-SPMD_FRONTENDS = ("jax", "torch_xla", "keras-jax")
-"""Frontends whose sharded capture is built; the others are skipped with a reason."""
+SPMD_FRONTENDS = ("jax", "torch_xla", "keras-jax", "torchax")
+"""Frontends whose sharded capture is built, for every workload; the others are skipped
+with a reason."""
 
 SKIP_REASONS = {
     "tensorflow": "TensorFlow's multi-device path (DTensor) is not XLA SPMD",
     "keras-tensorflow": "Keras on TensorFlow distributes through DTensor, which is not XLA SPMD",
-    "torchax": "sharded capture through torchax's jax shardings is not built yet",
 }
 
 
@@ -177,8 +177,6 @@ def frontend_env(frontend: str, spec: MeshSpec) -> dict[str, str]:
 
 def skip_reason(frontend: str, workload: str = "mlp") -> str | None:
     """Why ``frontend`` has no sharded capture of ``workload``, or None when it has one."""
-    if frontend in ("torch_xla", "keras-jax") and workload != "mlp":
-        return f"{frontend}'s sharded capture is built for mlp only, not {workload}"
     if frontend in SPMD_FRONTENDS:
         return None
     return SKIP_REASONS.get(frontend, f"{frontend} has no sharded capture")

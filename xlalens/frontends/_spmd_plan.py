@@ -1,0 +1,138 @@
+"""Where each array of a sharded step lives: one placement table for every frontend.
+
+The rules are written once, in the workload's reference layout (dense kernels
+``[in, out]``, conv kernels HWIO), as a tuple of mesh-axis names (or None) per
+dimension; each frontend turns the tuple into its own form (a jax
+``PartitionSpec``, a Keras ``LayoutMap`` value, a torch_xla ``mark_sharding``
+partition spec) and into its own layout (:func:`torch_layout`,
+:func:`keras_attention_layout`). Framework-free: imported by the jax,
+keras-jax, torch_xla and torchax subprocesses alike.
+
+| strategy | data ``x``, ``y`` | parameters and optimizer slots |
+| --- | --- | --- |
+| dp | batch over ``data`` | replicated |
+| fsdp | batch over ``data`` | first dimension over ``data`` |
+| tp | replicated | Megatron pairs over ``model`` (below) |
+| dp+tp | batch over ``data`` | as tp |
+
+NOTE: [tensor-parallel pairs] the first matmul of a pair splits its output
+columns and the second its input rows, so only the pair's result is reduced
+(Megatron-LM). mlp: layers 0, 2, ... columns (kernel and bias), 1, 3, ... rows.
+transformer: q/k/v and ``mlp.fc1`` (kernel and bias) columns, the attention
+output and ``mlp.fc2`` kernel rows; heads split with the columns. cnn: each
+block's ``conv1`` splits output channels (its batch norm's scale and bias with
+them), ``conv2`` input channels. A dimension the axis size does not divide
+stays replicated; everything else is replicated.
+"""
+
+from __future__ import annotations
+
+import re
+
+from xlalens.spmd import MeshSpec
+
+Spec = tuple[str | None, ...]
+"""One mesh-axis name (or None: not split) per dimension of an array."""
+
+_COLUMN = re.compile(
+    r"(attn\.(query|key|value)|mlp\.fc1\.kernel|mlp\.fc1\.bias"
+    r"|block\d+\.conv1\.kernel|block\d+\.bn1\.(scale|bias))$"
+)
+_ROW = re.compile(r"(attn\.output|mlp\.fc2\.kernel|block\d+\.conv2\.kernel)$")
+_DENSE = re.compile(r"([wb])(\d+)")
+
+
+def tp_kind(role: str) -> str | None:
+    """``"col"`` (last dimension split), ``"row"`` (input dimension split) or None under tp.
+
+    Example:
+        >>> tp_kind("layer0.attn.output"), tp_kind("w0"), tp_kind("b1")
+        ('row', 'col', None)
+    """
+    if _COLUMN.search(role):
+        return "col"
+    if _ROW.search(role):
+        return "row"
+    m = _DENSE.fullmatch(role)
+    if m:  # mlp: even layers split columns, odd layers rows (their bias is replicated)
+        col = int(m[2]) % 2 == 0
+        if m[1] == "w":
+            return "col" if col else "row"
+        return "col" if col else None
+    return None
+
+
+def param_spec(role: str, shape: tuple[int, ...], spec: MeshSpec) -> Spec:
+    """Placement of one parameter (or optimizer slot) in the workload's layout.
+
+    Args:
+        role: the workload role (``w0``, ``layer0.attn.query``, ``block0.conv1.kernel``).
+        shape: its shape in the workload layout (``[in, out]``, HWIO).
+        spec: the mesh and strategy.
+
+    Returns:
+        One axis name or None per dimension (all None: replicated).
+
+    Example:
+        >>> param_spec("w0", (8, 16), parse_mesh(8, "4x2", None, "dp+tp"))  # doctest: +SKIP
+        (None, 'model')
+    """
+    none: Spec = (None,) * len(shape)
+    if not shape:
+        return ()
+    if spec.strategy == "fsdp":
+        n = spec.axis_size("data")
+        return ("data", *none[1:]) if shape[0] % n == 0 else none
+    if spec.strategy not in ("tp", "dp+tp"):
+        return none
+    kind = tp_kind(role)
+    if kind == "col":
+        dim = len(shape) - 1
+    elif kind == "row" and len(shape) >= 2:
+        dim = len(shape) - 2  # [in, out] -> 0; HWIO -> I
+    else:
+        return none
+    if shape[dim] % spec.axis_size("model"):
+        return none
+    return tuple("model" if i == dim else None for i in range(len(shape)))
+
+
+def batch_spec(ndim: int, spec: MeshSpec) -> Spec:
+    """Placement of the data (``x``, ``y``): batch over ``data`` unless tp.
+
+    Example:
+        >>> batch_spec(2, parse_mesh(4))  # doctest: +SKIP
+        ('data', None)
+    """
+    if spec.strategy == "tp" or "data" not in spec.axes:
+        return (None,) * ndim
+    return ("data", *(None,) * (ndim - 1))
+
+
+def torch_layout(placement: Spec) -> Spec:
+    """A placement in torch's layout: ``nn.Linear`` weights ``[out, in]``, conv OIHW.
+
+    Example:
+        >>> torch_layout((None, "model")), torch_layout((None, None, "model", None))
+        (('model', None), (None, 'model', None, None))
+    """
+    if len(placement) == 2:
+        return placement[::-1]
+    if len(placement) == 4:  # HWIO -> OIHW
+        h, w, i, o = placement
+        return (o, i, h, w)
+    return placement
+
+
+def keras_attention_layout(role: str, placement: Spec, heads: int, spec: MeshSpec) -> Spec:
+    """A q/k/v/output placement for Keras's ``MultiHeadAttention`` kernels.
+
+    Keras keeps q/k/v as ``[width, heads, head_dim]`` and the output as
+    ``[heads, head_dim, width]``: a split of the workload's ``[width, width]``
+    columns (rows for the output) is a split of the heads, which needs the
+    model axis to divide the head count; otherwise the kernel stays replicated.
+    """
+    split = "model" in placement and heads % spec.axis_size("model") == 0
+    if role.endswith("attn.output"):
+        return ("model" if split else None, None, None)
+    return (None, "model" if split else None, None)
