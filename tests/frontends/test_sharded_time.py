@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 
@@ -100,3 +101,20 @@ def test_wrong_outputs_fail_the_proof(dump4, tmp_path):
         json.loads((bad / "timing" / "cpu.json").read_text())["frontends"]["jax"]["status"]
         == "failed"
     )
+
+
+def test_earlier_frontends_are_kept_unless_fresh(dump4, timed4, tmp_path):
+    """Timing again keeps another frontend's earlier entry; ``fresh`` drops it (results merge by frontend)."""
+    folder = tmp_path / "again"
+    shutil.copytree(dump4, folder)
+    path = folder / "timing" / "cpu.json"
+    earlier = json.loads(path.read_text())
+    earlier["frontends"]["torchax"] = {**earlier["frontends"]["jax"], "marker": "earlier run"}
+    path.write_text(json.dumps(earlier))
+    doc = time_sharded_dump(folder, QUICK)
+    assert doc["frontends"]["torchax"]["marker"] == "earlier run"
+    assert doc["frontends"]["jax"]["status"] == "ok"
+    assert "torchax" in json.loads(path.read_text())["frontends"]
+    fresh = time_sharded_dump(folder, dataclasses.replace(QUICK, fresh=True))
+    assert set(fresh["frontends"]) == {"jax"}
+

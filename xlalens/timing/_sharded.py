@@ -158,7 +158,12 @@ def time_sharded_dump(
     from xlalens._dumpdir import read_manifest
     from xlalens.spmd import frontend_env, parse_mesh
     from xlalens.spmd._model import link as default_link
-    from xlalens.timing._time import TimingOptions, _render_report, results_path
+    from xlalens.timing._time import (
+        TimingOptions,
+        _earlier_results,
+        _render_report,
+        results_path,
+    )
 
     options = options or TimingOptions()
     say = log or (lambda _m: None)
@@ -183,6 +188,8 @@ def time_sharded_dump(
     request["sizes"] = []
     request["frontends"] = list(options.frontends) if options.frontends else None
     cmd = [sys.executable, "-m", "xlalens.timing._sharded", str(folder), json.dumps(request)]
+    # The worker rewrites the backend's file; keep the earlier frontends (NOTE [merged results]).
+    earlier = None if options.fresh else _earlier_results(folder, options.backend, say)
     say(
         f"timing on {spec.devices} {options.backend} devices (mesh "
         f"{'x'.join(map(str, spec.shape))}) in a worker process..."
@@ -208,6 +215,14 @@ def time_sharded_dump(
     path = results_path(folder, options.backend)
     doc = json.loads(path.read_text())
     add_model(folder, doc, link or default_link())
+    kept = {
+        k: v
+        for k, v in ((earlier or {}).get("frontends") or {}).items()
+        if k not in doc["frontends"]
+    }
+    if kept:
+        doc["frontends"] = {**kept, **doc["frontends"]}
+        say(f"merged with earlier {options.backend} results (--fresh replaces them)")
     from xlalens.timing._time import write_results
 
     write_results(folder, doc)
