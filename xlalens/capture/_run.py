@@ -25,6 +25,7 @@ import numpy as np
 
 from xlalens import _runtime
 from xlalens._dumpdir import read_outputs
+from xlalens._errors import ParseError
 from xlalens.capture._proof import (
     ErrorBound,
     Judgement,
@@ -283,13 +284,21 @@ def _bounds(
             return dataclasses.replace(b, sequential=(max(b.sequential),))
         return b
 
-    replay = fit(error_bound(text, optimized=replay_optimized))
+    def from_module(optimized: str | None) -> ErrorBound:
+        if optimized is not None:
+            try:
+                return fit(error_bound(text, optimized=optimized))
+            except ParseError:  # a module our reader cannot read: assume the worst
+                pass
+        return error_bound(text, unknown_emitter=True)
+
     own = folder / "optimized_hlo.txt"
-    if entry.get("optimized_hlo_source") == "framework" and own.is_file():
-        native = fit(error_bound(text, optimized=own.read_text()))
-    else:
-        native = error_bound(text, unknown_emitter=True)
-    return replay, native
+    native_optimized = (
+        own.read_text()
+        if entry.get("optimized_hlo_source") == "framework" and own.is_file()
+        else None
+    )
+    return from_module(replay_optimized), from_module(native_optimized)
 
 
 def _param_bounds(entry: dict[str, Any], results: dict[str, int | None]) -> dict[str, float]:
