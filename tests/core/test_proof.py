@@ -213,3 +213,15 @@ def test_sequential_sum_model_on_the_regression_data():
     assert abs(seq - exact) <= (k - 1) * u * mass
     blocked = float(terms.reshape(-1, 4096).sum(axis=1, dtype=np.float32).sum(dtype=np.float32))
     assert abs(blocked - exact) <= 8 * np.sqrt(k) * u * mass
+
+
+def test_unreadable_optimized_module_counts_as_unknown_emitter(tmp_path):
+    """An optimized module the HLO reader rejects: its dots count as sequential, and nothing fails."""
+    from xlalens.capture._run import _bounds
+
+    text = (DATA / "tf_regression_2p20.stablehlo.mlir").read_text()
+    (tmp_path / "optimized_hlo.txt").write_text("HloModule broken\nENTRY %e {")
+    entry = {"optimized_hlo_source": "framework"}
+    replay, native = _bounds(tmp_path, entry, text, "not an HLO module (", 3)
+    assert replay.emitter == native.emitter == "unknown"
+    assert native.sequential == (0.0, 2.0**20 - 1, 0.0)
