@@ -130,11 +130,12 @@ HAND = """HloModule hand, is_scheduled=true
   ROOT %d = f32[64,32]{1,0} dot(%p, %q), lhs_contracting_dims={1}, rhs_contracting_dims={0}
 }
 
-ENTRY %main (x: f32[64,256], w: f32[256,32], img: f32[1,8,8,16], k: f32[3,3,16,4]) -> (f32[64,32], f32[64], f32[1,8,8,4], f32[]) {
+ENTRY %main (x: f32[64,256], w: f32[256,32], img: f32[1,8,8,16], k: f32[3,3,16,4], v: f32[256]) -> (f32[64,32], f32[64], f32[1,8,8,4], f32[], f32[64,32], f32[64]) {
   %x = f32[64,256]{1,0} parameter(0)
   %w = f32[256,32]{1,0} parameter(1)
   %img = f32[1,8,8,16]{3,2,1,0} parameter(2)
   %k = f32[3,3,16,4]{3,2,1,0} parameter(3)
+  %v = f32[256]{0} parameter(4)
   %zero = f32[] constant(0)
   %ninf = f32[] constant(-inf)
   %lib_dot = f32[64,32]{1,0} fusion(%x, %w), kind=kCustom, calls=%lib,
@@ -143,7 +144,9 @@ ENTRY %main (x: f32[64,256], w: f32[256,32], img: f32[1,8,8,16], k: f32[3,3,16,4
   %conv = f32[1,8,8,4]{3,2,1,0} convolution(%img, %k), window={size=3x3 pad=1_1x1_1},
       dim_labels=b01f_01io->b01f
   %total = f32[] reduce(%x, %zero), dimensions={0,1}, to_apply=%add
-  ROOT %out = (f32[64,32]{1,0}, f32[64]{0}, f32[1,8,8,4]{3,2,1,0}, f32[]) tuple(%lib_dot, %rowmax, %conv, %total)
+  %matmul = f32[64,32]{1,0} dot(%x, %w), lhs_contracting_dims={1}, rhs_contracting_dims={0}  // Eigen
+  %gemv = f32[64]{0} dot(%x, %v), lhs_contracting_dims={1}, rhs_contracting_dims={0}  // XLA's loop
+  ROOT %out = (f32[64,32]{1,0}, f32[64]{0}, f32[1,8,8,4]{3,2,1,0}, f32[], f32[64,32]{1,0}, f32[64]{0}) tuple(%lib_dot, %rowmax, %conv, %total, %matmul, %gemv)
 }
 """
 
@@ -153,9 +156,11 @@ def _by_name(text):
 
 
 def test_accumulation_kinds_on_a_hand_written_module():
-    """A dot in a kCustom fusion is blocked; XLA's own conv and add-reduce are sequential; max adds nothing."""
+    """Library fusion and matrix dot (Eigen) are blocked; XLA's GEMV, conv and add-reduce are one chain."""
     acc = _by_name(HAND)
-    assert set(acc) == {"d", "conv", "total"}, acc
+    assert set(acc) == {"d", "conv", "total", "matmul", "gemv"}, acc
+    assert (acc["matmul"].length, acc["matmul"].sequential) == (256, False)  # Eigen, blocked
+    assert (acc["gemv"].length, acc["gemv"].sequential, acc["gemv"].results) == (256, True, (5,))
     assert (acc["d"].length, acc["d"].sequential, acc["d"].results) == (256, False, (0,))
     assert (acc["conv"].length, acc["conv"].sequential, acc["conv"].results) == (144, True, (2,))
     assert (acc["total"].length, acc["total"].sequential, acc["total"].results) == (

@@ -231,7 +231,8 @@ class Accumulation:
     """``K``: terms summed into each output element."""
     sequential: bool
     """True when XLA emits it itself (one running sum per output, K - 1 additions in a
-    chain); False inside a library kernel (a ``kCustom`` fusion: YNNPACK, oneDNN)."""
+    chain); False inside a library kernel (a ``kCustom`` fusion: YNNPACK, oneDNN) or
+    for a bare dot with a matrix result (Eigen's blocked contraction)."""
     kernel: str
     """The entry-level instruction (kernel) that runs it."""
     results: tuple[int, ...] | None
@@ -274,6 +275,11 @@ def _accumulation_length(g: Any, node: str, d: dict[str, Any]) -> int | None:
     return math.prod(int(k) for k in size) if size else None
 
 
+def _matrix(shape: Any) -> bool:
+    """At least two dimensions larger than 1 (not a scalar or vector in disguise)."""
+    return sum(1 for n in (shape or ()) if n > 1) >= 2
+
+
 def _sums(g: Any, d: dict[str, Any]) -> bool:
     """A dot or convolution always sums; a reduce only when its reducer adds (not max/min)."""
     if d["opcode"] in ("dot", "convolution"):
@@ -290,7 +296,11 @@ def accumulations(optimized_hlo: str) -> tuple[Accumulation, ...]:
     ``reduce`` or ``reduce-window`` that is not inside a library fusion as its own
     loop nest, where each output element is one running sum of its ``K`` terms
     (the LLVM IR of torch_xla 2.9's ``dot(f32[2^20], f32[2^20])`` is a scalar
-    ``fadd`` chain with ``llvm.loop.vectorize.enable`` false). A sequential sum
+    ``fadd`` chain with ``llvm.loop.vectorize.enable`` false; jaxlib's
+    ``f32[16] dot(f32[16,65536], f32[65536])`` keeps eight ``<8 x float>``
+    accumulators, chains of K/8). A bare ``dot`` with a matrix result is the
+    exception: XLA:CPU hands it to Eigen's blocked contraction (jaxlib's dump has no
+    loop kernel for ``f32[16,16] dot(f32[65536,16], f32[65536,16])``). A sequential sum
     errs by up to ``(K - 1) * u * sum|x_i|`` (Higham, *Accuracy and Stability of
     Numerical Algorithms*, 2nd ed., §4.2, to first order), and when ``K * u`` nears
     1 (2^24 f32 terms) its rounding errors stop being independent: the partial sum
@@ -300,8 +310,8 @@ def accumulations(optimized_hlo: str) -> tuple[Accumulation, ...]:
     so such reductions get the deterministic term. ``reduce`` ops of length > 32
     are split by XLA:CPU's tree-reduction rewrite into ``reduce-window`` levels of
     32, each a short chain here. Inside a library fusion (``kCustom``: YNNPACK,
-    oneDNN) the reduction is blocked over many accumulators and keeps the
-    probabilistic term.
+    oneDNN) or in Eigen the reduction is blocked over many accumulators and keeps
+    the probabilistic term.
 
     Args:
         optimized_hlo: the module as the compiler that ran the step optimized it.
@@ -336,7 +346,10 @@ def _accumulations(optimized_hlo: str) -> tuple[tuple[Accumulation, ...], int]:
         kernel = d.get("fusion") or node
         kd = g.nodes[kernel] if kernel in g.nodes else {}
         library = (kd.get("attrs") or {}).get("kind") in _LIBRARY_FUSION_KINDS
-        found.append((node, d, k, not library, kernel))
+        # A bare dot with a matrix result runs as an Eigen contraction (blocked over K);
+        # one with a scalar or vector result is XLA's own GEMV/naive loop.
+        eigen = d["opcode"] == "dot" and kernel == node and _matrix(d.get("shape"))
+        found.append((node, d, k, not (library or eigen), kernel))
     # Which results depend on each kernel: propagate through the entry computation.
     entry_nodes = [n for n, d in g.nodes(data=True) if d.get("computation") == entry]
     sub = g.subgraph(entry_nodes)
