@@ -13,11 +13,14 @@ files against the parameters' own size (target <= 2x each way) and the time the
 frontend spent outside the frameworks' own phases (import, trace, lower, compile,
 native run) against their time (target <= 1x).
 
-With ``--proof-sizes 2^24`` it captures the regression at those sizes in jax,
-tensorflow and torch_xla and prints each proof's error over its bound (no false NO
-means every ratio <= 1); CI tests 2^16 and 2^20, this is where 2^24 is run.
+With ``--proof-sizes 2^24`` it captures the regression at those sizes in every
+frontend (``--frameworks`` narrows it) and prints each proof's error over its bound
+(no false NO means every ratio <= 1) and whether the framework's native step sums a
+long reduction in one chain (docs/capture.md, sequential accumulation); CI tests
+2^16 and 2^20, this is where 2^24 is run (about 10 minutes on 2 cores).
 
-Run: ``.venv/bin/python benchmarks/bench_dump.py [--resnet50] [--proof-sizes 2^24]``
+Run: ``.venv/bin/python benchmarks/bench_dump.py [--resnet50] [--proof-sizes 2^24]
+[--frameworks jax,tensorflow,torch_xla]``
 """
 
 from __future__ import annotations
@@ -67,11 +70,10 @@ def resnet50(frontend: str = "keras-jax") -> int:
     return 0
 
 
-def proof_sizes(sizes: list[int]) -> int:
+def proof_sizes(sizes: list[int], names: list[str]) -> int:
     """No false NO at large sizes: each frontend's error over its bound."""
     from xlalens.workloads import Workload
 
-    names = ["jax", "tensorflow", "torch_xla"]
     bad = 0
     for n in sizes:
         with tempfile.TemporaryDirectory() as tmp:
@@ -80,16 +82,26 @@ def proof_sizes(sizes: list[int]) -> int:
             )
         for name in names:
             e = r.manifest["frontends"][name]
+            if e.get("status") == "skipped":
+                print(f"{n:>10} samples {name:16s} skipped: {e.get('reason')}")
+                continue
             proof = e.get("proof") or {}
             ratios = [proof[k]["error_over_bound"] for k in ("replay", "native") if k in proof]
+            nb = proof.get("native_bound") or {}
+            seq = (
+                f"native sums sequentially: longest K={nb['longest_sequential']} ({nb['emitter']})"
+                if nb.get("longest_sequential", 0) > 64
+                else "no long sequential sum"
+            )
             print(
-                f"{n:>10} samples {name:11s} outputs_match {e.get('outputs_match')}  "
-                f"error/bound {max(ratios) if ratios else float('nan'):.3g}"
+                f"{n:>10} samples {name:16s} outputs_match {e.get('outputs_match')}  "
+                f"error/bound {max(ratios) if ratios else float('nan'):.3g}  [{seq}]"
             )
             bad += e.get("outputs_match") is not True
         cc = r.manifest["cross_check"]
         print(
-            f"{n:>10} samples cross-check agree {cc['params_agree']} ({cc['error_over_bound']:.3g}x bounds)"
+            f"{n:>10} samples cross-check agree {cc['params_agree']} "
+            f"({cc['error_over_bound']:.3g}x bounds, {len(cc['compared'])} frontends)"
         )
         bad += cc["params_agree"] is not True
     return 1 if bad else 0
@@ -99,13 +111,18 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--resnet50", action="store_true", help="the ResNet50 user-step case")
     ap.add_argument("--proof-sizes", default=None, help="e.g. 2^24: proof at large sizes")
+    ap.add_argument(
+        "--frameworks",
+        default=",".join(FRONTENDS),
+        help="comma list for --proof-sizes (default: every frontend)",
+    )
     a = ap.parse_args()
     if a.resnet50:
         return resnet50()
     if a.proof_sizes:
         from xlalens.timing import parse_sizes
 
-        return proof_sizes(parse_sizes(a.proof_sizes))
+        return proof_sizes(parse_sizes(a.proof_sizes), a.frameworks.split(","))
     with tempfile.TemporaryDirectory() as tmp:
         alone = {}
         for name in FRONTENDS:

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from xlalens._runtime import compile_stablehlo, run
-from xlalens.capture._proof import error_bound, judge, promote_to_f64, prove, reference
+from xlalens.capture._proof import (
+    accumulations,
+    error_bound,
+    judge,
+    promote_to_f64,
+    prove,
+    reference,
+)
 
 MODULE = """module @m {
   func.func public @main(%x: tensor<1024x8xf32>, %w: tensor<8x4xf32>) -> (tensor<f32>, tensor<4xf32>) {
@@ -94,3 +103,130 @@ def test_ill_conditioned_step_judged_by_the_replays_own_error():
     assert r.ok and n.ok and ill == (0,) and kappa > 1
     r, n, ill, _ = prove(replay, [replay[0] + np.float32(50.0)], ref, b)
     assert r.ok and not n.ok and ill == (0,)
+
+
+# --------------------------------------------------------------- sequential accumulation
+
+DATA = Path(__file__).parent / "data" / "proof"
+
+HAND = """HloModule hand, is_scheduled=true
+
+%add (a: f32[], b: f32[]) -> f32[] {
+  %a = f32[] parameter(0)
+  %b = f32[] parameter(1)
+  ROOT %s = f32[] add(f32[] %a, f32[] %b)
+}
+
+%max (a.1: f32[], b.1: f32[]) -> f32[] {
+  %a.1 = f32[] parameter(0)
+  %b.1 = f32[] parameter(1)
+  ROOT %m = f32[] maximum(%a.1, %b.1)
+}
+
+/* a library kernel: YNNPACK runs this dot with blocked accumulators */
+%lib (p: f32[64,256], q: f32[256,32]) -> f32[64,32] {
+  %p = f32[64,256]{1,0} parameter(0)
+  %q = f32[256,32]{1,0} parameter(1)
+  ROOT %d = f32[64,32]{1,0} dot(%p, %q), lhs_contracting_dims={1}, rhs_contracting_dims={0}
+}
+
+ENTRY %main (x: f32[64,256], w: f32[256,32], img: f32[1,8,8,16], k: f32[3,3,16,4], v: f32[256]) -> (f32[64,32], f32[64], f32[1,8,8,4], f32[], f32[64,32], f32[64]) {
+  %x = f32[64,256]{1,0} parameter(0)
+  %w = f32[256,32]{1,0} parameter(1)
+  %img = f32[1,8,8,16]{3,2,1,0} parameter(2)
+  %k = f32[3,3,16,4]{3,2,1,0} parameter(3)
+  %v = f32[256]{0} parameter(4)
+  %zero = f32[] constant(0)
+  %ninf = f32[] constant(-inf)
+  %lib_dot = f32[64,32]{1,0} fusion(%x, %w), kind=kCustom, calls=%lib,
+      backend_config={"fusion_config":{"kind":"__ynn_fusion"}}
+  %rowmax = f32[64]{0} reduce(%x, %ninf), dimensions={1}, to_apply=%max  // max: no rounding
+  %conv = f32[1,8,8,4]{3,2,1,0} convolution(%img, %k), window={size=3x3 pad=1_1x1_1},
+      dim_labels=b01f_01io->b01f
+  %total = f32[] reduce(%x, %zero), dimensions={0,1}, to_apply=%add
+  %matmul = f32[64,32]{1,0} dot(%x, %w), lhs_contracting_dims={1}, rhs_contracting_dims={0}  // Eigen
+  %gemv = f32[64]{0} dot(%x, %v), lhs_contracting_dims={1}, rhs_contracting_dims={0}  // XLA's loop
+  ROOT %out = (f32[64,32]{1,0}, f32[64]{0}, f32[1,8,8,4]{3,2,1,0}, f32[], f32[64,32]{1,0}, f32[64]{0}) tuple(%lib_dot, %rowmax, %conv, %total, %matmul, %gemv)
+}
+"""
+
+
+def _by_name(text):
+    return {a.name: a for a in accumulations(text)}
+
+
+def test_accumulation_kinds_on_a_hand_written_module():
+    """Library fusion and matrix dot (Eigen) are blocked; XLA's GEMV, conv and add-reduce are one chain."""
+    acc = _by_name(HAND)
+    assert set(acc) == {"d", "conv", "total", "matmul", "gemv"}, acc
+    assert (acc["matmul"].length, acc["matmul"].sequential) == (256, False)  # Eigen, blocked
+    assert (acc["gemv"].length, acc["gemv"].sequential, acc["gemv"].results) == (256, True, (5,))
+    assert (acc["d"].length, acc["d"].sequential, acc["d"].results) == (256, False, (0,))
+    assert (acc["conv"].length, acc["conv"].sequential, acc["conv"].results) == (144, True, (2,))
+    assert (acc["total"].length, acc["total"].sequential, acc["total"].results) == (
+        64 * 256,
+        True,
+        (3,),
+    )
+
+
+def test_tensorflow_and_torch_xla_sum_the_gradient_dot_in_one_chain():
+    """TF 2.21's and torch_xla 2.9's own XLA leave w's gradient a 2^20-long dot; jax's runs in YNNPACK."""
+    tf = _by_name((DATA / "tf_regression_2p20.optimized_hlo.txt").read_text())
+    assert (tf["dot.1"].length, tf["dot.1"].sequential, tf["dot.1"].results) == (2**20, True, (1,))
+    # reduce: tree-rewritten into reduce-window levels of 32, the rest in YNNPACK
+    assert {a.length for a in tf.values() if a.opcode == "reduce-window"} == {32}
+    assert all(not a.sequential for a in tf.values() if a.opcode == "reduce")
+    tx = _by_name((DATA / "torch_xla_native_regression_2p20.optimized_hlo.txt").read_text())
+    assert (tx["dot.1"].length, tx["dot.1"].sequential) == (2**20, True)
+    assert 1 in tx["dot.1"].results
+    assert max(a.length for a in tx.values() if a.name != "dot.1") == 32
+    jx = accumulations((DATA / "jax_regression_2p20.optimized_hlo.txt").read_text())
+    assert jx and not any(a.sequential for a in jx)
+
+
+def test_sequential_term_is_per_result():
+    """Only w (result 1) gets (K - 1) u for TF's dot; an unknown emitter is charged the same by dataflow."""
+    text = (DATA / "tf_regression_2p20.stablehlo.mlir").read_text()
+    plain = error_bound(text)
+    tf = error_bound(text, optimized=(DATA / "tf_regression_2p20.optimized_hlo.txt").read_text())
+    assert tf.sequential == (31.0, 2.0**20 - 1, 31.0) and tf.emitter == "optimized"
+    u = 2.0**-24
+    assert tf.relative_at(1) - plain.relative == pytest.approx(u * (2**20 - 1), rel=1e-12)
+    assert tf.relative_at(0) - plain.relative == pytest.approx(u * 31, rel=1e-12)
+    unknown = error_bound(text, unknown_emitter=True)
+    assert unknown.sequential == (0.0, 2.0**20 - 1, 0.0) and unknown.emitter == "unknown"
+    both = tf.plus(unknown)
+    assert both.relative_at(1) == pytest.approx(tf.relative_at(1) + unknown.relative_at(1))
+    assert tf.as_dict()["relative_per_result"][1] == tf.relative_at(1)
+
+
+def test_sequential_sum_model_on_the_regression_data():
+    """numpy's cumsum (one f32 chain) of w's gradient terms at 2^24: past the sqrt(K) bound, within (K-1)u."""
+    from xlalens.workloads import Workload
+
+    w = Workload(size=2**24)
+    x, y = (a[:, 0] for a in w.data())
+    p = w.initial_params()
+    r = (p["w"].ravel()[0] * x + p["b"].ravel()[0] - y).astype(np.float32)
+    terms = (x * (np.float32(2.0**-24) * (r * np.float32(2)))).astype(np.float32)
+    exact = terms.astype(np.float64).sum()
+    mass = np.abs(terms.astype(np.float64)).sum()
+    u, k = 2.0**-24, terms.size
+    seq = float(np.cumsum(terms, dtype=np.float32)[-1])
+    assert abs(seq - exact) > 8 * np.sqrt(k) * u * mass  # independence fails: stagnation
+    assert abs(seq - exact) <= (k - 1) * u * mass
+    blocked = float(terms.reshape(-1, 4096).sum(axis=1, dtype=np.float32).sum(dtype=np.float32))
+    assert abs(blocked - exact) <= 8 * np.sqrt(k) * u * mass
+
+
+def test_unreadable_optimized_module_counts_as_unknown_emitter(tmp_path):
+    """An optimized module the HLO reader rejects: its dots count as sequential, and nothing fails."""
+    from xlalens.capture._run import _bounds
+
+    text = (DATA / "tf_regression_2p20.stablehlo.mlir").read_text()
+    (tmp_path / "optimized_hlo.txt").write_text("HloModule broken\nENTRY %e {")
+    entry = {"optimized_hlo_source": "framework"}
+    replay, native = _bounds(tmp_path, entry, text, "not an HLO module (", 3)
+    assert replay.emitter == native.emitter == "unknown"
+    assert native.sequential == (0.0, 2.0**20 - 1, 0.0)

@@ -104,6 +104,14 @@ def test_no_false_no_at_real_sizes(tmp_path, size):
     assert result.manifest["cross_check"]["params_agree"] is True
     w = read_outputs(result.path / "torch_xla/outputs.json").params["w"]
     assert w.shape == (1, 1)
+    # TensorFlow's own XLA sums w's gradient in one chain: its native bound says so for w only
+    tf = fronts["tensorflow"]["proof"]["native_bound"]
+    assert tf["emitter"] == "optimized" and tf["longest_sequential"] == size
+    roles = [o["role"] for o in fronts["tensorflow"]["signature"]["outputs"]]
+    assert tf["sequential"][roles.index("w")] == size - 1
+    assert tf["sequential"][roles.index("b")] <= 31 * 4  # a few 32-wide tree levels
+    assert fronts["torch_xla"]["proof"]["native_bound"]["emitter"] == "unknown"
+    assert fronts["jax"]["proof"]["native_bound"]["longest_sequential"] < size
 
 
 def test_mlp_proven_at_2_16(tmp_path):
@@ -134,3 +142,24 @@ def test_keras_cnn_with_batchnorm_proven(tmp_path):
     assert e["outputs_match"] is True, e.get("verify_error")
     assert e["proof"]["reference"] == "float64"
     assert e["description"].startswith("user step ")
+
+
+def test_sequential_dot_that_stagnates_is_proven_and_still_sharp(tmp_path):
+    """TF sums a 2^16-term dot in one chain and loses 2^-9 of it: proven; 1% more off gives NO."""
+    target = f"{Path(__file__).parent / 'seq_sum_step.py'}:make_step"
+    result = write_dump(tmp_path / "d", frameworks=["tensorflow"], target=target, stages=False)
+    e = result.manifest["frontends"]["tensorflow"]
+    assert e["status"] == "ok", e.get("reason")
+    native = read_outputs(result.path / "tensorflow/outputs.json").results[0]
+    assert float(native.ravel()[0]) == 1.0, "TensorFlow's running sum rounds every 2^-25 away"
+    proof = e["proof"]
+    # the sqrt(K) bound alone is 15x too tight for this error: the sequential term carries it
+    assert proof["native"]["max_abs_error"] > 10 * proof["bound"]["relative"]
+    assert proof["native_bound"]["sequential"] == [2**16 - 1]
+    assert e["outputs_match"] is True, e.get("verify_error")
+    assert proof["replay"]["error_over_bound"] < 0.01  # jaxlib's YNNPACK sum keeps the 2^-25s
+    folder, entry = tmp_path / "copy", {**e, "seconds": {}}
+    shutil.copytree(result.path / "tensorflow", folder)
+    np.savez(folder / "outputs.npz", result0=(native * 0.99).astype(np.float32))
+    verify(folder, entry, "cpu")
+    assert entry["outputs_match"] is False and entry["proof"]["native"]["ok"] is False

@@ -9,6 +9,7 @@ process group, with a timeout, its stderr kept in ``capture.log``; at most
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 import os
@@ -24,7 +25,9 @@ import numpy as np
 
 from xlalens import _runtime
 from xlalens._dumpdir import read_outputs
+from xlalens._errors import ParseError
 from xlalens.capture._proof import (
+    ErrorBound,
     Judgement,
     ReferenceUnavailable,
     error_bound,
@@ -230,9 +233,9 @@ def verify(folder: Path, entry: dict[str, Any], backend: str) -> None:
         entry["seconds"]["verify"] = time.perf_counter() - start
         return
     labels = [o.get("role") for o in (entry.get("signature") or {}).get("outputs", [])]
-    bound = error_bound(text)
-    proof: dict[str, Any] = {"bound": bound.as_dict()}
-    diff = judge(replayed, native, bound, labels=labels, slack=2.0)
+    bound, native_bound = _bounds(folder, entry, text, compiled.optimized_hlo(), len(native))
+    proof: dict[str, Any] = {"bound": bound.as_dict(), "native_bound": native_bound.as_dict()}
+    diff = judge(replayed, native, bound.plus(native_bound), labels=labels)
     try:
         ref = reference(text, inputs, backend)
     except ReferenceUnavailable as exc:
@@ -242,7 +245,9 @@ def verify(folder: Path, entry: dict[str, Any], backend: str) -> None:
         proof["replay_vs_native"] = _judged(diff)
     else:
         proof["reference"] = "float64"
-        rj, nj, ill, kappa = prove(replayed, native, ref, bound, labels=labels)
+        rj, nj, ill, kappa = prove(
+            replayed, native, ref, bound, labels=labels, native_bound=native_bound
+        )
         proof["replay"], proof["native"] = _judged(rj), _judged(nj)
         if ill:
             # NOTE: [ill-conditioned steps] in xlalens/capture/_proof.py
@@ -259,6 +264,54 @@ def verify(folder: Path, entry: dict[str, Any], backend: str) -> None:
     if not ok:
         entry["verify_error"] = why
     entry["seconds"]["verify"] = time.perf_counter() - start
+
+
+def _bounds(
+    folder: Path, entry: dict[str, Any], text: str, replay_optimized: str, n_results: int
+) -> tuple[ErrorBound, ErrorBound]:
+    """The replay's bound and the native results' bound (NOTE: [sequential accumulation]).
+
+    The replay ran the core's compilation, whose optimized module is at hand. The
+    native step ran the framework's own XLA: its optimized module is the dump's
+    ``optimized_hlo.txt`` when the framework wrote it (``optimized_hlo_source`` is
+    ``framework``); otherwise (torch_xla) that compiler's accumulation order is
+    unknown and every dot and convolution counts as sequential.
+    """
+
+    def fit(b: ErrorBound) -> ErrorBound:
+        # A ROOT that is not the flat tuple of results: its sequential terms apply to all.
+        if len(b.sequential) > 1 and len(b.sequential) != n_results:
+            return dataclasses.replace(b, sequential=(max(b.sequential),))
+        return b
+
+    def from_module(optimized: str | None) -> ErrorBound:
+        if optimized is not None:
+            try:
+                return fit(error_bound(text, optimized=optimized))
+            except ParseError:  # a module our reader cannot read: assume the worst
+                pass
+        return error_bound(text, unknown_emitter=True)
+
+    own = folder / "optimized_hlo.txt"
+    native_optimized = (
+        own.read_text()
+        if entry.get("optimized_hlo_source") == "framework" and own.is_file()
+        else None
+    )
+    return from_module(replay_optimized), from_module(native_optimized)
+
+
+def _param_bounds(entry: dict[str, Any], results: dict[str, int | None]) -> dict[str, float]:
+    """Each parameter's relative bound: its result's bound on the native side (the
+    parameters compared are the framework's own), else the module's largest."""
+    proof = entry.get("proof") or {}
+    b = proof.get("native_bound") or proof.get("bound") or {}
+    per = b.get("relative_per_result") or []
+    whole = float(b.get("relative", 0.0))
+    return {
+        role: float(per[i]) if i is not None and 0 <= i < len(per) else whole
+        for role, i in results.items()
+    }
 
 
 def _judged(j: Judgement) -> dict[str, Any]:
@@ -278,14 +331,18 @@ def cross_check(entries: dict[str, dict[str, Any]], folder: Path) -> dict[str, A
     relative to the larger magnitude: the same rule as ``outputs_match``.
     """
     params: dict[str, dict[str, np.ndarray]] = {}
-    rel: dict[str, float] = {}
+    rel: dict[str, dict[str, float]] = {}
     for name, entry in entries.items():
         if entry.get("status") == "ok":
             outs = read_outputs(folder / entry["artifacts"]["outputs"])
             if not outs.params:  # a user step names no parameters: nothing to compare
                 continue
             params[name] = {k: np.asarray(v, np.float64) for k, v in outs.params.items()}
-            rel[name] = float(((entry.get("proof") or {}).get("bound") or {}).get("relative", 0.0))
+            where = {
+                role: info.get("result") if isinstance(info, dict) else None
+                for role, info in (outs.summary.get("params") or {}).items()
+            }
+            rel[name] = _param_bounds(entry, {role: where.get(role) for role in outs.params})
     out: dict[str, Any] = {
         "compared": sorted(params),
         "reference": None,
@@ -313,7 +370,7 @@ def cross_check(entries: dict[str, dict[str, Any]], folder: Path) -> dict[str, A
                 continue
             diff = float(np.max(np.abs(value - other)))
             scale = float(max(np.max(np.abs(value)), np.max(np.abs(other))))
-            tol = (rel[name] + rel[ref_name]) * scale
+            tol = (rel[name].get(role, 0.0) + rel[ref_name].get(role, 0.0)) * scale
             ratio = diff / tol if tol > 0 else (0.0 if diff == 0 else float("inf"))
             worst, worst_ratio = max(worst, diff), max(worst_ratio, ratio)
             if ratio > 1:
