@@ -117,4 +117,3 @@ def test_earlier_frontends_are_kept_unless_fresh(dump4, timed4, tmp_path):
     assert "torchax" in json.loads(path.read_text())["frontends"]
     fresh = time_sharded_dump(folder, dataclasses.replace(QUICK, fresh=True))
     assert set(fresh["frontends"]) == {"jax"}
-
