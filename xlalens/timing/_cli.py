@@ -206,10 +206,15 @@ def format_summary(doc: dict[str, Any], *, top: int = 3) -> str:
                 f"{verdict}): dispatch and framework work around the same XLA computation"
             )
         elif native.get("median") is not None:
+            # Sharded dumps have no native rounds, so re-running cannot help there.
+            hint = (
+                "native rounds are built for 1-device dumps"
+                if doc.get("sharding")
+                else "re-run `xlalens time` without --no-native to measure it alone"
+            )
             lines.append(
                 f"  native step at capture median {_ms(native['median'])} (taken while other frontends "
-                "ran in parallel: not comparable with the compiled step; re-run `xlalens time` without "
-                "--no-native to measure it alone)"
+                f"ran in parallel: not comparable with the compiled step; {hint})"
             )
         if roof:
             frac = roof.get("fraction_of_roofline")
