@@ -73,8 +73,6 @@ def _read_graph(path: Path) -> nx.MultiDiGraph:
 
 
 _PRIMARY = ("optimized_hlo.raw", "optimized_hlo.canonical")
-# Graphs larger than this leave their kernels' bodies to `xlalens render DIR --all-views`.
-_LAZY_NODES = 5000
 
 
 def _primary_key(keys: list[str]) -> str | None:
@@ -225,8 +223,8 @@ def render_dump(
                     heat=heat,
                     paint_heat=False,
                     max_depth=None if (all_views or key == primary) else 1,
-                    # Kernel bodies (most of a big model's views) on demand.
-                    lazy_bodies=not all_views and g.number_of_nodes() > _LAZY_NODES,
+                    # Kernels' bodies (most views of any model) on demand.
+                    lazy_bodies=not all_views,
                 )
 
             timed = any(
@@ -264,7 +262,6 @@ def render_dump(
 
 def _viewer(file: str, title: str, meta: dict[str, Any], card: str) -> str:
     """A card's viewer: a toolbar and a lazy iframe on the SVG file (see the NOTE above)."""
-    deferred = " ".join(meta.get("deferred") or [])
     cheaper = meta.get("cheaper") or {}
     note = ""
     if cheaper:
@@ -277,7 +274,7 @@ def _viewer(file: str, title: str, meta: dict[str, Any], card: str) -> str:
         heat = '<label class="xl-heat-toggle"><input type="checkbox" data-act="heat"> heat (time share)</label>'
     return (
         f'<div class="xl-viewer" id="{_esc(card)}" data-file="{_esc(file)}" data-title="{_esc(title)}"'
-        f' data-deferred="{_esc(deferred)}">'
+        ">"
         '<div class="xl-toolbar">'
         '<button type="button" data-act="back" disabled title="back to the enclosing view">◂ back</button>'
         '<button type="button" data-act="in" title="zoom in">+</button>'
@@ -287,8 +284,8 @@ def _viewer(file: str, title: str, meta: dict[str, Any], card: str) -> str:
         f'<span class="xl-crumbs">{_esc(title)}</span>'
         f'<a class="xl-open" href="{_esc(file)}" target="_blank" rel="noopener">open SVG</a>'
         "</div>"
-        '<p class="xl-note xl-missing" hidden></p>'
-        f'<iframe class="xl-frame" loading="lazy" src="{_esc(file)}" title="{_esc(title)}"></iframe>'
+        '<div class="xl-stage"><div class="xl-note xl-missing" hidden></div>'
+        f'<iframe class="xl-frame" loading="lazy" src="{_esc(file)}" title="{_esc(title)}"></iframe></div>'
         f"{note}</div>"
     )
 

@@ -78,16 +78,45 @@ _SCRIPT = r"""
   function end() { if (drag && drag.moved) { dragged = true; setTimeout(function () { dragged = false; }, 0); } drag = null; svg.style.cursor = "grab"; }
   svg.addEventListener("pointerup", end);
   svg.addEventListener("pointercancel", end);
+  // A view the dump did not draw (kernels' bodies, deep views: docs/render.md,
+  // Lazy views): say, where the reader clicked, how to draw it.
+  function later(title) {
+    var old = svg.getElementById("xl-later");
+    if (old) old.parentNode.removeChild(old);
+    var dir = decodeURIComponent(location.pathname).replace(/\/[^/]*$/, "").replace(/\/svg$/, "");
+    var k = scaleOf(), SVGNS = "http://www.w3.org/2000/svg";
+    var g = document.createElementNS(SVGNS, "g"), r = document.createElementNS(SVGNS, "rect");
+    g.setAttribute("id", "xl-later");
+    var lines = ["\u201c" + title + "\u201d was not drawn when the dump was made.",
+      "To draw it (and every other view), run:  xlalens render " + dir + " --all-views",
+      "then reload this page.  (click to close)"];
+    r.setAttribute("x", box[0] + 10 * k); r.setAttribute("y", box[1] + 10 * k);
+    r.setAttribute("width", 640 * k); r.setAttribute("height", (lines.length * 20 + 14) * k);
+    r.setAttribute("fill", "#fff4d6"); r.setAttribute("stroke", "#e8c66a");
+    g.appendChild(r);
+    lines.forEach(function (t, i) {
+      var x = document.createElementNS(SVGNS, "text");
+      x.setAttribute("x", box[0] + 20 * k); x.setAttribute("y", box[1] + (30 + 20 * i) * k);
+      x.setAttribute("font-size", 14 * k); x.setAttribute("font-family", "Helvetica,sans-Serif");
+      x.setAttribute("fill", "#5c4300");
+      x.textContent = t;
+      g.appendChild(x);
+    });
+    g.addEventListener("click", function (e) { e.stopPropagation(); g.parentNode.removeChild(g); });
+    svg.appendChild(g);
+  }
   svg.addEventListener("click", function (e) {
     var a = e.target.closest("a");
     if (dragged) { if (a) e.preventDefault(); return; }
-    if (!a || !inFrame) return;
+    if (!a) return;
     var href = a.getAttributeNS(NS, "href") || a.getAttribute("href");
     if (!href) return;
-    e.preventDefault();
     var title = (a.getAttributeNS(NS, "title") || a.getAttribute("title") || href).split("\n")[0];
+    var deferred = !!e.target.closest(".xl-deferred");
+    if (!inFrame) { if (deferred) { e.preventDefault(); later(title); } return; }
+    e.preventDefault();
     var up = e.target.closest(".xl-up");
-    window.parent.postMessage({ xl: up ? "back" : "open", href: href, title: title }, "*");
+    window.parent.postMessage({ xl: up ? "back" : "open", href: href, title: title, deferred: deferred }, "*");
   });
   function partner(e, on) {
     var node = e.target.closest("g.node");

@@ -16,9 +16,6 @@
     this.note = root.querySelector(".xl-missing");
     this.file = root.getAttribute("data-file");
     this.title = root.getAttribute("data-title");
-    this.deferred = {};
-    var d = (root.getAttribute("data-deferred") || "").split(" ");
-    for (var i = 0; i < d.length; i++) if (d[i]) this.deferred[d[i]] = true;
     this.stack = [];
     this.heat = false;
     this.bind();
@@ -47,12 +44,23 @@
     this.show();
   };
 
-  Viewer.prototype.open = function (href, title) {
-    var name = href.replace(/^.*\//, "");
-    if (this.deferred[name]) {
+  // The dump folder, for the command that draws the views it left out.
+  function dumpDir() {
+    return decodeURIComponent(location.pathname).replace(/\/[^/]*$/, "") || ".";
+  }
+
+  Viewer.prototype.open = function (href, title, deferred) {
+    if (deferred) {
+      // Not drawn by the dump (docs/render.md, Lazy views): say how, over the view.
       if (this.note) {
-        this.note.textContent = "\u201c" + title + "\u201d lies deeper than this dump drew for this graph: " +
-          "run `xlalens render DIR --all-views` to draw every view, then reload.";
+        this.note.innerHTML = "";
+        var p = document.createElement("p"), code = document.createElement("code");
+        p.textContent = "\u201c" + title + "\u201d was not drawn when the dump was made " +
+          "(kernels\u2019 bodies and deep views are drawn on demand). To draw it and every other view, run:";
+        code.textContent = "xlalens render " + dumpDir() + " --all-views";
+        var p2 = document.createElement("p");
+        p2.textContent = "then reload this page. (click to close)";
+        this.note.appendChild(p); this.note.appendChild(code); this.note.appendChild(p2);
         this.note.hidden = false;
       }
       return;
@@ -72,6 +80,9 @@
 
   Viewer.prototype.bind = function () {
     var self = this;
+    if (this.note) this.note.addEventListener("click", function (e) {
+      if (e.target.tagName !== "CODE") self.note.hidden = true;  // the command stays selectable
+    });
     this.root.querySelectorAll("[data-act]").forEach(function (el) {
       var act = el.getAttribute("data-act");
       if (act === "heat") {
@@ -94,7 +105,7 @@
   };
 
   Viewer.prototype.message = function (m) {
-    if (m.xl === "open") this.open(m.href, m.title);
+    if (m.xl === "open") this.open(m.href, m.title, m.deferred);
     else if (m.xl === "back") this.back();
     else if (m.xl === "ready") {
       this.root.setAttribute("data-ready", this.file);
