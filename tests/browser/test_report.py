@@ -237,3 +237,51 @@ def test_diff_hover_highlights_the_partner(page):
     node.hover(force=True)
     lit = frame.locator(f"g.{cls}.xl-hl")
     assert lit.count() == 2
+
+
+def _deferred_view(page) -> tuple[Path, str]:
+    """(dump folder, a written view of the large graph that links to a view the dump deferred)."""
+    folder = Path(page.url[len("file://") :]).parent
+    meta = json.loads((folder / "svg" / "large.optimized_hlo.raw.views.json").read_text())
+    assert meta["deferred"], "the large graph's kernels' bodies are deferred"
+    name = next(v for v in meta["views"] if "xl&#45;deferred" in (folder / "svg" / v).read_text())
+    return folder, name
+
+
+def test_a_deferred_view_says_how_to_draw_it_where_clicked(page):
+    """Clicking a kernel whose body the dump did not draw shows, over the view, the command that draws it."""
+    folder, name = _deferred_view(page)
+    viewer = _large(page)
+    _ready(viewer, page)
+    viewer.evaluate(
+        "(el, f) => window.xlalensViewers.find(v => v.root === el).load(f, 'x')", "svg/" + name
+    )
+    frame = _ready(viewer, page)
+    before = viewer.get_attribute("data-current")
+    frame.locator("g.xl-deferred a").first.dispatch_event("click")
+    note = viewer.locator(".xl-stage .xl-missing")
+    note.wait_for(state="visible", timeout=5000)
+    text = note.inner_text()
+    assert f"xlalens render {folder} --all-views" in text and "not drawn" in text
+    # the note covers the top of the view, and the view stays where it was
+    nb, fb = note.bounding_box(), viewer.locator("iframe.xl-frame").bounding_box()
+    assert fb["y"] <= nb["y"] < fb["y"] + 100
+    assert viewer.get_attribute("data-current") == before
+    note.locator("p").first.click()
+    assert note.is_hidden()
+    assert page.errors == []
+
+
+def test_a_deferred_view_opened_standalone_says_how_to_draw_it(page, tmp_path_factory):
+    """The same SVG opened on its own draws the command over itself instead of following a dead link."""
+    folder, name = _deferred_view(page)
+    pg = page.context.browser.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.goto((folder / "svg" / name).as_uri())
+    pg.locator("g.xl-deferred a").first.dispatch_event("click")
+    banner = pg.locator("#xl-later")
+    banner.wait_for(state="attached", timeout=5000)
+    assert f"xlalens render {folder} --all-views" in banner.text_content()
+    assert pg.url.endswith(name) and errors == []
+    pg.close()
