@@ -29,13 +29,36 @@ _SCRIPT = r"""
   svg.style.cursor = "grab";
   function set(b) { box = b; svg.setAttribute("viewBox", b.join(" ")); }
   function size() { return [window.innerWidth || 800, window.innerHeight || 600]; }
-  // First view: the whole picture when its text stays legible, else the top
-  // left (title, legend, inputs) at a legible scale; "fit" shows everything.
+  // First view: the whole picture when its text stays legible (graphviz's
+  // 9 pt labels at 0.9 px per unit or more), else the densest window of the
+  // picture at a legible scale (labels about 10 px), top-aligned: a wide
+  // overview opens on its nodes, not on the legend or an empty frame.
+  var FIT = 0.9, READ = 1.15;
+  function nodeCentres() {
+    var out = [], g0 = svg.querySelector("g.graph"), m = g0 && g0.transform.baseVal.consolidate();
+    var t = m ? m.matrix : { a: 1, b: 0, c: 0, d: 1, e: 0, f: 0 };
+    var all = svg.querySelectorAll("g.node:not(.xl-legend)");
+    for (var i = 0; i < all.length; i++) {
+      var b = all[i].getBBox(), x = b.x + b.width / 2, y = b.y + b.height / 2;
+      out.push([t.a * x + t.c * y + t.e, t.b * x + t.d * y + t.f]);
+    }
+    return out;
+  }
   function start() {
     var s = size(), scale = Math.min(s[0] / home[2], s[1] / home[3]);
-    if (scale >= 0.55) return home.slice();
-    var k = 0.8;
-    return [home[0], home[1], Math.min(home[2], s[0] / k), Math.min(home[3], s[1] / k)];
+    if (scale >= FIT) return home.slice();
+    var w = s[0] / READ, h = s[1] / READ, pts = nodeCentres(), best = [home[0], home[1]], most = -1;
+    for (var i = 0; i < pts.length; i++) {
+      // a window whose top-left sits just above and left of this node
+      var x0 = Math.max(home[0], Math.min(pts[i][0] - 60, home[0] + home[2] - w));
+      var y0 = Math.max(home[1], Math.min(pts[i][1] - 40, home[1] + home[3] - h));
+      var n = 0;
+      for (var j = 0; j < pts.length; j++) {
+        if (pts[j][0] >= x0 && pts[j][0] <= x0 + w && pts[j][1] >= y0 && pts[j][1] <= y0 + h) n++;
+      }
+      if (n > most || (n === most && (y0 < best[1] || (y0 === best[1] && x0 < best[0])))) { most = n; best = [x0, y0]; }
+    }
+    return [best[0], best[1], w, h];
   }
   function scaleOf() { var s = size(); return Math.max(box[2] / s[0], box[3] / s[1]); }
   function zoom(f, cx, cy) {
