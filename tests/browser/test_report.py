@@ -232,6 +232,8 @@ def test_diff_hover_highlights_the_partner(page):
     """Hovering a matched node in a diff lights up its partner on the other side."""
     diff = page.locator('.xl-viewer[data-file^="svg/diff."]').first
     frame = _ready(diff, page)
+    diff.locator('[data-act="fit"]').click()  # the first view may not show both partners
+    page.wait_for_timeout(200)
     node = frame.locator("g.node[class*='xl-pair-']").first
     cls = next(c for c in node.get_attribute("class").split() if c.startswith("xl-pair-"))
     node.hover(force=True)
