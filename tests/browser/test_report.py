@@ -105,6 +105,31 @@ def _viewbox(frame) -> list[float]:
     return [float(x) for x in frame.locator(":root").get_attribute("viewBox").split()]
 
 
+def test_frames_load_only_near_the_viewport(report):
+    """On open, only cards near the viewport load their SVG; a far card loads once scrolled to."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        pg = browser.new_page(viewport={"width": 1400, "height": 1000})
+        loaded: list[str] = []
+        pg.on("request", lambda r: loaded.append(r.url) if r.url.endswith(".svg") else None)
+        pg.goto(report.as_uri())
+        pg.wait_for_load_state("load")
+        frames = pg.locator("iframe.xl-frame")
+        total = frames.count()
+        with_src = pg.locator("iframe.xl-frame[src]").count()
+        assert 0 < with_src < total and len(loaded) == with_src
+        last = frames.nth(total - 1)
+        assert last.get_attribute("src") is None
+        last.scroll_into_view_if_needed()
+        pg.wait_for_function(
+            "f => !!f.getAttribute('src')", arg=last.element_handle(), timeout=5000
+        )
+        assert last.get_attribute("src") == last.get_attribute("data-src")
+        browser.close()
+
+
 def test_every_svg_is_displayed(page):
     """Each card's SVG file loads in its frame, fills it, and draws nodes."""
     viewers = page.locator(".xl-viewer")

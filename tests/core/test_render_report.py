@@ -53,7 +53,7 @@ def test_dump_step_writes_svgs_and_report(reported):
         for key in info["artifacts"]["graphs"]:
             assert f"{fe}.{key}.svg" in svgs
             assert f'data-file="svg/{fe}.{key}.svg"' in html
-            assert f'<iframe class="xl-frame" loading="lazy" src="svg/{fe}.{key}.svg"' in html
+            assert f'<iframe class="xl-frame" loading="lazy" data-src="svg/{fe}.{key}.svg"' in html
     diffs = [d for d in manifest["diffs"] if not d.get("error")]
     assert diffs
     diff_svgs = sorted(folder.glob("svg/diff.*.svg"))

@@ -2,17 +2,26 @@
 
 NOTE: [SVGs as files next to the report]
 Every view is written once, as ``svg/<name>.svg`` beside ``report.html``, and the
-report shows it in an ``<iframe loading=lazy>`` pointing there: ``report.html``
-itself holds no SVG (under 1 MB for the 6-frontend demo) and a view is read only
-when its card scrolls into view. Chromium blocks ``fetch`` between ``file://``
+report shows it in an ``<iframe>`` pointing there: ``report.html`` itself holds no
+SVG (under 1 MB for the 6-frontend demo) and a view is read only when its card
+comes near the viewport. The frame's file is in ``data-src`` and ``report.js`` sets
+``src`` from an IntersectionObserver: Chromium's ``loading=lazy`` loaded all 72
+frames of a six-frontend report from ``file://`` at once (12 s to the first card). Chromium blocks ``fetch`` between ``file://``
 documents, which ``iframe``/``img``/``script`` loads are not; the SVGs carry their
 own viewer (``_svgjs``) and talk to the report by ``postMessage``. The search
 index (every node's name, op and source line, and the view that draws it) is
 ``svg/index.js``, loaded by a ``<script>`` element when the search box is first
-used. Deep drill-downs of the secondary graphs (everything but each frontend's
-optimized HLO), and in graphs over 5,000 nodes the views of kernels' bodies, are
-not laid out by the dump: their links say how to draw them
-(``xlalens render DIR --all-views``).
+used.
+
+NOTE: [what the dump draws] A reader opens the overviews and clicks through
+groups to kernels; a kernel's body (a fusion's ops) is what they open least, and
+those views are most of any model's (154 of 159 for the checked-in torch_xla
+TransformerEncoder step). So, for graphs of every size, the dump draws each
+frontend's optimized HLO's overview and scope views (every kernel is drawn in one
+of them), the overview and one level of its other graphs, and every diff; kernels'
+bodies and deeper views are left to ``xlalens render DIR --all-views``. Their
+links carry the class ``xl-deferred``; a click on one shows that command (with the
+dump's folder) over the view, in the report and in the SVG opened alone.
 """
 
 from __future__ import annotations
@@ -144,8 +153,9 @@ def render_dump(
 ) -> dict[str, Any]:
     """Write the SVGs of every graph and diff of a dump under ``DIR/svg/``.
 
-    Each frontend's optimized HLO (its kernels) gets every view; its other graphs
-    get the overview and one level of drill-downs unless ``all_views``. Where
+    Each frontend's optimized HLO (its kernels) gets its overview and every scope
+    view; its other graphs get the overview and one level of drill-downs; kernels'
+    bodies wait for ``all_views`` (see the NOTE at the top). Where
     ``DIR/timing/<backend>.json`` timed a frontend, its kernel views carry the
     heat classes and times. Beside each graph's SVGs goes ``<stem>.views.json``
     (views written, deferred, cheaper-mode notes, and the search rows).
@@ -285,7 +295,7 @@ def _viewer(file: str, title: str, meta: dict[str, Any], card: str) -> str:
         f'<a class="xl-open" href="{_esc(file)}" target="_blank" rel="noopener">open SVG</a>'
         "</div>"
         '<div class="xl-stage"><div class="xl-note xl-missing" hidden></div>'
-        f'<iframe class="xl-frame" loading="lazy" src="{_esc(file)}" title="{_esc(title)}"></iframe></div>'
+        f'<iframe class="xl-frame" loading="lazy" data-src="{_esc(file)}" title="{_esc(title)}"></iframe></div>'
         f"{note}</div>"
     )
 
@@ -788,8 +798,8 @@ def write_report(dump_dir: str | Path, *, all_views: bool = False) -> Path:
 
     Args:
         dump_dir: the dump folder.
-        all_views: also draw the deep drill-downs of the secondary graphs, which
-            the dump leaves out (see the NOTE at the top).
+        all_views: also draw the views the dump leaves out: kernels' bodies and
+            the deep drill-downs of the secondary graphs (see the NOTE at the top).
 
     Returns:
         The path of the report.

@@ -6,6 +6,15 @@
 (function () {
   "use strict";
   var viewers = [];
+  // A card's SVG is loaded when the card comes near the viewport: loading=lazy
+  // alone loaded every frame of a file:// report at once (see _report's NOTE).
+  var near = ("IntersectionObserver" in window) ? new IntersectionObserver(function (entries) {
+    entries.forEach(function (e) {
+      if (!e.isIntersecting) return;
+      near.unobserve(e.target);
+      if (!e.target.getAttribute("src")) e.target.setAttribute("src", e.target.getAttribute("data-src"));
+    });
+  }, { rootMargin: "400px 0px" }) : null;
 
   function Viewer(root) {
     this.root = root;
@@ -18,6 +27,8 @@
     this.title = root.getAttribute("data-title");
     this.stack = [];
     this.heat = false;
+    if (near) near.observe(this.frame);
+    else this.frame.setAttribute("src", this.frame.getAttribute("data-src"));
     this.bind();
     this.show();
     // A frame may have loaded before this script ran, and its "ready" was
