@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import xlalens.ir as ir
+from xlalens.cli import main
 
 # NOTE: xlalens re-exports the functions diff/render under the subpackages' names,
 # so `import xlalens.diff as m` gives the function: import names from them instead.
@@ -257,3 +258,43 @@ def test_diff_card_shows_kernel_map_and_changed_nodes(tmp_path):
     assert "<td>add.3</td><td>add.9</td><td>shape</td>" in html
     assert "only in A: mul.4" in html
     assert _diff_details(tmp_path, {"json": "missing.json"}) == ""
+
+
+def test_dump_defers_kernel_bodies_and_all_views_draws_them(staged, tmp_path, monkeypatch):
+    """A 1,018-op graph in a dump: only its scope views are written; `--all-views` draws the 48 bodies."""
+    import sys
+
+    sys.path.insert(0, str(HERE))
+    from _render_workloads import scoped_transformer_hlo
+
+    monkeypatch.delenv("XLALENS_LAYOUT_DEADLINE", raising=False)
+    folder, manifest = staged
+    dst = tmp_path / "lazy"
+    shutil.copytree(folder, dst)
+    manifest = json.loads(json.dumps(manifest))
+    g = ir.parse_hlo_text(scoped_transformer_hlo(1, d=16))
+    (dst / "big" / "graphs").mkdir(parents=True)
+    (dst / "big" / "graphs" / "optimized_hlo.raw.json").write_text(ir.to_json(g))
+    manifest["frontends"] = {
+        "big": {
+            "status": "ok",
+            "artifacts": {"graphs": {"optimized_hlo.raw": "big/graphs/optimized_hlo.raw.json"}},
+        }
+    }
+    manifest["diffs"] = []
+    (dst / "manifest.json").write_text(json.dumps(manifest))
+    dump_step(dst, manifest)
+    meta = json.loads((dst / "svg" / "big.optimized_hlo.raw.views.json").read_text())
+    written = {p.name for p in (dst / "svg").glob("*.svg")}
+    assert written == set(meta["views"]) and len(written) == 2
+    assert len(meta["deferred"]) == 48 and not written & set(meta["deferred"])
+    html = (dst / "report.html").read_text()
+    assert "data-deferred" not in html and not any(d in html for d in meta["deferred"])
+    marked = "".join((dst / "svg" / n).read_text() for n in written)
+    assert marked.count("xl&#45;deferred") == 48
+    # the command the report names draws every deferred view and clears the marks
+    assert main(["render", str(dst), "--all-views"]) == 0
+    after = json.loads((dst / "svg" / "big.optimized_hlo.raw.views.json").read_text())
+    assert after["deferred"] == [] and set(meta["deferred"]) <= set(after["views"])
+    assert all((dst / "svg" / n).is_file() for n in meta["deferred"])
+    assert not any("xl&#45;deferred" in (dst / "svg" / n).read_text() for n in after["views"])
