@@ -137,13 +137,24 @@
     var box = document.getElementById("xl-search"), hits = document.getElementById("xl-hits");
     if (!box || !hits) return;
     var loading = false, timer = null;
+    // svg/index.js stores rows compactly (see _report.build_html): a name equal
+    // to the id's last part is "", and the view file is an index into "files".
+    function expand(idx) {
+      if (idx.expanded) return;
+      for (var i = 0; i < idx.rows.length; i++) {
+        var r = idx.rows[i];
+        if (!r[2]) r[2] = r[1].slice(r[1].lastIndexOf("/") + 1);
+        if (typeof r[5] === "number") r[5] = idx.files[r[5]];
+      }
+      idx.expanded = true;
+    }
     function ensure(then) {
-      if (window.xlalensIndex) { then(); return; }
+      if (window.xlalensIndex) { expand(window.xlalensIndex); then(); return; }
       if (loading) return;
       loading = true;
       var s = document.createElement("script");
       s.src = box.getAttribute("data-index");
-      s.onload = function () { then(); };
+      s.onload = function () { expand(window.xlalensIndex); then(); };
       s.onerror = function () { hits.textContent = "no search index (svg/index.js) in this folder"; hits.hidden = false; };
       document.head.appendChild(s);
     }
