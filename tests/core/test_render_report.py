@@ -179,8 +179,10 @@ def test_search_index_lists_every_node_of_the_primary_graph(reported):
         # stored compactly: the name only when it is not the id's last part, the file by index
         assert r[2] == "" or r[2] != r[1].rsplit("/", 1)[-1]
         view = idx["files"][r[5]]
-        # the view exists and holds the node under the id the viewer centres on
-        assert f'id="n:{r[1]}"' in (folder / "svg" / view).read_text()
+        # the view exists and holds the node (or what stands for it) under the id
+        # the viewer centres on
+        target = r[6] if len(r) > 6 else r[1]
+        assert f'id="n:{target}"' in (folder / "svg" / view).read_text()
 
 
 def test_sections_from_providers_get_a_nav_entry(staged, tmp_path, monkeypatch):
@@ -296,6 +298,14 @@ def test_dump_defers_kernel_bodies_and_all_views_draws_them(staged, tmp_path, mo
     assert "data-deferred" not in html and not any(d in html for d in meta["deferred"])
     marked = "".join((dst / "svg" / n).read_text() for n in written)
     assert marked.count("xl&#45;deferred") == 48
+    # search still finds an op inside an undrawn body: it outlines the kernel that holds it
+    text = (dst / "svg" / "index.js").read_text()
+    idx = json.loads(text[len("window.xlalensIndex = ") :].rstrip().rstrip(";"))
+    inside = [r for r in idx["rows"] if len(r) > 6]
+    assert inside and all(
+        f'id="n:{r[6]}"' in (dst / "svg" / idx["files"][r[5]]).read_text() for r in inside
+    )
+    assert {r[6] for r in inside} <= {n for n in g.nodes if g.nodes[n].get("calls")}
     # the command the report names draws every deferred view and clears the marks
     assert main(["render", str(dst), "--all-views"]) == 0
     after = json.loads((dst / "svg" / "big.optimized_hlo.raw.views.json").read_text())

@@ -41,6 +41,9 @@ class Rendering:
     """Graph node id -> file name of the view that draws it (its deepest view; search uses it)."""
     deferred: tuple[str, ...] = ()
     """Drill-down file names linked but not written (deeper than ``max_depth``)."""
+    shown: dict[str, str] = field(default_factory=dict)
+    """Graph node id -> what stands for it in its ``where`` view (its own id, or the
+    key of the kernel or group that holds it); the element's id is ``n:<that>``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,9 +177,10 @@ def _graph_views(
     paint_heat: bool = True,
     lazy_bodies: bool = False,
     mark_deferred: bool = True,
-) -> tuple[list[_Item], int, dict[str, str], dict[str, str], list[str]]:
-    """Every view: items, node count, titles, node -> view holding it, and the
-    drill-down files left unwritten because they lie deeper than ``max_depth``."""
+) -> tuple[list[_Item], int, dict[str, str], dict[str, str], list[str], dict[str, str]]:
+    """Every view: items, node count, titles, node -> view holding it, the
+    drill-down files left unwritten (deeper than ``max_depth``, or kernels' bodies
+    with ``lazy_bodies``), and node -> what stands for it in that view."""
     builder = _view._Builder(g, scoped=collapse in ("auto", "scope"))
     base = title or graph_title(g)
     n_total = g.number_of_nodes()
@@ -190,6 +194,7 @@ def _graph_views(
     out: list[_Item] = []
     titles: dict[str, str] = {}
     where: dict[str, str] = {}
+    shown: dict[str, str] = {}
     deferred: list[str] = []
     seen = {overview}
 
@@ -249,8 +254,10 @@ def _graph_views(
             # (shallowest) view that holds it inside a group.
             if drawn_as == "op:" + n or n not in where:
                 where[n] = fname
+                shown[n] = drawn_as[3:] if drawn_as.startswith("op:") else drawn_as
         for n in em.framed:
             where[n] = fname
+            shown[n] = n
         out.append(_Item(fname, src, cheap, parent, view.drawn, depth))
         titles[fname] = crumbs
         for u, child in children:
@@ -258,7 +265,7 @@ def _graph_views(
                 deferred.append(child)
                 continue
             queue.append((u.key, _drill_units(u), child, fname, f"{crumbs} › {u.label}", depth + 1))
-    return out, n_total, titles, where, deferred
+    return out, n_total, titles, where, deferred, shown
 
 
 # A view is re-planned with a smaller budget while dot's predicted time is over
@@ -308,6 +315,7 @@ def _finish(
     titles: dict[str, str],
     where: dict[str, str] | None = None,
     deferred: list[str] = (),
+    shown: dict[str, str] | None = None,
 ) -> Rendering:
     over, view = _budget.deadlines()
     jobs = [LayoutJob(it.source, it.cheap, over if it.parent is None else view) for it in items]
@@ -322,6 +330,7 @@ def _finish(
         layouts={it.name: r for it, r in zip(items, results)},
         where=dict(where or {}),
         deferred=tuple(deferred),
+        shown=dict(shown or {}),
     )
 
 
@@ -387,7 +396,7 @@ def render_views(
         return _finish(
             [_Item(name, src, lambda: cheap, None, drawn, 0)], total, {name: title or "diff"}
         )
-    items, total, titles, where, deferred = _graph_views(
+    items, total, titles, where, deferred, shown = _graph_views(
         obj,
         collapse=collapse,
         budget=budget,
@@ -398,7 +407,7 @@ def render_views(
         paint_heat=paint_heat,
         lazy_bodies=lazy_bodies,
     )
-    return _finish(items, total, titles, where, deferred)
+    return _finish(items, total, titles, where, deferred, shown)
 
 
 def render(

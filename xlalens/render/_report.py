@@ -130,7 +130,12 @@ def _meta_path(dump_dir: Path, stem: str) -> Path:
     return dump_dir / SVG_DIR / f"{stem}.views.json"
 
 
-def _index_rows(g: nx.MultiDiGraph, where: dict[str, str]) -> list[list[Any]]:
+def _index_rows(
+    g: nx.MultiDiGraph, where: dict[str, str], shown: dict[str, str] | None = None
+) -> list[list[Any]]:
+    """Search rows ``[id, name, op, file:line, view]``, plus the key of the kernel or
+    group that stands for the node in that view when it is not drawn itself (a
+    kernel's body the dump left out): search outlines that one."""
     rows = []
     for n, d in g.nodes(data=True):
         f = where.get(n)
@@ -139,7 +144,11 @@ def _index_rows(g: nx.MultiDiGraph, where: dict[str, str]) -> list[list[Any]]:
         loc = ""
         if d.get("source_file"):
             loc = f"{Path(str(d['source_file'])).name}:{d.get('source_line') or ''}"
-        rows.append([n, d.get("name") or n, d.get("op") or "", loc, f])
+        row = [n, d.get("name") or n, d.get("op") or "", loc, f]
+        target = (shown or {}).get(n, n)
+        if target != n:
+            row.append(target)
+        rows.append(row)
     return rows
 
 
@@ -202,7 +211,7 @@ def render_dump(
                 "deferred": list(r.deferred),
                 "cheaper": {k: v.reason for k, v in r.layouts.items() if v.mode != "full"},
                 "heat": stem in heated,
-                "rows": _index_rows(g_of(), r.where) if g_of else [],
+                "rows": _index_rows(g_of(), r.where, r.shown) if g_of else [],
             }
             meta.write_text(json.dumps(doc))
         except GraphvizNotFound as exc:
@@ -576,12 +585,13 @@ def _sections(dump_dir: Path) -> list[tuple[str, str, str]]:
 
 
 def _compact_row(card: int, row: list[Any], files: dict[str, int]) -> list[Any]:
-    """A search row as ``svg/index.js`` stores it: ``[card, id, name, op, file:line, file]``
+    """A search row as ``svg/index.js`` stores it: ``[card, id, name, op, file:line, file
+    (, what stands for it)]``
     with the name ``""`` when it is the id's last part, and the view file as an index
     into ``files`` (report.js expands both; 45% of the index of a ResNet50 dump)."""
-    node, name, op, loc, view = row
+    node, name, op, loc, view, *target = row
     short = "" if str(node).rsplit("/", 1)[-1] == name else name
-    return [card, node, short, op, loc, files.setdefault(view, len(files))]
+    return [card, node, short, op, loc, files.setdefault(view, len(files)), *target]
 
 
 def build_html(

@@ -653,6 +653,8 @@ class Emitter:
             "color": _style.GROUP_BORDER,
             "URL": self.links.get(u.key, ""),
             "class": classes,
+            # search outlines the group that holds a node it looks for
+            "id": "n:" + u.key,
         }
         self.lines.append(f"{indent}{quote(u.key)} [{_attrs(attrs)}];")
         for n in nodes:

@@ -173,7 +173,8 @@
       var viewer = v && viewers.filter(function (x) { return x.root === v; })[0];
       if (!viewer) return;
       viewer.stack.push({ file: viewer.file, title: viewer.title });
-      viewer.load(viewer.dir() + r[5], r[2], "n:" + r[1]);
+      // r[6]: the kernel or group that stands for the node there (its body not drawn)
+      viewer.load(viewer.dir() + r[5], r[2], "n:" + (r[6] || r[1]));
       viewer.root.scrollIntoView({ block: "center" });
       hits.hidden = true;
     }
