@@ -46,7 +46,15 @@ def main() -> None:
     # deadline (the caption then says why), with the view's size and dot's seconds.
     for name, lay in list(r.layouts.items())[:3]:
         f = lay.features
-        print(f"  {name}: {lay.mode}, {f.nodes} nodes, {f.clusters} frames, {lay.seconds:.2f} s")
+        print(
+            f"  {name}: {lay.mode}, {f.nodes} nodes, {f.clusters} frames, "
+            f"{lay.seconds:.2f} s ({lay.cpu:.2f} s of dot CPU)"
+        )
+
+    # As a dump does: kernels' bodies are not laid out; their links are marked
+    # (class xl-deferred, and a note saying how to draw them when clicked).
+    lazy = write_svgs(graph, out / "lazy" / "mlp.svg", budget=20, lazy_bodies=True)
+    print(f"lazy: wrote {len(lazy.svgs)} SVG(s), left {len(lazy.deferred)} kernel bodies undrawn")
 
     # Heat view: kernels painted by their share of the step time (here made up:
     # the first fusions get 50%, 25%, ...; `xlalens time` measures real ones).

@@ -105,6 +105,31 @@ def _viewbox(frame) -> list[float]:
     return [float(x) for x in frame.locator(":root").get_attribute("viewBox").split()]
 
 
+def test_frames_load_only_near_the_viewport(report):
+    """On open, only cards near the viewport load their SVG; a far card loads once scrolled to."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        pg = browser.new_page(viewport={"width": 1400, "height": 1000})
+        loaded: list[str] = []
+        pg.on("request", lambda r: loaded.append(r.url) if r.url.endswith(".svg") else None)
+        pg.goto(report.as_uri())
+        pg.wait_for_load_state("load")
+        frames = pg.locator("iframe.xl-frame")
+        total = frames.count()
+        with_src = pg.locator("iframe.xl-frame[src]").count()
+        assert 0 < with_src < total and len(loaded) == with_src
+        last = frames.nth(total - 1)
+        assert last.get_attribute("src") is None
+        last.scroll_into_view_if_needed()
+        pg.wait_for_function(
+            "f => !!f.getAttribute('src')", arg=last.element_handle(), timeout=5000
+        )
+        assert last.get_attribute("src") == last.get_attribute("data-src")
+        browser.close()
+
+
 def test_every_svg_is_displayed(page):
     """Each card's SVG file loads in its frame, fills it, and draws nodes."""
     viewers = page.locator(".xl-viewer")
@@ -205,6 +230,10 @@ def test_search_finds_a_deep_node_and_opens_its_view(page):
     folder = Path(page.url[len("file://") :]).parent
     text = (folder / "svg" / "index.js").read_text()
     idx = _json.loads(text[len("window.xlalensIndex = ") :].rstrip().rstrip(";"))
+    # rows are stored compactly: "" for a name equal to the id's last part, file by index
+    for r in idx["rows"]:
+        r[2] = r[2] or r[1].rsplit("/", 1)[-1]
+        r[5] = idx["files"][r[5]]
     card = idx["cards"].index("large · optimized_hlo.raw")
     # a node drawn in a drill-down, not in the overview
     row = next(
@@ -232,8 +261,58 @@ def test_diff_hover_highlights_the_partner(page):
     """Hovering a matched node in a diff lights up its partner on the other side."""
     diff = page.locator('.xl-viewer[data-file^="svg/diff."]').first
     frame = _ready(diff, page)
+    diff.locator('[data-act="fit"]').click()  # the first view may not show both partners
+    page.wait_for_timeout(200)
     node = frame.locator("g.node[class*='xl-pair-']").first
     cls = next(c for c in node.get_attribute("class").split() if c.startswith("xl-pair-"))
     node.hover(force=True)
     lit = frame.locator(f"g.{cls}.xl-hl")
     assert lit.count() == 2
+
+
+def _deferred_view(page) -> tuple[Path, str]:
+    """(dump folder, a written view of the large graph that links to a view the dump deferred)."""
+    folder = Path(page.url[len("file://") :]).parent
+    meta = json.loads((folder / "svg" / "large.optimized_hlo.raw.views.json").read_text())
+    assert meta["deferred"], "the large graph's kernels' bodies are deferred"
+    name = next(v for v in meta["views"] if "xl&#45;deferred" in (folder / "svg" / v).read_text())
+    return folder, name
+
+
+def test_a_deferred_view_says_how_to_draw_it_where_clicked(page):
+    """Clicking a kernel whose body the dump did not draw shows, over the view, the command that draws it."""
+    folder, name = _deferred_view(page)
+    viewer = _large(page)
+    _ready(viewer, page)
+    viewer.evaluate(
+        "(el, f) => window.xlalensViewers.find(v => v.root === el).load(f, 'x')", "svg/" + name
+    )
+    frame = _ready(viewer, page)
+    before = viewer.get_attribute("data-current")
+    frame.locator("g.xl-deferred a").first.dispatch_event("click")
+    note = viewer.locator(".xl-stage .xl-missing")
+    note.wait_for(state="visible", timeout=5000)
+    text = note.inner_text()
+    assert f"xlalens render {folder} --all-views" in text and "not drawn" in text
+    # the note covers the top of the view, and the view stays where it was
+    nb, fb = note.bounding_box(), viewer.locator("iframe.xl-frame").bounding_box()
+    assert fb["y"] <= nb["y"] < fb["y"] + 100
+    assert viewer.get_attribute("data-current") == before
+    note.locator("p").first.click()
+    assert note.is_hidden()
+    assert page.errors == []
+
+
+def test_a_deferred_view_opened_standalone_says_how_to_draw_it(page, tmp_path_factory):
+    """The same SVG opened on its own draws the command over itself instead of following a dead link."""
+    folder, name = _deferred_view(page)
+    pg = page.context.browser.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.goto((folder / "svg" / name).as_uri())
+    pg.locator("g.xl-deferred a").first.dispatch_event("click")
+    banner = pg.locator("#xl-later")
+    banner.wait_for(state="attached", timeout=5000)
+    assert f"xlalens render {folder} --all-views" in banner.text_content()
+    assert pg.url.endswith(name) and errors == []
+    pg.close()

@@ -325,3 +325,56 @@ def test_render_diff_uses_the_diff_default_level(monkeypatch, tmp_path):
     assert main(["render", a, "--diff", b, "-o", str(tmp_path / "d.svg")]) == 0
     assert main(["render", a, "--diff", b, "--level", "raw", "-o", str(tmp_path / "e.svg")]) == 0
     assert seen == [{}, {"level": "raw"}]
+
+
+def test_lazy_bodies_write_only_scope_views_of_a_real_module(tmp_path, monkeypatch):
+    """A real 3,162-op torch_xla step with lazy bodies: 5 files written, 154 kernel bodies deferred and marked."""
+    from _real import real_text
+
+    monkeypatch.delenv("XLALENS_LAYOUT_DEADLINE")  # the default deadlines shape the plan
+
+    g = ir.parse_hlo_text(real_text("torch_xla_transformer.optimized_hlo.txt.xz"))
+    r = write_svgs(g, tmp_path / "t.svg", lazy_bodies=True)
+    written = {p.name for p in tmp_path.glob("*.svg")}
+    assert written == set(r.svgs) and len(written) == 5
+    assert len(r.deferred) == 154 and not written & set(r.deferred)
+    # every kernel of the step is drawn, as a box at least, in a written view
+    entry = g.graph["entry"]
+    kernels = [n for n, d in g.nodes(data=True) if d["computation"] == entry and d.get("calls")]
+    assert kernels and all(r.where.get(n) in written for n in kernels)
+    # each deferred link is marked where the reader clicks: class and tooltip say how to draw it
+    text = "".join((tmp_path / n).read_text() for n in sorted(written))
+    marked = re.findall(r'class="node xl&#45;op[^"]*xl&#45;deferred"', text)
+    assert len(marked) == len(r.deferred)
+    assert text.count("xlalens render DIR &#45;&#45;all&#45;views") >= len(r.deferred)
+    # graphviz's comments are dropped from the written files
+    assert "<!--" not in text
+
+
+def test_views_are_replanned_until_predicted_within_the_deadline(large, monkeypatch):
+    """No emitted view is predicted over 0.6 of its deadline while its budget can still shrink."""
+    monkeypatch.delenv("XLALENS_LAYOUT_DEADLINE", raising=False)
+    from xlalens.render import _budget
+    from xlalens.render._render import _PLAN_SHARE, _graph_views
+
+    items, *_ = _graph_views(large, collapse="auto", budget=300, stem="t", title=None)
+    over, view = _budget.deadlines()
+    worst = max(
+        _budget.predict(_budget.features(it.source)) / (over if it.parent is None else view)
+        for it in items
+    )
+    assert worst <= _PLAN_SHARE
+    # and without the re-planning, this module has a view over it (so the check can fail)
+    from xlalens.render import _render
+
+    saved = _render._PLAN_SHARE
+    try:
+        _render._PLAN_SHARE = 100.0
+        items, *_ = _graph_views(large, collapse="auto", budget=300, stem="t", title=None)
+    finally:
+        _render._PLAN_SHARE = saved
+    assert any(
+        _budget.predict(_budget.features(it.source)) / (over if it.parent is None else view)
+        > _PLAN_SHARE
+        for it in items
+    )

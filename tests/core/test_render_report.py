@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import xlalens.ir as ir
+from xlalens.cli import main
 
 # NOTE: xlalens re-exports the functions diff/render under the subpackages' names,
 # so `import xlalens.diff as m` gives the function: import names from them instead.
@@ -53,7 +54,7 @@ def test_dump_step_writes_svgs_and_report(reported):
         for key in info["artifacts"]["graphs"]:
             assert f"{fe}.{key}.svg" in svgs
             assert f'data-file="svg/{fe}.{key}.svg"' in html
-            assert f'<iframe class="xl-frame" loading="lazy" src="svg/{fe}.{key}.svg"' in html
+            assert f'<iframe class="xl-frame" loading="lazy" data-src="svg/{fe}.{key}.svg"' in html
     diffs = [d for d in manifest["diffs"] if not d.get("error")]
     assert diffs
     diff_svgs = sorted(folder.glob("svg/diff.*.svg"))
@@ -175,8 +176,13 @@ def test_search_index_lists_every_node_of_the_primary_graph(reported):
     drawable = {n for n, d in g.nodes(data=True) if comps[d["computation"]]["kind"] != "reducer"}
     assert set(rows) == drawable
     for r in rows.values():
-        # the view exists and holds the node under the id the viewer centres on
-        assert f'id="n:{r[1]}"' in (folder / "svg" / r[5]).read_text()
+        # stored compactly: the name only when it is not the id's last part, the file by index
+        assert r[2] == "" or r[2] != r[1].rsplit("/", 1)[-1]
+        view = idx["files"][r[5]]
+        # the view exists and holds the node (or what stands for it) under the id
+        # the viewer centres on
+        target = r[6] if len(r) > 6 else r[1]
+        assert f'id="n:{target}"' in (folder / "svg" / view).read_text()
 
 
 def test_sections_from_providers_get_a_nav_entry(staged, tmp_path, monkeypatch):
@@ -257,3 +263,52 @@ def test_diff_card_shows_kernel_map_and_changed_nodes(tmp_path):
     assert "<td>add.3</td><td>add.9</td><td>shape</td>" in html
     assert "only in A: mul.4" in html
     assert _diff_details(tmp_path, {"json": "missing.json"}) == ""
+
+
+def test_dump_defers_kernel_bodies_and_all_views_draws_them(staged, tmp_path, monkeypatch):
+    """A 1,018-op graph in a dump: only its scope views are written; `--all-views` draws the 48 bodies."""
+    import sys
+
+    sys.path.insert(0, str(HERE))
+    from _render_workloads import scoped_transformer_hlo
+
+    monkeypatch.delenv("XLALENS_LAYOUT_DEADLINE", raising=False)
+    folder, manifest = staged
+    dst = tmp_path / "lazy"
+    shutil.copytree(folder, dst)
+    shutil.rmtree(dst / "svg", ignore_errors=True)  # another test may have rendered it
+    manifest = json.loads(json.dumps(manifest))
+    g = ir.parse_hlo_text(scoped_transformer_hlo(1, d=16))
+    (dst / "big" / "graphs").mkdir(parents=True)
+    (dst / "big" / "graphs" / "optimized_hlo.raw.json").write_text(ir.to_json(g))
+    manifest["frontends"] = {
+        "big": {
+            "status": "ok",
+            "artifacts": {"graphs": {"optimized_hlo.raw": "big/graphs/optimized_hlo.raw.json"}},
+        }
+    }
+    manifest["diffs"] = []
+    (dst / "manifest.json").write_text(json.dumps(manifest))
+    dump_step(dst, manifest)
+    meta = json.loads((dst / "svg" / "big.optimized_hlo.raw.views.json").read_text())
+    written = {p.name for p in (dst / "svg").glob("*.svg")}
+    assert written == set(meta["views"]) and len(written) == 2
+    assert len(meta["deferred"]) == 48 and not written & set(meta["deferred"])
+    html = (dst / "report.html").read_text()
+    assert "data-deferred" not in html and not any(d in html for d in meta["deferred"])
+    marked = "".join((dst / "svg" / n).read_text() for n in written)
+    assert marked.count("xl&#45;deferred") == 48
+    # search still finds an op inside an undrawn body: it outlines the kernel that holds it
+    text = (dst / "svg" / "index.js").read_text()
+    idx = json.loads(text[len("window.xlalensIndex = ") :].rstrip().rstrip(";"))
+    inside = [r for r in idx["rows"] if len(r) > 6]
+    assert inside and all(
+        f'id="n:{r[6]}"' in (dst / "svg" / idx["files"][r[5]]).read_text() for r in inside
+    )
+    assert {r[6] for r in inside} <= {n for n in g.nodes if g.nodes[n].get("calls")}
+    # the command the report names draws every deferred view and clears the marks
+    assert main(["render", str(dst), "--all-views"]) == 0
+    after = json.loads((dst / "svg" / "big.optimized_hlo.raw.views.json").read_text())
+    assert after["deferred"] == [] and set(meta["deferred"]) <= set(after["views"])
+    assert all((dst / "svg" / n).is_file() for n in meta["deferred"])
+    assert not any("xl&#45;deferred" in (dst / "svg" / n).read_text() for n in after["views"])

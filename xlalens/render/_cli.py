@@ -45,7 +45,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--all-views",
         action="store_true",
-        help="with a dump DIR: also draw the deep drill-downs the dump leaves out",
+        help="with a dump DIR: also draw the views the dump leaves out (kernels' bodies, deep views of the non-kernel graphs)",
     )
     p.add_argument(
         "--collapse",

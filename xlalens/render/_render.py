@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,9 @@ class Rendering:
     """Graph node id -> file name of the view that draws it (its deepest view; search uses it)."""
     deferred: tuple[str, ...] = ()
     """Drill-down file names linked but not written (deeper than ``max_depth``)."""
+    shown: dict[str, str] = field(default_factory=dict)
+    """Graph node id -> what stands for it in its ``where`` view (its own id, or the
+    key of the kernel or group that holds it); the element's id is ``n:<that>``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,74 +176,127 @@ def _graph_views(
     max_depth: int | None = None,
     paint_heat: bool = True,
     lazy_bodies: bool = False,
-) -> tuple[list[_Item], int, dict[str, str], dict[str, str], list[str]]:
-    """Every view: items, node count, titles, node -> view holding it, and the
-    drill-down files left unwritten because they lie deeper than ``max_depth``."""
+    mark_deferred: bool = True,
+) -> tuple[list[_Item], int, dict[str, str], dict[str, str], list[str], dict[str, str]]:
+    """Every view: items, node count, titles, node -> view holding it, the
+    drill-down files left unwritten (deeper than ``max_depth``, or kernels' bodies
+    with ``lazy_bodies``), and node -> what stands for it in that view."""
     builder = _view._Builder(g, scoped=collapse in ("auto", "scope"))
     base = title or graph_title(g)
     n_total = g.number_of_nodes()
+    over_s, view_s = _budget.deadlines()
+    overview = f"{stem}.svg"
     # The overview gets half the budget: it is the page a reader sees first,
     # and it must show the model's structure at a glance, not every op.
-    root = plan(g, "root", base, _root_units(builder, g), collapse, _overview_budget(budget))
-    overview = f"{stem}.svg"
-    queue: list[tuple[ViewPlan, str, str | None, str, int]] = [(root, overview, None, base, 0)]
+    queue: list[tuple[str, tuple[Unit, ...], str, str | None, str, int]] = [
+        ("root", _root_units(builder, g), overview, None, base, 0)
+    ]
     out: list[_Item] = []
     titles: dict[str, str] = {}
     where: dict[str, str] = {}
+    shown: dict[str, str] = {}
     deferred: list[str] = []
     seen = {overview}
+
+    def is_deferred(u: Unit, depth: int) -> bool:
+        """A drill-down left unwritten: deeper than max_depth, or a kernel's body."""
+        return (max_depth is not None and depth + 1 > max_depth) or (lazy_bodies and u.kind == "op")
+
     while queue:
-        view, fname, parent, crumbs, depth = queue.pop(0)
-        links: dict[str, str] = {}
-        children: list[tuple[Unit, str]] = []
-        for u in _collapsed(view):
-            child = f"{stem}.{slug(u.key, u.label)}.svg"
-            if child in seen:  # a hash collision of two keys; keep names unique
-                child = f"{stem}.{slug(u.key + '#', u.label)}.svg"
-            seen.add(child)
-            links[u.key] = child
-            children.append((u, child))
-        extra = []
-        if collapse != "none" and view.key == "root":
-            extra.append(
-                f"{n_total} nodes; {view.drawn} drawn (budget {budget}, collapse={collapse})"
-            )
+        key, units, fname, parent, crumbs, depth = queue.pop(0)
         first = []
         if parent is not None:
             first.append(
                 f'  "xl:up" [shape=cds, style=filled, fillcolor="#dde6f3", label={quote("◂ back")}, '
                 f'URL={quote(parent)}, tooltip={quote("back to the enclosing view")}, class="xl-link xl-up"];'
             )
-        src, cheap, em = _emit(
-            g,
-            view,
-            links,
-            crumbs,
-            first,
-            legend_extra=extra,
-            edge_labels=view.drawn <= 150,
-            heat=heat,
-            paint_heat=paint_heat,
-        )
+        start = _overview_budget(budget) if parent is None else budget
+        deadline = over_s if parent is None else view_s
+
+        def emit(b: int, key=key, units=units, crumbs=crumbs, first=first, depth=depth):
+            view = plan(g, key, crumbs, units, collapse, b)
+            names = set(seen)
+            links: dict[str, str] = {}
+            children: list[tuple[Unit, str]] = []
+            later = frozenset(
+                u.key for u in _collapsed(view) if mark_deferred and is_deferred(u, depth)
+            )
+            for u in _collapsed(view):
+                child = f"{stem}.{slug(u.key, u.label)}.svg"
+                if child in names:  # a hash collision of two keys; keep names unique
+                    child = f"{stem}.{slug(u.key + '#', u.label)}.svg"
+                names.add(child)
+                links[u.key] = child
+                children.append((u, child))
+            extra = []
+            if collapse != "none" and view.key == "root":
+                extra.append(
+                    f"{n_total} nodes; {view.drawn} drawn (budget {budget}, collapse={collapse})"
+                )
+            src, cheap, em = _emit(
+                g,
+                view,
+                links,
+                crumbs,
+                first,
+                legend_extra=extra,
+                edge_labels=view.drawn <= 150,
+                heat=heat,
+                paint_heat=paint_heat,
+                deferred=later,
+            )
+            return view, children, src, cheap, em
+
+        view, children, src, cheap, em = _fit(emit, start, deadline, collapse)
+        seen.update(c for _, c in children)
         for n, drawn_as in em.rep.items():
             # The deepest view that draws the node itself wins; else the first
             # (shallowest) view that holds it inside a group.
             if drawn_as == "op:" + n or n not in where:
                 where[n] = fname
+                shown[n] = drawn_as[3:] if drawn_as.startswith("op:") else drawn_as
         for n in em.framed:
             where[n] = fname
+            shown[n] = n
         out.append(_Item(fname, src, cheap, parent, view.drawn, depth))
         titles[fname] = crumbs
         for u, child in children:
-            if (max_depth is not None and depth + 1 > max_depth) or (
-                lazy_bodies and u.kind == "op"
-            ):
+            if is_deferred(u, depth):
                 deferred.append(child)
                 continue
-            sub_title = f"{crumbs} › {u.label}"
-            sub = plan(g, u.key, sub_title, _drill_units(u), collapse, budget)
-            queue.append((sub, child, fname, sub_title, depth + 1))
-    return out, n_total, titles, where, deferred
+            queue.append((u.key, _drill_units(u), child, fname, f"{crumbs} › {u.label}", depth + 1))
+    return out, n_total, titles, where, deferred, shown
+
+
+# A view is re-planned with a smaller budget while dot's predicted time is over
+# this share of its deadline: the model (``_budget.predict``) ranks views well
+# but is not exact, and a view that only just fits would miss on a busy machine.
+_PLAN_SHARE = 0.6
+_SHRINK = 0.75
+_MIN_BUDGET = 20
+
+
+def _fit(emit: Any, budget: int, deadline: float, collapse: str) -> tuple:
+    """Plan and emit a view, shrinking its budget until ``dot`` is predicted to
+    lay it out within :data:`_PLAN_SHARE` of its deadline.
+
+    NOTE: [planning against the cost model] The planner counts nodes and
+    clusters, not edges; a view of 264 nodes and 397 edges (the generated
+    28-layer transformer's step scope) fits the node budget yet takes dot 2 s,
+    the edges' term of the model. So each emitted view's DOT source is measured
+    (``_budget.features``) and priced (``_budget.predict``); one predicted over
+    its share is planned again with 3/4 of the budget, which leaves more of it
+    to drill-downs instead of the cheaper, frameless mode.
+    """
+    b = budget
+    while True:
+        got = emit(b)
+        src = got[2]
+        if collapse == "none" or b <= _MIN_BUDGET:
+            return got
+        if _budget.predict(_budget.features(src)) <= _PLAN_SHARE * deadline:
+            return got
+        b = max(_MIN_BUDGET, int(b * _SHRINK))
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,6 +315,7 @@ def _finish(
     titles: dict[str, str],
     where: dict[str, str] | None = None,
     deferred: list[str] = (),
+    shown: dict[str, str] | None = None,
 ) -> Rendering:
     over, view = _budget.deadlines()
     jobs = [LayoutJob(it.source, it.cheap, over if it.parent is None else view) for it in items]
@@ -272,6 +330,7 @@ def _finish(
         layouts={it.name: r for it, r in zip(items, results)},
         where=dict(where or {}),
         deferred=tuple(deferred),
+        shown=dict(shown or {}),
     )
 
 
@@ -337,7 +396,7 @@ def render_views(
         return _finish(
             [_Item(name, src, lambda: cheap, None, drawn, 0)], total, {name: title or "diff"}
         )
-    items, total, titles, where, deferred = _graph_views(
+    items, total, titles, where, deferred, shown = _graph_views(
         obj,
         collapse=collapse,
         budget=budget,
@@ -348,7 +407,7 @@ def render_views(
         paint_heat=paint_heat,
         lazy_bodies=lazy_bodies,
     )
-    return _finish(items, total, titles, where, deferred)
+    return _finish(items, total, titles, where, deferred, shown)
 
 
 def render(
@@ -388,19 +447,16 @@ def render(
         src, cheap, _, _ = _diff_source(obj, budget=budget, title=title)
         return layout_views([LayoutJob(src, lambda: cheap, over)])[0].svg
     # Plan and emit only the overview; drill-downs are not laid out here.
-    builder = _view._Builder(obj, scoped=collapse in ("auto", "scope"))
-    base = title or graph_title(obj)
-    view = plan(obj, "root", base, _root_units(builder, obj), collapse, _overview_budget(budget))
-    links = {u.key: f"graph.{slug(u.key, u.label)}.svg" for u in _collapsed(view)}
-    extra = []
-    if collapse != "none":
-        extra.append(
-            f"{obj.number_of_nodes()} nodes; {view.drawn} drawn (budget {budget}, collapse={collapse})"
-        )
-    src, cheap, _ = _emit(
-        obj, view, links, base, [], legend_extra=extra, edge_labels=view.drawn <= 150
+    items, *_ = _graph_views(
+        obj,
+        collapse=collapse,
+        budget=budget,
+        stem="graph",
+        title=title,
+        max_depth=0,
+        mark_deferred=False,
     )
-    return layout_views([LayoutJob(src, cheap, over)])[0].svg
+    return layout_views([LayoutJob(items[0].source, items[0].cheap, over)])[0].svg
 
 
 def write_svgs(
@@ -450,11 +506,18 @@ def write_svgs(
     return r
 
 
+_COMMENT = re.compile(r"<!--.*?-->\n?", re.S)
+
+
 def _interactive(svg: str) -> str:
-    """The SVG with the viewer script, so it pans, zooms and drills down on its own."""
+    """The SVG with the viewer script, so it pans, zooms and drills down on its own.
+
+    Graphviz's comments (one per node and edge, repeating its name; about a
+    tenth of a view's bytes) are dropped: nothing reads them.
+    """
     from xlalens.render._svgjs import inject
 
-    return inject(svg)
+    return inject(_COMMENT.sub("", svg))
 
 
 # -- diffs ------------------------------------------------------------------

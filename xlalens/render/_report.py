@@ -2,17 +2,26 @@
 
 NOTE: [SVGs as files next to the report]
 Every view is written once, as ``svg/<name>.svg`` beside ``report.html``, and the
-report shows it in an ``<iframe loading=lazy>`` pointing there: ``report.html``
-itself holds no SVG (under 1 MB for the 6-frontend demo) and a view is read only
-when its card scrolls into view. Chromium blocks ``fetch`` between ``file://``
+report shows it in an ``<iframe>`` pointing there: ``report.html`` itself holds no
+SVG (under 1 MB for the 6-frontend demo) and a view is read only when its card
+comes near the viewport. The frame's file is in ``data-src`` and ``report.js`` sets
+``src`` from an IntersectionObserver: Chromium's ``loading=lazy`` loaded all 72
+frames of a six-frontend report from ``file://`` at once (12 s to the first card). Chromium blocks ``fetch`` between ``file://``
 documents, which ``iframe``/``img``/``script`` loads are not; the SVGs carry their
 own viewer (``_svgjs``) and talk to the report by ``postMessage``. The search
 index (every node's name, op and source line, and the view that draws it) is
 ``svg/index.js``, loaded by a ``<script>`` element when the search box is first
-used. Deep drill-downs of the secondary graphs (everything but each frontend's
-optimized HLO), and in graphs over 5,000 nodes the views of kernels' bodies, are
-not laid out by the dump: their links say how to draw them
-(``xlalens render DIR --all-views``).
+used.
+
+NOTE: [what the dump draws] A reader opens the overviews and clicks through
+groups to kernels; a kernel's body (a fusion's ops) is what they open least, and
+those views are most of any model's (154 of 159 for the checked-in torch_xla
+TransformerEncoder step). So, for graphs of every size, the dump draws each
+frontend's optimized HLO's overview and scope views (every kernel is drawn in one
+of them), the overview and one level of its other graphs, and every diff; kernels'
+bodies and deeper views are left to ``xlalens render DIR --all-views``. Their
+links carry the class ``xl-deferred``; a click on one shows that command (with the
+dump's folder) over the view, in the report and in the SVG opened alone.
 """
 
 from __future__ import annotations
@@ -73,8 +82,6 @@ def _read_graph(path: Path) -> nx.MultiDiGraph:
 
 
 _PRIMARY = ("optimized_hlo.raw", "optimized_hlo.canonical")
-# Graphs larger than this leave their kernels' bodies to `xlalens render DIR --all-views`.
-_LAZY_NODES = 5000
 
 
 def _primary_key(keys: list[str]) -> str | None:
@@ -123,7 +130,12 @@ def _meta_path(dump_dir: Path, stem: str) -> Path:
     return dump_dir / SVG_DIR / f"{stem}.views.json"
 
 
-def _index_rows(g: nx.MultiDiGraph, where: dict[str, str]) -> list[list[Any]]:
+def _index_rows(
+    g: nx.MultiDiGraph, where: dict[str, str], shown: dict[str, str] | None = None
+) -> list[list[Any]]:
+    """Search rows ``[id, name, op, file:line, view]``, plus the key of the kernel or
+    group that stands for the node in that view when it is not drawn itself (a
+    kernel's body the dump left out): search outlines that one."""
     rows = []
     for n, d in g.nodes(data=True):
         f = where.get(n)
@@ -132,7 +144,11 @@ def _index_rows(g: nx.MultiDiGraph, where: dict[str, str]) -> list[list[Any]]:
         loc = ""
         if d.get("source_file"):
             loc = f"{Path(str(d['source_file'])).name}:{d.get('source_line') or ''}"
-        rows.append([n, d.get("name") or n, d.get("op") or "", loc, f])
+        row = [n, d.get("name") or n, d.get("op") or "", loc, f]
+        target = (shown or {}).get(n, n)
+        if target != n:
+            row.append(target)
+        rows.append(row)
     return rows
 
 
@@ -146,8 +162,9 @@ def render_dump(
 ) -> dict[str, Any]:
     """Write the SVGs of every graph and diff of a dump under ``DIR/svg/``.
 
-    Each frontend's optimized HLO (its kernels) gets every view; its other graphs
-    get the overview and one level of drill-downs unless ``all_views``. Where
+    Each frontend's optimized HLO (its kernels) gets its overview and every scope
+    view; its other graphs get the overview and one level of drill-downs; kernels'
+    bodies wait for ``all_views`` (see the NOTE at the top). Where
     ``DIR/timing/<backend>.json`` timed a frontend, its kernel views carry the
     heat classes and times. Beside each graph's SVGs goes ``<stem>.views.json``
     (views written, deferred, cheaper-mode notes, and the search rows).
@@ -194,7 +211,7 @@ def render_dump(
                 "deferred": list(r.deferred),
                 "cheaper": {k: v.reason for k, v in r.layouts.items() if v.mode != "full"},
                 "heat": stem in heated,
-                "rows": _index_rows(g_of(), r.where) if g_of else [],
+                "rows": _index_rows(g_of(), r.where, r.shown) if g_of else [],
             }
             meta.write_text(json.dumps(doc))
         except GraphvizNotFound as exc:
@@ -225,8 +242,8 @@ def render_dump(
                     heat=heat,
                     paint_heat=False,
                     max_depth=None if (all_views or key == primary) else 1,
-                    # Kernel bodies (most of a big model's views) on demand.
-                    lazy_bodies=not all_views and g.number_of_nodes() > _LAZY_NODES,
+                    # Kernels' bodies (most views of any model) on demand.
+                    lazy_bodies=not all_views,
                 )
 
             timed = any(
@@ -264,7 +281,6 @@ def render_dump(
 
 def _viewer(file: str, title: str, meta: dict[str, Any], card: str) -> str:
     """A card's viewer: a toolbar and a lazy iframe on the SVG file (see the NOTE above)."""
-    deferred = " ".join(meta.get("deferred") or [])
     cheaper = meta.get("cheaper") or {}
     note = ""
     if cheaper:
@@ -277,7 +293,7 @@ def _viewer(file: str, title: str, meta: dict[str, Any], card: str) -> str:
         heat = '<label class="xl-heat-toggle"><input type="checkbox" data-act="heat"> heat (time share)</label>'
     return (
         f'<div class="xl-viewer" id="{_esc(card)}" data-file="{_esc(file)}" data-title="{_esc(title)}"'
-        f' data-deferred="{_esc(deferred)}">'
+        ">"
         '<div class="xl-toolbar">'
         '<button type="button" data-act="back" disabled title="back to the enclosing view">◂ back</button>'
         '<button type="button" data-act="in" title="zoom in">+</button>'
@@ -287,8 +303,8 @@ def _viewer(file: str, title: str, meta: dict[str, Any], card: str) -> str:
         f'<span class="xl-crumbs">{_esc(title)}</span>'
         f'<a class="xl-open" href="{_esc(file)}" target="_blank" rel="noopener">open SVG</a>'
         "</div>"
-        '<p class="xl-note xl-missing" hidden></p>'
-        f'<iframe class="xl-frame" loading="lazy" src="{_esc(file)}" title="{_esc(title)}"></iframe>'
+        '<div class="xl-stage"><div class="xl-note xl-missing" hidden></div>'
+        f'<iframe class="xl-frame" loading="lazy" data-src="{_esc(file)}" title="{_esc(title)}"></iframe></div>'
         f"{note}</div>"
     )
 
@@ -568,6 +584,16 @@ def _sections(dump_dir: Path) -> list[tuple[str, str, str]]:
     return collect(dump_dir)
 
 
+def _compact_row(card: int, row: list[Any], files: dict[str, int]) -> list[Any]:
+    """A search row as ``svg/index.js`` stores it: ``[card, id, name, op, file:line, file
+    (, what stands for it)]``
+    with the name ``""`` when it is the id's last part, and the view file as an index
+    into ``files`` (report.js expands both; 45% of the index of a ResNet50 dump)."""
+    node, name, op, loc, view, *target = row
+    short = "" if str(node).rsplit("/", 1)[-1] == name else name
+    return [card, node, short, op, loc, files.setdefault(view, len(files)), *target]
+
+
 def build_html(
     dump_dir: str | Path, manifest: dict[str, Any], notes: dict[str, str] | None = None
 ) -> str:
@@ -584,6 +610,7 @@ def build_html(
     ver_txt = ", ".join(f"{k} {v}" for k, v in vers.items()) if isinstance(vers, dict) else ""
     body: list[str] = []
     index: list[list[Any]] = []
+    files: dict[str, int] = {}
     cards: list[str] = []
 
     body.append('<section id="figures"><h2>Figures</h2>')
@@ -621,7 +648,7 @@ def build_html(
                 card = f"card-{len(cards)}"
                 cards.append(f"{fe} · {key}")
                 for row in meta.get("rows") or []:
-                    index.append([len(cards) - 1, *row])
+                    index.append(_compact_row(len(cards) - 1, row, files))
                 body.append(_viewer(f"{SVG_DIR}/{stem}.svg", f"{fe} · {key}", meta, card))
             body.append("</div>")
         body.append("</div>")
@@ -690,7 +717,9 @@ def build_html(
         _write_atomic(
             svg_dir / "index.js",
             "window.xlalensIndex = "
-            + json.dumps({"cards": cards, "rows": index}, separators=(",", ":"))
+            + json.dumps(
+                {"cards": cards, "files": list(files), "rows": index}, separators=(",", ":")
+            )
             + ";\n",
         )
 
@@ -791,8 +820,8 @@ def write_report(dump_dir: str | Path, *, all_views: bool = False) -> Path:
 
     Args:
         dump_dir: the dump folder.
-        all_views: also draw the deep drill-downs of the secondary graphs, which
-            the dump leaves out (see the NOTE at the top).
+        all_views: also draw the views the dump leaves out: kernels' bodies and
+            the deep drill-downs of the secondary graphs (see the NOTE at the top).
 
     Returns:
         The path of the report.

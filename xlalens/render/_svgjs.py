@@ -29,13 +29,36 @@ _SCRIPT = r"""
   svg.style.cursor = "grab";
   function set(b) { box = b; svg.setAttribute("viewBox", b.join(" ")); }
   function size() { return [window.innerWidth || 800, window.innerHeight || 600]; }
-  // First view: the whole picture when its text stays legible, else the top
-  // left (title, legend, inputs) at a legible scale; "fit" shows everything.
+  // First view: the whole picture when its text stays legible (graphviz's
+  // 9 pt labels at 0.9 px per unit or more), else the densest window of the
+  // picture at a legible scale (labels about 10 px), top-aligned: a wide
+  // overview opens on its nodes, not on the legend or an empty frame.
+  var FIT = 0.9, READ = 1.15;
+  function nodeCentres() {
+    var out = [], g0 = svg.querySelector("g.graph"), m = g0 && g0.transform.baseVal.consolidate();
+    var t = m ? m.matrix : { a: 1, b: 0, c: 0, d: 1, e: 0, f: 0 };
+    var all = svg.querySelectorAll("g.node:not(.xl-legend)");
+    for (var i = 0; i < all.length; i++) {
+      var b = all[i].getBBox(), x = b.x + b.width / 2, y = b.y + b.height / 2;
+      out.push([t.a * x + t.c * y + t.e, t.b * x + t.d * y + t.f]);
+    }
+    return out;
+  }
   function start() {
     var s = size(), scale = Math.min(s[0] / home[2], s[1] / home[3]);
-    if (scale >= 0.55) return home.slice();
-    var k = 0.8;
-    return [home[0], home[1], Math.min(home[2], s[0] / k), Math.min(home[3], s[1] / k)];
+    if (scale >= FIT) return home.slice();
+    var w = s[0] / READ, h = s[1] / READ, pts = nodeCentres(), best = [home[0], home[1]], most = -1;
+    for (var i = 0; i < pts.length; i++) {
+      // a window whose top-left sits just above and left of this node
+      var x0 = Math.max(home[0], Math.min(pts[i][0] - 60, home[0] + home[2] - w));
+      var y0 = Math.max(home[1], Math.min(pts[i][1] - 40, home[1] + home[3] - h));
+      var n = 0;
+      for (var j = 0; j < pts.length; j++) {
+        if (pts[j][0] >= x0 && pts[j][0] <= x0 + w && pts[j][1] >= y0 && pts[j][1] <= y0 + h) n++;
+      }
+      if (n > most || (n === most && (y0 < best[1] || (y0 === best[1] && x0 < best[0])))) { most = n; best = [x0, y0]; }
+    }
+    return [best[0], best[1], w, h];
   }
   function scaleOf() { var s = size(); return Math.max(box[2] / s[0], box[3] / s[1]); }
   function zoom(f, cx, cy) {
@@ -78,16 +101,45 @@ _SCRIPT = r"""
   function end() { if (drag && drag.moved) { dragged = true; setTimeout(function () { dragged = false; }, 0); } drag = null; svg.style.cursor = "grab"; }
   svg.addEventListener("pointerup", end);
   svg.addEventListener("pointercancel", end);
+  // A view the dump did not draw (kernels' bodies, deep views: docs/render.md,
+  // Lazy views): say, where the reader clicked, how to draw it.
+  function later(title) {
+    var old = svg.getElementById("xl-later");
+    if (old) old.parentNode.removeChild(old);
+    var dir = decodeURIComponent(location.pathname).replace(/\/[^/]*$/, "").replace(/\/svg$/, "");
+    var k = scaleOf(), SVGNS = "http://www.w3.org/2000/svg";
+    var g = document.createElementNS(SVGNS, "g"), r = document.createElementNS(SVGNS, "rect");
+    g.setAttribute("id", "xl-later");
+    var lines = ["\u201c" + title + "\u201d was not drawn when the dump was made.",
+      "To draw it (and every other view), run:  xlalens render " + dir + " --all-views",
+      "then reload this page.  (click to close)"];
+    r.setAttribute("x", box[0] + 10 * k); r.setAttribute("y", box[1] + 10 * k);
+    r.setAttribute("width", 640 * k); r.setAttribute("height", (lines.length * 20 + 14) * k);
+    r.setAttribute("fill", "#fff4d6"); r.setAttribute("stroke", "#e8c66a");
+    g.appendChild(r);
+    lines.forEach(function (t, i) {
+      var x = document.createElementNS(SVGNS, "text");
+      x.setAttribute("x", box[0] + 20 * k); x.setAttribute("y", box[1] + (30 + 20 * i) * k);
+      x.setAttribute("font-size", 14 * k); x.setAttribute("font-family", "Helvetica,sans-Serif");
+      x.setAttribute("fill", "#5c4300");
+      x.textContent = t;
+      g.appendChild(x);
+    });
+    g.addEventListener("click", function (e) { e.stopPropagation(); g.parentNode.removeChild(g); });
+    svg.appendChild(g);
+  }
   svg.addEventListener("click", function (e) {
     var a = e.target.closest("a");
     if (dragged) { if (a) e.preventDefault(); return; }
-    if (!a || !inFrame) return;
+    if (!a) return;
     var href = a.getAttributeNS(NS, "href") || a.getAttribute("href");
     if (!href) return;
-    e.preventDefault();
     var title = (a.getAttributeNS(NS, "title") || a.getAttribute("title") || href).split("\n")[0];
+    var deferred = !!e.target.closest(".xl-deferred");
+    if (!inFrame) { if (deferred) { e.preventDefault(); later(title); } return; }
+    e.preventDefault();
     var up = e.target.closest(".xl-up");
-    window.parent.postMessage({ xl: up ? "back" : "open", href: href, title: title }, "*");
+    window.parent.postMessage({ xl: up ? "back" : "open", href: href, title: title, deferred: deferred }, "*");
   });
   function partner(e, on) {
     var node = e.target.closest("g.node");

@@ -51,6 +51,10 @@ _DENSE = 1.6
 # Caption line of a view laid out in the cheaper mode; the reason is filled in
 # by the layout step (see xlalens.render._dot.layout_views).
 REASON = "@@XL_REASON@@"
+DEFERRED_TIP = (
+    " (not drawn by the dump yet: `xlalens render DIR --all-views` draws it; "
+    "see docs/render.md, Lazy views)"
+)
 CHEAP_NOTE = f"⚠ cheaper layout (frames dropped, tighter dot limits): {REASON}"
 
 
@@ -530,8 +534,10 @@ class Emitter:
         flat: bool = False,
         heat: dict[str, float] | None = None,
         paint_heat: bool = True,
+        deferred: frozenset[str] = frozenset(),
     ) -> None:
         self.g = g
+        self.deferred = deferred
         self.flat = flat
         self.heat = heat
         self.paint_heat = paint_heat and heat is not None
@@ -584,10 +590,14 @@ class Emitter:
         if collapsed:
             n_inner = u.size - 1
             attrs["label"] += f"\n▸ {n_inner} ops inside"
-            attrs["tooltip"] += f"\n\nclick: open its {n_inner} ops"
+            attrs["tooltip"] += f"\n\nclick: open its {n_inner} ops" + (
+                DEFERRED_TIP if u.key in self.deferred else ""
+            )
             attrs["peripheries"] = "2"
             attrs["URL"] = self.links.get(u.key, "")
             classes.append("xl-group xl-kernel")
+            if u.key in self.deferred:
+                classes.append("xl-deferred")
             self.n_groups += 1
         attrs["class"] = " ".join(classes)
         self.lines.append(f"{indent}{quote(name)} [{_attrs(attrs)}];")
@@ -624,13 +634,17 @@ class Emitter:
         heat = self._heat_suffix(nodes)
         label = f"{_short(u.label, 60)}\n{second}{heat}\n{top}"
         classes = "xl-group xl-" + u.kind
+        tip = f"{u.label}\n{second}{heat}\n{top}\n\nclick: open this group"
+        if u.key in self.deferred:
+            classes += " xl-deferred"
+            tip += DEFERRED_TIP
         if self.status is not None:
             classes += " xl-mixed"
         if self.heat is not None:
             classes += f" xl-heat-{_style.heat_band(self._heat_share(nodes) or 0.0)}"
         attrs = {
             "label": label,
-            "tooltip": f"{u.label}\n{second}{heat}\n{top}\n\nclick: open this group",
+            "tooltip": tip,
             "shape": "box3d",
             "fillcolor": (self._heat_fill(nodes) if self.paint_heat else None) or _style.GROUP_FILL,
             "fontcolor": "white"
@@ -640,6 +654,8 @@ class Emitter:
             "color": _style.GROUP_BORDER,
             "URL": self.links.get(u.key, ""),
             "class": classes,
+            # search outlines the group that holds a node it looks for
+            "id": "n:" + u.key,
         }
         self.lines.append(f"{indent}{quote(u.key)} [{_attrs(attrs)}];")
         for n in nodes:

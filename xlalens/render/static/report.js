@@ -6,6 +6,15 @@
 (function () {
   "use strict";
   var viewers = [];
+  // A card's SVG is loaded when the card comes near the viewport: loading=lazy
+  // alone loaded every frame of a file:// report at once (see _report's NOTE).
+  var near = ("IntersectionObserver" in window) ? new IntersectionObserver(function (entries) {
+    entries.forEach(function (e) {
+      if (!e.isIntersecting) return;
+      near.unobserve(e.target);
+      if (!e.target.getAttribute("src")) e.target.setAttribute("src", e.target.getAttribute("data-src"));
+    });
+  }, { rootMargin: "400px 0px" }) : null;
 
   function Viewer(root) {
     this.root = root;
@@ -16,11 +25,10 @@
     this.note = root.querySelector(".xl-missing");
     this.file = root.getAttribute("data-file");
     this.title = root.getAttribute("data-title");
-    this.deferred = {};
-    var d = (root.getAttribute("data-deferred") || "").split(" ");
-    for (var i = 0; i < d.length; i++) if (d[i]) this.deferred[d[i]] = true;
     this.stack = [];
     this.heat = false;
+    if (near) near.observe(this.frame);
+    else this.frame.setAttribute("src", this.frame.getAttribute("data-src"));
     this.bind();
     this.show();
     // A frame may have loaded before this script ran, and its "ready" was
@@ -47,12 +55,23 @@
     this.show();
   };
 
-  Viewer.prototype.open = function (href, title) {
-    var name = href.replace(/^.*\//, "");
-    if (this.deferred[name]) {
+  // The dump folder, for the command that draws the views it left out.
+  function dumpDir() {
+    return decodeURIComponent(location.pathname).replace(/\/[^/]*$/, "") || ".";
+  }
+
+  Viewer.prototype.open = function (href, title, deferred) {
+    if (deferred) {
+      // Not drawn by the dump (docs/render.md, Lazy views): say how, over the view.
       if (this.note) {
-        this.note.textContent = "\u201c" + title + "\u201d lies deeper than this dump drew for this graph: " +
-          "run `xlalens render DIR --all-views` to draw every view, then reload.";
+        this.note.innerHTML = "";
+        var p = document.createElement("p"), code = document.createElement("code");
+        p.textContent = "\u201c" + title + "\u201d was not drawn when the dump was made " +
+          "(kernels\u2019 bodies and deep views are drawn on demand). To draw it and every other view, run:";
+        code.textContent = "xlalens render " + dumpDir() + " --all-views";
+        var p2 = document.createElement("p");
+        p2.textContent = "then reload this page. (click to close)";
+        this.note.appendChild(p); this.note.appendChild(code); this.note.appendChild(p2);
         this.note.hidden = false;
       }
       return;
@@ -72,6 +91,9 @@
 
   Viewer.prototype.bind = function () {
     var self = this;
+    if (this.note) this.note.addEventListener("click", function (e) {
+      if (e.target.tagName !== "CODE") self.note.hidden = true;  // the command stays selectable
+    });
     this.root.querySelectorAll("[data-act]").forEach(function (el) {
       var act = el.getAttribute("data-act");
       if (act === "heat") {
@@ -94,7 +116,7 @@
   };
 
   Viewer.prototype.message = function (m) {
-    if (m.xl === "open") this.open(m.href, m.title);
+    if (m.xl === "open") this.open(m.href, m.title, m.deferred);
     else if (m.xl === "back") this.back();
     else if (m.xl === "ready") {
       this.root.setAttribute("data-ready", this.file);
@@ -115,13 +137,24 @@
     var box = document.getElementById("xl-search"), hits = document.getElementById("xl-hits");
     if (!box || !hits) return;
     var loading = false, timer = null;
+    // svg/index.js stores rows compactly (see _report.build_html): a name equal
+    // to the id's last part is "", and the view file is an index into "files".
+    function expand(idx) {
+      if (idx.expanded) return;
+      for (var i = 0; i < idx.rows.length; i++) {
+        var r = idx.rows[i];
+        if (!r[2]) r[2] = r[1].slice(r[1].lastIndexOf("/") + 1);
+        if (typeof r[5] === "number") r[5] = idx.files[r[5]];
+      }
+      idx.expanded = true;
+    }
     function ensure(then) {
-      if (window.xlalensIndex) { then(); return; }
+      if (window.xlalensIndex) { expand(window.xlalensIndex); then(); return; }
       if (loading) return;
       loading = true;
       var s = document.createElement("script");
       s.src = box.getAttribute("data-index");
-      s.onload = function () { then(); };
+      s.onload = function () { expand(window.xlalensIndex); then(); };
       s.onerror = function () { hits.textContent = "no search index (svg/index.js) in this folder"; hits.hidden = false; };
       document.head.appendChild(s);
     }
@@ -140,7 +173,8 @@
       var viewer = v && viewers.filter(function (x) { return x.root === v; })[0];
       if (!viewer) return;
       viewer.stack.push({ file: viewer.file, title: viewer.title });
-      viewer.load(viewer.dir() + r[5], r[2], "n:" + r[1]);
+      // r[6]: the kernel or group that stands for the node there (its body not drawn)
+      viewer.load(viewer.dir() + r[5], r[2], "n:" + (r[6] || r[1]));
       viewer.root.scrollIntoView({ block: "center" });
       hits.hidden = true;
     }
