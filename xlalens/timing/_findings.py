@@ -264,9 +264,54 @@ def findings_markdown(dump_dir: str | Path) -> str | None:
             f"  Numbers: {c.evidence}.",
             "",
         ]
+    hot = hottest_kernels(dump_dir)
+    if hot:
+        lines += [
+            "## Where the compiled step's time goes",
+            "",
+            "The slowest kernel of each frontend: a verdict above often comes down to one "
+            "kernel XLA emitted differently for one framework's module.",
+            "",
+            *[f"- {line}" for line in hot],
+            "",
+        ]
     if ctx["sweep"]:
         lines += ["## Compiled step time by size", "", ctx["sweep"], ""]
     return "\n".join(lines)
+
+
+def hottest_kernels(dump_dir: str | Path) -> list[str]:
+    """One line per timed frontend: its slowest kernel, its share, roofline fraction and origin.
+
+    Example:
+        >>> hottest_kernels("xlalens-dump")[0]  # doctest: +SKIP
+        'jax: ynn_fusion (fusion kCustom, jit(train_step)/reduce_sum) 4.449 ms, 51.5% ...'
+    """
+    from xlalens.timing._results import load_results
+
+    out = []
+    for backend, doc in load_results(dump_dir).items():
+        for fe, r in (doc.get("frontends") or {}).items():
+            kernels = [k for k in (r.get("kernels") or []) if k.get("median_s") is not None]
+            if r.get("status") != "ok" or not kernels:
+                continue
+            k = max(
+                kernels, key=lambda k: float(k["median_s"]) * float(k.get("calls_per_step") or 1)
+            )
+            what = " ".join(str(x) for x in (k.get("opcode"), k.get("kind")) if x)
+            where = k.get("op_name") or ""
+            if k.get("source_file"):
+                where += f" @ {Path(str(k['source_file'])).name}:{k.get('source_line')}"
+            frac = k.get("fraction_of_roofline")
+            roof = (
+                "" if frac is None else f", {frac:.1%} of its roofline bound ({k.get('bound_by')})"
+            )
+            out.append(
+                f"{fe} ({backend}): `{k['name']}` ({'; '.join(x for x in (what, where.strip()) if x)}) "
+                f"{float(k['median_s']) * 1e3:.4g} ms, {float(k.get('share') or 0):.1%} of the "
+                f"kernel time{roof}"
+            )
+    return out
 
 
 def write_findings(dump_dir: str | Path) -> Path | None:
@@ -295,6 +340,7 @@ def report_section(dump_dir: Path) -> tuple[str, str] | None:
     if got is None:
         return None
     rows, claims, ctx = got
+    hot = hottest_kernels(dump_dir)
     esc = html.escape
     cells = "".join(f"<th>{esc(h)}</th>" for h in HEAD)
     body = "".join(
@@ -309,6 +355,13 @@ def report_section(dump_dir: Path) -> tuple[str, str] | None:
         f"<p>{esc(str(ctx['workload']))} step, {esc(str(ctx['size']))} samples, {esc(ctx['backend'])}. "
         "Median ± IQR/2; native = the framework's own call, timed alone in rounds with the replay.</p>"
         f"<table><thead><tr>{cells}</tr></thead><tbody>{body}</tbody></table><ul>{items}</ul>"
-        f'<p><a href="{FINDINGS}">findings.md</a></p>'
+        + (
+            "<p>Slowest kernel per frontend:</p><ul>"
+            + "".join(f"<li>{esc(line)}</li>" for line in hot)
+            + "</ul>"
+            if hot
+            else ""
+        )
+        + f'<p><a href="{FINDINGS}">findings.md</a></p>'
     )
     return "Findings: the seed's claims, measured", fragment
