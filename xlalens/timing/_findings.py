@@ -281,7 +281,8 @@ def findings_markdown(dump_dir: str | Path) -> str | None:
 
 
 def hottest_kernels(dump_dir: str | Path) -> list[str]:
-    """One line per timed frontend: its slowest kernel, its share, roofline fraction and origin.
+    """One line per timed frontend: its slowest kernel (time per step, every call), its share
+    of the profiled step, its roofline fraction and where it came from.
 
     Example:
         >>> hottest_kernels("xlalens-dump")[0]  # doctest: +SKIP
@@ -292,12 +293,15 @@ def hottest_kernels(dump_dir: str | Path) -> list[str]:
     out = []
     for backend, doc in load_results(dump_dir).items():
         for fe, r in (doc.get("frontends") or {}).items():
-            kernels = [k for k in (r.get("kernels") or []) if k.get("median_s") is not None]
+            # Top-level kernels only: a nested one is already inside its parent's time.
+            kernels = [
+                k
+                for k in (r.get("kernels") or [])
+                if k.get("median_s") is not None and not k.get("nested_in")
+            ]
             if r.get("status") != "ok" or not kernels:
                 continue
-            k = max(
-                kernels, key=lambda k: float(k["median_s"]) * float(k.get("calls_per_step") or 1)
-            )
+            k = max(kernels, key=lambda k: float(k["median_s"]))  # a run's total, all calls
             what = " ".join(str(x) for x in (k.get("opcode"), k.get("kind")) if x)
             where = k.get("op_name") or ""
             if k.get("source_file"):
@@ -309,7 +313,7 @@ def hottest_kernels(dump_dir: str | Path) -> list[str]:
             out.append(
                 f"{fe} ({backend}): `{k['name']}` ({'; '.join(x for x in (what, where.strip()) if x)}) "
                 f"{float(k['median_s']) * 1e3:.4g} ms, {float(k.get('share') or 0):.1%} of the "
-                f"kernel time{roof}"
+                f"profiled step{roof}"
             )
     return out
 
