@@ -76,9 +76,10 @@ def test_sharded_mlp_matches_one_device(name, request):
     entry = result.manifest["frontends"]["jax"]
     assert entry["status"] == "ok", entry.get("reason")
     assert entry["outputs_match"] is True and entry["spmd"]["matches_single_device"] is True
+    assert 0 <= entry["spmd"]["error_over_bound"] <= 1  # shown in the dump table's error/bound
     got = read_outputs(result.path / entry["artifacts"]["outputs"]).params
     ref = _reference_params(MLP)
-    ok, _, why = agree(
+    ok, _, why, _ = agree(
         [np.asarray(got[r]) for r in ref],
         [ref[r] for r in ref],
         (result.path / "jax" / "stablehlo.mlir").read_text(),

@@ -93,6 +93,9 @@ def _fmt_ratio(entry: dict[str, Any]) -> str:
     proof = entry.get("proof") or {}
     sides = [proof.get(k) for k in ("replay", "native", "replay_vs_native")]
     ratios = [s["error_over_bound"] for s in sides if s]
+    spmd = entry.get("spmd") or {}
+    if spmd.get("error_over_bound") is not None:  # sharded vs its own 1-device step
+        ratios.append(spmd["error_over_bound"])
     return f"{max(ratios):.2g}" if ratios else "-"
 
 

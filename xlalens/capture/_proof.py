@@ -682,7 +682,7 @@ def judge(
 
 def agree(
     results: Sequence[np.ndarray], other: Sequence[np.ndarray], stablehlo: str | bytes
-) -> tuple[bool, float, str]:
+) -> tuple[bool, float, str, float]:
     """Do two float32 runs of the same step agree (the cross-framework rule)?
 
     Each correct run is within the module's bound of the exact result, so two
@@ -696,14 +696,15 @@ def agree(
         stablehlo: the captured module the bound is derived from.
 
     Returns:
-        ``(agree, max |difference|, why not)``.
+        ``(agree, max |difference|, why not, largest difference over its
+        allowance)``: the last is <= 1 when they agree.
 
     Example:
         >>> agree(sharded, single, open("d/jax/stablehlo.mlir").read())  # doctest: +SKIP
-        (True, 2.9e-08, '')
+        (True, 2.9e-08, '', 0.0011)
     """
     j = judge(results, other, error_bound(stablehlo), slack=2.0)
-    return j.ok, j.max_abs_error, j.message
+    return j.ok, j.max_abs_error, j.message, j.worst_ratio
 
 
 OBSERVED_FACTOR = 4.0

@@ -107,7 +107,7 @@ def capture_and_prove(
     )
     capture_jax_step(out, phases, fn=fn, args=sharded_args, notes=notes, **capture)
     sharded = read_outputs(out / "outputs.json").results
-    ok, worst, why = agree(
+    ok, worst, why, ratio = agree(
         sharded,
         [np.asarray(a) for a in jax.tree_util.tree_leaves(single)],
         (out / "stablehlo.mlir").read_text(),
@@ -117,6 +117,7 @@ def capture_and_prove(
         **spec.to_json(),
         "matches_single_device": ok,
         "max_abs_diff": worst,
+        "error_over_bound": ratio,
         "why": why,
         "input_shardings": [
             str(getattr(a, "sharding", None).spec) for a in jax.tree_util.tree_leaves(sharded_args)

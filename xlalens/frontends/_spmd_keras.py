@@ -145,12 +145,13 @@ def capture_sharded(workload: Workload, spec: MeshSpec, out: Path, phases: Phase
     from xlalens._dumpdir import read_outputs
 
     sharded = read_outputs(out / "outputs.json").results
-    ok, worst, why = agree(sharded, expected, (out / "stablehlo.mlir").read_text())
+    ok, worst, why, ratio = agree(sharded, expected, (out / "stablehlo.mlir").read_text())
     result = json.loads((out / RESULT).read_text())
     result["spmd"] = {
         **spec.to_json(),
         "matches_single_device": ok,
         "max_abs_diff": worst,
+        "error_over_bound": ratio,
         "why": why,
         "input_shardings": placed,
     }

@@ -182,7 +182,7 @@ def _capture(workload: Workload, spec: MeshSpec, out: Path, phases: Phases, dump
     # running variances are left out of the judged results and their largest
     # difference is recorded beside the proof.
     judged = [i for i, r in enumerate(output_roles) if not r.endswith(".var")]
-    ok, worst, why = agree(
+    ok, worst, why, ratio = agree(
         [np.asarray(results[i]) for i in judged],
         [expected[i] for i in judged],
         (out / "stablehlo.mlir").read_text(),
@@ -193,6 +193,7 @@ def _capture(workload: Workload, spec: MeshSpec, out: Path, phases: Phases, dump
         **spec.to_json(),
         "matches_single_device": ok,
         "max_abs_diff": worst,
+        "error_over_bound": ratio,
         "why": why,
         "input_shardings": placed,
     }
