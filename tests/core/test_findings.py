@@ -114,3 +114,12 @@ def test_slowest_kernel_per_frontend_is_named(tmp_path):
     )
     assert "torch_xla" not in hot  # its kernels carry no times
     assert "ynn_fusion" in report_section(d)[1]
+
+
+def test_sharded_results_give_no_findings(tmp_path):
+    """A sharded dump's results (no native rounds) give no findings and no report section."""
+    d = _dump(tmp_path / "d", {"jax": (0.02, 0.002), "torch_xla": (1.0, 0.1)})
+    doc = json.loads((d / "timing/cpu.json").read_text())
+    doc["sharding"] = {"devices": 4, "mesh": [2, 2], "axes": ["data", "model"], "strategy": "dp"}
+    (d / "timing/cpu.json").write_text(json.dumps(doc))
+    assert findings_markdown(d) is None and report_section(d) is None

@@ -174,7 +174,8 @@ def findings(
         dump_dir: a dump folder on which ``xlalens time`` ran.
 
     Returns:
-        ``(rows, claims, context)`` or None when the dump has no CPU/GPU timing results.
+        ``(rows, claims, context)`` or None when the dump has no CPU/GPU timing results,
+        or is sharded (its native steps are not timed; its report section is the sharded step's).
 
     Example:
         >>> rows, claims, _ = findings("xlalens-dump")  # doctest: +SKIP
@@ -186,6 +187,8 @@ def findings(
         return None
     backend = "cpu" if "cpu" in docs else sorted(docs)[0]
     doc = docs[backend]
+    if doc.get("sharding"):
+        return None
     manifest = read_manifest(dump_dir)
     rows = _rows(manifest, doc)
     if not rows:
