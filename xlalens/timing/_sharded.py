@@ -689,13 +689,16 @@ def _time_frontend(
 
 def _worker(folder: Path, request: dict[str, Any]) -> None:
     """The worker process: time every frontend on N devices and write the results document."""
-    import jax
-    import jaxlib
 
-    from xlalens import __version__
     from xlalens._dumpdir import read_manifest
     from xlalens.timing._peaks import measure_peaks
-    from xlalens.timing._time import TimingOptions, device_description, write_results
+    from xlalens.timing._time import (
+        TimingOptions,
+        results_document,
+        selected_frontends,
+        skipped_capture,
+        write_results,
+    )
 
     options = TimingOptions(
         **{**request, "sizes": (), "frontends": tuple(request["frontends"] or ()) or None}
@@ -703,13 +706,7 @@ def _worker(folder: Path, request: dict[str, Any]) -> None:
     manifest = read_manifest(folder)
     spec = manifest["sharding"]
     n = int(spec["devices"])
-    fronts = manifest.get("frontends", {})
-    if options.frontends:
-        missing = [f for f in options.frontends if f not in fronts]
-        if missing:
-            raise UsageError(
-                f"--frontend {', '.join(missing)}: not in {folder}; it has: {', '.join(fronts) or 'none'}"
-            )
+    fronts = selected_frontends(folder, manifest, options)
     from xlalens import _runtime
 
     _runtime.get_backend(options.backend)  # fail early, listing the present backends
@@ -717,14 +714,8 @@ def _worker(folder: Path, request: dict[str, Any]) -> None:
     peaks = measure_peaks(options.backend, scale=options.peak_scale)
     results: dict[str, Any] = {}
     for fe, info in fronts.items():
-        if options.frontends and fe not in options.frontends:
-            continue
         if info.get("status") != "ok":
-            reason = (info.get("reason") or "").strip().splitlines()[-1:] or [""]
-            results[fe] = {
-                "status": "skipped",
-                "reason": f"capture status {info.get('status')}: {reason[0]}".rstrip(": "),
-            }
+            results[fe] = skipped_capture(info)
             continue
         print(f"xlalens: {fe}: compiling for {n} devices, verifying, timing...", file=sys.stderr)
         results[fe] = _time_frontend(folder, fe, info, options, peaks, n, spec)
@@ -734,34 +725,7 @@ def _worker(folder: Path, request: dict[str, Any]) -> None:
                 *results[fe].get("warnings", []),
                 "native step not timed: the native rounds are built for 1-device dumps",
             ]
-    from datetime import UTC, datetime
-
-    from xlalens.timing._time import RESULTS_SCHEMA_VERSION
-
-    doc = {
-        "schema_version": RESULTS_SCHEMA_VERSION,
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "xlalens_version": __version__,
-        "backend": options.backend,
-        "device": device_description(options.backend),
-        "versions": {
-            "jax": jax.__version__,
-            "jaxlib": jaxlib.__version__,
-            "python": sys.version.split()[0],
-        },
-        "dump": {"workload": manifest.get("workload"), "capture_backend": manifest.get("backend")},
-        "options": {
-            "repeat": options.repeat,
-            "warmup": options.warmup,
-            "min_time_s": options.min_time_s,
-            "profile": options.profile,
-            "sizes": [],
-        },
-        "sharding": spec,
-        "peaks": peaks.as_dict(),
-        "frontends": results,
-        "sweep": None,
-    }
+    doc = results_document(options, manifest, peaks, results, sharding=spec)
     write_results(folder, doc)
 
 

@@ -636,6 +636,73 @@ def device_description(backend: str) -> dict[str, Any]:
     }
 
 
+def selected_frontends(
+    folder: Path, manifest: dict[str, Any], options: TimingOptions
+) -> dict[str, Any]:
+    """The manifest's frontends that ``options.frontends`` asks for (all when None).
+
+    Raises:
+        UsageError: a frontend asked for is not in the dump (the message lists those that are).
+    """
+    fronts: dict[str, Any] = manifest.get("frontends", {})
+    if not options.frontends:
+        return dict(fronts)
+    missing = [f for f in options.frontends if f not in fronts]
+    if missing:
+        raise UsageError(
+            f"--frontend {', '.join(missing)}: not in {folder}; it has: {', '.join(fronts) or 'none'}"
+        )
+    return {fe: info for fe, info in fronts.items() if fe in options.frontends}
+
+
+def skipped_capture(info: dict[str, Any]) -> dict[str, Any]:
+    """The results entry of a frontend whose capture did not succeed."""
+    reason = (info.get("reason") or "").strip().splitlines()[-1:] or [""]
+    return FrontendTiming(
+        status="skipped",
+        reason=f"capture status {info.get('status')}: {reason[0]}".rstrip(": "),
+    ).as_dict()
+
+
+def results_document(
+    options: TimingOptions,
+    manifest: dict[str, Any],
+    peaks: Peaks,
+    results: dict[str, Any],
+    **extra: Any,
+) -> dict[str, Any]:
+    """A results document (schema in docs/timing.md) around the per-frontend ``results``."""
+    import jax
+    import jaxlib
+
+    from xlalens import __version__
+
+    return {
+        "schema_version": RESULTS_SCHEMA_VERSION,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "xlalens_version": __version__,
+        "backend": options.backend,
+        "device": device_description(options.backend),
+        "versions": {
+            "jax": jax.__version__,
+            "jaxlib": jaxlib.__version__,
+            "python": sys.version.split()[0],
+        },
+        "dump": {"workload": manifest.get("workload"), "capture_backend": manifest.get("backend")},
+        "options": {
+            "repeat": options.repeat,
+            "warmup": options.warmup,
+            "min_time_s": options.min_time_s,
+            "profile": options.profile,
+            "sizes": list(options.sizes),
+        },
+        **extra,
+        "peaks": peaks.as_dict(),
+        "frontends": results,
+        "sweep": None,
+    }
+
+
 def time_dump(
     dump_dir: str | Path,
     options: TimingOptions | None = None,
@@ -660,10 +727,6 @@ def time_dump(
         >>> res = time_dump("xlalens-dump", TimingOptions(backend="cpu"))  # doctest: +SKIP
         >>> res["frontends"]["jax"]["step"]["median_s"]  # doctest: +SKIP
     """
-    import jax
-    import jaxlib
-
-    from xlalens import __version__
 
     options = options or TimingOptions()
     say = log or (lambda _msg: None)
@@ -674,55 +737,21 @@ def time_dump(
     if is_sharded(manifest):  # N devices: a worker process with N host devices (spmd-time)
         return time_sharded_dump(folder, options, log=say)
     _runtime.get_backend(options.backend)  # fail early, listing the present backends
-    fronts: dict[str, Any] = manifest.get("frontends", {})
-    if options.frontends:
-        missing = [f for f in options.frontends if f not in fronts]
-        if missing:
-            raise UsageError(
-                f"--frontend {', '.join(missing)}: not in {folder}; it has: {', '.join(fronts) or 'none'}"
-            )
+    fronts = selected_frontends(folder, manifest, options)
     say(f"measuring {options.backend} peaks (STREAM-like copy, matmul)...")
     peaks = measure_peaks(options.backend, scale=options.peak_scale)
     same_backend = manifest.get("backend") == options.backend
     results: dict[str, Any] = {}
     for fe, info in fronts.items():
-        if options.frontends and fe not in options.frontends:
-            continue
         if info.get("status") != "ok":
-            reason = (info.get("reason") or "").strip().splitlines()[-1:] or [""]
-            results[fe] = FrontendTiming(
-                status="skipped",
-                reason=f"capture status {info.get('status')}: {reason[0]}".rstrip(": "),
-            ).as_dict()
+            results[fe] = skipped_capture(info)
             continue
         say(f"{fe}: compiling for {options.backend}, verifying, timing...")
         results[fe] = _time_frontend(
             folder, fe, info, options, peaks, same_backend, manifest, say
         ).as_dict()
         results[fe]["native_step_seconds"] = info.get("native_step_seconds")
-    doc = {
-        "schema_version": RESULTS_SCHEMA_VERSION,
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "xlalens_version": __version__,
-        "backend": options.backend,
-        "device": device_description(options.backend),
-        "versions": {
-            "jax": jax.__version__,
-            "jaxlib": jaxlib.__version__,
-            "python": sys.version.split()[0],
-        },
-        "dump": {"workload": manifest.get("workload"), "capture_backend": manifest.get("backend")},
-        "options": {
-            "repeat": options.repeat,
-            "warmup": options.warmup,
-            "min_time_s": options.min_time_s,
-            "profile": options.profile,
-            "sizes": list(options.sizes),
-        },
-        "peaks": peaks.as_dict(),
-        "frontends": results,
-        "sweep": None,
-    }
+    doc = results_document(options, manifest, peaks, results)
     from xlalens.timing._sweep import (
         SweepPoint,
         points_as_dicts,
