@@ -12,7 +12,6 @@ module. The same step on one device is run too and its results compared
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -25,7 +24,7 @@ from jax.sharding import PartitionSpec as P
 
 from xlalens.frontends import _spmd_plan as plan
 from xlalens.frontends._jaxlike import capture_jax_step, workload_role
-from xlalens.frontends._protocol import RESULT, Phases
+from xlalens.frontends._protocol import Phases
 from xlalens.spmd import MeshSpec
 from xlalens.workloads import Workload
 
@@ -94,7 +93,6 @@ def capture_and_prove(
             keywords (roles, loss, params, versions, notes).
     """
     from xlalens._dumpdir import read_outputs
-    from xlalens.capture._proof import agree
 
     with phases("single_device"):
         # The proof of capture: the very step on one device, unsharded.
@@ -107,23 +105,13 @@ def capture_and_prove(
     )
     capture_jax_step(out, phases, fn=fn, args=sharded_args, notes=notes, **capture)
     sharded = read_outputs(out / "outputs.json").results
-    ok, worst, why, ratio = agree(
+    plan.record_proof(
+        out,
+        spec,
         sharded,
-        [np.asarray(a) for a in jax.tree_util.tree_leaves(single)],
-        (out / "stablehlo.mlir").read_text(),
+        jax.tree_util.tree_leaves(single),
+        [str(getattr(a, "sharding", None).spec) for a in jax.tree_util.tree_leaves(sharded_args)],
     )
-    result = json.loads((out / RESULT).read_text())
-    result["spmd"] = {
-        **spec.to_json(),
-        "matches_single_device": ok,
-        "max_abs_diff": worst,
-        "error_over_bound": ratio,
-        "why": why,
-        "input_shardings": [
-            str(getattr(a, "sharding", None).spec) for a in jax.tree_util.tree_leaves(sharded_args)
-        ],
-    }
-    (out / RESULT).write_text(json.dumps(result, indent=1))
 
 
 def _role(path: str) -> str | None:

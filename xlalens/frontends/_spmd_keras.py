@@ -23,12 +23,11 @@ metric state) is compared with the 1-device step's.
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any
 
-from xlalens.frontends._protocol import RESULT, Phases, package_versions
+from xlalens.frontends._protocol import Phases, package_versions
 from xlalens.spmd import MeshSpec
 from xlalens.workloads import Workload
 
@@ -66,7 +65,6 @@ def capture_sharded(workload: Workload, spec: MeshSpec, out: Path, phases: Phase
         from jax.sharding import NamedSharding
         from jax.sharding import PartitionSpec as P
 
-        from xlalens.capture._proof import agree
         from xlalens.frontends import _spmd_plan as plan
         from xlalens.frontends._jaxlike import NO_ROLE, capture_jax_step
         from xlalens.frontends._spmd_jax import make_mesh
@@ -145,14 +143,4 @@ def capture_sharded(workload: Workload, spec: MeshSpec, out: Path, phases: Phase
     from xlalens._dumpdir import read_outputs
 
     sharded = read_outputs(out / "outputs.json").results
-    ok, worst, why, ratio = agree(sharded, expected, (out / "stablehlo.mlir").read_text())
-    result = json.loads((out / RESULT).read_text())
-    result["spmd"] = {
-        **spec.to_json(),
-        "matches_single_device": ok,
-        "max_abs_diff": worst,
-        "error_over_bound": ratio,
-        "why": why,
-        "input_shardings": placed,
-    }
-    (out / RESULT).write_text(json.dumps(result, indent=1))
+    plan.record_proof(out, spec, sharded, expected, placed)

@@ -28,6 +28,9 @@ stays replicated; everything else is replicated.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 from xlalens.spmd import MeshSpec
 
@@ -136,3 +139,51 @@ def keras_attention_layout(role: str, placement: Spec, heads: int, spec: MeshSpe
     if role.endswith("attn.output"):
         return ("model" if split else None, None, None)
     return (None, "model" if split else None, None)
+
+
+def record_proof(
+    out: Path,
+    spec: MeshSpec,
+    sharded: Sequence[Any],
+    single: Sequence[Any],
+    input_shardings: list[str],
+) -> dict[str, Any]:
+    """Judge the sharded step against its 1-device run and record it as ``result.json``'s ``spmd``.
+
+    Args:
+        out: the capture folder (``stablehlo.mlir`` and ``result.json`` written).
+        spec: the mesh and strategy.
+        sharded: the sharded step's judged results, by position.
+        single: the same results of the 1-device step.
+        input_shardings: each input's placement, in the framework's own spelling.
+
+    Returns:
+        The ``spmd`` record (docs/sharding.md), for a frontend to add to.
+
+    Example:
+        >>> record_proof(out, spec, sharded, single, ["P('data', None)"])["matches_single_device"]  # doctest: +SKIP
+        True
+    """
+    import json
+
+    import numpy as np
+
+    from xlalens.capture._proof import agree
+    from xlalens.frontends._protocol import RESULT
+
+    ok, worst, why, ratio = agree(
+        [np.asarray(a) for a in sharded],
+        [np.asarray(a) for a in single],
+        (out / "stablehlo.mlir").read_text(),
+    )
+    result = json.loads((out / RESULT).read_text())
+    result["spmd"] = {
+        **spec.to_json(),
+        "matches_single_device": ok,
+        "max_abs_diff": worst,
+        "error_over_bound": ratio,
+        "why": why,
+        "input_shardings": input_shardings,
+    }
+    (out / RESULT).write_text(json.dumps(result, indent=1))
+    return result["spmd"]

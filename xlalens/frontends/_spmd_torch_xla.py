@@ -91,7 +91,6 @@ def _capture(workload: Workload, spec: MeshSpec, out: Path, phases: Phases, dump
         import torch_xla.distributed.spmd as xs
         import torch_xla.runtime as xr
 
-        from xlalens.capture._proof import agree
         from xlalens.frontends import _spmd_plan as plan
         from xlalens.frontends._torchlike import build, from_torch, loss_fn
         from xlalens.frontends.fe_torch_xla import (
@@ -182,22 +181,12 @@ def _capture(workload: Workload, spec: MeshSpec, out: Path, phases: Phases, dump
     # running variances are left out of the judged results and their largest
     # difference is recorded beside the proof.
     judged = [i for i, r in enumerate(output_roles) if not r.endswith(".var")]
-    ok, worst, why, ratio = agree(
-        [np.asarray(results[i]) for i in judged],
-        [expected[i] for i in judged],
-        (out / "stablehlo.mlir").read_text(),
+    plan.record_proof(
+        out, spec, [results[i] for i in judged], [expected[i] for i in judged], placed
     )
     variances = [i for i in range(len(results)) if i not in judged]
-    result = json.loads((out / RESULT).read_text())
-    result["spmd"] = {
-        **spec.to_json(),
-        "matches_single_device": ok,
-        "max_abs_diff": worst,
-        "error_over_bound": ratio,
-        "why": why,
-        "input_shardings": placed,
-    }
     if variances:
+        result = json.loads((out / RESULT).read_text())
         result["spmd"]["unjudged"] = {
             "results": [output_roles[i] for i in variances],
             "max_abs_diff": max(
@@ -206,4 +195,4 @@ def _capture(workload: Workload, spec: MeshSpec, out: Path, phases: Phases, dump
             "why": "torch_xla moves batch norm's running variance with the biased batch "
             "variance, eager PyTorch with the unbiased one (also unsharded)",
         }
-    (out / RESULT).write_text(json.dumps(result, indent=1))
+        (out / RESULT).write_text(json.dumps(result, indent=1))
