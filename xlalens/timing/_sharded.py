@@ -477,15 +477,16 @@ def _time_frontend(
     from xlalens.ir import collectives, parse_hlo_text
     from xlalens.ir._collectives import mesh_from_spec
     from xlalens.ir._kernels import HloIndex, index_hlo
-    from xlalens.timing._peaks import roofline_bound_s
     from xlalens.timing._profile import attribute, collect_events
-    from xlalens.timing._stats import CV_WARN, calibrate, step_stats, time_calls
+    from xlalens.timing._stats import calibrate, step_stats, time_calls
     from xlalens.timing._time import (
         TIMING_DIR,
         FrontendTiming,
         _atomic_write,
         _kernel_results,
         _load_inputs,
+        noise_warnings,
+        roofline_entry,
     )
     from xlalens.timing._verify import verify_outputs
 
@@ -593,19 +594,10 @@ def _time_frontend(
                 before=runner.before,
             )
     stats = step_stats(samples, warmup=len(wt))
-    if stats.cv > CV_WARN:
-        warnings.append(
-            f"step time CV {stats.cv:.1%} > {CV_WARN:.0%}: the machine is noisy; trust the median "
-            "and min, or re-run with more --repeat on a quiet machine"
-        )
-    bound_s, by = roofline_bound_s(cost["bytes_accessed"], cost["flops"], peaks)
+    warnings += noise_warnings(stats)
     t = stats.median_s
     roof = {
-        "achieved_bytes_per_s": (cost["bytes_accessed"] or 0) / t if t > 0 else None,
-        "achieved_flops_per_s": (cost["flops"] or 0) / t if t > 0 else None,
-        "bound_s": bound_s,
-        "bound_by": by,
-        "fraction_of_roofline": bound_s / t if bound_s and t > 0 else None,
+        **roofline_entry(cost, peaks, t),
         "per_device": "cost analysis and memory stats are of one device's partition",
     }
 

@@ -536,23 +536,8 @@ def time_module(
     native_result = _native_summary(native_samples, rounds, stats) if native_samples else None
     if native_error:
         warnings.append(f"native rounds stopped: {native_error}")
-    if stats.cv > CV_WARN:
-        warnings.append(
-            f"step time CV {stats.cv:.1%} > {CV_WARN:.0%}: the machine is noisy (other load, "
-            "frequency scaling); trust the median and min, or re-run with more --repeat on a quiet machine"
-        )
-
-    roof: dict[str, Any] | None = None
-    if peaks is not None:
-        bound, by = roofline_bound_s(cost["bytes_accessed"], cost["flops"], peaks)
-        t = stats.median_s
-        roof = {
-            "achieved_bytes_per_s": (cost["bytes_accessed"] or 0) / t if t > 0 else None,
-            "achieved_flops_per_s": (cost["flops"] or 0) / t if t > 0 else None,
-            "bound_s": bound,
-            "bound_by": by,
-            "fraction_of_roofline": bound / t if bound and t > 0 else None,
-        }
+    warnings += noise_warnings(stats)
+    roof = roofline_entry(cost, peaks, stats.median_s) if peaks is not None else None
 
     kernels: list[KernelResult] = []
     prof: dict[str, Any] | None = None
@@ -633,6 +618,28 @@ def device_description(backend: str) -> dict[str, Any]:
         "device_kind": str(getattr(dev, "device_kind", "")),
         "device_count": len(client.local_devices()),
         "cpu_count": os.cpu_count(),
+    }
+
+
+def noise_warnings(stats: StepStats) -> list[str]:
+    """The warning for a step time too noisy to trust beyond its median and min, if any."""
+    if stats.cv <= CV_WARN:
+        return []
+    return [
+        f"step time CV {stats.cv:.1%} > {CV_WARN:.0%}: the machine is noisy (other load, "
+        "frequency scaling); trust the median and min, or re-run with more --repeat on a quiet machine"
+    ]
+
+
+def roofline_entry(cost: dict[str, Any], peaks: Peaks, t: float) -> dict[str, Any]:
+    """Achieved rates and the roofline bound of a step of ``t`` seconds (docs/timing.md)."""
+    bound, by = roofline_bound_s(cost["bytes_accessed"], cost["flops"], peaks)
+    return {
+        "achieved_bytes_per_s": (cost["bytes_accessed"] or 0) / t if t > 0 else None,
+        "achieved_flops_per_s": (cost["flops"] or 0) / t if t > 0 else None,
+        "bound_s": bound,
+        "bound_by": by,
+        "fraction_of_roofline": bound / t if bound and t > 0 else None,
     }
 
 
