@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from typing import Any
 
 _LIBRARY = re.compile(r"^.*/(?:site|dist)-packages/")
 
@@ -40,3 +41,21 @@ def display_path(path: str, project: str | None = None) -> str:
     if text.startswith(root.rstrip(os.sep) + os.sep):
         return os.path.relpath(text, root)
     return text
+
+
+def source_location(d: dict[str, Any]) -> str | None:
+    """``op_name @ file:line`` of a node or kernel record, with the parts that are known.
+
+    Example:
+        >>> source_location({"op_name": "jit(f)/dot", "source_file": "/x/m.py", "source_line": 3})
+        'jit(f)/dot @ /x/m.py:3'
+    """
+    parts = []
+    if d.get("op_name"):
+        parts.append(str(d["op_name"]))
+    if d.get("source_file"):
+        where = display_path(d["source_file"])
+        if d.get("source_line") is not None:
+            where += f":{d['source_line']}"
+        parts.append(where)
+    return " @ ".join(parts) if parts else None

@@ -109,7 +109,7 @@ def test_slowest_kernel_per_frontend_is_named(tmp_path):
     text = findings_markdown(d)
     hot = text.split("## Where the compiled step's time goes")[1]
     assert (
-        "- jax (cpu): `ynn_fusion` (fusion kCustom; jit(step)/reduce_sum @ fe_jax.py:99) "
+        "- jax (cpu): `ynn_fusion` (fusion kCustom; jit(step)/reduce_sum @ /x/fe_jax.py:99) "
         "0.004 ms, 80.0% of the profiled step, 1.9% of its roofline bound (memory)" in hot
     )
     assert "torch_xla" not in hot  # its kernels carry no times

@@ -94,17 +94,9 @@ def _partners(pairs: list[tuple[str, str]], kmap: KernelMap | None) -> tuple[dic
 
 
 def _loc(d: dict[str, Any]) -> str | None:
-    from xlalens._paths import display_path
+    from xlalens._paths import source_location
 
-    parts = []
-    if d.get("op_name"):
-        parts.append(str(d["op_name"]))
-    if d.get("source_file"):
-        where = display_path(d["source_file"])
-        if d.get("source_line") is not None:
-            where += f":{d['source_line']}"
-        parts.append(where)
-    return " @ ".join(parts) if parts else None
+    return source_location(d)
 
 
 def _near(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from xlalens._paths import display_path
+from xlalens._paths import source_location
 from xlalens.diff._model import CHANGED, Diff, Pair
 
 JSON_SCHEMA_VERSION = 3
@@ -74,15 +74,7 @@ def _kernel_counts_line(d: Diff) -> str:
 
 def _loc(d: dict[str, Any]) -> str:
     """``op_name @ file:line`` with the parts that are known, ``-`` when none is."""
-    parts = []
-    if d.get("op_name"):
-        parts.append(str(d["op_name"]))
-    if d.get("source_file"):
-        where = display_path(d["source_file"])
-        if d.get("source_line") is not None:
-            where += f":{d['source_line']}"
-        parts.append(where)
-    return " @ ".join(parts) if parts else "-"
+    return source_location(d) or "-"
 
 
 def _type(d: dict[str, Any]) -> str:

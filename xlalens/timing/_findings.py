@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from xlalens._dumpdir import read_manifest
+from xlalens._paths import source_location
 
 FINDINGS = "findings.md"
 LEVELS = ("stablehlo", "hlo", "optimized_hlo")
@@ -306,9 +307,7 @@ def hottest_kernels(dump_dir: str | Path) -> list[str]:
                 continue
             k = max(kernels, key=lambda k: float(k["median_s"]))  # a run's total, all calls
             what = " ".join(str(x) for x in (k.get("opcode"), k.get("kind")) if x)
-            where = k.get("op_name") or ""
-            if k.get("source_file"):
-                where += f" @ {Path(str(k['source_file'])).name}:{k.get('source_line')}"
+            where = source_location(k) or ""
             frac = k.get("fraction_of_roofline")
             roof = (
                 "" if frac is None else f", {frac:.1%} of its roofline bound ({k.get('bound_by')})"
