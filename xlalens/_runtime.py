@@ -139,3 +139,38 @@ def execute(compiled: Compiled, args: list[Any]) -> list[Any]:
 def run(compiled: Compiled, arrays: list[np.ndarray]) -> list[np.ndarray]:
     """Run once on host arrays and bring every result back to the host."""
     return [np.asarray(out) for out in execute(compiled, put(compiled, arrays))]
+
+
+def elide_copies(module: Any) -> int:
+    """Replace every ``mhlo.copy`` of a parsed MLIR module by its operand; returns how many.
+
+    TensorFlow's StableHLO returns updated variables through ``mhlo.copy``, which
+    jax's exporter and XLA:TPU's legalizer reject ("failed to legalize operation
+    'mhlo.copy'"). A copy is the identity on values (it only asks for a fresh
+    buffer), so dropping it keeps the computation; XLA re-inserts the copies it
+    needs when it assigns buffers.
+
+    Args:
+        module: a ``jax._src.lib.mlir.ir.Module``, changed in place (inside its context).
+
+    Returns:
+        The number of copies removed.
+
+    Example:
+        >>> elide_copies(ir.Module.parse(text))  # doctest: +SKIP
+        3
+    """
+    from jax._src.lib.mlir import ir
+
+    copies: list[Any] = []
+
+    def visit(op: Any) -> Any:
+        if op.operation.name == "mhlo.copy":
+            copies.append(op.operation)
+        return ir.WalkResult.ADVANCE
+
+    module.operation.walk(visit)
+    for op in copies:
+        op.results[0].replace_all_uses_with(op.operands[0])
+        op.erase()
+    return len(copies)

@@ -111,28 +111,15 @@ def _hlo_to_stablehlo(hlo_text: str) -> bytes | str:
 
 
 def _elide_copies(module: str | bytes) -> tuple[str, int]:
-    """The module with every ``mhlo.copy`` replaced by its operand, and how many there were.
-
-    ``mhlo.copy`` is an identity on values (it only asks for a fresh buffer), so
-    dropping it keeps the computation; XLA re-inserts the copies it needs when it
-    assigns buffers.
-    """
+    """The module with every ``mhlo.copy`` replaced by its operand, and how many there were."""
     from jax._src.lib.mlir import ir
+
+    from xlalens._runtime import elide_copies
 
     with _ctx():
         m = ir.Module.parse(module)
-        copies = []
-
-        def visit(op: Any) -> Any:
-            if op.operation.name == "mhlo.copy":
-                copies.append(op.operation)
-            return ir.WalkResult.ADVANCE
-
-        m.operation.walk(visit)
-        for op in copies:
-            op.results[0].replace_all_uses_with(op.operands[0])
-            op.erase()
-        return str(m), len(copies)
+        n = elide_copies(m)
+        return str(m), n
 
 
 def _routes(job: dict[str, Any]) -> list[tuple[str, Any]]:

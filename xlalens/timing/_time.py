@@ -276,7 +276,8 @@ def _fast_call(
     try:
         with jax_mlir.make_ir_context():
             module = ir.Module.parse(text)
-            _drop_copies(module, ir)
+            # TF returns variables through mhlo.copy, which the exporter refuses.
+            _runtime.elide_copies(module)
             blob = _export._module_to_bytecode(module)
         template = export.export(jax.jit(lambda v: v))(np.zeros(1, np.float32))
         in_avals = tuple(jax.core.ShapedArray(a.shape, a.dtype) for a in inputs)
@@ -312,27 +313,6 @@ def _fast_call(
         jax.block_until_ready(fn(*args))
 
     return call
-
-
-def _drop_copies(module: Any, ir: Any) -> None:
-    """Replace every ``mhlo.copy`` by its operand (a copy is the identity).
-
-    TensorFlow's StableHLO returns updated variables through ``mhlo.copy``, which
-    jax's exporter cannot serialize ("failed to legalize operation 'mhlo.copy'"),
-    so every TensorFlow and keras-tensorflow capture fell back to
-    ``execute_sharded``. PJRT compiles the module as captured, copies included.
-    """
-    copies: list[Any] = []
-
-    def visit(op: Any) -> Any:
-        if op.name == "mhlo.copy":
-            copies.append(op)
-        return ir.WalkResult.ADVANCE
-
-    module.operation.walk(visit)
-    for op in copies:
-        op.results[0].replace_all_uses_with(op.operands[0])
-        op.erase()
 
 
 def _compile_for_profile(text: str, backend: str) -> _runtime.Compiled | None:
