@@ -337,3 +337,43 @@ def test_20k_op_transformer_step_matches_mlir_walk():
     count, edges = mlir_walk_summary(text)
     assert count >= 20_000
     assert graph_walk_summary(g) == (count, edges)
+
+
+TORCH_XLA_LOCS = """\
+#loc1 = loc("/site/torch/nn/functional.py":3885:0)
+#loc2 = loc("/site/torch/nn/modules/loss.py":634:0)
+#loc3 = loc("/work/step.py":12:0)
+#loc5 = loc("mse_loss"(#loc1))
+#loc6 = loc("forward"(#loc2))
+#loc7 = loc("step"(#loc3))
+#loc8 = loc(callsite(#loc6 at #loc7))
+#loc9 = loc(callsite(#loc5 at #loc8))
+module @IrToHlo.1 {
+  func.func @main(%arg0: tensor<4xf32> loc(unknown)) -> tensor<f32> {
+    %cst = stablehlo.constant dense<0.000000e+00> : tensor<f32> loc(#loc)
+    %0 = stablehlo.reduce(%arg0 init: %cst) applies stablehlo.add across dimensions = [0] : (tensor<4xf32>, tensor<f32>) -> tensor<f32> loc(#loc10)
+    return %0 : tensor<f32> loc(#loc)
+  } loc(#loc)
+} loc(#loc)
+#loc = loc(unknown)
+#loc10 = loc("aten__sum"(#loc9))
+"""
+
+
+def test_torch_xla_stack_locations_flatten_to_name_and_innermost_frame():
+    """torch_xla's whole-stack locations become jax's "name"("file":line) form, which XLA and our reader keep."""
+    from jaxlib.mlir.dialects import stablehlo
+
+    from xlalens.ir._stablehlo import flatten_locations, module_text
+
+    flat = flatten_locations(TORCH_XLA_LOCS)
+    assert '#loc10 = loc("aten__sum"("/site/torch/nn/functional.py":3885:0))' in flat
+    assert "#loc = loc(unknown)" in flat
+    # torch_xla hands over a portable artifact; module_text prints it flattened.
+    data = stablehlo.serialize_portable_artifact_str(
+        TORCH_XLA_LOCS, stablehlo.get_minimum_version()
+    )
+    node = next(d for _, d in load(module_text(data)).nodes(data=True) if d["op"] == "reduce")
+    assert node["op_name"] == "aten__sum"
+    assert (node["source_file"], node["source_line"]) == ("/site/torch/nn/functional.py", 3885)
+    assert module_text(TORCH_XLA_LOCS.encode()) == TORCH_XLA_LOCS  # text stays as it was

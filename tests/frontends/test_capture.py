@@ -120,3 +120,15 @@ def test_mlp_workload_agrees_everywhere(mlp_dump):
     assert cc["params_agree"] is True, cc["disagreements"]
     w0 = read_outputs(mlp_dump.path / "torch_xla/outputs.json").params["w0"]
     assert np.asarray(w0).shape == (3, 8)
+
+
+def test_torch_xla_kernels_name_their_python_lines(regression_dump):
+    """torch_xla's optimized HLO (compiled by the core from its StableHLO) names the torch line of each kernel."""
+    from xlalens.ir import kernel_nodes, load
+
+    g = load(regression_dump.path / "torch_xla" / "optimized_hlo.txt")
+    files = {g.nodes[k].get("source_file") for k in kernel_nodes(g)}
+    assert any(f and f.endswith(("torch/optim/sgd.py", "torch/nn/functional.py")) for f in files), (
+        files
+    )
+    assert "-" not in files

@@ -131,6 +131,7 @@ def run_frontend(
         "TF_CPP_MIN_LOG_LEVEL": "3",
         "PYTHONWARNINGS": "ignore",
         **frontend.env,
+        **frontend.capture_env,
         **(extra_env or {}),
     }
     if backend != "cpu" and frontend.compiles_for != ("cpu",):

@@ -24,6 +24,9 @@ class Frontend:
     """Importable packages it needs; a missing one means ``skipped``."""
     env: dict[str, str] = field(default_factory=dict)
     """Environment set for its subprocess."""
+    capture_env: dict[str, str] = field(default_factory=dict)
+    """Environment added for the capture only, not for the native rounds of
+    ``xlalens time`` (torch_xla's source locations cost tracing time per step)."""
     description: str = ""
     """One line for ``--help`` and the docs."""
     compiles_for: tuple[str, ...] = ("cpu", "gpu", "tpu")
@@ -76,6 +79,10 @@ FRONTENDS: dict[str, Frontend] = {
             "xlalens.frontends.fe_torch_xla",
             ("torch", "torch_xla"),
             env={"PJRT_DEVICE": "CPU"},
+            # Without these torch_xla writes no op metadata: its HLO has no source
+            # lines, and the optimized HLO the core compiles from its StableHLO names
+            # only lines of that text (source_file="-").
+            capture_env={"XLA_HLO_DEBUG": "1", "XLA_IR_DEBUG": "1"},
             weight=5.3,
             family="torch",
             description="nn.Linear + MSELoss + optim.SGD, torch_xla's lazy graph of one step",

@@ -230,7 +230,8 @@ def write_capture(
 
     Args:
         out: the frontend's folder (created by the parent).
-        stablehlo: StableHLO module (text, or MLIR bytecode which is printed to text).
+        stablehlo: StableHLO module (text, or MLIR bytecode / a portable artifact, which
+            is printed to text with its source locations).
         hlo: pre-optimization HLO text.
         optimized_hlo: the framework's own optimized HLO, or None to let the core
             compile the StableHLO instead.
@@ -247,7 +248,9 @@ def write_capture(
         notes: remarks for the manifest (e.g. how the learning rate arrives).
     """
     if isinstance(stablehlo, bytes):
-        stablehlo = stablehlo.decode()
+        from xlalens.ir._stablehlo import module_text
+
+        stablehlo = module_text(stablehlo, source=str(out / "stablehlo.mlir"))
     if len(inputs) != len(input_roles) or len(results) != len(output_roles):
         raise ValueError(
             f"signature mismatch: {len(inputs)} inputs/{len(input_roles)} roles, "

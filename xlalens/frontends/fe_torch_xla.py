@@ -233,7 +233,10 @@ def _lower_and_run(tensors: list[Any], phases: Phases) -> tuple[str, bytes, list
 
     with phases("lower"):
         hlo = torch_xla._XLAC._get_xla_tensors_hlo(tensors)
-        stablehlo = torch_xla._XLAC._get_stablehlo(tensors, "", [], False)
+        # The portable artifact, not the text: torch_xla prints source locations
+        # (XLA_HLO_DEBUG, set for the capture) in MLIR's pretty form, which no
+        # parser reads back; write_capture prints the artifact as parsable text.
+        stablehlo = torch_xla._XLAC._get_stablehlo(tensors, "", [], True)
         ids, values = torch_xla._XLAC._get_tensors_xla_device_data_node(tensors)
         inputs = [v.cpu().numpy() for v in values]
     with phases("compile"):  # the first sync compiles the graph (and runs it)
