@@ -105,6 +105,36 @@ def test_ill_conditioned_step_judged_by_the_replays_own_error():
     assert r.ok and not n.ok and ill == (0,)
 
 
+def _sharded_capture(tmp_path, x):
+    import json
+
+    (tmp_path / "stablehlo.mlir").write_text(ILL)
+    np.savez(tmp_path / "inputs.npz", **{f"arg{i}": a for i, a in enumerate(x)})
+    (tmp_path / "result.json").write_text(json.dumps({}))
+    return tmp_path
+
+
+def test_sharded_proof_uses_the_float64_reference(tmp_path):
+    """An ill-conditioned sharded step: two correct runs far apart still pass; a wrong one does not."""
+    from xlalens.capture._proof import agree
+    from xlalens.frontends._spmd_plan import record_proof
+    from xlalens.spmd import parse_mesh
+
+    x = [np.linspace(0.1, 0.9, 8, dtype=np.float32), np.full(8, 1e7, np.float32)]
+    out = _sharded_capture(tmp_path, x)
+    spec = parse_mesh(4, None, None, "dp", batch=8)
+    single = run(compile_stablehlo(ILL), x)
+    sharded = [single[0] + np.float32(0.5)]  # another rounding of the same step
+    assert not agree(sharded, single, ILL)[0], "two float32 runs alone cannot tell"
+    rec = record_proof(out, spec, sharded, single, ["P('data')"])
+    assert rec["matches_single_device"] is True and rec["reference"] == "float64"
+    assert rec["conditioning"] > 1 and rec["ill_conditioned"] == 1
+    wrong = [single[0] + np.float32(50.0)]
+    rec = record_proof(out, spec, wrong, single, ["P('data')"])
+    assert rec["matches_single_device"] is False and rec["error_over_bound"] > 1
+    assert "result 0" in rec["why"]
+
+
 # --------------------------------------------------------------- sequential accumulation
 
 DATA = Path(__file__).parent / "data" / "proof"

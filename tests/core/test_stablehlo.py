@@ -364,7 +364,8 @@ def test_torch_xla_stack_locations_flatten_to_name_and_innermost_frame():
     """torch_xla's whole-stack locations become jax's "name"("file":line) form, which XLA and our reader keep."""
     from jaxlib.mlir.dialects import stablehlo
 
-    from xlalens.ir._stablehlo import flatten_locations, module_text
+    from xlalens.ir._locations import flatten_locations
+    from xlalens.ir._stablehlo import module_text
 
     flat = flatten_locations(TORCH_XLA_LOCS)
     assert '#loc10 = loc("aten__sum"("/site/torch/nn/functional.py":3885:0))' in flat
@@ -377,3 +378,23 @@ def test_torch_xla_stack_locations_flatten_to_name_and_innermost_frame():
     assert node["op_name"] == "aten__sum"
     assert (node["source_file"], node["source_line"]) == ("/site/torch/nn/functional.py", 3885)
     assert module_text(TORCH_XLA_LOCS.encode()) == TORCH_XLA_LOCS  # text stays as it was
+
+
+def test_tensorflow_fused_locations_take_the_callers_line():
+    """TF's fused[name, ops.py:1221] locations become the name and the user's line given for that op."""
+    from xlalens.ir._locations import flatten_locations
+
+    text = (
+        '#loc9 = loc("/site/tensorflow/python/framework/ops.py":1221:0)\n'
+        '#loc21 = loc("Mean")\n'
+        '#loc22 = loc("gradient_tape/MatMul/MatMul")\n'
+        "#loc40 = loc(fused[#loc21, #loc9])\n"
+        "#loc42 = loc(fused[#loc22, #loc9])\n"
+    )
+    flat = flatten_locations(text, {"Mean": ("/u/step.py", 76)})
+    assert '#loc40 = loc("Mean"("/u/step.py":76:0))' in flat
+    # An op without a user line keeps the frame TF wrote.
+    assert (
+        '#loc42 = loc("gradient_tape/MatMul/MatMul"'
+        '("/site/tensorflow/python/framework/ops.py":1221:0))' in flat
+    )

@@ -142,6 +142,16 @@ def test_sharded_transformer(tmp_path_factory):
     assert ("data",) in axes and ("model",) in axes
 
 
+def test_adamw_transformer_tp4_proved_against_the_float64_reference(tmp_path_factory):
+    """bench_spmd's transformer, tp on 4 devices: AdamW's first step is ill-conditioned, yet proved."""
+    wl = Workload(name="transformer", depth=2, width=128, heads=4, seq=64, features=32, size=32)
+    entry = _dump(tmp_path_factory, wl, 4, None, "tp").manifest["frontends"]["jax"]
+    assert entry["status"] == "ok" and entry["outputs_match"] is True, entry.get("verify_error")
+    spmd = entry["spmd"]
+    assert spmd["reference"] == "float64" and spmd["error_over_bound"] <= 1
+    assert spmd["single_error_over_bound"] <= spmd["conditioning"] * (1 + 1e-6)
+
+
 @pytest.mark.parametrize("frontend", ["torch_xla", "keras-jax"])
 @pytest.mark.parametrize("name", ["dp4", "dptp8"])
 def test_other_frontends_sharded_mlp(name, frontend, request):

@@ -27,6 +27,7 @@ from xlalens import _runtime
 from xlalens._dumpdir import read_outputs
 from xlalens._errors import ParseError
 from xlalens.capture._proof import (
+    OBSERVED_FACTOR,
     ErrorBound,
     Judgement,
     ReferenceUnavailable,
@@ -187,8 +188,9 @@ def run_frontend(
         }
     )
     if "spmd" in result:
-        # A partitioned module needs N devices, which only the subprocess has:
-        # it compared the sharded step's results with its own 1-device step.
+        # A partitioned module needs N devices, which only the subprocess has: it
+        # judged the sharded step and its own 1-device step against the float64
+        # reference of the captured module (frontends/_spmd_plan.record_proof).
         spmd = result["spmd"]
         entry["spmd"] = spmd
         entry.update(outputs_match=spmd["matches_single_device"], max_abs_diff=spmd["max_abs_diff"])
@@ -196,7 +198,16 @@ def run_frontend(
             entry["verify_error"] = f"sharded step differs from the 1-device step: {spmd['why']}"
         # The bound the subprocess judged by, for cross_check's rule across frontends.
         bound = error_bound((folder / "stablehlo.mlir").read_text())
-        entry["proof"] = {"reference": "the same step on 1 device", "bound": bound.as_dict()}
+        reference = spmd.get("reference", "the 1-device step")
+        entry["proof"] = {
+            "reference": "float64 reference of the captured module on 1 device; the 1-device "
+            "step and the sharded step judged against it"
+            if reference == "float64"
+            else reference,
+            "bound": bound.as_dict(),
+        }
+        if spmd.get("ill_conditioned"):
+            entry["proof"]["conditioning_factor"] = spmd["conditioning"]
         return FrontendRun(frontend.name, entry)
     if backend not in frontend.compiles_for:
         (folder / "optimized_hlo.txt").unlink(missing_ok=True)
@@ -309,8 +320,12 @@ def _param_bounds(entry: dict[str, Any], results: dict[str, int | None]) -> dict
     b = proof.get("native_bound") or proof.get("bound") or {}
     per = b.get("relative_per_result") or []
     whole = float(b.get("relative", 0.0))
+    # An ill-conditioned step's results were proved within what the proof allowed
+    # them (NOTE: [ill-conditioned steps] in _proof.py); the same allowance here.
+    kappa = float(proof.get("conditioning_factor") or 1.0)
+    widen = OBSERVED_FACTOR * kappa if kappa > 1 else 1.0
     return {
-        role: float(per[i]) if i is not None and 0 <= i < len(per) else whole
+        role: widen * (float(per[i]) if i is not None and 0 <= i < len(per) else whole)
         for role, i in results.items()
     }
 

@@ -182,7 +182,12 @@ def _capture(workload: Workload, spec: MeshSpec, out: Path, phases: Phases, dump
     # difference is recorded beside the proof.
     judged = [i for i, r in enumerate(output_roles) if not r.endswith(".var")]
     plan.record_proof(
-        out, spec, [results[i] for i in judged], [expected[i] for i in judged], placed
+        out,
+        spec,
+        [results[i] for i in judged],
+        [expected[i] for i in judged],
+        placed,
+        judged=judged,
     )
     variances = [i for i in range(len(results)) if i not in judged]
     if variances:

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from xlalens.frontends._protocol import Phases, time_native, write_capture
+from xlalens.ir._locations import flatten_locations
 
 _ALIAS = re.compile(r"\{(\d+)\}:\s*\((\d+),")
 _LIBRARY_DIRS = ("site-packages", "dist-packages")
@@ -199,6 +200,9 @@ def capture_tf_step(
         optimized = ir(stage="optimized_hlo")
     lines = user_lines(concrete.graph)
     hlo, optimized = relocate(hlo, lines), relocate(optimized, lines)
+    # The StableHLO too: `xlalens time` and the compile-only targets compile it, and
+    # their kernels take their lines from its locations.
+    stablehlo = flatten_locations(stablehlo, lines)
     flat_args = [np.asarray(a) for a in tf.nest.flatten(args)]
     # Read the variables before the native run updates them.
     inputs = flat_args + [v.numpy() for v in captured]

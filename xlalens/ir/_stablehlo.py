@@ -43,6 +43,7 @@ from jaxlib.mlir import ir
 
 from xlalens._errors import ParseError
 from xlalens.ir._gc import paused_gc
+from xlalens.ir._locations import flatten_locations
 from xlalens.ir._schema import canonical_op, new_graph, node_defaults, node_id
 
 # Dense literals above this many elements are not copied into attrs (they can be
@@ -189,110 +190,6 @@ def module_text(data: bytes, *, source: str | None = None) -> str:
     module = parse_module(data, ctx, source=source)
     with ctx:
         return flatten_locations(module.operation.get_asm(enable_debug_info=True))
-
-
-_LOC_ALIAS_RE = re.compile(r"^(#loc\d+) = loc\((.*)\)$", re.M)
-_LOC_TOKEN_RE = re.compile(
-    r'\s*(?:(?P<alias>#loc\d+)|(?P<str>"(?:[^"\\]|\\.)*")(?P<pos>:\d+:\d+)?'
-    r"|(?P<word>callsite|fused|unknown|at)|(?P<punct>[()\[\],<>]))"
-)
-
-
-def flatten_locations(text: str) -> str:
-    """Rewrite the ``#locN = loc(...)`` table of printed MLIR into ``"name"("file":l:c)``.
-
-    Aliases that hold neither a name nor a file position are left as they were.
-    """
-    table = {m.group(1): m.group(2) for m in _LOC_ALIAS_RE.finditer(text)}
-    memo: dict[str, tuple[str | None, str | None]] = {}
-
-    def resolve(alias: str) -> tuple[str | None, str | None]:
-        if alias not in memo:
-            memo[alias] = (None, None)  # a cycle cannot happen in MLIR; stop if it did
-            memo[alias] = _flat(_loc_tokens(table.get(alias, "unknown")), resolve)
-        return memo[alias]
-
-    def rewrite(m: re.Match[str]) -> str:
-        name, frame = resolve(m.group(1))
-        if name and frame:
-            return f"{m.group(1)} = loc({name}({frame}))"
-        if frame or name:
-            return f"{m.group(1)} = loc({frame or name})"
-        return m.group(0)
-
-    return _LOC_ALIAS_RE.sub(rewrite, text)
-
-
-def _loc_tokens(expr: str) -> list[tuple[str, str]]:
-    out, i = [], 0
-    while i < len(expr):
-        m = _LOC_TOKEN_RE.match(expr, i)
-        if m is None or m.end() == i:
-            break
-        i = m.end()
-        kind = m.lastgroup if m.lastgroup != "pos" else "str"
-        if m.group("str") is not None:
-            out.append(
-                ("frame" if m.group("pos") else "name", m.group("str") + (m.group("pos") or ""))
-            )
-        else:
-            out.append((kind, m.group(kind)))
-    return out
-
-
-def _flat(
-    toks: list[tuple[str, str]], resolve: Callable[[str], tuple[str | None, str | None]]
-) -> tuple[str | None, str | None]:
-    """(outermost name, innermost frame) of one location expression's tokens."""
-    pos = 0
-
-    def expr() -> tuple[str | None, str | None]:
-        nonlocal pos
-        if pos >= len(toks):
-            return None, None
-        kind, val = toks[pos]
-        pos += 1
-        if kind == "alias":
-            return resolve(val)
-        if kind == "frame":
-            return None, val
-        if kind == "name":
-            if pos < len(toks) and toks[pos] == ("punct", "("):
-                pos += 1
-                _, frame = expr()
-                pos += 1  # ")"
-                return val, frame
-            return val, None
-        if val == "callsite":  # callsite(callee at caller): the callee is innermost
-            pos += 1
-            callee = expr()
-            pos += 1  # "at"
-            caller = expr()
-            pos += 1
-            return callee[0] or caller[0], callee[1] or caller[1]
-        if val == "fused":  # fused<meta>[a, b]: the first part that says something
-            if pos < len(toks) and toks[pos] == ("punct", "<"):
-                depth = 0
-                while pos < len(toks):
-                    depth += (
-                        {"<": 1, ">": -1}.get(toks[pos][1], 0) if toks[pos][0] == "punct" else 0
-                    )
-                    pos += 1
-                    if depth == 0:
-                        break
-            pos += 1  # "["
-            found: tuple[str | None, str | None] = (None, None)
-            while pos < len(toks) and toks[pos] != ("punct", "]"):
-                if toks[pos] == ("punct", ","):
-                    pos += 1
-                    continue
-                part = expr()
-                found = (found[0] or part[0], found[1] or part[1])
-            pos += 1
-            return found
-        return None, None
-
-    return expr()
 
 
 # --------------------------------------------------------------------------- types

@@ -1,0 +1,140 @@
+"""MLIR source locations in printed text, flattened to the one form XLA keeps.
+
+Text in, text out: the frontends rewrite what their framework printed without
+parsing it into an MLIR context first.
+
+NOTE: [one location form] when XLA converts StableHLO to HLO it fills an op's
+``op_name`` and ``source_file``/``source_line`` from a location of jax's form,
+``loc("name"("file":line:col))``. Frameworks write others: torch_xla a whole
+Python stack of call sites under the op's name (XLA keeps the name alone),
+TensorFlow ``fused["name", "<tensorflow>/framework/ops.py":1221:0]`` for every op
+(XLA keeps TF's own line). :func:`flatten_locations` rewrites the ``#locN =
+loc(...)`` table that MLIR prints with debug info into jax's form: the outermost
+name, and the innermost frame, or the caller's line for that name when given.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+
+_ALIAS_RE = re.compile(r"^(#loc\d+) = loc\((.*)\)$", re.M)
+_TOKEN_RE = re.compile(
+    r'\s*(?:(?P<alias>#loc\d+)|(?P<str>"(?:[^"\\]|\\.)*")(?P<pos>:\d+:\d+)?'
+    r"|(?P<word>callsite|fused|unknown|at)|(?P<punct>[()\[\],<>]))"
+)
+
+Flat = tuple[str | None, str | None]
+"""(quoted outermost name, ``"file":line:col`` of the innermost frame), either may be None."""
+
+
+def flatten_locations(text: str, lines: Mapping[str, tuple[str, int]] | None = None) -> str:
+    """Rewrite the ``#locN = loc(...)`` table of printed MLIR into ``"name"("file":l:c)``.
+
+    ``lines`` maps an op name (or the last ``/`` part of one) to the ``(file, line)``
+    its frame should be instead of the one written (TensorFlow's user lines).
+    Aliases that hold neither a name nor a file position are left as they were.
+
+    Example:
+        >>> flatten_locations('#loc1 = loc("f.py":3:0)\\n#loc2 = loc(fused[#loc3, #loc1])\\n'
+        ...                   '#loc3 = loc("Mean")')
+        '#loc1 = loc("f.py":3:0)\\n#loc2 = loc("Mean"("f.py":3:0))\\n#loc3 = loc("Mean")'
+    """
+    table = {m.group(1): m.group(2) for m in _ALIAS_RE.finditer(text)}
+    memo: dict[str, Flat] = {}
+
+    def resolve(alias: str) -> Flat:
+        if alias not in memo:
+            memo[alias] = (None, None)  # MLIR has no cycles; this stops one if it did
+            memo[alias] = _flat(_tokens(table.get(alias, "unknown")), resolve)
+        return memo[alias]
+
+    def rewrite(m: re.Match[str]) -> str:
+        name, frame = resolve(m.group(1))
+        if name and lines:
+            bare = json.loads(name)
+            where = lines.get(bare) or lines.get(bare.rsplit("/", 1)[-1])
+            if where is not None:
+                frame = f"{json.dumps(where[0])}:{int(where[1])}:0"
+        if name and frame:
+            return f"{m.group(1)} = loc({name}({frame}))"
+        if frame or name:
+            return f"{m.group(1)} = loc({frame or name})"
+        return m.group(0)
+
+    return _ALIAS_RE.sub(rewrite, text)
+
+
+def _tokens(expr: str) -> list[tuple[str, str]]:
+    out, i = [], 0
+    while i < len(expr):
+        m = _TOKEN_RE.match(expr, i)
+        if m is None or m.end() == i:
+            break
+        i = m.end()
+        if m.group("str") is not None:
+            kind = "frame" if m.group("pos") else "name"
+            out.append((kind, m.group("str") + (m.group("pos") or "")))
+        else:
+            out.append((m.lastgroup or "", m.group(m.lastgroup or 0)))
+    return out
+
+
+def _flat(toks: list[tuple[str, str]], resolve: Callable[[str], Flat]) -> Flat:
+    """(outermost name, innermost frame) of one location expression's tokens."""
+    pos = 0
+
+    def skip(punct: str) -> None:
+        nonlocal pos
+        if pos < len(toks) and toks[pos] == ("punct", punct):
+            pos += 1
+
+    def expr() -> Flat:
+        nonlocal pos
+        if pos >= len(toks):
+            return None, None
+        kind, val = toks[pos]
+        pos += 1
+        if kind == "alias":
+            return resolve(val)
+        if kind == "frame":
+            return None, val
+        if kind == "name":
+            if pos < len(toks) and toks[pos] == ("punct", "("):
+                pos += 1
+                _, frame = expr()
+                skip(")")
+                return val, frame
+            return val, None
+        if val == "callsite":  # callsite(callee at caller): the callee is innermost
+            skip("(")
+            callee = expr()
+            if pos < len(toks) and toks[pos] == ("word", "at"):
+                pos += 1
+            caller = expr()
+            skip(")")
+            return callee[0] or caller[0], callee[1] or caller[1]
+        if val == "fused":  # fused<metadata>[a, b, ...]: the first part that says each
+            if pos < len(toks) and toks[pos] == ("punct", "<"):
+                depth = 0
+                while pos < len(toks):
+                    if toks[pos][0] == "punct":
+                        depth += {"<": 1, ">": -1}.get(toks[pos][1], 0)
+                    pos += 1
+                    if depth == 0:
+                        break
+            skip("[")
+            name: str | None = None
+            frame: str | None = None
+            while pos < len(toks) and toks[pos] != ("punct", "]"):
+                if toks[pos] == ("punct", ","):
+                    pos += 1
+                    continue
+                part = expr()
+                name, frame = name or part[0], frame or part[1]
+            skip("]")
+            return name, frame
+        return None, None
+
+    return expr()
