@@ -132,3 +132,12 @@ def test_torch_xla_kernels_name_their_python_lines(regression_dump):
         files
     )
     assert "-" not in files
+
+
+def test_tensorflow_stablehlo_names_the_user_line(regression_dump):
+    """TensorFlow's StableHLO (what `xlalens time` and the targets compile) names the step's line, not TF's ops.py."""
+    from xlalens.ir import load
+
+    g = load(regression_dump.path / "tensorflow" / "stablehlo.mlir", level="raw")
+    where = {d.get("source_file") for _, d in g.nodes(data=True) if d["op"] in ("dot", "reduce")}
+    assert where and all(f and f.endswith("frontends/fe_tensorflow.py") for f in where), where
