@@ -47,34 +47,28 @@ def _coll(g: nx.MultiDiGraph) -> list[str]:
 
 
 def _operands(g: nx.MultiDiGraph, n: str) -> list[str]:
+    return _beyond_plumbing(g, n, g.pred)
+
+
+def _users(g: nx.MultiDiGraph, n: str) -> list[str]:
+    return _beyond_plumbing(g, n, g.succ)
+
+
+def _beyond_plumbing(g: nx.MultiDiGraph, n: str, adj: Any) -> list[str]:
+    """The nearest nodes along ``adj`` (``g.pred`` or ``g.succ``), looking through
+    the ops in ``_THROUGH``, in breadth-first order."""
     out: list[str] = []
     seen = {n}
-    stack = [u for u in g.pred[n]]
+    stack = list(adj[n])
     while stack:
         u = stack.pop(0)
         if u in seen:
             continue
         seen.add(u)
         if g._node[u]["op"] in _THROUGH:
-            stack.extend(g.pred[u])
+            stack.extend(adj[u])
         else:
             out.append(u)
-    return out
-
-
-def _users(g: nx.MultiDiGraph, n: str) -> list[str]:
-    out: list[str] = []
-    seen = {n}
-    stack = list(g.succ[n])
-    while stack:
-        v = stack.pop(0)
-        if v in seen:
-            continue
-        seen.add(v)
-        if g._node[v]["op"] in _THROUGH:
-            stack.extend(g.succ[v])
-        else:
-            out.append(v)
     return out
 
 

@@ -118,13 +118,19 @@ def _iota(c: _Cursor) -> tuple[list[int], list[int], list[int] | None]:
     dims = c.ints("]")
     c.take("leq")
     c.take("[")
+    reshape, perm = _reshape_perm(c)
+    return dims, reshape, perm
+
+
+def _reshape_perm(c: _Cursor) -> tuple[list[int], list[int] | None]:
+    """``reshape]T(perm)?`` of an iota list, after its ``[`` has been eaten."""
     reshape = c.ints("]")
     perm = None
     if c.peek() == "word" and c.toks[c.i][1] == "T":
         c.i += 1
         c.take("(")
         perm = c.ints(")")
-    return dims, reshape, perm
+    return reshape, perm
 
 
 def _single(c: _Cursor) -> dict[str, Any]:
@@ -323,12 +329,7 @@ def _mesh_groups(c: _Cursor) -> dict[str, Any]:
         c.i += 1
         if c.eat("("):
             if c.eat("["):  # iota: ([reshape]T(perm))
-                reshape = c.ints("]")
-                perm = None
-                if c.peek() == "word" and c.toks[c.i][1] == "T":
-                    c.i += 1
-                    c.take("(")
-                    perm = c.ints(")")
+                reshape, perm = _reshape_perm(c)
                 c.take(")")
                 device_ids = iota_devices(reshape, perm)
             else:

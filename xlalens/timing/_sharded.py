@@ -478,7 +478,7 @@ def _time_frontend(
     from xlalens.ir._collectives import mesh_from_spec
     from xlalens.ir._kernels import HloIndex, index_hlo
     from xlalens.timing._profile import attribute, collect_events
-    from xlalens.timing._stats import calibrate, step_stats, time_calls
+    from xlalens.timing._stats import block_share, calibrate, step_stats, time_calls, warm_up
     from xlalens.timing._time import (
         TIMING_DIR,
         FrontendTiming,
@@ -553,12 +553,9 @@ def _time_frontend(
             **base,
         ).as_dict()
 
-    wt = time_calls(
-        runner.step, options.warmup if options.warmup is not None else 2, before=runner.before
+    wt, estimate = warm_up(
+        runner.step, options.warmup, min_time_s=options.warmup_time_s, before=runner.before
     )
-    while options.warmup is None and sum(wt) < options.warmup_time_s and len(wt) < 200:
-        wt += time_calls(runner.step, max(1, len(wt)), before=runner.before)
-    estimate = float(np.median(wt[len(wt) // 2 :])) if wt else 0.0
     reps = options.repeat or calibrate(estimate, min_time_s=options.min_time_s)
     index: HloIndex | None = None
     try:
@@ -582,13 +579,11 @@ def _time_frontend(
         walls.append(time.perf_counter() - t0)
 
     for b in range(blocks):
-        samples += time_calls(
-            runner.step, reps * (b + 1) // blocks - reps * b // blocks, before=runner.before
-        )
+        samples += time_calls(runner.step, block_share(reps, b, blocks), before=runner.before)
         if runs:
             events += collect_events(
                 timed_step,
-                runs * (b + 1) // blocks - runs * b // blocks,
+                block_share(runs, b, blocks),
                 idx,
                 device_planes=options.backend != "cpu",
                 before=runner.before,

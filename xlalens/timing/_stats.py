@@ -130,3 +130,36 @@ def time_calls(
         fn()
         out.append(clock() - t0)
     return out
+
+
+def warm_up(
+    fn: Callable[[], object],
+    n: int | None,
+    *,
+    min_time_s: float,
+    before: Callable[[], object] | None = None,
+) -> tuple[list[float], float]:
+    """Warm-up runs before calibration, and the step estimate from them.
+
+    ``n`` runs when given; else 2, then doubling until ``min_time_s`` is spent
+    (at most about 200 runs). The estimate is the median of the later half: the
+    first runs pay for caches and lazy initialization.
+
+    Example:
+        >>> len(warm_up(lambda: None, 3, min_time_s=0.0)[0])
+        3
+    """
+    wt = time_calls(fn, n if n is not None else 2, before=before)
+    while n is None and sum(wt) < min_time_s and len(wt) < 200:
+        wt += time_calls(fn, max(1, len(wt)), before=before)
+    return wt, float(np.median(wt[len(wt) // 2 :])) if wt else 0.0
+
+
+def block_share(n: int, b: int, blocks: int) -> int:
+    """The size of block ``b`` when ``n`` runs are split into ``blocks`` near-equal blocks.
+
+    Example:
+        >>> [block_share(7, b, 3) for b in range(3)]
+        [2, 2, 3]
+    """
+    return n * (b + 1) // blocks - n * b // blocks

@@ -37,7 +37,15 @@ from xlalens.capture._proof import error_bound
 from xlalens.ir._kernels import HloIndex, index_hlo
 from xlalens.timing._peaks import Peaks, measure_peaks, roofline_bound_s
 from xlalens.timing._profile import Attribution, KernelEvent, attribute, collect_events
-from xlalens.timing._stats import CV_WARN, StepStats, calibrate, step_stats, time_calls
+from xlalens.timing._stats import (
+    CV_WARN,
+    StepStats,
+    block_share,
+    calibrate,
+    step_stats,
+    time_calls,
+    warm_up,
+)
 from xlalens.timing._verify import Verification, verify_outputs
 
 RESULTS_SCHEMA_VERSION = 1
@@ -433,13 +441,9 @@ def time_module(
         )
 
     # Warm up (and estimate one step) before calibrating the repeat count.
-    if options.warmup is not None:
-        wt = time_calls(runner.step, options.warmup, before=runner.before)
-    else:
-        wt = time_calls(runner.step, 2, before=runner.before)
-        while sum(wt) < options.warmup_time_s and len(wt) < 200:
-            wt += time_calls(runner.step, max(1, len(wt)), before=runner.before)
-    estimate = float(np.median(wt[len(wt) // 2 :])) if wt else 0.0
+    wt, estimate = warm_up(
+        runner.step, options.warmup, min_time_s=options.warmup_time_s, before=runner.before
+    )
     if estimate <= 0:
         estimate = float(np.median(time_calls(runner.step, 3, before=runner.before)))
     n = (
@@ -492,9 +496,7 @@ def time_module(
     native_error: str | None = None
     for b in range(blocks):
         t0 = time.perf_counter()
-        block = time_calls(
-            runner.step, n * (b + 1) // blocks - n * b // blocks, before=runner.before
-        )
+        block = time_calls(runner.step, block_share(n, b, blocks), before=runner.before)
         samples += block
         if native is not None and native_error is None and block:
             try:
@@ -507,7 +509,7 @@ def time_module(
         if prunner is not None:
             events += collect_events(
                 timed_step,
-                runs * (b + 1) // blocks - runs * b // blocks,
+                block_share(runs, b, blocks),
                 idx,
                 device_planes=options.backend != "cpu",
                 before=prunner.before,
