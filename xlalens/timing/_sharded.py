@@ -472,52 +472,27 @@ def _time_frontend(
 ) -> dict[str, Any]:
     """Steps 1-4 of the module docstring for one frontend; the frontend's results dict."""
     from xlalens import _runtime
-    from xlalens._dumpdir import read_outputs
-    from xlalens.capture._proof import error_bound
     from xlalens.ir import collectives, parse_hlo_text
     from xlalens.ir._collectives import mesh_from_spec
     from xlalens.ir._kernels import HloIndex, index_hlo
-    from xlalens.timing._profile import attribute, collect_events
-    from xlalens.timing._stats import block_share, calibrate, step_stats, time_calls, warm_up
+    from xlalens.timing._profile import attribute
+    from xlalens.timing._stats import calibrate, step_stats, warm_up
     from xlalens.timing._time import (
         TIMING_DIR,
         FrontendTiming,
         _atomic_write,
         _kernel_results,
-        _load_inputs,
         noise_warnings,
+        read_capture,
         roofline_entry,
+        timed_blocks,
     )
     from xlalens.timing._verify import verify_outputs
 
-    arts = info.get("artifacts") or {}
-    try:
-        paths = {k: folder / arts[k] for k in ("stablehlo", "inputs", "outputs")}
-    except KeyError as exc:
-        return FrontendTiming(
-            status="failed",
-            reason=f"manifest lists no {exc.args[0]} artifact; re-run `xlalens dump`",
-        ).as_dict()
-    for k, p in paths.items():
-        if not p.is_file():
-            return FrontendTiming(
-                status="failed", reason=f"{k} file {p} is missing; re-run `xlalens dump`"
-            ).as_dict()
-    try:
-        inputs = _load_inputs(paths["inputs"])
-        outputs = read_outputs(paths["outputs"])
-    except (OSError, ValueError, DumpError) as exc:
-        return FrontendTiming(status="failed", reason=f"cannot read the capture: {exc}").as_dict()
-    text = paths["stablehlo"].read_text()
-    bound = None
-    if "data" in outputs.summary:
-        try:
-            bound = error_bound(text)
-        except Exception:  # an unparsable module fails at compile below, with XLA's message
-            bound = None
-    outputs_doc: Any = (
-        outputs if (bound is not None or "data" in outputs.summary) else outputs.summary
-    )
+    cap = read_capture(folder, info)
+    if isinstance(cap, str):
+        return FrontendTiming(status="failed", reason=cap).as_dict()
+    text, inputs, outputs_doc, bound = cap.text, cap.inputs, cap.outputs_doc, cap.bound
     sig_out = (info.get("signature") or {}).get("outputs") or []
     shapes = [tuple(s["shape"]) if s.get("shape") is not None else None for s in sig_out]
     warnings: list[str] = []
@@ -569,25 +544,15 @@ def _time_frontend(
         else 0
     )
     blocks = min(5, reps, runs) if runs else 1
-    samples: list[float] = []
-    walls: list[float] = []
-    events: list[Any] = []
-
-    def timed_step() -> None:
-        t0 = time.perf_counter()
-        runner.step()
-        walls.append(time.perf_counter() - t0)
-
-    for b in range(blocks):
-        samples += time_calls(runner.step, block_share(reps, b, blocks), before=runner.before)
-        if runs:
-            events += collect_events(
-                timed_step,
-                block_share(runs, b, blocks),
-                idx,
-                device_planes=options.backend != "cpu",
-                before=runner.before,
-            )
+    samples, events, walls = timed_blocks(
+        runner,
+        reps,
+        blocks,
+        profiled=runner,
+        runs=runs,
+        index=idx,
+        device_planes=options.backend != "cpu",
+    )
     stats = step_stats(samples, warmup=len(wt))
     warnings += noise_warnings(stats)
     t = stats.median_s

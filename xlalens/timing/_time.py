@@ -33,7 +33,7 @@ import numpy as np
 from xlalens import _runtime
 from xlalens._dumpdir import read_manifest, read_outputs
 from xlalens._errors import DumpError, ParseError, UsageError
-from xlalens.capture._proof import error_bound
+from xlalens.capture._proof import ErrorBound, error_bound
 from xlalens.ir._kernels import HloIndex, index_hlo
 from xlalens.timing._peaks import Peaks, measure_peaks, roofline_bound_s
 from xlalens.timing._profile import Attribution, KernelEvent, attribute, collect_events
@@ -198,6 +198,47 @@ def _load_inputs(path: Path) -> list[np.ndarray]:
                 f"{path}: expected arrays arg0..argN-1, found {npz.files}; re-run `xlalens dump`"
             )
         return [npz[n] for n in names]
+
+
+@dataclass(frozen=True, slots=True)
+class Capture:
+    """What timing reads of one frontend's capture."""
+
+    text: str
+    """The captured StableHLO."""
+    inputs: list[np.ndarray]
+    """Its arguments, as captured."""
+    outputs_doc: Any
+    """What results are checked against: the outputs (dump format 2), or the
+    format-1 summary."""
+    bound: ErrorBound | None
+    """The module's error bound for format 2 (None for format 1, or a module the
+    bound cannot read)."""
+
+
+def read_capture(folder: Path, info: dict[str, Any]) -> Capture | str:
+    """Read a manifest entry's StableHLO, inputs and outputs, or say why not (a reason)."""
+    arts = info.get("artifacts") or {}
+    try:
+        paths = {k: folder / arts[k] for k in ("stablehlo", "inputs", "outputs")}
+    except KeyError as exc:
+        return f"manifest lists no {exc.args[0]} artifact; re-run `xlalens dump`"
+    for k, p in paths.items():
+        if not p.is_file():
+            return f"{k} file {p} is missing; re-run `xlalens dump`"
+    try:
+        inputs = _load_inputs(paths["inputs"])
+        outputs = read_outputs(paths["outputs"])
+    except (OSError, ValueError, DumpError) as exc:
+        return f"cannot read the capture: {exc}"
+    text = paths["stablehlo"].read_text()
+    if "data" not in outputs.summary:  # format 1: checked against the JSON summary
+        return Capture(text, inputs, outputs.summary, None)
+    try:
+        bound = error_bound(text)  # format 2: judged by the proof's bound
+    except Exception:  # an unparsable module fails at compile later, with XLA's message
+        bound = None
+    return Capture(text, inputs, outputs, bound)
 
 
 class _Runner:
@@ -481,39 +522,33 @@ def time_module(
         runs = int(min(50, max(5, math.ceil(options.profile_time_s / max(estimate, 1e-9)))))
     module = index.module if index else compiled.executable.hlo_modules()[0].name
     idx = index or HloIndex(module=module, entry="", kernels={})
-    walls: list[float] = []
-    events: list[KernelEvent] = []
-
-    def timed_step() -> None:
-        t0 = time.perf_counter()
-        prunner.step()
-        walls.append(time.perf_counter() - t0)
-
-    samples: list[float] = []
     blocks = min(BLOCKS, n, runs) if prunner is not None else (min(BLOCKS, n) if native else 1)
     rounds: list[tuple[float, float]] = []  # (compiled median, native median) per block
     native_samples: list[float] = []
     native_error: str | None = None
-    for b in range(blocks):
-        t0 = time.perf_counter()
-        block = time_calls(runner.step, block_share(n, b, blocks), before=runner.before)
-        samples += block
-        if native is not None and native_error is None and block:
-            try:
-                got = native(time.perf_counter() - t0)
-            except Exception as exc:  # the frontend died mid-way: keep the replay's numbers
-                native_error = str(exc)
-            else:
-                native_samples += got
-                rounds.append((float(np.median(block)), float(np.median(got))))
-        if prunner is not None:
-            events += collect_events(
-                timed_step,
-                block_share(runs, b, blocks),
-                idx,
-                device_planes=options.backend != "cpu",
-                before=prunner.before,
-            )
+
+    def native_round(block: list[float], seconds: float) -> None:
+        nonlocal native_error
+        if native is None or native_error is not None:
+            return
+        try:
+            got = native(seconds)
+        except Exception as exc:  # the frontend died mid-way: keep the replay's numbers
+            native_error = str(exc)
+        else:
+            native_samples.extend(got)
+            rounds.append((float(np.median(block)), float(np.median(got))))
+
+    samples, events, walls = timed_blocks(
+        runner,
+        n,
+        blocks,
+        profiled=prunner,
+        runs=runs,
+        index=idx,
+        device_planes=options.backend != "cpu",
+        after_block=native_round,
+    )
     stats = step_stats(samples, warmup=len(wt))
     native_result = _native_summary(native_samples, rounds, stats) if native_samples else None
     if native_error:
@@ -564,6 +599,53 @@ def time_module(
         warnings=tuple(warnings),
         **base,
     )
+
+
+def timed_blocks(
+    runner: Any,
+    n: int,
+    blocks: int,
+    *,
+    profiled: Any | None = None,
+    runs: int = 0,
+    index: HloIndex | None = None,
+    device_planes: bool = False,
+    after_block: Callable[[list[float], float], None] | None = None,
+) -> tuple[list[float], list[KernelEvent], list[float]]:
+    """``n`` timed calls of ``runner.step`` in ``blocks`` blocks, interleaved with profiling.
+
+    NOTE: [interleaved timing and profiling] above. After each block of timed
+    calls, ``after_block(block, its seconds)`` runs (the native rounds), then the
+    block's share of ``runs`` profiled calls of ``profiled.step`` (with ``index``'s
+    module) when ``profiled`` is given.
+
+    Returns:
+        ``(timed samples, profiler events, wall seconds of each profiled call)``.
+    """
+    samples: list[float] = []
+    events: list[KernelEvent] = []
+    walls: list[float] = []
+
+    def timed_step() -> None:
+        t0 = time.perf_counter()
+        profiled.step()
+        walls.append(time.perf_counter() - t0)
+
+    for b in range(blocks):
+        t0 = time.perf_counter()
+        block = time_calls(runner.step, block_share(n, b, blocks), before=runner.before)
+        samples += block
+        if after_block is not None and block:
+            after_block(block, time.perf_counter() - t0)
+        if profiled is not None and runs:
+            events += collect_events(
+                timed_step,
+                block_share(runs, b, blocks),
+                index,
+                device_planes=device_planes,
+                before=profiled.before,
+            )
+    return samples, events, walls
 
 
 def _native_summary(
@@ -839,35 +921,10 @@ def _time_frontend(
     manifest: dict[str, Any] | None = None,
     say: Callable[[str], None] = lambda _m: None,
 ) -> FrontendTiming:
-    arts = info.get("artifacts") or {}
-    try:
-        paths = {k: folder / arts[k] for k in ("stablehlo", "inputs", "outputs")}
-    except KeyError as exc:
-        return FrontendTiming(
-            status="failed",
-            reason=f"manifest lists no {exc.args[0]} artifact; re-run `xlalens dump`",
-        )
-    for k, p in paths.items():
-        if not p.is_file():
-            return FrontendTiming(
-                status="failed", reason=f"{k} file {p} is missing; re-run `xlalens dump`"
-            )
-    try:
-        inputs = _load_inputs(paths["inputs"])
-        outputs = read_outputs(paths["outputs"])
-    except (OSError, ValueError, DumpError) as exc:
-        return FrontendTiming(status="failed", reason=f"cannot read the capture: {exc}")
-    text = paths["stablehlo"].read_text()
-    bound = None
-    if "data" in outputs.summary:  # format 2: judge by the proof's bound
-        try:
-            bound = error_bound(text)
-        except Exception:  # an unparsable module fails at compile below, with XLA's message
-            bound = None
-    if bound is None and "data" not in outputs.summary:
-        outputs_doc: Any = outputs.summary
-    else:
-        outputs_doc = outputs
+    cap = read_capture(folder, info)
+    if isinstance(cap, str):
+        return FrontendTiming(status="failed", reason=cap)
+    text, inputs, outputs_doc, bound = cap.text, cap.inputs, cap.outputs_doc, cap.bound
     sig_out = (info.get("signature") or {}).get("outputs") or []
     rel = f"{TIMING_DIR}/{options.backend}/{fe}.optimized_hlo.txt"
     session = None
