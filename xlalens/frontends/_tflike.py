@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from xlalens.frontends._protocol import Phases, time_native, write_capture
-from xlalens.ir._locations import flatten_locations
+from xlalens.ir._locations import flatten_locations, line_of
 
 _ALIAS = re.compile(r"\{(\d+)\}:\s*\((\d+),")
 _LIBRARY_DIRS = ("site-packages", "dist-packages")
@@ -131,8 +131,7 @@ def relocate(hlo: str, lines: dict[str, tuple[str, int]]) -> str:
     """
 
     def fix(m: re.Match) -> str:
-        name = m["name"]
-        where = lines.get(name) or lines.get(name.rsplit("/", 1)[-1])
+        where = line_of(lines, m["name"])
         if where is None:
             return m.group(0)
         return f"{m.group(1)}{where[0]}{m.group(3)}{where[1]}"

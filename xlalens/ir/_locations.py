@@ -53,8 +53,7 @@ def flatten_locations(text: str, lines: Mapping[str, tuple[str, int]] | None = N
     def rewrite(m: re.Match[str]) -> str:
         name, frame = resolve(m.group(1))
         if name and lines:
-            bare = json.loads(name)
-            where = lines.get(bare) or lines.get(bare.rsplit("/", 1)[-1])
+            where = line_of(lines, json.loads(name))
             if where is not None:
                 frame = f"{json.dumps(where[0])}:{int(where[1])}:0"
         if name and frame:
@@ -64,6 +63,11 @@ def flatten_locations(text: str, lines: Mapping[str, tuple[str, int]] | None = N
         return m.group(0)
 
     return _ALIAS_RE.sub(rewrite, text)
+
+
+def line_of(lines: Mapping[str, tuple[str, int]], op_name: str) -> tuple[str, int] | None:
+    """The line given for an op name: the whole name's, else its last ``/`` part's."""
+    return lines.get(op_name) or lines.get(op_name.rsplit("/", 1)[-1])
 
 
 def _tokens(expr: str) -> list[tuple[str, str]]:
