@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from xlalens._runtime import compile_stablehlo, run
-from xlalens.capture._proof import (
+from xlalens.proof import (
     accumulations,
     error_bound,
     judge,
@@ -116,8 +116,8 @@ def _sharded_capture(tmp_path, x):
 
 def test_sharded_proof_uses_the_float64_reference(tmp_path):
     """An ill-conditioned sharded step: two correct runs far apart still pass; a wrong one does not."""
-    from xlalens.capture._proof import agree
     from xlalens.frontends._spmd_plan import record_proof
+    from xlalens.proof import agree
     from xlalens.spmd import parse_mesh
 
     x = [np.linspace(0.1, 0.9, 8, dtype=np.float32), np.full(8, 1e7, np.float32)]

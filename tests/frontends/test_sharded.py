@@ -10,10 +10,10 @@ import pytest
 
 from xlalens._dumpdir import read_outputs
 from xlalens.capture import write_dump
-from xlalens.capture._proof import agree
 from xlalens.diff._diff import diff
 from xlalens.ir import collectives, load
 from xlalens.ir._collectives import mesh_from_spec
+from xlalens.proof import agree
 from xlalens.spmd import parse_mesh
 from xlalens.workloads import Workload
 

@@ -26,7 +26,9 @@ import numpy as np
 from xlalens import _runtime
 from xlalens._dumpdir import read_outputs
 from xlalens._errors import ParseError
-from xlalens.capture._proof import (
+from xlalens.frontends import Frontend
+from xlalens.frontends._protocol import RESULT
+from xlalens.proof import (
     OBSERVED_FACTOR,
     ErrorBound,
     Judgement,
@@ -36,8 +38,6 @@ from xlalens.capture._proof import (
     prove,
     reference,
 )
-from xlalens.frontends import Frontend
-from xlalens.frontends._protocol import RESULT
 from xlalens.workloads import Workload
 
 STDERR_TAIL_LINES = 15
@@ -221,7 +221,7 @@ def verify(folder: Path, entry: dict[str, Any], backend: str) -> None:
 
     ``outputs_match`` is true when the PJRT replay of the captured StableHLO AND
     the framework's native results are each within the module's error bound of
-    the float64 reference (:mod:`xlalens.capture._proof`). Without a reference
+    the float64 reference (:mod:`xlalens.proof`). Without a reference
     (the module does not promote to f64), replay and native must agree within
     twice the bound, and ``proof.reference`` says why there is none. Also writes
     ``optimized_hlo.txt`` from the replay's compilation when the framework gave none.
@@ -262,7 +262,7 @@ def verify(folder: Path, entry: dict[str, Any], backend: str) -> None:
         )
         proof["replay"], proof["native"] = _judged(rj), _judged(nj)
         if ill:
-            # NOTE: [ill-conditioned steps] in xlalens/capture/_proof.py
+            # NOTE: [ill-conditioned steps] in xlalens/proof/_proof.py
             proof["conditioning_factor"] = kappa
             proof["ill_conditioned"] = [
                 labels[i] if i < len(labels) and labels[i] else f"result {i}" for i in ill

@@ -154,7 +154,7 @@ def record_proof(
 
     NOTE: [sharded proof] both runs are judged against the float64 reference of
     the captured module, run on one device, by the proof's rule
-    (:func:`xlalens.capture._proof.prove`, the 1-device step in the replay's
+    (:func:`xlalens.proof.prove`, the 1-device step in the replay's
     place): comparing the two float32 runs with each other cannot tell rounding
     from a wrong partition where the step amplifies rounding. AdamW's first step
     is such a step: its update is ``lr * g / (|g| + eps)``, so a gradient element
@@ -185,8 +185,8 @@ def record_proof(
 
     import numpy as np
 
-    from xlalens.capture._proof import ReferenceUnavailable, error_bound, judge, prove, reference
     from xlalens.frontends._protocol import RESULT
+    from xlalens.proof import ReferenceUnavailable, error_bound, judge, prove, reference
 
     text = (out / "stablehlo.mlir").read_text()
     sharded = [np.asarray(a) for a in sharded]

@@ -10,7 +10,7 @@
 2. cut ``inputs.npz`` into per-device shards by the executable's own parameter
    shardings, run once, reassemble the global results by its output shardings
    and check them against the capture under the proof rule (``outputs.npz``,
-   :func:`xlalens.capture._proof.error_bound`); a mismatch ends here;
+   :func:`xlalens.proof.error_bound`); a mismatch ends here;
 3. time the step (all N devices, until every shard is ready) with the
    statistics of the single-device path, in blocks alternating with profiled runs;
 4. attribute the profiled events to kernels *per device* (NOTE [devices of

@@ -33,8 +33,8 @@ import numpy as np
 from xlalens import _runtime
 from xlalens._dumpdir import read_manifest, read_outputs
 from xlalens._errors import DumpError, ParseError, UsageError
-from xlalens.capture._proof import ErrorBound, error_bound
 from xlalens.ir._kernels import HloIndex, index_hlo
+from xlalens.proof import ErrorBound, error_bound
 from xlalens.timing._peaks import Peaks, measure_peaks, roofline_bound_s
 from xlalens.timing._profile import Attribution, KernelEvent, attribute, collect_events
 from xlalens.timing._stats import (

@@ -13,7 +13,7 @@ the sizes agree but the shapes are transposes of each other (PyTorch keeps
 compared transposed when that is the only way they can match.
 
 With a dump of format 2 (``outputs.npz``) and the module's error bound
-(:func:`xlalens.capture._proof.error_bound`), results are judged by the proof of
+(:func:`xlalens.proof.error_bound`), results are judged by the proof of
 capture's rule: the capture's native results and this run are each within the
 bound of the exact result, so they may differ by twice the bound (docs/capture.md).
 On another backend XLA may reorder reductions or use TF32 for f32 dots, so a
@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from xlalens._dumpdir import Outputs
-from xlalens.capture._proof import ErrorBound
+from xlalens.proof import ErrorBound
 
 SAME_BACKEND_TOL = (1e-5, 1e-6)
 OTHER_BACKEND_TOL = (2e-3, 1e-5)
@@ -145,7 +145,7 @@ def _verify_arrays(
     same_backend: bool,
 ) -> Verification:
     """Positional check against ``outputs.npz``, by the proof's bound when there is one."""
-    from xlalens.capture._proof import judge
+    from xlalens.proof import judge
 
     rtol, atol = SAME_BACKEND_TOL if same_backend else OTHER_BACKEND_TOL
     labels = [(s or {}).get("role") or f"result {i}" for i, s in enumerate(signature_outputs)]

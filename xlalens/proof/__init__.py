@@ -1,0 +1,47 @@
+"""xlalens.proof: the proof of capture, on the ground floor (docs/capture.md).
+
+    reference       the captured StableHLO promoted to float64, run through PJRT
+    error_bound     an error bound derived from the module, op by op
+    judge / agree   is a result within its bound of the reference; do two agree
+    prove           the whole proof of one capture (replay and native result)
+
+Capture proves each frontend's step, timing checks its results and the sharded
+frontends prove their steps with it, so it sits below all of them
+(docs/architecture.md): it imports only ``xlalens.ir`` and ``xlalens._runtime``.
+"""
+
+from xlalens.proof._proof import (
+    LAMBDA,
+    OBSERVED_FACTOR,
+    UNIT_ROUNDOFF,
+    Accumulation,
+    ErrorBound,
+    Judgement,
+    ReferenceUnavailable,
+    accumulations,
+    agree,
+    error_bound,
+    judge,
+    magnitude_floor,
+    promote_to_f64,
+    prove,
+    reference,
+)
+
+__all__ = [
+    "LAMBDA",
+    "OBSERVED_FACTOR",
+    "UNIT_ROUNDOFF",
+    "Accumulation",
+    "ErrorBound",
+    "Judgement",
+    "ReferenceUnavailable",
+    "accumulations",
+    "agree",
+    "error_bound",
+    "judge",
+    "magnitude_floor",
+    "promote_to_f64",
+    "prove",
+    "reference",
+]
