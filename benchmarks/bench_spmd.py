@@ -10,7 +10,7 @@ accessed (cost analysis of one partition), the collective bytes each device
 sends (ring model, xlalens.ir._collectives), peak memory (compiled memory
 stats: arguments + outputs + temporaries - aliased), the step time measured
 here, the profiled collective time (median over devices) and the link model's
-communication time (xlalens.spmd._model: bytes against ``--link-bandwidth``
+communication time (xlalens.ir._linkmodel: bytes against ``--link-bandwidth``
 plus a per-ring-step latency; the defaults are assumptions, docs/spmd.md).
 
 Shape check: the model's communication time grows with n like the ring

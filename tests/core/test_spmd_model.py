@@ -1,4 +1,4 @@
-"""The link model of sharded steps (xlalens.spmd._model) on hand-computed cases, and its flags."""
+"""The link model of sharded steps (xlalens.ir._linkmodel) on hand-computed cases, and its flags."""
 
 from __future__ import annotations
 

@@ -140,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
         classes=args.classes,
     )
 
-    from xlalens.spmd import parse_mesh
+    from xlalens.ir._mesh import parse_mesh
 
     spec = parse_mesh(
         getattr(args, "devices", None),

@@ -104,7 +104,7 @@ def run_frontend(
         entry.update(status="skipped", reason=f"{missing} is not installed")
         return FrontendRun(frontend.name, entry)
     if sharding is not None:
-        from xlalens.spmd import MeshSpec, frontend_env, skip_reason
+        from xlalens.ir._mesh import MeshSpec, frontend_env, skip_reason
 
         reason = skip_reason(frontend.name, workload.name)
         if reason:

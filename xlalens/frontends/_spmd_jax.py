@@ -25,7 +25,7 @@ from jax.sharding import PartitionSpec as P
 from xlalens.frontends import _spmd_plan as plan
 from xlalens.frontends._jaxlike import capture_jax_step, workload_role
 from xlalens.frontends._protocol import Phases
-from xlalens.spmd import MeshSpec
+from xlalens.ir._mesh import MeshSpec
 from xlalens.workloads import Workload
 
 

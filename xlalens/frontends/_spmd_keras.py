@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from xlalens.frontends._protocol import Phases, package_versions
-from xlalens.spmd import MeshSpec
+from xlalens.ir._mesh import MeshSpec
 from xlalens.workloads import Workload
 
 _ATTENTION = ("attn.query", "attn.key", "attn.value", "attn.output")

@@ -32,7 +32,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from xlalens.spmd import MeshSpec
+from xlalens.ir._mesh import MeshSpec
 
 Spec = tuple[str | None, ...]
 """One mesh-axis name (or None: not split) per dimension of an array."""

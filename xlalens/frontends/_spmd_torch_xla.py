@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from xlalens.frontends._protocol import RESULT, Phases, package_versions, write_capture
-from xlalens.spmd import MeshSpec
+from xlalens.ir._mesh import MeshSpec
 from xlalens.workloads import Workload
 
 _SLOTS = {"momentum_buffer": "m", "exp_avg": "m", "exp_avg_sq": "v"}

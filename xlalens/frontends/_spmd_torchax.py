@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from xlalens.frontends._protocol import Phases
-from xlalens.spmd import MeshSpec
+from xlalens.ir._mesh import MeshSpec
 from xlalens.workloads import Workload
 
 

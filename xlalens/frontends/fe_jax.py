@@ -44,7 +44,7 @@ def capture(workload: Workload, request: dict[str, Any], out: Path, phases: Phas
         return
     if request.get("sharding"):
         from xlalens.frontends._spmd_jax import capture_sharded
-        from xlalens.spmd import MeshSpec
+        from xlalens.ir._mesh import MeshSpec
 
         spec = MeshSpec.from_json(request["sharding"])
         capture_sharded(workload, spec, out, phases, versions)

@@ -195,7 +195,7 @@ def capture(workload: Workload, request: dict[str, Any], out: Path, phases: Phas
         raise RuntimeError(f"KERAS_BACKEND={backend} but keras loaded {keras.backend.backend()}")
     if request.get("sharding") and backend == "jax":
         from xlalens.frontends._spmd_keras import capture_sharded
-        from xlalens.spmd import MeshSpec
+        from xlalens.ir._mesh import MeshSpec
 
         capture_sharded(workload, MeshSpec.from_json(request["sharding"]), out, phases)
         return

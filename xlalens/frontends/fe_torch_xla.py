@@ -34,7 +34,7 @@ def capture(workload: Workload, request: dict[str, Any], out: Path, phases: Phas
     os.environ.setdefault("PJRT_DEVICE", "CPU")
     if request.get("sharding"):
         from xlalens.frontends._spmd_torch_xla import capture_sharded
-        from xlalens.spmd import MeshSpec
+        from xlalens.ir._mesh import MeshSpec
 
         capture_sharded(workload, MeshSpec.from_json(request["sharding"]), out, phases)
         return

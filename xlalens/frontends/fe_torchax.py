@@ -140,7 +140,7 @@ def capture(workload: Workload, request: dict[str, Any], out: Path, phases: Phas
         return
     if request.get("sharding"):
         from xlalens.frontends._spmd_torchax import capture_sharded
-        from xlalens.spmd import MeshSpec
+        from xlalens.ir._mesh import MeshSpec
 
         with env:
             capture_sharded(

@@ -5,22 +5,17 @@
     skip_reason    why a frontend has no sharded capture (TensorFlow: DTensor is not XLA SPMD)
 
     link / predict the analytic communication model (alpha-beta ring cost of each
-                   collective against an assumed link; ``_model``)
+                   collective against an assumed link)
 
-The collectives of a graph are read by ``xlalens.ir.collectives``; sharded timing
+    report_section the sharded-step section of report.html
+
+The mesh request and the link model live on the ground floor
+(``xlalens.ir._mesh``, ``xlalens.ir._linkmodel``) because capture, timing and the
+frontend subprocesses all need them; this stage re-exports them. The collectives of a graph are read by ``xlalens.ir.collectives``; sharded timing
 is ``xlalens.timing.time_sharded_dump``; docs/spmd.md.
 """
 
-from xlalens.spmd._mesh import (
-    MAX_DEVICES,
-    SPMD_FRONTENDS,
-    STRATEGIES,
-    MeshSpec,
-    frontend_env,
-    parse_mesh,
-    skip_reason,
-)
-from xlalens.spmd._model import (
+from xlalens.ir._linkmodel import (
     DEFAULT_LINK,
     LINKS,
     Link,
@@ -29,6 +24,15 @@ from xlalens.spmd._model import (
     link,
     predict,
     ring_steps,
+)
+from xlalens.ir._mesh import (
+    MAX_DEVICES,
+    SPMD_FRONTENDS,
+    STRATEGIES,
+    MeshSpec,
+    frontend_env,
+    parse_mesh,
+    skip_reason,
 )
 from xlalens.spmd._report import report_section
 

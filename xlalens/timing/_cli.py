@@ -114,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
     )
     if args.capture_missing and not args.size:
         raise UsageError("--capture-missing goes with --size N,N,...")
-    from xlalens.spmd._model import link
+    from xlalens.ir._linkmodel import link
 
     lk = link(args.link, args.link_bandwidth)  # a bad value stops here, before any work
     log = lambda m: print(m, file=sys.stderr)  # noqa: E731

@@ -18,7 +18,7 @@
    into collectives and compute, and time every collective instruction on
    every device;
 5. in the lead process, price the same collectives with the link model
-   (:mod:`xlalens.spmd._model`) at N devices and extrapolated to larger meshes.
+   (:mod:`xlalens.ir._linkmodel`) at N devices and extrapolated to larger meshes.
 
 NOTE: [host devices share memory] on the CPU the N "devices" are thread pools of
 one processor over one memory: a collective is a memory copy plus the wait for
@@ -29,7 +29,7 @@ output, results and docs say so. On a GPU box the same path runs on its GPUs.
 NOTE: [the worker process] forced host devices come from
 ``XLA_FLAGS=--xla_force_host_platform_device_count=N``, which jax reads once,
 when its CPU client starts. The lead never sets it for itself (NOTE [devices
-reach only the child] in :mod:`xlalens.spmd._mesh`): steps 1-4 run in
+reach only the child] in :mod:`xlalens.ir._mesh`): steps 1-4 run in
 ``python -m xlalens.timing._sharded`` with that environment, which writes
 ``DIR/timing/<backend>.json``; the lead adds the model and prints.
 """
@@ -156,8 +156,8 @@ def time_sharded_dump(
         >>> doc["frontends"]["jax"]["sharded"]["devices"][0]["collective_s"]  # doctest: +SKIP
     """
     from xlalens._dumpdir import read_manifest
-    from xlalens.spmd import frontend_env, parse_mesh
-    from xlalens.spmd._model import link as default_link
+    from xlalens.ir._linkmodel import link as default_link
+    from xlalens.ir._mesh import frontend_env, parse_mesh
     from xlalens.timing._time import (
         TimingOptions,
         _earlier_results,
@@ -238,7 +238,7 @@ def add_model(folder: Path, doc: dict[str, Any], lk: Any) -> None:
     """
     from xlalens.ir import collectives, parse_hlo_text
     from xlalens.ir._collectives import mesh_from_spec
-    from xlalens.spmd._model import predict
+    from xlalens.ir._linkmodel import predict
 
     spec = doc["sharding"]
     n = int(spec["devices"])
