@@ -7,10 +7,18 @@ import json
 from pathlib import Path
 
 
+def _pct(v: float | None) -> str:
+    return "—" if v is None else f"{v:.1%}"
+
+
+def _ms(v: float | None) -> str:
+    if v is None:
+        return "—"
+    return f"{v * 1e3:.4g} ms" if v >= 1e-3 else f"{v * 1e6:.4g} us"
+
+
 def _timing(dump_dir: Path, frontend: str) -> str | None:
     """The sharded timing tables of ``frontend`` (``xlalens time``), or None when not timed."""
-    from xlalens.timing._sharded import timing_html
-
     try:
         return timing_html(dump_dir, frontend)
     except Exception as exc:  # a section never breaks the report
@@ -25,7 +33,7 @@ def report_section(dump_dir: Path) -> tuple[str, str] | None:
     mesh axes, group size, count, operand bytes, bytes sent per device); once
     ``xlalens time`` ran, the step time on N devices, each device's
     communication/computation split, each collective's measured time and the
-    link model's prediction (:func:`xlalens.timing._sharded.timing_html`).
+    link model's prediction (:func:`timing_html`).
 
     Example:
         >>> report_section(Path("xlalens-dump"))  # doctest: +SKIP
@@ -89,3 +97,86 @@ def report_section(dump_dir: Path) -> tuple[str, str] | None:
             "times, the communication/computation split and the link model's prediction.</p>"
         )
     return f"Sharded step: {spec['strategy']} over {spec['devices']} devices", "\n".join(parts)
+
+
+def timing_html(dump_dir: str | Path, frontend: str) -> str | None:
+    """HTML tables of one frontend's sharded timing (per device split, collectives, model).
+
+    None when ``DIR/timing/*.json`` holds no sharded result for ``frontend``. Used by
+    the sharded-step section of the report (:mod:`xlalens.spmd._report`).
+
+    Example:
+        >>> timing_html("/tmp/d", "jax")  # doctest: +SKIP
+        '<p>Timed on 4 cpu devices...'
+    """
+    esc = html.escape
+    parts: list[str] = []
+    for path in sorted((Path(dump_dir) / "timing").glob("*.json")):
+        try:
+            doc = json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError):
+            continue
+        r = (doc.get("frontends") or {}).get(frontend) or {}
+        sh = r.get("sharded")
+        if r.get("status") != "ok" or not sh:
+            continue
+        st = r["step"]
+        backend = doc.get("backend", path.stem)
+        parts.append(
+            f"<p>Timed on {len(sh['devices'])} {esc(backend)} devices: step median "
+            f"{_ms(st['median_s'])} (min {_ms(st['min_s'])}, IQR {_ms(st['iqr_s'])}, n={st['n']}); "
+            f"peak memory per device {sh['peak_memory_bytes']:,} B (compiled memory stats)."
+            + (f" <b>Note:</b> {esc(sh['note'])}." if sh.get("note") else "")
+            + "</p>"
+        )
+        head = "".join(
+            f"<th>{h}</th>"
+            for h in ("device", "kernels", "collectives", "compute", "collective share")
+        )
+        body = "".join(
+            f"<tr><td>{d['device']}</td><td>{_ms(d['kernel_sum_s'])}</td>"
+            f"<td>{_ms(d['collective_s'])}</td><td>{_ms(d['compute_s'])}</td>"
+            f"<td>{_pct(d.get('collective_fraction'))}</td></tr>"
+            for d in sh["devices"]
+        )
+        parts.append(f"<table><tr>{head}</tr>{body}</table>")
+        if sh["collectives"]:
+            head = "".join(
+                f"<th>{h}</th>"
+                for h in (
+                    "collective",
+                    "kind",
+                    "axes",
+                    "group",
+                    "bytes/device",
+                    "median",
+                    "max",
+                    "model",
+                )
+            )
+            body = "".join(
+                f"<tr><td>{esc(c['name'])}</td><td>{esc(c['kind'])}</td>"
+                f"<td>{esc('?' if c['axes'] is None else (','.join(c['axes']) or '-'))}</td>"
+                f"<td>{c['group_size']}</td><td>{c['bytes_per_device']:,}</td>"
+                f"<td>{_ms(c['median_s'])}</td><td>{_ms(c['max_s'])}</td>"
+                f"<td>{_ms(c.get('model_s'))}</td></tr>"
+                for c in sh["collectives"]
+            )
+            parts.append(f"<table><tr>{head}</tr>{body}</table>")
+        m = sh.get("model")
+        lk = (doc.get("model") or {}).get("link") or {}
+        if m:
+            rows = "".join(
+                f"<tr><td>{p['devices']}</td><td>{p['bytes_per_device']:,.0f}</td>"
+                f"<td>{_ms(p['seconds'])}</td></tr>"
+                for p in m["extrapolated"]
+            )
+            parts.append(
+                f"<p>Model ({esc(str(lk.get('name')))}, an assumption: "
+                f"{esc(str(lk.get('source')))}): communication {_ms(m['at_mesh']['seconds'])} per "
+                f"step at this mesh; measured collectives here {_ms(m['measured_collective_s'])} "
+                "(median over devices).</p>"
+                "<table><tr><th>devices</th><th>bytes sent/device</th><th>model comm/step</th></tr>"
+                f"{rows}</table>"
+            )
+    return "\n".join(parts) or None
