@@ -17,6 +17,7 @@ This module only re-exports the public API. ``xlalens.diff`` and
 # First: sets the XLA log level before the stages load jaxlib (xlalens/_logs.py).
 from xlalens import _logs  # noqa: F401
 from xlalens._errors import DumpError, FrontendError, ParseError, UsageError, XlalensError
+from xlalens._version import __version__
 from xlalens.capture import Capture, DumpResult, capture, dump
 from xlalens.diff import Diff, diff
 from xlalens.frontends import FRONTENDS
@@ -25,8 +26,6 @@ from xlalens.render import render, write_report
 from xlalens.targets import compile_for
 from xlalens.timing import TimingOptions, time_dump
 from xlalens.workloads import Workload
-
-__version__ = "0.1.0"
 
 __all__ = [
     "FRONTENDS",

@@ -57,7 +57,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _version() -> str:
-    from xlalens import __version__
+    from xlalens._version import __version__
 
     return __version__
 

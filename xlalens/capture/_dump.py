@@ -293,7 +293,7 @@ def write_dump(
 
 
 def _xlalens_version() -> str:
-    from xlalens import __version__
+    from xlalens._version import __version__
 
     return __version__
 

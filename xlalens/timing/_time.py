@@ -746,7 +746,7 @@ def results_document(
     import jax
     import jaxlib
 
-    from xlalens import __version__
+    from xlalens._version import __version__
 
     return {
         "schema_version": RESULTS_SCHEMA_VERSION,
