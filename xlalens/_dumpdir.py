@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -78,6 +79,14 @@ def looks_like_entry(spec: str) -> bool:
     return len(parts) in (2, 3) and is_dump(parts[0])
 
 
+# NOTE: [entry resolvers] ``DIR:fe[:artifact]@TARGET`` names a target compile, which
+# the targets stage writes and alone knows how to find. The ground floor imports no
+# stage (docs/architecture.md), so the stage registers its resolver here when it is
+# imported; ``import xlalens`` (run before any ``xlalens.*`` module) imports it.
+ENTRY_RESOLVERS: dict[str, Callable[[str], DumpEntry]] = {}
+"""Spec marker -> resolver of the entries a stage writes (``"@"``: xlalens.targets)."""
+
+
 def resolve_entry(spec: str, *, default_artifact: str = "stablehlo") -> DumpEntry:
     """Resolve ``DIR:frontend[:artifact]`` to the artifact's file.
 
@@ -96,9 +105,12 @@ def resolve_entry(spec: str, *, default_artifact: str = "stablehlo") -> DumpEntr
         >>> resolve_entry("xlalens-dump:jax:hlo").path  # doctest: +SKIP
     """
     if "@" in str(spec):  # DIR:frontend[:artifact]@target: a target compile (docs/targets.md)
-        from xlalens.targets._compile import resolve_target_entry
-
-        return resolve_target_entry(str(spec))
+        resolver = ENTRY_RESOLVERS.get("@")
+        if resolver is None:
+            raise DumpError(
+                f"{spec!r}: a target entry needs xlalens.targets; `import xlalens` first"
+            )
+        return resolver(str(spec))
     parts = str(spec).split(":")
     if len(parts) not in (2, 3):
         raise DumpError(

@@ -11,15 +11,21 @@ optimized HLO, its graphs, XLA's codegen dump and a diff against the capture.
 See docs/targets.md.
 """
 
+from xlalens import _dumpdir
 from xlalens.targets._compile import (
     CompileResult,
     TargetResult,
     compile_for,
     missing_plugins,
+    resolve_target_entry,
     targets_site,
 )
 from xlalens.targets._report import report_section, text_table
 from xlalens.targets._spec import CHIPS, Chip, Target, parse_target, parse_targets, spec_path
+
+# DIR:fe@TARGET entries resolve through the ground floor's registry (NOTE: [entry
+# resolvers] in xlalens/_dumpdir.py).
+_dumpdir.ENTRY_RESOLVERS["@"] = resolve_target_entry
 
 __all__ = [
     "CHIPS",
