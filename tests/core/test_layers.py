@@ -42,10 +42,12 @@ def _resolve(name: str, modules: dict[str, Path]) -> str | None:
 def import_graph(package: Path = PACKAGE) -> dict[str, set[str]]:
     """Module -> the package's modules it imports, read from the source with `ast`.
 
-    Every import counts, wherever it sits (module level, inside functions, under
-    TYPE_CHECKING): 183 of 431 internal imports sat inside functions when this test was
+    Every import that runs counts, wherever it sits (module level, inside functions):
+    183 of 431 internal imports sat inside functions when this test was
     written, most of them there to dodge a cycle, and a cycle dodged is still a cycle
-    between the floors. `from x import y` counts as importing `x.y` when that is a module.
+    between the floors. Imports under `if TYPE_CHECKING:` never run and only name a
+    type for annotations, so they do not count (import-linter is told the same in
+    pyproject.toml). `from x import y` counts as importing `x.y` when that is a module.
     Importing `a.b.c` does not count as importing the packages `a` and `a.b` (their
     __init__ only re-export), which is how import-linter counts too.
     """
@@ -54,7 +56,7 @@ def import_graph(package: Path = PACKAGE) -> dict[str, set[str]]:
     for name, path in modules.items():
         is_package = path.name == "__init__.py"
         tree = ast.parse(path.read_text(), filename=str(path))
-        for node in ast.walk(tree):
+        for node in _runtime_nodes(tree):
             targets: list[str] = []
             if isinstance(node, ast.Import):
                 targets = [alias.name for alias in node.names]
@@ -74,6 +76,25 @@ def import_graph(package: Path = PACKAGE) -> dict[str, set[str]]:
                 if resolved is not None and resolved != name:
                     graph[name].add(resolved)
     return graph
+
+
+def _runtime_nodes(tree: ast.AST):
+    """Every node of `tree` except what sits under `if TYPE_CHECKING:`."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, ast.If) and _is_type_checking(node.test):
+            stack.extend(node.orelse)
+            continue
+        stack.extend(ast.iter_child_nodes(node))
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    """`TYPE_CHECKING` or `typing.TYPE_CHECKING`."""
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
 
 
 def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
@@ -157,7 +178,10 @@ def test_import_graph_sees_function_level_imports(tmp_path):
     (pkg / "sub" / "__init__.py").write_text("from pkg.sub.b import f\n")
     (pkg / "a.py").write_text("def g():\n    from pkg.sub import b\n    return b\n")
     (pkg / "sub" / "b.py").write_text("def f():\n    from .. import a\n    return a\n")
-    (pkg / "c.py").write_text("import pkg.sub.b\nfrom pkg.sub import f\n")
+    (pkg / "c.py").write_text(
+        "import pkg.sub.b\nfrom pkg.sub import f\nfrom typing import TYPE_CHECKING\n"
+        "if TYPE_CHECKING:\n    from pkg import a\n"
+    )
     graph = import_graph(pkg)
     assert graph["pkg.a"] == {"pkg.sub.b"}
     assert graph["pkg.sub.b"] == {"pkg.a"}

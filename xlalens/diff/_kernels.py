@@ -37,6 +37,16 @@ from typing import Any
 
 import networkx as nx
 
+from xlalens.diff._kinds import (  # noqa: F401 (KERNEL_CLASSES: re-exported)
+    CHANGED_BODY,
+    KERNEL_CLASSES,
+    MERGED,
+    ONLY_A,
+    ONLY_B,
+    REGROUPED,
+    SAME_BODY,
+    SPLIT,
+)
 from xlalens.diff._model import KernelMap, KernelPair
 
 # Weight of a heavy op in a kernel's body (see NOTE: [kernel map]).
@@ -46,17 +56,6 @@ WEIGHTLESS_OPS = frozenset(
     {"parameter", "constant", "tuple", "get-tuple-element", "bitcast", "after-all", "fusion"}
 )
 LINK_SHARE = 0.5
-
-SAME_BODY, CHANGED_BODY, SPLIT, MERGED, REGROUPED, ONLY_A, ONLY_B = (
-    "same_body",
-    "changed_body",
-    "split",
-    "merged",
-    "regrouped",
-    "only_a",
-    "only_b",
-)
-KERNEL_CLASSES = (SAME_BODY, CHANGED_BODY, SPLIT, MERGED, REGROUPED, ONLY_A, ONLY_B)
 
 
 def op_weight(op: str) -> int:

@@ -7,8 +7,18 @@ from typing import Any
 
 import networkx as nx
 
-UNCHANGED = "unchanged"
-CHANGED = "changed"
+from xlalens.diff._kinds import (  # noqa: F401 (re-exported: the records' vocabulary)
+    CHANGED,
+    CHANGED_BODY,
+    KERNEL_CLASSES,
+    MERGED,
+    ONLY_A,
+    ONLY_B,
+    REGROUPED,
+    SAME_BODY,
+    SPLIT,
+    UNCHANGED,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,8 +127,6 @@ class KernelMap:
 
     def counts(self) -> dict[str, int]:
         """Entries per kind (every kind present, in a fixed order)."""
-        from xlalens.diff._kernels import KERNEL_CLASSES
-
         out = dict.fromkeys(KERNEL_CLASSES, 0)
         for p in self.pairs:
             out[p.kind] += 1

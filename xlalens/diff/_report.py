@@ -8,10 +8,13 @@ byte-identical reports.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from xlalens._paths import source_location
-from xlalens.diff._model import CHANGED, Diff, Pair
+from xlalens.diff._kinds import CHANGED
+
+if TYPE_CHECKING:  # the records print themselves through this module (Diff.to_text)
+    from xlalens.diff._model import Diff, Pair
 
 JSON_SCHEMA_VERSION = 3
 # Version 2 (issue 11): ``kernel_map`` and ``all_attrs`` added; pairs may carry

@@ -95,7 +95,7 @@ def stats(graph: nx.MultiDiGraph, mesh: Any = None) -> GraphStats:
             entry_hist[d["op"]] += 1
     kernels = None
     if ga["stage"] == "optimized_hlo" and ga["format"] == "hlo":
-        from xlalens.ir import kernel_nodes
+        from xlalens.ir.hlo import kernel_nodes
 
         kernels = len(kernel_nodes(graph))
     kinds = Counter(c["kind"] for c in ga["computations"].values())

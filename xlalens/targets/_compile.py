@@ -34,10 +34,9 @@ from typing import Any
 
 from xlalens._dumpdir import read_manifest
 from xlalens._errors import UsageError
-from xlalens.targets._spec import PLUGIN_PACKAGE, Target, parse_targets
+from xlalens.targets._spec import PLUGIN_PACKAGE, TARGETS_DIR, Target, parse_targets
 from xlalens.targets._summary import analyze, codegen_index, disassemble
 
-TARGETS_DIR = "targets"
 _PLATFORM = {"cpu": "cpu", "gpu": "cuda", "tpu": "tpu"}
 SUMMARY_VERSION = 1
 DEFAULT_TIMEOUT = 600.0

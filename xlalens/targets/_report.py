@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from xlalens.targets._compile import TARGETS_DIR
+from xlalens.targets._spec import TARGETS_DIR
 
 COLUMNS = (
     "target",

@@ -22,6 +22,8 @@ from pathlib import Path
 
 from xlalens._errors import UsageError
 
+TARGETS_DIR = "targets"
+"""Where a dump keeps its target compiles: ``DIR/targets/<key>.json`` and ``DIR/targets/<key>/``."""
 KINDS = ("cpu", "gpu", "tpu")
 # Distribution (pip) name of the plugin each kind needs; "" when jaxlib has it.
 PLUGIN_PACKAGE = {"cpu": "", "gpu": "jax-cuda12-plugin", "tpu": "libtpu"}
