@@ -15,7 +15,7 @@ This module only re-exports the public API. ``xlalens.diff`` and
 """
 
 # First: sets the XLA log level before the stages load jaxlib (xlalens/_logs.py).
-from xlalens import _logs  # noqa: F401
+from xlalens import _hooks, _logs  # noqa: F401
 from xlalens._errors import DumpError, FrontendError, ParseError, UsageError, XlalensError
 from xlalens._version import __version__
 from xlalens.capture import Capture, DumpResult, capture, dump
@@ -26,6 +26,10 @@ from xlalens.render import render, write_report
 from xlalens.targets import compile_for
 from xlalens.timing import TimingOptions, time_dump
 from xlalens.workloads import Workload
+
+# Stages that write into a dump refresh report.html through this hook (NOTE:
+# [refresh through the top floor] in xlalens/_hooks.py).
+_hooks.REPORT_REFRESHERS.append(write_report)
 
 __all__ = [
     "FRONTENDS",

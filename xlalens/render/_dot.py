@@ -214,6 +214,9 @@ class Layout:
     """Why the cheaper mode was used ("" for ``full``)."""
 
 
+# The placeholder a view's cheap-layout note carries (render/_view.py CHEAP_NOTE); the
+# layout fills in why the full layout was not used.
+REASON = "@@XL_REASON@@"
 # Predicted this many times over the deadline: do not even try the full layout
 # (the model overestimates more often than it underestimates; docs/render.md).
 _HOPELESS = 1.5
@@ -221,8 +224,6 @@ _EDGE_LINE = re.compile(r'^\s*"[^"]*(?:\\.[^"]*)*"\s*->')
 
 
 def _one(dot: str, job: LayoutJob) -> Layout:
-    from xlalens.render._view import REASON
-
     feats = _budget.features(job.source)
     pred = _budget.predict(feats)
     start = time.perf_counter()

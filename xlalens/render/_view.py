@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import networkx as nx
 
 from xlalens.render import _budget, _cost, _style
-from xlalens.render._dot import quote
+from xlalens.render._dot import REASON, quote
 
 MODES = ("auto", "none", "kernel", "scope")
 
@@ -50,7 +50,6 @@ _GRID = 12
 _DENSE = 1.6
 # Caption line of a view laid out in the cheaper mode; the reason is filled in
 # by the layout step (see xlalens.render._dot.layout_views).
-REASON = "@@XL_REASON@@"
 DEFERRED_TIP = (
     " (not drawn by the dump yet: `xlalens render DIR --all-views` draws it; "
     "see docs/render.md, Lazy views)"
