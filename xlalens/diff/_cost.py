@@ -4,7 +4,7 @@ NOTE: [edit costs]
 Costs are counted on the simple directed projection of a graph: parallel edges
 ``u -> v`` (``multiply(x, x)``) collapse into one edge whose label is the sorted
 tuple of operand positions. Node: substitution 0 when the labels
-(:func:`xlalens.diff._match.node_label`) are equal, 2 when the ops differ (as much
+(:func:`xlalens.diff._labels.node_label`) are equal, 2 when the ops differ (as much
 as deleting one op and inserting another: a parameter does not "become" a
 negate), else 1 (same op, other dtype, shape, layout, attributes, role or
 parameter number); insertion and deletion 1.
@@ -20,7 +20,7 @@ from collections.abc import Iterable
 
 import networkx as nx
 
-from xlalens.diff._match import node_label
+from xlalens.diff._labels import node_label
 
 
 def _projection(g: nx.MultiDiGraph) -> dict[tuple[str, str], tuple[int, ...]]:
@@ -74,7 +74,7 @@ def edit_cost(
 
 
 def subst_cost(label_a: tuple, label_b: tuple) -> int:
-    """Node substitution cost of two :func:`~xlalens.diff._match.node_label` tuples."""
+    """Node substitution cost of two :func:`~xlalens.diff._labels.node_label` tuples."""
     if label_a == label_b:
         return 0
     return 2 if label_a[0] != label_b[0] else 1
