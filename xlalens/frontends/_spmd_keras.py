@@ -24,6 +24,7 @@ metric state) is compared with the 1-device step's.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,18 +33,6 @@ from xlalens.ir._mesh import MeshSpec
 from xlalens.workloads import Workload
 
 _ATTENTION = ("attn.query", "attn.key", "attn.value", "attn.output")
-
-
-def _build(workload: Workload) -> tuple[Any, dict[str, str]]:
-    """The compiled Keras model of ``workload`` and variable path -> role."""
-    from xlalens.frontends.fe_keras import _build as build_dense
-    from xlalens.frontends.fe_keras import _build_model, _roles
-
-    if workload.name == "mlp":
-        model, known = build_dense(workload, named=True), None
-    else:
-        model, known = _build_model(workload)
-    return model, _roles(model, workload, known)
 
 
 def _state(model: Any) -> tuple:
@@ -56,8 +45,18 @@ def _state(model: Any) -> tuple:
     return groups, tuple([v.value for v in g] for g in groups)
 
 
-def capture_sharded(workload: Workload, spec: MeshSpec, out: Path, phases: Phases) -> None:
-    """Capture the workload's Keras train step distributed over ``spec``."""
+def capture_sharded(
+    workload: Workload,
+    spec: MeshSpec,
+    out: Path,
+    phases: Phases,
+    build: Callable[[Workload], tuple[Any, dict[str, str]]],
+) -> None:
+    """Capture the workload's Keras train step distributed over ``spec``.
+
+    ``build`` is fe_keras's ``build_named`` (the compiled model and variable path ->
+    role), handed in because fe_keras imports this module.
+    """
     with phases("import"):
         import jax
         import keras
@@ -75,7 +74,7 @@ def capture_sharded(workload: Workload, spec: MeshSpec, out: Path, phases: Phase
 
     # 1. The 1-device step (no distribution yet), on device 0.
     with phases("single_device"):
-        model1, roles1 = _build(workload)
+        model1, roles1 = build(workload)
         _, state1 = _state(model1)
         dev0 = jax.devices()[0]
         single = jax.jit(model1.train_step)(
@@ -101,7 +100,7 @@ def capture_sharded(workload: Workload, spec: MeshSpec, out: Path, phases: Phase
     batch = plan.batch_spec(2, spec)[0]
     dist.set_distribution(dist.ModelParallel(layout_map=layout_map, batch_dim_name=batch))
     with phases("trace"):
-        model, roles = _build(workload)
+        model, roles = build(workload)
     placed = [f"{roles[v.path]}: {v.value.sharding.spec}" for v in model.trainable_variables]
     for v in model.trainable_variables:
         want = tuple(layout_map[v.path].axes)

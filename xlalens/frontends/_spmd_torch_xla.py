@@ -20,6 +20,8 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,19 @@ from xlalens.ir._mesh import MeshSpec
 from xlalens.workloads import Workload
 
 _SLOTS = {"momentum_buffer": "m", "exp_avg": "m", "exp_avg_sq": "v"}
+
+
+@dataclass(frozen=True, slots=True)
+class TorchXlaSteps:
+    """fe_torch_xla's 1-device steps the sharded capture reuses; fe_torch_xla hands them
+    in because it imports this module (so this one cannot import it back)."""
+
+    lower_and_run: Callable[..., Any]
+    """Lower the step's tensors, run them; (hlo, stablehlo, ids, inputs, results)."""
+    input_roles: Callable[..., Any]
+    """The role of each module input."""
+    time_native_step: Callable[..., Any]
+    """Time torch_xla's own step."""
 
 
 def _optimized_module(dump: Path, devices: int) -> str:
@@ -71,19 +86,23 @@ def _one_step(workload: Workload, built: Any, x: Any, y: Any) -> tuple[list, lis
     return tensors, roles, optimizer
 
 
-def capture_sharded(workload: Workload, spec: MeshSpec, out: Path, phases: Phases) -> None:
+def capture_sharded(
+    workload: Workload, spec: MeshSpec, out: Path, phases: Phases, fe: TorchXlaSteps
+) -> None:
     """Capture the workload's torch step sharded over ``spec`` with torch_xla SPMD."""
     dump = Path(tempfile.mkdtemp(prefix="xlalens-spmd-"))
     os.environ["XLA_FLAGS"] = (
         f"{os.environ.get('XLA_FLAGS', '')} --xla_dump_to={dump} --xla_dump_hlo_as_text"
     ).strip()
     try:
-        _capture(workload, spec, out, phases, dump)
+        _capture(workload, spec, out, phases, dump, fe)
     finally:  # XLA's dump is only read for the optimized module
         shutil.rmtree(dump, ignore_errors=True)
 
 
-def _capture(workload: Workload, spec: MeshSpec, out: Path, phases: Phases, dump: Path) -> None:
+def _capture(
+    workload: Workload, spec: MeshSpec, out: Path, phases: Phases, dump: Path, fe: TorchXlaSteps
+) -> None:
     with phases("import"):
         import numpy as np
         import torch
@@ -93,11 +112,6 @@ def _capture(workload: Workload, spec: MeshSpec, out: Path, phases: Phases, dump
 
         from xlalens.frontends import _spmd_plan as plan
         from xlalens.frontends._torchlike import build, from_torch, loss_fn
-        from xlalens.frontends.fe_torch_xla import (
-            _input_roles,
-            _lower_and_run,
-            _time_native_step,
-        )
 
     xr.use_spmd()
     if xr.global_runtime_device_count() != spec.devices:
@@ -141,11 +155,11 @@ def _capture(workload: Workload, spec: MeshSpec, out: Path, phases: Phases, dump
         role_of[torch_xla._XLAC._xla_get_tensor_id(x)] = "x"
         role_of[torch_xla._XLAC._xla_get_tensor_id(y)] = "y"
         tensors, output_roles, optimizer = _one_step(workload, built, x, y)
-    hlo, stablehlo, ids, inputs, results = _lower_and_run(tensors, phases)
+    hlo, stablehlo, ids, inputs, results = fe.lower_and_run(tensors, phases)
     optimized = _optimized_module(dump, spec.devices)
-    input_roles = _input_roles(ids, inputs, role_of, workload.lr)
+    input_roles = fe.input_roles(ids, inputs, role_of, workload.lr)
     criterion = loss_fn(workload)
-    native = _time_native_step(optimizer, lambda: criterion(model(x), y))
+    native = fe.time_native_step(optimizer, lambda: criterion(model(x), y))
     params = {r: from_torch(r, v) for r, v in zip(output_roles, results) if r in shapes}
     write_capture(
         out,

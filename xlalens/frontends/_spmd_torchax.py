@@ -1,7 +1,7 @@
 """Sharded capture in torchax: jax shardings on the arrays of the torch module's step.
 
 torchax turns the workload's torch module into a jax function
-(``fe_torchax.torchax_step``: ``make_train_step`` over
+(``fe_torchax.torchax_step``, handed in: ``make_train_step`` over
 ``torch.func.functional_call``) whose arguments are plain jax arrays: the
 weights and buffers by torch name, the optax state, the data. Sharding it is
 jax's own idiom, as in torchax's multi-device examples: ``jax.device_put`` each
@@ -16,6 +16,7 @@ on one device, unsharded (``_spmd_jax.capture_and_prove``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,20 +26,28 @@ from xlalens.workloads import Workload
 
 
 def capture_sharded(
-    workload: Workload, spec: MeshSpec, out: Path, phases: Phases, versions: dict
+    workload: Workload,
+    spec: MeshSpec,
+    out: Path,
+    phases: Phases,
+    versions: dict,
+    step: Callable[[Workload], Any],
 ) -> None:
-    """Capture the workload's torchax step sharded over ``spec`` (call inside torchax's env)."""
+    """Capture the workload's torchax step sharded over ``spec`` (call inside torchax's env).
+
+    ``step`` is fe_torchax's ``torchax_step``, handed in because fe_torchax imports
+    this module.
+    """
     import jax
     from jax.sharding import NamedSharding
     from jax.sharding import PartitionSpec as P
 
     from xlalens.frontends import _spmd_plan as plan
     from xlalens.frontends._spmd_jax import capture_and_prove, make_mesh, place
-    from xlalens.frontends.fe_torchax import torchax_step
 
     mesh = make_mesh(spec)
     with phases("trace"):
-        made = torchax_step(workload)
+        made = step(workload)
     shapes = workload.param_shapes()
 
     def where(name: str, leaf: Any) -> tuple:

@@ -144,6 +144,15 @@ def _build_model(workload: Workload) -> tuple[Any, dict[str, str]]:
     return model, roles
 
 
+def build_named(workload: Workload) -> tuple[Any, dict[str, str]]:
+    """The compiled Keras model of ``workload`` with stable variable paths, and path -> role."""
+    if workload.name == "mlp":
+        model, known = _build(workload, named=True), None
+    else:
+        model, known = _build_model(workload)
+    return model, _roles(model, workload, known)
+
+
 def _roles(model: Any, workload: Workload | None, known: dict[str, str] | None = None) -> dict:
     """Variable path -> role: parameters, optimizer slots, metric state.
 
@@ -197,7 +206,8 @@ def capture(workload: Workload, request: dict[str, Any], out: Path, phases: Phas
         from xlalens.frontends._spmd_keras import capture_sharded
         from xlalens.ir._mesh import MeshSpec
 
-        capture_sharded(workload, MeshSpec.from_json(request["sharding"]), out, phases)
+        spec = MeshSpec.from_json(request["sharding"])
+        capture_sharded(workload, spec, out, phases, build=build_named)
         return
     target = request.get("target")
     known = None

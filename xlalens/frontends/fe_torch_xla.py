@@ -33,10 +33,11 @@ def capture(workload: Workload, request: dict[str, Any], out: Path, phases: Phas
     """Capture one SGD step of the seed's PyTorch model on the XLA device."""
     os.environ.setdefault("PJRT_DEVICE", "CPU")
     if request.get("sharding"):
-        from xlalens.frontends._spmd_torch_xla import capture_sharded
+        from xlalens.frontends._spmd_torch_xla import TorchXlaSteps, capture_sharded
         from xlalens.ir._mesh import MeshSpec
 
-        capture_sharded(workload, MeshSpec.from_json(request["sharding"]), out, phases)
+        steps = TorchXlaSteps(_lower_and_run, _input_roles, _time_native_step)
+        capture_sharded(workload, MeshSpec.from_json(request["sharding"]), out, phases, steps)
         return
     with phases("import"):
         import torch

@@ -144,7 +144,12 @@ def capture(workload: Workload, request: dict[str, Any], out: Path, phases: Phas
 
         with env:
             capture_sharded(
-                workload, MeshSpec.from_json(request["sharding"]), out, phases, versions
+                workload,
+                MeshSpec.from_json(request["sharding"]),
+                out,
+                phases,
+                versions,
+                step=torchax_step,
             )
         return
     with env:
