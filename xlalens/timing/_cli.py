@@ -91,8 +91,10 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Execute ``xlalens time``; returns 0 when every ok capture was timed, 1 when one failed."""
+    from xlalens.timing._records import TimingOptions
     from xlalens.timing._sweep import parse_sizes
-    from xlalens.timing._time import TimingOptions, results_path, time_dump
+    from xlalens.timing._time import time_dump
+    from xlalens.timing._write import results_path
 
     if args.repeat is not None and args.repeat < 1:
         raise UsageError(f"--repeat {args.repeat}: need at least 1")

@@ -29,7 +29,7 @@ def load_results(dump_dir: str | Path) -> dict[str, dict[str, Any]]:
     Example:
         >>> load_results("xlalens-dump")["cpu"]["frontends"]["jax"]["step"]["median_s"]  # doctest: +SKIP
     """
-    from xlalens.timing._time import RESULTS_SCHEMA_VERSION
+    from xlalens.timing._records import RESULTS_SCHEMA_VERSION
 
     out: dict[str, dict[str, Any]] = {}
     folder = Path(dump_dir) / TIMING_DIR

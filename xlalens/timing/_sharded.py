@@ -158,12 +158,8 @@ def time_sharded_dump(
     from xlalens._dumpdir import read_manifest
     from xlalens.ir._linkmodel import link as default_link
     from xlalens.ir._mesh import frontend_env, parse_mesh
-    from xlalens.timing._time import (
-        TimingOptions,
-        _earlier_results,
-        _render_report,
-        results_path,
-    )
+    from xlalens.timing._records import TimingOptions
+    from xlalens.timing._write import _earlier_results, _render_report, results_path
 
     options = options or TimingOptions()
     say = log or (lambda _m: None)
@@ -223,7 +219,7 @@ def time_sharded_dump(
     if kept:
         doc["frontends"] = {**kept, **doc["frontends"]}
         say(f"merged with earlier {options.backend} results (--fresh replaces them)")
-    from xlalens.timing._time import write_results
+    from xlalens.timing._write import write_results
 
     write_results(folder, doc)
     _render_report(folder, say)
@@ -475,19 +471,18 @@ def _time_frontend(
     from xlalens.ir import collectives, parse_hlo_text
     from xlalens.ir._collectives import mesh_from_spec
     from xlalens.ir._kernels import HloIndex, index_hlo
-    from xlalens.timing._profile import attribute
-    from xlalens.timing._stats import calibrate, step_stats, warm_up
-    from xlalens.timing._time import (
-        TIMING_DIR,
-        FrontendTiming,
-        _atomic_write,
+    from xlalens.timing._measure import (
         _kernel_results,
         noise_warnings,
-        read_capture,
         roofline_entry,
         timed_blocks,
     )
+    from xlalens.timing._profile import attribute
+    from xlalens.timing._read import read_capture
+    from xlalens.timing._records import TIMING_DIR, FrontendTiming
+    from xlalens.timing._stats import calibrate, step_stats, warm_up
     from xlalens.timing._verify import verify_outputs
+    from xlalens.timing._write import _atomic_write
 
     cap = read_capture(folder, info)
     if isinstance(cap, str):
@@ -644,13 +639,9 @@ def _worker(folder: Path, request: dict[str, Any]) -> None:
 
     from xlalens._dumpdir import read_manifest
     from xlalens.timing._peaks import measure_peaks
-    from xlalens.timing._time import (
-        TimingOptions,
-        results_document,
-        selected_frontends,
-        skipped_capture,
-        write_results,
-    )
+    from xlalens.timing._read import selected_frontends, skipped_capture
+    from xlalens.timing._records import TimingOptions
+    from xlalens.timing._write import results_document, write_results
 
     options = TimingOptions(
         **{**request, "sizes": (), "frontends": tuple(request["frontends"] or ()) or None}

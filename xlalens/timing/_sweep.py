@@ -150,7 +150,7 @@ def workload_step(workload: dict[str, Any], size: int) -> tuple[Any, list[np.nda
 def _recapture_point(workload: dict[str, Any], size: int, options: Any, peaks: Peaks) -> SweepPoint:
     import jax
 
-    from xlalens.timing._time import time_module
+    from xlalens.timing._measure import time_module
 
     step, args = workload_step(workload, size)
     jitted = jax.jit(step)
@@ -216,7 +216,7 @@ def run_sweep(
     """
     from dataclasses import replace
 
-    from xlalens.timing._time import _time_frontend
+    from xlalens.timing._measure import _time_frontend
 
     folder = Path(dump_dir)
     manifest = read_manifest(folder)

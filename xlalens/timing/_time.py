@@ -1,777 +1,98 @@
-"""``time_dump``: compile, verify, time and attribute every capture of a dump.
+"""``time_dump``: the timing pipeline, one stage per module, the sharded path as a plug-in.
 
 The stages for each frontend, in order (each one's failure is that frontend's
 ``reason``; the other frontends go on):
 
-1. compile the captured StableHLO with jaxlib's PJRT client for the backend
+1. read the capture: module, inputs, recorded outputs, error bound (``_read``);
+2. compile the captured StableHLO with jaxlib's PJRT client for the backend
    (:mod:`xlalens._runtime`), keep its optimized HLO, cost analysis and memory stats;
-2. put ``inputs.npz`` on the device once, run once, and compare the results with
-   ``outputs.json`` (:mod:`xlalens.timing._verify`); a mismatch ends here;
-3. warm up, calibrate the repeat count, time each call with ``block_until_ready``
-   (:mod:`xlalens.timing._stats`);
-4. run again under the profiler and attribute events to kernels
-   (:mod:`xlalens.timing._profile`), then put kernels and step against the
-   roofline of the peaks measured in the same run (:mod:`xlalens.timing._peaks`).
+3. verify: put ``inputs.npz`` on the device once, run once, and compare the results
+   with ``outputs.json`` (:mod:`xlalens.timing._verify`); a mismatch ends here;
+4. time: warm up, calibrate the repeat count, time each call with
+   ``block_until_ready`` (:mod:`xlalens.timing._stats`);
+5. profile: run again under the profiler (:mod:`xlalens.timing._profile`);
+6. attribute the events to kernels and put kernels and step against the roofline of
+   the peaks measured in the same run (:mod:`xlalens.timing._peaks`);
+7. write the results document, merged with earlier ones, and refresh the report
+   (``_write``).
+
+Stages 2-6 are :func:`~xlalens.timing._measure.time_module`. Plug-ins: a
+``--devices N`` dump goes to ``_sharded`` (a worker process with N devices runs
+stages 2-6 per device and adds collectives and the link model, reusing ``_read``,
+``_measure``'s block timing and ``_write``); ``--sizes`` adds the sweep
+(``_sweep``), ``--native`` the framework's own rounds (``_native``), and the
+findings are checked after the results are written (``_findings``).
 """
 
 from __future__ import annotations
 
-import dataclasses
-import json
-import math
-import os
-import sys
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from xlalens import _runtime
-from xlalens._dumpdir import read_manifest, read_outputs
-from xlalens._errors import DumpError, ParseError, UsageError
-from xlalens.ir._kernels import HloIndex, index_hlo
-from xlalens.proof import ErrorBound, error_bound
-from xlalens.timing._peaks import Peaks, measure_peaks, roofline_bound_s
-from xlalens.timing._profile import Attribution, KernelEvent, attribute, collect_events
-from xlalens.timing._stats import (
-    CV_WARN,
-    StepStats,
-    block_share,
-    calibrate,
-    step_stats,
-    time_calls,
-    warm_up,
+from xlalens._dumpdir import read_manifest
+from xlalens.timing._measure import (
+    _Runner,
+    _time_frontend,
+    noise_warnings,
+    roofline_entry,
+    time_module,
+    timed_blocks,
 )
-from xlalens.timing._verify import Verification, verify_outputs
-
-RESULTS_SCHEMA_VERSION = 1
-TIMING_DIR = "timing"
-BLOCKS = 5
-"""Blocks in which timed repeats and profiled runs alternate (NOTE [interleaved timing and profiling])."""
-
-
-@dataclass(frozen=True, slots=True)
-class TimingOptions:
-    """How to time: repeats, warmup and what else to measure."""
-
-    backend: str = "cpu"
-    """PJRT backend: ``cpu``, ``gpu`` or ``tpu``."""
-    repeat: int | None = None
-    """Timed repeats; None calibrates to fill ``min_time_s``."""
-    warmup: int | None = None
-    """Untimed runs first; None warms up for ``warmup_time_s`` (at least 2 runs)."""
-    min_time_s: float = 1.0
-    """Measuring time per frontend the calibration aims for."""
-    warmup_time_s: float = 0.2
-    """Warm-up time aimed for when ``warmup`` is None."""
-    profile: bool = True
-    """Run the profiler pass for per-kernel times."""
-    profile_time_s: float = 0.5
-    """Time aimed for in the profiler pass (5 to 50 runs)."""
-    peak_scale: float = 1.0
-    """Scale of the peak-measurement problem sizes (tests shrink it)."""
-    frontends: tuple[str, ...] | None = None
-    """Frontends to time; None times every one with status ok."""
-    sizes: tuple[int, ...] = ()
-    """Sample counts of a size sweep (empty: no sweep); see docs/timing.md."""
-    capture_missing: bool = False
-    """Sweep: capture ``DIR/sweep/<N>`` with the installed frameworks when it is missing."""
-    fresh: bool = False
-    """Replace the backend's earlier results instead of merging into them."""
-    native: bool = False
-    """Also time the framework's native step, alone, in rounds with the replay (runs the
-    frontend's subprocess again; the CLI turns it on, ``--no-native`` off)."""
-
-
-@dataclass(frozen=True, slots=True)
-class KernelResult:
-    """One kernel's time and roofline position."""
-
-    name: str
-    """Instruction name in the optimized HLO (``ynn_fusion.1``)."""
-    opcode: str
-    """HLO opcode (``fusion``, ``dot``...), ``?`` when not in the entry computation."""
-    kind: str | None
-    """Fusion kind, if a fusion."""
-    median_s: float
-    """Median seconds per step."""
-    share: float
-    """``median_s`` over the median wall time of the profiled runs (measured together)."""
-    calls_per_step: float
-    """Events per step (more than 1 inside loops)."""
-    nested_in: str | None
-    """Enclosing kernel for thunks of loop bodies (excluded from the kernel sum)."""
-    bytes: float | None
-    """Estimated bytes moved (see docs/timing.md), None when unknown."""
-    flops: float | None
-    """Estimated FLOPs, None when unknown."""
-    achieved_bytes_per_s: float | None
-    """``bytes / median_s``."""
-    achieved_flops_per_s: float | None
-    """``flops / median_s``."""
-    bound_s: float | None
-    """Roofline lower bound on its time."""
-    bound_by: str | None
-    """``memory`` or ``compute``."""
-    fraction_of_roofline: float | None
-    """``bound_s / median_s`` (1.0 = at the machine's limit)."""
-    op_name: str | None
-    """Metadata op_name."""
-    source_file: str | None
-    """Source file from the optimized HLO's metadata."""
-    source_line: int | None
-    """Source line."""
-
-
-@dataclass(frozen=True, slots=True)
-class FrontendTiming:
-    """Everything measured for one frontend (``status`` says whether times exist)."""
-
-    status: str
-    """``ok``, ``failed`` or ``skipped``."""
-    reason: str | None = None
-    """Why it failed or was skipped."""
-    compile_seconds: float | None = None
-    """Wall seconds of the PJRT compile."""
-    optimized_hlo: str | None = None
-    """Path of its optimized HLO for this backend, relative to the dump folder."""
-    cost: dict[str, Any] | None = None
-    """``flops``, ``bytes_accessed`` and XLA's raw cost-analysis dict."""
-    memory: dict[str, int] | None = None
-    """Compiled memory stats (bytes)."""
-    verify: Verification | None = None
-    """Output check against outputs.json."""
-    step: StepStats | None = None
-    """Step-time statistics."""
-    roofline: dict[str, Any] | None = None
-    """Step's achieved bytes/s, FLOP/s, bound and fraction of roofline."""
-    kernels: tuple[KernelResult, ...] = ()
-    """Per-kernel times, slowest first."""
-    profile: dict[str, Any] | None = None
-    """Profiler pass summary: runs, events, unknown ops, kernel sum and its ratio to the step."""
-    native_step_seconds: dict[str, Any] | None = None
-    """The framework's own step timing from the capture subprocess (manifest)."""
-    dispatch: str | None = None
-    """How the timed call was dispatched: ``jax.jit`` (C++ fast path) or ``execute_sharded``."""
-    native: dict[str, Any] | None = None
-    """The framework's native step timed alone, in rounds alternating with the replay
-    (:func:`_native_summary`); None when not measured."""
-    warnings: tuple[str, ...] = field(default_factory=tuple)
-    """Things the user should know (high CV, unattributed events...)."""
-
-    def as_dict(self) -> dict[str, Any]:
-        """Plain dict for the JSON edge."""
-        d: dict[str, Any] = {}
-        for f in self.__slots__:
-            v = getattr(self, f)
-            if hasattr(v, "as_dict"):
-                v = v.as_dict()
-            elif f == "kernels":
-                v = [{k: getattr(kr, k) for k in kr.__slots__} for kr in v]
-            elif f == "warnings":
-                v = list(v)
-            d[f] = v
-        return d
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-
-
-def results_path(dump_dir: str | Path, backend: str) -> Path:
-    """Where :func:`time_dump` writes the results of ``backend``."""
-    return Path(dump_dir) / TIMING_DIR / f"{backend}.json"
-
-
-def _load_inputs(path: Path) -> list[np.ndarray]:
-    with np.load(path, allow_pickle=False) as npz:
-        names = sorted(npz.files, key=lambda n: int(n[3:]) if n[3:].isdigit() else 1 << 30)
-        if any(not (n.startswith("arg") and n[3:].isdigit()) for n in names):
-            raise DumpError(
-                f"{path}: expected arrays arg0..argN-1, found {npz.files}; re-run `xlalens dump`"
-            )
-        return [npz[n] for n in names]
-
-
-@dataclass(frozen=True, slots=True)
-class Capture:
-    """What timing reads of one frontend's capture."""
-
-    text: str
-    """The captured StableHLO."""
-    inputs: list[np.ndarray]
-    """Its arguments, as captured."""
-    outputs_doc: Any
-    """What results are checked against: the outputs (dump format 2), or the
-    format-1 summary."""
-    bound: ErrorBound | None
-    """The module's error bound for format 2 (None for format 1, or a module the
-    bound cannot read)."""
-
-
-def read_capture(folder: Path, info: dict[str, Any]) -> Capture | str:
-    """Read a manifest entry's StableHLO, inputs and outputs, or say why not (a reason)."""
-    arts = info.get("artifacts") or {}
-    try:
-        paths = {k: folder / arts[k] for k in ("stablehlo", "inputs", "outputs")}
-    except KeyError as exc:
-        return f"manifest lists no {exc.args[0]} artifact; re-run `xlalens dump`"
-    for k, p in paths.items():
-        if not p.is_file():
-            return f"{k} file {p} is missing; re-run `xlalens dump`"
-    try:
-        inputs = _load_inputs(paths["inputs"])
-        outputs = read_outputs(paths["outputs"])
-    except (OSError, ValueError, DumpError) as exc:
-        return f"cannot read the capture: {exc}"
-    text = paths["stablehlo"].read_text()
-    if "data" not in outputs.summary:  # format 1: checked against the JSON summary
-        return Capture(text, inputs, outputs.summary, None)
-    try:
-        bound = error_bound(text)  # format 2: judged by the proof's bound
-    except Exception:  # an unparsable module fails at compile later, with XLA's message
-        bound = None
-    return Capture(text, inputs, outputs, bound)
-
-
-class _Runner:
-    """Executes one compiled module on device-resident inputs; handles donated inputs.
-
-    NOTE: [dispatch through jax's C++ fast path] the timed call is, when it can
-    be, ``jax.jit`` of the captured module wrapped as a ``jax.export.Exported``
-    (:func:`_fast_call`): jit's C++ dispatch costs ~3 us less per call than
-    PJRT's ``execute_sharded`` from Python, which at 4 samples was 1.23-1.30x a
-    hand-written jitted loop (issue 10). The wrapped call must reproduce the
-    PJRT executable's first results exactly, or the runner stays on
-    ``execute_sharded``; ``dispatch`` says which path was timed.
-    """
-
-    def __init__(
-        self,
-        compiled: _runtime.Compiled,
-        host_inputs: list[np.ndarray],
-        text: str | None = None,
-    ) -> None:
-        self.compiled = compiled
-        self.host = host_inputs
-        self.args = _runtime.put(compiled, host_inputs)
-        self.fresh_inputs = False  # set when the module donates (aliases) an input
-        self.text = text
-        self.dispatch = "execute_sharded"
-        self._fast: Callable[[], None] | None = None
-
-    def refresh(self) -> None:
-        """New device copies of the inputs (only needed when they are donated)."""
-        self.args = _runtime.put(self.compiled, self.host)
-        for a in self.args:
-            a.block_until_ready()
-
-    def first(self) -> list[np.ndarray]:
-        outs = _runtime.execute(self.compiled, self.args)
-        host = [np.asarray(o) for o in outs]
-        # NOTE: [donated inputs] a module with input_output_alias (Keras, torch_xla
-        # often donate parameters) consumes its input buffers; re-put them before
-        # every call, outside the timed region.
-        self.fresh_inputs = any(a.is_deleted() for a in self.args)
-        if self.fresh_inputs:
-            self.refresh()
-        if self.text is not None:
-            self._fast = _fast_call(self.text, self.host, host)
-            if self._fast is not None:
-                self.dispatch = "jax.jit"
-        return host
-
-    def step(self) -> None:
-        if self._fast is not None:
-            self._fast()
-            return
-        # Inlined _runtime.execute: this is the timed call, every microsecond shows on tiny steps.
-        results = self.compiled.executable.execute_sharded(self.args)
-        for shards in results.disassemble_into_single_device_arrays():
-            shards[0].block_until_ready()
-
-    @property
-    def before(self) -> Callable[[], None] | None:
-        return self.refresh if self.fresh_inputs and self._fast is None else None
-
-
-def _fast_call(
-    text: str, inputs: list[np.ndarray], expected: list[np.ndarray]
-) -> Callable[[], None] | None:
-    """A no-argument call of the module through ``jax.jit`` (C++ dispatch), or None.
-
-    None when the module cannot be wrapped (64-bit values, which jax narrows
-    without x64; a module jax's exporter refuses) or when the wrapped call does
-    not give exactly ``expected``.
-    """
-    import dataclasses
-
-    import jax
-    from jax import export
-    from jax._src.export import _export
-    from jax._src.interpreters import mlir as jax_mlir
-    from jax._src.lib.mlir import ir
-
-    wide = (np.float64, np.int64, np.uint64, np.complex128)
-    if any(np.asarray(a).dtype in wide for a in [*inputs, *expected]):
-        return None
-    try:
-        with jax_mlir.make_ir_context():
-            module = ir.Module.parse(text)
-            # TF returns variables through mhlo.copy, which the exporter refuses.
-            _runtime.elide_copies(module)
-            blob = _export._module_to_bytecode(module)
-        template = export.export(jax.jit(lambda v: v))(np.zeros(1, np.float32))
-        in_avals = tuple(jax.core.ShapedArray(a.shape, a.dtype) for a in inputs)
-        out_avals = tuple(jax.core.ShapedArray(o.shape, o.dtype) for o in expected)
-        named = template._in_named_shardings is not None
-        exp = dataclasses.replace(
-            template,
-            fun_name="captured",
-            in_tree=jax.tree_util.tree_structure((in_avals, {})),
-            in_avals=in_avals,
-            out_tree=jax.tree_util.tree_structure(out_avals),
-            out_avals=out_avals,
-            in_shardings_hlo=(None,) * len(in_avals),
-            out_shardings_hlo=(None,) * len(out_avals),
-            _in_named_shardings=(None,) * len(in_avals) if named else None,
-            _out_named_shardings=(None,) * len(out_avals) if named else None,
-            mlir_module_serialized=blob,
-            module_kept_var_idx=tuple(range(len(in_avals))),
-        )
-        fn = jax.jit(exp.call)
-        args = [jax.device_put(np.asarray(a)) for a in inputs]
-        got = [np.asarray(o) for o in jax.block_until_ready(fn(*args))]
-    except Exception:  # any refusal: stay on execute_sharded
-        return None
-    if any(a.is_deleted() for a in args) or len(got) != len(expected):
-        return None
-    if not all(
-        g.shape == e.shape and np.array_equal(g, e, equal_nan=True) for g, e in zip(got, expected)
-    ):
-        return None
-
-    def call() -> None:
-        jax.block_until_ready(fn(*args))
-
-    return call
-
-
-def _compile_for_profile(text: str, backend: str) -> _runtime.Compiled | None:
-    """A GPU executable without command buffers, so each kernel shows in the trace."""
-    if backend != "gpu":
-        return None
-    from jax._src.lib import xla_client
-
-    client = _runtime.get_backend(backend)
-    device = client.local_devices()[0]
-    opts = xla_client.CompileOptions()
-    opts.env_option_overrides = [("xla_gpu_enable_command_buffer", "")]
-    t0 = time.perf_counter()
-    exe = client.compile_and_load(text, [device], opts)
-    return _runtime.Compiled(exe, backend, device, time.perf_counter() - t0)
-
-
-def _kernel_results(
-    att: Attribution, index: HloIndex | None, step_median: float, peaks: Peaks | None
-) -> list[KernelResult]:
-    out = []
-    for kt in att.kernels:
-        k = index.kernels.get(kt.name) if index else None
-        nbytes = k.bytes if k else None
-        flops = k.flops if k else None
-        t = kt.median_s
-        bound, by = roofline_bound_s(nbytes, flops, peaks) if peaks else (None, None)
-        out.append(
-            KernelResult(
-                name=kt.name,
-                opcode=k.opcode if k else "?",
-                kind=k.kind if k else None,
-                median_s=t,
-                share=t / step_median if step_median > 0 else 0.0,
-                calls_per_step=kt.calls_per_run,
-                nested_in=kt.nested_in,
-                bytes=nbytes,
-                flops=flops,
-                achieved_bytes_per_s=nbytes / t if nbytes and t > 0 else None,
-                achieved_flops_per_s=flops / t if flops and t > 0 else None,
-                bound_s=bound,
-                bound_by=by,
-                fraction_of_roofline=bound / t if bound and t > 0 else None,
-                op_name=k.op_name if k else None,
-                source_file=k.source_file if k else None,
-                source_line=k.source_line if k else None,
-            )
-        )
-    return out
-
-
-def time_module(
-    stablehlo: str,
-    inputs: list[np.ndarray],
-    *,
-    check: Callable[[list[np.ndarray]], Verification],
-    options: TimingOptions,
-    peaks: Peaks | None,
-    hlo_out: Path | None = None,
-    hlo_rel: str | None = None,
-    native: Callable[[float], list[float]] | None = None,
-) -> FrontendTiming:
-    """Compile, verify, time and attribute one StableHLO module.
-
-    Args:
-        stablehlo: the module text (or bytecode).
-        inputs: host arrays, one per argument of ``main``.
-        check: compares the first run's host results with the capture's outputs.
-        options: the :class:`TimingOptions`.
-        peaks: peaks for the roofline, or None to skip it.
-        hlo_out: where to write the optimized HLO for this backend (optional).
-        hlo_rel: the path to record for it in the results.
-        native: runs the framework's native step for about the given seconds and
-            returns each step's seconds (:class:`~xlalens.timing._native.NativeSession`);
-            called after every block of timed repeats, so the two alternate.
-
-    Returns:
-        The :class:`FrontendTiming` (``failed`` with XLA's message when it does not compile).
-
-    Example:
-        >>> r = time_module(text, arrays, check=lambda outs: ok, options=TimingOptions(), peaks=None)  # doctest: +SKIP
-    """
-    warnings: list[str] = []
-    try:
-        compiled = _runtime.compile_stablehlo(stablehlo, options.backend)
-    except _runtime.CompileError as exc:
-        return FrontendTiming(status="failed", reason=str(exc))
-    opt_text = compiled.optimized_hlo()
-    if hlo_out is not None:
-        _atomic_write(hlo_out, opt_text)
-    raw_cost = compiled.cost_analysis()
-    cost = {
-        "flops": raw_cost.get("flops"),
-        "bytes_accessed": raw_cost.get("bytes accessed"),
-        "raw": raw_cost,
-    }
-    memory = compiled.memory_stats()
-    base = dict(
-        compile_seconds=compiled.compile_seconds,
-        optimized_hlo=hlo_rel,
-        cost=cost,
-        memory=memory,
-    )
-    runner = _Runner(compiled, inputs, text=stablehlo if isinstance(stablehlo, str) else None)
-    try:
-        first = runner.first()
-    except Exception as exc:  # XLA runtime errors carry their own message
-        return FrontendTiming(
-            status="failed", reason=f"the executable failed to run: {exc}", **base
-        )
-    ver = check(first)
-    if not ver.ok:
-        return FrontendTiming(
-            status="failed",
-            reason=f"outputs differ from the capture's outputs.json, so no time is reported: {ver.message}",
-            verify=ver,
-            **base,
-        )
-
-    # Warm up (and estimate one step) before calibrating the repeat count.
-    wt, estimate = warm_up(
-        runner.step, options.warmup, min_time_s=options.warmup_time_s, before=runner.before
-    )
-    if estimate <= 0:
-        estimate = float(np.median(time_calls(runner.step, 3, before=runner.before)))
-    n = (
-        options.repeat
-        if options.repeat is not None
-        else calibrate(estimate, min_time_s=options.min_time_s)
-    )
-    if n < 1:
-        raise UsageError(f"--repeat {n}: need at least 1 timed repeat")
-    # NOTE: [interleaved timing and profiling] the timed repeats and the profiled runs
-    # alternate in BLOCKS blocks, so that both sample the same stretch of machine load
-    # and the kernel sum can be compared with the step time (issue 6: 0.8x..1.05x).
-    index: HloIndex | None = None
-    prunner: _Runner | None = None
-    runs = 0
-    if options.profile:
-        try:
-            index = index_hlo(opt_text)
-        except ParseError as exc:
-            warnings.append(f"per-kernel cost unknown: {exc}")
-        try:
-            prof_exe = _compile_for_profile(stablehlo, options.backend) or compiled
-        except Exception as exc:  # an XLA without that option: profile the timed executable
-            prof_exe = compiled
-            warnings.append(
-                f"could not disable command buffers for the profiled run ({exc}); "
-                "kernels inside CUDA graphs may be missing from the per-kernel times"
-            )
-        # The profiled runs go through execute_sharded on the PJRT executable whose
-        # optimized HLO names the kernels (the jit path compiles its own copy).
-        reuse = prof_exe is compiled and runner.dispatch == "execute_sharded"
-        prunner = runner if reuse else _Runner(prof_exe, inputs)
-        if prunner is not runner:
-            prunner.first()
-        runs = int(min(50, max(5, math.ceil(options.profile_time_s / max(estimate, 1e-9)))))
-    module = index.module if index else compiled.executable.hlo_modules()[0].name
-    idx = index or HloIndex(module=module, entry="", kernels={})
-    blocks = min(BLOCKS, n, runs) if prunner is not None else (min(BLOCKS, n) if native else 1)
-    rounds: list[tuple[float, float]] = []  # (compiled median, native median) per block
-    native_samples: list[float] = []
-    native_error: str | None = None
-
-    def native_round(block: list[float], seconds: float) -> None:
-        nonlocal native_error
-        if native is None or native_error is not None:
-            return
-        try:
-            got = native(seconds)
-        except Exception as exc:  # the frontend died mid-way: keep the replay's numbers
-            native_error = str(exc)
-        else:
-            native_samples.extend(got)
-            rounds.append((float(np.median(block)), float(np.median(got))))
-
-    samples, events, walls = timed_blocks(
-        runner,
-        n,
-        blocks,
-        profiled=prunner,
-        runs=runs,
-        index=idx,
-        device_planes=options.backend != "cpu",
-        after_block=native_round,
-    )
-    stats = step_stats(samples, warmup=len(wt))
-    native_result = _native_summary(native_samples, rounds, stats) if native_samples else None
-    if native_error:
-        warnings.append(f"native rounds stopped: {native_error}")
-    warnings += noise_warnings(stats)
-    roof = roofline_entry(cost, peaks, stats.median_s) if peaks is not None else None
-
-    kernels: list[KernelResult] = []
-    prof: dict[str, Any] | None = None
-    if prunner is not None:
-        att = attribute(events, idx, runs)
-        pwall = float(np.median(walls)) if walls else None
-        # Shares are of the profiled runs' own median: kernel times and that step were
-        # measured together, under the same profiler overhead and machine load.
-        kernels = _kernel_results(att, index, pwall or stats.median_s, peaks)
-        ksum = sum(k.median_s for k in kernels if k.nested_in is None)
-        prof = {
-            "runs": att.runs,
-            "events": att.events,
-            "unknown_ops": list(att.unknown),
-            "kernel_sum_s": ksum,
-            "kernel_sum_ratio": ksum / stats.median_s if stats.median_s > 0 else None,
-            "profiled_step_median_s": pwall,
-            "kernel_sum_ratio_profiled": ksum / pwall if pwall else None,
-            "busy_median_s": att.busy_median_s,
-            "idle_gap_s": pwall - att.busy_median_s
-            if pwall and att.busy_median_s is not None
-            else None,
-        }
-        if att.events == 0:
-            warnings.append(
-                "the profiler recorded no kernel events for this module; per-kernel times are missing "
-                "(on GPU, check that CUPTI is available)"
-            )
-        if att.unknown:
-            warnings.append(
-                f"trace events not found in the optimized HLO: {', '.join(att.unknown[:5])}"
-            )
-    return FrontendTiming(
-        status="ok",
-        verify=ver,
-        step=stats,
-        dispatch=runner.dispatch,
-        native=native_result,
-        roofline=roof,
-        kernels=tuple(kernels),
-        profile=prof,
-        warnings=tuple(warnings),
-        **base,
-    )
-
-
-def timed_blocks(
-    runner: Any,
-    n: int,
-    blocks: int,
-    *,
-    profiled: Any | None = None,
-    runs: int = 0,
-    index: HloIndex | None = None,
-    device_planes: bool = False,
-    after_block: Callable[[list[float], float], None] | None = None,
-) -> tuple[list[float], list[KernelEvent], list[float]]:
-    """``n`` timed calls of ``runner.step`` in ``blocks`` blocks, interleaved with profiling.
-
-    NOTE: [interleaved timing and profiling] above. After each block of timed
-    calls, ``after_block(block, its seconds)`` runs (the native rounds), then the
-    block's share of ``runs`` profiled calls of ``profiled.step`` (with ``index``'s
-    module) when ``profiled`` is given.
-
-    Returns:
-        ``(timed samples, profiler events, wall seconds of each profiled call)``.
-    """
-    samples: list[float] = []
-    events: list[KernelEvent] = []
-    walls: list[float] = []
-
-    def timed_step() -> None:
-        t0 = time.perf_counter()
-        profiled.step()
-        walls.append(time.perf_counter() - t0)
-
-    for b in range(blocks):
-        t0 = time.perf_counter()
-        block = time_calls(runner.step, block_share(n, b, blocks), before=runner.before)
-        samples += block
-        if after_block is not None and block:
-            after_block(block, time.perf_counter() - t0)
-        if profiled is not None and runs:
-            events += collect_events(
-                timed_step,
-                block_share(runs, b, blocks),
-                index,
-                device_planes=device_planes,
-                before=profiled.before,
-            )
-    return samples, events, walls
-
-
-def _native_summary(
-    samples: list[float], rounds: list[tuple[float, float]], compiled: StepStats
-) -> dict[str, Any]:
-    """Native step statistics and its difference from the compiled replay, with spread.
-
-    The difference is what the framework adds around the same XLA computation
-    (its dispatch, Python and bookkeeping per step). Its spread is the range of
-    the per-round differences; when that range includes 0 the difference is not
-    significant and ``significant`` is False.
-    """
-    st = step_stats(samples)
-    diffs = [nat - comp for comp, nat in rounds]
-    lo, hi = (min(diffs), max(diffs)) if diffs else (None, None)
-    return {
-        "step": st.as_dict(),
-        "conditions": "alone, in rounds alternating with the compiled replay",
-        "rounds": len(rounds),
-        "difference_s": st.median_s - compiled.median_s,
-        "difference_range_s": [lo, hi],
-        "ratio": st.median_s / compiled.median_s if compiled.median_s > 0 else None,
-        "significant": bool(diffs) and (lo > 0 or hi < 0),
-    }
-
-
-def device_description(backend: str) -> dict[str, Any]:
-    """The device timed on: platform, kind, count, and the PJRT platform version."""
-    client = _runtime.get_backend(backend)
-    dev = client.local_devices()[0]
-    return {
-        "platform": str(client.platform),
-        "platform_version": str(getattr(client, "platform_version", "")),
-        "device_kind": str(getattr(dev, "device_kind", "")),
-        "device_count": len(client.local_devices()),
-        "cpu_count": os.cpu_count(),
-    }
-
-
-def noise_warnings(stats: StepStats) -> list[str]:
-    """The warning for a step time too noisy to trust beyond its median and min, if any."""
-    if stats.cv <= CV_WARN:
-        return []
-    return [
-        f"step time CV {stats.cv:.1%} > {CV_WARN:.0%}: the machine is noisy (other load, "
-        "frequency scaling); trust the median and min, or re-run with more --repeat on a quiet machine"
-    ]
-
-
-def roofline_entry(cost: dict[str, Any], peaks: Peaks, t: float) -> dict[str, Any]:
-    """Achieved rates and the roofline bound of a step of ``t`` seconds (docs/timing.md)."""
-    bound, by = roofline_bound_s(cost["bytes_accessed"], cost["flops"], peaks)
-    return {
-        "achieved_bytes_per_s": (cost["bytes_accessed"] or 0) / t if t > 0 else None,
-        "achieved_flops_per_s": (cost["flops"] or 0) / t if t > 0 else None,
-        "bound_s": bound,
-        "bound_by": by,
-        "fraction_of_roofline": bound / t if bound and t > 0 else None,
-    }
-
-
-def selected_frontends(
-    folder: Path, manifest: dict[str, Any], options: TimingOptions
-) -> dict[str, Any]:
-    """The manifest's frontends that ``options.frontends`` asks for (all when None).
-
-    Raises:
-        UsageError: a frontend asked for is not in the dump (the message lists those that are).
-    """
-    fronts: dict[str, Any] = manifest.get("frontends", {})
-    if not options.frontends:
-        return dict(fronts)
-    missing = [f for f in options.frontends if f not in fronts]
-    if missing:
-        raise UsageError(
-            f"--frontend {', '.join(missing)}: not in {folder}; it has: {', '.join(fronts) or 'none'}"
-        )
-    return {fe: info for fe, info in fronts.items() if fe in options.frontends}
-
-
-def skipped_capture(info: dict[str, Any]) -> dict[str, Any]:
-    """The results entry of a frontend whose capture did not succeed."""
-    reason = (info.get("reason") or "").strip().splitlines()[-1:] or [""]
-    return FrontendTiming(
-        status="skipped",
-        reason=f"capture status {info.get('status')}: {reason[0]}".rstrip(": "),
-    ).as_dict()
-
-
-def results_document(
-    options: TimingOptions,
-    manifest: dict[str, Any],
-    peaks: Peaks,
-    results: dict[str, Any],
-    **extra: Any,
-) -> dict[str, Any]:
-    """A results document (schema in docs/timing.md) around the per-frontend ``results``."""
-    import jax
-    import jaxlib
-
-    from xlalens._version import __version__
-
-    return {
-        "schema_version": RESULTS_SCHEMA_VERSION,
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "xlalens_version": __version__,
-        "backend": options.backend,
-        "device": device_description(options.backend),
-        "versions": {
-            "jax": jax.__version__,
-            "jaxlib": jaxlib.__version__,
-            "python": sys.version.split()[0],
-        },
-        "dump": {"workload": manifest.get("workload"), "capture_backend": manifest.get("backend")},
-        "options": {
-            "repeat": options.repeat,
-            "warmup": options.warmup,
-            "min_time_s": options.min_time_s,
-            "profile": options.profile,
-            "sizes": list(options.sizes),
-        },
-        **extra,
-        "peaks": peaks.as_dict(),
-        "frontends": results,
-        "sweep": None,
-    }
+from xlalens.timing._peaks import measure_peaks
+from xlalens.timing._read import (
+    read_capture,
+    selected_frontends,
+    skipped_capture,
+)
+from xlalens.timing._records import (
+    BLOCKS,
+    RESULTS_SCHEMA_VERSION,
+    TIMING_DIR,
+    Capture,
+    FrontendTiming,
+    KernelResult,
+    TimingOptions,
+)
+from xlalens.timing._write import (
+    _atomic_write,
+    _earlier_results,
+    _render_report,
+    device_description,
+    results_document,
+    results_path,
+    write_results,
+)
+
+# The names this module held before the stages had their own modules (tests,
+# benchmarks and plug-ins import them from here).
+__all__ = [
+    "BLOCKS",
+    "RESULTS_SCHEMA_VERSION",
+    "TIMING_DIR",
+    "Capture",
+    "FrontendTiming",
+    "KernelResult",
+    "TimingOptions",
+    "_Runner",
+    "_atomic_write",
+    "_earlier_results",
+    "_render_report",
+    "_time_frontend",
+    "device_description",
+    "noise_warnings",
+    "read_capture",
+    "results_document",
+    "results_path",
+    "roofline_entry",
+    "selected_frontends",
+    "skipped_capture",
+    "time_dump",
+    "time_module",
+    "timed_blocks",
+    "write_results",
+]
 
 
 def time_dump(
@@ -864,97 +185,3 @@ def time_dump(
         say(f"findings: {folder / 'findings.md'}")
     _render_report(folder, say)
     return doc
-
-
-def _earlier_results(
-    folder: Path, backend: str, say: Callable[[str], None]
-) -> dict[str, Any] | None:
-    """The backend's earlier results document, or None (absent, unreadable, other schema)."""
-    path = results_path(folder, backend)
-    if not path.is_file():
-        return None
-    try:
-        doc = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError):
-        say(f"warning: earlier results {path} are unreadable; replacing them")
-        return None
-    if not isinstance(doc, dict) or doc.get("schema_version") != RESULTS_SCHEMA_VERSION:
-        say(f"warning: earlier results {path} are of another schema; replacing them")
-        return None
-    return doc
-
-
-def _render_report(folder: Path, say: Callable[[str], None]) -> None:
-    """Refresh the HTML report (it reads the results) through the top floor.
-
-    NOTE: [refresh through the top floor] in xlalens/_hooks.py: timing does not
-    import the report, which imports timing.
-    """
-    from xlalens._hooks import refresh_report
-
-    try:
-        refresh_report(folder)
-    except Exception as exc:  # the timing results are written; a report failure must not hide them
-        say(f"warning: timing results written, but the HTML report was not refreshed: {exc}")
-
-
-def write_results(dump_dir: str | Path, doc: dict[str, Any]) -> Path:
-    """Write a results document atomically to ``DIR/timing/<backend>.json``; returns the path."""
-    path = results_path(dump_dir, doc["backend"])
-    _atomic_write(path, json.dumps(doc, indent=1, default=_json_default) + "\n")
-    return path
-
-
-def _json_default(o: Any) -> Any:
-    if isinstance(o, np.generic):
-        return o.item()
-    if isinstance(o, tuple):
-        return list(o)
-    raise TypeError(f"{type(o).__name__} is not JSON serializable")
-
-
-def _time_frontend(
-    folder: Path,
-    fe: str,
-    info: dict[str, Any],
-    options: TimingOptions,
-    peaks: Peaks,
-    same_backend: bool,
-    manifest: dict[str, Any] | None = None,
-    say: Callable[[str], None] = lambda _m: None,
-) -> FrontendTiming:
-    cap = read_capture(folder, info)
-    if isinstance(cap, str):
-        return FrontendTiming(status="failed", reason=cap)
-    text, inputs, outputs_doc, bound = cap.text, cap.inputs, cap.outputs_doc, cap.bound
-    sig_out = (info.get("signature") or {}).get("outputs") or []
-    rel = f"{TIMING_DIR}/{options.backend}/{fe}.optimized_hlo.txt"
-    session = None
-    note = None
-    if options.native and manifest is not None:
-        from xlalens.timing._native import NativeSession, NativeUnavailable
-
-        say(f"{fe}: starting the framework for native rounds...")
-        try:
-            session = NativeSession(fe, manifest, options.backend)
-        except NativeUnavailable as exc:
-            note = f"native step not timed: {exc}"
-    try:
-        res = time_module(
-            text,
-            inputs,
-            check=lambda outs: verify_outputs(
-                outs, sig_out, outputs_doc, same_backend=same_backend, bound=bound
-            ),
-            options=options,
-            peaks=peaks,
-            hlo_out=folder / rel,
-            hlo_rel=rel,
-            native=session.round if session is not None else None,
-        )
-    finally:
-        if session is not None:
-            session.close()
-    if note:
-        res = dataclasses.replace(res, warnings=(*res.warnings, note))
-    return res
