@@ -252,7 +252,7 @@ def test_sequential_sum_model_on_the_regression_data():
 
 def test_unreadable_optimized_module_counts_as_unknown_emitter(tmp_path):
     """An optimized module the HLO reader rejects: its dots count as sequential, and nothing fails."""
-    from xlalens.capture._run import _bounds
+    from xlalens.frontends._run import _bounds
 
     text = (DATA / "tf_regression_2p20.stablehlo.mlir").read_text()
     (tmp_path / "optimized_hlo.txt").write_text("HloModule broken\nENTRY %e {")

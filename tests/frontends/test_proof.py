@@ -11,7 +11,7 @@ import pytest
 
 from xlalens._dumpdir import read_outputs
 from xlalens.capture import write_dump
-from xlalens.capture._run import cross_check, verify
+from xlalens.frontends._run import cross_check, verify
 from xlalens.workloads import Workload
 
 

@@ -27,8 +27,8 @@ from typing import Any
 from xlalens._dumpdir import FORMAT_VERSION, MANIFEST, is_dump
 from xlalens._errors import UsageError, XlalensError
 from xlalens._runtime import BACKENDS
-from xlalens.capture._run import FrontendRun, cross_check, run_frontend
 from xlalens.frontends import FRONTENDS
+from xlalens.frontends._run import FrontendRun, cross_check, run_frontend
 from xlalens.workloads import Workload
 
 DEFAULT_TIMEOUT = 600.0

@@ -4,7 +4,10 @@ The core reaches them only through :data:`FRONTENDS` (name -> how to run it);
 it never imports a framework. Each module is run as
 ``python -m xlalens.frontends.<module>`` with the environment in ``env`` (Keras
 picks its backend once per process, torch_xla its PJRT device) and writes the
-files of docs/dump-format.md (see ``_protocol.py``).
+files of docs/dump-format.md (see ``_protocol.py``, the child's side);
+``_run.py`` is the parent's side (start one, read and prove what it wrote), shared
+by the capture and passes stages. This package sits between the stages and the
+ground floor, and imports only the ground floor (docs/architecture.md).
 """
 
 from __future__ import annotations

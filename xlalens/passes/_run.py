@@ -3,7 +3,7 @@
 NOTE: [why a re-run] the dump flags make XLA write every pass snapshot, the
 buffer reports and every kernel's LLVM IR and object file: tens of files and
 seconds per frontend. ``xlalens dump`` stays fast without them; ``xlalens
-passes DIR`` re-runs the same capture subprocess (``xlalens.capture._run``)
+passes DIR`` re-runs the same capture subprocess (``xlalens.frontends._run``)
 with ``XLA_FLAGS`` added to its environment, into ``DIR/<frontend>/passes/``.
 The flags reach every framework that compiles through XLA in its own process
 (jax, TensorFlow ``jit_compile=True``, both kerases, torch_xla, torchax).
@@ -305,8 +305,8 @@ def _rerun_one(
     regex: str,
     timeout: float,
 ) -> FrontendPasses:
-    from xlalens.capture._run import run_frontend
     from xlalens.frontends import FRONTENDS
+    from xlalens.frontends._run import run_frontend
     from xlalens.workloads import Workload
 
     start = time.perf_counter()
