@@ -190,8 +190,6 @@ def test_import_graph_sees_function_level_imports(tmp_path):
     assert cycles(graph) == [["pkg.a", "pkg.sub.b"]]
 
 
-# Measured on b76e698 before the floors were fixed: 7 cycles; removed by the commits that break them.
-@pytest.mark.xfail(strict=True, reason="7 import cycles on b76e698 (issue 19 breaks them)")
 def test_no_import_cycles():
     """No module of xlalens is in an import cycle, function-level imports included."""
     graph = import_graph()
@@ -206,7 +204,6 @@ def test_no_import_cycles():
     )
 
 
-@pytest.mark.xfail(strict=True, reason="the floors are broken on b76e698 (issue 19 fixes them)")
 def test_import_linter_contracts():
     """`lint-imports` keeps every contract of [tool.importlinter] in pyproject.toml."""
     if importlib.util.find_spec("importlinter") is None:
