@@ -23,7 +23,7 @@ from xlalens.diff._model import (
     Pair,
     Summary,
 )
-from xlalens.ir._cost import node_flops
+from xlalens.ir._cost import node_bytes, node_flops
 from xlalens.ir._ops import DTYPE_BITS, NO_FLOP_OPCODES, TRIVIAL_OPCODES
 from xlalens.ir._schema import DEFAULT_LEVEL, LEVELS
 
@@ -144,12 +144,6 @@ def classify(
     return tuple(out)
 
 
-def _numel(shape: tuple) -> int | None:
-    if any(d < 0 for d in shape):
-        return None
-    return math.prod(shape) if shape else 1
-
-
 def _dot_k(g: nx.MultiDiGraph, n: str, d: dict[str, Any]) -> int | None:
     """Contracted size of a dot from its lhs shape and contracting dims, when known."""
     attrs = d["attrs"]
@@ -217,19 +211,15 @@ def estimate_bytes(g: nx.MultiDiGraph) -> int | None:
     ks = kernels(g)
     if ks is None:
         return None
-    total = 0
+    # THE bytes model (xlalens.ir._cost.node_bytes): a kernel's result plus each
+    # distinct operand once (an operand read twice is one buffer).
+    total = 0.0
     for n in ks:
-        for m in [n, *(u for u, _ in g.in_edges(n))]:
-            d = g.nodes[m]
-            if d["dtype"] in ("tuple", "token", "none"):
-                # A tuple's buffers are counted where get-tuple-element reads them.
-                continue
-            size = DTYPE_BYTES.get(d["dtype"])
-            numel = _numel(tuple(d["shape"]))
-            if size is None or numel is None:
-                return None
-            total += size * numel
-    return total
+        b = node_bytes(g, n)
+        if b is None:
+            return None
+        total += b
+    return int(total)
 
 
 def _summary(g_a, g_b, pairs, m) -> Summary:

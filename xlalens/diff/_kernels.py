@@ -48,13 +48,14 @@ from xlalens.diff._kinds import (  # noqa: F401 (KERNEL_CLASSES: re-exported)
     SPLIT,
 )
 from xlalens.diff._model import KernelMap, KernelPair
+from xlalens.ir._ops import OPCODES, TRIVIAL_OPCODES, category
 
 # Weight of a heavy op in a kernel's body (see NOTE: [kernel map]).
 HEAVY_WEIGHT = 10
-HEAVY_OPS = frozenset({"dot", "convolution", "custom-call", "fft", "triangular-solve", "cholesky"})
-WEIGHTLESS_OPS = frozenset(
-    {"parameter", "constant", "tuple", "get-tuple-element", "bitcast", "after-all", "fusion"}
-)
+# From the op table: contractions and custom calls are heavy; what runs no kernel
+# of its own (and the fusion wrapper) weighs nothing.
+HEAVY_OPS = frozenset(op for op in OPCODES if category(op) == "contraction") | {"custom-call"}
+WEIGHTLESS_OPS = TRIVIAL_OPCODES | {"fusion"}
 LINK_SHARE = 0.5
 
 

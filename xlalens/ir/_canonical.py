@@ -25,6 +25,7 @@ import networkx as nx
 
 from xlalens._errors import UsageError
 from xlalens.ir._gc import paused_gc
+from xlalens.ir._ops import REDUCER_CALLERS
 from xlalens.ir._schema import LEVELS
 
 # Ops whose two operands may be swapped without changing the result.
@@ -32,17 +33,7 @@ COMMUTATIVE = frozenset({"add", "multiply", "maximum", "minimum", "and", "or", "
 # compare is commutative only for these directions.
 _SYMMETRIC_COMPARE = frozenset({"EQ", "NE"})
 # Ops that call a reducer computation, and the binary ops a reducer may be summarized to.
-REDUCING_OPS = frozenset(
-    {
-        "reduce",
-        "reduce-window",
-        "all-reduce",
-        "reduce-scatter",
-        "scatter",
-        "select-and-scatter",
-        "all-reduce-start",
-    }
-)
+REDUCING_OPS = REDUCER_CALLERS  # THE set, in the op table (sort and map included)
 REDUCER_BINARY = frozenset(
     {"add", "multiply", "maximum", "minimum", "and", "or", "xor", "subtract", "divide"}
 )

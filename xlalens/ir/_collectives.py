@@ -40,7 +40,7 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from xlalens.ir._ops import array_bytes
+from xlalens.ir._ops import COLLECTIVE_KINDS, array_bytes
 from xlalens.ir._sharding import parse_sharding
 
 __all__ = [
@@ -54,15 +54,7 @@ __all__ = [
     "module_mesh",
 ]
 
-KINDS = (
-    "all-reduce",
-    "all-gather",
-    "reduce-scatter",
-    "all-to-all",
-    "ragged-all-to-all",
-    "collective-permute",
-    "collective-broadcast",
-)
+KINDS = COLLECTIVE_KINDS  # THE list, in the op table (xlalens.ir._ops)
 # Ops that get a ``collective`` record: each kind and its async ``-start`` half.
 _COLLECTIVE_OPS = frozenset(KINDS) | frozenset(k + "-start" for k in KINDS)
 

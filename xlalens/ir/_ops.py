@@ -11,19 +11,26 @@ Diff, timing and render ask this module (never a private copy) what an op is:
   control flow wrappers whose cost is their body's).
 - :data:`DTYPE_BITS` / :func:`dtype_bytes`: element sizes of every XLA
   primitive type, sub-byte ones (``s4`` is 4 bits, half a byte) included.
+- :data:`REDUCER_CALLERS`: ops whose called computation is a scalar function
+  applied inside the op (a reducer, a comparator, a mapped function).
+- :data:`COLLECTIVE_KINDS` / :func:`collective_kind`: the collectives the sharding
+  model prices, and the kind of an op (its async ``-start``/``-done`` halves too).
 """
 
 from __future__ import annotations
 
 __all__ = [
     "CATEGORIES",
+    "COLLECTIVE_KINDS",
     "DTYPE_BITS",
     "NO_FLOP_OPCODES",
     "OPCODES",
+    "REDUCER_CALLERS",
     "SCHEDULED_KINDS",
     "TRIVIAL_OPCODES",
     "array_bytes",
     "category",
+    "collective_kind",
     "dtype_bytes",
     "is_kernel",
 ]
@@ -82,6 +89,9 @@ _CAT = {
 }
 #: opcode -> category, for every opcode in XLA's HLO_OPCODE_LIST.
 OPCODES: dict[str, str] = {op: cat for cat, ops in _CAT.items() for op in ops.split()}
+#: Nodes of the graph schema that are not HLO instructions (a StableHLO
+#: ``func.func`` and its ``return``; docs/graph-schema.md).
+_GRAPH_ONLY = {"function": "control-flow", "return": "control-flow"}
 
 #: Entry-level instructions that run no kernel of their own.
 TRIVIAL_OPCODES = frozenset(
@@ -100,6 +110,33 @@ NO_FLOP_OPCODES = frozenset(
 #: caller (loop bodies, conditions, branches, called functions), unlike fusion
 #: bodies and reducers, which run inside one kernel.
 SCHEDULED_KINDS = frozenset({"body", "condition", "branch", "function"})
+#: Ops whose called computation is a scalar function run inside the op: a reducer
+#: (reduce, scatter, all-reduce...), sort's comparator, map's function. Their
+#: callee is summarized in labels and pictures, never drawn as a step of its own.
+REDUCER_CALLERS = frozenset(
+    {
+        "reduce",
+        "reduce-window",
+        "scatter",
+        "select-and-scatter",
+        "all-reduce",
+        "all-reduce-start",
+        "reduce-scatter",
+        "sort",
+        "map",
+    }
+)
+#: The collective kinds (each also as ``-start``/``-done`` async halves where XLA
+#: has them): what the sharding records, the link model and the reports name.
+COLLECTIVE_KINDS = (
+    "all-reduce",
+    "all-gather",
+    "reduce-scatter",
+    "all-to-all",
+    "ragged-all-to-all",
+    "collective-permute",
+    "collective-broadcast",
+)
 
 
 def category(opcode: str) -> str:
@@ -109,7 +146,21 @@ def category(opcode: str) -> str:
         >>> category("convolution")
         'contraction'
     """
-    return OPCODES.get(opcode, "other")
+    return OPCODES.get(opcode) or _GRAPH_ONLY.get(opcode, "other")
+
+
+def collective_kind(opcode: str) -> str | None:
+    """The :data:`COLLECTIVE_KINDS` entry of an op (async halves too), or None.
+
+    Example:
+        >>> collective_kind("all-gather-start"), collective_kind("add")
+        ('all-gather', None)
+    """
+    for suffix in ("-start", "-done"):
+        if opcode.endswith(suffix):
+            opcode = opcode[: -len(suffix)]
+            break
+    return opcode if opcode in COLLECTIVE_KINDS else None
 
 
 def is_kernel(opcode: str) -> bool:

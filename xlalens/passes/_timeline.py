@@ -31,10 +31,12 @@ import networkx as nx
 
 from xlalens.diff import classify, match
 from xlalens.ir import kernel_nodes, parse_hlo_text
+from xlalens.ir._ops import TRIVIAL_OPCODES
 from xlalens.passes._files import ModuleFiles
 
-# Instructions that carry no computation of their own (the op count leaves them out).
-NOT_OPS = frozenset({"parameter", "tuple", "get-tuple-element", "fusion", "after-all"})
+# Instructions that carry no computation of their own (the op count leaves them out):
+# what runs no kernel (the op table's TRIVIAL_OPCODES) and the fusion wrapper.
+NOT_OPS = TRIVIAL_OPCODES | {"fusion"}
 # An entry op that turns into one of these is a new kernel, not a changed op.
 KERNEL_MAKERS = frozenset({"fusion", "custom-call"})
 INPUT = "(input)"
@@ -658,13 +660,7 @@ def _blame_ops(steps, links, graphs) -> tuple[OpFate, ...]:
             fd = final.nodes[cur]
             kernel_id = fd.get("fusion")
             kernel = final.nodes[kernel_id]["name"] if kernel_id in final.nodes else None
-            if kernel_id and final.nodes[kernel_id]["opcode"] in (
-                "parameter",
-                "constant",
-                "tuple",
-                "get-tuple-element",
-                "bitcast",
-            ):
+            if kernel_id and final.nodes[kernel_id]["opcode"] in TRIVIAL_OPCODES:
                 kernel = None
             out.append(OpFate(n, d["opcode"], kernel, fd["name"], None, _source(d)))
         else:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import html
 
+from xlalens.ir._ops import category as op_category
+from xlalens.ir._ops import collective_kind as op_collective_kind
+
 # Category -> (fill colour, legend text). The order is the legend's order.
 CATEGORIES: dict[str, tuple[str, str]] = {
     "parameter": ("#c9e7c1", "parameter"),
-    "constant": ("#e6e6e6", "constant / iota"),
+    "constant": ("#e6e6e6", "constant"),
     "elementwise": ("#cfe2f3", "elementwise"),
     "dot": ("#f4b6b6", "dot / convolution"),
     "reduction": ("#d9c8ec", "reduction"),
@@ -16,6 +19,8 @@ CATEGORIES: dict[str, tuple[str, str]] = {
     "collective": ("#b7e4e0", "collective"),
     "custom-call": ("#f2c4e3", "custom call"),
     "fusion": ("#a9c7f0", "fusion (kernel)"),
+    "random": ("#e9d8a6", "random numbers"),
+    "structural": ("#dfe4ea", "structural (tuple, bitcast...)"),
     "other": ("#ffffff", "other"),
 }
 
@@ -32,92 +37,29 @@ DIFF_STATUS: dict[str, tuple[str, str]] = {
     "right-only": ("#8fd694", "right only"),
 }
 
-_CATEGORY_OPS: dict[str, tuple[str, ...]] = {
-    "parameter": ("parameter", "argument"),
-    "constant": ("constant", "iota", "rng-bit-generator", "rng"),
-    "dot": ("dot", "convolution", "ragged-dot", "dot-general"),
-    "reduction": ("reduce", "reduce-window", "select-and-scatter", "argmax", "argmin"),
-    "movement": (
-        "reshape",
-        "transpose",
-        "broadcast",
-        "slice",
-        "dynamic-slice",
-        "dynamic-update-slice",
-        "concatenate",
-        "pad",
-        "reverse",
-        "gather",
-        "scatter",
-        "copy",
-        "bitcast",
-        "sort",
-        "get-tuple-element",
-        "tuple",
-        "copy-start",
-        "copy-done",
-        "dynamic-reshape",
-        "get-dimension-size",
-        "set-dimension-size",
-        "real-dynamic-slice",
-        "dynamic-broadcast-in-dim",
-    ),
-    "control": (
-        "while",
-        "conditional",
-        "call",
-        "return",
-        "opt-barrier",
-        "after-all",
-        "case",
-        "if",
-        "function",
-        "add-dependency",
-        "domain",
-        "async-start",
-        "async-done",
-        "async-update",
-    ),
-    "collective": (
-        "all-reduce",
-        "all-gather",
-        "reduce-scatter",
-        "all-to-all",
-        "collective-permute",
-        "all-reduce-start",
-        "all-reduce-done",
-        "all-gather-start",
-        "all-gather-done",
-        "collective-permute-start",
-        "collective-permute-done",
-        "collective-broadcast",
-        "send",
-        "send-done",
-        "recv",
-        "recv-done",
-        "partition-id",
-        "replica-id",
-        "ragged-all-to-all",
-    ),
-    "custom-call": ("custom-call",),
-    "fusion": ("fusion",),
+# NOTE: [colours from the op table] render draws what THE op table
+# (xlalens.ir._ops) says an op is: one colour per op-table category, except that
+# the structural ops where values enter the step (parameter, constant) get their
+# own, so a picture tells inputs apart from plumbing. An opcode the table does not
+# know is "other".
+_FROM_OP_TABLE = {
+    "elementwise": "elementwise",
+    "reduction": "reduction",
+    "contraction": "dot",
+    "data-movement": "movement",
+    "collective": "collective",
+    "control-flow": "control",
+    "fusion": "fusion",
+    "custom": "custom-call",
+    "random": "random",
+    "structural": "structural",
+    "other": "other",
 }
-_OP_CATEGORY = {op: cat for cat, ops in _CATEGORY_OPS.items() for op in ops}
-
-# Everything else that computes one output element from the same-index input
-# elements; listed so that "other" stays the honest bucket for the unknown.
-_ELEMENTWISE = frozenset(
-    """add subtract multiply divide negate exponential exponential-minus-one log log-plus-one
-    sqrt rsqrt cbrt tanh abs power compare select maximum minimum convert bitcast-convert and or
-    xor not sign floor ceil clamp remainder logistic round-nearest-afz round-nearest-even
-    is-finite cosine sine tan atan2 erf popcnt count-leading-zeros shift-left
-    shift-right-arithmetic shift-right-logical real imag complex reduce-precision
-    stochastic-convert map clz exp expm1 log1p round_nearest_even round_nearest_afz""".split()
-)
+_ENTRY_OPS = {"parameter": "parameter", "constant": "constant"}
 
 
 def category(op: str) -> str:
-    """The colour category of a canonical op (``"other"`` when unknown).
+    """The colour category of a canonical op, from the op table (NOTE: [colours from the op table]).
 
     Args:
         op: canonical op name from the graph schema (``"dot"``, ``"add"``...).
@@ -129,11 +71,7 @@ def category(op: str) -> str:
         >>> category("broadcast")
         'movement'
     """
-    if op in _OP_CATEGORY:
-        return _OP_CATEGORY[op]
-    if op in _ELEMENTWISE:
-        return "elementwise"
-    return "other"
+    return _ENTRY_OPS.get(op) or _FROM_OP_TABLE[op_category(op)]
 
 
 def fill(op: str) -> str:
@@ -238,13 +176,10 @@ def collective_kind(op: str) -> str | None:
         >>> collective_kind("all-gather-start"), collective_kind("add")
         ('all-gather', None)
     """
-    for suffix in ("-start", "-done"):
-        if op.endswith(suffix):
-            op = op[: -len(suffix)]
-            break
-    if op == "ragged-all-to-all":
-        op = "all-to-all"
-    return op if op in COLLECTIVE_KINDS else None
+    kind = op_collective_kind(op)
+    if kind == "ragged-all-to-all":
+        kind = "all-to-all"  # one colour: the same exchange, with ragged sizes
+    return kind if kind in COLLECTIVE_KINDS else None
 
 
 def node_fill(data: dict) -> str:

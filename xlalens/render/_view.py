@@ -27,16 +27,14 @@ from dataclasses import dataclass
 
 import networkx as nx
 
+from xlalens.ir._ops import REDUCER_CALLERS
 from xlalens.render import _budget, _cost, _style
 from xlalens.render._dot import REASON, quote
 
 MODES = ("auto", "none", "kernel", "scope")
 
 # Ops whose called computation is a scalar combiner: shown in the label, not drawn.
-_REDUCER_OPS = frozenset(
-    "reduce reduce-window scatter sort select-and-scatter all-reduce all-reduce-start "
-    "reduce-scatter map".split()
-)
+_REDUCER_OPS = REDUCER_CALLERS
 # Callers drawn *as* their callee (edges rewired to its parameters and root).
 _REPLACED_OPS = frozenset(("fusion", "call"))
 _BORING_LEAVES = frozenset(("parameter", "constant"))

@@ -18,17 +18,10 @@ from typing import Any
 import networkx as nx
 
 from xlalens.ir import kernel_nodes
+from xlalens.ir._ops import COLLECTIVE_KINDS
 from xlalens.targets._spec import Chip
 
-COLLECTIVES = (
-    "all-reduce",
-    "all-gather",
-    "reduce-scatter",
-    "all-to-all",
-    "collective-permute",
-    "collective-broadcast",
-    "ragged-all-to-all",
-)
+COLLECTIVES = COLLECTIVE_KINDS  # THE list, in the op table
 ROOFLINE_NOTE = (
     "estimate from the target's published peak FLOP/s and memory bandwidth applied to "
     "XLA's FLOP and byte counts; not a measurement"
