@@ -42,6 +42,7 @@ demo: setup
 
 test: setup
 	$(BIN)/ruff check xlalens tests benchmarks examples
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests
 
 lint: setup

@@ -24,6 +24,7 @@ from xlalens.diff._model import (
     Summary,
 )
 from xlalens.ir._cost import node_bytes, node_flops
+from xlalens.ir._graph import nodes
 from xlalens.ir._ops import DTYPE_BITS, NO_FLOP_OPCODES, TRIVIAL_OPCODES
 from xlalens.ir._schema import DEFAULT_LEVEL, LEVELS
 
@@ -200,10 +201,7 @@ def kernels(g: nx.MultiDiGraph) -> list[str] | None:
         kernel_nodes = None
     if kernel_nodes is not None:
         return list(kernel_nodes(g))
-    entry = g.graph.get("entry")
-    return [
-        n for n, d in g.nodes(data=True) if d["computation"] == entry and d["op"] not in NOT_KERNELS
-    ]
+    return [n.id for n in nodes(g, g.graph.get("entry")) if n.is_kernel]
 
 
 def estimate_bytes(g: nx.MultiDiGraph) -> int | None:

@@ -10,12 +10,14 @@ Export: ``to_json``/``from_json`` (node-link JSON) and ``to_graphml``/``from_gra
 The schema is in ``_schema.py`` (``validate``) and docs/graph-schema.md.
 The one op table is ``_ops.py`` and the one cost model ``_cost.py`` (``node_cost``);
 ``index_hlo`` indexes an optimized module's kernels for profile attribution.
+``node(g, id)`` / ``nodes(g)`` give typed, read-only views of nodes (``_graph.py``).
 """
 
 from xlalens.ir._canonical import canonicalize, normalize
 from xlalens.ir._collectives import Collective, Mesh, collective_table, collectives
 from xlalens.ir._cost import Cost, node_cost
 from xlalens.ir._dump import dump_step
+from xlalens.ir._graph import Node, node, nodes
 from xlalens.ir._hlo_proto import parse_hlo_proto
 from xlalens.ir._io import from_graphml, from_json, to_graphml, to_json
 from xlalens.ir._kernels import HloIndex, Kernel, index_hlo
@@ -47,6 +49,7 @@ __all__ = [
     "HloIndex",
     "Kernel",
     "Mesh",
+    "Node",
     "SchemaError",
     "canonical_op",
     "canonicalize",
@@ -63,7 +66,9 @@ __all__ = [
     "index_hlo",
     "kernel_nodes",
     "load",
+    "node",
     "node_cost",
+    "nodes",
     "normalize",
     "parse_hlo_proto",
     "parse_hlo_text",

@@ -99,6 +99,7 @@ def parse_mesh(
             raise UsageError(f"{given[0]} needs --devices N (N > 1); e.g. --devices 8 --mesh 4x2")
         if not given:
             return None
+    assert devices is not None  # None returned or raised above; narrows the type for mypy
     if devices < 1:
         raise UsageError(f"--devices must be a positive integer, got {devices}")
     if devices > MAX_DEVICES:
