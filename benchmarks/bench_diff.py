@@ -15,57 +15,21 @@ import math
 import time
 
 import jax
-import jax.numpy as jnp
 
 
 def transformer_step_hlo(
     depth: int, d: int = 64, seq: int = 16, batch: int = 2, heads: int = 4
 ) -> str:
-    """Optimized HLO text of one SGD step of a ``depth``-layer transformer (unrolled layers)."""
+    """Optimized HLO text of one training step of the built-in transformer workload.
 
-    def ln(x, g):
-        m = x.mean(-1, keepdims=True)
-        v = ((x - m) ** 2).mean(-1, keepdims=True)
-        return (x - m) * jax.lax.rsqrt(v + 1e-5) * g
+    The step is ``Workload.reference_step()`` (xlalens.workloads: the same model
+    every frontend captures), ``depth`` encoder blocks of width ``d``.
+    """
+    from xlalens.workloads import Workload
 
-    def split(t):
-        return t.reshape(batch, seq, heads, d // heads).transpose(0, 2, 1, 3)
-
-    def layer(p, x):
-        h = ln(x, p["g1"])
-        q, k, v = split(h @ p["wq"]), split(h @ p["wk"]), split(h @ p["wv"])
-        a = jax.nn.softmax(q @ k.transpose(0, 1, 3, 2) / (d // heads) ** 0.5, axis=-1)
-        o = (a @ v).transpose(0, 2, 1, 3).reshape(batch, seq, d)
-        x = x + o @ p["wo"]
-        h = ln(x, p["g2"])
-        return x + jax.nn.gelu(h @ p["w1"]) @ p["w2"]
-
-    def loss(params, x):
-        for p in params:
-            x = layer(p, x)
-        return jnp.mean(x**2)
-
-    def step(params, x):
-        value, grads = jax.value_and_grad(loss)(params, x)
-        return jax.tree.map(lambda a, g: a - 0.01 * g, params, grads), value
-
-    def ones(*shape):
-        return jnp.full(shape, 0.01, jnp.float32)
-
-    params = [
-        dict(
-            g1=ones(d),
-            g2=ones(d),
-            wq=ones(d, d),
-            wk=ones(d, d),
-            wv=ones(d, d),
-            wo=ones(d, d),
-            w1=ones(d, 4 * d),
-            w2=ones(4 * d, d),
-        )
-        for _ in range(depth)
-    ]
-    return jax.jit(step).lower(params, ones(batch, seq, d)).compile().as_text()
+    w = Workload("transformer", depth=depth, width=d, seq=seq, size=batch, heads=heads, features=d)
+    step, args = w.reference_step()
+    return jax.jit(step).lower(*args).compile().as_text()
 
 
 def main() -> None:

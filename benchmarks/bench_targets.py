@@ -8,9 +8,9 @@ host CPU and for each compile-only target, and prints per target:
     of the whole target (subprocess + summary);
   - kernels, library calls, and XLA's / the roofline's time estimates.
 
-The transformer is a GPT-style block stack written in jax here (2 layers, d=256,
-4 heads, 128 tokens x 8 sequences, vocab 512, cross-entropy, SGD), until the
-workloads package has its own `transformer`.
+The transformer is the built-in workload's step (`Workload.reference_step()`:
+2 encoder blocks, width 256, 4 heads, 128 tokens x 8 sequences, a 512-way head,
+the workload's loss and optimizer).
 
 Run: .venv/bin/python benchmarks/bench_targets.py [--targets h100,tpu-v5e,...] [--workloads mlp,transformer]
 """
@@ -29,38 +29,18 @@ from pathlib import Path
 
 ALL_TARGETS = "h100,h200,a100,b200,tpu-v4,tpu-v5e,tpu-v5p,tpu-v6e"
 
+# The built-in transformer workload (xlalens.workloads, the model every frontend
+# captures) at a size where the targets' compiles differ: 2 blocks of width 256,
+# 4 heads, 128 tokens, batch 8, a 512-way head. Its StableHLO, printed by a jax
+# subprocess (jax loads its CPU client once per process).
 TRANSFORMER = textwrap.dedent(
     """
-    import jax, jax.numpy as jnp, numpy as np
-    V, D, H, L, T, B = 512, 256, 4, 2, 128, 8
-    rng = np.random.default_rng(0)
-    def init(*shape):
-        return jnp.asarray(rng.normal(0, 0.02, shape), jnp.float32)
-    params = {"emb": init(V, D), "pos": init(T, D), "layers": [
-        {"qkv": init(D, 3 * D), "o": init(D, D), "w1": init(D, 4 * D), "w2": init(4 * D, D),
-         "g1": jnp.ones(D), "g2": jnp.ones(D)} for _ in range(L)]}
-    def norm(x, g):
-        return g * (x - x.mean(-1, keepdims=True)) * jax.lax.rsqrt(x.var(-1, keepdims=True) + 1e-5)
-    def block(x, p):
-        q, k, v = jnp.split(norm(x, p["g1"]) @ p["qkv"], 3, axis=-1)
-        heads = lambda t: t.reshape(B, T, H, D // H).transpose(0, 2, 1, 3)
-        q, k, v = heads(q), heads(k), heads(v)
-        s = (q @ k.transpose(0, 1, 3, 2)) / np.sqrt(D // H)
-        s = jnp.where(jnp.tril(jnp.ones((T, T), bool)), s, -1e9)
-        a = (jax.nn.softmax(s, -1) @ v).transpose(0, 2, 1, 3).reshape(B, T, D)
-        x = x + a @ p["o"]
-        return x + jax.nn.gelu(norm(x, p["g2"]) @ p["w1"]) @ p["w2"]
-    def loss(params, tok, tgt):
-        x = params["emb"][tok] + params["pos"]
-        for p in params["layers"]:
-            x = block(x, p)
-        logits = x @ params["emb"].T
-        return -jnp.mean(jnp.take_along_axis(jax.nn.log_softmax(logits), tgt[..., None], -1))
-    def step(params, tok, tgt):
-        g = jax.grad(loss)(params, tok, tgt)
-        return jax.tree.map(lambda w, d: w - 0.01 * d, params, g)
-    tok = jnp.asarray(rng.integers(0, V, (B, T)), jnp.int32)
-    print(jax.jit(step).lower(params, tok, jnp.roll(tok, -1, 1)).as_text())
+    import jax
+    from xlalens.workloads import Workload
+    w = Workload("transformer", depth=2, width=256, heads=4, seq=128, size=8, features=256,
+                 classes=512)
+    step, args = w.reference_step()
+    print(jax.jit(step).lower(*args).as_text())
     """
 )
 
