@@ -6,15 +6,8 @@ import html
 import json
 from pathlib import Path
 
-
-def _pct(v: float | None) -> str:
-    return "—" if v is None else f"{v:.1%}"
-
-
-def _ms(v: float | None) -> str:
-    if v is None:
-        return "—"
-    return f"{v * 1e3:.4g} ms" if v >= 1e-3 else f"{v * 1e6:.4g} us"
+from xlalens._format import percent as _pct
+from xlalens._format import seconds as _ms
 
 
 def _timing(dump_dir: Path, frontend: str) -> str | None:

@@ -50,6 +50,7 @@ from typing import Any
 import numpy as np
 
 from xlalens._errors import DumpError, ParseError, UsageError, XlalensError
+from xlalens._format import seconds as _ms
 
 SHARED_MEMORY_NOTE = (
     "CPU host devices are threads of one processor sharing its memory: CPU collective "
@@ -324,16 +325,6 @@ def sharded_summary(doc: dict[str, Any], *, top: int = 3) -> str:
                 )
             )
     return "\n".join(lines)
-
-
-def _pct(v: float | None) -> str:
-    return "—" if v is None else f"{v:.1%}"
-
-
-def _ms(v: float | None) -> str:
-    if v is None:
-        return "—"
-    return f"{v * 1e3:.4g} ms" if v >= 1e-3 else f"{v * 1e6:.4g} us"
 
 
 # ---------------------------------------------------------------- worker process
