@@ -33,7 +33,7 @@ def report(tmp_path_factory):
     pytest.importorskip("playwright.sync_api")
     import xlalens.ir as ir
     from xlalens.diff import dump_step as diff_dump_step
-    from xlalens.render import dump_step
+    from xlalens.report import dump_step
 
     sys.path.insert(0, str(ROOT / "core"))
     from _render_workloads import scoped_transformer_hlo

@@ -15,7 +15,8 @@ from xlalens.cli import main
 # so `import xlalens.diff as m` gives the function: import names from them instead.
 from xlalens.diff import diff
 from xlalens.diff import dump_step as diff_dump_step
-from xlalens.render import GraphvizNotFound, dump_step, render, write_report
+from xlalens.render import GraphvizNotFound, render
+from xlalens.report import dump_step, write_report
 
 HERE = Path(__file__).parent
 REGRESSION = HERE / "data" / "dumps" / "regression"
@@ -187,7 +188,7 @@ def test_search_index_lists_every_node_of_the_primary_graph(reported):
 
 def test_sections_from_providers_get_a_nav_entry(staged, tmp_path, monkeypatch):
     """A provider's (title, fragment) becomes a section with a nav link; a failing one a note."""
-    from xlalens.render import _sections
+    from xlalens.report import _sections
 
     folder, manifest = staged
     dst = tmp_path / "sec"
@@ -240,7 +241,7 @@ def test_heat_classes_and_deferred_views(staged, tmp_path):
 
 def test_diff_card_shows_kernel_map_and_changed_nodes(tmp_path):
     """A diff card lists the kernel map (diff JSON v2), the changed pairs and the unmatched nodes."""
-    from xlalens.render._report import _diff_details
+    from xlalens.report._report import _diff_details
 
     doc = {
         "kernel_map": {

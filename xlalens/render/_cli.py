@@ -81,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     from xlalens._dumpdir import is_dump
     from xlalens.render._dot import find_dot
     from xlalens.render._load import load_graph
-    from xlalens.render._report import write_report
+    from xlalens.report import write_report
 
     find_dot()  # no graphviz: one line saying how to install it, exit 2
     if is_dump(args.input) and not args.diff:

@@ -887,7 +887,7 @@ def _earlier_results(
 def _render_report(folder: Path, say: Callable[[str], None]) -> None:
     """Refresh the HTML report when the render stage is installed (it reads the results)."""
     try:
-        from xlalens.render import write_report  # type: ignore[attr-defined]
+        from xlalens.report import write_report
     except ImportError:
         return
     try:

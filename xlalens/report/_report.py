@@ -45,7 +45,7 @@ _LEVEL_ORDER = ("stablehlo", "hlo", "optimized_hlo")
 
 
 def _static(name: str) -> str:
-    return resources.files("xlalens.render").joinpath("static", name).read_text()
+    return resources.files("xlalens.report").joinpath("static", name).read_text()
 
 
 def _esc(x: Any) -> str:
@@ -579,7 +579,7 @@ def _short_id(node_id: Any) -> str:
 
 def _sections(dump_dir: Path) -> list[tuple[str, str, str]]:
     """(anchor, title, HTML) of every provider's section (see ``_sections``)."""
-    from xlalens.render._sections import collect
+    from xlalens.report._sections import collect
 
     return collect(dump_dir)
 
