@@ -23,7 +23,7 @@ from xlalens.diff import Diff, diff
 from xlalens.frontends import FRONTENDS
 from xlalens.ir import SchemaError, load, normalize, stats, validate
 from xlalens.render import render
-from xlalens.report import write_report
+from xlalens.report import refresh_report, write_report
 from xlalens.targets import compile_for
 from xlalens.timing import TimingOptions, time_dump
 from xlalens.workloads import Workload
@@ -50,6 +50,7 @@ __all__ = [
     "dump",
     "load",
     "normalize",
+    "refresh_report",
     "render",
     "stats",
     "time_dump",

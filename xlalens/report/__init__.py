@@ -7,6 +7,16 @@ package: they offer a ``report_section(dump_dir)`` function that the registry
 names, and the CLI refreshes the report after each command. See docs/render.md.
 """
 
-from xlalens.report._report import build_html, dump_step, render_dump, write_report
+from xlalens.report._report import build_html, dump_step, refresh_report, write_report
+from xlalens.report._sections import SECTIONS, register_section
+from xlalens.report._svgs import render_dump
 
-__all__ = ["build_html", "dump_step", "render_dump", "write_report"]
+__all__ = [
+    "SECTIONS",
+    "build_html",
+    "dump_step",
+    "refresh_report",
+    "register_section",
+    "render_dump",
+    "write_report",
+]

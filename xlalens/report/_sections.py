@@ -1,20 +1,22 @@
-"""Report sections other stages provide: the extension point of ``report.html``.
+"""The section registry of ``report.html``: each stage offers its section by name.
 
-A provider is a function ``(dump_dir: pathlib.Path) -> tuple[str, str] | None``
-returning ``(title, HTML fragment)`` or ``None`` when it has nothing to show for
+A section is a function ``(dump_dir: pathlib.Path) -> tuple[str, str] | None``
+returning ``(title, HTML fragment)``, or ``None`` when it has nothing to show for
 this dump. The fragment must be self-contained and offline: tables, inline SVG,
-or relative links to files inside the dump folder; no network, no script. Each
-provider's section is rendered after the built-in ones, with a nav entry. A
-provider that raises becomes a visible note in its section; it never breaks the
-report.
+or relative links to files inside the dump folder; no network. Each section gets
+a ``<section>`` and a nav entry, in registry order. A section that raises becomes
+a visible note in its place; it never breaks the report.
 
-Stages add theirs to :data:`PROVIDERS` (the lead wires them, e.g.
-``xlalens.targets.report_section``).
+NOTE: [stages never import the report] The registry names each stage's function
+as ``"module:function"`` and imports it on first use, so the dependency points
+down (report -> stage) and loading the report does not load every stage. A
+plug-in adds its own with :func:`register_section`.
 """
 
 from __future__ import annotations
 
 import html
+import importlib
 import re
 import traceback
 from collections.abc import Callable
@@ -22,49 +24,73 @@ from pathlib import Path
 
 Provider = Callable[[Path], "tuple[str, str] | None"]
 
+SECTIONS: dict[str, str | Provider] = {
+    "findings": "xlalens.timing:report_section",  # the seed's claims checked by measurement
+    "sharding": "xlalens.spmd:report_section",  # sharded steps: mesh, proof, collectives
+    "targets": "xlalens.targets:report_section",  # compile-only GPU/TPU targets
+    "passes": "xlalens.passes:report_section",  # XLA's pass timeline, blame, memory
+}
+"""Registered stage sections, by name, in report order (after the report's own)."""
 
-def _lazy(module: str) -> Provider:
-    """A provider that imports ``module.report_section`` on first use.
+PROVIDERS: list[Provider] | None = None
+"""When set (tests), these providers replace :data:`SECTIONS` for one report."""
 
-    Imported late so that loading the renderer does not load every stage (and so
-    no import cycle runs through ``xlalens.render``).
+
+def register_section(name: str, provider: str | Provider) -> None:
+    """Add (or replace) a named section of the report.
+
+    Args:
+        name: the section's registry name (its place is kept when replaced).
+        provider: a ``(dump_dir) -> (title, html) | None`` function, or its
+            ``"module:function"`` path, imported when the report is built.
+
+    Returns:
+        None.
+
+    Example:
+        >>> register_section("mine", lambda d: ("Mine", "<p>ok</p>"))
     """
-
-    def provider(dump_dir: Path) -> tuple[str, str] | None:
-        import importlib
-
-        return importlib.import_module(module).report_section(dump_dir)
-
-    provider.__module__, provider.__name__ = module, "report_section"
-    return provider
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"section name {name!r}: give a non-empty string")
+    if isinstance(provider, str) and ":" not in provider:
+        raise ValueError(f"section {name}: {provider!r} is not 'module:function'")
+    SECTIONS[name] = provider
 
 
-PROVIDERS: list[Provider] = [
-    _lazy("xlalens.timing"),  # findings.md: the seed's claims checked by measurement
-    _lazy("xlalens.spmd"),  # sharded steps: mesh, proof, collectives
-    _lazy("xlalens.targets"),  # compile-only GPU/TPU targets
-    _lazy("xlalens.passes"),  # XLA's pass timeline, blame, memory
-]
-"""The registered section providers, in report order."""
+def _resolve(name: str, provider: str | Provider) -> Provider:
+    if not isinstance(provider, str):
+        return provider
+    module, _, func = provider.partition(":")
+
+    def lazy(dump_dir: Path) -> tuple[str, str] | None:
+        return getattr(importlib.import_module(module), func)(dump_dir)
+
+    lazy.__module__, lazy.__name__ = module, func
+    return lazy
 
 
 def collect(dump_dir: Path, providers: list[Provider] | None = None) -> list[tuple[str, str, str]]:
-    """Run every provider on a dump.
+    """Run every registered section on a dump.
 
     Args:
         dump_dir: the dump folder.
-        providers: the providers to run (default :data:`PROVIDERS`).
+        providers: the providers to run (default: :data:`PROVIDERS` when set,
+            else every entry of :data:`SECTIONS`).
 
     Returns:
-        ``(anchor, title, HTML fragment)`` per provider that had something to show.
+        ``(anchor, title, HTML fragment)`` per section that had something to show.
 
     Example:
         >>> collect(Path("d"), [lambda d: ("Targets", "<p>ok</p>")])
         [('sec-targets', 'Targets', '<p>ok</p>')]
     """
+    if providers is None:
+        providers = (
+            PROVIDERS if PROVIDERS is not None else [_resolve(n, p) for n, p in SECTIONS.items()]
+        )
     out: list[tuple[str, str, str]] = []
     seen: set[str] = set()
-    for prov in PROVIDERS if providers is None else providers:
+    for prov in providers:
         name = getattr(prov, "__module__", "") + "." + getattr(prov, "__name__", "section")
         try:
             got = prov(Path(dump_dir))
@@ -72,7 +98,7 @@ def collect(dump_dir: Path, providers: list[Provider] | None = None) -> list[tup
                 continue
             title, fragment = got
             title = str(title)
-        except Exception as exc:  # one provider must not break the report
+        except Exception as exc:  # one section must not break the report
             title = name
             fragment = (
                 '<p class="xl-note xl-error">this section failed: '

@@ -161,7 +161,6 @@ def time_sharded_dump(
     from xlalens.timing._time import (
         TimingOptions,
         _earlier_results,
-        _render_report,
         results_path,
     )
 
@@ -226,7 +225,6 @@ def time_sharded_dump(
     from xlalens.timing._time import write_results
 
     write_results(folder, doc)
-    _render_report(folder, say)
     return doc
 
 

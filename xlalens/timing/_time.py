@@ -862,7 +862,8 @@ def time_dump(
 
     if write_findings(folder) is not None:
         say(f"findings: {folder / 'findings.md'}")
-    _render_report(folder, say)
+    # report.html is refreshed by the CLI (xlalens.report.refresh_report): a stage
+    # never imports the report, which sits one floor up.
     return doc
 
 
@@ -882,18 +883,6 @@ def _earlier_results(
         say(f"warning: earlier results {path} are of another schema; replacing them")
         return None
     return doc
-
-
-def _render_report(folder: Path, say: Callable[[str], None]) -> None:
-    """Refresh the HTML report when the render stage is installed (it reads the results)."""
-    try:
-        from xlalens.report import write_report
-    except ImportError:
-        return
-    try:
-        write_report(folder)
-    except Exception as exc:  # the timing results are written; a report failure must not hide them
-        say(f"warning: timing results written, but the HTML report was not refreshed: {exc}")
 
 
 def write_results(dump_dir: str | Path, doc: dict[str, Any]) -> Path:
