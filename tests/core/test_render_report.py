@@ -62,8 +62,12 @@ def test_dump_step_writes_svgs_and_report(reported):
     assert len(diff_svgs) >= len(diffs)
     assert all("diff status" in p.read_text() for p in diff_svgs[:5])
     assert html.count('src="svg/diff.') >= len(diffs)
-    # SVGs are stored once, as files: the report holds none, and stays small.
-    assert "<svg" not in html
+    # Graph views are stored once, as files: the report inlines only its own
+    # small charts (summary, roofline, timeline), and stays small.
+    assert html.count("<svg") == html.count(
+        '<svg xmlns="http://www.w3.org/2000/svg" class="xl-chart"'
+    )
+    assert "xlalens-viewer" not in html
     assert len(html.encode()) < 1_000_000
     # every written SVG carries its own viewer (pan, zoom, report messages)
     assert all("xlalens-viewer" in (folder / "svg" / n).read_text() for n in sorted(svgs)[:10])

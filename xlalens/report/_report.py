@@ -8,11 +8,16 @@ registry in ``_sections``.
 from __future__ import annotations
 
 import json
+import traceback
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from xlalens.render._dot import GraphvizNotFound
+from xlalens.report._data import diff_anchor
+from xlalens.report._roofline import roofline_html
+from xlalens.report._summary import summary_html
 from xlalens.report._svgs import (
     REPORT,
     SVG_DIR,
@@ -22,6 +27,7 @@ from xlalens.report._svgs import (
     render_dump,
 )
 from xlalens.report._tables import _diff_details, _esc, _figures, _fmt_num, _meta, _timing, _viewer
+from xlalens.report._timeline import timeline_html
 
 
 def _static(name: str) -> str:
@@ -33,6 +39,24 @@ def _sections(dump_dir: Path) -> list[tuple[str, str, str]]:
     from xlalens.report._sections import collect
 
     return collect(dump_dir)
+
+
+def _guarded(part: Callable[..., str], *args: Any) -> str:
+    """A built-in section's HTML; one that raises becomes a visible note (the report still opens)."""
+    try:
+        return part(*args)
+    except Exception as exc:
+        line = traceback.format_exception_only(type(exc), exc)[-1].strip()
+        return f'<p class="xl-note xl-error">this part failed: {_esc(line)}</p>'
+
+
+def _guarded_pair(part: Callable[..., tuple[str, list[str]]], *args: Any) -> tuple[str, list[str]]:
+    """:func:`_guarded` for a part that also returns the files it wrote."""
+    try:
+        return part(*args)
+    except Exception as exc:
+        line = traceback.format_exception_only(type(exc), exc)[-1].strip()
+        return f'<p class="xl-note xl-error">this part failed: {_esc(line)}</p>', []
 
 
 def _compact_row(card: int, row: list[Any], files: dict[str, int]) -> list[Any]:
@@ -63,6 +87,19 @@ def build_html(
     index: list[list[Any]] = []
     files: dict[str, int] = {}
     cards: list[str] = []
+
+    body.append('<section id="summary"><h2>Summary</h2>')
+    body.append(_guarded(summary_html, dump_dir, manifest))
+    body.append("</section>")
+
+    roof_html, _files = _guarded_pair(roofline_html, dump_dir, manifest)
+    body.append('<section id="roofline"><h2>Roofline</h2>')
+    body.append(roof_html)
+    body.append("</section>")
+
+    body.append('<section id="timeline"><h2>Kernel timeline</h2>')
+    body.append(_guarded(timeline_html, dump_dir, manifest))
+    body.append("</section>")
 
     body.append('<section id="figures"><h2>Figures</h2>')
     body.append(_figures(dump_dir, manifest))
@@ -116,7 +153,9 @@ def build_html(
             body.append('<p class="xl-note xl-error">unreadable diff entry</p>')
             continue
         title = f"{rec.get('a')} vs {rec.get('b')} · {rec.get('level')} · {rec.get('kind')}"
-        body.append(f'<div class="xl-card xl-wide"><h4>{_esc(title)}</h4>')
+        body.append(
+            f'<div class="xl-card xl-wide" id="{_esc(diff_anchor(rec, i))}"><h4>{_esc(title)}</h4>'
+        )
         s = rec.get("summary") or {}
         if isinstance(s, dict) and s:
             body.append(
@@ -152,6 +191,9 @@ def build_html(
     body.append("</section>")
 
     nav = [
+        ("summary", "summary"),
+        ("roofline", "roofline"),
+        ("timeline", "timeline"),
         ("figures", "figures"),
         ("graphs", "graphs"),
         ("diffs", "diffs"),
