@@ -144,7 +144,7 @@ def test_write_report_adds_timing_and_survives_bad_pieces(staged, tmp_path):
     (dst / "timing" / "gpu.json").write_text("{ half written")
     path = write_report(dst)
     html = path.read_text()
-    assert "13 µs" in html and "fusion.1" in html and "30.0%" in html
+    assert "13.0 µs" in html and "fusion.1" in html and "30.0%" in html
     assert "gpu.json: unreadable" in html
     assert "not rendered" in html and "missing.json" in html
     assert "diff failed: boom" in html
@@ -264,7 +264,7 @@ def test_diff_card_shows_kernel_map_and_changed_nodes(tmp_path):
     (tmp_path / "d.json").write_text(json.dumps(doc))
     html = _diff_details(tmp_path, {"json": "d.json"})
     assert "kernel map (same 1 · split 1)" in html
-    assert "<td>fusion.1</td><td>fusion.7</td><td>4 µs</td>" in html
+    assert "<td>fusion.1</td><td>fusion.7</td><td>4.00 µs</td>" in html
     assert "<td>add.3</td><td>add.9</td><td>shape</td>" in html
     assert "only in A: mul.4" in html
     assert _diff_details(tmp_path, {"json": "missing.json"}) == ""

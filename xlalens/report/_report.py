@@ -26,7 +26,16 @@ from xlalens.report._svgs import (
     _graph_stem,
     render_dump,
 )
-from xlalens.report._tables import _diff_details, _esc, _figures, _fmt_num, _meta, _timing, _viewer
+from xlalens.report._tables import (
+    _diff_details,
+    _esc,
+    _figures,
+    _fmt_num,
+    _meta,
+    _timing,
+    _viewer,
+    header_dl,
+)
 from xlalens.report._timeline import timeline_html
 
 
@@ -80,9 +89,6 @@ def build_html(
     dump_dir = Path(dump_dir)
     notes = dict(notes or {})
     wl = manifest.get("workload") or {}
-    wl_txt = ", ".join(f"{k}={v}" for k, v in wl.items()) if isinstance(wl, dict) else str(wl)
-    vers = manifest.get("versions") or {}
-    ver_txt = ", ".join(f"{k} {v}" for k, v in vers.items()) if isinstance(vers, dict) else ""
     body: list[str] = []
     index: list[list[Any]] = []
     files: dict[str, int] = {}
@@ -235,9 +241,7 @@ def build_html(
         f"<title>xlalens report · {_esc(wl.get('name') if isinstance(wl, dict) else '')}</title>"
         f"<style>{_static('report.css')}</style></head><body>"
         "<header><h1>xlalens report</h1>"
-        f"<p>workload: {_esc(wl_txt)} · backend: {_esc(manifest.get('backend'))}"
-        f" · created {_esc(manifest.get('created'))} · xlalens {_esc(manifest.get('xlalens_version'))}</p>"
-        f"<p>{_esc(ver_txt)}</p>{global_notes}</header>"
+        f"{header_dl(manifest)}{global_notes}</header>"
         f"<nav>{nav_html}"
         '<span class="xl-search"><input type="search" id="xl-search" placeholder="find a node: name, op or file:line" '
         f'autocomplete="off" data-index="{SVG_DIR}/index.js"><span id="xl-hits" hidden></span></span>'

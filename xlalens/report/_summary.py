@@ -70,10 +70,17 @@ def step_chart(bars: list[StepBar], order: list[str]) -> str:
             + text(x(t), top - 10, seconds(t), "middle", ' fill="#5b6475"')
         )
     y = top
-    fastest: dict[tuple[int | None, str], float] = {}
+    # The fastest bar per (size, kind), and how many others' spreads reach it:
+    # "fastest" is said only when no other spread overlaps (findings' rule).
+    fastest: dict[tuple[int | None, str], StepBar] = {}
     for b in bars:
         k = (b.size, b.kind)
-        fastest[k] = min(fastest.get(k, b.median_s), b.median_s)
+        if k not in fastest or b.median_s < fastest[k].median_s:
+            fastest[k] = b
+    ties = {
+        k: sum(1 for b in bars if (b.size, b.kind) == k and b is not f and b.lo_s <= f.hi_s)
+        for k, f in fastest.items()
+    }
     last_size: object = object()
     for size, fe in rows:
         if size != last_size:
@@ -90,7 +97,10 @@ def step_chart(bars: list[StepBar], order: list[str]) -> str:
                 continue
             yy = y + 3 + j * 11
             w = max(x(b.median_s) - _LABEL, 1.5)
-            star = " ★ fastest" if b.median_s == fastest[(size, kind)] else ""
+            star = ""
+            if fastest[(size, kind)] is b:
+                n = ties[(size, kind)]
+                star = " ★ fastest" if not n else f" ★ fastest ({n} within its spread)"
             tip = (
                 f"{fe} · {kind} step · {seconds(b.median_s)} "
                 f"(spread {seconds(b.lo_s)} – {seconds(b.hi_s)}: {b.note}) · {b.backend}"
@@ -139,7 +149,7 @@ def split_chart(splits: list[TimeSplit]) -> str:
     kc = {k: KIND_COLOURS[i % len(KIND_COLOURS)] for i, k in enumerate(kinds)}
     row_h, top = 26, 10
     bar_w = _W - _LABEL - 110
-    height = top + row_h * len(splits) + 60
+    height = top + row_h * len(splits) + 44
     out = [svg_open(_W, height, "where the step time goes", extra=' data-chart="split"')]
     for i, s in enumerate(splits):
         y = top + i * row_h
@@ -167,7 +177,9 @@ def split_chart(splits: list[TimeSplit]) -> str:
             x += w
         out.append(text(_LABEL + bar_w + 6, y + 14, seconds(total)))
     items = [(kc[k], f"kernels: {k}") for k in kinds]
-    items += [(IDLE_COLOUR, "idle between kernels"), (OVERHEAD_COLOUR, "framework overhead")]
+    items.append((IDLE_COLOUR, "idle between kernels"))
+    if any(s.overhead_s for s in splits):
+        items.append((OVERHEAD_COLOUR, "framework overhead (native − compiled)"))
     leg, _ = legend(items, _LABEL, top + row_h * len(splits) + 16, _W - _LABEL)
     out.append(leg)
     out.append("</svg>")
@@ -189,8 +201,8 @@ def matrix_chart(cells: list[DiffCell], order: list[str]) -> str:
     fes = [fe for fe in order if any(fe in (c.a, c.b) for c in cells)]
     n = len(fes)
     cw, ch, lab = 104, 50, 110
-    width, height = lab + n * cw + 10, lab // 2 + n * ch + 40
-    top = lab // 2
+    top = 24
+    width, height = lab + n * cw + 10, top + n * ch + 30
     out = [svg_open(width, height, "what differs between frontends", extra=' data-chart="matrix"')]
     for i, fe in enumerate(fes):
         out.append(text(lab + i * cw + cw / 2, top - 8, fe, "middle", ' font-weight="600"'))
@@ -216,7 +228,7 @@ def matrix_chart(cells: list[DiffCell], order: list[str]) -> str:
                 )
                 continue
             heavy = (
-                f"dot/conv {c.heavy_paired}/{c.heavy_a}"
+                f"dot/conv {c.heavy_paired}/{max(c.heavy_a, c.heavy_b)}"
                 if c.heavy_a or c.heavy_b
                 else "no dot/conv"
             )

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from xlalens.report._fmt import badge, count, percent, rate, seconds
 from xlalens.report._svgs import SVG_DIR, _meta_path, _read_graph
 
 
@@ -45,23 +46,11 @@ def _viewer(file: str, title: str, meta: dict[str, Any], card: str) -> str:
 
 
 def _fmt_num(x: Any, digits: int = 3) -> str:
-    if isinstance(x, bool) or x is None:
-        return _esc(x)
-    if isinstance(x, int):
-        return f"{x:,}"
-    if isinstance(x, float):
-        return f"{x:.{digits}g}"
-    return _esc(x)
+    return count(x)
 
 
 def _fmt_seconds(x: Any) -> str:
-    if not isinstance(x, (int, float)) or isinstance(x, bool):
-        return _esc(x)
-    if x < 1e-3:
-        return f"{x * 1e6:.3g} µs"
-    if x < 1:
-        return f"{x * 1e3:.3g} ms"
-    return f"{x:.3g} s"
+    return seconds(x)
 
 
 def _kernel_count(dump_dir: Path, info: dict[str, Any]) -> int | None:
@@ -93,13 +82,12 @@ def _figures(dump_dir: Path, manifest: dict[str, Any]) -> str:
             )
             continue
         status = info.get("status")
-        st_cls = "xl-ok" if status == "ok" else "xl-bad"
         match = info.get("outputs_match")
         m_cls = "xl-ok" if match is True else "xl-bad" if match is False else ""
         counts = info.get("op_counts") or {}
         secs = info.get("seconds") or {}
         sec_txt = " · ".join(
-            f"{_esc(k)} {_fmt_num(v)}" for k, v in secs.items() if isinstance(v, (int, float))
+            f"{_esc(k)} {seconds(v)}" for k, v in secs.items() if isinstance(v, (int, float))
         )
         native = info.get("native_step_seconds") or {}
         native_txt = (
@@ -109,7 +97,7 @@ def _figures(dump_dir: Path, manifest: dict[str, Any]) -> str:
         )
         kernels = _kernel_count(dump_dir, info) if status == "ok" else None
         reason = info.get("reason")
-        status_cell = f'<span class="{st_cls}">{_esc(status)}</span>'
+        status_cell = badge(str(status)) if status else ""
         if reason and status != "ok":
             status_cell += (
                 f'<details><summary>why</summary><pre class="xl-pre">{_esc(reason)}</pre></details>'
@@ -151,6 +139,22 @@ def _timing(dump_dir: Path) -> str:
     return "".join(parts)
 
 
+def _warning_badges(warnings: list[Any], explained: dict[str, str]) -> str:
+    """Each warning as a small badge (its head); the explanation goes once under the table.
+
+    ``xlalens time`` writes ``"<what, with this row's number>: <why and what to do>"``;
+    the why is the same in every row, so it is printed once (``explained``).
+    """
+    out = []
+    for w in warnings:
+        head, _, why = str(w).partition(": ")
+        label = "noisy" if "noisy" in why or " CV " in f" {head}" else head.split(" ")[0]
+        if why:
+            explained.setdefault(label, why)
+        out.append(badge(label, head))
+    return " ".join(out)
+
+
 def _timing_doc(name: str, doc: dict[str, Any]) -> str:
     if not isinstance(doc, dict):
         return f'<p class="xl-note xl-error">timing/{_esc(name)}.json: not an object</p>'
@@ -159,19 +163,23 @@ def _timing_doc(name: str, doc: dict[str, Any]) -> str:
     head = (
         f"<h3>backend {_esc(doc.get('backend', name))}</h3><p>"
         f"device: {_esc(dev.get('device_kind') if isinstance(dev, dict) else dev)}"
-        f" · peak bandwidth {_fmt_num((peaks.get('bytes_per_s') or 0) / 1e9)} GB/s"
-        f" · peak {_fmt_num((peaks.get('flops_per_s') or 0) / 1e9)} GFLOP/s</p>"
+        f" · peak bandwidth {rate(peaks.get('bytes_per_s'), 'B/s') or '?'}"
+        f" · peak {rate(peaks.get('flops_per_s'), 'FLOP/s') or '?'} (measured in this run)</p>"
     )
     rows = [
         "<tr><th>frontend</th><th>status</th><th>step median</th><th>CV</th><th>compile</th>"
-        "<th>native step</th><th>roofline fraction</th><th>top kernels</th><th>warnings</th></tr>"
+        "<th>native step</th><th>of roofline</th><th>top kernels</th><th>warnings</th></tr>"
     ]
+    explained: dict[str, str] = {}
     for fe, e in (doc.get("frontends") or {}).items():
         if not isinstance(e, dict):
             continue
         step = e.get("step") or {}
         roof = e.get("roofline") or {}
-        native = e.get("native_step_seconds") or {}
+        native = (e.get("native") or {}).get("step") if isinstance(e.get("native"), dict) else None
+        native_s = (native or {}).get("median_s")
+        if native_s is None and isinstance(e.get("native_step_seconds"), dict):
+            native_s = e["native_step_seconds"].get("median")
         kern = []
         for k in (e.get("kernels") or [])[:5]:
             if not isinstance(k, dict):
@@ -180,23 +188,25 @@ def _timing_doc(name: str, doc: dict[str, Any]) -> str:
             loc = (
                 f"{Path(str(loc)).name}:{k.get('source_line')}" if loc else (k.get("op_name") or "")
             )
-            share = k.get("share")
-            share_txt = f"{share * 100:.1f}%" if isinstance(share, (int, float)) else ""
             kern.append(
-                f"{_esc(k.get('name'))} {_fmt_seconds(k.get('median_s'))} {share_txt} <small>{_esc(loc)}</small>"
+                f"{_esc(k.get('name'))} {seconds(k.get('median_s'))} {percent(k.get('share'))} "
+                f"<small>{_esc(loc)}</small>"
             )
-        cv = step.get("cv")
+        status = str(e.get("status") or "")
         rows.append(
-            f"<tr><td><b>{_esc(fe)}</b></td><td>{_esc(e.get('status'))}"
+            f"<tr><td><b>{_esc(fe)}</b></td><td>{badge(status) if status else ''}"
             + (f"<br><small>{_esc(e.get('reason'))}</small>" if e.get("reason") else "")
-            + f'</td><td class="num">{_fmt_seconds(step.get("median_s"))}</td>'
-            f'<td class="num">{f"{cv * 100:.1f}%" if isinstance(cv, (int, float)) else ""}</td>'
-            f'<td class="num">{_fmt_seconds(e.get("compile_seconds"))}</td>'
-            f'<td class="num">{_fmt_seconds(native.get("median") if isinstance(native, dict) else None)}</td>'
-            f'<td class="num">{_fmt_num(roof.get("fraction_of_roofline"))}</td>'
-            f"<td>{'<br>'.join(kern)}</td><td>{'<br>'.join(_esc(w) for w in (e.get('warnings') or []))}</td></tr>"
+            + f'</td><td class="num">{seconds(step.get("median_s"))}</td>'
+            f'<td class="num">{percent(step.get("cv"))}</td>'
+            f'<td class="num">{seconds(e.get("compile_seconds"))}</td>'
+            f'<td class="num">{seconds(native_s)}</td>'
+            f'<td class="num">{percent(roof.get("fraction_of_roofline"))}</td>'
+            f"<td>{'<br>'.join(kern)}</td>"
+            f"<td>{_warning_badges(e.get('warnings') or [], explained)}</td></tr>"
         )
     out = head + '<table class="xl-figures">' + "".join(rows) + "</table>"
+    for label, why in explained.items():
+        out += f'<p class="xl-muted">{badge(label)} {_esc(why)}</p>'
     sweep = doc.get("sweep")
     if isinstance(sweep, dict) and (sweep.get("table") or sweep.get("svg")):
         out += "<h4>size sweep</h4>"
@@ -310,3 +320,40 @@ def _diff_details(dump_dir: Path, rec: dict[str, Any]) -> str:
 def _short_id(node_id: Any) -> str:
     """``main.6/multiply_add_fusion.1`` -> ``multiply_add_fusion.1`` (the instruction name)."""
     return str(node_id).rsplit("/", 1)[-1]
+
+
+def _value(v: Any) -> str:
+    """A manifest value for the header: nested dicts and lists as short text, not Python reprs."""
+    if isinstance(v, dict):
+        return ", ".join(f"{k} {_value(x)}" for k, x in v.items())
+    if isinstance(v, (list, tuple)):
+        return ", ".join(_value(x) for x in v)
+    if isinstance(v, float):
+        return f"{v:g}"  # a setting as the user wrote it, not a measurement
+    if isinstance(v, int) and not isinstance(v, bool):
+        return f"{v:,}"
+    return str(v)
+
+
+def header_dl(manifest: dict[str, Any]) -> str:
+    """The report header's workload and environment as a definition list."""
+    wl = manifest.get("workload")
+    items: list[tuple[str, str]] = []
+    if isinstance(wl, dict):
+        items += [(str(k), _value(v)) for k, v in wl.items()]
+    elif wl is not None:
+        items.append(("workload", str(wl)))
+    items.append(("backend", str(manifest.get("backend") or "?")))
+    sharding = manifest.get("sharding")
+    if isinstance(sharding, dict) and sharding:
+        items.append(("sharding", _value(sharding)))
+    items.append(("created", str(manifest.get("created") or "?")))
+    items.append(("xlalens", str(manifest.get("xlalens_version") or "?")))
+    vers = manifest.get("versions")
+    if isinstance(vers, dict) and vers:
+        items.append(("versions", _value(vers)))
+    return (
+        '<dl class="xl-dl">'
+        + "".join(f"<dt>{_esc(k)}</dt><dd>{_esc(v)}</dd>" for k, v in items)
+        + "</dl>"
+    )
