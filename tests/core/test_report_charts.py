@@ -181,3 +181,17 @@ def test_trace_file_is_read_gzipped(dump, tmp_path):
     html = timeline_html(folder, manifest)
     assert html.count('data-chart="timeline"') == 1 and "torchax-n4.trace.json.gz" in html
     shutil.rmtree(traces)
+
+
+def test_cli_refreshes_the_report_after_a_command(dump):
+    """After `time`/`compile`/`passes` the CLI rebuilds report.html from what the dump now holds."""
+    import argparse
+
+    from xlalens.cli import REFRESH, _refresh_report
+
+    folder, _ = dump
+    assert set(REFRESH) == {"dump", "compile", "passes", "time", "render"}
+    (folder / "report.html").write_text("stale")
+    _refresh_report(argparse.Namespace(command="time", dump=str(folder)))
+    html = (folder / "report.html").read_text()
+    assert html.startswith("<!DOCTYPE html>") and 'data-chart="steps"' in html

@@ -72,7 +72,11 @@ def roofline_svg(
     y_hi = max(ys + [r.flops_per_s for r in roofs] + [1.0]) * 2
     y = LogScale(y_lo / 3, y_hi, _H - _B, _T)
     out = [] if not standalone else ['<?xml version="1.0" encoding="UTF-8"?>\n']
-    out.append(svg_open(_W, _H, title, extra=' data-chart="roofline"'))
+    fes = [fe for fe in order if any(p.frontend == fe for p in placed)]
+    leg, h = legend([(col[fe], fe) for fe in fes], _L, _H - _B + 52, _W - _L - _R)
+    # Tall enough for the legend and one line per roof, no more: opened alone, it fits.
+    height = int(_H - _B + 52 + h + 14 * len(roofs) + 4)
+    out.append(svg_open(_W, height, title, extra=' data-chart="roofline"'))
     out.append(f"<title>{esc(title)}</title>")
     out.append('<rect width="100%" height="100%" fill="#fff"/>')
     for t in x.ticks():
@@ -136,8 +140,6 @@ def roofline_svg(
             f'fill-opacity=".7" stroke="#222" stroke-width=".6" data-fe="{esc(p.frontend)}" '
             f'data-kernel="{esc(p.name)}" data-tip="{esc(tip)}"><title>{esc(tip)}</title></circle>'
         )
-    fes = [fe for fe in order if any(p.frontend == fe for p in placed)]
-    leg, h = legend([(col[fe], fe) for fe in fes], _L, _H - _B + 52, _W - _L - _R)
     out.append(leg)
     for i, (shade, tip) in enumerate(roof_items):
         yy = _H - _B + 52 + h + 4 + 14 * i
