@@ -5,31 +5,29 @@ The pipeline, one subpackage per stage:
     capture   (xlalens.capture)  run each framework in its own subprocess, write a dump
     normalize (xlalens.ir)       HLO / StableHLO text -> one networkx graph schema
     diff      (xlalens.diff)     structural matching of two graphs
-    render    (xlalens.render)   graphviz SVG and the offline HTML report
+    render    (xlalens.render)   graphviz SVG of graphs and diffs
     time      (xlalens.timing)   PJRT compile + execute, per-kernel profile, roofline
     compile   (xlalens.targets)  compile-only for GPUs and TPUs, one subprocess per plugin
 
 This module only re-exports the public API. ``xlalens.diff`` and
 ``xlalens.render`` are the functions; their subpackages stay importable as
-``from xlalens.diff import Diff`` and ``from xlalens.render import write_report``.
+``from xlalens.diff import Diff`` and ``from xlalens.render import write_svgs``.
+The offline report.html is assembled on top of the stages by ``xlalens.report``.
 """
 
 # First: sets the XLA log level before the stages load jaxlib (xlalens/_logs.py).
-from xlalens import _hooks, _logs  # noqa: F401
+from xlalens import _logs  # noqa: F401
 from xlalens._errors import DumpError, FrontendError, ParseError, UsageError, XlalensError
 from xlalens._version import __version__
 from xlalens.capture import Capture, DumpResult, capture, dump
 from xlalens.diff import Diff, diff
 from xlalens.frontends import FRONTENDS
 from xlalens.ir import SchemaError, load, normalize, stats, validate
-from xlalens.render import render, write_report
+from xlalens.render import render
+from xlalens.report import refresh_report, write_report
 from xlalens.targets import compile_for
 from xlalens.timing import TimingOptions, time_dump
 from xlalens.workloads import Workload
-
-# Stages that write into a dump refresh report.html through this hook (NOTE:
-# [refresh through the top floor] in xlalens/_hooks.py).
-_hooks.REPORT_REFRESHERS.append(write_report)
 
 __all__ = [
     "FRONTENDS",
@@ -51,6 +49,7 @@ __all__ = [
     "dump",
     "load",
     "normalize",
+    "refresh_report",
     "render",
     "stats",
     "time_dump",

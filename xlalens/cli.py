@@ -33,6 +33,32 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "compile": ("xlalens.targets._cli", "compile a dump for GPUs/TPUs without the hardware"),
 }
 
+# Commands that change a dump, and the argument naming it: report.html is
+# regenerated after each (xlalens.report; the stages never import the report).
+REFRESH: dict[str, str] = {
+    "dump": "out",
+    "compile": "dump",
+    "passes": "dump",
+    "time": "dump",
+    "render": "input",
+}
+
+
+def _refresh_report(args: argparse.Namespace) -> None:
+    """Regenerate the dump's report.html; a failure is a warning (the command's work is written)."""
+    folder = getattr(args, REFRESH[args.command], None)
+    if folder is None or getattr(args, "diff", None):
+        return
+    from xlalens.report import refresh_report
+
+    try:
+        path = refresh_report(folder, all_views=bool(getattr(args, "all_views", False)))
+    except Exception as exc:
+        print(f"xlalens {args.command}: warning: report.html not refreshed: {exc}", file=sys.stderr)
+        return
+    if path is not None and args.command == "render":
+        print(path)
+
 
 class _DefaultsFormatter(argparse.HelpFormatter):
     """Appends ``(default: X)`` to an option's help unless it already names its default."""
@@ -98,6 +124,8 @@ def main(argv: list[str] | None = None) -> int:
     args.verbose = verbose
     try:
         status = int(args.func(args) or 0)
+        if status in (0, 1) and args.command in REFRESH:
+            _refresh_report(args)
         sys.stdout.flush()  # a closed pipe shows here, inside the handler, not at exit
         return status
     except BrokenPipeError:

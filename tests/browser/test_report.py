@@ -33,7 +33,7 @@ def report(tmp_path_factory):
     pytest.importorskip("playwright.sync_api")
     import xlalens.ir as ir
     from xlalens.diff import dump_step as diff_dump_step
-    from xlalens.render import dump_step
+    from xlalens.report import dump_step
 
     sys.path.insert(0, str(ROOT / "core"))
     from _render_workloads import scoped_transformer_hlo
@@ -118,6 +118,11 @@ def test_frames_load_only_near_the_viewport(report):
         pg.wait_for_load_state("load")
         frames = pg.locator("iframe.xl-frame")
         total = frames.count()
+        # The summary and charts come first; no card is near the viewport yet.
+        assert pg.locator("iframe.xl-frame[src]").count() == 0 and not loaded
+        pg.evaluate("document.getElementById('graphs').scrollIntoView()")
+        pg.wait_for_function("document.querySelectorAll('iframe.xl-frame[src]').length > 0")
+        pg.wait_for_timeout(300)
         with_src = pg.locator("iframe.xl-frame[src]").count()
         assert 0 < with_src < total and len(loaded) == with_src
         last = frames.nth(total - 1)

@@ -15,7 +15,8 @@ from xlalens.cli import main
 # so `import xlalens.diff as m` gives the function: import names from them instead.
 from xlalens.diff import diff
 from xlalens.diff import dump_step as diff_dump_step
-from xlalens.render import GraphvizNotFound, dump_step, render, write_report
+from xlalens.render import GraphvizNotFound, render
+from xlalens.report import dump_step, write_report
 
 HERE = Path(__file__).parent
 REGRESSION = HERE / "data" / "dumps" / "regression"
@@ -61,8 +62,12 @@ def test_dump_step_writes_svgs_and_report(reported):
     assert len(diff_svgs) >= len(diffs)
     assert all("diff status" in p.read_text() for p in diff_svgs[:5])
     assert html.count('src="svg/diff.') >= len(diffs)
-    # SVGs are stored once, as files: the report holds none, and stays small.
-    assert "<svg" not in html
+    # Graph views are stored once, as files: the report inlines only its own
+    # small charts (summary, roofline, timeline), and stays small.
+    assert html.count("<svg") == html.count(
+        '<svg xmlns="http://www.w3.org/2000/svg" class="xl-chart"'
+    )
+    assert "xlalens-viewer" not in html
     assert len(html.encode()) < 1_000_000
     # every written SVG carries its own viewer (pan, zoom, report messages)
     assert all("xlalens-viewer" in (folder / "svg" / n).read_text() for n in sorted(svgs)[:10])
@@ -139,7 +144,7 @@ def test_write_report_adds_timing_and_survives_bad_pieces(staged, tmp_path):
     (dst / "timing" / "gpu.json").write_text("{ half written")
     path = write_report(dst)
     html = path.read_text()
-    assert "13 µs" in html and "fusion.1" in html and "30.0%" in html
+    assert "13.0 µs" in html and "fusion.1" in html and "30.0%" in html
     assert "gpu.json: unreadable" in html
     assert "not rendered" in html and "missing.json" in html
     assert "diff failed: boom" in html
@@ -187,7 +192,7 @@ def test_search_index_lists_every_node_of_the_primary_graph(reported):
 
 def test_sections_from_providers_get_a_nav_entry(staged, tmp_path, monkeypatch):
     """A provider's (title, fragment) becomes a section with a nav link; a failing one a note."""
-    from xlalens.render import _sections
+    from xlalens.report import _sections
 
     folder, manifest = staged
     dst = tmp_path / "sec"
@@ -240,7 +245,7 @@ def test_heat_classes_and_deferred_views(staged, tmp_path):
 
 def test_diff_card_shows_kernel_map_and_changed_nodes(tmp_path):
     """A diff card lists the kernel map (diff JSON v2), the changed pairs and the unmatched nodes."""
-    from xlalens.render._report import _diff_details
+    from xlalens.report._report import _diff_details
 
     doc = {
         "kernel_map": {
@@ -259,7 +264,7 @@ def test_diff_card_shows_kernel_map_and_changed_nodes(tmp_path):
     (tmp_path / "d.json").write_text(json.dumps(doc))
     html = _diff_details(tmp_path, {"json": "d.json"})
     assert "kernel map (same 1 · split 1)" in html
-    assert "<td>fusion.1</td><td>fusion.7</td><td>4 µs</td>" in html
+    assert "<td>fusion.1</td><td>fusion.7</td><td>4.00 µs</td>" in html
     assert "<td>add.3</td><td>add.9</td><td>shape</td>" in html
     assert "only in A: mul.4" in html
     assert _diff_details(tmp_path, {"json": "missing.json"}) == ""

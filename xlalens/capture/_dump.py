@@ -39,7 +39,7 @@ DEFAULT_TIMEOUT = 600.0
 STEPS: tuple[tuple[str, str], ...] = (
     ("graphs", "xlalens.ir"),
     ("diffs", "xlalens.diff"),
-    ("report", "xlalens.render"),
+    ("report", "xlalens.report"),
 )
 
 
@@ -273,7 +273,7 @@ def write_dump(
         manifest["cross_check"] = cross_check(manifest["frontends"], staging)
         captured = time.perf_counter()
         if stages:
-            # The report's section providers (xlalens.render._sections) read the
+            # The report's section providers (xlalens.report._sections) read the
             # dump from disk, manifest included: write it before the stages run
             # (it is rewritten below with their seconds).
             (staging / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=False))

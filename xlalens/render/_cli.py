@@ -81,12 +81,11 @@ def run(args: argparse.Namespace) -> int:
     from xlalens._dumpdir import is_dump
     from xlalens.render._dot import find_dot
     from xlalens.render._load import load_graph
-    from xlalens.render._report import write_report
 
     find_dot()  # no graphviz: one line saying how to install it, exit 2
     if is_dump(args.input) and not args.diff:
-        path = write_report(args.input, all_views=args.all_views)
-        print(path)
+        # The report (xlalens.report, one floor up) draws the dump's views and
+        # writes report.html: the CLI refreshes it after this command.
         return 0
     if args.budget < 10:
         raise UsageError(f"--budget {args.budget}: give at least 10 (default {DEFAULT_BUDGET})")

@@ -46,7 +46,9 @@ _SCRIPT = r"""
   }
   function start() {
     var s = size(), scale = Math.min(s[0] / home[2], s[1] / home[3]);
-    if (scale >= FIT) return home.slice();
+    // Opened on its own (a tab, not a report card): the whole picture, legend
+    // included; the reader zooms from there (issue 26).
+    if (scale >= FIT || !inFrame) return home.slice();
     var w = s[0] / READ, h = s[1] / READ, pts = nodeCentres(), best = [home[0], home[1]], most = -1;
     for (var i = 0; i < pts.length; i++) {
       // a window whose top-left sits just above and left of this node

@@ -353,8 +353,13 @@ def report_section(dump_dir: Path) -> tuple[str, str] | None:
         "<tr>" + "".join(f"<td>{esc(c)}</td>" for c in [fe, *_fmt(row)]) + "</tr>"
         for fe, row in rows.items()
     )
+    # Verdicts as badges (the report's CSS: xl-badge), the numbers one click away.
+    badge = {"supported": "ok", "not supported": "bad", "mixed": "mixed"}
     items = "".join(
-        f"<li><b>{esc(c.text)}</b>: {esc(c.verdict)}<br><small>{esc(c.test)}: {esc(c.evidence)}</small></li>"
+        f'<li><span class="xl-badge xl-b-{badge.get(c.verdict, "none")}" title="{esc(c.verdict)}">'
+        f"{esc(c.verdict.split(':')[0])}</span> <b>{esc(c.text)}</b>"
+        f"<details><summary>numbers</summary><small>{esc(c.verdict)}. {esc(c.test)}: "
+        f"{esc(c.evidence)}</small></details></li>"
         for c in claims
     )
     fragment = (

@@ -160,7 +160,7 @@ def time_sharded_dump(
     from xlalens.ir._linkmodel import link as default_link
     from xlalens.ir._mesh import frontend_env, parse_mesh
     from xlalens.timing._records import TimingOptions
-    from xlalens.timing._write import _earlier_results, _render_report, results_path
+    from xlalens.timing._write import _earlier_results, results_path
 
     options = options or TimingOptions()
     say = log or (lambda _m: None)
@@ -223,7 +223,6 @@ def time_sharded_dump(
     from xlalens.timing._write import write_results
 
     write_results(folder, doc)
-    _render_report(folder, say)
     return doc
 
 

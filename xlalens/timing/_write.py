@@ -105,20 +105,6 @@ def _earlier_results(
     return doc
 
 
-def _render_report(folder: Path, say: Callable[[str], None]) -> None:
-    """Refresh the HTML report (it reads the results) through the top floor.
-
-    NOTE: [refresh through the top floor] in xlalens/_hooks.py: timing does not
-    import the report, which imports timing.
-    """
-    from xlalens._hooks import refresh_report
-
-    try:
-        refresh_report(folder)
-    except Exception as exc:  # the timing results are written; a report failure must not hide them
-        say(f"warning: timing results written, but the HTML report was not refreshed: {exc}")
-
-
 def write_results(dump_dir: str | Path, doc: dict[str, Any]) -> Path:
     """Write a results document atomically to ``DIR/timing/<backend>.json``; returns the path."""
     path = results_path(dump_dir, doc["backend"])

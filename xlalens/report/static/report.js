@@ -203,10 +203,58 @@
     });
   }
 
+  // Charts (summary, roofline, timeline): one tooltip for every element with
+  // data-tip (the SVG <title> beside it serves the SVG opened alone).
+  function initCharts() {
+    var tip = document.createElement("div");
+    tip.id = "xl-tip";
+    tip.hidden = true;
+    document.body.appendChild(tip);
+    document.addEventListener("mouseover", function (e) {
+      var el = e.target.closest ? e.target.closest("[data-tip]") : null;
+      if (!el) { tip.hidden = true; return; }
+      tip.textContent = el.getAttribute("data-tip");
+      tip.hidden = false;
+    });
+    document.addEventListener("mousemove", function (e) {
+      if (tip.hidden) return;
+      var x = Math.min(e.clientX + 14, window.innerWidth - tip.offsetWidth - 8);
+      tip.style.left = Math.max(x, 4) + "px";
+      tip.style.top = (e.clientY + 16) + "px";
+    });
+    // Roofline: show one frontend's kernels, or all.
+    document.querySelectorAll(".xl-filter").forEach(function (bar) {
+      bar.addEventListener("click", function (e) {
+        var b = e.target.closest("button");
+        if (!b) return;
+        var fe = b.getAttribute("data-fe");
+        bar.querySelectorAll("button").forEach(function (x) { x.classList.toggle("xl-on", x === b); });
+        bar.parentNode.querySelectorAll(".xl-pt").forEach(function (pt) {
+          pt.style.display = (!fe || pt.getAttribute("data-fe") === fe) ? "" : "none";
+        });
+      });
+    });
+    // Matrix cell: go to its diff card, mark it, and load its view at once.
+    document.querySelectorAll("a.xl-cell").forEach(function (a) {
+      a.addEventListener("click", function (e) {
+        var card = document.getElementById(a.getAttribute("data-diff"));
+        if (!card) return;
+        e.preventDefault();
+        document.querySelectorAll(".xl-card.xl-picked").forEach(function (c) { c.classList.remove("xl-picked"); });
+        card.classList.add("xl-picked");
+        var frame = card.querySelector("iframe.xl-frame");
+        if (frame && !frame.getAttribute("src")) frame.setAttribute("src", frame.getAttribute("data-src"));
+        card.scrollIntoView({ block: "start" });
+        if (history.replaceState) history.replaceState(null, "", "#" + card.id);
+      });
+    });
+  }
+
   function init() {
     document.querySelectorAll(".xl-viewer").forEach(function (el) { viewers.push(new Viewer(el)); });
     window.xlalensViewers = viewers;
     initSearch();
+    initCharts();
   }
   // The script is the last element of the body: the cards exist already, and
   // listening at once catches the first "ready" of each frame.
