@@ -96,6 +96,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser(command if command in COMMANDS else None)
     args = parser.parse_args(argv)
     args.verbose = verbose
+    from xlalens.dumpdir import install_handlers
+
+    install_handlers()  # NOTE: [prompt interrupts] in xlalens/dumpdir/_children.py
     try:
         status = int(args.func(args) or 0)
         sys.stdout.flush()  # a closed pipe shows here, inside the handler, not at exit
@@ -109,9 +112,19 @@ def main(argv: list[str] | None = None) -> int:
     except XlalensError as exc:
         print(f"xlalens {args.command}: error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print(f"xlalens {args.command}: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        import signal
+
+        from xlalens.dumpdir import interrupted_note, kill_all
+
+        kill_all()  # a plain KeyboardInterrupt (not through our handler) too
+        signum = getattr(exc, "signum", signal.SIGINT)
+        print(
+            f"xlalens {args.command}: interrupted ({signal.Signals(signum).name}); "
+            f"{interrupted_note()}",
+            file=sys.stderr,
+        )
+        return 128 + int(signum)
 
 
 if __name__ == "__main__":

@@ -173,6 +173,23 @@ def run(args: argparse.Namespace) -> int:
         sharding=None if spec is None else spec.to_json(),
     )
     m = result.manifest
+    if result.kept:
+        for name, e in m["frontends"].items():
+            # The attempt's folder is gone with its staging: show its stderr tail
+            # here, and not its command (which would name the kept dump's files).
+            reason = [
+                ln for ln in (e.get("reason") or "").strip().splitlines()
+                if not ln.startswith("command: ")
+            ]  # fmt: skip
+            print(f"{name} {e['status']}: {reason[0] if reason else ''}")
+            if len(reason) > 1:
+                print("    " + "\n    ".join(reason[-6:]))
+        print(
+            f"xlalens dump: no frontend succeeded; the earlier dump at {result.path} was kept "
+            "unchanged (fix the failure above and re-run)",
+            file=sys.stderr,
+        )
+        return 1
     what = (
         f"target {args.target}"
         if args.target

@@ -36,6 +36,7 @@ from typing import Any
 
 import networkx as nx
 
+from xlalens.dumpdir import atomic_write as _write_atomic  # the one atomic write (issue 22)
 from xlalens.render._dot import GraphvizNotFound
 from xlalens.render._render import DEFAULT_BUDGET, Rendering, diff_from_json, write_svgs
 
@@ -765,12 +766,6 @@ def _heat_legend() -> list[tuple[str, str]]:
     from xlalens.render import _style
 
     return _style.heat_legend()
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
 
 
 def dump_step(dump_dir: Path, manifest: dict[str, Any]) -> None:

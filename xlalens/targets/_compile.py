@@ -34,6 +34,7 @@ from typing import Any
 
 from xlalens._dumpdir import read_manifest
 from xlalens._errors import UsageError
+from xlalens.dumpdir import atomic_write as _write_atomic  # the one atomic write (issue 22)
 from xlalens.targets._spec import PLUGIN_PACKAGE, Target, parse_targets
 from xlalens.targets._summary import analyze, codegen_index, disassemble
 
@@ -144,12 +145,6 @@ def _worker_env(target: Target) -> dict[str, str]:
         flags = env.get("XLA_FLAGS", "")
         env["XLA_FLAGS"] = f"{flags} --xla_force_host_platform_device_count={target.devices}"
     return env
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
 
 
 def _frontends(manifest: dict[str, Any], wanted: list[str] | None, dump: Path) -> list[str]:

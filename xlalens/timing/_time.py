@@ -34,6 +34,7 @@ from xlalens import _runtime
 from xlalens._dumpdir import read_manifest, read_outputs
 from xlalens._errors import DumpError, ParseError, UsageError
 from xlalens.capture._proof import ErrorBound, error_bound
+from xlalens.dumpdir import atomic_write as _atomic_write  # the one atomic write (issue 22)
 from xlalens.ir._kernels import HloIndex, index_hlo
 from xlalens.timing._peaks import Peaks, measure_peaks, roofline_bound_s
 from xlalens.timing._profile import Attribution, KernelEvent, attribute, collect_events
@@ -176,13 +177,6 @@ class FrontendTiming:
                 v = list(v)
             d[f] = v
         return d
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
 
 
 def results_path(dump_dir: str | Path, backend: str) -> Path:

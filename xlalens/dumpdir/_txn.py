@@ -1,0 +1,215 @@
+"""Atomic writes and staged commits into a dump folder.
+
+NOTE: [never lose a user's data] (issue 22) every result a command writes goes
+first into a staging folder outside the dump, ``PARENT/.NAME.staging/<pid>-<n>``
+(the same file system, so a rename moves it), and reaches the dump by one
+rename: :func:`atomic_write` for a file, :meth:`Staging.commit` for a folder.
+A command that fails, is interrupted or is killed therefore leaves the dump's
+files byte-identical; what it leaves behind is only under the staging root,
+which the next writer (holding the lock, :mod:`xlalens.dumpdir._lock`) removes.
+
+A folder commit exchanges the new folder with the old one in one
+``renameat2(RENAME_EXCHANGE)`` call (Linux 3.15+); where the file system does
+not support it (e.g. some network mounts) the old folder is renamed aside first
+and the new one into place, two renames, and :func:`recover` puts the old one
+back if a kill falls between them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import ctypes.util
+import errno
+import itertools
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+from xlalens._errors import DumpError
+
+_counter = itertools.count()
+_committed: list[Path] = []
+
+
+def committed() -> list[Path]:
+    """The folders and files this process has committed (for the interrupt message)."""
+    return list(_committed)
+
+
+_RENAME_EXCHANGE = 2  # linux/fs.h
+
+
+def staging_root(dump: str | Path) -> Path:
+    """Where commands stage results for ``dump``: a hidden sibling folder."""
+    dump = Path(dump).absolute()
+    return dump.parent / f".{dump.name}.staging"
+
+
+def atomic_write(path: str | Path, data: str | bytes) -> None:
+    """Write ``data`` to ``path`` so a reader sees the old file or the new one, whole.
+
+    The text goes to a temporary file beside ``path``, is flushed to disk and
+    renamed over it; on any failure (a full disk, an interrupt) the temporary
+    file is removed and ``path`` is untouched.
+
+    Args:
+        path: the file to write (its folder is created when missing).
+        data: text (UTF-8) or bytes.
+
+    Example:
+        >>> atomic_write("xlalens-dump/timing/cpu.json", "{}")  # doctest: +SKIP
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}-{next(_counter)}.tmp")
+    raw = data.encode() if isinstance(data, str) else data
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(raw)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+        _committed.append(path.absolute())
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
+def _libc():
+    name = ctypes.util.find_library("c")
+    return ctypes.CDLL(name, use_errno=True) if name else None
+
+
+_LIBC = None
+
+
+def exchange(a: Path, b: Path) -> bool:
+    """Swap two existing paths in one atomic step; False where the OS cannot."""
+    global _LIBC
+    if _LIBC is None:
+        _LIBC = _libc() or False
+    fn = getattr(_LIBC, "renameat2", None) if _LIBC else None
+    if fn is None:
+        return False
+    at_fdcwd = -100
+    rc = fn(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), _RENAME_EXCHANGE)
+    if rc == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+
+
+def _aside(final: Path) -> Path:
+    return final.with_name(f".{final.name}.old-{os.getpid()}")
+
+
+def recover(final: str | Path) -> None:
+    """Put back a folder a killed two-rename commit left aside (see the module NOTE)."""
+    final = Path(final)
+    if final.exists():
+        return
+    for old in sorted(final.parent.glob(f".{final.name}.old-*")):
+        os.replace(old, final)
+        return
+
+
+class Staging:
+    """A staging folder that becomes ``final`` on :meth:`commit`, or vanishes.
+
+    Use it as a context manager: leaving the block without a commit (an error,
+    an interrupt) removes the staging folder and leaves ``final`` as it was.
+
+    Args:
+        final: the folder the results replace when committed.
+        dump: the dump ``final`` belongs to (default: ``final`` itself); the staging
+            folder lives under its :func:`staging_root`, outside the dump.
+
+    Example:
+        >>> with Staging(Path("DIR/targets/h100"), dump=Path("DIR")) as st:  # doctest: +SKIP
+        ...     (st.path / "a.txt").write_text("x")
+        ...     st.commit()
+    """
+
+    def __init__(self, final: str | Path, *, dump: str | Path | None = None) -> None:
+        self.final = Path(final).absolute()
+        base = staging_root(self.final if dump is None else dump)
+        base.mkdir(parents=True, exist_ok=True)
+        self.path = base / f"{os.getpid()}-{next(_counter)}-{self.final.name}"
+        shutil.rmtree(self.path, ignore_errors=True)
+        self.path.mkdir()
+        self.committed = False
+
+    def __enter__(self) -> Staging:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if not self.committed:
+            self.abort()
+
+    def abort(self) -> None:
+        """Remove the staging folder; ``final`` is untouched."""
+        shutil.rmtree(self.path, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            self.path.parent.rmdir()  # the root, when this was the last one
+
+    def commit(self) -> None:
+        """Move the staged folder into place in one rename (the old one is removed after)."""
+        self.final.parent.mkdir(parents=True, exist_ok=True)
+        if not self.final.exists():
+            os.replace(self.path, self.final)
+        elif exchange(self.path, self.final):
+            pass  # self.path now holds the old folder; abort() removes it
+        else:
+            old = _aside(self.final)
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(self.final, old)
+            os.replace(self.path, self.final)
+            shutil.rmtree(old, ignore_errors=True)
+        self.committed = True
+        _committed.append(self.final)
+        self.abort()
+
+
+def clear_stale(dump: str | Path) -> None:
+    """Remove what killed commands left in ``dump``'s staging root (call under the lock)."""
+    root = staging_root(dump)
+    if root.is_dir():
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def writes_to(dump: str | Path, what: str) -> Iterator[None]:
+    """Turn an OSError while writing ``dump`` (a full disk, a read-only mount) into one line.
+
+    Raises:
+        DumpError: ``<dump>: cannot write <what> (<reason>); <dump> is unchanged``.
+    """
+    try:
+        yield
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise DumpError(
+            f"{dump}: cannot write {what} ({reason}"
+            f"{': ' + str(exc.filename) if exc.filename else ''}); "
+            f"the earlier contents of {dump} are unchanged. Free space or fix permissions and re-run"
+        ) from exc
+
+
+def check_writable(dump: str | Path) -> None:
+    """Refuse up front a dump this user cannot change (a read-only copy or mount).
+
+    Raises:
+        DumpError: one line naming the folder and the fix.
+    """
+    dump = Path(dump)
+    for folder in (dump, dump.parent):
+        if folder.is_dir() and not os.access(folder, os.W_OK | os.X_OK):
+            raise DumpError(
+                f"{folder} is read-only, so {dump} cannot be updated; "
+                f"copy the dump somewhere writable (cp -r {dump} NEW) and run on the copy"
+            )
