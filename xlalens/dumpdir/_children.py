@@ -106,8 +106,8 @@ def run(cmd: list[str], *, timeout: float | None = None, input: bytes | None = N
             out, err = proc.communicate(input=input, timeout=timeout)
         except subprocess.TimeoutExpired:
             kill_group(proc)
-            proc.communicate()
-            raise
+            out, err = proc.communicate()
+            raise subprocess.TimeoutExpired(cmd, timeout or 0.0, output=out, stderr=err) from None
         if _stopping.is_set():
             raise Interrupted()
         return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
