@@ -157,6 +157,20 @@ class Staging:
         with contextlib.suppress(OSError):
             self.path.parent.rmdir()  # the root, when this was the last one
 
+    def commit_files(self) -> None:
+        """Move each staged file into ``final``, one rename each, keeping its other files.
+
+        For results added to a folder rather than replacing it (``timing/cpu/``
+        holds every frontend's optimized HLO; one run may time only some).
+        """
+        self.final.mkdir(parents=True, exist_ok=True)
+        for item in sorted(self.path.iterdir()):
+            if item.is_file():
+                os.replace(item, self.final / item.name)
+                _committed.append(self.final / item.name)
+        self.committed = True
+        self.abort()
+
     def commit(self) -> None:
         """Move the staged folder into place in one rename (the old one is removed after)."""
         self.final.parent.mkdir(parents=True, exist_ok=True)

@@ -34,6 +34,7 @@ from xlalens import _runtime
 from xlalens._dumpdir import read_manifest, read_outputs
 from xlalens._errors import DumpError, ParseError, UsageError
 from xlalens.capture._proof import ErrorBound, error_bound
+from xlalens.dumpdir import Staging, check_writable, locked, writes_to
 from xlalens.dumpdir import atomic_write as _atomic_write  # the one atomic write (issue 22)
 from xlalens.ir._kernels import HloIndex, index_hlo
 from xlalens.timing._peaks import Peaks, measure_peaks, roofline_bound_s
@@ -796,13 +797,35 @@ def time_dump(
     options = options or TimingOptions()
     say = log or (lambda _msg: None)
     folder = Path(dump_dir)
-    manifest = read_manifest(folder)
+    read_manifest(folder)  # a readable dump, before waiting for its lock
+    check_writable(folder)
+    with locked(folder, "xlalens time"), writes_to(folder, "the timing results"):
+        return _time_dump_locked(folder, read_manifest(folder), options, say)
+
+
+def _time_dump_locked(
+    folder: Path, manifest: dict[str, Any], options: TimingOptions, say: Callable[[str], None]
+) -> dict[str, Any]:
     from xlalens.timing._sharded import is_sharded, time_sharded_dump
 
     if is_sharded(manifest):  # N devices: a worker process with N host devices (spmd-time)
         return time_sharded_dump(folder, options, log=say)
     _runtime.get_backend(options.backend)  # fail early, listing the present backends
     fronts = selected_frontends(folder, manifest, options)
+    # NOTE: [never lose a user's data] the optimized HLO of each frontend is staged
+    # and moved into timing/<backend>/ only with the results that describe it.
+    with Staging(folder / TIMING_DIR / options.backend, dump=folder) as st:
+        return _time_staged(folder, manifest, options, say, fronts, st)
+
+
+def _time_staged(
+    folder: Path,
+    manifest: dict[str, Any],
+    options: TimingOptions,
+    say: Callable[[str], None],
+    fronts: dict[str, Any],
+    st: Staging,
+) -> dict[str, Any]:
     say(f"measuring {options.backend} peaks (STREAM-like copy, matmul)...")
     peaks = measure_peaks(options.backend, scale=options.peak_scale)
     same_backend = manifest.get("backend") == options.backend
@@ -813,7 +836,7 @@ def time_dump(
             continue
         say(f"{fe}: compiling for {options.backend}, verifying, timing...")
         results[fe] = _time_frontend(
-            folder, fe, info, options, peaks, same_backend, manifest, say
+            folder, fe, info, options, peaks, same_backend, manifest, say, hlo_dir=st.path
         ).as_dict()
         results[fe]["native_step_seconds"] = info.get("native_step_seconds")
     doc = results_document(options, manifest, peaks, results)
@@ -828,7 +851,27 @@ def time_dump(
     points: list[SweepPoint] = []
     if options.sizes:
         points = run_sweep(folder, list(options.sizes), options, peaks, log=say)
-    earlier = None if options.fresh else _earlier_results(folder, options.backend, say)
+    earlier = _earlier_results(folder, options.backend, say)
+    measured = [fe for fe, r in results.items() if r.get("status") == "ok"]
+    if earlier is not None and results and not measured and not points:
+        # Nothing new was measured: the earlier results stay as they are, and the
+        # attempt is recorded beside them (NOTE: [merge, never lose] in targets/_compile.py).
+        rec = folder / TIMING_DIR / f"{options.backend}.failed.json"
+        _atomic_write(rec, json.dumps(doc, indent=1, default=_json_default) + "\n")
+        say(f"no frontend was timed; the earlier results were kept (this attempt: {rec})")
+        doc["kept_earlier"] = True
+        return doc
+    if earlier is not None and not options.fresh:
+        for fe, res in list(results.items()):
+            before = (earlier.get("frontends") or {}).get(fe) or {}
+            if res.get("status") != "ok" and before.get("status") == "ok":
+                results[fe] = dict(
+                    before,
+                    failed_attempt={"status": res.get("status"), "reason": res.get("reason")},
+                )
+                say(f"{fe}: not timed this time; its earlier results were kept")
+    if options.fresh:
+        earlier = None
     if earlier is not None:
         # NOTE: [merged results] results are keyed by (backend, size, frontend): the
         # file is the backend, ``frontends`` the dump's own size, the sweep its points.
@@ -851,7 +894,9 @@ def time_dump(
             "table": sweep_table(points),
             "svg": svg_rel,
         }
+    st.commit_files()  # the optimized HLO of what was timed, then the results naming it
     write_results(folder, doc)
+    (folder / TIMING_DIR / f"{options.backend}.failed.json").unlink(missing_ok=True)
     from xlalens.timing._findings import write_findings
 
     if write_findings(folder) is not None:
@@ -914,6 +959,7 @@ def _time_frontend(
     same_backend: bool,
     manifest: dict[str, Any] | None = None,
     say: Callable[[str], None] = lambda _m: None,
+    hlo_dir: Path | None = None,
 ) -> FrontendTiming:
     cap = read_capture(folder, info)
     if isinstance(cap, str):
@@ -940,7 +986,7 @@ def _time_frontend(
             ),
             options=options,
             peaks=peaks,
-            hlo_out=folder / rel,
+            hlo_out=folder / rel if hlo_dir is None else hlo_dir / Path(rel).name,
             hlo_rel=rel,
             native=session.round if session is not None else None,
         )
