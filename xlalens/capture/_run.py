@@ -156,7 +156,7 @@ def run_frontend(
     entry["artifacts"]["log"] = str(log.relative_to(dump_root))
     if rc is None:
         entry["reason"] = (
-            f"timed out after {timeout:.0f} s (set XLALENS_FRONTEND_TIMEOUT to allow more)\n"
+            f"timed out after {timeout:g} s (set XLALENS_FRONTEND_TIMEOUT to allow more)\n"
             f"command: {' '.join(cmd)}\n{_tail(stderr)}"
         )
         entry["seconds"] = {"subprocess": elapsed}
