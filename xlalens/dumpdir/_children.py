@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
+import tempfile
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -76,18 +78,42 @@ def kill_all() -> int:
     return len(procs)
 
 
+def private_tmp(env: dict[str, str] | None) -> tuple[dict[str, str], str]:
+    """``env`` (default: this one) with TMPDIR, TEMP and TMP on a fresh folder.
+
+    NOTE: [no temporary files left] (issue 22) frameworks write into the system
+    temp folder and leave files there (torch's ``_remote_module_non_scriptable.py``
+    folders, TensorFlow's autograph modules); each child gets its own folder,
+    which :func:`child` (or the caller) removes once the child is gone.
+
+    Returns:
+        (the environment, the folder to remove afterwards).
+    """
+    folder = tempfile.mkdtemp(prefix="xlalens-child-")
+    env = dict(os.environ if env is None else env)
+    env.update(TMPDIR=folder, TEMP=folder, TMP=folder)
+    return env, folder
+
+
 @contextlib.contextmanager
 def child(cmd: list[str], **kwargs: Any) -> Iterator[subprocess.Popen]:
-    """A tracked child for the block; its group is killed if the block exits early."""
-    proc = popen(cmd, **kwargs)
+    """A tracked child for the block, with a private temp folder (removed after).
+
+    Its group is killed if the block exits early.
+    """
+    kwargs["env"], tmp = private_tmp(kwargs.get("env"))
     try:
-        yield proc
+        proc = popen(cmd, **kwargs)
+        try:
+            yield proc
+        finally:
+            if proc.poll() is None:
+                kill_group(proc)
+                with contextlib.suppress(Exception):
+                    proc.wait(timeout=5)
+            forget(proc)
     finally:
-        if proc.poll() is None:
-            kill_group(proc)
-            with contextlib.suppress(Exception):
-                proc.wait(timeout=5)
-        forget(proc)
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def run(cmd: list[str], *, timeout: float | None = None, input: bytes | None = None, **kwargs: Any):
