@@ -227,3 +227,57 @@ def check_writable(dump: str | Path) -> None:
                 f"{folder} is read-only, so {dump} cannot be updated; "
                 f"copy the dump somewhere writable (cp -r {dump} NEW) and run on the copy"
             )
+
+
+def check_output_file(path: str | Path, option: str = "-o") -> Path:
+    """The same rule for every command's output file: its folder must exist already.
+
+    Nothing is created on the way (``render -o /nonexistent/x.svg`` used to make
+    ``/nonexistent``); a folder that exists but cannot be written is refused too.
+
+    Raises:
+        UsageError: one line naming the path and the fix.
+    """
+    from xlalens._errors import UsageError
+
+    path = Path(path)
+    parent = path.absolute().parent
+    if path.is_dir():
+        raise UsageError(f"{option} {path}: is a folder; name a file, e.g. {path / 'out'}")
+    if not parent.is_dir():
+        raise UsageError(
+            f"{option} {path}: folder {parent} does not exist; create it first "
+            f"(mkdir -p {parent}) or choose another path"
+        )
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise UsageError(f"{option} {path}: folder {parent} is not writable; choose another path")
+    return path
+
+
+FAILED_DIR = "failed"
+"""``DIR/failed/<command>-<key>.json``: the last failed attempt beside a kept good result."""
+
+
+def failed_record(dump: str | Path, command: str, key: str) -> Path:
+    """Where a failed ``command`` on ``key`` (a target, a backend, a frontend) is recorded.
+
+    NOTE: [merge, never lose] a failed attempt never replaces a good result; it is
+    written here instead, in a folder no reader of results lists (they glob
+    ``targets/*.json`` and ``timing/*.json``), and removed when a later attempt succeeds.
+    """
+    return Path(dump) / FAILED_DIR / f"{command}-{key}.json"
+
+
+def record_failed(dump: str | Path, command: str, key: str, text: str) -> Path:
+    """Write a failed attempt's record (atomically); returns its path."""
+    path = failed_record(dump, command, key)
+    atomic_write(path, text)
+    return path
+
+
+def clear_failed(dump: str | Path, command: str, key: str) -> None:
+    """Forget the failed attempt of ``command`` on ``key`` once it succeeded."""
+    path = failed_record(dump, command, key)
+    with contextlib.suppress(OSError):
+        path.unlink()
+        path.parent.rmdir()  # only when it was the last one

@@ -11,7 +11,7 @@ The flags reach every framework that compiles through XLA in its own process
 Each frontend's folder is written into a staging folder outside the dump
 (:class:`xlalens.dumpdir.Staging`) and moved into place in one rename when
 complete (never half-written); a failed re-run keeps an earlier good
-``passes/`` and records itself in ``<frontend>/passes.failed.json``. ``passes.json`` there
+``passes/`` and records itself in ``DIR/failed/passes-<frontend>.json``. ``passes.json`` there
 records the outcome: status, reason (with the stderr tail when the re-run
 failed), the module picked as the step and why, the timeline, the memory
 report and the kernels' codegen files.
@@ -31,7 +31,15 @@ from typing import Any
 
 from xlalens._dumpdir import read_manifest
 from xlalens._errors import DumpError, UsageError
-from xlalens.dumpdir import Staging, atomic_write, check_writable, locked, writes_to
+from xlalens.dumpdir import (
+    Staging,
+    atomic_write,
+    check_writable,
+    clear_failed,
+    locked,
+    record_failed,
+    writes_to,
+)
 from xlalens.passes._files import KERNEL_MLIR, ModuleFiles, scan
 from xlalens.passes._memory import MemoryReport, read_memory
 from xlalens.passes._timeline import Timeline, build_timeline, parse_snapshot
@@ -380,14 +388,13 @@ def _rerun_one(
         if rec.status == "failed" and _status(earlier) == "ok":
             # NOTE: [merge, never lose] in xlalens/targets/_compile.py: the earlier
             # good passes/ stays; the attempt is recorded beside it.
-            failed = front / f"{PASSES_DIR}.failed.json"
-            atomic_write(failed, json.dumps(rec.to_json(), indent=1))
+            failed = record_failed(dump, "passes", name, json.dumps(rec.to_json(), indent=1))
             return _with(
                 rec, reason=f"{rec.reason} (the earlier passes/ was kept; this attempt: {failed})"
             )
         atomic_write(staging / RECORD, json.dumps(rec.to_json(), indent=1))
         st.commit()
-        (front / f"{PASSES_DIR}.failed.json").unlink(missing_ok=True)
+        clear_failed(dump, "passes", name)
         return rec
 
 

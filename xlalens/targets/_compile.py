@@ -18,7 +18,6 @@ Writes, atomically per target:
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
 import os
@@ -35,7 +34,15 @@ from typing import Any
 
 from xlalens._dumpdir import read_manifest
 from xlalens._errors import UsageError
-from xlalens.dumpdir import Staging, check_writable, locked, run_child, writes_to
+from xlalens.dumpdir import (
+    Staging,
+    check_writable,
+    clear_failed,
+    locked,
+    record_failed,
+    run_child,
+    writes_to,
+)
 from xlalens.dumpdir import atomic_write as _write_atomic  # the one atomic write (issue 22)
 from xlalens.targets._spec import PLUGIN_PACKAGE, Target, parse_targets
 from xlalens.targets._summary import analyze, codegen_index, disassemble
@@ -218,11 +225,6 @@ def compile_for(
     return CompileResult(dump=dump.resolve(), targets=tuple(results))
 
 
-def failed_path(dump: Path, key: str) -> Path:
-    """Where a failed compile of a target that had a good one is recorded."""
-    return dump / TARGETS_DIR / f"{key}.failed.json"
-
-
 def _read_json(path: Path) -> dict[str, Any] | None:
     try:
         return json.loads(path.read_text())
@@ -265,7 +267,7 @@ def _compile_target(
 
     NOTE: [merge, never lose] (issue 22) a target that failed as a whole leaves
     an earlier good ``<key>.json`` and ``<key>/`` untouched and records the attempt
-    in ``<key>.failed.json``. A frontend that failed where it had compiled before
+    in ``DIR/failed/compile-<key>.json``. A frontend that failed where it had compiled before
     keeps its earlier results (linked into the new folder) with the attempt under
     ``failed_attempt``; frontends not asked for this time are carried over too.
     """
@@ -282,8 +284,12 @@ def _compile_target(
             _postprocess(dump, manifest, target, summary, staging, diffs=diffs)
         summary["seconds"] = time.perf_counter() - t0
         if summary["status"] != "ok" and old_ok:
-            rec = failed_path(dump, target.key)
-            _write_atomic(rec, json.dumps({**summary, **_attempt(summary)}, indent=1, default=str))
+            rec = record_failed(
+                dump,
+                "compile",
+                target.key,
+                json.dumps({**summary, **_attempt(summary)}, indent=1, default=str),
+            )
             kept = dict(old, kept_after_failed_attempt=_attempt(summary))
             reason = f"{summary.get('reason')} (the earlier compile was kept; see {rec})"
             return TargetResult(
@@ -303,8 +309,7 @@ def _compile_target(
         if summary["status"] == "ok":
             # The folder first, then the summary that points into it.
             st.commit()
-            with contextlib.suppress(OSError):
-                failed_path(dump, target.key).unlink()
+            clear_failed(dump, "compile", target.key)
         _write_atomic(path, json.dumps(summary, indent=1, default=str))
         return TargetResult(
             target.key,

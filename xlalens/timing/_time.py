@@ -34,7 +34,14 @@ from xlalens import _runtime
 from xlalens._dumpdir import read_manifest, read_outputs
 from xlalens._errors import DumpError, ParseError, UsageError
 from xlalens.capture._proof import ErrorBound, error_bound
-from xlalens.dumpdir import Staging, check_writable, locked, writes_to
+from xlalens.dumpdir import (
+    Staging,
+    check_writable,
+    clear_failed,
+    locked,
+    record_failed,
+    writes_to,
+)
 from xlalens.dumpdir import atomic_write as _atomic_write  # the one atomic write (issue 22)
 from xlalens.ir._kernels import HloIndex, index_hlo
 from xlalens.timing._peaks import Peaks, measure_peaks, roofline_bound_s
@@ -856,8 +863,9 @@ def _time_staged(
     if earlier is not None and results and not measured and not points:
         # Nothing new was measured: the earlier results stay as they are, and the
         # attempt is recorded beside them (NOTE: [merge, never lose] in targets/_compile.py).
-        rec = folder / TIMING_DIR / f"{options.backend}.failed.json"
-        _atomic_write(rec, json.dumps(doc, indent=1, default=_json_default) + "\n")
+        rec = record_failed(
+            folder, "time", options.backend, json.dumps(doc, indent=1, default=_json_default)
+        )
         say(f"no frontend was timed; the earlier results were kept (this attempt: {rec})")
         doc["kept_earlier"] = True
         return doc
@@ -896,7 +904,7 @@ def _time_staged(
         }
     st.commit_files()  # the optimized HLO of what was timed, then the results naming it
     write_results(folder, doc)
-    (folder / TIMING_DIR / f"{options.backend}.failed.json").unlink(missing_ok=True)
+    clear_failed(folder, "time", options.backend)
     from xlalens.timing._findings import write_findings
 
     if write_findings(folder) is not None:
