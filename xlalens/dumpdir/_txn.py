@@ -143,6 +143,7 @@ class Staging:
         shutil.rmtree(self.path, ignore_errors=True)
         self.path.mkdir()
         self.committed = False
+        self._files: list[tuple[Path, Path]] = []
 
     def __enter__(self) -> Staging:
         return self
@@ -152,10 +153,32 @@ class Staging:
             self.abort()
 
     def abort(self) -> None:
-        """Remove the staging folder; ``final`` is untouched."""
+        """Remove the staging folder (and staged files); ``final`` is untouched."""
         shutil.rmtree(self.path, ignore_errors=True)
+        for tmp, _ in self._files:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
         with contextlib.suppress(OSError):
             self.path.parent.rmdir()  # the root, when this was the last one
+
+    def add_file(self, path: str | Path, data: str | bytes) -> None:
+        """Write a file now (outside the dump) that :meth:`commit` renames to ``path``.
+
+        For a result that lives beside the folder (``targets/<key>.json`` beside
+        ``targets/<key>/``): a full disk fails here, before anything moved, and
+        the commit itself is only renames.
+        """
+        tmp = self.path.with_name(f"{self.path.name}.file{len(self._files)}")
+        atomic_write(tmp, data)
+        _committed.pop()  # staged, not committed yet
+        self._files.append((tmp, Path(path)))
+
+    def _place_files(self) -> None:
+        for tmp, path in self._files:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp, path)
+            _committed.append(path.absolute())
+        self._files.clear()
 
     def commit_files(self) -> None:
         """Move each staged file into ``final``, one rename each, keeping its other files.
@@ -168,6 +191,7 @@ class Staging:
             if item.is_file():
                 os.replace(item, self.final / item.name)
                 _committed.append(self.final / item.name)
+        self._place_files()
         self.committed = True
         self.abort()
 
@@ -184,6 +208,7 @@ class Staging:
             os.replace(self.final, old)
             os.replace(self.path, self.final)
             shutil.rmtree(old, ignore_errors=True)
+        self._place_files()
         self.committed = True
         _committed.append(self.final)
         self.abort()
@@ -222,7 +247,11 @@ def check_writable(dump: str | Path) -> None:
     """
     dump = Path(dump)
     for folder in (dump, dump.parent):
-        if folder.is_dir() and not os.access(folder, os.W_OK | os.X_OK):
+        # A folder with no write bit at all was made read-only on purpose; root
+        # could still write it (os.access says yes), but must not.
+        if folder.is_dir() and (
+            not os.access(folder, os.W_OK | os.X_OK) or not folder.stat().st_mode & 0o222
+        ):
             raise DumpError(
                 f"{folder} is read-only, so {dump} cannot be updated; "
                 f"copy the dump somewhere writable (cp -r {dump} NEW) and run on the copy"

@@ -306,11 +306,15 @@ def _compile_target(
                 summary["frontends"][fe] = (
                     info if new is None else dict(info, failed_attempt=_attempt(new))
                 )
+        text = json.dumps(summary, indent=1, default=str)
         if summary["status"] == "ok":
-            # The folder first, then the summary that points into it.
+            # The summary is written first (outside the dump: a full disk fails
+            # here), then the folder and the summary are moved in, renames only.
+            st.add_file(path, text)
             st.commit()
             clear_failed(dump, "compile", target.key)
-        _write_atomic(path, json.dumps(summary, indent=1, default=str))
+        else:
+            _write_atomic(path, text)
         return TargetResult(
             target.key,
             summary["status"],

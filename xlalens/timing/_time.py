@@ -902,8 +902,10 @@ def _time_staged(
             "table": sweep_table(points),
             "svg": svg_rel,
         }
-    st.commit_files()  # the optimized HLO of what was timed, then the results naming it
-    write_results(folder, doc)
+    # The results are written first (outside the dump: a full disk fails here), then
+    # the optimized HLO of what was timed and the results naming it are moved in.
+    st.add_file(results_path(folder, options.backend), _results_text(doc))
+    st.commit_files()
     clear_failed(folder, "time", options.backend)
     from xlalens.timing._findings import write_findings
 
@@ -946,8 +948,12 @@ def _render_report(folder: Path, say: Callable[[str], None]) -> None:
 def write_results(dump_dir: str | Path, doc: dict[str, Any]) -> Path:
     """Write a results document atomically to ``DIR/timing/<backend>.json``; returns the path."""
     path = results_path(dump_dir, doc["backend"])
-    _atomic_write(path, json.dumps(doc, indent=1, default=_json_default) + "\n")
+    _atomic_write(path, _results_text(doc))
     return path
+
+
+def _results_text(doc: dict[str, Any]) -> str:
+    return json.dumps(doc, indent=1, default=_json_default) + "\n"
 
 
 def _json_default(o: Any) -> Any:
