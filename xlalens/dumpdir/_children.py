@@ -18,6 +18,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -32,6 +33,7 @@ class Interrupted(KeyboardInterrupt):
         self.signum = signum
 
 
+_SETPRIV = shutil.which("setpriv") if sys.platform.startswith("linux") else None
 _live: set[subprocess.Popen] = set()
 _guard = threading.Lock()
 _stopping = threading.Event()
@@ -49,6 +51,12 @@ def popen(cmd: list[str], **kwargs: Any) -> subprocess.Popen:
         Interrupted: the command is already stopping.
     """
     kwargs["start_new_session"] = True
+    if _SETPRIV:
+        # NOTE: [kill -9 of xlalens] no handler runs on SIGKILL, and a child in a
+        # session of its own would go on writing into a staging folder the next
+        # command reuses; the kernel kills it when its parent dies (util-linux
+        # setpriv sets PR_SET_PDEATHSIG, kept across its exec of the command).
+        cmd = [_SETPRIV, "--pdeathsig", "KILL", "--", *cmd]
     with _guard:
         if _stopping.is_set():
             raise Interrupted()

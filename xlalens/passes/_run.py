@@ -490,11 +490,11 @@ def run_passes(
 
     # Load the backend (and jax.extend) once here: the re-runs' replays import it
     # from several threads at once otherwise, and a half-imported jax.extend fails.
-    get_backend(backend)
     from xlalens.capture._dump import check_jobs, check_timeout
 
     timeout = check_timeout(timeout, "XLALENS_FRONTEND_TIMEOUT", DEFAULT_TIMEOUT)
     jobs = check_jobs(jobs)
+    get_backend(backend)
     check_writable(folder)
     with locked(folder, "xlalens passes"), writes_to(folder, "the passes records"):
         return _run_locked(folder, manifest, names, backend, passes, timeout, jobs, progress)
