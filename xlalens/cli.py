@@ -87,6 +87,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit status (also used by ``python -m xlalens``)."""
+    from_shell = argv is None
     argv = sys.argv[1:] if argv is None else list(argv)
     # -v anywhere (before or after the command) turns XLA's own logs back on.
     verbose = any(a in ("-v", "--verbose") for a in argv)
@@ -124,6 +125,12 @@ def main(argv: list[str] | None = None) -> int:
             f"{interrupted_note()}",
             file=sys.stderr,
         )
+        if from_shell:
+            # Staging is gone and children are dead; skip the interpreter's exit work
+            # (joining threads, jax's atexit hooks), which took seconds on a busy machine.
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(128 + int(signum))
         return 128 + int(signum)
 
 

@@ -1,5 +1,6 @@
 """Faults in `dump` and `passes` (the jax frontend's subprocess): kills, interrupts, failed re-runs, temp files."""
 
+import json
 import os
 import random
 import signal
@@ -46,8 +47,8 @@ def test_dump_killed_or_interrupted_keeps_the_earlier_dump(good, signum):
         assert not (good.parent / ".good.staging").exists()
 
 
-def test_failed_rerun_keeps_the_dump_and_a_new_one_replaces_it(good, tmp_path):
-    """A re-run whose only frontend fails keeps the dump (exit 1); a good re-run replaces it."""
+def test_failed_rerun_keeps_the_dump(good, tmp_path):
+    """A re-run whose only frontend fails keeps the dump (exit 1) and leaves nothing beside it."""
     bad = tmp_path / "bad_step.py"
     bad.write_text("def raises():\n    raise RuntimeError('user code failed')\n")
     before = tree(good)
@@ -57,10 +58,7 @@ def test_failed_rerun_keeps_the_dump_and_a_new_one_replaces_it(good, tmp_path):
     assert len(lines) == 1 and "the earlier dump at" in lines[0] and "kept unchanged" in lines[0]
     assert "RuntimeError: user code failed" in r.stdout
     assert tree(good) == before
-    r = run(["dump", "--frameworks", "jax", "-o", good])
-    assert r.returncode == 0, r.stderr
     assert sorted(p.name for p in good.parent.iterdir()) == ["bad_step.py", "good"]
-    assert (good / "jax" / "stablehlo.mlir").is_file() and not (good / "torchax").exists()
 
 
 def test_failed_frontend_rerun_command_names_the_dump(tmp_path):
@@ -70,8 +68,6 @@ def test_failed_frontend_rerun_command_names_the_dump(tmp_path):
     out = tmp_path / "new"
     r = run(["dump", "--frameworks", "jax", "--target", f"{bad}:raises", "-o", out])
     assert r.returncode == 1
-    import json
-
     reason = json.loads((out / "manifest.json").read_text())["frontends"]["jax"]["reason"]
     command = next(ln for ln in reason.splitlines() if ln.startswith("command: "))
     assert str(out.resolve() / "jax" / "request.json") in command
