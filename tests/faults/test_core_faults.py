@@ -110,7 +110,7 @@ def test_failed_compile_keeps_the_good_record(compiled):
     [
         (
             ["compile", "{d}", "--target", "cpu", "--timeout", "-1"],
-            "--timeout: expected seconds > 0",
+            "--timeout -1: expected seconds > 0",
         ),
         (["compile", "{d}", "--target", "tpu-v5e:3x3"], "must be a multiple of the host's 2x2"),
         (["time", "{d}", "--top", "-1"], "--top -1"),

@@ -277,7 +277,7 @@ def check_timeout(timeout: float | None, env: str, default: float) -> float:
     Raises:
         UsageError: 0, a negative, an infinite or a non-number, naming where it came from.
     """
-    where = "--timeout"
+    where = f"--timeout {timeout:g}" if timeout is not None else "--timeout"
     if timeout is None:
         raw = os.environ.get(env)
         if not raw:
