@@ -28,6 +28,7 @@ print("user step verified by PJRT replay:", mine.outputs_match)
 
 # 3. Several frameworks into one dump folder, as `xlalens dump` does.
 result = xlalens.dump(Path(tempfile.mkdtemp()) / "dump", frameworks=["jax", "tensorflow"])
+print(f"wrote {result.path} and {user} (kept; delete them when done)")
 for name, entry in result.manifest["frontends"].items():
     print(f"{name:12s} {entry['status']:7s} outputs_match={entry['outputs_match']}")
 print("parameters agree:", result.manifest["cross_check"]["params_agree"])

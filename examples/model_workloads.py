@@ -13,6 +13,7 @@ from pathlib import Path
 import xlalens
 
 tmp = Path(tempfile.mkdtemp())
+print(f"writing the dumps under {tmp} (about 60 MB, kept; delete it when done)")
 
 # 1. Built-in model workloads: one numpy initial state, the same update everywhere.
 for name, frameworks, settings in (

@@ -23,6 +23,7 @@ from xlalens.workloads import Workload
 
 def main() -> None:
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(tempfile.mkdtemp())
+    print(f"writing the dumps under {out} (kept; delete it when done)")
     workload = Workload(name="transformer", depth=1, width=8, heads=2, seq=4, features=3, size=8)
     spec = parse_mesh(8, "4x2", None, "dp+tp", batch=workload.size)
     result = write_dump(

@@ -24,6 +24,7 @@ from xlalens.workloads import Workload
 
 def main() -> None:
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(tempfile.mkdtemp())
+    print(f"writing the dumps under {out} (kept; delete it when done)")
     workload = Workload(name="mlp", depth=2, width=16, size=16, features=8)
     dumps = {}
     for devices, mesh in ((1, None), (8, "4x2")):

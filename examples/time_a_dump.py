@@ -60,6 +60,7 @@ def main() -> None:
     folder = (
         Path(sys.argv[1]) if len(sys.argv) > 1 else tiny_dump(Path(tempfile.mkdtemp()) / "dump")
     )
+    print(f"timing {folder}; results go to {folder / 'timing'} (kept; delete it when done)")
     time_dump(folder, TimingOptions(backend="cpu", min_time_s=0.5))
     doc = load_results(folder)["cpu"]  # what the report renderer reads
     for fe, r in doc["frontends"].items():

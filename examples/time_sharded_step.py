@@ -24,6 +24,7 @@ from xlalens.workloads import Workload
 
 def main() -> None:
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(tempfile.mkdtemp()) / "dump"
+    print(f"writing the dump to {out} (kept; delete it when done)")
     workload = Workload(name="mlp", depth=2, width=64, size=64, features=8)
     spec = parse_mesh(4, "2x2", None, "dp+tp", batch=workload.size)
     write_dump(out, frameworks=["jax"], workload=workload, sharding=spec.to_json(), stages=False)

@@ -53,6 +53,18 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
     """
     folder = Path(path)
     mf = folder / MANIFEST
+    if folder.is_file():
+        inside = next((p for p in folder.parents if (p / MANIFEST).is_file()), None)
+        if folder.name == MANIFEST or inside is not None:
+            dump = folder.parent if folder.name == MANIFEST else inside
+            raise DumpError(
+                f"{str(folder)!r} is a file of the dump {str(dump)!r}; give the dump folder "
+                f"itself ({dump}), or DIR:frontend[:artifact] for one of its files"
+            )
+        raise DumpError(
+            f"{str(folder)!r} is a file, not a dump folder; give a folder written by "
+            "`xlalens dump -o DIR`"
+        )
     if not folder.is_dir():
         raise DumpError(
             f"dump folder {str(folder)!r} does not exist; create one with `xlalens dump -o {folder}`"

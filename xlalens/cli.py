@@ -113,6 +113,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit status (also used by ``python -m xlalens``)."""
+    from_shell = argv is None
     argv = sys.argv[1:] if argv is None else list(argv)
     # -v anywhere (before or after the command) turns XLA's own logs back on.
     verbose = any(a in ("-v", "--verbose") for a in argv)
@@ -122,6 +123,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser(command if command in COMMANDS else None)
     args = parser.parse_args(argv)
     args.verbose = verbose
+    from xlalens.dumpdir import install_handlers
+
+    install_handlers()  # NOTE: [prompt interrupts] in xlalens/dumpdir/_children.py
     try:
         status = int(args.func(args) or 0)
         if status in (0, 1) and args.command in REFRESH:
@@ -137,9 +141,25 @@ def main(argv: list[str] | None = None) -> int:
     except XlalensError as exc:
         print(f"xlalens {args.command}: error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print(f"xlalens {args.command}: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        import signal
+
+        from xlalens.dumpdir import interrupted_note, kill_all
+
+        kill_all()  # a plain KeyboardInterrupt (not through our handler) too
+        signum = getattr(exc, "signum", signal.SIGINT)
+        print(
+            f"xlalens {args.command}: interrupted ({signal.Signals(signum).name}); "
+            f"{interrupted_note()}",
+            file=sys.stderr,
+        )
+        if from_shell:
+            # Staging is gone and children are dead; skip the interpreter's exit work
+            # (joining threads, jax's atexit hooks), which took seconds on a busy machine.
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(128 + int(signum))
+        return 128 + int(signum)
 
 
 if __name__ == "__main__":

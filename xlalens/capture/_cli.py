@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 from typing import Any
+
+import numpy as np
 
 from xlalens._errors import UsageError
 from xlalens._runtime import BACKENDS
@@ -13,6 +16,69 @@ from xlalens.frontends import FRONTENDS, target_families, target_family
 from xlalens.workloads import WORKLOADS, Workload
 
 LEVELS = ("stablehlo", "hlo", "optimized_hlo")
+WORKLOAD_OPTIONS = (
+    "workload", "size", "features", "depth", "width", "heads", "seq", "image", "classes"
+)  # fmt: skip
+"""``dump`` options that set the built-in workload (refused with ``--target``)."""
+MAX_PARAMETERS = 200_000_000
+MAX_LAYERS = 256
+"""Beyond these, a capture runs for many minutes in each framework (``--force`` goes on)."""
+
+
+def _mem_total() -> int:
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemTotal:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 16 << 30
+
+
+def estimate(w: Workload) -> tuple[int, int]:
+    """(parameters, bytes one frontend needs), from the shapes alone, nothing allocated.
+
+    Bytes count float32 parameters four times (values, gradients, two optimizer
+    slots), the batch, and twice the activations (forward and backward). A rough
+    upper-ish bound, for refusing sizes that cannot fit, not a measurement.
+    """
+    if w.name in ("regression", "mlp"):
+        sizes = [w.features, *([w.width] * w.depth), 1] if w.name == "mlp" else [w.features, 1]
+        params = sum(a * b + b for a, b in itertools.pairwise(sizes))
+        acts = w.size * sum(sizes)
+        data = w.size * (w.features + 1)
+    else:
+        params = int(sum(int(np.prod(s, dtype=np.float64)) for s in w.param_shapes().values()))
+        if w.name == "cnn":
+            acts = 6 * w.size * w.image * w.image * w.width * w.depth
+            data = w.size * (w.image * w.image * w.features + w.classes)
+        else:
+            acts = w.size * w.depth * (10 * w.seq * w.width + 2 * w.heads * w.seq * w.seq)
+            data = w.size * (w.seq * w.features + w.classes)
+    return params, 4 * (4 * params + data + 2 * acts)
+
+
+def check_size(w: Workload) -> None:
+    """Refuse, before any work, a workload that cannot fit or would run for very long.
+
+    Raises:
+        UsageError: one line naming the estimate, the limit and ``--force``.
+    """
+    layers = w.depth if w.name != "regression" else 1
+    if layers > MAX_LAYERS:
+        raise UsageError(
+            f"--depth {w.depth}: {layers} layers unrolled in every framework would compile for "
+            f"many minutes (limit {MAX_LAYERS}); choose a smaller --depth, or add --force"
+        )
+    params, need = estimate(w)
+    limit = _mem_total() // 4
+    if params > MAX_PARAMETERS or need > limit:
+        raise UsageError(
+            f"workload {w.name}: about {params:,} parameters and {need / 2**30:.1f} GiB per "
+            f"frontend (limits {MAX_PARAMETERS:,} and {limit / 2**30:.1f} GiB, a quarter of this "
+            "machine's memory); choose smaller sizes, or add --force"
+        )
 
 
 def register(sub: Any) -> None:
@@ -31,25 +97,29 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--backend", default="cpu", help=f"one of {', '.join(BACKENDS[:2])} (default cpu)"
     )
-    p.add_argument("--workload", default="regression", help=f"one of {', '.join(WORKLOADS)}")
-    p.add_argument("--size", type=int, default=4, help="samples (default 4, the seed's)")
-    p.add_argument("--features", type=int, default=1, help="input features (default 1)")
+    p.add_argument(
+        "--workload", default=None, help=f"one of {', '.join(WORKLOADS)} (default regression)"
+    )
+    p.add_argument("--size", type=int, default=None, help="samples (default 4, the seed's)")
+    p.add_argument("--features", type=int, default=None, help="input features (default 1)")
     p.add_argument(
         "--depth",
         type=int,
-        default=2,
+        default=None,
         help="mlp hidden layers, cnn residual blocks, transformer encoder blocks (default 2)",
     )
     p.add_argument(
         "--width",
         type=int,
-        default=16,
+        default=None,
         help="mlp units, cnn channels, transformer model width (default 16)",
     )
-    p.add_argument("--heads", type=int, default=2, help="transformer attention heads (default 2)")
-    p.add_argument("--seq", type=int, default=8, help="transformer sequence length (default 8)")
-    p.add_argument("--image", type=int, default=8, help="cnn image side, even (default 8)")
-    p.add_argument("--classes", type=int, default=4, help="cnn/transformer classes (default 4)")
+    p.add_argument(
+        "--heads", type=int, default=None, help="transformer attention heads (default 2)"
+    )
+    p.add_argument("--seq", type=int, default=None, help="transformer sequence length (default 8)")
+    p.add_argument("--image", type=int, default=None, help="cnn image side, even (default 8)")
+    p.add_argument("--classes", type=int, default=None, help="cnn/transformer classes (default 4)")
     p.add_argument("--jobs", type=int, default=None, help="frontends at once (default: cores)")
     p.add_argument("--timeout", type=float, default=None, help="seconds per frontend (default 600)")
     p.add_argument(
@@ -74,6 +144,11 @@ def register(sub: Any) -> None:
         help="dp, tp, fsdp or dp+tp (default dp); frontends without SPMD capture are skipped",
     )
     p.add_argument("-o", "--out", default="xlalens-dump", help="dump folder (default xlalens-dump)")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="go on past the size check (parameters, memory, layers; see docs/capture.md)",
+    )
     p.add_argument(
         "--passes",
         action="store_true",
@@ -128,17 +203,15 @@ def run(args: argparse.Namespace) -> int:
     names = [n.strip() for n in args.frameworks.split(",") if n.strip()] if explicit else None
     if explicit and not names:
         raise UsageError(f"--frameworks is empty; choose from {', '.join(FRONTENDS)}")
-    workload = Workload(
-        name=args.workload,
-        size=args.size,
-        features=args.features,
-        depth=args.depth,
-        width=args.width,
-        heads=args.heads,
-        seq=args.seq,
-        image=args.image,
-        classes=args.classes,
-    )
+    given = {k: getattr(args, k) for k in WORKLOAD_OPTIONS if getattr(args, k) is not None}
+    if args.target and given:
+        raise UsageError(
+            f"--{next(iter(given))} sets the built-in workload, which --target replaces with "
+            "your own step; drop one of them"
+        )
+    workload = Workload(**{("name" if k == "workload" else k): v for k, v in given.items()})
+    if not args.target and not getattr(args, "force", False):
+        check_size(workload)
 
     from xlalens.ir._mesh import parse_mesh
 
@@ -173,6 +246,23 @@ def run(args: argparse.Namespace) -> int:
         sharding=None if spec is None else spec.to_json(),
     )
     m = result.manifest
+    if result.kept:
+        for name, e in m["frontends"].items():
+            # The attempt's folder is gone with its staging: show its stderr tail
+            # here, and not its command (which would name the kept dump's files).
+            reason = [
+                ln for ln in (e.get("reason") or "").strip().splitlines()
+                if not ln.startswith("command: ")
+            ]  # fmt: skip
+            print(f"{name} {e['status']}: {reason[0] if reason else ''}")
+            if len(reason) > 1:
+                print("    " + "\n    ".join(reason[-6:]))
+        print(
+            f"xlalens dump: no frontend succeeded; the earlier dump at {result.path} was kept "
+            "unchanged (fix the failure above and re-run)",
+            file=sys.stderr,
+        )
+        return 1
     what = (
         f"target {args.target}"
         if args.target

@@ -1,10 +1,12 @@
 """Writing a dump folder: run the frontends in parallel, then the later stages.
 
-NOTE: [never half-written] everything is written into a fresh sibling folder
-``.DIR.partial-<pid>``; only when the manifest is complete is it moved into
-place. A previous dump at DIR is moved aside first and deleted last, so an
-interrupted run leaves either the old dump or the new one, never a mix. A
-non-empty DIR that is not an xlalens dump is refused before anything runs.
+NOTE: [never half-written] everything is written into a staging folder
+outside DIR (:class:`xlalens.dumpdir.Staging`); only when the manifest is
+complete is it exchanged with DIR in one rename, under DIR's write lock. An
+interrupted or killed run leaves either the old dump or the new one, never a
+mix, and a re-run in which no frontend succeeded keeps the old dump whole
+(:attr:`DumpResult.kept`). A non-empty DIR that is not an xlalens dump is
+refused before anything runs.
 """
 
 from __future__ import annotations
@@ -12,9 +14,7 @@ from __future__ import annotations
 import datetime as _dt
 import importlib
 import json
-import os
 import platform
-import shutil
 import time
 import traceback
 from collections.abc import Callable
@@ -26,7 +26,9 @@ from typing import Any
 
 from xlalens._dumpdir import FORMAT_VERSION, MANIFEST, is_dump
 from xlalens._errors import UsageError, XlalensError
+from xlalens._options import check_jobs, check_timeout
 from xlalens._runtime import BACKENDS
+from xlalens.dumpdir import Staging, atomic_write, check_writable, locked, writes_to
 from xlalens.frontends import FRONTENDS
 from xlalens.frontends._run import FrontendRun, cross_check, run_frontend
 from xlalens.workloads import Workload
@@ -53,6 +55,9 @@ class DumpResult:
     """Its manifest (plain data, as written to manifest.json)."""
     seconds: float
     """Wall seconds of the whole dump."""
+    kept: bool = False
+    """True when no frontend succeeded and the earlier dump at ``path`` was kept
+    unchanged (``manifest`` then describes the failed attempt, not the folder)."""
 
     @property
     def failed(self) -> list[str]:
@@ -129,7 +134,12 @@ def check_target(spec: str) -> None:
 
 
 def check_output_dir(out: Path) -> None:
-    """Refuse a non-empty folder that is not an earlier xlalens dump."""
+    """Refuse a non-empty folder that is not an earlier xlalens dump, or a missing parent."""
+    if not out.absolute().parent.is_dir():
+        raise UsageError(
+            f"-o {out}: folder {out.absolute().parent} does not exist; create it first "
+            f"(mkdir -p {out.absolute().parent}) or choose another path"
+        )
     if out.exists() and not out.is_dir():
         raise UsageError(f"-o {out}: exists and is not a folder; choose another path")
     if out.is_dir() and any(out.iterdir()) and not is_dump(out):
@@ -227,14 +237,32 @@ def write_dump(
     workload = workload or Workload()
     out = Path(out)
     check_output_dir(out)
-    jobs = jobs or int(os.environ.get("XLALENS_JOBS", "0")) or os.cpu_count() or 1
-    timeout = timeout or float(os.environ.get("XLALENS_FRONTEND_TIMEOUT", DEFAULT_TIMEOUT))
+    jobs = check_jobs(jobs)
+    timeout = check_timeout(timeout, "XLALENS_FRONTEND_TIMEOUT", DEFAULT_TIMEOUT)
+    if out.exists():
+        check_writable(out)
+    with locked(out, "xlalens dump"), writes_to(out, "the dump"):
+        check_output_dir(out)  # again: another writer may have changed it while we waited
+        return _write_locked(
+            out, names, workload, backend, jobs, timeout, target, progress, stages, sharding, start
+        )
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = out.parent / f".{out.name}.partial-{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir()
-    try:
+
+def _write_locked(
+    out: Path,
+    names: list[str],
+    workload: Workload,
+    backend: str,
+    jobs: int,
+    timeout: float,
+    target: str | None,
+    progress: Callable[[str, dict[str, Any]], None] | None,
+    stages: bool,
+    sharding: dict[str, Any] | None,
+    start: float,
+) -> DumpResult:
+    with Staging(out) as st:
+        staging = st.path
 
         def one(name: str) -> FrontendRun:
             run = run_frontend(
@@ -257,6 +285,9 @@ def write_dump(
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
             done = dict(zip(order, pool.map(one, order)))
         runs = [done[n] for n in names]
+        for r in runs:  # a failure's command must name the folder it will live in
+            if r.entry.get("reason"):
+                r.entry["reason"] = r.entry["reason"].replace(str(staging), str(out.absolute()))
         manifest: dict[str, Any] = {
             "format_version": FORMAT_VERSION,
             "xlalens_version": _xlalens_version(),
@@ -270,13 +301,16 @@ def write_dump(
             "versions": _versions(),
             "frontends": {r.name: r.entry for r in runs},
         }
+        if is_dump(out) and not any(r.entry.get("status") == "ok" for r in runs):
+            # NOTE: [never half-written] a re-run that captured nothing keeps the old dump.
+            return DumpResult(out, manifest, time.perf_counter() - start, kept=True)
         manifest["cross_check"] = cross_check(manifest["frontends"], staging)
         captured = time.perf_counter()
         if stages:
             # The report's section providers (xlalens.report._sections) read the
             # dump from disk, manifest included: write it before the stages run
             # (it is rewritten below with their seconds).
-            (staging / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=False))
+            atomic_write(staging / MANIFEST, json.dumps(manifest, indent=1, sort_keys=False))
             run_steps(staging, manifest)
         done = time.perf_counter()
         manifest["seconds"] = {
@@ -284,11 +318,8 @@ def write_dump(
             "stages": done - captured,
             "total": done - start,
         }
-        (staging / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=False))
-        _swap_into_place(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+        atomic_write(staging / MANIFEST, json.dumps(manifest, indent=1, sort_keys=False))
+        st.commit()
     return DumpResult(out, manifest, time.perf_counter() - start)
 
 
@@ -296,14 +327,3 @@ def _xlalens_version() -> str:
     from xlalens._version import __version__
 
     return __version__
-
-
-def _swap_into_place(staging: Path, out: Path) -> None:
-    old = None
-    if out.exists():
-        old = out.parent / f".{out.name}.old-{os.getpid()}"
-        shutil.rmtree(old, ignore_errors=True)
-        os.replace(out, old)
-    os.replace(staging, out)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)

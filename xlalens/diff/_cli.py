@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 import networkx as nx
 
@@ -87,6 +86,10 @@ def run(args: argparse.Namespace) -> int:
 
     if args.limit < 0:
         raise UsageError(f"--limit must be 0 (all) or positive, got {args.limit}")
+    if args.output:  # before any work: the same rule as every command's -o
+        from xlalens.dumpdir import check_output_file
+
+        check_output_file(args.output)
     g_a = _load(args.a, args.level, "A")
     g_b = _load(args.b, args.level, "B")
     from xlalens.diff._kernels import kernel_times
@@ -101,7 +104,9 @@ def run(args: argparse.Namespace) -> int:
         text = d.to_text(limit=args.limit)
     if args.output:
         try:
-            Path(args.output).write_text(text)
+            from xlalens.dumpdir import atomic_write
+
+            atomic_write(args.output, text)
         except OSError as exc:
             raise UsageError(
                 f"-o {args.output}: cannot write ({exc.strerror}); choose a writable path"

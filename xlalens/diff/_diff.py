@@ -63,6 +63,8 @@ def _info(g: nx.MultiDiGraph) -> GraphInfo:
         where = f"{Path(str(src['dump'])).name}:{src['frontend']}:{src.get('artifact', '')}".rstrip(
             ":"
         )
+        if src.get("target"):
+            where += f"@{src['target']}"
     else:
         where = str(src.get("path") or "")
     return GraphInfo(

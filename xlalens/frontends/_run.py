@@ -13,7 +13,6 @@ import dataclasses
 import importlib.util
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -26,6 +25,8 @@ import numpy as np
 from xlalens import _runtime
 from xlalens._dumpdir import read_outputs
 from xlalens._errors import ParseError
+from xlalens.dumpdir import Interrupted, kill_group, stopping
+from xlalens.dumpdir._children import child
 from xlalens.frontends import Frontend
 from xlalens.frontends._protocol import RESULT
 from xlalens.proof import (
@@ -139,23 +140,23 @@ def run_frontend(
         env["JAX_PLATFORMS"] = backend
     log = folder / "capture.log"
     start = time.perf_counter()
-    with open(log, "wb") as err:
-        proc = subprocess.Popen(
-            cmd, stdout=err, stderr=subprocess.STDOUT, env=env, start_new_session=True
-        )
+    with open(log, "wb") as err, child(cmd, stdout=err, stderr=subprocess.STDOUT, env=env) as proc:
+        # NOTE: [prompt interrupts] in xlalens/dumpdir/_children.py: an interrupt
+        # kills this group from the signal handler, and the wait returns at once.
         try:
             rc = proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)  # the whole group: frameworks spawn helpers
+            kill_group(proc)  # the whole group: frameworks spawn helpers
             proc.wait()
             rc = None
+    if stopping():
+        raise Interrupted()
     elapsed = time.perf_counter() - start
-    request.unlink(missing_ok=True)
     stderr = log.read_text(errors="replace")
     entry["artifacts"]["log"] = str(log.relative_to(dump_root))
     if rc is None:
         entry["reason"] = (
-            f"timed out after {timeout:.0f} s (set XLALENS_FRONTEND_TIMEOUT to allow more)\n"
+            f"timed out after {timeout:g} s (set XLALENS_FRONTEND_TIMEOUT to allow more)\n"
             f"command: {' '.join(cmd)}\n{_tail(stderr)}"
         )
         entry["seconds"] = {"subprocess": elapsed}
@@ -165,6 +166,8 @@ def run_frontend(
         entry["seconds"] = {"subprocess": elapsed}
         return FrontendRun(frontend.name, entry)
 
+    # request.json stays beside a failure: the reason's command re-runs it.
+    request.unlink(missing_ok=True)
     result = json.loads((folder / RESULT).read_text())
     (folder / RESULT).unlink()
     entry.update(

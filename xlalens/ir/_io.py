@@ -176,11 +176,12 @@ def to_json(
     return text
 
 
-def from_json(text_or_path: str | Path) -> nx.MultiDiGraph:
+def from_json(text_or_path: str | Path, *, source: str | None = None) -> nx.MultiDiGraph:
     """Read a graph written by :func:`to_json` (from its text or a file path).
 
     Args:
         text_or_path: JSON text, or the path of a ``.json`` file.
+        source: the file's name for error messages (default: the path given).
 
     Returns:
         The graph, equal to the one written (nodes, edges, keys, attributes, graph attributes).
@@ -192,6 +193,9 @@ def from_json(text_or_path: str | Path) -> nx.MultiDiGraph:
         >>> g = from_json("dump/jax/graphs/stablehlo.raw.json")  # doctest: +SKIP
     """
     text = _read(text_or_path, "{")
+    # Name the file in errors (a path, not the JSON text itself).
+    if source is None and not str(text_or_path).lstrip().startswith(("{", "[")):
+        source = str(text_or_path)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -200,8 +204,21 @@ def from_json(text_or_path: str | Path) -> nx.MultiDiGraph:
             line=exc.lineno,
             column=exc.colno,
             snippet=text.splitlines()[exc.lineno - 1][:200] if text.splitlines() else "",
+            source=source,
         ) from None
-    return from_node_link(data)
+    if source and isinstance(data, dict) and "frontends" in data and "format_version" in data:
+        folder = Path(source).parent
+        raise ParseError(
+            f"this is a dump's manifest, not a graph; give one of its graphs as "
+            f"{folder}:FRONTEND[:ARTIFACT] (frontends: {', '.join(data['frontends']) or 'none'})",
+            source=source,
+        )
+    try:
+        return from_node_link(data)
+    except ParseError as exc:
+        if source is None or exc.source is not None:
+            raise
+        raise ParseError(str(exc).split(": ", 1)[-1], source=source) from None
 
 
 def _read(text_or_path: str | Path, first: str) -> str:

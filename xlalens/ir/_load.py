@@ -138,7 +138,7 @@ def parse_ir(
     if fmt == "json":
         from xlalens.ir._io import from_json
 
-        return from_json(data)
+        return from_json(data, source=source)
     if fmt == "graphml":
         from xlalens.ir._io import from_graphml
 
@@ -300,6 +300,8 @@ def load_entry(
         "artifact": entry.artifact,
         "path": str(entry.path),
     }
+    if "@" in spec:  # a target compile: labels must keep it (issue 22)
+        source["target"] = spec.rsplit("@", 1)[1]
     spec_sh = entry.manifest.get("sharding")
     mesh = None
     if isinstance(spec_sh, dict) and spec_sh.get("mesh") and spec_sh.get("axes"):

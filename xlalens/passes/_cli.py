@@ -93,17 +93,25 @@ def print_records(recs: dict[str, Any], *, all_steps: bool = False, blame: bool 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``xlalens passes``; exit 1 when a frontend's re-run failed or matched no pass."""
-    from xlalens.passes._run import load_passes, run_passes
 
     names = None
     if args.frontend is not None:
         names = [n.strip() for n in args.frontend.split(",") if n.strip()]
         if not names:
             raise UsageError(f"--frontend is empty; choose from {', '.join(FRONTENDS)}")
-    if args.no_rerun:
-        from xlalens._dumpdir import read_manifest
+    from xlalens._dumpdir import read_manifest
+    from xlalens.dumpdir import check_writable, locked
 
-        read_manifest(args.dump)
+    read_manifest(args.dump)
+    check_writable(args.dump)
+    with locked(args.dump, "xlalens passes"):  # passes.html is written below
+        return _run(args, names)
+
+
+def _run(args: argparse.Namespace, names: list[str] | None) -> int:
+    from xlalens.passes._run import load_passes, run_passes
+
+    if args.no_rerun:
         recs = load_passes(args.dump)
         if names:
             recs = {n: r for n, r in recs.items() if n in names}
@@ -128,6 +136,8 @@ def run(args: argparse.Namespace) -> int:
     status = print_records(recs, all_steps=args.all, blame=args.blame)
     from xlalens.passes._report import write_page
 
+    if not args.no_rerun and all(r.status == "failed" for r in recs.values()):
+        return status  # nothing new was written: passes.html stays as it was
     page = write_page(args.dump)
     if page is not None:
         print(f"report: {page.resolve()}")

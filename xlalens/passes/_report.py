@@ -12,6 +12,7 @@ import html
 from pathlib import Path
 
 from xlalens._paths import display_path
+from xlalens.dumpdir import atomic_write
 from xlalens.passes._memory import format_bytes
 from xlalens.passes._run import PASSES_DIR, FrontendPasses, load_passes
 
@@ -293,7 +294,5 @@ def write_page(dump_dir: Path) -> Path | None:
         f"</style></head><body><h2>{_e(title)}</h2>{body}</body></html>"
     )
     out = Path(dump_dir) / "passes.html"
-    tmp = out.with_name(f".{out.name}.tmp")
-    tmp.write_text(page)
-    tmp.replace(out)
+    atomic_write(out, page)
     return out

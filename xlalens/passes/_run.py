@@ -8,8 +8,10 @@ with ``XLA_FLAGS`` added to its environment, into ``DIR/<frontend>/passes/``.
 The flags reach every framework that compiles through XLA in its own process
 (jax, TensorFlow ``jit_compile=True``, both kerases, torch_xla, torchax).
 
-Each frontend's folder is written into a sibling ``.passes.partial-<pid>`` and
-moved into place when complete (never half-written); ``passes.json`` there
+Each frontend's folder is written into a staging folder outside the dump
+(:class:`xlalens.dumpdir.Staging`) and moved into place in one rename when
+complete (never half-written); a failed re-run keeps an earlier good
+``passes/`` and records itself in ``DIR/failed/passes-<frontend>.json``. ``passes.json`` there
 records the outcome: status, reason (with the stderr tail when the re-run
 failed), the module picked as the step and why, the timeline, the memory
 report and the kernels' codegen files.
@@ -29,6 +31,15 @@ from typing import Any
 
 from xlalens._dumpdir import read_manifest
 from xlalens._errors import DumpError, UsageError
+from xlalens.dumpdir import (
+    Staging,
+    atomic_write,
+    check_writable,
+    clear_failed,
+    locked,
+    record_failed,
+    writes_to,
+)
 from xlalens.passes._files import KERNEL_MLIR, ModuleFiles, scan
 from xlalens.passes._memory import MemoryReport, read_memory
 from xlalens.passes._timeline import Timeline, build_timeline, parse_snapshot
@@ -312,10 +323,8 @@ def _rerun_one(
     start = time.perf_counter()
     front = dump / name
     final = front / PASSES_DIR
-    staging = front / f".{PASSES_DIR}.partial-{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
-    try:
+    with Staging(final, dump=dump) as st:
+        staging = st.path
         wl = manifest.get("workload") or {}
         target = wl.get("target") if wl.get("name") == "user" else None
         workload = Workload() if target else Workload.from_json(wl)
@@ -340,6 +349,12 @@ def _rerun_one(
         shutil.rmtree(staging / "run", ignore_errors=True)
         if run.entry.get("status") != "ok":
             reason = run.entry.get("reason") or run.entry.get("status")
+            # Its command names the staging folder, gone by now: name ours instead.
+            reason = "\n".join(
+                ln if not ln.startswith("command: ") else
+                f"re-run: xlalens passes {dump} --frontend {name}"
+                for ln in str(reason).splitlines()
+            )  # fmt: skip
             rec = FrontendPasses(
                 name, "failed", f"the re-run with XLA dump flags failed: {reason}",
                 regex, None, None, (), None, None, folder=final,
@@ -369,19 +384,25 @@ def _rerun_one(
             seconds=time.perf_counter() - start,
             rerun_seconds=dict(run.entry.get("seconds") or {}),
         )
-        (staging / RECORD).write_text(json.dumps(rec.to_json(), indent=1))
-        old = None
-        if final.exists():
-            old = front / f".{PASSES_DIR}.old-{os.getpid()}"
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(final, old)
-        os.replace(staging, final)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        earlier = final / RECORD
+        if rec.status == "failed" and _status(earlier) == "ok":
+            # NOTE: [merge, never lose] in xlalens/targets/_compile.py: the earlier
+            # good passes/ stays; the attempt is recorded beside it.
+            failed = record_failed(dump, "passes", name, json.dumps(rec.to_json(), indent=1))
+            return _with(
+                rec, reason=f"{rec.reason} (the earlier passes/ was kept; this attempt: {failed})"
+            )
+        atomic_write(staging / RECORD, json.dumps(rec.to_json(), indent=1))
+        st.commit()
+        clear_failed(dump, "passes", name)
         return rec
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+
+
+def _status(record: Path) -> str | None:
+    try:
+        return json.loads(record.read_text()).get("status")
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def _with(rec: FrontendPasses, **changes: Any) -> FrontendPasses:
@@ -465,13 +486,30 @@ def run_passes(
         names = ok
     if not names:
         raise DumpError(f"{folder}: no frontend was captured ok; re-run `xlalens dump -o {folder}`")
-    from xlalens._runtime import get_backend
-
     # Load the backend (and jax.extend) once here: the re-runs' replays import it
     # from several threads at once otherwise, and a half-imported jax.extend fails.
+    from xlalens._options import check_jobs, check_timeout
+    from xlalens._runtime import get_backend
+
+    timeout = check_timeout(timeout, "XLALENS_FRONTEND_TIMEOUT", DEFAULT_TIMEOUT)
+    jobs = check_jobs(jobs)
     get_backend(backend)
-    timeout = timeout or float(os.environ.get("XLALENS_FRONTEND_TIMEOUT", DEFAULT_TIMEOUT))
-    jobs = jobs or int(os.environ.get("XLALENS_JOBS", "0")) or os.cpu_count() or 1
+    check_writable(folder)
+    with locked(folder, "xlalens passes"), writes_to(folder, "the passes records"):
+        return _run_locked(folder, manifest, names, backend, passes, timeout, jobs, progress)
+
+
+def _run_locked(
+    folder: Path,
+    manifest: dict[str, Any],
+    names: list[str],
+    backend: str,
+    passes: str,
+    timeout: float,
+    jobs: int,
+    progress: Callable[[FrontendPasses], None] | None,
+) -> dict[str, FrontendPasses]:
+    from xlalens.frontends import FRONTENDS
 
     def one(n: str) -> FrontendPasses:
         rec = _rerun_one(folder, manifest, n, backend=backend, regex=passes, timeout=timeout)

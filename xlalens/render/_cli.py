@@ -79,10 +79,13 @@ def _default_out(spec: str, diff: str | None) -> Path:
 def run(args: argparse.Namespace) -> int:
     """Run ``xlalens render``; returns the exit status."""
     from xlalens._dumpdir import is_dump
+    from xlalens.dumpdir import check_output_file
     from xlalens.render._dot import find_dot
     from xlalens.render._load import load_graph
 
     find_dot()  # no graphviz: one line saying how to install it, exit 2
+    if args.output:  # before any work: the folder must exist (nothing is created)
+        check_output_file(args.output)
     if is_dump(args.input) and not args.diff:
         # The report (xlalens.report, one floor up) draws the dump's views and
         # writes report.html: the CLI refreshes it after this command.
@@ -103,7 +106,12 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.output) if args.output else _default_out(args.input, args.diff)
     if out.suffix != ".svg":
         raise UsageError(f"-o {out}: the output is an SVG file; name it OUT.svg")
-    r = write_svgs(target, out, collapse=args.collapse, budget=args.budget)
+    try:
+        r = write_svgs(target, out, collapse=args.collapse, budget=args.budget)
+    except OSError as exc:  # /proc/x.svg, a full disk: one line, not a traceback
+        raise UsageError(
+            f"-o {out}: cannot write ({exc.strerror or exc}); choose a writable path"
+        ) from None
     extra = len(r.svgs) - 1
     msg = f"{out}" + (f" (+{extra} drill-down SVGs in {out.parent or Path('.')})" if extra else "")
     print(msg, file=sys.stdout)

@@ -14,6 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from xlalens.dumpdir import atomic_write as _write_atomic  # the one atomic write (issue 22)
 from xlalens.render._dot import GraphvizNotFound
 from xlalens.report._data import diff_anchor
 from xlalens.report._roofline import roofline_html
@@ -262,12 +263,6 @@ def _heat_legend() -> list[tuple[str, str]]:
     from xlalens.render import _style
 
     return _style.heat_legend()
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
 
 
 def dump_step(dump_dir: Path, manifest: dict[str, Any]) -> None:

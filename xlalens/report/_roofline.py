@@ -18,6 +18,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+from xlalens.dumpdir import atomic_write
 from xlalens.report._data import KernelPoint, Roof, kernel_points
 from xlalens.report._fmt import esc, is_num, percent, rate, seconds, short
 from xlalens.report._svgplot import LogScale, colours, legend, svg_open, text
@@ -168,9 +169,7 @@ def roofline_html(dump_dir: Path, manifest: dict[str, Any]) -> tuple[str, list[s
             name = "roofline.svg" if fe is None else f"roofline.{fe}.svg"
             what = "all frontends" if fe is None else fe
             svg = roofline_svg(mine, roofs, order, title=f"roofline · {what}", standalone=True)
-            tmp = svg_dir / (name + ".tmp")
-            tmp.write_text(svg)
-            tmp.replace(svg_dir / name)
+            atomic_write(svg_dir / name, svg)
             written.append(f"svg/{name}")
     buttons = "".join(f'<button type="button" data-fe="{esc(fe)}">{esc(fe)}</button>' for fe in fes)
     links = " · ".join(

@@ -64,4 +64,6 @@ def run(args: argparse.Namespace) -> int:
     for t in result.targets:
         if t.path is not None:
             print(f"{t.key}: {t.status} -> {t.path}")
+        if t.status != "ok" and t.reason:
+            print(f"{t.key}: {t.reason.strip().splitlines()[0]}")
     return 1 if result.failed else 0

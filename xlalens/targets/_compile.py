@@ -25,15 +25,25 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import traceback
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from xlalens._dumpdir import read_manifest
 from xlalens._errors import UsageError
+from xlalens.dumpdir import (
+    Staging,
+    check_writable,
+    clear_failed,
+    locked,
+    record_failed,
+    run_child,
+    writes_to,
+)
+from xlalens.dumpdir import atomic_write as _write_atomic  # the one atomic write (issue 22)
 from xlalens.targets._spec import PLUGIN_PACKAGE, TARGETS_DIR, Target, parse_targets
 from xlalens.targets._summary import analyze, codegen_index, disassemble
 
@@ -145,12 +155,6 @@ def _worker_env(target: Target) -> dict[str, str]:
     return env
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-
-
 def _frontends(manifest: dict[str, Any], wanted: list[str] | None, dump: Path) -> list[str]:
     fronts = manifest.get("frontends", {})
     ok = [fe for fe, info in fronts.items() if info.get("status") == "ok"]
@@ -207,14 +211,45 @@ def compile_for(
     dump = Path(dump)
     manifest = read_manifest(dump)
     fes = _frontends(manifest, frontends, dump)
-    if timeout is None:
-        timeout = float(os.environ.get("XLALENS_TARGET_TIMEOUT", DEFAULT_TIMEOUT))
-    (dump / TARGETS_DIR).mkdir(exist_ok=True)
-    results = [
-        _compile_target(dump, manifest, t, fes, timeout, codegen=codegen, diffs=diffs)
-        for t in parsed
-    ]
+    from xlalens._options import check_timeout
+
+    timeout = check_timeout(timeout, "XLALENS_TARGET_TIMEOUT", DEFAULT_TIMEOUT)
+    check_writable(dump)
+    with locked(dump, "xlalens compile"), writes_to(dump, "the target compiles"):
+        (dump / TARGETS_DIR).mkdir(exist_ok=True)
+        results = [
+            _compile_target(dump, manifest, t, fes, timeout, codegen=codegen, diffs=diffs)
+            for t in parsed
+        ]
     return CompileResult(dump=dump.resolve(), targets=tuple(results))
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _attempt(summary: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "status": summary.get("status"),
+        "reason": summary.get("reason"),
+    }
+
+
+def _link_tree(src: Path, dst: Path) -> None:
+    """Copy a kept frontend folder into the staging one: hard links, since no
+    file of a dump is ever changed in place (every write replaces)."""
+
+    def link(a: str, b: str) -> None:
+        try:
+            os.link(a, b)
+        except OSError:
+            shutil.copy2(a, b)
+
+    shutil.copytree(src, dst, copy_function=link)
 
 
 def _compile_target(
@@ -227,24 +262,58 @@ def _compile_target(
     codegen: bool,
     diffs: bool,
 ) -> TargetResult:
+    """Compile one target and merge it into ``DIR/targets`` (NOTE: [merge, never lose]).
+
+    NOTE: [merge, never lose] (issue 22) a target that failed as a whole leaves
+    an earlier good ``<key>.json`` and ``<key>/`` untouched and records the attempt
+    in ``DIR/failed/compile-<key>.json``. A frontend that failed where it had compiled before
+    keeps its earlier results (linked into the new folder) with the attempt under
+    ``failed_attempt``; frontends not asked for this time are carried over too.
+    """
     t0 = time.perf_counter()
     root = dump / TARGETS_DIR
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.key}.", dir=root))
-    try:
+    final = root / target.key
+    path = root / f"{target.key}.json"
+    old = _read_json(path) if path.is_file() else None
+    old_ok = old is not None and old.get("status") == "ok"
+    with Staging(final, dump=dump) as st:
+        staging = st.path
         summary = _run_worker(dump, manifest, target, fes, staging, timeout, codegen=codegen)
         if summary["status"] == "ok":
             _postprocess(dump, manifest, target, summary, staging, diffs=diffs)
         summary["seconds"] = time.perf_counter() - t0
-        final = root / target.key
+        if summary["status"] != "ok" and old_ok:
+            rec = record_failed(
+                dump,
+                "compile",
+                target.key,
+                json.dumps({**summary, **_attempt(summary)}, indent=1, default=str),
+            )
+            kept = dict(old, kept_after_failed_attempt=_attempt(summary))
+            reason = f"{summary.get('reason')} (the earlier compile was kept; see {rec})"
+            return TargetResult(
+                target.key, summary["status"], reason, summary["seconds"], kept, rec
+            )
+        if summary["status"] == "ok" and old_ok:
+            for fe, info in (old.get("frontends") or {}).items():
+                new = summary["frontends"].get(fe)
+                good_before = info.get("status") == "ok" and (final / fe).is_dir()
+                if not good_before or (new is not None and new.get("status") == "ok"):
+                    continue
+                shutil.rmtree(staging / fe, ignore_errors=True)
+                _link_tree(final / fe, staging / fe)
+                summary["frontends"][fe] = (
+                    info if new is None else dict(info, failed_attempt=_attempt(new))
+                )
+        text = json.dumps(summary, indent=1, default=str)
         if summary["status"] == "ok":
-            # Swap the new folder in whole, then the summary: never half of each.
-            old = root / f".{target.key}.old.{os.getpid()}"
-            if final.exists():
-                os.replace(final, old)
-            os.replace(staging, final)
-            shutil.rmtree(old, ignore_errors=True)
-        path = root / f"{target.key}.json"
-        _write_atomic(path, json.dumps(summary, indent=1, default=str))
+            # The summary is written first (outside the dump: a full disk fails
+            # here), then the folder and the summary are moved in, renames only.
+            st.add_file(path, text)
+            st.commit()
+            clear_failed(dump, "compile", target.key)
+        else:
+            _write_atomic(path, text)
         return TargetResult(
             target.key,
             summary["status"],
@@ -253,8 +322,6 @@ def _compile_target(
             summary,
             path,
         )
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
 
 
 def _base_summary(target: Target) -> dict[str, Any]:
@@ -321,17 +388,11 @@ def _run_worker(
     req_path.write_text(json.dumps(request))
     cmd = [sys.executable, "-m", "xlalens.targets._worker", str(req_path)]
     try:
-        proc = subprocess.run(
-            cmd,
-            env=_worker_env(target),
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
+        # NOTE: [prompt interrupts] in xlalens/dumpdir/_children.py
+        proc = run_child(cmd, env=_worker_env(target), text=True, timeout=timeout)
         stderr, rc = proc.stderr, proc.returncode
     except subprocess.TimeoutExpired as exc:
-        err = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else ""
+        err = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else exc.stderr
         stderr, rc = err or "", None
     status_file = staging / "worker.json"
     worker = json.loads(status_file.read_text()) if status_file.is_file() else None
@@ -342,7 +403,7 @@ def _run_worker(
     )[-2000:]
     if rc is None and worker is None:
         summary["reason"] = (
-            f"the compile subprocess ran past {timeout:.0f} s and was killed "
+            f"the compile subprocess ran past {timeout:g} s and was killed "
             "(raise --timeout or XLALENS_TARGET_TIMEOUT)"
         )
     elif worker is None:

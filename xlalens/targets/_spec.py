@@ -215,6 +215,15 @@ def parse_target(spelled: str) -> Target:
                     f"target {spelled!r}: {chip.name} takes a {chip.mesh_rank}-D mesh such as "
                     f"{chip.name}:{example}"
                 )
+            # libtpu refuses a layout that is not a whole number of hosts
+            # ("Topology layout "v5e:3x3" is not divisible by the given (or default)
+            # chips_per_host_bounds "2x2x1"", libtpu 0.0.42): say so before any work.
+            if any(m % h for m, h in zip(mesh, chip.min_mesh)):
+                fixed = "x".join(str(-(-m // h) * h) for m, h in zip(mesh, chip.min_mesh))
+                raise UsageError(
+                    f"target {spelled!r}: each side of a {chip.name} mesh must be a multiple of "
+                    f"the host's {'x'.join(map(str, chip.min_mesh))} chips; e.g. {chip.name}:{fixed}"
+                )
         else:
             mesh = _mesh_for(chip, count or 1)
         return Target(chip, _prod(mesh), mesh, spelled)

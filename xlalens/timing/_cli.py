@@ -100,8 +100,10 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--repeat {args.repeat}: need at least 1")
     if args.warmup is not None and args.warmup < 0:
         raise UsageError(f"--warmup {args.warmup}: need 0 or more")
-    if args.min_time <= 0:
+    if not 0 < args.min_time < float("inf"):
         raise UsageError(f"--min-time {args.min_time}: need a positive number of seconds")
+    if args.top < 0:
+        raise UsageError(f"--top {args.top}: need 0 or more kernels to list, e.g. 3")
     opts = TimingOptions(
         backend=args.backend,
         repeat=args.repeat,
@@ -120,14 +122,27 @@ def run(args: argparse.Namespace) -> int:
 
     lk = link(args.link, args.link_bandwidth)  # a bad value stops here, before any work
     log = lambda m: print(m, file=sys.stderr)  # noqa: E731
-    if _sharded_dump(args.dump):
-        from xlalens.timing._sharded import sharded_summary, time_sharded_dump
+    from xlalens._dumpdir import read_manifest
+    from xlalens.dumpdir import check_writable, locked
 
-        doc = time_sharded_dump(args.dump, opts, link=lk, log=log)
-        print(format_summary(doc, top=args.top) + sharded_summary(doc, top=args.top))
-    else:
-        doc = time_dump(args.dump, opts, log=log)
-        print(format_summary(doc, top=args.top))
+    read_manifest(args.dump)  # a readable dump (one line naming the real file), before the lock
+    check_writable(args.dump)
+    with locked(args.dump, "xlalens time"):
+        if _sharded_dump(args.dump):
+            from xlalens.timing._sharded import sharded_summary, time_sharded_dump
+
+            doc = time_sharded_dump(args.dump, opts, link=lk, log=log)
+            print(format_summary(doc, top=args.top) + sharded_summary(doc, top=args.top))
+        else:
+            doc = time_dump(args.dump, opts, log=log)
+            print(format_summary(doc, top=args.top))
+    if doc.get("kept_earlier"):
+        print(
+            f"xlalens time: no frontend was timed; the earlier results in "
+            f"{results_path(args.dump, opts.backend)} were kept unchanged",
+            file=sys.stderr,
+        )
+        return 1
     print(f"\nwrote {results_path(args.dump, opts.backend)}")
     failed = [fe for fe, r in doc["frontends"].items() if r["status"] == "failed"]
     return 1 if failed else 0

@@ -23,6 +23,7 @@ from typing import Any
 
 from xlalens._dumpdir import read_manifest
 from xlalens._paths import source_location
+from xlalens.dumpdir import atomic_write
 
 FINDINGS = "findings.md"
 LEVELS = ("stablehlo", "hlo", "optimized_hlo")
@@ -330,9 +331,7 @@ def write_findings(dump_dir: str | Path) -> Path | None:
     if text is None:
         return None
     path = Path(dump_dir) / FINDINGS
-    tmp = path.with_name(f".{FINDINGS}.tmp")
-    tmp.write_text(text + "\n")
-    tmp.replace(path)
+    atomic_write(path, text + "\n")
     return path
 
 

@@ -513,6 +513,7 @@ def _time_frontend(
     same_backend: bool,
     manifest: dict[str, Any] | None = None,
     say: Callable[[str], None] = lambda _m: None,
+    hlo_dir: Path | None = None,
 ) -> FrontendTiming:
     cap = read_capture(folder, info)
     if isinstance(cap, str):
@@ -539,7 +540,7 @@ def _time_frontend(
             ),
             options=options,
             peaks=peaks,
-            hlo_out=folder / rel,
+            hlo_out=folder / rel if hlo_dir is None else hlo_dir / Path(rel).name,
             hlo_rel=rel,
             native=session.round if session is not None else None,
         )

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import select
-import signal
 import subprocess
 import sys
 import tempfile
@@ -22,6 +21,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from xlalens.dumpdir import kill_group, popen
+from xlalens.dumpdir._children import forget
 from xlalens.frontends import FRONTENDS
 from xlalens.frontends._protocol import NATIVE_TAG
 
@@ -64,14 +65,18 @@ class NativeSession:
         env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore", **fe.env}
         if backend != "cpu" and fe.compiles_for != ("cpu",):
             env["JAX_PLATFORMS"] = backend
+        # NOTE: [no temporary files left] in xlalens/dumpdir/_children.py: the
+        # framework's temp files go under our own folder, removed by close().
+        (folder / "tmp").mkdir()
+        env.update(TMPDIR=str(folder / "tmp"), TEMP=str(folder / "tmp"), TMP=str(folder / "tmp"))
         self._log = open(folder / "native.log", "w+b")
-        self.proc = subprocess.Popen(
+        # NOTE: [prompt interrupts] in xlalens/dumpdir/_children.py
+        self.proc = popen(
             [sys.executable, "-m", fe.module, "--request", str(request), "--out", str(folder)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._log,
             env=env,
-            start_new_session=True,
         )
         self._buf = b""
         try:
@@ -119,8 +124,9 @@ class NativeSession:
                 self.proc.stdin.flush()
                 self.proc.wait(timeout=10)
             except (OSError, subprocess.TimeoutExpired):
-                os.killpg(self.proc.pid, signal.SIGKILL)
+                kill_group(self.proc)
                 self.proc.wait()
+        forget(self.proc)
         for stream in (self.proc.stdin, self.proc.stdout):
             try:
                 stream.close()

@@ -193,14 +193,16 @@ def time_sharded_dump(
     )
     # Progress lines are relayed as they come; the rest of stderr is kept for errors.
     lines: list[str] = []
-    with subprocess.Popen(
-        cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
-    ) as proc:
+    from xlalens.dumpdir._children import child
+
+    # NOTE: [prompt interrupts] in xlalens/dumpdir/_children.py
+    with child(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) as proc:
         assert proc.stderr is not None
         for line in proc.stderr:
             lines.append(line.rstrip("\n"))
             if line.startswith("xlalens: ") and not line.startswith("xlalens: error: "):
                 say(line[len("xlalens: ") :].rstrip())
+        proc.wait()
     if proc.returncode != 0:
         errors = [ln for ln in lines if ln.startswith("xlalens: error: ")]
         if proc.returncode == 2 and errors:

@@ -32,6 +32,14 @@ from typing import Any
 
 from xlalens import _runtime
 from xlalens._dumpdir import read_manifest
+from xlalens.dumpdir import (
+    Staging,
+    check_writable,
+    clear_failed,
+    locked,
+    record_failed,
+    writes_to,
+)
 from xlalens.timing._measure import (
     _Runner,
     _time_frontend,
@@ -61,6 +69,7 @@ from xlalens.timing._write import (
     device_description,
     results_document,
     results_path,
+    results_text,
     write_results,
 )
 
@@ -121,13 +130,35 @@ def time_dump(
     options = options or TimingOptions()
     say = log or (lambda _msg: None)
     folder = Path(dump_dir)
-    manifest = read_manifest(folder)
+    read_manifest(folder)  # a readable dump, before waiting for its lock
+    check_writable(folder)
+    with locked(folder, "xlalens time"), writes_to(folder, "the timing results"):
+        return _time_dump_locked(folder, read_manifest(folder), options, say)
+
+
+def _time_dump_locked(
+    folder: Path, manifest: dict[str, Any], options: TimingOptions, say: Callable[[str], None]
+) -> dict[str, Any]:
     from xlalens.timing._sharded import is_sharded, time_sharded_dump
 
     if is_sharded(manifest):  # N devices: a worker process with N host devices (spmd-time)
         return time_sharded_dump(folder, options, log=say)
     _runtime.get_backend(options.backend)  # fail early, listing the present backends
     fronts = selected_frontends(folder, manifest, options)
+    # NOTE: [never lose a user's data] the optimized HLO of each frontend is staged
+    # and moved into timing/<backend>/ only with the results that describe it.
+    with Staging(folder / TIMING_DIR / options.backend, dump=folder) as st:
+        return _time_staged(folder, manifest, options, say, fronts, st)
+
+
+def _time_staged(
+    folder: Path,
+    manifest: dict[str, Any],
+    options: TimingOptions,
+    say: Callable[[str], None],
+    fronts: dict[str, Any],
+    st: Staging,
+) -> dict[str, Any]:
     say(f"measuring {options.backend} peaks (STREAM-like copy, matmul)...")
     peaks = measure_peaks(options.backend, scale=options.peak_scale)
     same_backend = manifest.get("backend") == options.backend
@@ -138,7 +169,7 @@ def time_dump(
             continue
         say(f"{fe}: compiling for {options.backend}, verifying, timing...")
         results[fe] = _time_frontend(
-            folder, fe, info, options, peaks, same_backend, manifest, say
+            folder, fe, info, options, peaks, same_backend, manifest, say, hlo_dir=st.path
         ).as_dict()
         results[fe]["native_step_seconds"] = info.get("native_step_seconds")
     doc = results_document(options, manifest, peaks, results)
@@ -153,7 +184,26 @@ def time_dump(
     points: list[SweepPoint] = []
     if options.sizes:
         points = run_sweep(folder, list(options.sizes), options, peaks, log=say)
-    earlier = None if options.fresh else _earlier_results(folder, options.backend, say)
+    earlier = _earlier_results(folder, options.backend, say)
+    measured = [fe for fe, r in results.items() if r.get("status") == "ok"]
+    if earlier is not None and results and not measured and not points:
+        # Nothing new was measured: the earlier results stay as they are, and the
+        # attempt is recorded beside them (NOTE: [merge, never lose] in targets/_compile.py).
+        rec = record_failed(folder, "time", options.backend, results_text(doc))
+        say(f"no frontend was timed; the earlier results were kept (this attempt: {rec})")
+        doc["kept_earlier"] = True
+        return doc
+    if earlier is not None and not options.fresh:
+        for fe, res in list(results.items()):
+            before = (earlier.get("frontends") or {}).get(fe) or {}
+            if res.get("status") != "ok" and before.get("status") == "ok":
+                results[fe] = dict(
+                    before,
+                    failed_attempt={"status": res.get("status"), "reason": res.get("reason")},
+                )
+                say(f"{fe}: not timed this time; its earlier results were kept")
+    if options.fresh:
+        earlier = None
     if earlier is not None:
         # NOTE: [merged results] results are keyed by (backend, size, frontend): the
         # file is the backend, ``frontends`` the dump's own size, the sweep its points.
@@ -176,7 +226,11 @@ def time_dump(
             "table": sweep_table(points),
             "svg": svg_rel,
         }
-    write_results(folder, doc)
+    # The results are written first (outside the dump: a full disk fails here), then
+    # the optimized HLO of what was timed and the results naming it are moved in.
+    st.add_file(results_path(folder, options.backend), results_text(doc))
+    st.commit_files()
+    clear_failed(folder, "time", options.backend)
     from xlalens.timing._findings import write_findings
 
     if write_findings(folder) is not None:

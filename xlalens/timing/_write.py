@@ -15,19 +15,13 @@ from typing import Any
 import numpy as np
 
 from xlalens import _runtime
+from xlalens.dumpdir import atomic_write as _atomic_write  # the one atomic write (issue 22)
 from xlalens.timing._peaks import Peaks
 from xlalens.timing._records import (
     RESULTS_SCHEMA_VERSION,
     TIMING_DIR,
     TimingOptions,
 )
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
 
 
 def results_path(dump_dir: str | Path, backend: str) -> Path:
@@ -108,8 +102,13 @@ def _earlier_results(
 def write_results(dump_dir: str | Path, doc: dict[str, Any]) -> Path:
     """Write a results document atomically to ``DIR/timing/<backend>.json``; returns the path."""
     path = results_path(dump_dir, doc["backend"])
-    _atomic_write(path, json.dumps(doc, indent=1, default=_json_default) + "\n")
+    _atomic_write(path, results_text(doc))
     return path
+
+
+def results_text(doc: dict[str, Any]) -> str:
+    """A results document as the JSON text written to ``DIR/timing/<backend>.json``."""
+    return json.dumps(doc, indent=1, default=_json_default) + "\n"
 
 
 def _json_default(o: Any) -> Any:
