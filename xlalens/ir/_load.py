@@ -23,11 +23,14 @@ from xlalens.ir._schema import LEVELS, STAGES, validate
 
 IR_ARTIFACTS = ("stablehlo", "hlo", "optimized_hlo")
 _MLIR_BYTECODE_MAGIC = b"ML\xefR"
-_MLIR_START = re.compile(
-    r'^\s*(?://[^\n]*\n\s*)*(module\b|func\.func\b|#loc|"builtin\.module"|#\w+\s*=)'
-)
-_HLO_START = re.compile(r"^\s*(?://[^\n]*\n\s*)*HloModule\b")
-_SCHEDULED = re.compile(r"^\s*HloModule\s+\S+[^\n]*\bis_scheduled=true")
+# Whitespace and comments before the first token: XLA's lexer skips ``//`` and
+# ``/* */`` comments anywhere (issue 23: 34 of XLA's own test modules open with one).
+_LEAD = r"^(?:\s|//[^\n]*|/\*(?:[^*]|\*(?!/))*\*/)*"
+_MLIR_START = re.compile(_LEAD + r'(module\b|func\.func\b|#loc|"builtin\.module"|#\w+\s*=)')
+_HLO_START = re.compile(_LEAD + r"HloModule\b")
+# HLO text without a header starts with a computation: ``[ENTRY] [%]name [(sig) -> type] {``.
+_HLO_HEADLESS = re.compile(_LEAD + r"(?:ENTRY\s+)?%?[A-Za-z_][\w.\-]*\s*(?:\(|\{)")
+_SCHEDULED = re.compile(_LEAD + r"HloModule\s+\S+[^\n]*\bis_scheduled=true")
 # File names the capture writes, which also tell the stage.
 _STAGE_BY_NAME = {
     "stablehlo.mlir": "stablehlo",
@@ -57,6 +60,8 @@ def detect_format(data: str | bytes) -> str:
         return "hlo"
     if _MLIR_START.match(head):
         return "stablehlo"
+    if _HLO_HEADLESS.match(head):
+        return "hlo"
     if stripped.startswith("{"):
         return "json"
     if stripped.startswith("<"):
