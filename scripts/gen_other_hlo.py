@@ -169,7 +169,7 @@ def generate(name: str, out: Path, timeout: float = 900) -> tuple[Path, Path]:
                 f"{name}: exit {proc.returncode}; stderr tail:\n{proc.stderr[-2000:]}"
             )
         got_pre = _largest(dump, ".before_optimizations.txt")
-        got_post = _largest(dump, ".after_optimizations.txt")
+        got_post = _largest(dump, "after_optimizations.txt")  # jax CPU: .cpu_after_...
         if got_pre is None or got_post is None:
             raise RuntimeError(f"{name}: the framework wrote no HLO module under {dump}")
         # Every module of the run (jit-compiled helpers too, small ones mostly) goes to
