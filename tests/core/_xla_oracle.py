@@ -51,12 +51,24 @@ def _view(text: str) -> dict:
     }
 
 
+def _types(text: str) -> dict:
+    """``"computation/instruction" -> type text`` as XLA's printer writes it (inferred or not)."""
+    from jax._src.lib import hlo
+
+    out = {}
+    for c in hlo.hlo_module_from_text(text).computations():
+        for i in c.instructions():
+            rhs = i.to_string().split(" = ", 1)[1]
+            out[f"{c.name}/{i.name}"] = rhs[: rhs.find(f" {opcode_text(i.opcode)}(")]
+    return out
+
+
 def _worker() -> None:
     os.environ.setdefault("JAX_PLATFORMS", "cpu")
     texts = json.loads(sys.stdin.read())
     for text in texts:
         try:
-            out = {"ok": True, "view": _view(text)}
+            out = {"ok": True, "view": _view(text), "types": _types(text)}
         except Exception as exc:  # XLA's parser raises JaxRuntimeError with its message
             out = {"ok": False, "error": " | ".join(str(exc).splitlines()[:4])[:600]}
         sys.stdout.write(json.dumps(out) + "\n")

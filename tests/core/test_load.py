@@ -145,3 +145,72 @@ def test_dump_step_writes_graphs_and_op_counts(tmp_path):
     assert "ParseError" in broken["graph_errors"]["hlo"]
     assert "hlo.raw" not in broken["artifacts"]["graphs"]
     assert "optimized_hlo.canonical" in broken["artifacts"]["graphs"]
+
+
+_SCHEMA_TEXT = (
+    "HloModule m\nadd {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n"
+    "  ROOT s = f32[] add(a, b)\n}\nENTRY e {\n  p = f32[4] parameter(0)\n"
+    "  n = f32[4] negate(p)\n  z = f32[] constant(0)\n"
+    "  ROOT r = f32[] reduce(n, z), dimensions={0}, to_apply=add\n}\n"
+)
+
+
+def _break_missing_field(g):
+    del g.nodes["e/n"]["op_name"]
+
+
+def _break_shape_type(g):
+    g.nodes["e/n"]["shape"] = (4.0,)
+
+
+def _break_attrs(g):
+    g.nodes["e/n"]["attrs"]["x"] = {1, 2}
+
+
+def _break_attr_key(g):
+    g.nodes["e/n"]["attrs"]["x"] = {1: "a"}
+
+
+def _break_cross_edge(g):
+    g.add_edge("add/a", "e/n", key=1, operand_index=1, kind="data", dtype="f32", shape=())
+
+
+def _break_cycle(g):
+    g.add_edge("e/r", "e/n", key=1, operand_index=1, kind="data", dtype="f32", shape=())
+
+
+def _break_operand_index(g):
+    g.add_edge("e/p", "e/n", key=3, operand_index=3, kind="data", dtype="f32", shape=(4,))
+
+
+def _break_edge_field(g):
+    g.edges["e/p", "e/n", 0]["operand_index"] = 2
+
+
+def _break_fusion(g):
+    g.nodes["e/n"]["fusion"] = "e/nowhere"
+
+
+@pytest.mark.parametrize(
+    "breaker",
+    [
+        _break_missing_field,
+        _break_shape_type,
+        _break_attrs,
+        _break_attr_key,
+        _break_cross_edge,
+        _break_cycle,
+        _break_operand_index,
+        _break_edge_field,
+        _break_fusion,
+    ],
+)
+def test_validate_fast_pass_still_rejects_each_broken_rule(breaker) -> None:
+    """validate()'s one-pass check falls back to the rule-by-rule check and names the break."""
+    from xlalens.ir._schema import SchemaError, validate
+
+    g = load(_SCHEMA_TEXT)
+    assert validate(g) is g
+    breaker(g)
+    with pytest.raises(SchemaError):
+        validate(g)

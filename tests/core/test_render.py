@@ -378,3 +378,24 @@ def test_views_are_replanned_until_predicted_within_the_deadline(large, monkeypa
         > _PLAN_SHARE
         for it in items
     )
+
+
+def test_cli_render_file_defers_kernel_bodies_into_a_views_folder(tmp_path, capsys, monkeypatch):
+    """Above the lazy size, `render FILE` writes the overview and scope views into OUT.views/, bodies on demand."""
+    import importlib
+
+    monkeypatch.setattr(importlib.import_module("xlalens.render._cli"), "LAZY_NODES", 10)
+    src = str(HLO / "jax_mlp.optimized_hlo.txt")
+    out = tmp_path / "mlp.svg"
+    assert main(["render", src, "-o", str(out), "--budget", "12"]) == 0
+    said = capsys.readouterr().out
+    assert "drawn on demand" in said and "--all-views" in said
+    views = tmp_path / "mlp.views"
+    lazy = sorted(p.name for p in views.glob("*.svg"))
+    assert sorted(p.name for p in tmp_path.glob("*.svg")) == ["mlp.svg"]
+    overview = out.read_text()
+    assert 'href="mlp.views/' in overview and "data-xl-later=" in overview
+    assert lazy and any('href="../mlp.svg"' in (views / n).read_text() for n in lazy)
+    assert main(["render", src, "-o", str(out), "--budget", "12", "--all-views"]) == 0
+    assert "on demand" not in capsys.readouterr().out
+    assert len(list(views.glob("*.svg"))) > len(lazy)

@@ -114,8 +114,11 @@ def _kernels(g: nx.MultiDiGraph) -> _Kernels:
 
     of: dict[str, str] = {}
     body: dict[str, list[str]] = {k: [] for k in ids}
-    for n, c in g.nodes(data="computation"):
-        k = n if c == entry else run_by(c)
+    # One lookup per computation, not per node (a 29k-node module has ~2k computations).
+    kernel_of = {c: run_by(c) for c in comps if c != entry}
+    for n, d in g._node.items():
+        c = d["computation"]
+        k = n if c == entry else kernel_of.get(c) if c in kernel_of else run_by(c)
         if k in ks:
             of[n] = k
             body[k].append(n)

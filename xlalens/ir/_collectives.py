@@ -157,7 +157,7 @@ def _collective_record(
         groups = [list(g) for g in (parsed or {}).get("groups", [])]
         if not groups:  # {} or no attribute: one group of every device
             groups = [list(range(total))]
-        n = len(groups[0])
+        n = max(len(g) for g in groups)  # XLA allows groups of unequal sizes
     axes = None if mesh is None else _axes(groups, mesh)
     return {
         "kind": kind,

@@ -10,8 +10,11 @@ gives the canonical level the capture's signature (parameter and result roles).
 
 from __future__ import annotations
 
+import gc
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,15 +22,18 @@ import networkx as nx
 
 from xlalens._dumpdir import ARTIFACTS, is_dump, looks_like_entry, read_manifest, resolve_entry
 from xlalens._errors import DumpError, ParseError, UsageError
-from xlalens.ir._schema import LEVELS, STAGES, validate
+from xlalens.ir._schema import LEVELS, STAGES, validate, validate_lowered
 
 IR_ARTIFACTS = ("stablehlo", "hlo", "optimized_hlo")
 _MLIR_BYTECODE_MAGIC = b"ML\xefR"
-_MLIR_START = re.compile(
-    r'^\s*(?://[^\n]*\n\s*)*(module\b|func\.func\b|#loc|"builtin\.module"|#\w+\s*=)'
-)
-_HLO_START = re.compile(r"^\s*(?://[^\n]*\n\s*)*HloModule\b")
-_SCHEDULED = re.compile(r"^\s*HloModule\s+\S+[^\n]*\bis_scheduled=true")
+# Whitespace and comments before the first token: XLA's lexer skips ``//`` and
+# ``/* */`` comments anywhere (issue 23: 34 of XLA's own test modules open with one).
+_LEAD = r"^(?:\s|//[^\n]*|/\*(?:[^*]|\*(?!/))*\*/)*"
+_MLIR_START = re.compile(_LEAD + r'(module\b|func\.func\b|#loc|"builtin\.module"|#\w+\s*=)')
+_HLO_START = re.compile(_LEAD + r"HloModule\b")
+# HLO text without a header starts with a computation: ``[ENTRY] [%]name [(sig) -> type] {``.
+_HLO_HEADLESS = re.compile(_LEAD + r"(?:ENTRY\s+)?%?[A-Za-z_][\w.\-]*\s*(?:\(|\{)")
+_SCHEDULED = re.compile(_LEAD + r"HloModule\s+\S+[^\n]*\bis_scheduled=true")
 # File names the capture writes, which also tell the stage.
 _STAGE_BY_NAME = {
     "stablehlo.mlir": "stablehlo",
@@ -57,6 +63,8 @@ def detect_format(data: str | bytes) -> str:
         return "hlo"
     if _MLIR_START.match(head):
         return "stablehlo"
+    if _HLO_HEADLESS.match(head):
+        return "hlo"
     if stripped.startswith("{"):
         return "json"
     if stripped.startswith("<"):
@@ -109,11 +117,52 @@ def parse_ir(
     Raises:
         ParseError: unrecognized or malformed content.
     """
+    return _parse_ir(data, source=source, stage=stage)[0]
+
+
+def _finish(
+    parsed: tuple[nx.MultiDiGraph, bool], level: str | None, signature: dict | None
+) -> nx.MultiDiGraph:
+    """The parsed graph at ``level``, validated (see NOTE [checked while lowering]).
+
+    The cyclic GC stays off meanwhile (:func:`gc_paused`).
+    """
+    graph, lowered = parsed
+    with gc_paused():
+        out = _to_level(graph, level, signature)
+        if lowered and out is graph and graph.graph["level"] == "raw":
+            return validate_lowered(out)
+        return validate(out)
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """The cyclic GC off for the block (re-entrant), as NOTE [gc off while parsing] explains.
+
+    Held across a whole ``load`` so that the young objects of the parse are not
+    scanned by a collection that the leveling's first allocations would start.
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def _parse_ir(
+    data: str | bytes,
+    *,
+    source: str | None = None,
+    stage: str | None = None,
+) -> tuple[nx.MultiDiGraph, bool]:
+    """:func:`parse_ir`, and whether the graph is fresh from the HLO text reader's lowering."""
     fmt = detect_format(data)
     if fmt == "stablehlo":
         from xlalens.ir._stablehlo import parse_stablehlo
 
-        return parse_stablehlo(data, source=source, stage=stage or "stablehlo")
+        return parse_stablehlo(data, source=source, stage=stage or "stablehlo"), False
     if isinstance(data, bytes):
         try:
             data = data.decode("utf-8")
@@ -123,7 +172,7 @@ def parse_ir(
             from xlalens.ir._hlo_proto import parse_hlo_proto
 
             try:
-                return parse_hlo_proto(data, source=source, stage=stage or "unknown")
+                return parse_hlo_proto(data, source=source, stage=stage or "unknown"), False
             except ParseError:
                 raise ParseError(
                     "binary input that is neither MLIR bytecode nor a serialized "
@@ -134,15 +183,15 @@ def parse_ir(
     if fmt == "hlo":
         from xlalens.ir.hlo import parse_hlo_text
 
-        return parse_hlo_text(data, source=source, stage=_hlo_stage(data, stage))
+        return parse_hlo_text(data, source=source, stage=_hlo_stage(data, stage)), True
     if fmt == "json":
         from xlalens.ir._io import from_json
 
-        return from_json(data, source=source)
+        return from_json(data, source=source), False
     if fmt == "graphml":
         from xlalens.ir._io import from_graphml
 
-        return from_graphml(data)
+        return from_graphml(data), False
     first = next((ln for ln in data.splitlines() if ln.strip()), "")
     raise ParseError(
         "unrecognized input: expected HLO text (starting with 'HloModule'), StableHLO "
@@ -184,7 +233,8 @@ def load_file(
     except OSError as exc:
         raise UsageError(f"cannot read {str(path)!r}: {exc.strerror or exc}") from None
     stage = stage or _STAGE_BY_NAME.get(path.name)
-    graph = parse_ir(raw, source=str(path), stage=stage)
+    parsed = _parse_ir(raw, source=str(path), stage=stage)
+    graph = parsed[0]
     if mesh is not None:
         from xlalens.ir._collectives import annotate
 
@@ -193,7 +243,7 @@ def load_file(
         graph.graph["source"] = {**graph.graph.get("source", {}), **source}
     else:
         graph.graph["source"].setdefault("path", str(path))
-    return validate(_to_level(graph, level, signature))
+    return _finish(parsed, level, signature)
 
 
 def load(
@@ -236,11 +286,17 @@ def load(
     """
     _check_level(level)
     _check_stage(stage)
+    with gc_paused():
+        return _load(target, level, stage, signature)
+
+
+def _load(
+    target: Any, level: str | None, stage: str | None, signature: dict[str, Any] | None
+) -> nx.MultiDiGraph:
     if isinstance(target, nx.MultiDiGraph):
         return validate(_to_level(target, level, signature, copy=True))
     if isinstance(target, bytes):
-        graph = parse_ir(target, stage=stage)
-        return validate(_to_level(graph, level, signature))
+        return _finish(_parse_ir(target, stage=stage), level, signature)
     if isinstance(target, os.PathLike):
         return load_file(target, level, stage=stage, signature=signature)
     if hasattr(target, "dump") and hasattr(target, "frontend"):
@@ -275,8 +331,7 @@ def load(
                 f"{target!r} is neither an existing file nor a dump entry DIR:frontend[:artifact] "
                 "nor IR text"
             )
-    graph = parse_ir(target, stage=stage)
-    return validate(_to_level(graph, level, signature))
+    return _finish(_parse_ir(target, stage=stage), level, signature)
 
 
 def load_entry(

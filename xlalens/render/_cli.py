@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from pathlib import Path
 
 from xlalens._errors import UsageError
 from xlalens.render._render import DEFAULT_BUDGET, write_svgs
 from xlalens.render._view import MODES
+
+#: Above this many nodes, ``render FILE`` leaves kernels' bodies to be drawn on demand.
+LAZY_NODES = 2000
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -45,7 +49,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--all-views",
         action="store_true",
-        help="with a dump DIR: also draw the views the dump leaves out (kernels' bodies, deep views of the non-kernel graphs)",
+        help=(
+            "with a dump DIR: also draw the views the dump leaves out (kernels' bodies, deep "
+            "views of the non-kernel graphs); with a file: draw every drill-down now (above "
+            f"{LAZY_NODES:,} nodes, kernels' bodies are otherwise left to be drawn on demand)"
+        ),
     )
     p.add_argument(
         "--collapse",
@@ -106,13 +114,33 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.output) if args.output else _default_out(args.input, args.diff)
     if out.suffix != ".svg":
         raise UsageError(f"-o {out}: the output is an SVG file; name it OUT.svg")
+    # NOTE: [lazy views of a file] As a dump does (docs/render.md, Lazy views), a big
+    # graph's kernels' bodies (most of its views: 1,309 for a ResNet50 step) are left
+    # to be drawn on demand: the overview and every scope view are written at once
+    # (each kernel is drawn in one of them), the bodies' links say how to draw them
+    # (this command with --all-views). Drill-downs go in a folder of their own,
+    # OUT.views/, so they do not crowd the folder of OUT.svg.
+    n_nodes = getattr(target, "number_of_nodes", lambda: 0)()
+    lazy = not args.all_views and n_nodes > LAZY_NODES
+    views = out.with_name(out.stem + ".views")
+    command = f"xlalens render {shlex.quote(args.input)} -o {shlex.quote(str(out))} --all-views"
     try:
-        r = write_svgs(target, out, collapse=args.collapse, budget=args.budget)
+        r = write_svgs(
+            target,
+            out,
+            collapse=args.collapse,
+            budget=args.budget,
+            lazy_bodies=lazy,
+            views_dir=views,
+            later_command=command,
+        )
     except OSError as exc:  # /proc/x.svg, a full disk: one line, not a traceback
         raise UsageError(
             f"-o {out}: cannot write ({exc.strerror or exc}); choose a writable path"
         ) from None
     extra = len(r.svgs) - 1
-    msg = f"{out}" + (f" (+{extra} drill-down SVGs in {out.parent or Path('.')})" if extra else "")
+    msg = f"{out}" + (f" (+{extra} drill-down SVGs in {views}/)" if extra else "")
+    if r.deferred:
+        msg += f"; {len(r.deferred)} kernel bodies drawn on demand: {command}"
     print(msg, file=sys.stdout)
     return 0

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import html
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -471,6 +473,8 @@ def write_svgs(
     max_depth: int | None = None,
     paint_heat: bool = True,
     lazy_bodies: bool = False,
+    views_dir: str | Path | None = None,
+    later_command: str | None = None,
 ) -> Rendering:
     """Write the overview to ``out`` and its drill-downs beside it (``<stem>.<group>-<hash>.svg``).
 
@@ -479,6 +483,10 @@ def write_svgs(
         out: path of the overview SVG.
         level, collapse, budget, title, heat, max_depth, paint_heat, lazy_bodies: as for
             :func:`render_views`.
+        views_dir: put the drill-downs in this folder instead (``OUT.views/``); the
+            links between the views are rewritten to match.
+        later_command: the command a click on a deferred view shows (default: the
+            dump's ``xlalens render DIR --all-views``).
 
     Returns:
         The :class:`Rendering` that was written.
@@ -501,23 +509,52 @@ def write_svgs(
         lazy_bodies=lazy_bodies,
     )
     out.parent.mkdir(parents=True, exist_ok=True)
+    if views_dir is None:
+        for name, svg in r.svgs.items():
+            (out.parent / name).write_text(_interactive(svg, later_command))
+        return r
+    views = Path(views_dir)
+    views.mkdir(parents=True, exist_ok=True)
+    rel = os.path.relpath(views, out.parent).replace(os.sep, "/")
+    back = os.path.relpath(out.parent, views).replace(os.sep, "/")
+    children = set(r.svgs) - {r.overview} | set(r.deferred)
     for name, svg in r.svgs.items():
-        (out.parent / name).write_text(_interactive(svg))
+        if name == r.overview:
+            fixed = _relink(svg, lambda f: f"{rel}/{f}" if f in children else f)
+            out.write_text(_interactive(fixed, later_command))
+        else:
+            fixed = _relink(svg, lambda f: f"{back}/{f}" if f == r.overview else f)
+            (views / name).write_text(_interactive(fixed, later_command))
     return r
+
+
+_HREF = re.compile(r'(href=")([^"#]+\.svg)(")')
+
+
+def _relink(svg: str, where: Any) -> str:
+    """``svg`` with each link to a view file mapped through ``where`` (file name -> URL)."""
+    return _HREF.sub(lambda m: m.group(1) + where(m.group(2)) + m.group(3), svg)
 
 
 _COMMENT = re.compile(r"<!--.*?-->\n?", re.S)
 
 
-def _interactive(svg: str) -> str:
+def _interactive(svg: str, later_command: str | None = None) -> str:
     """The SVG with the viewer script, so it pans, zooms and drills down on its own.
 
     Graphviz's comments (one per node and edge, repeating its name; about a
-    tenth of a view's bytes) are dropped: nothing reads them.
+    tenth of a view's bytes) are dropped: nothing reads them. ``later_command``
+    replaces the dump's command in the tips and notes of deferred views.
     """
     from xlalens.render._svgjs import inject
 
-    return inject(_COMMENT.sub("", svg))
+    svg = _COMMENT.sub("", svg)
+    if later_command is not None:
+        svg = svg.replace("`xlalens render DIR --all-views`", f"`{html.escape(later_command)}`")
+        svg = svg.replace("not drawn by the dump yet", "not drawn yet (drawn on demand)").replace(
+            "<svg ", f'<svg data-xl-later="{html.escape(later_command, quote=True)}" ', 1
+        )
+    return inject(svg)
 
 
 # -- diffs ------------------------------------------------------------------

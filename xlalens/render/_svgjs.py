@@ -112,8 +112,10 @@ _SCRIPT = r"""
     var k = scaleOf(), SVGNS = "http://www.w3.org/2000/svg";
     var g = document.createElementNS(SVGNS, "g"), r = document.createElementNS(SVGNS, "rect");
     g.setAttribute("id", "xl-later");
-    var lines = ["\u201c" + title + "\u201d was not drawn when the dump was made.",
-      "To draw it (and every other view), run:  xlalens render " + dir + " --all-views",
+    // A file's views carry their own command (xlalens render FILE -o OUT.svg --all-views).
+    var cmd = svg.getAttribute("data-xl-later") || ("xlalens render " + dir + " --all-views");
+    var lines = ["\u201c" + title + "\u201d was not drawn yet (views are drawn on demand).",
+      "To draw it (and every other view), run:  " + cmd,
       "then reload this page.  (click to close)"];
     r.setAttribute("x", box[0] + 10 * k); r.setAttribute("y", box[1] + 10 * k);
     r.setAttribute("width", 640 * k); r.setAttribute("height", (lines.length * 20 + 14) * k);

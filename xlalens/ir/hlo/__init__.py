@@ -129,8 +129,16 @@ def kernel_nodes(graph: nx.MultiDiGraph, *, nested: bool = False) -> list[str]:
                     queue.append(callee)
     out_entry = []
     out_nested = []
-    for nid, data in graph.nodes(data=True):
+    trivial = TRIVIAL_OPCODES
+    if len(wanted) == 1:
+        # The common case (entry only), one comprehension over the node dicts.
+        return [
+            nid
+            for nid, d in graph._node.items()
+            if d["computation"] == entry and d["opcode"] not in trivial
+        ]
+    for nid, data in graph._node.items():
         c = data["computation"]
-        if c in wanted and data["opcode"] not in TRIVIAL_OPCODES:
+        if c in wanted and data["opcode"] not in trivial:
             (out_entry if c == entry else out_nested).append(nid)
     return out_entry + out_nested

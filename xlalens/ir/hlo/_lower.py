@@ -20,6 +20,7 @@ from xlalens.ir._collectives import annotate
 from xlalens.ir._schema import canonical_op, new_graph
 from xlalens.ir._sharding import parse_replica_groups, parse_sharding
 from xlalens.ir.hlo._lex import Lexer
+from xlalens.ir.hlo._rules import ARITY, REQUIRED, check
 from xlalens.ir.hlo._syntax import Module
 from xlalens.ir.hlo._values import (
     decode_json_or_raw,
@@ -65,6 +66,8 @@ _OUT_ALIAS_RE = re.compile(r"\{([\d,\s]*)\}\s*:\s*\(\s*(\d+)\s*,\s*\{([\d,\s]*)\
 
 
 _ASYNC_SUFFIXES = ("-start", "-update", "-done")
+# Opcodes with an operand count or required attributes to check (``_rules``).
+RULE_OPS = frozenset(ARITY) | frozenset(REQUIRED)
 
 
 def _kind_for(attr: str, opcode: str) -> str:
@@ -265,6 +268,8 @@ def lower(mod: Module, lexer: Lexer, stage: str) -> nx.MultiDiGraph:
     gpred = g._pred
     opcache: dict[str, str] = {}
     meta_fast = _META_FAST_RE.match
+    check_rules = check
+    rule_ops = RULE_OPS
     meta_tf = _META_TF_RE.match
     pending_calls: list[tuple[str, str, str, str, int]] = []
     with_frames: list[tuple[str, int]] = []
@@ -381,6 +386,10 @@ def lower(mod: Module, lexer: Lexer, stage: str) -> nx.MultiDiGraph:
                         attrs[key] = decode_value(raw)
                         if key in _STRUCTURED:
                             _structured(key, raw, attrs)
+            if opcode in rule_ops:
+                bad = check_rules(opcode, len(ops) if type(ops) is list else 0, attrs_raw)
+                if bad is not None:
+                    raise lexer.fail(opos if "operand" in bad else npos, "expected " + bad)
             gnode[nid] = d
             gsucc[nid] = {}
             vpred = gpred[nid] = {}

@@ -32,6 +32,7 @@ from typing import Any
 
 from xlalens.ir._ops import OPCODES
 from xlalens.ir._sharding import parse_replica_groups
+from xlalens.ir.hlo._infer import INFERABLE, InferError, infer_type
 from xlalens.ir.hlo._lex import NAME, PRIMITIVE_TYPES, SKIP, Lexer
 
 __all__ = ["ATTRIBUTE_RULES", "Computation", "Module", "Parser", "TypeInfo", "parse"]
@@ -82,12 +83,15 @@ _LAYOUT = re.compile(r"[ \t\r\n]*\{([^{}]*)\}")
 _LAYOUT_BODY = re.compile(r"\s*(?:\d+\s*(?:,\s*\d+\s*)*)?(?::[^{}]*)?$")
 _DIM = re.compile(r"\s*(?:(<=)\s*)?(\d+|\?)\s*$")
 _ROOT = re.compile(r"ROOT(?![\w.\-])")
+# The start of an instruction inside ``{`` (an inline computation, not a name list).
+_INLINE_INSTR = re.compile(r"%?" + NAME + r"[ \t\r\n]*=")
 _ENTRY = re.compile(r"ENTRY(?![\w.\-])")
 _HLOMODULE = re.compile(r"HloModule(?![\w.\-])")
 _TABLE_KW = re.compile(r"(FileNames|FunctionNames|FileLocations|StackFrames)(?![\w.\-])")
 _MODULE_NAME = re.compile(r"%?([^\s,{}()]+)")
 _PNAME = re.compile(r"%?(" + NAME + r")")
 _OPCODE = re.compile(r"([a-z][a-z0-9\-]*)")
+_WORD = re.compile(r"[a-z][a-z0-9]*")
 _INT = re.compile(r"-?\d+")
 _EQ = re.compile(r"[ \t\r\n]*=")
 _ATTR_NAME = re.compile(r"([\w\-]+)[ \t\r\n]*=")
@@ -163,6 +167,12 @@ class Parser:
         self.n = lexer.n
         self.typecache: dict[str, TypeInfo] = {}
         self.sugar: dict[str, int] = {}
+        self._types: dict[int, tuple[int, dict[str, tuple[str, Any]]]] = {}
+        # The module's computation list and the one being read (inline computations
+        # go in before it), and the value an inline computation gives its attribute.
+        self._comps: list[Computation] = []
+        self._current: Computation | None = None
+        self._inline: str | None = None
 
     # -- helpers ----------------------------------------------------------------------
     def skip(self, pos: int) -> int:
@@ -240,7 +250,7 @@ class Parser:
             name = m.group(1)
             pos = self.attributes(m.end(), attrs)
         tables: dict[str, dict[int, str]] = {}
-        comps: list[Computation] = []
+        comps: list[Computation] = self._comps
         seen: set[str] = set()
         while True:
             pos = self.skip(pos)
@@ -306,6 +316,7 @@ class Parser:
         if pos >= self.n or buf[pos] != "{":
             raise self.lx.error(pos, f"'{{' to open the body of computation {cname!r}")
         comps.append(comp)
+        self._current = comp
         pos = self.instruction_list(pos + 1, comp, comps)
         # XLA prints a non-main thread after the body: '}, execution_thread="x"'.
         p = self.skip(pos)
@@ -400,10 +411,13 @@ class Parser:
                     a = attr_fast(buf, pos)
                     if a is not None:
                         v = a.group(2)
-                        if v is not None or a.group(1) not in INT_LIST_ATTRS:
-                            attrs[a.group(1)] = v or a.group(3)
-                            pos = a.end()
-                            continue
+                        k = a.group(1)
+                        if (v is not None or k not in INT_LIST_ATTRS) and k not in attrs:
+                            v = v or a.group(3)
+                            if v[0] != "{" or "=" not in v or k not in _COMP_REFS:
+                                attrs[k] = v
+                                pos = a.end()
+                                continue
                     p = skip(buf, pos).end()
                     if p < n and buf[p] == ",":
                         pos = self.attribute(p + 1, attrs)
@@ -438,11 +452,15 @@ class Parser:
             a = attr_fast(buf, pos)
             if a is not None:
                 v = a.group(2)
-                if v is not None or a.group(1) not in INT_LIST_ATTRS:
-                    attrs[a.group(1)] = v or a.group(3)
-                    pos = a.end()
-                    continue
-                # not an int list where one is required: the rule reports it
+                k = a.group(1)
+                if (v is not None or k not in INT_LIST_ATTRS) and k not in attrs:
+                    v = v or a.group(3)
+                    if v[0] != "{" or "=" not in v or k not in _COMP_REFS:
+                        attrs[k] = v
+                        pos = a.end()
+                        continue
+                # not an int list where one is required, a repeated attribute or an
+                # inline computation: the rules read it
             p = SKIP.match(buf, pos).end()
             if p < n and buf[p] == ",":
                 pos = self.attribute(p + 1, attrs)
@@ -458,7 +476,7 @@ class Parser:
         return _clean(text)
 
     def instruction(self, pos: int, comp: Computation, comps: list[Computation]) -> int:
-        """instruction ::= 'ROOT'? name '=' shape opcode '(' operands ')' (',' attribute)*"""
+        """instruction ::= 'ROOT'? name '=' shape? opcode '(' operands ')' (',' attribute)*"""
         buf = self.buf
         is_root = False
         m = _ROOT.match(buf, pos)
@@ -474,13 +492,53 @@ class Parser:
         if name in PRIMITIVE_TYPES and buf[pos] != "%":
             raise self.lx.error(pos, "an instruction name (a bare primitive type name is not one)")
         pos = self.expect(m.end(), "=", f"'=' after the instruction name {name!r}")
+        return self.rhs(pos, name, name_pos, is_root, comp, comps, nested=False)
+
+    def _at_shape(self, pos: int) -> bool:
+        """Whether a type starts at ``pos`` (already skipped): a tuple, ``b(`` or ``f32[``."""
+        buf = self.buf
+        if pos >= self.n:
+            return False
+        c = buf[pos]
+        if c == "(" or buf.startswith("b(", pos):
+            return True
+        # A primitive type name is a type token to XLA's lexer, never an opcode.
+        m = _WORD.match(buf, pos)
+        return m is not None and m.group() in PRIMITIVE_TYPES
+
+    def rhs(
+        self,
+        pos: int,
+        name: str,
+        name_pos: int,
+        is_root: bool,
+        comp: Computation,
+        comps: list[Computation],
+        *,
+        nested: bool,
+    ) -> int:
+        """shape? opcode '(' operands ')' (',' attribute)* ; appends the instruction to ``comp``.
+
+        NOTE: [inferred types] XLA's parser lets the type be left out where its
+        ShapeInference can work it out (``_infer.INFERABLE``); we infer it from
+        the operands' types as read so far, and reject the instruction with a
+        located error where XLA would ("cannot infer shape for opcode").
+        A ``nested`` instruction (an operand written as an instruction) takes no
+        attributes, as in XLA (``allow_attributes=false``).
+        """
+        buf = self.buf
         pos = self.skip(pos)
-        typ, tinfo, pos = self.shape(pos)
-        pos = self.skip(pos)
+        typ: str | None = None
+        tinfo: Any = None
+        type_pos = pos
+        if self._at_shape(pos):
+            typ, tinfo, pos = self.shape(pos)
+            pos = self.skip(pos)
         m = _OPCODE.match(buf, pos)
         if m is None:
             raise self.lx.error(pos, f"an opcode after the type of {name!r}")
         opcode = m.group(1)
+        op_pos = pos
         pos = self.expect(m.end(), "(", f"'(' after the opcode {opcode!r}")
         ops_pos = pos
         if opcode == "parameter":
@@ -495,14 +553,76 @@ class Parser:
             operands = _clean(buf[pos : end - 1].strip())
             pos = end
         else:
-            operands, pos = self.operands(pos)
+            operands, pos = self.operands(pos, comp, comps)
         attrs: dict[str, str] = {}
-        pos = self.attribute_list(pos, attrs)
+        if not nested:
+            pos = self.attribute_list(pos, attrs)
+        if typ is None:
+            if opcode in ("parameter", "constant"):
+                raise self.lx.error(type_pos, f"the type of {opcode} {name!r}")
+            typ = self.infer(opcode, operands, attrs, comp, comps, op_pos)
+            tinfo = _type_of(self, typ)
         comp.instrs.append((name, is_root, typ, tinfo, opcode, operands, attrs, name_pos, ops_pos))
         return pos
 
-    def operands(self, pos: int) -> tuple[list[str], int]:
-        """operands ::= (shape? name (',' shape? name)*)? ')'"""
+    def infer(
+        self,
+        opcode: str,
+        operands: list[str],
+        attrs: dict[str, str],
+        comp: Computation,
+        comps: list[Computation],
+        pos: int,
+    ) -> str:
+        """The type XLA infers for an instruction written without one (see ``_infer``)."""
+        if opcode not in INFERABLE:
+            raise self.lx.fail(
+                pos,
+                f"cannot infer the type of {opcode!r} (XLA infers it only for elementwise, "
+                "tuple and shape ops); write the result type before the opcode",
+            )
+        local = self.types_of(comp)
+        ops = []
+        for oname in operands:
+            hit = local.get(oname)
+            if hit is None:
+                raise self.lx.fail(
+                    pos,
+                    f"operand {oname!r} of {opcode!r} is not an instruction of computation "
+                    f"{comp.name!r} defined before it; its type is needed to infer the result",
+                )
+            ops.append(hit)
+
+        def root_type(cname: str) -> tuple[str, Any]:
+            for c in comps:
+                if c.name == cname and c.instrs:
+                    root = next((i for i in c.instrs if i[1]), c.instrs[-1])
+                    return root[2], root[3]
+            raise InferError(f"computation {cname!r} is not defined before its use")
+
+        try:
+            return infer_type(opcode, ops, attrs, lambda t: _type_of(self, t), root_type)
+        except (InferError, IndexError, ValueError) as exc:
+            raise self.lx.fail(pos, f"cannot infer the type of {opcode!r}: {exc}") from None
+
+    def types_of(self, comp: Computation) -> dict[str, tuple[str, Any]]:
+        """name -> (type text, TypeInfo) of the instructions of ``comp`` read so far."""
+        seen, table = self._types.get(id(comp), (0, {}))
+        instrs = comp.instrs
+        for i in instrs[seen:]:
+            table[i[0]] = (i[2], i[3])
+        self._types[id(comp)] = (len(instrs), table)
+        return table
+
+    def operands(
+        self, pos: int, comp: Computation, comps: list[Computation]
+    ) -> tuple[list[str], int]:
+        """operands ::= (operand (',' operand)*)? ')' ; operand ::= shape? (name | nested)
+
+        A nested operand is an instruction written in place (``reshape(f32[1,8]
+        parameter(0))``); XLA names it ``<opcode>.anon`` (made unique) and adds
+        it before its user, as we do.
+        """
         buf = self.buf
         names: list[str] = []
         pos = self.skip(pos)
@@ -510,14 +630,23 @@ class Parser:
             return names, pos + 1
         while True:
             pos = self.skip(pos)
-            if pos < self.n and (buf[pos] == "(" or self._at_type(pos)):
+            start = pos
+            if self._at_shape(pos):
                 _, _, pos = self.shape(pos)
                 pos = self.skip(pos)
             m = _PNAME.match(buf, pos)
             if m is None or (m.group(1) in PRIMITIVE_TYPES and buf[pos] != "%"):
                 raise self.lx.error(pos, "an operand name")
-            names.append(m.group(1))
-            pos = self.skip(m.end())
+            after = self.skip(m.end())
+            if buf[pos] != "%" and after < self.n and buf[after] == "(":
+                # A nested instruction: its type (if any) comes before the opcode.
+                anon = self.unique(m.group(1) + ".anon")
+                pos = self.rhs(start, anon, start, False, comp, comps, nested=True)
+                names.append(anon)
+                pos = self.skip(pos)
+            else:
+                names.append(m.group(1))
+                pos = after
             if pos < self.n and buf[pos] == ",":
                 pos += 1
                 continue
@@ -539,6 +668,11 @@ class Parser:
         pos = SKIP.match(buf, pos).end()
         if depth > _MAX_TUPLE_DEPTH:
             raise self.lx.fail(pos, f"tuple types nested deeper than {_MAX_TUPLE_DEPTH}")
+        if buf.startswith("b(", pos):
+            # A buffer type ``b(f32[2,4])`` (XLA's Shape::IsBuffer): the array it holds.
+            inner, info, p = self.shape(pos + 2, depth + 1)
+            p = self.expect(p, ")", "')' to close the buffer type b(...)")
+            return f"b({inner})", info, p
         if pos < self.n and buf[pos] == "(":
             elems: list[str] = []
             p = self.skip(pos + 1)
@@ -611,12 +745,17 @@ class Parser:
         if m is None:
             raise self.lx.error(pos, "an attribute 'name=value' after ','")
         key = m.group(1)
+        if key in out:
+            raise self.lx.fail(pos, f"attribute {key!r} is given twice; keep one")
         p = self.skip(m.end())
         if p >= self.n:
             raise self.lx.error(p, f"a value for attribute {key!r}")
         rule = ATTRIBUTE_RULES.get(key, Parser.value)
         end = rule(self, p, key)
-        out[key] = _clean(buf[p:end])
+        if self._inline is not None:
+            out[key], self._inline = self._inline, None
+        else:
+            out[key] = _clean(buf[p:end])
         return end
 
     def value(self, pos: int, key: str) -> int:
@@ -661,11 +800,33 @@ class Parser:
         """name | '{' name (',' name)* '}' : called computations."""
         buf = self.buf
         if buf[pos] == "{":
-            return self.match_close(pos)
+            p = self.skip(pos + 1)
+            m = _ROOT.match(buf, p) or _INLINE_INSTR.match(buf, p)
+            if m is None:
+                return self.match_close(pos)
+            return self.inline_computation(pos + 1)
         m = _PNAME.match(buf, pos)
         if m is None:
             raise self.lx.error(pos, f"a computation name for {key!r}")
         return m.end()
+
+    def inline_computation(self, pos: int) -> int:
+        """``to_apply={ instruction* }``: a computation written in place of its name.
+
+        XLA names it ``_`` (then ``_.1``, ...) and defines it before its user's
+        computation; the attribute then reads ``%_`` as if it had been written so.
+        """
+        comps = self._comps
+        current = self._current
+        cname = self.unique("_")
+        inline = Computation(cname, False, pos)
+        self._current = inline
+        at = next((k for k, c in enumerate(comps) if c is current), len(comps))
+        comps.insert(at, inline)
+        end = self.instruction_list(pos, inline, comps)
+        self._current = current
+        self._inline = "%" + cname
+        return end
 
     def replica_groups(self, pos: int, key: str) -> int:
         """replica_groups ::= '{' int_list* '}' | '[' dims ']<=[' dims ']' ('T(' perm ')')?
@@ -813,6 +974,19 @@ NATIVE_ASYNC = frozenset(
 SUGAR_WRAPPABLE = frozenset(OPCODES) - {"async-start", "async-update", "async-done"}
 _ASYNC_ONLY_ATTRS = frozenset({"async_execution_thread", "async_group_id", "calls"})
 
+#: Attributes that name one called computation (or hold one written inline).
+_COMP_REFS = frozenset(
+    {
+        "calls",
+        "to_apply",
+        "condition",
+        "body",
+        "select",
+        "scatter",
+        "true_computation",
+        "false_computation",
+    }
+)
 #: Attributes whose value must be a list of ints.
 INT_LIST_ATTRS = frozenset(
     {
