@@ -257,13 +257,16 @@ def verify(folder: Path, entry: dict[str, Any], backend: str) -> None:
         proof["replay_vs_native"] = _judged(diff)
     else:
         proof["reference"] = "float64"
-        rj, nj, ill, kappa = prove(
-            replayed, native, ref, bound, labels=labels, native_bound=native_bound
+        pr = prove(
+            replayed, native, ref, bound, labels=labels, native_bound=native_bound, inputs=inputs
         )
+        rj, nj, ill = pr.replay, pr.native, pr.ill
         proof["replay"], proof["native"] = _judged(rj), _judged(nj)
         if ill:
-            # NOTE: [ill-conditioned steps] in xlalens/capture/_proof.py
-            proof["conditioning_factor"] = kappa
+            # NOTE: [ill-conditioned steps] in xlalens/capture/_proof.py: each of
+            # these results was judged by its own allowance, every other one by its bound.
+            proof["conditioning_factor"] = pr.kappa
+            proof["conditioning_per_result"] = list(pr.kappas)
             proof["ill_conditioned"] = [
                 labels[i] if i < len(labels) and labels[i] else f"result {i}" for i in ill
             ]
@@ -320,12 +323,20 @@ def _param_bounds(entry: dict[str, Any], results: dict[str, int | None]) -> dict
     b = proof.get("native_bound") or proof.get("bound") or {}
     per = b.get("relative_per_result") or []
     whole = float(b.get("relative", 0.0))
-    # An ill-conditioned step's results were proved within what the proof allowed
-    # them (NOTE: [ill-conditioned steps] in _proof.py); the same allowance here.
-    kappa = float(proof.get("conditioning_factor") or 1.0)
-    widen = OBSERVED_FACTOR * kappa if kappa > 1 else 1.0
+    # An ill-conditioned result was proved within what the proof allowed it
+    # (NOTE: [ill-conditioned steps] in _proof.py); the same allowance here, for
+    # that result only (an older manifest without per-result factors: for all).
+    kappas = proof.get("conditioning_per_result")
+    whole_kappa = float(proof.get("conditioning_factor") or 1.0)
+
+    def widen(i: int | None) -> float:
+        k = whole_kappa
+        if kappas is not None:
+            k = float(kappas[i]) if i is not None and 0 <= i < len(kappas) else 1.0
+        return OBSERVED_FACTOR * k if k > 1 else 1.0
+
     return {
-        role: widen * (float(per[i]) if i is not None and 0 <= i < len(per) else whole)
+        role: widen(i) * (float(per[i]) if i is not None and 0 <= i < len(per) else whole)
         for role, i in results.items()
     }
 
