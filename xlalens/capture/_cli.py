@@ -237,6 +237,13 @@ def run(args: argparse.Namespace) -> int:
         elif e.get("outputs_match") is False:
             print(f"{name}: replayed outputs differ: {e.get('verify_error')}")
     cc = m["cross_check"]
+    if cc.get("initial_values_agree") is False:
+        print(
+            f"frontends started from different initial values ({', '.join(cc['compared'])}): "
+            "their updates are not compared"
+        )
+        for line in cc["disagreements"]:
+            print(f"  {line}")
     if cc.get("params_agree") is not None:
         verdict = "agree" if cc["params_agree"] else "DISAGREE"
         ratio = cc.get("error_over_bound")

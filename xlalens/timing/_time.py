@@ -20,6 +20,7 @@ import dataclasses
 import json
 import math
 import os
+import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -82,9 +83,9 @@ class TimingOptions:
     """Sweep: capture ``DIR/sweep/<N>`` with the installed frameworks when it is missing."""
     fresh: bool = False
     """Replace the backend's earlier results instead of merging into them."""
-    native: bool = False
+    native: bool = True
     """Also time the framework's native step, alone, in rounds with the replay (runs the
-    frontend's subprocess again; the CLI turns it on, ``--no-native`` off)."""
+    frontend's subprocess again; ``--no-native`` turns it off). The CLI's default too."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -665,7 +666,9 @@ def _native_summary(
         "step": st.as_dict(),
         "conditions": "alone, in rounds alternating with the compiled replay",
         "rounds": len(rounds),
-        "difference_s": st.median_s - compiled.median_s,
+        # The median of the per-round differences, so it lies inside their range
+        # (the difference of two medians over different calls did not: issue 21).
+        "difference_s": statistics.median(diffs) if diffs else st.median_s - compiled.median_s,
         "difference_range_s": [lo, hi],
         "ratio": st.median_s / compiled.median_s if compiled.median_s > 0 else None,
         "significant": bool(diffs) and (lo > 0 or hi < 0),
@@ -839,7 +842,13 @@ def time_dump(
         # NOTE: [merged results] results are keyed by (backend, size, frontend): the
         # file is the backend, ``frontends`` the dump's own size, the sweep its points.
         # A new measurement replaces the same key; every other key is kept.
-        kept = {k: v for k, v in (earlier.get("frontends") or {}).items() if k not in results}
+        before = earlier.get("frontends") or {}
+        kept = {k: v for k, v in before.items() if k not in results}
+        for fe, r in results.items():
+            # A run without native rounds (--no-native) keeps the earlier ones, marked.
+            old_native = (before.get(fe) or {}).get("native")
+            if r.get("native") is None and isinstance(old_native, dict):
+                r["native"] = {**old_native, "from_earlier_run": True}
         doc["frontends"] = {**kept, **results}
         old = [SweepPoint(**p) for p in ((earlier.get("sweep") or {}).get("points") or [])]
         new_keys = {(p.frontend, p.size) for p in points}
