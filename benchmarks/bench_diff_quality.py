@@ -184,6 +184,56 @@ def score(d, la: dict[str, str], lb: dict[str, str]) -> dict[str, float]:
     return out
 
 
+PAIR_PRECISION, PAIR_RECALL = 0.97, 0.95
+"""Targets for dots/convolutions on every real pair (issue 21)."""
+
+
+def heavy_score(d, la: dict[str, str], lb: dict[str, str]) -> tuple[int, int, int]:
+    """(labelled dots/convolutions in common, pairs that touch one, pairs that are right)."""
+    common = {
+        lab for lab in set(la.values()) & set(lb.values()) if lab.startswith(("reads:", "wgrad:"))
+    }
+    predicted = correct = 0
+    for p in d.pairs:
+        a_lab, b_lab = la.get(p.a), lb.get(p.b)
+        if a_lab in common or b_lab in common:
+            predicted += 1
+            correct += a_lab is not None and a_lab == b_lab
+    return len(common), predicted, correct
+
+
+def per_pair_table(pairs: list[tuple[str, str, str]]) -> list[str]:
+    """One row per (name, entry A, entry B) and artifact: dots/convolutions precision and
+    recall against their labels, the target beside each figure."""
+    from xlalens.diff import diff
+    from xlalens.ir import load
+
+    rows = [
+        "labelled dots/convolutions per pair (canonical level; target precision >= "
+        f"{PAIR_PRECISION}, recall >= {PAIR_RECALL})",
+        f"  {'pair':<44} {'artifact':<14} {'labels':>6} {'paired':>6} {'right':>5} "
+        f"{'precision':>15} {'recall':>15}",
+    ]
+    for name, ea, eb in pairs:
+        for art in ARTIFACTS:
+            try:
+                ga = load(f"{ea}:{art}", level="canonical")
+                gb = load(f"{eb}:{art}", level="canonical")
+            except Exception as exc:  # an entry without the artifact
+                rows.append(f"  {name:<44} {art:<14} skipped ({str(exc)[:60]})")
+                continue
+            n, pred, ok = heavy_score(diff(ga, gb), labels(ga), labels(gb))
+            prec = ok / pred if pred else float("nan")
+            rec = ok / n if n else float("nan")
+            mark_p = "ok" if prec >= PAIR_PRECISION else "MISS"
+            mark_r = "ok" if rec >= PAIR_RECALL else "MISS"
+            rows.append(
+                f"  {name:<44} {art:<14} {n:>6} {pred:>6} {ok:>5} "
+                f"{prec:>7.3f} {mark_p:>4}/.97 {rec:>7.3f} {mark_r:>4}/.95"
+            )
+    return rows
+
+
 def frontends(dump: Path) -> list[str]:
     """Frontends of a dump that captured successfully, in manifest order."""
     man = json.loads((dump / "manifest.json").read_text())
@@ -371,6 +421,13 @@ def main() -> None:
         metavar="NAME=DIR:FE,DIR:FE",
         help="one model captured in several one-frontend dumps (repeatable)",
     )
+    ap.add_argument(
+        "--pair",
+        action="append",
+        default=[],
+        metavar="NAME=DIR:FE,DIR:FE",
+        help="one real pair for the per-pair dots/convolutions table (repeatable)",
+    )
     ap.add_argument("--capture", action="store_true", help="also dump cnn and transformer")
     ap.add_argument("--regen-fusion", action="store_true", help="recompile the fusion data")
     ap.add_argument("--resnet", type=Path, default=RESNET, help="ResNet-50 optimized HLO (.txt.xz)")
@@ -387,6 +444,15 @@ def main() -> None:
     for g in args.group:
         name, _, entries = g.partition("=")
         groups[name] = [e for e in entries.split(",") if e]
+    if args.pair:
+        real = []
+        for item in args.pair:
+            name, _, entries = item.partition("=")
+            ea, _, eb = entries.partition(",")
+            real.append((name, ea, eb))
+        print("\n".join(per_pair_table(real)))
+        if not args.dump and not args.group:
+            return
     labelled_pairs(groups)
     fusion_decisions(args.regen_fusion)
     kernel_map_speed(args.resnet)

@@ -232,3 +232,15 @@ def test_cross_check_reports_different_initial_values(jax_dump, tmp_path):
     cc = cross_check(entries, tmp_path)
     assert cc["initial_values_agree"] is False and cc["params_agree"] is None, cc
     assert any("different initial values" in d for d in cc["disagreements"])
+
+
+def test_keras_depthwise_bn_relu6_step_proven(tmp_path):
+    """MobileNetV2-like blocks (1x1, depthwise 3x3, BatchNorm, ReLU6) on keras-tensorflow: no false NO."""
+    target = f"{Path(__file__).parent / 'keras_depthwise_step.py'}:make_step"
+    result = write_dump(
+        tmp_path / "d", frameworks=["keras-tensorflow"], target=target, stages=False
+    )
+    e = result.manifest["frontends"]["keras-tensorflow"]
+    assert e["status"] == "ok", e.get("reason")
+    assert e["outputs_match"] is True, e.get("verify_error")
+    assert e["proof"]["reference"] == "float64"
