@@ -13,7 +13,7 @@ Three measurements, each printed as a table:
    ``result:<role>`` for the loss and each parameter's update, and for each
    dot/convolution ``reads:<w>:<dims>`` (it reads parameter ``w`` through
    layout-only ops: the forward op, or the input gradient, told apart by the
-   sorted output dims) or ``wgrad:<w>`` (its output has ``w``'s dims and only
+   number of output elements) or ``wgrad:<w>`` (as many elements as ``w`` and only
    ``w``'s update depends on it). A label that occurs twice in one graph is
    dropped (ambiguous).
 2. **Fusion decisions.** The same jax step compiled normally, with
@@ -37,6 +37,7 @@ import argparse
 import itertools
 import json
 import lzma
+import math
 import os
 import subprocess
 import sys
@@ -100,7 +101,7 @@ def labels(g) -> dict[str, str]:
         if d["param_index"] is not None and d["computation"] == g.graph["entry"]:
             out[n] = f"param:{d['role']}"
             if d["role"] not in NOT_WEIGHTS:
-                weights[n] = (d["role"], tuple(sorted(d["shape"])))
+                weights[n] = (d["role"], math.prod(d["shape"]) if d["shape"] else 1)
         elif d["param_index"] is None:
             out[n] = f"result:{d['role']}"
     result_nodes = {
@@ -121,7 +122,9 @@ def labels(g) -> dict[str, str]:
                     read.add(weights[x][0])
                 elif nodes[x]["op"] in LAYOUT_OPS:
                     todo.extend(ops.get(x, []))
-        dims = tuple(sorted(d["shape"]))
+        # Elements, not dims: a 1x1 convolution and the dot TF rewrites it into
+        # compute the same values in another shape (issue 21).
+        dims = math.prod(d["shape"]) if d["shape"] else 1
         if len(read) == 1:
             out[n] = f"reads:{next(iter(read))}:{dims}"
             continue

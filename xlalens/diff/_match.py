@@ -28,6 +28,7 @@ from xlalens.diff._labels import (
     node_label,
     spmd_key,
 )
+from xlalens.diff._match_dataflow import DATAFLOW, HEAVY_MATCH, run_dataflow
 from xlalens.diff._side import Matching, _Side
 
 __all__ = [
@@ -465,6 +466,12 @@ class _Matcher:
                         continue  # equal constants pair by fingerprint, others not at all
                     if A.op[a] == B.op[b]:
                         score += OP_WEIGHT
+                    elif (A.op[a] in HEAVY_MATCH) != (B.op[b] in HEAVY_MATCH) and dice < 1.0:
+                        # A dot or convolution changes op into an elementwise op only
+                        # when every neighbour agrees (a user's multiply -> dot edit),
+                        # never on a partial neighbourhood such as AdamW's multiply of
+                        # the same shape (NOTE: [dataflow evidence]).
+                        continue
                     elif (
                         common < CROSS_OP_MIN_COMMON
                         or dice < CROSS_OP_MIN_DICE
@@ -675,6 +682,13 @@ MATCHERS: tuple[Matcher, ...] = (
         _run_anchor,
     ),
     Matcher(
+        DATAFLOW,
+        "dots and convolutions: the same paired parameters read through layout-only ops, "
+        "or the same paired results fed, and the same number of output elements; unique "
+        "on both sides (NOTE: [dataflow evidence])",
+        run_dataflow,
+    ),
+    Matcher(
         SIMILARITY,
         f"neighbourhood score >= {SIM_THRESHOLD}; other op: >= {CROSS_OP_MIN_COMMON} paired "
         f"neighbours and Dice >= {CROSS_OP_MIN_DICE}",
@@ -704,7 +718,8 @@ def match(
         a: the left graph (xlalens schema).
         b: the right graph.
         stages: subset of ``("exact", "anchor", "similarity", "leftover")`` to run
-            (propagation always follows anchors and similarity); ``None`` runs all.
+            (propagation always follows anchors and similarity; the ``dataflow``
+            stage runs with ``anchor``); ``None`` runs all.
         flatten: whether to match A, B in the form :func:`flatten_fusions` gives
             (for diffs across IR levels); the hidden nodes are unpaired, and the
             edit cost is then the one of the original graphs.
@@ -717,7 +732,9 @@ def match(
     Example:
         >>> m = match(g1, g2)  # doctest: +SKIP
     """
-    run = set(stages or (EXACT, ANCHOR, SIMILARITY, LEFTOVER))
+    run = set(stages or (EXACT, ANCHOR, DATAFLOW, SIMILARITY, LEFTOVER))
+    if stages is not None and ANCHOR in run:
+        run.add(DATAFLOW)  # part of the anchor evidence: it reads the anchored parameters
     plans = (
         flatten_plan(a) if flatten[0] else None,
         flatten_plan(b) if flatten[1] else None,
