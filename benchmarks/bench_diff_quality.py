@@ -89,6 +89,20 @@ def _flat_view(g):
     return plan, ops, users, role_of
 
 
+def _feeds_loss(n: str, users: dict[str, list[str]], g) -> bool:
+    """Whether the node with role ``loss`` (the loss result) depends on ``n``."""
+    seen, q = {n}, deque([n])
+    while q:
+        x = q.popleft()
+        if g._node[x].get("role") == "loss" and g._node[x]["param_index"] is None:
+            return True
+        for w in users.get(x, []):
+            if w not in seen:
+                seen.add(w)
+                q.append(w)
+    return False
+
+
 def labels(g) -> dict[str, str]:
     """``{node id: label}`` of the anchor ops of one graph (see the module docstring)."""
     plan, ops, users, role_of = _flat_view(g)
@@ -126,7 +140,9 @@ def labels(g) -> dict[str, str]:
         # compute the same values in another shape (issue 21).
         dims = math.prod(d["shape"]) if d["shape"] else 1
         if len(read) == 1:
-            out[n] = f"reads:{next(iter(read))}:{dims}"
+            # forward (the loss depends on it) or input gradient: a square layer has both
+            fwd = "fwd" if _feeds_loss(n, users, g) else "grad"
+            out[n] = f"reads:{next(iter(read))}:{dims}:{fwd}"
             continue
         if read:
             continue
@@ -214,8 +230,8 @@ def per_pair_table(pairs: list[tuple[str, str, str]]) -> list[str]:
     rows = [
         "labelled dots/convolutions per pair (canonical level; target precision >= "
         f"{PAIR_PRECISION}, recall >= {PAIR_RECALL})",
-        f"  {'pair':<44} {'artifact':<14} {'labels':>6} {'paired':>6} {'right':>5} "
-        f"{'precision':>15} {'recall':>15}",
+        f"  {'pair':<44} {'artifact':<14} {'dots+convs A/B':>14} {'labels':>6} {'paired':>6} "
+        f"{'right':>5} {'precision':>15} {'recall':>15}",
     ]
     for name, ea, eb in pairs:
         for art in ARTIFACTS:
@@ -230,8 +246,11 @@ def per_pair_table(pairs: list[tuple[str, str, str]]) -> list[str]:
             rec = ok / n if n else float("nan")
             mark_p = "ok" if prec >= PAIR_PRECISION else "MISS"
             mark_r = "ok" if rec >= PAIR_RECALL else "MISS"
+            heavy = "/".join(
+                str(sum(1 for _, op in g.nodes(data="op") if op in HEAVY)) for g in (ga, gb)
+            )
             rows.append(
-                f"  {name:<44} {art:<14} {n:>6} {pred:>6} {ok:>5} "
+                f"  {name:<44} {art:<14} {heavy:>14} {n:>6} {pred:>6} {ok:>5} "
                 f"{prec:>7.3f} {mark_p:>4}/.97 {rec:>7.3f} {mark_r:>4}/.95"
             )
     return rows

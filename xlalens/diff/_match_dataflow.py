@@ -12,9 +12,8 @@ role and the updated results) each unpaired dot or convolution gets a key:
 
 - ``reads``: the paired entry parameters it reads through layout-only ops
   (transpose, reshape, bitcast, convert, copy, broadcast) and its number of
-  output elements (a forward op and the input gradient that read the same
-  weight differ there, unless the layer is square; then the key is not unique
-  and nothing pairs);
+  output elements; where that is not unique (a square layer's forward op and
+  input gradient), whether the paired loss depends on it (the forward op);
 - ``feeds``: when it reads no parameter, the paired results (the parameters'
   updates and optimizer state) that depend on it, and its number of output
   elements: a weight gradient feeds its own parameter's update chain only.
@@ -49,16 +48,34 @@ def _entry_params(side: Any) -> set[int]:
     return set(side.comp_params[ec]) if ec >= 0 else set()
 
 
-def _keys(side: Any, matched: list[int], to_a: Any) -> dict[tuple, int]:
+def _is_result(side: Any, i: int) -> bool:
+    return side.role[i] is not None and side.data[i]["param_index"] is None
+
+
+def _reach(side: Any, n: int, results: set[int], to_a: Any) -> tuple[set[int], bool]:
+    """The paired results that depend on ``n`` (as A's node numbers), and whether the
+    search finished within :data:`MAX_REACH` nodes."""
+    reached: set[int] = set()
+    visited = {n}
+    q = deque([n])
+    while q and len(visited) < MAX_REACH:
+        x = q.popleft()
+        if x in results:
+            reached.add(to_a(x))
+            continue
+        for w, _ in side.users[x]:
+            if w not in visited:
+                visited.add(w)
+                q.append(w)
+    return reached, len(visited) < MAX_REACH
+
+
+def _keys(
+    side: Any, matched: list[int], to_a: Any, results: set[int], loss: int | None
+) -> dict[tuple, int]:
     """Key -> node for the unpaired heavy ops whose key is unique on this side."""
     params = {p for p in _entry_params(side) if matched[p] >= 0}
-    results = {
-        i
-        for i, r in enumerate(side.role)
-        if r is not None and side.data[i]["param_index"] is None and matched[i] >= 0
-    }
-    out: dict[tuple, int] = {}
-    dup: set[tuple] = set()
+    first: dict[tuple, list[tuple[int, tuple]]] = {}
     for n, op in enumerate(side.op):
         if op not in HEAVY_MATCH or matched[n] >= 0:
             continue
@@ -75,34 +92,38 @@ def _keys(side: Any, matched: list[int], to_a: Any) -> dict[tuple, int]:
                 read.add(to_a(x))
             elif side.op[x] in LAYOUT_ONLY:
                 todo.extend(side.operands[x])
+        reached, complete = _reach(side, n, results, to_a)
         if read:
+            # A square layer's forward op and input gradient read the same weight and
+            # have the same size: the forward one feeds the loss (second key).
             key: tuple = ("reads", tuple(sorted(read)), size)
-        else:
-            reached: set[int] = set()
-            visited = {n}
-            q = deque([n])
-            while q and len(visited) < MAX_REACH:
-                x = q.popleft()
-                if x in results:
-                    reached.add(to_a(x))
-                    continue
-                for w, _ in side.users[x]:
-                    if w not in visited:
-                        visited.add(w)
-                        q.append(w)
-            if not reached or len(visited) >= MAX_REACH:
-                continue
+            second: tuple = (*key, complete and loss is not None and loss in reached)
+        elif reached and complete:
             key = ("feeds", tuple(sorted(reached)), size)
-        if key in out:
-            dup.add(key)
-        out[key] = n
-    return {k: v for k, v in out.items() if k not in dup}
+            second = key
+        else:
+            continue
+        first.setdefault(key, []).append((n, second))
+    out: dict[tuple, int] = {}
+    tie: dict[tuple, list[int]] = {}
+    for key, items in first.items():
+        if len(items) == 1:
+            out[key] = items[0][0]
+        else:
+            for n, second in items:
+                tie.setdefault(("tie", *second), []).append(n)
+    out.update({k: v[0] for k, v in tie.items() if len(v) == 1})
+    return out
 
 
 def run_dataflow(m: Any) -> None:
     """Pair unpaired dots/convolutions of equal dataflow key, then propagate (NOTE above)."""
-    ka = _keys(m.A, m.ma, lambda x: x)
-    kb = _keys(m.B, m.mb, lambda y: m.mb[y])
+    # Results paired with a result (a role-named node that is not a parameter) on
+    # both sides: what a key may name, the same set seen from either side.
+    res_a = {a for a, b in enumerate(m.ma) if b >= 0 and _is_result(m.A, a) and _is_result(m.B, b)}
+    loss = next((a for a in sorted(res_a) if m.A.role[a] == "loss"), None)
+    ka = _keys(m.A, m.ma, lambda x: x, res_a, loss)
+    kb = _keys(m.B, m.mb, lambda y: m.mb[y], {m.ma[a] for a in res_a}, loss)
     new = []
     for key in sorted(set(ka) & set(kb)):
         a, b = ka[key], kb[key]
