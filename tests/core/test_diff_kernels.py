@@ -503,3 +503,21 @@ def test_identical_weightless_kernels_pair():
     kinds = Counter(p.kind for p in d.kernel_map.pairs)
     assert kinds["only_a"] == kinds["only_b"] == 0, d.kernel_map.pairs
     assert kinds["same_body"] == 2
+
+
+def test_dots_pair_only_with_dots_across_frameworks():
+    """Checked-in mlp dump, every pair of frontends at StableHLO: no dot pairs with an
+    elementwise op, and every dot of the side with fewer pairs with a dot."""
+    import itertools
+
+    fes = [f for f, i in json.loads((MLP / "manifest.json").read_text())["frontends"].items()
+           if i["status"] == "ok"]  # fmt: skip
+    graphs = {fe: load(f"{MLP}:{fe}:stablehlo", level="canonical") for fe in fes}
+    for fa, fb in itertools.combinations(fes, 2):
+        ga, gb = graphs[fa], graphs[fb]
+        d = diff(ga, gb)
+        heavy = {"dot", "convolution"}
+        kinds = [(ga.nodes[p.a]["op"] in heavy, gb.nodes[p.b]["op"] in heavy) for p in d.pairs]
+        assert all(x == y for x, y in kinds), (fa, fb)
+        fewest = min(sum(op in heavy for _, op in g.nodes(data="op")) for g in (ga, gb))
+        assert sum(x and y for x, y in kinds) >= fewest - 1, (fa, fb)
