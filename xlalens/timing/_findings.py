@@ -54,8 +54,16 @@ class Interval:
         """Significantly faster than ``other`` (the spreads do not overlap)."""
         return self.high < other.low
 
+    ranged: bool = False
+    """Print as ``median (low..high)``: a spread that is a range, not median ± IQR/2."""
+
     def text(self) -> str:
-        """``1.23 ms ± 0.05``."""
+        """``1.23 ms ± 0.05`` (or ``+0.21 ms (rounds +0.2..+0.22)`` when ``ranged``)."""
+        if self.ranged:
+            return (
+                f"{self.median * 1e3:+.4g} ms (rounds {self.low * 1e3:+.3g}.."
+                f"{self.high * 1e3:+.3g})"
+            )
         return f"{self.median * 1e3:.4g} ms ± {(self.high - self.low) / 2 * 1e3:.2g}"
 
 
@@ -92,7 +100,7 @@ def _added(nat: dict[str, Any]) -> Interval | None:
         return None
     lo, hi = float(rng[0]), float(rng[1])
     d = min(max(float(diff), lo), hi)  # an older document's median of medians: clamp
-    return Interval(d, lo, hi)
+    return Interval(d, lo, hi, ranged=True)
 
 
 def _rows(manifest: dict[str, Any], doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -135,6 +143,7 @@ def _compare(pairs: list[tuple[str, Interval | None, str, Interval | None]]) -> 
             notes.append(f"{na} {a.text()} ≈ {nb} {b.text()} (within the spread)")
     if not notes:
         return "no verdict: not measured", "the frameworks it compares were not timed"
+    differ = held + against
     if held and not against:
         verdict = "supported"
     elif against and not held:
@@ -143,6 +152,8 @@ def _compare(pairs: list[tuple[str, Interval | None, str, Interval | None]]) -> 
         verdict = "mixed"
     else:
         verdict = "no verdict: within the spread"
+    if differ:
+        verdict += f" ({differ} of {len(notes)} comparisons differ)"
     return verdict, "; ".join(notes)
 
 
