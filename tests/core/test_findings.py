@@ -176,3 +176,15 @@ def test_idle_time_is_part_of_where_the_time_goes(tmp_path):
     (d / "timing/cpu.json").write_text(json.dumps(doc))
     hot = findings_markdown(d).split("## Where the compiled step's time goes")[1]
     assert "idle between kernels 93.0%" in hot and "slowest kernel `b`" in hot
+
+
+def test_native_faster_than_its_replay_gives_no_framework_verdict(tmp_path):
+    """A negative native-minus-compiled in every round is left out of the framework verdict."""
+    d = _dump(tmp_path / "d", {"jax": (0.02, 0.002), "tensorflow": (0.3, 0.05)})
+    doc = json.loads((d / "timing/cpu.json").read_text())
+    nat = doc["frontends"]["jax"]["native"]
+    nat["difference_s"], nat["difference_range_s"] = -0.08, [-0.15, -0.02]
+    (d / "timing/cpu.json").write_text(json.dumps(doc))
+    jax_c = findings_markdown(d).split("- **")[1]
+    assert "framework: no verdict: not measured." in jax_c
+    assert "jax: native step faster than its compiled replay" in jax_c
