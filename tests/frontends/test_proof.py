@@ -244,3 +244,16 @@ def test_keras_depthwise_bn_relu6_step_proven(tmp_path):
     assert e["status"] == "ok", e.get("reason")
     assert e["outputs_match"] is True, e.get("verify_error")
     assert e["proof"]["reference"] == "float64"
+
+
+def test_family_user_step_is_cross_checked(tmp_path):
+    """Both Keras backends on one unseeded user model: compared, and reported as different
+    initial values (each backend drew its own weights), not as a disagreement."""
+    target = f"{Path(__file__).parent / 'user_steps.py'}:make_keras_model"
+    result = write_dump(
+        tmp_path / "d", frameworks=["keras-tensorflow", "keras-jax"], target=target, stages=False
+    )
+    cc = result.manifest["cross_check"]
+    assert cc["compared"] == ["keras-jax", "keras-tensorflow"], cc
+    assert cc["initial_values_agree"] is False and cc["params_agree"] is None, cc
+    assert all("different initial values" in d for d in cc["disagreements"])
