@@ -13,7 +13,7 @@ Three measurements, each printed as a table:
    ``result:<role>`` for the loss and each parameter's update, and for each
    dot/convolution ``reads:<w>:<dims>`` (it reads parameter ``w`` through
    layout-only ops: the forward op, or the input gradient, told apart by the
-   sorted output dims) or ``wgrad:<w>`` (its output has ``w``'s dims and only
+   number of output elements) or ``wgrad:<w>`` (as many elements as ``w`` and only
    ``w``'s update depends on it). A label that occurs twice in one graph is
    dropped (ambiguous).
 2. **Fusion decisions.** The same jax step compiled normally, with
@@ -37,6 +37,7 @@ import argparse
 import itertools
 import json
 import lzma
+import math
 import os
 import subprocess
 import sys
@@ -88,6 +89,20 @@ def _flat_view(g):
     return plan, ops, users, role_of
 
 
+def _feeds_loss(n: str, users: dict[str, list[str]], g) -> bool:
+    """Whether the node with role ``loss`` (the loss result) depends on ``n``."""
+    seen, q = {n}, deque([n])
+    while q:
+        x = q.popleft()
+        if g._node[x].get("role") == "loss" and g._node[x]["param_index"] is None:
+            return True
+        for w in users.get(x, []):
+            if w not in seen:
+                seen.add(w)
+                q.append(w)
+    return False
+
+
 def labels(g) -> dict[str, str]:
     """``{node id: label}`` of the anchor ops of one graph (see the module docstring)."""
     plan, ops, users, role_of = _flat_view(g)
@@ -100,7 +115,7 @@ def labels(g) -> dict[str, str]:
         if d["param_index"] is not None and d["computation"] == g.graph["entry"]:
             out[n] = f"param:{d['role']}"
             if d["role"] not in NOT_WEIGHTS:
-                weights[n] = (d["role"], tuple(sorted(d["shape"])))
+                weights[n] = (d["role"], math.prod(d["shape"]) if d["shape"] else 1)
         elif d["param_index"] is None:
             out[n] = f"result:{d['role']}"
     result_nodes = {
@@ -121,9 +136,13 @@ def labels(g) -> dict[str, str]:
                     read.add(weights[x][0])
                 elif nodes[x]["op"] in LAYOUT_OPS:
                     todo.extend(ops.get(x, []))
-        dims = tuple(sorted(d["shape"]))
+        # Elements, not dims: a 1x1 convolution and the dot TF rewrites it into
+        # compute the same values in another shape (issue 21).
+        dims = math.prod(d["shape"]) if d["shape"] else 1
         if len(read) == 1:
-            out[n] = f"reads:{next(iter(read))}:{dims}"
+            # forward (the loss depends on it) or input gradient: a square layer has both
+            fwd = "fwd" if _feeds_loss(n, users, g) else "grad"
+            out[n] = f"reads:{next(iter(read))}:{dims}:{fwd}"
             continue
         if read:
             continue
@@ -182,6 +201,59 @@ def score(d, la: dict[str, str], lb: dict[str, str]) -> dict[str, float]:
         )
         out["kernel_heavy"] = hit / len(heavy)
     return out
+
+
+PAIR_PRECISION, PAIR_RECALL = 0.97, 0.95
+"""Targets for dots/convolutions on every real pair (issue 21)."""
+
+
+def heavy_score(d, la: dict[str, str], lb: dict[str, str]) -> tuple[int, int, int]:
+    """(labelled dots/convolutions in common, pairs that touch one, pairs that are right)."""
+    common = {
+        lab for lab in set(la.values()) & set(lb.values()) if lab.startswith(("reads:", "wgrad:"))
+    }
+    predicted = correct = 0
+    for p in d.pairs:
+        a_lab, b_lab = la.get(p.a), lb.get(p.b)
+        if a_lab in common or b_lab in common:
+            predicted += 1
+            correct += a_lab is not None and a_lab == b_lab
+    return len(common), predicted, correct
+
+
+def per_pair_table(pairs: list[tuple[str, str, str]]) -> list[str]:
+    """One row per (name, entry A, entry B) and artifact: dots/convolutions precision and
+    recall against their labels, the target beside each figure."""
+    from xlalens.diff import diff
+    from xlalens.ir import load
+
+    rows = [
+        "labelled dots/convolutions per pair (canonical level; target precision >= "
+        f"{PAIR_PRECISION}, recall >= {PAIR_RECALL})",
+        f"  {'pair':<44} {'artifact':<14} {'dots+convs A/B':>14} {'labels':>6} {'paired':>6} "
+        f"{'right':>5} {'precision':>15} {'recall':>15}",
+    ]
+    for name, ea, eb in pairs:
+        for art in ARTIFACTS:
+            try:
+                ga = load(f"{ea}:{art}", level="canonical")
+                gb = load(f"{eb}:{art}", level="canonical")
+            except Exception as exc:  # an entry without the artifact
+                rows.append(f"  {name:<44} {art:<14} skipped ({str(exc)[:60]})")
+                continue
+            n, pred, ok = heavy_score(diff(ga, gb), labels(ga), labels(gb))
+            prec = ok / pred if pred else float("nan")
+            rec = ok / n if n else float("nan")
+            mark_p = "ok" if prec >= PAIR_PRECISION else "MISS"
+            mark_r = "ok" if rec >= PAIR_RECALL else "MISS"
+            heavy = "/".join(
+                str(sum(1 for _, op in g.nodes(data="op") if op in HEAVY)) for g in (ga, gb)
+            )
+            rows.append(
+                f"  {name:<44} {art:<14} {heavy:>14} {n:>6} {pred:>6} {ok:>5} "
+                f"{prec:>7.3f} {mark_p:>4}/.97 {rec:>7.3f} {mark_r:>4}/.95"
+            )
+    return rows
 
 
 def frontends(dump: Path) -> list[str]:
@@ -371,6 +443,13 @@ def main() -> None:
         metavar="NAME=DIR:FE,DIR:FE",
         help="one model captured in several one-frontend dumps (repeatable)",
     )
+    ap.add_argument(
+        "--pair",
+        action="append",
+        default=[],
+        metavar="NAME=DIR:FE,DIR:FE",
+        help="one real pair for the per-pair dots/convolutions table (repeatable)",
+    )
     ap.add_argument("--capture", action="store_true", help="also dump cnn and transformer")
     ap.add_argument("--regen-fusion", action="store_true", help="recompile the fusion data")
     ap.add_argument("--resnet", type=Path, default=RESNET, help="ResNet-50 optimized HLO (.txt.xz)")
@@ -387,6 +466,15 @@ def main() -> None:
     for g in args.group:
         name, _, entries = g.partition("=")
         groups[name] = [e for e in entries.split(",") if e]
+    if args.pair:
+        real = []
+        for item in args.pair:
+            name, _, entries = item.partition("=")
+            ea, _, eb = entries.partition(",")
+            real.append((name, ea, eb))
+        print("\n".join(per_pair_table(real)))
+        if not args.dump and not args.group:
+            return
     labelled_pairs(groups)
     fusion_decisions(args.regen_fusion)
     kernel_map_speed(args.resnet)

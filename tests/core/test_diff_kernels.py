@@ -472,3 +472,52 @@ def test_bottom_up_looks_through_a_copy_only_one_side_has():
     assert pairs["main/d1"] == ("main/d1", "propagation")
     assert pairs["main/d2"] == ("main/d2", "propagation")
     assert "main/wc" in d.only_b
+
+
+BITCASTS = """HloModule m, is_scheduled=true
+
+moves_NAME {
+  p = f32[4,2]{1,0} parameter(0)
+  b1 = f32[8]{0} bitcast(p)
+  ROOT b2 = f32[2,4]{1,0} bitcast(b1)
+}
+
+mul_NAME {
+  q0 = f32[2,4]{1,0} parameter(0)
+  q1 = f32[2,4]{1,0} parameter(1)
+  ROOT m = f32[2,4]{1,0} multiply(q0, q1)
+}
+
+ENTRY main {
+  x = f32[4,2]{1,0} parameter(0)
+  y = f32[2,4]{1,0} parameter(1)
+  v_NAME = f32[2,4]{1,0} fusion(x), kind=kLoop, calls=moves_NAME
+  ROOT w_NAME = f32[2,4]{1,0} fusion(v_NAME, y), kind=kLoop, calls=mul_NAME
+}
+"""
+
+
+def test_identical_weightless_kernels_pair():
+    """A fusion of a parameter and two bitcasts, same body and same consumer on both sides: paired."""
+    d = diff(opt(BITCASTS.replace("NAME", "a")), opt(BITCASTS.replace("NAME", "b")))
+    kinds = Counter(p.kind for p in d.kernel_map.pairs)
+    assert kinds["only_a"] == kinds["only_b"] == 0, d.kernel_map.pairs
+    assert kinds["same_body"] == 2
+
+
+def test_dots_pair_only_with_dots_across_frameworks():
+    """Checked-in mlp dump, every pair of frontends at StableHLO: no dot pairs with an
+    elementwise op, and every dot of the side with fewer pairs with a dot."""
+    import itertools
+
+    fes = [f for f, i in json.loads((MLP / "manifest.json").read_text())["frontends"].items()
+           if i["status"] == "ok"]  # fmt: skip
+    graphs = {fe: load(f"{MLP}:{fe}:stablehlo", level="canonical") for fe in fes}
+    for fa, fb in itertools.combinations(fes, 2):
+        ga, gb = graphs[fa], graphs[fb]
+        d = diff(ga, gb)
+        heavy = {"dot", "convolution"}
+        kinds = [(ga.nodes[p.a]["op"] in heavy, gb.nodes[p.b]["op"] in heavy) for p in d.pairs]
+        assert all(x == y for x, y in kinds), (fa, fb)
+        fewest = min(sum(op in heavy for _, op in g.nodes(data="op")) for g in (ga, gb))
+        assert sum(x and y for x, y in kinds) >= fewest - 1, (fa, fb)

@@ -12,15 +12,21 @@ def _step(median_ms: float, iqr_ms: float) -> dict:
     return {"median_s": median_ms / 1e3, "iqr_s": iqr_ms / 1e3, "cv": 0.01, "n": 100}
 
 
-def _dump(root: Path, natives: dict[str, tuple[float, float]]) -> Path:
-    """A dump whose timing results give each frontend the native (median, IQR) in ms."""
+def _dump(
+    root: Path,
+    natives: dict[str, tuple[float, float]],
+    compiled: dict[str, tuple[float, float]] | None = None,
+    workload: dict | None = None,
+) -> Path:
+    """A dump whose timing results give each frontend the native (median, IQR) in ms
+    (and the compiled step's, default 0.02 ± 0.001 ms for all)."""
     root.mkdir(parents=True)
     fronts, results = {}, {}
     for fe, (med, iqr) in natives.items():
         fronts[fe] = {"status": "ok", "op_counts": {"stablehlo": 50, "hlo": 52, "optimized_hlo": 8}}
         results[fe] = {
             "status": "ok",
-            "step": _step(0.02, 0.002),
+            "step": _step(*(compiled or {}).get(fe, (0.02, 0.002))),
             "kernels": [{"name": "k"}] * 3,
             "roofline": {"fraction_of_roofline": 0.002},
             "native": {
@@ -33,7 +39,7 @@ def _dump(root: Path, natives: dict[str, tuple[float, float]]) -> Path:
         }
     manifest = {
         "format_version": 2,
-        "workload": {"name": "regression", "size": 4},
+        "workload": workload or {"name": "regression", "size": 4},
         "backend": "cpu",
         "frontends": fronts,
     }
@@ -50,16 +56,31 @@ def _dump(root: Path, natives: dict[str, tuple[float, float]]) -> Path:
 
 
 def test_claims_follow_the_numbers(tmp_path):
-    """jax fastest, torch_xla slowest: claims 1 and 3 supported, tensorflow (between) mixed."""
+    """jax's dispatch least, torch_xla's most: framework verdicts 1 and 3 supported, tf mixed;
+    equal compiled steps give no XLA verdict."""
     d = _dump(
         tmp_path / "d", {"jax": (0.02, 0.002), "tensorflow": (0.3, 0.05), "torch_xla": (1.0, 0.1)}
     )
     text = findings_markdown(d)
-    assert "**JAX is optimized for XLA**: supported." in text
-    assert "**TF/XLA static graphs are efficient**: mixed." in text
-    assert "**PyTorch's dynamic graphs are slower**: supported." in text
+    claims = text.split("## The seed's claims")[1]
+    jax_c, tf_c, torch_c = claims.split("- **")[1:4]
+    assert jax_c.startswith("JAX is optimized for XLA**") and "framework: supported (" in jax_c
+    assert "XLA: no verdict: within the spread." in jax_c
+    assert "framework: mixed (" in tf_c
+    assert "framework: supported (" in torch_c
     assert "| jax | 50 / 52 / 8 | 3 | 0.02 ms ± 0.001 | 0.02 ms ± 0.001 |" in text
     assert write_findings(d).read_text().startswith("# Findings: regression step, 4 samples, cpu")
+
+
+def test_xla_verdict_reads_the_compiled_steps(tmp_path):
+    """jax's compiled step slowest, its dispatch least: XLA not supported, framework supported."""
+    d = _dump(
+        tmp_path / "d",
+        {"jax": (1.02, 0.002), "tensorflow": (1.3, 0.05), "torch_xla": (2.0, 0.1)},
+        compiled={"jax": (1.0, 0.01), "tensorflow": (0.5, 0.01), "torch_xla": (0.5, 0.01)},
+    )
+    jax_c = findings_markdown(d).split("- **")[1]
+    assert "XLA: not supported (" in jax_c and "framework: supported (" in jax_c
 
 
 def test_no_verdict_within_the_spread(tmp_path):
@@ -69,18 +90,35 @@ def test_no_verdict_within_the_spread(tmp_path):
         {"jax": (0.03, 0.02), "tensorflow": (0.035, 0.02), "torch_xla": (0.04, 0.02)},
     )
     text = findings_markdown(d)
-    assert text.count("no verdict: within the spread") == 3, text
+    assert text.count("no verdict: within the spread") == 6, text
     assert "within the spread" in text.split("## The seed")[0]
 
 
 def test_other_way_round_is_not_supported(tmp_path):
-    """torch_xla fastest: 'PyTorch is slower' is not supported."""
+    """torch_xla's dispatch least: 'PyTorch is slower' is not supported; torchax is left out."""
     d = _dump(
-        tmp_path / "d", {"jax": (1.0, 0.01), "tensorflow": (2.0, 0.01), "torch_xla": (0.1, 0.01)}
+        tmp_path / "d",
+        {"jax": (1.0, 0.01), "tensorflow": (2.0, 0.01), "torch_xla": (0.1, 0.01),
+         "torchax": (5.0, 0.01)},
+    )  # fmt: skip
+    claims = findings_markdown(d).split("- **")
+    torch_c = next(c for c in claims if c.startswith("PyTorch"))
+    assert "framework: not supported (" in torch_c and "torchax" not in torch_c.split("Compared")[0]
+    assert "framework: mixed (" in claims[1]
+
+
+def test_user_step_compares_its_own_frontends(tmp_path):
+    """A user step: no seed claims, no 'None samples'; its frontends compared pairwise."""
+    d = _dump(
+        tmp_path / "d",
+        {"torch_xla": (1.0, 0.01), "torchax": (0.2, 0.01)},
+        workload={"name": "user", "target": "my.py:make_step"},
     )
     text = findings_markdown(d)
-    assert "**PyTorch's dynamic graphs are slower**: not supported." in text
-    assert "**JAX is optimized for XLA**: mixed." in text
+    assert text.startswith("# Findings: user step my.py:make_step, cpu")
+    assert "None" not in text and "seed's claims" not in text and "JAX is" not in text
+    assert "**torch_xla's step is faster than torchax's**" in text
+    assert "framework: not supported (" in text
 
 
 def test_report_section_and_untimed(tmp_path):
@@ -109,9 +147,11 @@ def test_slowest_kernel_per_frontend_is_named(tmp_path):
     text = findings_markdown(d)
     hot = text.split("## Where the compiled step's time goes")[1]
     assert (
-        "- jax (cpu): `ynn_fusion` (fusion kCustom; jit(step)/reduce_sum @ /x/fe_jax.py:99) "
-        "0.004 ms, 80.0% of the profiled step, 1.9% of its roofline bound (memory)" in hot
-    )
+        "- jax (cpu): kernels overlap in time (shares sum to 130%), idle not known, slowest "
+        "kernel `ynn_fusion` (fusion kCustom; jit(step)/reduce_sum @ /x/fe_jax.py:99) 0.004 ms, "
+        "80.0%, 1.9% of its roofline bound (memory); 2 other kernels 50.0% of the profiled step"
+        in hot
+    ), hot
     assert "torch_xla" not in hot  # its kernels carry no times
     assert "ynn_fusion" in report_section(d)[1]
 
@@ -123,3 +163,28 @@ def test_sharded_results_give_no_findings(tmp_path):
     doc["sharding"] = {"devices": 4, "mesh": [2, 2], "axes": ["data", "model"], "strategy": "dp"}
     (d / "timing/cpu.json").write_text(json.dumps(doc))
     assert findings_markdown(d) is None and report_section(d) is None
+
+
+def test_idle_time_is_part_of_where_the_time_goes(tmp_path):
+    """Kernels covering 7% of the profiled step: the other 93% is named as idle."""
+    d = _dump(tmp_path / "d", {"jax": (0.02, 0.002)})
+    doc = json.loads((d / "timing/cpu.json").read_text())
+    doc["frontends"]["jax"]["kernels"] = [
+        {"name": "a", "opcode": "fusion", "median_s": 1e-6, "share": 0.024},
+        {"name": "b", "opcode": "fusion", "median_s": 2e-6, "share": 0.046},
+    ]
+    (d / "timing/cpu.json").write_text(json.dumps(doc))
+    hot = findings_markdown(d).split("## Where the compiled step's time goes")[1]
+    assert "idle between kernels 93.0%" in hot and "slowest kernel `b`" in hot
+
+
+def test_native_faster_than_its_replay_gives_no_framework_verdict(tmp_path):
+    """A negative native-minus-compiled in every round is left out of the framework verdict."""
+    d = _dump(tmp_path / "d", {"jax": (0.02, 0.002), "tensorflow": (0.3, 0.05)})
+    doc = json.loads((d / "timing/cpu.json").read_text())
+    nat = doc["frontends"]["jax"]["native"]
+    nat["difference_s"], nat["difference_range_s"] = -0.08, [-0.15, -0.02]
+    (d / "timing/cpu.json").write_text(json.dumps(doc))
+    jax_c = findings_markdown(d).split("- **")[1]
+    assert "framework: no verdict: not measured." in jax_c
+    assert "jax: native step faster than its compiled replay" in jax_c

@@ -222,8 +222,8 @@ def test_sequential_term_is_per_result():
     tf = error_bound(text, optimized=(DATA / "tf_regression_2p20.optimized_hlo.txt").read_text())
     assert tf.sequential == (31.0, 2.0**20 - 1, 31.0) and tf.emitter == "optimized"
     u = 2.0**-24
-    assert tf.relative_at(1) - plain.relative == pytest.approx(u * (2**20 - 1), rel=1e-12)
-    assert tf.relative_at(0) - plain.relative == pytest.approx(u * 31, rel=1e-12)
+    assert tf.relative_at(1) - plain.relative_at(1) == pytest.approx(u * (2**20 - 1), rel=1e-12)
+    assert tf.relative_at(0) - plain.relative_at(0) == pytest.approx(u * 31, rel=1e-12)
     unknown = error_bound(text, unknown_emitter=True)
     assert unknown.sequential == (0.0, 2.0**20 - 1, 0.0) and unknown.emitter == "unknown"
     both = tf.plus(unknown)
@@ -260,3 +260,62 @@ def test_unreadable_optimized_module_counts_as_unknown_emitter(tmp_path):
     replay, native = _bounds(tmp_path, entry, text, "not an HLO module (", 3)
     assert replay.emitter == native.emitter == "unknown"
     assert native.sequential == (0.0, 2.0**20 - 1, 0.0)
+
+
+def _regression_2p20():
+    """TF's captured 2^20-sample regression module, its inputs (the workload's own data) and replay."""
+    from xlalens.workloads import Workload
+
+    text = (DATA / "tf_regression_2p20.stablehlo.mlir").read_text()
+    w = Workload(size=2**20)
+    x, y = w.data()
+    p = w.initial_params()
+    inputs = [
+        x.astype(np.float32),
+        y.astype(np.float32),
+        p["w"].astype(np.float32).reshape(1, 1),
+        p["b"].astype(np.float32).reshape(1),
+    ]
+    compiled = compile_stablehlo(text)
+    return text, inputs, compiled, run(compiled, inputs), reference(text, inputs)
+
+
+def test_per_result_bound_follows_dataflow_and_updates():
+    """Each result's A counts only its own reductions; w and b are judged as arg - update."""
+    text = (DATA / "tf_regression_2p20.stablehlo.mlir").read_text()
+    b = error_bound(text)
+    assert b.update_of == (None, 2, 3)  # loss; w = arg2 - update; b = arg3 - update
+    # each result depends on one 2^20-long reduction, not on all three
+    assert all(1024 < a < 1100 for a in b.per_result), b.per_result
+    assert b.amplification > 3 * 1024
+
+
+def test_one_result_off_by_1e3_at_2p20_gives_no():
+    """At 2^20 samples, any one result 1e-3 relative off fails the proof; the replay itself passes."""
+    text, inputs, compiled, replay, ref = _regression_2p20()
+    bound = error_bound(text, optimized=compiled.optimized_hlo())
+    same = prove(replay, replay, ref, bound, inputs=inputs)
+    assert same.replay.ok and same.native.ok and same.kappa == 1.0
+    for i in range(len(replay)):
+        bad = list(replay)
+        bad[i] = (replay[i] * np.float32(1 + 1e-3)).astype(np.float32)
+        p = prove(replay, bad, ref, bound, inputs=inputs, labels=["loss", "w", "b"])
+        assert not p.native.ok and p.native.worst_result == i, (i, p.native)
+
+
+def test_ill_conditioned_result_widens_only_its_own_allowance():
+    """A result past its bound (kappa 1e3) gets an allowance; the other result keeps its bound."""
+    x = [np.linspace(0.1, 0.9, 8, dtype=np.float32), np.full(8, 1e7, np.float32)]
+    two = ILL.replace("-> tensor<8xf32> {", "-> (tensor<8xf32>, tensor<8xf32>) {").replace(
+        "return %b : tensor<8xf32>", "return %b, %x : tensor<8xf32>, tensor<8xf32>"
+    )
+    b = error_bound(two)
+    ref = reference(two, x)
+    replay = run(compile_stablehlo(two), x)
+    ok = prove(replay, [replay[0] + np.float32(0.5), replay[1]], ref, b)
+    assert ok.replay.ok and ok.native.ok and ok.ill == (0,)
+    assert ok.kappas[0] > 1e3 and ok.kappas[1] == 1.0
+    assert ok.native.allowances == (4 * ok.kappas[0], 1.0)
+    # 1.1x on the well-conditioned result: NO, though result 0's kappa is 1e3+
+    p = prove(replay, [replay[0], replay[1] * np.float32(1.1)], ref, b)
+    assert not p.native.ok and p.native.worst_result == 1

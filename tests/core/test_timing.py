@@ -119,7 +119,10 @@ def make_dump(root: Path, *, size: int = 512, features: int = 2, bad_loss: bool 
     return root
 
 
-FAST = TimingOptions(min_time_s=0.05, warmup_time_s=0.02, profile_time_s=0.05, peak_scale=1 / 64)
+# native=False: the core tests run no framework (native rounds start one).
+FAST = TimingOptions(
+    min_time_s=0.05, warmup_time_s=0.02, profile_time_s=0.05, peak_scale=1 / 64, native=False
+)
 
 
 @pytest.fixture(scope="module")
@@ -293,6 +296,7 @@ def test_size_sweep_table_and_svg(tmp_path):
         peak_scale=1 / 64,
         sizes=(32, 64),
         frontends=("jax",),
+        native=False,
     )
     doc = time_dump(dump, opts)
     pts = {(p["frontend"], p["size"]): p for p in doc["sweep"]["points"]}
@@ -318,7 +322,7 @@ def test_checked_in_dumps_time_every_frontend(tmp_path, workload):
     dump = tmp_path / workload
     shutil.copytree(src, dump, ignore=shutil.ignore_patterns("timing"))
     opts = TimingOptions(
-        min_time_s=0.02, warmup_time_s=0.01, profile_time_s=0.01, peak_scale=1 / 64
+        min_time_s=0.02, warmup_time_s=0.01, profile_time_s=0.01, peak_scale=1 / 64, native=False
     )
     doc = time_dump(dump, opts)
     manifest = json.loads((src / "manifest.json").read_text())

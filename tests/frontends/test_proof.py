@@ -163,3 +163,97 @@ def test_sequential_dot_that_stagnates_is_proven_and_still_sharp(tmp_path):
     np.savez(folder / "outputs.npz", result0=(native * 0.99).astype(np.float32))
     verify(folder, entry, "cpu")
     assert entry["outputs_match"] is False and entry["proof"]["native"]["ok"] is False
+
+
+@pytest.fixture(scope="module")
+def flax_adam(tmp_path_factory):
+    """A flax CNN + BatchNorm + Adam step whose conv bias has an exactly-zero gradient."""
+    target = f"{Path(__file__).parent / 'flax_adam_step.py'}:make_step"
+    return write_dump(
+        tmp_path_factory.mktemp("flax") / "d", frameworks=["jax"], target=target, stages=False
+    )
+
+
+def test_flax_adam_zero_gradient_bias_is_ill_conditioned_alone(flax_adam):
+    """Adam on a zero-gradient bias: that result alone is judged by an allowance; the step is proven."""
+    e = flax_adam.manifest["frontends"]["jax"]
+    assert e["outputs_match"] is True, e.get("verify_error")
+    proof = e["proof"]
+    assert proof["ill_conditioned"] and all("bias" in r for r in proof["ill_conditioned"])
+    assert sum(k > 1 for k in proof["conditioning_per_result"]) == len(proof["ill_conditioned"])
+
+
+def test_flax_adam_all_results_1p1_gives_no(flax_adam, tmp_path):
+    """Every result 1.1x: NO, even though one bias's kappa is in the thousands."""
+    folder, entry = _copy(flax_adam, tmp_path)
+    with np.load(folder / "outputs.npz") as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    arrays = {
+        k: (v * 1.1).astype(v.dtype) if np.issubdtype(v.dtype, np.floating) else v
+        for k, v in arrays.items()
+    }
+    np.savez(folder / "outputs.npz", **arrays)
+    verify(folder, entry, "cpu")
+    assert entry["outputs_match"] is False and entry["proof"]["native"]["ok"] is False
+
+
+def test_flax_adam_learning_rate_1p5_gives_no(flax_adam, tmp_path, monkeypatch):
+    """The same step's results with a learning rate 1.5x, against the captured module: NO."""
+    monkeypatch.setenv("XLALENS_TEST_LR", "0.0015")
+    target = f"{Path(__file__).parent / 'flax_adam_step.py'}:make_step"
+    other = write_dump(tmp_path / "lr", frameworks=["jax"], target=target, stages=False)
+    folder, entry = _copy(flax_adam, tmp_path)
+    for f in ("outputs.json", "outputs.npz"):
+        shutil.copy(other.path / "jax" / f, folder / f)
+    verify(folder, entry, "cpu")
+    assert entry["outputs_match"] is False and entry["proof"]["native"]["ok"] is False
+    assert entry["proof"]["replay"]["ok"] is True
+
+
+def test_cross_check_reports_different_initial_values(jax_dump, tmp_path):
+    """Two runs whose w started elsewhere: 'different initial values', not a disagreement."""
+    folder, entry = _copy(jax_dump, tmp_path)
+    roles = [o["role"] for o in entry["signature"]["inputs"]]
+    i = roles.index("w")
+    with np.load(folder / "inputs.npz") as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    arrays[f"arg{i}"] = (arrays[f"arg{i}"] + np.float32(0.25)).astype(np.float32)
+    np.savez(folder / "inputs.npz", **arrays)
+    entries = {
+        "jax": {**jax_dump.manifest["frontends"]["jax"]},
+        "other": {
+            **entry,
+            "artifacts": {k: str(folder / Path(v).name) for k, v in entry["artifacts"].items()},
+        },
+    }
+    entries["jax"]["artifacts"] = {
+        k: str(jax_dump.path / v) for k, v in entries["jax"]["artifacts"].items()
+    }
+    cc = cross_check(entries, tmp_path)
+    assert cc["initial_values_agree"] is False and cc["params_agree"] is None, cc
+    assert any("different initial values" in d for d in cc["disagreements"])
+
+
+def test_keras_depthwise_bn_relu6_step_proven(tmp_path):
+    """MobileNetV2-like blocks (1x1, depthwise 3x3, BatchNorm, ReLU6) on keras-tensorflow: no false NO."""
+    target = f"{Path(__file__).parent / 'keras_depthwise_step.py'}:make_step"
+    result = write_dump(
+        tmp_path / "d", frameworks=["keras-tensorflow"], target=target, stages=False
+    )
+    e = result.manifest["frontends"]["keras-tensorflow"]
+    assert e["status"] == "ok", e.get("reason")
+    assert e["outputs_match"] is True, e.get("verify_error")
+    assert e["proof"]["reference"] == "float64"
+
+
+def test_family_user_step_is_cross_checked(tmp_path):
+    """Both Keras backends on one unseeded user model: compared, and reported as different
+    initial values (each backend drew its own weights), not as a disagreement."""
+    target = f"{Path(__file__).parent / 'user_steps.py'}:make_keras_model"
+    result = write_dump(
+        tmp_path / "d", frameworks=["keras-tensorflow", "keras-jax"], target=target, stages=False
+    )
+    cc = result.manifest["cross_check"]
+    assert cc["compared"] == ["keras-jax", "keras-tensorflow"], cc
+    assert cc["initial_values_agree"] is False and cc["params_agree"] is None, cc
+    assert all("different initial values" in d for d in cc["disagreements"])

@@ -32,9 +32,18 @@ def test_native_rounds_and_findings(tmp_path):
         assert nat["conditions"].startswith("alone")
         lo, hi = nat["difference_range_s"]
         assert lo <= hi and nat["significant"] == (lo > 0 or hi < 0)
+        assert lo <= nat["difference_s"] <= hi  # the median of the rounds, inside their range
     assert doc["frontends"]["jax"]["dispatch"] == "jax.jit"
     text = (dump / "findings.md").read_text()
     assert "| jax |" in text and "| torch_xla |" in text and "JAX is optimized for XLA" in text
+    assert "  - XLA: " in text and "  - framework: " in text
+    # A partial run without native rounds keeps the earlier ones (issue 21), marked.
+    import dataclasses
+
+    again = time_dump(dump, dataclasses.replace(opts, native=False, frontends=("jax",)))
+    assert again["frontends"]["jax"]["native"]["from_earlier_run"] is True
+    assert again["frontends"]["torch_xla"]["native"]["rounds"] >= 2
+    assert "from an earlier run" in (dump / "findings.md").read_text()
 
 
 def test_capture_without_out_cleans_up(tmp_path):

@@ -12,6 +12,7 @@ import numpy as np
 from xlalens._errors import UsageError
 from xlalens._runtime import BACKENDS
 from xlalens.capture._dump import DumpResult, write_dump
+from xlalens.capture._proof import OBSERVED_FACTOR
 from xlalens.frontends import FRONTENDS, target_families, target_family
 from xlalens.workloads import WORKLOADS, Workload
 
@@ -174,9 +175,48 @@ def _fmt_ratio(entry: dict[str, Any]) -> str:
     return f"{max(ratios):.2g}" if ratios else "-"
 
 
+def _fmt_kappa(entry: dict[str, Any]) -> str:
+    """The largest conditioning factor, and how many results were judged by an allowance."""
+    proof = entry.get("proof") or {}
+    kappa = proof.get("conditioning_factor")
+    if not kappa or kappa <= 1:
+        return "-"
+    ill = proof.get("ill_conditioned")
+    n = len(ill) if isinstance(ill, list) else ill
+    return f"{kappa:.2g} ({n})" if n else f"{kappa:.2g}"
+
+
+def allowance_lines(result: DumpResult) -> list[str]:
+    """One line per frontend whose proof judged some results by an allowance (NOTE:
+    [ill-conditioned steps] in _proof.py): which results, and their factors."""
+    out = []
+    for name, e in result.manifest["frontends"].items():
+        proof = e.get("proof") or {}
+        ill = proof.get("ill_conditioned")
+        if not isinstance(ill, list) or not ill:
+            continue
+        per = proof.get("conditioning_per_result") or []
+        kappas = [k for k in per if k > 1]
+        named = [
+            f"{r} (kappa {k:.2g})" for r, k in zip(ill, kappas if len(kappas) == len(ill) else [])
+        ] or [str(r) for r in ill]
+        more = f" and {len(named) - 6} more" if len(named) > 6 else ""
+        out.append(
+            f"{name}: {len(ill)} ill-conditioned result(s) judged by an allowance of "
+            f"{OBSERVED_FACTOR:g} x kappa x their own bound, every other result by its bound: "
+            + ", ".join(named[:6])
+            + more
+        )
+    return out
+
+
 def format_table(result: DumpResult) -> str:
-    """The per-frontend summary table printed by ``xlalens dump``."""
-    head = ["frontend", "status", *LEVELS, "outputs_match", "error/bound", "seconds"]
+    """The per-frontend summary table printed by ``xlalens dump``.
+
+    ``kappa (n)``: the largest conditioning factor of the proof and the number of
+    results judged by an allowance (``-``: every result judged by its own bound).
+    """
+    head = ["frontend", "status", *LEVELS, "outputs_match", "error/bound", "kappa (n)", "seconds"]
     rows = [head]
     for name, e in result.manifest["frontends"].items():
         counts = e.get("op_counts") or {}
@@ -188,6 +228,7 @@ def format_table(result: DumpResult) -> str:
                 *[str(counts.get(level, "-")) for level in LEVELS],
                 "-" if match is None else ("yes" if match else "NO"),
                 _fmt_ratio(e),
+                _fmt_kappa(e),
                 _fmt_seconds(e),
             ]
         )
@@ -275,6 +316,8 @@ def run(args: argparse.Namespace) -> int:
         )
     print(f"{what}, backend {m['backend']}: {result.path} in {result.seconds:.1f} s")
     print(format_table(result))
+    for line in allowance_lines(result):
+        print(line)
     for name, e in m["frontends"].items():
         if e["status"] != "ok":
             reason = (e.get("reason") or "").strip().splitlines()
@@ -284,6 +327,13 @@ def run(args: argparse.Namespace) -> int:
         elif e.get("outputs_match") is False:
             print(f"{name}: replayed outputs differ: {e.get('verify_error')}")
     cc = m["cross_check"]
+    if cc.get("initial_values_agree") is False:
+        print(
+            f"frontends started from different initial values ({', '.join(cc['compared'])}): "
+            "their updates are not compared"
+        )
+        for line in cc["disagreements"]:
+            print(f"  {line}")
     if cc.get("params_agree") is not None:
         verdict = "agree" if cc["params_agree"] else "DISAGREE"
         ratio = cc.get("error_over_bound")

@@ -225,6 +225,7 @@ def kernel_map(
             ra, rb = find("a:" + a_k), find("b:" + b_k)
             if ra != rb:
                 parent[max(ra, rb)] = min(ra, rb)
+    _pair_weightless(g_a, g_b, ka, kb, find, parent)
     groups: dict[str, tuple[list[str], list[str]]] = {}
     order: list[str] = []
     for k in ka.ids:
@@ -278,6 +279,47 @@ def kernel_map(
             )
         )
     return KernelMap(pairs=tuple(out), kernels=(len(ka.ids), len(kb.ids)))
+
+
+def _pair_weightless(g_a, g_b, ka: _Kernels, kb: _Kernels, find, parent) -> None:
+    """Pair still-unlinked kernels whose bodies are identical and whose consumers are paired.
+
+    NOTE: [weightless kernels] a kernel of only weightless ops (a parameter read
+    through two bitcasts, a copy) carries no op weight, so no link can tie it to
+    its counterpart and both sides listed it as only-A and only-B (issue 21). Two
+    such kernels are the same when their bodies have the same node labels (op,
+    dtype, shape, attributes; not names) and their consumers are in the same
+    kernel pair; a body or consumer key that is not unique on both sides stays
+    unpaired.
+    """
+    from xlalens.diff._labels import node_label
+
+    linked = {find(x) for x in list(parent)} | set(parent)
+
+    def keys(g, ks: _Kernels, side: str) -> dict[tuple, str]:
+        nodes, succ = g._node, g._succ
+        out: dict[tuple, str] = {}
+        dup: set[tuple] = set()
+        for k in ks.ids:
+            if f"{side}:{k}" in linked:
+                continue
+            body = tuple(sorted(repr(node_label(nodes[n])) for n in ks.body[k]))
+            users = frozenset(
+                find(f"{side}:{ks.of[u]}") for u in succ[k] if u in ks.of and ks.of[u] != k
+            )
+            if not users:
+                continue
+            key = (body, users)
+            if key in out:
+                dup.add(key)
+            out[key] = k
+        return {key: k for key, k in out.items() if key not in dup}
+
+    ka_keys, kb_keys = keys(g_a, ka, "a"), keys(g_b, kb, "b")
+    for key, a_k in ka_keys.items():
+        b_k = kb_keys.get(key)
+        if b_k is not None:
+            parent[f"b:{b_k}"] = f"a:{a_k}"
 
 
 def _time(ks: list[str], nodes, times: dict[str, float] | None) -> float | None:

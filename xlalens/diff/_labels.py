@@ -1,8 +1,7 @@
-"""What makes a node what it is, for the diff: its label and the attributes that count.
+"""What a node is, for the diff: its label (op, type, layout, attributes, role).
 
-The matcher (``_match``), the edit cost (``_cost``) and the kernel map
-(``_kernels``) compare nodes by :func:`node_label`; keeping it here lets the edit
-cost be computed from the matcher without the two importing each other.
+Two paired nodes are ``unchanged`` when their :func:`node_label` is equal; the
+attribute sets below say which attributes take no part in it, and why.
 """
 
 from __future__ import annotations

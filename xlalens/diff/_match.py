@@ -18,7 +18,8 @@ from typing import Any
 
 import networkx as nx
 
-from xlalens.diff._labels import (  # noqa: F401 (re-exported: diff._diff, diff._kernels use them)
+from xlalens.diff._flatten import _FlatPlan, count_edges, flatten_fusions, flatten_plan
+from xlalens.diff._labels import (
     HIDDEN_ATTRS,
     IGNORED_ATTRS,
     SPMD_ATTRS,
@@ -27,6 +28,25 @@ from xlalens.diff._labels import (  # noqa: F401 (re-exported: diff._diff, diff.
     node_label,
     spmd_key,
 )
+from xlalens.diff._match_dataflow import DATAFLOW, HEAVY_MATCH, run_dataflow
+from xlalens.diff._side import Matching, _Side
+
+__all__ = [
+    "HIDDEN_ATTRS",
+    "IGNORED_ATTRS",
+    "MATCHERS",
+    "SPMD_ATTRS",
+    "Matcher",
+    "Matching",
+    "attrs_key",
+    "count_edges",
+    "flatten_fusions",
+    "flatten_plan",
+    "layout_key",
+    "match",
+    "node_label",
+    "spmd_key",
+]
 
 # Stage names recorded on each pair (documented in docs/diff.md).
 EXACT, ANCHOR, PROPAGATION, SIMILARITY, LEFTOVER = (
@@ -63,157 +83,6 @@ SIM_ROUNDS = 8
 # candidates with the same op (keeps hubs such as a shared constant linear).
 HUB_DEGREE = 16
 MAX_CANDIDATES = 32
-
-
-class _Side:
-    """One graph as integer-indexed lists (see module docstring)."""
-
-    __slots__ = (
-        "cidx",
-        "comp",
-        "comp_params",
-        "comp_root",
-        "comps",
-        "data",
-        "dtype",
-        "full_label",
-        "graph",
-        "ids",
-        "index",
-        "label",
-        "n_edges",
-        "op",
-        "operand_capture",
-        "operand_keys",
-        "operands",
-        "role",
-        "shape",
-        "users",
-    )
-
-    def __init__(
-        self, graph: nx.MultiDiGraph, interner: dict, plan: _FlatPlan | None = None
-    ) -> None:
-        self.graph = graph
-        ids: list[str] = []
-        index: dict[str, int] = {}
-        data: list[dict] = []
-        hidden = plan.hidden if plan is not None else frozenset()
-        home = plan.home if plan is not None else {}
-        res = plan.resolved if plan is not None else {}
-        for nid, d in graph.nodes(data=True):
-            if nid in hidden:
-                continue
-            index[nid] = len(ids)
-            ids.append(nid)
-            data.append(d)
-        self.ids, self.index, self.data = ids, index, data
-        n = len(ids)
-        self.op = [d["op"] for d in data]
-        self.dtype = [d["dtype"] for d in data]
-        self.shape = [tuple(d["shape"]) for d in data]
-        self.role = [d.get("role") for d in data]
-        if res:
-            # NOTE: [roles through fusions] In optimized HLO the result role
-            # (`block0.bn1.mean`) sits on the fusion instruction, which the
-            # flattened form hides; it names the value of the fused root, so
-            # the root carries it as an anchor (else the same fused update of
-            # two layers pairs crosswise, block0's with block1's).
-            for nid, d in graph.nodes(data=True):
-                r = res.get(nid)
-                if r in index and d.get("role") is not None and d["param_index"] is None:
-                    i = index[r]
-                    if self.role[i] is None and data[i]["param_index"] is None:
-                        self.role[i] = d["role"]
-        # The parameter number is left out here and added back by the fingerprint
-        # only for parameters without a role (see NOTE: [exact structure ...]).
-        self.full_label = [node_label(d) for d in data]
-        self.label = [interner.setdefault(lab[:-1], len(interner)) for lab in self.full_label]
-        comps = graph.graph.get("computations", {})
-        if plan is not None:
-            comps = {c: comp for c, comp in comps.items() if c not in plan.inlined}
-        self.comps = sorted(comps)
-        cidx = {c: i for i, c in enumerate(self.comps)}
-        self.cidx = cidx
-        self.comp = [cidx.get(home.get(d["computation"], d["computation"]), -1) for d in data]
-        self.comp_root = [
-            index.get(res.get(comps[c]["root"], comps[c]["root"]), -1)
-            if comps[c].get("root") is not None
-            else -1
-            for c in self.comps
-        ]
-        self.comp_params = [
-            [index[p] for p in comps[c].get("params", []) if p in index] for c in self.comps
-        ]
-        # NOTE: [networkx internals] ``graph._pred`` (dict v -> u -> key -> edge
-        # data) is read directly: the public edge views cost about three times
-        # as much per edge, which dominates on 20k-node modules.
-        pred = graph._pred
-        empty: tuple = ()
-        operands: list[tuple[int, ...]] = []
-        operand_keys: list[tuple[int, ...]] = []
-        operand_capture: list[tuple[bool, ...]] = []
-        users: list[list[tuple[int, int]]] = [[] for _ in range(n)]
-        for v, nid in enumerate(ids):
-            preds = pred[nid]
-            if not preds:
-                operands.append(empty)
-                operand_keys.append(empty)
-                operand_capture.append(empty)
-                continue
-            if res:
-                ops = [
-                    (k, index[r], d.get("kind") == "capture")
-                    for u, keyed in preds.items()
-                    if (r := res.get(u, u)) in index
-                    for k, d in keyed.items()
-                ]
-            else:
-                ops = [
-                    (k, index[u], d.get("kind") == "capture")
-                    for u, keyed in preds.items()
-                    for k, d in keyed.items()
-                ]
-            if len(ops) > 1:
-                ops.sort()
-            operands.append(tuple([u for _, u, _ in ops]))
-            operand_keys.append(tuple([k for k, _, _ in ops]))
-            operand_capture.append(tuple([c for _, _, c in ops]))
-            for pos, (_, u, _) in enumerate(ops):
-                users[u].append((v, pos))
-        self.operands, self.operand_keys, self.operand_capture = (
-            operands,
-            operand_keys,
-            operand_capture,
-        )
-        self.users = users
-        self.n_edges = sum(len(o) for o in self.operands)
-
-    def callees(self, i: int) -> list[int]:
-        """Computation numbers that node ``i`` calls, in call order."""
-        return [self.cidx[c] for c in self.data[i]["calls"] if c in self.cidx]
-
-    def entry_comp(self) -> int:
-        """The entry computation's number (-1 when the graph has none)."""
-        return self.cidx.get(self.graph.graph.get("entry"), -1)
-
-
-@dataclass(frozen=True, slots=True)
-class Matching:
-    """The result of :func:`match`: which node of A is paired with which of B."""
-
-    pairs: tuple[tuple[str, str, str], ...]
-    """``(a_id, b_id, stage)`` in A's node order."""
-    only_a: tuple[str, ...]
-    """Unpaired node ids of A, in A's node order."""
-    only_b: tuple[str, ...]
-    """Unpaired node ids of B, in B's node order."""
-    edit_cost: int
-    """Cost of the implied edit path (xlalens.diff._cost, NOTE: [edit costs])."""
-    edges: tuple[int, int]
-    """Edge counts of A and B."""
-    labels: tuple[dict[str, tuple], dict[str, tuple]] | None = None
-    """``node_label`` per node id of each side where the matcher computed them (a cache)."""
 
 
 class _Matcher:
@@ -597,6 +466,12 @@ class _Matcher:
                         continue  # equal constants pair by fingerprint, others not at all
                     if A.op[a] == B.op[b]:
                         score += OP_WEIGHT
+                    elif (A.op[a] in HEAVY_MATCH) != (B.op[b] in HEAVY_MATCH) and dice < 1.0:
+                        # A dot or convolution changes op into an elementwise op only
+                        # when every neighbour agrees (a user's multiply -> dot edit),
+                        # never on a partial neighbourhood such as AdamW's multiply of
+                        # the same shape (NOTE: [dataflow evidence]).
+                        continue
                     elif (
                         common < CROSS_OP_MIN_COMMON
                         or dice < CROSS_OP_MIN_DICE
@@ -773,134 +648,6 @@ def _unique_by(items, key) -> dict:
     return {k: v for k, v in seen.items() if k not in dup}
 
 
-# NOTE: [flattening fusions across IR levels]
-# Optimized HLO moves ops into fusion computations; the pre-optimization graph
-# (or StableHLO) has them in the entry, and another compiler setting draws the
-# fusion boundaries elsewhere. An optimized side is therefore matched in a
-# flattened form: each fused op is moved into its caller's computation, reads
-# the fusion's operands where it read the fused parameters, and the fusion's
-# users read the fused root. Fusion nodes and fused parameters then have no
-# counterpart of their own (between two optimized graphs the kernel map pairs
-# them afterwards). Node ids are unchanged, so pairs refer to the real graph.
-# The flattened form is a :class:`_FlatPlan` that :class:`_Side` reads while it
-# builds its lists (no second networkx graph: building one cost more than the
-# matching on 25k-node modules).
-@dataclass(frozen=True, slots=True)
-class _FlatPlan:
-    """How to see a graph with its single-caller fusions inlined."""
-
-    hidden: frozenset[str]
-    """Fusion instructions and fused parameters, which the flattened form leaves out."""
-    resolved: dict[str, str]
-    """Node -> the node whose value it stands for (fusion -> fused root, fused parameter -> operand)."""
-    home: dict[str, str]
-    """Inlined computation -> the computation its ops move to."""
-    inlined: frozenset[str]
-    """Names of the inlined fusion computations."""
-
-
-def flatten_plan(g: nx.MultiDiGraph) -> _FlatPlan:
-    """The :class:`_FlatPlan` of ``g`` (see NOTE: [flattening fusions across IR levels])."""
-    comps = g.graph.get("computations", {})
-    nodes = g._node
-    pred = g._pred
-    inline: dict[str, str] = {}  # fused computation -> its one fusion caller
-    for cname, comp in comps.items():
-        callers = comp.get("callers", [])
-        if comp.get("kind") == "fusion" and len(callers) == 1 and callers[0] in nodes:
-            inline[cname] = callers[0]
-    fused_of: dict[str, str] = {caller: c for c, caller in inline.items()}
-
-    by_key: dict[str, dict[int, str]] = {}
-
-    def operand(x: str, i: int) -> str | None:
-        ops = by_key.get(x)
-        if ops is None:
-            ops = by_key[x] = {k: u for u, keyed in pred[x].items() for k in keyed}
-        return ops.get(i)
-
-    resolved: dict[str, str] = {}
-
-    def resolve(x: str) -> str:
-        seen = []
-        while x not in resolved:
-            seen.append(x)
-            d = nodes[x]
-            callee = fused_of.get(x)
-            if callee is not None and comps[callee].get("root") is not None:
-                nxt = comps[callee]["root"]
-            elif d["param_index"] is not None and d["computation"] in inline:
-                nxt = operand(inline[d["computation"]], d["param_index"])
-                if nxt is None:
-                    break
-            else:
-                break
-            if nxt in seen:
-                break
-            x = nxt
-        final = resolved.get(x, x)
-        for y in seen:
-            resolved[y] = final
-        return final
-
-    home: dict[str, str] = {}
-    for cname in inline:
-        c, guard = cname, 0
-        while c in inline and guard < 64:
-            c = nodes[inline[c]]["computation"]
-            guard += 1
-        home[cname] = c
-    hidden = set(fused_of)
-    for cname in inline:
-        for p in comps[cname].get("params", []):
-            hidden.add(p)
-    for x in hidden:
-        resolve(x)
-    return _FlatPlan(
-        hidden=frozenset(hidden),
-        resolved={k: v for k, v in resolved.items() if k != v},
-        home=home,
-        inlined=frozenset(inline),
-    )
-
-
-def flatten_fusions(g: nx.MultiDiGraph) -> tuple[nx.MultiDiGraph, list[str]]:
-    """A copy of ``g`` with single-caller fusion computations inlined, and the hidden node ids.
-
-    Args:
-        g: an xlalens graph (typically optimized HLO).
-
-    Returns:
-        ``(flat, hidden)``: the flattened graph (not schema-valid: fusion
-        computations are gone and node data is shared) and the ids of the
-        fusion nodes and fused parameters it left out, in ``g``'s node order.
-
-    Example:
-        >>> flat, hidden = flatten_fusions(optimized)  # doctest: +SKIP
-    """
-    plan = flatten_plan(g)
-    res = plan.resolved
-    comps = g.graph.get("computations", {})
-    flat = nx.MultiDiGraph()
-    flat.graph.update(g.graph)
-    flat.graph["computations"] = {
-        c: {**comp, "root": res.get(comp["root"], comp["root"]) if comp.get("root") else None}
-        for c, comp in comps.items()
-        if c not in plan.inlined
-    }
-    hidden = [n for n in g if n in plan.hidden]
-    for n, d in g.nodes(data=True):
-        if n in plan.hidden:
-            continue
-        if d["computation"] in plan.home:
-            d = {**d, "computation": plan.home[d["computation"]]}
-        flat.add_node(n, **d)
-    for u, v, k, d in g.edges(keys=True, data=True):
-        if v not in plan.hidden:
-            flat.add_edge(res.get(u, u), v, key=k, **d)
-    return flat, hidden
-
-
 @dataclass(frozen=True, slots=True)
 class Matcher:
     """One matching stage, run by :func:`match` from :data:`MATCHERS` in order."""
@@ -935,6 +682,13 @@ MATCHERS: tuple[Matcher, ...] = (
         _run_anchor,
     ),
     Matcher(
+        DATAFLOW,
+        "dots and convolutions: the same paired parameters read through layout-only ops, "
+        "or the same paired results fed, and the same number of output elements; unique "
+        "on both sides (NOTE: [dataflow evidence])",
+        run_dataflow,
+    ),
+    Matcher(
         SIMILARITY,
         f"neighbourhood score >= {SIM_THRESHOLD}; other op: >= {CROSS_OP_MIN_COMMON} paired "
         f"neighbours and Dice >= {CROSS_OP_MIN_DICE}",
@@ -964,7 +718,8 @@ def match(
         a: the left graph (xlalens schema).
         b: the right graph.
         stages: subset of ``("exact", "anchor", "similarity", "leftover")`` to run
-            (propagation always follows anchors and similarity); ``None`` runs all.
+            (propagation always follows anchors and similarity; the ``dataflow``
+            stage runs with ``anchor``); ``None`` runs all.
         flatten: whether to match A, B in the form :func:`flatten_fusions` gives
             (for diffs across IR levels); the hidden nodes are unpaired, and the
             edit cost is then the one of the original graphs.
@@ -977,7 +732,9 @@ def match(
     Example:
         >>> m = match(g1, g2)  # doctest: +SKIP
     """
-    run = set(stages or (EXACT, ANCHOR, SIMILARITY, LEFTOVER))
+    run = set(stages or (EXACT, ANCHOR, DATAFLOW, SIMILARITY, LEFTOVER))
+    if stages is not None and ANCHOR in run:
+        run.add(DATAFLOW)  # part of the anchor evidence: it reads the anchored parameters
     plans = (
         flatten_plan(a) if flatten[0] else None,
         flatten_plan(b) if flatten[1] else None,
@@ -988,6 +745,7 @@ def match(
             matcher.run(m)
     if not any(flatten):
         return m.result(cost=cost)
+    # _cost imports this module (node_label), hence the late import.
     from xlalens.diff._cost import edit_cost
 
     inner = m.result(cost=False)
@@ -1002,8 +760,3 @@ def match(
         edges=(count_edges(a), count_edges(b)),
         labels=m.labels(),
     )
-
-
-def count_edges(g: nx.MultiDiGraph) -> int:
-    """``g.number_of_edges()`` without networkx's degree view (3x faster on large graphs)."""
-    return sum(len(keyed) for nbrs in g._succ.values() for keyed in nbrs.values())

@@ -36,6 +36,7 @@ from xlalens.proof import (
     ReferenceUnavailable,
     error_bound,
     judge,
+    magnitude_floor,
     prove,
     reference,
 )
@@ -260,13 +261,16 @@ def verify(folder: Path, entry: dict[str, Any], backend: str) -> None:
         proof["replay_vs_native"] = _judged(diff)
     else:
         proof["reference"] = "float64"
-        rj, nj, ill, kappa = prove(
-            replayed, native, ref, bound, labels=labels, native_bound=native_bound
+        pr = prove(
+            replayed, native, ref, bound, labels=labels, native_bound=native_bound, inputs=inputs
         )
+        rj, nj, ill = pr.replay, pr.native, pr.ill
         proof["replay"], proof["native"] = _judged(rj), _judged(nj)
         if ill:
-            # NOTE: [ill-conditioned steps] in xlalens/proof/_proof.py
-            proof["conditioning_factor"] = kappa
+            # NOTE: [ill-conditioned steps] in xlalens/proof/_proof.py: each of
+            # these results was judged by its own allowance, every other one by its bound.
+            proof["conditioning_factor"] = pr.kappa
+            proof["conditioning_per_result"] = list(pr.kappas)
             proof["ill_conditioned"] = [
                 labels[i] if i < len(labels) and labels[i] else f"result {i}" for i in ill
             ]
@@ -323,12 +327,20 @@ def _param_bounds(entry: dict[str, Any], results: dict[str, int | None]) -> dict
     b = proof.get("native_bound") or proof.get("bound") or {}
     per = b.get("relative_per_result") or []
     whole = float(b.get("relative", 0.0))
-    # An ill-conditioned step's results were proved within what the proof allowed
-    # them (NOTE: [ill-conditioned steps] in _proof.py); the same allowance here.
-    kappa = float(proof.get("conditioning_factor") or 1.0)
-    widen = OBSERVED_FACTOR * kappa if kappa > 1 else 1.0
+    # An ill-conditioned result was proved within what the proof allowed it
+    # (NOTE: [ill-conditioned steps] in _proof.py); the same allowance here, for
+    # that result only (an older manifest without per-result factors: for all).
+    kappas = proof.get("conditioning_per_result")
+    whole_kappa = float(proof.get("conditioning_factor") or 1.0)
+
+    def widen(i: int | None) -> float:
+        k = whole_kappa
+        if kappas is not None:
+            k = float(kappas[i]) if i is not None and 0 <= i < len(kappas) else 1.0
+        return OBSERVED_FACTOR * k if k > 1 else 1.0
+
     return {
-        role: widen * (float(per[i]) if i is not None and 0 <= i < len(per) else whole)
+        role: widen(i) * (float(per[i]) if i is not None and 0 <= i < len(per) else whole)
         for role, i in results.items()
     }
 
@@ -342,30 +354,71 @@ def _judged(j: Judgement) -> dict[str, Any]:
     }
 
 
+def _initial_values(folder: Path, entry: dict[str, Any], roles: set[str]) -> dict[str, np.ndarray]:
+    """The step's inputs of the given roles (its parameters before the update), by role."""
+    path = entry.get("artifacts", {}).get("inputs")
+    sig = (entry.get("signature") or {}).get("inputs") or []
+    if not path or not (folder / path).is_file():
+        return {}
+    out = {}
+    with np.load(folder / path) as npz:
+        for i, info in enumerate(sig):
+            role = info.get("role") if isinstance(info, dict) else None
+            if role in roles and f"arg{i}" in npz.files:
+                out[role] = np.asarray(npz[f"arg{i}"], np.float64)
+    return out
+
+
+def _step_values(folder: Path, entry: dict[str, Any]) -> tuple[dict[str, np.ndarray], dict]:
+    """The updated parameters by role (a user step: its named results), and where each is."""
+    outs = read_outputs(folder / entry["artifacts"]["outputs"])
+    if outs.params:
+        values = {k: np.asarray(v, np.float64) for k, v in outs.params.items()}
+        where = {
+            role: info.get("result") if isinstance(info, dict) else None
+            for role, info in (outs.summary.get("params") or {}).items()
+        }
+        return values, {role: where.get(role) for role in values}
+    # A user step names no parameters: compare its float results by their roles
+    # (a family runs the same step, so the roles match across its frontends).
+    sig = (entry.get("signature") or {}).get("outputs") or []
+    values, where = {}, {}
+    for i, (info, arr) in enumerate(zip(sig, outs.results)):
+        role = info.get("role") if isinstance(info, dict) else None
+        a = np.asarray(arr)
+        if role and role not in values and np.issubdtype(a.dtype, np.floating):
+            values[role], where[role] = a.astype(np.float64), i
+    return values, where
+
+
 def cross_check(entries: dict[str, dict[str, Any]], folder: Path) -> dict[str, Any]:
     """Do all ok frontends agree on the updated parameters, within their bounds?
 
-    Each frontend's parameters are within its own bound of the exact update (its
-    proof), so two agree when they differ by at most the sum of both bounds,
-    relative to the larger magnitude: the same rule as ``outputs_match``.
+    NOTE: [cross-check] first the initial values: frontends that started from
+    different parameters (another random draw) are reported as such, not as a
+    computation that disagrees (compared as sorted values, so a transposed
+    layout is the same start). Then each frontend's parameters are within its own
+    bound of the exact update (its proof), so two agree when they differ by at
+    most the sum of both bounds, times the larger of the parameter's magnitude
+    and an absolute floor: the median of the parameters' magnitudes (a bias of
+    3e-10 is judged on the step's scale, not its own, as :func:`judge` does). A
+    user step (no named parameters) compares its named float results, so a
+    family (``torch_xla,torchax``, both Keras backends) is checked too.
     """
     params: dict[str, dict[str, np.ndarray]] = {}
     rel: dict[str, dict[str, float]] = {}
     for name, entry in entries.items():
         if entry.get("status") == "ok":
-            outs = read_outputs(folder / entry["artifacts"]["outputs"])
-            if not outs.params:  # a user step names no parameters: nothing to compare
+            values, where = _step_values(folder, entry)
+            if not values:
                 continue
-            params[name] = {k: np.asarray(v, np.float64) for k, v in outs.params.items()}
-            where = {
-                role: info.get("result") if isinstance(info, dict) else None
-                for role, info in (outs.summary.get("params") or {}).items()
-            }
-            rel[name] = _param_bounds(entry, {role: where.get(role) for role in outs.params})
+            params[name] = values
+            rel[name] = _param_bounds(entry, where)
     out: dict[str, Any] = {
         "compared": sorted(params),
         "reference": None,
         "params_agree": None,
+        "initial_values_agree": None,
         "max_abs_diff": None,
         "error_over_bound": None,
         "disagreements": [],
@@ -374,9 +427,21 @@ def cross_check(entries: dict[str, dict[str, Any]], folder: Path) -> dict[str, A
         return out
     ref_name = "jax" if "jax" in params else sorted(params)[0]
     ref = params[ref_name]
-    worst, worst_ratio, agree = 0.0, 0.0, True
+    starts = {n: _initial_values(folder, entries[n], set(ref)) for n in params}
+    floor = magnitude_floor(list(ref.values()))
+    worst, worst_ratio, agree, same_start = 0.0, 0.0, True, True
     for name, got in params.items():
         for role, value in ref.items():
+            a, b = starts[ref_name].get(role), starts[name].get(role)
+            if a is not None and b is not None and a.size == b.size:
+                if not np.array_equal(np.sort(a, axis=None), np.sort(b, axis=None)):
+                    same_start = False
+                    out["disagreements"].append(
+                        f"{name}: {role} starts from different initial values than "
+                        f"{ref_name} (max |diff| {float(np.max(np.abs(np.sort(a, axis=None) - np.sort(b, axis=None)))):.3g}); "
+                        "the updates are not comparable"
+                    )
+                    continue
             other = got.get(role)
             if other is None or other.shape != value.shape:
                 agree = False
@@ -388,7 +453,7 @@ def cross_check(entries: dict[str, dict[str, Any]], folder: Path) -> dict[str, A
             if not value.size:
                 continue
             diff = float(np.max(np.abs(value - other)))
-            scale = float(max(np.max(np.abs(value)), np.max(np.abs(other))))
+            scale = float(max(np.max(np.abs(value)), np.max(np.abs(other)), floor))
             tol = (rel[name].get(role, 0.0) + rel[ref_name].get(role, 0.0)) * scale
             ratio = diff / tol if tol > 0 else (0.0 if diff == 0 else float("inf"))
             worst, worst_ratio = max(worst, diff), max(worst_ratio, ratio)
@@ -399,6 +464,10 @@ def cross_check(entries: dict[str, dict[str, Any]], folder: Path) -> dict[str, A
                     f"{ratio:.3g}x the sum of their error bounds"
                 )
     out.update(
-        reference=ref_name, params_agree=agree, max_abs_diff=worst, error_over_bound=worst_ratio
+        reference=ref_name,
+        params_agree=agree if same_start else None,
+        initial_values_agree=same_start,
+        max_abs_diff=worst,
+        error_over_bound=worst_ratio,
     )
     return out

@@ -51,9 +51,9 @@ class TimingOptions:
     """Sweep: capture ``DIR/sweep/<N>`` with the installed frameworks when it is missing."""
     fresh: bool = False
     """Replace the backend's earlier results instead of merging into them."""
-    native: bool = False
+    native: bool = True
     """Also time the framework's native step, alone, in rounds with the replay (runs the
-    frontend's subprocess again; the CLI turns it on, ``--no-native`` off)."""
+    frontend's subprocess again; ``--no-native`` turns it off). The CLI's default too."""
 
 
 @dataclass(frozen=True, slots=True)

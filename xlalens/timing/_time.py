@@ -208,7 +208,13 @@ def _time_staged(
         # NOTE: [merged results] results are keyed by (backend, size, frontend): the
         # file is the backend, ``frontends`` the dump's own size, the sweep its points.
         # A new measurement replaces the same key; every other key is kept.
-        kept = {k: v for k, v in (earlier.get("frontends") or {}).items() if k not in results}
+        before = earlier.get("frontends") or {}
+        kept = {k: v for k, v in before.items() if k not in results}
+        for fe, r in results.items():
+            # A run without native rounds (--no-native) keeps the earlier ones, marked.
+            old_native = (before.get(fe) or {}).get("native")
+            if r.get("native") is None and isinstance(old_native, dict):
+                r["native"] = {**old_native, "from_earlier_run": True}
         doc["frontends"] = {**kept, **results}
         old = [SweepPoint(**p) for p in ((earlier.get("sweep") or {}).get("points") or [])]
         new_keys = {(p.frontend, p.size) for p in points}

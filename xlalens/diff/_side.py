@@ -1,0 +1,166 @@
+"""One graph as integer-indexed lists (the matcher's compact view), and the match result.
+
+The networkx dict-of-dicts is too slow to walk repeatedly on 20k-node modules,
+so the matchers work on :class:`_Side`: lists indexed by node number, in the
+graph's insertion (program) order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import networkx as nx
+
+from xlalens.diff._flatten import _FlatPlan
+from xlalens.diff._labels import node_label
+
+
+class _Side:
+    """One graph as integer-indexed lists (see module docstring)."""
+
+    __slots__ = (
+        "cidx",
+        "comp",
+        "comp_params",
+        "comp_root",
+        "comps",
+        "data",
+        "dtype",
+        "full_label",
+        "graph",
+        "ids",
+        "index",
+        "label",
+        "n_edges",
+        "op",
+        "operand_capture",
+        "operand_keys",
+        "operands",
+        "role",
+        "shape",
+        "users",
+    )
+
+    def __init__(
+        self, graph: nx.MultiDiGraph, interner: dict, plan: _FlatPlan | None = None
+    ) -> None:
+        self.graph = graph
+        ids: list[str] = []
+        index: dict[str, int] = {}
+        data: list[dict] = []
+        hidden = plan.hidden if plan is not None else frozenset()
+        home = plan.home if plan is not None else {}
+        res = plan.resolved if plan is not None else {}
+        for nid, d in graph.nodes(data=True):
+            if nid in hidden:
+                continue
+            index[nid] = len(ids)
+            ids.append(nid)
+            data.append(d)
+        self.ids, self.index, self.data = ids, index, data
+        n = len(ids)
+        self.op = [d["op"] for d in data]
+        self.dtype = [d["dtype"] for d in data]
+        self.shape = [tuple(d["shape"]) for d in data]
+        self.role = [d.get("role") for d in data]
+        if res:
+            # NOTE: [roles through fusions] In optimized HLO the result role
+            # (`block0.bn1.mean`) sits on the fusion instruction, which the
+            # flattened form hides; it names the value of the fused root, so
+            # the root carries it as an anchor (else the same fused update of
+            # two layers pairs crosswise, block0's with block1's).
+            for nid, d in graph.nodes(data=True):
+                r = res.get(nid)
+                if r in index and d.get("role") is not None and d["param_index"] is None:
+                    i = index[r]
+                    if self.role[i] is None and data[i]["param_index"] is None:
+                        self.role[i] = d["role"]
+        # The parameter number is left out here and added back by the fingerprint
+        # only for parameters without a role (see NOTE: [exact structure ...]).
+        self.full_label = [node_label(d) for d in data]
+        self.label = [interner.setdefault(lab[:-1], len(interner)) for lab in self.full_label]
+        comps = graph.graph.get("computations", {})
+        if plan is not None:
+            comps = {c: comp for c, comp in comps.items() if c not in plan.inlined}
+        self.comps = sorted(comps)
+        cidx = {c: i for i, c in enumerate(self.comps)}
+        self.cidx = cidx
+        self.comp = [cidx.get(home.get(d["computation"], d["computation"]), -1) for d in data]
+        self.comp_root = [
+            index.get(res.get(comps[c]["root"], comps[c]["root"]), -1)
+            if comps[c].get("root") is not None
+            else -1
+            for c in self.comps
+        ]
+        self.comp_params = [
+            [index[p] for p in comps[c].get("params", []) if p in index] for c in self.comps
+        ]
+        # NOTE: [networkx internals] ``graph._pred`` (dict v -> u -> key -> edge
+        # data) is read directly: the public edge views cost about three times
+        # as much per edge, which dominates on 20k-node modules.
+        pred = graph._pred
+        empty: tuple = ()
+        operands: list[tuple[int, ...]] = []
+        operand_keys: list[tuple[int, ...]] = []
+        operand_capture: list[tuple[bool, ...]] = []
+        users: list[list[tuple[int, int]]] = [[] for _ in range(n)]
+        for v, nid in enumerate(ids):
+            preds = pred[nid]
+            if not preds:
+                operands.append(empty)
+                operand_keys.append(empty)
+                operand_capture.append(empty)
+                continue
+            if res:
+                ops = [
+                    (k, index[r], d.get("kind") == "capture")
+                    for u, keyed in preds.items()
+                    if (r := res.get(u, u)) in index
+                    for k, d in keyed.items()
+                ]
+            else:
+                ops = [
+                    (k, index[u], d.get("kind") == "capture")
+                    for u, keyed in preds.items()
+                    for k, d in keyed.items()
+                ]
+            if len(ops) > 1:
+                ops.sort()
+            operands.append(tuple([u for _, u, _ in ops]))
+            operand_keys.append(tuple([k for k, _, _ in ops]))
+            operand_capture.append(tuple([c for _, _, c in ops]))
+            for pos, (_, u, _) in enumerate(ops):
+                users[u].append((v, pos))
+        self.operands, self.operand_keys, self.operand_capture = (
+            operands,
+            operand_keys,
+            operand_capture,
+        )
+        self.users = users
+        self.n_edges = sum(len(o) for o in self.operands)
+
+    def callees(self, i: int) -> list[int]:
+        """Computation numbers that node ``i`` calls, in call order."""
+        return [self.cidx[c] for c in self.data[i]["calls"] if c in self.cidx]
+
+    def entry_comp(self) -> int:
+        """The entry computation's number (-1 when the graph has none)."""
+        return self.cidx.get(self.graph.graph.get("entry"), -1)
+
+
+@dataclass(frozen=True, slots=True)
+class Matching:
+    """The result of :func:`match`: which node of A is paired with which of B."""
+
+    pairs: tuple[tuple[str, str, str], ...]
+    """``(a_id, b_id, stage)`` in A's node order."""
+    only_a: tuple[str, ...]
+    """Unpaired node ids of A, in A's node order."""
+    only_b: tuple[str, ...]
+    """Unpaired node ids of B, in B's node order."""
+    edit_cost: int
+    """Cost of the implied edit path (xlalens.diff._cost, NOTE: [edit costs])."""
+    edges: tuple[int, int]
+    """Edge counts of A and B."""
+    labels: tuple[dict[str, tuple], dict[str, tuple]] | None = None
+    """``node_label`` per node id of each side where the matcher computed them (a cache)."""
