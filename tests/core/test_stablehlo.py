@@ -312,27 +312,14 @@ def test_mutated_modules_give_parse_error_or_valid_graph():
 
 @pytest.mark.slow
 def test_20k_op_transformer_step_matches_mlir_walk():
-    """A 130-layer transformer training step (20k+ StableHLO ops) matches MLIR's walk."""
+    """The built-in transformer's step at 27 blocks (20k+ StableHLO ops) matches MLIR's walk."""
     import jax
-    import jax.numpy as jnp
 
-    def layer(p, x):
-        q, k, v = x @ p["wq"], x @ p["wk"], x @ p["wv"]
-        a = jax.nn.softmax(q @ k.T / 8.0, axis=-1) @ v
-        x = jax.nn.gelu(x + a @ p["wo"])
-        return x + jnp.tanh(x @ p["w1"]) @ p["w2"]
+    from xlalens.workloads import Workload
 
-    def loss(ps, x):
-        for p in ps:
-            x = layer(p, x)
-        return jnp.mean(x**2)
-
-    def step(ps, x):
-        val, grads = jax.value_and_grad(loss)(ps, x)
-        return jax.tree.map(lambda a, b: a - 0.1 * b, ps, grads), val
-
-    ps = [{k: jnp.ones((16, 16)) for k in ("wq", "wk", "wv", "wo", "w1", "w2")}] * 130
-    text = jax.jit(step).lower(ps, jnp.ones((8, 16))).as_text()
+    w = Workload("transformer", depth=27, width=16, heads=2, seq=8, size=8, features=16)
+    step, args = w.reference_step()
+    text = jax.jit(step).lower(*args).as_text()
     g = validate(parse_stablehlo(text))
     count, edges = mlir_walk_summary(text)
     assert count >= 20_000
