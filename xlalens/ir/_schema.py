@@ -561,7 +561,7 @@ def _fast_ok(graph: nx.MultiDiGraph) -> bool:
     order = dict(zip(nodes, range(len(nodes))))
     comp_of = dict(zip(nodes, map(_get_comp, vals)))
     in_order = True
-    edge_dicts: list[dict[str, Any]] = []
+    edge_dicts: list[Any] = []  # (key, data) items of every in-edge
     add_edges = edge_dicts.extend
     for v, preds in graph._pred.items():
         if not preds:
