@@ -225,6 +225,7 @@ def write_capture(
     seconds: dict[str, float],
     native_step_seconds: dict[str, Any] | None,
     notes: list[str] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> None:
     """Write one frontend's capture files into ``out`` (see docs/dump-format.md).
 
@@ -246,6 +247,8 @@ def write_capture(
         seconds: phase timings.
         native_step_seconds: from :func:`time_native`.
         notes: remarks for the manifest (e.g. how the learning rate arrives).
+        extra: more plain-data fields for result.json (e.g. torch_compile's ``dynamo``
+            graph and graph-break counts).
     """
     if isinstance(stablehlo, bytes):
         from xlalens.ir._stablehlo import module_text
@@ -284,6 +287,7 @@ def write_capture(
         "optimized_hlo_source": "framework" if optimized_hlo is not None else "pjrt",
         "native_step_seconds": native_step_seconds,
         "notes": notes or [],
+        **(extra or {}),
     }
     (out / RESULT).write_text(json.dumps(result, indent=1))
 
