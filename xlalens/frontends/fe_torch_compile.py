@@ -199,10 +199,11 @@ def _break_line(exc: BaseException) -> str:
     import traceback
 
     reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    # dynamo traces symbolically: the user's frames are not on the Python traceback
+    # but in the exception's ``real_stack`` (torch 2.x), the traceback as fallback.
+    stack = list(getattr(exc, "real_stack", None) or traceback.extract_tb(exc.__traceback__))
     frames = [
-        f
-        for f in traceback.extract_tb(exc.__traceback__)
-        if "site-packages" not in f.filename and "/xlalens/" not in f.filename
+        f for f in stack if "site-packages" not in f.filename and "/xlalens/" not in f.filename
     ]
     where = f" at {frames[-1].filename}:{frames[-1].lineno}" if frames else ""
     return (
