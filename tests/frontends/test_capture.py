@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from xlalens._dumpdir import read_outputs
-from xlalens.frontends import FRONTENDS
+from xlalens.frontends import default_frontends
 
-NAMES = list(FRONTENDS)
+NAMES = default_frontends()
 
 
 def _mlir_parse(text):

@@ -59,3 +59,33 @@ def test_capture_without_out_cleans_up(tmp_path):
     assert r.returncode == 0, r.stderr[-2000:]
     folder = Path(r.stdout.strip().splitlines()[-1])
     assert folder.name == "dump" and not folder.parent.exists()
+
+
+def test_baselines_through_the_cli(tmp_path):
+    """`xlalens time --baselines`: jax op by op and TF eager/graph timed in the same rounds."""
+    dump = tmp_path / "d"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    run = lambda *a: subprocess.run(  # noqa: E731
+        [sys.executable, "-m", "xlalens", *a], capture_output=True, text=True, env=env
+    )
+    r = run("dump", "--frameworks", "jax,tensorflow", "-o", str(dump))
+    assert r.returncode == 0, r.stderr
+    r = run("time", str(dump), "--baselines", "--min-time", "0.1", "--no-profile")
+    assert r.returncode == 0, r.stderr
+    assert "baseline jax without jit (op by op) (no XLA, same rounds)" in r.stdout, r.stdout
+    assert "baseline TF eager" in r.stdout and "baseline tf.function without XLA" in r.stdout
+    import json
+
+    doc = json.loads((dump / "timing" / "cpu.json").read_text())
+    for fe, names in {
+        "jax": ["jax without jit (op by op)"],
+        "tensorflow": ["TF eager", "tf.function without XLA"],
+    }.items():
+        base = doc["frontends"][fe]["baselines"]
+        assert sorted(base) == sorted(names), base
+        for b in base.values():
+            assert b["rounds"] >= 2 and b["step"]["median_s"] > 0
+    # op-by-op jax dispatches every primitive: slower than its one compiled call
+    assert doc["frontends"]["jax"]["baselines"]["jax without jit (op by op)"]["ratio"] > 1
+    r = run("time", str(dump), "--baselines", "--no-native")
+    assert r.returncode == 2 and "drop --no-native" in r.stderr

@@ -9,10 +9,10 @@ import pytest
 from tests.frontends.conftest import CNN, TRANSFORMER
 from xlalens._dumpdir import read_outputs
 from xlalens.capture import write_dump
-from xlalens.frontends import FRONTENDS
+from xlalens.frontends import default_frontends
 from xlalens.workloads import Workload
 
-NAMES = list(FRONTENDS)
+NAMES = default_frontends()
 REPO = Path(__file__).resolve().parents[2]
 TARGET = f"{REPO}/tests/frontends/user_steps.py"
 

@@ -116,3 +116,17 @@ def make_optax_adam_step():
         return optax.apply_updates(params, updates), opt_state, loss
 
     return step, (params, optimizer.init(params), x, y)
+
+
+def make_torch_branchy_step(device):
+    """A torch step whose Python branch depends on a tensor's value: dynamo must break there."""
+    import torch
+
+    x = torch.arange(6, dtype=torch.float32).to(device)
+
+    def step(x):
+        if x.sum() > 0:  # data-dependent control flow
+            return x * 2
+        return x - 1
+
+    return step, (x,)

@@ -29,7 +29,7 @@ from xlalens._errors import UsageError, XlalensError
 from xlalens._options import check_jobs, check_timeout
 from xlalens._runtime import BACKENDS
 from xlalens.dumpdir import Staging, atomic_write, check_writable, locked, writes_to
-from xlalens.frontends import FRONTENDS
+from xlalens.frontends import FRONTENDS, default_frontends
 from xlalens.frontends._run import FrontendRun, cross_check, run_frontend
 from xlalens.workloads import Workload
 
@@ -66,13 +66,13 @@ class DumpResult:
 
 
 def resolve_frontends(names: list[str] | None) -> list[str]:
-    """Validate ``--frameworks``; None means every frontend.
+    """Validate ``--frameworks``; None means every default frontend (not the opt-in ones).
 
     Raises:
         UsageError: an unknown name, listing the valid ones.
     """
     if not names:
-        return list(FRONTENDS)
+        return default_frontends()
     unknown = [n for n in names if n not in FRONTENDS]
     if unknown:
         raise UsageError(f"unknown framework {unknown[0]!r}; choose from {', '.join(FRONTENDS)}")

@@ -38,6 +38,8 @@ class Frontend:
     """Typical capture seconds (measured alone, 2-core CPU); the longest start first."""
     family: str = ""
     """Frontends of one family run the same user ``--target`` (``keras``, ``torch``)."""
+    default: bool = True
+    """Part of ``xlalens dump`` without ``--frameworks``; opt-in frontends say False."""
 
 
 FRONTENDS: dict[str, Frontend] = {
@@ -98,6 +100,19 @@ FRONTENDS: dict[str, Frontend] = {
             family="torch",
             description="the PyTorch model through JAX (torchax.train.make_train_step)",
         ),
+        Frontend(
+            "torch_compile",
+            "xlalens.frontends.fe_torch_compile",
+            ("torch", "torch_xla"),
+            env={"PJRT_DEVICE": "CPU"},
+            capture_env={"XLA_HLO_DEBUG": "1", "XLA_IR_DEBUG": "1"},
+            weight=6.0,
+            family="torch",
+            # Opt-in: a seventh capture adds ~15 s to every default dump, and the
+            # seed's torch claim is about it, not the lazy-tensor path.
+            default=False,
+            description="torch.compile(backend='openxla'): dynamo's graph of the whole step",
+        ),
     )
 }
 
@@ -115,6 +130,11 @@ def target_family(names: list[str]) -> str | None:
     return families.pop() if len(families) == 1 and len(names) >= 1 else None
 
 
+def default_frontends() -> list[str]:
+    """The frontends ``xlalens dump`` runs without ``--frameworks`` (not the opt-in ones)."""
+    return [n for n, f in FRONTENDS.items() if f.default]
+
+
 def target_families() -> dict[str, list[str]]:
     """Family -> its frontends, for messages and docs."""
     out: dict[str, list[str]] = {}
@@ -123,4 +143,4 @@ def target_families() -> dict[str, list[str]]:
     return out
 
 
-__all__ = ["FRONTENDS", "Frontend", "target_families", "target_family"]
+__all__ = ["FRONTENDS", "Frontend", "default_frontends", "target_families", "target_family"]

@@ -106,6 +106,17 @@ def workload_role(path: str) -> str | None:
     return path if re.fullmatch(r"\w+", path) else None
 
 
+def _op_by_op(fn: Any, args: tuple) -> Any:
+    """The step run eagerly, one dispatched primitive at a time (``jax.disable_jit``): jax's
+    non-XLA-graph baseline, for the seed's "JAX is optimized for XLA" claim."""
+
+    def run() -> None:
+        with jax.disable_jit():
+            jax.block_until_ready(fn(*args))
+
+    return run
+
+
 def capture_jax_step(
     out: Path,
     phases: Phases,
@@ -161,7 +172,10 @@ def capture_jax_step(
     out_list = (
         [rename(p) for p in out_paths] if output_roles is None else _roles(output_roles(result))
     )
-    native = time_native(lambda: jax.block_until_ready(compiled(*args)))
+    native = time_native(
+        lambda: jax.block_until_ready(compiled(*args)),
+        baselines={"jax without jit (op by op)": lambda: _op_by_op(fn, args)},
+    )
     write_capture(
         out,
         stablehlo=stablehlo,

@@ -65,32 +65,58 @@ NATIVE_TAG = "XLALENS-NATIVE"
 """Prefix of the lines a frontend serving native rounds writes on stdout."""
 
 _serve_native = False  # set by main() when the request asks for native rounds
+_serve_baselines = False  # ... and for the framework's non-XLA baselines
+
+Baselines = dict[str, Callable[[], Callable[[], Any]]]
+"""Name -> factory of a step that blocks until done (built only when asked for)."""
 
 
-def serve_native_rounds(step: Callable[[], Any]) -> None:
+def _build_baselines(baselines: Baselines | None) -> tuple[dict[str, Callable[[], Any]], dict]:
+    """Build and warm up each baseline; one that fails is reported, not fatal."""
+    built: dict[str, Callable[[], Any]] = {}
+    failed: dict[str, str] = {}
+    for name, factory in (baselines or {}).items():
+        try:
+            fn = factory()
+            for _ in range(3):  # warm-up: torch.compile/tf.function trace and compile here
+                fn()
+        except Exception as exc:  # a baseline this framework cannot run: say why
+            failed[name] = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0][:200]}"
+        else:
+            built[name] = fn
+    return built, failed
+
+
+def serve_native_rounds(step: Callable[[], Any], baselines: Baselines | None = None) -> None:
     """Serve ``xlalens time``'s native rounds, then end the process.
 
     NOTE: [native rounds] ``xlalens time`` runs the frontend again with
     ``native_rounds`` in its request. When the capture reaches its native timing,
-    this loop takes over: the parent writes ``run SECONDS`` on stdin whenever its
-    own compiled replay is idle, the child calls ``step`` for that long (at least
-    3 times) and answers ``XLALENS-NATIVE [seconds, ...]`` on stdout. So the two
-    alternate in rounds and neither runs beside the other. ``quit`` (or EOF) ends
-    the child at once: the capture's files are not needed.
+    this loop takes over: the parent writes ``run SECONDS [NAME]`` on stdin whenever
+    its own compiled replay is idle, the child calls ``step`` (or the baseline
+    ``NAME``) for that long (at least 3 times) and answers ``XLALENS-NATIVE
+    [seconds, ...]`` on stdout. So they alternate in rounds and none runs beside
+    another. ``quit`` (or EOF) ends the child at once: the capture's files are not
+    needed. The ready line lists the baselines built (``baselines`` in the request),
+    and those that could not be, with the reason.
     """
+    steps, failed = _build_baselines(baselines if _serve_baselines else None)
     for _ in range(3):  # warm-up (caches, lazy compilation)
         step()
-    print(f"{NATIVE_TAG} ready", flush=True)
+    ready = {"baselines": list(steps), "failed": failed}
+    print(f"{NATIVE_TAG} ready {json.dumps(ready)}", flush=True)
+    steps["native"] = step
     for line in sys.stdin:
-        cmd = line.split()
+        cmd = line.split(maxsplit=2)
         if not cmd or cmd[0] != "run":
             break
         budget = float(cmd[1])
+        fn = steps[cmd[2].strip()] if len(cmd) > 2 else step
         times: list[float] = []
         deadline = time.perf_counter() + budget
         while len(times) < 3 or (time.perf_counter() < deadline and len(times) < 100_000):
             start = time.perf_counter()
-            step()
+            fn()
             times.append(time.perf_counter() - start)
         print(f"{NATIVE_TAG} {json.dumps(times)}", flush=True)
     sys.stdout.flush()
@@ -98,7 +124,11 @@ def serve_native_rounds(step: Callable[[], Any]) -> None:
 
 
 def time_native(
-    step: Callable[[], Any], *, budget_s: float = 0.5, max_n: int = 200
+    step: Callable[[], Any],
+    *,
+    budget_s: float = 0.5,
+    max_n: int = 200,
+    baselines: Baselines | None = None,
 ) -> dict[str, Any]:
     """Time a native step that blocks until its results are ready.
 
@@ -106,10 +136,11 @@ def time_native(
     times) and returns ``min``/``median`` seconds and ``n``. These numbers are
     taken during ``xlalens dump``, while other frontends may run in parallel
     (``conditions`` says so); ``xlalens time`` measures the native step again,
-    alone (:func:`serve_native_rounds`).
+    alone (:func:`serve_native_rounds`), and with ``--baselines`` the framework's
+    non-XLA steps in ``baselines`` (factories, built only then).
     """
     if _serve_native:
-        serve_native_rounds(step)
+        serve_native_rounds(step, baselines)
     times: list[float] = []
     deadline = time.perf_counter() + budget_s
     while len(times) < max_n and (len(times) < 5 or time.perf_counter() < deadline):
@@ -225,6 +256,7 @@ def write_capture(
     seconds: dict[str, float],
     native_step_seconds: dict[str, Any] | None,
     notes: list[str] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> None:
     """Write one frontend's capture files into ``out`` (see docs/dump-format.md).
 
@@ -246,6 +278,8 @@ def write_capture(
         seconds: phase timings.
         native_step_seconds: from :func:`time_native`.
         notes: remarks for the manifest (e.g. how the learning rate arrives).
+        extra: more plain-data fields for result.json (e.g. torch_compile's ``dynamo``
+            graph and graph-break counts).
     """
     if isinstance(stablehlo, bytes):
         from xlalens.ir._stablehlo import module_text
@@ -284,6 +318,7 @@ def write_capture(
         "optimized_hlo_source": "framework" if optimized_hlo is not None else "pjrt",
         "native_step_seconds": native_step_seconds,
         "notes": notes or [],
+        **(extra or {}),
     }
     (out / RESULT).write_text(json.dumps(result, indent=1))
 
@@ -301,8 +336,9 @@ def main(capture: Callable[[Workload, dict[str, Any], Path, Phases], None]) -> N
     args = parser.parse_args()
     request = json.loads(args.request.read_text())
     workload = Workload.from_json(request["workload"])
-    global _serve_native
+    global _serve_native, _serve_baselines
     _serve_native = bool(request.get("native_rounds"))
+    _serve_baselines = bool(request.get("baselines"))
     try:
         capture(workload, request, args.out, Phases())
     except BaseException:

@@ -180,6 +180,8 @@ def run_frontend(
         native_step_seconds=result["native_step_seconds"],
         notes=result["notes"],
     )
+    if "dynamo" in result:  # torch_compile: graphs and graph breaks (fe_torch_compile.py)
+        entry["dynamo"] = result["dynamo"]
     rel = folder.relative_to(dump_root)
     entry["artifacts"].update(
         {

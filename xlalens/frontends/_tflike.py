@@ -148,6 +148,23 @@ def output_aliases(hlo: str) -> dict[int, int]:
     return {int(k): int(p) for k, p in _ALIAS.findall(m.group(1))}
 
 
+def _baselines(step: Any, args: tuple) -> dict[str, Any]:
+    """TensorFlow's non-XLA steps of the same Python function: eager (TF 2's default) and
+    a ``tf.function`` graph without ``jit_compile``, for the seed's TF 2 eager claim."""
+    import tensorflow as tf
+
+    fn = step.python_function
+
+    def eager() -> Any:
+        return lambda: tf.nest.map_structure(lambda t: t.numpy(), fn(*args))
+
+    def graph() -> Any:
+        g = tf.function(fn, jit_compile=False)
+        return lambda: tf.nest.map_structure(lambda t: t.numpy(), g(*args))
+
+    return {"TF eager": eager, "tf.function without XLA": graph}
+
+
 def capture_tf_step(
     out: Path,
     phases: Phases,
@@ -222,7 +239,10 @@ def capture_tf_step(
             output_roles.append("loss" if k == 0 and loss is not None else None)
     loss_value = None if loss is None else float(loss(returned))
     updated = params()
-    native = time_native(lambda: tf.nest.map_structure(lambda t: t.numpy(), step(*args)))
+    native = time_native(
+        lambda: tf.nest.map_structure(lambda t: t.numpy(), step(*args)),
+        baselines=_baselines(step, args),
+    )
     write_capture(
         out,
         stablehlo=stablehlo,

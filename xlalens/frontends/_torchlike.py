@@ -281,3 +281,32 @@ def loss_fn(w: Workload | None = None) -> nn.Module:
     if w is not None and w.name in ("regression", "mlp"):
         return nn.MSELoss()
     return nn.CrossEntropyLoss()
+
+
+def cpu_baselines(model: nn.Module, w: Workload, x: np.ndarray, y: np.ndarray) -> dict[str, Any]:
+    """PyTorch's non-XLA steps on the CPU, from a copy of ``model`` (its state before the step):
+    eager, and ``torch.compile`` with its default backend (inductor). The step is the usual
+    ``zero_grad(); loss.backward(); optimizer.step()``, for the seed's torch claims.
+    """
+    import copy
+
+    def make(compile_it: bool) -> Any:
+        m = copy.deepcopy(model).cpu()
+        opt = torch_optimizer(w, m.parameters())
+        crit = loss_fn(w)
+        xt, yt = torch.from_numpy(np.asarray(x)), torch.from_numpy(np.asarray(y))
+
+        def step() -> Any:
+            opt.zero_grad()
+            loss = crit(m(xt), yt)
+            loss.backward()
+            opt.step()
+            return loss
+
+        run = torch.compile(step) if compile_it else step
+        return lambda: float(run())
+
+    return {
+        "torch eager (CPU)": lambda: make(False),
+        "torch.compile inductor (CPU)": lambda: make(True),
+    }

@@ -14,6 +14,7 @@ compiles the captured StableHLO for the optimized level.
 
 from __future__ import annotations
 
+import copy
 import os
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,8 @@ def capture(workload: Workload, request: dict[str, Any], out: Path, phases: Phas
     if workload.name in ("mlp", "cnn", "transformer"):
         _capture_model(workload, device, out, phases)
         return
+    from xlalens.frontends._torchlike import cpu_baselines
+
     sizes = workload.layer_sizes()
 
     class LinearRegressionModel(nn.Module):
@@ -69,6 +72,7 @@ def capture(workload: Workload, request: dict[str, Any], out: Path, phases: Phas
             for lin, (w, b) in zip(linears, workload.params()):
                 lin.weight.copy_(torch.from_numpy(w.T.copy()))
                 lin.bias.copy_(torch.from_numpy(b))
+        cpu_model = copy.deepcopy(model)  # the initial state, for the CPU baselines
         model = model.to(device)
         criterion = nn.MSELoss()
         optimizer = optim.SGD(model.parameters(), lr=workload.lr)
@@ -95,7 +99,11 @@ def capture(workload: Workload, request: dict[str, Any], out: Path, phases: Phas
     hlo, stablehlo, ids, inputs, results = _lower_and_run(tensors, phases)
     input_roles = _input_roles(ids, inputs, role_of, workload.lr)
 
-    native = _time_native_step(optimizer, lambda: criterion(model(x_train), y_train))
+    native = _time_native_step(
+        optimizer,
+        lambda: criterion(model(x_train), y_train),
+        cpu_baselines(cpu_model, workload, x_np, y_np),
+    )
     params = {}
     for (rw, rb), k in zip(roles, range(1, len(results), 2)):
         params[rw] = results[k].T  # [out, in] -> [in, out]
@@ -130,10 +138,17 @@ def _capture_model(workload: Workload, device: Any, out: Path, phases: Phases) -
     import torch
     import torch_xla
 
-    from xlalens.frontends._torchlike import build, from_torch, loss_fn, torch_optimizer
+    from xlalens.frontends._torchlike import (
+        build,
+        cpu_baselines,
+        from_torch,
+        loss_fn,
+        torch_optimizer,
+    )
 
     with phases("trace"):
         built = build(workload)
+        cpu_model = copy.deepcopy(built.model)  # the initial state, for the CPU baselines
         model = built.model.to(device)
         criterion = loss_fn(workload)
         optimizer = torch_optimizer(workload, model.parameters())
@@ -167,7 +182,11 @@ def _capture_model(workload: Workload, device: Any, out: Path, phases: Phases) -
     hlo, stablehlo, ids, inputs, results = _lower_and_run(tensors, phases)
     input_roles = _input_roles(ids, inputs, role_of, workload.lr)
 
-    native = _time_native_step(optimizer, lambda: criterion(model(x), y))
+    native = _time_native_step(
+        optimizer,
+        lambda: criterion(model(x), y),
+        cpu_baselines(cpu_model, workload, built.x, built.y),
+    )
     trainable = set(workload.initial_params())
     params = {r: from_torch(r, v) for r, v in zip(output_roles, results) if r in trainable}
     write_capture(
@@ -211,8 +230,9 @@ def _input_roles(
     return out
 
 
-def _time_native_step(optimizer: Any, loss: Any) -> dict[str, Any]:
-    """The framework's own step (zero_grad, backward of ``loss()``, step, sync), timed."""
+def _time_native_step(optimizer: Any, loss: Any, baselines: dict[str, Any]) -> dict[str, Any]:
+    """The framework's own step (zero_grad, backward of ``loss()``, step, sync), timed;
+    ``baselines``: the same step without XLA (:func:`_torchlike.cpu_baselines`)."""
     import torch_xla
 
     def one_step() -> None:
@@ -221,7 +241,7 @@ def _time_native_step(optimizer: Any, loss: Any) -> dict[str, Any]:
         optimizer.step()
         torch_xla.sync(wait=True)
 
-    return time_native(one_step)
+    return time_native(one_step, baselines=baselines)
 
 
 def _lower_and_run(tensors: list[Any], phases: Phases) -> tuple[str, bytes, list[int], list, list]:

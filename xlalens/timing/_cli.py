@@ -60,6 +60,12 @@ def register(subparsers: Any) -> None:
         help="skip timing the framework's native step (it runs the frontend's subprocess again)",
     )
     p.add_argument(
+        "--baselines",
+        action="store_true",
+        help="also time each framework without XLA in the same rounds: torch eager and "
+        "torch.compile/inductor (CPU), TF eager and tf.function without XLA, jax op by op",
+    )
+    p.add_argument(
         "--size",
         default=None,
         metavar="N,N,...",
@@ -104,6 +110,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--min-time {args.min_time}: need a positive number of seconds")
     if args.top < 0:
         raise UsageError(f"--top {args.top}: need 0 or more kernels to list, e.g. 3")
+    if args.baselines and args.no_native:
+        raise UsageError("--baselines are timed in the native rounds; drop --no-native")
     opts = TimingOptions(
         backend=args.backend,
         repeat=args.repeat,
@@ -113,6 +121,7 @@ def run(args: argparse.Namespace) -> int:
         frontends=_names(args.frontend),
         fresh=args.fresh,
         native=not args.no_native,
+        baselines=args.baselines,
         sizes=tuple(parse_sizes(args.size)) if args.size else (),
         capture_missing=args.capture_missing,
     )
@@ -222,6 +231,18 @@ def format_summary(doc: dict[str, Any], *, top: int = 3) -> str:
                 f"native - compiled = {nat['difference_s'] * 1e3:+.4g} ms (rounds {lo * 1e3:+.3g}..{hi * 1e3:+.3g} ms, "
                 f"{verdict}): dispatch and framework work around the same XLA computation"
             )
+            for name, b in (r.get("baselines") or {}).items():
+                if "failed" in b:
+                    lines.append(f"  baseline {name}: not timed ({b['failed']})")
+                    continue
+                blo, bhi = b["difference_range_s"]
+                vs_native = b["step"]["median_s"] / nat["step"]["median_s"]
+                lines.append(
+                    f"  baseline {name} (no XLA, same rounds): median {_ms(b['step']['median_s'])}, "
+                    f"{vs_native:.3g}x the framework's XLA step, {b['ratio']:.3g}x the compiled step "
+                    f"(baseline - compiled: rounds {blo * 1e3:+.3g}..{bhi * 1e3:+.3g} ms, "
+                    f"{'significant' if b['significant'] else 'not significant'})"
+                )
         elif native.get("median") is not None:
             # Sharded dumps have no native rounds, so re-running cannot help there.
             hint = (

@@ -234,6 +234,7 @@ def time_module(
     hlo_out: Path | None = None,
     hlo_rel: str | None = None,
     native: Callable[[float], list[float]] | None = None,
+    baselines: Callable[[float], dict[str, list[float]]] | None = None,
 ) -> FrontendTiming:
     """Compile, verify, time and attribute one StableHLO module.
 
@@ -248,6 +249,8 @@ def time_module(
         native: runs the framework's native step for about the given seconds and
             returns each step's seconds (:class:`~xlalens.timing._native.NativeSession`);
             called after every block of timed repeats, so the two alternate.
+        baselines: runs each of the framework's non-XLA baselines for about the given
+            seconds (:meth:`NativeSession.baseline_round`), after each native round.
 
     Returns:
         The :class:`FrontendTiming` (``failed`` with XLA's message when it does not compile).
@@ -337,6 +340,8 @@ def time_module(
     rounds: list[tuple[float, float]] = []  # (compiled median, native median) per block
     native_samples: list[float] = []
     native_error: str | None = None
+    base_samples: dict[str, list[float]] = {}
+    base_rounds: dict[str, list[tuple[float, float]]] = {}
 
     def native_round(block: list[float], seconds: float) -> None:
         nonlocal native_error
@@ -344,11 +349,17 @@ def time_module(
             return
         try:
             got = native(seconds)
+            extra = baselines(seconds) if baselines is not None else {}
         except Exception as exc:  # the frontend died mid-way: keep the replay's numbers
             native_error = str(exc)
         else:
             native_samples.extend(got)
             rounds.append((float(np.median(block)), float(np.median(got))))
+            for name, times in extra.items():
+                base_samples.setdefault(name, []).extend(times)
+                base_rounds.setdefault(name, []).append(
+                    (float(np.median(block)), float(np.median(times)))
+                )
 
     samples, events, walls = timed_blocks(
         runner,
@@ -362,6 +373,9 @@ def time_module(
     )
     stats = step_stats(samples, warmup=len(wt))
     native_result = _native_summary(native_samples, rounds, stats) if native_samples else None
+    base_result = {
+        name: _native_summary(base_samples[name], base_rounds[name], stats) for name in base_samples
+    } or None
     if native_error:
         warnings.append(f"native rounds stopped: {native_error}")
     warnings += noise_warnings(stats)
@@ -404,6 +418,7 @@ def time_module(
         step=stats,
         dispatch=runner.dispatch,
         native=native_result,
+        baselines=base_result,
         roofline=roof,
         kernels=tuple(kernels),
         profile=prof,
@@ -531,7 +546,7 @@ def _time_frontend(
 
         say(f"{fe}: starting the framework for native rounds...")
         try:
-            session = NativeSession(fe, manifest, options.backend)
+            session = NativeSession(fe, manifest, options.backend, options.baselines)
         except NativeUnavailable as exc:
             note = f"native step not timed: {exc}"
     try:
@@ -546,10 +561,14 @@ def _time_frontend(
             hlo_out=folder / rel if hlo_dir is None else hlo_dir / Path(rel).name,
             hlo_rel=rel,
             native=session.round if session is not None else None,
+            baselines=session.baseline_round if session is not None and session.baselines else None,
         )
     finally:
         if session is not None:
             session.close()
     if note:
         res = dataclasses.replace(res, warnings=(*res.warnings, note))
+    if session is not None and session.baselines_failed:
+        failed = {n: {"failed": why} for n, why in session.baselines_failed.items()}
+        res = dataclasses.replace(res, baselines={**(res.baselines or {}), **failed})
     return res

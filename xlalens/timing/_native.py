@@ -37,8 +37,14 @@ class NativeUnavailable(Exception):
 class NativeSession:
     """One frontend subprocess serving native rounds (a context manager)."""
 
-    def __init__(self, frontend: str, manifest: dict[str, Any], backend: str) -> None:
+    def __init__(
+        self, frontend: str, manifest: dict[str, Any], backend: str, baselines: bool = False
+    ) -> None:
         """Start the frontend of ``frontend`` with the dump's workload or target.
+
+        ``baselines``: also build the framework's non-XLA steps (torch eager and
+        inductor, TF eager and graph, jax op by op); :attr:`baselines` lists those
+        it built, :attr:`baselines_failed` those it could not, with the reason.
 
         Raises:
             NativeUnavailable: unknown frontend, or it failed before its first round.
@@ -59,7 +65,13 @@ class NativeSession:
         request = folder / "request.json"
         request.write_text(
             json.dumps(
-                {"workload": workload, "backend": backend, "target": target, "native_rounds": True}
+                {
+                    "workload": workload,
+                    "backend": backend,
+                    "target": target,
+                    "native_rounds": True,
+                    "baselines": baselines and not target,
+                }
             )
         )
         env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore", **fe.env}
@@ -80,10 +92,13 @@ class NativeSession:
         )
         self._buf = b""
         try:
-            self._expect(START_TIMEOUT_S)
+            ready = self._expect(START_TIMEOUT_S).split(maxsplit=1)
         except NativeUnavailable:
             self.close()
             raise
+        info = json.loads(ready[1]) if len(ready) > 1 else {}
+        self.baselines: list[str] = list(info.get("baselines") or [])
+        self.baselines_failed: dict[str, str] = dict(info.get("failed") or {})
 
     def _expect(self, timeout: float) -> str:
         """The payload of the next tagged line on the child's stdout."""
@@ -110,11 +125,16 @@ class NativeSession:
                 )
             self._buf += chunk
 
-    def round(self, seconds: float) -> list[float]:
-        """Run native steps for about ``seconds`` (at least 3); their seconds each."""
-        self.proc.stdin.write(f"run {seconds:.6f}\n".encode())
+    def round(self, seconds: float, name: str | None = None) -> list[float]:
+        """Run native steps (or the baseline ``name``) for about ``seconds`` (at least 3);
+        their seconds each."""
+        self.proc.stdin.write(f"run {seconds:.6f}{'' if name is None else ' ' + name}\n".encode())
         self.proc.stdin.flush()
         return [float(t) for t in json.loads(self._expect(max(60.0, 20 * seconds)))]
+
+    def baseline_round(self, seconds: float) -> dict[str, list[float]]:
+        """One round of every baseline, each for about ``seconds``."""
+        return {name: self.round(seconds, name) for name in self.baselines}
 
     def close(self) -> None:
         """Stop the child (its whole process group) and remove its folder."""

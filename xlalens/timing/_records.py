@@ -54,6 +54,10 @@ class TimingOptions:
     native: bool = True
     """Also time the framework's native step, alone, in rounds with the replay (runs the
     frontend's subprocess again; ``--no-native`` turns it off). The CLI's default too."""
+    baselines: bool = False
+    """With ``native``: also time each framework's non-XLA baselines in the same rounds
+    (torch eager and torch.compile/inductor, TF eager and tf.function without XLA, jax
+    op by op; docs/timing.md)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +133,9 @@ class FrontendTiming:
     native: dict[str, Any] | None = None
     """The framework's native step timed alone, in rounds alternating with the replay
     (:func:`_native_summary`); None when not measured."""
+    baselines: dict[str, Any] | None = None
+    """Baseline name -> its step timed in the same rounds (:func:`_native_summary`
+    against the compiled step), or ``{"failed": reason}``; None when not asked for."""
     warnings: tuple[str, ...] = field(default_factory=tuple)
     """Things the user should know (high CV, unattributed events...)."""
 
