@@ -12,8 +12,8 @@ import numpy as np
 from xlalens._errors import UsageError
 from xlalens._runtime import BACKENDS
 from xlalens.capture._dump import DumpResult, write_dump
-from xlalens.capture._proof import OBSERVED_FACTOR
 from xlalens.frontends import FRONTENDS, target_families, target_family
+from xlalens.proof import OBSERVED_FACTOR
 from xlalens.workloads import WORKLOADS, Workload
 
 LEVELS = ("stablehlo", "hlo", "optimized_hlo")
