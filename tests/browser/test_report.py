@@ -321,3 +321,24 @@ def test_a_deferred_view_opened_standalone_says_how_to_draw_it(page, tmp_path_fa
     assert f"xlalens render {folder} --all-views" in banner.text_content()
     assert pg.url.endswith(name) and errors == []
     pg.close()
+
+
+def test_a_large_view_opened_standalone_is_fitted_with_its_legend(report, page):
+    """The large overview opened alone shows the whole picture, legend in the window (in a card it zooms)."""
+    svg = report.parent / "svg" / "large.optimized_hlo.raw.svg"
+    pg = page.context.browser.new_page(viewport={"width": 1000, "height": 700})
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.goto(svg.as_uri())
+    root = pg.locator(":root")
+    shown = [float(x) for x in root.get_attribute("viewBox").split()]
+    legend = pg.locator("g.xl-legend").first.bounding_box()
+    assert legend is not None and 0 <= legend["x"] and legend["x"] + legend["width"] <= 1000
+    assert 0 <= legend["y"] and legend["y"] + legend["height"] <= 700
+    # the first view is the whole picture (fitted), not a window into it
+    whole = pg.locator("g.graph").first.bounding_box()
+    assert whole["x"] >= -1 and whole["x"] + whole["width"] <= 1001
+    assert whole["y"] >= -1 and whole["y"] + whole["height"] <= 701
+    assert len(shown) == 4
+    assert errors == []
+    pg.close()

@@ -166,6 +166,9 @@ def test_refresh_report_through_the_public_path(dump, tmp_path):
     assert "{'w'" not in html and "<dt>init</dt><dd>w 0.5, b 0.1</dd>" in html
     assert len(re.findall(r'class="xl-badge xl-b-warn"', html)) >= 1
     assert html.count("the machine is noisy") == 1  # the reason once, the badge per row
+    # the findings' verdicts are badges, their numbers one click away
+    assert re.search(r'<span class="xl-badge xl-b-(ok|bad|mixed|none)" title="[^"]+">', html)
+    assert "<details><summary>numbers</summary>" in html
     assert refresh_report(folder) == path
 
 

@@ -153,9 +153,20 @@ def split_chart(splits: list[TimeSplit]) -> str:
     out = [svg_open(_W, height, "where the step time goes", extra=' data-chart="split"')]
     for i, s in enumerate(splits):
         y = top + i * row_h
-        total = s.step_s + (s.overhead_s or 0.0)
+        # Medians of the parts need not add up to the median step: what is left
+        # is drawn as such, never spread over the parts.
+        known = sum(t for _, t in s.kinds) + s.idle_s
+        total = max(s.step_s, known) + (s.overhead_s or 0.0)
         parts = [(f"kernels {k}", t, kc[k]) for k, t in s.kinds]
         parts += [("idle between kernels", s.idle_s, IDLE_COLOUR)]
+        if s.step_s > known:
+            parts.append(
+                (
+                    "unattributed (the parts' medians fall short of the step's)",
+                    s.step_s - known,
+                    "#ffffff",
+                )
+            )
         if s.overhead_s:
             parts.append(("framework overhead (native − compiled)", s.overhead_s, OVERHEAD_COLOUR))
         label = s.frontend + (f" ({s.backend})" if s.backend != "cpu" else "")
@@ -168,7 +179,7 @@ def split_chart(splits: list[TimeSplit]) -> str:
             tip = f"{s.frontend} · {name} · {seconds(t)} · {percent(t / total)} of {seconds(total)}"
             out.append(
                 f'<rect class="xl-bar" x="{x:.2f}" y="{y}" width="{max(w, 0.5):.2f}" height="18" '
-                f'fill="{c}"{_tip(tip)}><title>{esc(tip)}</title></rect>'
+                f'fill="{c}" stroke="#bbb" stroke-width=".4"{_tip(tip)}><title>{esc(tip)}</title></rect>'
             )
             if w > 44:
                 out.append(
@@ -178,6 +189,8 @@ def split_chart(splits: list[TimeSplit]) -> str:
         out.append(text(_LABEL + bar_w + 6, y + 14, seconds(total)))
     items = [(kc[k], f"kernels: {k}") for k in kinds]
     items.append((IDLE_COLOUR, "idle between kernels"))
+    if any(s.step_s > sum(t for _, t in s.kinds) + s.idle_s for s in splits):
+        items.append(("#ffffff", "unattributed"))
     if any(s.overhead_s for s in splits):
         items.append((OVERHEAD_COLOUR, "framework overhead (native − compiled)"))
     leg, _ = legend(items, _LABEL, top + row_h * len(splits) + 16, _W - _LABEL)
@@ -202,7 +215,7 @@ def matrix_chart(cells: list[DiffCell], order: list[str]) -> str:
     n = len(fes)
     cw, ch, lab = 104, 50, 110
     top = 24
-    width, height = lab + n * cw + 10, top + n * ch + 30
+    width, height = max(lab + n * cw + 10, 600), top + n * ch + 30
     out = [svg_open(width, height, "what differs between frontends", extra=' data-chart="matrix"')]
     for i, fe in enumerate(fes):
         out.append(text(lab + i * cw + cw / 2, top - 8, fe, "middle", ' font-weight="600"'))
