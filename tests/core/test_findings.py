@@ -188,3 +188,45 @@ def test_native_faster_than_its_replay_gives_no_framework_verdict(tmp_path):
     jax_c = findings_markdown(d).split("- **")[1]
     assert "framework: no verdict: not measured." in jax_c
     assert "jax: native step faster than its compiled replay" in jax_c
+
+
+def _with_baselines(dump: Path, fe: str, baselines: dict, dynamo: dict | None = None) -> None:
+    """Add `xlalens time --baselines` records (name -> (median, IQR) ms) to one frontend."""
+    doc = json.loads((dump / "timing/cpu.json").read_text())
+    doc["frontends"][fe]["baselines"] = {
+        name: {"step": _step(med, iqr), "rounds": 5} for name, (med, iqr) in baselines.items()
+    }
+    (dump / "timing/cpu.json").write_text(json.dumps(doc))
+    if dynamo is not None:
+        man = json.loads((dump / "manifest.json").read_text())
+        man["frontends"][fe]["dynamo"] = dynamo
+        (dump / "manifest.json").write_text(json.dumps(man))
+
+
+def test_baseline_claims_follow_the_numbers(tmp_path):
+    """TF eager slower than tf.function, inductor faster than torch eager: supported, with
+    dynamo's breaks named; overlapping spreads give no verdict; no baselines say how."""
+    dump = _dump(
+        tmp_path / "d",
+        {"tensorflow": (0.2, 0.01), "torch_xla": (5.0, 0.1), "torch_compile": (0.6, 0.05)},
+    )
+    text = findings_markdown(dump)
+    assert "took away the speed of its static graphs**\n  - XLA: no verdict: run" in text
+    _with_baselines(
+        dump, "tensorflow", {"TF eager": (6.0, 0.5), "tf.function without XLA": (1.5, 0.2)}
+    )
+    _with_baselines(
+        dump,
+        "torch_xla",
+        {"torch eager (CPU)": (0.3, 0.01), "torch.compile inductor (CPU)": (0.3, 0.2)},
+    )
+    idiom = {"graphs": 2, "graph_breaks": 1, "breaks": [{"reason": "x", "code": "loss.backward()"}]}
+    _with_baselines(dump, "torch_compile", {}, dynamo={"idiomatic": idiom})
+    text = findings_markdown(dump)
+    tf = text.split("took away the speed of its static graphs**")[1].split("- **")[0]
+    assert "framework: supported (1 of 1 comparisons differ)" in tf
+    assert "XLA: supported (1 of 1 comparisons differ). tensorflow 0.2 ms" in tf
+    torch = text.split("without being a full solution**")[1].split("- **")[0]
+    assert "framework: no verdict: within the spread" in torch  # 0.3 ± 0.1 vs 0.3 ± 0.005
+    assert "2 graphs with 1 graph breaks under torch.compile (loss.backward())" in torch
+    assert "torch_xla 5 ms ± 0.05 > torch.compile (inductor)" in torch
