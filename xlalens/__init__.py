@@ -8,6 +8,7 @@ The pipeline, one subpackage per stage:
     render    (xlalens.render)   graphviz SVG and the offline HTML report
     time      (xlalens.timing)   PJRT compile + execute, per-kernel profile, roofline
     compile   (xlalens.targets)  compile-only for GPUs and TPUs, one subprocess per plugin
+    export    (xlalens.export)   Model Explorer graph JSON and node-data overlays
 
 This module only re-exports the public API. ``xlalens.diff`` and
 ``xlalens.render`` are the functions; their subpackages stay importable as
@@ -19,6 +20,7 @@ from xlalens import _logs  # noqa: F401
 from xlalens._errors import DumpError, FrontendError, ParseError, UsageError, XlalensError
 from xlalens.capture import Capture, DumpResult, capture, dump
 from xlalens.diff import Diff, diff
+from xlalens.export import ExportResult, export
 from xlalens.frontends import FRONTENDS
 from xlalens.ir import SchemaError, load, normalize, stats, validate
 from xlalens.render import render, write_report
@@ -34,6 +36,7 @@ __all__ = [
     "Diff",
     "DumpError",
     "DumpResult",
+    "ExportResult",
     "FrontendError",
     "ParseError",
     "SchemaError",
@@ -46,6 +49,7 @@ __all__ = [
     "compile_for",
     "diff",
     "dump",
+    "export",
     "load",
     "normalize",
     "render",

@@ -31,6 +31,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "time": ("xlalens.timing._cli", "compile and time a dump's captures, per kernel"),
     "passes": ("xlalens.passes._cli", "pass-by-pass timeline of XLA's work, blame, memory"),
     "compile": ("xlalens.targets._cli", "compile a dump for GPUs/TPUs without the hardware"),
+    "export": ("xlalens._export_cli", "write a graph as Model Explorer JSON with overlays"),
+    "explore": ("xlalens._explore_cli", "open a graph and its overlays in Model Explorer"),
 }
 
 
