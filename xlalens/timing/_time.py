@@ -36,7 +36,13 @@ from xlalens._errors import DumpError, ParseError, UsageError
 from xlalens.capture._proof import ErrorBound, error_bound
 from xlalens.ir._kernels import HloIndex, index_hlo
 from xlalens.timing._peaks import Peaks, measure_peaks, roofline_bound_s
-from xlalens.timing._profile import Attribution, KernelEvent, attribute, collect_events
+from xlalens.timing._profile import (
+    Attribution,
+    KernelEvent,
+    attribute,
+    collect_events,
+    keep_traces,
+)
 from xlalens.timing._stats import (
     CV_WARN,
     StepStats,
@@ -937,19 +943,23 @@ def _time_frontend(
             session = NativeSession(fe, manifest, options.backend)
         except NativeUnavailable as exc:
             note = f"native step not timed: {exc}"
+    # Profiler traces kept as DIR/timing/traces/<fe>-n<samples>.* (NOTE [kept traces]).
+    samples = ((manifest or {}).get("workload") or {}).get("size")
+    traces = keep_traces(folder / TIMING_DIR / "traces", f"{fe}-n{samples}" if samples else fe)
     try:
-        res = time_module(
-            text,
-            inputs,
-            check=lambda outs: verify_outputs(
-                outs, sig_out, outputs_doc, same_backend=same_backend, bound=bound
-            ),
-            options=options,
-            peaks=peaks,
-            hlo_out=folder / rel,
-            hlo_rel=rel,
-            native=session.round if session is not None else None,
-        )
+        with traces:
+            res = time_module(
+                text,
+                inputs,
+                check=lambda outs: verify_outputs(
+                    outs, sig_out, outputs_doc, same_backend=same_backend, bound=bound
+                ),
+                options=options,
+                peaks=peaks,
+                hlo_out=folder / rel,
+                hlo_rel=rel,
+                native=session.round if session is not None else None,
+            )
     finally:
         if session is not None:
             session.close()
