@@ -99,7 +99,15 @@ def _exports(args: argparse.Namespace, out_a: Path, out_b: Path | None) -> list[
 
     overlays = not args.no_overlays
     if not args.diff:
-        return [export(args.target, out=out_a, level=args.level or "raw", overlays=overlays)]
+        return [
+            export(
+                args.target,
+                out=out_a,
+                level=args.level or "raw",
+                overlays=overlays,
+                label=_label(out_a),
+            )
+        ]
     from xlalens.diff import diff
 
     kw = {"level": args.level} if args.level else {}
@@ -108,9 +116,19 @@ def _exports(args: argparse.Namespace, out_a: Path, out_b: Path | None) -> list[
     st_b = {p.b: p.status for p in d.pairs} | {n: "only-B" for n in d.only_b}
     assert out_b is not None
     return [
-        export(d.a, out=out_a, level=d.a.graph["level"], overlays=overlays, node_status=st_a),
-        export(d.b, out=out_b, level=d.b.graph["level"], overlays=overlays, node_status=st_b),
+        export(d.a, out=out_a, overlays=overlays, node_status=st_a, label=_label(out_a)),
+        export(d.b, out=out_b, overlays=overlays, node_status=st_b, label=_label(out_b)),
     ]
+
+
+def _label(out: Path) -> str:
+    """The collection label: the file's stem. Model Explorer applies a node-data file to the
+    collection whose label its target names, so A and B need labels of their own."""
+    name = out.name
+    for suffix in (".me.json", ".json"):
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return name
 
 
 def _other_out(out: Path, other: str) -> Path:
@@ -176,7 +194,7 @@ def run_explore(args: argparse.Namespace) -> int:
             cmd.append("--no-browser")
         for r in results:
             cmd += ["--graph", str(r.path)]
-            cmd += [a for ov in r.overlays for a in ("--node-data", f"{ov}={r.path.name}")]
+            cmd += [a for ov in r.overlays for a in ("--node-data", f"{ov}={r.label}")]
         # The server prints the URL; our stdout is its stdout. Ctrl-C reaches both
         # processes (same process group); wait for it to stop before cleaning up.
         proc = subprocess.Popen(cmd, env={**os.environ, "PYTHONUNBUFFERED": "1"})

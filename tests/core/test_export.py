@@ -139,7 +139,7 @@ def test_diff_overlay_statuses_through_the_public_path(tmp_path):
     """xlalens.diff + export: both sides get a diff overlay whose statuses cover every node."""
     d = xlalens.diff(f"{DUMPS}/mlp:jax:optimized_hlo", f"{DUMPS}/mlp:tensorflow:optimized_hlo")
     st = {p.a: p.status for p in d.pairs} | {n: "only-A" for n in d.only_a}
-    r = xlalens.export(d.a, out=tmp_path / "a.json", level=d.a.graph["level"], node_status=st)
+    r = xlalens.export(d.a, out=tmp_path / "a.json", node_status=st)
     (ov,) = r.overlays
     data = json.loads(ov.read_text())
     values = [v["value"] for g in data.values() for v in g["results"].values()]

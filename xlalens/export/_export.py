@@ -36,6 +36,9 @@ class ExportResult:
     """Nodes over all graphs."""
     seconds: float
     """Wall seconds of the export (load excluded when a graph object was passed)."""
+    label: str = ""
+    """The collection's label: Model Explorer applies a node-data file to the collection
+    its target (``nodeDataTargets``, ``add_node_data_from_path(model_name=...)``) names."""
     notes: tuple[str, ...] = ()
     """What was left out and why (e.g. kernel names that did not match)."""
 
@@ -92,7 +95,8 @@ def export(
         format: ``"model-explorer"`` (the only one so far; :data:`FORMATS`).
         out: the graph JSON to write (default: ``<name>.me.json`` in the current
             folder); overlays go beside it as ``<stem>.<overlay>.nodedata.json``.
-        level: ``"raw"`` (default, faithful to the text) or ``"canonical"``.
+        level: ``"raw"`` (default, faithful to the text) or ``"canonical"``; a graph
+            object is exported at its own level.
         overlays: write the timing overlays found in the dump (kernel time, share,
             roofline fraction from ``DIR/timing/<backend>.json``).
         node_status: node id -> diff status (``unchanged``, ``changed``,
@@ -118,8 +122,8 @@ def export(
     path = Path(out) if out is not None else default_out(target)
     if path.suffix != ".json":
         raise UsageError(f"out={str(path)!r}: Model Explorer reads graph JSON; name it OUT.json")
-    if isinstance(target, nx.MultiDiGraph) and target.graph.get("level") in (level, None):
-        graph = target
+    if isinstance(target, nx.MultiDiGraph):
+        graph = target  # exported as it is (a diff's own graph keeps its level and ids)
     else:
         from xlalens.ir._load import load
 
@@ -160,5 +164,6 @@ def export(
         graphs=len(doc["graphs"]),
         nodes=sum(len(g["nodes"]) for g in doc["graphs"]),
         seconds=time.perf_counter() - t0,
+        label=doc["label"],
         notes=tuple(notes),
     )

@@ -28,15 +28,15 @@ def _no_version_check(print_msg: bool = True) -> dict[str, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Start Model Explorer on ``--graph`` files with ``--node-data FILE=GRAPHFILE`` overlays."""
+    """Start Model Explorer on ``--graph`` files with ``--node-data FILE=LABEL`` overlays."""
     p = argparse.ArgumentParser(prog="python -m xlalens.export._server")
     p.add_argument("--graph", action="append", required=True, help="graph JSON (repeatable)")
     p.add_argument(
         "--node-data",
         action="append",
         default=[],
-        metavar="FILE=GRAPHFILE",
-        help="node-data JSON and the graph file (base name) it colours",
+        metavar="FILE=LABEL",
+        help="node-data JSON and the label of the graph collection it colours",
     )
     p.add_argument("--host", default="localhost")
     p.add_argument("--port", type=int, default=8080)
