@@ -168,3 +168,14 @@ def test_cli_export_and_bad_input(tmp_path):
     assert len(bad.stderr.strip().splitlines()) == 1
     missing = _cli("export", f"{DUMPS}/regression:nope", cwd=tmp_path)
     assert missing.returncode == 2 and "no frontend 'nope'" in missing.stderr
+
+
+def test_explore_without_model_explorer_is_one_line_exit_2(monkeypatch, capsys):
+    """`xlalens explore` where Model Explorer is not installed: one line naming what to install, exit 2."""
+    import xlalens._export_cli as cli_mod
+    from xlalens.cli import main
+
+    monkeypatch.setattr(cli_mod, "_has_model_explorer", lambda: False)
+    assert main(["explore", f"{DUMPS}/regression:jax:optimized_hlo", "--no-browser"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "pip install 'xlalens[explore]'" in err[0]

@@ -1,4 +1,4 @@
-"""`xlalens time` keeps each frontend's profiler trace under DIR/timing/traces/, readable by XProf's own converter."""
+"""After `xlalens time`: kept profiler traces (DIR/timing/traces/, read by XProf's own converter) and the export's timing overlays."""
 
 from __future__ import annotations
 
@@ -59,3 +59,22 @@ def test_xprof_converter_reads_the_kept_xplane(timed):
     assert content_type == "application/json"
     names = {e.get("name") for e in json.loads(data)["traceEvents"]}
     assert _kernels(doc) <= names
+
+
+def test_export_overlays_come_from_the_timing_results(timed, tmp_path):
+    """`xlalens export DIR:jax:optimized_hlo` after timing writes kernel-time, share and roofline node data for the timed kernels."""
+    from xlalens.cli import main
+
+    dump, doc = timed
+    out = tmp_path / "jax.json"
+    assert main(["export", f"{dump}:jax:optimized_hlo", "-o", str(out)]) == 0
+    files = sorted(p.name for p in tmp_path.glob("jax.*.nodedata.json"))
+    assert files == [
+        "jax.kernel-time-ms-jax-cpu.nodedata.json",
+        "jax.roofline-fraction-jax-cpu.nodedata.json",
+        "jax.share-of-step-jax-cpu.nodedata.json",
+    ]
+    data = json.loads((tmp_path / files[0]).read_text())
+    (results,) = [g["results"] for g in data.values()]
+    want = {k["name"]: k["median_s"] * 1e3 for k in doc["frontends"]["jax"]["kernels"]}
+    assert {k: v["value"] for k, v in results.items()} == pytest.approx(want)
