@@ -11,7 +11,7 @@ import pytest
 
 import xlalens
 from tests.core._real import real_text
-from xlalens.export import diff_overlay, graph_collection, timing_overlays
+from xlalens.export import blame_overlays, diff_overlay, graph_collection, timing_overlays
 from xlalens.ir import load
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -179,3 +179,23 @@ def test_explore_without_model_explorer_is_one_line_exit_2(monkeypatch, capsys):
     assert main(["explore", f"{DUMPS}/regression:jax:optimized_hlo", "--no-browser"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "pip install 'xlalens[explore]'" in err[0]
+
+
+def test_blame_overlay_names_the_creating_pass(transformer):
+    """passes.json kernel records become a categorical 'created by pass' overlay (one colour per pass) and a count."""
+    entry = transformer.graph["entry"]
+    fusions = [
+        d["name"]
+        for d in transformer._node.values()
+        if d["computation"] == entry and d["op"] == "fusion"
+    ][:4]
+    recs = [
+        {"kernel": k, "created_by": f"pipeline/pass{i % 2}", "changed_by": ["a/b"] * i}
+        for i, k in enumerate(fusions)
+    ]
+    created, changed = blame_overlays(transformer, recs, label="torch_xla")
+    res = created.data[entry]["results"]
+    assert res[fusions[1]]["value"] == "pipeline/pass1"
+    assert res[fusions[0]]["bgColor"] != res[fusions[1]]["bgColor"]
+    assert res[fusions[0]]["bgColor"] == res[fusions[2]]["bgColor"]
+    assert changed.data[entry]["results"][fusions[3]]["value"] == 3

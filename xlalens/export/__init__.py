@@ -16,6 +16,8 @@ from xlalens.export._model_explorer import PARAMETERS_LAYER, graph_collection
 from xlalens.export._overlays import (
     DIFF_STATUSES,
     Overlay,
+    blame_overlays,
+    blame_source,
     diff_overlay,
     timing_overlays,
     timing_sources,
@@ -27,6 +29,8 @@ __all__ = [
     "PARAMETERS_LAYER",
     "ExportResult",
     "Overlay",
+    "blame_overlays",
+    "blame_source",
     "default_out",
     "diff_overlay",
     "export",

@@ -14,7 +14,14 @@ import networkx as nx
 
 from xlalens._errors import UsageError
 from xlalens.export._model_explorer import graph_collection
-from xlalens.export._overlays import Overlay, diff_overlay, timing_overlays, timing_sources
+from xlalens.export._overlays import (
+    Overlay,
+    blame_overlays,
+    blame_source,
+    diff_overlay,
+    timing_overlays,
+    timing_sources,
+)
 
 FORMATS = ("model-explorer",)
 """Export formats (``xlalens export --format``)."""
@@ -97,8 +104,9 @@ def export(
             folder); overlays go beside it as ``<stem>.<overlay>.nodedata.json``.
         level: ``"raw"`` (default, faithful to the text) or ``"canonical"``; a graph
             object is exported at its own level.
-        overlays: write the timing overlays found in the dump (kernel time, share,
-            roofline fraction from ``DIR/timing/<backend>.json``).
+        overlays: write the overlays found in the dump: kernel time, share and
+            roofline fraction (``DIR/timing/<backend>.json``), pass blame
+            (``DIR/<fe>/passes/passes.json``).
         node_status: node id -> diff status (``unchanged``, ``changed``,
             ``only-A``, ``only-B``), written as a diff overlay and as a ``diff``
             attribute; the ids are those of ``target``'s graph (pass the diff's own
@@ -145,6 +153,16 @@ def export(
                 notes.append(
                     f"timing results of {fe} on {backend} name no instruction of this graph "
                     f"(export DIR/timing/{backend}/{fe}.optimized_hlo.txt, the module it timed)"
+                )
+            made += got
+        blame = blame_source(graph)
+        if blame:
+            fe = (graph.graph.get("source") or {}).get("frontend") or ""
+            got = blame_overlays(graph, blame, label=fe)
+            if not got:
+                notes.append(
+                    "the passes record's kernels name no instruction of this graph "
+                    "(its re-run compiled the step with other instruction names)"
                 )
             made += got
     if node_status:

@@ -11,8 +11,10 @@ NOTE: [where the numbers come from] This stage reads measured numbers from the
 dump folder, never from another stage's code: ``xlalens time`` writes
 ``DIR/timing/<backend>.json`` (docs/timing.md), whose ``frontends[fe].kernels``
 list each kernel's ``name`` (an entry instruction of the optimized HLO it timed),
-``median_s``, ``share`` and ``fraction_of_roofline``. A diff status comes in as
-plain data (node id -> status) from the caller, which computes the diff.
+``median_s``, ``share`` and ``fraction_of_roofline``; ``xlalens passes --blame`` writes
+``DIR/<fe>/passes/passes.json``, whose ``timeline.kernels`` say which pass created
+each kernel and which changed it (docs/passes.md). A diff status comes in as plain
+data (node id -> status) from the caller, which computes the diff.
 """
 
 from __future__ import annotations
@@ -168,14 +170,66 @@ def diff_overlay(
     return Overlay(name=label, data=data, nodes=n, of=graph.number_of_nodes())
 
 
-def timing_sources(graph: nx.MultiDiGraph) -> list[tuple[str, str, dict[str, Any]]]:
-    """``(backend, frontend, record)`` of every timing result for the dump entry ``graph`` came from.
+# Categorical colours for pass names (ColorBrewer Set3, then repeated).
+_PASS_COLORS = (
+    "#8dd3c7", "#ffffb3", "#bebada", "#fb8072", "#80b1d3", "#fdb462",
+    "#b3de69", "#fccde5", "#d9d9d9", "#bc80bd", "#ccebc5", "#ffed6f",
+)  # fmt: skip
 
-    ``graph.graph["source"]`` names the dump and frontend for a dump entry
-    (``DIR:fe:optimized_hlo``); a file ``DIR/timing/<backend>/<fe>.optimized_hlo.txt``
-    (the module ``xlalens time`` compiled and timed) names them by its path.
-    Unreadable results files are skipped (the export must not fail on them).
+
+def blame_overlays(
+    graph: nx.MultiDiGraph, kernels: list[Mapping[str, Any]], *, label: str = ""
+) -> list[Overlay]:
+    """Pass blame of the kernels: the pass that created each, and how many passes changed it.
+
+    Args:
+        graph: the optimized HLO graph whose entry instructions are the kernels.
+        kernels: ``passes.json``'s ``timeline.kernels`` records (``kernel``,
+            ``created_by``, ``changed_by``).
+        label: appended to each overlay's name (e.g. the frontend).
+
+    Returns:
+        Two overlays (none when no kernel name matches an entry node).
+
+    Example:
+        >>> rec = json.load(open("xlalens-dump/jax/passes/passes.json"))  # doctest: +SKIP
+        >>> blame_overlays(g, rec["timeline"]["kernels"], label="jax")  # doctest: +SKIP
     """
+    entry = graph.graph.get("entry", "")
+    names = {d["name"] for d in graph._node.values() if d["computation"] == entry}
+    matched = [k for k in kernels if k.get("kernel") in names]
+    if not matched:
+        return []
+    suffix = f" {label}" if label else ""
+    passes = sorted({str(k.get("created_by")) for k in matched})
+    colour = {p: _PASS_COLORS[i % len(_PASS_COLORS)] for i, p in enumerate(passes)}
+    created = {
+        k["kernel"]: {
+            "value": str(k.get("created_by")),
+            "bgColor": colour[str(k.get("created_by"))],
+        }
+        for k in matched
+    }
+    changed = {k["kernel"]: {"value": len(k.get("changed_by") or ())} for k in matched}
+    name_c, name_n = "created by pass" + suffix, "passes that changed it" + suffix
+    return [
+        Overlay(
+            name=name_c,
+            data={entry: _graph_data(name_c, created, showExpandedSummaryOnGroupNode=True)},
+            nodes=len(created),
+            of=len(kernels),
+        ),
+        Overlay(
+            name=name_n,
+            data={entry: _graph_data(name_n, changed, gradient=_HEAT)},
+            nodes=len(changed),
+            of=len(kernels),
+        ),
+    ]
+
+
+def _dump_of(graph: nx.MultiDiGraph) -> tuple[str | None, str | None, str | None]:
+    """``(dump folder, frontend, backend or None)`` the graph came from, or Nones."""
     src = graph.graph.get("source") or {}
     dump, fe, backend = src.get("dump"), src.get("frontend"), None
     path = Path(src.get("path") or "")
@@ -184,6 +238,32 @@ def timing_sources(graph: nx.MultiDiGraph) -> list[tuple[str, str, dict[str, Any
             dump = str(path.parent.parent.parent)
             fe = path.name[: -len(".optimized_hlo.txt")]
             backend = path.parent.name
+    return dump, fe, backend
+
+
+def blame_source(graph: nx.MultiDiGraph) -> list[dict[str, Any]]:
+    """The ``timeline.kernels`` of ``DIR/<fe>/passes/passes.json`` for the dump entry ``graph``
+    came from; empty when there is none or it is unreadable."""
+    dump, fe, _ = _dump_of(graph)
+    if not dump or not fe:
+        return []
+    try:
+        rec = json.loads((Path(dump) / fe / "passes" / "passes.json").read_text())
+    except (OSError, ValueError):
+        return []
+    kernels = ((rec.get("timeline") or {}) if isinstance(rec, dict) else {}).get("kernels")
+    return [k for k in kernels or [] if isinstance(k, dict)]
+
+
+def timing_sources(graph: nx.MultiDiGraph) -> list[tuple[str, str, dict[str, Any]]]:
+    """``(backend, frontend, record)`` of every timing result for the dump entry ``graph`` came from.
+
+    ``graph.graph["source"]`` names the dump and frontend for a dump entry
+    (``DIR:fe:optimized_hlo``); a file ``DIR/timing/<backend>/<fe>.optimized_hlo.txt``
+    (the module ``xlalens time`` compiled and timed) names them by its path.
+    Unreadable results files are skipped (the export must not fail on them).
+    """
+    dump, fe, backend = _dump_of(graph)
     if not dump or not fe:
         return []
     folder = Path(dump) / "timing"
