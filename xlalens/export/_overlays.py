@@ -238,7 +238,19 @@ def _dump_of(graph: nx.MultiDiGraph) -> tuple[str | None, str | None, str | None
             dump = str(path.parent.parent.parent)
             fe = path.name[: -len(".optimized_hlo.txt")]
             backend = path.parent.name
+    if dump and str(path) and _is_target_compile(path, dump):
+        return None, None, None
     return dump, fe, backend
+
+
+def _is_target_compile(path: Path, dump: str) -> bool:
+    """True for ``DIR/targets/<target>/<fe>/...`` (a ``DIR:fe@target`` compile): another
+    compiler's module, whose instruction names may coincide with the timed one's by chance."""
+    try:
+        rel = path.resolve().relative_to(Path(dump).resolve())
+    except ValueError:
+        return False
+    return bool(rel.parts) and rel.parts[0] == "targets"
 
 
 def blame_source(graph: nx.MultiDiGraph) -> list[dict[str, Any]]:
