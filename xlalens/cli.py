@@ -1,4 +1,4 @@
-"""``xlalens`` command line: ``dump | stats | diff | render | time | passes | compile``.
+"""``xlalens`` command line: ``dump | stats | diff | render | time | passes | compile | export | explore``.
 
 Each subcommand lives with its stage, in ``xlalens/<stage>/_cli.py``, which
 exposes ``register(subparsers)``: it adds its parser and sets ``func`` to a
