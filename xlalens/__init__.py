@@ -8,6 +8,7 @@ The pipeline, one subpackage per stage:
     render    (xlalens.render)   graphviz SVG of graphs and diffs
     time      (xlalens.timing)   PJRT compile + execute, per-kernel profile, roofline
     compile   (xlalens.targets)  compile-only for GPUs and TPUs, one subprocess per plugin
+    export    (xlalens.export)   Model Explorer graph JSON and node-data overlays
 
 This module only re-exports the public API. ``xlalens.diff`` and
 ``xlalens.render`` are the functions; their subpackages stay importable as
@@ -21,6 +22,7 @@ from xlalens._errors import DumpError, FrontendError, ParseError, UsageError, Xl
 from xlalens._version import __version__
 from xlalens.capture import Capture, DumpResult, capture, dump
 from xlalens.diff import Diff, diff
+from xlalens.export import ExportResult, export
 from xlalens.frontends import FRONTENDS
 from xlalens.ir import SchemaError, load, normalize, stats, validate
 from xlalens.render import render
@@ -35,6 +37,7 @@ __all__ = [
     "Diff",
     "DumpError",
     "DumpResult",
+    "ExportResult",
     "FrontendError",
     "ParseError",
     "SchemaError",
@@ -47,6 +50,7 @@ __all__ = [
     "compile_for",
     "diff",
     "dump",
+    "export",
     "load",
     "normalize",
     "refresh_report",

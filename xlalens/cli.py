@@ -1,4 +1,4 @@
-"""``xlalens`` command line: ``dump | stats | diff | render | time | passes | compile``.
+"""``xlalens`` command line: ``dump | stats | diff | render | time | passes | compile | export | explore``.
 
 Each subcommand lives with its stage, in ``xlalens/<stage>/_cli.py``, which
 exposes ``register(subparsers)``: it adds its parser and sets ``func`` to a
@@ -31,6 +31,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "time": ("xlalens.timing._cli", "compile and time a dump's captures, per kernel"),
     "passes": ("xlalens.passes._cli", "pass-by-pass timeline of XLA's work, blame, memory"),
     "compile": ("xlalens.targets._cli", "compile a dump for GPUs/TPUs without the hardware"),
+    "export": ("xlalens._export_cli", "write a graph as Model Explorer JSON with overlays"),
+    "explore": ("xlalens._explore_cli", "open a graph and its overlays in Model Explorer"),
 }
 
 # Commands that change a dump, and the argument naming it: report.html is

@@ -26,7 +26,13 @@ from xlalens import _runtime
 from xlalens._errors import ParseError, UsageError
 from xlalens.ir._kernels import HloIndex, index_hlo
 from xlalens.timing._peaks import Peaks, roofline_bound_s
-from xlalens.timing._profile import Attribution, KernelEvent, attribute, collect_events
+from xlalens.timing._profile import (
+    Attribution,
+    KernelEvent,
+    attribute,
+    collect_events,
+    keep_traces,
+)
 from xlalens.timing._read import (
     read_capture,
 )
@@ -549,20 +555,26 @@ def _time_frontend(
             session = NativeSession(fe, manifest, options.backend, options.baselines)
         except NativeUnavailable as exc:
             note = f"native step not timed: {exc}"
+    # Profiler traces kept as DIR/timing/traces/<fe>-n<samples>.* (NOTE [kept traces]).
+    samples = ((manifest or {}).get("workload") or {}).get("size")
+    traces = keep_traces(folder / TIMING_DIR / "traces", f"{fe}-n{samples}" if samples else fe)
     try:
-        res = time_module(
-            text,
-            inputs,
-            check=lambda outs: verify_outputs(
-                outs, sig_out, outputs_doc, same_backend=same_backend, bound=bound
-            ),
-            options=options,
-            peaks=peaks,
-            hlo_out=folder / rel if hlo_dir is None else hlo_dir / Path(rel).name,
-            hlo_rel=rel,
-            native=session.round if session is not None else None,
-            baselines=session.baseline_round if session is not None and session.baselines else None,
-        )
+        with traces:
+            res = time_module(
+                text,
+                inputs,
+                check=lambda outs: verify_outputs(
+                    outs, sig_out, outputs_doc, same_backend=same_backend, bound=bound
+                ),
+                options=options,
+                peaks=peaks,
+                hlo_out=folder / rel if hlo_dir is None else hlo_dir / Path(rel).name,
+                hlo_rel=rel,
+                native=session.round if session is not None else None,
+                baselines=session.baseline_round
+                if session is not None and session.baselines
+                else None,
+            )
     finally:
         if session is not None:
             session.close()

@@ -26,14 +26,17 @@ step's kernel sum so that time is not counted twice.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import glob
 import os
 import re
 import shutil
 import tempfile
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 
@@ -294,14 +297,17 @@ def collect_events(
     """
     import jax
 
+    keep = _KEEP.get()
     tmp = tempfile.mkdtemp(prefix="xlalens-profile-")
     try:
-        with jax.profiler.trace(tmp):
+        with jax.profiler.trace(tmp, create_perfetto_trace=keep is not None):
             for _ in range(runs):
                 if before is not None:
                     before()
                 step()
         paths = sorted(glob.glob(os.path.join(tmp, "**", "*.xplane.pb"), recursive=True))
+        if keep is not None:
+            keep_trace_files(tmp, *keep)
         events: list[KernelEvent] = []
         for p in paths:
             events.extend(
@@ -313,6 +319,51 @@ def collect_events(
     # different sessions never look nested in one another.
     session = os.path.basename(tmp)
     return [replace(e, line=f"{session}:{e.line}") for e in events]
+
+
+# NOTE: [kept traces] ``xlalens time`` keeps each frontend's profiler trace where a
+# user can open it (XProf/TensorBoard reads the ``.xplane.pb``; Perfetto and
+# chrome://tracing read the ``.trace.json.gz``; docs/timing.md). The timing loop
+# names the destination once per frontend with :func:`keep_traces`; every
+# profiling session inside it copies its files there, so the last block's
+# session is what stays (each session is a complete trace of its runs).
+_KEEP: contextvars.ContextVar[tuple[Path, str] | None] = contextvars.ContextVar(
+    "xlalens_keep_traces", default=None
+)
+
+
+@contextlib.contextmanager
+def keep_traces(folder: str | Path, stem: str) -> Iterator[None]:
+    """Keep the profiler traces taken inside this block as ``folder/<stem>.xplane.pb`` and
+    ``folder/<stem>.trace.json.gz`` (NOTE [kept traces]).
+
+    Example:
+        >>> with keep_traces("DIR/timing/traces", "jax-n1024"):  # doctest: +SKIP
+        ...     time_module(...)
+    """
+    token = _KEEP.set((Path(folder), stem))
+    try:
+        yield
+    finally:
+        _KEEP.reset(token)
+
+
+def keep_trace_files(profile_dir: str, folder: Path, stem: str) -> list[Path]:
+    """Copy a ``jax.profiler.trace`` folder's ``*.xplane.pb`` and ``*.trace.json.gz`` to
+    ``folder/<stem>.*`` (one file each: a host's trace; written to a temporary name, then
+    renamed, so a reader never sees half a file). Returns the paths written."""
+    out = []
+    for pattern, suffix in (("*.xplane.pb", ".xplane.pb"), ("*.trace.json.gz", ".trace.json.gz")):
+        found = sorted(glob.glob(os.path.join(profile_dir, "**", pattern), recursive=True))
+        if not found:
+            continue
+        folder.mkdir(parents=True, exist_ok=True)
+        dest = folder / f"{stem}{suffix}"
+        tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
+        shutil.copyfile(found[0], tmp)
+        os.replace(tmp, dest)
+        out.append(dest)
+    return out
 
 
 def profile_runs(
