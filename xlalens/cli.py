@@ -116,6 +116,29 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit status (also used by ``python -m xlalens``)."""
     from_shell = argv is None
+    from xlalens.dumpdir import install_handlers
+
+    # First thing: a Ctrl-C while the command's modules import is handled the same way.
+    previous = install_handlers()  # NOTE: [prompt interrupts] in xlalens/dumpdir/_children.py
+    try:
+        return _main(argv, from_shell)
+    except KeyboardInterrupt as exc:  # while importing or parsing: nothing started yet
+        import signal
+
+        signum = int(getattr(exc, "signum", signal.SIGINT))
+        print(
+            f"xlalens: interrupted ({signal.Signals(signum).name}); nothing was written",
+            file=sys.stderr,
+        )
+        return 128 + signum
+    finally:
+        if not from_shell:  # called in-process (tests, notebooks): leave the caller's handlers
+            from xlalens.dumpdir._children import restore_handlers
+
+            restore_handlers(previous)
+
+
+def _main(argv: list[str] | None, from_shell: bool) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     # -v anywhere (before or after the command) turns XLA's own logs back on.
     verbose = any(a in ("-v", "--verbose") for a in argv)
@@ -125,9 +148,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser(command if command in COMMANDS else None)
     args = parser.parse_args(argv)
     args.verbose = verbose
-    from xlalens.dumpdir import install_handlers
+    return _dispatch(args, from_shell)
 
-    install_handlers()  # NOTE: [prompt interrupts] in xlalens/dumpdir/_children.py
+
+def _dispatch(args: argparse.Namespace, from_shell: bool) -> int:
     try:
         status = int(args.func(args) or 0)
         if status in (0, 1) and args.command in REFRESH:

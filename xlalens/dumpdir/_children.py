@@ -153,9 +153,18 @@ def _handler(signum: int, frame: object) -> None:
     raise Interrupted(signum)
 
 
-def install_handlers() -> None:
-    """SIGINT and SIGTERM: kill every child group, then raise :class:`Interrupted`."""
+def install_handlers() -> dict[int, Any]:
+    """SIGINT and SIGTERM: kill every child group, then raise :class:`Interrupted`.
+
+    Returns:
+        The handlers replaced, for :func:`restore_handlers` (empty off the main thread).
+    """
     if threading.current_thread() is not threading.main_thread():
-        return
-    signal.signal(signal.SIGINT, _handler)
-    signal.signal(signal.SIGTERM, _handler)
+        return {}
+    return {sig: signal.signal(sig, _handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+
+def restore_handlers(previous: dict[int, Any]) -> None:
+    """Put back the handlers :func:`install_handlers` replaced (a CLI called in-process)."""
+    for sig, handler in previous.items():
+        signal.signal(sig, handler)
