@@ -98,6 +98,14 @@ def _to_level(
     return normalize(graph, level, signature=signature, copy=copy)
 
 
+def _with_loops(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
+    """Write each ``while``'s trip count into its attrs (``xlalens.ir._loops``)."""
+    from xlalens.ir._loops import annotate_loops
+
+    annotate_loops(graph)
+    return graph
+
+
 def parse_ir(
     data: str | bytes,
     *,
@@ -113,7 +121,7 @@ def parse_ir(
     if fmt == "stablehlo":
         from xlalens.ir._stablehlo import parse_stablehlo
 
-        return parse_stablehlo(data, source=source, stage=stage or "stablehlo")
+        return _with_loops(parse_stablehlo(data, source=source, stage=stage or "stablehlo"))
     if isinstance(data, bytes):
         try:
             data = data.decode("utf-8")
@@ -123,7 +131,7 @@ def parse_ir(
             from xlalens.ir._hlo_proto import parse_hlo_proto
 
             try:
-                return parse_hlo_proto(data, source=source, stage=stage or "unknown")
+                return _with_loops(parse_hlo_proto(data, source=source, stage=stage or "unknown"))
             except ParseError:
                 raise ParseError(
                     "binary input that is neither MLIR bytecode nor a serialized "
@@ -134,7 +142,7 @@ def parse_ir(
     if fmt == "hlo":
         from xlalens.ir.hlo import parse_hlo_text
 
-        return parse_hlo_text(data, source=source, stage=_hlo_stage(data, stage))
+        return _with_loops(parse_hlo_text(data, source=source, stage=_hlo_stage(data, stage)))
     if fmt == "json":
         from xlalens.ir._io import from_json
 
