@@ -202,3 +202,18 @@ def test_xla_cost_is_corrected_for_loops() -> None:
     assert scan["bytes_accessed"] == pytest.approx(unrolled["bytes_accessed"], rel=0.15)
     assert [lp["trip_count"] for lp in scan["loops"]] == [3, 3]
     assert "loops" not in unrolled and unrolled["flops"] == unrolled["raw"]["flops"]
+
+
+def test_render_and_diff_label_a_loop_with_its_trip_count() -> None:
+    """render labels the while and its body with the count; diff's header lists each side's loops."""
+    from xlalens.diff import diff
+    from xlalens.render._view import _runs, node_label
+
+    g = _graph("fori", "optimized_hlo.txt")
+    (nid,) = [n for n, d in g.nodes(data=True) if d["op"] == "while"]
+    assert "while x5" in node_label(g.nodes[nid])
+    assert _runs(g.nodes[nid], "body") == ", runs x5"
+    assert _runs(g.nodes[nid], "condition") == ", runs x6"
+    d = diff(_graph("fori", "hlo.txt"), _graph("while_data", "hlo.txt"))
+    assert d.summary.loops == ((("while.5", 5),), (("while.5", None),))
+    assert "loops (body listed once, runs x trip count): A while.5 x5; B while.5 x?" in d.to_text()
