@@ -27,9 +27,10 @@ def build_model(cfg: dict[str, int], seed: int = 0) -> Any:
     class CNN(nnx.Module):
         def __init__(self, cfg: dict[str, int], rngs: nnx.Rngs) -> None:
             w = cfg["width"]
-            self.conv1 = nnx.Conv(cfg["channels"], w, (3, 3), rngs=rngs)
+            # No conv bias before BatchNorm (as in ResNets): BN removes it, its gradient is 0.
+            self.conv1 = nnx.Conv(cfg["channels"], w, (3, 3), use_bias=False, rngs=rngs)
             self.bn1 = nnx.BatchNorm(w, rngs=rngs)
-            self.conv2 = nnx.Conv(w, 2 * w, (3, 3), strides=(2, 2), rngs=rngs)
+            self.conv2 = nnx.Conv(w, 2 * w, (3, 3), strides=(2, 2), use_bias=False, rngs=rngs)
             self.bn2 = nnx.BatchNorm(2 * w, rngs=rngs)
             self.head = nnx.Linear(2 * w, cfg["classes"], rngs=rngs)
 
