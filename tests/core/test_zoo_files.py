@@ -63,3 +63,15 @@ def test_target_file_is_stored_absolute(tmp_path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     assert absolute_target("steps.py:make_step") == f"{tmp_path / 'steps.py'}:make_step"
     assert absolute_target("my_pkg.steps:make_step") == "my_pkg.steps:make_step"
+
+
+def test_user_code_is_told_from_xlalens_code() -> None:
+    """A target defined outside xlalens is the user's code; a built-in workload's is not."""
+    from xlalens.frontends._jaxlike import _is_user_code
+    from xlalens.workloads import Workload
+
+    def step(x):
+        return x
+
+    assert _is_user_code(step)
+    assert not _is_user_code(Workload.from_json)
