@@ -217,3 +217,16 @@ def test_render_and_diff_label_a_loop_with_its_trip_count() -> None:
     d = diff(_graph("fori", "hlo.txt"), _graph("while_data", "hlo.txt"))
     assert d.summary.loops == ((("while.5", 5),), (("while.5", None),))
     assert "loops (body listed once, runs x trip count): A while.5 x5; B while.5 x?" in d.to_text()
+
+
+def test_compile_targets_count_loops_per_iteration() -> None:
+    """`xlalens compile`'s summary adds the loop iterations XLA's cost analysis leaves out."""
+    from xlalens.ir._cost import module_cost
+    from xlalens.targets._spec import CHIPS
+    from xlalens.targets._summary import analyze
+
+    g = _graph("fori", "optimized_hlo.txt")
+    mc = module_cost(g)
+    a = analyze(g, CHIPS["h100"], {"flops": 2000.0, "bytes accessed": 3000.0}, {}, {})
+    assert a["cost"]["flops"] == pytest.approx(2000.0 + mc.flops - mc.flops_once)
+    assert a["cost"]["xla_flops"] == 2000.0 and a["cost"]["loops"][0]["trip_count"] == 5
