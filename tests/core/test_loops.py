@@ -230,3 +230,20 @@ def test_compile_targets_count_loops_per_iteration() -> None:
     a = analyze(g, CHIPS["h100"], {"flops": 2000.0, "bytes accessed": 3000.0}, {}, {})
     assert a["cost"]["flops"] == pytest.approx(2000.0 + mc.flops - mc.flops_once)
     assert a["cost"]["xla_flops"] == 2000.0 and a["cost"]["loops"][0]["trip_count"] == 5
+
+
+def test_full_call_stack_of_an_op_is_kept() -> None:
+    """An op's whole stack (StackFrames table) is kept: innermost first, out to the step."""
+    from xlalens.ir._locations import source_stack
+
+    g = _graph("scan_llm", "optimized_hlo.txt")
+    stacks = {n: source_stack(g, n) for n, d in g.nodes(data=True) if d["op"] == "dot"}
+    deep = [(n, s) for n, s in stacks.items() if len(s) >= 4]
+    assert deep
+    for n, s in deep:
+        d = g.nodes[n]
+        assert (s[0][0], s[0][1]) == (d["source_file"], d["source_line"])
+        functions = [f for _, _, f in s]
+        assert functions[-1].endswith("<module>")  # the script that lowered the step
+    assert any("decoder_layer" in [f for _, _, f in s] for _, s in deep)
+    assert any(f.endswith("train_step") for _, s in deep for _, _, f in s)
