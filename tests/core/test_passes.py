@@ -251,3 +251,35 @@ def test_unknown_frontend_is_refused(tmp_path):
         run_passes(dump, frontends=["nope"])
     with pytest.raises(UsageError, match="not captured ok"):
         run_passes(dump, frontends=["torchax"])
+
+
+def test_snapshot_names_follow_xlas_rule(tmp_path):
+    """Real torch_xla names, a 4-digit graph id, a timestamp and a dropped module name all parse."""
+    from xlalens.passes import scan
+
+    real = (Path(__file__).parent / "data" / "passes" / "torch_xla_names.txt").read_text().split()
+    assert real and all(n.startswith("module_0000.SyncTensorsGraph.144.") for n in real)
+    for n in real:  # as torch_xla 2.9.0 wrote them
+        (tmp_path / n).write_text("")
+    for n in real:  # the same module compiled as graph 1040: a 4-digit number in its name
+        (
+            tmp_path
+            / n.replace("module_0000.SyncTensorsGraph.144.", "module_0001.SyncTensorsGraph.1040.")
+        ).write_text("")
+    # XLA drops the module name when the file name would pass 255 characters.
+    (tmp_path / "module_0002.0040.simplification.after_algsimp.before_dce.txt").write_text("")
+    (tmp_path / "1733000000.module_0003.jit_f.0012.fusion.after_fusion.before_dce.txt").write_text(
+        ""
+    )
+    mods = {m.id: m for m in scan(tmp_path)}
+    steps = sum(1 for n in real if ".after_" in n and "_after_optimizations" not in n)
+    for mid, name in (("0000", "SyncTensorsGraph.144"), ("0001", "SyncTensorsGraph.1040")):
+        m = mods[mid]
+        assert m.name == name and len(m.snapshots) == steps >= 20
+        assert [s.step for s in m.snapshots] == list(range(steps))
+        assert not any(s.pipeline.isdigit() for s in m.snapshots)
+        assert m.snapshots[4].pipeline == "HLO_passes_through_layout_assignment"
+        assert m.after_optimizations is not None and m.before_optimizations is not None
+    (s,) = mods["0002"].snapshots
+    assert (s.step, s.pipeline, s.after, s.before) == (40, "simplification", "algsimp", "dce")
+    assert mods["0003"].name == "jit_f" and mods["0003"].snapshots[0].step == 12

@@ -117,7 +117,8 @@ def test_index_hlo_kernels_cost_and_source():
     """Entry kernels get bytes from shapes, FLOPs from their bodies, and source from metadata."""
     idx = index_hlo(HLO)
     assert idx.module == "jit_f" and idx.entry == "main"
-    assert set(idx.kernels) == {"loop", "mul_add_fusion", "dot.1"}
+    # The loop body's instruction is a kernel of its own (NOTE [kernels of loop bodies]).
+    assert set(idx.kernels) == {"loop", "mul_add_fusion", "dot.1", "neg"}
     fus = idx.kernels["mul_add_fusion"]
     assert fus.kind == "kLoop" and fus.bytes == 3 * 1024 * 8 * 4
     assert fus.flops == 2 * 1024 * 8  # multiply + add, one per element each
@@ -126,7 +127,10 @@ def test_index_hlo_kernels_cost_and_source():
     assert dot.flops == 2 * 1024 * 8 * 8
     assert dot.bytes == (1024 * 8 + 8 * 8 + 1024 * 8) * 4
     assert idx.kernels["loop"].flops is None  # a loop's trip count is unknown
-    assert idx.owner["neg"] == "loop" and "neg" in idx.instructions
+    assert idx.kernels["loop"].control and not idx.kernels["neg"].control
+    neg = idx.kernels["neg"]
+    assert neg.loop == "loop" and neg.trips is None and neg.source_line == 20
+    assert idx.owner["neg"] == "neg" and "neg" in idx.instructions
 
 
 def test_index_hlo_rejects_bad_text():
@@ -144,7 +148,7 @@ def _ev(op, run, start, dur, line="t0"):
 
 
 def test_attribute_medians_shares_and_nesting():
-    """Per-kernel medians are over runs; a thunk inside the loop is nested and left out of the busy sum."""
+    """Per-kernel medians are over runs; the loop's own event is no kernel, its body's thunks are."""
     idx = index_hlo(HLO)
     events = []
     for run, base in enumerate((0, 10_000, 20_000)):
@@ -157,12 +161,13 @@ def test_attribute_medians_shares_and_nesting():
         ]
     att = attribute(events, idx, runs=3)
     k = {kt.name: kt for kt in att.kernels}
-    assert att.runs == 3 and att.events == 15 and att.unknown == ()
+    assert att.runs == 3 and att.events == 12 and att.unknown == ()
+    assert att.control_events == 3 and "loop" not in k
     assert k["mul_add_fusion"].median_s == pytest.approx(2e-6)
     assert k["neg"].median_s == pytest.approx(1e-6) and k["neg"].calls_per_run == 2
-    assert k["neg"].nested_in == "loop" and k["loop"].nested_in is None
-    assert att.busy_median_s == pytest.approx((2000 + 3000 + 1000) * 1e-9)
-    assert att.kernels[0].name == "loop"  # slowest first
+    assert k["neg"].nested_in is None  # counted in the kernel sum, every iteration
+    assert att.busy_median_s == pytest.approx((2000 + 500 + 500 + 1000) * 1e-9)
+    assert att.kernels[0].name == "mul_add_fusion"  # slowest first
 
 
 def test_attribute_flags_unknown_ops_and_missing_run_ids():

@@ -131,6 +131,69 @@ def check_target(spec: str) -> None:
             defined |= {(a.asname or a.name).split(".")[0] for a in node.names}
     if name not in defined:
         raise UsageError(f"--target {spec}: {source} defines no {name!r}")
+    _check_requires(spec, tree)
+
+
+# Import name -> (pip package, the xlalens extra that installs it), for REQUIRES.
+_EXTRAS = {
+    "jax": ("jax", "jax"),
+    "optax": ("optax", "jax"),
+    "tensorflow": ("tensorflow", "tensorflow"),
+    "keras": ("keras", "keras"),
+    "torch": ("torch", "torch"),
+    "torch_xla": ("torch_xla", "torch"),
+    "torchax": ("torchax", "torch"),
+    "keras_hub": ("keras-hub", "zoo"),
+}
+
+
+def _check_requires(spec: str, tree: Any) -> None:
+    """A target's module-level ``REQUIRES = ("flax", ...)``: each must be importable.
+
+    The zoo's factories (examples/zoo/) name the libraries they import, so that a
+    missing one is one line naming the package and the extra, before any
+    subprocess starts, rather than a traceback from the frontend.
+    """
+    import ast
+    import importlib.util
+
+    for node in tree.body:
+        if not (
+            isinstance(node, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == "REQUIRES" for t in node.targets)
+        ):
+            continue
+        try:
+            names = ast.literal_eval(node.value)
+        except ValueError:
+            return
+        for name in names if isinstance(names, (list, tuple)) else ():
+            try:
+                found = importlib.util.find_spec(str(name))
+            except (ImportError, ValueError):
+                found = None
+            if found is None:
+                package, extra = _EXTRAS.get(str(name), (str(name), "zoo"))
+                raise UsageError(
+                    f"--target {spec} needs {package}, which is not installed: "
+                    f"pip install 'xlalens[{extra}]' (or pip install {package})"
+                )
+
+
+def absolute_target(spec: str) -> str:
+    """``file.py:function`` with the file as an absolute path; ``module:function`` as given.
+
+    The dump records the target so that ``xlalens passes`` and ``xlalens time``
+    can run it again, from any folder (issue 20: a relative path broke both).
+
+    Example:
+        >>> absolute_target("steps.py:make_step")  # doctest: +SKIP
+        '/home/me/project/steps.py:make_step'
+    """
+    where, name = spec.rsplit(":", 1)
+    if not where.endswith(".py"):
+        return spec
+    return f"{Path(where).resolve()}:{name}"
 
 
 def check_output_dir(out: Path) -> None:
@@ -229,6 +292,7 @@ def write_dump(
     names = resolve_frontends(frameworks)
     if target is not None:
         check_target(target)
+        target = absolute_target(target)
     if backend not in BACKENDS:
         raise UsageError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     from xlalens._runtime import get_backend

@@ -177,11 +177,19 @@ def _dot_k(g: nx.MultiDiGraph, n: str, d: dict[str, Any]) -> int | None:
         return None
 
 
+def _loops(g: nx.MultiDiGraph) -> tuple[tuple[str, int | None], ...]:
+    from xlalens.ir._loops import loop_nodes, trip_count
+
+    return tuple((g.nodes[n]["name"], trip_count(g, n).n) for n in loop_nodes(g))
+
+
 def estimate_flops(g: nx.MultiDiGraph) -> int | None:
     """FLOPs of one execution: the sum of ``xlalens.ir._cost.node_flops`` over the nodes.
 
     Reducer bodies (called per element) are skipped; unknown when a dot's
-    contracting dimensions cannot be read or a shape is dynamic.
+    contracting dimensions cannot be read or a shape is dynamic. A loop body
+    counts once per iteration (``xlalens.ir._cost.module_cost``; a loop whose
+    trip count is unknown counts once).
     """
     comps = g.graph.get("computations", {})
     total = 0.0
@@ -194,6 +202,11 @@ def estimate_flops(g: nx.MultiDiGraph) -> int | None:
                 continue  # an unknown library call: counted as no arithmetic, as before
             return None
         total += f
+    if any(d["op"] == "while" for d in g._node.values()):
+        from xlalens.ir._cost import module_cost
+
+        mc = module_cost(g)
+        total += mc.flops - mc.flops_once
     return round(total)
 
 
@@ -243,6 +256,7 @@ def _summary(g_a, g_b, pairs, m) -> Summary:
         kernels=(len(ka), len(kb)) if ka is not None and kb is not None else None,
         flops=(estimate_flops(g_a), estimate_flops(g_b)),
         bytes=(estimate_bytes(g_a), estimate_bytes(g_b)),
+        loops=(_loops(g_a), _loops(g_b)),
     )
 
 

@@ -76,6 +76,8 @@ class Summary:
     """Estimated FLOPs per side (dot/convolution 2*MACs, elementwise 1 per element); ``None`` unknown."""
     bytes: tuple[int | None, int | None]
     """Estimated bytes moved by the kernels of an optimized graph; ``None`` for other stages."""
+    loops: tuple[tuple[tuple[str, int | None], ...], tuple[tuple[str, int | None], ...]] = ((), ())
+    """Per side, every ``while``: (name, trip count or None) (``xlalens.ir._loops``)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -234,6 +234,12 @@ def _header_lines(d: Diff) -> list[str]:
         lines.append(f"flops (estimate): {_delta(*s.flops)}")
     if s.bytes != (None, None):
         lines.append(f"kernel bytes (estimate): {_delta(*s.bytes)}")
+    if s.loops != ((), ()):
+        # A loop body is listed once below; these are the times it runs per step.
+        side = [
+            ", ".join(f"{n} x{'?' if t is None else t}" for n, t in lp) or "none" for lp in s.loops
+        ]
+        lines.append(f"loops (body listed once, runs x trip count): A {side[0]}; B {side[1]}")
     return lines
 
 
@@ -498,6 +504,10 @@ def to_json(d: Diff) -> dict[str, Any]:
             "kernels": None if s.kernels is None else {"a": s.kernels[0], "b": s.kernels[1]},
             "flops": {"a": s.flops[0], "b": s.flops[1]},
             "bytes": {"a": s.bytes[0], "b": s.bytes[1]},
+            "loops": {
+                side: [{"node": n, "trip_count": t} for n, t in lp]
+                for side, lp in zip(("a", "b"), s.loops)
+            },
             "op_histogram": [
                 {"op": h.op, "a": h.a, "b": h.b, "delta": h.b - h.a} for h in s.op_histogram
             ],

@@ -171,6 +171,9 @@ def load_target(spec: str) -> Callable[..., Any]:
             raise ValueError(f"target {spec!r}: cannot load {path}")
         module = importlib.util.module_from_spec(module_spec)
         sys.path.insert(0, str(path.parent))
+        # Registered as an import would: dataclasses (flax linen modules) look their
+        # module up in sys.modules to resolve string annotations.
+        sys.modules.setdefault(module_spec.name, module)
         module_spec.loader.exec_module(module)
     else:
         module = importlib.import_module(where)

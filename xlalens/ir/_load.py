@@ -106,6 +106,14 @@ def _to_level(
     return normalize(graph, level, signature=signature, copy=copy)
 
 
+def _with_loops(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
+    """Write each ``while``'s trip count into its attrs (``xlalens.ir._loops``)."""
+    from xlalens.ir._loops import annotate_loops
+
+    annotate_loops(graph)
+    return graph
+
+
 def parse_ir(
     data: str | bytes,
     *,
@@ -162,7 +170,7 @@ def _parse_ir(
     if fmt == "stablehlo":
         from xlalens.ir._stablehlo import parse_stablehlo
 
-        return parse_stablehlo(data, source=source, stage=stage or "stablehlo"), False
+        return _with_loops(parse_stablehlo(data, source=source, stage=stage or "stablehlo")), False
     if isinstance(data, bytes):
         try:
             data = data.decode("utf-8")
@@ -172,7 +180,7 @@ def _parse_ir(
             from xlalens.ir._hlo_proto import parse_hlo_proto
 
             try:
-                return parse_hlo_proto(data, source=source, stage=stage or "unknown"), False
+                return _with_loops(parse_hlo_proto(data, source=source, stage=stage or "unknown")), False
             except ParseError:
                 raise ParseError(
                     "binary input that is neither MLIR bytecode nor a serialized "
@@ -183,7 +191,7 @@ def _parse_ir(
     if fmt == "hlo":
         from xlalens.ir.hlo import parse_hlo_text
 
-        return parse_hlo_text(data, source=source, stage=_hlo_stage(data, stage)), True
+        return _with_loops(parse_hlo_text(data, source=source, stage=_hlo_stage(data, stage))), True
     if fmt == "json":
         from xlalens.ir._io import from_json
 

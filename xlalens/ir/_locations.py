@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping
+from typing import Any
 
 _ALIAS_RE = re.compile(r"^(#loc\d+) = loc\((.*)\)$", re.M)
 _TOKEN_RE = re.compile(
@@ -142,3 +143,29 @@ def _flat(toks: list[tuple[str, str]], resolve: Callable[[str], Flat]) -> Flat:
         return None, None
 
     return expr()
+
+
+def source_stack(graph: Any, nid: str) -> list[tuple[str | None, int | None, str | None]]:
+    """An op's whole call stack, innermost frame first: ``(file, line, function)`` per frame.
+
+    HLO keeps it as the op's ``metadata.stack_frame_id`` into the module's
+    ``StackFrames`` table (``graph.graph["attrs"]["stack_frames"]``, written by the
+    HLO reader); ``source_file``/``source_line`` are its first frame. Empty when
+    the text has no table (other frameworks, older jax).
+
+    Example:
+        >>> source_stack(g, "region_0.15/dot.3")[:2]  # doctest: +SKIP
+        [('model.py', 98, 'decoder_layer'), ('model.py', 109, 'forward.<locals>.<lambda>')]
+    """
+    table = (graph.graph.get("attrs") or {}).get("stack_frames") or {}
+    meta = graph.nodes[nid]["attrs"].get("metadata")
+    fid = meta.get("stack_frame_id") if isinstance(meta, dict) else None
+    out: list[tuple[str | None, int | None, str | None]] = []
+    seen: set[str] = set()
+    key = None if fid is None else str(fid)
+    while key is not None and key in table and key not in seen:
+        seen.add(key)
+        f = table[key]
+        out.append((f.get("file"), f.get("line"), f.get("function")))
+        key = f.get("parent")
+    return out

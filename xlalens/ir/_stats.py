@@ -39,6 +39,9 @@ class GraphStats:
     """Canonical op -> count in the entry computation."""
     collectives: list[dict[str, Any]] = field(default_factory=list)
     """Collectives table (HLO): kind, axes, group size, count, operand bytes, bytes/device."""
+    loops: list[dict[str, Any]] = field(default_factory=list)
+    """Every ``while``: ``node``, ``computation``, ``trip_count`` (None: unknown) and ``source``
+    (``known_trip_count``, ``induction`` or ``unknown``; ``xlalens.ir._loops``)."""
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for ``--json``."""
@@ -104,6 +107,20 @@ def stats(graph: nx.MultiDiGraph, mesh: Any = None) -> GraphStats:
         from xlalens.ir._collectives import collective_table, collectives
 
         table = collective_table(collectives(graph, mesh))
+    from xlalens.ir._loops import loop_nodes, trip_count
+
+    loops = []
+    for nid in loop_nodes(graph):
+        t = trip_count(graph, nid)
+        d = graph.nodes[nid]
+        loops.append(
+            {
+                "node": d["name"],
+                "computation": d["computation"],
+                "trip_count": t.n,
+                "source": t.source,
+            }
+        )
     return GraphStats(
         module=ga["module"],
         format=ga["format"],
@@ -118,6 +135,7 @@ def stats(graph: nx.MultiDiGraph, mesh: Any = None) -> GraphStats:
         histogram=_sorted(hist),
         entry_histogram=_sorted(entry_hist),
         collectives=table,
+        loops=loops,
     )
 
 
@@ -135,6 +153,19 @@ def format_stats(s: GraphStats, *, title: str = "") -> str:
     lines.append(f"  {'op':<{width}}  {'all':>7}  {'entry':>7}")
     for op, n in s.histogram.items():
         lines.append(f"  {op:<{width}}  {n:>7}  {s.entry_histogram.get(op, 0):>7}")
+    if s.loops:
+        unknown = sum(1 for lp in s.loops if lp["trip_count"] is None)
+        lines.append(
+            f"  loops {len(s.loops)}"
+            + (
+                f" ({unknown} with an unknown trip count: costs count their body once)"
+                if unknown
+                else ""
+            )
+        )
+        for lp in s.loops:
+            n = "trip count unknown" if lp["trip_count"] is None else f"x{lp['trip_count']}"
+            lines.append(f"    {lp['node']} in {lp['computation']}: {n} ({lp['source']})")
     if s.collectives:
         from xlalens.ir._collectives import format_collectives
 

@@ -29,15 +29,26 @@ from pathlib import Path
 
 # XLA:CPU's fusion emitter writes each kernel's MLIR at three stages (jaxlib 0.10.2).
 KERNEL_MLIR = ("-pre-optimization.mlir", "-post-lowering.mlir", "-post-optimization.mlir")
-_MODULE = re.compile(r"^module_(?P<id>\d+)\.(?P<rest>.+)$")
+# NOTE: [XLA's naming rule] (xla/service/dump.cc ``FilenameFor`` and
+# ``DumpHloModuleBetweenPassesIfEnabled``): a file is
+# ``[<timestamp>.]module_%04d[.<module name>].<suffix>``, the module name left out
+# when the whole name would pass 255 characters, and a pass snapshot's suffix is
+# ``%04d.<pipeline>.after_<pass>.before_<next>.txt`` (%04d: at least 4 digits).
+# A module name may itself hold dots and 4-digit numbers (torch_xla's
+# ``SyncTensorsGraph.1040``), so a snapshot is read from the right: the last
+# ``.<digits>.<pipeline>.after_`` is the step and the pipeline (pipeline names
+# have no dots), and everything before it is the module name.
+_MODULE = re.compile(r"^(?:\d+\.)?module_(?P<id>\d+)\.(?P<rest>.+)$")
 _SNAPSHOT = re.compile(
-    r"^(?P<name>.+?)\.(?P<step>\d{4})\.(?P<pipeline>[^.]+)\.after_(?P<after>.+?)"
+    r"^(?:(?P<name>.+)\.)?(?P<step>\d{4,})\.(?P<pipeline>[^.]+)\.after_(?P<after>.+?)"
     r"(?:\.before_(?P<before>.*))?\.txt$"
 )
-_AFTER_OPT = re.compile(r"^(?P<name>.+?)\.(?P<backend>[a-z0-9]+)_after_optimizations\.txt$")
-_BEFORE_OPT = re.compile(r"^(?P<name>.+?)\.before_optimizations\.txt$")
-_BUFFERS = re.compile(r"^(?P<name>.+?)\.[a-z0-9]+_after_optimizations-buffer-assignment\.txt$")
-_MEMORY = re.compile(r"^(?P<name>.+?)\.[a-z0-9]+_after_optimizations-memory-usage-report\.txt$")
+_AFTER_OPT = re.compile(r"^(?:(?P<name>.+?)\.)?(?P<backend>[a-z0-9]+)_after_optimizations\.txt$")
+_BEFORE_OPT = re.compile(r"^(?:(?P<name>.+?)\.)?before_optimizations\.txt$")
+_BUFFERS = re.compile(r"^(?:(?P<name>.+?)\.)?[a-z0-9]+_after_optimizations-buffer-assignment\.txt$")
+_MEMORY = re.compile(
+    r"^(?:(?P<name>.+?)\.)?[a-z0-9]+_after_optimizations-memory-usage-report\.txt$"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,9 +128,9 @@ def scan(folder: Path) -> list[ModuleFiles]:
         elif m := _MEMORY.match(rest):
             mod["mem"], mod["name"] = path, mod["name"] or m["name"]
         elif m := _AFTER_OPT.match(rest):
-            mod["after"], mod["name"] = path, m["name"]
+            mod["after"], mod["name"] = path, m["name"] or mod["name"]
         elif m := _BEFORE_OPT.match(rest):
-            mod["before"], mod["name"] = path, m["name"]
+            mod["before"], mod["name"] = path, m["name"] or mod["name"]
         elif path.suffix in (".ll", ".s", ".asm", ".o") or path.name.endswith(KERNEL_MLIR):
             mod["codegen"].append(path)
     out = []

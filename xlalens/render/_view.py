@@ -217,7 +217,7 @@ class _Builder:
                 Unit(
                     key=f"body:{cname}",
                     kind="body",
-                    label=f"{cname} ({kind})",
+                    label=f"{cname} ({kind}{_runs(data, kind)})",
                     node=None,
                     children=members,
                     size=sum(u.size for u in members),
@@ -491,9 +491,26 @@ def node_tooltip(data: dict) -> str:
     return "\n".join(lines)
 
 
+def _runs(data: dict, kind: str) -> str:
+    """``, runs x6`` for the body (x7 for the condition) of a loop whose trip count is known.
+
+    A loop body is drawn once; this label says how many times it runs per run of
+    its ``while`` (``xlalens.ir._loops``).
+    """
+    if data.get("op") != "while" or kind not in ("body", "condition"):
+        return ""
+    attrs = data.get("attrs") or {}
+    n = attrs.get("trip_count")
+    if not isinstance(n, int):
+        return ", trip count unknown" if "trip_count_source" in attrs else ""
+    return f", runs x{n + 1 if kind == 'condition' else n}"
+
+
 def node_label(data: dict) -> str:
     """Two-line label: instruction name, then op and result type."""
     op = data.get("op") or data.get("opcode") or "?"
+    if op == "while" and isinstance((data.get("attrs") or {}).get("trip_count"), int):
+        op = f"while x{data['attrs']['trip_count']}"
     if data.get("param_index") is not None and op == "parameter":
         op = f"parameter({data['param_index']})"
     dtype = data.get("dtype", "none")

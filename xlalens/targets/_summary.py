@@ -218,6 +218,16 @@ def analyze(
     }
     flops = cost.get("flops")
     nbytes = cost.get("bytes accessed")
+    loops: list[dict[str, Any]] = []
+    if any(d.get("op") == "while" for _n, d in graph.nodes(data=True)):
+        # XLA's cost analysis counts a loop body once (NOTE [loops in the roofline],
+        # xlalens.ir._cost): add what the loops' other iterations cost.
+        from xlalens.ir._cost import module_cost
+
+        mc = module_cost(graph)
+        flops = None if flops is None else flops + mc.flops - mc.flops_once
+        nbytes = None if nbytes is None else nbytes + mc.bytes - mc.bytes_once
+        loops = [{"node": n.split("/", 1)[-1], "trip_count": t} for n, t, _ in mc.loops]
     return {
         "kernels": len(kernels),
         "fusion_kinds": dict(sorted(fusion_kinds.items())),
@@ -229,6 +239,12 @@ def analyze(
             "flops": flops,
             "bytes_accessed": nbytes,
             "transcendentals": cost.get("transcendentals"),
+            **(
+                {"xla_flops": cost.get("flops"), "xla_bytes_accessed": cost.get("bytes accessed")}
+                if loops
+                else {}
+            ),
+            "loops": loops,
         },
         "memory": {
             "argument_bytes": memory.get("argument_size_in_bytes"),

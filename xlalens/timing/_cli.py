@@ -254,6 +254,18 @@ def format_summary(doc: dict[str, Any], *, top: int = 3) -> str:
                 f"  native step at capture median {_ms(native['median'])} (taken while other frontends "
                 f"ran in parallel: not comparable with the compiled step; {hint})"
             )
+        loops = (r.get("cost") or {}).get("loops") or []
+        if loops:
+            counts = ", ".join(
+                f"{lp['node']} x{lp['trip_count']}"
+                if lp["trip_count"] is not None
+                else f"{lp['node']} (trip count unknown: body counted once)"
+                for lp in loops
+            )
+            lines.append(
+                f"  loops: {counts}; FLOPs and bytes count every iteration "
+                f"(XLA's cost analysis, once per body: {r['cost'].get('xla_flops') or 0:.4g} FLOP)"
+            )
         if roof:
             frac = roof.get("fraction_of_roofline")
             lines.append(
@@ -280,6 +292,8 @@ def format_summary(doc: dict[str, Any], *, top: int = 3) -> str:
                 else (k.get("op_name") or "")
             )
             frac = k.get("fraction_of_roofline")
+            if k.get("loop"):
+                where = f"{where} (x{k['calls_per_step']:.3g} in {k['loop']})".lstrip()
             lines.append(
                 f"    {k['name']:<28} {_ms(k['median_s']):>11} {k['share']:6.1%}  "
                 f"{_rate(k.get('achieved_bytes_per_s'), 'B/s'):>10}  "

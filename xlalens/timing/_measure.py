@@ -181,6 +181,16 @@ def _fast_call(
     return call
 
 
+def step_cost(raw: dict[str, Any], opt_text: str) -> dict[str, Any]:
+    """The step's FLOPs and bytes: XLA's ``cost_analysis()`` with loop bodies counted per iteration.
+
+    See ``xlalens.ir._cost.xla_cost_with_loops`` (NOTE [loops in the roofline]).
+    """
+    from xlalens.ir._cost import xla_cost_with_loops
+
+    return xla_cost_with_loops(raw, opt_text)
+
+
 def _compile_for_profile(text: str, backend: str) -> _runtime.Compiled | None:
     """A GPU executable without command buffers, so each kernel shows in the trace."""
     if backend != "gpu":
@@ -204,6 +214,10 @@ def _kernel_results(
         k = index.kernels.get(kt.name) if index else None
         nbytes = k.bytes if k else None
         flops = k.flops if k else None
+        if k is not None and k.loop is not None:
+            # A body kernel's time is the sum of its calls in the step: so are its bytes and FLOPs.
+            nbytes = nbytes * kt.calls_per_run if nbytes is not None else None
+            flops = flops * kt.calls_per_run if flops is not None else None
         t = kt.median_s
         bound, by = roofline_bound_s(nbytes, flops, peaks) if peaks else (None, None)
         out.append(
@@ -225,6 +239,8 @@ def _kernel_results(
                 op_name=k.op_name if k else None,
                 source_file=k.source_file if k else None,
                 source_line=k.source_line if k else None,
+                loop=k.loop if k else None,
+                trip_count=k.trips if k and k.loop is not None else None,
             )
         )
     return out
@@ -272,12 +288,7 @@ def time_module(
     opt_text = compiled.optimized_hlo()
     if hlo_out is not None:
         _atomic_write(hlo_out, opt_text)
-    raw_cost = compiled.cost_analysis()
-    cost = {
-        "flops": raw_cost.get("flops"),
-        "bytes_accessed": raw_cost.get("bytes accessed"),
-        "raw": raw_cost,
-    }
+    cost = step_cost(compiled.cost_analysis(), opt_text)
     memory = compiled.memory_stats()
     base = dict(
         compile_seconds=compiled.compile_seconds,

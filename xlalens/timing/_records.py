@@ -67,7 +67,7 @@ class KernelResult:
     name: str
     """Instruction name in the optimized HLO (``ynn_fusion.1``)."""
     opcode: str
-    """HLO opcode (``fusion``, ``dot``...), ``?`` when not in the entry computation."""
+    """HLO opcode (``fusion``, ``dot``...), ``?`` when not in the optimized HLO."""
     kind: str | None
     """Fusion kind, if a fusion."""
     median_s: float
@@ -98,6 +98,11 @@ class KernelResult:
     """Source file from the optimized HLO's metadata."""
     source_line: int | None
     """Source line."""
+    loop: str | None = None
+    """The entry-level ``while`` whose body runs it (``bytes``/``flops`` then count every
+    call of the step), None at the entry."""
+    trip_count: int | None = None
+    """Calls per step the loops around it say (compare with ``calls_per_step``)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -491,8 +491,9 @@ def _time_frontend(
     opt_text = compiled.optimized_hlo()
     rel = f"{TIMING_DIR}/{options.backend}/{fe}.optimized_hlo.txt"
     _atomic_write(folder / rel, opt_text)
-    raw = compiled.cost_analysis()
-    cost = {"flops": raw.get("flops"), "bytes_accessed": raw.get("bytes accessed"), "raw": raw}
+    from xlalens.timing._measure import step_cost
+
+    cost = step_cost(compiled.cost_analysis(), opt_text)
     memory = compiled.memory_stats()
     base = dict(
         compile_seconds=compiled.compile_seconds, optimized_hlo=rel, cost=cost, memory=memory

@@ -205,6 +205,51 @@ def _stack_frames(tables: dict[str, dict[int, str]]) -> dict[int, tuple[str, int
     return out
 
 
+def _frame_table(tables: dict[str, dict[int, str]]) -> dict[str, dict[str, Any]]:
+    """The module's whole call stacks: frame id -> file, line, function and parent frame id.
+
+    Kept in ``graph.graph["attrs"]["stack_frames"]`` (ids as strings, JSON-ready) so
+    that ``xlalens.ir._locations.source_stack`` walks an op's full stack from its
+    ``metadata.stack_frame_id``. XLA prints ``parent_frame_id`` as the parent's
+    printed id plus one, 1 for a root (checked with jaxlib 0.10.2 on a scanned
+    step: ``rms_norm``'s frame names ``decoder_layer``'s line that calls it).
+    """
+    frames = tables.get("StackFrames")
+    if not frames:
+        return {}
+    files = {k: unquote(v) if v[:1] in "\"'" else v for k, v in tables.get("FileNames", {}).items()}
+    funcs = {
+        k: unquote(v) if v[:1] in "\"'" else v for k, v in tables.get("FunctionNames", {}).items()
+    }
+    locs: dict[int, dict[str, str]] = {
+        k: dict(_META_RE.findall(v)) for k, v in tables.get("FileLocations", {}).items()
+    }
+    out: dict[str, dict[str, Any]] = {}
+    for k, v in frames.items():
+        f = dict(_META_RE.findall(v))
+        loc = (
+            locs.get(int(f["file_location_id"]))
+            if f.get("file_location_id", "").isdigit()
+            else None
+        )
+        if loc is None:
+            continue
+        fid, fun, line = (
+            loc.get("file_name_id", ""),
+            loc.get("function_name_id", ""),
+            loc.get("line", ""),
+        )
+        parent = f.get("parent_frame_id", "")
+        out[str(k)] = {
+            "file": files.get(int(fid)) if fid.isdigit() else None,
+            "function": funcs.get(int(fun)) if fun.isdigit() else None,
+            "line": int(line) if line.isdigit() else None,
+            # XLA prints the parent one above its printed id; 1 is "no parent".
+            "parent": str(int(parent) - 1) if parent.isdigit() and int(parent) > 1 else None,
+        }
+    return out
+
+
 def _module_attrs(raw: dict[str, str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, val in raw.items():
@@ -256,6 +301,9 @@ def lower(mod: Module, lexer: Lexer, stage: str) -> nx.MultiDiGraph:
     if lexer.source is not None:
         g.graph["source"] = {"path": lexer.source}
     frames = _stack_frames(mod.tables)
+    stacks = _frame_table(mod.tables)
+    if stacks:
+        g.graph["attrs"]["stack_frames"] = stacks
     computations: dict[str, dict[str, Any]] = {}
     # NOTE: [building networkx internals directly]
     # add_node/add_edge cost several dict lookups and a cache clear per call;
