@@ -330,7 +330,7 @@ def run(args: argparse.Namespace) -> int:
     if cc.get("initial_values_agree") is False:
         print(
             f"frontends started from different initial values ({', '.join(cc['compared'])}): "
-            "their updates are not compared"
+            "their updates are not comparable, so they are not compared"
         )
         for line in cc["disagreements"]:
             print(f"  {line}")
