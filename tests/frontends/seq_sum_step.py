@@ -2,7 +2,7 @@
 
 ``x . ones`` with ``x = [1, 2^-25, 2^-25, ...]`` (2^16 terms). TensorFlow's own
 XLA emits the vector dot as one running sum (NOTE: [sequential accumulation] in
-xlalens/proof/_proof.py): after the leading 1, each 2^-25 is below half an ulp
+xlalens/proof/_bound.py): after the leading 1, each 2^-25 is below half an ulp
 of the partial sum and is rounded away, so the native result is exactly 1.0,
 2^-9 relative below the exact 1 + 65535 * 2^-25. The same error shape as the
 regression's gradient at 2^24 samples, at a size CI affords.

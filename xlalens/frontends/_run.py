@@ -269,7 +269,7 @@ def verify(folder: Path, entry: dict[str, Any], backend: str) -> None:
         rj, nj, ill = pr.replay, pr.native, pr.ill
         proof["replay"], proof["native"] = _judged(rj), _judged(nj)
         if ill:
-            # NOTE: [ill-conditioned steps] in xlalens/proof/_proof.py: each of
+            # NOTE: [ill-conditioned steps] in xlalens/proof/_judge.py (prove): each of
             # these results was judged by its own allowance, every other one by its bound.
             proof["conditioning_factor"] = pr.kappa
             proof["conditioning_per_result"] = list(pr.kappas)

@@ -214,7 +214,7 @@ def trip_count(g: nx.MultiDiGraph, nid: str) -> TripCount:
         known = cfg.get("known_trip_count")
         if isinstance(known, dict):
             try:
-                return TripCount(int(known.get("n")), "known_trip_count")
+                return TripCount(int(known.get("n")), "known_trip_count")  # type: ignore[arg-type]
             except (TypeError, ValueError):
                 pass
     n = _induction(g, nid)

@@ -164,8 +164,8 @@ def format_stats(s: GraphStats, *, title: str = "") -> str:
             )
         )
         for lp in s.loops:
-            n = "trip count unknown" if lp["trip_count"] is None else f"x{lp['trip_count']}"
-            lines.append(f"    {lp['node']} in {lp['computation']}: {n} ({lp['source']})")
+            trips = "trip count unknown" if lp["trip_count"] is None else f"x{lp['trip_count']}"
+            lines.append(f"    {lp['node']} in {lp['computation']}: {trips} ({lp['source']})")
     if s.collectives:
         from xlalens.ir._collectives import format_collectives
 

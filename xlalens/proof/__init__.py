@@ -10,22 +10,26 @@ frontends prove their steps with it, so it sits below all of them
 (docs/architecture.md): it imports only ``xlalens.ir`` and ``xlalens._runtime``.
 """
 
-from xlalens.proof._proof import (
-    LAMBDA,
-    OBSERVED_FACTOR,
-    UNIT_ROUNDOFF,
+from xlalens.proof._bound import (
     Accumulation,
-    ErrorBound,
-    Judgement,
-    ReferenceUnavailable,
     accumulations,
-    agree,
     error_bound,
+)
+from xlalens.proof._judge import (
+    agree,
     judge,
     magnitude_floor,
     promote_to_f64,
     prove,
     reference,
+)
+from xlalens.proof._model import (
+    LAMBDA,
+    OBSERVED_FACTOR,
+    UNIT_ROUNDOFF,
+    ErrorBound,
+    Judgement,
+    ReferenceUnavailable,
 )
 
 __all__ = [

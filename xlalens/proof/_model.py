@@ -1,0 +1,218 @@
+"""The proof of capture: a float64 reference and an error bound derived from the module.
+
+NOTE: [why not a fixed rtol] a float32 step over 2^20 samples sums 2^20 terms in
+an order each framework (and each XLA version) picks; two correct captures then
+differ by far more than rtol 1e-5 (issue 10: 3e-5 at 2^20). Comparing the
+replay with the native result can only say "they differ"; it cannot say which
+one is wrong, nor whether either is. So we compute what the step *should* give:
+
+1. the captured StableHLO with every ``f32`` promoted to ``f64`` (types and
+   constants; :func:`promote_to_f64`), compiled and run through the same PJRT
+   runtime on the same inputs: the float64 reference;
+2. an error bound derived from the module itself, op by op
+   (:func:`error_bound`): for a result computed in a precision with unit
+   roundoff ``u``, ``|got - ref| <= lam * u * A * scale``, ``scale`` the larger
+   of ``max|ref|`` and the step's median output magnitude
+   (:func:`magnitude_floor`), where
+   ``A = sum over reductions of sqrt(K) + sqrt(number of float ops)`` and ``K``
+   is the reduction's length (dot_general contracting size, reduce dimensions,
+   reduce_window window, convolution window times input features). ``sqrt(K)``
+   is the probabilistic bound of Higham & Mary (SIAM J. Sci. Comput. 41(5),
+   2019): with independent rounding errors, a sum of ``K`` terms errs by at most
+   ``lam * sqrt(K) * u`` times the sum of magnitudes with probability at least
+   ``1 - 2 exp(-lam^2 / 2)`` per term chain. Summing over every reduction of the
+   module treats them as if chained, which over-counts parallel branches: safe.
+3. a capture matches when the replay AND the native result are both within the
+   bound of the reference. Two frontends agree when each is within its own bound
+   of the truth, so their difference is within the sum of both bounds.
+
+The bound is per module and per result tensor (scaled by the tensor's largest
+reference magnitude), so it covers any workload (mlp, cnn, transformer, a user
+step) without knowing its name. docs/capture.md states its limits (loops count
+once; ill-conditioned steps can exceed it).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass
+from typing import Any
+
+LAMBDA = 8.0
+"""Safety factor of the probabilistic bound (failure odds ~ 2 exp(-32) per chain)."""
+
+# Unit roundoff (half the machine epsilon) of the float types a module may compute in.
+UNIT_ROUNDOFF = {
+    "f64": 2.0**-53,
+    "f32": 2.0**-24,
+    "tf32": 2.0**-11,
+    "bf16": 2.0**-8,
+    "f16": 2.0**-11,
+}
+_FLOAT_TYPE = re.compile(r"(?<=[<x])(f64|f32|tf32|bf16|f16)(?=>)")
+_FLOAT_HLO = re.compile(r"(f64|f32|tf32|bf16|f16)$")
+
+
+class ReferenceUnavailable(Exception):
+    """The float64 reference could not be built (the module does not promote or compile)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorBound:
+    """How far a correct float result may be from the float64 reference, from the module."""
+
+    unit_roundoff: float
+    """``u`` of the lowest float precision the module computes in (2^-24 for f32)."""
+    amplification: float
+    """``A``: sum of sqrt(reduction length) over reductions + sqrt(float op count)."""
+    lam: float
+    """The safety factor ``lam`` (:data:`LAMBDA`)."""
+    reductions: int
+    """Reductions found (dot_general, reduce, reduce_window, convolution)."""
+    longest_reduction: int
+    """The largest reduction length ``K`` in the module."""
+    float_ops: int
+    """Ops with a floating-point result."""
+    sequential: tuple[float, ...] = ()
+    """Per result: sum of ``K - 1`` over the sequential accumulations it depends on
+    (:func:`accumulations`); one entry applies to every result; empty: none."""
+    sequential_reductions: int = 0
+    """Reductions accumulated sequentially (or counted so: emitter unknown)."""
+    longest_sequential: int = 0
+    """The largest ``K`` among them."""
+    emitter: str = "none"
+    """Where the sequential terms come from: ``optimized`` (the compiler's own
+    optimized module), ``unknown`` (worst case for every dot and convolution) or
+    ``none`` (not asked: the probabilistic term alone)."""
+    widening: float = 1.0
+    """Factor on the whole bound (the conditioning factor of an ill-conditioned step)."""
+    per_result: tuple[float, ...] = ()
+    """Per result of ``main``: its own ``A``, over the reductions and float ops it
+    depends on (NOTE: [per-result bound]); empty: ``amplification`` for every result."""
+    update_of: tuple[int | None, ...] = ()
+    """Per result: the argument of ``main`` it updates (``result = arg +- update``),
+    else None (NOTE: [per-result bound])."""
+
+    def sequential_at(self, i: int) -> float:
+        """The sequential term of result ``i``."""
+        if not self.sequential:
+            return 0.0
+        if len(self.sequential) == 1:
+            return self.sequential[0]
+        return self.sequential[i] if i < len(self.sequential) else max(self.sequential)
+
+    def amplification_at(self, i: int) -> float:
+        """``A`` of result ``i``: its own when known (dataflow), else the module's."""
+        if 0 <= i < len(self.per_result):
+            return self.per_result[i]
+        return self.amplification
+
+    def update_arg(self, i: int) -> int | None:
+        """The argument that result ``i`` updates (``arg +- update``), or None."""
+        return self.update_of[i] if 0 <= i < len(self.update_of) else None
+
+    def relative_at(self, i: int) -> float:
+        """The bound of result ``i`` relative to its scale: ``w * u * (lam * A_i + S_i)``."""
+        return (
+            self.widening
+            * self.unit_roundoff
+            * (self.lam * self.amplification_at(i) + self.sequential_at(i))
+        )
+
+    @property
+    def relative(self) -> float:
+        """The largest bound over results relative to a result's magnitude."""
+        n = max(len(self.sequential), len(self.per_result))
+        if not n:
+            return self.relative_at(-1)
+        return max(self.relative_at(i) for i in range(n))
+
+    def plus(self, other: ErrorBound) -> ErrorBound:
+        """The bound on the difference of two results, each within its own bound.
+
+        Both bounds must share ``u`` and ``lam`` (the same module); widenings multiply
+        through first, so the sum is exact.
+        """
+        n = max(len(self.sequential), len(other.sequential))
+        seq = tuple(
+            self.widening * self.sequential_at(i) + other.widening * other.sequential_at(i)
+            for i in range(n)
+        )
+        m = max(len(self.per_result), len(other.per_result))
+        per = tuple(
+            self.widening * self.amplification_at(i) + other.widening * other.amplification_at(i)
+            for i in range(m)
+        )
+        return dataclasses.replace(
+            self,
+            amplification=self.widening * self.amplification + other.widening * other.amplification,
+            per_result=per,
+            sequential=seq,
+            sequential_reductions=max(self.sequential_reductions, other.sequential_reductions),
+            longest_sequential=max(self.longest_sequential, other.longest_sequential),
+            widening=1.0,
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain dict for the manifest."""
+        out = {f: getattr(self, f) for f in self.__slots__}
+        out["sequential"] = list(self.sequential)
+        out["per_result"] = list(self.per_result)
+        out["update_of"] = list(self.update_of)
+        out["relative"] = self.relative
+        n = max(len(self.sequential), len(self.per_result))
+        out["relative_per_result"] = [self.relative_at(i) for i in range(n)] if n > 1 else None
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    """Results judged against the reference: each result's error in units of its bound."""
+
+    ok: bool
+    """Every result within its bound (integers and booleans exactly equal)."""
+    worst_ratio: float
+    """Largest ``error / bound`` over results (<= 1 when ok; inf for a shape mismatch)."""
+    worst_result: int | None
+    """Index of the result with ``worst_ratio``."""
+    max_abs_error: float
+    """Largest absolute difference from the reference over results."""
+    message: str
+    """Empty when ok, else which result is off and by how much."""
+    errors: tuple[float, ...] = ()
+    """Per result: largest absolute difference from the reference (0 for exact kinds)."""
+    tolerances: tuple[float, ...] = ()
+    """Per result: the absolute tolerance it was judged by."""
+    allowances: tuple[float, ...] = ()
+    """Per result: the factor on its bound it was judged by (1: the bound itself; above 1:
+    an allowance for an ill-conditioned result, NOTE: [ill-conditioned steps]); empty: all 1."""
+
+
+OBSERVED_FACTOR = 4.0
+"""How far past the replay's own error (in units of its bound) an ill-conditioned result
+of the native step may be."""
+
+
+@dataclass(frozen=True, slots=True)
+class Proof:
+    """The replay and the native results judged against the float64 reference."""
+
+    replay: Judgement
+    """The replay's judgement (ill-conditioned results by their own allowance)."""
+    native: Judgement
+    """The native results' judgement (ill-conditioned results by their own allowance)."""
+    ill: tuple[int, ...]
+    """Results whose replay exceeded the bound: judged by an allowance."""
+    kappas: tuple[float, ...]
+    """Per result: its conditioning factor ``kappa`` (replay error over bound; 1 when
+    within the bound)."""
+
+    @property
+    def kappa(self) -> float:
+        """The largest conditioning factor (1 when every result is within its bound)."""
+        return max(self.kappas, default=1.0)
+
+    def __iter__(self):
+        """``(replay, native, ill, kappa)``, the tuple this record replaced."""
+        return iter((self.replay, self.native, self.ill, self.kappa))
