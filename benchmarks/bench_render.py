@@ -194,7 +194,7 @@ def _chromium_open(report: Path) -> float | None:
 
 
 def _dump() -> None:
-    from xlalens._dumpdir import read_manifest
+    from xlalens.dumpdir import read_manifest
     from xlalens.report._report import REPORT, SVG_DIR, build_html, render_dump
 
     work = Path(tempfile.mkdtemp(prefix="bench-render-"))

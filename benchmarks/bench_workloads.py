@@ -25,8 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from xlalens._dumpdir import read_outputs
 from xlalens.capture import write_dump
+from xlalens.dumpdir import read_outputs
 from xlalens.frontends import FRONTENDS
 from xlalens.workloads import Workload
 

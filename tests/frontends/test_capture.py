@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from xlalens._dumpdir import read_outputs
+from xlalens.dumpdir import read_outputs
 from xlalens.frontends import default_frontends
 
 NAMES = default_frontends()

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from xlalens._dumpdir import read_outputs
 from xlalens.capture import write_dump
+from xlalens.dumpdir import read_outputs
 from xlalens.frontends._run import cross_check, verify
 from xlalens.workloads import Workload
 

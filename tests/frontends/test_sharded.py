@@ -8,9 +8,9 @@ import jax
 import numpy as np
 import pytest
 
-from xlalens._dumpdir import read_outputs
 from xlalens.capture import write_dump
 from xlalens.diff._diff import diff
+from xlalens.dumpdir import read_outputs
 from xlalens.ir import collectives, load
 from xlalens.ir._collectives import mesh_from_spec
 from xlalens.proof import agree

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from tests.frontends.conftest import CNN, TRANSFORMER
-from xlalens._dumpdir import read_outputs
 from xlalens.capture import write_dump
+from xlalens.dumpdir import read_outputs
 from xlalens.frontends import default_frontends
 from xlalens.workloads import Workload
 

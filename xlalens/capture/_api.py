@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from xlalens._dumpdir import Outputs, read_outputs
 from xlalens._errors import FrontendError, UsageError
 from xlalens.capture._dump import DumpResult, write_dump
+from xlalens.dumpdir import Outputs, read_outputs
 from xlalens.frontends import FRONTENDS
 from xlalens.workloads import Workload
 

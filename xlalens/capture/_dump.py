@@ -24,11 +24,19 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from xlalens._dumpdir import FORMAT_VERSION, MANIFEST, is_dump
 from xlalens._errors import UsageError, XlalensError
 from xlalens._options import check_jobs, check_timeout
 from xlalens._runtime import BACKENDS
-from xlalens.dumpdir import Staging, atomic_write, check_writable, locked, writes_to
+from xlalens.dumpdir import (
+    FORMAT_VERSION,
+    MANIFEST,
+    Staging,
+    atomic_write,
+    check_writable,
+    is_dump,
+    locked,
+    writes_to,
+)
 from xlalens.frontends import FRONTENDS, default_frontends
 from xlalens.frontends._run import FrontendRun, cross_check, run_frontend
 from xlalens.workloads import Workload

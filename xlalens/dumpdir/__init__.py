@@ -3,14 +3,24 @@
 One module owns the on-disk contract (docs/dump-format.md):
 
 - reading: :func:`read_manifest`, :func:`resolve_entry`, :func:`read_outputs`
-  (``xlalens._dumpdir``);
+  (``_read``);
 - writing: :func:`atomic_write` for one file, :class:`Staging` for a folder that
   replaces another in one rename (``_txn``); NOTE: [never lose a user's data];
 - one writer at a time: :func:`locked` (``_lock``);
 - children that an interrupt stops at once: :func:`popen`, :func:`run` (``_children``).
 """
 
-from xlalens._dumpdir import (
+from xlalens.dumpdir._children import (
+    Interrupted,
+    install_handlers,
+    kill_all,
+    kill_group,
+    popen,
+    stopping,
+)
+from xlalens.dumpdir._children import run as run_child
+from xlalens.dumpdir._lock import DumpBusy, held, interrupted_note, lock_path, locked
+from xlalens.dumpdir._read import (
     ARTIFACTS,
     FORMAT_VERSION,
     MANIFEST,
@@ -23,16 +33,6 @@ from xlalens._dumpdir import (
     read_outputs,
     resolve_entry,
 )
-from xlalens.dumpdir._children import (
-    Interrupted,
-    install_handlers,
-    kill_all,
-    kill_group,
-    popen,
-    stopping,
-)
-from xlalens.dumpdir._children import run as run_child
-from xlalens.dumpdir._lock import DumpBusy, held, interrupted_note, lock_path, locked
 from xlalens.dumpdir._txn import (
     Staging,
     atomic_write,

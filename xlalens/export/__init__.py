@@ -8,7 +8,7 @@ kernel time, share, roofline fraction read from ``DIR/timing/<backend>.json``,
 and a diff status passed in as plain data). :func:`export` writes both;
 ``_server`` starts the real Model Explorer on them in its own process
 (``xlalens explore``). This stage reads only the ground floor (``xlalens.ir``,
-``xlalens._dumpdir``, ``xlalens._errors``) and the dump folder. See docs/export.md.
+``xlalens.dumpdir``, ``xlalens._errors``) and the dump folder. See docs/export.md.
 """
 
 from xlalens.export._export import FORMATS, ExportResult, default_out, export, overlay_path

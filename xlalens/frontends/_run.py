@@ -23,9 +23,8 @@ from typing import Any
 import numpy as np
 
 from xlalens import _runtime
-from xlalens._dumpdir import read_outputs
 from xlalens._errors import ParseError
-from xlalens.dumpdir import Interrupted, kill_group, stopping
+from xlalens.dumpdir import Interrupted, kill_group, read_outputs, stopping
 from xlalens.dumpdir._children import child
 from xlalens.frontends import Frontend
 from xlalens.frontends._protocol import RESULT

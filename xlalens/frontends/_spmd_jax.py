@@ -92,7 +92,7 @@ def capture_and_prove(
         capture: the rest of :func:`xlalens.frontends._jaxlike.capture_jax_step`'s
             keywords (roles, loss, params, versions, notes).
     """
-    from xlalens._dumpdir import read_outputs
+    from xlalens.dumpdir import read_outputs
 
     with phases("single_device"):
         # The proof of capture: the very step on one device, unsharded.

@@ -139,7 +139,7 @@ def capture_sharded(
             f"({','.join(spec.axes)}), keras.distribution ModelParallel with a LayoutMap",
         ],
     )
-    from xlalens._dumpdir import read_outputs
+    from xlalens.dumpdir import read_outputs
 
     sharded = read_outputs(out / "outputs.json").results
     plan.record_proof(out, spec, sharded, expected, placed)

@@ -20,8 +20,8 @@ from typing import Any
 
 import networkx as nx
 
-from xlalens._dumpdir import ARTIFACTS, is_dump, looks_like_entry, read_manifest, resolve_entry
 from xlalens._errors import DumpError, ParseError, UsageError
+from xlalens.dumpdir import ARTIFACTS, is_dump, looks_like_entry, read_manifest, resolve_entry
 from xlalens.ir._schema import LEVELS, STAGES, validate, validate_lowered
 
 IR_ARTIFACTS = ("stablehlo", "hlo", "optimized_hlo")
@@ -180,7 +180,9 @@ def _parse_ir(
             from xlalens.ir._hlo_proto import parse_hlo_proto
 
             try:
-                return _with_loops(parse_hlo_proto(data, source=source, stage=stage or "unknown")), False
+                return _with_loops(
+                    parse_hlo_proto(data, source=source, stage=stage or "unknown")
+                ), False
             except ParseError:
                 raise ParseError(
                     "binary input that is neither MLIR bytecode nor a serialized "

@@ -99,8 +99,7 @@ def run(args: argparse.Namespace) -> int:
         names = [n.strip() for n in args.frontend.split(",") if n.strip()]
         if not names:
             raise UsageError(f"--frontend is empty; choose from {', '.join(FRONTENDS)}")
-    from xlalens._dumpdir import read_manifest
-    from xlalens.dumpdir import check_writable, locked
+    from xlalens.dumpdir import check_writable, locked, read_manifest
 
     read_manifest(args.dump)
     check_writable(args.dump)

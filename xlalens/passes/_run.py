@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from xlalens._dumpdir import read_manifest
 from xlalens._errors import DumpError, UsageError
 from xlalens.dumpdir import (
     Staging,
@@ -37,6 +36,7 @@ from xlalens.dumpdir import (
     check_writable,
     clear_failed,
     locked,
+    read_manifest,
     record_failed,
     writes_to,
 )

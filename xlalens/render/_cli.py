@@ -86,8 +86,7 @@ def _default_out(spec: str, diff: str | None) -> Path:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``xlalens render``; returns the exit status."""
-    from xlalens._dumpdir import is_dump
-    from xlalens.dumpdir import check_output_file
+    from xlalens.dumpdir import check_output_file, is_dump
     from xlalens.render._dot import find_dot
     from xlalens.render._load import load_graph
 

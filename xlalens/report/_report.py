@@ -325,7 +325,7 @@ def write_report(dump_dir: str | Path, *, all_views: bool = False) -> Path:
         >>> write_report("xlalens-dump")  # doctest: +SKIP
         PosixPath('xlalens-dump/report.html')
     """
-    from xlalens._dumpdir import read_manifest
+    from xlalens.dumpdir import read_manifest
 
     dump_dir = Path(dump_dir)
     manifest = read_manifest(dump_dir)
@@ -361,7 +361,7 @@ def refresh_report(dump_dir: str | Path, *, all_views: bool = False) -> Path | N
         >>> refresh_report("xlalens-dump")  # doctest: +SKIP
         PosixPath('xlalens-dump/report.html')
     """
-    from xlalens._dumpdir import is_dump
+    from xlalens.dumpdir import is_dump
 
     if not is_dump(dump_dir):
         return None

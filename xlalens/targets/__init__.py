@@ -11,7 +11,7 @@ optimized HLO, its graphs, XLA's codegen dump and a diff against the capture.
 See docs/targets.md.
 """
 
-from xlalens import _dumpdir
+from xlalens.dumpdir import _read as _dumpdir
 from xlalens.targets._compile import (
     CompileResult,
     TargetResult,
@@ -24,7 +24,7 @@ from xlalens.targets._report import report_section, text_table
 from xlalens.targets._spec import CHIPS, Chip, Target, parse_target, parse_targets, spec_path
 
 # DIR:fe@TARGET entries resolve through the ground floor's registry (NOTE: [entry
-# resolvers] in xlalens/_dumpdir.py).
+# resolvers] in xlalens/dumpdir/_read.py).
 _dumpdir.ENTRY_RESOLVERS["@"] = resolve_target_entry
 
 __all__ = [

@@ -32,13 +32,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from xlalens._dumpdir import read_manifest
 from xlalens._errors import UsageError
 from xlalens.dumpdir import (
     Staging,
     check_writable,
     clear_failed,
     locked,
+    read_manifest,
     record_failed,
     run_child,
     writes_to,
@@ -526,7 +526,7 @@ def resolve_target_entry(spec: str) -> Any:
     (``h100``, ``tpu-v5e:2x4``) or its file-safe key (``tpu-v5e-2x4``).
 
     Returns:
-        An ``xlalens._dumpdir.DumpEntry`` whose path is
+        An ``xlalens.dumpdir.DumpEntry`` whose path is
         ``DIR/targets/<target>/<frontend>/optimized_hlo.txt``.
 
     Raises:
@@ -536,8 +536,8 @@ def resolve_target_entry(spec: str) -> Any:
     Example:
         >>> resolve_target_entry("xlalens-dump:jax:optimized_hlo@h100").path  # doctest: +SKIP
     """
-    from xlalens._dumpdir import DumpEntry
     from xlalens._errors import DumpError
+    from xlalens.dumpdir import DumpEntry
     from xlalens.targets._spec import parse_target
 
     base, _, name = spec.rpartition("@")

@@ -131,8 +131,7 @@ def run(args: argparse.Namespace) -> int:
 
     lk = link(args.link, args.link_bandwidth)  # a bad value stops here, before any work
     log = lambda m: print(m, file=sys.stderr)  # noqa: E731
-    from xlalens._dumpdir import read_manifest
-    from xlalens.dumpdir import check_writable, locked
+    from xlalens.dumpdir import check_writable, locked, read_manifest
 
     read_manifest(args.dump)  # a readable dump (one line naming the real file), before the lock
     check_writable(args.dump)
@@ -159,8 +158,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _sharded_dump(folder: str) -> bool:
     """True when DIR's manifest says ``--devices N`` (unreadable dumps fail later, in time_dump)."""
-    from xlalens._dumpdir import read_manifest
     from xlalens._errors import DumpError
+    from xlalens.dumpdir import read_manifest
     from xlalens.timing._sharded import is_sharded
 
     try:

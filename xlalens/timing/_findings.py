@@ -32,9 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from xlalens._dumpdir import read_manifest
 from xlalens._paths import source_location
-from xlalens.dumpdir import atomic_write
+from xlalens.dumpdir import atomic_write, read_manifest
 
 FINDINGS = "findings.md"
 LEVELS = ("stablehlo", "hlo", "optimized_hlo")

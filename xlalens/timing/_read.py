@@ -9,8 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from xlalens._dumpdir import read_outputs
 from xlalens._errors import DumpError, UsageError
+from xlalens.dumpdir import read_outputs
 from xlalens.proof import error_bound
 from xlalens.timing._records import (
     Capture,

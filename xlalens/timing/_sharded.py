@@ -156,7 +156,7 @@ def time_sharded_dump(
         >>> doc = time_sharded_dump("/tmp/d", TimingOptions())  # doctest: +SKIP
         >>> doc["frontends"]["jax"]["sharded"]["devices"][0]["collective_s"]  # doctest: +SKIP
     """
-    from xlalens._dumpdir import read_manifest
+    from xlalens.dumpdir import read_manifest
     from xlalens.ir._linkmodel import link as default_link
     from xlalens.ir._mesh import frontend_env, parse_mesh
     from xlalens.timing._records import TimingOptions
@@ -630,7 +630,7 @@ def _time_frontend(
 def _worker(folder: Path, request: dict[str, Any]) -> None:
     """The worker process: time every frontend on N devices and write the results document."""
 
-    from xlalens._dumpdir import read_manifest
+    from xlalens.dumpdir import read_manifest
     from xlalens.timing._peaks import measure_peaks
     from xlalens.timing._read import selected_frontends, skipped_capture
     from xlalens.timing._records import TimingOptions

@@ -27,8 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from xlalens._dumpdir import is_dump, read_manifest
 from xlalens._errors import UsageError
+from xlalens.dumpdir import is_dump, read_manifest
 from xlalens.timing._peaks import Peaks, roofline_bound_s
 from xlalens.timing._verify import SAME_BACKEND_TOL, Verification
 

@@ -31,12 +31,12 @@ from pathlib import Path
 from typing import Any
 
 from xlalens import _runtime
-from xlalens._dumpdir import read_manifest
 from xlalens.dumpdir import (
     Staging,
     check_writable,
     clear_failed,
     locked,
+    read_manifest,
     record_failed,
     writes_to,
 )

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from xlalens._dumpdir import Outputs
+from xlalens.dumpdir import Outputs
 from xlalens.proof import ErrorBound
 
 SAME_BACKEND_TOL = (1e-5, 1e-6)
