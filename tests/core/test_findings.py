@@ -225,7 +225,7 @@ def test_baseline_claims_follow_the_numbers(tmp_path):
     text = findings_markdown(dump)
     tf = text.split("took away the speed of its static graphs**")[1].split("- **")[0]
     assert "framework: supported (1 of 1 comparisons differ)" in tf
-    assert "XLA: supported (1 of 1 comparisons differ). tensorflow 0.2 ms" in tf
+    assert "XLA: supported (1 of 1 comparisons differ). tensorflow XLA (native) 0.2 ms" in tf
     torch = text.split("without being a full solution**")[1].split("- **")[0]
     assert "framework: no verdict: within the spread" in torch  # 0.3 ± 0.1 vs 0.3 ± 0.005
     assert "2 graphs with 1 graph breaks under torch.compile (loss.backward())" in torch
