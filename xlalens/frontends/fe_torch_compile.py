@@ -42,6 +42,7 @@ from xlalens.frontends._protocol import (
     time_native,
     write_capture,
 )
+from xlalens.frontends.fe_torch_xla import _input_roles  # the -lr device-data rule
 from xlalens.workloads import Workload
 
 
@@ -363,7 +364,7 @@ def _capture_workload(
         graph,
         results,
         output_roles,
-        _lr_role([role_of.get(i) for i in graph["input_ids"]], graph["inputs"], workload.lr),
+        _input_roles(graph["input_ids"], graph["inputs"], role_of, workload.lr),
         loss=loss_value,
         params=updated,
         phases=phases,
@@ -376,17 +377,6 @@ def _capture_workload(
             f"graphs with {breaks['graph_breaks']} graph breaks under torch.compile",
         ],
     )
-
-
-def _lr_role(roles: list[str | None], inputs: list[Any], lr: float) -> list[str | None]:
-    """torch_xla passes Python scalars of the graph as device data: the unnamed scalar
-    equal to +-lr is the learning rate (as in fe_torch_xla._input_roles)."""
-    import numpy as np
-
-    return [
-        "lr" if r is None and np.shape(v) == () and np.isclose(abs(float(v)), lr) else r
-        for r, v in zip(roles, inputs)
-    ]
 
 
 def _captured_info() -> dict[str, Any]:
