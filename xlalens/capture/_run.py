@@ -37,7 +37,7 @@ from xlalens.capture._proof import (
     reference,
 )
 from xlalens.frontends import Frontend
-from xlalens.frontends._protocol import RESULT
+from xlalens.frontends._protocol import RESULT, USER_ERROR_TAG
 from xlalens.workloads import Workload
 
 STDERR_TAIL_LINES = 15
@@ -158,6 +158,13 @@ def run_frontend(
             f"timed out after {timeout:.0f} s (set XLALENS_FRONTEND_TIMEOUT to allow more)\n"
             f"command: {' '.join(cmd)}\n{_tail(stderr)}"
         )
+        entry["seconds"] = {"subprocess": elapsed}
+        return FrontendRun(frontend.name, entry)
+    said = [ln for ln in stderr.splitlines() if ln.startswith(USER_ERROR_TAG)]
+    if rc == 2 and said:
+        # Bad input the frontend named in one line (docs/capture.md): no traceback.
+        entry["reason"] = said[-1][len(USER_ERROR_TAG) :].strip()
+        entry["user_error"] = True
         entry["seconds"] = {"subprocess": elapsed}
         return FrontendRun(frontend.name, entry)
     if rc != 0 or not (folder / RESULT).is_file():

@@ -20,7 +20,6 @@ from typing import Any
 
 from xlalens.frontends._protocol import (
     Phases,
-    load_target,
     main,
     package_versions,
     time_native,
@@ -257,8 +256,15 @@ def _capture_target(target: str, device: Any, out: Path, phases: Phases) -> None
     import torch
     import torch_xla
 
+    from xlalens.frontends._torch_model import as_model_target, call_factory
+
     with phases("trace"):
-        made = load_target(target)(device)
+        made = call_factory(target, device)
+        model_target = as_model_target(target, made)
+    if model_target is not None:
+        _capture_model_target(model_target, device, out, phases)
+        return
+    with phases("trace"):
         fn, args = made[0], made[1]
         named = dict(made[2]) if len(made) > 2 and made[2] else {}
         torch_xla.sync()
@@ -292,6 +298,109 @@ def _capture_target(target: str, device: Any, out: Path, phases: Phases) -> None
         seconds=phases.seconds,
         native_step_seconds=time_native(one_step),
     )
+
+
+def _capture_model_target(target: Any, device: Any, out: Path, phases: Phases) -> None:
+    """A model target (``_torch_model``): ``zero_grad; loss_fn(model, batch).backward();
+    optimizer.step()`` on the XLA device, captured as one lazy graph.
+
+    Results: the loss, every parameter and buffer, and the optimizer state the step
+    leaves on the device; all named after the model (see ``_torch_model``).
+    """
+    import torch
+    import torch_xla
+
+    from xlalens.frontends._torch_model import batch_paths, moved_to, param_names
+
+    with phases("trace"):
+        t = moved_to(target, device)
+        model, optimizer = t.model, t.optimizer
+        torch_xla.sync()
+        names = param_names(optimizer, model)
+        named = [*model.named_parameters(), *model.named_buffers()]
+        tid = torch_xla._XLAC._xla_get_tensor_id
+        role_of = {tid(v): n for n, v in named}
+        leaves = torch.utils._pytree.tree_leaves(t.batch)
+        for path, leaf in zip(batch_paths(t.batch), leaves):
+            role_of.setdefault(tid(leaf), path)
+
+        def forward_backward() -> Any:
+            optimizer.zero_grad()
+            loss = t.loss_fn(model, t.batch)
+            loss.backward()
+            optimizer.step()
+            return loss
+
+        loss = forward_backward()
+        tensors, output_roles = [loss], ["loss"]
+        for n, v in named:
+            if v.device.type == "xla":
+                tensors.append(v)
+                output_roles.append(n)
+        for p, state in optimizer.state.items():
+            for key, value in state.items():
+                if isinstance(value, torch.Tensor) and value.device.type == "xla":
+                    tensors.append(value)
+                    output_roles.append(f"{names[id(p)]}/{key}")
+    hlo, stablehlo, ids, inputs, results = _lower_and_run(tensors, phases)
+    input_roles = [role_of.get(i) for i in ids]
+    hyper = _hyperparameters(optimizer)
+    for k, (r, value) in enumerate(zip(input_roles, inputs)):
+        if r is None and value.shape == ():
+            # torch_xla uploads Python scalars of the step (GELU's 0.044715, a mask's
+            # -inf, Adam's bias corrections) as device data: name them by their value.
+            input_roles[k] = hyper.get(_key(value)) or f"scalar {float(value):.7g}"
+
+    def one_step() -> None:
+        forward_backward()
+        torch_xla.sync(wait=True)
+
+    write_capture(
+        out,
+        stablehlo=stablehlo,
+        hlo=hlo,
+        optimized_hlo=None,
+        inputs=inputs,
+        input_roles=input_roles,
+        results=results,
+        output_roles=output_roles,
+        loss=float(results[0]),
+        loss_kind="before_update",
+        params={},
+        versions=package_versions("torch", "torch_xla", "transformers", "timm"),
+        seconds=phases.seconds,
+        native_step_seconds=time_native(one_step),
+        notes=[
+            f"model target: {type(model).__name__}, torch.optim.{type(optimizer).__name__}; "
+            "zero_grad, loss_fn(model, batch).backward(), optimizer.step() in one lazy graph; "
+            "optimizer state is created inside the captured step when it had none"
+        ],
+    )
+
+
+def _hyperparameters(optimizer: Any) -> dict[float, str]:
+    """|value| -> ``optimizer.<key>`` for the numeric hyperparameters of the first group.
+
+    torch_xla uploads the scalars of an optimizer update (the learning rate, the
+    momentum, ``1 - beta``) as device data: an unnamed scalar input equal to one of
+    them is named after it.
+    """
+    out: dict[float, str] = {}
+    for key, value in optimizer.param_groups[0].items():
+        values = value if isinstance(value, tuple) else (value,)
+        for i, v in enumerate(values):
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and v:
+                name = f"optimizer.{key}" + (f"[{i}]" if isinstance(value, tuple) else "")
+                out.setdefault(_key(v), name)
+                out.setdefault(_key(1.0 - float(v)), f"1-{name}")
+    return out
+
+
+def _key(value: Any) -> float:
+    """A scalar's magnitude at float32 precision (device data is float32)."""
+    import numpy as np
+
+    return abs(float(np.float32(value)))
 
 
 if __name__ == "__main__":

@@ -184,11 +184,17 @@ def _capture_target(target: str, env: Any, out: Path, phases: Phases, versions: 
     import torchax.interop
 
     from xlalens.frontends._jaxlike import capture_jax_step
+    from xlalens.frontends._torch_model import as_model_target
 
     factory = load_target(target)
     with env:
         takes_device = bool(inspect.signature(factory).parameters)
-        made = factory(torch.device("jax")) if takes_device else factory()
+        with phases("trace"):
+            made = factory(torch.device("jax")) if takes_device else factory()
+            model_target = as_model_target(target, made)
+        if model_target is not None:
+            _capture_model_target(model_target, out, phases, versions)
+            return
         fn, args = made[0], tuple(made[1])
         jargs = tuple(
             torchax.interop.jax_view(a)
@@ -212,6 +218,132 @@ def _capture_target(target: str, env: Any, out: Path, phases: Phases, versions: 
             versions=versions,
             notes=["the user's torch step through torchax.interop.jax_view"],
         )
+
+
+def _capture_model_target(target: Any, out: Path, phases: Phases, versions: dict) -> None:
+    """A model target (``_torch_model``) as one jax function: gradient and update.
+
+    ``step(params, buffers, batch) -> (loss, params, buffers, opt_state)``: the loss
+    and its gradient come from ``jax.value_and_grad`` over ``loss_fn(model, batch)``
+    with the model's parameters and buffers swapped for the step's inputs
+    (``torch.nn.utils.stateless._reparametrize_module``, what ``torch.func.
+    functional_call`` uses; tied weights stay tied); the update is the optimizer's
+    own rule with its param_groups' hyperparameters (``_torch_model.jax_update``).
+    Buffers a forward updates in place (batch norm's running statistics) are results.
+    Weights are inputs, named like ``named_parameters()``.
+    """
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+    import torch.utils._pytree as pytree
+    import torchax.interop
+    from torch.nn.utils.stateless import _reparametrize_module
+
+    from xlalens.frontends._jaxlike import NO_ROLE, capture_jax_step
+    from xlalens.frontends._torch_model import (
+        batch_paths,
+        initial_state,
+        jax_update,
+        param_names,
+    )
+
+    model, optimizer = target.model, target.optimizer
+    names = param_names(optimizer, model)
+    update = jax_update(optimizer, names)
+
+    def host(t: Any) -> Any:
+        return jnp.asarray(np.asarray(t.detach().cpu().numpy()))
+
+    params = {n: host(p) for n, p in model.named_parameters()}
+    buffers = {n: host(b) for n, b in model.named_buffers()}
+    state = {
+        n: {k: host(v) for k, v in st.items()} for n, st in initial_state(optimizer, names).items()
+    }
+    batch = pytree.tree_map(host, target.batch)
+
+    def torch_loss(params, buffers, batch):
+        with _reparametrize_module(model, {**params, **buffers}, tie_weights=True):
+            loss = target.loss_fn(model, batch)
+        # In-place updates of buffers (running statistics) landed on these tensors.
+        return loss, dict(buffers)
+
+    jax_loss = torchax.interop.jax_view(torch_loss)
+
+    def step(params, buffers, opt_state, batch):
+        (loss, new_buffers), grads = jax.value_and_grad(jax_loss, has_aux=True)(
+            params, buffers, batch
+        )
+        new_params, new_state = update(params, grads, opt_state)
+        return loss, new_params, new_buffers, new_state
+
+    args = (params, buffers, state, batch)
+    batch_roles = pytree.tree_unflatten(
+        batch_paths(target.batch), pytree.tree_structure(target.batch)
+    )
+    input_roles = (
+        {n: n for n in params},
+        {n: n for n in buffers},
+        {n: {k: f"{n}/{k}" for k in st} for n, st in state.items()},
+        jax.tree_util.tree_map(lambda r: r or NO_ROLE, batch_roles),
+    )
+
+    def output_roles(result: Any) -> Any:
+        _, p, b, st = result
+        return (
+            "loss",
+            {n: n for n in p},
+            {n: n for n in b},
+            {n: {k: f"{n}/{k}" for k in s} for n, s in st.items()},
+        )
+
+    try:
+        capture_jax_step(
+            out,
+            phases,
+            fn=step,
+            args=args,
+            input_roles=input_roles,
+            output_roles=output_roles,
+            loss=lambda r: float(r[0]),
+            params=lambda r: {},
+            loss_kind="before_update",
+            versions={**versions, **package_versions("transformers", "timm")},
+            notes=[
+                f"model target: {type(model).__name__}; jax.value_and_grad of loss_fn through "
+                f"torchax.interop, then torch.optim.{type(optimizer).__name__}'s update rule "
+                "with its param_groups' hyperparameters, in jax"
+            ],
+        )
+    except Exception as exc:
+        op = _torchax_op(exc)
+        if op is None:
+            raise
+        from xlalens._errors import UsageError
+
+        first = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
+        raise UsageError(
+            f"torchax cannot differentiate aten.{op} (jax: {first}); fix: write that op "
+            "differentiably (nn.MaxPool2d(k) on an even grid as x.unflatten(...).amax(...)) "
+            "or capture this model on torch_xla"
+        ) from exc
+
+
+def _torchax_op(exc: BaseException) -> str | None:
+    """The aten op whose torchax lowering raised while jax differentiated it, if any.
+
+    torchax writes each aten op as a jax function ``_aten_<op>`` in
+    ``torchax/ops/jaten.py``; the innermost such frame of the traceback names it.
+    """
+    import traceback
+
+    found = None
+    while exc is not None:
+        for frame in traceback.extract_tb(exc.__traceback__):
+            if frame.filename.replace("\\", "/").endswith("torchax/ops/jaten.py"):
+                if frame.name.startswith("_aten_"):
+                    found = frame.name[len("_aten_") :]
+        exc = exc.__cause__ or exc.__context__
+    return found
 
 
 if __name__ == "__main__":
