@@ -222,7 +222,7 @@ def _time_native_step(optimizer: Any, loss: Any) -> dict[str, Any]:
     return time_native(one_step)
 
 
-def _lower_and_run(tensors: list[Any], phases: Phases) -> tuple[str, bytes, list[int], list, list]:
+def _lower_and_run(tensors: list[Any], phases: Phases) -> tuple[str, str, list[int], list, list]:
     """Take the pending lazy graph of ``tensors``, then sync it once.
 
     Returns (HLO text, StableHLO bytes, input tensor ids, input arrays, result
@@ -235,7 +235,7 @@ def _lower_and_run(tensors: list[Any], phases: Phases) -> tuple[str, bytes, list
         # The portable artifact, not the text: torch_xla prints source locations
         # (XLA_HLO_DEBUG, set for the capture) in MLIR's pretty form, which no
         # parser reads back; write_capture prints the artifact as parsable text.
-        stablehlo = torch_xla._XLAC._get_stablehlo(tensors, "", [], True)
+        stablehlo = _model_located(torch_xla._XLAC._get_stablehlo(tensors, "", [], True))
         ids, values = torch_xla._XLAC._get_tensors_xla_device_data_node(tensors)
         inputs = [v.cpu().numpy() for v in values]
     with phases("compile"):  # the first sync compiles the graph (and runs it)
@@ -243,6 +243,27 @@ def _lower_and_run(tensors: list[Any], phases: Phases) -> tuple[str, bytes, list
     with phases("native_run"):
         results = [t.detach().cpu().numpy() for t in tensors]
     return hlo, stablehlo, ids, inputs, results
+
+
+def _model_located(artifact: bytes) -> str:
+    """The portable artifact as text, each op located at the model's line.
+
+    NOTE: [torch_xla locations] with XLA_HLO_DEBUG each op's location is its whole
+    Python stack as a chain of call sites; the innermost frame is torch's
+    (``torch/nn/functional.py``) or a library utility (transformers'
+    ``pytorch_utils.py:119`` for every GPT-2 linear). The location kept is the
+    innermost frame in the model's code: the user's file or a model library
+    (``ir._locations.model_frame``); a stack with none keeps its innermost frame.
+    Ops the autograd engine creates (backward) carry no Python stack in torch_xla
+    2.9, so they stay unlocated.
+    """
+    from xlalens.ir._locations import flatten_locations, model_frame
+    from xlalens.ir._stablehlo import _context, parse_module
+
+    ctx = _context()
+    module = parse_module(artifact, ctx, source="torch_xla stablehlo")
+    with ctx:
+        return flatten_locations(module.operation.get_asm(enable_debug_info=True), keep=model_frame)
 
 
 def _capture_target(target: str, device: Any, out: Path, phases: Phases) -> None:

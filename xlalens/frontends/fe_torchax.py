@@ -12,6 +12,7 @@ same function's arguments with jax shardings (``_spmd_torchax``).
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -320,11 +321,17 @@ def _capture_model_target(target: Any, out: Path, phases: Phases, versions: dict
             raise
         from xlalens._errors import UsageError
 
-        first = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
+        text = " ".join(str(exc).split()) or type(exc).__name__
+        first = text.split(". ")[0].rstrip(".")
+        if re.search(r"lineariz|jvp|differentiat|float0|transpose rule", text, re.I):
+            raise UsageError(
+                f"torchax cannot differentiate aten.{op} (jax: {first}); fix: write that op "
+                "differentiably (nn.MaxPool2d(2) as x.unflatten(2, (-1, 2)).unflatten(4, "
+                "(-1, 2)).amax((3, 5))) or capture this model on torch_xla"
+            ) from exc
         raise UsageError(
-            f"torchax cannot differentiate aten.{op} (jax: {first}); fix: write that op "
-            "differentiably (nn.MaxPool2d(k) on an even grid as x.unflatten(...).amax(...)) "
-            "or capture this model on torch_xla"
+            f"torchax cannot run aten.{op} here ({type(exc).__name__}: {first}); fix: capture "
+            "this model on torch_xla, or rewrite that op"
         ) from exc
 
 
