@@ -136,6 +136,15 @@ def capture(workload: Workload, request: dict[str, Any], out: Path, phases: Phas
 
     versions = package_versions("torch", "torchax", "jax", "jaxlib", "optax")
     env = torchax.default_env()
+    # Ops at the model's line, not torchax/ops/jaten.py (_frames NOTE); the built-in
+    # workloads' modules are xlalens's own model code.
+    from jax._src import source_info_util
+
+    from xlalens.frontends import _torchlike
+    from xlalens.frontends._frames import locate_at_model
+
+    locate_at_model()
+    source_info_util.register_inclusion(_torchlike.__file__)
     if request.get("target"):
         _capture_target(request["target"], env, out, phases, versions)
         return
