@@ -64,6 +64,8 @@ def exclusions(
                 if path in kept or path in parents:
                     continue
                 out.append(path + (os.sep if os.path.isdir(path) else ""))
+    # The interpreter's own frames (`python -m` runs the frontend through runpy).
+    out.append("<frozen ")
     out.extend(extra)
     return out
 

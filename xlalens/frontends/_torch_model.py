@@ -72,11 +72,12 @@ def as_model_target(spec: str, made: Any) -> ModelTarget | None:
     Raises:
         UsageError: neither form, naming what came back and what was expected.
     """
-    if isinstance(made, (tuple, list)) and made and isinstance(made[0], torch.nn.Module):
+    is_seq = isinstance(made, (tuple, list))
+    if is_seq and len(made) in (2, 3) and callable(made[0]) and not _has_optimizer(made):
+        return None  # (fn, args[, named]); fn may itself be a module
+    if is_seq and made and isinstance(made[0], torch.nn.Module):
         if len(made) != 4:
-            raise UsageError(
-                f"--target {spec} returned {len(made)} items starting with a model; expected {EXPECTED}"
-            )
+            raise UsageError(f"--target {spec} returned {_describe(made)}; expected {EXPECTED}")
         model, optimizer, loss_fn, batch = made
         if not isinstance(optimizer, torch.optim.Optimizer):
             raise UsageError(
@@ -92,9 +93,11 @@ def as_model_target(spec: str, made: Any) -> ModelTarget | None:
                 f"expected {EXPECTED}"
             )
         return ModelTarget(model, optimizer, loss_fn, batch)
-    if isinstance(made, (tuple, list)) and len(made) in (2, 3) and callable(made[0]):
-        return None
     raise UsageError(f"--target {spec} returned {_describe(made)}; expected {EXPECTED}")
+
+
+def _has_optimizer(made: Any) -> bool:
+    return any(isinstance(v, torch.optim.Optimizer) for v in made)
 
 
 def _describe(value: Any) -> str:

@@ -254,6 +254,11 @@ def capture(workload: Workload, request: dict[str, Any], out: Path, phases: Phas
             # {"token_ids": ..., "padding_mask": ...}); a third item is sample weights.
             made = load_target(target)()
             model, data = _model_and_data(target, made)
+            # Compiled metrics (a keras-hub task's default accuracy) and the compiled loss
+            # build at their first call; the captured step must find their variables
+            # made already, as Keras's fit/train_on_batch do first (Keras 3.15's private
+            # Trainer._symbolic_build, with (x, y, sample_weight)).
+            model._symbolic_build(data_batch=(*data, None, None)[:3])
             if not model.optimizer.built:
                 model.optimizer.build(model.trainable_variables)
         elif workload.name in ("cnn", "transformer"):

@@ -140,11 +140,14 @@ def capture(workload: Workload, request: dict[str, Any], out: Path, phases: Phas
     # workloads' modules are xlalens's own model code.
     from jax._src import source_info_util
 
-    from xlalens.frontends import _torchlike
+    from xlalens.frontends import _torch_model, _torchlike
     from xlalens.frontends._frames import locate_at_model
 
     locate_at_model()
+    # The optimizer update of a model target is xlalens's jax rendition of torch's
+    # rule: its ops are located there, not at the interpreter's runpy frame.
     source_info_util.register_inclusion(_torchlike.__file__)
+    source_info_util.register_inclusion(_torch_model.__file__)
     if request.get("target"):
         _capture_target(request["target"], env, out, phases, versions)
         return
