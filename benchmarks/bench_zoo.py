@@ -2,8 +2,9 @@
 
 Each ``examples/zoo/*.py`` declares module-level ``FRONTENDS = (...)`` and
 ``FACTORY = "make_model" | "make_step"`` (read from the source with ``ast``: the
-frameworks only ever run in xlalens's subprocesses), and may name its model
-library in ``LIBRARY``. Per program this runs, as a user would:
+frameworks only ever run in xlalens's subprocesses), may name its model library
+in ``LIBRARY``, and a ``TWIN`` factory (the same computation written another way,
+e.g. a scanned step's unrolled twin), run as a row of its own below it. Per program this runs, as a user would:
 
     xlalens dump --frameworks <FRONTENDS> --target <file>:<FACTORY> -o DIR
     xlalens time DIR --no-native
@@ -78,10 +79,15 @@ def discover(folder: Path = ZOO) -> list[Program]:
         for node in ast.parse(path.read_text()).body:
             if isinstance(node, ast.Assign) and len(node.targets) == 1:
                 target = node.targets[0]
-                if isinstance(target, ast.Name) and target.id in ("FRONTENDS", "FACTORY"):
+                if isinstance(target, ast.Name) and target.id in ("FRONTENDS", "FACTORY", "TWIN"):
                     found[target.id] = ast.literal_eval(node.value)
         if "FRONTENDS" in found and "FACTORY" in found:
-            out.append(Program(path.stem, path, tuple(found["FRONTENDS"]), found["FACTORY"]))
+            fes = tuple(found["FRONTENDS"])
+            out.append(Program(path.stem, path, fes, found["FACTORY"]))
+            # TWIN: a second factory of the same computation written another way (the
+            # unrolled twin of a scanned step); its row sits below for comparison.
+            if found.get("TWIN"):
+                out.append(Program(f"{path.stem}:{found['TWIN']}", path, fes, found["TWIN"]))
     return out
 
 
@@ -132,23 +138,20 @@ def located_shares(graph_path: Path, user_file: Path) -> tuple[int, float | None
     return len(files), model, keras
 
 
-def kernel_ratio(dump: Path, frontend: str) -> float | None:
-    """Kernel sum / step from ``xlalens time``'s cpu.json, if profiled."""
+def timing(dump: Path, frontend: str) -> tuple[float | None, float | None]:
+    """(kernel sum / step, FLOPs of the step) from ``xlalens time``'s cpu.json."""
     doc_path = dump / "timing" / "cpu.json"
     if not doc_path.is_file():
-        return None
-    doc = json.loads(doc_path.read_text())
-    for r in doc.get("results", []):
-        if r.get("frontend") == frontend:
-            return (r.get("profile") or {}).get("kernel_sum_ratio")
-    return None
+        return None, None
+    r = json.loads(doc_path.read_text()).get("frontends", {}).get(frontend) or {}
+    return (r.get("profile") or {}).get("kernel_sum_ratio"), (r.get("cost") or {}).get("flops")
 
 
 def run_program(
     prog: Program, root: Path, *, timed: bool, compiled: bool, timeout: float
 ) -> list[dict[str, Any]]:
     """The four commands for one program; one row per frontend."""
-    dump = root / prog.name
+    dump = root / prog.name.replace(":", "-")
     target = f"{prog.path}:{prog.factory}"
     rc, text, dump_s = _cli(
         ["dump", "--frameworks", ",".join(prog.frontends), "--target", target, "-o", str(dump)],
@@ -198,7 +201,8 @@ def run_program(
             located=n,
             model_lines=model,
             keras_wrappers=keras,
-            kernel_ratio=kernel_ratio(dump, fe),
+            kernel_ratio=timing(dump, fe)[0],
+            flops=timing(dump, fe)[1],
             wall_s=sum(seconds.values()),
             diff_rc={k: v for k, v in diffs.items() if fe in k.split("|")},
             notes=notes,
@@ -241,6 +245,7 @@ def format_rows(rows: list[dict[str, Any]]) -> str:
         "names",
         "model lines",
         "keras wrap",
+        "MFLOP",
         "kern/step",
         "wall s",
         "targets",
@@ -258,6 +263,7 @@ def format_rows(rows: list[dict[str, Any]]) -> str:
                 _pct(r.get("names")),
                 _pct(r.get("model_lines")) + (f" of {r['located']}" if r.get("located") else ""),
                 _pct(r.get("keras_wrappers")) if r["frontend"].startswith("keras") else "",
+                "-" if r.get("flops") is None else f"{r['flops'] / 1e6:.1f}",
                 "-" if r.get("kernel_ratio") is None else f"{r['kernel_ratio']:.2f}",
                 "-" if r.get("wall_s") is None else f"{r['wall_s']:.0f}",
                 ", ".join(verdicts(r)) or "met",
