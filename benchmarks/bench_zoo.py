@@ -43,7 +43,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 ZOO = ROOT / "examples" / "zoo"
-QUICK = ("transformers_bert", "keras_hub_bert")
+QUICK = ("transformers_bert", "keras_hub_gpt2")
 """The CI subset (tests/frontends/test_zoo.py): small, one per frontend family."""
 
 NAMES_TARGET = 0.90
