@@ -147,11 +147,30 @@ def timing(dump: Path, frontend: str) -> tuple[float | None, float | None]:
     return (r.get("profile") or {}).get("kernel_sum_ratio"), (r.get("cost") or {}).get("flops")
 
 
+RECORD = "bench_zoo.json"
+"""Per kept dump: the commands' wall seconds, diff exit codes and notes."""
+
+
 def run_program(
-    prog: Program, root: Path, *, timed: bool, compiled: bool, timeout: float
+    prog: Program,
+    root: Path,
+    *,
+    timed: bool,
+    compiled: bool,
+    timeout: float,
+    reuse: bool = False,
 ) -> list[dict[str, Any]]:
-    """The four commands for one program; one row per frontend."""
+    """The four commands for one program; one row per frontend.
+
+    ``reuse``: a dump already under ``root`` (``--keep`` of an earlier run) is measured
+    again without running anything.
+    """
     dump = root / prog.name.replace(":", "-")
+    record = dump / RECORD
+    if reuse and (dump / "manifest.json").is_file():
+        # A kept dump of an earlier (or a parallel) run: measure it, run nothing.
+        done = json.loads(record.read_text()) if record.is_file() else {}
+        return _rows(prog, dump, done.get("seconds"), done.get("diffs", {}), done.get("notes", {}))
     target = f"{prog.path}:{prog.factory}"
     rc, text, dump_s = _cli(
         ["dump", "--frameworks", ",".join(prog.frontends), "--target", target, "-o", str(dump)],
@@ -181,6 +200,19 @@ def run_program(
         rc_d, _, s = _cli(["diff", f"{dump}:{a}", f"{dump}:{b}"], timeout)
         seconds["diff"] = seconds.get("diff", 0.0) + s
         diffs[f"{a}|{b}"] = rc_d
+    record.write_text(json.dumps({"seconds": seconds, "diffs": diffs, "notes": notes}))
+    return _rows(prog, dump, seconds, diffs, notes)
+
+
+def _rows(
+    prog: Program,
+    dump: Path,
+    seconds: dict[str, float] | None,
+    diffs: dict[str, int],
+    notes: dict[str, str],
+) -> list[dict[str, Any]]:
+    """One row per frontend of a finished program's dump."""
+    manifest = json.loads((dump / "manifest.json").read_text())
     rows = []
     for fe in prog.frontends:
         e = manifest["frontends"].get(fe, {})
@@ -192,18 +224,22 @@ def run_program(
             )
             rows.append(row)
             continue
-        replay = (e.get("proof") or {}).get("replay") or {}
+        proof = e.get("proof") or {}
+        # Against the float64 reference; where that could not be built (its reason is
+        # in the manifest), the replay against the native run.
+        replay = proof.get("replay") or proof.get("replay_vs_native") or {}
         n, model, keras = located_shares(dump / fe / "graphs" / "optimized_hlo.raw.json", prog.path)
         row.update(
             proven=bool(e.get("outputs_match")),
             error_over_bound=replay.get("error_over_bound"),
+            proof_against="float64" if proof.get("replay") else "native",
             names=names_share(e),
             located=n,
             model_lines=model,
             keras_wrappers=keras,
             kernel_ratio=timing(dump, fe)[0],
             flops=timing(dump, fe)[1],
-            wall_s=sum(seconds.values()),
+            wall_s=None if seconds is None else sum(seconds.values()),
             diff_rc={k: v for k, v in diffs.items() if fe in k.split("|")},
             notes=notes,
         )
@@ -259,7 +295,9 @@ def format_rows(rows: list[dict[str, Any]]) -> str:
                 r["program"],
                 r["frontend"],
                 "ok" if ok else str(r["status"])[:60],
-                ("-" if eb is None else f"{eb:.2g}") + ("" if not ok or r.get("proven") else " !"),
+                ("-" if eb is None else f"{eb:.2g}")
+                + (" (native)" if r.get("proof_against") == "native" else "")
+                + ("" if not ok or r.get("proven") else " !"),
                 _pct(r.get("names")),
                 _pct(r.get("model_lines")) + (f" of {r['located']}" if r.get("located") else ""),
                 _pct(r.get("keras_wrappers")) if r["frontend"].startswith("keras") else "",
@@ -292,6 +330,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-time", action="store_true", help="skip `xlalens time`")
     parser.add_argument("--no-compile", action="store_true", help="skip `xlalens compile`")
     parser.add_argument("--json", type=Path, help="also write the rows as JSON")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="with --keep: measure the dumps already there instead of running them again",
+    )
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds per command")
     args = parser.parse_args(argv)
     programs = discover()
@@ -315,6 +358,7 @@ def main(argv: list[str] | None = None) -> int:
                 timed=not args.no_time,
                 compiled=not args.no_compile,
                 timeout=args.timeout,
+                reuse=args.reuse,
             )
             print(f"  {prog.name}: done", file=sys.stderr, flush=True)
     print(format_rows(rows))
