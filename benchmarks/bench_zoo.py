@@ -138,13 +138,18 @@ def located_shares(graph_path: Path, user_file: Path) -> tuple[int, float | None
     return len(files), model, keras
 
 
-def timing(dump: Path, frontend: str) -> tuple[float | None, float | None]:
-    """(kernel sum / step, FLOPs of the step) from ``xlalens time``'s cpu.json."""
+def timing(dump: Path, frontend: str) -> tuple[float | None, float | None, str | None]:
+    """(kernel sum / step, FLOPs of the step, why ``time`` reported none) from its cpu.json."""
     doc_path = dump / "timing" / "cpu.json"
     if not doc_path.is_file():
-        return None, None
+        return None, None, None
     r = json.loads(doc_path.read_text()).get("frontends", {}).get(frontend) or {}
-    return (r.get("profile") or {}).get("kernel_sum_ratio"), (r.get("cost") or {}).get("flops")
+    why = r.get("reason") if r.get("status") not in (None, "ok") else None
+    return (
+        (r.get("profile") or {}).get("kernel_sum_ratio"),
+        (r.get("cost") or {}).get("flops"),
+        why,
+    )
 
 
 RECORD = "bench_zoo.json"
@@ -239,6 +244,7 @@ def _rows(
             keras_wrappers=keras,
             kernel_ratio=timing(dump, fe)[0],
             flops=timing(dump, fe)[1],
+            time_failed=timing(dump, fe)[2],
             wall_s=None if seconds is None else sum(seconds.values()),
             diff_rc={k: v for k, v in diffs.items() if fe in k.split("|")},
             notes=notes,
@@ -318,6 +324,9 @@ def format_rows(rows: list[dict[str, Any]]) -> str:
     limits = [r for r in rows if str(r.get("status", "")).startswith("limit:")]
     for r in limits:
         lines.append(f"  {r['program']} on {r['frontend']}: {r['status']}")
+    for r in rows:
+        if r.get("time_failed"):
+            lines.append(f"  {r['program']} on {r['frontend']}: xlalens time: {r['time_failed']}")
     return "\n".join(lines)
 
 
