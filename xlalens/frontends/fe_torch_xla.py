@@ -355,7 +355,11 @@ def _capture_model_target(target: Any, device: Any, out: Path, phases: Phases) -
         loss = forward_backward()
         tensors, output_roles = [loss], ["loss"]
         for n, v in named:
-            if v.device.type == "xla":
+            # A tensor the step leaves as it was (a buffer the forward only reads, such
+            # as BERT's token_type_ids) is an input passed through: torch_xla's
+            # StableHLO export drops the argument then, and the inputs would no longer
+            # line up with @main's. Only what the step computes is a result.
+            if v.device.type == "xla" and not _passed_through(v):
                 tensors.append(v)
                 output_roles.append(n)
         for p, state in optimizer.state.items():
@@ -397,6 +401,17 @@ def _capture_model_target(target: Any, device: Any, out: Path, phases: Phases) -
             "optimizer state is created inside the captured step when it had none"
         ],
     )
+
+
+def _passed_through(tensor: Any) -> bool:
+    """Whether a lazy tensor's pending value is its device data alone (not computed)."""
+    import re
+
+    import torch_xla
+
+    text = torch_xla._XLAC._get_xla_tensors_text([tensor])
+    nodes = re.findall(r"^\s*%\d+ = .*$", text, re.M)
+    return len(nodes) == 1 and "device_data" in nodes[0]
 
 
 def _hyperparameters(optimizer: Any) -> dict[float, str]:
