@@ -138,6 +138,14 @@ def located_shares(graph_path: Path, user_file: Path) -> tuple[int, float | None
     return len(files), model, keras
 
 
+def h100(dump: Path, frontend: str) -> str | None:
+    """The ``compile --target h100`` status of a frontend (``ok``, ``failed``), if run."""
+    path = dump / "targets" / "h100.json"
+    if not path.is_file():
+        return None
+    return ((json.loads(path.read_text()).get("frontends") or {}).get(frontend) or {}).get("status")
+
+
 def timing(dump: Path, frontend: str) -> tuple[float | None, float | None, str | None]:
     """(kernel sum / step, FLOPs of the step, why ``time`` reported none) from its cpu.json."""
     doc_path = dump / "timing" / "cpu.json"
@@ -245,6 +253,7 @@ def _rows(
             kernel_ratio=timing(dump, fe)[0],
             flops=timing(dump, fe)[1],
             time_failed=timing(dump, fe)[2],
+            h100=h100(dump, fe),
             wall_s=None if seconds is None else sum(seconds.values()),
             diff_rc={k: v for k, v in diffs.items() if fe in k.split("|")},
             notes=notes,
@@ -287,6 +296,7 @@ def format_rows(rows: list[dict[str, Any]]) -> str:
         "names",
         "model lines",
         "keras wrap",
+        "h100",
         "MFLOP",
         "kern/step",
         "wall s",
@@ -307,6 +317,7 @@ def format_rows(rows: list[dict[str, Any]]) -> str:
                 _pct(r.get("names")),
                 _pct(r.get("model_lines")) + (f" of {r['located']}" if r.get("located") else ""),
                 _pct(r.get("keras_wrappers")) if r["frontend"].startswith("keras") else "",
+                r.get("h100") or "-",
                 "-" if r.get("flops") is None else f"{r['flops'] / 1e6:.1f}",
                 "-" if r.get("kernel_ratio") is None else f"{r['kernel_ratio']:.2f}",
                 "-" if r.get("wall_s") is None else f"{r['wall_s']:.0f}",
