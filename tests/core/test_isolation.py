@@ -10,7 +10,7 @@ import importlib, pkgutil, sys
 import xlalens
 for m in pkgutil.walk_packages(xlalens.__path__, "xlalens."):
     # frontend modules run only in their subprocesses; __main__ would run the CLI
-    if ".frontends.fe_" in m.name or m.name.endswith(("_jaxlike", "_tflike", "_torchlike", "__main__")):
+    if ".frontends.fe_" in m.name or m.name.endswith(("_jaxlike", "_tflike", "_torchlike", "_torch_model", "__main__")):
         continue
     importlib.import_module(m.name)
 print(",".join(k for k in {FRAMEWORKS!r} if k in sys.modules))

@@ -1,44 +1,89 @@
-"""A third-party model from the zoo (examples/zoo/) through the public path: dump, loops, locations."""
+"""Third-party model code (examples/zoo/) through the public CLI: the CI subset of bench_zoo."""
 
+import importlib.util
 import json
-import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from xlalens.cli import main
-from xlalens.ir import load
-
 REPO = Path(__file__).resolve().parents[2]
-ZOO = REPO / "examples" / "zoo"
+sys.path.insert(0, str(REPO / "benchmarks"))
 
-pytest.importorskip("equinox")
+import bench_zoo  # noqa: E402
 
 
-def test_equinox_zoo_step_dumps_from_a_relative_target(tmp_path, monkeypatch):
-    """equinox_mlp: captured and proven; the target is stored absolute; no op points at xlalens."""
-    monkeypatch.chdir(REPO)
-    out = tmp_path / "eqx"
-    rc = main(
-        [
-            "dump",
-            "--frameworks",
-            "jax",
-            "--target",
-            "examples/zoo/equinox_mlp.py:make_step",
-            "-o",
-            str(out),
-        ]
+def _need(*modules: str) -> None:
+    for m in modules:
+        if importlib.util.find_spec(m) is None:
+            pytest.skip(f"{m} is not installed (pip install 'xlalens[zoo]')")
+
+
+def test_zoo_files_declare_frontends_and_factory():
+    """Every zoo file bench_zoo finds names known frontends and a factory it defines."""
+    from xlalens.frontends import FRONTENDS
+
+    programs = bench_zoo.discover()
+    assert {"transformers_bert", "timm_resnet", "keras_hub_gpt2", "tf_module"} <= {
+        p.name for p in programs
+    }
+    for p in programs:
+        assert set(p.frontends) <= set(FRONTENDS), p
+        assert f"def {p.factory}(" in p.path.read_text(), p
+
+
+@pytest.mark.slow
+def test_transformers_bert_on_both_torch_frontends(tmp_path):
+    """A transformers BERT model target captures, replays and is named on torch_xla and torchax."""
+    _need("transformers", "torch_xla", "torchax")
+    prog = next(p for p in bench_zoo.discover() if p.name == "transformers_bert")
+    rows = bench_zoo.run_program(prog, tmp_path, timed=False, compiled=False, timeout=600)
+    assert [r["frontend"] for r in rows] == ["torch_xla", "torchax"]
+    for row in rows:
+        assert row["status"] == "ok", row
+        assert row["proven"], row
+        assert row["names"] >= bench_zoo.NAMES_TARGET, row
+        assert row["model_lines"] >= bench_zoo.MODEL_LINES_TARGET, row
+    sig = json.loads((tmp_path / prog.name / "manifest.json").read_text())["frontends"]
+    roles = {s["role"] for s in sig["torchax"]["signature"]["inputs"]}
+    assert "bert.encoder.layer.0.attention.self.query.weight" in roles
+    assert "batch['input_ids']" in roles
+
+
+@pytest.mark.slow
+def test_keras_hub_causal_lm_with_dict_inputs_replays_on_tensorflow(tmp_path):
+    """keras-hub GPT-2 (dict x, a packed boolean causal mask) replays on keras-tensorflow."""
+    _need("keras_hub", "tensorflow")
+    prog = next(p for p in bench_zoo.discover() if p.name == "keras_hub_gpt2")
+    prog = bench_zoo.Program(prog.name, prog.path, ("keras-tensorflow",), prog.factory)
+    (row,) = bench_zoo.run_program(prog, tmp_path, timed=False, compiled=False, timeout=600)
+    assert row["status"] == "ok", row
+    assert row["proven"], row
+    assert row["names"] >= bench_zoo.NAMES_TARGET, row
+    text = (tmp_path / prog.name / "keras-tensorflow" / "stablehlo.mlir").read_text()
+    assert "xi1>" in text  # the mask is there, one byte per element (it replayed)
+
+
+def test_model_target_of_the_wrong_shape_exits_2_with_one_line(tmp_path):
+    """A torch factory that returns a model without optimizer and loss gets one line and exit 2."""
+    _need("torch", "torchax")
+    bad = tmp_path / "bad_model.py"
+    bad.write_text(
+        "def make_model():\n"
+        "    import torch\n"
+        "    m = torch.nn.Linear(2, 1)\n"
+        "    return m, torch.optim.SGD(m.parameters(), lr=0.1), torch.ones(1, 2)\n"
     )
-    assert rc == 0
-    manifest = json.loads((out / "manifest.json").read_text())
-    target = manifest["workload"]["target"]
-    assert target == f"{ZOO / 'equinox_mlp.py'}:make_step" and os.path.isabs(target)
-    entry = manifest["frontends"]["jax"]
-    assert entry["status"] == "ok" and entry["proof"]["replay"]["ok"]
-    roles = [s["role"] for s in entry["signature"]["inputs"]]
-    assert "params.layers[0].weight" in roles and "opt_state[0].mu.layers[0].weight" in roles
-    g = load(out / "jax" / "stablehlo.mlir")
-    files = [d["source_file"] for _, d in g.nodes(data=True) if d["source_file"]]
-    assert files and not any("/xlalens/" in f for f in files)
-    assert any(f.endswith("equinox/nn/_linear.py") for f in files)
+    target = ["--target", f"{bad}:make_model", "-o", str(tmp_path / "d")]
+    proc = subprocess.run(
+        [sys.executable, "-m", "xlalens", "dump", "--frameworks", "torchax", *target],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=600,
+    )
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    err = [ln for ln in proc.stderr.splitlines() if ln.startswith("xlalens dump: error:")]
+    assert err and "(model, optimizer, loss_fn, batch)" in err[0], proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr

@@ -344,7 +344,9 @@ def run(args: argparse.Namespace) -> int:
         )
         for line in cc["disagreements"]:
             print(f"  {line}")
-    user_errors = []
+    user_errors = [
+        f"{name}: {e['reason']}" for name, e in m["frontends"].items() if e.get("user_error")
+    ]
     for step, info in m.get("steps", {}).items():
         if info["status"] == "failed":
             print(f"{step} step failed: {info['reason']}")

@@ -30,9 +30,22 @@ from typing import Any
 
 import numpy as np
 
+from xlalens._errors import UsageError
 from xlalens.workloads import Workload
 
 RESULT = "result.json"
+
+USER_ERROR_TAG = "XLALENS-USER-ERROR:"
+"""Prefix of the one stderr line of a frontend that exits 2 on bad input."""
+
+ZOO_PACKAGES = {
+    "transformers": "transformers",
+    "timm": "timm",
+    "torchvision": "torchvision==0.24.0",
+    "keras_hub": "keras-hub",
+    "equinox": "equinox",
+}
+"""Import name -> distribution of the libraries of the ``zoo`` extra (pyproject.toml)."""
 
 
 class Phases:
@@ -344,6 +357,24 @@ def main(capture: Callable[[Workload, dict[str, Any], Path, Phases], None]) -> N
     _serve_baselines = bool(request.get("baselines"))
     try:
         capture(workload, request, args.out, Phases())
+    except UsageError as exc:
+        # Bad input (a factory that returns something else, an op a frontend cannot
+        # handle): one line the parent shows as it is, and exit 2 like the CLI.
+        print(f"{USER_ERROR_TAG} {' '.join(str(exc).split())}", file=sys.stderr, flush=True)
+        sys.exit(2)
+    except ModuleNotFoundError as exc:
+        if not request.get("target") or not exc.name:
+            traceback.print_exc()
+            sys.exit(1)
+        top = exc.name.split(".")[0]
+        extra = " (the zoo's libraries: pip install 'xlalens[zoo]')" if top in ZOO_PACKAGES else ""
+        print(
+            f"{USER_ERROR_TAG} --target {request['target']} needs the package {top!r}, which "
+            f"is not installed: pip install {ZOO_PACKAGES.get(top, top)}{extra}",
+            file=sys.stderr,
+            flush=True,
+        )
+        sys.exit(2)
     except BaseException:
         traceback.print_exc()
         sys.stderr.flush()

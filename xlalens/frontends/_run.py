@@ -27,7 +27,7 @@ from xlalens._errors import ParseError
 from xlalens.dumpdir import Interrupted, kill_group, read_outputs, stopping
 from xlalens.dumpdir._children import child
 from xlalens.frontends import Frontend
-from xlalens.frontends._protocol import RESULT
+from xlalens.frontends._protocol import RESULT, USER_ERROR_TAG
 from xlalens.proof import (
     OBSERVED_FACTOR,
     ErrorBound,
@@ -159,6 +159,13 @@ def run_frontend(
             f"timed out after {timeout:g} s (set XLALENS_FRONTEND_TIMEOUT to allow more)\n"
             f"command: {' '.join(cmd)}\n{_tail(stderr)}"
         )
+        entry["seconds"] = {"subprocess": elapsed}
+        return FrontendRun(frontend.name, entry)
+    said = [ln for ln in stderr.splitlines() if ln.startswith(USER_ERROR_TAG)]
+    if rc == 2 and said:
+        # Bad input the frontend named in one line (docs/capture.md): no traceback.
+        entry["reason"] = said[-1][len(USER_ERROR_TAG) :].strip()
+        entry["user_error"] = True
         entry["seconds"] = {"subprocess": elapsed}
         return FrontendRun(frontend.name, entry)
     if rc != 0 or not (folder / RESULT).is_file():

@@ -46,6 +46,33 @@ def _is_keras_plumbing(path: str) -> bool:
     return "/keras/src/backend/" in path or "/keras/src/ops/" in path
 
 
+_PACKED_I1 = re.compile(r'dense<"0x([0-9A-Fa-f]+)">(\s*:\s*tensor<((?:\d+x)*)i1>)')
+
+
+def unpack_i1(text: str) -> str:
+    """Boolean constants with one byte per element, as jaxlib's StableHLO parser wants them.
+
+    NOTE: [TF's packed booleans] TensorFlow 2.21 prints a boolean constant (a causal
+    mask) as ``dense<"0x...">: tensor<2x4x16x16xi1>`` with one *bit* per element,
+    least significant bit first; jaxlib rejects it ("elements hex data size is
+    invalid"). Hex data of exactly one byte per element is left as it is.
+
+    Example:
+        >>> unpack_i1('dense<"0x05">: tensor<4xi1>')
+        'dense<"0x01000100">: tensor<4xi1>'
+    """
+
+    def one(m: re.Match[str]) -> str:
+        n = int(np.prod([int(d) for d in m[3].split("x") if d] or [1]))
+        data = bytes.fromhex(m[1])
+        if len(data) == n or len(data) != (n + 7) // 8:
+            return m[0]
+        bits = np.unpackbits(np.frombuffer(data, np.uint8), bitorder="little")[:n]
+        return f'dense<"0x{bits.astype(np.uint8).tobytes().hex().upper()}">{m[2]}'
+
+    return _PACKED_I1.sub(one, text)
+
+
 _GRADIENT_SCOPE = "gradient_tape/"
 
 
@@ -178,8 +205,13 @@ def capture_tf_step(
     params: Any,
     versions: dict[str, str],
     notes: list[str] | None = None,
+    result_roles: Any = None,
 ) -> None:
     """Capture ``step`` (a ``tf.function(jit_compile=True)``) and write the files.
+
+    ``result_roles(returned)`` (optional) gives a role per flattened returned value
+    (a user step's ``loss``, its dict keys); by default the first is ``loss`` when
+    ``loss`` is given.
 
     Args:
         out: the frontend's folder.
@@ -218,7 +250,7 @@ def capture_tf_step(
     hlo, optimized = relocate(hlo, lines), relocate(optimized, lines)
     # The StableHLO too: `xlalens time` and the compile-only targets compile it, and
     # their kernels take their lines from its locations.
-    stablehlo = flatten_locations(stablehlo, lines)
+    stablehlo = unpack_i1(flatten_locations(stablehlo, lines))
     flat_args = [np.asarray(a) for a in tf.nest.flatten(args)]
     # Read the variables before the native run updates them.
     inputs = flat_args + [v.numpy() for v in captured]
@@ -226,6 +258,7 @@ def capture_tf_step(
     with phases("native_run"):
         returned = step(*args)
         flat_ret = [np.asarray(r) for r in tf.nest.flatten(returned)]
+    named = list(result_roles(returned)) if result_roles is not None else None
     aliases = output_aliases(hlo)
     n_results = len(flat_ret) + len(aliases)
     results, output_roles = [], []
@@ -236,7 +269,10 @@ def capture_tf_step(
             output_roles.append(var_roles.get(id(var)))
         else:
             results.append(flat_ret[k])
-            output_roles.append("loss" if k == 0 and loss is not None else None)
+            if named is not None and k < len(named):
+                output_roles.append(named[k])
+            else:
+                output_roles.append("loss" if k == 0 and loss is not None else None)
     loss_value = None if loss is None else float(loss(returned))
     updated = params()
     native = time_native(

@@ -187,6 +187,47 @@ def _roles(model: Any, workload: Workload | None, known: dict[str, str] | None =
     return roles
 
 
+_DATA_NAMES = ("x", "y", "sample_weight")
+
+
+def _model_and_data(target: str, made: Any) -> tuple[Any, tuple]:
+    """``(model, (x, y[, sample_weight]))`` from a Keras factory, or one line saying what
+    was expected."""
+    import keras
+
+    from xlalens._errors import UsageError
+
+    expected = (
+        "(compiled keras.Model, (x, y[, sample_weight])), x and y arrays or dicts/tuples of arrays"
+    )
+    if not (isinstance(made, (tuple, list)) and len(made) == 2):
+        raise UsageError(f"--target {target} returned a {type(made).__name__}; expected {expected}")
+    model, data = made
+    if not isinstance(model, keras.Model) or model.optimizer is None:
+        raise UsageError(
+            f"--target {target}: item 1 is a {type(model).__name__} (a compiled keras.Model "
+            f"is needed: call model.compile(optimizer=..., loss=...)); expected {expected}"
+        )
+    if not isinstance(data, (tuple, list)) or not 1 <= len(data) <= 3:
+        raise UsageError(
+            f"--target {target}: item 2 is not (x, y[, sample_weight]); expected {expected}"
+        )
+    return model, tuple(data)
+
+
+def _data_roles(data: tuple) -> tuple:
+    """The batch's structure with each leaf's name: ``x``, ``y``, ``x['token_ids']``."""
+
+    def walk(value: Any, path: str) -> Any:
+        if isinstance(value, dict):
+            return {k: walk(v, f"{path}[{k!r}]") for k, v in value.items()}
+        if isinstance(value, (tuple, list)):
+            return type(value)(walk(v, f"{path}[{i}]") for i, v in enumerate(value))
+        return path
+
+    return tuple(walk(v, _DATA_NAMES[i]) for i, v in enumerate(data))
+
+
 def capture(workload: Workload, request: dict[str, Any], out: Path, phases: Phases) -> None:
     """Capture the Keras compiled train step on this process's Keras backend."""
     backend = os.environ.get("KERAS_BACKEND", "tensorflow")
@@ -200,6 +241,11 @@ def capture(workload: Workload, request: dict[str, Any], out: Path, phases: Phas
         else:
             import jax
 
+    if backend == "jax":
+        # Ops at the layer's line, not keras/src/backend/jax/numpy.py (_frames NOTE).
+        from xlalens.frontends._frames import keras_exclusions, locate_at_model
+
+        locate_at_model(extra=keras_exclusions())
     if keras.backend.backend() != backend:
         raise RuntimeError(f"KERAS_BACKEND={backend} but keras loaded {keras.backend.backend()}")
     if request.get("sharding") and backend == "jax":
@@ -213,16 +259,26 @@ def capture(workload: Workload, request: dict[str, Any], out: Path, phases: Phas
     known = None
     with phases("trace"):
         if target:
-            # The user's compiled model and one batch: make_step() -> (model, (x, y)).
-            model, (x, y) = load_target(target)()
+            # The user's compiled model and one batch: make_step() -> (model, (x, y)),
+            # x and y arrays or dicts/tuples of them (a keras-hub task model's
+            # {"token_ids": ..., "padding_mask": ...}); a third item is sample weights.
+            made = load_target(target)()
+            model, data = _model_and_data(target, made)
+            # Compiled metrics (a keras-hub task's default accuracy) and the compiled loss
+            # build at their first call; the captured step must find their variables
+            # made already, as Keras's fit/train_on_batch do first (Keras 3.15's private
+            # Trainer._symbolic_build, with (x, y, sample_weight)).
+            model._symbolic_build(data_batch=(*data, None, None)[:3])
             if not model.optimizer.built:
                 model.optimizer.build(model.trainable_variables)
         elif workload.name in ("cnn", "transformer"):
-            x, y = workload.data()
+            data = workload.data()
             model, known = _build_model(workload)
         else:
-            x, y = workload.data()
+            data = workload.data()
             model = _build(workload)
+    data = tuple(data)
+    data_roles = _data_roles(data)
     roles = _roles(model, None if target else workload, known)
     shapes = workload.param_shapes() if known else {}
     versions = package_versions("keras", "tensorflow", "jax", "jaxlib")
@@ -252,8 +308,8 @@ def capture(workload: Workload, request: dict[str, Any], out: Path, phases: Phas
             out,
             phases,
             step=step,
-            args=((tf.constant(x), tf.constant(y)),),
-            arg_roles=["x", "y"],
+            args=(tf.nest.map_structure(tf.constant, data),),
+            arg_roles=tf.nest.flatten(data_roles),
             variables=variables,
             var_roles={id(v): roles.get(v.path) for v in variables},
             loss=lambda r: r["loss"].numpy(),
@@ -283,8 +339,8 @@ def capture(workload: Workload, request: dict[str, Any], out: Path, phases: Phas
         out,
         phases,
         fn=model.train_step,
-        args=(state, (jax.numpy.asarray(x), jax.numpy.asarray(y))),
-        input_roles=(state_roles, ("x", "y")),
+        args=(state, jax.tree_util.tree_map(jax.numpy.asarray, data)),
+        input_roles=(state_roles, data_roles),
         output_roles=lambda r: ({k: "loss" if k == "loss" else NO_ROLE for k in r[0]}, state_roles),
         loss=lambda r: float(r[0]["loss"]),
         params=lambda r: updated_params(list(r[1][0])),

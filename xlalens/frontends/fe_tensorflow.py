@@ -38,9 +38,10 @@ def capture(workload: Workload, request: dict[str, Any], out: Path, phases: Phas
             phases,
             step=step,
             args=tuple(args),
-            arg_roles=[None] * len(tf.nest.flatten(tuple(args))),
+            arg_roles=_arg_roles(fn, tuple(args), tf),
             variables=variables,
             var_roles={id(v): v.name.split(":")[0] for v in variables},
+            result_roles=lambda r: _result_roles(r, tf),
             loss=None,
             params=lambda: {},
             versions=versions,
@@ -219,6 +220,41 @@ def _capture_model(workload: Workload, out: Path, phases: Phases, versions: dict
         versions=versions,
         notes=[f"{workload.describe()}; {opt.describe()} written on slot variables"],
     )
+
+
+def _arg_roles(fn: Any, args: tuple, tf: Any) -> list[str]:
+    """A user step's flattened arguments named by its parameters: ``x``, ``y``,
+    ``batch['ids']`` (``tf.nest`` order: dict keys sorted)."""
+    import inspect
+
+    try:
+        names = [
+            p.name
+            for p in inspect.signature(fn).parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
+    except (TypeError, ValueError):
+        names = []
+    names += [f"args[{i}]" for i in range(len(names), len(args))]
+
+    def walk(value: Any, path: str) -> Any:
+        if isinstance(value, dict):
+            return {k: walk(v, f"{path}[{k!r}]") for k, v in value.items()}
+        if isinstance(value, (tuple, list)):
+            return type(value)(walk(v, f"{path}[{i}]") for i, v in enumerate(value))
+        return path
+
+    return tf.nest.flatten(tuple(walk(a, n) for a, n in zip(args, names)))
+
+
+def _result_roles(returned: Any, tf: Any) -> list[str]:
+    """A user step's results: one scalar is ``loss``; a dict's values are its keys."""
+    if isinstance(returned, dict):
+        return tf.nest.flatten({k: k for k in returned})
+    flat = tf.nest.flatten(returned)
+    if len(flat) == 1:
+        return ["loss" if len(flat[0].shape) == 0 else "result"]
+    return ["loss" if i == 0 and len(t.shape) == 0 else f"result[{i}]" for i, t in enumerate(flat)]
 
 
 if __name__ == "__main__":

@@ -21,7 +21,6 @@ from typing import Any
 
 from xlalens.frontends._protocol import (
     Phases,
-    load_target,
     main,
     package_versions,
     time_native,
@@ -244,7 +243,7 @@ def _time_native_step(optimizer: Any, loss: Any, baselines: dict[str, Any]) -> d
     return time_native(one_step, baselines=baselines)
 
 
-def _lower_and_run(tensors: list[Any], phases: Phases) -> tuple[str, bytes, list[int], list, list]:
+def _lower_and_run(tensors: list[Any], phases: Phases) -> tuple[str, str, list[int], list, list]:
     """Take the pending lazy graph of ``tensors``, then sync it once.
 
     Returns (HLO text, StableHLO bytes, input tensor ids, input arrays, result
@@ -257,7 +256,7 @@ def _lower_and_run(tensors: list[Any], phases: Phases) -> tuple[str, bytes, list
         # The portable artifact, not the text: torch_xla prints source locations
         # (XLA_HLO_DEBUG, set for the capture) in MLIR's pretty form, which no
         # parser reads back; write_capture prints the artifact as parsable text.
-        stablehlo = torch_xla._XLAC._get_stablehlo(tensors, "", [], True)
+        stablehlo = _model_located(torch_xla._XLAC._get_stablehlo(tensors, "", [], True))
         ids, values = torch_xla._XLAC._get_tensors_xla_device_data_node(tensors)
         inputs = [v.cpu().numpy() for v in values]
     with phases("compile"):  # the first sync compiles the graph (and runs it)
@@ -265,6 +264,27 @@ def _lower_and_run(tensors: list[Any], phases: Phases) -> tuple[str, bytes, list
     with phases("native_run"):
         results = [t.detach().cpu().numpy() for t in tensors]
     return hlo, stablehlo, ids, inputs, results
+
+
+def _model_located(artifact: bytes) -> str:
+    """The portable artifact as text, each op located at the model's line.
+
+    NOTE: [torch_xla locations] with XLA_HLO_DEBUG each op's location is its whole
+    Python stack as a chain of call sites; the innermost frame is torch's
+    (``torch/nn/functional.py``) or a library utility (transformers'
+    ``pytorch_utils.py:119`` for every GPT-2 linear). The location kept is the
+    innermost frame in the model's code: the user's file or a model library
+    (``ir._locations.model_frame``); a stack with none keeps its innermost frame.
+    Ops the autograd engine creates (backward) carry no Python stack in torch_xla
+    2.9, so they stay unlocated.
+    """
+    from xlalens.ir._locations import flatten_locations, model_frame
+    from xlalens.ir._stablehlo import _context, parse_module
+
+    ctx = _context()
+    module = parse_module(artifact, ctx, source="torch_xla stablehlo")
+    with ctx:
+        return flatten_locations(module.operation.get_asm(enable_debug_info=True), keep=model_frame)
 
 
 def _capture_target(target: str, device: Any, out: Path, phases: Phases) -> None:
@@ -278,8 +298,15 @@ def _capture_target(target: str, device: Any, out: Path, phases: Phases) -> None
     import torch
     import torch_xla
 
+    from xlalens.frontends._torch_model import as_model_target, call_factory
+
     with phases("trace"):
-        made = load_target(target)(device)
+        made = call_factory(target, device)
+        model_target = as_model_target(target, made)
+    if model_target is not None:
+        _capture_model_target(model_target, device, out, phases)
+        return
+    with phases("trace"):
         fn, args = made[0], made[1]
         named = dict(made[2]) if len(made) > 2 and made[2] else {}
         torch_xla.sync()
@@ -313,6 +340,124 @@ def _capture_target(target: str, device: Any, out: Path, phases: Phases) -> None
         seconds=phases.seconds,
         native_step_seconds=time_native(one_step),
     )
+
+
+def _capture_model_target(target: Any, device: Any, out: Path, phases: Phases) -> None:
+    """A model target (``_torch_model``): ``zero_grad; loss_fn(model, batch).backward();
+    optimizer.step()`` on the XLA device, captured as one lazy graph.
+
+    Results: the loss, every parameter and buffer, and the optimizer state the step
+    leaves on the device; all named after the model (see ``_torch_model``).
+    """
+    import torch
+    import torch_xla
+
+    from xlalens.frontends._torch_model import batch_paths, moved_to, param_names
+
+    with phases("trace"):
+        t = moved_to(target, device)
+        model, optimizer = t.model, t.optimizer
+        torch_xla.sync()
+        names = param_names(optimizer, model)
+        named = [*model.named_parameters(), *model.named_buffers()]
+        tid = torch_xla._XLAC._xla_get_tensor_id
+        role_of = {tid(v): n for n, v in named}
+        leaves = torch.utils._pytree.tree_leaves(t.batch)
+        for path, leaf in zip(batch_paths(t.batch), leaves):
+            role_of.setdefault(tid(leaf), path)
+
+        def forward_backward() -> Any:
+            optimizer.zero_grad()
+            loss = t.loss_fn(model, t.batch)
+            loss.backward()
+            optimizer.step()
+            return loss
+
+        loss = forward_backward()
+        tensors, output_roles = [loss], ["loss"]
+        for n, v in named:
+            # A tensor the step leaves as it was (a buffer the forward only reads, such
+            # as BERT's token_type_ids) is an input passed through: torch_xla's
+            # StableHLO export drops the argument then, and the inputs would no longer
+            # line up with @main's. Only what the step computes is a result.
+            if v.device.type == "xla" and not _passed_through(v):
+                tensors.append(v)
+                output_roles.append(n)
+        for p, state in optimizer.state.items():
+            for key, value in state.items():
+                if isinstance(value, torch.Tensor) and value.device.type == "xla":
+                    tensors.append(value)
+                    output_roles.append(f"{names[id(p)]}/{key}")
+    hlo, stablehlo, ids, inputs, results = _lower_and_run(tensors, phases)
+    input_roles = [role_of.get(i) for i in ids]
+    hyper = _hyperparameters(optimizer)
+    for k, (r, value) in enumerate(zip(input_roles, inputs)):
+        if r is None and value.shape == ():
+            # torch_xla uploads Python scalars of the step (GELU's 0.044715, a mask's
+            # -inf, Adam's bias corrections) as device data: name them by their value.
+            input_roles[k] = hyper.get(_key(value)) or f"scalar {float(value):.7g}"
+
+    def one_step() -> None:
+        forward_backward()
+        torch_xla.sync(wait=True)
+
+    write_capture(
+        out,
+        stablehlo=stablehlo,
+        hlo=hlo,
+        optimized_hlo=None,
+        inputs=inputs,
+        input_roles=input_roles,
+        results=results,
+        output_roles=output_roles,
+        loss=float(results[0]),
+        loss_kind="before_update",
+        params={},
+        versions=package_versions("torch", "torch_xla", "transformers", "timm"),
+        seconds=phases.seconds,
+        native_step_seconds=time_native(one_step),
+        notes=[
+            f"model target: {type(model).__name__}, torch.optim.{type(optimizer).__name__}; "
+            "zero_grad, loss_fn(model, batch).backward(), optimizer.step() in one lazy graph; "
+            "optimizer state is created inside the captured step when it had none"
+        ],
+    )
+
+
+def _passed_through(tensor: Any) -> bool:
+    """Whether a lazy tensor's pending value is its device data alone (not computed)."""
+    import re
+
+    import torch_xla
+
+    text = torch_xla._XLAC._get_xla_tensors_text([tensor])
+    nodes = re.findall(r"^\s*%\d+ = .*$", text, re.M)
+    return len(nodes) == 1 and "device_data" in nodes[0]
+
+
+def _hyperparameters(optimizer: Any) -> dict[float, str]:
+    """|value| -> ``optimizer.<key>`` for the numeric hyperparameters of the first group.
+
+    torch_xla uploads the scalars of an optimizer update (the learning rate, the
+    momentum, ``1 - beta``) as device data: an unnamed scalar input equal to one of
+    them is named after it.
+    """
+    out: dict[float, str] = {}
+    for key, value in optimizer.param_groups[0].items():
+        values = value if isinstance(value, tuple) else (value,)
+        for i, v in enumerate(values):
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and v:
+                name = f"optimizer.{key}" + (f"[{i}]" if isinstance(value, tuple) else "")
+                out.setdefault(_key(v), name)
+                out.setdefault(_key(1.0 - float(v)), f"1-{name}")
+    return out
+
+
+def _key(value: Any) -> float:
+    """A scalar's magnitude at float32 precision (device data is float32)."""
+    import numpy as np
+
+    return abs(float(np.float32(value)))
 
 
 if __name__ == "__main__":

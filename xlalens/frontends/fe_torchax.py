@@ -12,6 +12,7 @@ same function's arguments with jax shardings (``_spmd_torchax``).
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -135,6 +136,18 @@ def capture(workload: Workload, request: dict[str, Any], out: Path, phases: Phas
 
     versions = package_versions("torch", "torchax", "jax", "jaxlib", "optax")
     env = torchax.default_env()
+    # Ops at the model's line, not torchax/ops/jaten.py (_frames NOTE); the built-in
+    # workloads' modules are xlalens's own model code.
+    from jax._src import source_info_util
+
+    from xlalens.frontends import _torch_model, _torchlike
+    from xlalens.frontends._frames import locate_at_model
+
+    locate_at_model()
+    # The optimizer update of a model target is xlalens's jax rendition of torch's
+    # rule: its ops are located there, not at the interpreter's runpy frame.
+    source_info_util.register_inclusion(_torchlike.__file__)
+    source_info_util.register_inclusion(_torch_model.__file__)
     if request.get("target"):
         _capture_target(request["target"], env, out, phases, versions)
         return
@@ -189,11 +202,17 @@ def _capture_target(target: str, env: Any, out: Path, phases: Phases, versions: 
     import torchax.interop
 
     from xlalens.frontends._jaxlike import capture_jax_step
+    from xlalens.frontends._torch_model import as_model_target
 
     factory = load_target(target)
     with env:
         takes_device = bool(inspect.signature(factory).parameters)
-        made = factory(torch.device("jax")) if takes_device else factory()
+        with phases("trace"):
+            made = factory(torch.device("jax")) if takes_device else factory()
+            model_target = as_model_target(target, made)
+        if model_target is not None:
+            _capture_model_target(model_target, out, phases, versions)
+            return
         fn, args = made[0], tuple(made[1])
         jargs = tuple(
             torchax.interop.jax_view(a)
@@ -217,6 +236,138 @@ def _capture_target(target: str, env: Any, out: Path, phases: Phases, versions: 
             versions=versions,
             notes=["the user's torch step through torchax.interop.jax_view"],
         )
+
+
+def _capture_model_target(target: Any, out: Path, phases: Phases, versions: dict) -> None:
+    """A model target (``_torch_model``) as one jax function: gradient and update.
+
+    ``step(params, buffers, batch) -> (loss, params, buffers, opt_state)``: the loss
+    and its gradient come from ``jax.value_and_grad`` over ``loss_fn(model, batch)``
+    with the model's parameters and buffers swapped for the step's inputs
+    (``torch.nn.utils.stateless._reparametrize_module``, what ``torch.func.
+    functional_call`` uses; tied weights stay tied); the update is the optimizer's
+    own rule with its param_groups' hyperparameters (``_torch_model.jax_update``).
+    Buffers a forward updates in place (batch norm's running statistics) are results.
+    Weights are inputs, named like ``named_parameters()``.
+    """
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+    import torch.utils._pytree as pytree
+    import torchax.interop
+    from torch.nn.utils.stateless import _reparametrize_module
+
+    from xlalens.frontends._jaxlike import NO_ROLE, capture_jax_step
+    from xlalens.frontends._torch_model import (
+        batch_paths,
+        initial_state,
+        jax_update,
+        param_names,
+    )
+
+    model, optimizer = target.model, target.optimizer
+    names = param_names(optimizer, model)
+    update = jax_update(optimizer, names)
+
+    def host(t: Any) -> Any:
+        return jnp.asarray(np.asarray(t.detach().cpu().numpy()))
+
+    params = {n: host(p) for n, p in model.named_parameters()}
+    buffers = {n: host(b) for n, b in model.named_buffers()}
+    state = {
+        n: {k: host(v) for k, v in st.items()} for n, st in initial_state(optimizer, names).items()
+    }
+    batch = pytree.tree_map(host, target.batch)
+
+    def torch_loss(params, buffers, batch):
+        with _reparametrize_module(model, {**params, **buffers}, tie_weights=True):
+            loss = target.loss_fn(model, batch)
+        # In-place updates of buffers (running statistics) landed on these tensors.
+        return loss, dict(buffers)
+
+    jax_loss = torchax.interop.jax_view(torch_loss)
+
+    def step(params, buffers, opt_state, batch):
+        (loss, new_buffers), grads = jax.value_and_grad(jax_loss, has_aux=True)(
+            params, buffers, batch
+        )
+        new_params, new_state = update(params, grads, opt_state)
+        return loss, new_params, new_buffers, new_state
+
+    args = (params, buffers, state, batch)
+    batch_roles = pytree.tree_unflatten(
+        batch_paths(target.batch), pytree.tree_structure(target.batch)
+    )
+    input_roles = (
+        {n: n for n in params},
+        {n: n for n in buffers},
+        {n: {k: f"{n}/{k}" for k in st} for n, st in state.items()},
+        jax.tree_util.tree_map(lambda r: r or NO_ROLE, batch_roles),
+    )
+
+    def output_roles(result: Any) -> Any:
+        _, p, b, st = result
+        return (
+            "loss",
+            {n: n for n in p},
+            {n: n for n in b},
+            {n: {k: f"{n}/{k}" for k in s} for n, s in st.items()},
+        )
+
+    try:
+        capture_jax_step(
+            out,
+            phases,
+            fn=step,
+            args=args,
+            input_roles=input_roles,
+            output_roles=output_roles,
+            loss=lambda r: float(r[0]),
+            params=lambda r: {},
+            loss_kind="before_update",
+            versions={**versions, **package_versions("transformers", "timm")},
+            notes=[
+                f"model target: {type(model).__name__}; jax.value_and_grad of loss_fn through "
+                f"torchax.interop, then torch.optim.{type(optimizer).__name__}'s update rule "
+                "with its param_groups' hyperparameters, in jax"
+            ],
+        )
+    except Exception as exc:
+        op = _torchax_op(exc)
+        if op is None:
+            raise
+        from xlalens._errors import UsageError
+
+        text = " ".join(str(exc).split()) or type(exc).__name__
+        first = text.split(". ")[0].rstrip(".")
+        if re.search(r"lineariz|jvp|differentiat|float0|transpose rule", text, re.I):
+            raise UsageError(
+                f"torchax cannot differentiate aten.{op} (jax: {first}); fix: write that op "
+                "differentiably (nn.MaxPool2d(2) as x.unflatten(2, (-1, 2)).unflatten(4, "
+                "(-1, 2)).amax((3, 5))) or capture this model on torch_xla"
+            ) from exc
+        raise UsageError(
+            f"torchax cannot run aten.{op} here ({type(exc).__name__}: {first}); fix: capture "
+            "this model on torch_xla, or rewrite that op"
+        ) from exc
+
+
+def _torchax_op(exc: BaseException) -> str | None:
+    """The aten op whose torchax lowering raised while jax differentiated it, if any.
+
+    torchax writes each aten op as a jax function ``_aten_<op>`` in
+    ``torchax/ops/jaten.py``; the innermost such frame of the traceback names it.
+    """
+    import traceback
+
+    found = None
+    while exc is not None:
+        for frame in traceback.extract_tb(exc.__traceback__):
+            if frame.filename.replace("\\", "/").endswith("torchax/ops/jaten.py"):
+                if frame.name.startswith("_aten_"):
+                    found = frame.name[len("_aten_") :]
+        exc = exc.__cause__ or exc.__context__
+    return found
 
 
 if __name__ == "__main__":

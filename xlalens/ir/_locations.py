@@ -26,15 +26,22 @@ _TOKEN_RE = re.compile(
     r"|(?P<word>callsite|fused|unknown|at)|(?P<punct>[()\[\],<>]))"
 )
 
-Flat = tuple[str | None, str | None]
-"""(quoted outermost name, ``"file":line:col`` of the innermost frame), either may be None."""
+Flat = tuple[str | None, tuple[str, ...]]
+"""(quoted outermost name, ``"file":line:col`` frames innermost first); the name may be None."""
 
 
-def flatten_locations(text: str, lines: Mapping[str, tuple[str, int]] | None = None) -> str:
+def flatten_locations(
+    text: str,
+    lines: Mapping[str, tuple[str, int]] | None = None,
+    keep: Callable[[str], bool] | None = None,
+) -> str:
     """Rewrite the ``#locN = loc(...)`` table of printed MLIR into ``"name"("file":l:c)``.
 
     ``lines`` maps an op name (or the last ``/`` part of one) to the ``(file, line)``
     its frame should be instead of the one written (TensorFlow's user lines).
+    ``keep(file)`` picks, from a call-site chain, the innermost frame whose file it
+    keeps (torch_xla's stacks: the model's line, not torch's; :func:`model_frame`);
+    a chain with no kept frame gives its innermost frame.
     Aliases that hold neither a name nor a file position are left as they were.
 
     Example:
@@ -47,12 +54,20 @@ def flatten_locations(text: str, lines: Mapping[str, tuple[str, int]] | None = N
 
     def resolve(alias: str) -> Flat:
         if alias not in memo:
-            memo[alias] = (None, None)  # MLIR has no cycles; this stops one if it did
+            memo[alias] = (None, ())  # MLIR has no cycles; this stops one if it did
             memo[alias] = _flat(_tokens(table.get(alias, "unknown")), resolve)
         return memo[alias]
 
+    def pick(frames: tuple[str, ...]) -> str | None:
+        if keep is not None:
+            for f in frames:
+                if keep(json.loads(f.rsplit(":", 2)[0])):
+                    return f
+        return frames[0] if frames else None
+
     def rewrite(m: re.Match[str]) -> str:
-        name, frame = resolve(m.group(1))
+        name, frames = resolve(m.group(1))
+        frame = pick(frames)
         if name and lines:
             where = line_of(lines, json.loads(name))
             if where is not None:
@@ -98,20 +113,20 @@ def _flat(toks: list[tuple[str, str]], resolve: Callable[[str], Flat]) -> Flat:
     def expr() -> Flat:
         nonlocal pos
         if pos >= len(toks):
-            return None, None
+            return None, ()
         kind, val = toks[pos]
         pos += 1
         if kind == "alias":
             return resolve(val)
         if kind == "frame":
-            return None, val
+            return None, (val,)
         if kind == "name":
             if pos < len(toks) and toks[pos] == ("punct", "("):
                 pos += 1
-                _, frame = expr()
+                _, frames = expr()
                 skip(")")
-                return val, frame
-            return val, None
+                return val, frames
+            return val, ()
         if val == "callsite":  # callsite(callee at caller): the callee is innermost
             skip("(")
             callee = expr()
@@ -119,7 +134,7 @@ def _flat(toks: list[tuple[str, str]], resolve: Callable[[str], Flat]) -> Flat:
                 pos += 1
             caller = expr()
             skip(")")
-            return callee[0] or caller[0], callee[1] or caller[1]
+            return callee[0] or caller[0], callee[1] + caller[1]
         if val == "fused":  # fused<metadata>[a, b, ...]: the first part that says each
             if pos < len(toks) and toks[pos] == ("punct", "<"):
                 depth = 0
@@ -131,16 +146,16 @@ def _flat(toks: list[tuple[str, str]], resolve: Callable[[str], Flat]) -> Flat:
                         break
             skip("[")
             name: str | None = None
-            frame: str | None = None
+            frames: tuple[str, ...] = ()
             while pos < len(toks) and toks[pos] != ("punct", "]"):
                 if toks[pos] == ("punct", ","):
                     pos += 1
                     continue
                 part = expr()
-                name, frame = name or part[0], frame or part[1]
+                name, frames = name or part[0], frames or part[1]
             skip("]")
-            return name, frame
-        return None, None
+            return name, frames
+        return None, ()
 
     return expr()
 
@@ -169,3 +184,40 @@ def source_stack(graph: Any, nid: str) -> list[tuple[str | None, int | None, str
         out.append((f.get("file"), f.get("line"), f.get("function")))
         key = f.get("parent")
     return out
+
+
+# Packages whose frames are framework or xlalens internals, never the model's line.
+_INTERNAL = re.compile(
+    r"/(?:torch|torch_xla|torchax|jax|jaxlib|flax/core|optax|keras/src/(?:backend|ops)|xlalens)/"
+    r"|/lib/python3\.\d+/(?!site-packages/)|^<"
+)
+# Model libraries: frames in these count as the model's own code; their shared
+# utilities (transformers' pytorch_utils.py Conv1D, modeling_utils.py) do not, so a
+# GPT-2 linear reads modeling_gpt2.py, the line that calls it.
+_MODEL_LIBRARY = re.compile(
+    r"/(?:transformers/models|timm|keras_hub/src/(?:models|layers)|equinox/nn|flax/(?:nnx|linen))/"
+)
+
+
+def model_library(file: str) -> bool:
+    """Whether ``file`` is a model library's model code (transformers' models, timm, keras_hub).
+
+    Example:
+        >>> model_library("/v/site-packages/transformers/models/gpt2/modeling_gpt2.py")
+        True
+    """
+    return bool(_MODEL_LIBRARY.search(file.replace("\\", "/")))
+
+
+def model_frame(file: str) -> bool:
+    """Whether a frame in ``file`` is the model's code: a model library, or the user's own
+    file (outside site-packages, the standard library and xlalens).
+
+    Example:
+        >>> model_frame("/home/me/train.py"), model_frame("/v/site-packages/torch/nn/functional.py")
+        (True, False)
+    """
+    path = file.replace("\\", "/")
+    if model_library(path):
+        return True
+    return "site-packages/" not in path and not _INTERNAL.search(path)

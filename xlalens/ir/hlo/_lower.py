@@ -12,6 +12,7 @@ one of those, else kept as text), and decoded forms for the structured ones
 from __future__ import annotations
 
 import re
+import zlib
 from typing import Any
 
 import networkx as nx
@@ -68,6 +69,9 @@ _OUT_ALIAS_RE = re.compile(r"\{([\d,\s]*)\}\s*:\s*\(\s*(\d+)\s*,\s*\{([\d,\s]*)\
 _ASYNC_SUFFIXES = ("-start", "-update", "-done")
 # Opcodes with an operand count or required attributes to check (``_rules``).
 RULE_OPS = frozenset(ARITY) | frozenset(REQUIRED)
+
+LITERAL_CHARS = 4096
+"""Constant literals longer than this (characters) are elided in the graph."""
 
 
 def _kind_for(attr: str, opcode: str) -> str:
@@ -392,6 +396,16 @@ def lower(mod: Module, lexer: Lexer, stage: str) -> nx.MultiDiGraph:
                 attrs["literal"] = ops
                 if ops == "{...}":
                     attrs["elided"] = True
+                elif len(ops) > LITERAL_CHARS:
+                    # A weight a step closes over (torchax, a jax closure) is a constant
+                    # whose literal is the whole tensor: a timm resnet18's graph JSON
+                    # held 704 MB of them (issue 20). Keep its size and checksum.
+                    attrs.update(
+                        literal="{...}",
+                        elided=True,
+                        literal_chars=len(ops),
+                        literal_crc32=zlib.crc32(ops.encode()),
+                    )
                 else:
                     v = literal_value(ops)
                     if v is not None:
