@@ -203,7 +203,7 @@ elif what == "stats":
     s = xlalens.stats(xlalens.load(path))
 elif what == "diff":
     d = xlalens.diff(path, other)
-    res["summary"] = str(d.summary() if hasattr(d, "summary") else "")[:300]
+    res["summary"] = str(d.summary)[:300]
 res["cpu_s"] = time.process_time() - c0
 res["wall_s"] = time.perf_counter() - t0
 res["peak_mb"] = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) / 1024
