@@ -222,9 +222,11 @@ def estimate_bytes(g: nx.MultiDiGraph) -> int | None:
     if ks is None:
         return None
     total = 0
+    nodes, pred = g._node, g._pred  # the views cost several times more per lookup
     for n in ks:
-        for m in [n, *(u for u, _ in g.in_edges(n))]:
-            d = g.nodes[m]
+        # Each operand edge once (x + x reads x twice), as the in_edges view gives them.
+        for m in [n, *(u for u, keyed in pred[n].items() for _ in keyed)]:
+            d = nodes[m]
             if d["dtype"] in ("tuple", "token", "none"):
                 # A tuple's buffers are counted where get-tuple-element reads them.
                 continue
@@ -237,8 +239,8 @@ def estimate_bytes(g: nx.MultiDiGraph) -> int | None:
 
 
 def _summary(g_a, g_b, pairs, m) -> Summary:
-    ca = Counter(op for _, op in g_a.nodes(data="op"))
-    cb = Counter(op for _, op in g_b.nodes(data="op"))
+    ca = Counter(d["op"] for d in g_a._node.values())
+    cb = Counter(d["op"] for d in g_b._node.values())
     hist = tuple(OpCount(op, ca.get(op, 0), cb.get(op, 0)) for op in sorted(set(ca) | set(cb)))
     ka, kb = kernels(g_a), kernels(g_b)
     return Summary(
