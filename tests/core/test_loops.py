@@ -207,7 +207,8 @@ def test_xla_cost_is_corrected_for_loops() -> None:
 def test_render_and_diff_label_a_loop_with_its_trip_count() -> None:
     """render labels the while and its body with the count; diff's header lists each side's loops."""
     from xlalens.diff import diff
-    from xlalens.render._view import _runs, node_label
+    from xlalens.render._plan import _runs
+    from xlalens.render._view import node_label
 
     g = _graph("fori", "optimized_hlo.txt")
     (nid,) = [n for n, d in g.nodes(data=True) if d["op"] == "while"]

@@ -8,7 +8,7 @@ from xlalens.diff._diff import estimate_bytes
 from xlalens.ir import _canonical, _collectives, _ops, parse_hlo_text
 from xlalens.ir._cost import node_bytes
 from xlalens.passes import _timeline
-from xlalens.render import _style, _view
+from xlalens.render import _plan, _style
 from xlalens.targets import _summary
 
 
@@ -28,7 +28,7 @@ def test_reducers_collectives_and_trivial_ops_have_one_list():
     """The reducer callers, collective kinds and no-kernel ops are the op table's sets."""
     assert {"sort", "map", "reduce"} <= _ops.REDUCER_CALLERS
     assert _canonical.REDUCING_OPS is _ops.REDUCER_CALLERS
-    assert _view._REDUCER_OPS is _ops.REDUCER_CALLERS
+    assert _plan._REDUCER_OPS is _ops.REDUCER_CALLERS
     assert _collectives.KINDS is _ops.COLLECTIVE_KINDS
     assert _summary.COLLECTIVES is _ops.COLLECTIVE_KINDS
     assert all(_ops.category(k) == "collective" for k in _ops.COLLECTIVE_KINDS)

@@ -240,8 +240,8 @@ def estimate_bytes(g: nx.MultiDiGraph) -> int | None:
 
 
 def _summary(g_a, g_b, pairs, m) -> Summary:
-    ca = Counter(op for _, op in g_a.nodes(data="op"))
-    cb = Counter(op for _, op in g_b.nodes(data="op"))
+    ca = Counter(d["op"] for d in g_a._node.values())
+    cb = Counter(d["op"] for d in g_b._node.values())
     hist = tuple(OpCount(op, ca.get(op, 0), cb.get(op, 0)) for op in sorted(set(ca) | set(cb)))
     ka, kb = kernels(g_a), kernels(g_b)
     return Summary(
