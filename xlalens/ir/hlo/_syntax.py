@@ -26,139 +26,52 @@ stay text (comments removed) for ``_lower`` to decode.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
 from typing import Any
 
 from xlalens.ir._ops import OPCODES
-from xlalens.ir._sharding import parse_replica_groups
+from xlalens.ir.hlo._attrs import (
+    _COMP_REFS,
+    ATTRIBUTE_RULES,
+    INT_LIST_ATTRS,
+    AttributeRules,
+)
 from xlalens.ir.hlo._infer import INFERABLE, InferError, infer_type
-from xlalens.ir.hlo._lex import NAME, PRIMITIVE_TYPES, SKIP, Lexer
+from xlalens.ir.hlo._lex import PRIMITIVE_TYPES, SKIP, Lexer
+from xlalens.ir.hlo._tokens import (
+    _ARRAY,
+    _ATTR_FAST,
+    _ATTR_NAME,
+    _DIM,
+    _ENTRY,
+    _HLOMODULE,
+    _INSTR_FAST,
+    _INT,
+    _LAYOUT,
+    _LAYOUT_BODY,
+    _MAX_TUPLE_DEPTH,
+    _MODULE_NAME,
+    _OPCODE,
+    _OPS_SIMPLE,
+    _OPS_TYPED,
+    _PNAME,
+    _ROOT,
+    _SIG_FAST,
+    _STRING,
+    _STRUCT,
+    _TABLE_KW,
+    _TYPED_DTYPE,
+    _TYPED_NAME,
+    _WORD,
+    Computation,
+    Module,
+    TypeInfo,
+    _clean,
+)
 
 __all__ = ["ATTRIBUTE_RULES", "Computation", "Module", "Parser", "TypeInfo", "parse"]
 
-#: (dtype, shape, layout, tuple element type texts or None)
-TypeInfo = tuple[str, tuple[int, ...], "str | None", "list[str] | None"]
 
-# One instruction record, as a plain tuple for speed (29k of them per real module):
-# (name, is_root, type_text, type_info, opcode, operand_names, attrs_raw, name_pos,
-#  operands_pos)
-Instr = tuple
-
-_MAX_TUPLE_DEPTH = 64
-
-_SIMPLE_ARRAY = r"[a-z][a-z0-9]*+\[[\d,]*+\](?:\{[\d,]*+\})?"
-_INSTR_FAST = re.compile(
-    r"(ROOT[ \t]+)?%?(" + NAME + r")[ \t]*=[ \t]*(" + _SIMPLE_ARRAY + r")[ \t]+"
-    r"([a-z][a-z0-9\-]*)\(((?:[^()\"/\[\]]++|\[[\d,]*+\])*+)\)"
-)
-# TensorFlow prints operand types inline: 'add(f32[] %x, f32[2]{0} %y)'.
-_OPS_TYPED = re.compile(
-    r"[ \t]*(?:"
-    + _SIMPLE_ARRAY
-    + r"[ \t]+)?%"
-    + NAME
-    + r"(?:[ \t]*,[ \t]*(?:"
-    + _SIMPLE_ARRAY
-    + r"[ \t]+)?%"
-    + NAME
-    + r")*[ \t]*"
-)
-_TYPED_NAME = re.compile(r"%(" + NAME + r")")
-_TYPED_DTYPE = re.compile(r"([a-z][a-z0-9]*)\[")
-_OPS_SIMPLE = re.compile(r"[ \t]*%?" + NAME + r"(?:[ \t]*,[ \t]*%?" + NAME + r")*[ \t]*")
-_FAST_VALUE = (
-    r"(\{[\d,]*\})"
-    r"|(\"[^\"\\\n]*\""
-    r"|[\w.\-%]+(?=[\s,}]|\Z)"
-    r"|\{[^{}\"\n/]*(?:\"[^\"\\\n]*\"[^{}\"\n/]*)*\})"
-)
-_ATTR_FAST = re.compile(r"[ \t]*,[ \t]*([\w\-]+)=(?:" + _FAST_VALUE + r")")
-_SIG_PARAM = r"%?" + NAME + r":[ \t]*[a-z][a-z0-9]*\[[\d,]*\](?:\{[^{}\n]*\})?"
-_SIG_FAST = re.compile(
-    r"\([ \t]*(?:" + _SIG_PARAM + r"(?:,[ \t]*" + _SIG_PARAM + r")*)?[ \t]*\)[ \t]*->[ \t]*"
-)
-_ARRAY = re.compile(r"([a-z][a-z0-9]*)\[([^\]]*)\]")
-_LAYOUT = re.compile(r"[ \t\r\n]*\{([^{}]*)\}")
-_LAYOUT_BODY = re.compile(r"\s*(?:\d+\s*(?:,\s*\d+\s*)*)?(?::[^{}]*)?$")
-_DIM = re.compile(r"\s*(?:(<=)\s*)?(\d+|\?)\s*$")
-_ROOT = re.compile(r"ROOT(?![\w.\-])")
-# The start of an instruction inside ``{`` (an inline computation, not a name list).
-_INLINE_INSTR = re.compile(r"%?" + NAME + r"[ \t\r\n]*=")
-_ENTRY = re.compile(r"ENTRY(?![\w.\-])")
-_HLOMODULE = re.compile(r"HloModule(?![\w.\-])")
-_TABLE_KW = re.compile(r"(FileNames|FunctionNames|FileLocations|StackFrames)(?![\w.\-])")
-_MODULE_NAME = re.compile(r"%?([^\s,{}()]+)")
-_PNAME = re.compile(r"%?(" + NAME + r")")
-_OPCODE = re.compile(r"([a-z][a-z0-9\-]*)")
-_WORD = re.compile(r"[a-z][a-z0-9]*")
-_INT = re.compile(r"-?\d+")
-_EQ = re.compile(r"[ \t\r\n]*=")
-_ATTR_NAME = re.compile(r"([\w\-]+)[ \t\r\n]*=")
-_STRING = re.compile(r"\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'", re.S)
-_STRUCT = re.compile(r"[(){}\[\]\"']|/\*|//")
-_BARE = re.compile(r"[^\s,{}()\[\]\"'/]+")
-_IOTA = re.compile(
-    r"\[[\s\d,]*\][ \t\r\n]*<=[ \t\r\n]*\[[\s\d,]*\](?:[ \t\r\n]*T[ \t\r\n]*\([\s\d,]*\))?"
-)
-# ``device_ids=[0,2,1,3]``, or XLA's newer ``, device_ids=(0,2,1,3)`` and the iota
-# ``, device_ids=([4,2]T(1,0))`` (jax 0.10's optimized HLO of a tp step).
-_MESH = re.compile(
-    r"mesh[ \t\r\n]*\[[^\]]*\](?:[ \t\r\n]*,?[ \t\r\n]*device_ids[ \t\r\n]*=[ \t\r\n]*"
-    r"(?:\[[^\]]*\]|\((?:[^()]|\([^()]*\))*\)))?"
-)
-_CLEAN = re.compile(r"\"(?:[^\"\\]|\\.)*\"|//[^\n\r]*|/\*.*?\*/|[ \t]*[\r\n][ \t\r\n]*", re.S)
-
-
-def _clean(raw: str) -> str:
-    """An attribute's text with comments removed and line breaks folded to one space."""
-    if "\n" not in raw and "\r" not in raw and "//" not in raw and "/*" not in raw:
-        return raw
-
-    def sub(m: re.Match) -> str:
-        t = m.group()
-        if t[0] in "\"'":
-            return t
-        return "" if t[0] == "/" and t[1] == "*" else " " if t[0] != "/" else ""
-
-    return _CLEAN.sub(sub, raw).strip()
-
-
-@dataclass(slots=True)
-class Computation:
-    """One parsed computation."""
-
-    name: str
-    """Its name, without ``%``."""
-    is_entry: bool
-    """Whether the header says ``ENTRY``."""
-    pos: int
-    """Buffer offset of its name (for errors)."""
-    instrs: list[Instr] = field(default_factory=list)
-    """Its instructions in text order (``Instr`` tuples)."""
-    execution_thread: str | None = None
-    """The ``execution_thread="..."`` of its header, if any."""
-    wrapped: bool = False
-    """True for a computation the reader built for async syntax sugar."""
-
-
-@dataclass(slots=True)
-class Module:
-    """One parsed module: the grammar's output, before lowering to the graph schema."""
-
-    name: str
-    """The module name of the ``HloModule`` header ('' without one)."""
-    attrs_raw: dict[str, str]
-    """Header attributes as cleaned text, in order."""
-    tables: dict[str, dict[int, str]]
-    """FileNames / FunctionNames / FileLocations / StackFrames rows: id -> value text."""
-    computations: list[Computation]
-    """The computations in text order (sugar computations follow their user's)."""
-    has_header: bool
-    """Whether the text starts with ``HloModule``."""
-
-
-class Parser:
+class Parser(AttributeRules):
     """One parse of one buffer; call :meth:`module`."""
 
     def __init__(self, lexer: Lexer) -> None:
@@ -727,160 +640,7 @@ class Parser:
         return text, info, end
 
     # -- attributes ---------------------------------------------------------------------
-    def attributes(self, pos: int, out: dict[str, str]) -> int:
-        """(',' attribute)* : header attributes."""
-        buf = self.buf
-        while True:
-            p = self.skip(pos)
-            if p < self.n and buf[p] == ",":
-                pos = self.attribute(p + 1, out)
-                continue
-            return pos
 
-    def attribute(self, pos: int, out: dict[str, str]) -> int:
-        """attribute ::= attr_name '=' value ; the value rule comes from ATTRIBUTE_RULES."""
-        buf = self.buf
-        pos = self.skip(pos)
-        m = _ATTR_NAME.match(buf, pos)
-        if m is None:
-            raise self.lx.error(pos, "an attribute 'name=value' after ','")
-        key = m.group(1)
-        if key in out:
-            raise self.lx.fail(pos, f"attribute {key!r} is given twice; keep one")
-        p = self.skip(m.end())
-        if p >= self.n:
-            raise self.lx.error(p, f"a value for attribute {key!r}")
-        rule = ATTRIBUTE_RULES.get(key, Parser.value)
-        end = rule(self, p, key)
-        if self._inline is not None:
-            out[key], self._inline = self._inline, None
-        else:
-            out[key] = _clean(buf[p:end])
-        return end
-
-    def value(self, pos: int, key: str) -> int:
-        """value ::= string | '{' ... '}' | '[' ... ']' ... | bare token run (unknown attributes too)."""
-        buf = self.buf
-        c = buf[pos]
-        if c in "\"'":
-            m = _STRING.match(buf, pos)
-            if m is None:
-                raise self.lx.error(pos, f"a closing quote in the value of {key!r}")
-            return m.end()
-        end = pos
-        # A bare value: runs of plain characters and balanced groups, no whitespace.
-        while end < self.n:
-            c = buf[end]
-            if c in "{[(":
-                end = self.match_close(end)
-            elif c in "\"'":
-                m = _STRING.match(buf, end)
-                if m is None:
-                    raise self.lx.error(end, f"a closing quote in the value of {key!r}")
-                end = m.end()
-            else:
-                m = _BARE.match(buf, end)
-                if m is None:
-                    if c == "/" and not buf.startswith(("//", "/*"), end):
-                        end += 1
-                        continue
-                    break
-                end = m.end()
-        if end == pos:
-            raise self.lx.error(pos, f"a value for attribute {key!r}")
-        return end
-
-    def braced(self, pos: int, key: str) -> int:
-        """'{' ... '}' (sharding, metadata, frontend_attributes, window, slice, ...)."""
-        if self.buf[pos] != "{":
-            raise self.lx.error(pos, f"'{{' to start the value of {key!r}")
-        return self.match_close(pos)
-
-    def computation_ref(self, pos: int, key: str) -> int:
-        """name | '{' name (',' name)* '}' : called computations."""
-        buf = self.buf
-        if buf[pos] == "{":
-            p = self.skip(pos + 1)
-            m = _ROOT.match(buf, p) or _INLINE_INSTR.match(buf, p)
-            if m is None:
-                return self.match_close(pos)
-            return self.inline_computation(pos + 1)
-        m = _PNAME.match(buf, pos)
-        if m is None:
-            raise self.lx.error(pos, f"a computation name for {key!r}")
-        return m.end()
-
-    def inline_computation(self, pos: int) -> int:
-        """``to_apply={ instruction* }``: a computation written in place of its name.
-
-        XLA names it ``_`` (then ``_.1``, ...) and defines it before its user's
-        computation; the attribute then reads ``%_`` as if it had been written so.
-        """
-        comps = self._comps
-        current = self._current
-        cname = self.unique("_")
-        inline = Computation(cname, False, pos)
-        self._current = inline
-        at = next((k for k, c in enumerate(comps) if c is current), len(comps))
-        comps.insert(at, inline)
-        end = self.instruction_list(pos, inline, comps)
-        self._current = current
-        self._inline = "%" + cname
-        return end
-
-    def replica_groups(self, pos: int, key: str) -> int:
-        """replica_groups ::= '{' int_list* '}' | '[' dims ']<=[' dims ']' ('T(' perm ')')?
-        | 'mesh[' axes ']' (','? 'device_ids=' ('[' ids ']' | '(' ids ')' | '([' dims ']T(' perm '))'))?
-          '{' axis* '}'"""
-        buf = self.buf
-        c = buf[pos]
-        if c == "{":
-            return self.match_close(pos)
-        if c == "[":
-            m = _IOTA.match(buf, pos)
-            if m is None:
-                raise self.lx.error(pos, "iota replica groups such as [4,2]<=[8]")
-            return m.end()
-        m = _MESH.match(buf, pos)
-        if m is None:
-            raise self.lx.error(
-                pos, "replica groups: '{{0,1},...}', '[4,2]<=[8]' or \"mesh['x'=4] {'x'}\""
-            )
-        p = self.skip(m.end())
-        if p >= self.n or buf[p] != "{":
-            raise self.lx.error(p, "'{' and the mesh axes the groups vary along")
-        end = self.match_close(p)
-        # XLA's parser CHECK-fails (aborts) on an axis the mesh does not name; we
-        # reject it with a ParseError instead.
-        if parse_replica_groups(_clean(buf[pos:end])) is None:
-            raise self.lx.fail(
-                pos,
-                "expected mesh replica groups whose axes are the mesh's, such as "
-                "mesh['x'=4,'y'=2] {'y'}, found an axis the mesh does not name or a bad size",
-            )
-        return end
-
-    def int_list(self, pos: int, key: str) -> int:
-        """'{' (int (',' int)*)? '}' : dimensions and other int lists."""
-        end = self.braced(pos, key)
-        inner = self.buf[pos + 1 : end - 1]
-        if inner.strip() and not re.fullmatch(r"\s*-?\d+\s*(?:,\s*-?\d+\s*)*", _clean(inner)):
-            raise self.lx.error(pos, f"a list of ints such as {{0,1}} for {key!r}")
-        return end
-
-    def single_token(self, pos: int, key: str) -> int:
-        """One token: dim_labels, padding, comparison_direction, ..."""
-        m = _BARE.match(self.buf, pos)
-        if m is None:
-            raise self.lx.error(pos, f"a value for {key!r}")
-        end = m.end()
-        # dim_labels carry '->' which _BARE stops at ('-' is plain, '>' is not).
-        while self.buf.startswith(">", end):
-            m2 = _BARE.match(self.buf, end + 1)
-            end = m2.end() if m2 else end + 1
-        return end
-
-    # -- async syntax sugar -------------------------------------------------------------
     def unique(self, base: str) -> str:
         """XLA's module-wide name uniquifier: ``base``, then ``base.1``, ``base.2`` ..."""
         k = self.sugar.get(base, 0)
@@ -973,61 +733,6 @@ NATIVE_ASYNC = frozenset(
 #: Opcodes XLA's parser accepts as the ``X`` of ``X-start`` sugar: any opcode.
 SUGAR_WRAPPABLE = frozenset(OPCODES) - {"async-start", "async-update", "async-done"}
 _ASYNC_ONLY_ATTRS = frozenset({"async_execution_thread", "async_group_id", "calls"})
-
-#: Attributes that name one called computation (or hold one written inline).
-_COMP_REFS = frozenset(
-    {
-        "calls",
-        "to_apply",
-        "condition",
-        "body",
-        "select",
-        "scatter",
-        "true_computation",
-        "false_computation",
-    }
-)
-#: Attributes whose value must be a list of ints.
-INT_LIST_ATTRS = frozenset(
-    {
-        "dimensions",
-        "lhs_contracting_dims",
-        "rhs_contracting_dims",
-        "lhs_batch_dims",
-        "rhs_batch_dims",
-    }
-)
-#: attribute name -> the rule that reads its value (others: ``Parser.value``).
-ATTRIBUTE_RULES = {
-    "sharding": Parser.braced,
-    "metadata": Parser.braced,
-    "frontend_attributes": Parser.braced,
-    "window": Parser.braced,
-    "slice": Parser.braced,
-    "source_target_pairs": Parser.braced,
-    "output_to_operand_aliasing": Parser.braced,
-    "control-predecessors": Parser.braced,
-    "statistics": Parser.braced,
-    "origin": Parser.value,
-    "replica_groups": Parser.replica_groups,
-    "dimensions": Parser.int_list,
-    "lhs_contracting_dims": Parser.int_list,
-    "rhs_contracting_dims": Parser.int_list,
-    "lhs_batch_dims": Parser.int_list,
-    "rhs_batch_dims": Parser.int_list,
-    "dim_labels": Parser.single_token,
-    "padding": Parser.single_token,
-    "calls": Parser.computation_ref,
-    "to_apply": Parser.computation_ref,
-    "condition": Parser.computation_ref,
-    "body": Parser.computation_ref,
-    "select": Parser.computation_ref,
-    "scatter": Parser.computation_ref,
-    "true_computation": Parser.computation_ref,
-    "false_computation": Parser.computation_ref,
-    "branch_computations": Parser.braced,
-    "called_computations": Parser.braced,
-}
 
 
 def parse(text: str, source: str | None) -> Module:

@@ -1,0 +1,132 @@
+"""The HLO grammar's records and token patterns, shared by its rules (``_syntax``, ``_attrs``).
+
+NOTE: [fast paths] in ``_syntax``: the patterns match at a position
+(``pattern.match(buf, pos)``); the rule functions decide what is accepted.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from xlalens.ir.hlo._lex import NAME
+
+#: (dtype, shape, layout, tuple element type texts or None)
+TypeInfo = tuple[str, tuple[int, ...], "str | None", "list[str] | None"]
+
+# One instruction record, as a plain tuple for speed (29k of them per real module):
+# (name, is_root, type_text, type_info, opcode, operand_names, attrs_raw, name_pos,
+#  operands_pos)
+Instr = tuple
+
+_MAX_TUPLE_DEPTH = 64
+
+_SIMPLE_ARRAY = r"[a-z][a-z0-9]*+\[[\d,]*+\](?:\{[\d,]*+\})?"
+_INSTR_FAST = re.compile(
+    r"(ROOT[ \t]+)?%?(" + NAME + r")[ \t]*=[ \t]*(" + _SIMPLE_ARRAY + r")[ \t]+"
+    r"([a-z][a-z0-9\-]*)\(((?:[^()\"/\[\]]++|\[[\d,]*+\])*+)\)"
+)
+# TensorFlow prints operand types inline: 'add(f32[] %x, f32[2]{0} %y)'.
+_OPS_TYPED = re.compile(
+    r"[ \t]*(?:"
+    + _SIMPLE_ARRAY
+    + r"[ \t]+)?%"
+    + NAME
+    + r"(?:[ \t]*,[ \t]*(?:"
+    + _SIMPLE_ARRAY
+    + r"[ \t]+)?%"
+    + NAME
+    + r")*[ \t]*"
+)
+_TYPED_NAME = re.compile(r"%(" + NAME + r")")
+_TYPED_DTYPE = re.compile(r"([a-z][a-z0-9]*)\[")
+_OPS_SIMPLE = re.compile(r"[ \t]*%?" + NAME + r"(?:[ \t]*,[ \t]*%?" + NAME + r")*[ \t]*")
+_FAST_VALUE = (
+    r"(\{[\d,]*\})"
+    r"|(\"[^\"\\\n]*\""
+    r"|[\w.\-%]+(?=[\s,}]|\Z)"
+    r"|\{[^{}\"\n/]*(?:\"[^\"\\\n]*\"[^{}\"\n/]*)*\})"
+)
+_ATTR_FAST = re.compile(r"[ \t]*,[ \t]*([\w\-]+)=(?:" + _FAST_VALUE + r")")
+_SIG_PARAM = r"%?" + NAME + r":[ \t]*[a-z][a-z0-9]*\[[\d,]*\](?:\{[^{}\n]*\})?"
+_SIG_FAST = re.compile(
+    r"\([ \t]*(?:" + _SIG_PARAM + r"(?:,[ \t]*" + _SIG_PARAM + r")*)?[ \t]*\)[ \t]*->[ \t]*"
+)
+_ARRAY = re.compile(r"([a-z][a-z0-9]*)\[([^\]]*)\]")
+_LAYOUT = re.compile(r"[ \t\r\n]*\{([^{}]*)\}")
+_LAYOUT_BODY = re.compile(r"\s*(?:\d+\s*(?:,\s*\d+\s*)*)?(?::[^{}]*)?$")
+_DIM = re.compile(r"\s*(?:(<=)\s*)?(\d+|\?)\s*$")
+_ROOT = re.compile(r"ROOT(?![\w.\-])")
+# The start of an instruction inside ``{`` (an inline computation, not a name list).
+_INLINE_INSTR = re.compile(r"%?" + NAME + r"[ \t\r\n]*=")
+_ENTRY = re.compile(r"ENTRY(?![\w.\-])")
+_HLOMODULE = re.compile(r"HloModule(?![\w.\-])")
+_TABLE_KW = re.compile(r"(FileNames|FunctionNames|FileLocations|StackFrames)(?![\w.\-])")
+_MODULE_NAME = re.compile(r"%?([^\s,{}()]+)")
+_PNAME = re.compile(r"%?(" + NAME + r")")
+_OPCODE = re.compile(r"([a-z][a-z0-9\-]*)")
+_WORD = re.compile(r"[a-z][a-z0-9]*")
+_INT = re.compile(r"-?\d+")
+_EQ = re.compile(r"[ \t\r\n]*=")
+_ATTR_NAME = re.compile(r"([\w\-]+)[ \t\r\n]*=")
+_STRING = re.compile(r"\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'", re.S)
+_STRUCT = re.compile(r"[(){}\[\]\"']|/\*|//")
+_BARE = re.compile(r"[^\s,{}()\[\]\"'/]+")
+_IOTA = re.compile(
+    r"\[[\s\d,]*\][ \t\r\n]*<=[ \t\r\n]*\[[\s\d,]*\](?:[ \t\r\n]*T[ \t\r\n]*\([\s\d,]*\))?"
+)
+# ``device_ids=[0,2,1,3]``, or XLA's newer ``, device_ids=(0,2,1,3)`` and the iota
+# ``, device_ids=([4,2]T(1,0))`` (jax 0.10's optimized HLO of a tp step).
+_MESH = re.compile(
+    r"mesh[ \t\r\n]*\[[^\]]*\](?:[ \t\r\n]*,?[ \t\r\n]*device_ids[ \t\r\n]*=[ \t\r\n]*"
+    r"(?:\[[^\]]*\]|\((?:[^()]|\([^()]*\))*\)))?"
+)
+_CLEAN = re.compile(r"\"(?:[^\"\\]|\\.)*\"|//[^\n\r]*|/\*.*?\*/|[ \t]*[\r\n][ \t\r\n]*", re.S)
+
+
+def _clean(raw: str) -> str:
+    """An attribute's text with comments removed and line breaks folded to one space."""
+    if "\n" not in raw and "\r" not in raw and "//" not in raw and "/*" not in raw:
+        return raw
+
+    def sub(m: re.Match) -> str:
+        t = m.group()
+        if t[0] in "\"'":
+            return t
+        return "" if t[0] == "/" and t[1] == "*" else " " if t[0] != "/" else ""
+
+    return _CLEAN.sub(sub, raw).strip()
+
+
+@dataclass(slots=True)
+class Computation:
+    """One parsed computation."""
+
+    name: str
+    """Its name, without ``%``."""
+    is_entry: bool
+    """Whether the header says ``ENTRY``."""
+    pos: int
+    """Buffer offset of its name (for errors)."""
+    instrs: list[Instr] = field(default_factory=list)
+    """Its instructions in text order (``Instr`` tuples)."""
+    execution_thread: str | None = None
+    """The ``execution_thread="..."`` of its header, if any."""
+    wrapped: bool = False
+    """True for a computation the reader built for async syntax sugar."""
+
+
+@dataclass(slots=True)
+class Module:
+    """One parsed module: the grammar's output, before lowering to the graph schema."""
+
+    name: str
+    """The module name of the ``HloModule`` header ('' without one)."""
+    attrs_raw: dict[str, str]
+    """Header attributes as cleaned text, in order."""
+    tables: dict[str, dict[int, str]]
+    """FileNames / FunctionNames / FileLocations / StackFrames rows: id -> value text."""
+    computations: list[Computation]
+    """The computations in text order (sugar computations follow their user's)."""
+    has_header: bool
+    """Whether the text starts with ``HloModule``."""
