@@ -9,7 +9,8 @@ import pytest
 
 from xlalens._errors import UsageError
 from xlalens.diff import diff, edit_cost, match
-from xlalens.ir._schema import new_graph, node_defaults, node_id, validate
+from xlalens.ir._schema import new_graph, node_defaults, node_id
+from xlalens.ir._validate import validate
 
 
 def build(

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from xlalens._errors import ParseError
-from xlalens.ir._schema import validate
+from xlalens.ir._validate import validate
 from xlalens.ir.hlo import parse_hlo_text
 
 DATA = Path(__file__).parent / "data" / "hlo"

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from xlalens._errors import ParseError
-from xlalens.ir._schema import subgraph, validate
+from xlalens.ir._schema import subgraph
+from xlalens.ir._validate import validate
 from xlalens.ir.hlo import TRIVIAL_OPCODES, kernel_nodes, parse_hlo_text
 
 DATA = Path(__file__).parent / "data" / "hlo"

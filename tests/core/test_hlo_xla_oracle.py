@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from _xla_oracle import _view, opcode_text
 
-from xlalens.ir._schema import validate
+from xlalens.ir._validate import validate
 from xlalens.ir.hlo import parse_hlo_text
 
 HERE = Path(__file__).parent

@@ -207,7 +207,8 @@ def _break_fusion(g):
 )
 def test_validate_fast_pass_still_rejects_each_broken_rule(breaker) -> None:
     """validate()'s one-pass check falls back to the rule-by-rule check and names the break."""
-    from xlalens.ir._schema import SchemaError, validate
+    from xlalens.ir._schema import SchemaError
+    from xlalens.ir._validate import validate
 
     g = load(_SCHEMA_TEXT)
     assert validate(g) is g

@@ -31,11 +31,11 @@ from xlalens.ir._schema import (
     canonical_op,
     computation_nodes,
     subgraph,
-    validate,
 )
 from xlalens.ir._sharding import parse_replica_groups, parse_sharding
 from xlalens.ir._stablehlo import parse_stablehlo
 from xlalens.ir._stats import GraphStats, entry_op_count, stats
+from xlalens.ir._validate import validate
 from xlalens.ir.hlo import kernel_nodes, parse_hlo_text
 
 __all__ = [

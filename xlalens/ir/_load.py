@@ -22,7 +22,8 @@ import networkx as nx
 
 from xlalens._errors import DumpError, ParseError, UsageError
 from xlalens.dumpdir import ARTIFACTS, is_dump, looks_like_entry, read_manifest, resolve_entry
-from xlalens.ir._schema import LEVELS, STAGES, validate, validate_lowered
+from xlalens.ir._schema import LEVELS, STAGES
+from xlalens.ir._validate import validate, validate_lowered
 
 IR_ARTIFACTS = ("stablehlo", "hlo", "optimized_hlo")
 _MLIR_BYTECODE_MAGIC = b"ML\xefR"
