@@ -154,7 +154,10 @@ def _main(argv: list[str] | None, from_shell: bool) -> int:
 def _dispatch(args: argparse.Namespace, from_shell: bool) -> int:
     try:
         status = int(args.func(args) or 0)
-        if status in (0, 1) and args.command in REFRESH:
+        # A dump that exits 1 may have kept the earlier dump untouched (no frontend
+        # succeeded): its report.html must stay byte-identical (issue 22), and a dump
+        # that commits writes its own report.
+        if args.command in REFRESH and (status == 0 or (status == 1 and args.command != "dump")):
             _refresh_report(args)
         sys.stdout.flush()  # a closed pipe shows here, inside the handler, not at exit
         return status

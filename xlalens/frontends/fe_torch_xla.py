@@ -229,7 +229,9 @@ def _input_roles(
     return out
 
 
-def _time_native_step(optimizer: Any, loss: Any, baselines: dict[str, Any]) -> dict[str, Any]:
+def _time_native_step(
+    optimizer: Any, loss: Any, baselines: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The framework's own step (zero_grad, backward of ``loss()``, step, sync), timed;
     ``baselines``: the same step without XLA (:func:`_torchlike.cpu_baselines`)."""
     import torch_xla

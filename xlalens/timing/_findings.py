@@ -613,14 +613,17 @@ def report_section(dump_dir: Path) -> tuple[str, str] | None:
     badge = {"supported": "ok", "not supported": "bad", "mixed": "mixed"}
 
     def _badge(verdict: str) -> str:
-        word = verdict.split(":")[0]
-        return f'<span class="xl-badge xl-b-{badge.get(word, "none")}" title="{esc(verdict)}">{esc(word)}</span>'
+        word = verdict.split(":")[0].split(" (")[0]
+        return (
+            f'<span class="xl-badge xl-b-{badge.get(word, "none")}" title="{esc(verdict)}">'
+            f"{esc(word)}</span>"
+        )
 
     items = "".join(
-        f"<li><b>{esc(c.text)}</b><br>XLA: {_badge(c.verdict)} <small>{esc(c.verdict)}: "
-        f"{esc(c.evidence)}</small><br>framework: {_badge(c.framework_verdict)} "
-        f"<small>{esc(c.framework_verdict)}: {esc(c.framework_evidence)}</small>"
-        f"<details><summary>how it is judged</summary><small>{esc(c.test)}</small></details></li>"
+        f"<li><b>{esc(c.text)}</b><br>XLA {_badge(c.verdict)} · framework "
+        f"{_badge(c.framework_verdict)}<details><summary>numbers</summary><small>XLA: "
+        f"{esc(c.verdict)}. {esc(c.evidence)}<br>framework: {esc(c.framework_verdict)}. "
+        f"{esc(c.framework_evidence)}<br>{esc(c.test)}</small></details></li>"
         for c in claims
     )
     fragment = (

@@ -266,6 +266,9 @@ def _capture_size(folder: Path, manifest: dict[str, Any], n: int, options: Any, 
         if info.get("status") == "ok" and (not options.frontends or fe in options.frontends)
     ]
     say(f"sweep {n}: capturing {', '.join(names)} into {folder / 'sweep' / str(n)}")
+    # write_dump wants its parent to exist (one rule for every -o); the sweep's folder
+    # is ours to make.
+    (folder / "sweep").mkdir(exist_ok=True)
     result = write_dump(
         folder / "sweep" / str(n),
         frameworks=names,
