@@ -301,3 +301,16 @@ def test_summary_estimates_flops_bytes_and_kernels() -> None:
     assert opt.kernels == (2, 2)
     # dot reads x (48 B) and w (24 B) and writes 32 B; exponential reads and writes 32 B.
     assert opt.bytes == (48 + 24 + 32 + 32 + 32, 48 + 24 + 32 + 32 + 32)
+
+
+def test_diff_of_two_texts_through_the_public_api():
+    """`xlalens.diff(text, text)` on optimized HLO text: no path lookup, every node pairs."""
+    import lzma
+    from pathlib import Path
+
+    import xlalens
+
+    path = Path(__file__).parent / "data/real/jax_sharded_mlp.optimized_hlo.txt.xz"
+    text = lzma.open(path, "rt").read()
+    d = xlalens.diff(text, text)
+    assert d.pairs and not d.only_a and not d.only_b

@@ -142,7 +142,9 @@ def kernel_times(spec: Any) -> dict[str, float] | None:
         >>> kernel_times("xlalens-dump:jax:optimized_hlo")  # doctest: +SKIP
         {'fusion.3': 1.2e-06, ...}
     """
-    if not isinstance(spec, str) or ":" not in spec:
+    # HLO or StableHLO text (many lines) is a graph, not a dump entry: a path to
+    # stat would be the whole text ("File name too long").
+    if not isinstance(spec, str) or ":" not in spec or "\n" in spec or len(spec) > 4096:
         return None
     parts = spec.rsplit(":", 2)
     if len(parts) == 3 and parts[2] in ("stablehlo", "hlo", "optimized_hlo"):
