@@ -566,9 +566,12 @@ def _time_frontend(
             session = NativeSession(fe, manifest, options.backend, options.baselines)
         except NativeUnavailable as exc:
             note = f"native step not timed: {exc}"
-    # Profiler traces kept as DIR/timing/traces/<fe>-n<samples>.* (NOTE [kept traces]).
+    # Profiler traces kept as DIR/timing/traces/<fe>-n<samples>.* (NOTE [kept traces]);
+    # under a staged run they are written into the staging folder first and moved in
+    # with the results that describe them (time_dump), never over a kept trace alone.
     samples = ((manifest or {}).get("workload") or {}).get("size")
-    traces = keep_traces(folder / TIMING_DIR / "traces", f"{fe}-n{samples}" if samples else fe)
+    trace_dir = (folder / TIMING_DIR if hlo_dir is None else hlo_dir) / "traces"
+    traces = keep_traces(trace_dir, f"{fe}-n{samples}" if samples else fe)
     try:
         with traces:
             res = time_module(

@@ -233,7 +233,12 @@ def _time_staged(
             "svg": svg_rel,
         }
     # The results are written first (outside the dump: a full disk fails here), then
-    # the optimized HLO of what was timed and the results naming it are moved in.
+    # the optimized HLO and profiler traces of what was timed and the results naming
+    # them are moved in together.
+    staged_traces = st.path / "traces"
+    if staged_traces.is_dir():
+        for trace in sorted(staged_traces.iterdir()):
+            st.add_file(folder / TIMING_DIR / "traces" / trace.name, trace.read_bytes())
     st.add_file(results_path(folder, options.backend), results_text(doc))
     st.commit_files()
     clear_failed(folder, "time", options.backend)
