@@ -41,6 +41,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+# What counts as a model library's code is the capture's own rule (one definition).
+from xlalens.ir._locations import model_library
+
 ROOT = Path(__file__).resolve().parent.parent
 ZOO = ROOT / "examples" / "zoo"
 QUICK = ("transformers_bert", "keras_hub_gpt2")
@@ -52,9 +55,6 @@ KERAS_WRAPPERS_TARGET = 0.20  # at most
 
 _UNNAMED = re.compile(r"^(?:args|result)(?:\[\d+\])+$|^result$")
 _KERAS_WRAPPERS = re.compile(r"/keras/src/(?:backend|ops)/")
-_MODEL_LIBRARY = re.compile(
-    r"/(?:transformers/models|timm|keras_hub/src/(?:models|layers)|equinox|flax)/"
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +131,7 @@ def located_shares(graph_path: Path, user_file: Path) -> tuple[int, float | None
 
     def model_code(f: str) -> bool:
         f = f.replace("\\", "/")
-        return f == user or f.endswith("/" + user_file.name) or bool(_MODEL_LIBRARY.search(f))
+        return f == user or f.endswith("/" + user_file.name) or model_library(f)
 
     model = sum(1 for f in files if model_code(f)) / len(files)
     keras = sum(1 for f in files if _KERAS_WRAPPERS.search(f.replace("\\", "/"))) / len(files)
