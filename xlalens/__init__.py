@@ -19,8 +19,9 @@ The offline report.html is assembled on top of the stages by ``xlalens.report``.
 # First: sets the XLA log level before the stages load jaxlib (xlalens/_logs.py).
 from xlalens import _logs  # noqa: F401
 from xlalens._errors import DumpError, FrontendError, ParseError, UsageError, XlalensError
+from xlalens._pipeline import capture, dump
 from xlalens._version import __version__
-from xlalens.capture import Capture, DumpResult, capture, dump
+from xlalens.capture import Capture, DumpResult
 from xlalens.diff import Diff, diff
 from xlalens.export import ExportResult, export
 from xlalens.frontends import FRONTENDS

@@ -151,9 +151,37 @@ def _main(argv: list[str] | None, from_shell: bool) -> int:
     return _dispatch(args, from_shell)
 
 
+def _then_passes(args: argparse.Namespace) -> int:
+    """``xlalens dump --passes``: the passes command on the dump just written.
+
+    Runs here, not in capture's command: the passes stage is not capture's to import.
+    """
+    result = getattr(args, "written", None)
+    if result is None or not any(
+        e["status"] == "ok" for e in result.manifest["frontends"].values()
+    ):
+        return 0
+    from xlalens.passes._cli import print_records
+    from xlalens.passes._report import write_page
+    from xlalens.passes._run import run_passes
+
+    status = print_records(run_passes(result.path, backend=args.backend))
+    page = write_page(result.path)
+    if page is not None:
+        print(f"passes report: {page.resolve()}")
+    return status
+
+
 def _dispatch(args: argparse.Namespace, from_shell: bool) -> int:
     try:
+        if args.command == "dump":
+            from xlalens._pipeline import DUMP_STEPS  # NOTE: [steps handed down]
+
+            args.steps = DUMP_STEPS
         status = int(args.func(args) or 0)
+        if args.command == "dump" and getattr(args, "passes", False) and status in (0, 1):
+            # A failed frontend's exit 1 wins over the passes' own status.
+            status = status or _then_passes(args)
         # A dump that exits 1 may have kept the earlier dump untouched (no frontend
         # succeeded): its report.html must stay byte-identical (issue 22), and a dump
         # that commits writes its own report.

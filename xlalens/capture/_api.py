@@ -5,12 +5,13 @@ from __future__ import annotations
 import atexit
 import shutil
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from xlalens._errors import FrontendError, UsageError
-from xlalens.capture._dump import DumpResult, write_dump
+from xlalens.capture._dump import GRAPHS_ONLY, DumpResult, Step, write_dump
 from xlalens.dumpdir import Outputs, read_outputs
 from xlalens.frontends import FRONTENDS
 from xlalens.workloads import Workload
@@ -86,6 +87,7 @@ def capture(
     target: str | None = None,
     backend: str = "cpu",
     out: str | Path | None = None,
+    steps: Sequence[Step] = GRAPHS_ONLY,
     **workload_args: Any,
 ) -> Capture:
     """Capture one step in one framework (in its own subprocess).
@@ -99,6 +101,8 @@ def capture(
         backend: ``cpu`` or ``gpu``.
         out: dump folder to keep the files in (with graphs, diffs and report). Default:
             a temporary folder without them, removed when the interpreter exits.
+        steps: the later stages run on ``out`` (``xlalens.capture`` passes graphs,
+            diffs and the report; this stage alone writes the graphs).
         **workload_args: ``size``, ``features``, ``depth``, ``width``, ``lr``.
 
     Returns:
@@ -136,6 +140,7 @@ def capture(
             backend=backend,
             target=target,
             stages=stages,
+            steps=steps,
         )
     except BaseException:
         if out is None:
