@@ -16,9 +16,11 @@ condition, a reduce's reducer, branches, calls) lists them in ``subgraphIds``,
 so a fused body opens from its fusion node. Inside a graph the namespace is the
 instruction's name scope (``metadata.op_name`` in HLO, the ``loc`` name in
 StableHLO) without its last component (the op itself) and without the leading
-components every scoped node shares (``jit(train_step)``), so a 25k-instruction
-module opens collapsed to its model's layers. Parameters without a scope go to
-one ``(parameters)`` layer so that hundreds of weights do not crowd the top.
+components every scoped node shares (``jit(train_step)``); ``_layers`` then
+hoists jax's transforms (forward ``jvp``, backward ``transpose(jvp)``) to the
+top, groups crowded levels by name prefix, and puts unscoped instructions with
+their users, so a 25k-instruction module opens collapsed to a handful of layers
+(NOTE [a ResNet-size graph opens collapsed to a few layers] there).
 Edges keep operand order (``targetNodeInputId`` is the operand index); MLIR
 ``capture`` edges, which cross regions, are left out (the region's graph has no
 node for the outer value).
@@ -32,10 +34,10 @@ from typing import Any
 
 import networkx as nx
 
+from xlalens.export._layers import PARAMETERS_LAYER, layer_paths
 from xlalens.ir._cost import by_computation, node_bytes, node_cost_flops
 
-PARAMETERS_LAYER = "(parameters)"
-"""Namespace of parameters that carry no name scope."""
+__all__ = ["PARAMETERS_LAYER", "graph_collection"]
 
 # Attributes of the op (``attrs`` in the schema) shown in the side panel, when present.
 _OP_ATTRS = (
@@ -50,25 +52,6 @@ _OP_ATTRS = (
     "literal",
     "index",
 )
-
-
-def _namespace_parts(op_name: str | None) -> list[str]:
-    """The scope components of an op name: all but the last ``/`` component."""
-    if not op_name or "/" not in op_name:
-        return []
-    return [p for p in op_name.split("/")[:-1] if p]
-
-
-def _common_prefix(parts_lists: list[list[str]]) -> int:
-    """How many leading components every non-empty list shares."""
-    lists = [p for p in parts_lists if p]
-    if not lists:
-        return 0
-    n = min(len(p) for p in lists)
-    i = 0
-    while i < n and all(p[i] == lists[0][i] for p in lists):
-        i += 1
-    return i
 
 
 def _fmt_num(x: float | None) -> str:
@@ -117,21 +100,37 @@ def graph_collection(
     optimized = gm.get("stage") == "optimized_hlo"
     nodes = graph._node
     pred = graph._pred
+    succ = graph._succ
     extra = extra_attrs or {}
     order = [entry] + [c for c in comps if c != entry] if entry in comps else list(comps)
     order += [c for c in index if c not in comps]
     graphs = []
     for comp in order:
         ids = index.get(comp, [])
-        parts = {nid: _namespace_parts(nodes[nid]["op_name"]) for nid in ids}
-        cut = _common_prefix(list(parts.values()))
+        users = {
+            nid: [
+                v
+                for v, keyed in succ[nid].items()
+                if nodes[v]["computation"] == comp
+                and any(e.get("kind") != "capture" for e in keyed.values())
+            ]
+            for nid in ids
+        }
+        operands = {
+            nid: [
+                u
+                for u, keyed in pred[nid].items()
+                if nodes[u]["computation"] == comp
+                and any(e.get("kind") != "capture" for e in keyed.values())
+            ]
+            for nid in ids
+        }
+        big_entry = comp == entry and len(ids) > 50
+        spaces = layer_paths(ids, nodes, users, operands, parameters_layer=big_entry)
         out_nodes = []
         for nid in ids:
             d = nodes[nid]
-            ns_parts = parts[nid][cut:]
-            namespace = "/".join(ns_parts)
-            if not namespace and d["op"] == "parameter" and comp == entry and len(ids) > 50:
-                namespace = PARAMETERS_LAYER
+            namespace = spaces[nid]
             edges = []
             for u, keyed in pred[nid].items():
                 if nodes[u]["computation"] != comp:
