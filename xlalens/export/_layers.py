@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 PARAMETERS_LAYER = "(parameters)"
 """Namespace of parameters that carry no name scope."""
@@ -160,8 +160,8 @@ def regroup(paths: Iterable[tuple[str, ...]], limit: int = MAX_CHILDREN) -> dict
 def layer_paths(
     ids: Sequence[str],
     nodes: Mapping[str, Mapping],
-    users: Mapping[str, Sequence[str]],
-    operands: Mapping[str, Sequence[str]],
+    users: Callable[[str], Sequence[str]],
+    operands: Callable[[str], Sequence[str]],
     *,
     parameters_layer: bool,
     limit: int = MAX_CHILDREN,
@@ -171,8 +171,9 @@ def layer_paths(
     Args:
         ids: the computation's node ids, operands before users (the schema's order).
         nodes: node id -> node data (``op_name``, ``op``).
-        users: node id -> the ids of its users in the same computation.
-        operands: node id -> the ids of its operands in the same computation.
+        users: node id -> the ids of its users in the same computation (asked only
+            of instructions without a scope).
+        operands: node id -> the ids of its operands in the same computation (same).
         parameters_layer: put unscoped parameters in :data:`PARAMETERS_LAYER`
             (the entry of a large module).
         limit: the most layers a level holds before rule 2 groups them.
@@ -182,7 +183,7 @@ def layer_paths(
 
     Example:
         >>> layer_paths(["a"], {"a": {"op_name": "jit(f)/jvp(dense)/mul", "op": "multiply"}},
-        ...             {}, {}, parameters_layer=False)
+        ...             lambda n: [], lambda n: [], parameters_layer=False)
         {'a': ''}
     """
     raw = {nid: scope_parts(nodes[nid]["op_name"]) for nid in ids}
@@ -199,11 +200,11 @@ def layer_paths(
     # copy of a weight that forward, backward and optimizer read goes with the weight).
     unscoped = [nid for nid in reversed(ids) if nid not in path]
     for nid in unscoped:
-        seen = [path.get(u, ()) for u in users.get(nid, ())]
+        seen = [path.get(u, ()) for u in users(nid)]
         path[nid] = tuple(seen[0][: common_prefix(seen)]) if seen and all(seen) else ()
     for nid in reversed(unscoped):
-        if not path[nid] and operands.get(nid):
-            seen = [path.get(u, ()) for u in operands[nid]]
-            path[nid] = tuple(seen[0][: common_prefix(seen)]) if all(seen) else ()
+        if not path[nid]:
+            seen = [path.get(u, ()) for u in operands(nid)]
+            path[nid] = tuple(seen[0][: common_prefix(seen)]) if seen and all(seen) else ()
     mapping = regroup((p for p in path.values() if p), limit)
     return {nid: "/".join(mapping.get(p, p)) for nid, p in path.items()}

@@ -107,26 +107,24 @@ def graph_collection(
     graphs = []
     for comp in order:
         ids = index.get(comp, [])
-        users = {
-            nid: [
+
+        def linked(nid: str, adj: Any = succ, comp: str = comp) -> list[str]:
+            # neighbours in this computation, capture edges left out; asked of unscoped nodes only
+            return [
                 v
-                for v, keyed in succ[nid].items()
+                for v, keyed in adj[nid].items()
                 if nodes[v]["computation"] == comp
                 and any(e.get("kind") != "capture" for e in keyed.values())
             ]
-            for nid in ids
-        }
-        operands = {
-            nid: [
-                u
-                for u, keyed in pred[nid].items()
-                if nodes[u]["computation"] == comp
-                and any(e.get("kind") != "capture" for e in keyed.values())
-            ]
-            for nid in ids
-        }
+
         big_entry = comp == entry and len(ids) > 50
-        spaces = layer_paths(ids, nodes, users, operands, parameters_layer=big_entry)
+        spaces = layer_paths(
+            ids,
+            nodes,
+            linked,
+            lambda nid, comp=comp: linked(nid, pred, comp),
+            parameters_layer=big_entry,
+        )
         out_nodes = []
         for nid in ids:
             d = nodes[nid]
@@ -149,28 +147,30 @@ def graph_collection(
                         )
                     )
             edges.sort(key=lambda t: t[0])
+            # the schema's string fields go in as they are (no _kv call per pair: NOTE
+            # [a ResNet-size graph...] counts CPU here, 25k nodes x ~12 pairs)
             attrs = [
-                _kv("name", d["name"]),
-                _kv("opcode", d["opcode"]),
-                _kv("op", d["op"]),
-                _kv("shape", d["type"]),
-                _kv("dtype", d["dtype"]),
+                {"key": "name", "value": d["name"]},
+                {"key": "opcode", "value": d["opcode"]},
+                {"key": "op", "value": d["op"]},
+                {"key": "shape", "value": d["type"]},
+                {"key": "dtype", "value": d["dtype"]},
             ]
             if d["role"]:
-                attrs.append(_kv("role", d["role"]))
+                attrs.append({"key": "role", "value": d["role"]})
             if d["op_name"]:
-                attrs.append(_kv("op_name", d["op_name"]))
+                attrs.append({"key": "op_name", "value": d["op_name"]})
             if d["source_file"] or d["source_line"] is not None:
                 where = f"{d['source_file'] or '?'}:{d['source_line'] if d['source_line'] is not None else '?'}"
                 attrs.append(_kv("source", where))
             flops = node_cost_flops(graph, nid, index)
-            attrs.append(_kv("flops", _fmt_num(flops)))
-            attrs.append(_kv("bytes", _fmt_num(node_bytes(graph, nid))))
+            attrs.append({"key": "flops", "value": _fmt_num(flops)})
+            attrs.append({"key": "bytes", "value": _fmt_num(node_bytes(graph, nid))})
             if optimized and d["fusion"]:
                 kernel = d["fusion"].rsplit("/", 1)[-1]
-                attrs.append(_kv("kernel", kernel))
+                attrs.append({"key": "kernel", "value": kernel})
             if d["layout"]:
-                attrs.append(_kv("layout", d["layout"]))
+                attrs.append({"key": "layout", "value": d["layout"]})
             op_attrs = d["attrs"]
             for key in _OP_ATTRS:
                 if key in op_attrs and op_attrs[key] is not None:
