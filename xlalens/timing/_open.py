@@ -64,6 +64,10 @@ def _free_port(start: int) -> int:
     raise UsageError(f"no free port in {start}..{start + 99}; pass --port")
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def _has_xprof() -> bool:
     return all(importlib.util.find_spec(m) is not None for m in ("xprof", "fire", "cheroot"))
 
@@ -108,6 +112,8 @@ def open_traces(folder: str | Path, port: int = 8791) -> int:
         print(f"  xprof --logdir {logdir} --port {port}")
         print(f"http://localhost:{port}/ (Ctrl-C stops XProf)", flush=True)
         proc = subprocess.Popen(cmd, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        # `kill PID` stops XProf and removes the log directory too, as Ctrl-C does
+        old = signal.signal(signal.SIGTERM, _interrupt)
         try:
             return proc.wait()
         except KeyboardInterrupt:
@@ -119,3 +125,5 @@ def open_traces(folder: str | Path, port: int = 8791) -> int:
                 proc.wait()
             print("xlalens time --open: stopped", file=sys.stderr)
             return 0
+        finally:
+            signal.signal(signal.SIGTERM, old)
