@@ -168,7 +168,7 @@ def _overlay_pixels(pg) -> int:
     return n
 
 
-def test_graph_renders_without_console_errors(page):
+def test_graph_renders_without_console_errors(page, server):
     """ResNet50's entry graph is drawn collapsed to its top layers; no console error but the blocked web font."""
     text = page.inner_text("body")
     assert "main." in text and "optimized_hlo" in text and "instructions" in text
@@ -179,6 +179,9 @@ def test_graph_renders_without_console_errors(page):
     box = page.locator("canvas").first.bounding_box()
     assert box["width"] > 300 and box["height"] > 300
     assert page.ready_s < READY_S
+    # levels of more than 100 items (sgd, (parameters): 500+ ops) open as Model Explorer's
+    # sections (NOTE [sections for what names do not group] in xlalens/export/_server.py)
+    assert "&groupNodeChildrenCountThreshold=100" in server[0]
     # Offline, the only outside request is the page's web font (fonts.gstatic.com); its
     # failed load is the only console error allowed.
     assert all("fonts.gstatic.com" in u for u in page.outside), page.outside
