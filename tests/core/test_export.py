@@ -85,14 +85,60 @@ def test_edges_keep_operand_order_and_fusions_open_their_bodies(transformer):
         ]
 
 
-def test_name_scopes_become_layers():
-    """Keras ResNet50's layers (op_name scopes, shared jit(...) prefix cut) are the entry graph's namespaces."""
+def _levels(entry) -> dict[str, tuple[set[str], int]]:
+    """Each layer path ('' = root) -> (its child layers, its own op nodes)."""
+    out: dict[str, tuple[set[str], int]] = {"": (set(), 0)}
+    for n in entry["nodes"]:
+        parts = n["namespace"].split("/") if n["namespace"] else []
+        for i in range(len(parts)):
+            parent = "/".join(parts[:i])
+            out.setdefault(parent, (set(), 0))[0].add(parts[i])
+        layers, ops = out.setdefault(n["namespace"], (set(), 0))
+        out[n["namespace"]] = (layers, ops + 1)
+    return out
+
+
+def test_name_scopes_become_layers_and_resnet50_opens_collapsed():
+    """Keras ResNet50 (jax): the root shows forward, backward, optimizer and parameters; layers nest by name."""
+    from xlalens.export._layers import MAX_CHILDREN
+
     g = load(real_text("keras_jax_resnet50.optimized_hlo.txt.xz"))
     entry = graph_collection(g)["graphs"][0]
-    tops = {n["namespace"].split("/")[0] for n in entry["nodes"] if n["namespace"]}
-    assert len(tops) > 100
-    assert "jit(train_step)" not in tops  # the scope every op shares is cut
-    assert any("conv2_block1_1_conv" in t for t in tops)
+    levels = _levels(entry)
+    layers, ops = levels[""]
+    assert {"forward (jvp)", "backward (transpose(jvp))", "sgd", "(parameters)"} <= layers
+    assert len(layers) + ops <= 20, (layers, ops)  # was 321 layers + 216 ops: no layout in 800 s
+    assert "jit(train_step)" not in layers  # the scope every op shares is cut
+    assert all(len(sub) <= MAX_CHILDREN for sub, _ in levels.values())
+    ns = {n["namespace"] for n in entry["nodes"]}
+    assert "forward (jvp)/conv2/conv2_block1/conv2_block1_1_conv" in ns
+    assert "backward (transpose(jvp))/conv4/conv4_block6/conv4_block6_2_bn" in ns
+
+
+def test_mobilenet_from_tensorflow_opens_collapsed():
+    """Keras MobileNetV2 (TensorFlow), a second model and framework: every level holds few layers."""
+    from xlalens.export._layers import MAX_CHILDREN
+
+    g = load(real_text("keras_tf_mobilenetv2.optimized_hlo.txt.xz"))
+    entry = graph_collection(g)["graphs"][0]
+    levels = _levels(entry)
+    layers, ops = levels[""]
+    assert len(layers) + ops <= 60, (layers, ops)  # was 6 layers + 194 ops (weight copies)
+    assert all(len(sub) <= MAX_CHILDREN for sub, _ in levels.values())
+    copies = [n for n in entry["nodes"] if n["label"] == "copy"]
+    assert sum(n["namespace"] == "(parameters)" for n in copies) > 100
+
+
+def test_crowded_levels_group_by_name_prefix():
+    """40 torch-style layer names split into prefix layers; a level under the limit is left alone."""
+    from xlalens.export._layers import regroup
+
+    paths = [(f"layers.{i}", "attn") for i in range(40)] + [("embed",), ("norm",)]
+    got = regroup(paths, limit=24)
+    assert got[("layers.7", "attn")] == ("layers", "layers.7", "attn")
+    assert got[("embed",)] == ("embed",)
+    small = [("a_1",), ("a_2",), ("b",)]
+    assert regroup(small, limit=24) == {p: p for p in small}
 
 
 def test_attrs_carry_cost_and_kernel(transformer):

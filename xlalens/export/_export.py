@@ -167,7 +167,8 @@ def export(
             made += got
     if node_status:
         made.append(diff_overlay(graph, node_status))
-    _atomic_write(path, json.dumps(doc, separators=(",", ":")))
+    # a tree built here: no cycle to look for (0.05 s of 0.29 s on ResNet50's 21 MB)
+    _atomic_write(path, json.dumps(doc, separators=(",", ":"), check_circular=False))
     written = []
     for ov in made:
         p = overlay_path(path, ov)

@@ -16,9 +16,11 @@ condition, a reduce's reducer, branches, calls) lists them in ``subgraphIds``,
 so a fused body opens from its fusion node. Inside a graph the namespace is the
 instruction's name scope (``metadata.op_name`` in HLO, the ``loc`` name in
 StableHLO) without its last component (the op itself) and without the leading
-components every scoped node shares (``jit(train_step)``), so a 25k-instruction
-module opens collapsed to its model's layers. Parameters without a scope go to
-one ``(parameters)`` layer so that hundreds of weights do not crowd the top.
+components every scoped node shares (``jit(train_step)``); ``_layers`` then
+hoists jax's transforms (forward ``jvp``, backward ``transpose(jvp)``) to the
+top, groups crowded levels by name prefix, and puts unscoped instructions with
+their users, so a 25k-instruction module opens collapsed to a handful of layers
+(NOTE [a ResNet-size graph opens collapsed to a few layers] there).
 Edges keep operand order (``targetNodeInputId`` is the operand index); MLIR
 ``capture`` edges, which cross regions, are left out (the region's graph has no
 node for the outer value).
@@ -32,10 +34,10 @@ from typing import Any
 
 import networkx as nx
 
+from xlalens.export._layers import PARAMETERS_LAYER, layer_paths
 from xlalens.ir._cost import by_computation, node_bytes, node_cost_flops
 
-PARAMETERS_LAYER = "(parameters)"
-"""Namespace of parameters that carry no name scope."""
+__all__ = ["PARAMETERS_LAYER", "graph_collection"]
 
 # Attributes of the op (``attrs`` in the schema) shown in the side panel, when present.
 _OP_ATTRS = (
@@ -50,25 +52,6 @@ _OP_ATTRS = (
     "literal",
     "index",
 )
-
-
-def _namespace_parts(op_name: str | None) -> list[str]:
-    """The scope components of an op name: all but the last ``/`` component."""
-    if not op_name or "/" not in op_name:
-        return []
-    return [p for p in op_name.split("/")[:-1] if p]
-
-
-def _common_prefix(parts_lists: list[list[str]]) -> int:
-    """How many leading components every non-empty list shares."""
-    lists = [p for p in parts_lists if p]
-    if not lists:
-        return 0
-    n = min(len(p) for p in lists)
-    i = 0
-    while i < n and all(p[i] == lists[0][i] for p in lists):
-        i += 1
-    return i
 
 
 def _fmt_num(x: float | None) -> str:
@@ -117,21 +100,35 @@ def graph_collection(
     optimized = gm.get("stage") == "optimized_hlo"
     nodes = graph._node
     pred = graph._pred
+    succ = graph._succ
     extra = extra_attrs or {}
     order = [entry] + [c for c in comps if c != entry] if entry in comps else list(comps)
     order += [c for c in index if c not in comps]
     graphs = []
     for comp in order:
         ids = index.get(comp, [])
-        parts = {nid: _namespace_parts(nodes[nid]["op_name"]) for nid in ids}
-        cut = _common_prefix(list(parts.values()))
+
+        def linked(nid: str, adj: Any = succ, comp: str = comp) -> list[str]:
+            # neighbours in this computation, capture edges left out; asked of unscoped nodes only
+            return [
+                v
+                for v, keyed in adj[nid].items()
+                if nodes[v]["computation"] == comp
+                and any(e.get("kind") != "capture" for e in keyed.values())
+            ]
+
+        big_entry = comp == entry and len(ids) > 50
+        spaces = layer_paths(
+            ids,
+            nodes,
+            linked,
+            lambda nid, comp=comp: linked(nid, pred, comp),
+            parameters_layer=big_entry,
+        )
         out_nodes = []
         for nid in ids:
             d = nodes[nid]
-            ns_parts = parts[nid][cut:]
-            namespace = "/".join(ns_parts)
-            if not namespace and d["op"] == "parameter" and comp == entry and len(ids) > 50:
-                namespace = PARAMETERS_LAYER
+            namespace = spaces[nid]
             edges = []
             for u, keyed in pred[nid].items():
                 if nodes[u]["computation"] != comp:
@@ -150,28 +147,30 @@ def graph_collection(
                         )
                     )
             edges.sort(key=lambda t: t[0])
+            # the schema's string fields go in as they are (no _kv call per pair: NOTE
+            # [a ResNet-size graph...] counts CPU here, 25k nodes x ~12 pairs)
             attrs = [
-                _kv("name", d["name"]),
-                _kv("opcode", d["opcode"]),
-                _kv("op", d["op"]),
-                _kv("shape", d["type"]),
-                _kv("dtype", d["dtype"]),
+                {"key": "name", "value": d["name"]},
+                {"key": "opcode", "value": d["opcode"]},
+                {"key": "op", "value": d["op"]},
+                {"key": "shape", "value": d["type"]},
+                {"key": "dtype", "value": d["dtype"]},
             ]
             if d["role"]:
-                attrs.append(_kv("role", d["role"]))
+                attrs.append({"key": "role", "value": d["role"]})
             if d["op_name"]:
-                attrs.append(_kv("op_name", d["op_name"]))
+                attrs.append({"key": "op_name", "value": d["op_name"]})
             if d["source_file"] or d["source_line"] is not None:
                 where = f"{d['source_file'] or '?'}:{d['source_line'] if d['source_line'] is not None else '?'}"
                 attrs.append(_kv("source", where))
             flops = node_cost_flops(graph, nid, index)
-            attrs.append(_kv("flops", _fmt_num(flops)))
-            attrs.append(_kv("bytes", _fmt_num(node_bytes(graph, nid))))
+            attrs.append({"key": "flops", "value": _fmt_num(flops)})
+            attrs.append({"key": "bytes", "value": _fmt_num(node_bytes(graph, nid))})
             if optimized and d["fusion"]:
                 kernel = d["fusion"].rsplit("/", 1)[-1]
-                attrs.append(_kv("kernel", kernel))
+                attrs.append({"key": "kernel", "value": kernel})
             if d["layout"]:
-                attrs.append(_kv("layout", d["layout"]))
+                attrs.append({"key": "layout", "value": d["layout"]})
             op_attrs = d["attrs"]
             for key in _OP_ATTRS:
                 if key in op_attrs and op_attrs[key] is not None:

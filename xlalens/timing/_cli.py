@@ -92,6 +92,15 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--top", type=int, default=3, metavar="K", help="kernels to list per frontend (default 3)"
     )
+    p.add_argument(
+        "--open",
+        action="store_true",
+        help="do not time: serve the traces the last run kept (DIR/timing/traces) with XProf "
+        "until Ctrl-C, and print where Perfetto reads them",
+    )
+    p.add_argument(
+        "--port", type=int, default=8791, metavar="P", help="--open: XProf's port (default 8791)"
+    )
     p.set_defaults(func=run)
 
 
@@ -102,6 +111,10 @@ def run(args: argparse.Namespace) -> int:
     from xlalens.timing._time import time_dump
     from xlalens.timing._write import results_path
 
+    if args.open:
+        from xlalens.timing._open import open_traces
+
+        return open_traces(args.dump, args.port)
     if args.repeat is not None and args.repeat < 1:
         raise UsageError(f"--repeat {args.repeat}: need at least 1")
     if args.warmup is not None and args.warmup < 0:
