@@ -102,10 +102,20 @@ def capture_sharded(
     # sharding: end
     with phases("trace"):
         model, roles = build(workload)
-    placed = [f"{roles[v.path]}: {v.value.sharding.spec}" for v in model.trainable_variables]
+
+    def spec_of(v: Any) -> Any:
+        # On one device jax places a variable with a SingleDeviceSharding, which has
+        # no spec: every dimension is whole (the 1-device point of a scaling table).
+        return getattr(v.value.sharding, "spec", None)
+
+    placed = [
+        f"{roles[v.path]}: {'one device' if spec_of(v) is None else spec_of(v)}"
+        for v in model.trainable_variables
+    ]
     for v in model.trainable_variables:
         want = tuple(layout_map[v.path].axes)
-        got = tuple(v.value.sharding.spec) + (None,) * (len(v.shape) - len(v.value.sharding.spec))
+        got = tuple(spec_of(v) or ())
+        got += (None,) * (len(v.shape) - len(got))
         if got != want:
             raise RuntimeError(f"{v.path} is placed {got}, not {want}: the LayoutMap did not apply")
     # sharding: begin
