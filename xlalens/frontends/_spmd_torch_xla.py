@@ -138,13 +138,15 @@ def _capture(
     with phases("trace"):
         built = build(workload)
         model = built.model.to(device)
-        x = torch.from_numpy(built.x).to(device)
-        y = torch.from_numpy(built.y).to(device)
         # sharding: begin
         for name, param in model.named_parameters():
             role = built.roles[name]
             where = plan.torch_layout(plan.param_spec(role, shapes[role], spec))
             xs.mark_sharding(param, mesh, where)
+        # sharding: end
+        x = torch.from_numpy(built.x).to(device)
+        y = torch.from_numpy(built.y).to(device)
+        # sharding: begin
         for t in (x, y):
             where = plan.batch_spec(t.dim(), spec)
             xs.mark_sharding(t, mesh, where)
