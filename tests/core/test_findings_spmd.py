@@ -56,6 +56,7 @@ def _sharded(root: Path, steps: dict, lines: dict, devices: int = 4) -> Path:
     (root / "manifest.json").write_text(json.dumps(manifest))
     (root / "timing").mkdir()
     doc = {"schema_version": 1, "backend": "cpu", "sharding": spec, "frontends": results}
+    doc["created"] = "2026-12-07T04:00:00+00:00"
     (root / "timing/cpu.json").write_text(json.dumps(doc))
     return root
 
@@ -64,7 +65,12 @@ def _with_scaling(dump: Path, points: dict[int, dict]) -> None:
     doc = json.loads((dump / "timing/cpu.json").read_text())
     doc["scaling"] = {
         "points": [
-            {"devices": n, "dump": f"d{n}", "frontends": {fe: _step(*s) for fe, s in fes.items()}}
+            {
+                "devices": n,
+                "dump": f"d{n}",
+                "created": "2026-12-07T03:50:00+00:00",
+                "frontends": {fe: _step(*s) for fe, s in fes.items()},
+            }
             for n, fes in points.items()
         ]
     }
@@ -90,6 +96,10 @@ def test_scaling_and_lines_give_the_verdicts(tmp_path):
     assert "jax on 4 devices 0.5 ms ± 0.01 < on 1 device 1 ms ± 0.01" in claim
     assert "torch_xla on 4 devices 3 ms ± 0.05 > on 1 device 1.5 ms ± 0.05" in claim
     assert "framework: mixed (2 for, 1 against)" in claim
+    assert (
+        "timed in separate runs, not interleaved (1 device 2026-12-07T03:50:00+00:00, "
+        "4 devices 2026-12-07T04:00:00+00:00): a change of machine load" in claim
+    )
     assert "jax: step `step` 0 lines changed, 13 lines of placement added" in claim
     assert "jax: 1 all-reduce; keras-jax: 1 all-reduce; torch_xla: 7 all-reduce" in claim
     assert "CPU caveat: the devices are host devices" in text

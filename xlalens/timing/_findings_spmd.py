@@ -25,7 +25,10 @@ unchanged (difflib: 0 lines), and jax needs no more lines than each other SPMD
 frontend (fewer: for the claim, more: against, as many: neither). On the CPU,
 host devices are threads of one processor sharing its memory: more devices do
 not add cores or bandwidth, so the scaling verdict says how XLA:CPU runs N
-partitions on this machine, not how N accelerators scale; the text says so.
+partitions on this machine, not how N accelerators scale; the text says so. Each
+device count is its own ``xlalens time`` run, not interleaved rounds like the native
+step's: the evidence names when each was timed, since the load of a shared machine
+can change between runs.
 """
 
 from __future__ import annotations
@@ -75,7 +78,12 @@ def _point(doc: dict[str, Any], manifest: dict[str, Any], where: str) -> dict[st
                 "n": st.get("n"),
                 "matches_single_device": info.get("outputs_match"),
             }
-    return {"devices": int(spec.get("devices") or 0), "dump": where, "frontends": fes}
+    return {
+        "devices": int(spec.get("devices") or 0),
+        "dump": where,
+        "created": doc.get("created"),
+        "frontends": fes,
+    }
 
 
 def scaling_points(
@@ -183,7 +191,19 @@ def sharded_rows(dump_dir: str | Path, doc: dict[str, Any]) -> list[dict[str, An
     return rows
 
 
-def sharded_claim(rows: list[dict[str, Any]], spec: dict[str, Any], backend: str) -> Claim:
+def _runs(doc: dict[str, Any]) -> dict[int, str | None]:
+    """When each device count was timed (the results' ``created``), by device count."""
+    runs = {p["devices"]: p.get("created") for p in (doc.get("scaling") or {}).get("points") or []}
+    runs[int((doc.get("sharding") or {}).get("devices") or 0)] = doc.get("created")
+    return dict(sorted(runs.items()))
+
+
+def sharded_claim(
+    rows: list[dict[str, Any]],
+    spec: dict[str, Any],
+    backend: str,
+    runs: dict[int, str | None] | None = None,
+) -> Claim:
     """The claim's two verdicts (NOTE: [the parallelization verdicts]).
 
     Example:
@@ -209,6 +229,13 @@ def sharded_claim(rows: list[dict[str, Any]], spec: dict[str, Any], backend: str
     counts = sorted({n for r in rows for n in r["times"]})
     if pairs:
         verdict, ev = _compare(pairs)
+        # Each device count is its own run (NOTE: [the parallelization verdicts]).
+        when = ", ".join(f"{_dev(n)} {t or 'time not recorded'}" for n, t in (runs or {}).items())
+        ev += (
+            "; the device counts were timed in separate runs, not interleaved"
+            + (f" ({when})" if when else "")
+            + ": a change of machine load between them moves the comparison"
+        )
     else:
         verdict = "no verdict: one device count"
         ev = (
@@ -308,7 +335,7 @@ def sharded_markdown(dump_dir: str | Path, doc: dict[str, Any], backend: str) ->
     spec = manifest["sharding"]
     wl = manifest.get("workload") or {}
     rows = sharded_rows(dump_dir, doc)
-    c = sharded_claim(rows, spec, backend)
+    c = sharded_claim(rows, spec, backend, _runs(doc))
     head, body = _table(rows)
     lines = [
         f"# Findings: {wl.get('name')} step, {wl.get('size')} samples, {spec['strategy']} over "
@@ -357,7 +384,7 @@ def sharded_section(dump_dir: str | Path, doc: dict[str, Any], backend: str) -> 
 
     spec = read_manifest(dump_dir)["sharding"]
     rows = sharded_rows(dump_dir, doc)
-    c = sharded_claim(rows, spec, backend)
+    c = sharded_claim(rows, spec, backend, _runs(doc))
     head, body = _table(rows)
     esc = html.escape
     fragment = (
