@@ -45,6 +45,13 @@ def _state(model: Any) -> tuple:
     return groups, tuple([v.value for v in g] for g in groups)
 
 
+def _whole(axes: tuple, spec: MeshSpec) -> tuple:
+    """``axes`` with every mesh axis of size 1 read as None: splitting over one device
+    leaves the dimension whole (jax then places a SingleDeviceSharding, no spec)."""
+    size = dict(zip(spec.axes, spec.shape))
+    return tuple(None if isinstance(a, str) and size.get(a) == 1 else a for a in axes)
+
+
 def capture_sharded(
     workload: Workload,
     spec: MeshSpec,
@@ -116,7 +123,7 @@ def capture_sharded(
         want = tuple(layout_map[v.path].axes)
         got = tuple(spec_of(v) or ())
         got += (None,) * (len(v.shape) - len(got))
-        if got != want:
+        if _whole(got, spec) != _whole(want, spec):
             raise RuntimeError(f"{v.path} is placed {got}, not {want}: the LayoutMap did not apply")
     # sharding: begin
     jmesh = make_mesh(spec)
