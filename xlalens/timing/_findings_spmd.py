@@ -16,9 +16,10 @@ SPMD frontend (jax, keras-jax, torchax, torch_xla):
   document as ``scaling``, so the claim survives later runs).
 
 NOTE: [the parallelization verdicts] the claim keeps the two questions of the
-other claims. **XLA** (what XLA makes of the partitioned step): per frontend,
-its step on the most devices against its step on the fewest, "faster" only where
-the spreads do not overlap; a frontend whose sharded step did not match its
+other claims. **XLA** (what XLA makes of the partitioned step): per JAX frontend
+(jax, and keras-jax and torchax, whose sharded steps are jax's), its step on the
+most devices against its step on the fewest, "faster" only where the spreads do
+not overlap (torch_xla's, not JAX, is printed beside for comparison); a frontend whose sharded step did not match its
 1-device step takes no part. With one device count there is no verdict.
 **framework** (what the framework asks of its user): jax's step function must be
 unchanged (difflib: 0 lines), and jax needs no more lines than each other SPMD
@@ -42,6 +43,9 @@ from xlalens._paths import display_path
 from xlalens.timing._verdicts import Claim, Interval, _compare, _interval
 
 CLAIM = "JAX parallelizes easily across devices"
+JAX_FRONTENDS = ("jax", "keras-jax", "torchax")
+"""Frontends whose sharded step is jax's (``jax.jit`` with ``NamedSharding``s): the XLA
+verdict's; torch_xla's SPMD is its own (GSPMD through lazy tensors)."""
 CPU_CAVEAT = (
     "CPU caveat: the devices are host devices, threads of one processor sharing its memory; "
     "more of them add no cores or memory bandwidth, so these times say how XLA:CPU runs N "
@@ -210,13 +214,16 @@ def sharded_claim(
         >>> sharded_claim(rows, manifest["sharding"], "cpu").verdict  # doctest: +SKIP
         'no verdict: within the spread'
     """
-    # XLA: each frontend's step on the most devices against the fewest.
+    # XLA: each JAX frontend's step on the most devices against the fewest; the
+    # others' (torch_xla: GSPMD, not JAX) are printed beside, for comparison.
     pairs: list[tuple[str, Interval | None, str, Interval | None]] = []
+    beside: list[tuple[str, Interval | None, str, Interval | None]] = []
     for r in rows:
         t = r["times"]
         if len(t) >= 2:
             lo, hi = min(t), max(t)
-            pairs.append((f"{r['frontend']} on {_dev(hi)}", t[hi], f"on {_dev(lo)}", t[lo]))
+            pair = (f"{r['frontend']} on {_dev(hi)}", t[hi], f"on {_dev(lo)}", t[lo])
+            (pairs if r["frontend"] in JAX_FRONTENDS else beside).append(pair)
     colls = "; ".join(
         f"{r['frontend']}: "
         + (
@@ -229,6 +236,8 @@ def sharded_claim(
     counts = sorted({n for r in rows for n in r["times"]})
     if pairs:
         verdict, ev = _compare(pairs)
+        if beside:
+            ev += "; not JAX, for comparison: " + _compare(beside)[1]
         # Each device count is its own run (NOTE: [the parallelization verdicts]).
         when = ", ".join(f"{_dev(n)} {t or 'time not recorded'}" for n, t in (runs or {}).items())
         ev += (
@@ -283,8 +292,9 @@ def sharded_claim(
     fev = "; ".join(notes)
     return Claim(
         CLAIM,
-        "XLA: each SPMD frontend's compiled sharded step at the most devices vs the fewest "
-        "(`xlalens time`, median ± IQR/2), beside the collectives in its optimized HLO; "
+        "XLA: each JAX frontend's (jax, keras-jax, torchax) compiled sharded step at the most "
+        "devices vs the fewest (`xlalens time`, median ± IQR/2; torch_xla beside), with the "
+        "collectives in its optimized HLO; "
         "framework: jax's step unchanged, and its lines of user code changed (step difflib + "
         "placement) vs each other SPMD frontend's",
         verdict,
