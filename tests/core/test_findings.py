@@ -157,7 +157,8 @@ def test_slowest_kernel_per_frontend_is_named(tmp_path):
 
 
 def test_sharded_results_give_no_findings(tmp_path):
-    """A sharded dump's results (no native rounds) give no findings and no report section."""
+    """Sharded results in a dump whose manifest has no sharding give no findings (the
+    parallelization claim needs the sharded capture's record: test_findings_spmd)."""
     d = _dump(tmp_path / "d", {"jax": (0.02, 0.002), "torch_xla": (1.0, 0.1)})
     doc = json.loads((d / "timing/cpu.json").read_text())
     doc["sharding"] = {"devices": 4, "mesh": [2, 2], "axes": ["data", "model"], "strategy": "dp"}

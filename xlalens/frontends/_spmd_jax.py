@@ -77,6 +77,7 @@ def capture_and_prove(
     sharded_args: tuple,
     spec: MeshSpec,
     framework: str,
+    placing: tuple[Callable[..., Any], ...] = (),
     **capture: Any,
 ) -> None:
     """Capture ``fn`` on ``sharded_args`` and prove it against ``fn`` on ``args`` on one device.
@@ -89,6 +90,8 @@ def capture_and_prove(
         sharded_args: the same values placed with ``NamedSharding``s.
         spec: the mesh and strategy (recorded in ``result.json``'s ``spmd``).
         framework: how the step was sharded, for the manifest's note.
+        placing: the functions whose ``# sharding: begin/end`` blocks place the
+            arguments (:func:`~xlalens.frontends._spmd_plan.code_change`).
         capture: the rest of :func:`xlalens.frontends._jaxlike.capture_jax_step`'s
             keywords (roles, loss, params, versions, notes).
     """
@@ -111,6 +114,8 @@ def capture_and_prove(
         sharded,
         jax.tree_util.tree_leaves(single),
         [str(getattr(a, "sharding", None).spec) for a in jax.tree_util.tree_leaves(sharded_args)],
+        # The 1-device run above and the capture call the very same ``fn``.
+        code=plan.code_change(fn, fn, *placing),
     )
 
 
@@ -129,9 +134,10 @@ def capture_sharded(
     workload: Workload, spec: MeshSpec, out: Path, phases: Phases, versions: dict
 ) -> None:
     """Capture ``workload``'s step sharded over ``spec`` and record its 1-device agreement."""
-    mesh = make_mesh(spec)
     step, args = workload.reference_step()
     params, buffers, opt_state, x, y = args
+    # sharding: begin
+    mesh = make_mesh(spec)
     shapes = workload.param_shapes()
 
     def where(key: str, leaf: Any) -> tuple:
@@ -146,6 +152,7 @@ def capture_sharded(
         jax.device_put(x, NamedSharding(mesh, batch_spec(x.ndim, spec))),
         jax.device_put(y, NamedSharding(mesh, batch_spec(y.ndim, spec))),
     )
+    # sharding: end
     capture_and_prove(
         out,
         phases,
@@ -154,6 +161,7 @@ def capture_sharded(
         sharded_args=sharded_args,
         spec=spec,
         framework="jax NamedSharding",
+        placing=(capture_sharded,),
         role_of=_role,
         loss=lambda r: float(r[3]),
         params=lambda r: {k: np.asarray(v) for k, v in r[0].items()},

@@ -45,6 +45,13 @@ def _state(model: Any) -> tuple:
     return groups, tuple([v.value for v in g] for g in groups)
 
 
+def _whole(axes: tuple, spec: MeshSpec) -> tuple:
+    """``axes`` with every mesh axis of size 1 read as None: splitting over one device
+    leaves the dimension whole (jax then places a SingleDeviceSharding, no spec)."""
+    size = dict(zip(spec.axes, spec.shape))
+    return tuple(None if isinstance(a, str) and size.get(a) == 1 else a for a in axes)
+
+
 def capture_sharded(
     workload: Workload,
     spec: MeshSpec,
@@ -68,7 +75,6 @@ def capture_sharded(
         from xlalens.frontends._jaxlike import NO_ROLE, capture_jax_step
         from xlalens.frontends._spmd_jax import make_mesh
 
-    jmesh = make_mesh(spec)
     shapes = workload.param_shapes()
     x_np, y_np = workload.data()
 
@@ -83,6 +89,7 @@ def capture_sharded(
         expected = [np.asarray(a) for a in jax.tree_util.tree_leaves(single)]
 
     # 2. The layouts, by the variable paths the same layer names give again.
+    # sharding: begin
     dist = keras.distribution
     mesh = dist.DeviceMesh(spec.shape, list(spec.axes), devices=dist.list_devices()[: spec.devices])
     layout_map = dist.LayoutMap(mesh)
@@ -99,16 +106,30 @@ def capture_sharded(
         layout_map[r"(?:[^/]*/)?" + re.escape(tail)] = where
     batch = plan.batch_spec(2, spec)[0]
     dist.set_distribution(dist.ModelParallel(layout_map=layout_map, batch_dim_name=batch))
+    # sharding: end
     with phases("trace"):
         model, roles = build(workload)
-    placed = [f"{roles[v.path]}: {v.value.sharding.spec}" for v in model.trainable_variables]
+
+    def spec_of(v: Any) -> Any:
+        # On one device jax places a variable with a SingleDeviceSharding, which has
+        # no spec: every dimension is whole (the 1-device point of a scaling table).
+        return getattr(v.value.sharding, "spec", None)
+
+    placed = [
+        f"{roles[v.path]}: {'one device' if spec_of(v) is None else spec_of(v)}"
+        for v in model.trainable_variables
+    ]
     for v in model.trainable_variables:
         want = tuple(layout_map[v.path].axes)
-        got = tuple(v.value.sharding.spec) + (None,) * (len(v.shape) - len(v.value.sharding.spec))
-        if got != want:
+        got = tuple(spec_of(v) or ())
+        got += (None,) * (len(v.shape) - len(got))
+        if _whole(got, spec) != _whole(want, spec):
             raise RuntimeError(f"{v.path} is placed {got}, not {want}: the LayoutMap did not apply")
+    # sharding: begin
+    jmesh = make_mesh(spec)
     x = jax.device_put(x_np, NamedSharding(jmesh, P(*plan.batch_spec(x_np.ndim, spec))))
     y = jax.device_put(y_np, NamedSharding(jmesh, P(*plan.batch_spec(y_np.ndim, spec))))
+    # sharding: end
     groups, state = _state(model)
     state_roles = tuple(
         [roles.get(v.path) or ("metric_state" if g is groups[3] else NO_ROLE) for v in g]
@@ -142,4 +163,6 @@ def capture_sharded(
     from xlalens.dumpdir import read_outputs
 
     sharded = read_outputs(out / "outputs.json").results
-    plan.record_proof(out, spec, sharded, expected, placed)
+    # Both runs call the train step of a model built by the same ``build``.
+    code = plan.code_change(model1.train_step, model.train_step, capture_sharded)
+    plan.record_proof(out, spec, sharded, expected, placed, code=code)

@@ -113,14 +113,18 @@ def _capture(
         from xlalens.frontends import _spmd_plan as plan
         from xlalens.frontends._torchlike import build, from_torch, loss_fn
 
+    # sharding: begin
     xr.use_spmd()
+    # sharding: end
     if xr.global_runtime_device_count() != spec.devices:
         raise RuntimeError(
             f"{spec.devices} devices requested but torch_xla sees "
             f"{xr.global_runtime_device_count()}; CPU_NUM_DEVICES did not reach this process"
         )
+    # sharding: begin
     mesh = xs.Mesh(np.arange(spec.devices), spec.shape, spec.axes)
     shapes = workload.param_shapes()
+    # sharding: end
 
     # The 1-device step: eager PyTorch on the CPU, same module, same init, same update.
     with phases("single_device"):
@@ -134,17 +138,24 @@ def _capture(
     with phases("trace"):
         built = build(workload)
         model = built.model.to(device)
-        placed = []
+        # sharding: begin
         for name, param in model.named_parameters():
             role = built.roles[name]
             where = plan.torch_layout(plan.param_spec(role, shapes[role], spec))
             xs.mark_sharding(param, mesh, where)
-            placed.append(f"{role}: {where}")
+        # sharding: end
         x = torch.from_numpy(built.x).to(device)
         y = torch.from_numpy(built.y).to(device)
+        # sharding: begin
         for t in (x, y):
             where = plan.batch_spec(t.dim(), spec)
             xs.mark_sharding(t, mesh, where)
+        # sharding: end
+        placed = [
+            f"{built.roles[n]}: "
+            f"{plan.torch_layout(plan.param_spec(built.roles[n], shapes[built.roles[n]], spec))}"
+            for n, _ in model.named_parameters()
+        ]
         placed += [f"x: {plan.batch_spec(x.dim(), spec)}", f"y: {plan.batch_spec(y.dim(), spec)}"]
         torch_xla.sync()
         role_of = {
@@ -202,6 +213,8 @@ def _capture(
         [expected[i] for i in judged],
         placed,
         judged=judged,
+        # The eager 1-device step and the sharded one both run ``_one_step``.
+        code=plan.code_change(_one_step, _one_step, _capture),
     )
     variances = [i for i in range(len(results)) if i not in judged]
     if variances:

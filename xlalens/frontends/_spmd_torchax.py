@@ -45,9 +45,11 @@ def capture_sharded(
     from xlalens.frontends import _spmd_plan as plan
     from xlalens.frontends._spmd_jax import capture_and_prove, make_mesh, place
 
-    mesh = make_mesh(spec)
     with phases("trace"):
         made = step(workload)
+    weights, buffers, opt_state, x, y = made.args
+    # sharding: begin
+    mesh = make_mesh(spec)
     shapes = workload.param_shapes()
 
     def where(name: str, leaf: Any) -> tuple:
@@ -56,7 +58,6 @@ def capture_sharded(
             return plan.torch_layout(plan.param_spec(role, shapes[role], spec))
         return (None,) * leaf.ndim
 
-    weights, buffers, opt_state, x, y = made.args
     sharded_args = (
         place(weights, mesh, where),
         place(buffers, mesh, where),
@@ -64,6 +65,7 @@ def capture_sharded(
         jax.device_put(x, NamedSharding(mesh, P(*plan.batch_spec(x.ndim, spec)))),
         jax.device_put(y, NamedSharding(mesh, P(*plan.batch_spec(y.ndim, spec)))),
     )
+    # sharding: end
     capture_and_prove(
         out,
         phases,
@@ -72,6 +74,7 @@ def capture_sharded(
         sharded_args=sharded_args,
         spec=spec,
         framework="torchax: jax NamedSharding on the arrays of torchax.train.make_train_step",
+        placing=(capture_sharded,),
         role_of=made.role_of,
         loss=lambda r: float(r[0]),
         params=made.params,

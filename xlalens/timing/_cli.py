@@ -90,6 +90,13 @@ def register(subparsers: Any) -> None:
         help="sharded dumps: assumed interconnect of the model: nvlink-h100 or ici-v5e",
     )
     p.add_argument(
+        "--scaling",
+        default=None,
+        metavar="DIR,DIR",
+        help="sharded dumps: the same step's sharded dumps at other device counts, already "
+        "timed; findings.md judges step time vs devices on them (docs/timing.md)",
+    )
+    p.add_argument(
         "--top", type=int, default=3, metavar="K", help="kernels to list per frontend (default 3)"
     )
     p.add_argument(
@@ -152,9 +159,15 @@ def run(args: argparse.Namespace) -> int:
         if _sharded_dump(args.dump):
             from xlalens.timing._sharded import sharded_summary, time_sharded_dump
 
-            doc = time_sharded_dump(args.dump, opts, link=lk, log=log)
+            scaling = [d.strip() for d in (args.scaling or "").split(",") if d.strip()]
+            doc = time_sharded_dump(args.dump, opts, link=lk, log=log, scaling=scaling or None)
             print(format_summary(doc, top=args.top) + sharded_summary(doc, top=args.top))
         else:
+            if args.scaling:
+                raise UsageError(
+                    f"--scaling: {args.dump} is not a sharded dump; give it to `xlalens time` on "
+                    "a dump made with `xlalens dump --devices N`"
+                )
             doc = time_dump(args.dump, opts, log=log)
             print(format_summary(doc, top=args.top))
     if doc.get("kept_earlier"):

@@ -28,69 +28,18 @@ findings compare its own frontends on the same two questions.
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from xlalens._paths import source_location
 from xlalens.dumpdir import atomic_write, read_manifest
+from xlalens.timing._findings_spmd import sharded_markdown, sharded_section
+from xlalens.timing._verdicts import Claim, Interval, _compare, _interval
+
+__all__ = ["Claim", "Interval", "findings", "findings_markdown", "report_section", "write_findings"]
 
 FINDINGS = "findings.md"
 LEVELS = ("stablehlo", "hlo", "optimized_hlo")
-
-
-@dataclass(frozen=True, slots=True)
-class Interval:
-    """A measured time and its spread (median ± IQR/2), in seconds."""
-
-    median: float
-    """Median seconds."""
-    low: float
-    """median - IQR/2."""
-    high: float
-    """median + IQR/2."""
-
-    def below(self, other: Interval) -> bool:
-        """Significantly faster than ``other`` (the spreads do not overlap)."""
-        return self.high < other.low
-
-    ranged: bool = False
-    """Print as ``median (low..high)``: a spread that is a range, not median ± IQR/2."""
-
-    def text(self) -> str:
-        """``1.23 ms ± 0.05`` (or ``+0.21 ms (rounds +0.2..+0.22)`` when ``ranged``)."""
-        if self.ranged:
-            return (
-                f"{self.median * 1e3:+.4g} ms (rounds {self.low * 1e3:+.3g}.."
-                f"{self.high * 1e3:+.3g})"
-            )
-        return f"{self.median * 1e3:.4g} ms ± {(self.high - self.low) / 2 * 1e3:.2g}"
-
-
-@dataclass(frozen=True, slots=True)
-class Claim:
-    """One claim with its two verdicts (NOTE: [two questions per claim])."""
-
-    text: str
-    """The claim as the seed states it (a user step: which frontends are compared)."""
-    test: str
-    """What was compared."""
-    verdict: str
-    """The XLA verdict (compiled steps): ``supported``, ``not supported``, ``mixed`` or
-    ``no verdict: ...``."""
-    evidence: str
-    """The numbers behind the XLA verdict."""
-    framework_verdict: str = "no verdict: not measured"
-    """The framework verdict (native minus compiled: dispatch, tracing)."""
-    framework_evidence: str = ""
-    """The numbers behind the framework verdict."""
-
-
-def _interval(stats: dict[str, Any] | None) -> Interval | None:
-    if not stats or stats.get("median_s") is None:
-        return None
-    m, iqr = float(stats["median_s"]), float(stats.get("iqr_s") or 0.0)
-    return Interval(m, m - iqr / 2, m + iqr / 2)
 
 
 def _added(nat: dict[str, Any]) -> Interval | None:
@@ -132,37 +81,6 @@ def _rows(manifest: dict[str, Any], doc: dict[str, Any]) -> dict[str, dict[str, 
             "dynamo": info.get("dynamo"),
         }
     return rows
-
-
-def _compare(pairs: list[tuple[str, Interval | None, str, Interval | None]]) -> tuple[str, str]:
-    """Verdict over comparisons 'a is faster than b', each (name_a, a, name_b, b)."""
-    held = against = 0
-    notes = []
-    for na, a, nb, b in pairs:
-        if a is None or b is None:
-            continue
-        if a.below(b):
-            held += 1
-            notes.append(f"{na} {a.text()} < {nb} {b.text()}")
-        elif b.below(a):
-            against += 1
-            notes.append(f"{na} {a.text()} > {nb} {b.text()}")
-        else:
-            notes.append(f"{na} {a.text()} ≈ {nb} {b.text()} (within the spread)")
-    if not notes:
-        return "no verdict: not measured", "the frameworks it compares were not timed"
-    differ = held + against
-    if held and not against:
-        verdict = "supported"
-    elif against and not held:
-        verdict = "not supported"
-    elif held or against:
-        verdict = "mixed"
-    else:
-        verdict = "no verdict: within the spread"
-    if differ:
-        verdict += f" ({differ} of {len(notes)} comparisons differ)"
-    return verdict, "; ".join(notes)
 
 
 # Frontends that run PyTorch code as a dynamic (lazy, traced-each-step) graph. torchax
@@ -384,7 +302,8 @@ def _baseline_claims(rows: dict[str, dict[str, Any]]) -> list[Claim]:
             "a sharded dump (`xlalens dump --devices N`): collectives emitted and the sharded "
             "step's time, in its own report section",
             "no verdict: not judged on a 1-device dump",
-            "see the sharded-step section of a dump made with --devices",
+            "`xlalens time` on a dump made with `xlalens dump --devices N` writes the verdict "
+            "into that dump's findings.md (docs/timing.md)",
         )
     )
     return out
@@ -468,12 +387,30 @@ HEAD = [
 ]
 
 
+def _sharded(dump_dir: str | Path) -> tuple[dict[str, Any], str] | None:
+    """The sharded results document and its backend, for a timed dump made with --devices."""
+    from xlalens.timing._results import load_results
+
+    docs = load_results(dump_dir)
+    if not docs:
+        return None
+    backend = "cpu" if "cpu" in docs else sorted(docs)[0]
+    if not docs[backend].get("sharding") or not read_manifest(dump_dir).get("sharding"):
+        return None
+    return docs[backend], backend
+
+
 def findings_markdown(dump_dir: str | Path) -> str | None:
     """``findings.md``'s text for a timed dump, or None without timing results.
+
+    A sharded dump's is the parallelization claim (:mod:`xlalens.timing._findings_spmd`).
 
     Example:
         >>> print(findings_markdown("xlalens-dump"))  # doctest: +SKIP
     """
+    sharded = _sharded(dump_dir)
+    if sharded is not None:
+        return sharded_markdown(dump_dir, *sharded)
     got = findings(dump_dir)
     if got is None:
         return None
@@ -598,6 +535,9 @@ def report_section(dump_dir: Path) -> tuple[str, str] | None:
     Example:
         >>> title, fragment = report_section(Path("xlalens-dump"))  # doctest: +SKIP
     """
+    sharded = _sharded(dump_dir)
+    if sharded is not None:
+        return sharded_section(dump_dir, *sharded)
     got = findings(dump_dir)
     if got is None:
         return None

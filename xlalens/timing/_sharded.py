@@ -133,8 +133,10 @@ def time_sharded_dump(
     *,
     link: Any = None,
     log: Callable[[str], None] | None = None,
+    scaling: list[str | Path] | None = None,
 ) -> dict[str, Any]:
-    """Time every capture of a sharded dump on N devices; write ``DIR/timing/<backend>.json``.
+    """Time every capture of a sharded dump on N devices; write ``DIR/timing/<backend>.json``
+    and ``DIR/findings.md`` (the parallelization claim, :mod:`xlalens.timing._findings_spmd`).
 
     Args:
         dump_dir: a dump made with ``xlalens dump --devices N``.
@@ -142,6 +144,9 @@ def time_sharded_dump(
             do not apply to sharded dumps and are refused / skipped).
         link: the :class:`~xlalens.spmd.Link` of the model; None: the default (H100 NVLink).
         log: called with progress lines; None is silent.
+        scaling: timed sharded dumps of the same step at other device counts; their
+            step times are recorded as ``scaling`` for the claim's step time vs devices
+            (None: keep the earlier results' ``scaling``).
 
     Returns:
         The results document (docs/timing.md, "Sharded dumps"), with ``sharding``,
@@ -172,6 +177,10 @@ def time_sharded_dump(
         raise UsageError(
             "--size: a size sweep of a sharded dump is not built; time each size's dump on its own"
         )
+    from xlalens.timing._findings_spmd import scaling_points
+
+    # Checked before the worker runs: a bad --scaling dump costs no timing.
+    points = scaling_points(folder, list(scaling), options.backend) if scaling else None
     spec_doc = manifest["sharding"]
     spec = parse_mesh(
         spec_doc["devices"], "x".join(map(str, spec_doc["mesh"])), ",".join(spec_doc["axes"]),
@@ -222,9 +231,16 @@ def time_sharded_dump(
     if kept:
         doc["frontends"] = {**kept, **doc["frontends"]}
         say(f"merged with earlier {options.backend} results (--fresh replaces them)")
+    if points is not None:
+        doc["scaling"] = {"points": points}
+    elif (earlier or {}).get("scaling"):
+        doc["scaling"] = earlier["scaling"]  # type: ignore[index]
+    from xlalens.timing._findings import write_findings
     from xlalens.timing._write import write_results
 
     write_results(folder, doc)
+    if write_findings(folder) is not None:
+        say(f"findings: {folder / 'findings.md'}")
     return doc
 
 
