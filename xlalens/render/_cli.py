@@ -13,6 +13,9 @@ from xlalens.render._view import MODES
 
 #: Above this many nodes, ``render FILE`` leaves kernels' bodies to be drawn on demand.
 LAZY_NODES = 2000
+#: Above this many nodes, ``render FILE`` writes the overview only; every drill-down
+#: is drawn on demand (NOTE: [lazy views of a file]).
+OVERVIEW_ONLY_NODES = 50_000
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -121,6 +124,9 @@ def run(args: argparse.Namespace) -> int:
     # OUT.views/, so they do not crowd the folder of OUT.svg.
     n_nodes = getattr(target, "number_of_nodes", lambda: 0)()
     lazy = not args.all_views and n_nodes > LAZY_NODES
+    # At LLM size (10^5 nodes and more) the scope views alone are hundreds of
+    # layouts: only the overview is drawn at once.
+    only_overview = not args.all_views and n_nodes > OVERVIEW_ONLY_NODES
     views = out.with_name(out.stem + ".views")
     command = f"xlalens render {shlex.quote(args.input)} -o {shlex.quote(str(out))} --all-views"
     try:
@@ -130,6 +136,7 @@ def run(args: argparse.Namespace) -> int:
             collapse=args.collapse,
             budget=args.budget,
             lazy_bodies=lazy,
+            max_depth=0 if only_overview else None,
             views_dir=views,
             later_command=command,
         )
@@ -140,6 +147,7 @@ def run(args: argparse.Namespace) -> int:
     extra = len(r.svgs) - 1
     msg = f"{out}" + (f" (+{extra} drill-down SVGs in {views}/)" if extra else "")
     if r.deferred:
-        msg += f"; {len(r.deferred)} kernel bodies drawn on demand: {command}"
+        what = "drill-downs" if only_overview else "kernel bodies"
+        msg += f"; {len(r.deferred)} {what} drawn on demand: {command}"
     print(msg, file=sys.stdout)
     return 0

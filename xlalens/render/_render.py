@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import html
 import os
@@ -167,7 +168,24 @@ def _emit(
     return src, cheap, em
 
 
-def _graph_views(
+def _graph_views(g: nx.MultiDiGraph, **kw: Any) -> tuple:
+    """:func:`_plan_views` with the cyclic garbage collector paused.
+
+    NOTE: [gc pause while planning] planning allocates a unit record per node
+    while the graph (millions of objects at 10^5 nodes) is alive; each collection
+    rescans them all: a third of the overview's time on a 156k-node module.
+    Nothing here makes reference cycles; collection resumes after.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _plan_views(g, **kw)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _plan_views(
     g: nx.MultiDiGraph,
     *,
     collapse: str,
