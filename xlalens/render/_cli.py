@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -59,6 +60,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     p.add_argument(
+        "--view",
+        metavar="NAME.svg",
+        help=(
+            "with a file: draw this one drill-down (the file name a not-yet-drawn link "
+            "names) into OUT.views/; the overview and the other views are left as they are"
+        ),
+    )
+    p.add_argument(
         "--collapse",
         choices=MODES,
         default="auto",
@@ -100,6 +109,11 @@ def run(args: argparse.Namespace) -> int:
         # The report (xlalens.report, one floor up) draws the dump's views and
         # writes report.html: the CLI refreshes it after this command.
         return 0
+    if args.view and (args.diff or is_dump(args.input)):
+        raise UsageError(
+            "--view draws one drill-down of a file's rendering; a diff has one view and a "
+            "dump's views are drawn with `xlalens render DIR --all-views`"
+        )
     if args.budget < 10:
         raise UsageError(f"--budget {args.budget}: give at least 10 (default {DEFAULT_BUDGET})")
     if args.diff:
@@ -129,6 +143,14 @@ def run(args: argparse.Namespace) -> int:
     only_overview = not args.all_views and n_nodes > OVERVIEW_ONLY_NODES
     views = out.with_name(out.stem + ".views")
     command = f"xlalens render {shlex.quote(args.input)} -o {shlex.quote(str(out))} --all-views"
+    if only_overview or args.view:
+        # One view per click (NOTE: [one view on demand] in _render): the viewer
+        # puts the clicked link's file name in place of {view}.
+        command = (
+            f"xlalens render {shlex.quote(args.input)} -o {shlex.quote(str(out))} --view {{view}}"
+        )
+    if args.view:
+        return _one_view(target, out, views, args, lazy, command)
     try:
         r = write_svgs(
             target,
@@ -148,6 +170,43 @@ def run(args: argparse.Namespace) -> int:
     msg = f"{out}" + (f" (+{extra} drill-down SVGs in {views}/)" if extra else "")
     if r.deferred:
         what = "drill-downs" if only_overview else "kernel bodies"
-        msg += f"; {len(r.deferred)} {what} drawn on demand: {command}"
+        msg += (
+            f"; {len(r.deferred)} {what} drawn on demand: {command.replace('{view}', 'NAME.svg')}"
+        )
     print(msg, file=sys.stdout)
+    return 0
+
+
+def _one_view(
+    target, out: Path, views: Path, args: argparse.Namespace, lazy: bool, command: str
+) -> int:
+    """``--view NAME``: lay out one drill-down and write it into ``views``."""
+    from xlalens.render._render import _interactive, _relink, render_views
+
+    name = Path(args.view).name
+    r = render_views(
+        target,
+        collapse=args.collapse,
+        budget=args.budget,
+        stem=out.stem,
+        lazy_bodies=lazy,
+        only=name,
+    )
+    if name not in r.svgs:
+        raise UsageError(
+            f"--view {args.view}: {args.input} has no drill-down of that name (with -o {out}); "
+            "give the file name that a not-yet-drawn link of the overview names"
+        )
+    views.mkdir(parents=True, exist_ok=True)
+    back = os.path.relpath(out.parent, views).replace(os.sep, "/")
+    # Links up to the overview leave the views folder; links to views stay in it.
+    svg = _relink(r.svgs[name], lambda f: f"{back}/{f}" if f == out.name else f)
+    try:
+        (views / name).write_text(_interactive(svg, command))
+    except OSError as exc:
+        raise UsageError(
+            f"-o {out}: cannot write {views / name} ({exc.strerror or exc}); choose a writable path"
+        ) from None
+    later = command.replace("{view}", "NAME.svg")
+    print(f"{views / name} (drawn on demand; its drill-downs: {later})", file=sys.stdout)
     return 0

@@ -307,17 +307,25 @@ class _Builder:
 
 
 def _chunk(units: tuple[Unit, ...], budget: int, key: str, label: str) -> tuple[Unit, ...]:
-    """Pack consecutive units into chunks whose expanded size fits ``budget``."""
+    """Pack consecutive units into chunks whose expanded size fits ``budget``.
+
+    When that leaves more than ``budget`` chunks (past ~budget² nodes in one
+    scope: a 150k-op LLM step), the chunks are packed again, ``budget`` at a
+    time: a chunk is one box when drawn, and by size two full chunks never fit
+    one (that loop never ended before).
+    """
+    first = True
     while True:
         groups: list[list[Unit]] = []
         cur: list[Unit] = []
         weight = 0
         for u in units:
-            if cur and (weight + u.size > budget or len(cur) >= budget):
+            w = u.size if first else 1
+            if cur and (weight + w > budget or len(cur) >= budget):
                 groups.append(cur)
                 cur, weight = [], 0
             cur.append(u)
-            weight += u.size
+            weight += w
         if cur:
             groups.append(cur)
         if len(groups) <= 1:
@@ -344,7 +352,7 @@ def _chunk(units: tuple[Unit, ...], budget: int, key: str, label: str) -> tuple[
         units = tuple(out)
         if len(units) <= budget:
             return units
-        key, budget = key + "^", budget
+        key, first = key + "^", False
 
 
 def _expand_cost(u: Unit, g: nx.MultiDiGraph) -> int:

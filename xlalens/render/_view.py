@@ -58,7 +58,11 @@ def _short(value: object, n: int = 160) -> str:
 
 def node_tooltip(data: dict) -> str:
     """Tooltip text of one op: type, source location, op_name and attributes."""
-    lines = [f"{data.get('name')} = {data.get('opcode')}  {data.get('type') or ''}".rstrip()]
+    # A long tuple's type (an LLM step's root: thousands of elements) is cut: dot
+    # rejects a quoted string over 16,384 characters.
+    lines = [
+        f"{data.get('name')} = {data.get('opcode')}  {_short(data.get('type') or '', 400)}".rstrip()
+    ]
     if data.get("op_name"):
         lines.append(f"op_name: {data['op_name']}")
     if data.get("source_file"):
