@@ -283,6 +283,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{what:28} {r['cpu_s']:>8.2f} {r['wall_s']:>8.2f} {r['peak_mb']:>9.0f}  {extra}")
     if "render" not in skip:
         out = tmp / "render" / "deep.svg"
+        out.parent.mkdir(parents=True, exist_ok=True)  # the CLI creates no folders
         env = {**os.environ, "JAX_PLATFORMS": "cpu", "PYTHONPATH": str(ROOT)}
         c0 = time.perf_counter()
         ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -78,10 +78,10 @@ class _Kernels:
     """Kernel id -> its body node ids, in program order."""
 
 
-def _kernels(g: nx.MultiDiGraph, ids: list[str] | None = None) -> _Kernels:
+def _kernels(g: nx.MultiDiGraph, known: list[str] | None = None) -> _Kernels:
     from xlalens.ir import kernel_nodes
 
-    ids = tuple(kernel_nodes(g) if ids is None else ids)
+    ids = tuple(kernel_nodes(g) if known is None else known)
     ks = set(ids)
     entry = g.graph.get("entry")
     comps = g.graph.get("computations", {})
@@ -252,9 +252,9 @@ def kernel_map(
     rev = {y: x for x, y in pairs.items()}
     from xlalens.diff._match import node_label
 
-    la, lb = labels if labels is not None else ({}, {})
-    consts_a = {la.get(n) or node_label(d) for n, d in na.items() if d["op"] == "constant"}
-    consts_b = {lb.get(n) or node_label(d) for n, d in nb.items() if d["op"] == "constant"}
+    lab_a, lab_b = labels if labels is not None else ({}, {})
+    consts_a = {lab_a.get(n) or node_label(d) for n, d in na.items() if d["op"] == "constant"}
+    consts_b = {lab_b.get(n) or node_label(d) for n, d in nb.items() if d["op"] == "constant"}
     out: list[KernelPair] = []
     for r in order:
         la, lb = groups[r]
