@@ -399,3 +399,43 @@ def test_cli_render_file_defers_kernel_bodies_into_a_views_folder(tmp_path, caps
     assert main(["render", src, "-o", str(out), "--budget", "12", "--all-views"]) == 0
     assert "on demand" not in capsys.readouterr().out
     assert len(list(views.glob("*.svg"))) > len(lazy)
+
+
+def test_cli_render_huge_file_writes_the_overview_and_draws_one_view_on_demand(
+    tmp_path, capsys, monkeypatch
+):
+    """Above the overview-only size, `render FILE` writes the overview alone; `--view NAME` draws one linked view."""
+    import importlib
+
+    cli = importlib.import_module("xlalens.render._cli")
+    monkeypatch.setattr(cli, "LAZY_NODES", 10)
+    monkeypatch.setattr(cli, "OVERVIEW_ONLY_NODES", 10)
+    src = str(HLO / "jax_mlp.optimized_hlo.txt")
+    out = tmp_path / "mlp.svg"
+    assert main(["render", src, "-o", str(out), "--budget", "12"]) == 0
+    assert "--view NAME.svg" in capsys.readouterr().out
+    views = tmp_path / "mlp.views"
+    assert not list(views.glob("*.svg"))
+    linked = re.findall(r'href="mlp\.views/([^"]+\.svg)"', out.read_text())
+    assert linked and "--view {view}" in out.read_text()
+    assert main(["render", src, "-o", str(out), "--budget", "12", "--view", linked[0]]) == 0
+    drawn = (views / linked[0]).read_text()
+    assert 'href="../mlp.svg"' in drawn and "xl-deferred" in drawn
+    rc = main(["render", src, "-o", str(out), "--view", "mlp.nothing-00000000.svg"])
+    assert rc == 2 and "no drill-down of that name" in capsys.readouterr().err
+    # The same view as the full rendering draws (same nodes), found without drawing the rest.
+    full = tmp_path / "full" / "mlp.svg"
+    full.parent.mkdir()
+    assert main(["render", src, "-o", str(full), "--budget", "12", "--all-views"]) == 0
+    ids = re.compile(r'id="(n:[^"]+)"')
+    assert ids.findall(drawn) == ids.findall((full.parent / "mlp.views" / linked[0]).read_text())
+
+
+def test_chunking_a_scope_past_budget_squared_ends():
+    """A scope of more than budget² ops is packed into chunks of chunks (it used to loop forever)."""
+    from xlalens.render._plan import Unit, _chunk
+
+    ops = tuple(Unit(f"op:{i}", "op", str(i), str(i), (), 1, i) for i in range(500))
+    top = _chunk(ops, 10, "scope:x", "ops")
+    assert len(top) <= 10
+    assert sum(u.size for u in top) == 500

@@ -192,9 +192,10 @@ def estimate_flops(g: nx.MultiDiGraph) -> int | None:
     trip count is unknown counts once).
     """
     comps = g.graph.get("computations", {})
+    reducers = {c for c, comp in comps.items() if comp.get("kind") == "reducer"}
     total = 0.0
-    for n, d in g.nodes(data=True):
-        if comps.get(d["computation"], {}).get("kind") == "reducer":
+    for n, d in g._node.items():
+        if d["computation"] in reducers:
             continue
         f = node_flops(g, n)  # xlalens.ir's cost model (dot, convolution, reduce, ...)
         if f is None:
@@ -223,9 +224,13 @@ def kernels(g: nx.MultiDiGraph) -> list[str] | None:
     return [n.id for n in nodes(g, g.graph.get("entry")) if n.is_kernel]
 
 
-def estimate_bytes(g: nx.MultiDiGraph) -> int | None:
-    """Bytes the kernels of an optimized graph read and write (operands + results); ``None`` otherwise."""
-    ks = kernels(g)
+def estimate_bytes(g: nx.MultiDiGraph, ks: list[str] | None = None) -> int | None:
+    """Bytes the kernels of an optimized graph read and write (operands + results); ``None`` otherwise.
+
+    ``ks``: :func:`kernels` of ``g`` when the caller has them already.
+    """
+    if ks is None:
+        ks = kernels(g)
     if ks is None:
         return None
     # THE bytes model (xlalens.ir._cost.node_bytes): a kernel's result plus each
@@ -239,11 +244,11 @@ def estimate_bytes(g: nx.MultiDiGraph) -> int | None:
     return int(total)
 
 
-def _summary(g_a, g_b, pairs, m) -> Summary:
+def _summary(g_a, g_b, pairs, m, ks=None) -> Summary:
     ca = Counter(d["op"] for d in g_a._node.values())
     cb = Counter(d["op"] for d in g_b._node.values())
     hist = tuple(OpCount(op, ca.get(op, 0), cb.get(op, 0)) for op in sorted(set(ca) | set(cb)))
-    ka, kb = kernels(g_a), kernels(g_b)
+    ka, kb = ks if ks is not None else (kernels(g_a), kernels(g_b))
     return Summary(
         unchanged=sum(1 for p in pairs if p.status == UNCHANGED),
         changed=sum(1 for p in pairs if p.status == CHANGED),
@@ -255,7 +260,7 @@ def _summary(g_a, g_b, pairs, m) -> Summary:
         op_histogram=hist,
         kernels=(len(ka), len(kb)) if ka is not None and kb is not None else None,
         flops=(estimate_flops(g_a), estimate_flops(g_b)),
-        bytes=(estimate_bytes(g_a), estimate_bytes(g_b)),
+        bytes=(estimate_bytes(g_a, ka), estimate_bytes(g_b, kb)),
         loops=(_loops(g_a), _loops(g_b)),
     )
 
@@ -330,6 +335,8 @@ def _diff(g_a: nx.MultiDiGraph, g_b: nx.MultiDiGraph, all_attrs: bool, timing) -
     # (see NOTE: [flattening fusions across IR levels] in _match.py and NOTE:
     # [kernel map] in _kernels.py).
     m = match(g_a, g_b, flatten=(opt_a, opt_b), cost=not both)
+    # Each side's kernels once: the kernel map, the summary and its bytes read them.
+    ks = (kernels(g_a), kernels(g_b))
     na, nb = g_a._node, g_b._node  # node dicts: NodeView lookups cost 3x
     triples = list(m.pairs)
     kmap = None
@@ -350,7 +357,16 @@ def _diff(g_a: nx.MultiDiGraph, g_b: nx.MultiDiGraph, all_attrs: bool, timing) -
             ch = classify(na[x], nb[y], all_attrs=all_attrs)
             return "; ".join(f"{c.field}: {c.a} -> {c.b}" for c in ch if c.field != "param_index")
 
-        kmap = kernel_map(g_a, g_b, mapping, changed, times=timing, compare=compare)
+        kmap = kernel_map(
+            g_a,
+            g_b,
+            mapping,
+            changed,
+            times=timing,
+            compare=compare,
+            kernel_ids=ks,
+            labels=m.labels,
+        )
         extra = _kernel_node_pairs(g_a, g_b, kmap, mapping)
         if extra:
             triples.extend((x, y, KERNEL) for x, y in extra)
@@ -395,7 +411,7 @@ def _diff(g_a: nx.MultiDiGraph, g_b: nx.MultiDiGraph, all_attrs: bool, timing) -
         pairs=tuple(pairs),
         only_a=m.only_a,
         only_b=m.only_b,
-        summary=_summary(g_a, g_b, pairs, m),
+        summary=_summary(g_a, g_b, pairs, m, ks),
         kernel_map=kmap,
         all_attrs=all_attrs,
         a=g_a,

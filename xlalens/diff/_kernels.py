@@ -78,10 +78,10 @@ class _Kernels:
     """Kernel id -> its body node ids, in program order."""
 
 
-def _kernels(g: nx.MultiDiGraph) -> _Kernels:
+def _kernels(g: nx.MultiDiGraph, known: list[str] | None = None) -> _Kernels:
     from xlalens.ir import kernel_nodes
 
-    ids = tuple(kernel_nodes(g))
+    ids = tuple(kernel_nodes(g) if known is None else known)
     ks = set(ids)
     entry = g.graph.get("entry")
     comps = g.graph.get("computations", {})
@@ -177,6 +177,8 @@ def kernel_map(
     *,
     times: tuple[dict[str, float] | None, dict[str, float] | None] = (None, None),
     compare: Any = None,
+    kernel_ids: tuple[list[str] | None, list[str] | None] = (None, None),
+    labels: tuple[dict[str, tuple], dict[str, tuple]] | None = None,
 ) -> KernelMap:
     """Pair the kernels of two optimized HLO graphs from their op-level pairs.
 
@@ -189,6 +191,10 @@ def kernel_map(
         compare: ``compare(a_kernel, b_kernel) -> str``: what differs between the
             two kernel instructions of a 1:1 pair themselves (fusion kind, backend
             config, a fusion against a library call), ``""`` when nothing does.
+        kernel_ids: per side, ``xlalens.ir.kernel_nodes`` of the graph when the
+            caller has it already (else computed here).
+        labels: per side, ``node_label`` by node id where the caller has them
+            (a cache; the missing ones are computed).
 
     Returns:
         The :class:`KernelMap` (see NOTE: [kernel map]).
@@ -198,7 +204,7 @@ def kernel_map(
         >>> [p.kind for p in km.pairs][:3]  # doctest: +SKIP
         ['same_body', 'split', 'only_a']
     """
-    ka, kb = _kernels(g_a), _kernels(g_b)
+    ka, kb = _kernels(g_a, kernel_ids[0]), _kernels(g_b, kernel_ids[1])
     # The node dicts directly: the NodeView lookup costs 3x as much per access.
     na, nb = g_a._node, g_b._node
     mass_a = {k: sum(op_weight(na[n]["op"]) for n in ka.body[k]) for k in ka.ids}
@@ -246,8 +252,9 @@ def kernel_map(
     rev = {y: x for x, y in pairs.items()}
     from xlalens.diff._match import node_label
 
-    consts_a = {node_label(d) for _, d in g_a.nodes(data=True) if d["op"] == "constant"}
-    consts_b = {node_label(d) for _, d in g_b.nodes(data=True) if d["op"] == "constant"}
+    lab_a, lab_b = labels if labels is not None else ({}, {})
+    consts_a = {lab_a.get(n) or node_label(d) for n, d in na.items() if d["op"] == "constant"}
+    consts_b = {lab_b.get(n) or node_label(d) for n, d in nb.items() if d["op"] == "constant"}
     out: list[KernelPair] = []
     for r in order:
         la, lb = groups[r]

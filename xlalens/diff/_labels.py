@@ -111,6 +111,12 @@ SPMD_ATTRS = frozenset(
 )
 
 
+# One encoder for every key: ``json.dumps`` with options builds a new
+# ``JSONEncoder`` per call, a third of its time on the ~10^5 nodes of a large
+# module (same output: the options are the same).
+_KEY_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str)
+
+
 def spmd_key(data: dict[str, Any]) -> str:
     """A node's sharding and collective records as one string ("" when it has neither)."""
     sh, co = data.get("sharding"), data.get("collective")
@@ -122,7 +128,7 @@ def spmd_key(data: dict[str, Any]) -> str:
         sh = {k: sh.get(k) for k in ("type", "tile_dims", "devices", "subgroups", "tuple")}
     if co is not None:
         co = {k: co.get(k) for k in ("kind", "groups", "axes")}
-    return json.dumps([sh, co], sort_keys=True, separators=(",", ":"), default=str)
+    return _KEY_JSON.encode([sh, co])
 
 
 def attrs_key(attrs: dict[str, Any]) -> str:
@@ -136,7 +142,7 @@ def attrs_key(attrs: dict[str, Any]) -> str:
     }
     if not kept:
         return ""
-    return json.dumps(kept, sort_keys=True, separators=(",", ":"), default=str)
+    return _KEY_JSON.encode(kept)
 
 
 def node_label(data: dict[str, Any]) -> tuple:

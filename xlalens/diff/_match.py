@@ -752,11 +752,12 @@ def match(
     pairs = inner.pairs
     paired_a = {x for x, _, _ in pairs}
     paired_b = {y for _, y, _ in pairs}
+    labels = m.labels()
     return Matching(
         pairs=pairs,
         only_a=tuple(n for n in a if n not in paired_a),
         only_b=tuple(n for n in b if n not in paired_b),
-        edit_cost=edit_cost(a, b, [(x, y) for x, y, _ in pairs], labels=m.labels()) if cost else -1,
+        edit_cost=edit_cost(a, b, [(x, y) for x, y, _ in pairs], labels=labels) if cost else -1,
         edges=(count_edges(a), count_edges(b)),
-        labels=m.labels(),
+        labels=labels,
     )

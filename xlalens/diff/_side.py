@@ -51,7 +51,7 @@ class _Side:
         hidden = plan.hidden if plan is not None else frozenset()
         home = plan.home if plan is not None else {}
         res = plan.resolved if plan is not None else {}
-        for nid, d in graph.nodes(data=True):
+        for nid, d in graph._node.items():
             if nid in hidden:
                 continue
             index[nid] = len(ids)
@@ -69,7 +69,7 @@ class _Side:
             # flattened form hides; it names the value of the fused root, so
             # the root carries it as an anchor (else the same fused update of
             # two layers pairs crosswise, block0's with block1's).
-            for nid, d in graph.nodes(data=True):
+            for nid, d in graph._node.items():
                 r = res.get(nid)
                 if r in index and d.get("role") is not None and d["param_index"] is None:
                     i = index[r]
@@ -124,12 +124,24 @@ class _Side:
                     for u, keyed in preds.items()
                     for k, d in keyed.items()
                 ]
-            if len(ops) > 1:
-                ops.sort()
-            operands.append(tuple([u for _, u, _ in ops]))
-            operand_keys.append(tuple([k for k, _, _ in ops]))
-            operand_capture.append(tuple([c for _, _, c in ops]))
-            for pos, (_, u, _) in enumerate(ops):
+            if len(ops) == 1:  # the common case: one operand
+                k, u, c = ops[0]
+                operands.append((u,))
+                operand_keys.append((k,))
+                operand_capture.append((c,))
+                users[u].append((v, 0))
+                continue
+            if not ops:  # every operand hidden by the flattening
+                operands.append(empty)
+                operand_keys.append(empty)
+                operand_capture.append(empty)
+                continue
+            ops.sort()
+            ks, us, cs = zip(*ops)
+            operands.append(us)
+            operand_keys.append(ks)
+            operand_capture.append(cs)
+            for pos, u in enumerate(us):
                 users[u].append((v, pos))
         self.operands, self.operand_keys, self.operand_capture = (
             operands,

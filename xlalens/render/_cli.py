@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -13,6 +14,9 @@ from xlalens.render._view import MODES
 
 #: Above this many nodes, ``render FILE`` leaves kernels' bodies to be drawn on demand.
 LAZY_NODES = 2000
+#: Above this many nodes, ``render FILE`` writes the overview only; every drill-down
+#: is drawn on demand (NOTE: [lazy views of a file]).
+OVERVIEW_ONLY_NODES = 50_000
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -53,6 +57,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "with a dump DIR: also draw the views the dump leaves out (kernels' bodies, deep "
             "views of the non-kernel graphs); with a file: draw every drill-down now (above "
             f"{LAZY_NODES:,} nodes, kernels' bodies are otherwise left to be drawn on demand)"
+        ),
+    )
+    p.add_argument(
+        "--view",
+        metavar="NAME.svg",
+        help=(
+            "with a file: draw this one drill-down (the file name a not-yet-drawn link "
+            "names) into OUT.views/; the overview and the other views are left as they are"
         ),
     )
     p.add_argument(
@@ -97,6 +109,11 @@ def run(args: argparse.Namespace) -> int:
         # The report (xlalens.report, one floor up) draws the dump's views and
         # writes report.html: the CLI refreshes it after this command.
         return 0
+    if args.view and (args.diff or is_dump(args.input)):
+        raise UsageError(
+            "--view draws one drill-down of a file's rendering; a diff has one view and a "
+            "dump's views are drawn with `xlalens render DIR --all-views`"
+        )
     if args.budget < 10:
         raise UsageError(f"--budget {args.budget}: give at least 10 (default {DEFAULT_BUDGET})")
     if args.diff:
@@ -121,8 +138,19 @@ def run(args: argparse.Namespace) -> int:
     # OUT.views/, so they do not crowd the folder of OUT.svg.
     n_nodes = getattr(target, "number_of_nodes", lambda: 0)()
     lazy = not args.all_views and n_nodes > LAZY_NODES
+    # At LLM size (10^5 nodes and more) the scope views alone are hundreds of
+    # layouts: only the overview is drawn at once.
+    only_overview = not args.all_views and n_nodes > OVERVIEW_ONLY_NODES
     views = out.with_name(out.stem + ".views")
     command = f"xlalens render {shlex.quote(args.input)} -o {shlex.quote(str(out))} --all-views"
+    if only_overview or args.view:
+        # One view per click (NOTE: [one view on demand] in _render): the viewer
+        # puts the clicked link's file name in place of {view}.
+        command = (
+            f"xlalens render {shlex.quote(args.input)} -o {shlex.quote(str(out))} --view {{view}}"
+        )
+    if args.view:
+        return _one_view(target, out, views, args, lazy, command)
     try:
         r = write_svgs(
             target,
@@ -130,6 +158,7 @@ def run(args: argparse.Namespace) -> int:
             collapse=args.collapse,
             budget=args.budget,
             lazy_bodies=lazy,
+            max_depth=0 if only_overview else None,
             views_dir=views,
             later_command=command,
         )
@@ -140,6 +169,44 @@ def run(args: argparse.Namespace) -> int:
     extra = len(r.svgs) - 1
     msg = f"{out}" + (f" (+{extra} drill-down SVGs in {views}/)" if extra else "")
     if r.deferred:
-        msg += f"; {len(r.deferred)} kernel bodies drawn on demand: {command}"
+        what = "drill-downs" if only_overview else "kernel bodies"
+        msg += (
+            f"; {len(r.deferred)} {what} drawn on demand: {command.replace('{view}', 'NAME.svg')}"
+        )
     print(msg, file=sys.stdout)
+    return 0
+
+
+def _one_view(
+    target, out: Path, views: Path, args: argparse.Namespace, lazy: bool, command: str
+) -> int:
+    """``--view NAME``: lay out one drill-down and write it into ``views``."""
+    from xlalens.render._render import _interactive, _relink, render_views
+
+    name = Path(args.view).name
+    r = render_views(
+        target,
+        collapse=args.collapse,
+        budget=args.budget,
+        stem=out.stem,
+        lazy_bodies=lazy,
+        only=name,
+    )
+    if name not in r.svgs:
+        raise UsageError(
+            f"--view {args.view}: {args.input} has no drill-down of that name (with -o {out}); "
+            "give the file name that a not-yet-drawn link of the overview names"
+        )
+    views.mkdir(parents=True, exist_ok=True)
+    back = os.path.relpath(out.parent, views).replace(os.sep, "/")
+    # Links up to the overview leave the views folder; links to views stay in it.
+    svg = _relink(r.svgs[name], lambda f: f"{back}/{f}" if f == out.name else f)
+    try:
+        (views / name).write_text(_interactive(svg, command))
+    except OSError as exc:
+        raise UsageError(
+            f"-o {out}: cannot write {views / name} ({exc.strerror or exc}); choose a writable path"
+        ) from None
+    later = command.replace("{view}", "NAME.svg")
+    print(f"{views / name} (drawn on demand; its drill-downs: {later})", file=sys.stdout)
     return 0

@@ -22,11 +22,13 @@ what each view holds.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import heapq
 import re
 from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 
 import networkx as nx
 
@@ -116,6 +118,13 @@ def scope_path(op_name: str) -> list[str]:
     """The name-scope path of an ``op_name`` (its last part, the op, dropped), with
     autodiff wrappers split off: ``jit(f)/transpose(jvp(dense_1))/dot`` gives
     ``["jit(f)", "transpose(jvp)", "dense_1"]``."""
+    return list(_scope_path(op_name))
+
+
+# Layers repeat their op_names (600 layers of an LLM step share ~300): each is
+# split once, not once per node (the split walks the name character by character).
+@functools.lru_cache(maxsize=65536)
+def _scope_path(op_name: str) -> tuple[str, ...]:
     out: list[str] = []
     for part in split_scope(op_name)[:-1]:
         m = _WRAPPED.match(part)
@@ -126,7 +135,7 @@ def scope_path(op_name: str) -> list[str]:
                 out.append(m.group(2))
                 continue
         out.append(part)
-    return out
+    return tuple(out)
 
 
 _TOKEN = re.compile(r"[_.]")
@@ -167,8 +176,8 @@ class _Builder:
         self.order = {n: i for i, n in enumerate(graph.nodes)}
         comps = graph.graph.get("computations", {})
         self.by_comp: dict[str, list[str]] = {}
-        for n, c in graph.nodes(data="computation"):
-            self.by_comp.setdefault(c, []).append(n)
+        for n, d in graph._node.items():
+            self.by_comp.setdefault(d.get("computation"), []).append(n)
         # A computation is drawn inside its first caller only (shared callees
         # would otherwise be drawn twice with clashing node ids).
         self.owner: dict[str, str] = {}
@@ -188,10 +197,16 @@ class _Builder:
         return self._scope_units(ops, prefix, list(base))
 
     def op_unit(self, n: str) -> Unit:
-        data = self.g.nodes[n]
+        data = self.g._node[n]
         bodies: list[Unit] = []
-        for cname in data.get("calls") or []:
-            if self.owner.get(cname) != n or cname in self._active:
+        owner = self.owner
+        calls = [c for c in data.get("calls") or () if owner.get(c) == n]
+        if not calls:
+            # Most ops call nothing drawable (none, or a reducer): one record, built
+            # positionally (every node of the graph passes here, 10^5 at LLM size).
+            return Unit(f"op:{n}", "op", data.get("name") or n, n, (), 1, self.order[n])
+        for cname in calls:
+            if cname in self._active:
                 continue
             self._active.add(cname)
             # A body's ops repeat their caller's scope (``jit(g)/while/body/...``):
@@ -217,18 +232,18 @@ class _Builder:
             label=data.get("name") or n,
             node=n,
             children=tuple(bodies),
-            size=1 + sum(b.size for b in bodies),
+            size=1 + sum(b.size for b in bodies) if bodies else 1,
             order=self.order[n],
         )
 
     def _path(self, u: Unit, pool_leaves: set[str]) -> list[str]:
-        data = self.g.nodes[u.node]
-        path = scope_path(data.get("op_name") or "")
+        data = self.g._node[u.node]
+        path: Any = _scope_path(data.get("op_name") or "")
         if not path and u.children:
             # A kernel XLA made (a copy/transpose fusion) often has no op_name;
             # its fused ops keep theirs, so it joins the scope of its first one.
             for n in walk_nodes(u)[1:]:
-                path = scope_path(self.g.nodes[n].get("op_name") or "")
+                path = _scope_path(self.g._node[n].get("op_name") or "")
                 if path:
                     break
         # JAX names an entry parameter after its argument path (``ps[0]['w']``):
@@ -243,7 +258,7 @@ class _Builder:
         root: dict = {"kids": {}, "items": []}
         # Many unnamed parameters/constants of the entry (a model's weights) are
         # pooled into one group each; a fusion's few parameters are not.
-        leaves = Counter(self.g.nodes[u.node].get("op") for u in ops)
+        leaves = Counter(self.g._node[u.node].get("op") for u in ops)
         pool = {op for op in _BORING_LEAVES if leaves[op] > 12} if prefix == "" else set()
         if prefix == "" and len(ops) > _FANOUT:
             # The rest of the unscoped entry ops: one group, not a long row of boxes.
@@ -292,17 +307,25 @@ class _Builder:
 
 
 def _chunk(units: tuple[Unit, ...], budget: int, key: str, label: str) -> tuple[Unit, ...]:
-    """Pack consecutive units into chunks whose expanded size fits ``budget``."""
+    """Pack consecutive units into chunks whose expanded size fits ``budget``.
+
+    When that leaves more than ``budget`` chunks (past ~budget² nodes in one
+    scope: a 150k-op LLM step), the chunks are packed again, ``budget`` at a
+    time: a chunk is one box when drawn, and by size two full chunks never fit
+    one (that loop never ended before).
+    """
+    first = True
     while True:
         groups: list[list[Unit]] = []
         cur: list[Unit] = []
         weight = 0
         for u in units:
-            if cur and (weight + u.size > budget or len(cur) >= budget):
+            w = u.size if first else 1
+            if cur and (weight + w > budget or len(cur) >= budget):
                 groups.append(cur)
                 cur, weight = [], 0
             cur.append(u)
-            weight += u.size
+            weight += w
         if cur:
             groups.append(cur)
         if len(groups) <= 1:
@@ -329,14 +352,14 @@ def _chunk(units: tuple[Unit, ...], budget: int, key: str, label: str) -> tuple[
         units = tuple(out)
         if len(units) <= budget:
             return units
-        key, budget = key + "^", budget
+        key, first = key + "^", False
 
 
 def _expand_cost(u: Unit, g: nx.MultiDiGraph) -> int:
     """Extra drawn nodes if ``u`` becomes a cluster of its (collapsed) members."""
     if u.kind == "op":
         inner = sum(len(b.children) for b in u.children)
-        replaced = g.nodes[u.node].get("op") in _REPLACED_OPS and len(u.children) == 1
+        replaced = g._node[u.node].get("op") in _REPLACED_OPS and len(u.children) == 1
         return inner - (1 if replaced else 0)
     return len(u.children) - 1
 
@@ -351,7 +374,7 @@ def _new_clusters(u: Unit, g: nx.MultiDiGraph) -> tuple[int, int]:
     """(clusters drawn when ``u`` is expanded, nesting levels its members sit below it)."""
     if u.kind != "op":
         return 1, 1
-    replaced = g.nodes[u.node].get("op") in _REPLACED_OPS and len(u.children) == 1
+    replaced = g._node[u.node].get("op") in _REPLACED_OPS and len(u.children) == 1
     if replaced:
         return 1, 1
     return 1 + len(u.children), 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import html
 import os
@@ -167,7 +168,24 @@ def _emit(
     return src, cheap, em
 
 
-def _graph_views(
+def _graph_views(g: nx.MultiDiGraph, **kw: Any) -> tuple:
+    """:func:`_plan_views` with the cyclic garbage collector paused.
+
+    NOTE: [gc pause while planning] planning allocates a unit record per node
+    while the graph (millions of objects at 10^5 nodes) is alive; each collection
+    rescans them all: a third of the overview's time on a 156k-node module.
+    Nothing here makes reference cycles; collection resumes after.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _plan_views(g, **kw)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _plan_views(
     g: nx.MultiDiGraph,
     *,
     collapse: str,
@@ -179,10 +197,16 @@ def _graph_views(
     paint_heat: bool = True,
     lazy_bodies: bool = False,
     mark_deferred: bool = True,
+    only: str | None = None,
 ) -> tuple[list[_Item], int, dict[str, str], dict[str, str], list[str], dict[str, str]]:
     """Every view: items, node count, titles, node -> view holding it, the
     drill-down files left unwritten (deeper than ``max_depth``, or kernels' bodies
-    with ``lazy_bodies``), and node -> what stands for it in that view."""
+    with ``lazy_bodies``), and node -> what stands for it in that view.
+
+    With ``only`` (a drill-down's file name), just that view is returned: the
+    views above it are planned (their plans name it) but not kept, and every
+    drill-down is marked deferred, as in an overview-only rendering (NOTE:
+    [one view on demand])."""
     builder = _view._Builder(g, scoped=collapse in ("auto", "scope"))
     base = title or graph_title(g)
     n_total = g.number_of_nodes()
@@ -190,9 +214,11 @@ def _graph_views(
     overview = f"{stem}.svg"
     # The overview gets half the budget: it is the page a reader sees first,
     # and it must show the model's structure at a glance, not every op.
+    roots = _root_units(builder, g)
     queue: list[tuple[str, tuple[Unit, ...], str, str | None, str, int]] = [
-        ("root", _root_units(builder, g), overview, None, base, 0)
+        ("root", roots, overview, None, base, 0)
     ]
+    on_path = _path_to(roots, stem, only) if only is not None else None
     out: list[_Item] = []
     titles: dict[str, str] = {}
     where: dict[str, str] = {}
@@ -202,7 +228,16 @@ def _graph_views(
 
     def is_deferred(u: Unit, depth: int) -> bool:
         """A drill-down left unwritten: deeper than max_depth, or a kernel's body."""
+        if only is not None:
+            return True
         return (max_depth is not None and depth + 1 > max_depth) or (lazy_bodies and u.kind == "op")
+
+    def leads_to_target(u: Unit, child: str) -> bool:
+        if child == only:
+            return True
+        if not on_path:  # the name is not a unit of the tree (a chunk): search all
+            return True
+        return u.key in on_path or (u.kind == "chunk" and any(m.key in on_path for m in u.children))
 
     while queue:
         key, units, fname, parent, crumbs, depth = queue.pop(0)
@@ -262,12 +297,70 @@ def _graph_views(
             shown[n] = n
         out.append(_Item(fname, src, cheap, parent, view.drawn, depth))
         titles[fname] = crumbs
+        if only is not None:
+            if fname == only:
+                return [out[-1]], n_total, titles, where, [c for _, c in children], shown
+            for u, child in children:
+                if leads_to_target(u, child):
+                    item = (
+                        u.key,
+                        _drill_units(u),
+                        child,
+                        fname,
+                        f"{crumbs} › {u.label}",
+                        depth + 1,
+                    )
+                    queue.append(item)
+            continue
         for u, child in children:
             if is_deferred(u, depth):
                 deferred.append(child)
                 continue
             queue.append((u.key, _drill_units(u), child, fname, f"{crumbs} › {u.label}", depth + 1))
+    if only is not None:
+        return [], n_total, titles, where, deferred, shown
     return out, n_total, titles, where, deferred, shown
+
+
+# NOTE: [one view on demand] A file past OVERVIEW_ONLY_NODES (``_cli``) is written
+# as its overview alone; a click on a drill-down names its file, and
+# ``xlalens render FILE -o OUT.svg --view NAME`` draws that one view. Its name
+# comes from its parent's plan, so the views above it are planned again (not laid
+# out), following only the units whose subtree holds it: a few plans, not the
+# hundreds of views of the whole module.
+def _path_to(roots: tuple[Unit, ...], stem: str, name: str) -> frozenset[str]:
+    """Keys of the units from the top down to the unit whose drill-down file is
+    ``name`` (empty when none has that name: the views are then all searched).
+
+    A chunk (``_plan._chunk``) is no unit of the tree: its file name ends with the
+    hash of its key, ``chunk:<key of the view it packs>[^]#<i>``, matched here."""
+    want = name.rsplit("-", 1)[-1].removesuffix(".svg")
+
+    def h(key: str) -> str:
+        return hashlib.sha1(key.encode()).hexdigest()[:8]
+
+    def chunk_of(key: str, n: int) -> str | None:
+        for i in range(n + 1):
+            for ck in (f"chunk:{key}#{i}", f"chunk:{key}^#{i}"):
+                if h(ck) == want:
+                    return ck
+        return None
+
+    top = chunk_of("root", len(roots))
+    if top is not None:
+        return frozenset({top})
+    stack: list[tuple[Unit, tuple[str, ...]]] = [(u, ()) for u in roots]
+    while stack:
+        u, above = stack.pop()
+        path = (*above, u.key)
+        if u.children:
+            if f"{stem}.{slug(u.key, u.label)}.svg" == name:
+                return frozenset(path)
+            ck = chunk_of(u.key, len(_drill_units(u))) if len(_drill_units(u)) > 1 else None
+            if ck is not None:
+                return frozenset((*path, ck))
+        stack.extend((m, path) for m in u.children)
+    return frozenset()
 
 
 # A view is re-planned with a smaller budget while dot's predicted time is over
@@ -348,6 +441,7 @@ def render_views(
     max_depth: int | None = None,
     paint_heat: bool = True,
     lazy_bodies: bool = False,
+    only: str | None = None,
 ) -> Rendering:
     """Render a graph (or diff) as an overview SVG plus one drill-down SVG per collapsed group.
 
@@ -378,6 +472,9 @@ def render_views(
         lazy_bodies: do not lay out the drill-downs of kernels' bodies (a fusion's
             ops); every scope view still is, so every kernel is drawn somewhere.
             They are listed in ``Rendering.deferred``.
+        only: lay out just this drill-down (its file name, as a link names it), with
+            every drill-down of it deferred; ``svgs`` then holds that one view, and
+            is empty when the graph has no view of that name.
 
     Returns:
         A :class:`Rendering`; ``svgs`` maps file names to SVG text.
@@ -408,7 +505,10 @@ def render_views(
         max_depth=max_depth,
         paint_heat=paint_heat,
         lazy_bodies=lazy_bodies,
+        only=only,
     )
+    if not items:
+        return Rendering("", {}, {}, titles, {}, total)
     return _finish(items, total, titles, where, deferred, shown)
 
 

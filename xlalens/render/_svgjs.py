@@ -105,7 +105,7 @@ _SCRIPT = r"""
   svg.addEventListener("pointercancel", end);
   // A view the dump did not draw (kernels' bodies, deep views: docs/render.md,
   // Lazy views): say, where the reader clicked, how to draw it.
-  function later(title) {
+  function later(title, href) {
     var old = svg.getElementById("xl-later");
     if (old) old.parentNode.removeChild(old);
     var dir = decodeURIComponent(location.pathname).replace(/\/[^/]*$/, "").replace(/\/svg$/, "");
@@ -114,8 +114,11 @@ _SCRIPT = r"""
     g.setAttribute("id", "xl-later");
     // A file's views carry their own command (xlalens render FILE -o OUT.svg --all-views).
     var cmd = svg.getAttribute("data-xl-later") || ("xlalens render " + dir + " --all-views");
+    // A very large file's views are drawn one at a time: {view} is the clicked one.
+    var one = cmd.indexOf("{view}") >= 0;
+    cmd = cmd.replace("{view}", (href || "").split("/").pop());
     var lines = ["\u201c" + title + "\u201d was not drawn yet (views are drawn on demand).",
-      "To draw it (and every other view), run:  " + cmd,
+      "To draw it" + (one ? "" : " (and every other view)") + ", run:  " + cmd,
       "then reload this page.  (click to close)"];
     r.setAttribute("x", box[0] + 10 * k); r.setAttribute("y", box[1] + 10 * k);
     r.setAttribute("width", 640 * k); r.setAttribute("height", (lines.length * 20 + 14) * k);
@@ -140,7 +143,7 @@ _SCRIPT = r"""
     if (!href) return;
     var title = (a.getAttributeNS(NS, "title") || a.getAttribute("title") || href).split("\n")[0];
     var deferred = !!e.target.closest(".xl-deferred");
-    if (!inFrame) { if (deferred) { e.preventDefault(); later(title); } return; }
+    if (!inFrame) { if (deferred) { e.preventDefault(); later(title, href); } return; }
     e.preventDefault();
     var up = e.target.closest(".xl-up");
     window.parent.postMessage({ xl: up ? "back" : "open", href: href, title: title, deferred: deferred }, "*");
