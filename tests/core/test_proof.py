@@ -326,3 +326,17 @@ def test_ill_conditioned_result_widens_only_its_own_allowance():
     # 1.1x on the well-conditioned result: NO, though result 0's kappa is 1e3+
     p = prove(replay, [replay[0], replay[1] * np.float32(1.1)], ref, b)
     assert not p.native.ok and p.native.worst_result == 1
+
+
+def test_sums_the_optimized_module_does_not_show_keep_the_stablehlo_charge():
+    """A float custom-call in the optimized module (a library matmul): the StableHLO's K - 1 stay."""
+    text = (DATA / "tf_regression_2p20.stablehlo.mlir").read_text()
+    opt = (DATA / "tf_regression_2p20.optimized_hlo.txt").read_text()
+    entry = opt.index("ENTRY %")
+    body = opt.index("{\n", entry) + 2
+    call = '  %lib = f32[4]{0} custom-call(), custom_call_target="vendor_matmul"\n'
+    hidden = error_bound(text, optimized=opt[:body] + call + opt[body:])
+    shown = error_bound(text, optimized=opt)
+    plain = error_bound(text)
+    assert hidden.per_result == plain.per_result and hidden.sequential == shown.sequential
+    assert shown.amplification_at(0) < plain.amplification_at(0) / 5
