@@ -555,7 +555,7 @@ def error_bound(
     if unknown_emitter:
         total = float(sum(k - 1 for k in worst))
         unknown = flow.dot_terms if flow is not None else ()
-        per = unknown or (total,)
+        charged: tuple[float, ...] = unknown or (total,)
         if flow is not None:
             # the dots are charged as sequential below; the other sums keep K - 1
             rest = tuple(r - d for r, d in zip(flow.reduction, flow.dot_terms))
@@ -566,7 +566,7 @@ def error_bound(
             )
         return dataclasses.replace(
             bound,
-            sequential=per if any(per) else (),
+            sequential=charged if any(charged) else (),
             sequential_reductions=len(worst),
             longest_sequential=max(worst, default=0),
             emitter="unknown",
