@@ -257,3 +257,48 @@ def test_family_user_step_is_cross_checked(tmp_path):
     assert cc["compared"] == ["keras-jax", "keras-tensorflow"], cc
     assert cc["initial_values_agree"] is False and cc["params_agree"] is None, cc
     assert all("different initial values" in d for d in cc["disagreements"])
+
+
+@pytest.fixture(scope="module")
+def jax_2p20(tmp_path_factory):
+    """A jax regression dump at 2^20 samples, through the public capture path."""
+    return write_dump(
+        tmp_path_factory.mktemp("big") / "d",
+        frameworks=["jax"],
+        workload=Workload(size=2**20),
+        stages=False,
+    )
+
+
+def test_untouched_capture_at_2p20_is_proven_within_its_bound(jax_2p20, tmp_path):
+    """At 2^20 samples the capture as written re-judges to yes, every result within its bound."""
+    folder, entry = _copy(jax_2p20, tmp_path)
+    verify(folder, entry, "cpu")
+    assert entry["outputs_match"] is True, entry.get("verify_error")
+    for side in ("replay", "native"):
+        j = entry["proof"][side]
+        assert j["ok"] and j["worst_error"] <= j["worst_tolerance"], j
+
+
+@pytest.mark.parametrize("role", ["w", "b", "loss"])
+def test_one_result_off_by_1e3_at_2p20_gives_no_through_a_dump(jax_2p20, tmp_path, role):
+    """At 2^20 samples, one result of outputs.npz 1e-3 relative off: NO, the replay still yes."""
+    folder, entry = _copy(jax_2p20, tmp_path)
+    roles = [o["role"] for o in entry["signature"]["outputs"]]
+    i = roles.index(role)
+    with np.load(folder / "outputs.npz") as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    arrays[f"result{i}"] = (arrays[f"result{i}"] * (1 + 1e-3)).astype(np.float32)
+    np.savez(folder / "outputs.npz", **arrays)
+    verify(folder, entry, "cpu")
+    assert entry["outputs_match"] is False
+    assert entry["proof"]["replay"]["ok"] is True and entry["proof"]["native"]["ok"] is False
+    assert entry["proof"]["native"]["worst_result"] == i
+
+
+def test_bound_within_30x_of_the_observed_error_at_the_seed_size(jax_dump):
+    """At 4 samples the result closest to its bound is within 30x of it (issue 21's target)."""
+    proof = jax_dump.manifest["frontends"]["jax"]["proof"]
+    for side in ("replay", "native"):
+        j = proof[side]
+        assert 0 < j["worst_error"] <= j["worst_tolerance"] <= 30 * j["worst_error"], j

@@ -354,12 +354,17 @@ def _param_bounds(entry: dict[str, Any], results: dict[str, int | None]) -> dict
 
 
 def _judged(j: Judgement) -> dict[str, Any]:
-    return {
+    out = {
         "ok": j.ok,
         "error_over_bound": j.worst_ratio,
         "worst_result": j.worst_result,
         "max_abs_error": j.max_abs_error,
     }
+    i = j.worst_result
+    if i is not None and i < len(j.errors) and i < len(j.tolerances):
+        # the result closest to its bound: how tight the bound is (bench_dump --proof-tightness)
+        out.update(worst_error=j.errors[i], worst_tolerance=j.tolerances[i])
+    return out
 
 
 def _initial_values(folder: Path, entry: dict[str, Any], roles: set[str]) -> dict[str, np.ndarray]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -231,25 +232,76 @@ def _accumulations(optimized_hlo: str) -> tuple[tuple[Accumulation, ...], int]:
 _DOTS = ("dot_general", "dot", "convolution")
 # Ops that move or widen values without rounding a float32 value.
 _EXACT = ("reshape", "transpose", "convert", "copy", "bitcast_convert", "broadcast_in_dim")
+# NOTE: [ops that do not round] their float result is one of their operands' values
+# (moved, selected, compared or sign-changed), so they add no rounding to a path.
+# ``convert`` is left out: int -> f32 and f64 -> f32 round. Regions (while, case,
+# a reducer) are walked separately, op by op.
+_NO_ROUNDING = frozenset(
+    (
+        *(e for e in _EXACT if e != "convert"),
+        "constant",
+        "iota",
+        "broadcast",
+        "slice",
+        "dynamic_slice",
+        "real_dynamic_slice",
+        "dynamic_update_slice",
+        "concatenate",
+        "pad",
+        "reverse",
+        "gather",
+        "select",
+        "maximum",
+        "minimum",
+        "clamp",
+        "negate",
+        "abs",
+        "sign",
+        "floor",
+        "ceil",
+        "round_nearest_even",
+        "round_nearest_afz",
+        "compare",
+        "sort",
+        "tuple",
+        "get_tuple_element",
+        "optimization_barrier",
+        "while",
+        "case",
+        "if",
+    )
+)
 
 
 @dataclass(frozen=True, slots=True)
 class _Flow:
     """What each result of ``main`` depends on (NOTE: [per-result bound])."""
 
-    amplification: tuple[float, ...]
-    """Per result: sum of sqrt(K) over its reductions + sqrt(its float ops)."""
+    rounding: tuple[int, ...]
+    """Per result: the ops that round (one rounding each) it depends on."""
+    reduction: tuple[float, ...]
+    """Per result: sum of ``K - 1`` over its summing reductions (path length in any order)."""
     dot_terms: tuple[float, ...]
     """Per result: sum of ``K - 1`` over the dots and convolutions it depends on."""
     update_of: tuple[int | None, ...]
     """Per result: the argument it is ``arg +- update`` of, else None."""
 
 
+def _reducer_adds(op: Any) -> bool:
+    """A ``reduce``/``reduce_window`` whose body adds (max, min, and, or do not round)."""
+    for region in op.regions:
+        for block in region.blocks:
+            for inner in block.operations:
+                if inner.operation.name in ("stablehlo.add", "stablehlo.subtract"):
+                    return True
+    return False
+
+
 def _flow(module: Any, ir: Any) -> _Flow | None:
     """Follow the values of ``main``'s body to its results (None: no ``main``).
 
     NOTE: [per-result bound] a result's rounding error comes only from the ops it
-    depends on, so each result gets its own ``A`` over those (a bitset per value,
+    depends on, so each result gets its own count over those (a bitset per value,
     one bit per op). An op with regions (a while loop) or a ``func.call`` counts
     every op inside it (and inside the callee). A result ``arg - update`` (or
     ``arg + update``), reached through ops that do not round, is a parameter
@@ -269,37 +321,40 @@ def _flow(module: Any, ir: Any) -> _Flow | None:
     inside: dict[str, tuple[float, float, int]] = {}
 
     def own(op: Any, stack: tuple[str, ...] = ()) -> tuple[float, float, int]:
-        """(sum sqrt(K), sum K-1 over dots, float ops) of one op and its regions."""
+        """(sum K-1 over summing reductions, sum K-1 over dots, rounding ops) of one op
+        and its regions."""
         name = op.operation.name
         short = name.split(".", 1)[-1]
-        amp = dots = 0.0
+        paths = dots = 0.0
         n = 0
         kind = _float_kind(op)
         if kind is not None and not name.startswith(("func.", "stablehlo.return")):
-            n = 1
             k = _reduction_length(op, name, ir)
-            if k is not None and k > 1:
-                amp = math.sqrt(k)
+            summing = k is not None and (short in _DOTS or _reducer_adds(op))
+            if summing and k is not None and k > 1:
+                paths = float(k - 1)
                 if short in _DOTS:
                     dots = float(k - 1)
+            # a dot's products round once; a max/min reduction or a moved value does not
+            n = 0 if short in _NO_ROUNDING or (k is not None and not summing) else 1
         if name == "func.call":
             callee = ir.FlatSymbolRefAttr(op.attributes["callee"]).value
             if callee not in inside and callee in funcs and callee not in stack:
                 inside[callee] = nested(funcs[callee], (*stack, callee))
             a, d, m = inside.get(callee, (0.0, 0.0, 0))
-            return amp + a, dots + d, n + m
+            return paths + a, dots + d, m
         a, d, m = nested(op, stack)
-        return amp + a, dots + d, n + m
+        return paths + a, dots + d, n + m
 
     def nested(op: Any, stack: tuple[str, ...] = ()) -> tuple[float, float, int]:
-        amp = dots = 0.0
+        paths = dots = 0.0
         n = 0
         for region in op.regions:
             for block in region.blocks:
                 for inner in block.operations:
                     a, d, m = own(inner, stack)
-                    amp, dots, n = amp + a, dots + d, n + m
-        return amp, dots, n
+                    paths, dots, n = paths + a, dots + d, n + m
+        return paths, dots, n
 
     body = main.regions[0].blocks[0]
     args = {a: i for i, a in enumerate(body.arguments)}
@@ -347,7 +402,7 @@ def _flow(module: Any, ir: Any) -> _Flow | None:
                 return args[second]
         return None
 
-    amps, dots, upd = [], [], []
+    rounding, paths, dots, upd = [], [], [], []
     for v in outs:
         bits, a, d, n, j = deps.get(v, 0), 0.0, 0.0, 0, 0
         while bits:
@@ -356,10 +411,26 @@ def _flow(module: Any, ir: Any) -> _Flow | None:
                 a, d, n = a + ta, d + td, n + tn
             bits >>= 1
             j += 1
-        amps.append(a + math.sqrt(max(1, n)))
+        rounding.append(n)
+        paths.append(a)
         dots.append(d)
         upd.append(update_of(v))
-    return _Flow(tuple(amps), tuple(dots), tuple(upd))
+    return _Flow(tuple(rounding), tuple(paths), tuple(dots), tuple(upd))
+
+
+def _unknown_order(optimized_hlo: str) -> bool:
+    """The optimized module calls code whose accumulation order it does not show.
+
+    A ``custom-call`` with a float result (a oneDNN or vendor matmul, a library
+    call) may sum in any order; its sums are then charged as the StableHLO's.
+    """
+    for line in optimized_hlo.splitlines():
+        if " custom-call(" in line and _FLOAT_HLO_RESULT.search(line):
+            return True
+    return False
+
+
+_FLOAT_HLO_RESULT = re.compile(r"=\s*\(?\s*(f64|f32|bf16|f16)\[")
 
 
 def error_bound(
@@ -371,12 +442,31 @@ def error_bound(
 ) -> ErrorBound:
     """The error bound of a StableHLO module, derived op by op.
 
+    NOTE: [accumulation order] the bound of result ``i`` is
+    ``u * (lam * sqrt(N_i + R_i) + S_i)``: ``N_i`` ops that round once on its
+    paths (NOTE: [ops that do not round]), ``R_i`` the path lengths of the
+    summing reductions it depends on that run in an order with independent
+    roundings, and ``S_i`` those of its sequential ones (a running sum, charged
+    deterministically: NOTE: [sequential accumulation]). Each rounding on a
+    value's path multiplies it by ``(1 + delta)``, ``|delta| <= u``; with
+    independent ``delta`` a chain of ``n`` of them errs by at most
+    ``lam * sqrt(n) * u`` (Higham & Mary 2019, Theorem 2.4), so the paths of a
+    result's ops add under one square root (all of them chained: parallel
+    branches are over-counted, which is safe). A sum of ``K`` terms puts up to
+    ``K - 1`` additions on a term's path in any order. Where the order is read from
+    the optimized module (:func:`accumulations`) each reduction is charged what
+    that module runs: XLA's tree rewrite splits a ``reduce`` of 2^20 into
+    ``reduce-window`` levels of 32 (4 chains of 31 additions, sequential) instead of
+    one sum of 2^20; a library (YNNPACK) or Eigen kernel, whose blocking the
+    module does not show, keeps ``K - 1``.
+
     Args:
         stablehlo: the module (text or bytecode) as captured.
         lam: safety factor (default :data:`LAMBDA`).
         optimized: the optimized HLO of the compiler whose results are judged; its
-            sequential accumulations (:func:`accumulations`) add ``K - 1`` to the
-            bound of each result that depends on them.
+            accumulations (:func:`accumulations`) replace the StableHLO's
+            reductions: sequential ones add ``K - 1`` to ``S_i``, the others to
+            ``R_i``, for each result that depends on them.
         unknown_emitter: the judged results come from a compiler whose optimized
             module is not known (torch_xla's own XLA): every ``dot_general`` and
             ``convolution`` counts as sequential (worst case) for each result that
@@ -390,63 +480,93 @@ def error_bound(
         2.1e-05
     """
     ctx, ir = _mlir()
-    amp = 0.0
-    count = longest = n_float = 0
+    paths = 0.0
+    count = longest = n_round = n_float = 0
     worst: list[int] = []
     kinds: set[str] = set()
     with ctx, ir.Location.unknown():
         module = ir.Module.parse(stablehlo)
 
         def visit(op: Any) -> Any:
-            nonlocal amp, count, longest, n_float
+            nonlocal paths, count, longest, n_round, n_float
             name = op.name
+            short = name.split(".", 1)[-1]
             kind = _float_kind(op)
             if kind is not None and not name.startswith(("func.", "stablehlo.return")):
                 n_float += 1
                 kinds.add(kind)
                 k = _reduction_length(op, name, ir)
-                if k is not None and k > 1:
+                summing = k is not None and (short in _DOTS or _reducer_adds(op))
+                if short not in _NO_ROUNDING and (k is None or summing):
+                    n_round += 1
+                if summing and k is not None and k > 1:
                     count += 1
                     longest = max(longest, k)
-                    amp += math.sqrt(k)
-                    if name.split(".", 1)[-1] in ("dot_general", "dot", "convolution"):
+                    paths += k - 1
+                    if short in _DOTS:
                         worst.append(k)
             return ir.WalkResult.ADVANCE
 
         module.operation.walk(visit)
         flow = _flow(module, ir)
-    unknown = flow.dot_terms if flow is not None and unknown_emitter else ()
     u = max((UNIT_ROUNDOFF[k] for k in kinds if k != "f64"), default=UNIT_ROUNDOFF["f32"])
+
+    def amp(rounding: Any, reduction: Any) -> tuple[float, ...]:
+        return tuple(math.sqrt(max(1, n) + r) for n, r in zip(rounding, reduction))
+
+    rounding = flow.rounding if flow is not None else ()
     bound = ErrorBound(
         u,
-        amp + math.sqrt(max(1, n_float)),
+        math.sqrt(max(1, n_round) + paths),
         lam,
         count,
         longest,
         n_float,
-        per_result=flow.amplification if flow is not None else (),
+        per_result=amp(rounding, flow.reduction) if flow is not None else (),
         update_of=flow.update_of if flow is not None else (),
     )
     if optimized is not None:
         found, n = _accumulations(optimized)
         seq = [a for a in found if a.sequential]
         per = [0.0] * max(n, 1)
-        for a in seq:
+        blocked = [0.0] * max(n, 1)
+        for a in found:
+            into = per if a.sequential else blocked
             for i in a.results if a.results is not None else range(len(per)):
-                per[i] += a.length - 1
-        return dataclasses.replace(
+                into[i] += a.length - 1
+        out = dataclasses.replace(
             bound,
             sequential=tuple(per) if any(per) else (),
             sequential_reductions=len(seq),
             longest_sequential=max((a.length for a in seq), default=0),
             emitter="optimized",
         )
+        if flow is None or len(blocked) != len(rounding) or _unknown_order(optimized):
+            # results not matched one to one (or sums the module does not show):
+            # the StableHLO's reductions stay, the optimized order adds to them
+            return out
+        return dataclasses.replace(
+            out,
+            amplification=math.sqrt(
+                max(1, n_round) + sum(a.length - 1 for a in found if not a.sequential)
+            ),
+            per_result=amp(rounding, blocked),
+        )
     if unknown_emitter:
         total = float(sum(k - 1 for k in worst))
-        per = unknown or (total,)
+        unknown = flow.dot_terms if flow is not None else ()
+        charged: tuple[float, ...] = unknown or (total,)
+        if flow is not None:
+            # the dots are charged as sequential below; the other sums keep K - 1
+            rest = tuple(r - d for r, d in zip(flow.reduction, flow.dot_terms))
+            bound = dataclasses.replace(
+                bound,
+                amplification=math.sqrt(max(1, n_round) + paths - total),
+                per_result=amp(rounding, rest),
+            )
         return dataclasses.replace(
             bound,
-            sequential=per if any(per) else (),
+            sequential=charged if any(charged) else (),
             sequential_reductions=len(worst),
             longest_sequential=max(worst, default=0),
             emitter="unknown",

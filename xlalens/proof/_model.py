@@ -14,14 +14,15 @@ one is wrong, nor whether either is. So we compute what the step *should* give:
    roundoff ``u``, ``|got - ref| <= lam * u * A * scale``, ``scale`` the larger
    of ``max|ref|`` and the step's median output magnitude
    (:func:`magnitude_floor`), where
-   ``A = sum over reductions of sqrt(K) + sqrt(number of float ops)`` and ``K``
-   is the reduction's length (dot_general contracting size, reduce dimensions,
-   reduce_window window, convolution window times input features). ``sqrt(K)``
-   is the probabilistic bound of Higham & Mary (SIAM J. Sci. Comput. 41(5),
-   2019): with independent rounding errors, a sum of ``K`` terms errs by at most
-   ``lam * sqrt(K) * u`` times the sum of magnitudes with probability at least
-   ``1 - 2 exp(-lam^2 / 2)`` per term chain. Summing over every reduction of the
-   module treats them as if chained, which over-counts parallel branches: safe.
+   ``A = sqrt(N + R)``, ``N`` the ops that round once and ``R`` the path
+   lengths of the summing reductions (``K - 1`` additions on a term's path for a
+   sum of ``K`` terms: dot_general contracting size, reduce dimensions,
+   reduce_window window, convolution window times input features; shorter where
+   the optimized module shows the order, NOTE: [accumulation order] in
+   ``_bound.py``). ``lam * sqrt(n) * u`` is the probabilistic bound of Higham &
+   Mary (SIAM J. Sci. Comput. 41(5), 2019) on a chain of ``n`` roundings with
+   independent errors, with probability at least ``1 - 2 exp(-lam^2 / 2)``.
+   Putting every op of the module on one chain over-counts parallel branches: safe.
 3. a capture matches when the replay AND the native result are both within the
    bound of the reference. Two frontends agree when each is within its own bound
    of the truth, so their difference is within the sum of both bounds.
@@ -65,7 +66,8 @@ class ErrorBound:
     unit_roundoff: float
     """``u`` of the lowest float precision the module computes in (2^-24 for f32)."""
     amplification: float
-    """``A``: sum of sqrt(reduction length) over reductions + sqrt(float op count)."""
+    """``A``: ``sqrt(N + R)``, ``N`` the ops that round, ``R`` the path lengths of the
+    summing reductions (NOTE: [accumulation order] in ``_bound.py``)."""
     lam: float
     """The safety factor ``lam`` (:data:`LAMBDA`)."""
     reductions: int
@@ -88,8 +90,9 @@ class ErrorBound:
     widening: float = 1.0
     """Factor on the whole bound (the conditioning factor of an ill-conditioned step)."""
     per_result: tuple[float, ...] = ()
-    """Per result of ``main``: its own ``A``, over the reductions and float ops it
-    depends on (NOTE: [per-result bound]); empty: ``amplification`` for every result."""
+    """Per result of ``main``: its own ``A = sqrt(N_i + R_i)``, over the ops that round
+    and the reductions it depends on (NOTE: [per-result bound], [accumulation order]);
+    empty: ``amplification`` for every result."""
     update_of: tuple[int | None, ...] = ()
     """Per result: the argument of ``main`` it updates (``result = arg +- update``),
     else None (NOTE: [per-result bound])."""
