@@ -23,7 +23,7 @@ import networkx as nx
 from xlalens._errors import DumpError, ParseError, UsageError
 from xlalens.dumpdir import ARTIFACTS, is_dump, looks_like_entry, read_manifest, resolve_entry
 from xlalens.ir._schema import LEVELS, STAGES
-from xlalens.ir._validate import validate, validate_lowered
+from xlalens.ir._validate import validate, validate_lowered, validate_touched
 
 IR_ARTIFACTS = ("stablehlo", "hlo", "optimized_hlo")
 _MLIR_BYTECODE_MAGIC = b"ML\xefR"
@@ -138,6 +138,13 @@ def _finish(
     """
     graph, lowered = parsed
     with gc_paused():
+        if lowered and level == "canonical" and graph.graph["level"] == "raw":
+            from xlalens.ir._canonical import normalize
+
+            # In place, listing the nodes the rules change (NOTE [checked while lowering]).
+            touched: set[str] = set()
+            out = normalize(graph, level, signature=signature, copy=False, touched=touched)
+            return validate_touched(out, touched)
         out = _to_level(graph, level, signature)
         if lowered and out is graph and graph.graph["level"] == "raw":
             return validate_lowered(out)
