@@ -17,7 +17,7 @@ from typing import Any
 
 import networkx as nx
 
-from xlalens.ir._collectives import annotate
+from xlalens.ir._collectives import COLLECTIVE_OPS, SPMD_ATTRS, annotate
 from xlalens.ir._schema import canonical_op, new_graph
 from xlalens.ir._sharding import parse_replica_groups, parse_sharding
 from xlalens.ir.hlo._lex import Lexer
@@ -324,6 +324,10 @@ def lower(mod: Module, lexer: Lexer, stage: str) -> nx.MultiDiGraph:
     rule_ops = RULE_OPS
     meta_tf = _META_TF_RE.match
     pending_calls: list[tuple[str, str, str, str, int]] = []
+    # The nodes annotate() can give a sharding or collective record (the others keep None).
+    spmd_nodes: list[str] = []
+    coll_ops = COLLECTIVE_OPS
+    spmd_attrs = SPMD_ATTRS
     with_frames: list[tuple[str, int]] = []
     by_comp: dict[str, list[str]] = {}
     # -update / -done of async sugar: the computation of the start they consume.
@@ -452,6 +456,8 @@ def lower(mod: Module, lexer: Lexer, stage: str) -> nx.MultiDiGraph:
                 bad = check_rules(opcode, len(ops) if type(ops) is list else 0, attrs_raw)
                 if bad is not None:
                     raise lexer.fail(opos if "operand" in bad else npos, "expected " + bad)
+            if op in coll_ops or (attrs and not spmd_attrs.isdisjoint(attrs)):
+                spmd_nodes.append(nid)
             gnode[nid] = d
             gsucc[nid] = {}
             vpred = gpred[nid] = {}
@@ -529,7 +535,7 @@ def lower(mod: Module, lexer: Lexer, stage: str) -> nx.MultiDiGraph:
                 nd["source_file"], nd["source_line"] = loc
     if stage == "optimized_hlo" or scheduled:
         assign_kernels(g, entry, by_comp)
-    annotate(g)
+    annotate(g, only=spmd_nodes)
     return g
 
 
