@@ -251,7 +251,24 @@ def load_file(
     except OSError as exc:
         raise UsageError(f"cannot read {str(path)!r}: {exc.strerror or exc}") from None
     stage = stage or _STAGE_BY_NAME.get(path.name)
-    parsed = _parse_ir(raw, source=str(path), stage=stage)
+    data: str | bytes = raw
+    if raw[:16].lstrip()[:1] in (b"H", b"E", b"%", b"/") and not raw.startswith(
+        _MLIR_BYTECODE_MAGIC
+    ):
+        # Likely HLO text: decode here and drop the bytes, so that only the text stays
+        # alive while the graph is built (peak memory, issue 23); other content goes
+        # to _parse_ir as bytes, as before.
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        else:
+            if detect_format(text) == "hlo":
+                data = text
+                del raw
+            del text
+    parsed = _parse_ir(data, source=str(path), stage=stage)
+    del data
     graph = parsed[0]
     if mesh is not None:
         from xlalens.ir._collectives import annotate

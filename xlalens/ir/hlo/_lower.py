@@ -348,7 +348,17 @@ def lower(mod: Module, lexer: Lexer, stage: str) -> nx.MultiDiGraph:
             info["execution_thread"] = comp.execution_thread
         computations[cname] = info
         instrs = comp.instrs
+        # NOTE: [the parse tree goes as the graph grows] Each instruction's record
+        # (its operand list and raw attribute text) is dropped once its node is
+        # built, so the parse tree and the graph are not both whole at the peak
+        # (issue 23: 75 MB of a 156k-instruction module's 441 MB). The async-sugar
+        # pass below reads them again, so modules with sugar keep them.
+        free = not sugar
+        j = -1
         for name, is_root, typ, tinfo, opcode, ops, attrs_raw, npos, opos in instrs:
+            j += 1
+            if free:
+                instrs[j] = None  # type: ignore[call-overload]
             nid = cname + "/" + name
             if name in local:
                 raise lexer.fail(npos, f"instruction {name!r} is defined twice in {cname!r}")
@@ -467,7 +477,9 @@ def lower(mod: Module, lexer: Lexer, stage: str) -> nx.MultiDiGraph:
                 for k, oname in enumerate(ops):
                     u = local.get(oname)
                     if u is None or u == nid:
-                        later = any(i[0] == oname for i in instrs)
+                        # the instructions not lowered yet (this one included)
+                        later = any(i[0] == oname for i in instrs[j:] if i is not None)
+                        later = later or oname == name
                         what = (
                             "is used before its definition in"
                             if later
@@ -504,7 +516,7 @@ def lower(mod: Module, lexer: Lexer, stage: str) -> nx.MultiDiGraph:
                 if opcode.endswith(("-start", "-update")) and gnode[v]["calls"]:
                     sugar_calls[v] = gnode[v]["calls"][0]
         if instrs:
-            info["root"] = root if root is not None else local[instrs[-1][0]]
+            info["root"] = root if root is not None else nid
             if root is None:
                 gnode[info["root"]]["is_root"] = True
         if params and sorted(params) != list(range(len(params))):
