@@ -212,7 +212,7 @@ def fold_scalar_constants(
     dead: set[str] = set()
     pending = [
         n
-        for n, d in g.nodes(data=True)
+        for n, d in g._node.items()
         if (d["op"] in _FOLD or d["op"] == "divide")
         and d["shape"] == ()
         and (d["dtype"] in _NUMPY_DTYPES or d["dtype"] == "pred")
@@ -239,8 +239,12 @@ def fold_scalar_constants(
 
 def _fold_one(g: nx.MultiDiGraph, nid: str, dead: set[str], stats: dict[str, int]) -> bool:
     """Fold ``nid`` into a constant if all its operands are scalar constants."""
-    d = g.nodes[nid]
+    d = g._node[nid]
     op = d["op"]
+    node = g._node
+    for u in g._pred[nid]:
+        if node[u]["op"] != "constant":
+            return False  # not foldable (_scalar_literal would say None): skip the edge list
     ops = _operands(g, nid)
     if not ops or any(e["kind"] != "data" for _, e in ops):
         return False
@@ -274,16 +278,14 @@ def _fold_one(g: nx.MultiDiGraph, nid: str, dead: set[str], stats: dict[str, int
     return True
 
 
-def _by_computation(g: nx.MultiDiGraph) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
+def _by_computation(g: nx.MultiDiGraph, wanted: set[str]) -> dict[str, list[str]]:
+    """The node ids of each computation in ``wanted``, in node order."""
+    out: dict[str, list[str]] = {c: [] for c in wanted}
     for n, d in g._node.items():
-        c = d["computation"]
-        lst = out.get(c)
-        if lst is None:
-            out[c] = [n]
-        else:
+        lst = out.get(d["computation"])
+        if lst is not None:
             lst.append(n)
-    return out
+    return {c: lst for c, lst in out.items() if lst}
 
 
 def _reducer_summary(g: nx.MultiDiGraph, comp: str, nodes: list[str]) -> str | None:
@@ -323,10 +325,10 @@ def summarize_reducers(
     """
     comps = g.graph["computations"]
     summary: dict[str, str | None] = {}
-    members = _by_computation(g)
-    for nid, d in g._node.items():
-        if d["op"] not in REDUCING_OPS or not d["calls"]:
-            continue
+    callers = [(nid, d) for nid, d in g._node.items() if d["op"] in REDUCING_OPS and d["calls"]]
+    # The members of the called computations only, in node order.
+    members = _by_computation(g, {c for _, d in callers for c in d["calls"]})
+    for nid, d in callers:
         names = []
         for c in d["calls"]:
             if c not in summary:
