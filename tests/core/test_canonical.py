@@ -241,3 +241,31 @@ def test_every_dump_graph_validates_at_canonical(artifact):
         g = validate(load(f"{DUMPS / 'mlp'}:{fe}:{artifact}", "canonical"))
         roles = {d["role"] for _, d in g.nodes(data=True)}
         assert {"w0", "b0", "x", "y"} <= roles, fe
+
+
+def test_load_canonical_checks_what_the_rules_touched():
+    """load(level='canonical') equals normalize of the parse and passes the full rule-by-rule check."""
+    from xlalens.ir._validate import _validate_full
+
+    for path in sorted((DATA / "hlo").glob("*.txt")):
+        text = path.read_text()
+        got = load(text, level="canonical")
+        _validate_full(got)
+        want = normalize(load(text, level="raw"), "canonical")
+        assert list(got.nodes(data=True)) == list(want.nodes(data=True)), path.name
+        assert list(got.edges(keys=True, data=True)) == list(want.edges(keys=True, data=True))
+
+
+def test_validate_touched_names_a_broken_touched_node():
+    """A rule that left a touched node broken is reported by name, as validate() would."""
+    from xlalens.ir._schema import SchemaError
+    from xlalens.ir._validate import validate_touched
+
+    text = (DATA / "hlo" / "jax_mlp.hlo.txt").read_text()
+    touched: set[str] = set()
+    g = normalize(parse_hlo_text(text), "canonical", copy=False, touched=touched)
+    assert touched and validate_touched(g, touched) is g
+    nid = sorted(touched)[0]
+    g.nodes[nid]["attrs"]["bad"] = {1, 2}
+    with pytest.raises(SchemaError, match=nid):
+        validate_touched(g, touched)

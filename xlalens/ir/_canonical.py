@@ -134,7 +134,7 @@ def _cast(value: Any, dtype: str) -> Any:
 # --------------------------------------------------------------------------- rules
 
 
-def drop_noops(g: nx.MultiDiGraph, stats: dict[str, int]) -> None:
+def drop_noops(g: nx.MultiDiGraph, stats: dict[str, int], touched: set[str] | None = None) -> None:
     """Remove reshape/bitcast/copy/transpose/convert whose result equals their operand.
 
     No-op means: same dtype and shape as the single operand, and for a transpose an
@@ -188,13 +188,19 @@ def drop_noops(g: nx.MultiDiGraph, stats: dict[str, int]) -> None:
                 new.pop("result_index", None)
             g.remove_edge(nid, v, k)
             g.add_edge(src, v, key=k, **new)
+            if touched is not None:
+                touched.add(v)
         if is_root:
             _comp_root_replace(g, nid, src)
+            if touched is not None:
+                touched.add(src)
         g.remove_node(nid)
         stats[f"drop_{d['op']}"] = stats.get(f"drop_{d['op']}", 0) + 1
 
 
-def fold_scalar_constants(g: nx.MultiDiGraph, stats: dict[str, int]) -> None:
+def fold_scalar_constants(
+    g: nx.MultiDiGraph, stats: dict[str, int], touched: set[str] | None = None
+) -> None:
     """Replace scalar arithmetic on scalar constants by the resulting constant.
 
     Folds add/subtract/multiply/divide/maximum/minimum/negate/abs when every
@@ -206,7 +212,7 @@ def fold_scalar_constants(g: nx.MultiDiGraph, stats: dict[str, int]) -> None:
     dead: set[str] = set()
     pending = [
         n
-        for n, d in g.nodes(data=True)
+        for n, d in g._node.items()
         if (d["op"] in _FOLD or d["op"] == "divide")
         and d["shape"] == ()
         and (d["dtype"] in _NUMPY_DTYPES or d["dtype"] == "pred")
@@ -220,6 +226,8 @@ def fold_scalar_constants(g: nx.MultiDiGraph, stats: dict[str, int]) -> None:
         for nid in pending:
             if _fold_one(g, nid, dead, stats):
                 changed = True
+                if touched is not None:
+                    touched.add(nid)
             else:
                 left.append(nid)
         pending = left
@@ -231,8 +239,12 @@ def fold_scalar_constants(g: nx.MultiDiGraph, stats: dict[str, int]) -> None:
 
 def _fold_one(g: nx.MultiDiGraph, nid: str, dead: set[str], stats: dict[str, int]) -> bool:
     """Fold ``nid`` into a constant if all its operands are scalar constants."""
-    d = g.nodes[nid]
+    d = g._node[nid]
     op = d["op"]
+    node = g._node
+    for u in g._pred[nid]:
+        if node[u]["op"] != "constant":
+            return False  # not foldable (_scalar_literal would say None): skip the edge list
     ops = _operands(g, nid)
     if not ops or any(e["kind"] != "data" for _, e in ops):
         return False
@@ -266,11 +278,14 @@ def _fold_one(g: nx.MultiDiGraph, nid: str, dead: set[str], stats: dict[str, int
     return True
 
 
-def _by_computation(g: nx.MultiDiGraph) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for n, c in g.nodes(data="computation"):
-        out.setdefault(c, []).append(n)
-    return out
+def _by_computation(g: nx.MultiDiGraph, wanted: set[str]) -> dict[str, list[str]]:
+    """The node ids of each computation in ``wanted``, in node order."""
+    out: dict[str, list[str]] = {c: [] for c in wanted}
+    for n, d in g._node.items():
+        lst = out.get(d["computation"])
+        if lst is not None:
+            lst.append(n)
+    return {c: lst for c, lst in out.items() if lst}
 
 
 def _reducer_summary(g: nx.MultiDiGraph, comp: str, nodes: list[str]) -> str | None:
@@ -299,7 +314,9 @@ def _reducer_summary(g: nx.MultiDiGraph, comp: str, nodes: list[str]) -> str | N
     return d["op"]
 
 
-def summarize_reducers(g: nx.MultiDiGraph, stats: dict[str, int]) -> None:
+def summarize_reducers(
+    g: nx.MultiDiGraph, stats: dict[str, int], touched: set[str] | None = None
+) -> None:
     """``reduce(x, init), to_apply=add`` -> ``attrs["reducer"] = "add"``; trivial reducers go.
 
     A called computation that only applies one binary op to its two parameters
@@ -308,10 +325,10 @@ def summarize_reducers(g: nx.MultiDiGraph, stats: dict[str, int]) -> None:
     """
     comps = g.graph["computations"]
     summary: dict[str, str | None] = {}
-    members = _by_computation(g)
-    for _, d in g.nodes(data=True):
-        if d["op"] not in REDUCING_OPS or not d["calls"]:
-            continue
+    callers = [(nid, d) for nid, d in g._node.items() if d["op"] in REDUCING_OPS and d["calls"]]
+    # The members of the called computations only, in node order.
+    members = _by_computation(g, {c for _, d in callers for c in d["calls"]})
+    for nid, d in callers:
         names = []
         for c in d["calls"]:
             if c not in summary:
@@ -321,6 +338,8 @@ def summarize_reducers(g: nx.MultiDiGraph, stats: dict[str, int]) -> None:
             names = names[-1:]  # the select region is a comparator, not a reducer
         if names and all(names):
             d["attrs"]["reducer"] = names[0] if len(set(names)) == 1 else names
+            if touched is not None:
+                touched.add(nid)
     for c, name in summary.items():
         if not name or c not in comps:
             continue
@@ -348,7 +367,9 @@ def _operand_key(g: nx.MultiDiGraph, src: str, edge: dict[str, Any]) -> tuple:
     )
 
 
-def order_commutative(g: nx.MultiDiGraph, stats: dict[str, int]) -> None:
+def order_commutative(
+    g: nx.MultiDiGraph, stats: dict[str, int], touched: set[str] | None = None
+) -> None:
     """Sort the two operands of commutative ops by a name-free key.
 
     The key is (producer op, dtype, shape, role, parameter index, small literal,
@@ -356,29 +377,56 @@ def order_commutative(g: nx.MultiDiGraph, stats: dict[str, int]) -> None:
     ``add(broadcast, dot)``. Ties keep the original order. compare is included
     for EQ/NE only.
     """
+    pred, succ = g._pred, g._succ
+    commutative = COMMUTATIVE
+    swapped = False
     for nid, d in g._node.items():
         op = d["op"]
-        if op not in COMMUTATIVE and not (
+        if op not in commutative and not (
             op == "compare"
             and d["attrs"].get("comparison_direction", d["attrs"].get("direction"))
             in _SYMMETRIC_COMPARE
         ):
             continue
-        ins = _in_edges(g, nid)
-        if len(ins) != 2:
+        # Two operands from two producers, one edge each: the only case that can
+        # swap (the same producer twice gives equal keys). Read straight from
+        # networkx's _pred, without building the sorted edge list of _in_edges.
+        preds = pred[nid]
+        if len(preds) != 2:
             continue
+        (ua, kda), (ub, kdb) = preds.items()
+        if len(kda) != 1 or len(kdb) != 1:
+            continue
+        ((ka, ea),) = kda.items()
+        ((kb, eb),) = kdb.items()
+        ins = [(ua, ka, ea), (ub, kb, eb)] if ka < kb else [(ub, kb, eb), (ua, ka, ea)]
         k0 = _operand_key(g, ins[0][0], ins[0][2])
         k1 = _operand_key(g, ins[1][0], ins[1][2])
         if k1 < k0:
-            for u, k, _ in ins:
-                g.remove_edge(u, nid, k)
+            # What remove_edge + add_edge leave (both producers' key dicts
+            # re-created, so ``nid`` moves to the end of their successors and the
+            # swapped producer comes first in ``_pred``), without their per-call cost.
+            del succ[ua][nid], succ[ub][nid]
+            preds.clear()
             for new_k, (u, _, ed) in enumerate(reversed(ins)):
-                g.add_edge(u, nid, key=new_k, **{**ed, "operand_index": new_k})
+                new = dict(ed)
+                new["operand_index"] = new_k
+                kd = {new_k: new}
+                succ[u][nid] = kd
+                preds[u] = kd
+            swapped = True
+            if touched is not None:
+                touched.add(nid)
             stats["order_commutative"] = stats.get("order_commutative", 0) + 1
+    if swapped and hasattr(nx, "_clear_cache"):
+        nx._clear_cache(g)  # as add_edge does (networkx >= 3.3 caches per graph)
 
 
 def assign_roles(
-    g: nx.MultiDiGraph, stats: dict[str, int], signature: dict[str, Any] | None
+    g: nx.MultiDiGraph,
+    stats: dict[str, int],
+    signature: dict[str, Any] | None,
+    touched: set[str] | None = None,
 ) -> None:
     """Set ``role`` on entry parameters and on the producers of entry results.
 
@@ -403,6 +451,8 @@ def assign_roles(
         for nid, role in zip(params, inputs):
             if role:
                 g.nodes[nid]["role"] = str(role)
+                if touched is not None:
+                    touched.add(nid)
                 stats["role_input"] = stats.get("role_input", 0) + 1
     elif inputs:
         notes.append(
@@ -426,6 +476,8 @@ def assign_roles(
     for nid, role in zip(producers, outputs):
         if role and g.nodes[nid]["role"] is None:
             g.nodes[nid]["role"] = str(role)
+            if touched is not None:
+                touched.add(nid)
             stats["role_output"] = stats.get("role_output", 0) + 1
 
 
@@ -480,6 +532,7 @@ def canonicalize(
     *,
     signature: dict[str, Any] | None = None,
     copy: bool = True,
+    touched: set[str] | None = None,
 ) -> nx.MultiDiGraph:
     """Apply every canonical rule (see :data:`RULES` and docs/normalization.md).
 
@@ -488,6 +541,9 @@ def canonicalize(
         signature: the capture's signature (``manifest["frontends"][fe]["signature"]``)
             to name parameters and results; without it, roles stay ``None``.
         copy: work on a copy (default) or rewrite ``graph`` in place.
+        touched: when given, receives the id of every node that stays and whose
+            fields or operand edges a rule changed (``xlalens.load`` checks those
+            again, see NOTE [checked while lowering] in ``_validate``).
 
     Returns:
         The canonical graph (``graph.graph["level"] == "canonical"``).
@@ -498,11 +554,11 @@ def canonicalize(
     stats: dict[str, int] = {}
     with paused_gc():
         g = _shallow_copy(graph) if copy else graph
-        drop_noops(g, stats)
-        fold_scalar_constants(g, stats)
-        summarize_reducers(g, stats)
-        assign_roles(g, stats, signature)
-        order_commutative(g, stats)
+        drop_noops(g, stats, touched)
+        fold_scalar_constants(g, stats, touched)
+        summarize_reducers(g, stats, touched)
+        assign_roles(g, stats, signature, touched)
+        order_commutative(g, stats, touched)
     g.graph["level"] = "canonical"
     g.graph["attrs"]["canonical"] = stats
     if not g.graph["attrs"].get("canonical_notes"):
@@ -516,6 +572,7 @@ def normalize(
     *,
     signature: dict[str, Any] | None = None,
     copy: bool = True,
+    touched: set[str] | None = None,
 ) -> nx.MultiDiGraph:
     """Bring a graph to a normalization level.
 
@@ -524,6 +581,7 @@ def normalize(
         level: ``"raw"`` (returns the graph unchanged, which must be raw) or ``"canonical"``.
         signature: parameter/result roles, see :func:`canonicalize`.
         copy: leave ``graph`` untouched (default).
+        touched: see :func:`canonicalize`.
 
     Returns:
         The graph at ``level``.
@@ -544,4 +602,4 @@ def normalize(
         raise UsageError(
             "a canonical graph cannot be taken back to raw; reload the IR at level='raw'"
         )
-    return canonicalize(graph, signature=signature, copy=copy)
+    return canonicalize(graph, signature=signature, copy=copy, touched=touched)

@@ -34,6 +34,7 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,6 +58,11 @@ __all__ = [
 KINDS = COLLECTIVE_KINDS  # THE list, in the op table (xlalens.ir._ops)
 # Ops that get a ``collective`` record: each kind and its async ``-start`` half.
 _COLLECTIVE_OPS = frozenset(KINDS) | frozenset(k + "-start" for k in KINDS)
+#: The node attrs :func:`annotate` and :func:`mesh_of` read a record from.
+SPMD_ATTRS = frozenset(
+    {"sharding_parsed", "sdy.sharding", "sharding", "mhlo.sharding", "replica_groups_parsed"}
+)
+COLLECTIVE_OPS = _COLLECTIVE_OPS
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,14 +97,17 @@ class Collective:
     """Mesh axes the groups span; None when no mesh is known."""
 
 
-def mesh_of(graph: nx.MultiDiGraph) -> Mesh | None:
+def mesh_of(graph: nx.MultiDiGraph, only: Collection[str] | None = None) -> Mesh | None:
     """The mesh a module names in a ``replica_groups=mesh[...]`` attribute, if any.
+
+    ``only``: look at these nodes alone (see :func:`annotate`).
 
     Example:
         >>> mesh_of(load("optimized_hlo.txt")).axes  # doctest: +SKIP
         ('axis_0', 'axis_1')
     """
-    for _, d in graph.nodes(data=True):
+    nodes = graph._node
+    for d in nodes.values() if only is None else (nodes[n] for n in only):
         parsed = d["attrs"].get("replica_groups_parsed")
         if parsed and parsed.get("form") == "mesh":
             m = parsed["mesh"]
@@ -321,7 +330,9 @@ def _significant(mesh: Mesh) -> tuple[int, ...]:
     return tuple(n for n in mesh.shape if n > 1)
 
 
-def module_mesh(graph: nx.MultiDiGraph, mesh: Mesh | None = None) -> tuple[Mesh | None, str | None]:
+def module_mesh(
+    graph: nx.MultiDiGraph, mesh: Mesh | None = None, only: Collection[str] | None = None
+) -> tuple[Mesh | None, str | None]:
     """The mesh that names a module's axes, and where it came from.
 
     Order: ``mesh`` (the caller's, e.g. a dump manifest's), a Shardy mesh the
@@ -338,7 +349,7 @@ def module_mesh(graph: nx.MultiDiGraph, mesh: Mesh | None = None) -> tuple[Mesh 
     sdy = sdy_meshes(graph)
     if sdy:
         return next(iter(sdy.values())), "sdy"
-    m = mesh_of(graph)
+    m = mesh_of(graph, only)
     return (m, "replica_groups") if m is not None else (None, None)
 
 
@@ -463,7 +474,9 @@ def _device_shape(shape: tuple[int, ...], rec: dict[str, Any] | None) -> tuple[i
     return tuple(-1 if n < 0 else -(-n // t) for n, t in zip(shape, tiles))
 
 
-def annotate(graph: nx.MultiDiGraph, mesh: Mesh | None = None) -> nx.MultiDiGraph:
+def annotate(
+    graph: nx.MultiDiGraph, mesh: Mesh | None = None, *, only: Collection[str] | None = None
+) -> nx.MultiDiGraph:
     """Store sharding, per-device shape and collective records on a graph's nodes.
 
     Fills the schema fields ``sharding``, ``device_shape`` and ``collective`` of every
@@ -476,6 +489,11 @@ def annotate(graph: nx.MultiDiGraph, mesh: Mesh | None = None) -> nx.MultiDiGrap
         graph: an xlalens graph (HLO or StableHLO, any stage).
         mesh: the device mesh naming the axes; None: the module's own
             (:func:`module_mesh`).
+        only: the nodes that can get a record (a reader's nodes with a key of
+            :data:`SPMD_ATTRS` or a collective op); every other node must still
+            hold the reader's None in all three fields. None: every node. The HLO
+            reader passes them so that a module without SPMD is not walked again
+            (issue 23).
 
     Returns:
         The same graph.
@@ -487,7 +505,7 @@ def annotate(graph: nx.MultiDiGraph, mesh: Mesh | None = None) -> nx.MultiDiGrap
     """
     ga = graph.graph
     attrs = ga.setdefault("attrs", {})
-    mesh, source = module_mesh(graph, mesh)
+    mesh, source = module_mesh(graph, mesh, only)
     meshes = sdy_meshes(graph)
     n_part = attrs.get("num_partitions", attrs.get("mhlo.num_partitions", 1))
     n_rep = attrs.get("replica_count", attrs.get("mhlo.num_replicas", 1))
@@ -500,7 +518,7 @@ def annotate(graph: nx.MultiDiGraph, mesh: Mesh | None = None) -> nx.MultiDiGrap
     any_spmd = total > 1
     with_shape: list[str] = []
     had_shape: list[str] = []
-    for nid, d in nodes.items():
+    for nid, d in nodes.items() if only is None else [(n, nodes[n]) for n in only]:
         if d.get("device_shape") is not None:
             had_shape.append(nid)
         a = d["attrs"]

@@ -23,7 +23,7 @@ import networkx as nx
 from xlalens._errors import DumpError, ParseError, UsageError
 from xlalens.dumpdir import ARTIFACTS, is_dump, looks_like_entry, read_manifest, resolve_entry
 from xlalens.ir._schema import LEVELS, STAGES
-from xlalens.ir._validate import validate, validate_lowered
+from xlalens.ir._validate import validate, validate_lowered, validate_touched
 
 IR_ARTIFACTS = ("stablehlo", "hlo", "optimized_hlo")
 _MLIR_BYTECODE_MAGIC = b"ML\xefR"
@@ -138,6 +138,13 @@ def _finish(
     """
     graph, lowered = parsed
     with gc_paused():
+        if lowered and level == "canonical" and graph.graph["level"] == "raw":
+            from xlalens.ir._canonical import normalize
+
+            # In place, listing the nodes the rules change (NOTE [checked while lowering]).
+            touched: set[str] = set()
+            out = normalize(graph, level, signature=signature, copy=False, touched=touched)
+            return validate_touched(out, touched)
         out = _to_level(graph, level, signature)
         if lowered and out is graph and graph.graph["level"] == "raw":
             return validate_lowered(out)
@@ -244,7 +251,24 @@ def load_file(
     except OSError as exc:
         raise UsageError(f"cannot read {str(path)!r}: {exc.strerror or exc}") from None
     stage = stage or _STAGE_BY_NAME.get(path.name)
-    parsed = _parse_ir(raw, source=str(path), stage=stage)
+    data: str | bytes = raw
+    if raw[:16].lstrip()[:1] in (b"H", b"E", b"%", b"/") and not raw.startswith(
+        _MLIR_BYTECODE_MAGIC
+    ):
+        # Likely HLO text: decode here and drop the bytes, so that only the text stays
+        # alive while the graph is built (peak memory, issue 23); other content goes
+        # to _parse_ir as bytes, as before.
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        else:
+            if detect_format(text) == "hlo":
+                data = text
+                del raw
+            del text
+    parsed = _parse_ir(data, source=str(path), stage=stage)
+    del data
     graph = parsed[0]
     if mesh is not None:
         from xlalens.ir._collectives import annotate

@@ -213,24 +213,40 @@ def _attrs_plain(values: Iterable[Any]) -> bool:
     return True
 
 
-def _fast_ok(graph: nx.MultiDiGraph) -> bool:
-    """The schema rules in one column-wise pass; False where any may be broken."""
+def _fast_ok(graph: nx.MultiDiGraph, only: set[str] | None = None) -> bool:
+    """The schema rules in one column-wise pass; False where any may be broken.
+
+    ``only``: check the node-local rules (field types, shape, attrs, sharding,
+    operand edges) of these nodes alone; the references between nodes and
+    computations are checked for every node all the same (cheap column checks).
+    """
     if not _graph_ok(graph):
         return False
     nodes = graph._node
     comps: dict = graph.graph["computations"]
     vals = nodes.values()
+    if only is None:
+        ids: Any = nodes
+        sel: Any = vals
+        items: Any = nodes.items()
+        preds_of: Any = graph._pred.items()
+    else:
+        ids = [n for n in only if n in nodes]
+        sel = [nodes[n] for n in ids]
+        items = zip(ids, sel)
+        pred = graph._pred
+        preds_of = [(n, pred[n]) for n in ids]
     try:
-        sigs = set(map(_node_sig, vals))
+        sigs = set(map(_node_sig, sel))
     except (KeyError, TypeError):
         return False
     for sig in sigs:
         for t, allowed in zip(sig, _NODE_TYPES, strict=True):
             if t not in allowed:
                 return False
-    if not set(map(type, nodes)) <= {str}:
+    if not set(map(type, ids)) <= {str}:
         return False
-    if not set(map(type, chain.from_iterable(map(_get_shape, vals)))) <= {int}:
+    if not set(map(type, chain.from_iterable(map(_get_shape, sel)))) <= {int}:
         return False
     if not set(map(_get_comp, vals)) <= comps.keys():
         return False
@@ -240,9 +256,9 @@ def _fast_ok(graph: nx.MultiDiGraph) -> bool:
     fusions.discard(None)
     if not fusions <= nodes.keys():
         return False
-    if not _attrs_plain(map(_get_attrs, vals)):
+    if not _attrs_plain(map(_get_attrs, sel)):
         return False
-    for nid, d in nodes.items():
+    for nid, d in items:
         if (
             d["sharding"] is not None
             or d["device_shape"] is not None
@@ -259,7 +275,7 @@ def _fast_ok(graph: nx.MultiDiGraph) -> bool:
     in_order = True
     edge_dicts: list[Any] = []  # (key, data) items of every in-edge
     add_edges = edge_dicts.extend
-    for v, preds in graph._pred.items():
+    for v, preds in preds_of:
         if not preds:
             continue
         pv = order[v]
@@ -351,6 +367,24 @@ def validate_lowered(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
     with the full :func:`validate`.
     """
     if not isinstance(graph, nx.MultiDiGraph) or not _graph_ok(graph):
+        return _validate_full(graph)
+    return graph
+
+
+def validate_touched(graph: nx.MultiDiGraph, touched: set[str]) -> nx.MultiDiGraph:
+    """Validate a freshly lowered graph that the canonical rules rewrote in place.
+
+    NOTE: [checked while lowering] continued: the lowering's nodes hold the
+    node-local rules by construction; the canonical rules change only the nodes
+    they list in ``touched`` (``_canonical.canonicalize``) and remove others.
+    So the node-local rules (fields, shape, attrs, sharding, operand keys and
+    edges, program order) are checked on the touched nodes, and everything that
+    a removal or rewiring can break on any node (graph fields, computations,
+    roots, params, callers, calls, fusion references, acyclicity when an edge
+    goes against program order) on the whole graph. Where a check fails, the
+    full rule-by-rule :func:`_validate_full` names the break.
+    """
+    if not isinstance(graph, nx.MultiDiGraph) or not _fast_ok(graph, touched):
         return _validate_full(graph)
     return graph
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import networkx as nx
 
-from xlalens.ir._collectives import annotate
+from xlalens.ir._collectives import COLLECTIVE_OPS, SPMD_ATTRS, annotate
 from xlalens.ir._schema import canonical_op, new_graph
 from xlalens.ir._sharding import parse_replica_groups, parse_sharding
 from xlalens.ir.hlo._lex import Lexer
@@ -324,6 +324,10 @@ def lower(mod: Module, lexer: Lexer, stage: str) -> nx.MultiDiGraph:
     rule_ops = RULE_OPS
     meta_tf = _META_TF_RE.match
     pending_calls: list[tuple[str, str, str, str, int]] = []
+    # The nodes annotate() can give a sharding or collective record (the others keep None).
+    spmd_nodes: list[str] = []
+    coll_ops = COLLECTIVE_OPS
+    spmd_attrs = SPMD_ATTRS
     with_frames: list[tuple[str, int]] = []
     by_comp: dict[str, list[str]] = {}
     # -update / -done of async sugar: the computation of the start they consume.
@@ -344,7 +348,17 @@ def lower(mod: Module, lexer: Lexer, stage: str) -> nx.MultiDiGraph:
             info["execution_thread"] = comp.execution_thread
         computations[cname] = info
         instrs = comp.instrs
+        # NOTE: [the parse tree goes as the graph grows] Each instruction's record
+        # (its operand list and raw attribute text) is dropped once its node is
+        # built, so the parse tree and the graph are not both whole at the peak
+        # (issue 23: 75 MB of a 156k-instruction module's 441 MB). The async-sugar
+        # pass below reads them again, so modules with sugar keep them.
+        free = not sugar
+        j = -1
         for name, is_root, typ, tinfo, opcode, ops, attrs_raw, npos, opos in instrs:
+            j += 1
+            if free:
+                instrs[j] = None  # type: ignore[call-overload]
             nid = cname + "/" + name
             if name in local:
                 raise lexer.fail(npos, f"instruction {name!r} is defined twice in {cname!r}")
@@ -452,6 +466,8 @@ def lower(mod: Module, lexer: Lexer, stage: str) -> nx.MultiDiGraph:
                 bad = check_rules(opcode, len(ops) if type(ops) is list else 0, attrs_raw)
                 if bad is not None:
                     raise lexer.fail(opos if "operand" in bad else npos, "expected " + bad)
+            if op in coll_ops or (attrs and not spmd_attrs.isdisjoint(attrs)):
+                spmd_nodes.append(nid)
             gnode[nid] = d
             gsucc[nid] = {}
             vpred = gpred[nid] = {}
@@ -461,7 +477,9 @@ def lower(mod: Module, lexer: Lexer, stage: str) -> nx.MultiDiGraph:
                 for k, oname in enumerate(ops):
                     u = local.get(oname)
                     if u is None or u == nid:
-                        later = any(i[0] == oname for i in instrs)
+                        # the instructions not lowered yet (this one included)
+                        later = any(i[0] == oname for i in instrs[j:] if i is not None)
+                        later = later or oname == name
                         what = (
                             "is used before its definition in"
                             if later
@@ -498,7 +516,7 @@ def lower(mod: Module, lexer: Lexer, stage: str) -> nx.MultiDiGraph:
                 if opcode.endswith(("-start", "-update")) and gnode[v]["calls"]:
                     sugar_calls[v] = gnode[v]["calls"][0]
         if instrs:
-            info["root"] = root if root is not None else local[instrs[-1][0]]
+            info["root"] = root if root is not None else nid
             if root is None:
                 gnode[info["root"]]["is_root"] = True
         if params and sorted(params) != list(range(len(params))):
@@ -529,7 +547,7 @@ def lower(mod: Module, lexer: Lexer, stage: str) -> nx.MultiDiGraph:
                 nd["source_file"], nd["source_line"] = loc
     if stage == "optimized_hlo" or scheduled:
         assign_kernels(g, entry, by_comp)
-    annotate(g)
+    annotate(g, only=spmd_nodes)
     return g
 
 
