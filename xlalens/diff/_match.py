@@ -28,7 +28,7 @@ from xlalens.diff._labels import (
     node_label,
     spmd_key,
 )
-from xlalens.diff._match_dataflow import DATAFLOW, HEAVY_MATCH, run_dataflow
+from xlalens.diff._match_dataflow import DATAFLOW, HEAVY_MATCH, run_dataflow, run_io
 from xlalens.diff._side import Matching, _Side
 
 __all__ = [
@@ -666,6 +666,18 @@ def _run_anchor(m: _Matcher) -> None:
     m.propagate([(x, y) for x, y in enumerate(m.ma) if y >= 0])
 
 
+def _run_similarity(m: _Matcher) -> None:
+    m.similarity()
+    # Similarity pairs the neighbours of dots/convolutions that no dataflow key
+    # reached; their in/out keys may now be complete (NOTE: [dataflow evidence]).
+    run_io(m)
+
+
+def _run_leftovers(m: _Matcher) -> None:
+    m.leftovers()
+    run_io(m)  # the same, for neighbours the leftover stage paired
+
+
 # NOTE: [evidence]
 # Every pair rests on evidence (issue 11: "precision over coverage"): an
 # identical subgraph, a role, a program-interface position with equal op or
@@ -692,13 +704,13 @@ MATCHERS: tuple[Matcher, ...] = (
         SIMILARITY,
         f"neighbourhood score >= {SIM_THRESHOLD}; other op: >= {CROSS_OP_MIN_COMMON} paired "
         f"neighbours and Dice >= {CROSS_OP_MIN_DICE}",
-        _Matcher.similarity,
+        _run_similarity,
     ),
     Matcher(
         LEFTOVER,
         "same fingerprint, or the only unpaired node with that op/dtype/shape in paired "
         "computations",
-        _Matcher.leftovers,
+        _run_leftovers,
     ),
 )
 """The matching stages, in the order :func:`match` runs them."""

@@ -20,9 +20,22 @@ role and the updated results) each unpaired dot or convolution gets a key:
 
 A key unique among the unpaired dots and convolutions of both sides pairs them
 (the op may differ: a convolution with a dot), and propagation continues from
-the pair. Nothing else is keyed, so a dot never pairs with an elementwise op
-here, and the similarity stage allows a dot or convolution to change op only
-into a dot or convolution.
+the pair. Then, in rounds while pairs are found, the dots and convolutions still
+unpaired get two more keys from their paired neighbourhood (issue 21):
+
+- ``in``: the paired producers of its operands, seen through layout-only ops,
+  parameters left out (those are ``reads``), and its number of output elements:
+  attention's score and value matmuls and their gradients read no weight, and
+  all have one shape, but each reads its own pair of values;
+- ``out``: the paired consumers it feeds through layout-only ops: an op that
+  reads a weight one framework passes under a second name (GPT-2's tied output
+  projection on torch_xla) is still the op whose result the loss reads.
+
+Each needs every such neighbour paired (one unpaired producer or consumer and
+the op is not keyed that way), so a partial neighbourhood never decides.
+Nothing else is keyed, so a dot never pairs with an elementwise op here, and
+the similarity stage allows a dot or convolution to change op only into a dot
+or convolution.
 """
 
 from __future__ import annotations
@@ -39,6 +52,8 @@ LAYOUT_ONLY = frozenset(
     {"transpose", "reshape", "bitcast", "convert", "copy", "broadcast", "broadcast_in_dim"}
 )
 """Ops that only move or retype a value: a weight read through them is still read."""
+IO_ROUNDS = 4
+"""Rounds of ``in``/``out`` keys (each round's pairs make the next round's evidence)."""
 MAX_REACH = 20000
 """Nodes a ``feeds`` search visits at most (bounds the stage on very large modules)."""
 
@@ -116,6 +131,62 @@ def _keys(
     return out
 
 
+def _through_layout(side: Any, starts: list[int], step: Any) -> list[int]:
+    """The first non-layout nodes reached from ``starts`` along ``step`` (operands or users)."""
+    out: list[int] = []
+    seen: set[int] = set()
+    todo = list(starts)
+    while todo:
+        x = todo.pop()
+        if x in seen:
+            continue
+        seen.add(x)
+        if side.op[x] in LAYOUT_ONLY:
+            todo.extend(step(x))
+        else:
+            out.append(x)
+    return out
+
+
+def _io_keys(side: Any, matched: list[int], to_a: Any) -> dict[tuple, int]:
+    """``in``/``out`` key -> node for the unpaired heavy ops (NOTE above), unique on this side."""
+    params = _entry_params(side)
+    found: dict[tuple, list[int]] = {}
+    for n, op in enumerate(side.op):
+        if op not in HEAVY_MATCH or matched[n] >= 0:
+            continue
+        size = prod(side.shape[n]) if side.shape[n] else 1
+        ins = [
+            x
+            for x in _through_layout(side, list(side.operands[n]), lambda x: side.operands[x])
+            if x not in params
+        ]
+        outs = _through_layout(
+            side, [w for w, _ in side.users[n]], lambda x: [w for w, _ in side.users[x]]
+        )
+        for tag, near in (("in", ins), ("out", outs)):
+            if near and all(matched[x] >= 0 for x in near):
+                key = (tag, tuple(sorted({to_a(x) for x in near})), size)
+                found.setdefault(key, []).append(n)
+    return {k: v[0] for k, v in found.items() if len(v) == 1}
+
+
+def run_io(m: Any) -> None:
+    """Pair still-unpaired heavy ops by ``in``/``out`` keys, in rounds, propagating each."""
+    for _ in range(IO_ROUNDS):
+        ka = _io_keys(m.A, m.ma, lambda x: x)
+        kb = _io_keys(m.B, m.mb, lambda y: m.mb[y])
+        new = []
+        for key in sorted(set(ka) & set(kb)):
+            a, b = ka[key], kb[key]
+            if m.ma[a] < 0 and m.mb[b] < 0:
+                m._pair(a, b, DATAFLOW)
+                new.append((a, b))
+        if not new:
+            return
+        m.propagate(new)
+
+
 def run_dataflow(m: Any) -> None:
     """Pair unpaired dots/convolutions of equal dataflow key, then propagate (NOTE above)."""
     # Results paired with a result (a role-named node that is not a parameter) on
@@ -132,3 +203,4 @@ def run_dataflow(m: Any) -> None:
             new.append((a, b))
     if new:
         m.propagate(new)
+    run_io(m)
