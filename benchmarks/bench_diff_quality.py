@@ -233,10 +233,11 @@ def per_pair_table(pairs: list[tuple[str, str, str]]) -> list[str]:
     from xlalens.diff import diff
     from xlalens.ir import load
 
+    w = max([len(name) for name, _, _ in pairs] + [4])
     rows = [
         "every dot/convolution labelled (canonical level; target precision >= "
         f"{PAIR_PRECISION}, recall >= {PAIR_RECALL})",
-        f"  {'pair':<42} {'artifact':<14} {'dots+convs A/B':>14} {'expected':>8} "
+        f"  {'pair':<{w}} {'artifact':<14} {'dots+convs A/B':>14} {'expected':>8} "
         f"{'paired':>6} {'right':>5} {'precision':>15} {'recall':>15} {'no partner A/B':>14}",
     ]
     notes: list[str] = []
@@ -247,7 +248,7 @@ def per_pair_table(pairs: list[tuple[str, str, str]]) -> list[str]:
                 ga = load(f"{ea}:{art}", level="canonical")
                 gb = load(f"{eb}:{art}", level="canonical")
             except Exception as exc:  # an entry without the artifact
-                rows.append(f"  {name:<42} {art:<14} skipped ({str(exc)[:60]})")
+                rows.append(f"  {name:<{w}} {art:<14} skipped ({str(exc)[:60]})")
                 continue
             la, lb = truth(ga), truth(gb)
             d = diff(ga, gb)
@@ -257,7 +258,7 @@ def per_pair_table(pairs: list[tuple[str, str, str]]) -> list[str]:
             misses += (not ok_p) + (not ok_r)
             none = f"{sum(s['only_a'].values())}/{sum(s['only_b'].values())}"
             rows.append(
-                f"  {name:<42} {art:<14} {f'{len(la)}/{len(lb)}':>14} {s['expected']:>8} "
+                f"  {name:<{w}} {art:<14} {f'{len(la)}/{len(lb)}':>14} {s['expected']:>8} "
                 f"{s['predicted']:>6} {s['correct']:>5} "
                 f"{prec:>7.3f} {'ok' if ok_p else 'MISS':>4}/.97 "
                 f"{rec:>7.3f} {'ok' if ok_r else 'MISS':>4}/.95 "
