@@ -298,6 +298,9 @@ DUMPS: dict[str, list[str]] = {
         "--frameworks", "torch_xla,torchax",
         "--target", "examples/zoo/transformers_bert.py:make_model", "--force",
     ],
+    "transformer": [
+        "--frameworks", "keras-jax,keras-tensorflow,torch_xla,torchax", "--workload", "transformer",
+    ],
     "mobilenetv3small": [
         "--frameworks", "keras-jax,keras-tensorflow",
         "--target", "benchmarks/keras_apps.py:mobilenet_v3_small", "--force",
@@ -314,6 +317,8 @@ REAL_PAIRS: list[tuple[str, str, str, str]] = [
     # held out: captured and measured only after the rules were fixed
     ("mobilenetv3small (held out)", "mobilenetv3small", "keras-jax", "keras-tensorflow"),
     ("bert-sgd (held out)", "bert", "torch_xla", "torchax"),
+    ("transformer (held out)", "transformer", "keras-tensorflow", "torchax"),
+    ("transformer (held out)", "transformer", "keras-jax", "torch_xla"),
 ]
 
 

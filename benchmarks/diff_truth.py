@@ -19,9 +19,10 @@ not look at the other side of a pair:
    - ``dgrad:<w>``: it reads ``w`` and the loss does not depend on it (the
      gradient of the layer's input, ``dy . w^T`` or a transposed convolution);
    - ``wgrad:<w>``: it reads no weight, the loss does not depend on it, ``w``'s
-     update is the only weight update that depends on it (the layer's weight
-     gradient, as a dot or a convolution, in any layout and size: XLA computes a
-     depthwise kernel's gradient as a full convolution and takes its diagonal);
+     update is the only weight update that depends on it, with as many elements as
+     ``w`` (the layer's weight gradient, as a dot or a convolution, in any layout; a
+     convolution of any size: XLA computes a depthwise kernel's gradient as a full
+     convolution and takes its diagonal);
    - ``fwd:mix(...)`` / ``bwd:mix(...)``: any other dot/convolution (attention's
      score and value matmuls and their gradients): named by the labels of the
      nearest dots/convolutions its operands are computed from (through any other
@@ -167,6 +168,7 @@ def truth(g) -> dict[str, str]:
                 todo.extend(ops.get(x, []))
         reads[n] = got
     weights = set().union(*reads.values()) - {"x", "y"} if reads else set()
+    wshape = {r: nodes[p]["shape"] for p, r in params.items() if r in weights}
     loss = [n for n, r in results.items() if r == "loss"]
     forward: set[str] = set(loss)
     q = deque(loss)
@@ -205,8 +207,12 @@ def truth(g) -> dict[str, str]:
             continue
         if kind == "dgrad":
             upd = _updates(n, users, results, weights)
-            if len(upd) == 1:
-                labels[n] = f"wgrad:{next(iter(upd))}"
+            # As many elements as w; a convolution of any size (XLA computes a
+            # depthwise kernel's gradient as a full convolution, then its diagonal).
+            one = next(iter(upd)) if len(upd) == 1 else None
+            same = one is not None and _elements(nodes[n]["shape"]) == _elements(wshape[one])
+            if one is not None and (same or nodes[n]["op"] == "convolution"):
+                labels[n] = f"wgrad:{one}"
                 continue
         anc = _nearest_heavy(n, ops, heavy_set, labels)
         digest = hashlib.sha1("|".join(sorted(anc)).encode()).hexdigest()[:8]
@@ -216,6 +222,13 @@ def truth(g) -> dict[str, str]:
     if missing:
         raise Unlabelled(f"{len(missing)} dots/convolutions without a label: {missing[:5]}")
     return labels
+
+
+def _elements(shape) -> int:
+    n = 1
+    for s in shape or ():
+        n *= s
+    return n
 
 
 def _updates(n: str, users, results, weights) -> set[str]:
