@@ -28,7 +28,7 @@ from xlalens.diff._labels import (
     node_label,
     spmd_key,
 )
-from xlalens.diff._match_dataflow import DATAFLOW, HEAVY_MATCH, run_dataflow
+from xlalens.diff._match_dataflow import DATAFLOW, HEAVY_MATCH, run_dataflow, run_io
 from xlalens.diff._side import Matching, _Side
 
 __all__ = [
@@ -100,6 +100,10 @@ class _Matcher:
         self.ma = [-1] * len(self.A.ids)
         self.mb = [-1] * len(self.B.ids)
         self.stage_of: dict[int, str] = {}
+        # Until the dataflow stage has run, propagation leaves dots/convolutions to
+        # it (NOTE: [dataflow evidence]): one shared operand cannot tell a forward
+        # op from its remat recomputation, and the first claim would stick.
+        self.defer_heavy = False
         self.calls_a = [
             self.A.callees(i) if self.A.data[i]["calls"] else [] for i in range(len(self.A.ids))
         ]
@@ -267,7 +271,12 @@ class _Matcher:
 
         ra, rb = by_role(A, self.ma), by_role(B, self.mb)
         for key in sorted(set(ra) & set(rb)):
-            pair(ra[key], rb[key])
+            # A role names a value, not how it is computed: torch's SGD momentum
+            # buffer is the gradient itself on the first step (its role sits on the
+            # weight-gradient dot), Keras's is an elementwise update. A dot or
+            # convolution pairs with another only (NOTE: [dataflow evidence]).
+            if (A.op[ra[key]] in HEAVY_MATCH) == (B.op[rb[key]] in HEAVY_MATCH):
+                pair(ra[key], rb[key])
         ea, eb = A.entry_comp(), B.entry_comp()
         if ea < 0 or eb < 0:
             return new
@@ -353,8 +362,10 @@ class _Matcher:
                 if ma[u] < 0 and mb[v] < 0:
                     if self.ha[u] == self.hb[v]:
                         found.extend(self.match_cone(u, v, PROPAGATION))
-                    elif A.op[u] == B.op[v] and (
-                        A.op[u] not in VALUE_OPS or self._sole_difference(a, b, u, v)
+                    elif (
+                        A.op[u] == B.op[v]
+                        and not (self.defer_heavy and A.op[u] in HEAVY_MATCH)
+                        and (A.op[u] not in VALUE_OPS or self._sole_difference(a, b, u, v))
                     ):
                         self._pair(u, v, PROPAGATION)
                         found.append((u, v))
@@ -409,6 +420,7 @@ class _Matcher:
                             if (
                                 ma[x] < 0
                                 and mb[y] < 0
+                                and not (self.defer_heavy and A.op[x] in HEAVY_MATCH)
                                 # Bottom-up, one shared operand is thin evidence:
                                 # the user's type must agree too (NOTE: [evidence]).
                                 and (A.dtype[x], A.shape[x]) == (B.dtype[y], B.shape[y])
@@ -661,9 +673,27 @@ class Matcher:
 
 
 def _run_anchor(m: _Matcher) -> None:
+    m.defer_heavy = True
     m.propagate(m.anchors())
     # Exact pairs propagate too: their users may differ only slightly.
     m.propagate([(x, y) for x, y in enumerate(m.ma) if y >= 0])
+
+
+def _run_dataflow(m: _Matcher) -> None:
+    run_dataflow(m)
+    m.defer_heavy = False
+
+
+def _run_similarity(m: _Matcher) -> None:
+    m.similarity()
+    # Similarity pairs the neighbours of dots/convolutions that no dataflow key
+    # reached; their in/out keys may now be complete (NOTE: [dataflow evidence]).
+    run_io(m)
+
+
+def _run_leftovers(m: _Matcher) -> None:
+    m.leftovers()
+    run_io(m)  # the same, for neighbours the leftover stage paired
 
 
 # NOTE: [evidence]
@@ -686,19 +716,19 @@ MATCHERS: tuple[Matcher, ...] = (
         "dots and convolutions: the same paired parameters read through layout-only ops, "
         "or the same paired results fed, and the same number of output elements; unique "
         "on both sides (NOTE: [dataflow evidence])",
-        run_dataflow,
+        _run_dataflow,
     ),
     Matcher(
         SIMILARITY,
         f"neighbourhood score >= {SIM_THRESHOLD}; other op: >= {CROSS_OP_MIN_COMMON} paired "
         f"neighbours and Dice >= {CROSS_OP_MIN_DICE}",
-        _Matcher.similarity,
+        _run_similarity,
     ),
     Matcher(
         LEFTOVER,
         "same fingerprint, or the only unpaired node with that op/dtype/shape in paired "
         "computations",
-        _Matcher.leftovers,
+        _run_leftovers,
     ),
 )
 """The matching stages, in the order :func:`match` runs them."""

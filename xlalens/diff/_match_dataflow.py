@@ -20,9 +20,22 @@ role and the updated results) each unpaired dot or convolution gets a key:
 
 A key unique among the unpaired dots and convolutions of both sides pairs them
 (the op may differ: a convolution with a dot), and propagation continues from
-the pair. Nothing else is keyed, so a dot never pairs with an elementwise op
-here, and the similarity stage allows a dot or convolution to change op only
-into a dot or convolution.
+the pair. Then, in rounds while pairs are found, the dots and convolutions still
+unpaired get two more keys from their paired neighbourhood (issue 21):
+
+- ``in``: the paired producers of its operands, seen through layout-only ops,
+  parameters left out (those are ``reads``), and its number of output elements:
+  attention's score and value matmuls and their gradients read no weight, and
+  all have one shape, but each reads its own pair of values;
+- ``out``: the paired consumers it feeds through layout-only ops: an op that
+  reads a weight one framework passes under a second name (GPT-2's tied output
+  projection on torch_xla) is still the op whose result the loss reads.
+
+Each needs every such neighbour paired (one unpaired producer or consumer and
+the op is not keyed that way), so a partial neighbourhood never decides.
+Nothing else is keyed, so a dot never pairs with an elementwise op here, and
+the similarity stage allows a dot or convolution to change op only into a dot
+or convolution.
 """
 
 from __future__ import annotations
@@ -36,9 +49,23 @@ DATAFLOW = "dataflow"
 HEAVY_MATCH = frozenset({"dot", "dot_general", "convolution"})
 """Ops keyed by their dataflow (StableHLO and HLO spellings)."""
 LAYOUT_ONLY = frozenset(
-    {"transpose", "reshape", "bitcast", "convert", "copy", "broadcast", "broadcast_in_dim"}
+    {
+        "transpose",
+        "reshape",
+        "bitcast",
+        "convert",
+        "copy",
+        "broadcast",
+        "broadcast_in_dim",
+        # A backward convolution reads its kernel spatially flipped.
+        "reverse",
+    }
 )
+BARRIER = "opt-barrier"
+"""jax's remat passes values through an optimization barrier: its result i is its operand i."""
 """Ops that only move or retype a value: a weight read through them is still read."""
+IO_ROUNDS = 4
+"""Rounds of ``in``/``out`` keys (each round's pairs make the next round's evidence)."""
 MAX_REACH = 20000
 """Nodes a ``feeds`` search visits at most (bounds the stage on very large modules)."""
 
@@ -70,50 +97,179 @@ def _reach(side: Any, n: int, results: set[int], to_a: Any) -> tuple[set[int], b
     return reached, len(visited) < MAX_REACH
 
 
+def _through_barrier(side: Any, x: int, user: int) -> list[int]:
+    """The operands of barrier ``x`` whose results ``user`` reads (result i is operand i)."""
+    edges = side.graph._pred[side.ids[user]].get(side.ids[x], {})
+    want = {e.get("result_index") for e in edges.values()} - {None}
+    return [u for u, k in zip(side.operands[x], side.operand_keys[x]) if k in want]
+
+
+def _after_seed(side: Any, loss: int | None) -> set[int]:
+    """Nodes that depend on the loss's own inputs: the entry parameters the loss reads
+    through other ops than dots/convolutions (the labels, the output bias). The
+    loss's gradient starts from them, so every input or weight gradient depends on
+    them; a forward value that jax's remat recomputes for the backward pass (from
+    the inputs and weights) does not. (The recomputed logits are no evidence: with
+    a whole-step remat, as torchax's, the gradient starts from those.)"""
+    if loss is None:
+        return set()
+    entry = set(_entry_params(side))
+    seeds: list[int] = []
+    seen = {loss}
+    q = deque([loss])
+    while q:
+        x = q.popleft()
+        for u in side.operands[x]:
+            if u in seen or side.op[u] in HEAVY_MATCH:
+                continue
+            seen.add(u)
+            if u in entry:
+                seeds.append(u)
+            q.append(u)
+    out: set[int] = set()
+    q = deque(seeds)
+    while q:
+        x = q.popleft()
+        for w, pos in side.users[x]:
+            if side.op[w] == BARRIER:
+                # A barrier bundles the remat's inputs with the labels: only its
+                # results that are x's value depend on x.
+                ws = _barrier_readers(side, w, side.operand_keys[w][pos])
+            else:
+                ws = [w]
+            for z in ws:
+                if z not in out:
+                    out.add(z)
+                    q.append(z)
+    return out
+
+
+def _barrier_readers(side: Any, b: int, index: int) -> list[int]:
+    """The users of barrier ``b`` that read its result ``index``."""
+    out = []
+    for w, _ in side.users[b]:
+        edges = side.graph._pred[side.ids[w]].get(side.ids[b], {})
+        if any(e.get("result_index") in (index, None) for e in edges.values()):
+            out.append(w)
+    return out
+
+
 def _keys(
-    side: Any, matched: list[int], to_a: Any, results: set[int], loss: int | None
-) -> dict[tuple, int]:
-    """Key -> node for the unpaired heavy ops whose key is unique on this side."""
+    side: Any,
+    matched: list[int],
+    to_a: Any,
+    results: set[int],
+    loss: int | None,
+    own_loss: int | None,
+) -> tuple[dict[tuple, int], dict[tuple, tuple[int, tuple[tuple, bool]]]]:
+    """(fine key -> node, coarse key -> (node, (fine key, search complete))) for the
+    unpaired heavy ops, each key unique on this side."""
     params = {p for p in _entry_params(side) if matched[p] >= 0}
-    first: dict[tuple, list[tuple[int, tuple]]] = {}
+    after_seed = _after_seed(side, own_loss)
+    first: dict[tuple, list[tuple[int, tuple[tuple, bool]]]] = {}
     for n, op in enumerate(side.op):
         if op not in HEAVY_MATCH or matched[n] >= 0:
             continue
         size = prod(side.shape[n]) if side.shape[n] else 1
         read: set[int] = set()
-        seen: set[int] = set()
-        todo = list(side.operands[n])
+        seen: set[tuple[int, int]] = set()
+        todo = [(u, n) for u in side.operands[n]]
         while todo:
-            x = todo.pop()
-            if x in seen:
+            x, user = todo.pop()
+            if (x, user) in seen:
                 continue
-            seen.add(x)
+            seen.add((x, user))
             if x in params:
                 read.add(to_a(x))
             elif side.op[x] in LAYOUT_ONLY:
-                todo.extend(side.operands[x])
+                todo.extend((u, x) for u in side.operands[x])
+            elif side.op[x] == BARRIER:
+                todo.extend((u, x) for u in _through_barrier(side, x, user))
         reached, complete = _reach(side, n, results, to_a)
         if read:
-            # A square layer's forward op and input gradient read the same weight and
-            # have the same size: the forward one feeds the loss (second key).
+            # Several ops read one weight with one size: a square layer's forward op
+            # and input gradient, and a forward op that jax's remat recomputes for
+            # the backward pass. The forward one feeds the loss; the input gradient
+            # depends on the loss's own inputs (its gradient starts there), the
+            # recomputation does not (second key; _after_seed).
+            feeds_loss = complete and loss is not None and loss in reached
             key: tuple = ("reads", tuple(sorted(read)), size)
-            second: tuple = (*key, complete and loss is not None and loss in reached)
+            second: tuple = (*key, feeds_loss, not feeds_loss and n in after_seed)
         elif reached and complete:
             key = ("feeds", tuple(sorted(reached)), size)
             second = key
         else:
             continue
-        first.setdefault(key, []).append((n, second))
-    out: dict[tuple, int] = {}
-    tie: dict[tuple, list[int]] = {}
+        first.setdefault(key, []).append((n, (second, complete)))
+    # Two levels: the fine key (with the forward / after-forward bits) wherever
+    # it is unique, and the coarse key where that alone is unique; a coarse match
+    # must not contradict the fine bits (run_dataflow), so a forward value that
+    # one side recomputes (the only unpaired reader there) never takes the other
+    # side's input gradient (the only unpaired reader there).
+    fine: dict[tuple, list[int]] = {}
+    coarse: dict[tuple, tuple[int, tuple[tuple, bool]]] = {}
     for key, items in first.items():
         if len(items) == 1:
-            out[key] = items[0][0]
+            coarse[key] = items[0]
+        for n, (second, _) in items:
+            fine.setdefault(("fine", *second), []).append(n)
+    return {k: v[0] for k, v in fine.items() if len(v) == 1}, coarse
+
+
+def _through_layout(side: Any, starts: list[int], step: Any) -> list[int]:
+    """The first non-layout nodes reached from ``starts`` along ``step`` (operands or users)."""
+    out: list[int] = []
+    seen: set[int] = set()
+    todo = list(starts)
+    while todo:
+        x = todo.pop()
+        if x in seen:
+            continue
+        seen.add(x)
+        if side.op[x] in LAYOUT_ONLY:
+            todo.extend(step(x))
         else:
-            for n, second in items:
-                tie.setdefault(("tie", *second), []).append(n)
-    out.update({k: v[0] for k, v in tie.items() if len(v) == 1})
+            out.append(x)
     return out
+
+
+def _io_keys(side: Any, matched: list[int], to_a: Any) -> dict[tuple, int]:
+    """``in``/``out`` key -> node for the unpaired heavy ops (NOTE above), unique on this side."""
+    params = _entry_params(side)
+    found: dict[tuple, list[int]] = {}
+    for n, op in enumerate(side.op):
+        if op not in HEAVY_MATCH or matched[n] >= 0:
+            continue
+        size = prod(side.shape[n]) if side.shape[n] else 1
+        ins = [
+            x
+            for x in _through_layout(side, list(side.operands[n]), lambda x: side.operands[x])
+            if x not in params
+        ]
+        outs = _through_layout(
+            side, [w for w, _ in side.users[n]], lambda x: [w for w, _ in side.users[x]]
+        )
+        for tag, near in (("in", ins), ("out", outs)):
+            if near and all(matched[x] >= 0 for x in near):
+                key = (tag, tuple(sorted({to_a(x) for x in near})), size)
+                found.setdefault(key, []).append(n)
+    return {k: v[0] for k, v in found.items() if len(v) == 1}
+
+
+def run_io(m: Any) -> None:
+    """Pair still-unpaired heavy ops by ``in``/``out`` keys, in rounds, propagating each."""
+    for _ in range(IO_ROUNDS):
+        ka = _io_keys(m.A, m.ma, lambda x: x)
+        kb = _io_keys(m.B, m.mb, lambda y: m.mb[y])
+        new = []
+        for key in sorted(set(ka) & set(kb)):
+            a, b = ka[key], kb[key]
+            if m.ma[a] < 0 and m.mb[b] < 0:
+                m._pair(a, b, DATAFLOW)
+                new.append((a, b))
+        if not new:
+            return
+        m.propagate(new)
 
 
 def run_dataflow(m: Any) -> None:
@@ -122,13 +278,27 @@ def run_dataflow(m: Any) -> None:
     # both sides: what a key may name, the same set seen from either side.
     res_a = {a for a, b in enumerate(m.ma) if b >= 0 and _is_result(m.A, a) and _is_result(m.B, b)}
     loss = next((a for a in sorted(res_a) if m.A.role[a] == "loss"), None)
-    ka = _keys(m.A, m.ma, lambda x: x, res_a, loss)
-    kb = _keys(m.B, m.mb, lambda y: m.mb[y], {m.ma[a] for a in res_a}, loss)
+    (fa, ca) = _keys(m.A, m.ma, lambda x: x, res_a, loss, loss)
+    (fb, cb) = _keys(
+        m.B,
+        m.mb,
+        lambda y: m.mb[y],
+        {m.ma[a] for a in res_a},
+        loss,
+        m.ma[loss] if loss is not None else None,
+    )
     new = []
-    for key in sorted(set(ka) & set(kb)):
-        a, b = ka[key], kb[key]
+    for key in sorted(set(fa) & set(fb)):
+        a, b = fa[key], fb[key]
         if m.ma[a] < 0 and m.mb[b] < 0:
+            m._pair(a, b, DATAFLOW)
+            new.append((a, b))
+    for key in sorted(set(ca) & set(cb)):
+        (a, (sa, full_a)), (b, (sb, full_b)) = ca[key], cb[key]
+        # The fine bits decide unless a search stopped at MAX_REACH on either side.
+        if m.ma[a] < 0 and m.mb[b] < 0 and (sa == sb or not (full_a and full_b)):
             m._pair(a, b, DATAFLOW)
             new.append((a, b))
     if new:
         m.propagate(new)
+    run_io(m)
