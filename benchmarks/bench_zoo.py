@@ -149,10 +149,15 @@ def located_shares(graph_path: Path, user_file: Path) -> tuple[int, float | None
 
 def h100(dump: Path, frontend: str) -> str | None:
     """The ``compile --target h100`` status of a frontend (``ok``, ``failed``), if run."""
+    return h100_entry(dump, frontend).get("status")
+
+
+def h100_entry(dump: Path, frontend: str) -> dict[str, Any]:
+    """The frontend's entry of ``targets/h100.json`` (empty when not run)."""
     path = dump / "targets" / "h100.json"
     if not path.is_file():
-        return None
-    return ((json.loads(path.read_text()).get("frontends") or {}).get(frontend) or {}).get("status")
+        return {}
+    return (json.loads(path.read_text()).get("frontends") or {}).get(frontend) or {}
 
 
 def timing_round(dump: Path, frontend: str) -> dict[str, float | None]:
@@ -326,6 +331,9 @@ def _rows(
             rounds=(record.get("rounds") or {}).get(fe, []),
             flops=timing(dump, fe)[1],
             time_failed=timing(dump, fe)[2],
+            h100_failed=(h100_entry(dump, fe).get("reason") or "").strip().split("\n")[0][:240]
+            if h100(dump, fe) not in (None, "ok")
+            else None,
             h100=h100(dump, fe),
             wall_s=None if seconds is None else sum(seconds.values()),
             diff_rc={k: v for k, v in diffs.items() if fe in k.split("|")},
@@ -494,6 +502,11 @@ def format_rows(rows: list[dict[str, Any]]) -> str:
     for r in rows:
         if r.get("time_failed"):
             lines.append(f"  {r['program']} on {r['frontend']}: xlalens time: {r['time_failed']}")
+        if r.get("h100_failed"):
+            lines.append(
+                f"  {r['program']} on {r['frontend']}: xlalens compile --target h100: "
+                f"{r['h100_failed']}"
+            )
     return "\n".join(lines)
 
 
