@@ -52,6 +52,12 @@ QUICK = ("transformers_bert", "keras_hub_gpt2")
 NAMES_TARGET = 0.90
 MODEL_LINES_TARGET = 0.40  # torch frontends
 KERAS_WRAPPERS_TARGET = 0.20  # at most
+TWIN_FLOPS_TARGET = 0.10  # a program's FLOPs within 10% of its twin's
+ROUNDS = 3
+"""``xlalens time`` rounds of a program that has a twin, and of the twin (NOTE [twin rounds])."""
+NOISY_CV = 0.50
+"""Above this step-time CV in any round, the band comparison gives no verdict: the step
+median of such a round moves by tens of percent with the machine's load."""
 
 _UNNAMED = re.compile(r"^(?:args|result)(?:\[\d+\])+$|^result$")
 _KERAS_WRAPPERS = re.compile(r"/keras/src/(?:backend|ops)/")
@@ -69,6 +75,8 @@ class Program:
     """Its ``FRONTENDS``."""
     factory: str
     """Its ``FACTORY``."""
+    twin_of: str | None = None
+    """For a ``TWIN`` row: the name of the program it is the twin of."""
 
 
 def discover(folder: Path = ZOO) -> list[Program]:
@@ -87,7 +95,8 @@ def discover(folder: Path = ZOO) -> list[Program]:
             # TWIN: a second factory of the same computation written another way (the
             # unrolled twin of a scanned step); its row sits below for comparison.
             if found.get("TWIN"):
-                out.append(Program(f"{path.stem}:{found['TWIN']}", path, fes, found["TWIN"]))
+                twin = f"{path.stem}:{found['TWIN']}"
+                out.append(Program(twin, path, fes, found["TWIN"], twin_of=path.stem))
     return out
 
 
@@ -140,10 +149,32 @@ def located_shares(graph_path: Path, user_file: Path) -> tuple[int, float | None
 
 def h100(dump: Path, frontend: str) -> str | None:
     """The ``compile --target h100`` status of a frontend (``ok``, ``failed``), if run."""
+    return h100_entry(dump, frontend).get("status")
+
+
+def h100_entry(dump: Path, frontend: str) -> dict[str, Any]:
+    """The frontend's entry of ``targets/h100.json`` (empty when not run)."""
     path = dump / "targets" / "h100.json"
     if not path.is_file():
-        return None
-    return ((json.loads(path.read_text()).get("frontends") or {}).get(frontend) or {}).get("status")
+        return {}
+    return (json.loads(path.read_text()).get("frontends") or {}).get(frontend) or {}
+
+
+def timing_round(dump: Path, frontend: str) -> dict[str, float | None]:
+    """One ``xlalens time`` round of a frontend: kernel sum / step and what it is made of."""
+    doc_path = dump / "timing" / "cpu.json"
+    r = (
+        json.loads(doc_path.read_text()).get("frontends", {}).get(frontend)
+        if doc_path.is_file()
+        else None
+    )
+    prof, step = (r or {}).get("profile") or {}, (r or {}).get("step") or {}
+    return {
+        "kernel_sum_ratio": prof.get("kernel_sum_ratio"),
+        "kernel_sum_s": prof.get("kernel_sum_s"),
+        "step_median_s": step.get("median_s"),
+        "step_cv": step.get("cv"),
+    }
 
 
 def timing(dump: Path, frontend: str) -> tuple[float | None, float | None, str | None]:
@@ -178,7 +209,7 @@ def run_program(
     ``reuse``: a dump already under ``root`` (``--keep`` of an earlier run) is measured
     again without running anything.
     """
-    dump = root / prog.name.replace(":", "-")
+    dump = dump_dir(root, prog)
     record = dump / RECORD
     if reuse and (dump / "manifest.json").is_file():
         # A kept dump of an earlier (or a parallel) run: measure it, run nothing.
@@ -213,8 +244,45 @@ def run_program(
         rc_d, _, s = _cli(["diff", f"{dump}:{a}", f"{dump}:{b}"], timeout)
         seconds["diff"] = seconds.get("diff", 0.0) + s
         diffs[f"{a}|{b}"] = rc_d
-    record.write_text(json.dumps({"seconds": seconds, "diffs": diffs, "notes": notes}))
+    rounds = {fe: [timing_round(dump, fe)] for fe in ok} if timed and "time" in seconds else {}
+    record.write_text(
+        json.dumps({"seconds": seconds, "diffs": diffs, "notes": notes, "rounds": rounds})
+    )
     return _rows(prog, dump, seconds, diffs, notes)
+
+
+def dump_dir(root: Path, prog: Program) -> Path:
+    """Where a program's dump is kept under ``root``."""
+    return root / prog.name.replace(":", "-")
+
+
+def more_rounds(
+    pairs: list[tuple[Program, Program]], root: Path, rounds: int, timeout: float
+) -> None:
+    """Rounds 2..``rounds`` of ``xlalens time`` for each program and its twin, alternating.
+
+    NOTE: [twin rounds] kernel sum / step divides kernel times (each a median over
+    profiled runs) by the step's median, so the machine's load at the moment of a
+    round moves it. The two programs' rounds alternate (twin first in even rounds)
+    so that both see the same load, and each round is kept in the dump's record.
+    """
+    for prog, twin in pairs:
+        for k in range(1, rounds):
+            for p in (twin, prog) if k % 2 else (prog, twin):
+                dump = dump_dir(root, p)
+                record_path = dump / RECORD
+                if not record_path.is_file():
+                    continue
+                record = json.loads(record_path.read_text())
+                rc, _, s = _cli(["time", str(dump), "--no-native"], timeout)
+                seconds = record.setdefault("seconds", {})
+                seconds["time"] = seconds.get("time", 0.0) + s
+                if rc:
+                    record_path.write_text(json.dumps(record))
+                    continue
+                for fe, got in record.setdefault("rounds", {}).items():
+                    got.append(timing_round(dump, fe))
+                record_path.write_text(json.dumps(record))
 
 
 def _rows(
@@ -226,10 +294,16 @@ def _rows(
 ) -> list[dict[str, Any]]:
     """One row per frontend of a finished program's dump."""
     manifest = json.loads((dump / "manifest.json").read_text())
+    record = json.loads((dump / RECORD).read_text()) if (dump / RECORD).is_file() else {}
     rows = []
     for fe in prog.frontends:
         e = manifest["frontends"].get(fe, {})
-        row: dict[str, Any] = {"program": prog.name, "frontend": fe, "status": e.get("status")}
+        row: dict[str, Any] = {
+            "program": prog.name,
+            "frontend": fe,
+            "status": e.get("status"),
+            "twin_of": prog.twin_of,
+        }
         if e.get("status") != "ok":
             reason = (e.get("reason") or "").strip().splitlines()
             row["status"] = ("limit: " if e.get("user_error") else "failed: ") + (
@@ -250,9 +324,16 @@ def _rows(
             located=n,
             model_lines=model,
             keras_wrappers=keras,
-            kernel_ratio=timing(dump, fe)[0],
+            kernel_ratio=_median(
+                [r["kernel_sum_ratio"] for r in (record.get("rounds") or {}).get(fe, [])]
+            )
+            or timing(dump, fe)[0],
+            rounds=(record.get("rounds") or {}).get(fe, []),
             flops=timing(dump, fe)[1],
             time_failed=timing(dump, fe)[2],
+            h100_failed=(h100_entry(dump, fe).get("reason") or "").strip().split("\n")[0][:240]
+            if h100(dump, fe) not in (None, "ok")
+            else None,
             h100=h100(dump, fe),
             wall_s=None if seconds is None else sum(seconds.values()),
             diff_rc={k: v for k, v in diffs.items() if fe in k.split("|")},
@@ -262,8 +343,87 @@ def _rows(
     return rows
 
 
+def _median(values: list[float | None]) -> float | None:
+    vals = sorted(v for v in values if v is not None)
+    if not vals:
+        return None
+    mid = len(vals) // 2
+    return vals[mid] if len(vals) % 2 else (vals[mid - 1] + vals[mid]) / 2
+
+
 def _pct(v: float | None) -> str:
     return "-" if v is None else f"{v:.0%}"
+
+
+def twin_comparison(row: dict[str, Any], twin: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """(lines to print, targets missed) of a program against its twin's rows.
+
+    FLOPs within :data:`TWIN_FLOPS_TARGET` of the twin's; kernel sum / step of the
+    program's rounds against the band (min..max) of the twin's rounds. A verdict on
+    the band needs two rounds of each and every round's step CV <= :data:`NOISY_CV`.
+    """
+    head = f"{row['program']} vs its twin {twin['program']} ({row['frontend']})"
+    lines, missed = [head], []
+    fa, fb = row.get("flops"), twin.get("flops")
+    if fa and fb:
+        off = fa / fb - 1
+        ok = abs(off) <= TWIN_FLOPS_TARGET
+        lines.append(
+            f"  FLOPs: {fa / 1e6:.1f} M vs {fb / 1e6:.1f} M ({off:+.1%}; target within "
+            f"{TWIN_FLOPS_TARGET:.0%}) -> {'met' if ok else 'MISSED'}"
+        )
+        if not ok:
+            missed.append(f"FLOPs off twin by {off:+.0%}")
+    else:
+        lines.append("  FLOPs: - (no `xlalens time` result)")
+    a = [r for r in row.get("rounds") or [] if r.get("kernel_sum_ratio") is not None]
+    b = [r for r in twin.get("rounds") or [] if r.get("kernel_sum_ratio") is not None]
+
+    def listed(rs: list[dict[str, Any]]) -> str:
+        return ", ".join(
+            f"{r['kernel_sum_ratio']:.2f} ({(r.get('kernel_sum_s') or 0) * 1e3:.0f}/"
+            f"{(r.get('step_median_s') or 0) * 1e3:.0f} ms, CV {(r.get('step_cv') or 0):.0%})"
+            for r in rs
+        )
+
+    lines.append(
+        f"  kernel sum / step, rounds (kernel sum / step median, step CV): program {listed(a) or '-'}"
+    )
+    lines.append(f"  {'':>44}twin {listed(b) or '-'}")
+    if len(a) < 2 or len(b) < 2:
+        lines.append(
+            f"  band: no verdict ({len(a)} and {len(b)} rounds; a band needs 2 of each: --rounds 3)"
+        )
+        return lines, missed
+    lo, hi = min(r["kernel_sum_ratio"] for r in b), max(r["kernel_sum_ratio"] for r in b)
+    med = _median([r["kernel_sum_ratio"] for r in a]) or 0.0
+    inside = sum(1 for r in a if lo <= r["kernel_sum_ratio"] <= hi)
+    where = "within" if lo <= med <= hi else ("above" if med > hi else "below")
+    text = (
+        f"  band: program median {med:.2f} vs twin {lo:.2f} .. {hi:.2f} over {len(b)} rounds "
+        f"({inside} of {len(a)} program rounds inside): {where} the band"
+    )
+    cv = max((r.get("step_cv") or 0.0) for r in a + b)
+    if cv > NOISY_CV:
+        lines.append(
+            f"{text}; no verdict: step CV up to {cv:.0%} (> {NOISY_CV:.0%}), the machine's load "
+            "moves the step median more than the band can tell; re-run on a quieter machine"
+        )
+        return lines, missed
+    lines.append(f"{text} -> {'met' if where == 'within' else 'MISSED'}")
+    if where != "within":
+        missed.append(f"kern/step {where} twin's band")
+    return lines, missed
+
+
+def twin_pairs(rows: list[dict[str, Any]]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """(program row, twin row) per frontend, for twins whose program ran."""
+    ok = {(r["program"], r["frontend"]): r for r in rows if r.get("status") == "ok"}
+    return [
+        (ok[(r["twin_of"], r["frontend"])], r)
+        for r in rows
+        if r.get("twin_of") and (r["twin_of"], r["frontend"]) in ok and r.get("status") == "ok"
+    ]
 
 
 def verdicts(row: dict[str, Any]) -> list[str]:
@@ -283,7 +443,7 @@ def verdicts(row: dict[str, Any]) -> list[str]:
         and (row.get("keras_wrappers") or 0) > KERAS_WRAPPERS_TARGET
     ):
         out.append(f"keras wrappers > {KERAS_WRAPPERS_TARGET:.0%}")
-    return out
+    return out + list(row.get("twin_missed") or [])
 
 
 def format_rows(rows: list[dict[str, Any]]) -> str:
@@ -303,6 +463,8 @@ def format_rows(rows: list[dict[str, Any]]) -> str:
         "targets",
     )
     table = [head]
+    for prog_row, twin_row in twin_pairs(rows):
+        prog_row["twin_missed"] = twin_comparison(prog_row, twin_row)[1]
     for r in rows:
         ok = r.get("status") == "ok"
         eb = r.get("error_over_bound")
@@ -332,12 +494,19 @@ def format_rows(rows: list[dict[str, Any]]) -> str:
         f"instructions in the zoo file or its model library) >= {MODEL_LINES_TARGET:.0%} on torch_xla "
         f"and torchax; Keras op wrappers <= {KERAS_WRAPPERS_TARGET:.0%}"
     )
+    for prog_row, twin_row in twin_pairs(rows):
+        lines += twin_comparison(prog_row, twin_row)[0]
     limits = [r for r in rows if str(r.get("status", "")).startswith("limit:")]
     for r in limits:
         lines.append(f"  {r['program']} on {r['frontend']}: {r['status']}")
     for r in rows:
         if r.get("time_failed"):
             lines.append(f"  {r['program']} on {r['frontend']}: xlalens time: {r['time_failed']}")
+        if r.get("h100_failed"):
+            lines.append(
+                f"  {r['program']} on {r['frontend']}: xlalens compile --target h100: "
+                f"{r['h100_failed']}"
+            )
     return "\n".join(lines)
 
 
@@ -356,6 +525,12 @@ def main(argv: list[str] | None = None) -> int:
         help="with --keep: measure the dumps already there instead of running them again",
     )
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds per command")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=ROUNDS,
+        help=f"`xlalens time` rounds of a program with a TWIN and of its twin (default {ROUNDS})",
+    )
     args = parser.parse_args(argv)
     programs = discover()
     if args.quick:
@@ -381,6 +556,18 @@ def main(argv: list[str] | None = None) -> int:
                 reuse=args.reuse,
             )
             print(f"  {prog.name}: done", file=sys.stderr, flush=True)
+        if not args.no_time and not args.reuse and args.rounds > 1:
+            names = {p.name: p for p in programs}
+            pairs = [(names[p.twin_of], p) for p in programs if p.twin_of in names]
+            if pairs:
+                more_rounds(pairs, root, args.rounds, args.timeout)
+                rows = [
+                    row
+                    for prog in programs
+                    for row in run_program(
+                        prog, root, timed=True, compiled=False, timeout=args.timeout, reuse=True
+                    )
+                ]
     print(format_rows(rows))
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1))

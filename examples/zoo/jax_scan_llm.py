@@ -19,6 +19,7 @@ from typing import Any
 
 FRONTENDS = ("jax",)
 FACTORY = "make_step"
+TWIN = "make_unrolled_step"
 REQUIRES = ("jax", "optax")
 
 CONFIG: dict[str, int] = {

@@ -248,3 +248,22 @@ def test_full_call_stack_of_an_op_is_kept() -> None:
         assert functions[-1].endswith("<module>")  # the script that lowered the step
     assert any("decoder_layer" in [f for _, _, f in s] for _, s in deep)
     assert any(f.endswith("train_step") for _, s in deep for _, _, f in s)
+
+
+def test_loop_kernel_median_is_taken_per_call_like_its_unrolled_copies() -> None:
+    """A spike in one call of a run is dropped from a loop kernel's sum as from an unrolled copy."""
+    idx = index_hlo(_text("scan_llm", "optimized_hlo.txt"))
+    inner = next(k.name for k in idx.kernels.values() if k.loop == "while.17" and k.trips == 3)
+    line = "/host:CPU/t"
+    evs = []
+    for run in range(5):
+        for call in range(3):
+            # every call takes 100 ns, but one call of runs 0..2 is preempted (+1000 ns)
+            spike = 1000.0 if call == run else 0.0
+            start = run * 10_000.0 + call * 2_000.0
+            evs.append(KernelEvent(inner, idx.module, run, start, 100.0 + spike, line))
+    att = attribute(evs, idx, runs=5)
+    (k,) = att.kernels
+    assert k.calls_per_run == 3
+    # per run totals are 1300, 1300, 1300, 300, 300 (median 1300 ns); per call, 3 x 100 ns
+    assert k.median_s == pytest.approx(300e-9)

@@ -60,6 +60,7 @@ def test_keras_hub_causal_lm_with_dict_inputs_replays_on_tensorflow(tmp_path):
     (row,) = bench_zoo.run_program(prog, tmp_path, timed=False, compiled=False, timeout=600)
     assert row["status"] == "ok", row
     assert row["proven"], row
+    assert row["proof_against"] == "float64", row  # its signbit bitcast promotes
     assert row["names"] >= bench_zoo.NAMES_TARGET, row
     text = (tmp_path / prog.name / "keras-tensorflow" / "stablehlo.mlir").read_text()
     assert "xi1>" in text  # the mask is there, one byte per element (it replayed)
@@ -87,3 +88,36 @@ def test_model_target_of_the_wrong_shape_exits_2_with_one_line(tmp_path):
     err = [ln for ln in proc.stderr.splitlines() if ln.startswith("xlalens dump: error:")]
     assert err and "(model, optimizer, loss_fn, batch)" in err[0], proc.stderr
     assert "Traceback" not in proc.stdout + proc.stderr
+
+
+def _round(ratio, cv=0.1):
+    return {
+        "kernel_sum_ratio": ratio,
+        "kernel_sum_s": 0.05,
+        "step_median_s": 0.05 / ratio,
+        "step_cv": cv,
+    }
+
+
+def test_twin_band_verdict_needs_two_rounds_and_a_quiet_machine():
+    """bench_zoo compares a scanned step's kern/step with its twin's band only where rounds allow."""
+    row = {"program": "s", "frontend": "jax", "flops": 100.0, "rounds": [_round(0.5), _round(0.6)]}
+    twin = {"program": "s:u", "frontend": "jax", "flops": 104.0}
+    one = bench_zoo.twin_comparison(row, {**twin, "rounds": [_round(0.55)]})
+    assert "no verdict" in one[0][-1] and one[1] == []
+    lines, missed = bench_zoo.twin_comparison(row, {**twin, "rounds": [_round(0.4), _round(0.7)]})
+    assert lines[-1].endswith("within the band -> met") and missed == []
+    assert "FLOPs: 0.0 M vs 0.0 M (-3.8%" in lines[1]
+    lines, missed = bench_zoo.twin_comparison(row, {**twin, "rounds": [_round(0.2), _round(0.3)]})
+    assert "above the band -> MISSED" in lines[-1] and missed == ["kern/step above twin's band"]
+    noisy = {**twin, "rounds": [_round(0.2, cv=0.7), _round(0.3)]}
+    lines, missed = bench_zoo.twin_comparison(row, noisy)
+    assert "no verdict: step CV up to 70%" in lines[-1] and missed == []
+
+
+def test_scanned_steps_declare_their_unrolled_twin():
+    """Both scanned zoo steps come with an unrolled TWIN row that bench_zoo runs beside them."""
+    progs = {p.name: p for p in bench_zoo.discover()}
+    for name in ("jax_scan_llm", "flax_scan_lm"):
+        twin = progs[f"{name}:make_unrolled_step"]
+        assert twin.twin_of == name and twin.factory == "make_unrolled_step"

@@ -313,6 +313,9 @@ def capture(workload: Workload, request: dict[str, Any], out: Path, phases: Phas
             variables=variables,
             var_roles={id(v): roles.get(v.path) for v in variables},
             loss=lambda r: r["loss"].numpy(),
+            # train_step returns {"loss": ..., <metric name>: ...}: each result is named
+            # by its key (a keras-hub task's compiled accuracy was left unnamed).
+            result_roles=lambda r: tf.nest.flatten({k: k for k in r}),
             params=lambda: updated_params([v.numpy() for v in model.trainable_variables]),
             versions=versions,
             notes=notes,
@@ -341,7 +344,7 @@ def capture(workload: Workload, request: dict[str, Any], out: Path, phases: Phas
         fn=model.train_step,
         args=(state, jax.tree_util.tree_map(jax.numpy.asarray, data)),
         input_roles=(state_roles, data_roles),
-        output_roles=lambda r: ({k: "loss" if k == "loss" else NO_ROLE for k in r[0]}, state_roles),
+        output_roles=lambda r: ({k: k for k in r[0]}, state_roles),
         loss=lambda r: float(r[0]["loss"]),
         params=lambda r: updated_params(list(r[1][0])),
         loss_kind="before_update",

@@ -49,7 +49,54 @@ def promote_to_f64(stablehlo: str) -> str:
         out.append(m.group(0))
         last = m.end()
     out.append(re.sub(r"(?<=[<x])f32(?=>)", "f64", text[last:]))
-    return "".join(out)
+    return _narrow_bitcasts("".join(out))
+
+
+# A bitcast_convert between f32 and a 32-bit integer, once promoted, reads
+# `(tensor<SHAPExf64>) -> tensor<SHAPExi32>`: the same shape at two bit widths,
+# which StableHLO rejects ("rank of smaller element type ... should be 1 more").
+_BITCAST = re.compile(
+    r"^(?P<ind>[ \t]*)(?P<res>%[\w$.-]+) = stablehlo\.bitcast_convert (?P<x>%[\w$.#-]+)"
+    r" : \(tensor<(?P<si>(?:[0-9?]+x)*)(?P<ti>f64|[su]?i32|ui32)>\)"
+    r" -> tensor<(?P<so>(?:[0-9?]+x)*)(?P<to>f64|[su]?i32|ui32)>(?P<loc>.*)$",
+    re.M,
+)
+
+
+def _narrow_bitcasts(text: str) -> str:
+    """Promoted bitcasts between f64 and a 32-bit integer, done in float32 again.
+
+    NOTE: [bitcasts in the reference] a bitcast reads a float's bits (jax's and
+    TensorFlow's ``signbit``, Keras's argmax tie rule), which have no float64
+    counterpart of the same width. The reference rounds the value to float32
+    just before such a bitcast (float -> bits) and widens just after one
+    (bits -> float); the float arithmetic around it stays in float64.
+    """
+    count = 0
+
+    def fix(m: re.Match) -> str:
+        nonlocal count
+        shape, ti, to = m["si"], m["ti"], m["to"]
+        if shape != m["so"] or (ti == "f64") == (to == "f64"):
+            return m.group(0)  # a real rank-changing or same-width bitcast: unchanged
+        count += 1
+        tmp, ind, loc = f"%xlalens_bitcast{count}", m["ind"], m["loc"]
+        if ti == "f64":  # float -> bits: round to float32 first
+            return (
+                f"{ind}{tmp} = stablehlo.convert {m['x']} : (tensor<{shape}f64>)"
+                f" -> tensor<{shape}f32>{loc}\n"
+                f"{ind}{m['res']} = stablehlo.bitcast_convert {tmp} : (tensor<{shape}f32>)"
+                f" -> tensor<{shape}{to}>{loc}"
+            )
+        # bits -> float: read them as float32, then widen
+        return (
+            f"{ind}{tmp} = stablehlo.bitcast_convert {m['x']} : (tensor<{shape}{ti}>)"
+            f" -> tensor<{shape}f32>{loc}\n"
+            f"{ind}{m['res']} = stablehlo.convert {tmp} : (tensor<{shape}f32>)"
+            f" -> tensor<{shape}f64>{loc}"
+        )
+
+    return _BITCAST.sub(fix, text)
 
 
 def reference(
