@@ -299,11 +299,14 @@ def _baseline_claims(rows: dict[str, dict[str, Any]]) -> list[Claim]:
     out.append(
         Claim(
             "JAX parallelizes easily across devices",
-            "a sharded dump (`xlalens dump --devices N`): collectives emitted and the sharded "
-            "step's time, in its own report section",
+            "a sharded dump (`xlalens dump --devices N`): the lines of user code changed, the "
+            "collectives XLA emitted and, with `xlalens time --scaling`, step time against "
+            "device count, in that dump's findings.md",
             "no verdict: not judged on a 1-device dump",
             "`xlalens time` on a dump made with `xlalens dump --devices N` writes the verdict "
             "into that dump's findings.md (docs/timing.md)",
+            "no verdict: not judged on a 1-device dump",
+            "the lines of user code a sharded step changes are counted on the sharded dump",
         )
     )
     return out
@@ -442,7 +445,9 @@ def findings_markdown(dump_dir: str | Path) -> str | None:
         lines += [
             f"- **{c.text}**",
             f"  - XLA: {c.verdict}. {c.evidence}.",
-            f"  - framework: {c.framework_verdict}. {c.framework_evidence or 'not measured'}.",
+            # An unmeasured verdict already says so: no evidence sentence repeats it.
+            f"  - framework: {c.framework_verdict}."
+            + (f" {c.framework_evidence}." if c.framework_evidence else ""),
             f"  Compared: {c.test}.",
             "",
         ]
