@@ -194,6 +194,39 @@ OBSERVED_FACTOR = 4.0
 of the native step may be."""
 
 
+def allowance(kappa: float) -> float:
+    """The factor on a result's bound that the native step's result is judged by.
+
+    ``OBSERVED_FACTOR * kappa`` for an ill-conditioned result (``kappa > 1``), else 1
+    (NOTE: [ill-conditioned steps] in ``_judge.prove``). The proof of capture, the
+    cross-check of parameters and ``xlalens time``'s check of a replay against the
+    native results all use it: one rule.
+
+    Example:
+        >>> allowance(1.0), allowance(66.0)
+        (1.0, 264.0)
+    """
+    return OBSERVED_FACTOR * kappa if kappa > 1 else 1.0
+
+
+def recorded_allowances(proof: dict[str, Any] | None, n: int) -> tuple[float, ...]:
+    """Per result, the :func:`allowance` of a proof as the manifest records it.
+
+    ``proof``: a manifest entry's ``proof`` (``conditioning_per_result``; an older
+    manifest with only ``conditioning_factor`` gives that factor to every result).
+    ``n``: the number of results.
+
+    Example:
+        >>> recorded_allowances({"conditioning_per_result": [1.0, 66.0]}, 2)
+        (1.0, 264.0)
+    """
+    rec = proof or {}
+    kappas = rec.get("conditioning_per_result")
+    if kappas is None:
+        return (allowance(float(rec.get("conditioning_factor") or 1.0)),) * n
+    return tuple(allowance(float(kappas[i])) if i < len(kappas) else 1.0 for i in range(n))
+
+
 @dataclass(frozen=True, slots=True)
 class Proof:
     """The replay and the native results judged against the float64 reference."""
