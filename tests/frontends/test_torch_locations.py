@@ -71,6 +71,7 @@ def tiny_dump(tmp_path_factory):
 def test_backward_ops_take_their_forward_ops_line_and_keep_the_stack(tiny_dump):
     """GELU's backward op reads the forward GELU's line, and the stack above it (loss_fn) is kept."""
     import xlalens
+    from xlalens.ir import node
     from xlalens.ir._locations import source_stack
 
     root, out = tiny_dump
@@ -86,6 +87,7 @@ def test_backward_ops_take_their_forward_ops_line_and_keep_the_stack(tiny_dump):
         d = graph.nodes[nid]
         assert (d["source_file"], d["source_line"]) == (model_file, _line("GELU_LINE")), d
         stack = source_stack(graph, nid)
+        assert node(graph, nid).stack == tuple(stack)  # the typed view carries it too
         assert stack[0][:2] == (model_file, _line("GELU_LINE")), stack
         assert (model_file, _line("LOSS_LINE")) in [f[:2] for f in stack], stack
     # Every op of the step's kernels is located now (a reducer's parameters carry a
