@@ -154,6 +154,21 @@ class ErrorBound:
             widening=1.0,
         )
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ErrorBound:
+        """The bound :meth:`as_dict` wrote (a manifest's ``proof.bound``); derived keys ignored.
+
+        Example:
+            >>> b = ErrorBound(2.0**-24, 3.0, 8.0, 1, 4, 2)
+            >>> ErrorBound.from_dict(b.as_dict()) == b
+            True
+        """
+        fields = {f: d[f] for f in cls.__slots__ if f in d}
+        for f in ("sequential", "per_result", "update_of"):
+            if f in fields:
+                fields[f] = tuple(fields[f] or ())
+        return cls(**fields)
+
     def as_dict(self) -> dict[str, Any]:
         """Plain dict for the manifest."""
         out = {f: getattr(self, f) for f in self.__slots__}

@@ -586,6 +586,7 @@ def _time_frontend(
                     bound=bound,
                     allowances=recorded_allowances(info.get("proof"), len(outs)),
                     inputs=inputs,
+                    slack=cap.slack,
                 ),
                 options=options,
                 peaks=peaks,
