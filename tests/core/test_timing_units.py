@@ -338,3 +338,48 @@ ENTRY %main (x: f32[4]) -> f32[4] {
     k = index_hlo(text).kernels["f"]
     assert (k.op_name, k.source_file, k.source_line) == ("jit(f)/exp", "/a.py", 4)
     assert k.flops == 8 and k.bytes == 32
+
+
+def test_verify_outputs_gives_ill_conditioned_results_the_proofs_allowance():
+    """An ill-conditioned result passes within the proof's allowance; every other keeps its bound."""
+    from xlalens.dumpdir._read import Outputs
+    from xlalens.proof import ErrorBound, recorded_allowances
+
+    bound = ErrorBound(2.0**-24, 1.0, 8.0, 0, 0, 1)
+    native = [np.float32(1.0), np.array([1e-3, -1e-3], np.float32)]
+    outs = Outputs(1.0, "before_update", native, {})
+    sig = [{"role": "loss"}, {"role": "fc.bias"}]
+    noisy_bias = [native[0], native[1] + np.float32(3e-5)]  # Adam's first step of a ~0 gradient
+    proof = {"conditioning_per_result": [1.0, 66.0], "conditioning_factor": 66.0}
+    allow = recorded_allowances(proof, 2)
+    assert allow == (1.0, 264.0)
+    assert not verify_outputs(noisy_bias, sig, outs, same_backend=True, bound=bound).ok
+    v = verify_outputs(noisy_bias, sig, outs, same_backend=True, bound=bound, allowances=allow)
+    assert v.ok, v.message
+    noisy_loss = [np.float32(1.0 + 3e-5), native[1]]
+    v = verify_outputs(noisy_loss, sig, outs, same_backend=True, bound=bound, allowances=allow)
+    assert not v.ok and "loss" in v.message
+    # A manifest older than per-result factors: its one factor for every result.
+    assert recorded_allowances({"conditioning_factor": 2.0}, 2) == (8.0, 8.0)
+    assert recorded_allowances(None, 1) == (1.0,)
+
+
+def test_timing_reads_the_proofs_recorded_difference_bound(tmp_path):
+    """With the proof's replay and native bounds in the manifest, timing judges by their sum, once."""
+    from xlalens.proof import ErrorBound
+    from xlalens.timing._read import read_capture
+
+    replay = ErrorBound(2.0**-24, 3.0, 8.0, 1, 4, 2, per_result=(3.0, 1.0))
+    native = ErrorBound(2.0**-24, 3.0, 8.0, 1, 4, 2, sequential=(9.0,), emitter="unknown")
+    assert ErrorBound.from_dict(native.as_dict()) == native
+    text = "func.func @main(%a: tensor<f32>) -> tensor<f32> {\n  return %a : tensor<f32>\n}\n"
+    (tmp_path / "m.mlir").write_text(text)
+    np.savez(tmp_path / "in.npz", arg0=np.float32(1.0))
+    doc = {"loss": None, "data": "out.npz", "results": [{"dtype": "float32", "shape": []}]}
+    (tmp_path / "out.json").write_text(json.dumps(doc))
+    np.savez(tmp_path / "out.npz", result0=np.float32(1.0))
+    arts = {"stablehlo": "m.mlir", "inputs": "in.npz", "outputs": "out.json"}
+    proof = {"bound": replay.as_dict(), "native_bound": native.as_dict()}
+    cap = read_capture(tmp_path, {"artifacts": arts, "proof": proof})
+    assert not isinstance(cap, str), cap
+    assert cap.bound == replay.plus(native) and cap.slack == 1.0

@@ -6,7 +6,6 @@ the core may do too; the frameworks built on top are imported by the callers).
 
 from __future__ import annotations
 
-import importlib.util
 import inspect
 import os
 import re
@@ -17,58 +16,10 @@ from typing import Any
 import jax
 import numpy as np
 
+from xlalens.frontends._frames import locate_at_model
 from xlalens.frontends._protocol import Phases, time_native, write_capture
 
 NO_ROLE = ""  # a leaf, unlike None, which jax treats as an empty subtree
-
-# NOTE: [locations at the user's model] jax records, for every op, the Python
-# stack at the moment it was traced, with the frames of files it excludes left
-# out: jax itself and the standard library (``jax._src.source_info_util``).
-# XLA's metadata and our readers take the innermost frame that is left. So that
-# it is the model's own code (the user's file, or the model library: a flax
-# layer, an equinox module), more files are excluded before tracing: xlalens
-# itself (its capture plumbing always, else constants and ops traced with no
-# user frame point at this file; all of it when the step is the user's own
-# code, not a built-in workload whose model code lives in xlalens), and the
-# plumbing of the libraries a model is written with, which
-# sits between the model's lines and jax (module wrappers, variable
-# bookkeeping, pytree machinery, framework op wrappers). An excluded frame
-# also leaves the call stack kept in the StableHLO's locations.
-# Package -> paths (relative to the package folder; a folder ends with "/").
-INTERNAL_PATHS: dict[str, tuple[str, ...]] = {
-    "xlalens": (
-        "frontends/_jaxlike.py",
-        "frontends/_protocol.py",
-        "frontends/_spmd_jax.py",
-        "frontends/_spmd_keras.py",
-        "frontends/_spmd_plan.py",
-        "frontends/_torchlike.py",
-        "capture/",
-    ),
-    "flax": (
-        "core/",
-        "linen/module.py",
-        "linen/transforms.py",
-        "linen/kw_only_dataclasses.py",
-        "nnx/graph.py",
-        "nnx/variablelib.py",
-        "nnx/object.py",
-        "nnx/pytreelib.py",
-        "nnx/module.py",
-        "nnx/statelib.py",
-        "nnx/transforms/",
-        "nnx/tracers.py",
-        "nnx/reprlib.py",
-        "struct.py",
-        "traceback_util.py",
-    ),
-    "equinox": ("_module/", "_module.py", "_filters.py", "_tree.py", "_ad.py", "_jit.py"),
-    "jaxtyping": ("",),
-    "keras": ("src/backend/jax/", "src/ops/", "src/backend/common/", "src/utils/"),
-    "torchax": ("",),
-    "torch": ("_tensor.py", "overrides.py", "utils/", "_ops.py", "nn/modules/module.py"),
-}
-
 
 def _is_user_code(fn: Callable[..., Any]) -> bool:
     """Whether ``fn`` is defined outside xlalens (a user's target, not a built-in workload)."""
@@ -79,57 +30,6 @@ def _is_user_code(fn: Callable[..., Any]) -> bool:
         return False
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     return bool(where) and not os.path.abspath(where).startswith(root + os.sep)
-
-
-def prefer_model_frames(
-    packages: tuple[str, ...] | None = None, *, all_of_xlalens: bool = False
-) -> list[str]:
-    """Exclude xlalens's plumbing and library plumbing from the frames jax records (NOTE above).
-
-    Call it in the frontend process before tracing. Only packages that are
-    installed are looked up, without importing them. ``capture_jax_step`` calls it;
-    a frontend that traces otherwise (or builds its own wrapper around a user's
-    model, as torchax does) calls it itself, with ``all_of_xlalens=True`` for a
-    user's target.
-
-    Args:
-        packages: keys of :data:`INTERNAL_PATHS` to exclude (default: all).
-        all_of_xlalens: also exclude the whole xlalens package (a user's target:
-            the model code is not in xlalens).
-
-    Returns:
-        The path prefixes registered with ``jax.extend.source_info_util``.
-
-    Example:
-        >>> prefer_model_frames(("xlalens",))  # doctest: +SKIP
-        ['/.../xlalens/']
-    """
-    from jax.extend import source_info_util
-
-    added = []
-    if all_of_xlalens:
-        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
-        if root not in _registered:
-            source_info_util.register_exclusion(root)
-            _registered.add(root)
-            added.append(root)
-    for pkg in packages or tuple(INTERNAL_PATHS):
-        try:
-            spec = importlib.util.find_spec(pkg)
-        except (ImportError, ValueError):
-            spec = None
-        roots = list(getattr(spec, "submodule_search_locations", None) or []) if spec else []
-        for root in roots[:1]:
-            for rel in INTERNAL_PATHS.get(pkg, ()):
-                path = os.path.join(root, rel) if rel else root.rstrip(os.sep) + os.sep
-                if path not in _registered:
-                    source_info_util.register_exclusion(path)
-                    _registered.add(path)
-                    added.append(path)
-    return added
-
-
-_registered: set[str] = set()
 
 
 def _roles(tree: Any) -> list[str | None]:
@@ -262,7 +162,9 @@ def capture_jax_step(
         versions: framework versions to record.
         notes: remarks for the manifest.
     """
-    prefer_model_frames(all_of_xlalens=_is_user_code(fn))
+    # Ops at the user's model, not at library plumbing or xlalens's own frames: one
+    # rule for every jax-traced frontend (_frames.py, NOTE: [jax frames at the model]).
+    locate_at_model(all_of_xlalens=_is_user_code(fn))
     # keep_unused: the module's arguments must be exactly the flattened inputs,
     # so that inputs.npz lines up with @main's parameters.
     jitted = jax.jit(fn, keep_unused=True)

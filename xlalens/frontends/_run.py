@@ -29,10 +29,10 @@ from xlalens.dumpdir._children import child
 from xlalens.frontends import Frontend
 from xlalens.frontends._protocol import RESULT, USER_ERROR_TAG
 from xlalens.proof import (
-    OBSERVED_FACTOR,
     ErrorBound,
     Judgement,
     ReferenceUnavailable,
+    allowance,
     error_bound,
     judge,
     magnitude_floor,
@@ -345,7 +345,7 @@ def _param_bounds(entry: dict[str, Any], results: dict[str, int | None]) -> dict
         k = whole_kappa
         if kappas is not None:
             k = float(kappas[i]) if i is not None and 0 <= i < len(kappas) else 1.0
-        return OBSERVED_FACTOR * k if k > 1 else 1.0
+        return allowance(k)
 
     return {
         role: widen(i) * (float(per[i]) if i is not None and 0 <= i < len(per) else whole)

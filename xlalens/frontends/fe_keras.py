@@ -243,9 +243,9 @@ def capture(workload: Workload, request: dict[str, Any], out: Path, phases: Phas
 
     if backend == "jax":
         # Ops at the layer's line, not keras/src/backend/jax/numpy.py (_frames NOTE).
-        from xlalens.frontends._frames import keras_exclusions, locate_at_model
+        from xlalens.frontends._frames import locate_at_model
 
-        locate_at_model(extra=keras_exclusions())
+        locate_at_model()
     if keras.backend.backend() != backend:
         raise RuntimeError(f"KERAS_BACKEND={backend} but keras loaded {keras.backend.backend()}")
     if request.get("sharding") and backend == "jax":

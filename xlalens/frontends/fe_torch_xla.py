@@ -26,6 +26,7 @@ from xlalens.frontends._protocol import (
     time_native,
     write_capture,
 )
+from xlalens.frontends._torch_frames import located_backward
 from xlalens.workloads import Workload
 
 
@@ -88,40 +89,33 @@ def capture(workload: Workload, request: dict[str, Any], out: Path, phases: Phas
         role_of[torch_xla._XLAC._xla_get_tensor_id(x_train)] = "x"
         role_of[torch_xla._XLAC._xla_get_tensor_id(y_train)] = "y"
 
-        optimizer.zero_grad()
-        outputs = model(x_train)
-        loss = criterion(outputs, y_train)
-        loss.backward()
-        optimizer.step()
+        with located_backward():
+            optimizer.zero_grad()
+            outputs = model(x_train)
+            loss = criterion(outputs, y_train)
+            loss.backward()
+            optimizer.step()
         tensors = [loss] + [p for lin in linears for p in (lin.weight, lin.bias)]
         output_roles = ["loss"] + [r for pair in roles for r in pair]
-    hlo, stablehlo, ids, inputs, results = _lower_and_run(tensors, phases)
-    input_roles = _input_roles(ids, inputs, role_of, workload.lr)
-
+    lowered = _lower_and_run(tensors, phases)
     native = _time_native_step(
         optimizer,
         lambda: criterion(model(x_train), y_train),
         cpu_baselines(cpu_model, workload, x_np, y_np),
     )
+    results = lowered[4]
     params = {}
     for (rw, rb), k in zip(roles, range(1, len(results), 2)):
         params[rw] = results[k].T  # [out, in] -> [in, out]
         params[rb] = results[k + 1]
-    write_capture(
+    _write(
         out,
-        stablehlo=stablehlo,
-        hlo=hlo,
-        optimized_hlo=None,
-        inputs=inputs,
-        input_roles=input_roles,
-        results=results,
+        phases,
+        lowered,
+        input_roles=_input_roles(lowered[2], lowered[3], role_of, workload.lr),
         output_roles=output_roles,
-        loss=float(results[0]),
-        loss_kind="before_update",
+        native=native,
         params=params,
-        versions=package_versions("torch", "torch_xla", "libtpu"),
-        seconds=phases.seconds,
-        native_step_seconds=native,
         notes=["the learning rate arrives as an HLO parameter (-lr, device data)"],
     )
 
@@ -163,10 +157,11 @@ def _capture_model(workload: Workload, device: Any, out: Path, phases: Phases) -
         role_of[torch_xla._XLAC._xla_get_tensor_id(x)] = "x"
         role_of[torch_xla._XLAC._xla_get_tensor_id(y)] = "y"
 
-        optimizer.zero_grad()
-        loss = criterion(model(x), y)
-        loss.backward()
-        optimizer.step()
+        with located_backward():
+            optimizer.zero_grad()
+            loss = criterion(model(x), y)
+            loss.backward()
+            optimizer.step()
         tensors, output_roles = [loss], ["loss"]
         for n, t in named:
             if built.roles.get(n):
@@ -178,31 +173,21 @@ def _capture_model(workload: Workload, device: Any, out: Path, phases: Phases) -
                 if key in slots and isinstance(value, torch.Tensor) and value.device.type == "xla":
                     tensors.append(value)
                     output_roles.append(f"{built.roles[n]}/{slots[key]}")
-    hlo, stablehlo, ids, inputs, results = _lower_and_run(tensors, phases)
-    input_roles = _input_roles(ids, inputs, role_of, workload.lr)
-
+    lowered = _lower_and_run(tensors, phases)
     native = _time_native_step(
         optimizer,
         lambda: criterion(model(x), y),
         cpu_baselines(cpu_model, workload, built.x, built.y),
     )
     trainable = set(workload.initial_params())
-    params = {r: from_torch(r, v) for r, v in zip(output_roles, results) if r in trainable}
-    write_capture(
+    _write(
         out,
-        stablehlo=stablehlo,
-        hlo=hlo,
-        optimized_hlo=None,
-        inputs=inputs,
-        input_roles=input_roles,
-        results=results,
+        phases,
+        lowered,
+        input_roles=_input_roles(lowered[2], lowered[3], role_of, workload.lr),
         output_roles=output_roles,
-        loss=float(results[0]),
-        loss_kind="before_update",
-        params=params,
-        versions=package_versions("torch", "torch_xla", "libtpu"),
-        seconds=phases.seconds,
-        native_step_seconds=native,
+        native=native,
+        params={r: from_torch(r, v) for r, v in zip(output_roles, lowered[4]) if r in trainable},
         notes=[
             f"{workload.describe()}; torch.nn modules, {type(optimizer).__name__}; "
             "optimizer state is created inside the captured (first) step"
@@ -227,6 +212,44 @@ def _input_roles(
             role = "lr"
         out.append(role)
     return out
+
+
+def _write(
+    out: Path,
+    phases: Phases,
+    lowered: tuple[str, str, list[int], list, list],
+    *,
+    input_roles: list[str | None],
+    output_roles: list[str | None],
+    native: dict[str, Any],
+    params: dict[str, Any] | None = None,
+    loss: bool = True,
+    libraries: tuple[str, ...] = (),
+    notes: list[str] | None = None,
+) -> None:
+    """Write one lazy-graph capture (:func:`_lower_and_run`'s result): every path's one writer.
+
+    ``loss``: the first result is the loss, taken before the update (False: a user
+    step, which has none). ``libraries``: model libraries whose versions to record.
+    """
+    hlo, stablehlo, _ids, inputs, results = lowered
+    write_capture(
+        out,
+        stablehlo=stablehlo,
+        hlo=hlo,
+        optimized_hlo=None,  # no public API prints torch_xla's own: the core compiles it
+        inputs=inputs,
+        input_roles=input_roles,
+        results=results,
+        output_roles=output_roles,
+        loss=float(results[0]) if loss else None,
+        loss_kind="before_update" if loss else "none",
+        params=params or {},
+        versions=package_versions("torch", "torch_xla", "libtpu", *libraries),
+        seconds=phases.seconds,
+        native_step_seconds=native,
+        notes=notes,
+    )
 
 
 def _time_native_step(
@@ -277,8 +300,10 @@ def _model_located(artifact: bytes) -> str:
     ``pytorch_utils.py:119`` for every GPT-2 linear). The location kept is the
     innermost frame in the model's code: the user's file or a model library
     (``ir._locations.model_frame``); a stack with none keeps its innermost frame.
-    Ops the autograd engine creates (backward) carry no Python stack in torch_xla
-    2.9, so they stay unlocated.
+    Ops the autograd engine creates (backward) are made under their forward op's
+    stack (``_torch_frames``, NOTE: [backward at the forward line]). The frames
+    outside the kept one stay as its callers, so the optimized module keeps the
+    whole stack from the model's line out (``ir._locations.source_stack``).
     """
     from xlalens.ir._locations import flatten_locations, model_frame
     from xlalens.ir._stablehlo import _context, parse_module
@@ -286,7 +311,9 @@ def _model_located(artifact: bytes) -> str:
     ctx = _context()
     module = parse_module(artifact, ctx, source="torch_xla stablehlo")
     with ctx:
-        return flatten_locations(module.operation.get_asm(enable_debug_info=True), keep=model_frame)
+        return flatten_locations(
+            module.operation.get_asm(enable_debug_info=True), keep=model_frame, callers=True
+        )
 
 
 def _capture_target(target: str, device: Any, out: Path, phases: Phases) -> None:
@@ -316,31 +343,25 @@ def _capture_target(target: str, device: Any, out: Path, phases: Phases) -> None
         for i, a in enumerate(args):
             if isinstance(a, torch.Tensor):
                 role_of.setdefault(torch_xla._XLAC._xla_get_tensor_id(a), f"args[{i}]")
-        produced = fn(*args)
+        with located_backward():
+            produced = fn(*args)
         tensors = list(produced) if isinstance(produced, (tuple, list)) else [produced]
         if not all(isinstance(t, torch.Tensor) for t in tensors):
             raise TypeError("the user step must return an XLA tensor or a tuple of them")
-    hlo, stablehlo, ids, inputs, results = _lower_and_run(tensors, phases)
+    lowered = _lower_and_run(tensors, phases)
 
     def one_step() -> None:
         fn(*args)
         torch_xla.sync(wait=True)
 
-    write_capture(
+    _write(
         out,
-        stablehlo=stablehlo,
-        hlo=hlo,
-        optimized_hlo=None,
-        inputs=inputs,
-        input_roles=[role_of.get(t) for t in ids],
-        results=results,
-        output_roles=[f"result[{i}]" for i in range(len(results))],
-        loss=None,
-        loss_kind="none",
-        params={},
-        versions=package_versions("torch", "torch_xla"),
-        seconds=phases.seconds,
-        native_step_seconds=time_native(one_step),
+        phases,
+        lowered,
+        input_roles=[role_of.get(t) for t in lowered[2]],
+        output_roles=[f"result[{i}]" for i in range(len(lowered[4]))],
+        native=time_native(one_step),
+        loss=False,
     )
 
 
@@ -375,7 +396,8 @@ def _capture_model_target(target: Any, device: Any, out: Path, phases: Phases) -
             optimizer.step()
             return loss
 
-        loss = forward_backward()
+        with located_backward():
+            loss = forward_backward()
         tensors, output_roles = [loss], ["loss"]
         for n, v in named:
             # A tensor the step leaves as it was (a buffer the forward only reads, such
@@ -390,10 +412,10 @@ def _capture_model_target(target: Any, device: Any, out: Path, phases: Phases) -
                 if isinstance(value, torch.Tensor) and value.device.type == "xla":
                     tensors.append(value)
                     output_roles.append(f"{names[id(p)]}/{key}")
-    hlo, stablehlo, ids, inputs, results = _lower_and_run(tensors, phases)
-    input_roles = [role_of.get(i) for i in ids]
+    lowered = _lower_and_run(tensors, phases)
+    input_roles = [role_of.get(i) for i in lowered[2]]
     hyper = _hyperparameters(optimizer)
-    for k, (r, value) in enumerate(zip(input_roles, inputs)):
+    for k, (r, value) in enumerate(zip(input_roles, lowered[3])):
         if r is None and value.shape == ():
             # torch_xla uploads Python scalars of the step (GELU's 0.044715, a mask's
             # -inf, Adam's bias corrections) as device data: name them by their value.
@@ -403,21 +425,14 @@ def _capture_model_target(target: Any, device: Any, out: Path, phases: Phases) -
         forward_backward()
         torch_xla.sync(wait=True)
 
-    write_capture(
+    _write(
         out,
-        stablehlo=stablehlo,
-        hlo=hlo,
-        optimized_hlo=None,
-        inputs=inputs,
+        phases,
+        lowered,
         input_roles=input_roles,
-        results=results,
         output_roles=output_roles,
-        loss=float(results[0]),
-        loss_kind="before_update",
-        params={},
-        versions=package_versions("torch", "torch_xla", "transformers", "timm"),
-        seconds=phases.seconds,
-        native_step_seconds=time_native(one_step),
+        native=time_native(one_step),
+        libraries=("transformers", "timm"),
         notes=[
             f"model target: {type(model).__name__}, torch.optim.{type(optimizer).__name__}; "
             "zero_grad, loss_fn(model, batch).backward(), optimizer.step() in one lazy graph; "

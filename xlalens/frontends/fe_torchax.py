@@ -238,6 +238,37 @@ def _capture_target(target: str, env: Any, out: Path, phases: Phases, versions: 
         )
 
 
+def _batch_norm_as_torch() -> None:
+    """Run batch norm through torch's own decomposition on torchax, running statistics included.
+
+    NOTE: [torchax batch norm] torchax 0.0.13's ``_native_batch_norm_legit`` computes
+    the new running mean and variance and drops them (it rebinds local names; a
+    timm MobileNetV3 step left every ``running_mean`` at 0 and ``running_var`` at 1,
+    163-3,500x the bound away from torch_xla), and would take the biased variance.
+    ``torch._decomp``'s decomposition of the same ops is torch's reference: it
+    updates the buffers in place (``copy_``, which torchax carries out on its
+    tensors) with the unbiased variance, from ops torchax lowers to jax.
+    """
+    import torch
+    import torchax
+    from torch._decomp import decomposition_table
+    from torchax.ops.ops_registry import Operator
+
+    env = torchax.default_env()
+    aten = torch.ops.aten
+    for op in (aten._native_batch_norm_legit.default, aten.native_batch_norm.default):
+        # What env.override_op_definition does, which in 0.0.13 omits `is_view_op`
+        # (TypeError): a torch-level function, dispatched back through torchax.
+        env._ops[op] = Operator(
+            op,
+            decomposition_table[op],
+            is_jax_function=False,
+            is_user_defined=True,
+            needs_env=False,
+            is_view_op=False,
+        )
+
+
 def _capture_model_target(target: Any, out: Path, phases: Phases, versions: dict) -> None:
     """A model target (``_torch_model``) as one jax function: gradient and update.
 
@@ -268,6 +299,7 @@ def _capture_model_target(target: Any, out: Path, phases: Phases, versions: dict
     model, optimizer = target.model, target.optimizer
     names = param_names(optimizer, model)
     update = jax_update(optimizer, names)
+    _batch_norm_as_torch()
 
     def host(t: Any) -> Any:
         return jnp.asarray(np.asarray(t.detach().cpu().numpy()))

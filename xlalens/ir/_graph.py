@@ -24,6 +24,7 @@ from typing import Any
 
 import networkx as nx
 
+from xlalens.ir._locations import source_stack
 from xlalens.ir._ops import category, collective_kind, is_kernel
 
 __all__ = ["Node", "node", "nodes"]
@@ -62,6 +63,11 @@ class Node:
     """The framework's op path (``jit(step)/dense/dot_general``), if known."""
     attrs: dict[str, Any]
     """Attributes as parsed (JSON-like values; do not mutate)."""
+    stack: tuple[tuple[str | None, int | None, str | None], ...] = ()
+    """The op's whole call stack, innermost frame first, ``(file, line, function)`` per
+    frame (``source_file``/``source_line`` are its first frame): from the module's
+    ``StackFrames`` table (``xlalens.ir._locations.source_stack``); empty when the
+    module has none."""
 
     @property
     def category(self) -> str:
@@ -126,6 +132,7 @@ def node(g: nx.MultiDiGraph, nid: str) -> Node:
         source_line=d.get("source_line"),
         op_name=d.get("op_name"),
         attrs=d["attrs"],
+        stack=tuple(source_stack(g, nid)),
     )
 
 

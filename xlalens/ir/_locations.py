@@ -26,14 +26,18 @@ _TOKEN_RE = re.compile(
     r"|(?P<word>callsite|fused|unknown|at)|(?P<punct>[()\[\],<>]))"
 )
 
-Flat = tuple[str | None, tuple[str, ...]]
-"""(quoted outermost name, ``"file":line:col`` frames innermost first); the name may be None."""
+Frame = tuple[str | None, str]
+"""(quoted function name or None, ``"file":line:col``) of one frame."""
+Flat = tuple[str | None, tuple[Frame, ...]]
+"""(quoted outermost name, frames innermost first); the name may be None."""
 
 
 def flatten_locations(
     text: str,
     lines: Mapping[str, tuple[str, int]] | None = None,
     keep: Callable[[str], bool] | None = None,
+    *,
+    callers: bool = False,
 ) -> str:
     """Rewrite the ``#locN = loc(...)`` table of printed MLIR into ``"name"("file":l:c)``.
 
@@ -41,7 +45,11 @@ def flatten_locations(
     its frame should be instead of the one written (TensorFlow's user lines).
     ``keep(file)`` picks, from a call-site chain, the innermost frame whose file it
     keeps (torch_xla's stacks: the model's line, not torch's; :func:`model_frame`);
-    a chain with no kept frame gives its innermost frame.
+    a chain with no kept frame gives its innermost frame that is not
+    :func:`plumbing` (an optimizer's line, not the dispatcher's).
+    ``callers``: keep the frames outside the picked one too, as jax writes a stack
+    (``"name"(callsite("f"("file":l:c) at ...))``): XLA turns that chain into the
+    optimized module's ``StackFrames`` table, and :func:`source_stack` reads it back.
     Aliases that hold neither a name nor a file position are left as they were.
 
     Example:
@@ -58,12 +66,22 @@ def flatten_locations(
             memo[alias] = _flat(_tokens(table.get(alias, "unknown")), resolve)
         return memo[alias]
 
-    def pick(frames: tuple[str, ...]) -> str | None:
+    def pick(frames: tuple[Frame, ...]) -> str | None:
+        start = 0
         if keep is not None:
-            for f in frames:
-                if keep(json.loads(f.rsplit(":", 2)[0])):
-                    return f
-        return frames[0] if frames else None
+            files = [json.loads(f.rsplit(":", 2)[0]) for _, f in frames]
+            start = next((i for i, f in enumerate(files) if keep(f)), -1)
+            if start < 0:  # no model frame: the innermost one that is not dispatch plumbing
+                start = next((i for i, f in enumerate(files) if not plumbing(f)), 0)
+        if not frames:
+            return None
+        if not callers or start == len(frames) - 1:
+            return frames[start][1]
+        parts = [f"{func}({f})" if func else f for func, f in frames[start:]]
+        chain = parts[-1]
+        for part in reversed(parts[:-1]):
+            chain = f"callsite({part} at {chain})"
+        return chain
 
     def rewrite(m: re.Match[str]) -> str:
         name, frames = resolve(m.group(1))
@@ -119,12 +137,15 @@ def _flat(toks: list[tuple[str, str]], resolve: Callable[[str], Flat]) -> Flat:
         if kind == "alias":
             return resolve(val)
         if kind == "frame":
-            return None, (val,)
+            return None, ((None, val),)
         if kind == "name":
             if pos < len(toks) and toks[pos] == ("punct", "("):
                 pos += 1
-                _, frames = expr()
+                inner, frames = expr()
                 skip(")")
+                if inner is None and len(frames) == 1 and frames[0][0] is None:
+                    # "func"("file":l:c): a frame and its function's name.
+                    frames = ((val, frames[0][1]),)
                 return val, frames
             return val, ()
         if val == "callsite":  # callsite(callee at caller): the callee is innermost
@@ -146,7 +167,7 @@ def _flat(toks: list[tuple[str, str]], resolve: Callable[[str], Flat]) -> Flat:
                         break
             skip("[")
             name: str | None = None
-            frames: tuple[str, ...] = ()
+            frames: tuple[Frame, ...] = ()
             while pos < len(toks) and toks[pos] != ("punct", "]"):
                 if toks[pos] == ("punct", ","):
                     pos += 1
@@ -197,6 +218,21 @@ _INTERNAL = re.compile(
 _MODEL_LIBRARY = re.compile(
     r"/(?:transformers/models|timm|keras_hub/src/(?:models|layers)|equinox/nn|flax/(?:nnx|linen))/"
 )
+
+
+# Frames every op dispatched through a Python mode (or xlalens) passes: never an op's line.
+_PLUMBING = re.compile(r"/torch/(?:_ops|utils/_python_dispatch)\.py$|/xlalens/")
+
+
+def plumbing(file: str) -> bool:
+    """Whether a frame in ``file`` is dispatch plumbing: torch's op-call and Python-mode
+    machinery, or xlalens's own (the capture's ``TorchDispatchMode``).
+
+    Example:
+        >>> plumbing("/v/site-packages/torch/_ops.py"), plumbing("/v/torch/optim/adam.py")
+        (True, False)
+    """
+    return bool(_PLUMBING.search(file.replace("\\", "/")))
 
 
 def model_library(file: str) -> bool:

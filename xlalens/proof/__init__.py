@@ -30,6 +30,8 @@ from xlalens.proof._model import (
     ErrorBound,
     Judgement,
     ReferenceUnavailable,
+    allowance,
+    recorded_allowances,
 )
 
 __all__ = [
@@ -42,10 +44,12 @@ __all__ = [
     "ReferenceUnavailable",
     "accumulations",
     "agree",
+    "allowance",
     "error_bound",
     "judge",
     "magnitude_floor",
     "promote_to_f64",
     "prove",
+    "recorded_allowances",
     "reference",
 ]

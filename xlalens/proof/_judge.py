@@ -10,11 +10,11 @@ import numpy as np
 
 from xlalens.proof._bound import error_bound
 from xlalens.proof._model import (
-    OBSERVED_FACTOR,
     ErrorBound,
     Judgement,
     Proof,
     ReferenceUnavailable,
+    allowance,
 )
 
 _HEX_CONST = re.compile(
@@ -393,6 +393,6 @@ def prove(
         nb,
         labels=labels,
         inputs=inputs,
-        widen=[OBSERVED_FACTOR * k if k > 1 else 1.0 for k in kappas],
+        widen=[allowance(k) for k in kappas],
     )
     return Proof(replay_j, native_j, ill, kappas)

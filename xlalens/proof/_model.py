@@ -157,6 +157,21 @@ class ErrorBound:
             widening=1.0,
         )
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ErrorBound:
+        """The bound :meth:`as_dict` wrote (a manifest's ``proof.bound``); derived keys ignored.
+
+        Example:
+            >>> b = ErrorBound(2.0**-24, 3.0, 8.0, 1, 4, 2)
+            >>> ErrorBound.from_dict(b.as_dict()) == b
+            True
+        """
+        fields = {f: d[f] for f in cls.__slots__ if f in d}
+        for f in ("sequential", "per_result", "update_of"):
+            if f in fields:
+                fields[f] = tuple(fields[f] or ())
+        return cls(**fields)
+
     def as_dict(self) -> dict[str, Any]:
         """Plain dict for the manifest."""
         out = {f: getattr(self, f) for f in self.__slots__}
@@ -195,6 +210,39 @@ class Judgement:
 OBSERVED_FACTOR = 4.0
 """How far past the replay's own error (in units of its bound) an ill-conditioned result
 of the native step may be."""
+
+
+def allowance(kappa: float) -> float:
+    """The factor on a result's bound that the native step's result is judged by.
+
+    ``OBSERVED_FACTOR * kappa`` for an ill-conditioned result (``kappa > 1``), else 1
+    (NOTE: [ill-conditioned steps] in ``_judge.prove``). The proof of capture, the
+    cross-check of parameters and ``xlalens time``'s check of a replay against the
+    native results all use it: one rule.
+
+    Example:
+        >>> allowance(1.0), allowance(66.0)
+        (1.0, 264.0)
+    """
+    return OBSERVED_FACTOR * kappa if kappa > 1 else 1.0
+
+
+def recorded_allowances(proof: dict[str, Any] | None, n: int) -> tuple[float, ...]:
+    """Per result, the :func:`allowance` of a proof as the manifest records it.
+
+    ``proof``: a manifest entry's ``proof`` (``conditioning_per_result``; an older
+    manifest with only ``conditioning_factor`` gives that factor to every result).
+    ``n``: the number of results.
+
+    Example:
+        >>> recorded_allowances({"conditioning_per_result": [1.0, 66.0]}, 2)
+        (1.0, 264.0)
+    """
+    rec = proof or {}
+    kappas = rec.get("conditioning_per_result")
+    if kappas is None:
+        return (allowance(float(rec.get("conditioning_factor") or 1.0)),) * n
+    return tuple(allowance(float(kappas[i])) if i < len(kappas) else 1.0 for i in range(n))
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,7 @@ import numpy as np
 from xlalens import _runtime
 from xlalens._errors import ParseError, UsageError
 from xlalens.ir._kernels import HloIndex, index_hlo
+from xlalens.proof import recorded_allowances
 from xlalens.timing._peaks import Peaks, roofline_bound_s
 from xlalens.timing._profile import (
     Attribution,
@@ -578,7 +579,14 @@ def _time_frontend(
                 text,
                 inputs,
                 check=lambda outs: verify_outputs(
-                    outs, sig_out, outputs_doc, same_backend=same_backend, bound=bound
+                    outs,
+                    sig_out,
+                    outputs_doc,
+                    same_backend=same_backend,
+                    bound=bound,
+                    allowances=recorded_allowances(info.get("proof"), len(outs)),
+                    inputs=inputs,
+                    slack=cap.slack,
                 ),
                 options=options,
                 peaks=peaks,

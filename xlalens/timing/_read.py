@@ -11,7 +11,7 @@ import numpy as np
 
 from xlalens._errors import DumpError, UsageError
 from xlalens.dumpdir import read_outputs
-from xlalens.proof import error_bound
+from xlalens.proof import ErrorBound, error_bound
 from xlalens.timing._records import (
     Capture,
     FrontendTiming,
@@ -47,6 +47,15 @@ def read_capture(folder: Path, info: dict[str, Any]) -> Capture | str:
     text = paths["stablehlo"].read_text()
     if "data" not in outputs.summary:  # format 1: checked against the JSON summary
         return Capture(text, inputs, outputs.summary, None)
+    proof = info.get("proof") or {}
+    if proof.get("bound") and proof.get("native_bound"):
+        # The proof's own bound on the replay's difference from the native results
+        # (frontends/_run.verify): the replay's bound plus the native compiler's,
+        # whose accumulation order the module alone does not tell (torch_xla's).
+        replay = ErrorBound.from_dict(proof["bound"])
+        return Capture(
+            text, inputs, outputs, replay.plus(ErrorBound.from_dict(proof["native_bound"])), 1.0
+        )
     try:
         bound = error_bound(text)  # format 2: judged by the proof's bound
     except Exception:  # an unparsable module fails at compile later, with XLA's message

@@ -172,4 +172,10 @@ class Capture:
     format-1 summary."""
     bound: ErrorBound | None
     """The module's error bound for format 2 (None for format 1, or a module the
-    bound cannot read)."""
+    bound cannot read): the bound on a replay's difference from the native results
+    that the proof of capture recorded (its replay's bound plus the native one),
+    else the module's own bound."""
+    slack: float = 2.0
+    """Multiple of ``bound`` a result may differ by: 1 for the proof's recorded
+    difference bound (already the sum of both sides), 2 for the module's own bound
+    (each side within it of the truth)."""

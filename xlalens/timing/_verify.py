@@ -75,6 +75,9 @@ def verify_outputs(
     *,
     same_backend: bool,
     bound: ErrorBound | None = None,
+    allowances: Sequence[float] | None = None,
+    inputs: Sequence[np.ndarray] | None = None,
+    slack: float = 2.0,
 ) -> Verification:
     """Compare an executable's results with the capture's ``outputs.json``.
 
@@ -84,6 +87,14 @@ def verify_outputs(
         outputs: the parsed ``outputs.json``.
         same_backend: the executable ran on the backend the capture verified on.
         bound: the module's error bound; with :class:`Outputs`, results are judged by it.
+        allowances: per result, the factor on its bound that the proof of capture
+            gave the native result (:func:`xlalens.proof.recorded_allowances`: an
+            ill-conditioned result's allowance); None: 1 for every result.
+        inputs: the module's arguments; a parameter update is then judged by the
+            update's magnitude, as the proof judges it (:func:`xlalens.proof.judge`).
+        slack: multiple of ``bound`` allowed: 2 for the module's own bound (each
+            side within it of the truth), 1 for a difference bound (the proof's
+            recorded replay bound plus native bound, ``Capture.bound``).
 
     Returns:
         The :class:`Verification`.
@@ -94,7 +105,9 @@ def verify_outputs(
     """
     rtol, atol = SAME_BACKEND_TOL if same_backend else OTHER_BACKEND_TOL
     if isinstance(outputs, Outputs):
-        return _verify_arrays(results, signature_outputs, outputs, bound, same_backend)
+        return _verify_arrays(
+            results, signature_outputs, outputs, bound, same_backend, allowances, inputs, slack
+        )
     recorded = outputs.get("results")
     if isinstance(recorded, list) and recorded:
         return _verify_positional(results, signature_outputs, recorded, rtol, atol)
@@ -143,8 +156,21 @@ def _verify_arrays(
     outputs: Outputs,
     bound: ErrorBound | None,
     same_backend: bool,
+    allowances: Sequence[float] | None = None,
+    inputs: Sequence[np.ndarray] | None = None,
+    slack: float = 2.0,
 ) -> Verification:
-    """Positional check against ``outputs.npz``, by the proof's bound when there is one."""
+    """Positional check against ``outputs.npz``, by the proof's bound when there is one.
+
+    NOTE: [the proof's rule for a replay] the proof of capture found each result of
+    the native step within ``allowance_i`` times its bound of the float64 reference
+    (1, or more for an ill-conditioned result: the first Adam step of a bias whose
+    exact gradient is 0); this run, the same module as the proof's replay, is
+    within the replay's bound too. So the two may differ by the sum of the two bounds
+    (the proof's recorded replay and native bounds; without them, twice the module's
+    bound), times that allowance: the proof's own judge, with its allowances, not a
+    rule of ours.
+    """
     from xlalens.proof import judge
 
     rtol, atol = SAME_BACKEND_TOL if same_backend else OTHER_BACKEND_TOL
@@ -152,7 +178,15 @@ def _verify_arrays(
     if bound is None:
         recorded = [{"value": r} for r in outputs.results]
         return _verify_positional(results, signature_outputs, recorded, rtol, atol)
-    j = judge(results, outputs.results, bound, labels=labels, slack=2.0)
+    j = judge(
+        results,
+        outputs.results,
+        bound,
+        labels=labels,
+        slack=slack,
+        widen=allowances,
+        inputs=inputs,
+    )
     ok, message = j.ok, j.message
     if not ok and not same_backend and len(results) == len(outputs.results):
         ok = all(
@@ -164,7 +198,7 @@ def _verify_arrays(
         )
         message = "" if ok else message
     compared = tuple(labels[: len(results)])
-    return Verification(ok, compared, j.max_abs_error, 2.0 * bound.relative, 0.0, message)
+    return Verification(ok, compared, j.max_abs_error, slack * bound.relative, 0.0, message)
 
 
 def _params(outputs: dict[str, Any]) -> dict[str, Any]:
