@@ -21,6 +21,7 @@ from xlalens.frontends._protocol import Phases, time_native, write_capture
 
 NO_ROLE = ""  # a leaf, unlike None, which jax treats as an empty subtree
 
+
 def _is_user_code(fn: Callable[..., Any]) -> bool:
     """Whether ``fn`` is defined outside xlalens (a user's target, not a built-in workload)."""
     inner = inspect.unwrap(getattr(fn, "func", fn))
