@@ -146,6 +146,29 @@ def param_names(optimizer: torch.optim.Optimizer, model: torch.nn.Module) -> dic
     return names
 
 
+def to_device_tied(model: torch.nn.Module, device: Any) -> torch.nn.Module:
+    """``model.to(device)``, keeping parameters that were one tensor one tensor.
+
+    Moving a module to the XLA device gives each module a new Parameter of its own
+    (torch's ``_apply`` cannot swap an XLA tensor into a CPU one in place), so tied
+    weights come apart: GPT-2's ``lm_head.weight`` and ``transformer.wte.weight``
+    become two inputs, and the output projection's gradient no longer reaches the
+    embedding. Every place that held one Parameter is pointed back at one moved one.
+    """
+    slots: dict[int, list[tuple[torch.nn.Module, str]]] = {}
+    for _, module in model.named_modules(remove_duplicate=False):
+        for key, param in module._parameters.items():
+            if param is not None:
+                slots.setdefault(id(param), []).append((module, key))
+    moved = model.to(device)
+    for places in slots.values():
+        first_module, first_key = places[0]
+        shared = first_module._parameters[first_key]
+        for module, key in places[1:]:
+            module._parameters[key] = shared
+    return moved
+
+
 def moved_to(target: ModelTarget, device: Any) -> ModelTarget:
     """The target with its model, optimizer and batch on ``device``.
 
@@ -165,7 +188,7 @@ def moved_to(target: ModelTarget, device: Any) -> ModelTarget:
             "device the factory is given (make_model(device)) or create the optimizer "
             "without stepping it"
         )
-    model = target.model.to(device)
+    model = to_device_tied(target.model, device)
     moved = dict(model.named_parameters())
     groups = [
         {
