@@ -44,20 +44,11 @@ from __future__ import annotations
 import hashlib
 from collections import Counter, deque
 
-HEAVY = frozenset({"dot", "convolution", "dot_general"})
-"""Ops labelled (StableHLO and HLO spellings)."""
-LAYOUT = frozenset(
-    {
-        "transpose",
-        "reshape",
-        "bitcast",
-        "convert",
-        "copy",
-        "broadcast",
-        "broadcast_in_dim",
-        "reverse",
-    }
-)
+from xlalens.ir._ops import HEAVY_OPCODES, LAYOUT_ONLY_OPCODES
+
+HEAVY = HEAVY_OPCODES
+"""Ops labelled (StableHLO and HLO spellings; the op table's, as the matcher's are)."""
+LAYOUT = LAYOUT_ONLY_OPCODES
 """Ops that only move or retype a value: a weight read through them is still read."""
 
 

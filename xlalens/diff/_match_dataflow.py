@@ -44,26 +44,16 @@ from collections import deque
 from math import prod
 from typing import Any
 
+from xlalens.ir._ops import HEAVY_OPCODES, LAYOUT_ONLY_OPCODES
+
 DATAFLOW = "dataflow"
 """Stage name recorded on the pairs this matcher makes."""
-HEAVY_MATCH = frozenset({"dot", "dot_general", "convolution"})
-"""Ops keyed by their dataflow (StableHLO and HLO spellings)."""
-LAYOUT_ONLY = frozenset(
-    {
-        "transpose",
-        "reshape",
-        "bitcast",
-        "convert",
-        "copy",
-        "broadcast",
-        "broadcast_in_dim",
-        # A backward convolution reads its kernel spatially flipped.
-        "reverse",
-    }
-)
+HEAVY_MATCH = HEAVY_OPCODES
+"""Ops keyed by their dataflow (StableHLO and HLO spellings; the op table's)."""
+LAYOUT_ONLY = LAYOUT_ONLY_OPCODES
+"""Ops that only move or retype a value: a weight read through them is still read."""
 BARRIER = "opt-barrier"
 """jax's remat passes values through an optimization barrier: its result i is its operand i."""
-"""Ops that only move or retype a value: a weight read through them is still read."""
 IO_ROUNDS = 4
 """Rounds of ``in``/``out`` keys (each round's pairs make the next round's evidence)."""
 MAX_REACH = 20000

@@ -106,6 +106,24 @@ NO_FLOP_OPCODES = frozenset(
     or o in ("convert", "bitcast-convert", "infeed", "outfeed", "partition-id", "replica-id")
     or o in ("send", "send-done", "recv", "recv-done")
 ) | {"return", "function"}
+#: Dots and convolutions, in StableHLO and HLO spellings (a graph keeps its own).
+HEAVY_OPCODES = frozenset({"dot", "dot_general", "convolution"})
+#: Ops that only move or retype a value, in StableHLO and HLO spellings: a weight read
+#: through them is still that weight (diff's dataflow matcher, and the ground truth
+#: of benchmarks/diff_truth.py). A backward convolution reads its kernel spatially
+#: flipped, through ``reverse``.
+LAYOUT_ONLY_OPCODES = frozenset(
+    {
+        "transpose",
+        "reshape",
+        "bitcast",
+        "convert",
+        "copy",
+        "broadcast",
+        "broadcast_in_dim",
+        "reverse",
+    }
+)
 #: Computation kinds whose instructions run one by one on each run of their
 #: caller (loop bodies, conditions, branches, called functions), unlike fusion
 #: bodies and reducers, which run inside one kernel.
