@@ -427,7 +427,8 @@ def _graph_ok(graph: nx.MultiDiGraph) -> bool:
 
 
 def _validate_full(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
-    """Check that ``graph`` follows the xlalens graph schema, rule by rule.
+    """:func:`validate`, rule by rule: each rule in turn names the first node, edge or
+    field that breaks it (what :func:`validate` runs when its one cheap pass fails).
 
     Checks the graph, node and edge fields and their types, the enumerated
     values, that attrs hold only plain data, that every node's computation and
@@ -435,19 +436,6 @@ def _validate_full(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
     own nodes, that operand indices of each node are exactly ``0..n-1``, that
     data edges stay inside one computation, and that each computation's
     dataflow is acyclic.
-
-    Args:
-        graph: a graph produced by an xlalens reader or transformation.
-
-    Returns:
-        The same graph, so calls can be chained.
-
-    Raises:
-        SchemaError: naming the first node, edge or field that breaks a rule.
-
-    Example:
-        >>> from xlalens.ir import load, validate
-        >>> validate(load("HloModule m\\nENTRY e { ROOT p = f32[] parameter(0) }"))  # doctest: +SKIP
     """
     if not isinstance(graph, nx.MultiDiGraph):
         raise SchemaError(
