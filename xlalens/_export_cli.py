@@ -9,14 +9,12 @@ status). See docs/export.md.
 from __future__ import annotations
 
 import argparse
-import os
-import signal
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 from xlalens._errors import UsageError
+from xlalens.dumpdir._children import serve
 from xlalens.ir._schema import LEVELS
 
 
@@ -197,18 +195,7 @@ def run_explore(args: argparse.Namespace) -> int:
             cmd += [a for ov in r.overlays for a in ("--node-data", f"{ov}={r.label}")]
         # The server prints the URL; our stdout is its stdout. Ctrl-C reaches both
         # processes (same process group); wait for it to stop before cleaning up.
-        proc = subprocess.Popen(cmd, env={**os.environ, "PYTHONUNBUFFERED": "1"})
-        try:
-            return proc.wait()
-        except KeyboardInterrupt:
-            proc.send_signal(signal.SIGINT)
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-            print("xlalens explore: stopped", file=sys.stderr)
-            return 0
+        return serve(cmd, "xlalens explore")
     finally:
         if tmp is not None:
             tmp.cleanup()

@@ -147,6 +147,39 @@ def run(cmd: list[str], *, timeout: float | None = None, input: bytes | None = N
         return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
 
 
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def serve(cmd: list[str], name: str, *, term_stops: bool = False) -> int:
+    """Run a server in the foreground until it exits or the user stops it (Ctrl-C).
+
+    The server shares our terminal and stdout (it prints its own URL). On Ctrl-C
+    it gets SIGINT and 10 s to stop before SIGKILL; then ``"<name>: stopped"`` goes
+    to stderr and the status is 0, so the caller's cleanup (a temporary folder)
+    runs. ``term_stops``: SIGTERM (``kill PID``) stops it the same way.
+
+    Returns:
+        The server's exit status, or 0 when the user stopped it.
+    """
+    proc = subprocess.Popen(cmd, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    old = signal.signal(signal.SIGTERM, _raise_interrupt) if term_stops else None
+    try:
+        return proc.wait()
+    except KeyboardInterrupt:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        print(f"{name}: stopped", file=sys.stderr)
+        return 0
+    finally:
+        if old is not None:
+            signal.signal(signal.SIGTERM, old)
+
+
 def _handler(signum: int, frame: object) -> None:
     _stopping.set()
     kill_all()

@@ -13,15 +13,13 @@ copied) and starts XProf's own server on it, in its own process, until Ctrl-C. X
 from __future__ import annotations
 
 import importlib.util
-import os
-import signal
 import socket
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 from xlalens._errors import UsageError
+from xlalens.dumpdir._children import serve
 
 INSTALL_HINT = "pip install 'xlalens[profile]' (xprof 2.24 with fire, cheroot, duckdb)"
 # xprof's console script, run with this interpreter (``python -m xprof`` has no __main__).
@@ -62,10 +60,6 @@ def _free_port(start: int) -> int:
                 continue
             return port
     raise UsageError(f"no free port in {start}..{start + 99}; pass --port")
-
-
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
 
 
 def _has_xprof() -> bool:
@@ -111,19 +105,5 @@ def open_traces(folder: str | Path, port: int = 8791) -> int:
         print(f"XProf runs {', '.join(runs)} (log directory {logdir}); by hand:")
         print(f"  xprof --logdir {logdir} --port {port}")
         print(f"http://localhost:{port}/ (Ctrl-C stops XProf)", flush=True)
-        proc = subprocess.Popen(cmd, env={**os.environ, "PYTHONUNBUFFERED": "1"})
         # `kill PID` stops XProf and removes the log directory too, as Ctrl-C does
-        old = signal.signal(signal.SIGTERM, _interrupt)
-        try:
-            return proc.wait()
-        except KeyboardInterrupt:
-            proc.send_signal(signal.SIGINT)
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-            print("xlalens time --open: stopped", file=sys.stderr)
-            return 0
-        finally:
-            signal.signal(signal.SIGTERM, old)
+        return serve(cmd, "xlalens time --open", term_stops=True)
