@@ -13,6 +13,7 @@ from typing import Any
 import networkx as nx
 
 from xlalens._errors import UsageError
+from xlalens.dumpdir import atomic_write
 from xlalens.export._model_explorer import graph_collection
 from xlalens.export._overlays import (
     Overlay,
@@ -48,17 +49,6 @@ class ExportResult:
     its target (``nodeDataTargets``, ``add_node_data_from_path(model_name=...)``) names."""
     notes: tuple[str, ...] = ()
     """What was left out and why (e.g. kernel names that did not match)."""
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    """Write beside the target and rename, so an interrupted export leaves no half file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(text)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def default_out(target: Any) -> Path:
@@ -168,11 +158,11 @@ def export(
     if node_status:
         made.append(diff_overlay(graph, node_status))
     # a tree built here: no cycle to look for (0.05 s of 0.29 s on ResNet50's 21 MB)
-    _atomic_write(path, json.dumps(doc, separators=(",", ":"), check_circular=False))
+    atomic_write(path, json.dumps(doc, separators=(",", ":"), check_circular=False))
     written = []
     for ov in made:
         p = overlay_path(path, ov)
-        _atomic_write(p, ov.to_json_text())
+        atomic_write(p, ov.to_json_text())
         written.append(p)
         if ov.nodes < ov.of and ov.name.startswith("kernel time"):
             notes.append(f"{ov.name}: {ov.nodes} of {ov.of} timed kernels found in this graph")
