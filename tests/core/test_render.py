@@ -439,3 +439,32 @@ def test_chunking_a_scope_past_budget_squared_ends():
     top = _chunk(ops, 10, "scope:x", "ops")
     assert len(top) <= 10
     assert sum(u.size for u in top) == 500
+
+
+def test_failed_render_leaves_the_earlier_svg_byte_identical(tmp_path):
+    """A render whose write fails (file-size limit) exits 2 and leaves the old SVG whole."""
+    import resource
+    import signal
+    import subprocess
+
+    src = str(HLO / "jax_mlp.hlo.txt")
+    out = tmp_path / "g.svg"
+    assert main(["render", src, "-o", str(out)]) == 0
+    before = out.read_bytes()
+
+    def small_files() -> None:
+        # A real write failure, as on a full disk: EFBIG past 2000 bytes.
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (2000, 2000))
+
+    r = subprocess.run(
+        [sys.executable, "-m", "xlalens", "render", src, "-o", str(out), "--level", "canonical"],
+        preexec_fn=small_files,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert r.returncode == 2, r.stderr
+    assert "cannot write" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert out.read_bytes() == before
+    assert not [p.name for p in tmp_path.rglob("*.tmp")]

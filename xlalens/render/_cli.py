@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from xlalens._errors import UsageError
+from xlalens.dumpdir import atomic_write
 from xlalens.render._render import DEFAULT_BUDGET, write_svgs
 from xlalens.render._view import MODES
 
@@ -202,7 +203,7 @@ def _one_view(
     # Links up to the overview leave the views folder; links to views stay in it.
     svg = _relink(r.svgs[name], lambda f: f"{back}/{f}" if f == out.name else f)
     try:
-        (views / name).write_text(_interactive(svg, command))
+        atomic_write(views / name, _interactive(svg, command), durable=False)
     except OSError as exc:
         raise UsageError(
             f"-o {out}: cannot write {views / name} ({exc.strerror or exc}); choose a writable path"

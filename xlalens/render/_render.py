@@ -14,6 +14,7 @@ from typing import Any
 import networkx as nx
 
 from xlalens._errors import UsageError
+from xlalens.dumpdir import atomic_write
 from xlalens.render import _budget, _view
 from xlalens.render._dot import Layout, LayoutJob, layout_views, quote
 from xlalens.render._view import MODES, Emitter, Unit, ViewPlan, plan, slug
@@ -611,7 +612,7 @@ def write_svgs(
     out.parent.mkdir(parents=True, exist_ok=True)
     if views_dir is None:
         for name, svg in r.svgs.items():
-            (out.parent / name).write_text(_interactive(svg, later_command))
+            atomic_write(out.parent / name, _interactive(svg, later_command), durable=False)
         return r
     views = Path(views_dir)
     views.mkdir(parents=True, exist_ok=True)
@@ -621,10 +622,10 @@ def write_svgs(
     for name, svg in r.svgs.items():
         if name == r.overview:
             fixed = _relink(svg, lambda f: f"{rel}/{f}" if f in children else f)
-            out.write_text(_interactive(fixed, later_command))
+            atomic_write(out, _interactive(fixed, later_command), durable=False)
         else:
             fixed = _relink(svg, lambda f: f"{back}/{f}" if f == r.overview else f)
-            (views / name).write_text(_interactive(fixed, later_command))
+            atomic_write(views / name, _interactive(fixed, later_command), durable=False)
     return r
 
 
