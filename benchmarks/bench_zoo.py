@@ -169,11 +169,15 @@ def timing_round(dump: Path, frontend: str) -> dict[str, float | None]:
         else None
     )
     prof, step = (r or {}).get("profile") or {}, (r or {}).get("step") or {}
+    kernels = (r or {}).get("kernels") or []
     return {
         "kernel_sum_ratio": prof.get("kernel_sum_ratio"),
         "kernel_sum_s": prof.get("kernel_sum_s"),
         "step_median_s": step.get("median_s"),
         "step_cv": step.get("cv"),
+        # NOTE [profiler cost per kernel event]: what the ratio is made of.
+        "kernel_sum_ratio_profiled": prof.get("kernel_sum_ratio_profiled"),
+        "calls_per_step": sum(k.get("calls_per_step") or 0 for k in kernels) or None,
     }
 
 
@@ -390,6 +394,7 @@ def twin_comparison(row: dict[str, Any], twin: dict[str, Any]) -> tuple[list[str
         f"  kernel sum / step, rounds (kernel sum / step median, step CV): program {listed(a) or '-'}"
     )
     lines.append(f"  {'':>44}twin {listed(b) or '-'}")
+    lines += _per_call_lines(a, b)
     if len(a) < 2 or len(b) < 2:
         lines.append(
             f"  band: no verdict ({len(a)} and {len(b)} rounds; a band needs 2 of each: --rounds 3)"
@@ -414,6 +419,39 @@ def twin_comparison(row: dict[str, Any], twin: dict[str, Any]) -> tuple[list[str
     if where != "within":
         missed.append(f"kern/step {where} twin's band")
     return lines, missed
+
+
+def _per_call_lines(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> list[str]:
+    """Kernel calls per step, mean microseconds per call, and kernel sum / profiled step.
+
+    NOTE: [profiler cost per kernel event] kernel times come from profiled runs and
+    the step from unprofiled ones. On XLA:CPU (jaxlib 0.10.2, this 2-core machine) the
+    profiler puts at least 0.55-0.86 us into every kernel event's own span
+    (``benchmarks/profiler_event_cost.py``): a chain of 599 tiny kernels ran in 157 us
+    unprofiled (best of 300) while its profiled kernel events summed to at least
+    508-617 us per run (kernel sum / step 3.4; issue 20). So kernel sum / step rises
+    with kernel calls per microsecond of step: flax_scan_lm's scanned step runs 731
+    calls of 6.6 us on average against its twin's 582 of 9.6 us (jax_scan_llm's:
+    55-70 us, where the cost is about a percent). ``kernel sum / profiled step``
+    compares the two under the same profiler cost.
+    """
+
+    def calls(rs: list[dict[str, Any]]) -> str:
+        got = [r for r in rs if r.get("calls_per_step") and r.get("kernel_sum_s")]
+        if not got:
+            return "-"
+        r = got[-1]
+        return f"{r['calls_per_step']:.0f} ({r['kernel_sum_s'] / r['calls_per_step'] * 1e6:.1f} us per call)"
+
+    def profiled(rs: list[dict[str, Any]]) -> str:
+        got = [r["kernel_sum_ratio_profiled"] for r in rs if r.get("kernel_sum_ratio_profiled")]
+        return ", ".join(f"{v:.2f}" for v in got) or "-"
+
+    return [
+        f"  kernel calls / step: program {calls(a)}, twin {calls(b)}",
+        f"  kernel sum / profiled step (both under the profiler): program {profiled(a)}; "
+        f"twin {profiled(b)}",
+    ]
 
 
 def twin_pairs(rows: list[dict[str, Any]]) -> list[tuple[dict[str, Any], dict[str, Any]]]:

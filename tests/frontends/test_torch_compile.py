@@ -83,3 +83,67 @@ def test_user_step_and_graph_break_named(tmp_path):
     assert r.returncode != 0
     text = r.stdout + r.stderr
     assert "cannot take the step as one graph at" in text and "user_steps.py:" in text, text
+
+
+# A tiny model and its whole step as torch.compile takes it (torch.func's gradient).
+LOCATED_STEP = """\
+import torch
+
+
+class Block(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.up = torch.nn.Linear(4, 8)
+        self.down = torch.nn.Linear(8, 1)
+
+    def forward(self, x):
+        h = torch.nn.functional.gelu(self.up(x))  # GELU_LINE
+        return self.down(h)
+
+
+def make_step(device):
+    from torch.func import functional_call, grad_and_value
+
+    torch.manual_seed(0)
+    model = Block().to(device)
+    params = {k: v.detach() for k, v in model.named_parameters()}
+    x, y = torch.randn(6, 4).to(device), torch.randn(6, 1).to(device)
+
+    def loss_fn(p, x, y):
+        return torch.nn.functional.mse_loss(functional_call(model, p, (x,)), y)  # LOSS_LINE
+
+    def step(params, x, y):
+        grads, loss = grad_and_value(loss_fn)(params, x, y)
+        return loss, *[params[k] - 0.1 * grads[k] for k in params]
+
+    return step, (params, x, y), params
+"""
+
+
+@pytest.mark.slow
+def test_ops_at_model_lines_and_backward_at_forward_line(tmp_path):
+    """Under torch.compile, GELU's backward reads the forward GELU's line, and every op a model line."""
+    (tmp_path / "tiny_step.py").write_text(LOCATED_STEP)
+    out = tmp_path / "dump"
+    r = _xlalens(
+        "dump", "--frameworks", "torch_compile", "--target",
+        f"{tmp_path / 'tiny_step.py'}:make_step", "-o", str(out),
+    )  # fmt: skip
+    assert r.returncode == 0, r.stdout + r.stderr
+    model_file = str(tmp_path / "tiny_step.py")
+    line = {
+        m: next(i for i, t in enumerate(LOCATED_STEP.splitlines(), 1) if m in t)
+        for m in ("GELU_LINE", "LOSS_LINE")
+    }
+    for stage in ("optimized_hlo.txt", "stablehlo.mlir"):
+        graph = xlalens.load(out / "torch_compile" / stage)
+        ops = [
+            d for _, d in graph.nodes(data=True) if (d.get("op_name") or "").startswith("aten__")
+        ]
+        by_op = {}
+        for d in ops:
+            by_op.setdefault(d["op_name"], set()).add((d.get("source_file"), d.get("source_line")))
+        assert by_op.get("aten__gelu_backward") == {(model_file, line["GELU_LINE"])}, by_op
+        assert by_op.get("aten__mse_loss_backward") == {(model_file, line["LOSS_LINE"])}, by_op
+        located = [d for d in ops if d.get("source_file")]
+        assert located and all(d["source_file"] == model_file for d in located), by_op

@@ -26,11 +26,12 @@ line naming where.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +43,11 @@ from xlalens.frontends._protocol import (
     time_native,
     write_capture,
 )
-from xlalens.frontends.fe_torch_xla import _input_roles  # the -lr device-data rule
+from xlalens.frontends._torch_frames import graph_ops_located, traced_backward_at_forward
+from xlalens.frontends.fe_torch_xla import (
+    _input_roles,  # the -lr device-data rule
+    _model_located,  # one location rule
+)
 from xlalens.workloads import Workload
 
 
@@ -124,8 +129,9 @@ class _GraphRecorder:
         def warm_up(tensors: list[Any], devices: list[str]) -> Any:
             graph = {
                 "hlo": torch_xla._XLAC._get_xla_tensors_hlo(tensors),
-                # The portable artifact, not the text (see fe_torch_xla._lower_and_run).
-                "stablehlo": torch_xla._XLAC._get_stablehlo(tensors, "", [], True),
+                # The portable artifact, each op located at the model's line with its
+                # callers kept, as fe_torch_xla writes it.
+                "stablehlo": _model_located(torch_xla._XLAC._get_stablehlo(tensors, "", [], True)),
                 "outputs": [(tuple(t.shape), str(t.dtype)) for t in tensors],
             }
             ids, values = torch_xla._XLAC._get_tensors_xla_device_data_node(tensors)
@@ -158,6 +164,27 @@ class _GraphRecorder:
         torch_xla._XLAC._run_cached_graph = self._orig_run
 
 
+@contextlib.contextmanager
+def _located_graphs() -> Iterator[None]:
+    """Within: backward ops traced at their forward op's stack, and the graph torch_xla's
+    dynamo bridge runs on lazy tensors made from its nodes' stacks (``_torch_frames``)."""
+    import torch_xla.core.dynamo_bridge as bridge
+
+    extract = bridge.extract_compiled_graph
+
+    def located_extract(model: Any, args: Any) -> Any:
+        with graph_ops_located():
+            return extract(model, args)
+
+    # torch's openxla backend looks the function up on this module at each compile.
+    bridge.extract_compiled_graph = located_extract
+    try:
+        with traced_backward_at_forward():
+            yield
+    finally:
+        bridge.extract_compiled_graph = extract
+
+
 def _dynamo_counts() -> tuple[int, list[str]]:
     """Graphs compiled and graph-break reasons (first line) dynamo counted so far."""
     from torch._dynamo.utils import counters
@@ -184,7 +211,9 @@ def _compile_whole(
     dynamo.reset()
     counters.clear()  # count this step's graphs only, not explain()'s
     compiled = torch.compile(fn, backend="openxla", fullgraph=True)
-    with phases("compile"), _GraphRecorder(xla_dump) as rec:
+    # Each op at the model's line, backward ops at their forward op's (NOTE:
+    # [torch.compile's backward at the forward line] in _torch_frames).
+    with phases("compile"), _GraphRecorder(xla_dump) as rec, _located_graphs():
         try:
             produced = compiled(*args)
         except (dynamo.exc.Unsupported, dynamo.exc.TorchRuntimeError) as exc:
