@@ -201,11 +201,16 @@ def truth(g) -> dict[str, str]:
             # As many elements as w; a convolution of any size (XLA computes a
             # depthwise kernel's gradient as a full convolution, then its diagonal).
             one = next(iter(upd)) if len(upd) == 1 else None
-            same = one is not None and _elements(nodes[n]["shape"]) == _elements(wshape[one])
+            same = one is not None and (
+                _elements(nodes[n]["shape"]) == _elements(wshape[one])
+                or _summed_to(n, users, nodes) == _elements(wshape[one])
+            )
             if one is not None and (same or nodes[n]["op"] == "convolution"):
                 labels[n] = f"wgrad:{one}"
                 continue
-        anc = _nearest_heavy(n, ops, heavy_set, labels)
+        # A recomputation computes its forward op's value: an op that reads it reads
+        # that value (torchax's attention gradients read the remat copies).
+        anc = {_as_forward(x) for x in _nearest_heavy(n, ops, heavy_set, labels)}
         digest = hashlib.sha1("|".join(sorted(anc)).encode()).hexdigest()[:8]
         kind = {"dgrad": "bwd"}.get(kind, kind)
         labels[n] = f"{kind}:mix({len(anc)}:{digest})"
@@ -220,6 +225,33 @@ def _elements(shape) -> int:
     for s in shape or ():
         n *= s
     return n
+
+
+def _as_forward(label: str) -> str:
+    """``remat:<x>`` as ``fwd:<x>`` (the same value, recomputed), other labels as they are."""
+    return "fwd:" + label[6:] if label.startswith("remat:") else label
+
+
+def _summed_to(n: str, users, nodes) -> int | None:
+    """The element count ``n``'s value is summed to, when every use of it (through
+    layout-only ops) is a ``reduce`` to one count: TensorFlow computes an einsum's
+    weight gradient per sample (``[batch, in, out]``) and sums over the batch after."""
+    counts: set[int] = set()
+    seen: set[str] = set()
+    todo = list(users.get(n, []))
+    while todo:
+        x = todo.pop()
+        if x in seen:
+            continue
+        seen.add(x)
+        op = nodes[x]["op"]
+        if op in LAYOUT:
+            todo.extend(users.get(x, []))
+        elif op == "reduce":
+            counts.add(_elements(nodes[x]["shape"]))
+        else:
+            return None
+    return counts.pop() if len(counts) == 1 else None
 
 
 def _updates(n: str, users, results, weights) -> set[str]:

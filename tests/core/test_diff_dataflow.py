@@ -130,3 +130,121 @@ ENTRY main {
     )
     pairs = {p.a: p.b for p in diff(ga, gb).pairs}
     assert pairs.get("main/d") == "main/d"
+
+
+def test_phases_tell_forward_gradient_and_recomputation_apart():
+    """f is fwd, its recomputation r remat, the gradients g and wg bwd; a loss of the updated weights keeps f fwd."""
+    from xlalens.diff._match_dataflow import phases
+    from xlalens.diff._side import _Side
+
+    side = _Side(_step(True), {})
+    got = {side.ids[i]: p for i, p in enumerate(phases(side)[0]) if p is not None}
+    assert got == {"main/f": "fwd", "main/r": "remat", "main/g": "bwd", "main/wg": "bwd"}
+    # The seed's jax step returns the loss of the updated weights: that loss reads
+    # nw (so depends on every gradient); the labels still tell forward from backward.
+    text = STEP.replace("REMAT", "").replace("BACK", "t")
+    text = text.replace(
+        "ROOT out = (f32[], f32[8,8]{1,0}, f32[]) tuple(loss, nw, gs)",
+        "f2 = f32[4,8]{1,0} dot(nx, nw), lhs_contracting_dims={1}, rhs_contracting_dims={0}\n"
+        "  e2 = f32[4,8]{1,0} subtract(f2, y)\n"
+        "  l2 = f32[] reduce(e2, z), dimensions={0,1}, to_apply=add\n"
+        "  ROOT out = (f32[], f32[8,8]{1,0}, f32[]) tuple(l2, nw, gs)",
+    )
+    side = _Side(load(text, level="canonical", stage="hlo", signature=SIG), {})
+    got = {side.ids[i]: p for i, p in enumerate(phases(side)[0]) if p is not None}
+    assert got["main/f"] == "fwd" and got["main/wg"] == "bwd" and got["main/f2"] == "bwd"
+
+
+# One layer's weight gradient: A as one dot, B per sample ([batch, in, out], as
+# TensorFlow computes an einsum's) summed over the batch after.
+WGRAD = """HloModule m
+
+add {
+  p0 = f32[] parameter(0)
+  p1 = f32[] parameter(1)
+  ROOT s = f32[] add(p0, p1)
+}
+
+ENTRY main {
+  x = f32[4,8]{1,0} parameter(0)
+  y = f32[4,8]{1,0} parameter(1)
+  w = f32[8,8]{1,0} parameter(2)
+  a = f32[4,8]{1,0} tanh(x)
+  f = f32[4,8]{1,0} dot(a, w), lhs_contracting_dims={1}, rhs_contracting_dims={0}
+  e = f32[4,8]{1,0} subtract(f, y)
+  sq = f32[4,8]{1,0} multiply(e, e)
+  z = f32[] constant(0)
+  loss = f32[] reduce(sq, z), dimensions={0,1}, to_apply=add
+  WG
+  lr = f32[] constant(0.1)
+  lrb = f32[8,8]{1,0} broadcast(lr), dimensions={}
+  st = f32[8,8]{1,0} multiply(lrb, wg)
+  nw = f32[8,8]{1,0} subtract(w, st)
+  ROOT out = (f32[], f32[8,8]{1,0}) tuple(loss, nw)
+}
+"""
+
+
+def test_weight_gradient_summed_over_the_batch_pairs_by_dataflow():
+    """A per-sample weight-gradient dot summed over the batch pairs with the plain dot (its summed size)."""
+    from xlalens.diff._match import match
+
+    sig = {"inputs": [{"role": "x"}, {"role": "y"}, {"role": "w"}],
+           "outputs": [{"role": "loss"}, {"role": "w"}]}  # fmt: skip
+    one = (
+        "at = f32[8,4]{1,0} transpose(a), dimensions={1,0}\n"
+        "  wg = f32[8,8]{1,0} dot(at, e), lhs_contracting_dims={1}, rhs_contracting_dims={0}"
+    )
+    batched = (
+        "a3 = f32[4,8,1]{2,1,0} reshape(a)\n  e3 = f32[4,1,8]{2,1,0} reshape(e)\n"
+        "  wb = f32[4,8,8]{2,1,0} dot(a3, e3), lhs_batch_dims={0}, rhs_batch_dims={0}, "
+        "lhs_contracting_dims={2}, rhs_contracting_dims={1}\n"
+        "  wg = f32[8,8]{1,0} reduce(wb, z), dimensions={0}, to_apply=add"
+    )
+    ga = load(WGRAD.replace("WG", one), level="canonical", stage="hlo", signature=sig)
+    gb = load(WGRAD.replace("WG", batched), level="canonical", stage="hlo", signature=sig)
+    m = match(ga, gb, stages=("exact", "anchor"))  # the dataflow stage, no similarity
+    pairs = {a: (b, stage) for a, b, stage in m.pairs}
+    assert pairs["main/wg"] == ("main/wb", "dataflow")
+
+
+def test_scores_pair_through_a_scaling_on_either_side():
+    """Two heads' q k^T pair by their q and k when one side scales q and k by a scalar first and the other the scores."""
+    from xlalens.diff._match import match
+
+    text = """HloModule m
+
+ENTRY main {
+  x = f32[4,8]{1,0} parameter(0)
+  c = f32[] parameter(1)
+  HEADS
+  e = f32[4,4]{1,0} add(e1, e2)
+  ROOT out = (f32[4,4]{1,0}) tuple(e)
+}
+"""
+    head = (
+        "wqN = f32[8,8]{1,0} parameter(2N)\n  wkN = f32[8,8]{1,0} parameter(3N)\n"
+        "  qN = f32[4,8]{1,0} dot(x, wqN), lhs_contracting_dims={1}, rhs_contracting_dims={0}\n"
+        "  kN = f32[4,8]{1,0} dot(x, wkN), lhs_contracting_dims={1}, rhs_contracting_dims={0}\n"
+    )
+    after = (
+        "  scN = f32[4,4]{1,0} dot(qN, kN), lhs_contracting_dims={1}, rhs_contracting_dims={1}\n"
+        "  cbN = f32[4,4]{1,0} broadcast(c), dimensions={}\n"
+        "  ssN = f32[4,4]{1,0} multiply(scN, cbN)\n  eN = f32[4,4]{1,0} exponential(ssN)\n"
+    )
+    before = (
+        "  cbN = f32[4,8]{1,0} broadcast(c), dimensions={}\n"
+        "  qsN = f32[4,8]{1,0} multiply(qN, cbN)\n  ksN = f32[4,8]{1,0} multiply(cbN, kN)\n"
+        "  scN = f32[4,4]{1,0} dot(qsN, ksN), lhs_contracting_dims={1}, rhs_contracting_dims={1}\n"
+        "  eN = f32[4,4]{1,0} exponential(scN)\n"
+    )
+
+    def step(body: str):
+        heads = "".join((head + body).replace("2N", str(2 * n)).replace("3N", str(2 * n + 1))
+                        .replace("N", str(n)) for n in (1, 2))  # fmt: skip
+        roles = ["x", "c"] + [f"w{t}{n}" for n in (1, 2) for t in "qk"]
+        sig = {"inputs": [{"role": r} for r in roles], "outputs": [{"role": "e"}]}
+        return load(text.replace("HEADS", heads), level="canonical", stage="hlo", signature=sig)
+
+    pairs = {a: b for a, b, _ in match(step(after), step(before), stages=("exact", "anchor")).pairs}
+    assert pairs.get("main/sc1") == "main/sc1" and pairs.get("main/sc2") == "main/sc2"

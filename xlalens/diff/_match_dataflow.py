@@ -78,13 +78,54 @@ def _reach(side: Any, n: int, results: set[int], to_a: Any) -> tuple[set[int], b
     while q and len(visited) < MAX_REACH:
         x = q.popleft()
         if x in results:
+            # Not a stop: Keras's AdamW computes the weight's update from the new
+            # moments (results too), torch's from its own copies of them.
             reached.add(to_a(x))
-            continue
         for w, _ in side.users[x]:
             if w not in visited:
                 visited.add(w)
                 q.append(w)
     return reached, len(visited) < MAX_REACH
+
+
+FWD, BWD, REMAT = "fwd", "bwd", "remat"
+"""A dot/convolution's place in a training step (:func:`phases`)."""
+
+
+def phases(side: Any) -> tuple[list[str | None], set[int]]:
+    """fwd / bwd / remat for each dot or convolution of ``side`` (None for other ops,
+    and for every op when the side has no ``loss`` result).
+
+    bwd: it depends on the loss's own inputs (the labels; :func:`_after_seed`), as
+    every gradient does (and a forward pass on the updated weights). fwd: else, the
+    loss depends on it. remat: neither, a forward value that jax's remat recomputes
+    for the backward pass. Each side is read alone; two ops that compute the same
+    thing have the same phase, so a pair of different phases is never made (a
+    forward matmul never pairs with its recomputation). Also returns the nodes the
+    loss depends on (empty without a loss)."""
+    out: list[str | None] = [None] * len(side.ids)
+    loss = next(
+        (i for i, r in enumerate(side.role) if r == "loss" and side.data[i]["param_index"] is None),
+        None,
+    )
+    if loss is None:
+        return out, set()
+    forward = {loss}
+    q = deque([loss])
+    while q:
+        x = q.popleft()
+        for u in side.operands[x]:
+            # Through a barrier only the operands whose results x reads (jax's remat
+            # bundles forward values with others there).
+            for v in _through_barrier(side, u, x) if side.op[u] == BARRIER else [u]:
+                if v not in forward:
+                    forward.add(v)
+                    q.append(v)
+    after = _after_seed(side, loss)
+    for n, op in enumerate(side.op):
+        if op in HEAVY_MATCH:
+            out[n] = BWD if n in after else FWD if n in forward else REMAT
+    return out, forward
 
 
 def _through_barrier(side: Any, x: int, user: int) -> list[int]:
@@ -96,11 +137,14 @@ def _through_barrier(side: Any, x: int, user: int) -> list[int]:
 
 def _after_seed(side: Any, loss: int | None) -> set[int]:
     """Nodes that depend on the loss's own inputs: the entry parameters the loss reads
-    through other ops than dots/convolutions (the labels, the output bias). The
-    loss's gradient starts from them, so every input or weight gradient depends on
-    them; a forward value that jax's remat recomputes for the backward pass (from
-    the inputs and weights) does not. (The recomputed logits are no evidence: with
-    a whole-step remat, as torchax's, the gradient starts from those.)"""
+    through other ops than dots/convolutions and that the step does not update (the
+    labels; all of them where every one is updated). The loss's gradient starts from
+    them, so every input or weight gradient depends on them; a forward value that
+    jax's remat recomputes for the backward pass (from the inputs and weights) does
+    not. (The recomputed logits are no evidence: with a whole-step remat, as
+    torchax's, the gradient starts from those.) The updated ones are left out: a
+    step that returns the loss of the updated weights (the seed's jax step) reads
+    every bias there, and the forward pass depends on the first layer's."""
     if loss is None:
         return set()
     entry = set(_entry_params(side))
@@ -116,6 +160,10 @@ def _after_seed(side: Any, loss: int | None) -> set[int]:
             if u in entry:
                 seeds.append(u)
             q.append(u)
+    updated = {
+        r for r, d in zip(side.role, side.data) if r is not None and d["param_index"] is None
+    }
+    seeds = [u for u in seeds if side.role[u] not in updated] or seeds
     out: set[int] = set()
     q = deque(seeds)
     while q:
@@ -186,7 +234,7 @@ def _keys(
             key: tuple = ("reads", tuple(sorted(read)), size)
             second: tuple = (*key, feeds_loss, not feeds_loss and n in after_seed)
         elif reached and complete:
-            key = ("feeds", tuple(sorted(reached)), size)
+            key = ("feeds", tuple(sorted(reached)), _summed(side, n, size))
             second = key
         else:
             continue
@@ -206,6 +254,19 @@ def _keys(
     return {k: v[0] for k, v in fine.items() if len(v) == 1}, coarse
 
 
+def _summed(side: Any, n: int, size: int) -> int:
+    """The element count ``n``'s value is summed to when every use of it (through
+    layout-only ops) is a ``reduce`` to one count, else ``size``: TensorFlow computes
+    an einsum's weight gradient per sample and sums over the batch after."""
+    uses = _through_layout(
+        side, [w for w, _ in side.users[n]], lambda x: [w for w, _ in side.users[x]]
+    )
+    counts = {prod(side.shape[w]) if side.shape[w] else 1 for w in uses if side.op[w] == "reduce"}
+    if uses and len(counts) == 1 and all(side.op[w] == "reduce" for w in uses):
+        return counts.pop()
+    return size
+
+
 def _through_layout(side: Any, starts: list[int], step: Any) -> list[int]:
     """The first non-layout nodes reached from ``starts`` along ``step`` (operands or users)."""
     out: list[int] = []
@@ -223,7 +284,41 @@ def _through_layout(side: Any, starts: list[int], step: Any) -> list[int]:
     return out
 
 
-def _io_keys(side: Any, matched: list[int], to_a: Any) -> dict[tuple, int]:
+SCALING = frozenset({"multiply", "divide", "add", "subtract"})
+"""Elementwise ops that, with a scalar as their other operand, rescale one value."""
+
+
+def _scalar(side: Any, x: int) -> bool:
+    """``x`` is one number (rank 0), or a broadcast of one."""
+    while side.shape[x] and side.op[x] in ("broadcast", "broadcast_in_dim"):
+        x = side.operands[x][0]
+    return not side.shape[x]
+
+
+def _producers(side: Any, matched: list[int], n: int) -> list[int]:
+    """The producers of ``n``'s operands through layout-only ops and through unpaired
+    rescalings (a value times a scalar): torch's attention scales q and k by
+    ``sqrt(scale)`` each, Keras scales q, jax the scores after the matmul."""
+    out: list[int] = []
+    todo = _through_layout(side, list(side.operands[n]), lambda x: side.operands[x])
+    seen: set[int] = set()
+    while todo:
+        x = todo.pop()
+        if x in seen:
+            continue
+        seen.add(x)
+        ops = side.operands[x]
+        rest = [u for u in ops if not _scalar(side, u)]
+        if matched[x] < 0 and side.op[x] in SCALING and len(ops) == 2 and len(rest) == 1:
+            todo.extend(_through_layout(side, rest, lambda y: side.operands[y]))
+        else:
+            out.append(x)
+    return out
+
+
+def _io_keys(
+    side: Any, matched: list[int], to_a: Any, phase: list, forward: set[int]
+) -> dict[tuple, int]:
     """``in``/``out`` key -> node for the unpaired heavy ops (NOTE above), unique on this side."""
     params = _entry_params(side)
     found: dict[tuple, list[int]] = {}
@@ -231,14 +326,14 @@ def _io_keys(side: Any, matched: list[int], to_a: Any) -> dict[tuple, int]:
         if op not in HEAVY_MATCH or matched[n] >= 0:
             continue
         size = prod(side.shape[n]) if side.shape[n] else 1
-        ins = [
-            x
-            for x in _through_layout(side, list(side.operands[n]), lambda x: side.operands[x])
-            if x not in params
-        ]
+        ins = [x for x in _producers(side, matched, n) if x not in params]
         outs = _through_layout(
             side, [w for w, _ in side.users[n]], lambda x: [w for w, _ in side.users[x]]
         )
+        if phase[n] == FWD:
+            # A forward value's backward readers differ where one side recomputes it
+            # (torchax's remat): its forward readers are the evidence.
+            outs = [x for x in outs if x in forward]
         for tag, near in (("in", ins), ("out", outs)):
             if near and all(matched[x] >= 0 for x in near):
                 key = (tag, tuple(sorted({to_a(x) for x in near})), size)
@@ -249,12 +344,12 @@ def _io_keys(side: Any, matched: list[int], to_a: Any) -> dict[tuple, int]:
 def run_io(m: Any) -> None:
     """Pair still-unpaired heavy ops by ``in``/``out`` keys, in rounds, propagating each."""
     for _ in range(IO_ROUNDS):
-        ka = _io_keys(m.A, m.ma, lambda x: x)
-        kb = _io_keys(m.B, m.mb, lambda y: m.mb[y])
+        ka = _io_keys(m.A, m.ma, lambda x: x, m.phase_a, m.fwd_a)
+        kb = _io_keys(m.B, m.mb, lambda y: m.mb[y], m.phase_b, m.fwd_b)
         new = []
         for key in sorted(set(ka) & set(kb)):
             a, b = ka[key], kb[key]
-            if m.ma[a] < 0 and m.mb[b] < 0:
+            if m.ma[a] < 0 and m.mb[b] < 0 and m.agree(a, b):
                 m._pair(a, b, DATAFLOW)
                 new.append((a, b))
         if not new:
@@ -280,13 +375,13 @@ def run_dataflow(m: Any) -> None:
     new = []
     for key in sorted(set(fa) & set(fb)):
         a, b = fa[key], fb[key]
-        if m.ma[a] < 0 and m.mb[b] < 0:
+        if m.ma[a] < 0 and m.mb[b] < 0 and m.agree(a, b):
             m._pair(a, b, DATAFLOW)
             new.append((a, b))
     for key in sorted(set(ca) & set(cb)):
         (a, (sa, full_a)), (b, (sb, full_b)) = ca[key], cb[key]
         # The fine bits decide unless a search stopped at MAX_REACH on either side.
-        if m.ma[a] < 0 and m.mb[b] < 0 and (sa == sb or not (full_a and full_b)):
+        if m.ma[a] < 0 and m.mb[b] < 0 and m.agree(a, b) and (sa == sb or not (full_a and full_b)):
             m._pair(a, b, DATAFLOW)
             new.append((a, b))
     if new:
