@@ -305,6 +305,18 @@ DUMPS: dict[str, list[str]] = {
         "--frameworks", "keras-jax,keras-tensorflow",
         "--target", "benchmarks/keras_apps.py:mobilenet_v3_small", "--force",
     ],
+    "llama": [
+        "--frameworks", "torch_xla,torchax",
+        "--target", "examples/zoo/transformers_llama.py:make_model", "--force",
+    ],
+    "keras_hub_gpt2": [
+        "--frameworks", "keras-jax,keras-tensorflow",
+        "--target", "examples/zoo/keras_hub_gpt2.py:make_step", "--force",
+    ],
+    "vit": [
+        "--frameworks", "torch_xla,torchax",
+        "--target", "examples/zoo/timm_vit.py:make_model", "--force",
+    ],
 }  # fmt: skip
 REAL_PAIRS: list[tuple[str, str, str, str]] = [
     ("gpt2-adamw", "gpt2", "torch_xla", "torchax"),
@@ -319,14 +331,30 @@ REAL_PAIRS: list[tuple[str, str, str, str]] = [
     ("bert-sgd (held out)", "bert", "torch_xla", "torchax"),
     ("transformer (held out)", "transformer", "keras-tensorflow", "torchax"),
     ("transformer (held out)", "transformer", "keras-jax", "torch_xla"),
+    # held out from the phase / summed-size / rescaling rules (issue 21, second round)
+    ("transformer (held out 2)", "transformer", "keras-jax", "torchax"),
+    ("transformer (held out 2)", "transformer", "keras-tensorflow", "torch_xla"),
+    ("llama-adam (held out 2)", "llama", "torch_xla", "torchax"),
+    ("keras-hub gpt2 (held out 2)", "keras_hub_gpt2", "keras-jax", "keras-tensorflow"),
+    ("timm vit (held out 2)", "vit", "torch_xla", "torchax"),
 ]
 
 
-def capture_pairs() -> None:
-    """Capture :data:`DUMPS` with ``xlalens dump`` and cache them under :data:`DATA`."""
+def capture_pairs(names: list[str] | None = None) -> None:
+    """Capture :data:`DUMPS` (or only ``names``) with ``xlalens dump`` and cache them under
+    :data:`DATA`."""
     import shutil
 
+    unknown = sorted(set(names or ()) - set(DUMPS))
+    if unknown:
+        print(
+            f"--capture-pairs: unknown dump {', '.join(unknown)}; choose from {', '.join(DUMPS)}",
+            file=sys.stderr,
+        )
+        sys.exit(2)
     for name, argv in DUMPS.items():
+        if names and name not in names:
+            continue
         tmp = Path(tempfile.mkdtemp(prefix="xlalens-quality-"))
         cmd = [sys.executable, "-m", "xlalens", "dump", *argv, "--jobs", "1", "-o", str(tmp / name)]
         print("capture:", " ".join(cmd[1:]), flush=True)
@@ -376,7 +404,12 @@ def unpack_cached(root: Path) -> dict[str, Path]:
 
 def real_pairs() -> list[tuple[str, str, str]]:
     """:data:`REAL_PAIRS` as ``(name, entry A, entry B)`` over the unpacked cache."""
-    dumps = unpack_cached(Path(tempfile.mkdtemp(prefix="xlalens-quality-")))
+    import atexit
+    import shutil
+
+    root = Path(tempfile.mkdtemp(prefix="xlalens-quality-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)  # ~27 MB unpacked per run
+    dumps = unpack_cached(root)
     return [
         (f"{name} {fa} v {fb}", f"{dumps[dump]}:{fa}", f"{dumps[dump]}:{fb}")
         for name, dump, fa, fb in REAL_PAIRS
@@ -583,7 +616,12 @@ def main() -> None:
         "--real", action="store_true", help="only the per-pair table of the cached real pairs"
     )
     ap.add_argument(
-        "--capture-pairs", action="store_true", help="capture the real pairs again (minutes)"
+        "--capture-pairs",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="DUMP,DUMP",
+        help="capture the real pairs again (minutes), or only the named dumps (gpt2,llama,...)",
     )
     ap.add_argument("--regen-fusion", action="store_true", help="recompile the fusion data")
     ap.add_argument("--resnet", type=Path, default=RESNET, help="ResNet-50 optimized HLO (.txt.xz)")
@@ -592,8 +630,8 @@ def main() -> None:
     if args.print_fusion_step:
         sys.stdout.write(fusion_step_text())
         return
-    if args.capture_pairs:
-        capture_pairs()
+    if args.capture_pairs is not None:
+        capture_pairs([n for n in args.capture_pairs.split(",") if n])
     rows = per_pair_table(real_pairs())
     print("\n".join(rows))
     if args.real:

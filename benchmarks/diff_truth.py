@@ -22,11 +22,14 @@ not look at the other side of a pair:
      update is the only weight update that depends on it, with as many elements as
      ``w`` (the layer's weight gradient, as a dot or a convolution, in any layout; a
      convolution of any size: XLA computes a depthwise kernel's gradient as a full
-     convolution and takes its diagonal);
+     convolution and takes its diagonal), or summed to as many (every use a
+     ``reduce``: TensorFlow's einsum gradient is per sample, ``[batch, in, out]``);
    - ``fwd:mix(...)`` / ``bwd:mix(...)``: any other dot/convolution (attention's
      score and value matmuls and their gradients): named by the labels of the
      nearest dots/convolutions its operands are computed from (through any other
-     ops), so ``softmax(q k^T) v`` of layer 3 is told from layer 2's.
+     ops), so ``softmax(q k^T) v`` of layer 3 is told from layer 2's; an ancestor
+     labelled ``remat:<x>`` counts as ``fwd:<x>`` (it recomputes that value: torchax's
+     attention gradients read the recomputations, Keras's the forward values).
    An op that reads two weights is labelled ``fwd``/``dgrad`` with both names.
    Labels do not depend on the op (a 1x1 convolution that TensorFlow rewrote as
    a dot keeps ``fwd:<w>``) nor on the layout (NCHW or NHWC).
