@@ -248,3 +248,40 @@ ENTRY main {
 
     pairs = {a: b for a, b, _ in match(step(after), step(before), stages=("exact", "anchor")).pairs}
     assert pairs.get("main/sc1") == "main/sc1" and pairs.get("main/sc2") == "main/sc2"
+
+
+def test_bottom_up_propagation_sees_through_a_reshape_and_tells_slices_by_attributes():
+    """torch_xla reshapes a matmul's result that torchax's dot gives whole; q, k, v slices pair by their bounds."""
+    from xlalens.diff._match import _Matcher
+
+    head = """HloModule m
+
+ENTRY main {
+  x = f32[2,3,5]{2,1,0} parameter(0)
+  w = f32[5,6]{1,0} parameter(1)
+  b = f32[2,3,6]{2,1,0} parameter(2)
+  DOT
+  a = f32[2,3,6]{2,1,0} subtract(OUT, b)
+  sa = f32[2,3,2]{2,1,0} slice(a), slice={[0:2], [0:3], [0:2]}
+  sb = f32[2,3,2]{2,1,0} slice(a), slice={[0:2], [0:3], [2:4]}
+  e0 = f32[2,3,2]{2,1,0} exponential(sa)
+  e1 = f32[2,3,2]{2,1,0} sine(sb)
+  ROOT out = (f32[2,3,2]{2,1,0}, f32[2,3,2]{2,1,0}) tuple(e0, e1)
+}
+"""
+    flat = (
+        "x2 = f32[6,5]{1,0} reshape(x)\n"
+        "  d = f32[6,6]{1,0} dot(x2, w), lhs_contracting_dims={1}, rhs_contracting_dims={0}\n"
+        "  r = f32[2,3,6]{2,1,0} reshape(d)"
+    )
+    whole = "d = f32[2,3,6]{2,1,0} dot(x, w), lhs_contracting_dims={2}, rhs_contracting_dims={0}"
+    ga = load(head.replace("DOT", flat).replace("OUT", "r"), level="canonical", stage="hlo")
+    gb = load(head.replace("DOT", whole).replace("OUT", "d"), level="canonical", stage="hlo")
+    m = _Matcher(ga, gb)
+    da, db = m.A.index["main/d"], m.B.index["main/d"]
+    m._pair(da, db, "dataflow")
+    m.propagate([(da, db)])  # bottom-up only: nothing else is paired
+    pairs = {m.A.ids[a]: m.B.ids[b] for a, b in enumerate(m.ma) if b >= 0}
+    assert pairs["main/a"] == "main/a"
+    assert pairs["main/sa"] == "main/sa" and pairs["main/sb"] == "main/sb"
+    assert "main/r" not in pairs  # the reshape itself stays unpaired

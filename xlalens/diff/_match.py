@@ -57,6 +57,9 @@ __all__ = [
     "spmd_key",
 ]
 
+# Ops that keep a value's elements in order (NOTE: [copies in propagation]): torch_xla
+# reshapes a matmul's [34, 192] result to [2, 17, 192] where torchax's dot gives it.
+RESHAPES = frozenset({"copy", "reshape", "bitcast"})
 # Stage names recorded on each pair (documented in docs/diff.md).
 EXACT, ANCHOR, PROPAGATION, LEFTOVER = ("exact", "anchor", "propagation", "leftover")
 
@@ -371,8 +374,8 @@ class _Matcher:
             # HLO) where the other reads it directly: bottom-up, the users of
             # such an unpaired copy count as users of the value, when the other
             # side has no unpaired copy there. The copy itself stays unpaired.
-            ca = any(A.op[w] == "copy" and ma[w] < 0 for w, _ in ua)
-            cb = any(B.op[w] == "copy" and mb[w] < 0 for w, _ in ub)
+            ca = any(A.op[w] in RESHAPES and ma[w] < 0 for w, _ in ua)
+            cb = any(B.op[w] in RESHAPES and mb[w] < 0 for w, _ in ub)
             if ca != cb:
                 if ca:
                     ua = _through_copies(A, ma, ua)
@@ -399,6 +402,11 @@ class _Matcher:
                             ta = _unique_by(xs, lambda i: (A.dtype[i], A.shape[i]))
                             tb = _unique_by(ys, lambda i: (B.dtype[i], B.shape[i]))
                             cand = [(ta[t], tb[t]) for t in ta if t in tb]
+                            # Else the one with that whole label (attributes too):
+                            # the q, k and v slices of one fused projection.
+                            la = _unique_by(xs, lambda i: A.label[i])
+                            lb = _unique_by(ys, lambda i: B.label[i])
+                            cand += [(la[t], lb[t]) for t in la if t in lb]
                         else:
                             cand = [(xs[0], ys[0])]
                         for x, y in cand:
@@ -539,7 +547,7 @@ def _through_copies(side: _Side, m: list[int], users: list[tuple[int, int]]) -> 
     """``users`` with each unpaired ``copy`` replaced by its own users (NOTE: [copies in propagation])."""
     out: list[tuple[int, int]] = []
     for w, pos in users:
-        if side.op[w] == "copy" and m[w] < 0:
+        if side.op[w] in RESHAPES and m[w] < 0:
             out.extend(side.users[w])
         else:
             out.append((w, pos))

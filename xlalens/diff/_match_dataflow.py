@@ -295,22 +295,37 @@ def _scalar(side: Any, x: int) -> bool:
     return not side.shape[x]
 
 
-def _producers(side: Any, matched: list[int], n: int) -> list[int]:
-    """The producers of ``n``'s operands through layout-only ops and through unpaired
-    rescalings (a value times a scalar): torch's attention scales q and k by
-    ``sqrt(scale)`` each, Keras scales q, jax the scores after the matmul."""
+def _rescaling(side: Any, matched: list[int], x: int) -> bool:
+    """``x`` is an unpaired multiply/divide/add/subtract of one value and one scalar."""
+    ops = side.operands[x]
+    return (
+        matched[x] < 0
+        and side.op[x] in SCALING
+        and len(ops) == 2
+        and sum(not _scalar(side, u) for u in ops) == 1
+    )
+
+
+def _near(side: Any, matched: list[int], n: int, up: bool) -> list[int]:
+    """The producers (``up``) or consumers of ``n`` through layout-only ops and through
+    unpaired rescalings (a value times a scalar): torch's attention scales q and k by
+    ``sqrt(scale)`` each (and their gradients), Keras scales q, jax the scores after
+    the matmul."""
+
+    def step(x: int) -> list[int]:
+        return list(side.operands[x]) if up else [w for w, _ in side.users[x]]
+
     out: list[int] = []
-    todo = _through_layout(side, list(side.operands[n]), lambda x: side.operands[x])
+    todo = _through_layout(side, step(n), step)
     seen: set[int] = set()
     while todo:
         x = todo.pop()
         if x in seen:
             continue
         seen.add(x)
-        ops = side.operands[x]
-        rest = [u for u in ops if not _scalar(side, u)]
-        if matched[x] < 0 and side.op[x] in SCALING and len(ops) == 2 and len(rest) == 1:
-            todo.extend(_through_layout(side, rest, lambda y: side.operands[y]))
+        if _rescaling(side, matched, x):
+            nxt = [u for u in side.operands[x] if not _scalar(side, u)] if up else step(x)
+            todo.extend(_through_layout(side, nxt, step))
         else:
             out.append(x)
     return out
@@ -326,10 +341,8 @@ def _io_keys(
         if op not in HEAVY_MATCH or matched[n] >= 0:
             continue
         size = prod(side.shape[n]) if side.shape[n] else 1
-        ins = [x for x in _producers(side, matched, n) if x not in params]
-        outs = _through_layout(
-            side, [w for w, _ in side.users[n]], lambda x: [w for w, _ in side.users[x]]
-        )
+        ins = [x for x in _near(side, matched, n, True) if x not in params]
+        outs = _near(side, matched, n, False)
         if phase[n] == FWD:
             # A forward value's backward readers differ where one side recomputes it
             # (torchax's remat): its forward readers are the evidence.
@@ -338,6 +351,13 @@ def _io_keys(
             if near and all(matched[x] >= 0 for x in near):
                 key = (tag, tuple(sorted({to_a(x) for x in near})), size)
                 found.setdefault(key, []).append(n)
+        paired_in = {to_a(x) for x in ins if matched[x] >= 0}
+        if paired_in and len(paired_in) < len(ins) and outs and all(matched[x] >= 0 for x in outs):
+            # Both ends at once, where one operand's producer is spelled differently
+            # (softmax's gradient): every consumer paired and at least one producer.
+            # ViT's dQ and dK feed one concatenate; each reads its own slice of qkv.
+            key = ("io", tuple(sorted(paired_in)), tuple(sorted({to_a(x) for x in outs})), size)
+            found.setdefault(key, []).append(n)
     return {k: v[0] for k, v in found.items() if len(v) == 1}
 
 
