@@ -30,6 +30,8 @@ not look at the other side of a pair:
      ops), so ``softmax(q k^T) v`` of layer 3 is told from layer 2's; an ancestor
      labelled ``remat:<x>`` counts as ``fwd:<x>`` (it recomputes that value: torchax's
      attention gradients read the recomputations, Keras's the forward values).
+   - ``const:<elements>``: it depends on no entry parameter (a rotary position table
+     from ``iota`` and constants), the same value every step; no op's ancestor.
    An op that reads two weights is labelled ``fwd``/``dgrad`` with both names.
    Labels do not depend on the op (a 1x1 convolution that TensorFlow rewrote as
    a dot keeps ``fwd:<w>``) nor on the layout (NCHW or NHWC).
@@ -185,8 +187,23 @@ def truth(g) -> dict[str, str]:
             if u not in on_labels:
                 on_labels.add(u)
                 q.append(u)
+    # Values computed from no entry parameter at all (iota and constants: rotary
+    # position tables, which keras-jax computes with a dot and TensorFlow folds) are
+    # the same in every step and belong to no layer: labelled `const`, and no op's
+    # ancestor.
+    variable: set[str] = set(params)
+    q = deque(params)
+    while q:
+        x = q.popleft()
+        for u in users.get(x, []):
+            if u not in variable:
+                variable.add(u)
+                q.append(u)
     labels: dict[str, str] = {}
-    heavy_set = set(heavy)
+    heavy_set = {n for n in heavy if n in variable}
+    for n in heavy:
+        if n not in variable:
+            labels[n] = f"const:{_elements(nodes[n]['shape'])}"
     for n in _topo(ops):
         if n not in heavy_set:
             continue
@@ -307,6 +324,7 @@ def reason(label: str) -> str:
         "at all",
         "fwd": "the other step computes this layer without a dot/convolution",
         "remat": "a forward value recomputed for the backward pass (the other step keeps it)",
+        "const": "computed from constants only (the other step folds it)",
     }.get(kind, "no op computed from the same layers on the other side")
 
 
