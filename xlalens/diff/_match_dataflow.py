@@ -56,8 +56,6 @@ BARRIER = "opt-barrier"
 """jax's remat passes values through an optimization barrier: its result i is its operand i."""
 IO_ROUNDS = 4
 """Rounds of ``in``/``out`` keys (each round's pairs make the next round's evidence)."""
-MAX_REACH = 20000
-"""Nodes a ``feeds`` search visits at most (bounds the stage on very large modules)."""
 
 
 def _entry_params(side: Any) -> set[int]:
@@ -69,23 +67,41 @@ def _is_result(side: Any, i: int) -> bool:
     return side.role[i] is not None and side.data[i]["param_index"] is None
 
 
-def _reach(side: Any, n: int, results: set[int], to_a: Any) -> tuple[set[int], bool]:
-    """The paired results that depend on ``n`` (as A's node numbers), and whether the
-    search finished within :data:`MAX_REACH` nodes."""
-    reached: set[int] = set()
-    visited = {n}
-    q = deque([n])
-    while q and len(visited) < MAX_REACH:
-        x = q.popleft()
-        if x in results:
-            # Not a stop: Keras's AdamW computes the weight's update from the new
-            # moments (results too), torch's from its own copies of them.
-            reached.add(to_a(x))
-        for w, _ in side.users[x]:
-            if w not in visited:
-                visited.add(w)
-                q.append(w)
-    return reached, len(visited) < MAX_REACH
+def _reach_all(side: Any, results: set[int]) -> list[int] | None:
+    """For every node, the results that depend on it as a bit set (bit i: the i-th of
+    ``sorted(results)``), from the users backwards in one pass; None when the graph
+    has a cycle (then :func:`_keys` keys nothing by ``feeds``)."""
+    order = sorted(results)
+    bit = {r: 1 << i for i, r in enumerate(order)}
+    users = [{w for w, _ in us} for us in side.users]
+    pending = [len(us) for us in users]
+    mask = [0] * len(side.ids)
+    todo = [x for x, k in enumerate(pending) if k == 0]
+    done = 0
+    while todo:
+        x = todo.pop()
+        done += 1
+        m = bit.get(x, 0)
+        for w in users[x]:
+            m |= mask[w]
+        mask[x] = m
+        for u in set(side.operands[x]):
+            pending[u] -= 1
+            if pending[u] == 0:
+                todo.append(u)
+    return mask if done == len(mask) else None
+
+
+def _reached(mask: int, order: list[int], to_a: Any) -> set[int]:
+    """The results of bit set ``mask`` (as A's node numbers)."""
+    out: set[int] = set()
+    i = 0
+    while mask:
+        if mask & 1:
+            out.add(to_a(order[i]))
+        mask >>= 1
+        i += 1
+    return out
 
 
 FWD, BWD, REMAT = "fwd", "bwd", "remat"
@@ -204,6 +220,8 @@ def _keys(
     unpaired heavy ops, each key unique on this side."""
     params = {p for p in _entry_params(side) if matched[p] >= 0}
     after_seed = _after_seed(side, own_loss)
+    masks = _reach_all(side, results)
+    order = sorted(results)
     first: dict[tuple, list[tuple[int, tuple[tuple, bool]]]] = {}
     for n, op in enumerate(side.op):
         if op not in HEAVY_MATCH or matched[n] >= 0:
@@ -223,7 +241,8 @@ def _keys(
                 todo.extend((u, x) for u in side.operands[x])
             elif side.op[x] == BARRIER:
                 todo.extend((u, x) for u in _through_barrier(side, x, user))
-        reached, complete = _reach(side, n, results, to_a)
+        complete = masks is not None
+        reached = _reached(masks[n], order, to_a) if masks is not None else set()
         if read:
             # Several ops read one weight with one size: a square layer's forward op
             # and input gradient, and a forward op that jax's remat recomputes for
@@ -400,7 +419,7 @@ def run_dataflow(m: Any) -> None:
             new.append((a, b))
     for key in sorted(set(ca) & set(cb)):
         (a, (sa, full_a)), (b, (sb, full_b)) = ca[key], cb[key]
-        # The fine bits decide unless a search stopped at MAX_REACH on either side.
+        # The fine bits decide unless a side's graph had a cycle (no reach known).
         if m.ma[a] < 0 and m.mb[b] < 0 and m.agree(a, b) and (sa == sb or not (full_a and full_b)):
             m._pair(a, b, DATAFLOW)
             new.append((a, b))
