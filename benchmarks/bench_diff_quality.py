@@ -2,8 +2,9 @@
 
 First, **real pairs, every dot/convolution** (issue 21): the cached captures of
 :data:`REAL_PAIRS` (GPT-2 with AdamW, torch_xla v torchax; Keras MobileNetV2,
-keras-jax v keras-tensorflow; the ``cnn`` workload, Keras v PyTorch; MobileNetV3Small
-held out), diffed through ``xlalens.diff`` at ``stablehlo`` and ``optimized_hlo``
+keras-jax v keras-tensorflow; the ``cnn`` workload, Keras v PyTorch; held out:
+MobileNetV3Small, BERT, the ``transformer`` workload, transformers Llama, keras-hub GPT-2
+and Llama; timm ViT), diffed through ``xlalens.diff`` at ``stablehlo`` and ``optimized_hlo``
 (canonical level) and scored against a ground truth that labels every dot and
 convolution on both sides (``benchmarks/diff_truth.py``, NOTE: [the labelling rule]:
 the layer is the named weight it reads; forward / input gradient / weight gradient /
@@ -13,7 +14,8 @@ unlabelled op). Precision = right pairs / pairs that touch a labelled op; recall
 right pairs / expected pairs (per label, the smaller count of the two sides); ops
 whose label the other side lacks are listed with the reason. Targets: precision
 >= 0.97, recall >= 0.95 on every pair and artifact. ``--real`` prints only this table
-(exit 1 on a missed target); ``--capture-pairs`` captures the pairs again.
+(exit 1 on a missed target); ``--capture-pairs [DUMP,...]`` captures the pairs (or only
+the named dumps of :data:`DUMPS`) again.
 
 Then three measurements, each printed as a table:
 
