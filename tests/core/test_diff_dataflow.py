@@ -285,3 +285,34 @@ ENTRY main {
     assert pairs["main/a"] == "main/a"
     assert pairs["main/sa"] == "main/sa" and pairs["main/sb"] == "main/sb"
     assert "main/r" not in pairs  # the reshape itself stays unpaired
+
+
+def test_io_key_pairs_dots_that_share_consumers_by_their_paired_producer():
+    """dQ and dK feed one concatenate and read one differently spelled gradient; each pairs by its own slice."""
+    from xlalens.diff._match import match
+
+    text = """HloModule m
+
+ENTRY main {
+  x = f32[2,8,4]{2,1,0} parameter(0)
+  p = f32[4,4]{1,0} parameter(1)
+  G
+  qa = f32[1,8,4]{2,1,0} slice(x), slice={[0:1], [0:8], [0:4]}
+  ka = f32[1,8,4]{2,1,0} slice(x), slice={[1:2], [0:8], [0:4]}
+  q = f32[8,4]{1,0} reshape(qa)
+  k = f32[8,4]{1,0} reshape(ka)
+  dq = f32[8,4]{1,0} dot(k, g), lhs_contracting_dims={1}, rhs_contracting_dims={0}
+  dk = f32[8,4]{1,0} dot(q, g), lhs_contracting_dims={1}, rhs_contracting_dims={1}
+  c = f32[16,4]{1,0} concatenate(dq, dk), dimensions={0}
+  ROOT out = (f32[16,4]{1,0}) tuple(c)
+}
+"""
+    sig = {"inputs": [{"role": "x"}, {"role": "p"}], "outputs": [{"role": "c"}]}
+    ga = load(text.replace("G", "g = f32[4,4]{1,0} multiply(p, p)"), level="canonical",
+              stage="hlo", signature=sig)  # fmt: skip
+    gb = load(text.replace("G", "g = f32[4,4]{1,0} exponential(p)"), level="canonical",
+              stage="hlo", signature=sig)  # fmt: skip
+    pairs = {a: (b, s) for a, b, s in match(ga, gb, stages=("exact", "anchor")).pairs}
+    assert pairs["main/dq"] == ("main/dq", "dataflow")
+    assert pairs["main/dk"] == ("main/dk", "dataflow")
+    assert "main/g" not in pairs
