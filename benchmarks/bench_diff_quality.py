@@ -319,6 +319,10 @@ DUMPS: dict[str, list[str]] = {
         "--frameworks", "keras-jax,keras-tensorflow",
         "--target", "examples/zoo/keras_hub_llama.py:make_step", "--force",
     ],
+    "keras_hub_bert": [
+        "--frameworks", "keras-jax,keras-tensorflow",
+        "--target", "examples/zoo/keras_hub_bert.py:make_step", "--force",
+    ],
     "vit": [
         "--frameworks", "torch_xla,torchax",
         "--target", "examples/zoo/timm_vit.py:make_model", "--force",
@@ -347,6 +351,7 @@ REAL_PAIRS: list[tuple[str, str, str, str]] = [
     ("timm vit (built 2)", "vit", "torch_xla", "torchax"),
     # held out from every rule of round 2
     ("keras-hub llama (held out 3)", "keras_hub_llama", "keras-jax", "keras-tensorflow"),
+    ("keras-hub bert (held out 3)", "keras_hub_bert", "keras-jax", "keras-tensorflow"),
 ]
 
 
