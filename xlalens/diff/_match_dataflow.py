@@ -15,24 +15,35 @@ role and the updated results) each unpaired dot or convolution gets a key:
   output elements; where that is not unique (a square layer's forward op and
   input gradient), whether the paired loss depends on it (the forward op);
 - ``feeds``: when it reads no parameter, the paired results (the parameters'
-  updates and optimizer state) that depend on it, and its number of output
-  elements: a weight gradient feeds its own parameter's update chain only.
+  updates and optimizer state) that depend on it, through other results too
+  (Keras's AdamW computes a weight's update from its new moments), and its number
+  of output elements, or the number it is summed to when every use is a
+  ``reduce`` (TensorFlow's per-sample einsum weight gradient): a weight gradient
+  feeds its own parameter's update chain only.
 
 A key unique among the unpaired dots and convolutions of both sides pairs them
 (the op may differ: a convolution with a dot), and propagation continues from
 the pair. Then, in rounds while pairs are found, the dots and convolutions still
 unpaired get two more keys from their paired neighbourhood (issue 21):
 
-- ``in``: the paired producers of its operands, seen through layout-only ops,
+- ``in``: the paired producers of its operands, seen through layout-only ops and
+  unpaired rescalings by a scalar (torch scales q and k, jax the scores),
   parameters left out (those are ``reads``), and its number of output elements:
   attention's score and value matmuls and their gradients read no weight, and
   all have one shape, but each reads its own pair of values;
-- ``out``: the paired consumers it feeds through layout-only ops: an op that
-  reads a weight one framework passes under a second name (GPT-2's tied output
-  projection on torch_xla) is still the op whose result the loss reads.
+- ``out``: the paired consumers it feeds, seen the same way (a forward op's
+  forward readers only: where one side recomputes the value, its backward pass
+  reads the recomputation): an op that reads a weight one framework passes under
+  a second name (GPT-2's tied output projection on torch_xla) is still the op
+  whose result the loss reads;
+- ``io``: every consumer and at least one producer paired, where a producer is
+  spelled differently on the two sides (softmax's gradient): ViT's dQ and dK feed
+  one concatenate and each reads its own slice of the fused qkv projection.
 
-Each needs every such neighbour paired (one unpaired producer or consumer and
-the op is not keyed that way), so a partial neighbourhood never decides.
+``in`` and ``out`` need every such neighbour paired, ``io`` every consumer, so a
+neighbourhood that is unpaired at one end never decides alone. Every stage
+(this one, propagation, similarity, leftovers) leaves alone a pair of dots or
+convolutions of different phases (:func:`phases`: fwd / bwd / remat).
 Nothing else is keyed, so a dot never pairs with an elementwise op here, and
 the similarity stage allows a dot or convolution to change op only into a dot
 or convolution.
