@@ -22,11 +22,16 @@ not look at the other side of a pair:
      update is the only weight update that depends on it, with as many elements as
      ``w`` (the layer's weight gradient, as a dot or a convolution, in any layout; a
      convolution of any size: XLA computes a depthwise kernel's gradient as a full
-     convolution and takes its diagonal);
+     convolution and takes its diagonal), or summed to as many (every use a
+     ``reduce``: TensorFlow's einsum gradient is per sample, ``[batch, in, out]``);
    - ``fwd:mix(...)`` / ``bwd:mix(...)``: any other dot/convolution (attention's
      score and value matmuls and their gradients): named by the labels of the
      nearest dots/convolutions its operands are computed from (through any other
-     ops), so ``softmax(q k^T) v`` of layer 3 is told from layer 2's.
+     ops), so ``softmax(q k^T) v`` of layer 3 is told from layer 2's; an ancestor
+     labelled ``remat:<x>`` counts as ``fwd:<x>`` (it recomputes that value: torchax's
+     attention gradients read the recomputations, Keras's the forward values).
+   - ``const:<elements>``: it depends on no entry parameter (a rotary position table
+     from ``iota`` and constants), the same value every step; no op's ancestor.
    An op that reads two weights is labelled ``fwd``/``dgrad`` with both names.
    Labels do not depend on the op (a 1x1 convolution that TensorFlow rewrote as
    a dot keeps ``fwd:<w>``) nor on the layout (NCHW or NHWC).
@@ -182,8 +187,23 @@ def truth(g) -> dict[str, str]:
             if u not in on_labels:
                 on_labels.add(u)
                 q.append(u)
+    # Values computed from no entry parameter at all (iota and constants: rotary
+    # position tables, which keras-jax computes with a dot and TensorFlow folds) are
+    # the same in every step and belong to no layer: labelled `const`, and no op's
+    # ancestor.
+    variable: set[str] = set(params)
+    q = deque(params)
+    while q:
+        x = q.popleft()
+        for u in users.get(x, []):
+            if u not in variable:
+                variable.add(u)
+                q.append(u)
     labels: dict[str, str] = {}
-    heavy_set = set(heavy)
+    heavy_set = {n for n in heavy if n in variable}
+    for n in heavy:
+        if n not in variable:
+            labels[n] = f"const:{_elements(nodes[n]['shape'])}"
     for n in _topo(ops):
         if n not in heavy_set:
             continue
@@ -201,11 +221,16 @@ def truth(g) -> dict[str, str]:
             # As many elements as w; a convolution of any size (XLA computes a
             # depthwise kernel's gradient as a full convolution, then its diagonal).
             one = next(iter(upd)) if len(upd) == 1 else None
-            same = one is not None and _elements(nodes[n]["shape"]) == _elements(wshape[one])
+            same = one is not None and (
+                _elements(nodes[n]["shape"]) == _elements(wshape[one])
+                or _summed_to(n, users, nodes) == _elements(wshape[one])
+            )
             if one is not None and (same or nodes[n]["op"] == "convolution"):
                 labels[n] = f"wgrad:{one}"
                 continue
-        anc = _nearest_heavy(n, ops, heavy_set, labels)
+        # A recomputation computes its forward op's value: an op that reads it reads
+        # that value (torchax's attention gradients read the remat copies).
+        anc = {_as_forward(x) for x in _nearest_heavy(n, ops, heavy_set, labels)}
         digest = hashlib.sha1("|".join(sorted(anc)).encode()).hexdigest()[:8]
         kind = {"dgrad": "bwd"}.get(kind, kind)
         labels[n] = f"{kind}:mix({len(anc)}:{digest})"
@@ -220,6 +245,33 @@ def _elements(shape) -> int:
     for s in shape or ():
         n *= s
     return n
+
+
+def _as_forward(label: str) -> str:
+    """``remat:<x>`` as ``fwd:<x>`` (the same value, recomputed), other labels as they are."""
+    return "fwd:" + label[6:] if label.startswith("remat:") else label
+
+
+def _summed_to(n: str, users, nodes) -> int | None:
+    """The element count ``n``'s value is summed to, when every use of it (through
+    layout-only ops) is a ``reduce`` to one count: TensorFlow computes an einsum's
+    weight gradient per sample (``[batch, in, out]``) and sums over the batch after."""
+    counts: set[int] = set()
+    seen: set[str] = set()
+    todo = list(users.get(n, []))
+    while todo:
+        x = todo.pop()
+        if x in seen:
+            continue
+        seen.add(x)
+        op = nodes[x]["op"]
+        if op in LAYOUT:
+            todo.extend(users.get(x, []))
+        elif op == "reduce":
+            counts.add(_elements(nodes[x]["shape"]))
+        else:
+            return None
+    return counts.pop() if len(counts) == 1 else None
 
 
 def _updates(n: str, users, results, weights) -> set[str]:
@@ -272,6 +324,7 @@ def reason(label: str) -> str:
         "at all",
         "fwd": "the other step computes this layer without a dot/convolution",
         "remat": "a forward value recomputed for the backward pass (the other step keeps it)",
+        "const": "computed from constants only (the other step folds it)",
     }.get(kind, "no op computed from the same layers on the other side")
 
 

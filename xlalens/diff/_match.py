@@ -28,7 +28,16 @@ from xlalens.diff._labels import (
     node_label,
     spmd_key,
 )
-from xlalens.diff._match_dataflow import DATAFLOW, HEAVY_MATCH, run_dataflow, run_io
+from xlalens.diff._match_dataflow import DATAFLOW, HEAVY_MATCH, phases, run_dataflow, run_io
+from xlalens.diff._match_similarity import (
+    CROSS_OP_MIN_COMMON,
+    CROSS_OP_MIN_DICE,
+    LEAF_OPS,
+    SIM_THRESHOLD,
+    SIMILARITY,
+    VALUE_OPS,
+    similarity,
+)
 from xlalens.diff._side import Matching, _Side
 
 __all__ = [
@@ -48,41 +57,11 @@ __all__ = [
     "spmd_key",
 ]
 
+# Ops that keep a value's elements in order (NOTE: [copies in propagation]): torch_xla
+# reshapes a matmul's [34, 192] result to [2, 17, 192] where torchax's dot gives it.
+RESHAPES = frozenset({"copy", "reshape", "bitcast"})
 # Stage names recorded on each pair (documented in docs/diff.md).
-EXACT, ANCHOR, PROPAGATION, SIMILARITY, LEFTOVER = (
-    "exact",
-    "anchor",
-    "propagation",
-    "similarity",
-    "leftover",
-)
-
-# Similarity stage parameters. A pair's score is
-#   DICE_WEIGHT * dice(matched neighbours) + OP_WEIGHT * [op equal]
-#   + TYPE_WEIGHT * ([dtype equal] + [shape equal])
-# and a candidate needs SIM_THRESHOLD; see NOTE: [similarity score].
-DICE_WEIGHT = 0.6
-OP_WEIGHT = 0.25
-TYPE_WEIGHT = 0.075
-SIM_THRESHOLD = 0.45
-# Evidence a pair of *different* ops needs (NOTE: [evidence]): at least this many
-# paired neighbours in common and this Dice coefficient; leaf ops never change op.
-CROSS_OP_MIN_COMMON = 2
-CROSS_OP_MIN_DICE = 0.5
-# Ops without operands: nothing but their users can vouch for them, so a pair of
-# them must have the same op (a constant does not "become" a multiply).
-LEAF_OPS = frozenset(
-    {"constant", "parameter", "iota", "rng", "after-all", "partition-id", "replica-id"}
-)
-# Ops that are their value: two of them are the same op only when the value is
-# equal too (same fingerprint); `constant 0.5` and `constant 2` are one removed and
-# one added constant, not a changed one (issue 11).
-VALUE_OPS = frozenset({"constant"})
-SIM_ROUNDS = 8
-# A matched neighbour with more unmatched neighbours than this only proposes
-# candidates with the same op (keeps hubs such as a shared constant linear).
-HUB_DEGREE = 16
-MAX_CANDIDATES = 32
+EXACT, ANCHOR, PROPAGATION, LEFTOVER = ("exact", "anchor", "propagation", "leftover")
 
 
 class _Matcher:
@@ -104,6 +83,8 @@ class _Matcher:
         # it (NOTE: [dataflow evidence]): one shared operand cannot tell a forward
         # op from its remat recomputation, and the first claim would stick.
         self.defer_heavy = False
+        # fwd / bwd / remat of each dot/convolution: no stage pairs two that differ.
+        (self.phase_a, self.fwd_a), (self.phase_b, self.fwd_b) = phases(self.A), phases(self.B)
         self.calls_a = [
             self.A.callees(i) if self.A.data[i]["calls"] else [] for i in range(len(self.A.ids))
         ]
@@ -197,6 +178,11 @@ class _Matcher:
                 compute(node)
         return h, size
 
+    def agree(self, a: int, b: int) -> bool:
+        """Whether ``a``, ``b`` may pair: not two dots/convolutions of different phases."""
+        pa, pb = self.phase_a[a], self.phase_b[b]
+        return pa is None or pb is None or pa == pb
+
     def _pair(self, a: int, b: int, stage: str) -> None:
         self.ma[a] = b
         self.mb[b] = a
@@ -210,6 +196,8 @@ class _Matcher:
         while stack:
             x, y = stack.pop()
             if self.ma[x] >= 0 or self.mb[y] >= 0 or self.ha[x] != self.hb[y]:
+                continue
+            if not self.agree(x, y):
                 continue
             self._pair(x, y, stage)
             new.append((x, y))
@@ -359,7 +347,7 @@ class _Matcher:
             a, b = stack.pop()
             found: list[tuple[int, int]] = []
             for u, v in zip(A.operands[a], B.operands[b]):
-                if ma[u] < 0 and mb[v] < 0:
+                if ma[u] < 0 and mb[v] < 0 and self.agree(u, v):
                     if self.ha[u] == self.hb[v]:
                         found.extend(self.match_cone(u, v, PROPAGATION))
                     elif (
@@ -386,8 +374,8 @@ class _Matcher:
             # HLO) where the other reads it directly: bottom-up, the users of
             # such an unpaired copy count as users of the value, when the other
             # side has no unpaired copy there. The copy itself stays unpaired.
-            ca = any(A.op[w] == "copy" and ma[w] < 0 for w, _ in ua)
-            cb = any(B.op[w] == "copy" and mb[w] < 0 for w, _ in ub)
+            ca = any(A.op[w] in RESHAPES and ma[w] < 0 for w, _ in ua)
+            cb = any(B.op[w] in RESHAPES and mb[w] < 0 for w, _ in ub)
             if ca != cb:
                 if ca:
                     ua = _through_copies(A, ma, ua)
@@ -414,6 +402,11 @@ class _Matcher:
                             ta = _unique_by(xs, lambda i: (A.dtype[i], A.shape[i]))
                             tb = _unique_by(ys, lambda i: (B.dtype[i], B.shape[i]))
                             cand = [(ta[t], tb[t]) for t in ta if t in tb]
+                            # Else the one with that whole label (attributes too):
+                            # the q, k and v slices of one fused projection.
+                            la = _unique_by(xs, lambda i: A.label[i])
+                            lb = _unique_by(ys, lambda i: B.label[i])
+                            cand += [(la[t], lb[t]) for t in la if t in lb]
                         else:
                             cand = [(xs[0], ys[0])]
                         for x, y in cand:
@@ -421,6 +414,7 @@ class _Matcher:
                                 ma[x] < 0
                                 and mb[y] < 0
                                 and not (self.defer_heavy and A.op[x] in HEAVY_MATCH)
+                                and self.agree(x, y)
                                 # Bottom-up, one shared operand is thin evidence:
                                 # the user's type must agree too (NOTE: [evidence]).
                                 and (A.dtype[x], A.shape[x]) == (B.dtype[y], B.shape[y])
@@ -428,93 +422,6 @@ class _Matcher:
                                 self._pair(x, y, PROPAGATION)
                                 found.append((x, y))
             stack.extend(reversed(found))
-
-    # ------------------------------------------------------------------ stage 3
-    # NOTE: [similarity score]
-    # Candidates for an unpaired node of A are the unpaired neighbours (same
-    # relation: operand or user) of the partners of its paired neighbours, so
-    # the stage never compares all pairs. Their score mixes the Dice coefficient
-    # over paired neighbours with agreement of op, dtype and shape; ops may
-    # differ (the seed's JAX `multiply` vs PyTorch's `dot`) when the
-    # neighbourhood agrees. Pairs are accepted greedily by descending score,
-    # ties by node order, and each round's pairs are propagated before the next.
-    def similarity(self) -> None:
-        """Stage 3: neighbourhood similarity rounds, each followed by propagation."""
-        A, B = self.A, self.B
-        ma, mb = self.ma, self.mb
-        for _ in range(SIM_ROUNDS):
-            cands: list[tuple[float, int, int]] = []
-            for a in range(len(A.ids)):
-                if ma[a] >= 0:
-                    continue
-                na = self._neighbours(A, a)
-                if not any(ma[x] >= 0 for x, _ in na):
-                    continue
-                counts: dict[int, int] = {}
-                for x, rel in na:
-                    xb = ma[x]
-                    # A constant vouches for nothing (NOTE: [evidence]): the
-                    # same scalar 0 is the init value of every reduce, so it
-                    # would propose every reduce of the other side.
-                    if xb < 0 or A.op[x] in VALUE_OPS:
-                        continue
-                    # rel 0: x is an operand of a, so candidates are users of xb.
-                    if rel == 0:
-                        near = [w for w, _ in B.users[xb] if mb[w] < 0]
-                    else:
-                        near = [w for w in B.operands[xb] if mb[w] < 0]
-                    if len(near) > HUB_DEGREE:
-                        near = [w for w in near if B.op[w] == A.op[a]][:MAX_CANDIDATES]
-                    for w in dict.fromkeys(near):
-                        counts[w] = counts.get(w, 0) + 1
-                if not counts:
-                    continue
-                deg_a = len({x for x, _ in na})
-                for b, common in counts.items():
-                    deg_b = len({x for x, _ in self._neighbours(B, b)})
-                    dice = 2.0 * min(common, deg_a, deg_b) / (deg_a + deg_b)
-                    score = DICE_WEIGHT * dice
-                    if A.op[a] in VALUE_OPS or B.op[b] in VALUE_OPS:
-                        continue  # equal constants pair by fingerprint, others not at all
-                    if A.op[a] == B.op[b]:
-                        score += OP_WEIGHT
-                    elif (A.op[a] in HEAVY_MATCH) != (B.op[b] in HEAVY_MATCH) and dice < 1.0:
-                        # A dot or convolution changes op into an elementwise op only
-                        # when every neighbour agrees (a user's multiply -> dot edit),
-                        # never on a partial neighbourhood such as AdamW's multiply of
-                        # the same shape (NOTE: [dataflow evidence]).
-                        continue
-                    elif (
-                        common < CROSS_OP_MIN_COMMON
-                        or dice < CROSS_OP_MIN_DICE
-                        or A.op[a] in LEAF_OPS
-                        or B.op[b] in LEAF_OPS
-                    ):
-                        continue
-                    if A.dtype[a] == B.dtype[b]:
-                        score += TYPE_WEIGHT
-                    if A.shape[a] == B.shape[b]:
-                        score += TYPE_WEIGHT
-                    if score >= SIM_THRESHOLD:
-                        cands.append((-score, a, b))
-            if not cands:
-                break
-            cands.sort()
-            new = []
-            for _, a, b in cands:
-                if ma[a] < 0 and mb[b] < 0:
-                    self._pair(a, b, SIMILARITY)
-                    new.append((a, b))
-            if not new:
-                break
-            self.propagate(new)
-
-    @staticmethod
-    def _neighbours(side: _Side, i: int) -> list[tuple[int, int]]:
-        """``(node, 0)`` for each operand and ``(node, 1)`` for each user of ``i``."""
-        out = [(u, 0) for u in side.operands[i]]
-        out.extend((w, 1) for w, _ in side.users[i])
-        return out
 
     # NOTE: [leftovers]
     # Nodes still unpaired after similarity have no paired neighbour that
@@ -535,8 +442,8 @@ class _Matcher:
             (False, lambda i: self.ha[i], lambda i: self.hb[i]),
             (
                 True,
-                lambda i: (A.op[i], A.dtype[i], A.shape[i]),
-                lambda i: (B.op[i], B.dtype[i], B.shape[i]),
+                lambda i: (A.op[i], A.dtype[i], A.shape[i], self.phase_a[i]),
+                lambda i: (B.op[i], B.dtype[i], B.shape[i], self.phase_b[i]),
             ),
         ):
             gb: dict[Any, list[int]] = {}
@@ -640,7 +547,7 @@ def _through_copies(side: _Side, m: list[int], users: list[tuple[int, int]]) -> 
     """``users`` with each unpaired ``copy`` replaced by its own users (NOTE: [copies in propagation])."""
     out: list[tuple[int, int]] = []
     for w, pos in users:
-        if side.op[w] == "copy" and m[w] < 0:
+        if side.op[w] in RESHAPES and m[w] < 0:
             out.extend(side.users[w])
         else:
             out.append((w, pos))
@@ -685,7 +592,7 @@ def _run_dataflow(m: _Matcher) -> None:
 
 
 def _run_similarity(m: _Matcher) -> None:
-    m.similarity()
+    similarity(m)
     # Similarity pairs the neighbours of dots/convolutions that no dataflow key
     # reached; their in/out keys may now be complete (NOTE: [dataflow evidence]).
     run_io(m)

@@ -15,24 +15,35 @@ role and the updated results) each unpaired dot or convolution gets a key:
   output elements; where that is not unique (a square layer's forward op and
   input gradient), whether the paired loss depends on it (the forward op);
 - ``feeds``: when it reads no parameter, the paired results (the parameters'
-  updates and optimizer state) that depend on it, and its number of output
-  elements: a weight gradient feeds its own parameter's update chain only.
+  updates and optimizer state) that depend on it, through other results too
+  (Keras's AdamW computes a weight's update from its new moments), and its number
+  of output elements, or the number it is summed to when every use is a
+  ``reduce`` (TensorFlow's per-sample einsum weight gradient): a weight gradient
+  feeds its own parameter's update chain only.
 
 A key unique among the unpaired dots and convolutions of both sides pairs them
 (the op may differ: a convolution with a dot), and propagation continues from
 the pair. Then, in rounds while pairs are found, the dots and convolutions still
 unpaired get two more keys from their paired neighbourhood (issue 21):
 
-- ``in``: the paired producers of its operands, seen through layout-only ops,
+- ``in``: the paired producers of its operands, seen through layout-only ops and
+  unpaired rescalings by a scalar (torch scales q and k, jax the scores),
   parameters left out (those are ``reads``), and its number of output elements:
   attention's score and value matmuls and their gradients read no weight, and
   all have one shape, but each reads its own pair of values;
-- ``out``: the paired consumers it feeds through layout-only ops: an op that
-  reads a weight one framework passes under a second name (GPT-2's tied output
-  projection on torch_xla) is still the op whose result the loss reads.
+- ``out``: the paired consumers it feeds, seen the same way (a forward op's
+  forward readers only: where one side recomputes the value, its backward pass
+  reads the recomputation): an op that reads a weight one framework passes under
+  a second name (GPT-2's tied output projection on torch_xla) is still the op
+  whose result the loss reads;
+- ``io``: every consumer and at least one producer paired, where a producer is
+  spelled differently on the two sides (softmax's gradient): ViT's dQ and dK feed
+  one concatenate and each reads its own slice of the fused qkv projection.
 
-Each needs every such neighbour paired (one unpaired producer or consumer and
-the op is not keyed that way), so a partial neighbourhood never decides.
+``in`` and ``out`` need every such neighbour paired, ``io`` every consumer, so a
+neighbourhood that is unpaired at one end never decides alone. Every stage
+(this one, propagation, similarity, leftovers) leaves alone a pair of dots or
+convolutions of different phases (:func:`phases`: fwd / bwd / remat).
 Nothing else is keyed, so a dot never pairs with an elementwise op here, and
 the similarity stage allows a dot or convolution to change op only into a dot
 or convolution.
@@ -56,8 +67,6 @@ BARRIER = "opt-barrier"
 """jax's remat passes values through an optimization barrier: its result i is its operand i."""
 IO_ROUNDS = 4
 """Rounds of ``in``/``out`` keys (each round's pairs make the next round's evidence)."""
-MAX_REACH = 20000
-"""Nodes a ``feeds`` search visits at most (bounds the stage on very large modules)."""
 
 
 def _entry_params(side: Any) -> set[int]:
@@ -69,22 +78,81 @@ def _is_result(side: Any, i: int) -> bool:
     return side.role[i] is not None and side.data[i]["param_index"] is None
 
 
-def _reach(side: Any, n: int, results: set[int], to_a: Any) -> tuple[set[int], bool]:
-    """The paired results that depend on ``n`` (as A's node numbers), and whether the
-    search finished within :data:`MAX_REACH` nodes."""
-    reached: set[int] = set()
-    visited = {n}
-    q = deque([n])
-    while q and len(visited) < MAX_REACH:
+def _reach_all(side: Any, results: set[int]) -> list[int] | None:
+    """For every node, the results that depend on it as a bit set (bit i: the i-th of
+    ``sorted(results)``), from the users backwards in one pass; None when the graph
+    has a cycle (then :func:`_keys` keys nothing by ``feeds``)."""
+    order = sorted(results)
+    bit = {r: 1 << i for i, r in enumerate(order)}
+    users = [{w for w, _ in us} for us in side.users]
+    pending = [len(us) for us in users]
+    mask = [0] * len(side.ids)
+    todo = [x for x, k in enumerate(pending) if k == 0]
+    done = 0
+    while todo:
+        x = todo.pop()
+        done += 1
+        m = bit.get(x, 0)
+        for w in users[x]:
+            m |= mask[w]
+        mask[x] = m
+        for u in set(side.operands[x]):
+            pending[u] -= 1
+            if pending[u] == 0:
+                todo.append(u)
+    return mask if done == len(mask) else None
+
+
+def _reached(mask: int, order: list[int], to_a: Any) -> set[int]:
+    """The results of bit set ``mask`` (as A's node numbers)."""
+    out: set[int] = set()
+    i = 0
+    while mask:
+        if mask & 1:
+            out.add(to_a(order[i]))
+        mask >>= 1
+        i += 1
+    return out
+
+
+FWD, BWD, REMAT = "fwd", "bwd", "remat"
+"""A dot/convolution's place in a training step (:func:`phases`)."""
+
+
+def phases(side: Any) -> tuple[list[str | None], set[int]]:
+    """fwd / bwd / remat for each dot or convolution of ``side`` (None for other ops,
+    and for every op when the side has no ``loss`` result).
+
+    bwd: it depends on the loss's own inputs (the labels; :func:`_after_seed`), as
+    every gradient does (and a forward pass on the updated weights). fwd: else, the
+    loss depends on it. remat: neither, a forward value that jax's remat recomputes
+    for the backward pass. Each side is read alone; two ops that compute the same
+    thing have the same phase, so a pair of different phases is never made (a
+    forward matmul never pairs with its recomputation). Also returns the nodes the
+    loss depends on (empty without a loss)."""
+    out: list[str | None] = [None] * len(side.ids)
+    loss = next(
+        (i for i, r in enumerate(side.role) if r == "loss" and side.data[i]["param_index"] is None),
+        None,
+    )
+    if loss is None:
+        return out, set()
+    forward = {loss}
+    q = deque([loss])
+    while q:
         x = q.popleft()
-        if x in results:
-            reached.add(to_a(x))
-            continue
-        for w, _ in side.users[x]:
-            if w not in visited:
-                visited.add(w)
-                q.append(w)
-    return reached, len(visited) < MAX_REACH
+        for u in side.operands[x]:
+            # Through a barrier only the operands whose results x reads (jax's remat
+            # bundles forward values with others there).
+            for v in _through_barrier(side, u, x) if side.op[u] == BARRIER else [u]:
+                if v not in forward:
+                    forward.add(v)
+                    q.append(v)
+    after = _after_seed(side, loss)
+    for n, op in enumerate(side.op):
+        if op in HEAVY_MATCH:
+            out[n] = BWD if n in after else FWD if n in forward else REMAT
+    return out, forward
 
 
 def _through_barrier(side: Any, x: int, user: int) -> list[int]:
@@ -96,11 +164,14 @@ def _through_barrier(side: Any, x: int, user: int) -> list[int]:
 
 def _after_seed(side: Any, loss: int | None) -> set[int]:
     """Nodes that depend on the loss's own inputs: the entry parameters the loss reads
-    through other ops than dots/convolutions (the labels, the output bias). The
-    loss's gradient starts from them, so every input or weight gradient depends on
-    them; a forward value that jax's remat recomputes for the backward pass (from
-    the inputs and weights) does not. (The recomputed logits are no evidence: with
-    a whole-step remat, as torchax's, the gradient starts from those.)"""
+    through other ops than dots/convolutions and that the step does not update (the
+    labels; all of them where every one is updated). The loss's gradient starts from
+    them, so every input or weight gradient depends on them; a forward value that
+    jax's remat recomputes for the backward pass (from the inputs and weights) does
+    not. (The recomputed logits are no evidence: with a whole-step remat, as
+    torchax's, the gradient starts from those.) The updated ones are left out: a
+    step that returns the loss of the updated weights (the seed's jax step) reads
+    every bias there, and the forward pass depends on the first layer's."""
     if loss is None:
         return set()
     entry = set(_entry_params(side))
@@ -116,6 +187,10 @@ def _after_seed(side: Any, loss: int | None) -> set[int]:
             if u in entry:
                 seeds.append(u)
             q.append(u)
+    updated = {
+        r for r, d in zip(side.role, side.data) if r is not None and d["param_index"] is None
+    }
+    seeds = [u for u in seeds if side.role[u] not in updated] or seeds
     out: set[int] = set()
     q = deque(seeds)
     while q:
@@ -156,6 +231,8 @@ def _keys(
     unpaired heavy ops, each key unique on this side."""
     params = {p for p in _entry_params(side) if matched[p] >= 0}
     after_seed = _after_seed(side, own_loss)
+    masks = _reach_all(side, results)
+    order = sorted(results)
     first: dict[tuple, list[tuple[int, tuple[tuple, bool]]]] = {}
     for n, op in enumerate(side.op):
         if op not in HEAVY_MATCH or matched[n] >= 0:
@@ -175,7 +252,8 @@ def _keys(
                 todo.extend((u, x) for u in side.operands[x])
             elif side.op[x] == BARRIER:
                 todo.extend((u, x) for u in _through_barrier(side, x, user))
-        reached, complete = _reach(side, n, results, to_a)
+        complete = masks is not None
+        reached = _reached(masks[n], order, to_a) if masks is not None else set()
         if read:
             # Several ops read one weight with one size: a square layer's forward op
             # and input gradient, and a forward op that jax's remat recomputes for
@@ -186,7 +264,7 @@ def _keys(
             key: tuple = ("reads", tuple(sorted(read)), size)
             second: tuple = (*key, feeds_loss, not feeds_loss and n in after_seed)
         elif reached and complete:
-            key = ("feeds", tuple(sorted(reached)), size)
+            key = ("feeds", tuple(sorted(reached)), _summed(side, n, size))
             second = key
         else:
             continue
@@ -206,6 +284,19 @@ def _keys(
     return {k: v[0] for k, v in fine.items() if len(v) == 1}, coarse
 
 
+def _summed(side: Any, n: int, size: int) -> int:
+    """The element count ``n``'s value is summed to when every use of it (through
+    layout-only ops) is a ``reduce`` to one count, else ``size``: TensorFlow computes
+    an einsum's weight gradient per sample and sums over the batch after."""
+    uses = _through_layout(
+        side, [w for w, _ in side.users[n]], lambda x: [w for w, _ in side.users[x]]
+    )
+    counts = {prod(side.shape[w]) if side.shape[w] else 1 for w in uses if side.op[w] == "reduce"}
+    if uses and len(counts) == 1 and all(side.op[w] == "reduce" for w in uses):
+        return counts.pop()
+    return size
+
+
 def _through_layout(side: Any, starts: list[int], step: Any) -> list[int]:
     """The first non-layout nodes reached from ``starts`` along ``step`` (operands or users)."""
     out: list[int] = []
@@ -223,7 +314,56 @@ def _through_layout(side: Any, starts: list[int], step: Any) -> list[int]:
     return out
 
 
-def _io_keys(side: Any, matched: list[int], to_a: Any) -> dict[tuple, int]:
+SCALING = frozenset({"multiply", "divide", "add", "subtract"})
+"""Elementwise ops that, with a scalar as their other operand, rescale one value."""
+
+
+def _scalar(side: Any, x: int) -> bool:
+    """``x`` is one number (rank 0), or a broadcast of one."""
+    while side.shape[x] and side.op[x] in ("broadcast", "broadcast_in_dim"):
+        x = side.operands[x][0]
+    return not side.shape[x]
+
+
+def _rescaling(side: Any, matched: list[int], x: int) -> bool:
+    """``x`` is an unpaired multiply/divide/add/subtract of one value and one scalar."""
+    ops = side.operands[x]
+    return (
+        matched[x] < 0
+        and side.op[x] in SCALING
+        and len(ops) == 2
+        and sum(not _scalar(side, u) for u in ops) == 1
+    )
+
+
+def _near(side: Any, matched: list[int], n: int, up: bool) -> list[int]:
+    """The producers (``up``) or consumers of ``n`` through layout-only ops and through
+    unpaired rescalings (a value times a scalar): torch's attention scales q and k by
+    ``sqrt(scale)`` each (and their gradients), Keras scales q, jax the scores after
+    the matmul."""
+
+    def step(x: int) -> list[int]:
+        return list(side.operands[x]) if up else [w for w, _ in side.users[x]]
+
+    out: list[int] = []
+    todo = _through_layout(side, step(n), step)
+    seen: set[int] = set()
+    while todo:
+        x = todo.pop()
+        if x in seen:
+            continue
+        seen.add(x)
+        if _rescaling(side, matched, x):
+            nxt = [u for u in side.operands[x] if not _scalar(side, u)] if up else step(x)
+            todo.extend(_through_layout(side, nxt, step))
+        else:
+            out.append(x)
+    return out
+
+
+def _io_keys(
+    side: Any, matched: list[int], to_a: Any, phase: list, forward: set[int]
+) -> dict[tuple, int]:
     """``in``/``out`` key -> node for the unpaired heavy ops (NOTE above), unique on this side."""
     params = _entry_params(side)
     found: dict[tuple, list[int]] = {}
@@ -231,30 +371,35 @@ def _io_keys(side: Any, matched: list[int], to_a: Any) -> dict[tuple, int]:
         if op not in HEAVY_MATCH or matched[n] >= 0:
             continue
         size = prod(side.shape[n]) if side.shape[n] else 1
-        ins = [
-            x
-            for x in _through_layout(side, list(side.operands[n]), lambda x: side.operands[x])
-            if x not in params
-        ]
-        outs = _through_layout(
-            side, [w for w, _ in side.users[n]], lambda x: [w for w, _ in side.users[x]]
-        )
+        ins = [x for x in _near(side, matched, n, True) if x not in params]
+        outs = _near(side, matched, n, False)
+        if phase[n] == FWD:
+            # A forward value's backward readers differ where one side recomputes it
+            # (torchax's remat): its forward readers are the evidence.
+            outs = [x for x in outs if x in forward]
         for tag, near in (("in", ins), ("out", outs)):
             if near and all(matched[x] >= 0 for x in near):
                 key = (tag, tuple(sorted({to_a(x) for x in near})), size)
                 found.setdefault(key, []).append(n)
+        paired_in = {to_a(x) for x in ins if matched[x] >= 0}
+        if paired_in and len(paired_in) < len(ins) and outs and all(matched[x] >= 0 for x in outs):
+            # Both ends at once, where one operand's producer is spelled differently
+            # (softmax's gradient): every consumer paired and at least one producer.
+            # ViT's dQ and dK feed one concatenate; each reads its own slice of qkv.
+            key = ("io", tuple(sorted(paired_in)), tuple(sorted({to_a(x) for x in outs})), size)
+            found.setdefault(key, []).append(n)
     return {k: v[0] for k, v in found.items() if len(v) == 1}
 
 
 def run_io(m: Any) -> None:
     """Pair still-unpaired heavy ops by ``in``/``out`` keys, in rounds, propagating each."""
     for _ in range(IO_ROUNDS):
-        ka = _io_keys(m.A, m.ma, lambda x: x)
-        kb = _io_keys(m.B, m.mb, lambda y: m.mb[y])
+        ka = _io_keys(m.A, m.ma, lambda x: x, m.phase_a, m.fwd_a)
+        kb = _io_keys(m.B, m.mb, lambda y: m.mb[y], m.phase_b, m.fwd_b)
         new = []
         for key in sorted(set(ka) & set(kb)):
             a, b = ka[key], kb[key]
-            if m.ma[a] < 0 and m.mb[b] < 0:
+            if m.ma[a] < 0 and m.mb[b] < 0 and m.agree(a, b):
                 m._pair(a, b, DATAFLOW)
                 new.append((a, b))
         if not new:
@@ -280,13 +425,13 @@ def run_dataflow(m: Any) -> None:
     new = []
     for key in sorted(set(fa) & set(fb)):
         a, b = fa[key], fb[key]
-        if m.ma[a] < 0 and m.mb[b] < 0:
+        if m.ma[a] < 0 and m.mb[b] < 0 and m.agree(a, b):
             m._pair(a, b, DATAFLOW)
             new.append((a, b))
     for key in sorted(set(ca) & set(cb)):
         (a, (sa, full_a)), (b, (sb, full_b)) = ca[key], cb[key]
-        # The fine bits decide unless a search stopped at MAX_REACH on either side.
-        if m.ma[a] < 0 and m.mb[b] < 0 and (sa == sb or not (full_a and full_b)):
+        # The fine bits decide unless a side's graph had a cycle (no reach known).
+        if m.ma[a] < 0 and m.mb[b] < 0 and m.agree(a, b) and (sa == sb or not (full_a and full_b)):
             m._pair(a, b, DATAFLOW)
             new.append((a, b))
     if new:
