@@ -18,6 +18,7 @@ import gc
 import networkx as nx
 
 from xlalens._errors import ParseError, UsageError
+from xlalens.ir._gc import resume_gc
 from xlalens.ir._ops import SCHEDULED_KINDS, TRIVIAL_OPCODES
 from xlalens.ir.hlo._lex import Lexer
 from xlalens.ir.hlo._lower import lower
@@ -83,8 +84,7 @@ def parse_hlo_text(
             source=source,
         ) from exc
     finally:
-        if gc_was_enabled:
-            gc.enable()
+        resume_gc(gc_was_enabled)
 
 
 def kernel_nodes(graph: nx.MultiDiGraph, *, nested: bool = False) -> list[str]:

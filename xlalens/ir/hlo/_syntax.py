@@ -79,6 +79,8 @@ class Parser(AttributeRules):
         self.buf = lexer.buf
         self.n = lexer.n
         self.typecache: dict[str, TypeInfo] = {}
+        # The first string seen of each distinct text (NOTE [one string per distinct text]).
+        self.texts: dict[str, str] = {}
         self.sugar: dict[str, int] = {}
         self._types: dict[int, tuple[int, dict[str, tuple[str, Any]]]] = {}
         # The module's computation list and the one being read (inline computations
@@ -284,6 +286,7 @@ class Parser(AttributeRules):
         typed_name = _TYPED_NAME.findall
         typed_dtype = _TYPED_DTYPE.findall
         typecache = self.typecache
+        intern = self.texts.setdefault
         skip = SKIP.match
         while True:
             pos = skip(buf, pos).end()
@@ -317,6 +320,10 @@ class Parser(AttributeRules):
                 tinfo = typecache.get(typ)
                 if tinfo is None:
                     _, tinfo, _ = self.shape(m.start(3))
+                # NOTE: [one string per distinct text] (``_lower``): the tree and the
+                # graph keep one string object per distinct type, opcode and attribute.
+                typ = intern(typ, typ)
+                opcode = intern(opcode, opcode)
                 attrs: dict[str, str] = {}
                 pos = m.end()
                 # The attribute fast path, inlined (attribute_list does the same).
@@ -328,7 +335,7 @@ class Parser(AttributeRules):
                         if (v is not None or k not in INT_LIST_ATTRS) and k not in attrs:
                             v = v or a.group(3)
                             if v[0] != "{" or "=" not in v or k not in _COMP_REFS:
-                                attrs[k] = v
+                                attrs[intern(k, k)] = intern(v, v)
                                 pos = a.end()
                                 continue
                     p = skip(buf, pos).end()
