@@ -86,9 +86,7 @@ def _default_files(tmp: Path) -> list[str]:
 
     cache = default_cache()
     files = sorted(str(p) for p in cache.glob("*.txt"))
-    files += sorted(
-        str(p) for p in cache.glob("*.dump/*.txt") if p.stat().st_size < 200_000
-    )
+    files += sorted(str(p) for p in cache.glob("*.dump/*.txt") if p.stat().st_size < 200_000)
     data = ROOT / "tests/core/data"
     files += sorted(str(p) for p in data.glob("hlo/*.txt"))
     files += sorted(str(p) for p in data.glob("dumps/*/*/*hlo.txt"))

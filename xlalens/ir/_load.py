@@ -195,9 +195,11 @@ def _parse_ir(
                     source=source,
                 ) from None
     if fmt == "hlo":
-        from xlalens.ir.hlo import parse_hlo_text
+        from xlalens.ir.hlo import read_hlo_text
 
-        return _with_loops(parse_hlo_text(data, source=source, stage=_hlo_stage(data, stage))), True
+        graph, ops = read_hlo_text(data, source=source, stage=_hlo_stage(data, stage))
+        # Only a module with a ``while`` has trip counts to find (a whole-graph scan).
+        return (_with_loops(graph) if "while" in ops else graph), True
     if fmt == "json":
         from xlalens.ir._io import from_json
 
