@@ -558,13 +558,15 @@ def lower(
             info["root"] = root if root is not None else nid
             if root is None:
                 gnode[info["root"]]["is_root"] = True
-        if params and sorted(params) != list(range(len(params))):
+        # n distinct numbers are 0..n-1 exactly when each of 0..n-1 is among them.
+        try:
+            info["params"] = [params[k] for k in range(len(params))]
+        except KeyError:
             raise lexer.fail(
                 comp.pos,
                 f"computation {cname!r} has parameters {sorted(params)}; "
                 f"expected 0..{len(params) - 1}",
-            )
-        info["params"] = [params[k] for k in range(len(params))]
+            ) from None
         by_comp[cname] = list(local.values())
     for nid, callee, kind, cname, npos in pending_calls:
         info = computations.get(callee)
