@@ -119,9 +119,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--new", type=Path, default=ROOT, help="the tree under test")
     ap.add_argument("files", nargs="*", help="HLO files (default: see the docstring)")
     args = ap.parse_args(argv)
-    tmp = Path(tempfile.mkdtemp(prefix="xlalens-identity-"))
-    files = args.files or _default_files(tmp)
-    old, new = _run(args.old, files), _run(args.new, files)
+    with tempfile.TemporaryDirectory(prefix="xlalens-identity-") as tmp:
+        files = args.files or _default_files(Path(tmp))
+        old, new = _run(args.old, files), _run(args.new, files)
     diffs = [k for k in old if old[k][0] != new.get(k, [None])[0]]
     broken = [k for k, v in new.items() if v[1] not in ("ok", "error")]
     errors = sum(1 for v in new.values() if v[1] == "error")
