@@ -33,6 +33,7 @@ import gc
 import json
 import lzma
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -249,6 +250,7 @@ def main(argv: list[str] | None = None) -> None:
         )
     print(f"load average after: {os.getloadavg()[0]:.1f}")
     print(json.dumps(rows))
+    shutil.rmtree(tmp, ignore_errors=True)  # the decompressed modules (the disk is shared)
 
 
 if __name__ == "__main__":

@@ -215,3 +215,50 @@ def test_validate_fast_pass_still_rejects_each_broken_rule(breaker) -> None:
     breaker(g)
     with pytest.raises(SchemaError):
         validate(g)
+
+
+def test_load_leaves_gc_on_and_frozen_objects_frozen():
+    """load turns the GC back on, promoting its graph, and thaws none of the process's frozen objects."""
+    import gc
+
+    assert gc.get_freeze_count() == 0
+    load(HLO)  # the graph's objects go to the oldest generation (ir/_gc.py)
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    gc.freeze()  # a process that froze its objects (a pre-fork server)
+    try:
+        frozen = gc.get_freeze_count()
+        assert frozen > 0
+        load(HLO)
+        assert gc.isenabled() and gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
+    gc.disable()  # a process that keeps the GC off keeps it off
+    try:
+        load(HLO)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_nodes_own_their_mutable_fields():
+    """Nodes built from one key table and equal attribute texts share no mutable object."""
+    text = (
+        "HloModule m\nENTRY e {\n  p = f32[2,3]{1,0} parameter(0)\n"
+        "  a = f32[3,2]{1,0} transpose(p), dimensions={1,0}\n"
+        "  ROOT b = f32[3,2]{1,0} transpose(p), dimensions={1,0}\n}\n"
+    )
+    g = load(text)
+    a, b = g.nodes["e/a"], g.nodes["e/b"]
+    assert a == {**b, "name": "a", "is_root": False}
+    assert list(a) == list(b)
+    for key in ("attrs", "calls"):
+        assert a[key] is not b[key]
+    assert a["attrs"]["dimensions"] is not b["attrs"]["dimensions"]
+    a["attrs"]["dimensions"].append(9)
+    a["calls"].append("x")
+    a["extra"] = 1  # a key of its own: that dict alone changes
+    assert b["attrs"]["dimensions"] == [1, 0] and b["calls"] == [] and "extra" not in b
+    edges = [d for _, _, d in g.in_edges("e/b", data=True)] + [
+        d for _, _, d in g.in_edges("e/a", data=True)
+    ]
+    assert edges[0] == edges[1] and edges[0] is not edges[1]

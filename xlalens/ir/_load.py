@@ -10,7 +10,6 @@ gives the canonical level the capture's signature (parameter and result roles).
 
 from __future__ import annotations
 
-import gc
 import os
 import re
 from collections.abc import Iterator
@@ -22,6 +21,7 @@ import networkx as nx
 
 from xlalens._errors import DumpError, ParseError, UsageError
 from xlalens.dumpdir import ARTIFACTS, is_dump, looks_like_entry, read_manifest, resolve_entry
+from xlalens.ir._gc import paused_gc
 from xlalens.ir._schema import LEVELS, STAGES
 from xlalens.ir._validate import validate, validate_lowered, validate_touched
 
@@ -156,15 +156,11 @@ def gc_paused() -> Iterator[None]:
     """The cyclic GC off for the block (re-entrant), as NOTE [gc off while parsing] explains.
 
     Held across a whole ``load`` so that the young objects of the parse are not
-    scanned by a collection that the leveling's first allocations would start.
+    scanned by a collection that the leveling's first allocations would start;
+    on exit they go straight to the oldest generation (``xlalens.ir._gc``).
     """
-    was = gc.isenabled()
-    gc.disable()
-    try:
+    with paused_gc():
         yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def _parse_ir(
@@ -199,9 +195,11 @@ def _parse_ir(
                     source=source,
                 ) from None
     if fmt == "hlo":
-        from xlalens.ir.hlo import parse_hlo_text
+        from xlalens.ir.hlo import read_hlo_text
 
-        return _with_loops(parse_hlo_text(data, source=source, stage=_hlo_stage(data, stage))), True
+        graph, ops = read_hlo_text(data, source=source, stage=_hlo_stage(data, stage))
+        # Only a module with a ``while`` has trip counts to find (a whole-graph scan).
+        return (_with_loops(graph) if "while" in ops else graph), True
     if fmt == "json":
         from xlalens.ir._io import from_json
 

@@ -18,12 +18,13 @@ import gc
 import networkx as nx
 
 from xlalens._errors import ParseError, UsageError
+from xlalens.ir._gc import resume_gc
 from xlalens.ir._ops import SCHEDULED_KINDS, TRIVIAL_OPCODES
 from xlalens.ir.hlo._lex import Lexer
 from xlalens.ir.hlo._lower import lower
 from xlalens.ir.hlo._syntax import Parser
 
-__all__ = ["TRIVIAL_OPCODES", "kernel_nodes", "parse_hlo_text"]
+__all__ = ["TRIVIAL_OPCODES", "kernel_nodes", "parse_hlo_text", "read_hlo_text"]
 
 
 def parse_hlo_text(
@@ -54,6 +55,17 @@ def parse_hlo_text(
         >>> g.nodes["e/p"]["op"], g.nodes["e/p"]["param_index"]
         ('parameter', 0)
     """
+    return read_hlo_text(text, source=source, stage=stage)[0]
+
+
+def read_hlo_text(
+    text: str, *, source: str | None = None, stage: str = "unknown"
+) -> tuple[nx.MultiDiGraph, frozenset[str]]:
+    """:func:`parse_hlo_text`, and the set of node ``op`` values in the graph.
+
+    ``xlalens.load`` uses the set to skip whole-graph passes that look for an op
+    the module does not have (the ``while`` trip counts of ``ir/_loops``).
+    """
     from xlalens.ir._schema import STAGES
 
     if stage not in STAGES:
@@ -71,7 +83,8 @@ def parse_hlo_text(
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return lower(Parser(lexer).module(), lexer, stage)
+        ops_seen: set[str] = set()
+        return lower(Parser(lexer).module(), lexer, stage, ops_seen), frozenset(ops_seen)
     except ParseError:
         raise
     except RecursionError as exc:
@@ -83,8 +96,7 @@ def parse_hlo_text(
             source=source,
         ) from exc
     finally:
-        if gc_was_enabled:
-            gc.enable()
+        resume_gc(gc_was_enabled)
 
 
 def kernel_nodes(graph: nx.MultiDiGraph, *, nested: bool = False) -> list[str]:

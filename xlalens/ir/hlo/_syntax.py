@@ -50,6 +50,7 @@ from xlalens.ir.hlo._tokens import (
     _LAYOUT_BODY,
     _MAX_TUPLE_DEPTH,
     _MODULE_NAME,
+    _OP_NAMES,
     _OPCODE,
     _OPS_SIMPLE,
     _OPS_TYPED,
@@ -79,6 +80,8 @@ class Parser(AttributeRules):
         self.buf = lexer.buf
         self.n = lexer.n
         self.typecache: dict[str, TypeInfo] = {}
+        # The first string seen of each distinct text (NOTE [one string per distinct text]).
+        self.texts: dict[str, str] = {}
         self.sugar: dict[str, int] = {}
         self._types: dict[int, tuple[int, dict[str, tuple[str, Any]]]] = {}
         # The module's computation list and the one being read (inline computations
@@ -279,21 +282,28 @@ class Parser(AttributeRules):
         instrs = comp.instrs
         fast = _INSTR_FAST.match
         ops_simple = _OPS_SIMPLE.fullmatch
+        op_names = _OP_NAMES.findall
         attr_fast = _ATTR_FAST.match
         ops_typed = _OPS_TYPED.fullmatch
         typed_name = _TYPED_NAME.findall
         typed_dtype = _TYPED_DTYPE.findall
         typecache = self.typecache
+        intern = self.texts.setdefault
+        typed: dict[str, tuple[str, TypeInfo]] = {}
         skip = SKIP.match
         while True:
-            pos = skip(buf, pos).end()
-            if pos >= n:
-                raise self.lx.error(
-                    pos, f"an instruction or '}}' closing computation {comp.name!r}"
-                )
-            if buf[pos] == "}":
-                return pos + 1
+            # The fast pattern takes the line break and indent before an instruction
+            # itself; comments or the closing brace go the long way.
             m = fast(buf, pos)
+            if m is None:
+                pos = skip(buf, pos).end()
+                if pos >= n:
+                    raise self.lx.error(
+                        pos, f"an instruction or '}}' closing computation {comp.name!r}"
+                    )
+                if buf[pos] == "}":
+                    return pos + 1
+                m = fast(buf, pos)
             if m is not None:
                 is_root, name, typ, opcode, ops = m.groups()
                 ops_pos = m.start(5)
@@ -302,7 +312,7 @@ class Parser(AttributeRules):
                 elif not ops or ops.isspace():
                     names = []
                 elif ops_simple(ops):
-                    names = [o.strip().lstrip("%") for o in ops.split(",")]
+                    names = op_names(ops)
                     if not PRIMITIVE_TYPES.isdisjoint(names):
                         m = None  # a bare 's4' is a type to XLA's lexer: the rules decide
                 elif "[" in ops and ops_typed(ops):
@@ -314,9 +324,16 @@ class Parser(AttributeRules):
                 if m is not None and name in PRIMITIVE_TYPES:
                     m = None
             if m is not None:
-                tinfo = typecache.get(typ)
-                if tinfo is None:
-                    _, tinfo, _ = self.shape(m.start(3))
+                # NOTE: [one string per distinct text] (``_lower``): the tree and the
+                # graph keep the first string seen of each type text and opcode.
+                hit = typed.get(typ)
+                if hit is None:
+                    tinfo = typecache.get(typ)
+                    if tinfo is None:
+                        _, tinfo, _ = self.shape(m.start(3))
+                    hit = typed[typ] = (typ, tinfo)
+                typ, tinfo = hit
+                opcode = intern(opcode, opcode)
                 attrs: dict[str, str] = {}
                 pos = m.end()
                 # The attribute fast path, inlined (attribute_list does the same).
@@ -352,7 +369,7 @@ class Parser(AttributeRules):
                     )
                 )
             else:
-                pos = self.instruction(pos, comp, comps)
+                pos = self.instruction(skip(buf, pos).end(), comp, comps)
             if instrs[-1][4].endswith("-start"):
                 self.async_sugar(comp, comps)
 
@@ -446,6 +463,7 @@ class Parser(AttributeRules):
         type_pos = pos
         if self._at_shape(pos):
             typ, tinfo, pos = self.shape(pos)
+            typ = self.texts.setdefault(typ, typ)
             pos = self.skip(pos)
         m = _OPCODE.match(buf, pos)
         if m is None:

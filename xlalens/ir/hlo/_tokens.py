@@ -23,7 +23,7 @@ _MAX_TUPLE_DEPTH = 64
 
 _SIMPLE_ARRAY = r"[a-z][a-z0-9]*+\[[\d,]*+\](?:\{[\d,]*+\})?"
 _INSTR_FAST = re.compile(
-    r"(ROOT[ \t]+)?%?(" + NAME + r")[ \t]*=[ \t]*(" + _SIMPLE_ARRAY + r")[ \t]+"
+    r"[ \t\r\n]*(ROOT[ \t]+)?%?(" + NAME + r")[ \t]*=[ \t]*(" + _SIMPLE_ARRAY + r")[ \t]+"
     r"([a-z][a-z0-9\-]*)\(((?:[^()\"/\[\]]++|\[[\d,]*+\])*+)\)"
 )
 # TensorFlow prints operand types inline: 'add(f32[] %x, f32[2]{0} %y)'.
@@ -40,6 +40,8 @@ _OPS_TYPED = re.compile(
 )
 _TYPED_NAME = re.compile(r"%(" + NAME + r")")
 _TYPED_DTYPE = re.compile(r"([a-z][a-z0-9]*)\[")
+# The names of an operand list that _OPS_SIMPLE matched, in order ('%' dropped).
+_OP_NAMES = re.compile(NAME)
 _OPS_SIMPLE = re.compile(r"[ \t]*%?" + NAME + r"(?:[ \t]*,[ \t]*%?" + NAME + r")*[ \t]*")
 _FAST_VALUE = (
     r"(\{[\d,]*\})"
