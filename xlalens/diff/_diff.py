@@ -340,7 +340,7 @@ def _diff(g_a: nx.MultiDiGraph, g_b: nx.MultiDiGraph, all_attrs: bool, timing) -
     na, nb = g_a._node, g_b._node  # node dicts: NodeView lookups cost 3x
     triples = list(m.pairs)
     kmap = None
-    changes_of = {x: classify(na[x], nb[y], all_attrs=all_attrs) for x, y, _ in triples}
+    changes_of = _classify_pairs(triples, na, nb, m.labels, all_attrs)
     if both:
         from xlalens.diff._kernels import kernel_map
 
@@ -417,6 +417,37 @@ def _diff(g_a: nx.MultiDiGraph, g_b: nx.MultiDiGraph, all_attrs: bool, timing) -
         a=g_a,
         b=g_b,
     )
+
+
+def _classify_pairs(
+    triples: list[tuple[str, str, str]],
+    na: dict[str, dict[str, Any]],
+    nb: dict[str, dict[str, Any]],
+    labels: tuple[dict[str, tuple], dict[str, tuple]] | None,
+    all_attrs: bool,
+) -> dict[str, tuple[Change, ...]]:
+    """:func:`classify` of every pair, by A's node id.
+
+    NOTE: [equal labels classify as unchanged] Two nodes with equal
+    :func:`~xlalens.diff._labels.node_label` tuples have nothing for
+    :func:`classify` to report when hidden attributes are left out: the label
+    holds every field it compares (op, dtype, shape, the layout's key, role,
+    parameter number, the sharding and collective records, and the attributes it
+    reads, JSON-encoded with sorted keys). The matcher has computed the labels
+    already, so a pair with equal labels skips the dict walk (on a 10^5-node
+    module most pairs are equal, but their names differ, so ``da == db`` does not
+    catch them). One exception: JSON's ``NaN`` never equals itself, so classify
+    reports a change there; a label whose attributes hold ``NaN`` is classified.
+    """
+    lab_a, lab_b = labels if labels is not None and not all_attrs else ({}, {})
+    out: dict[str, tuple[Change, ...]] = {}
+    for x, y, _ in triples:
+        p = lab_a.get(x)
+        if p is not None and p == lab_b.get(y) and "NaN" not in p[4]:
+            out[x] = ()
+        else:
+            out[x] = classify(na[x], nb[y], all_attrs=all_attrs)
+    return out
 
 
 def _kernel_kind(d: dict[str, Any]) -> str:

@@ -1,0 +1,82 @@
+"""The diff's shortcuts give what the plain computation gives (issue 23: diff at scale)."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from _real import real_text
+
+from xlalens.diff import _match_dataflow as md
+from xlalens.diff import diff, edit_cost
+from xlalens.diff._cost import _projection
+from xlalens.diff._diff import _classify_pairs, classify
+from xlalens.diff._labels import node_label
+from xlalens.diff._side import _Side
+from xlalens.ir import load
+
+MODULE = "torch_xla_transformer.optimized_hlo.txt.xz"
+
+
+def _plain_edit_cost(a, b, pairs) -> int:
+    """The edit cost as NOTE: [edit costs] states it, over both projections as dicts."""
+    fwd = dict(pairs)
+    la = {n: node_label(d) for n, d in a.nodes(data=True)}
+    lb = {n: node_label(d) for n, d in b.nodes(data=True)}
+    cost = sum((2 if la[x][0] != lb[y][0] else 1) for x, y in fwd.items() if la[x] != lb[y])
+    cost += len(la) + len(lb) - 2 * len(fwd)
+    ea, eb = _projection(a), _projection(b)
+    covered = 0
+    for (u, v), keys in ea.items():
+        other = eb.get((fwd.get(u), fwd.get(v)))
+        covered += other is not None
+        cost += 1 if other is None else keys != other
+    return cost + len(eb) - covered
+
+
+def test_edit_cost_walk_equals_projection_dicts() -> None:
+    """edit_cost on a real module under random pairings equals the cost over projection dicts."""
+    g = load(real_text(MODULE), level="canonical")
+    h = load(real_text(MODULE), level="canonical")
+    ids = list(g)
+    rng = random.Random(0)
+    for share in (1.0, 0.7, 0.3):
+        xs = [n for n in ids if rng.random() < share]
+        ys = xs[:]
+        rng.shuffle(ys[: len(ys) // 10])  # some pairs crosswise: labels and edges differ
+        pairs = list(zip(xs, ys))
+        assert edit_cost(g, h, pairs) == _plain_edit_cost(g, h, pairs)
+
+
+@pytest.mark.parametrize("cap", [150, 1500, md.MAX_REACH])
+def test_shared_reach_equals_one_search_each(cap, monkeypatch) -> None:
+    """_reach_all gives _reach's completeness for every dot, and its results when complete."""
+    monkeypatch.setattr(md, "MAX_REACH", cap)
+    g = load(real_text(MODULE), level="canonical")
+    side = _Side(g, {})
+    heavy = [n for n, op in enumerate(side.op) if op in md.HEAVY_MATCH]
+    results = {i for i in range(len(side.ids)) if md._is_result(side, i)}
+    got = md._reach_all(side, heavy, results, lambda x: x)
+    complete = 0
+    for n in heavy:
+        reached, full = md._reach(side, n, results, lambda x: x)
+        assert got[n][1] == full
+        if full:
+            complete += 1
+            assert got[n][0] == reached
+    assert heavy and (cap == md.MAX_REACH or 0 < complete < len(heavy))
+
+
+def test_equal_labels_classify_as_unchanged() -> None:
+    """Pairs whose labels are equal have no change; a NaN attribute still reports one."""
+    g = load(real_text(MODULE), level="canonical")
+    h = load(real_text(MODULE), level="canonical")
+    d = diff(g, h)
+    assert d.summary.changed == 0 and d.summary.unchanged == g.number_of_nodes()
+    x = {"op": "constant", "dtype": "f32", "shape": [], "layout": None, "role": None}
+    x.update(param_index=None, attrs={"value": float("nan")}, name="c")
+    y = {**x, "attrs": {"value": float("nan")}, "name": "c.1"}
+    labels = ({"c": node_label(x)}, {"c.1": node_label(y)})
+    assert labels[0]["c"] == labels[1]["c.1"]
+    got = _classify_pairs([("c", "c.1", "exact")], {"c": x}, {"c.1": y}, labels, False)
+    assert [c.field for c in got["c"]] == [c.field for c in classify(x, y)] == ["attrs.value"]
