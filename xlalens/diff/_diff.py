@@ -6,6 +6,7 @@ import gc
 import json
 import math
 from collections import Counter
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -245,8 +246,8 @@ def estimate_bytes(g: nx.MultiDiGraph, ks: list[str] | None = None) -> int | Non
 
 
 def _summary(g_a, g_b, pairs, m, ks=None) -> Summary:
-    ca = Counter(d["op"] for d in g_a._node.values())
-    cb = Counter(d["op"] for d in g_b._node.values())
+    ca = Counter(map(itemgetter("op"), g_a._node.values()))
+    cb = Counter(map(itemgetter("op"), g_b._node.values()))
     hist = tuple(OpCount(op, ca.get(op, 0), cb.get(op, 0)) for op in sorted(set(ca) | set(cb)))
     ka, kb = ks if ks is not None else (kernels(g_a), kernels(g_b))
     return Summary(
@@ -370,7 +371,7 @@ def _diff(g_a: nx.MultiDiGraph, g_b: nx.MultiDiGraph, all_attrs: bool, timing) -
         extra = _kernel_node_pairs(g_a, g_b, kmap, mapping)
         if extra:
             triples.extend((x, y, KERNEL) for x, y in extra)
-            order = {n: i for i, n in enumerate(g_a)}
+            order = dict(zip(g_a, range(len(g_a))))
             triples.sort(key=lambda t: order[t[0]])
     pairs = []
     for x, y, stage in triples:
@@ -395,15 +396,17 @@ def _diff(g_a: nx.MultiDiGraph, g_b: nx.MultiDiGraph, all_attrs: bool, timing) -
             edit_cost=edit_cost(g_a, g_b, [(x, y) for x, y, _ in triples], labels=m.labels),
             edges=m.edges,
         )
-    from xlalens.diff._collectives import collective_diff
+    from xlalens.diff._collectives import collective_diff, has_collectives
 
-    coll = collective_diff(
-        g_a,
-        g_b,
-        [(p.a, p.b) for p in pairs],
-        kmap,
-        changes_of={p.a: p.changes for p in pairs},
-    )
+    coll = None
+    if has_collectives(g_a) or has_collectives(g_b):  # else no list of pairs to build
+        coll = collective_diff(
+            g_a,
+            g_b,
+            [(p.a, p.b) for p in pairs],
+            kmap,
+            changes_of={p.a: p.changes for p in pairs},
+        )
     return Diff(
         collectives=coll,
         a_info=_info(g_a),

@@ -108,7 +108,7 @@ def _reach_all(
     out: dict[int, tuple[set[int], bool]] = {}
     incomplete: set[int] = set()
     # The most recent complete searches (bounded: each holds up to MAX_REACH nodes).
-    done: dict[int, tuple[frozenset[int], set[int]]] = {}
+    done: dict[int, tuple[set[int], set[int]]] = {}
     users = side.users
     for n in sorted(starts, reverse=True):
         reached: set[int] = set()
@@ -139,7 +139,7 @@ def _reach_all(
         else:
             out[n] = (reached, True)
             if n not in results:
-                done[n] = (frozenset(visited), reached)
+                done[n] = (visited, reached)  # finished: nothing adds to them now
                 if len(done) > _SHARED_SEARCHES:
                     del done[next(iter(done))]
     return out
