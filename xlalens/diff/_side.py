@@ -111,6 +111,17 @@ class _Side:
                 operand_keys.append(empty)
                 operand_capture.append(empty)
                 continue
+            if len(preds) == 1 and not res:
+                # One operand node: no list to build and sort (most ops of a large module).
+                ((u, keyed),) = preds.items()
+                if len(keyed) == 1:
+                    ((k, d),) = keyed.items()
+                    u = index[u]
+                    operands.append((u,))
+                    operand_keys.append((k,))
+                    operand_capture.append((d.get("kind") == "capture",))
+                    users[u].append((v, 0))
+                    continue
             if res:
                 ops = [
                     (k, index[r], d.get("kind") == "capture")
