@@ -44,6 +44,8 @@ from collections import deque
 from math import prod
 from typing import Any
 
+import numpy as np
+
 from xlalens.ir._ops import HEAVY_OPCODES, LAYOUT_ONLY_OPCODES
 
 DATAFLOW = "dataflow"
@@ -101,21 +103,28 @@ def _reach_all(
     is visited too. The starts are searched last to first (program order puts users
     after their operands), and a search that meets a start already searched
     either stops (that one was incomplete: so is this one) or takes its visited
-    set and results whole (it was complete) instead of walking them again. The
+    set and results whole (it was complete) instead of walking them again; visited
+    sets are one byte per node, so taking one is a vectorized OR. The
     outcome is the one :func:`_reach` gives, except that an incomplete search
     returns no results (the caller reads them only from complete searches).
     """
     out: dict[int, tuple[set[int], bool]] = {}
     incomplete: set[int] = set()
-    # The most recent complete searches (bounded: each holds up to MAX_REACH nodes).
-    done: dict[int, tuple[set[int], set[int]]] = {}
+    # The most recent complete searches (bounded: each holds one byte per node).
+    done: dict[int, tuple[np.ndarray, set[int]]] = {}
     users = side.users
+    size = len(users)
     for n in sorted(starts, reverse=True):
         reached: set[int] = set()
-        visited = {n}
+        # One byte per node (a visited mark): taking an earlier search's visited
+        # set whole is then one vectorized OR, not one set insertion per node.
+        mark = bytearray(size)
+        marks = np.frombuffer(mark, dtype=np.uint8)
+        mark[n] = 1
+        count = 1
         q = deque([n])
         stopped = False
-        while q and len(visited) < MAX_REACH:
+        while q and count < MAX_REACH:
             x = q.popleft()
             if x in results:
                 reached.add(to_a(x))
@@ -126,20 +135,22 @@ def _reach_all(
                     break
                 known = done.get(x)
                 if known is not None:
-                    visited |= known[0]
+                    np.bitwise_or(marks, known[0], out=marks)
+                    count = int(np.count_nonzero(marks))
                     reached |= known[1]
                     continue
             for w, _ in users[x]:
-                if w not in visited:
-                    visited.add(w)
+                if not mark[w]:
+                    mark[w] = 1
+                    count += 1
                     q.append(w)
-        if stopped or len(visited) >= MAX_REACH:
+        if stopped or count >= MAX_REACH:
             incomplete.add(n)
             out[n] = (set(), False)
         else:
             out[n] = (reached, True)
             if n not in results:
-                done[n] = (visited, reached)  # finished: nothing adds to them now
+                done[n] = (marks.copy(), reached)
                 if len(done) > _SHARED_SEARCHES:
                     del done[next(iter(done))]
     return out
