@@ -387,12 +387,13 @@ def _diff(g_a: nx.MultiDiGraph, g_b: nx.MultiDiGraph, all_attrs: bool, timing) -
         from xlalens.diff._cost import edit_cost
         from xlalens.diff._match import Matching
 
-        pa = {x for x, _, _ in triples}
-        pb = {y for _, y, _ in triples}
+        # The matcher's unpaired nodes (in graph order) less the kernel pairs' nodes.
+        pa = {x for x, _ in extra}
+        pb = {y for _, y in extra}
         m = Matching(
             pairs=tuple(triples),
-            only_a=tuple(n for n in g_a if n not in pa),
-            only_b=tuple(n for n in g_b if n not in pb),
+            only_a=tuple(n for n in m.only_a if n not in pa),
+            only_b=tuple(n for n in m.only_b if n not in pb),
             edit_cost=edit_cost(g_a, g_b, [(x, y) for x, y, _ in triples], labels=m.labels),
             edges=m.edges,
         )
