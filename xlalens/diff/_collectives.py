@@ -43,7 +43,12 @@ def _axes(rec: dict[str, Any]) -> str:
 
 
 def _coll(g: nx.MultiDiGraph) -> list[str]:
-    return [n for n, d in g.nodes(data=True) if d.get("collective") is not None]
+    return [n for n, d in g._node.items() if d.get("collective") is not None]
+
+
+def has_collectives(g: nx.MultiDiGraph) -> bool:
+    """Whether any node of ``g`` carries a ``collective`` record (what :func:`collective_diff` compares)."""
+    return any([d.get("collective") is not None for d in g._node.values()])
 
 
 def _operands(g: nx.MultiDiGraph, n: str) -> list[str]:

@@ -33,6 +33,10 @@ def _projection(g: nx.MultiDiGraph) -> dict[tuple[str, str], tuple[int, ...]]:
     return out
 
 
+_MISSING = object()
+"""A node id no graph holds (the partner of an unpaired node)."""
+
+
 def edit_cost(
     a: nx.MultiDiGraph,
     b: nx.MultiDiGraph,
@@ -58,25 +62,36 @@ def edit_cost(
     """
     fwd = dict(pairs)
     ka, kb = labels if labels is not None else ({}, {})
-    la = {n: ka.get(n) or node_label(d) for n, d in a._node.items()}
-    lb = {n: kb.get(n) or node_label(d) for n, d in b._node.items()}
+    na, nb_ = a._node, b._node
     cost = 0
     for x, y in fwd.items():
-        p, q = la[x], lb[y]
+        # Labels of paired nodes only: an unpaired node costs 1 whatever it is.
+        p = ka.get(x) or node_label(na[x])
+        q = kb.get(y) or node_label(nb_[y])
         if p != q:  # subst_cost, inlined: one call per pair adds up at 10^5 pairs
             cost += 2 if p[0] != q[0] else 1
-    cost += len(la) - len(fwd) + len(lb) - len(fwd)
-    ea, eb = _projection(a), _projection(b)
+    cost += len(na) - len(fwd) + len(nb_) - len(fwd)
+    # Edges of the projections, walked in place (building both projections as
+    # dicts keyed by (u, v) cost as much as the rest of the edit cost): an edge
+    # u -> v of A is covered when B has the edge fwd[u] -> fwd[v]; its position
+    # tuple is the sorted keys, so two key sets compare as the tuples would.
+    succ_b = b._succ
+    no_edges: dict = {}
     covered = 0
-    for (u, v), keys in ea.items():
-        u2, v2 = fwd.get(u), fwd.get(v)
-        other = eb.get((u2, v2)) if u2 is not None and v2 is not None else None
-        if other is None:
-            cost += 1
-        else:
-            covered += 1
-            cost += keys != other
-    cost += len(eb) - covered
+    for u, nbrs in a._succ.items():
+        u2 = fwd.get(u)
+        nb = succ_b.get(u2, no_edges) if u2 is not None else no_edges
+        if not nb:
+            cost += len(nbrs)
+            continue
+        for v, keyed in nbrs.items():
+            other = nb.get(fwd.get(v, _MISSING))
+            if other is None:
+                cost += 1
+            else:
+                covered += 1
+                cost += keyed.keys() != other.keys()
+    cost += sum(map(len, succ_b.values())) - covered
     return cost
 
 

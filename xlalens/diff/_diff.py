@@ -6,6 +6,7 @@ import gc
 import json
 import math
 from collections import Counter
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -245,8 +246,8 @@ def estimate_bytes(g: nx.MultiDiGraph, ks: list[str] | None = None) -> int | Non
 
 
 def _summary(g_a, g_b, pairs, m, ks=None) -> Summary:
-    ca = Counter(d["op"] for d in g_a._node.values())
-    cb = Counter(d["op"] for d in g_b._node.values())
+    ca = Counter(map(itemgetter("op"), g_a._node.values()))
+    cb = Counter(map(itemgetter("op"), g_b._node.values()))
     hist = tuple(OpCount(op, ca.get(op, 0), cb.get(op, 0)) for op in sorted(set(ca) | set(cb)))
     ka, kb = ks if ks is not None else (kernels(g_a), kernels(g_b))
     return Summary(
@@ -340,7 +341,7 @@ def _diff(g_a: nx.MultiDiGraph, g_b: nx.MultiDiGraph, all_attrs: bool, timing) -
     na, nb = g_a._node, g_b._node  # node dicts: NodeView lookups cost 3x
     triples = list(m.pairs)
     kmap = None
-    changes_of = {x: classify(na[x], nb[y], all_attrs=all_attrs) for x, y, _ in triples}
+    changes_of = _classify_pairs(triples, na, nb, m.labels, all_attrs)
     if both:
         from xlalens.diff._kernels import kernel_map
 
@@ -370,7 +371,7 @@ def _diff(g_a: nx.MultiDiGraph, g_b: nx.MultiDiGraph, all_attrs: bool, timing) -
         extra = _kernel_node_pairs(g_a, g_b, kmap, mapping)
         if extra:
             triples.extend((x, y, KERNEL) for x, y in extra)
-            order = {n: i for i, n in enumerate(g_a)}
+            order = dict(zip(g_a, range(len(g_a))))
             triples.sort(key=lambda t: order[t[0]])
     pairs = []
     for x, y, stage in triples:
@@ -386,24 +387,27 @@ def _diff(g_a: nx.MultiDiGraph, g_b: nx.MultiDiGraph, all_attrs: bool, timing) -
         from xlalens.diff._cost import edit_cost
         from xlalens.diff._match import Matching
 
-        pa = {x for x, _, _ in triples}
-        pb = {y for _, y, _ in triples}
+        # The matcher's unpaired nodes (in graph order) less the kernel pairs' nodes.
+        pa = {x for x, _ in extra}
+        pb = {y for _, y in extra}
         m = Matching(
             pairs=tuple(triples),
-            only_a=tuple(n for n in g_a if n not in pa),
-            only_b=tuple(n for n in g_b if n not in pb),
+            only_a=tuple(n for n in m.only_a if n not in pa),
+            only_b=tuple(n for n in m.only_b if n not in pb),
             edit_cost=edit_cost(g_a, g_b, [(x, y) for x, y, _ in triples], labels=m.labels),
             edges=m.edges,
         )
-    from xlalens.diff._collectives import collective_diff
+    from xlalens.diff._collectives import collective_diff, has_collectives
 
-    coll = collective_diff(
-        g_a,
-        g_b,
-        [(p.a, p.b) for p in pairs],
-        kmap,
-        changes_of={p.a: p.changes for p in pairs},
-    )
+    coll = None
+    if has_collectives(g_a) or has_collectives(g_b):  # else no list of pairs to build
+        coll = collective_diff(
+            g_a,
+            g_b,
+            [(p.a, p.b) for p in pairs],
+            kmap,
+            changes_of={p.a: p.changes for p in pairs},
+        )
     return Diff(
         collectives=coll,
         a_info=_info(g_a),
@@ -417,6 +421,37 @@ def _diff(g_a: nx.MultiDiGraph, g_b: nx.MultiDiGraph, all_attrs: bool, timing) -
         a=g_a,
         b=g_b,
     )
+
+
+def _classify_pairs(
+    triples: list[tuple[str, str, str]],
+    na: dict[str, dict[str, Any]],
+    nb: dict[str, dict[str, Any]],
+    labels: tuple[dict[str, tuple], dict[str, tuple]] | None,
+    all_attrs: bool,
+) -> dict[str, tuple[Change, ...]]:
+    """:func:`classify` of every pair, by A's node id.
+
+    NOTE: [equal labels classify as unchanged] Two nodes with equal
+    :func:`~xlalens.diff._labels.node_label` tuples have nothing for
+    :func:`classify` to report when hidden attributes are left out: the label
+    holds every field it compares (op, dtype, shape, the layout's key, role,
+    parameter number, the sharding and collective records, and the attributes it
+    reads, JSON-encoded with sorted keys). The matcher has computed the labels
+    already, so a pair with equal labels skips the dict walk (on a 10^5-node
+    module most pairs are equal, but their names differ, so ``da == db`` does not
+    catch them). One exception: JSON's ``NaN`` never equals itself, so classify
+    reports a change there; a label whose attributes hold ``NaN`` is classified.
+    """
+    lab_a, lab_b = labels if labels is not None and not all_attrs else ({}, {})
+    out: dict[str, tuple[Change, ...]] = {}
+    for x, y, _ in triples:
+        p = lab_a.get(x)
+        if p is not None and p == lab_b.get(y) and "NaN" not in p[4]:
+            out[x] = ()
+        else:
+            out[x] = classify(na[x], nb[y], all_attrs=all_attrs)
+    return out
 
 
 def _kernel_kind(d: dict[str, Any]) -> str:

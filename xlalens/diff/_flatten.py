@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import chain
 
 import networkx as nx
 
@@ -137,4 +138,5 @@ def flatten_fusions(g: nx.MultiDiGraph) -> tuple[nx.MultiDiGraph, list[str]]:
 
 def count_edges(g: nx.MultiDiGraph) -> int:
     """``g.number_of_edges()`` without networkx's degree view (3x faster on large graphs)."""
-    return sum(len(keyed) for nbrs in g._succ.values() for keyed in nbrs.values())
+    # map/chain run the walk in C (a generator costs one Python frame step per node pair).
+    return sum(map(len, chain.from_iterable(map(dict.values, g._succ.values()))))

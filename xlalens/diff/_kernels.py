@@ -66,6 +66,17 @@ def op_weight(op: str) -> int:
     return HEAVY_WEIGHT if op in HEAVY_OPS else 1
 
 
+class _WeightOf(dict[str, int]):
+    """op -> :func:`op_weight`, filled on first use (a dict hit costs no Python call)."""
+
+    def __missing__(self, op: str) -> int:
+        w = self[op] = op_weight(op)
+        return w
+
+
+_WEIGHT = _WeightOf()
+
+
 @dataclass(frozen=True, slots=True)
 class _Kernels:
     """One side's kernels: their ids in program order and each node's kernel."""
@@ -207,14 +218,15 @@ def kernel_map(
     ka, kb = _kernels(g_a, kernel_ids[0]), _kernels(g_b, kernel_ids[1])
     # The node dicts directly: the NodeView lookup costs 3x as much per access.
     na, nb = g_a._node, g_b._node
-    mass_a = {k: sum(op_weight(na[n]["op"]) for n in ka.body[k]) for k in ka.ids}
-    mass_b = {k: sum(op_weight(nb[n]["op"]) for n in kb.body[k]) for k in kb.ids}
+    weight = _WEIGHT
+    mass_a = {k: sum([weight[na[n]["op"]] for n in ka.body[k]]) for k in ka.ids}
+    mass_b = {k: sum([weight[nb[n]["op"]] for n in kb.body[k]]) for k in kb.ids}
     link: dict[tuple[str, str], int] = {}
     for x, y in pairs.items():
         a_k, b_k = ka.of.get(x), kb.of.get(y)
         if a_k is None or b_k is None:
             continue
-        w = op_weight(na[x]["op"])
+        w = weight[na[x]["op"]]
         if w:
             link[(a_k, b_k)] = link.get((a_k, b_k), 0) + w
     # Union-find over kernels of both sides ("a:" / "b:" prefixed).
@@ -348,11 +360,12 @@ def _body_diff(la, lb, ka, kb, na, nb, pairs, rev, changed, consts_a, consts_b) 
     """
     from xlalens.diff._match import node_label
 
+    weight = _WEIGHT
     set_b = set(lb)
     lines: list[str] = []
     for k in la:
         for x in ka.body[k]:
-            if not op_weight(na[x]["op"]) and na[x]["op"] != "constant":
+            if not weight[na[x]["op"]] and na[x]["op"] != "constant":
                 continue
             y = pairs.get(x)
             if na[x]["op"] == "constant" and (
@@ -367,7 +380,7 @@ def _body_diff(la, lb, ka, kb, na, nb, pairs, rev, changed, consts_a, consts_b) 
     set_a = set(la)
     for k in lb:
         for y in kb.body[k]:
-            if not op_weight(nb[y]["op"]) and nb[y]["op"] != "constant":
+            if not weight[nb[y]["op"]] and nb[y]["op"] != "constant":
                 continue
             x = rev.get(y)
             if nb[y]["op"] == "constant" and (

@@ -505,6 +505,7 @@ class _Matcher:
             only_b=only_b,
             edit_cost=self.cost() if cost else -1,
             edges=(A.n_edges, B.n_edges),
+            labels=self.labels(),
         )
 
     def cost(self) -> int:

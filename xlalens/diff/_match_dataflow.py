@@ -234,9 +234,8 @@ def _keys(
     masks = _reach_all(side, results)
     order = sorted(results)
     first: dict[tuple, list[tuple[int, tuple[tuple, bool]]]] = {}
-    for n, op in enumerate(side.op):
-        if op not in HEAVY_MATCH or matched[n] >= 0:
-            continue
+    heavy = [n for n, op in enumerate(side.op) if op in HEAVY_MATCH and matched[n] < 0]
+    for n in heavy:
         size = prod(side.shape[n]) if side.shape[n] else 1
         read: set[int] = set()
         seen: set[tuple[int, int]] = set()

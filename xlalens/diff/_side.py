@@ -8,6 +8,7 @@ graph's insertion (program) order.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import itemgetter
 
 import networkx as nx
 
@@ -45,23 +46,20 @@ class _Side:
         self, graph: nx.MultiDiGraph, interner: dict, plan: _FlatPlan | None = None
     ) -> None:
         self.graph = graph
-        ids: list[str] = []
-        index: dict[str, int] = {}
-        data: list[dict] = []
         hidden = plan.hidden if plan is not None else frozenset()
         home = plan.home if plan is not None else {}
         res = plan.resolved if plan is not None else {}
-        for nid, d in graph._node.items():
-            if nid in hidden:
-                continue
-            index[nid] = len(ids)
-            ids.append(nid)
-            data.append(d)
+        # Whole-list builtins (map, itemgetter, zip) walk the nodes in C, not
+        # one Python loop step per node and field.
+        nodes = graph._node
+        ids: list[str] = [n for n in nodes if n not in hidden] if hidden else list(nodes)
+        data: list[dict] = list(map(nodes.__getitem__, ids)) if hidden else list(nodes.values())
+        index: dict[str, int] = dict(zip(ids, range(len(ids))))
         self.ids, self.index, self.data = ids, index, data
         n = len(ids)
-        self.op = [d["op"] for d in data]
-        self.dtype = [d["dtype"] for d in data]
-        self.shape = [tuple(d["shape"]) for d in data]
+        self.op = list(map(itemgetter("op"), data))
+        self.dtype = list(map(itemgetter("dtype"), data))
+        self.shape = list(map(tuple, map(itemgetter("shape"), data)))
         self.role = [d.get("role") for d in data]
         if res:
             # NOTE: [roles through fusions] In optimized HLO the result role
@@ -85,7 +83,9 @@ class _Side:
         self.comps = sorted(comps)
         cidx = {c: i for i, c in enumerate(self.comps)}
         self.cidx = cidx
-        self.comp = [cidx.get(home.get(d["computation"], d["computation"]), -1) for d in data]
+        homes = list(map(itemgetter("computation"), data))
+        comp_no = {c: cidx.get(home.get(c, c), -1) for c in set(homes)}
+        self.comp = list(map(comp_no.__getitem__, homes))
         self.comp_root = [
             index.get(res.get(comps[c]["root"], comps[c]["root"]), -1)
             if comps[c].get("root") is not None
@@ -111,6 +111,17 @@ class _Side:
                 operand_keys.append(empty)
                 operand_capture.append(empty)
                 continue
+            if len(preds) == 1 and not res:
+                # One operand node: no list to build and sort (most ops of a large module).
+                ((u, keyed),) = preds.items()
+                if len(keyed) == 1:
+                    ((k, d),) = keyed.items()
+                    u = index[u]
+                    operands.append((u,))
+                    operand_keys.append((k,))
+                    operand_capture.append((d.get("kind") == "capture",))
+                    users[u].append((v, 0))
+                    continue
             if res:
                 ops = [
                     (k, index[r], d.get("kind") == "capture")

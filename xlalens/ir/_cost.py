@@ -380,9 +380,11 @@ def node_flops(g: nx.MultiDiGraph, nid: str) -> float | None:
         return _custom_call_flops(d, _operands(g, nid))
     if op in NO_FLOP_OPCODES or d["dtype"] in ("tuple", "token", "none"):
         return 0.0
-    if any(x < 0 for x in d["shape"]):
+    shape = d["shape"]
+    # min/prod run in C: this is the path of most nodes, once per node per diff or render.
+    if shape and min(shape) < 0:
         return None  # a dynamic dimension: the element count is not known
-    return float(_numel(d["shape"]))
+    return float(math.prod(shape))
 
 
 def by_computation(g: nx.MultiDiGraph) -> dict[str, list[str]]:

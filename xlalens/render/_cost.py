@@ -44,13 +44,13 @@ def node_flops(g: nx.MultiDiGraph) -> dict[str, int | None]:
 def group_flops(g: nx.MultiDiGraph, nodes: list[str]) -> tuple[int, int]:
     """(known FLOPs, count of nodes the model could not price) over ``nodes``."""
     per = node_flops(g)
-    total = unknown = 0
-    for n in nodes:
-        v = per.get(n)
-        if v is None:
-            unknown += n in per
-        else:
-            total += v
+    # Whole-list passes (an overview's groups hold every node: 10^5 at LLM size).
+    vals = list(map(per.get, nodes))
+    known = [v for v in vals if v is not None]
+    total = sum(known)
+    unknown = 0
+    if len(known) < len(vals):
+        unknown = len([n for n, v in zip(nodes, vals) if v is None and n in per])
     return total, unknown
 
 

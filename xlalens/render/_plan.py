@@ -173,7 +173,7 @@ class _Builder:
     def __init__(self, graph: nx.MultiDiGraph, scoped: bool) -> None:
         self.g = graph
         self.scoped = scoped
-        self.order = {n: i for i, n in enumerate(graph.nodes)}
+        self.order = dict(zip(graph._node, range(len(graph._node))))
         comps = graph.graph.get("computations", {})
         self.by_comp: dict[str, list[str]] = {}
         for n, d in graph._node.items():
@@ -200,7 +200,9 @@ class _Builder:
         data = self.g._node[n]
         bodies: list[Unit] = []
         owner = self.owner
-        calls = [c for c in data.get("calls") or () if owner.get(c) == n]
+        calls = data.get("calls")
+        if calls:
+            calls = [c for c in calls if owner.get(c) == n]
         if not calls:
             # Most ops call nothing drawable (none, or a reducer): one record, built
             # positionally (every node of the graph passes here, 10^5 at LLM size).

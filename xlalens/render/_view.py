@@ -214,11 +214,14 @@ class Emitter:
 
     def _group_node(self, u: Unit, indent: str) -> None:
         nodes = walk_nodes(u)
-        hist = Counter(self.g._node[n].get("op", "?") for n in nodes)
+        # List comprehensions, not generators: an overview's few groups hold every
+        # node of the graph (10^5 at LLM size), and a generator step costs more.
+        nd = self.g._node
+        hist = Counter([nd[n].get("op", "?") for n in nodes])
         top = ", ".join(
             f"{op}×{c}" for op, c in sorted(hist.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
         )
-        kernels = sum(1 for n in nodes if self.g._node[n].get("fusion") == n)
+        kernels = len([n for n in nodes if nd[n].get("fusion") == n])
         second = f"{len(nodes)} ops" + (f" · {kernels} kernels" if kernels else "")
         if self.status is None:
             total, unknown = _cost.group_flops(self.g, nodes)
@@ -251,8 +254,7 @@ class Emitter:
             "id": "n:" + u.key,
         }
         self.lines.append(f"{indent}{quote(u.key)} [{_attrs(attrs)}];")
-        for n in nodes:
-            self.rep[n] = u.key
+        self.rep.update(dict.fromkeys(nodes, u.key))
         self.n_groups += 1
 
     def _unit(self, u: Unit, indent: str) -> None:

@@ -1,0 +1,83 @@
+"""The diff's shortcuts give what the plain computation gives (issue 23: diff at scale)."""
+
+from __future__ import annotations
+
+import random
+
+from _real import real_text
+
+from xlalens.diff import _match_dataflow as md
+from xlalens.diff import diff, edit_cost
+from xlalens.diff._cost import _projection
+from xlalens.diff._diff import _classify_pairs, classify
+from xlalens.diff._labels import node_label
+from xlalens.diff._side import _Side
+from xlalens.ir import load
+
+MODULE = "torch_xla_transformer.optimized_hlo.txt.xz"
+
+
+def _plain_edit_cost(a, b, pairs) -> int:
+    """The edit cost as NOTE: [edit costs] states it, over both projections as dicts."""
+    fwd = dict(pairs)
+    la = {n: node_label(d) for n, d in a.nodes(data=True)}
+    lb = {n: node_label(d) for n, d in b.nodes(data=True)}
+    cost = sum((2 if la[x][0] != lb[y][0] else 1) for x, y in fwd.items() if la[x] != lb[y])
+    cost += len(la) + len(lb) - 2 * len(fwd)
+    ea, eb = _projection(a), _projection(b)
+    covered = 0
+    for (u, v), keys in ea.items():
+        other = eb.get((fwd.get(u), fwd.get(v)))
+        covered += other is not None
+        cost += 1 if other is None else keys != other
+    return cost + len(eb) - covered
+
+
+def test_edit_cost_walk_equals_projection_dicts() -> None:
+    """edit_cost on a real module under random pairings equals the cost over projection dicts."""
+    g = load(real_text(MODULE), level="canonical")
+    h = load(real_text(MODULE), level="canonical")
+    ids = list(g)
+    rng = random.Random(0)
+    for share in (1.0, 0.7, 0.3):
+        xs = [n for n in ids if rng.random() < share]
+        ys = xs[:]
+        rng.shuffle(ys[: len(ys) // 10])  # some pairs crosswise: labels and edges differ
+        pairs = list(zip(xs, ys))
+        assert edit_cost(g, h, pairs) == _plain_edit_cost(g, h, pairs)
+
+
+def test_one_pass_reach_equals_one_search_each() -> None:
+    """_reach_all's bit sets equal a breadth-first search from every dot of a real module."""
+    g = load(real_text(MODULE), level="canonical")
+    side = _Side(g, {})
+    heavy = [n for n, op in enumerate(side.op) if op in md.HEAVY_MATCH]
+    # Any node set works as the results: the sinks, and every 7th node in between.
+    results = {i for i in range(len(side.ids)) if i % 7 == 0 or not side.users[i]}
+    masks = md._reach_all(side, results)
+    assert masks is not None and heavy and results
+    order = sorted(results)
+    for n in heavy:
+        seen, todo = {n}, [n]
+        while todo:
+            x = todo.pop()
+            for w, _ in side.users[x]:
+                if w not in seen:
+                    seen.add(w)
+                    todo.append(w)
+        assert md._reached(masks[n], order, lambda x: x) == seen & results
+
+
+def test_equal_labels_classify_as_unchanged() -> None:
+    """Pairs whose labels are equal have no change; a NaN attribute still reports one."""
+    g = load(real_text(MODULE), level="canonical")
+    h = load(real_text(MODULE), level="canonical")
+    d = diff(g, h)
+    assert d.summary.changed == 0 and d.summary.unchanged == g.number_of_nodes()
+    x = {"op": "constant", "dtype": "f32", "shape": [], "layout": None, "role": None}
+    x.update(param_index=None, attrs={"value": float("nan")}, name="c")
+    y = {**x, "attrs": {"value": float("nan")}, "name": "c.1"}
+    labels = ({"c": node_label(x)}, {"c.1": node_label(y)})
+    assert labels[0]["c"] == labels[1]["c.1"]
+    got = _classify_pairs([("c", "c.1", "exact")], {"c": x}, {"c.1": y}, labels, False)
+    assert [c.field for c in got["c"]] == [c.field for c in classify(x, y)] == ["attrs.value"]
