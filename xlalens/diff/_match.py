@@ -28,7 +28,14 @@ from xlalens.diff._labels import (
     node_label,
     spmd_key,
 )
-from xlalens.diff._match_dataflow import DATAFLOW, HEAVY_MATCH, phases, run_dataflow, run_io
+from xlalens.diff._match_dataflow import (
+    DATAFLOW,
+    HEAVY_MATCH,
+    param_ancestors,
+    phases,
+    run_dataflow,
+    run_io,
+)
 from xlalens.diff._match_similarity import (
     CROSS_OP_MIN_COMMON,
     CROSS_OP_MIN_DICE,
@@ -94,6 +101,11 @@ class _Matcher:
         hashes: dict = {}
         self.ha, self.sa = self._fingerprints(self.A, self.calls_a, hashes)
         self.hb, self.sb = self._fingerprints(self.B, self.calls_b, hashes)
+        # Paired entry parameters each node depends on (leftovers' heavy ops only;
+        # built on first use, after the anchors paired the parameters).
+        self._anc: tuple[list[int], list[int]] | None = None
+        ea = self.A.entry_comp()
+        self._entry_params_a = frozenset(self.A.comp_params[ea] if ea >= 0 else ())
 
     # ------------------------------------------------------------------ stage 1
     # NOTE: [exact structure by hash-consing]
@@ -184,6 +196,8 @@ class _Matcher:
         return pa is None or pb is None or pa == pb
 
     def _pair(self, a: int, b: int, stage: str) -> None:
+        if self._anc is not None and a in self._entry_params_a:
+            self._anc = None  # a newly paired entry parameter: recount the dependencies
         self.ma[a] = b
         self.mb[b] = a
         self.stage_of[a] = stage
@@ -354,6 +368,7 @@ class _Matcher:
                         A.op[u] == B.op[v]
                         and not (self.defer_heavy and A.op[u] in HEAVY_MATCH)
                         and (A.op[u] not in VALUE_OPS or self._sole_difference(a, b, u, v))
+                        and (A.op[u] not in HEAVY_MATCH or self._same_params(u, v))
                     ):
                         self._pair(u, v, PROPAGATION)
                         found.append((u, v))
@@ -365,7 +380,9 @@ class _Matcher:
                     if ma[u] < 0 and mb[v] < 0 and (A.op[u] == B.op[v]):
                         if self.ha[u] == self.hb[v]:
                             found.extend(self.match_cone(u, v, PROPAGATION))
-                        elif A.op[u] not in VALUE_OPS:
+                        elif A.op[u] not in VALUE_OPS and (
+                            A.op[u] not in HEAVY_MATCH or self._same_params(u, v)
+                        ):
                             self._pair(u, v, PROPAGATION)
                             found.append((u, v))
             ua, ub = A.users[a], B.users[b]
@@ -418,6 +435,7 @@ class _Matcher:
                                 # Bottom-up, one shared operand is thin evidence:
                                 # the user's type must agree too (NOTE: [evidence]).
                                 and (A.dtype[x], A.shape[x]) == (B.dtype[y], B.shape[y])
+                                and (A.op[x] not in HEAVY_MATCH or self._same_params(x, y))
                             ):
                                 self._pair(x, y, PROPAGATION)
                                 found.append((x, y))
@@ -459,6 +477,15 @@ class _Matcher:
                 ys = gb.get((cb, key_a(i)))
                 while ys and self.mb[ys[0]] >= 0:
                     ys.pop(0)
+                if ys and typed and A.op[i] in HEAVY_MATCH:
+                    # In program order, but never two dots/convolutions that depend on
+                    # different paired parameters (two layers' score matmuls, where XLA
+                    # laid the layers' fusions out in another order).
+                    ok = [y for y in ys if self.mb[y] < 0 and self._same_params(i, y)]
+                    if not ok:
+                        continue
+                    ys.remove(ok[0])
+                    ys.insert(0, ok[0])
                 if ys:
                     y = ys.pop(0)
                     if self.ha[i] == self.hb[y]:
@@ -469,6 +496,26 @@ class _Matcher:
             if new:
                 self.propagate(new)
                 new = []
+
+    def _same_params(self, a: int, b: int) -> bool:
+        """Whether ``a`` and ``b`` depend on the same paired entry parameters (either
+        depending on none: no evidence either way).
+
+        NOTE: [same parameters] Where a dot/convolution pairs on weaker evidence than
+        an identical subgraph (propagation from a neighbour, program order in the
+        leftovers), the partner must read the same paired weights and inputs,
+        through any number of ops: two layers' score matmuls look alike to their
+        neighbours, but one depends on layer 1's query kernel and the other not.
+        """
+        if self._anc is None:
+            pa = sorted(p for p in self._entry_params_a if self.ma[p] >= 0)
+            bits = {p: 1 << i for i, p in enumerate(pa)}
+            self._anc = (
+                param_ancestors(self.A, bits),
+                param_ancestors(self.B, {self.ma[p]: bit for p, bit in bits.items()}),
+            )
+        x, y = self._anc[0][a], self._anc[1][b]
+        return not x or not y or x == y
 
     def _computation_pairs(self) -> dict[int, int]:
         """Computation of A -> computation of B, from entries and paired callers."""

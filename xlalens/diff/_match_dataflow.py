@@ -115,6 +115,54 @@ def _reached(mask: int, order: list[int], to_a: Any) -> set[int]:
     return out
 
 
+def param_ancestors(side: Any, bit_of: dict[int, int]) -> list[int]:
+    """For every node, the entry parameters it depends on as a bit set (``bit_of``:
+    parameter node -> its bit; parameters without one add nothing).
+
+    A parameter of a called computation (a fusion's body, a loop's) stands for the
+    caller's operand at its position, so a dot inside a fusion depends on what the
+    fusion reads. A computation several callers share (a reducer) depends on all of
+    their operands: dependency, not a partner, is what this answers.
+    """
+    callers: dict[int, list[int]] = {}
+    for f in range(len(side.ids)):
+        for c in side.callees(f):
+            callers.setdefault(c, []).append(f)
+    entry = side.entry_comp()
+    position = {
+        p: (c, k) for c, ps in enumerate(side.comp_params) if c != entry for k, p in enumerate(ps)
+    }
+
+    def inputs(x: int) -> list[int]:
+        home = position.get(x)
+        if home is None:
+            return list(side.operands[x])
+        c, k = home
+        return [side.operands[f][k] for f in callers.get(c, ()) if k < len(side.operands[f])]
+
+    mask: list[int | None] = [None] * len(side.ids)
+    for start in range(len(side.ids)):
+        if mask[start] is not None:
+            continue
+        stack = [start]
+        on_stack = {start}
+        while stack:
+            x = stack[-1]
+            todo = [u for u in inputs(x) if mask[u] is None and u not in on_stack]
+            if todo:
+                stack.extend(todo)
+                on_stack.update(todo)
+                continue
+            stack.pop()
+            on_stack.discard(x)
+            if mask[x] is None:
+                m = bit_of.get(x, 0)
+                for u in inputs(x):
+                    m |= mask[u] or 0  # None only on a cycle: no contribution
+                mask[x] = m
+    return [m or 0 for m in mask]
+
+
 FWD, BWD, REMAT = "fwd", "bwd", "remat"
 """A dot/convolution's place in a training step (:func:`phases`)."""
 
