@@ -327,6 +327,10 @@ DUMPS: dict[str, list[str]] = {
         "--frameworks", "torch_xla,torchax",
         "--target", "examples/zoo/timm_vit.py:make_model", "--force",
     ],
+    "timm_mobilenet": [
+        "--frameworks", "torch_xla,torchax",
+        "--target", "examples/zoo/timm_mobilenet.py:make_model", "--force",
+    ],
 }  # fmt: skip
 REAL_PAIRS: list[tuple[str, str, str, str]] = [
     ("gpt2-adamw", "gpt2", "torch_xla", "torchax"),
@@ -358,6 +362,7 @@ REAL_PAIRS: list[tuple[str, str, str, str]] = [
     ("transformer (held out 4)", "transformer", "torch_xla", "torchax"),
     ("cnn (held out 4)", "cnn", "keras-jax", "keras-tensorflow"),
     ("cnn (held out 4)", "cnn", "torch_xla", "torchax"),
+    ("timm mobilenetv3 (held out 4)", "timm_mobilenet", "torch_xla", "torchax"),
 ]
 
 
