@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -285,6 +286,9 @@ class _Flow:
     """Per result: sum of ``K - 1`` over the dots and convolutions it depends on."""
     update_of: tuple[int | None, ...]
     """Per result: the argument it is ``arg +- update`` of, else None."""
+    dot_charged: tuple[float, ...] = ()
+    """Per result: ``dot_terms`` with a simulated chain's charge in place of ``K - 1``
+    for the dots that have one (NOTE: [simulated chains] in ``_chains.py``)."""
 
 
 def _reducer_adds(op: Any) -> bool:
@@ -297,7 +301,7 @@ def _reducer_adds(op: Any) -> bool:
     return False
 
 
-def _flow(module: Any, ir: Any) -> _Flow | None:
+def _flow(module: Any, ir: Any, chains: Mapping[int, float] | None = None) -> _Flow | None:
     """Follow the values of ``main``'s body to its results (None: no ``main``).
 
     NOTE: [per-result bound] a result's rounding error comes only from the ops it
@@ -318,14 +322,16 @@ def _flow(module: Any, ir: Any) -> _Flow | None:
     main = funcs.get("main")
     if main is None:
         return None
-    inside: dict[str, tuple[float, float, int]] = {}
+    charges = chains or {}
+    Terms = tuple[float, float, int, float]
+    inside: dict[str, Terms] = {}
 
-    def own(op: Any, stack: tuple[str, ...] = ()) -> tuple[float, float, int]:
-        """(sum K-1 over summing reductions, sum K-1 over dots, rounding ops) of one op
-        and its regions."""
+    def own(op: Any, stack: tuple[str, ...] = ()) -> Terms:
+        """(sum K-1 over summing reductions, sum K-1 over dots, rounding ops, the dots'
+        sum with simulated chains charged) of one op and its regions."""
         name = op.operation.name
         short = name.split(".", 1)[-1]
-        paths = dots = 0.0
+        paths = dots = charged = 0.0
         n = 0
         kind = _float_kind(op)
         if kind is not None and not name.startswith(("func.", "stablehlo.return")):
@@ -334,31 +340,33 @@ def _flow(module: Any, ir: Any) -> _Flow | None:
             if summing and k is not None and k > 1:
                 paths = float(k - 1)
                 if short in _DOTS:
-                    dots = float(k - 1)
+                    dots = charged = float(k - 1)
+                    if short != "convolution" and k in charges:
+                        charged = min(dots, float(charges[k]))
             # a dot's products round once; a max/min reduction or a moved value does not
             n = 0 if short in _NO_ROUNDING or (k is not None and not summing) else 1
         if name == "func.call":
             callee = ir.FlatSymbolRefAttr(op.attributes["callee"]).value
             if callee not in inside and callee in funcs and callee not in stack:
                 inside[callee] = nested(funcs[callee], (*stack, callee))
-            a, d, m = inside.get(callee, (0.0, 0.0, 0))
-            return paths + a, dots + d, m
-        a, d, m = nested(op, stack)
-        return paths + a, dots + d, n + m
+            a, d, m, c = inside.get(callee, (0.0, 0.0, 0, 0.0))
+            return paths + a, dots + d, m, charged + c
+        a, d, m, c = nested(op, stack)
+        return paths + a, dots + d, n + m, charged + c
 
-    def nested(op: Any, stack: tuple[str, ...] = ()) -> tuple[float, float, int]:
-        paths = dots = 0.0
+    def nested(op: Any, stack: tuple[str, ...] = ()) -> Terms:
+        paths = dots = charged = 0.0
         n = 0
         for region in op.regions:
             for block in region.blocks:
                 for inner in block.operations:
-                    a, d, m = own(inner, stack)
-                    paths, dots, n = paths + a, dots + d, n + m
-        return paths, dots, n
+                    a, d, m, c = own(inner, stack)
+                    paths, dots, n, charged = paths + a, dots + d, n + m, charged + c
+        return paths, dots, n, charged
 
     body = main.regions[0].blocks[0]
     args = {a: i for i, a in enumerate(body.arguments)}
-    terms: list[tuple[float, float, int]] = []
+    terms: list[Terms] = []
     deps: dict[Any, int] = {}
     producer: dict[Any, Any] = {}
     for op in body.operations:
@@ -402,20 +410,21 @@ def _flow(module: Any, ir: Any) -> _Flow | None:
                 return args[second]
         return None
 
-    rounding, paths, dots, upd = [], [], [], []
+    rounding, paths, dots, upd, charged = [], [], [], [], []
     for v in outs:
-        bits, a, d, n, j = deps.get(v, 0), 0.0, 0.0, 0, 0
+        bits, a, d, n, c, j = deps.get(v, 0), 0.0, 0.0, 0, 0.0, 0
         while bits:
             if bits & 1:
-                ta, td, tn = terms[j]
-                a, d, n = a + ta, d + td, n + tn
+                ta, td, tn, tc = terms[j]
+                a, d, n, c = a + ta, d + td, n + tn, c + tc
             bits >>= 1
             j += 1
         rounding.append(n)
         paths.append(a)
         dots.append(d)
+        charged.append(c)
         upd.append(update_of(v))
-    return _Flow(tuple(rounding), tuple(paths), tuple(dots), tuple(upd))
+    return _Flow(tuple(rounding), tuple(paths), tuple(dots), tuple(upd), tuple(charged))
 
 
 def _unknown_order(optimized_hlo: str) -> bool:
@@ -439,6 +448,7 @@ def error_bound(
     lam: float = LAMBDA,
     optimized: str | None = None,
     unknown_emitter: bool = False,
+    chains: Mapping[int, float] | None = None,
 ) -> ErrorBound:
     """The error bound of a StableHLO module, derived op by op.
 
@@ -471,6 +481,9 @@ def error_bound(
             module is not known (torch_xla's own XLA): every ``dot_general`` and
             ``convolution`` counts as sequential (worst case) for each result that
             depends on it.
+        chains: ``{K: charge}`` from :func:`xlalens.proof.chain_charges`: a
+            sequential dot of length ``K`` adds ``charge`` to ``S_i`` instead of
+            ``K - 1`` (NOTE: [simulated chains] in ``_chains.py``).
 
     Returns:
         The :class:`ErrorBound`.
@@ -508,8 +521,10 @@ def error_bound(
             return ir.WalkResult.ADVANCE
 
         module.operation.walk(visit)
-        flow = _flow(module, ir)
-    u = max((UNIT_ROUNDOFF[k] for k in kinds if k != "f64"), default=UNIT_ROUNDOFF["f32"])
+        u = max((UNIT_ROUNDOFF[k] for k in kinds if k != "f64"), default=UNIT_ROUNDOFF["f32"])
+        # simulated chains are of float32 terms (NOTE: [simulated chains]); else K - 1
+        charges = dict(chains) if chains and u == UNIT_ROUNDOFF["f32"] else {}
+        flow = _flow(module, ir, charges)
 
     def amp(rounding: Any, reduction: Any) -> tuple[float, ...]:
         return tuple(math.sqrt(max(1, n) + r) for n, r in zip(rounding, reduction))
@@ -532,14 +547,18 @@ def error_bound(
         blocked = [0.0] * max(n, 1)
         for a in found:
             into = per if a.sequential else blocked
+            charge = float(a.length - 1)
+            if a.sequential and a.opcode == "dot" and a.length in charges:
+                charge = min(charge, float(charges[a.length]))
             for i in a.results if a.results is not None else range(len(per)):
-                into[i] += a.length - 1
+                into[i] += charge
         out = dataclasses.replace(
             bound,
             sequential=tuple(per) if any(per) else (),
             sequential_reductions=len(seq),
             longest_sequential=max((a.length for a in seq), default=0),
             emitter="optimized",
+            chains=tuple(sorted((a.length, charges[a.length]) for a in seq if a.length in charges)),
         )
         if flow is None or len(blocked) != len(rounding) or _unknown_order(optimized):
             # results not matched one to one (or sums the module does not show):
@@ -554,7 +573,7 @@ def error_bound(
         )
     if unknown_emitter:
         total = float(sum(k - 1 for k in worst))
-        unknown = flow.dot_terms if flow is not None else ()
+        unknown = flow.dot_charged if flow is not None else ()
         charged: tuple[float, ...] = unknown or (total,)
         if flow is not None:
             # the dots are charged as sequential below; the other sums keep K - 1
@@ -570,6 +589,7 @@ def error_bound(
             sequential_reductions=len(worst),
             longest_sequential=max(worst, default=0),
             emitter="unknown",
+            chains=tuple(sorted((k, charges[k]) for k in set(worst) if k in charges)),
         )
     return bound
 
