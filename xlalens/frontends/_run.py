@@ -308,7 +308,7 @@ def _bounds(
     text: str,
     replay_optimized: str,
     n_results: int,
-    chains: dict[int, float] | None = None,
+    chains: dict[int, tuple[int, float]] | None = None,
 ) -> tuple[ErrorBound, ErrorBound]:
     """The replay's bound and the native results' bound (NOTE: [sequential accumulation]).
 

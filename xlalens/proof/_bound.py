@@ -289,6 +289,9 @@ class _Flow:
     dot_charged: tuple[float, ...] = ()
     """Per result: ``dot_terms`` with a simulated chain's charge in place of ``K - 1``
     for the dots that have one (NOTE: [simulated chains] in ``_chains.py``)."""
+    dot_results: tuple[tuple[int, frozenset[int]], ...] = ()
+    """``(position, results)`` of each charged dot: its index among ``main``'s dots
+    and the results that depend on it."""
 
 
 def _reducer_adds(op: Any) -> bool:
@@ -301,7 +304,9 @@ def _reducer_adds(op: Any) -> bool:
     return False
 
 
-def _flow(module: Any, ir: Any, chains: Mapping[int, float] | None = None) -> _Flow | None:
+def _flow(
+    module: Any, ir: Any, chains: Mapping[int, tuple[int, float]] | None = None
+) -> _Flow | None:
     """Follow the values of ``main``'s body to its results (None: no ``main``).
 
     NOTE: [per-result bound] a result's rounding error comes only from the ops it
@@ -326,7 +331,7 @@ def _flow(module: Any, ir: Any, chains: Mapping[int, float] | None = None) -> _F
     Terms = tuple[float, float, int, float]
     inside: dict[str, Terms] = {}
 
-    def own(op: Any, stack: tuple[str, ...] = ()) -> Terms:
+    def own(op: Any, stack: tuple[str, ...] = (), charge: float | None = None) -> Terms:
         """(sum K-1 over summing reductions, sum K-1 over dots, rounding ops, the dots'
         sum with simulated chains charged) of one op and its regions."""
         name = op.operation.name
@@ -341,8 +346,8 @@ def _flow(module: Any, ir: Any, chains: Mapping[int, float] | None = None) -> _F
                 paths = float(k - 1)
                 if short in _DOTS:
                     dots = charged = float(k - 1)
-                    if short != "convolution" and k in charges:
-                        charged = min(dots, float(charges[k]))
+                    if charge is not None:
+                        charged = min(dots, charge)
             # a dot's products round once; a max/min reduction or a moved value does not
             n = 0 if short in _NO_ROUNDING or (k is not None and not summing) else 1
         if name == "func.call":
@@ -369,6 +374,8 @@ def _flow(module: Any, ir: Any, chains: Mapping[int, float] | None = None) -> _F
     terms: list[Terms] = []
     deps: dict[Any, int] = {}
     producer: dict[Any, Any] = {}
+    position = 0
+    charged_at: dict[int, int] = {}  # a charged dot's position -> its term's index
     for op in body.operations:
         if op.operation.name == "func.return":
             outs = list(op.operands)
@@ -376,7 +383,13 @@ def _flow(module: Any, ir: Any, chains: Mapping[int, float] | None = None) -> _F
         bits = 0
         for v in op.operands:
             bits |= deps.get(v, 0)
-        t = own(op)
+        charge = None
+        if op.operation.name in ("stablehlo.dot", "stablehlo.dot_general"):
+            if position in charges:
+                charge = float(charges[position][1])
+                charged_at[position] = len(terms)
+            position += 1
+        t = own(op, charge=charge)
         if any(t):
             bits |= 1 << len(terms)
             terms.append(t)
@@ -424,7 +437,32 @@ def _flow(module: Any, ir: Any, chains: Mapping[int, float] | None = None) -> _F
         dots.append(d)
         charged.append(c)
         upd.append(update_of(v))
-    return _Flow(tuple(rounding), tuple(paths), tuple(dots), tuple(upd), tuple(charged))
+    dot_results = tuple(
+        (p, frozenset(i for i, v in enumerate(outs) if deps.get(v, 0) >> j & 1))
+        for p, j in sorted(charged_at.items())
+    )
+    return _Flow(
+        tuple(rounding), tuple(paths), tuple(dots), tuple(upd), tuple(charged), dot_results
+    )
+
+
+def _matched_charge(
+    a: Accumulation, charges: Mapping[int, tuple[int, float]], flow: _Flow | None
+) -> float | None:
+    """The simulated charge of the StableHLO dot a sequential optimized dot runs.
+
+    Its counterpart is a charged dot of the same ``K`` whose results overlap
+    ``a.results`` (the largest charge when several do); None when none does, or
+    when the dataflow is unknown (the charge cannot be placed).
+    """
+    if flow is None or not charges:
+        return None
+    found = [
+        charges[p][1]
+        for p, res in flow.dot_results
+        if charges[p][0] == a.length and (a.results is None or res & set(a.results))
+    ]
+    return max(found) if found else None
 
 
 def _unknown_order(optimized_hlo: str) -> bool:
@@ -448,7 +486,7 @@ def error_bound(
     lam: float = LAMBDA,
     optimized: str | None = None,
     unknown_emitter: bool = False,
-    chains: Mapping[int, float] | None = None,
+    chains: Mapping[int, tuple[int, float]] | None = None,
 ) -> ErrorBound:
     """The error bound of a StableHLO module, derived op by op.
 
@@ -481,9 +519,11 @@ def error_bound(
             module is not known (torch_xla's own XLA): every ``dot_general`` and
             ``convolution`` counts as sequential (worst case) for each result that
             depends on it.
-        chains: ``{K: charge}`` from :func:`xlalens.proof.chain_charges`: a
-            sequential dot of length ``K`` adds ``charge`` to ``S_i`` instead of
-            ``K - 1`` (NOTE: [simulated chains] in ``_chains.py``).
+        chains: ``{position: (K, charge)}`` from :func:`xlalens.proof.chain_charges`:
+            that dot, when sequential, adds ``charge`` to ``S_i`` instead of
+            ``K - 1`` (in the optimized module: a sequential dot of the same ``K``
+            that the same results depend on; NOTE: [simulated chains] in
+            ``_chains.py``).
 
     Returns:
         The :class:`ErrorBound`.
@@ -545,11 +585,15 @@ def error_bound(
         seq = [a for a in found if a.sequential]
         per = [0.0] * max(n, 1)
         blocked = [0.0] * max(n, 1)
+        used: list[tuple[int, float]] = []
         for a in found:
             into = per if a.sequential else blocked
             charge = float(a.length - 1)
-            if a.sequential and a.opcode == "dot" and a.length in charges:
-                charge = min(charge, float(charges[a.length]))
+            if a.sequential and a.opcode == "dot":
+                c = _matched_charge(a, charges, flow)
+                if c is not None and c < charge:
+                    charge = c
+                    used.append((a.length, c))
             for i in a.results if a.results is not None else range(len(per)):
                 into[i] += charge
         out = dataclasses.replace(
@@ -558,7 +602,7 @@ def error_bound(
             sequential_reductions=len(seq),
             longest_sequential=max((a.length for a in seq), default=0),
             emitter="optimized",
-            chains=tuple(sorted((a.length, charges[a.length]) for a in seq if a.length in charges)),
+            chains=tuple(sorted(used)),
         )
         if flow is None or len(blocked) != len(rounding) or _unknown_order(optimized):
             # results not matched one to one (or sums the module does not show):
@@ -589,7 +633,7 @@ def error_bound(
             sequential_reductions=len(worst),
             longest_sequential=max(worst, default=0),
             emitter="unknown",
-            chains=tuple(sorted((k, charges[k]) for k in set(worst) if k in charges)),
+            chains=tuple(sorted(charges.values())) if flow is not None else (),
         )
     return bound
 

@@ -20,10 +20,11 @@ order, both of which are known here:
 
 Each order is summed in float32 on the terms rounded to float32 (numpy's
 ``cumsum`` is one chain), and the chain's charge is
-``3 * max_order |chain - exact| + lam * u * sqrt(sum_k s_k^2)`` relative to
-``|exact|``: the factor 3 and the probabilistic term (Higham & Mary's bound on
-the independent part, over the partial sums ``s_k``) leave room for the native
-run's own terms, which differ from the rounded reference's in their last bits.
+``3 * max_order |chain - exact| + lam * u * sqrt(sum_k s_k^2)``, its largest over
+the dot's output elements relative to their largest ``|exact|`` (a result is judged
+relative to its peak, ``_judge.judge``): the factor 3 and the probabilistic term
+(Higham & Mary's bound on the independent part, over the partial sums ``s_k``)
+leave room for the native run's own terms, which differ from the rounded reference's in their last bits.
 The charge replaces ``K - 1`` only where it is smaller (it never loosens a
 bound), only for dots of at least :data:`MIN_LENGTH` terms and with at most
 :data:`MAX_OUTPUTS` output elements (a gradient of a small weight: the case where
@@ -84,13 +85,15 @@ def _arrange(a: np.ndarray, batch: list[int], contract: list[int]) -> np.ndarray
     return t.reshape(b, -1, k)
 
 
-def _long_dots(module: Any, ir: Any) -> tuple[list[tuple[Any, int, tuple]], set[int]]:
-    """The dots of ``main``'s body worth simulating (op, K, dims), and the K of every
-    other dot or convolution (in a region, another function, or too many outputs)."""
+def _long_dots(module: Any, ir: Any) -> tuple[list[tuple[Any, int, tuple, int]], set[int]]:
+    """The dots of ``main``'s body worth simulating (op, K, dims, position among
+    ``main``'s dots), and the K of every other dot or convolution (in a region,
+    another function, or with too many outputs)."""
     from xlalens.proof._bound import _reduction_length
 
-    found: list[tuple[Any, int, tuple]] = []
+    found: list[tuple[Any, int, tuple, int]] = []
     others: set[int] = set()
+    position = [0]
 
     def walk(op: Any, top: bool) -> None:
         for region in op.regions:
@@ -113,9 +116,11 @@ def _long_dots(module: Any, ir: Any) -> tuple[list[tuple[Any, int, tuple]], set[
             dims = _dot_dims(op, ir) if top else None
             out = math.prod(ir.RankedTensorType(op.result.type).shape)
             if dims is not None and k >= MIN_LENGTH and out <= MAX_OUTPUTS:
-                found.append((op, k, dims))
+                found.append((op, k, dims, position[0]))
             else:
                 others.add(k)
+            if top and name != "stablehlo.convolution":
+                position[0] += 1
         walk(op, False)
 
     walk(module.operation, True)
@@ -123,17 +128,18 @@ def _long_dots(module: Any, ir: Any) -> tuple[list[tuple[Any, int, tuple]], set[
 
 
 def _charge(lhs: np.ndarray, rhs: np.ndarray, dims: tuple, lam: float) -> float:
-    """The largest charge (in units of ``u |exact|``) over the dot's output elements."""
+    """The dot's charge: its output elements' largest error estimate, in units of ``u``
+    times their largest ``|exact|`` (the judge scales a result by its peak)."""
     u = UNIT_ROUNDOFF["f32"]
     lb, rb, lc, rc = dims
     a, b = _arrange(lhs, lb, lc), _arrange(rhs, rb, rc)
-    worst = 0.0
+    worst = peak = 0.0
     for i in range(a.shape[0]):
         for m in range(a.shape[1]):
             for n in range(b.shape[1]):
                 terms = a[i, m] * b[i, n]
                 exact = float(np.sum(terms))
-                if exact == 0.0 or not math.isfinite(exact):
+                if not math.isfinite(exact):
                     return math.inf
                 t32 = a[i, m].astype(np.float32) * b[i, n].astype(np.float32)
                 off = 0.0
@@ -145,8 +151,9 @@ def _charge(lhs: np.ndarray, rhs: np.ndarray, dims: tuple, lam: float) -> float:
                     off = max(off, abs(total - exact))
                 partial = np.cumsum(terms)
                 spread = lam * u * float(np.sqrt(np.dot(partial, partial)))
-                worst = max(worst, (CHAIN_FACTOR * off + spread) / (u * abs(exact)))
-    return worst
+                worst = max(worst, CHAIN_FACTOR * off + spread)
+                peak = max(peak, abs(exact))
+    return worst / (u * peak) if peak > 0 else math.inf
 
 
 def chain_charges(
@@ -155,13 +162,15 @@ def chain_charges(
     backend: str = "cpu",
     *,
     lam: float = LAMBDA,
-) -> dict[int, float]:
-    """Per length ``K``, the charge of the module's long dots summed in one chain.
+) -> dict[int, tuple[int, float]]:
+    """Per long dot of ``main``, its length ``K`` and the charge of its chain.
 
     NOTE: [simulated chains]. The charge replaces ``K - 1`` in the sequential term
-    ``S_i`` of :func:`xlalens.proof.error_bound` (``chains=``) for the dots of that
-    length; lengths shared with a convolution, dots whose terms the reference cannot
-    give, or whose exact sum is 0, are left out (they keep ``K - 1``).
+    ``S_i`` of :func:`xlalens.proof.error_bound` (``chains=``) for that dot (in the
+    optimized module: a sequential dot of the same ``K`` that the same results
+    depend on); a ``K`` shared with an unsimulated dot or convolution, dots whose
+    terms the reference cannot give, or whose exact sums are all 0, are left out
+    (they keep ``K - 1``).
 
     Args:
         stablehlo: the captured module.
@@ -170,11 +179,13 @@ def chain_charges(
         lam: safety factor of the probabilistic part.
 
     Returns:
-        ``{K: charge}`` with ``charge < K - 1``; empty when no dot qualifies.
+        ``{position: (K, charge)}`` with ``charge < K - 1``, ``position`` the dot's
+        index among the ``dot``/``dot_general`` ops of ``main``'s body, in order;
+        empty when no dot qualifies.
 
     Example:
         >>> chain_charges(text, inputs)  # doctest: +SKIP
-        {1048576: 7213.9}
+        {1: (1048576, 8511.7)}
     """
     from jaxlib.mlir.dialects import func
 
@@ -201,7 +212,7 @@ def chain_charges(
             op for op in main.regions[0].blocks[0].operations if op.operation.name == "func.return"
         )
         n = len(ret.operands)
-        outs = list(ret.operands) + [v for op, _, _ in dots for v in op.operands[:2]]
+        outs = list(ret.operands) + [v for op, *_ in dots for v in op.operands[:2]]
         # the same module, returning each long dot's two operands after its own results
         with ir.InsertionPoint(ret):
             func.ReturnOp(outs)
@@ -219,8 +230,10 @@ def chain_charges(
         values = _runtime.run(compiled, wide)[n:]
     except Exception:  # no terms: these dots keep K - 1 (the worst case)
         return {}
-    out: dict[int, float] = {}
-    for j, (_, k, dims) in enumerate(dots):
+    out: dict[int, tuple[int, float]] = {}
+    for j, (_, k, dims, position) in enumerate(dots):
         lhs, rhs = (np.asarray(v, np.float64) for v in values[2 * j : 2 * j + 2])
-        out[k] = max(out.get(k, 0.0), _charge(lhs, rhs, dims, lam))
-    return {k: c for k, c in out.items() if c < k - 1}
+        charge = _charge(lhs, rhs, dims, lam)
+        if charge < k - 1:
+            out[position] = (k, charge)
+    return out
