@@ -411,3 +411,10 @@ def test_simulated_chain_keeps_the_worst_case_where_it_cannot_see_the_terms():
     x = np.full(k, 2.0**-25, np.float32)
     x[0] = 1.0
     assert chain_charges(one, [x, np.ones(k, np.float32)]) == {}
+
+
+def test_simulated_chain_on_a_module_without_a_reference_keeps_the_worst_case():
+    """A module whose promotion does not parse gives no charge (and no error): K - 1 stays."""
+    from xlalens.proof import chain_charges
+
+    assert chain_charges("module @m { this is not MLIR", []) == {}
