@@ -340,3 +340,81 @@ def test_sums_the_optimized_module_does_not_show_keep_the_stablehlo_charge():
     plain = error_bound(text)
     assert hidden.per_result == plain.per_result and hidden.sequential == shown.sequential
     assert shown.amplification_at(0) < plain.amplification_at(0) / 5
+
+
+def _chain_native_w(inputs):
+    """w as TensorFlow's and torch_xla's own XLA compute it: w's gradient in one f32 chain."""
+    x, y, w0, b0 = (a.ravel() for a in inputs)
+    r = (x * w0[0] + b0[0]) - y
+    t = np.float32(2.0**-20) * (r * np.float32(2))
+    grad = np.cumsum(x * t, dtype=np.float32)[-1]
+    return (w0 - np.float32(0.01) * grad).astype(np.float32).reshape(1, 1)
+
+
+def test_simulated_chain_replaces_the_worst_case_and_keeps_1e3_detectable():
+    """At 2^20 a one-chain w (torch_xla's) is charged its simulated chain, not (K - 1) u: 1e-3 off is NO."""
+    from xlalens.proof import chain_charges
+
+    text, inputs, _, replay, ref = _regression_2p20()
+    charges = chain_charges(text, inputs)
+    ((k, charge),) = charges.values()  # w's gradient; the forward dot x @ w has K = 1
+    assert k == 2**20 and 1e3 < charge < 2**20 / 50, charges
+    old = error_bound(text, unknown_emitter=True)
+    new = error_bound(text, unknown_emitter=True, chains=charges)
+    assert new.sequential == (0.0, charge, 0.0) and new.chains == ((k, charge),)
+    # TensorFlow's own optimized module runs that dot as one chain: the same charge, on w only
+    opt = (DATA / "tf_regression_2p20.optimized_hlo.txt").read_text()
+    tf = error_bound(text, optimized=opt, chains=charges)
+    assert tf.sequential == (31.0, charge, 31.0) and tf.chains == ((k, charge),)
+    assert new.per_result == old.per_result  # the probabilistic part is unchanged
+    native = [replay[0], _chain_native_w(inputs), replay[2]]
+    # the chain really errs well past the sqrt(K) model's typical error, and within the charge
+    assert abs(float(native[1][0, 0]) - float(ref[1][0, 0])) > 1e3 * 2.0**-24 * 0.2
+    for b in (old, new):
+        p = prove(replay, native, ref, b, inputs=inputs)
+        assert p.replay.ok and p.native.ok, p.native
+    bad = [native[0], (native[1] * np.float32(1 + 1e-3)).astype(np.float32), native[2]]
+    assert prove(replay, bad, ref, old, inputs=inputs).native.ok  # the worst case lets it pass
+    p = prove(replay, bad, ref, new, inputs=inputs)
+    assert not p.native.ok and p.native.worst_result == 1
+    assert type(new).from_dict(new.as_dict()) == new
+
+
+def test_simulated_chain_keeps_the_worst_case_where_it_cannot_see_the_terms():
+    """Short dots, a dot sharing K with an unsimulated one, and a stagnating chain keep (K - 1) u."""
+    from xlalens.proof import chain_charges
+
+    assert chain_charges(MODULE, _inputs()) == {}  # K = 8 and 1024: below the simulated length
+    k = 2**16
+    one = f"""module @s {{
+  func.func public @main(%a: tensor<{k}xf32>, %b: tensor<{k}xf32>) -> tensor<f32> {{
+    %d = stablehlo.dot_general %a, %b, contracting_dims = [0] x [0] : (tensor<{k}xf32>, tensor<{k}xf32>) -> tensor<f32>
+    return %d : tensor<f32>
+  }}
+}}
+"""
+    rng = np.random.default_rng(1)
+    a, b = rng.uniform(0.5, 1.5, (2, k)).astype(np.float32)
+    ((_, charge),) = chain_charges(one, [a, b]).values()
+    assert 8 * np.sqrt(k / 3) < charge < 8 * np.sqrt(k)  # random terms: near the sqrt(K) model
+    # the same K in a dot with a 32x32 result (not simulated): the charge could be another sum's
+    wide = one.replace(
+        "return %d : tensor<f32>",
+        f"%o = stablehlo.broadcast_in_dim %a, dims = [1] : (tensor<{k}xf32>) -> tensor<32x{k}xf32>\n"
+        f"    %e = stablehlo.dot_general %o, %o, contracting_dims = [1] x [1] : "
+        f"(tensor<32x{k}xf32>, tensor<32x{k}xf32>) -> tensor<32x32xf32>\n"
+        "    return %d : tensor<f32>",
+    )
+    assert chain_charges(wide, [a, b]) == {}
+    # x = [1, 2^-25, ...]: one running sum rounds every 2^-25 away (2^-9 relative, the
+    # stagnation of tests/frontends/seq_sum_step.py); its simulated error is past (K - 1) u
+    x = np.full(k, 2.0**-25, np.float32)
+    x[0] = 1.0
+    assert chain_charges(one, [x, np.ones(k, np.float32)]) == {}
+
+
+def test_simulated_chain_on_a_module_without_a_reference_keeps_the_worst_case():
+    """A module whose promotion does not parse gives no charge (and no error): K - 1 stays."""
+    from xlalens.proof import chain_charges
+
+    assert chain_charges("module @m { this is not MLIR", []) == {}

@@ -104,11 +104,13 @@ def test_no_false_no_at_real_sizes(tmp_path, size):
     assert result.manifest["cross_check"]["params_agree"] is True
     w = read_outputs(result.path / "torch_xla/outputs.json").params["w"]
     assert w.shape == (1, 1)
-    # TensorFlow's own XLA sums w's gradient in one chain: its native bound says so for w only
+    # TensorFlow's own XLA sums w's gradient in one chain: its native bound says so for w
+    # only, charged by the chain simulated on the reference's terms, below (K - 1)
     tf = fronts["tensorflow"]["proof"]["native_bound"]
     assert tf["emitter"] == "optimized" and tf["longest_sequential"] == size
     roles = [o["role"] for o in fronts["tensorflow"]["signature"]["outputs"]]
-    assert tf["sequential"][roles.index("w")] == size - 1
+    charge = tf["sequential"][roles.index("w")]
+    assert tf["chains"] == [[size, charge]] and charge < (size - 1) / 10
     assert tf["sequential"][roles.index("b")] <= 31 * 4  # a few 32-wide tree levels
     assert fronts["torch_xla"]["proof"]["native_bound"]["emitter"] == "unknown"
     assert fronts["jax"]["proof"]["native_bound"]["longest_sequential"] < size

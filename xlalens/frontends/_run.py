@@ -29,10 +29,12 @@ from xlalens.dumpdir._children import child
 from xlalens.frontends import Frontend
 from xlalens.frontends._protocol import RESULT, USER_ERROR_TAG
 from xlalens.proof import (
+    MIN_CHAIN_LENGTH,
     ErrorBound,
     Judgement,
     ReferenceUnavailable,
     allowance,
+    chain_charges,
     error_bound,
     judge,
     magnitude_floor,
@@ -258,6 +260,16 @@ def verify(folder: Path, entry: dict[str, Any], backend: str) -> None:
         return
     labels = [o.get("role") for o in (entry.get("signature") or {}).get("outputs", [])]
     bound, native_bound = _bounds(folder, entry, text, compiled.optimized_hlo(), len(native))
+    if max(bound.longest_sequential, native_bound.longest_sequential) >= MIN_CHAIN_LENGTH:
+        # NOTE: [simulated chains] in xlalens/proof/_chains.py: a long chain's own error
+        try:
+            charges = chain_charges(text, inputs, backend)
+        except Exception:  # a module the instrumentation cannot rewrite: the worst case stays
+            charges = {}
+        if charges:
+            bound, native_bound = _bounds(
+                folder, entry, text, compiled.optimized_hlo(), len(native), charges
+            )
     proof: dict[str, Any] = {"bound": bound.as_dict(), "native_bound": native_bound.as_dict()}
     diff = judge(replayed, native, bound.plus(native_bound), labels=labels)
     try:
@@ -294,7 +306,12 @@ def verify(folder: Path, entry: dict[str, Any], backend: str) -> None:
 
 
 def _bounds(
-    folder: Path, entry: dict[str, Any], text: str, replay_optimized: str, n_results: int
+    folder: Path,
+    entry: dict[str, Any],
+    text: str,
+    replay_optimized: str,
+    n_results: int,
+    chains: dict[int, tuple[int, float]] | None = None,
 ) -> tuple[ErrorBound, ErrorBound]:
     """The replay's bound and the native results' bound (NOTE: [sequential accumulation]).
 
@@ -302,7 +319,8 @@ def _bounds(
     native step ran the framework's own XLA: its optimized module is the dump's
     ``optimized_hlo.txt`` when the framework wrote it (``optimized_hlo_source`` is
     ``framework``); otherwise (torch_xla) that compiler's accumulation order is
-    unknown and every dot and convolution counts as sequential.
+    unknown and every dot and convolution counts as sequential. ``chains``: the
+    long dots' simulated charges (:func:`xlalens.proof.chain_charges`).
     """
 
     def fit(b: ErrorBound) -> ErrorBound:
@@ -314,10 +332,10 @@ def _bounds(
     def from_module(optimized: str | None) -> ErrorBound:
         if optimized is not None:
             try:
-                return fit(error_bound(text, optimized=optimized))
+                return fit(error_bound(text, optimized=optimized, chains=chains))
             except ParseError:  # a module our reader cannot read: assume the worst
                 pass
-        return error_bound(text, unknown_emitter=True)
+        return error_bound(text, unknown_emitter=True, chains=chains)
 
     own = folder / "optimized_hlo.txt"
     native_optimized = (

@@ -2,6 +2,7 @@
 
     reference       the captured StableHLO promoted to float64, run through PJRT
     error_bound     an error bound derived from the module, op by op
+    chain_charges   long sequential dots charged by their simulated chains
     judge / agree   is a result within its bound of the reference; do two agree
     prove           the whole proof of one capture (replay and native result)
 
@@ -15,6 +16,8 @@ from xlalens.proof._bound import (
     accumulations,
     error_bound,
 )
+from xlalens.proof._chains import MIN_LENGTH as MIN_CHAIN_LENGTH
+from xlalens.proof._chains import chain_charges
 from xlalens.proof._judge import (
     agree,
     judge,
@@ -36,6 +39,7 @@ from xlalens.proof._model import (
 
 __all__ = [
     "LAMBDA",
+    "MIN_CHAIN_LENGTH",
     "OBSERVED_FACTOR",
     "UNIT_ROUNDOFF",
     "Accumulation",
@@ -45,6 +49,7 @@ __all__ = [
     "accumulations",
     "agree",
     "allowance",
+    "chain_charges",
     "error_bound",
     "judge",
     "magnitude_floor",

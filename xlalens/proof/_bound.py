@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -285,6 +286,12 @@ class _Flow:
     """Per result: sum of ``K - 1`` over the dots and convolutions it depends on."""
     update_of: tuple[int | None, ...]
     """Per result: the argument it is ``arg +- update`` of, else None."""
+    dot_charged: tuple[float, ...] = ()
+    """Per result: ``dot_terms`` with a simulated chain's charge in place of ``K - 1``
+    for the dots that have one (NOTE: [simulated chains] in ``_chains.py``)."""
+    dot_results: tuple[tuple[int, frozenset[int]], ...] = ()
+    """``(position, results)`` of each charged dot: its index among ``main``'s dots
+    and the results that depend on it."""
 
 
 def _reducer_adds(op: Any) -> bool:
@@ -297,7 +304,9 @@ def _reducer_adds(op: Any) -> bool:
     return False
 
 
-def _flow(module: Any, ir: Any) -> _Flow | None:
+def _flow(
+    module: Any, ir: Any, chains: Mapping[int, tuple[int, float]] | None = None
+) -> _Flow | None:
     """Follow the values of ``main``'s body to its results (None: no ``main``).
 
     NOTE: [per-result bound] a result's rounding error comes only from the ops it
@@ -318,14 +327,16 @@ def _flow(module: Any, ir: Any) -> _Flow | None:
     main = funcs.get("main")
     if main is None:
         return None
-    inside: dict[str, tuple[float, float, int]] = {}
+    charges = chains or {}
+    Terms = tuple[float, float, int, float]
+    inside: dict[str, Terms] = {}
 
-    def own(op: Any, stack: tuple[str, ...] = ()) -> tuple[float, float, int]:
-        """(sum K-1 over summing reductions, sum K-1 over dots, rounding ops) of one op
-        and its regions."""
+    def own(op: Any, stack: tuple[str, ...] = (), charge: float | None = None) -> Terms:
+        """(sum K-1 over summing reductions, sum K-1 over dots, rounding ops, the dots'
+        sum with simulated chains charged) of one op and its regions."""
         name = op.operation.name
         short = name.split(".", 1)[-1]
-        paths = dots = 0.0
+        paths = dots = charged = 0.0
         n = 0
         kind = _float_kind(op)
         if kind is not None and not name.startswith(("func.", "stablehlo.return")):
@@ -334,33 +345,37 @@ def _flow(module: Any, ir: Any) -> _Flow | None:
             if summing and k is not None and k > 1:
                 paths = float(k - 1)
                 if short in _DOTS:
-                    dots = float(k - 1)
+                    dots = charged = float(k - 1)
+                    if charge is not None:
+                        charged = min(dots, charge)
             # a dot's products round once; a max/min reduction or a moved value does not
             n = 0 if short in _NO_ROUNDING or (k is not None and not summing) else 1
         if name == "func.call":
             callee = ir.FlatSymbolRefAttr(op.attributes["callee"]).value
             if callee not in inside and callee in funcs and callee not in stack:
                 inside[callee] = nested(funcs[callee], (*stack, callee))
-            a, d, m = inside.get(callee, (0.0, 0.0, 0))
-            return paths + a, dots + d, m
-        a, d, m = nested(op, stack)
-        return paths + a, dots + d, n + m
+            a, d, m, c = inside.get(callee, (0.0, 0.0, 0, 0.0))
+            return paths + a, dots + d, m, charged + c
+        a, d, m, c = nested(op, stack)
+        return paths + a, dots + d, n + m, charged + c
 
-    def nested(op: Any, stack: tuple[str, ...] = ()) -> tuple[float, float, int]:
-        paths = dots = 0.0
+    def nested(op: Any, stack: tuple[str, ...] = ()) -> Terms:
+        paths = dots = charged = 0.0
         n = 0
         for region in op.regions:
             for block in region.blocks:
                 for inner in block.operations:
-                    a, d, m = own(inner, stack)
-                    paths, dots, n = paths + a, dots + d, n + m
-        return paths, dots, n
+                    a, d, m, c = own(inner, stack)
+                    paths, dots, n, charged = paths + a, dots + d, n + m, charged + c
+        return paths, dots, n, charged
 
     body = main.regions[0].blocks[0]
     args = {a: i for i, a in enumerate(body.arguments)}
-    terms: list[tuple[float, float, int]] = []
+    terms: list[Terms] = []
     deps: dict[Any, int] = {}
     producer: dict[Any, Any] = {}
+    position = 0
+    charged_at: dict[int, int] = {}  # a charged dot's position -> its term's index
     for op in body.operations:
         if op.operation.name == "func.return":
             outs = list(op.operands)
@@ -368,7 +383,13 @@ def _flow(module: Any, ir: Any) -> _Flow | None:
         bits = 0
         for v in op.operands:
             bits |= deps.get(v, 0)
-        t = own(op)
+        charge = None
+        if op.operation.name in ("stablehlo.dot", "stablehlo.dot_general"):
+            if position in charges:
+                charge = float(charges[position][1])
+                charged_at[position] = len(terms)
+            position += 1
+        t = own(op, charge=charge)
         if any(t):
             bits |= 1 << len(terms)
             terms.append(t)
@@ -402,20 +423,46 @@ def _flow(module: Any, ir: Any) -> _Flow | None:
                 return args[second]
         return None
 
-    rounding, paths, dots, upd = [], [], [], []
+    rounding, paths, dots, upd, charged = [], [], [], [], []
     for v in outs:
-        bits, a, d, n, j = deps.get(v, 0), 0.0, 0.0, 0, 0
+        bits, a, d, n, c, j = deps.get(v, 0), 0.0, 0.0, 0, 0.0, 0
         while bits:
             if bits & 1:
-                ta, td, tn = terms[j]
-                a, d, n = a + ta, d + td, n + tn
+                ta, td, tn, tc = terms[j]
+                a, d, n, c = a + ta, d + td, n + tn, c + tc
             bits >>= 1
             j += 1
         rounding.append(n)
         paths.append(a)
         dots.append(d)
+        charged.append(c)
         upd.append(update_of(v))
-    return _Flow(tuple(rounding), tuple(paths), tuple(dots), tuple(upd))
+    dot_results = tuple(
+        (p, frozenset(i for i, v in enumerate(outs) if deps.get(v, 0) >> j & 1))
+        for p, j in sorted(charged_at.items())
+    )
+    return _Flow(
+        tuple(rounding), tuple(paths), tuple(dots), tuple(upd), tuple(charged), dot_results
+    )
+
+
+def _matched_charge(
+    a: Accumulation, charges: Mapping[int, tuple[int, float]], flow: _Flow | None
+) -> float | None:
+    """The simulated charge of the StableHLO dot a sequential optimized dot runs.
+
+    Its counterpart is a charged dot of the same ``K`` whose results overlap
+    ``a.results`` (the largest charge when several do); None when none does, or
+    when the dataflow is unknown (the charge cannot be placed).
+    """
+    if flow is None or not charges:
+        return None
+    found = [
+        charges[p][1]
+        for p, res in flow.dot_results
+        if charges[p][0] == a.length and (a.results is None or res & set(a.results))
+    ]
+    return max(found) if found else None
 
 
 def _unknown_order(optimized_hlo: str) -> bool:
@@ -439,6 +486,7 @@ def error_bound(
     lam: float = LAMBDA,
     optimized: str | None = None,
     unknown_emitter: bool = False,
+    chains: Mapping[int, tuple[int, float]] | None = None,
 ) -> ErrorBound:
     """The error bound of a StableHLO module, derived op by op.
 
@@ -471,6 +519,11 @@ def error_bound(
             module is not known (torch_xla's own XLA): every ``dot_general`` and
             ``convolution`` counts as sequential (worst case) for each result that
             depends on it.
+        chains: ``{position: (K, charge)}`` from :func:`xlalens.proof.chain_charges`:
+            that dot, when sequential, adds ``charge`` to ``S_i`` instead of
+            ``K - 1`` (in the optimized module: a sequential dot of the same ``K``
+            that the same results depend on; NOTE: [simulated chains] in
+            ``_chains.py``).
 
     Returns:
         The :class:`ErrorBound`.
@@ -508,8 +561,10 @@ def error_bound(
             return ir.WalkResult.ADVANCE
 
         module.operation.walk(visit)
-        flow = _flow(module, ir)
-    u = max((UNIT_ROUNDOFF[k] for k in kinds if k != "f64"), default=UNIT_ROUNDOFF["f32"])
+        u = max((UNIT_ROUNDOFF[k] for k in kinds if k != "f64"), default=UNIT_ROUNDOFF["f32"])
+        # simulated chains are of float32 terms (NOTE: [simulated chains]); else K - 1
+        charges = dict(chains) if chains and u == UNIT_ROUNDOFF["f32"] else {}
+        flow = _flow(module, ir, charges)
 
     def amp(rounding: Any, reduction: Any) -> tuple[float, ...]:
         return tuple(math.sqrt(max(1, n) + r) for n, r in zip(rounding, reduction))
@@ -530,16 +585,24 @@ def error_bound(
         seq = [a for a in found if a.sequential]
         per = [0.0] * max(n, 1)
         blocked = [0.0] * max(n, 1)
+        used: list[tuple[int, float]] = []
         for a in found:
             into = per if a.sequential else blocked
+            charge = float(a.length - 1)
+            if a.sequential and a.opcode == "dot":
+                c = _matched_charge(a, charges, flow)
+                if c is not None and c < charge:
+                    charge = c
+                    used.append((a.length, c))
             for i in a.results if a.results is not None else range(len(per)):
-                into[i] += a.length - 1
+                into[i] += charge
         out = dataclasses.replace(
             bound,
             sequential=tuple(per) if any(per) else (),
             sequential_reductions=len(seq),
             longest_sequential=max((a.length for a in seq), default=0),
             emitter="optimized",
+            chains=tuple(sorted(used)),
         )
         if flow is None or len(blocked) != len(rounding) or _unknown_order(optimized):
             # results not matched one to one (or sums the module does not show):
@@ -554,7 +617,7 @@ def error_bound(
         )
     if unknown_emitter:
         total = float(sum(k - 1 for k in worst))
-        unknown = flow.dot_terms if flow is not None else ()
+        unknown = flow.dot_charged if flow is not None else ()
         charged: tuple[float, ...] = unknown or (total,)
         if flow is not None:
             # the dots are charged as sequential below; the other sums keep K - 1
@@ -570,6 +633,7 @@ def error_bound(
             sequential_reductions=len(worst),
             longest_sequential=max(worst, default=0),
             emitter="unknown",
+            chains=tuple(sorted(charges.values())) if flow is not None else (),
         )
     return bound
 

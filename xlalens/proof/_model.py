@@ -96,6 +96,9 @@ class ErrorBound:
     update_of: tuple[int | None, ...] = ()
     """Per result: the argument of ``main`` it updates (``result = arg +- update``),
     else None (NOTE: [per-result bound])."""
+    chains: tuple[tuple[int, float], ...] = ()
+    """``(K, charge)`` of the sequential dots charged by their simulated chain instead
+    of ``K - 1`` (NOTE: [simulated chains] in ``_chains.py``); empty: none."""
 
     def sequential_at(self, i: int) -> float:
         """The sequential term of result ``i``."""
@@ -170,6 +173,8 @@ class ErrorBound:
         for f in ("sequential", "per_result", "update_of"):
             if f in fields:
                 fields[f] = tuple(fields[f] or ())
+        if "chains" in fields:
+            fields["chains"] = tuple((int(k), float(c)) for k, c in fields["chains"] or ())
         return cls(**fields)
 
     def as_dict(self) -> dict[str, Any]:
@@ -178,6 +183,7 @@ class ErrorBound:
         out["sequential"] = list(self.sequential)
         out["per_result"] = list(self.per_result)
         out["update_of"] = list(self.update_of)
+        out["chains"] = [list(c) for c in self.chains]
         out["relative"] = self.relative
         n = max(len(self.sequential), len(self.per_result))
         out["relative_per_result"] = [self.relative_at(i) for i in range(n)] if n > 1 else None
