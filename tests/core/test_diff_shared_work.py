@@ -81,3 +81,38 @@ def test_equal_labels_classify_as_unchanged() -> None:
     assert labels[0]["c"] == labels[1]["c.1"]
     got = _classify_pairs([("c", "c.1", "exact")], {"c": x}, {"c.1": y}, labels, False)
     assert [c.field for c in got["c"]] == [c.field for c in classify(x, y)] == ["attrs.value"]
+
+
+def test_param_ancestors_equal_a_search_up_from_every_node() -> None:
+    """param_ancestors' bit sets equal a search up the operands, and from a fusion's
+    parameters into the fusion's operands, from every node of a real optimized module."""
+    g = load(real_text(MODULE), level="canonical")
+    side = _Side(g, {})
+    entry = side.entry_comp()
+    bits = {p: 1 << i for i, p in enumerate(side.comp_params[entry])}
+    masks = md.param_ancestors(side, bits)
+    callers: dict[int, list[int]] = {}
+    for f in range(len(side.ids)):
+        for c in side.callees(f):
+            callers.setdefault(c, []).append(f)
+    position = {
+        p: (c, k) for c, ps in enumerate(side.comp_params) if c != entry for k, p in enumerate(ps)
+    }
+
+    def inputs(x: int) -> list[int]:
+        if x not in position:
+            return list(side.operands[x])
+        c, k = position[x]
+        return [side.operands[f][k] for f in callers.get(c, ()) if k < len(side.operands[f])]
+
+    assert bits and any(side.callees(f) for f in range(len(side.ids)))
+    for n in range(0, len(side.ids), 7):
+        seen, todo, want = {n}, [n], 0
+        while todo:
+            x = todo.pop()
+            want |= bits.get(x, 0)
+            for u in inputs(x):
+                if u not in seen:
+                    seen.add(u)
+                    todo.append(u)
+        assert masks[n] == want, side.ids[n]

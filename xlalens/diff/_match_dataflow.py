@@ -78,29 +78,46 @@ def _is_result(side: Any, i: int) -> bool:
     return side.role[i] is not None and side.data[i]["param_index"] is None
 
 
+def _closure(n: int, inputs: Any, bit_of: dict[int, int]) -> tuple[list[int], bool]:
+    """For each of ``n`` nodes, the OR of ``bit_of``'s bits over the node and every node
+    reachable from it through ``inputs`` (a node -> the nodes it reads from), and
+    whether that graph is acyclic. One depth-first pass, each node finished after its
+    inputs; on a cycle, the input still open adds nothing."""
+    mask = [0] * n
+    state = bytearray(n)  # 0 not seen, 1 open (on the path), 2 finished
+    acyclic = True
+    for start in range(n):
+        if state[start]:
+            continue
+        state[start] = 1
+        stack = [(start, iter(inputs(start)))]
+        while stack:
+            x, pending = stack[-1]
+            for u in pending:
+                if state[u] == 0:
+                    state[u] = 1
+                    stack.append((u, iter(inputs(u))))
+                    break
+                if state[u] == 1:
+                    acyclic = False
+            else:
+                stack.pop()
+                m = bit_of.get(x, 0)
+                for u in inputs(x):
+                    m |= mask[u]
+                mask[x] = m
+                state[x] = 2
+    return mask, acyclic
+
+
 def _reach_all(side: Any, results: set[int]) -> list[int] | None:
     """For every node, the results that depend on it as a bit set (bit i: the i-th of
-    ``sorted(results)``), from the users backwards in one pass; None when the graph
-    has a cycle (then :func:`_keys` keys nothing by ``feeds``)."""
-    order = sorted(results)
-    bit = {r: 1 << i for i, r in enumerate(order)}
-    users = [{w for w, _ in us} for us in side.users]
-    pending = [len(us) for us in users]
-    mask = [0] * len(side.ids)
-    todo = [x for x, k in enumerate(pending) if k == 0]
-    done = 0
-    while todo:
-        x = todo.pop()
-        done += 1
-        m = bit.get(x, 0)
-        for w in users[x]:
-            m |= mask[w]
-        mask[x] = m
-        for u in set(side.operands[x]):
-            pending[u] -= 1
-            if pending[u] == 0:
-                todo.append(u)
-    return mask if done == len(mask) else None
+    ``sorted(results)``), through the users; None when the graph has a cycle (then
+    :func:`_keys` keys nothing by ``feeds``)."""
+    bit = {r: 1 << i for i, r in enumerate(sorted(results))}
+    users = side.users
+    mask, acyclic = _closure(len(side.ids), lambda x: [w for w, _ in users[x]], bit)
+    return mask if acyclic else None
 
 
 def _reached(mask: int, order: list[int], to_a: Any) -> set[int]:
@@ -140,27 +157,7 @@ def param_ancestors(side: Any, bit_of: dict[int, int]) -> list[int]:
         c, k = home
         return [side.operands[f][k] for f in callers.get(c, ()) if k < len(side.operands[f])]
 
-    mask: list[int | None] = [None] * len(side.ids)
-    for start in range(len(side.ids)):
-        if mask[start] is not None:
-            continue
-        stack = [start]
-        on_stack = {start}
-        while stack:
-            x = stack[-1]
-            todo = [u for u in inputs(x) if mask[u] is None and u not in on_stack]
-            if todo:
-                stack.extend(todo)
-                on_stack.update(todo)
-                continue
-            stack.pop()
-            on_stack.discard(x)
-            if mask[x] is None:
-                m = bit_of.get(x, 0)
-                for u in inputs(x):
-                    m |= mask[u] or 0  # None only on a cycle: no contribution
-                mask[x] = m
-    return [m or 0 for m in mask]
+    return _closure(len(side.ids), inputs, bit_of)[0]
 
 
 FWD, BWD, REMAT = "fwd", "bwd", "remat"
