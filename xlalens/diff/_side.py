@@ -135,13 +135,6 @@ class _Side:
                     for u, keyed in preds.items()
                     for k, d in keyed.items()
                 ]
-            if len(ops) == 1:  # the common case: one operand
-                k, u, c = ops[0]
-                operands.append((u,))
-                operand_keys.append((k,))
-                operand_capture.append((c,))
-                users[u].append((v, 0))
-                continue
             if not ops:  # every operand hidden by the flattening
                 operands.append(empty)
                 operand_keys.append(empty)

@@ -95,7 +95,7 @@ def _long_dots(module: Any, ir: Any) -> tuple[list[tuple[Any, int, tuple, int]],
     others: set[int] = set()
     position = [0]
 
-    def walk(op: Any, top: bool) -> None:
+    def walk(op: Any) -> None:
         for region in op.regions:
             for block in region.blocks:
                 for inner in block.operations:
@@ -121,9 +121,9 @@ def _long_dots(module: Any, ir: Any) -> tuple[list[tuple[Any, int, tuple, int]],
                 others.add(k)
             if top and name != "stablehlo.convolution":
                 position[0] += 1
-        walk(op, False)
+        walk(op)
 
-    walk(module.operation, True)
+    walk(module.operation)
     return found, others
 
 
