@@ -245,7 +245,10 @@ def _fx_node_stack(frame: Any, cache: dict) -> tuple[Frame, ...]:
                     # torch.fx's own rule (dynamo's _maybe_preserve_original_meta): the
                     # map is keyed by line within the generated function.
                     idx = lines.get(frame.f_lineno - code.co_firstlineno)
-                    nodes = list(gm.graph.nodes)
+                    # The graph's node list once per module, not once per line.
+                    nodes = cache.get(id(gm))
+                    if nodes is None:
+                        nodes = cache[id(gm)] = list(gm.graph.nodes)
                     node = nodes[idx] if idx is not None and idx < len(nodes) else None
                     text = node.meta.get("stack_trace") if node is not None else None
                     cache[key] = at_model_line(parse_stack_trace(text or ""))
