@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -134,10 +132,10 @@ def _finish(
 ) -> nx.MultiDiGraph:
     """The parsed graph at ``level``, validated (see NOTE [checked while lowering]).
 
-    The cyclic GC stays off meanwhile (:func:`gc_paused`).
+    The cyclic GC stays off meanwhile (``xlalens.ir._gc.paused_gc``).
     """
     graph, lowered = parsed
-    with gc_paused():
+    with paused_gc():
         if lowered and level == "canonical" and graph.graph["level"] == "raw":
             from xlalens.ir._canonical import normalize
 
@@ -149,18 +147,6 @@ def _finish(
         if lowered and out is graph and graph.graph["level"] == "raw":
             return validate_lowered(out)
         return validate(out)
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """The cyclic GC off for the block (re-entrant), as NOTE [gc off while parsing] explains.
-
-    Held across a whole ``load`` so that the young objects of the parse are not
-    scanned by a collection that the leveling's first allocations would start;
-    on exit they go straight to the oldest generation (``xlalens.ir._gc``).
-    """
-    with paused_gc():
-        yield
 
 
 def _parse_ir(
@@ -319,7 +305,10 @@ def load(
     """
     _check_level(level)
     _check_stage(stage)
-    with gc_paused():
+    # The GC off across the whole load (re-entrant): the parse's young objects are not
+    # scanned by a collection the leveling's first allocations would start, and on
+    # exit they go straight to the oldest generation (NOTE in ``xlalens.ir._gc``).
+    with paused_gc():
         return _load(target, level, stage, signature)
 
 
