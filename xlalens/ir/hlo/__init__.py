@@ -13,12 +13,10 @@ Public entry points (re-exported by ``xlalens.ir``): :func:`parse_hlo_text`,
 
 from __future__ import annotations
 
-import gc
-
 import networkx as nx
 
 from xlalens._errors import ParseError, UsageError
-from xlalens.ir._gc import resume_gc
+from xlalens.ir._gc import paused_gc
 from xlalens.ir._ops import SCHEDULED_KINDS, TRIVIAL_OPCODES
 from xlalens.ir.hlo._lex import Lexer
 from xlalens.ir.hlo._lower import lower
@@ -80,23 +78,20 @@ def read_hlo_text(
     # The parse allocates a few hundred thousand dicts, tuples and lists that all
     # stay alive; CPython's cyclic GC would rescan the growing heap again and again
     # (about half the parse time on a 36k-instruction module) to find no garbage.
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        ops_seen: set[str] = set()
-        return lower(Parser(lexer).module(), lexer, stage, ops_seen), frozenset(ops_seen)
-    except ParseError:
-        raise
-    except RecursionError as exc:
-        raise lexer.fail(0, "the text nests too deeply to read") from exc
-    except Exception as exc:  # a bug of this reader on odd input: still a ParseError
-        raise ParseError(
-            f"could not read this HLO ({type(exc).__name__}: {exc}); please report it "
-            "with the text",
-            source=source,
-        ) from exc
-    finally:
-        resume_gc(gc_was_enabled)
+    with paused_gc():
+        try:
+            ops_seen: set[str] = set()
+            return lower(Parser(lexer).module(), lexer, stage, ops_seen), frozenset(ops_seen)
+        except ParseError:
+            raise
+        except RecursionError as exc:
+            raise lexer.fail(0, "the text nests too deeply to read") from exc
+        except Exception as exc:  # a bug of this reader on odd input: still a ParseError
+            raise ParseError(
+                f"could not read this HLO ({type(exc).__name__}: {exc}); please report it "
+                "with the text",
+                source=source,
+            ) from exc
 
 
 def kernel_nodes(graph: nx.MultiDiGraph, *, nested: bool = False) -> list[str]:
