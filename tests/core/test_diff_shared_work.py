@@ -116,3 +116,29 @@ def test_param_ancestors_equal_a_search_up_from_every_node() -> None:
                     seen.add(u)
                     todo.append(u)
         assert masks[n] == want, side.ids[n]
+
+
+def test_flop_free_ops_cost_nothing() -> None:
+    """node_flops is 0.0 for every node whose op estimate_flops skips, on real modules."""
+    from xlalens.diff._diff import _FLOP_FREE, estimate_flops
+    from xlalens.ir._cost import node_flops
+
+    for module in (MODULE, MODULE.replace(".optimized_hlo", ".hlo")):
+        g = load(real_text(module), level="canonical")
+        skipped = [n for n, d in g._node.items() if d["op"] in _FLOP_FREE]
+        assert skipped and all(node_flops(g, n) == 0.0 for n in skipped)
+        assert estimate_flops(g) is not None
+
+
+def test_flattened_side_equals_side_of_flattened_graph() -> None:
+    """_Side read through a flatten plan has the operand lists of _Side over flatten_fusions' graph."""
+    from xlalens.diff._flatten import flatten_fusions, flatten_plan
+
+    g = load(real_text(MODULE), level="canonical")
+    flat, _ = flatten_fusions(g)
+    planned, built = _Side(g, {}, flatten_plan(g)), _Side(flat, {})
+    assert planned.ids == built.ids and len(planned.ids) < g.number_of_nodes()
+    assert planned.operands == built.operands
+    assert planned.operand_keys == built.operand_keys
+    assert planned.operand_capture == built.operand_capture
+    assert planned.users == built.users

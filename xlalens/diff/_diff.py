@@ -13,7 +13,15 @@ from typing import Any
 import networkx as nx
 
 from xlalens._errors import UsageError
-from xlalens.diff._match import HIDDEN_ATTRS, IGNORED_ATTRS, SPMD_ATTRS, layout_key, match, spmd_key
+from xlalens.diff._match import (
+    HIDDEN_ATTRS,
+    IGNORED_ATTRS,
+    SPMD_ATTRS,
+    layout_key,
+    match,
+    node_label,
+    spmd_key,
+)
 from xlalens.diff._model import (
     CHANGED,
     UNCHANGED,
@@ -178,33 +186,43 @@ def _dot_k(g: nx.MultiDiGraph, n: str, d: dict[str, Any]) -> int | None:
         return None
 
 
-def _loops(g: nx.MultiDiGraph) -> tuple[tuple[str, int | None], ...]:
+def _loops(g: nx.MultiDiGraph, ops: Counter | None = None) -> tuple[tuple[str, int | None], ...]:
+    if ops is not None and "while" not in ops:
+        return ()  # the op histogram has no loop: no walk over the nodes for one
     from xlalens.ir._loops import loop_nodes, trip_count
 
     return tuple((g.nodes[n]["name"], trip_count(g, n).n) for n in loop_nodes(g))
 
 
-def estimate_flops(g: nx.MultiDiGraph) -> int | None:
+# Ops whose node_flops is 0.0 whatever their operands (xlalens.ir._cost: the NO_FLOP
+# branch, after the ops it prices by their operands): estimate_flops skips the call,
+# half the nodes of an optimized module (parameters, bitcasts, fusions, ...).
+_FLOP_FREE = NO_FLOP_OPS - {"dot", "convolution", "reduce", "reduce-window", "sort", "custom-call"}
+
+
+def estimate_flops(g: nx.MultiDiGraph, ops: Counter | None = None) -> int | None:
     """FLOPs of one execution: the sum of ``xlalens.ir._cost.node_flops`` over the nodes.
 
     Reducer bodies (called per element) are skipped; unknown when a dot's
     contracting dimensions cannot be read or a shape is dynamic. A loop body
     counts once per iteration (``xlalens.ir._cost.module_cost``; a loop whose
-    trip count is unknown counts once).
+    trip count is unknown counts once). ``ops``: the graph's op histogram when the
+    caller has it (it says whether there is a loop).
     """
     comps = g.graph.get("computations", {})
     reducers = {c for c, comp in comps.items() if comp.get("kind") == "reducer"}
     total = 0.0
+    free = _FLOP_FREE
     for n, d in g._node.items():
-        if d["computation"] in reducers:
-            continue
+        if d["op"] in free or d["computation"] in reducers:
+            continue  # node_flops is 0.0 there: adding it leaves the float sum as it is
         f = node_flops(g, n)  # xlalens.ir's cost model (dot, convolution, reduce, ...)
         if f is None:
             if d["op"] == "custom-call":
                 continue  # an unknown library call: counted as no arithmetic, as before
             return None
         total += f
-    if any(d["op"] == "while" for d in g._node.values()):
+    if ("while" in ops) if ops is not None else any(d["op"] == "while" for d in g._node.values()):
         from xlalens.ir._cost import module_cost
 
         mc = module_cost(g)
@@ -260,9 +278,9 @@ def _summary(g_a, g_b, pairs, m, ks=None) -> Summary:
         edges=m.edges,
         op_histogram=hist,
         kernels=(len(ka), len(kb)) if ka is not None and kb is not None else None,
-        flops=(estimate_flops(g_a), estimate_flops(g_b)),
+        flops=(estimate_flops(g_a, ca), estimate_flops(g_b, cb)),
         bytes=(estimate_bytes(g_a, ka), estimate_bytes(g_b, kb)),
-        loops=(_loops(g_a), _loops(g_b)),
+        loops=(_loops(g_a, ca), _loops(g_b, cb)),
     )
 
 
@@ -342,6 +360,21 @@ def _diff(g_a: nx.MultiDiGraph, g_b: nx.MultiDiGraph, all_attrs: bool, timing) -
     triples = list(m.pairs)
     kmap = None
     changes_of = _classify_pairs(triples, na, nb, m.labels, all_attrs)
+    # The matcher's labels, by node id; the kernel instructions and fused parameters
+    # that the kernel map pairs get theirs below, once each, for classifying their
+    # pairs and for the edit cost (which would otherwise compute them again).
+    lab_a, lab_b = m.labels if m.labels is not None else ({}, {})
+
+    def same_label(x: str, y: str) -> bool:
+        """Whether classify has nothing to report (NOTE: [equal labels classify as unchanged])."""
+        p = lab_a.get(x)
+        if p is None:
+            p = lab_a[x] = node_label(na[x])
+        q = lab_b.get(y)
+        if q is None:
+            q = lab_b[y] = node_label(nb[y])
+        return not all_attrs and p == q and "NaN" not in p[4]
+
     if both:
         from xlalens.diff._kernels import kernel_map
 
@@ -355,6 +388,8 @@ def _diff(g_a: nx.MultiDiGraph, g_b: nx.MultiDiGraph, all_attrs: bool, timing) -
         def compare(x: str, y: str) -> str:
             if na[x]["op"] != nb[y]["op"]:
                 return f"{_kernel_kind(na[x])} -> {_kernel_kind(nb[y])}"
+            if same_label(x, y):
+                return ""
             ch = classify(na[x], nb[y], all_attrs=all_attrs)
             return "; ".join(f"{c.field}: {c.a} -> {c.b}" for c in ch if c.field != "param_index")
 
@@ -377,7 +412,7 @@ def _diff(g_a: nx.MultiDiGraph, g_b: nx.MultiDiGraph, all_attrs: bool, timing) -
     for x, y, stage in triples:
         changes = changes_of.get(x)
         if changes is None:
-            changes = classify(na[x], nb[y], all_attrs=all_attrs)
+            changes = () if same_label(x, y) else classify(na[x], nb[y], all_attrs=all_attrs)
             if stage == KERNEL and not all_attrs:
                 # A fused parameter's number is the order XLA chose for the
                 # fusion's operands, not a difference of what the kernel does.

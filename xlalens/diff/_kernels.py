@@ -87,6 +87,11 @@ class _Kernels:
     """Node id -> its kernel's node id (body nodes only)."""
     body: dict[str, list[str]]
     """Kernel id -> its body node ids, in program order."""
+    mass: dict[str, int]
+    """Kernel id -> the sum of its body ops' :func:`op_weight`."""
+    work: dict[str, list[tuple[str, int, str]]]
+    """Kernel id -> ``(node id, weight, op)`` of the body ops the link and the body
+    diff look at (a weight, or a constant), in program order."""
 
 
 def _kernels(g: nx.MultiDiGraph, known: list[str] | None = None) -> _Kernels:
@@ -125,15 +130,27 @@ def _kernels(g: nx.MultiDiGraph, known: list[str] | None = None) -> _Kernels:
 
     of: dict[str, str] = {}
     body: dict[str, list[str]] = {k: [] for k in ids}
+    mass = dict.fromkeys(ids, 0)
+    work: dict[str, list[tuple[str, int, str]]] = {k: [] for k in ids}
+    weight = _WEIGHT
     # One lookup per computation, not per node (a 29k-node module has ~2k computations).
     kernel_of = {c: run_by(c) for c in comps if c != entry}
+    # One walk over the nodes gives each kernel's body, its mass and the ops that
+    # the link and the body diff read (each was a walk of its own).
     for n, d in g._node.items():
         c = d["computation"]
         k = n if c == entry else kernel_of.get(c) if c in kernel_of else run_by(c)
         if k in ks:
             of[n] = k
             body[k].append(n)
-    return _Kernels(ids, of, body)
+            op = d["op"]
+            w = weight[op]
+            if w:
+                mass[k] += w
+                work[k].append((n, w, op))
+            elif op == "constant":
+                work[k].append((n, w, op))
+    return _Kernels(ids, of, body, mass, work)
 
 
 def kernel_times(spec: Any) -> dict[str, float] | None:
@@ -218,17 +235,17 @@ def kernel_map(
     ka, kb = _kernels(g_a, kernel_ids[0]), _kernels(g_b, kernel_ids[1])
     # The node dicts directly: the NodeView lookup costs 3x as much per access.
     na, nb = g_a._node, g_b._node
-    weight = _WEIGHT
-    mass_a = {k: sum([weight[na[n]["op"]] for n in ka.body[k]]) for k in ka.ids}
-    mass_b = {k: sum([weight[nb[n]["op"]] for n in kb.body[k]]) for k in kb.ids}
+    mass_a, mass_b = ka.mass, kb.mass
+    # Each weighted body op of A whose partner lies in a kernel of B (integer sums:
+    # the order of the walk does not matter; the links are read sorted).
     link: dict[tuple[str, str], int] = {}
-    for x, y in pairs.items():
-        a_k, b_k = ka.of.get(x), kb.of.get(y)
-        if a_k is None or b_k is None:
-            continue
-        w = weight[na[x]["op"]]
-        if w:
-            link[(a_k, b_k)] = link.get((a_k, b_k), 0) + w
+    of_b = kb.of
+    for a_k, ops in ka.work.items():
+        for x, w, _ in ops:
+            if w:
+                b_k = of_b.get(pairs.get(x))
+                if b_k is not None:
+                    link[(a_k, b_k)] = link.get((a_k, b_k), 0) + w
     # Union-find over kernels of both sides ("a:" / "b:" prefixed).
     parent: dict[str, str] = {}
 
@@ -262,11 +279,10 @@ def kernel_map(
         groups[r][1].append(k)
     ta, tb = times
     rev = {y: x for x, y in pairs.items()}
-    from xlalens.diff._match import node_label
 
     lab_a, lab_b = labels if labels is not None else ({}, {})
-    consts_a = {lab_a.get(n) or node_label(d) for n, d in na.items() if d["op"] == "constant"}
-    consts_b = {lab_b.get(n) or node_label(d) for n, d in nb.items() if d["op"] == "constant"}
+    consts_a = _Constants(na, lab_a)
+    consts_b = _Constants(nb, lab_b)
     out: list[KernelPair] = []
     for r in order:
         la, lb = groups[r]
@@ -357,37 +373,60 @@ def _body_diff(la, lb, ka, kb, na, nb, pairs, rev, changed, consts_a, consts_b) 
 
     A constant whose value the other graph has too is left out: XLA copies
     constants into every fusion that reads them, or keeps them in the entry.
+    Only the ops with a weight and the constants are looked at (``_Kernels.work``).
     """
     from xlalens.diff._match import node_label
 
-    weight = _WEIGHT
     set_b = set(lb)
+    of_a, of_b = ka.of, kb.of
     lines: list[str] = []
     for k in la:
-        for x in ka.body[k]:
-            if not weight[na[x]["op"]] and na[x]["op"] != "constant":
-                continue
+        for x, _, op in ka.work[k]:
             y = pairs.get(x)
-            if na[x]["op"] == "constant" and (
+            if op == "constant" and (
                 (y is None and node_label(na[x]) in consts_b)
-                or (y is not None and kb.of.get(y) is None)
+                or (y is not None and of_b.get(y) is None)
             ):
                 continue
-            if y is None or kb.of.get(y) not in set_b:
-                lines.append(f"- {na[x]['name']} {na[x]['op']}")
+            if y is None or of_b.get(y) not in set_b:
+                lines.append(f"- {na[x]['name']} {op}")
             elif x in changed:
                 lines.append(f"~ {na[x]['name']} -> {nb[y]['name']}: {changed[x]}")
     set_a = set(la)
     for k in lb:
-        for y in kb.body[k]:
-            if not weight[nb[y]["op"]] and nb[y]["op"] != "constant":
-                continue
+        for y, _, op in kb.work[k]:
             x = rev.get(y)
-            if nb[y]["op"] == "constant" and (
+            if op == "constant" and (
                 (x is None and node_label(nb[y]) in consts_a)
-                or (x is not None and ka.of.get(x) is None)
+                or (x is not None and of_a.get(x) is None)
             ):
                 continue
-            if x is None or ka.of.get(x) not in set_a:
-                lines.append(f"+ {nb[y]['name']} {nb[y]['op']}")
+            if x is None or of_a.get(x) not in set_a:
+                lines.append(f"+ {nb[y]['name']} {op}")
     return tuple(lines)
+
+
+class _Constants:
+    """The node labels of one graph's constants, as a set built on the first question.
+
+    Only an unpaired constant asks (a self-diff never does), and the set costs a walk
+    over every node of the graph.
+    """
+
+    __slots__ = ("known", "labels", "nodes")
+
+    def __init__(self, nodes: dict[str, dict], known: dict[str, tuple]) -> None:
+        self.nodes, self.known = nodes, known
+        self.labels: set[tuple] | None = None
+
+    def __contains__(self, label: tuple) -> bool:
+        if self.labels is None:
+            from xlalens.diff._match import node_label
+
+            known = self.known
+            self.labels = {
+                known.get(n) or node_label(d)
+                for n, d in self.nodes.items()
+                if d["op"] == "constant"
+            }
+        return label in self.labels

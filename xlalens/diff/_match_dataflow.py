@@ -274,12 +274,16 @@ def _keys(
 ) -> tuple[dict[tuple, int], dict[tuple, tuple[int, tuple[tuple, bool]]]]:
     """(fine key -> node, coarse key -> (node, (fine key, search complete))) for the
     unpaired heavy ops, each key unique on this side."""
+    heavy = [n for n in side.heavy if matched[n] < 0]
+    if not heavy:
+        # Nothing to key (every dot/convolution paired already, as in a diff of a module
+        # with itself): the walks below, each over the whole graph, would find nothing.
+        return {}, {}
     params = {p for p in _entry_params(side) if matched[p] >= 0}
     after_seed = _after_seed(side, own_loss)
     masks = _reach_all(side, results)
     order = sorted(results)
     first: dict[tuple, list[tuple[int, tuple[tuple, bool]]]] = {}
-    heavy = [n for n, op in enumerate(side.op) if op in HEAVY_MATCH and matched[n] < 0]
     for n in heavy:
         size = prod(side.shape[n]) if side.shape[n] else 1
         read: set[int] = set()
@@ -409,11 +413,12 @@ def _io_keys(
     side: Any, matched: list[int], to_a: Any, phase: list, forward: set[int]
 ) -> dict[tuple, int]:
     """``in``/``out`` key -> node for the unpaired heavy ops (NOTE above), unique on this side."""
+    todo = [n for n in side.heavy if matched[n] < 0]  # unpaired dots/convolutions
+    if not todo:
+        return {}
     params = _entry_params(side)
     found: dict[tuple, list[int]] = {}
-    for n, op in enumerate(side.op):
-        if op not in HEAVY_MATCH or matched[n] >= 0:
-            continue
+    for n in todo:
         size = prod(side.shape[n]) if side.shape[n] else 1
         ins = [x for x in _near(side, matched, n, True) if x not in params]
         outs = _near(side, matched, n, False)
@@ -439,7 +444,8 @@ def run_io(m: Any) -> None:
     """Pair still-unpaired heavy ops by ``in``/``out`` keys, in rounds, propagating each."""
     for _ in range(IO_ROUNDS):
         ka = _io_keys(m.A, m.ma, lambda x: x, m.phase_a, m.fwd_a)
-        kb = _io_keys(m.B, m.mb, lambda y: m.mb[y], m.phase_b, m.fwd_b)
+        # No key on A: nothing to pair, whatever B's keys are (they cost a walk).
+        kb = _io_keys(m.B, m.mb, lambda y: m.mb[y], m.phase_b, m.fwd_b) if ka else {}
         new = []
         for key in sorted(set(ka) & set(kb)):
             a, b = ka[key], kb[key]
@@ -455,9 +461,18 @@ def run_dataflow(m: Any) -> None:
     """Pair unpaired dots/convolutions of equal dataflow key, then propagate (NOTE above)."""
     # Results paired with a result (a role-named node that is not a parameter) on
     # both sides: what a key may name, the same set seen from either side.
-    res_a = {a for a, b in enumerate(m.ma) if b >= 0 and _is_result(m.A, a) and _is_result(m.B, b)}
+    # (The role test first: most nodes have none, and it needs no call.)
+    role_a = m.A.role
+    res_a = {
+        a
+        for a, b in enumerate(m.ma)
+        if b >= 0 and role_a[a] is not None and _is_result(m.A, a) and _is_result(m.B, b)
+    }
     loss = next((a for a in sorted(res_a) if m.A.role[a] == "loss"), None)
     (fa, ca) = _keys(m.A, m.ma, lambda x: x, res_a, loss, loss)
+    if not fa and not ca:  # no key on A: B's (a walk of its graph) would pair nothing
+        run_io(m)
+        return
     (fb, cb) = _keys(
         m.B,
         m.mb,

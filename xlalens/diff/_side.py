@@ -14,6 +14,7 @@ import networkx as nx
 
 from xlalens.diff._flatten import _FlatPlan
 from xlalens.diff._labels import node_label
+from xlalens.ir._ops import HEAVY_OPCODES
 
 
 class _Side:
@@ -29,6 +30,7 @@ class _Side:
         "dtype",
         "full_label",
         "graph",
+        "heavy",
         "ids",
         "index",
         "label",
@@ -61,6 +63,9 @@ class _Side:
         self.dtype = list(map(itemgetter("dtype"), data))
         self.shape = list(map(tuple, map(itemgetter("shape"), data)))
         self.role = [d.get("role") for d in data]
+        # The dots and convolutions, in node order: the dataflow keys walk these on
+        # each of their rounds, not every node (most of a 10^5-node module is not one).
+        self.heavy = [i for i, op in enumerate(self.op) if op in HEAVY_OPCODES]
         if res:
             # NOTE: [roles through fusions] In optimized HLO the result role
             # (`block0.bn1.mean`) sits on the fusion instruction, which the
@@ -111,11 +116,18 @@ class _Side:
                 operand_keys.append(empty)
                 operand_capture.append(empty)
                 continue
-            if len(preds) == 1 and not res:
+            if len(preds) == 1:
                 # One operand node: no list to build and sort (most ops of a large module).
                 ((u, keyed),) = preds.items()
                 if len(keyed) == 1:
                     ((k, d),) = keyed.items()
+                    if res:
+                        u = res.get(u, u)  # the flattened form: the value it stands for
+                        if u not in index:  # hidden by the flattening (as below)
+                            operands.append(empty)
+                            operand_keys.append(empty)
+                            operand_capture.append(empty)
+                            continue
                     u = index[u]
                     operands.append((u,))
                     operand_keys.append((k,))
