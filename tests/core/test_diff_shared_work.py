@@ -142,3 +142,20 @@ def test_flattened_side_equals_side_of_flattened_graph() -> None:
     assert planned.operand_keys == built.operand_keys
     assert planned.operand_capture == built.operand_capture
     assert planned.users == built.users
+
+
+def test_labels_through_the_memo_equal_plain_labels() -> None:
+    """node_labels with one shared memo equals node_label per node, also for values that
+    compare equal in Python but encode apart (True/1/1.0, 0.0/-0.0, list/tuple)."""
+    from xlalens.diff._labels import node_labels
+
+    g = load(real_text(MODULE), level="canonical")
+    datas = list(g._node.values())
+    base = {"op": "constant", "dtype": "f32", "shape": [], "layout": None, "role": None}
+    for i, v in enumerate((1, True, 1.0, 0.0, -0.0, [1, 2], (1, 2), {"a": [True]}, {"a": [1]})):
+        datas.append({**base, "param_index": None, "attrs": {"value": v, "metadata": {"i": i}}})
+    memo: dict[str, str] = {}
+    assert node_labels(datas, memo) == [node_label(d) for d in datas]
+    assert node_labels(datas, memo) == [node_label(d, memo) for d in datas]
+    # Nine values, eight encodings: only the list and the tuple encode alike.
+    assert len({lab[4] for lab in node_labels(datas[-9:], memo)}) == 8

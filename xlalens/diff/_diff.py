@@ -364,15 +364,16 @@ def _diff(g_a: nx.MultiDiGraph, g_b: nx.MultiDiGraph, all_attrs: bool, timing) -
     # that the kernel map pairs get theirs below, once each, for classifying their
     # pairs and for the edit cost (which would otherwise compute them again).
     lab_a, lab_b = m.labels if m.labels is not None else ({}, {})
+    memo: dict[str, str] = {}  # NOTE: [attribute keys by repr]
 
     def same_label(x: str, y: str) -> bool:
         """Whether classify has nothing to report (NOTE: [equal labels classify as unchanged])."""
         p = lab_a.get(x)
         if p is None:
-            p = lab_a[x] = node_label(na[x])
+            p = lab_a[x] = node_label(na[x], memo)
         q = lab_b.get(y)
         if q is None:
-            q = lab_b[y] = node_label(nb[y])
+            q = lab_b[y] = node_label(nb[y], memo)
         return not all_attrs and p == q and "NaN" not in p[4]
 
     if both:

@@ -7,6 +7,7 @@ attribute sets below say which attributes take no part in it, and why.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 # Attributes that describe where an op came from or how it was printed, not what
@@ -145,13 +146,17 @@ def attrs_key(attrs: dict[str, Any]) -> str:
     return _KEY_JSON.encode(kept)
 
 
-def node_label(data: dict[str, Any]) -> tuple:
+def node_label(data: dict[str, Any], memo: dict[str, str] | None = None) -> tuple:
     """What makes two paired nodes ``unchanged``: op, dtype, shape, layout, attributes,
     sharding and collective records (:func:`spmd_key`), role.
 
     A parameter's number is part of it (HLO prints it as the instruction's
     operand, ``parameter(1)``): passing arguments in another order is a change.
+    ``memo``: a dict that one diff shares between its calls (NOTE: [attribute keys
+    by repr]); the label is the same with or without it.
     """
+    if memo is not None:
+        return node_labels((data,), memo)[0]
     shape = tuple(data["shape"])
     return (
         data["op"],
@@ -163,3 +168,49 @@ def node_label(data: dict[str, Any]) -> tuple:
         data["role"],
         data["param_index"],
     )
+
+
+# NOTE: [attribute keys by repr]
+# Most nodes of a module carry one of a few dozen attribute sets (48 distinct keys
+# among the 156k nodes of the LLM benchmark), and JSON-encoding each costs twice as
+# much as printing it with ``repr``. Attributes are plain data (str, int, float,
+# bool, None, list, tuple, dict; docs/graph-schema.md), whose ``repr`` is
+# unambiguous: equal reprs mean equal values of equal types (``True`` and ``1``,
+# ``1`` and ``1.0``, ``0.0`` and ``-0.0`` print differently), hence equal JSON. So
+# ``memo`` maps the repr of the kept attributes to their :func:`attrs_key`; two
+# sets that encode alike but print apart (a list against a tuple) only miss it.
+def node_labels(datas: Iterable[dict[str, Any]], memo: dict[str, str] | None = None) -> list[tuple]:
+    """:func:`node_label` of each node dict, in order, in one loop (see ``memo`` there)."""
+    if memo is None:
+        memo = {}
+    encode, unkeyed = _KEY_JSON.encode, _UNKEYED
+    out = []
+    append = out.append
+    for data in datas:
+        shape = tuple(data["shape"])
+        layout = data["layout"]
+        attrs = data["attrs"]
+        akey = ""
+        if attrs:  # attrs_key, through the memo
+            kept = {k: v for k, v in attrs.items() if k not in unkeyed}
+            if kept:
+                text = repr(kept)
+                akey = memo.get(text)  # type: ignore[assignment]
+                if akey is None:
+                    akey = memo[text] = encode(kept)
+        append(
+            (
+                data["op"],
+                data["dtype"],
+                shape,
+                None if layout is None or layout == "" else layout_key(layout, len(shape)),
+                akey,
+                # spmd_key is "" when the node has neither record.
+                ""
+                if data.get("sharding") is None and data.get("collective") is None
+                else spmd_key(data),
+                data["role"],
+                data["param_index"],
+            )
+        )
+    return out

@@ -81,8 +81,9 @@ class _Matcher:
         plans: tuple[_FlatPlan | None, _FlatPlan | None] = (None, None),
     ) -> None:
         interner: dict = {}
-        self.A = _Side(a, interner, plans[0])
-        self.B = _Side(b, interner, plans[1])
+        memo: dict[str, str] = {}
+        self.A = _Side(a, interner, plans[0], memo)
+        self.B = _Side(b, interner, plans[1], memo)
         self.ma = [-1] * len(self.A.ids)
         self.mb = [-1] * len(self.B.ids)
         self.stage_of: dict[int, str] = {}
@@ -166,28 +167,52 @@ class _Matcher:
             size[node] = s if s < cap else cap
             state[node] = 2
 
+        getsize = size.__getitem__
+        # A plain node has no callee and no capture operand: its dependencies are
+        # its operands, and compute() reduces to the few lines of fast() below.
+        plain = [not c and not any(cp) for c, cp in zip(calls, capture)]
+
+        def fast(node: int) -> bool:
+            """compute() of a plain node whose operands are all done (else False):
+            h[u] is -1 exactly while u is not done. The same key as compute()'s."""
+            ops = tuple([h[u] for u in operands[node]])
+            if -1 in ops:
+                return False
+            d = data[node]
+            pkey = d["param_index"]
+            if pkey is not None and d["role"] is not None:
+                pkey = d["role"]
+            h[node] = table.setdefault((label[node], pkey, ops, ()), len(table))
+            s = 1 + sum(map(getsize, operands[node]))
+            size[node] = s if s < cap else cap
+            state[node] = 2
+            return True
+
         for start in range(n):
             if state[start]:
                 continue
             # Fast path: program order usually defines operands before their use.
-            if all(state[x] == 2 for x in deps(start)):
+            if plain[start]:
+                if fast(start):
+                    continue
+            elif all(state[x] == 2 for x in deps(start)):
                 compute(start)
                 continue
-            stack = [(start, iter(deps(start)))]
+            # Depth first, each node computed after its dependencies (in the same
+            # order whichever path computes it: the ids are handed out in that order).
+            stack = [(start, iter(operands[start] if plain[start] else deps(start)))]
             state[start] = 1
             while stack:
                 node, it = stack[-1]
-                pushed = False
                 for x in it:
                     if state[x] == 0:
                         state[x] = 1
-                        stack.append((x, iter(deps(x))))
-                        pushed = True
+                        stack.append((x, iter(operands[x] if plain[x] else deps(x))))
                         break
-                if pushed:
-                    continue
-                stack.pop()
-                compute(node)
+                else:
+                    stack.pop()
+                    if not (plain[node] and fast(node)):
+                        compute(node)
         return h, size
 
     def agree(self, a: int, b: int) -> bool:

@@ -13,7 +13,7 @@ from operator import itemgetter
 import networkx as nx
 
 from xlalens.diff._flatten import _FlatPlan
-from xlalens.diff._labels import node_label
+from xlalens.diff._labels import node_labels
 from xlalens.ir._ops import HEAVY_OPCODES
 
 
@@ -45,7 +45,11 @@ class _Side:
     )
 
     def __init__(
-        self, graph: nx.MultiDiGraph, interner: dict, plan: _FlatPlan | None = None
+        self,
+        graph: nx.MultiDiGraph,
+        interner: dict,
+        plan: _FlatPlan | None = None,
+        memo: dict[str, str] | None = None,
     ) -> None:
         self.graph = graph
         hidden = plan.hidden if plan is not None else frozenset()
@@ -80,7 +84,8 @@ class _Side:
                         self.role[i] = d["role"]
         # The parameter number is left out here and added back by the fingerprint
         # only for parameters without a role (see NOTE: [exact structure ...]).
-        self.full_label = [node_label(d) for d in data]
+        # memo: attribute keys, shared by both sides (NOTE: [attribute keys by repr]).
+        self.full_label = node_labels(data, memo)
         self.label = [interner.setdefault(lab[:-1], len(interner)) for lab in self.full_label]
         comps = graph.graph.get("computations", {})
         if plan is not None:
