@@ -16,6 +16,9 @@ from xlalens.diff._flatten import _FlatPlan
 from xlalens.diff._labels import node_labels
 from xlalens.ir._ops import HEAVY_OPCODES
 
+# The capture flags of a one-operand node (shared tuples: one fewer allocation per node).
+_PLAIN, _CAPTURE = (False,), (True,)
+
 
 class _Side:
     """One graph as integer-indexed lists (see module docstring)."""
@@ -76,12 +79,22 @@ class _Side:
             # flattened form hides; it names the value of the fused root, so
             # the root carries it as an anchor (else the same fused update of
             # two layers pairs crosswise, block0's with block1's).
-            for nid, d in graph._node.items():
-                r = res.get(nid)
-                if r in index and d.get("role") is not None and d["param_index"] is None:
-                    i = index[r]
-                    if self.role[i] is None and data[i]["param_index"] is None:
-                        self.role[i] = d["role"]
+            # Only resolved (hidden) nodes can pass one on: walk those, then, where
+            # two give the same root, in graph order (the first one keeps it).
+            cands = [
+                (nid, r)
+                for nid, r in res.items()
+                if r in index
+                and (d := nodes[nid]).get("role") is not None
+                and d["param_index"] is None
+            ]
+            if len({r for _, r in cands}) < len(cands):
+                pos = dict(zip(nodes, range(len(nodes))))
+                cands.sort(key=lambda c: pos[c[0]])
+            for nid, r in cands:
+                i = index[r]
+                if self.role[i] is None and data[i]["param_index"] is None:
+                    self.role[i] = nodes[nid]["role"]
         # The parameter number is left out here and added back by the fingerprint
         # only for parameters without a role (see NOTE: [exact structure ...]).
         # memo: attribute keys, shared by both sides (NOTE: [attribute keys by repr]).
@@ -109,6 +122,14 @@ class _Side:
         # data) is read directly: the public edge views cost about three times
         # as much per edge, which dominates on 20k-node modules.
         pred = graph._pred
+        # Node id -> its number in the flattened form, hidden nodes by what they
+        # resolve to (a fused parameter by the fusion's operand); a hidden node that
+        # resolves to nothing shown is absent. One lookup per operand, not two.
+        number = index
+        if res:
+            number = dict(index)
+            number.update((h, index[r]) for h, r in res.items() if r in index)
+        get = number.get
         empty: tuple = ()
         operands: list[tuple[int, ...]] = []
         operand_keys: list[tuple[int, ...]] = []
@@ -126,32 +147,42 @@ class _Side:
                 ((u, keyed),) = preds.items()
                 if len(keyed) == 1:
                     ((k, d),) = keyed.items()
-                    if res:
-                        u = res.get(u, u)  # the flattened form: the value it stands for
-                        if u not in index:  # hidden by the flattening (as below)
-                            operands.append(empty)
-                            operand_keys.append(empty)
-                            operand_capture.append(empty)
-                            continue
-                    u = index[u]
+                    u = get(u)
+                    if u is None:  # hidden by the flattening (as below)
+                        operands.append(empty)
+                        operand_keys.append(empty)
+                        operand_capture.append(empty)
+                        continue
                     operands.append((u,))
                     operand_keys.append((k,))
-                    operand_capture.append((d.get("kind") == "capture",))
+                    operand_capture.append(_CAPTURE if d.get("kind") == "capture" else _PLAIN)
                     users[u].append((v, 0))
                     continue
-            if res:
-                ops = [
-                    (k, index[r], d.get("kind") == "capture")
-                    for u, keyed in preds.items()
-                    if (r := res.get(u, u)) in index
-                    for k, d in keyed.items()
-                ]
-            else:
-                ops = [
-                    (k, index[u], d.get("kind") == "capture")
-                    for u, keyed in preds.items()
-                    for k, d in keyed.items()
-                ]
+            elif len(preds) == 2:
+                # Two operand nodes, one edge each (the binary ops): the general
+                # path's list, sort and unzip, spelled out (the same tuples).
+                (u, keyed), (w, keyed2) = preds.items()
+                if len(keyed) == 1 and len(keyed2) == 1:
+                    ((k, d),) = keyed.items()
+                    ((k2, d2),) = keyed2.items()
+                    u, w = get(u), get(w)
+                    if u is not None and w is not None and k != k2:
+                        if k > k2:
+                            u, w, k, k2, d, d2 = w, u, k2, k, d2, d
+                        operands.append((u, w))
+                        operand_keys.append((k, k2))
+                        operand_capture.append(
+                            (d.get("kind") == "capture", d2.get("kind") == "capture")
+                        )
+                        users[u].append((v, 0))
+                        users[w].append((v, 1))
+                        continue
+            ops = [
+                (k, j, d.get("kind") == "capture")
+                for u, keyed in preds.items()
+                if (j := get(u)) is not None
+                for k, d in keyed.items()
+            ]
             if not ops:  # every operand hidden by the flattening
                 operands.append(empty)
                 operand_keys.append(empty)
