@@ -159,3 +159,39 @@ def test_labels_through_the_memo_equal_plain_labels() -> None:
     assert node_labels(datas, memo) == [node_label(d, memo) for d in datas]
     # Nine values, eight encodings: only the list and the tuple encode alike.
     assert len({lab[4] for lab in node_labels(datas[-9:], memo)}) == 8
+
+
+def test_reach_without_results_equals_the_walk() -> None:
+    """_reach_all with no results gives the full walk's answer (all empty, acyclic)."""
+    g = load(real_text(MODULE.replace(".optimized_hlo", ".hlo")), level="canonical")
+    side = _Side(g, {})
+    assert md._in_order(side)
+    mask, acyclic = md._closure(len(side.ids), lambda x: [w for w, _ in side.users[x]], {})
+    assert acyclic and md._reach_all(side, set()) == mask == [0] * len(side.ids)
+
+
+def test_anchor_propagation_from_every_pair_pairs_the_same(monkeypatch) -> None:
+    """Propagating from every pair after the anchors (not only from pairs next to an
+    unpaired node) gives the same matching, across IR levels and between versions."""
+    import dataclasses
+
+    from xlalens.diff import _match
+
+    def from_every_pair(m) -> None:
+        m.defer_heavy = True
+        m.propagate(m.anchors())
+        m.propagate([(x, y) for x, y in enumerate(m.ma) if y >= 0])
+
+    hlo = load(real_text(MODULE.replace(".optimized_hlo", ".hlo")), level="canonical")
+    opt = load(real_text(MODULE), level="canonical")
+    other = load(real_text("jax_sharded_mlp.optimized_hlo.txt.xz"), level="canonical")
+    cases = [((hlo, opt), (False, True)), ((opt, other), (True, True))]
+    got = [_match.match(a, b, flatten=f) for (a, b), f in cases]
+    plain = tuple(
+        dataclasses.replace(s, run=from_every_pair) if s.name == _match.ANCHOR else s
+        for s in _match.MATCHERS
+    )
+    monkeypatch.setattr(_match, "MATCHERS", plain)
+    want = [_match.match(a, b, flatten=f) for (a, b), f in cases]
+    assert [m.pairs for m in got] == [m.pairs for m in want]
+    assert any(s == _match.PROPAGATION for m in got for _, _, s in m.pairs)

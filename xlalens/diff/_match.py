@@ -655,8 +655,23 @@ class Matcher:
 def _run_anchor(m: _Matcher) -> None:
     m.defer_heavy = True
     m.propagate(m.anchors())
-    # Exact pairs propagate too: their users may differ only slightly.
-    m.propagate([(x, y) for x, y in enumerate(m.ma) if y >= 0])
+    # Exact pairs propagate too: their users may differ only slightly. A pair pairs
+    # nothing unless A's side has an unpaired operand, user, or callee root or
+    # parameter; pairing only ever adds, so a pair without one now finds none when
+    # its turn comes. Those are left out (in a module against its next version,
+    # nearly all of them); the others keep their order, so the result is the same.
+    A, ma = m.A, m.ma
+    near = bytearray(len(ma))
+    for u, y in enumerate(ma):
+        if y < 0:
+            for x in A.operands[u]:
+                near[x] = 1
+            for w, _ in A.users[u]:
+                near[w] = 1
+    for x, calls in enumerate(m.calls_a):
+        if calls:  # callers, whatever their callees' state (few nodes)
+            near[x] = 1
+    m.propagate([(x, y) for x, y in enumerate(ma) if y >= 0 and near[x]])
 
 
 def _run_dataflow(m: _Matcher) -> None:

@@ -114,10 +114,20 @@ def _reach_all(side: Any, results: set[int]) -> list[int] | None:
     """For every node, the results that depend on it as a bit set (bit i: the i-th of
     ``sorted(results)``), through the users; None when the graph has a cycle (then
     :func:`_keys` keys nothing by ``feeds``)."""
-    bit = {r: 1 << i for i, r in enumerate(sorted(results))}
     users = side.users
+    if not results and _in_order(side):
+        # No result to reach: every set is empty, and an acyclic graph is what the
+        # walk below would have proven (here: program order is topological).
+        return [0] * len(side.ids)
+    bit = {r: 1 << i for i, r in enumerate(sorted(results))}
     mask, acyclic = _closure(len(side.ids), lambda x: [w for w, _ in users[x]], bit)
     return mask if acyclic else None
+
+
+def _in_order(side: Any) -> bool:
+    """Every node's operands come before it (so the dataflow has no cycle); the readers
+    add operands before their users, a flattened optimized module not always."""
+    return all([not ops or max(ops) < v for v, ops in enumerate(side.operands)])
 
 
 def _reached(mask: int, order: list[int], to_a: Any) -> set[int]:
