@@ -195,3 +195,43 @@ def test_anchor_propagation_from_every_pair_pairs_the_same(monkeypatch) -> None:
     want = [_match.match(a, b, flatten=f) for (a, b), f in cases]
     assert [m.pairs for m in got] == [m.pairs for m in want]
     assert any(s == _match.PROPAGATION for m in got for _, _, s in m.pairs)
+
+
+def test_compact_cost_walk_equals_projection_dicts() -> None:
+    """_Matcher.cost's node-by-node edge walk equals the cost over both projection dicts,
+    after a real matching and under random pairings (parallel edges included)."""
+    from xlalens.diff import _match
+
+    a = load(real_text(MODULE.replace(".optimized_hlo", ".hlo")), level="canonical")
+    b = load(real_text(MODULE), level="canonical")
+    m = _match._Matcher(a, b)
+    for stage in _match.MATCHERS:
+        stage.run(m)
+    A, B = m.A, m.B
+
+    def plain() -> int:
+        cost = sum(1 for x in m.mb if x < 0)
+        for x, y in enumerate(m.ma):
+            if y < 0:
+                cost += 1
+            elif A.full_label[x] != B.full_label[y]:
+                cost += 2 if A.op[x] != B.op[y] else 1
+        ea, eb = _match._projection(A), _match._projection(B)
+        covered = 0
+        for (u, v), keys in ea.items():
+            other = eb.get((m.ma[u], m.ma[v])) if m.ma[u] >= 0 and m.ma[v] >= 0 else None
+            covered += other is not None
+            cost += 1 if other is None else keys != other
+        return cost + len(eb) - covered
+
+    assert any(len(set(o)) < len(o) for o in A.operands + B.operands)  # parallel edges
+    assert m.cost() == plain()
+    rng = random.Random(1)
+    ys = list(range(len(B.ids)))
+    for share in (0.9, 0.5):
+        rng.shuffle(ys)
+        m.ma, m.mb = [-1] * len(A.ids), [-1] * len(B.ids)
+        for x, y in zip(range(len(A.ids)), ys):
+            if rng.random() < share:
+                m.ma[x], m.mb[y] = y, x
+        assert m.cost() == plain()

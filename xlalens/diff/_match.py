@@ -592,18 +592,55 @@ class _Matcher:
             elif A.data[a]["param_index"] != B.data[b]["param_index"]:
                 cost += 1
         cost += sum(1 for a in self.mb if a < 0)
-        ea, eb = _projection(A), _projection(B)
-        covered = 0
+        # Edges, node by node (NOTE: [edit costs] in _cost.py): the projection edges
+        # into v are its distinct operands, each with the tuple of its positions;
+        # B's edge (u2, v2) covers A's (u, v) when u2, v2 are u's and v's partners.
+        # Where both nodes read distinct operands (nearly all), each edge's tuple is
+        # its one position; else the general form, as _projection builds it.
         ma = self.ma
-        for (u, v), keys in ea.items():
-            u2, v2 = ma[u], ma[v]
-            other = eb.get((u2, v2)) if u2 >= 0 and v2 >= 0 else None
-            if other is None:
-                cost += 1
-            else:
-                covered += 1
-                cost += keys != other
-        return cost + len(eb) - covered
+        b_operands, b_keys = B.operands, B.operand_keys
+        covered = 0
+        for v, ops in enumerate(A.operands):
+            if not ops:
+                continue
+            v2 = ma[v]
+            if len(ops) == 1 or (len(ops) == 2 and ops[0] != ops[1]):
+                if v2 < 0:
+                    cost += len(ops)
+                    continue
+                bops = b_operands[v2]
+                if len(bops) == 1 or (len(bops) == 2 and bops[0] != bops[1]):
+                    bks = b_keys[v2]
+                    for u, k in zip(ops, A.operand_keys[v]):
+                        u2 = ma[u]
+                        if u2 >= 0 and u2 in bops:
+                            covered += 1
+                            cost += k != bks[bops.index(u2)]
+                        else:
+                            cost += 1
+                    continue
+            pa = _grouped(ops, A.operand_keys[v])
+            if v2 < 0:
+                cost += len(pa)
+                continue
+            pb = _grouped(b_operands[v2], b_keys[v2])
+            for u, keys in pa.items():
+                other = pb.get(ma[u])  # ma[u] is -1 (no key of pb) when u is unpaired
+                if other is None:
+                    cost += 1
+                else:
+                    covered += 1
+                    cost += keys != other
+        n_b = sum([len(o) if len(o) < 2 else len(set(o)) for o in b_operands])
+        return cost + n_b - covered
+
+
+def _grouped(ops: tuple[int, ...], keys: tuple[int, ...]) -> dict[int, tuple[int, ...]]:
+    """One node's operands with their positions, parallel edges collapsed (as _projection)."""
+    out: dict[int, tuple[int, ...]] = {}
+    for u, k in zip(ops, keys):
+        out[u] = (*out[u], k) if u in out else (k,)
+    return out
 
 
 def _projection(side: _Side) -> dict[tuple[int, int], tuple[int, ...]]:
