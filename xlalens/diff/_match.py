@@ -137,13 +137,16 @@ class _Matcher:
                     out.append(r)
             return out
 
-        data = side.data
+        # The parameter key of each node, from its label (role and number as the
+        # node has them): the labels are compact tuples, the node dicts a pass
+        # over memory (NOTE: [one walk over the node dicts] in _side.py).
+        pkeys = [
+            None if lab[7] is None else lab[6] if lab[6] is not None else lab[7]
+            for lab in side.full_label
+        ]
 
         def compute(node: int) -> None:
-            d = data[node]
-            pkey = None
-            if d["param_index"] is not None:
-                pkey = d["role"] if d["role"] is not None else d["param_index"]
+            pkey = pkeys[node]
             ops = tuple(
                 [
                     (-label[u] - 1) if c or state[u] != 2 else h[u]
@@ -178,11 +181,7 @@ class _Matcher:
             ops = tuple([h[u] for u in operands[node]])
             if -1 in ops:
                 return False
-            d = data[node]
-            pkey = d["param_index"]
-            if pkey is not None and d["role"] is not None:
-                pkey = d["role"]
-            h[node] = table.setdefault((label[node], pkey, ops, ()), len(table))
+            h[node] = table.setdefault((label[node], pkeys[node], ops, ()), len(table))
             s = 1 + sum(map(getsize, operands[node]))
             size[node] = s if s < cap else cap
             state[node] = 2

@@ -66,10 +66,19 @@ class _Side:
         index: dict[str, int] = dict(zip(ids, range(len(ids))))
         self.ids, self.index, self.data = ids, index, data
         n = len(ids)
-        self.op = list(map(itemgetter("op"), data))
-        self.dtype = list(map(itemgetter("dtype"), data))
-        self.shape = list(map(tuple, map(itemgetter("shape"), data)))
-        self.role = [d.get("role") for d in data]
+        # The parameter number is left out of ``label`` and added back by the
+        # fingerprint only for parameters without a role (see NOTE: [exact structure
+        # ...]). memo: attribute keys, shared by both sides (NOTE: [attribute keys by
+        # repr]).
+        self.full_label = node_labels(data, memo)
+        # NOTE: [one walk over the node dicts] The label holds the op, dtype, shape
+        # (a tuple) and role as the node has them: the columns are the labels
+        # transposed (in C), where one walk over the node dicts per field cost about
+        # as much each as the labels' walk on a 10^5-node module (the dicts do not
+        # fit in the caches; each walk is a pass over memory).
+        cols = list(zip(*self.full_label)) if n else [()] * 8
+        self.op, self.dtype, self.shape = list(cols[0]), list(cols[1]), list(cols[2])
+        self.role = list(cols[6])
         # The dots and convolutions, in node order: the dataflow keys walk these on
         # each of their rounds, not every node (most of a 10^5-node module is not one).
         self.heavy = [i for i, op in enumerate(self.op) if op in HEAVY_OPCODES]
@@ -95,10 +104,6 @@ class _Side:
                 i = index[r]
                 if self.role[i] is None and data[i]["param_index"] is None:
                     self.role[i] = nodes[nid]["role"]
-        # The parameter number is left out here and added back by the fingerprint
-        # only for parameters without a role (see NOTE: [exact structure ...]).
-        # memo: attribute keys, shared by both sides (NOTE: [attribute keys by repr]).
-        self.full_label = node_labels(data, memo)
         self.label = [interner.setdefault(lab[:-1], len(interner)) for lab in self.full_label]
         comps = graph.graph.get("computations", {})
         if plan is not None:
