@@ -235,3 +235,36 @@ def test_compact_cost_walk_equals_projection_dicts() -> None:
             if rng.random() < share:
                 m.ma[x], m.mb[y] = y, x
         assert m.cost() == plain()
+
+
+def _walk_to_value(g, inline: dict[str, str], x: str) -> str:
+    """Follow a fusion to its fused root and a fused parameter to the fusion's operand."""
+    comps = g.graph["computations"]
+    fused_of = {f: c for c, f in inline.items()}
+    for _ in range(64):
+        d = g._node[x]
+        if x in fused_of and comps[fused_of[x]]["root"] is not None:
+            x = comps[fused_of[x]]["root"]
+        elif d["param_index"] is not None and d["computation"] in inline:
+            f = inline[d["computation"]]
+            ops = {k: u for u, keyed in g._pred[f].items() for k in keyed}
+            if d["param_index"] not in ops:
+                break
+            x = ops[d["param_index"]]
+        else:
+            break
+    return x
+
+
+def test_flatten_plan_resolves_as_a_walk_per_node() -> None:
+    """flatten_plan's resolved map equals following each hidden node's fusion root or
+    fused parameter's operand, looked up on the node itself, on real optimized modules."""
+    from xlalens.diff._flatten import flatten_plan
+
+    for module in (MODULE, "jax_sharded_mlp.optimized_hlo.txt.xz"):
+        g = load(real_text(module), level="canonical")
+        plan = flatten_plan(g)
+        comps = g.graph["computations"]
+        inline = {c: comp["callers"][0] for c, comp in comps.items() if c in plan.inlined}
+        want = {x: _walk_to_value(g, inline, x) for x in plan.hidden}
+        assert plan.hidden and plan.resolved == {x: y for x, y in want.items() if x != y}

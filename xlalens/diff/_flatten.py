@@ -46,13 +46,24 @@ def flatten_plan(g: nx.MultiDiGraph) -> _FlatPlan:
             inline[cname] = callers[0]
     fused_of: dict[str, str] = {caller: c for c, caller in inline.items()}
 
-    by_key: dict[str, dict[int, str]] = {}
-
-    def operand(x: str, i: int) -> str | None:
-        ops = by_key.get(x)
-        if ops is None:
-            ops = by_key[x] = {k: u for u, keyed in pred[x].items() for k in keyed}
-        return ops.get(i)
+    # Where each hidden node's value comes from, one step: a fusion's is its fused
+    # root, a fused parameter's the fusion's operand at its number (``params`` lists
+    # a computation's parameters by number: docs/graph-schema.md). A node without a
+    # step stands for itself. (Parameters first, so a fusion's step wins, as in a
+    # walk that looks at the fusion first.)
+    step: dict[str, str] = {}
+    for cname, caller in inline.items():
+        params = comps[cname].get("params") or []
+        if params:
+            ops = {k: u for u, keyed in pred[caller].items() for k in keyed}
+            for i, p in enumerate(params):
+                u = ops.get(i)
+                if u is not None:
+                    step[p] = u
+    for caller, cname in fused_of.items():
+        root = comps[cname].get("root")
+        if root is not None:
+            step[caller] = root
 
     resolved: dict[str, str] = {}
 
@@ -60,17 +71,8 @@ def flatten_plan(g: nx.MultiDiGraph) -> _FlatPlan:
         seen = []
         while x not in resolved:
             seen.append(x)
-            d = nodes[x]
-            callee = fused_of.get(x)
-            if callee is not None and comps[callee].get("root") is not None:
-                nxt = comps[callee]["root"]
-            elif d["param_index"] is not None and d["computation"] in inline:
-                nxt = operand(inline[d["computation"]], d["param_index"])
-                if nxt is None:
-                    break
-            else:
-                break
-            if nxt in seen:
+            nxt = step.get(x)
+            if nxt is None or nxt in seen:
                 break
             x = nxt
         final = resolved.get(x, x)
