@@ -407,8 +407,14 @@ def _diff(g_a: nx.MultiDiGraph, g_b: nx.MultiDiGraph, all_attrs: bool, timing) -
         extra = _kernel_node_pairs(g_a, g_b, kmap, mapping)
         if extra:
             triples.extend((x, y, KERNEL) for x, y in extra)
-            order = dict(zip(g_a, range(len(g_a))))
-            triples.sort(key=lambda t: order[t[0]])
+            # In A's node order: one walk over A's ids picks each node's pair (each
+            # A node is in one pair at most), rather than a sort with a key per pair.
+            by_a = {t[0]: t for t in triples}
+            if len(by_a) == len(triples):
+                triples = [t for n in g_a._node if (t := by_a.get(n)) is not None]
+            else:
+                order = dict(zip(g_a, range(len(g_a))))
+                triples.sort(key=lambda t: order[t[0]])
     pairs = []
     for x, y, stage in triples:
         changes = changes_of.get(x)

@@ -93,12 +93,7 @@ class _Matcher:
         self.defer_heavy = False
         # fwd / bwd / remat of each dot/convolution: no stage pairs two that differ.
         (self.phase_a, self.fwd_a), (self.phase_b, self.fwd_b) = phases(self.A), phases(self.B)
-        self.calls_a = [
-            self.A.callees(i) if self.A.data[i]["calls"] else [] for i in range(len(self.A.ids))
-        ]
-        self.calls_b = [
-            self.B.callees(i) if self.B.data[i]["calls"] else [] for i in range(len(self.B.ids))
-        ]
+        self.calls_a, self.calls_b = self.A.calls, self.B.calls
         hashes: dict = {}
         self.ha, self.sa = self._fingerprints(self.A, self.calls_a, hashes)
         self.hb, self.sb = self._fingerprints(self.B, self.calls_b, hashes)
@@ -566,7 +561,7 @@ class _Matcher:
         """Freeze the matching into a :class:`Matching` (``edit_cost`` -1 unless ``cost``)."""
         A, B = self.A, self.B
         pairs = tuple(
-            (A.ids[a], B.ids[b], self.stage_of[a]) for a, b in enumerate(self.ma) if b >= 0
+            [(A.ids[a], B.ids[b], self.stage_of[a]) for a, b in enumerate(self.ma) if b >= 0]
         )
         only_a = tuple(A.ids[a] for a, b in enumerate(self.ma) if b < 0)
         only_b = tuple(B.ids[b] for b, a in enumerate(self.mb) if a < 0)

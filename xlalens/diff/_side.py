@@ -24,6 +24,7 @@ class _Side:
     """One graph as integer-indexed lists (see module docstring)."""
 
     __slots__ = (
+        "calls",
         "cidx",
         "comp",
         "comp_params",
@@ -111,7 +112,13 @@ class _Side:
         self.comps = sorted(comps)
         cidx = {c: i for i, c in enumerate(self.comps)}
         self.cidx = cidx
-        homes = list(map(itemgetter("computation"), data))
+        # Home computation and callees in one walk over the node dicts (NOTE: [one
+        # walk over the node dicts]).
+        homes, called = (
+            map(list, zip(*map(itemgetter("computation", "calls"), data))) if n else ([], [])
+        )
+        # Callee numbers per node, in call order (what callees() gives; [] without one).
+        self.calls = [[cidx[c] for c in cs if c in cidx] if cs else [] for cs in called]
         comp_no = {c: cidx.get(home.get(c, c), -1) for c in set(homes)}
         self.comp = list(map(comp_no.__getitem__, homes))
         self.comp_root = [
@@ -206,7 +213,7 @@ class _Side:
             operand_capture,
         )
         self.users = users
-        self.n_edges = sum(len(o) for o in self.operands)
+        self.n_edges = sum(map(len, self.operands))
 
     def callees(self, i: int) -> list[int]:
         """Computation numbers that node ``i`` calls, in call order."""
