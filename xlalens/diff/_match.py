@@ -226,39 +226,67 @@ class _Matcher:
         new = []
         stack = [(a, b)]
         A, B = self.A, self.B
+        # agree() and _pair() inlined (the cone of a large module is most of it).
+        ma, mb, ha, hb = self.ma, self.mb, self.ha, self.hb
+        phase_a, phase_b, stage_of = self.phase_a, self.phase_b, self.stage_of
+        params_a = self._entry_params_a
+        a_ops, b_ops, a_cap = A.operands, B.operands, A.operand_capture
+        calls_a, calls_b = self.calls_a, self.calls_b
         while stack:
             x, y = stack.pop()
-            if self.ma[x] >= 0 or self.mb[y] >= 0 or self.ha[x] != self.hb[y]:
+            if ma[x] >= 0 or mb[y] >= 0 or ha[x] != hb[y]:
                 continue
-            if not self.agree(x, y):
+            pa, pb = phase_a[x], phase_b[y]
+            if pa is not None and pb is not None and pa != pb:
                 continue
-            self._pair(x, y, stage)
+            if self._anc is not None and x in params_a:
+                self._anc = None  # as _pair: recount the dependencies
+            ma[x] = y
+            mb[y] = x
+            stage_of[x] = stage
             new.append((x, y))
-            for u, v, c in zip(A.operands[x], B.operands[y], A.operand_capture[x]):
+            for u, v, c in zip(a_ops[x], b_ops[y], a_cap[x]):
                 if not c:
                     stack.append((u, v))
-            for ca, cb in zip(self.calls_a[x], self.calls_b[y]):
-                ra, rb = A.comp_root[ca], B.comp_root[cb]
-                if ra >= 0 and rb >= 0:
-                    stack.append((ra, rb))
-                stack.extend(zip(A.comp_params[ca], B.comp_params[cb]))
+            if calls_a[x]:
+                for ca, cb in zip(calls_a[x], calls_b[y]):
+                    ra, rb = A.comp_root[ca], B.comp_root[cb]
+                    if ra >= 0 and rb >= 0:
+                        stack.append((ra, rb))
+                    stack.extend(zip(A.comp_params[ca], B.comp_params[cb]))
         return new
 
     def exact(self) -> None:
         """Stage 1: identical subgraphs whose fingerprint is unique on both sides, largest first."""
-        groups: dict[int, tuple[list[int], list[int]]] = {}
+        # Each fingerprint's first node per side, and all of them where it has several
+        # (most fingerprints occur once: no list per node).
+        first_a: dict[int, int] = {}
+        more_a: dict[int, list[int]] = {}
         for i, h in enumerate(self.ha):
-            groups.setdefault(h, ([], []))[0].append(i)
+            j = first_a.setdefault(h, i)
+            if j != i:
+                more_a.setdefault(h, [j]).append(i)
+        first_b: dict[int, int] = {}
+        more_b: dict[int, list[int]] = {}
         for i, h in enumerate(self.hb):
-            g = groups.get(h)
-            if g is not None:
-                g[1].append(i)
-        common = [h for h, (la, lb) in groups.items() if lb]
-        common.sort(key=lambda h: (-self.sa[groups[h][0][0]], h))
+            if h in first_a:
+                j = first_b.setdefault(h, i)
+                if j != i:
+                    more_b.setdefault(h, [j]).append(i)
+        # Largest first, then by fingerprint (unique: the order is total); sorted as
+        # (size, fingerprint) tuples without a key function per fingerprint.
+        common = [h for h in first_a if h in first_b]
+        sa = self.sa
+        common = [h for _, h in sorted(zip([-sa[first_a[h]] for h in common], common))]
+        ma, mb = self.ma, self.mb
         for h in common:
-            la, lb = groups[h]
-            la = [x for x in la if self.ma[x] < 0]
-            lb = [y for y in lb if self.mb[y] < 0]
+            if h not in more_a and h not in more_b:
+                x, y = first_a[h], first_b[h]
+                if ma[x] < 0 and mb[y] < 0:
+                    self.match_cone(x, y, EXACT)
+                continue
+            la = [x for x in more_a.get(h, (first_a[h],)) if ma[x] < 0]
+            lb = [y for y in more_b.get(h, (first_b[h],)) if mb[y] < 0]
             if len(la) == 1 and len(lb) == 1:
                 self.match_cone(la[0], lb[0], EXACT)
 
@@ -578,12 +606,13 @@ class _Matcher:
         """The edit cost of the current matching, on the compact sides (same rules as _cost)."""
         A, B = self.A, self.B
         cost = 0
+        la, lb, fa, fb = A.label, B.label, A.full_label, B.full_label
         for a, b in enumerate(self.ma):
             if b < 0:
                 cost += 1
-            elif A.label[a] != B.label[b]:
+            elif la[a] != lb[b]:
                 cost += 2 if A.op[a] != B.op[b] else 1
-            elif A.data[a]["param_index"] != B.data[b]["param_index"]:
+            elif fa[a][7] != fb[b][7]:  # the parameter number (the label's last field)
                 cost += 1
         cost += sum(1 for a in self.mb if a < 0)
         # Edges, node by node (NOTE: [edit costs] in _cost.py): the projection edges
