@@ -83,7 +83,6 @@ def phase_timer():
         (_diff, "_classify_pairs", "classify the matcher's pairs"),
         (_diff, "_kernel_node_pairs", "kernel pairs' fusions and parameters"),
         (_diff, "kernels", "kernels (entry instructions)"),
-        (_match, "count_edges", "edge counts"),
     ):
         saved.append((mod, name, getattr(mod, name)))
         setattr(mod, name, timed(label, getattr(mod, name)))

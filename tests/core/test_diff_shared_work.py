@@ -268,3 +268,16 @@ def test_flatten_plan_resolves_as_a_walk_per_node() -> None:
         inline = {c: comp["callers"][0] for c, comp in comps.items() if c in plan.inlined}
         want = {x: _walk_to_value(g, inline, x) for x in plan.hidden}
         assert plan.hidden and plan.resolved == {x: y for x, y in want.items() if x != y}
+
+
+def test_edge_counts_from_the_sides_equal_count_edges() -> None:
+    """match's edge counts (the sides' in-edges plus the hidden nodes') equal count_edges."""
+    from xlalens.diff._flatten import count_edges
+    from xlalens.diff._match import match
+
+    hlo = load(real_text(MODULE.replace(".optimized_hlo", ".hlo")), level="canonical")
+    opt = load(real_text(MODULE), level="canonical")
+    for flatten in ((False, True), (True, False), (False, False)):
+        a, b = (opt, hlo) if flatten[0] else (hlo, opt)
+        assert match(a, b, flatten=flatten).edges == (count_edges(a), count_edges(b))
+    assert match(opt, opt, flatten=(True, True)).edges == (count_edges(opt),) * 2

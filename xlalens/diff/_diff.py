@@ -13,6 +13,7 @@ from typing import Any
 import networkx as nx
 
 from xlalens._errors import UsageError
+from xlalens.diff._labels import node_labels
 from xlalens.diff._match import (
     HIDDEN_ATTRS,
     IGNORED_ATTRS,
@@ -365,6 +366,13 @@ def _diff(g_a: nx.MultiDiGraph, g_b: nx.MultiDiGraph, all_attrs: bool, timing) -
     # pairs and for the edit cost (which would otherwise compute them again).
     lab_a, lab_b = m.labels if m.labels is not None else ({}, {})
     memo: dict[str, str] = {}  # NOTE: [attribute keys by repr]
+    if both:
+        # The nodes the flattened matching left out (fusions, fused parameters): the
+        # kernel map pairs nearly all of them, so their labels are made in one batch
+        # per side rather than one call per node below.
+        for lab, nodes_ in ((lab_a, na), (lab_b, nb)):
+            rest = [n for n in nodes_ if n not in lab]
+            lab.update(zip(rest, node_labels(map(nodes_.__getitem__, rest), memo)))
 
     def same_label(x: str, y: str) -> bool:
         """Whether classify has nothing to report (NOTE: [equal labels classify as unchanged])."""

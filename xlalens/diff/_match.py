@@ -14,6 +14,7 @@ dict iteration order.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
 import networkx as nx
@@ -666,6 +667,15 @@ def _grouped(ops: tuple[int, ...], keys: tuple[int, ...]) -> dict[int, tuple[int
     return out
 
 
+def _edge_count(side: _Side, g: nx.MultiDiGraph, plan: _FlatPlan | None) -> int:
+    """``count_edges(g)`` from what the side counted: the edges into its nodes, plus
+    those into the nodes the flattening hides (fusions; fused parameters have none)."""
+    if plan is None:
+        return side.in_edges
+    pred = g._pred
+    return side.in_edges + sum(map(len, chain.from_iterable(pred[h].values() for h in plan.hidden)))
+
+
 def _projection(side: _Side) -> dict[tuple[int, int], tuple[int, ...]]:
     """Parallel edges collapsed: (operand, user) -> sorted operand positions."""
     out: dict[tuple[int, int], tuple[int, ...]] = {}
@@ -843,6 +853,6 @@ def match(
         only_a=tuple(n for n in a if n not in paired_a),
         only_b=tuple(n for n in b if n not in paired_b),
         edit_cost=edit_cost(a, b, [(x, y) for x, y, _ in pairs], labels=labels) if cost else -1,
-        edges=(count_edges(a), count_edges(b)),
+        edges=(_edge_count(m.A, a, plans[0]), _edge_count(m.B, b, plans[1])),
         labels=labels,
     )

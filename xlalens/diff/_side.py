@@ -36,6 +36,7 @@ class _Side:
         "graph",
         "heavy",
         "ids",
+        "in_edges",
         "index",
         "label",
         "n_edges",
@@ -147,6 +148,7 @@ class _Side:
         operand_keys: list[tuple[int, ...]] = []
         operand_capture: list[tuple[bool, ...]] = []
         users: list[list[tuple[int, int]]] = [[] for _ in range(n)]
+        dropped = 0  # edges whose operand the flattening hides (counted for in_edges)
         for v, nid in enumerate(ids):
             preds = pred[nid]
             if not preds:
@@ -161,6 +163,7 @@ class _Side:
                     ((k, d),) = keyed.items()
                     u = get(u)
                     if u is None:  # hidden by the flattening (as below)
+                        dropped += 1
                         operands.append(empty)
                         operand_keys.append(empty)
                         operand_capture.append(empty)
@@ -195,6 +198,7 @@ class _Side:
                 if (j := get(u)) is not None
                 for k, d in keyed.items()
             ]
+            dropped += sum(map(len, preds.values())) - len(ops)
             if not ops:  # every operand hidden by the flattening
                 operands.append(empty)
                 operand_keys.append(empty)
@@ -214,6 +218,9 @@ class _Side:
         )
         self.users = users
         self.n_edges = sum(map(len, self.operands))
+        # Edges into these nodes in the graph as given (the flattened form drops
+        # those read from a hidden node that stands for nothing shown).
+        self.in_edges = self.n_edges + dropped
 
     def callees(self, i: int) -> list[int]:
         """Computation numbers that node ``i`` calls, in call order."""
