@@ -264,9 +264,28 @@ def estimate_bytes(g: nx.MultiDiGraph, ks: list[str] | None = None) -> int | Non
     return int(total)
 
 
-def _summary(g_a, g_b, pairs, m, ks=None) -> Summary:
-    ca = Counter(map(itemgetter("op"), g_a._node.values()))
-    cb = Counter(map(itemgetter("op"), g_b._node.values()))
+def _ops(g: nx.MultiDiGraph, labels: dict[str, tuple]) -> Counter:
+    """The op histogram; from the labels (the op is their first field) where every node
+    has one: compact tuples, not another walk over the node dicts."""
+    if len(labels) == len(g._node):
+        return Counter(map(itemgetter(0), labels.values()))
+    return Counter(map(itemgetter("op"), g._node.values()))
+
+
+def _collectives_in(g: nx.MultiDiGraph, labels: dict[str, tuple]) -> bool:
+    """has_collectives(g); where every node has a label and no label holds a sharding
+    or collective record (its spmd key is ""), none has a collective."""
+    from xlalens.diff._collectives import has_collectives
+
+    if len(labels) == len(g._node) and not any(map(itemgetter(5), labels.values())):
+        return False
+    return has_collectives(g)
+
+
+def _summary(g_a, g_b, pairs, m, ks=None, labels=None) -> Summary:
+    lab_a, lab_b = labels if labels is not None else ({}, {})
+    ca = _ops(g_a, lab_a)
+    cb = _ops(g_b, lab_b)
     hist = tuple(OpCount(op, ca.get(op, 0), cb.get(op, 0)) for op in sorted(set(ca) | set(cb)))
     ka, kb = ks if ks is not None else (kernels(g_a), kernels(g_b))
     return Summary(
@@ -447,10 +466,10 @@ def _diff(g_a: nx.MultiDiGraph, g_b: nx.MultiDiGraph, all_attrs: bool, timing) -
             edit_cost=edit_cost(g_a, g_b, [(x, y) for x, y, _ in triples], labels=m.labels),
             edges=m.edges,
         )
-    from xlalens.diff._collectives import collective_diff, has_collectives
+    from xlalens.diff._collectives import collective_diff
 
     coll = None
-    if has_collectives(g_a) or has_collectives(g_b):  # else no list of pairs to build
+    if _collectives_in(g_a, lab_a) or _collectives_in(g_b, lab_b):  # else no pair lists
         coll = collective_diff(
             g_a,
             g_b,
@@ -465,7 +484,7 @@ def _diff(g_a: nx.MultiDiGraph, g_b: nx.MultiDiGraph, all_attrs: bool, timing) -
         pairs=tuple(pairs),
         only_a=m.only_a,
         only_b=m.only_b,
-        summary=_summary(g_a, g_b, pairs, m, ks),
+        summary=_summary(g_a, g_b, pairs, m, ks, (lab_a, lab_b)),
         kernel_map=kmap,
         all_attrs=all_attrs,
         a=g_a,
