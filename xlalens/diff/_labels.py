@@ -191,7 +191,9 @@ def node_labels(datas: Iterable[dict[str, Any]], memo: dict[str, str] | None = N
         layout = data["layout"]
         attrs = data["attrs"]
         akey = ""
-        if attrs:  # attrs_key, through the memo
+        # attrs_key, through the memo; one key left out of it (metadata, most often)
+        # needs no filtered copy.
+        if attrs and (len(attrs) > 1 or next(iter(attrs)) not in unkeyed):
             kept = {k: v for k, v in attrs.items() if k not in unkeyed}
             if kept:
                 text = repr(kept)
