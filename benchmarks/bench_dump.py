@@ -24,10 +24,12 @@ prints, per frontend, size and side (replay, native), the result closest to its
 bound: its observed error against the float64 reference, its bound, and
 bound/observed, beside the target of issue 21 (within 30x). ``--reuse ROOT``
 re-judges dumps already captured as ``ROOT/<workload>_<size>`` with the current
-proof instead of capturing again.
+proof instead of capturing again. ``--power`` (with ``--reuse``) then changes each
+float result of each frontend's native outputs by 1e-3 relative, one at a time, and
+re-judges the dump: every such change must give NO (issue 21's power target).
 
 Run: ``.venv/bin/python benchmarks/bench_dump.py [--resnet50] [--proof-sizes 2^24]
-[--proof-tightness 4,2^10,2^16,2^20 [--workload mlp] [--reuse ROOT]]
+[--proof-tightness 4,2^10,2^16,2^20 [--workload mlp] [--reuse ROOT [--power]]]
 [--frameworks jax,tensorflow,torch_xla]``
 """
 
@@ -193,6 +195,49 @@ def proof_tightness(sizes: list[int], names: list[str], workload: str, reuse: Pa
     return 0
 
 
+def proof_power(sizes: list[int], names: list[str], workload: str, reuse: Path) -> int:
+    """A 1e-3 relative change of one native result must give NO: which ones still pass."""
+    import shutil
+
+    import numpy as np
+
+    from xlalens.frontends._run import verify
+
+    print(f"workload {workload}; each float result of outputs.npz times (1 + 1e-3), one at a time")
+    missed = 0
+    for n in sizes:
+        src = reuse / f"{workload}_{n}"
+        manifest = json.loads((src / "manifest.json").read_text())
+        for name in names:
+            e = manifest["frontends"].get(name)
+            if not e or e.get("status") != "ok":
+                continue
+            roles = [o.get("role") for o in (e.get("signature") or {}).get("outputs", [])]
+            with np.load(src / name / "outputs.npz") as npz:
+                arrays = {k: npz[k] for k in npz.files}
+            caught, passed = [], []
+            for i in range(len(roles)):
+                a = arrays.get(f"result{i}")
+                if a is None or a.dtype.kind != "f" or not np.any(a != 0):
+                    continue
+                label = roles[i] or f"#{i}"
+                with tempfile.TemporaryDirectory() as tmp:
+                    folder = Path(tmp) / name
+                    shutil.copytree(src / name, folder)  # the kept dump is never written into
+                    bad = {**arrays, f"result{i}": (a * (1 + 1e-3)).astype(a.dtype)}
+                    np.savez(folder / "outputs.npz", **bad)
+                    entry = {**e, "seconds": {}}
+                    verify(folder, entry, "cpu")
+                (passed if entry["outputs_match"] else caught).append(label)
+            missed += len(passed)
+            print(
+                f"{n:>8} {name:16s} NO for {len(caught)}/{len(caught) + len(passed)}"
+                f"{'' if not passed else '; still yes: ' + ', '.join(passed)}"
+            )
+    print(f"1e-3 changes that still pass: {missed}")
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--resnet50", action="store_true", help="the ResNet50 user-step case")
@@ -205,6 +250,9 @@ def main() -> int:
     ap.add_argument("--proof-tightness", default=None, help="e.g. 4,2^10,2^16,2^20")
     ap.add_argument("--workload", default="regression", help="regression or mlp")
     ap.add_argument("--reuse", type=Path, default=None, help="re-judge ROOT/<workload>_<size>")
+    ap.add_argument(
+        "--power", action="store_true", help="with --reuse: 1e-3 change of each result gives NO?"
+    )
     a = ap.parse_args()
     if a.proof_tightness:
         from xlalens.timing import parse_sizes
@@ -212,6 +260,10 @@ def main() -> int:
         names = a.frameworks.split(",")
         if a.frameworks == ",".join(FRONTENDS):
             names = [n for n in FRONTENDS if n != "torch_compile"]
+        if a.power:
+            if a.reuse is None:
+                ap.error("--power needs --reuse ROOT: dumps as --proof-tightness captures them")
+            return proof_power(parse_sizes(a.proof_tightness), names, a.workload, a.reuse)
         return proof_tightness(parse_sizes(a.proof_tightness), names, a.workload, a.reuse)
     if a.resnet50:
         return resnet50()
