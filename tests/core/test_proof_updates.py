@@ -122,3 +122,39 @@ def test_loss_after_update_1e3_off_at_2p20_gives_no_and_no_false_no():
     # the updated results themselves are judged as before (their own sums at full weight)
     same = prove(replay, replay, ref, plain, inputs=inputs)
     assert p.native.tolerances[:2] == same.native.tolerances[:2]
+
+
+HLO = """HloModule after, is_scheduled=true
+
+%sum (a: f32[], b: f32[]) -> f32[] {
+  %a = f32[] parameter(0)
+  %b = f32[] parameter(1)
+  ROOT %s = f32[] add(%a, %b)
+}
+
+ENTRY %main (w: f32[4], x: f32[1024,4]) -> (f32[4], f32[]) {
+  %w = f32[4]{0} parameter(0)
+  %x = f32[1024,4]{1,0} parameter(1)
+  %z = f32[] constant(0)
+  %g = f32[4]{0} reduce(%x, %z), dimensions={0}, to_apply=%sum
+  %NEW = f32[4]{0} subtract(%w, %g)
+  %d = f32[1024]{0} dot(%x, %NEW), lhs_contracting_dims={1}, rhs_contracting_dims={0}
+  %l = f32[] reduce(%d, %z), dimensions={0}, to_apply=%sum
+  ROOT %t = (f32[4]{0}, f32[]) tuple(%NEW, %l)
+}
+"""
+
+
+def test_optimized_module_cuts_at_the_update_and_never_at_an_argument():
+    """The loss reads the gradient's reduce through the update; a folded update is no cut."""
+    from xlalens.proof._bound import _accumulations
+
+    found, n, reached = _accumulations(HLO, frozenset({0}))
+    by = {a.name: a for a in found}
+    assert n == 2 and reached == (frozenset(), frozenset({0}))
+    assert by["g"].results == (0, 1) and by["g"].attenuated == (1,)
+    assert by["l"].attenuated == ()  # the loss's own sum stays at full weight
+    # the compiler returned the argument itself: its readers read it at full weight
+    folded = HLO.replace("tuple(%NEW, %l)", "tuple(%w, %l)")
+    found, _, reached = _accumulations(folded, frozenset({0}))
+    assert all(a.attenuated == () for a in found) and reached == (frozenset(), frozenset())

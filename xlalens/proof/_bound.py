@@ -233,7 +233,10 @@ def _accumulations(
                 if len(preds) != 1:
                     break
                 u = preds[0]
-            cut_nodes.setdefault(u, i)
+            # a result the compiler folded into an argument (a zero update) is no cut:
+            # its readers read the argument itself, at full weight
+            if g.nodes[u].get("opcode") not in ("parameter", "constant", "get-tuple-element"):
+                cut_nodes.setdefault(u, i)
     direct: dict[str, frozenset[str]] = {}
     via: dict[str, tuple[frozenset[str], frozenset[int]]] = {}
     for n in order:
