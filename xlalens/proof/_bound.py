@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +16,7 @@ from xlalens.proof._model import (
     UNIT_ROUNDOFF,
     ErrorBound,
 )
+from xlalens.proof._values import _EXACT, _arg_side, _behind_exact, _updated_values
 
 
 def _mlir() -> tuple[Any, Any]:
@@ -88,6 +89,8 @@ class Accumulation:
     attenuated: tuple[int, ...] = ()
     """Those of ``results`` that depend on it only through a parameter update they read
     (NOTE: [attenuation through updates] in :func:`error_bound`); empty unless asked."""
+    outputs: int = 0
+    """Its output elements (0: unknown)."""
 
 
 # Fusions whose body a library runs (blocked, vectorized accumulators), not XLA's loops.
@@ -266,7 +269,14 @@ def _accumulations(
             attenuated = tuple(i for i, (_, ks) in enumerate(per_result) if kernel in ks)
         out.append(
             Accumulation(
-                d.get("name", node), d["opcode"], k, sequential, kernel, results, attenuated
+                d.get("name", node),
+                d["opcode"],
+                k,
+                sequential,
+                kernel,
+                results,
+                attenuated,
+                math.prod(d["shape"]) if d.get("shape") is not None else 0,
             )
         )
     reached = tuple(via[u][1] for _, u in operands) if per_result is not None else ()
@@ -275,7 +285,6 @@ def _accumulations(
 
 _DOTS = ("dot_general", "dot", "convolution")
 # Ops that move or widen values without rounding a float32 value.
-_EXACT = ("reshape", "transpose", "convert", "copy", "bitcast_convert", "broadcast_in_dim")
 # NOTE: [ops that do not round] their float result is one of their operands' values
 # (moved, selected, compared or sign-changed), so they add no rounding to a path.
 # ``convert`` is left out: int -> f32 and f64 -> f32 round. Regions (while, case,
@@ -335,6 +344,8 @@ class _Flow:
     dot_results: tuple[tuple[int, frozenset[int]], ...] = ()
     """``(position, results)`` of each charged dot: its index among ``main``'s dots
     and the results that depend on it."""
+    dot_outputs: tuple[int, ...] = ()
+    """Output elements of each charged dot, in ``dot_results``' order."""
     behind: tuple[tuple[float, float, int, float], ...] = ()
     """Per result: (paths, dots, rounding, charged) over the ops it depends on only
     through an updated value it reads (NOTE: [attenuation through updates])."""
@@ -350,45 +361,6 @@ def _reducer_adds(op: Any) -> bool:
                 if inner.operation.name in ("stablehlo.add", "stablehlo.subtract"):
                     return True
     return False
-
-
-def _behind_exact(v: Any, producer: Mapping[Any, Any]) -> Any:
-    """The value behind ops that do not round (reshape, copy, convert...)."""
-    for _ in range(64):
-        op = producer.get(v)
-        if op is None or op.operation.name.split(".", 1)[-1] not in _EXACT:
-            return v
-        if len(op.operands) != 1 or _FLOAT_TYPE.search(str(op.operands[0].type)) is None:
-            return v
-        v = op.operands[0]
-    return v
-
-
-def _arg_side(op: Any, v: Any, args: Mapping[Any, int], producer: Mapping[Any, Any]) -> int | None:
-    """Which operand of ``op`` (``arg - update``, ``arg + update``) is the argument
-    ``v`` updates (the same type as ``v``), else None."""
-    if op is None or op.operation.name not in ("stablehlo.subtract", "stablehlo.add"):
-        return None
-    sides = (0, 1) if op.operation.name == "stablehlo.add" else (0,)
-    for side in sides:
-        first = _behind_exact(op.operands[side], producer)
-        if first in args and str(first.type) == str(v.type):
-            return side
-    return None
-
-
-def _updated_values(
-    outs: Sequence[Any], args: Mapping[Any, int], producer: Mapping[Any, Any]
-) -> dict[Any, tuple[int, int]]:
-    """The ``arg +- update`` values ``main`` returns: value -> (result position, the
-    argument's operand index in the op that makes it)."""
-    cuts: dict[Any, tuple[int, int]] = {}
-    for r, v in enumerate(outs):
-        value = _behind_exact(v, producer)
-        side = _arg_side(producer.get(value), v, args, producer)
-        if side is not None:
-            cuts.setdefault(value, (r, side))
-    return cuts
 
 
 def _flow(
@@ -481,6 +453,7 @@ def _flow(
     nothing: tuple[int, frozenset[int]] = (0, frozenset())
     position = 0
     charged_at: dict[int, int] = {}  # a charged dot's position -> its term's index
+    sizes: dict[int, int] = {}  # a charged dot's position -> its output elements
     for op in ops:
         if op is ret:
             break
@@ -495,6 +468,7 @@ def _flow(
             if position in charges:
                 charge = float(charges[position][1])
                 charged_at[position] = len(terms)
+                sizes[position] = math.prod(_shape(op.result, ir) or [0])
             position += 1
         t = own(op, charge=charge)
         mine = 0
@@ -549,6 +523,7 @@ def _flow(
         tuple(upd),
         tuple(charged),
         dot_results,
+        tuple(sizes[p] for p, _ in dot_results),
         tuple(behind_out),
         tuple(reached),
     )
@@ -559,16 +534,18 @@ def _matched_charge(
 ) -> float | None:
     """The simulated charge of the StableHLO dot a sequential optimized dot runs.
 
-    Its counterpart is a charged dot of the same ``K`` whose results overlap
-    ``a.results`` (the largest charge when several do); None when none does, or
-    when the dataflow is unknown (the charge cannot be placed).
+    Its counterpart is a charged dot of the same ``K`` and output size whose results
+    overlap ``a.results`` (the largest charge when several do); None when none does,
+    or when the dataflow is unknown (the charge cannot be placed).
     """
     if flow is None or not charges:
         return None
     found = [
         charges[p][1]
-        for p, res in flow.dot_results
-        if charges[p][0] == a.length and (a.results is None or res & set(a.results))
+        for (p, res), size in zip(flow.dot_results, flow.dot_outputs)
+        if charges[p][0] == a.length
+        and size == a.outputs
+        and (a.results is None or res & set(a.results))
     ]
     return max(found) if found else None
 

@@ -90,8 +90,9 @@ def update_scales(
     from jaxlib.mlir.dialects import func
 
     from xlalens import _runtime
-    from xlalens.proof._bound import _mlir, _updated_values
+    from xlalens.proof._bound import _mlir
     from xlalens.proof._judge import promote_to_f64
+    from xlalens.proof._values import _updated_values
 
     if isinstance(stablehlo, bytes):
         stablehlo = stablehlo.decode()
