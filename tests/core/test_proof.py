@@ -434,3 +434,15 @@ def test_simulated_chain_on_a_module_without_a_reference_keeps_the_worst_case():
     from xlalens.proof import chain_charges
 
     assert chain_charges("module @m { this is not MLIR", []) == {}
+
+
+def test_optimized_dot_takes_a_simulated_charge_of_its_own_size_only():
+    """A sequential optimized dot of the charged K but another output size keeps K - 1."""
+    from xlalens.proof._bound import Accumulation, _Flow, _matched_charge
+
+    k = 2**20
+    flow = _Flow((), (), (), (), (), ((0, frozenset({0, 2})),), (32,))
+    dot = Accumulation("dot.7", "dot", k, True, "dot.7", (0, 2), (), 32)
+    assert _matched_charge(dot, {0: (k, 7e4)}, flow) == 7e4
+    wider = Accumulation("dot.5", "dot", k, True, "dot.5", (1, 2), (), 1024)
+    assert _matched_charge(wider, {0: (k, 7e4)}, flow) is None  # w1's gradient: not this chain
