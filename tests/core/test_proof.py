@@ -381,7 +381,7 @@ def test_simulated_chain_replaces_the_worst_case_and_keeps_1e3_detectable():
 
 
 def test_simulated_chain_keeps_the_worst_case_where_it_cannot_see_the_terms():
-    """Short dots, a dot sharing K with an unsimulated one, and a stagnating chain keep (K - 1) u."""
+    """Short dots, a dot sharing K and size with an unsimulated one, a stagnating chain keep (K - 1) u."""
     from xlalens.proof import chain_charges
 
     assert chain_charges(MODULE, _inputs()) == {}  # K = 8 and 1024: below the simulated length
@@ -397,7 +397,8 @@ def test_simulated_chain_keeps_the_worst_case_where_it_cannot_see_the_terms():
     a, b = rng.uniform(0.5, 1.5, (2, k)).astype(np.float32)
     ((_, charge),) = chain_charges(one, [a, b]).values()
     assert 8 * np.sqrt(k / 3) < charge < 8 * np.sqrt(k)  # random terms: near the sqrt(K) model
-    # the same K in a dot with a 32x32 result (not simulated): the charge could be another sum's
+    # the same K in a dot with a 32x32 result (not simulated): another size, so no optimized
+    # dot of this one's size can be that sum; the charge stays
     wide = one.replace(
         "return %d : tensor<f32>",
         f"%o = stablehlo.broadcast_in_dim %a, dims = [1] : (tensor<{k}xf32>) -> tensor<32x{k}xf32>\n"
@@ -405,7 +406,22 @@ def test_simulated_chain_keeps_the_worst_case_where_it_cannot_see_the_terms():
         f"(tensor<32x{k}xf32>, tensor<32x{k}xf32>) -> tensor<32x32xf32>\n"
         "    return %d : tensor<f32>",
     )
-    assert chain_charges(wide, [a, b]) == {}
+    assert chain_charges(wide, [a, b]) == {0: (k, charge)}
+    # the same K and size in a called function (not simulated): the charge could be its sum's
+    dot = f"stablehlo.dot_general %a, %b, contracting_dims = [0] x [0] : (tensor<{k}xf32>, tensor<{k}xf32>) -> tensor<f32>"
+    called = f"""module @s {{
+  func.func public @main(%a: tensor<{k}xf32>, %b: tensor<{k}xf32>) -> (tensor<f32>, tensor<f32>) {{
+    %d = {dot}
+    %c = func.call @inner(%a, %b) : (tensor<{k}xf32>, tensor<{k}xf32>) -> tensor<f32>
+    return %d, %c : tensor<f32>, tensor<f32>
+  }}
+  func.func private @inner(%a: tensor<{k}xf32>, %b: tensor<{k}xf32>) -> tensor<f32> {{
+    %d = {dot}
+    return %d : tensor<f32>
+  }}
+}}
+"""
+    assert chain_charges(called, [a, b]) == {}
     # x = [1, 2^-25, ...]: one running sum rounds every 2^-25 away (2^-9 relative, the
     # stagnation of tests/frontends/seq_sum_step.py); its simulated error is past (K - 1) u
     x = np.full(k, 2.0**-25, np.float32)
@@ -418,3 +434,15 @@ def test_simulated_chain_on_a_module_without_a_reference_keeps_the_worst_case():
     from xlalens.proof import chain_charges
 
     assert chain_charges("module @m { this is not MLIR", []) == {}
+
+
+def test_optimized_dot_takes_a_simulated_charge_of_its_own_size_only():
+    """A sequential optimized dot of the charged K but another output size keeps K - 1."""
+    from xlalens.proof._bound import Accumulation, _Flow, _matched_charge
+
+    k = 2**20
+    flow = _Flow((), (), (), (), (), ((0, frozenset({0, 2})),), (32,))
+    dot = Accumulation("dot.7", "dot", k, True, "dot.7", (0, 2), (), 32)
+    assert _matched_charge(dot, {0: (k, 7e4)}, flow) == 7e4
+    wider = Accumulation("dot.5", "dot", k, True, "dot.5", (1, 2), (), 1024)
+    assert _matched_charge(wider, {0: (k, 7e4)}, flow) is None  # w1's gradient: not this chain

@@ -131,6 +131,13 @@ def test_mlp_proven_at_2_16(tmp_path):
         for n in names
     }
     assert result.manifest["cross_check"]["params_agree"] is True
+    # jax's loss is computed after the update: the sums behind the updates reach it
+    # through them, weighed by their measured scales (NOTE: [attenuation through updates])
+    bound = fronts["jax"]["proof"]["native_bound"]
+    loss = [o["role"] for o in fronts["jax"]["signature"]["outputs"]].index("loss")
+    x, _, reached = bound["through"][loss]
+    assert x > 2**16 and reached and loss not in reached
+    assert all(bound["update_scale"][r] > 0 for r in reached)
 
 
 def test_keras_cnn_with_batchnorm_proven(tmp_path):

@@ -3,6 +3,7 @@
     reference       the captured StableHLO promoted to float64, run through PJRT
     error_bound     an error bound derived from the module, op by op
     chain_charges   long sequential dots charged by their simulated chains
+    update_scales   the scale an updated parameter's error arrives at where it is read
     judge / agree   is a result within its bound of the reference; do two agree
     prove           the whole proof of one capture (replay and native result)
 
@@ -36,6 +37,7 @@ from xlalens.proof._model import (
     allowance,
     recorded_allowances,
 )
+from xlalens.proof._updates import update_scales
 
 __all__ = [
     "LAMBDA",
@@ -57,4 +59,5 @@ __all__ = [
     "prove",
     "recorded_allowances",
     "reference",
+    "update_scales",
 ]

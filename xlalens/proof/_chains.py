@@ -29,7 +29,9 @@ The charge replaces ``K - 1`` only where it is smaller (it never loosens a
 bound), only for dots of at least :data:`MIN_LENGTH` terms and with at most
 :data:`MAX_OUTPUTS` output elements (a gradient of a small weight: the case where
 the long chain decides the result), and only when no other dot or convolution of the
-module has the same ``K`` (TensorFlow rewrites 1x1 convolutions as dots). Its limit:
+module has the same ``K`` and as many output elements (TensorFlow rewrites 1x1
+convolutions as dots; an optimized dot takes the charge of a StableHLO dot of the same
+``K`` and size, ``_bound._matched_charge``). Its limit:
 a compiler that sums in an order not in :data:`LANES` is judged by these orders'
 errors.
 """
@@ -85,14 +87,16 @@ def _arrange(a: np.ndarray, batch: list[int], contract: list[int]) -> np.ndarray
     return t.reshape(b, -1, k)
 
 
-def _long_dots(module: Any, ir: Any) -> tuple[list[tuple[Any, int, tuple, int]], set[int]]:
+def _long_dots(
+    module: Any, ir: Any
+) -> tuple[list[tuple[Any, int, tuple, int, int]], set[tuple[int, int]]]:
     """The dots of ``main``'s body worth simulating (op, K, dims, position among
-    ``main``'s dots), and the K of every other dot or convolution (in a region,
-    another function, or with too many outputs)."""
+    ``main``'s dots, output elements), and (K, output elements) of every other dot
+    or convolution (in a region, another function, or with too many outputs)."""
     from xlalens.proof._bound import _reduction_length
 
-    found: list[tuple[Any, int, tuple, int]] = []
-    others: set[int] = set()
+    found: list[tuple[Any, int, tuple, int, int]] = []
+    others: set[tuple[int, int]] = set()
     position = [0]
 
     def walk(op: Any) -> None:
@@ -116,9 +120,9 @@ def _long_dots(module: Any, ir: Any) -> tuple[list[tuple[Any, int, tuple, int]],
             dims = _dot_dims(op, ir) if top else None
             out = math.prod(ir.RankedTensorType(op.result.type).shape)
             if dims is not None and k >= MIN_LENGTH and out <= MAX_OUTPUTS:
-                found.append((op, k, dims, position[0]))
+                found.append((op, k, dims, position[0], out))
             else:
-                others.add(k)
+                others.add((k, out))
             if top and name != "stablehlo.convolution":
                 position[0] += 1
         walk(op)
@@ -167,7 +171,7 @@ def chain_charges(
 
     NOTE: [simulated chains]. The charge replaces ``K - 1`` in the sequential term
     ``S_i`` of :func:`xlalens.proof.error_bound` (``chains=``) for that dot (in the
-    optimized module: a sequential dot of the same ``K`` that the same results
+    optimized module: a sequential dot of the same ``K`` and size that the same results
     depend on); a ``K`` shared with an unsimulated dot or convolution, dots whose
     terms the reference cannot give, or whose exact sums are all 0, are left out
     (they keep ``K - 1``).
@@ -202,7 +206,7 @@ def chain_charges(
         except Exception:  # no promoted module (ReferenceUnavailable's case): K - 1 stays
             return {}
         dots, others = _long_dots(module, ir)
-        dots = [d for d in dots if d[1] not in others]
+        dots = [d for d in dots if (d[1], d[4]) not in others]
         if not dots:
             return {}
         main = next(
@@ -234,7 +238,7 @@ def chain_charges(
     except Exception:  # no terms: these dots keep K - 1 (the worst case)
         return {}
     out: dict[int, tuple[int, float]] = {}
-    for j, (_, k, dims, position) in enumerate(dots):
+    for j, (_, k, dims, position, _) in enumerate(dots):
         lhs, rhs = (np.asarray(v, np.float64) for v in values[2 * j : 2 * j + 2])
         charge = _charge(lhs, rhs, dims, lam)
         if charge < k - 1:

@@ -206,6 +206,46 @@ def _update_floor(
     return magnitude_floor(found)
 
 
+def _attenuations(
+    ref: Sequence[np.ndarray],
+    bound: ErrorBound,
+    updates: Sequence[np.ndarray | None],
+    update_floor: float,
+    widen: Sequence[float] | None,
+) -> list[float]:
+    """Per result, the factor on what reaches it only through updated results it reads.
+
+    NOTE: [attenuation through updates] (``_bound.py``). An updated result
+    ``w + d`` (``d`` the update) is judged within ``u |w| + e`` with
+    ``e = rel_d * |d|`` (its own bound times the update's scale, :func:`judge`):
+    the update's rounding reaches ``w`` scaled by ``|d| / |w|``. A result computed
+    from ``w`` (jax's loss after the update) reads the ops behind ``d`` through
+    that factor, ``a = allowance * max(|d|, floor) / |w|`` (peaks, the largest over
+    the updates it reads; its allowance when that update was judged by one), with
+    ``|w|`` replaced by ``bound.update_scale`` where measured (NOTE: [update
+    scales] in ``_updates.py``). It is 1 where it cannot be measured (no inputs, a
+    zero result) and for the updated result itself.
+    """
+    own: dict[int, float] = {}
+    for r, d in enumerate(updates):
+        if d is None:
+            continue
+        peak = _peak(np.asarray(ref[r], np.float64))
+        if r < len(bound.update_scale) and bound.update_scale[r] > 0:
+            peak = bound.update_scale[r]  # where other results read it (NOTE: [update scales])
+        if peak > 0:
+            extra = widen[r] if widen is not None and r < len(widen) else 1.0
+            own[r] = extra * max(_peak(d), update_floor) / peak
+    out = []
+    for i in range(len(ref)):
+        reached = bound.reached_at(i)
+        if not reached or i in reached or any(r not in own for r in reached):
+            out.append(1.0)
+        else:
+            out.append(max(own[r] for r in reached))
+    return out
+
+
 def judge(
     results: Sequence[np.ndarray],
     ref: Sequence[np.ndarray],
@@ -248,6 +288,7 @@ def judge(
     floor = magnitude_floor(ref)
     updates = _updates(ref, bound, inputs)
     update_floor = _update_floor(updates, bound, inputs)
+    attenuation = _attenuations(ref, bound, updates, update_floor, widen)
     for i, (got, want) in enumerate(zip(results, ref)):
         label = labels[i] if labels and i < len(labels) and labels[i] else f"result {i}"
         got, want = np.asarray(got), np.asarray(want)
@@ -277,10 +318,11 @@ def judge(
         if updates[i] is not None:
             # arg +- update: one rounding of the result, and the update's own error.
             step = max(_peak(updates[i]), update_floor)
-            tol = slack * extra * (2 * bound.unit_roundoff * own + bound.relative_at(i) * step)
+            rel = bound.relative_at(i, attenuation[i])
+            tol = slack * extra * (2 * bound.unit_roundoff * own + rel * step)
             scale = step
         else:
-            tol = slack * extra * bound.relative_at(i) * scale
+            tol = slack * extra * bound.relative_at(i, attenuation[i]) * scale
         errors[i], tols[i] = err, tol
         ratio = err / tol if tol > 0 else (0.0 if err == 0 else math.inf)
         max_abs = max(max_abs, err)

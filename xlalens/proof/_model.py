@@ -36,6 +36,7 @@ once; ill-conditioned steps can exceed it).
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -99,6 +100,15 @@ class ErrorBound:
     chains: tuple[tuple[int, float], ...] = ()
     """``(K, charge)`` of the sequential dots charged by their simulated chain instead
     of ``K - 1`` (NOTE: [simulated chains] in ``_chains.py``); empty: none."""
+    through: tuple[tuple[float, float, tuple[int, ...]], ...] = ()
+    """Per result ``(x, s, reached)``: the part ``x`` of ``A_i^2`` and ``s`` of ``S_i``
+    that reach it only through updated results it reads (positions ``reached``), which
+    :meth:`relative_at` scales by the updates' attenuation (NOTE: [attenuation through
+    updates] in ``_bound.py``); empty: none."""
+    update_scale: tuple[float, ...] = ()
+    """Per result: the scale an updated result's error arrives at where other results
+    read it (:func:`xlalens.proof.update_scales`, NOTE: [update scales]); 0 or
+    absent: its own peak."""
 
     def sequential_at(self, i: int) -> float:
         """The sequential term of result ``i``."""
@@ -118,13 +128,22 @@ class ErrorBound:
         """The argument that result ``i`` updates (``arg +- update``), or None."""
         return self.update_of[i] if 0 <= i < len(self.update_of) else None
 
-    def relative_at(self, i: int) -> float:
-        """The bound of result ``i`` relative to its scale: ``w * u * (lam * A_i + S_i)``."""
-        return (
-            self.widening
-            * self.unit_roundoff
-            * (self.lam * self.amplification_at(i) + self.sequential_at(i))
-        )
+    def reached_at(self, i: int) -> tuple[int, ...]:
+        """The updated results that part of result ``i``'s bound reaches it through."""
+        return self.through[i][2] if 0 <= i < len(self.through) else ()
+
+    def relative_at(self, i: int, attenuation: float = 1.0) -> float:
+        """The bound of result ``i`` relative to its scale: ``w * u * (lam * A_i + S_i)``.
+
+        ``attenuation``: the factor ``a`` on what reaches result ``i`` only through
+        updated results (:attr:`through`): ``A_i^2 - x + a^2 x`` and ``S_i - s + a s``.
+        """
+        amp, seq = self.amplification_at(i), self.sequential_at(i)
+        if attenuation != 1.0 and 0 <= i < len(self.through):
+            x, s, _ = self.through[i]
+            amp = math.sqrt(max(1.0, amp * amp - x + attenuation * attenuation * x))
+            seq = max(0.0, seq - s + attenuation * s)
+        return self.widening * self.unit_roundoff * (self.lam * amp + seq)
 
     @property
     def relative(self) -> float:
@@ -158,6 +177,7 @@ class ErrorBound:
             sequential_reductions=max(self.sequential_reductions, other.sequential_reductions),
             longest_sequential=max(self.longest_sequential, other.longest_sequential),
             widening=1.0,
+            through=(),  # not attenuated: the sum of two bounds, each at full weight
         )
 
     @classmethod
@@ -175,6 +195,13 @@ class ErrorBound:
                 fields[f] = tuple(fields[f] or ())
         if "chains" in fields:
             fields["chains"] = tuple((int(k), float(c)) for k, c in fields["chains"] or ())
+        if "update_scale" in fields:
+            fields["update_scale"] = tuple(float(x) for x in fields["update_scale"] or ())
+        if "through" in fields:
+            fields["through"] = tuple(
+                (float(x), float(s), tuple(int(r) for r in reached))
+                for x, s, reached in fields["through"] or ()
+            )
         return cls(**fields)
 
     def as_dict(self) -> dict[str, Any]:
@@ -184,6 +211,8 @@ class ErrorBound:
         out["per_result"] = list(self.per_result)
         out["update_of"] = list(self.update_of)
         out["chains"] = [list(c) for c in self.chains]
+        out["update_scale"] = list(self.update_scale)
+        out["through"] = [[x, s, list(reached)] for x, s, reached in self.through]
         out["relative"] = self.relative
         n = max(len(self.sequential), len(self.per_result))
         out["relative_per_result"] = [self.relative_at(i) for i in range(n)] if n > 1 else None
