@@ -148,21 +148,28 @@ def drop_noops(g: nx.MultiDiGraph, stats: dict[str, int], touched: set[str] | No
     # which launch nothing, and ops inside fused computations are dropped there.
     optimized = g.graph.get("stage") == "optimized_hlo"
     comps = g.graph.get("computations", {})
-    for nid in list(g.nodes):
-        d = g._node[nid]
-        if d["op"] not in NOOP_OPS or d["calls"]:
-            continue
+    node, succ, pred = g._node, g._succ, g._pred
+    noop_ops = NOOP_OPS
+    # Only this rule's own candidates are visited (a drop removes the candidate
+    # itself, never a later one).
+    candidates = [n for n, d in node.items() if d["op"] in noop_ops and not d["calls"]]
+    dropped = False
+    for nid in candidates:
+        d = node[nid]
         if (
             optimized
             and d["op"] != "bitcast"
             and comps.get(d["computation"], {}).get("kind") != "fusion"
         ):
             continue
-        ops = _operands(g, nid)
-        if len(ops) != 1:
+        preds = pred[nid]
+        if len(preds) != 1:
             continue
-        src, edge = ops[0]
-        s = g._node[src]
+        ((src, keyed),) = preds.items()
+        if len(keyed) != 1:
+            continue
+        ((_k, edge),) = keyed.items()
+        s = node[src]
         if s["dtype"] != d["dtype"] or tuple(edge["shape"]) != d["shape"] or d["dtype"] == "tuple":
             continue
         if d["op"] == "transpose":
@@ -179,23 +186,49 @@ def drop_noops(g: nx.MultiDiGraph, stats: dict[str, int], touched: set[str] | No
         is_root = g.graph["computations"][comp]["root"] == nid
         if is_root and s["computation"] != comp:
             continue  # a region root must stay a node of the region
-        for _, v, k, ed in list(g.out_edges(nid, keys=True, data=True)):
-            new = dict(ed)
-            new["kind"] = "data" if g.nodes[v]["computation"] == s["computation"] else "capture"
-            if "result_index" in edge:
-                new["result_index"] = edge["result_index"]
-            else:
-                new.pop("result_index", None)
-            g.remove_edge(nid, v, k)
-            g.add_edge(src, v, key=k, **new)
-            if touched is not None:
-                touched.add(v)
+        # NOTE: [rewiring in networkx's dicts] What remove_edge(nid, v, k) +
+        # add_edge(src, v, key=k, **new) + remove_node(nid) leave, in the same order
+        # (v joins the end of src's successors and src the end of v's
+        # predecessors, unless already there), written into networkx's adjacency
+        # dicts directly: the calls' own cost (a cache clear each, the kwargs
+        # copy, an edge-view list) was most of this rule's time, and this rule
+        # most of the canonical level's on pre-optimization HLO (issue 23).
+        s_comp = s["computation"]
+        s_succ = succ[src]
+        out = succ[nid]
+        for v, kd in list(out.items()):
+            kind = "data" if node[v]["computation"] == s_comp else "capture"
+            v_pred = pred[v]
+            for k, ed in list(kd.items()):
+                new = dict(ed)
+                new["kind"] = kind
+                if "result_index" in edge:
+                    new["result_index"] = edge["result_index"]
+                else:
+                    new.pop("result_index", None)
+                del kd[k]
+                if not kd:
+                    del out[v]
+                    del v_pred[nid]
+                skd = s_succ.get(v)
+                if skd is None:
+                    s_succ[v] = v_pred[src] = {k: new}
+                elif k in skd:
+                    skd[k].update(new)
+                else:
+                    skd[k] = new
+                if touched is not None:
+                    touched.add(v)
         if is_root:
             _comp_root_replace(g, nid, src)
             if touched is not None:
                 touched.add(src)
-        g.remove_node(nid)
+        del s_succ[nid]
+        del pred[nid], succ[nid], node[nid]
+        dropped = True
         stats[f"drop_{d['op']}"] = stats.get(f"drop_{d['op']}", 0) + 1
+    if dropped and hasattr(nx, "_clear_cache"):
+        nx._clear_cache(g)  # as remove_node does (networkx >= 3.3 caches per graph)
 
 
 def fold_scalar_constants(
@@ -377,10 +410,10 @@ def order_commutative(
     ``add(broadcast, dot)``. Ties keep the original order. compare is included
     for EQ/NE only.
     """
-    pred, succ = g._pred, g._succ
+    pred, succ, node = g._pred, g._succ, g._node
     commutative = COMMUTATIVE
     swapped = False
-    for nid, d in g._node.items():
+    for nid, d in node.items():
         op = d["op"]
         if op not in commutative and not (
             op == "compare"
@@ -400,24 +433,29 @@ def order_commutative(
         ((ka, ea),) = kda.items()
         ((kb, eb),) = kdb.items()
         ins = [(ua, ka, ea), (ub, kb, eb)] if ka < kb else [(ub, kb, eb), (ua, ka, ea)]
-        k0 = _operand_key(g, ins[0][0], ins[0][2])
-        k1 = _operand_key(g, ins[1][0], ins[1][2])
-        if k1 < k0:
-            # What remove_edge + add_edge leave (both producers' key dicts
-            # re-created, so ``nid`` moves to the end of their successors and the
-            # swapped producer comes first in ``_pred``), without their per-call cost.
-            del succ[ua][nid], succ[ub][nid]
-            preds.clear()
-            for new_k, (u, _, ed) in enumerate(reversed(ins)):
-                new = dict(ed)
-                new["operand_index"] = new_k
-                kd = {new_k: new}
-                succ[u][nid] = kd
-                preds[u] = kd
-            swapped = True
-            if touched is not None:
-                touched.add(nid)
-            stats["order_commutative"] = stats.get("order_commutative", 0) + 1
+        # The key's first field (the producer's op) decides most pairs: compare it
+        # alone first, as the tuple comparison would, before building both keys.
+        op0, op1 = node[ins[0][0]]["op"], node[ins[1][0]]["op"]
+        if op0 != op1:
+            if not op1 < op0:
+                continue
+        elif not _operand_key(g, ins[1][0], ins[1][2]) < _operand_key(g, ins[0][0], ins[0][2]):
+            continue
+        # What remove_edge + add_edge leave (both producers' key dicts
+        # re-created, so ``nid`` moves to the end of their successors and the
+        # swapped producer comes first in ``_pred``), without their per-call cost.
+        del succ[ua][nid], succ[ub][nid]
+        preds.clear()
+        for new_k, (u, _, ed) in enumerate(reversed(ins)):
+            new = dict(ed)
+            new["operand_index"] = new_k
+            kd = {new_k: new}
+            succ[u][nid] = kd
+            preds[u] = kd
+        swapped = True
+        if touched is not None:
+            touched.add(nid)
+        stats["order_commutative"] = stats.get("order_commutative", 0) + 1
     if swapped and hasattr(nx, "_clear_cache"):
         nx._clear_cache(g)  # as add_edge does (networkx >= 3.3 caches per graph)
 
