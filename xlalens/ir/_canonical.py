@@ -580,8 +580,10 @@ def canonicalize(
             to name parameters and results; without it, roles stay ``None``.
         copy: work on a copy (default) or rewrite ``graph`` in place.
         touched: when given, receives the id of every node that stays and whose
-            fields or operand edges a rule changed (``xlalens.load`` checks those
-            again, see NOTE [checked while lowering] in ``_validate``).
+            fields or operand edges a rule changed, but for the operand swaps of
+            :func:`order_commutative`, which keep every schema rule by construction
+            (``xlalens.load`` checks those nodes again, see NOTE [checked while
+            lowering] in ``_validate`` and NOTE [swaps keep the schema] below).
 
     Returns:
         The canonical graph (``graph.graph["level"] == "canonical"``).
@@ -596,7 +598,14 @@ def canonicalize(
         fold_scalar_constants(g, stats, touched)
         summarize_reducers(g, stats, touched)
         assign_roles(g, stats, signature, touched)
-        order_commutative(g, stats, touched)
+        # NOTE: [swaps keep the schema] order_commutative's swaps are not listed in
+        # ``touched``: a swap keeps the node's fields, and gives its two operand
+        # edges the same two producers (same computation, same program order) with
+        # copied records whose operand_index is the new key, 0 and 1; every schema
+        # rule that held before holds after, as for the lowering's own edges (NOTE
+        # [checked while lowering] in ``_validate``). Re-checking them was more than
+        # half of that check on optimized HLO, where most fused ops swap (issue 23).
+        order_commutative(g, stats)
     g.graph["level"] = "canonical"
     g.graph["attrs"]["canonical"] = stats
     if not g.graph["attrs"].get("canonical_notes"):

@@ -271,7 +271,15 @@ def _fast_ok(graph: nx.MultiDiGraph, only: set[str] | None = None) -> bool:
     # Operand edges: keys 0..n-1, edge fields, no data edge across computations, and
     # program order is a topological order of the data edges (hence no cycle).
     order = dict(zip(nodes, range(len(nodes))))
-    comp_of = dict(zip(nodes, map(_get_comp, vals)))
+    if only is None:
+        comp_of = dict(zip(nodes, map(_get_comp, vals)))
+    else:
+        # The checked nodes and their producers only (a whole-graph map cost more
+        # than the rest of this check on a canonical load, issue 23).
+        try:
+            comp_of = {u: nodes[u]["computation"] for v, preds in preds_of for u in (v, *preds)}
+        except KeyError:
+            return False
     in_order = True
     edge_dicts: list[Any] = []  # (key, data) items of every in-edge
     add_edges = edge_dicts.extend
