@@ -44,6 +44,7 @@ from xlalens.ir.hlo._tokens import (
     _DIM,
     _ENTRY,
     _HLOMODULE,
+    _INDEX_COMMENT,
     _INSTR_FAST,
     _INT,
     _LAYOUT,
@@ -70,6 +71,24 @@ from xlalens.ir.hlo._tokens import (
 )
 
 __all__ = ["ATTRIBUTE_RULES", "Computation", "Module", "Parser", "TypeInfo", "parse"]
+
+
+# Attributes whose rule reads a braced value as ``match_close`` does (the generic
+# ``value`` rule and ``braced``): the nested-brace fast value is theirs only.
+_NESTED_OK = frozenset(
+    k
+    for k, rule in ATTRIBUTE_RULES.items()
+    if rule in (AttributeRules.value, AttributeRules.braced)
+)
+
+
+def _fast_rare(key: str, a: Any) -> str | None:
+    """The value of a fast attribute match in group 4 (nested braces) or 5 (dim labels),
+    where the attribute's own rule would read the same text; None sends it to the rules."""
+    v = a.group(4)
+    if v is not None:
+        return v if key in _NESTED_OK or key not in ATTRIBUTE_RULES else None
+    return a.group(5) if key == "dim_labels" else None
 
 
 class Parser(AttributeRules):
@@ -287,6 +306,8 @@ class Parser(AttributeRules):
         ops_typed = _OPS_TYPED.fullmatch
         typed_name = _TYPED_NAME.findall
         typed_dtype = _TYPED_DTYPE.findall
+        index_comment = _INDEX_COMMENT.sub
+        fast_rare = _fast_rare
         typecache = self.typecache
         intern = self.texts.setdefault
         typed: dict[str, tuple[str, TypeInfo]] = {}
@@ -309,18 +330,26 @@ class Parser(AttributeRules):
                 ops_pos = m.start(5)
                 if opcode == "parameter" or opcode == "constant":
                     names = ops
-                elif not ops or ops.isspace():
-                    names = []
-                elif ops_simple(ops):
-                    names = op_names(ops)
-                    if not PRIMITIVE_TYPES.isdisjoint(names):
-                        m = None  # a bare 's4' is a type to XLA's lexer: the rules decide
-                elif "[" in ops and ops_typed(ops):
-                    names = typed_name(ops)
-                    if not PRIMITIVE_TYPES.issuperset(typed_dtype(ops)):
-                        m = None
+                    if "/" in ops:
+                        m = None  # a comment in a literal: the rules read it
                 else:
-                    m = None
+                    if "/" in ops:
+                        # XLA's '/*index=5*/' operand numbers, dropped: 1% of the
+                        # instructions of optimized HLO, but a tenth of its parse
+                        # when they took the rules (issue 23).
+                        ops = index_comment("", ops)
+                    if not ops or ops.isspace():
+                        names = []
+                    elif ops_simple(ops):
+                        names = op_names(ops)
+                        if not PRIMITIVE_TYPES.isdisjoint(names):
+                            m = None  # a bare 's4' is a type to XLA's lexer: the rules decide
+                    elif "[" in ops and ops_typed(ops):
+                        names = typed_name(ops)
+                        if not PRIMITIVE_TYPES.issuperset(typed_dtype(ops)):
+                            m = None
+                    else:
+                        m = None
                 if m is not None and name in PRIMITIVE_TYPES:
                     m = None
             if m is not None:
@@ -344,7 +373,13 @@ class Parser(AttributeRules):
                         k = a.group(1)
                         if (v is not None or k not in INT_LIST_ATTRS) and k not in attrs:
                             v = v or a.group(3)
-                            if v[0] != "{" or "=" not in v or k not in _COMP_REFS:
+                            if v is None:
+                                v = fast_rare(k, a)
+                                if v is not None:
+                                    attrs[k] = v
+                                    pos = a.end()
+                                    continue
+                            elif v[0] != "{" or "=" not in v or k not in _COMP_REFS:
                                 attrs[k] = v
                                 pos = a.end()
                                 continue
@@ -385,7 +420,13 @@ class Parser(AttributeRules):
                 k = a.group(1)
                 if (v is not None or k not in INT_LIST_ATTRS) and k not in attrs:
                     v = v or a.group(3)
-                    if v[0] != "{" or "=" not in v or k not in _COMP_REFS:
+                    if v is None:
+                        v = _fast_rare(k, a)
+                        if v is not None:
+                            attrs[k] = v
+                            pos = a.end()
+                            continue
+                    elif v[0] != "{" or "=" not in v or k not in _COMP_REFS:
                         attrs[k] = v
                         pos = a.end()
                         continue
