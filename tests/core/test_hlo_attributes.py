@@ -124,6 +124,15 @@ _FAST_CASES = {
     "  ROOT %a = f32[] parameter(0), to_apply=b01f_01io->b01f\n}\n",
     "nested braces where ints are required": "HloModule m\nENTRY e {\n"
     "  %a = f32[2] parameter(0)\n  ROOT %r = f32[2] reverse(%a), dimensions={{0}}\n}\n",
+    "signature results": "HloModule m\n%c (a: f32[2], b: s32[]) -> f32[2]{0} {\n"
+    "  ROOT %a = f32[2]{0} parameter(0)\n  %b = s32[] parameter(1)\n}\n"
+    "%d (a: f32[2]) -> (f32[2], s32[]) {\n  ROOT %a = f32[2] parameter(0)\n}\n"
+    "%f (a: f32[2]) -> f32[2] {\n  ROOT %a = f32[2] parameter(0)\n}\n"
+    "ENTRY e {\n  ROOT %p = f32[] parameter(0)\n}\n",
+    "a signature result with bad dimensions": "HloModule m\n%c (a: f32[2]) -> f32[2,,1] {\n"
+    "  ROOT %a = f32[2] parameter(0)\n}\nENTRY e {\n  ROOT %p = f32[] parameter(0)\n}\n",
+    "an empty body after a signature": "HloModule m\n%c (a: f32[2]) -> f32[2] {}\n"
+    "ENTRY e {\n  ROOT %p = f32[] parameter(0)\n}\n",
     "a comment in a literal": "HloModule m\nENTRY e {\n"
     "  ROOT %c = f32[2] constant({1, /*index=1*/2})\n}\n",
 }
@@ -147,4 +156,5 @@ def test_fast_paths_read_what_the_rules_read(case, monkeypatch):
     never = re.compile(r"(?!)")
     monkeypatch.setattr(_syntax, "_INSTR_FAST", never)
     monkeypatch.setattr(_syntax, "_ATTR_FAST", never)
+    monkeypatch.setattr(_syntax, "_SIG_FAST", never)
     assert read() == fast

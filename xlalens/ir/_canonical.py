@@ -412,7 +412,7 @@ def order_commutative(
     """
     pred, succ, node = g._pred, g._succ, g._node
     commutative = COMMUTATIVE
-    swapped = False
+    swapped = 0
     for nid, d in node.items():
         op = d["op"]
         if op not in commutative and not (
@@ -446,16 +446,18 @@ def order_commutative(
         # swapped producer comes first in ``_pred``), without their per-call cost.
         del succ[ua][nid], succ[ub][nid]
         preds.clear()
-        for new_k, (u, _, ed) in enumerate(reversed(ins)):
-            new = dict(ed)
-            new["operand_index"] = new_k
-            kd = {new_k: new}
-            succ[u][nid] = kd
-            preds[u] = kd
-        swapped = True
+        (u0, _, e0), (u1, _, e1) = ins
+        new = dict(e1)
+        new["operand_index"] = 0
+        succ[u1][nid] = preds[u1] = {0: new}
+        new = dict(e0)
+        new["operand_index"] = 1
+        succ[u0][nid] = preds[u0] = {1: new}
+        swapped += 1
         if touched is not None:
             touched.add(nid)
-        stats["order_commutative"] = stats.get("order_commutative", 0) + 1
+    if swapped:
+        stats["order_commutative"] = stats.get("order_commutative", 0) + swapped
     if swapped and hasattr(nx, "_clear_cache"):
         nx._clear_cache(g)  # as add_edge does (networkx >= 3.3 caches per graph)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from xlalens.ir.hlo._lex import NAME
+from xlalens.ir.hlo._lex import NAME, PRIMITIVE_TYPES
 
 #: (dtype, shape, layout, tuple element type texts or None)
 TypeInfo = tuple[str, tuple[int, ...], "str | None", "list[str] | None"]
@@ -43,8 +43,6 @@ _OPS_TYPED = re.compile(
 )
 _TYPED_NAME = re.compile(r"%(" + NAME + r")")
 _TYPED_DTYPE = re.compile(r"([a-z][a-z0-9]*)\[")
-# The names of an operand list that _OPS_SIMPLE matched, in order ('%' dropped).
-_OP_NAMES = re.compile(NAME)
 _OPS_SIMPLE = re.compile(r"[ \t]*%?" + NAME + r"(?:[ \t]*,[ \t]*%?" + NAME + r")*[ \t]*")
 _FAST_VALUE = (
     r"(\{[\d,]*\})"
@@ -59,9 +57,17 @@ _FAST_VALUE = (
     r"|([0-9bf?]++_[0-9io?]++->[0-9bf?]++)(?=[\s,}]|\Z)"
 )
 _ATTR_FAST = re.compile(r"[ \t]*,[ \t]*([\w\-]+)=(?:" + _FAST_VALUE + r")")
-_SIG_PARAM = r"%?" + NAME + r":[ \t]*[a-z][a-z0-9]*\[[\d,]*\](?:\{[^{}\n]*\})?"
+# A primitive type name, exactly (longest first): the signature's fast path checks its
+# dtypes in the match instead of a findall and a set test after it (issue 23: optimized
+# HLO has a computation per three instructions, and the signature was most of each
+# computation's own cost).
+_PRIMITIVE = r"(?:" + "|".join(sorted(PRIMITIVE_TYPES, key=len, reverse=True)) + r")"
+_SIG_PARAM = r"%?" + NAME + r":[ \t]*" + _PRIMITIVE + r"\[[\d,]*\](?:\{[^{}\n]*\})?"
+# Group 1: a result of a plain array type with nothing glued to it (``_syntax`` checks
+# that no layout follows after a blank either, as the shape rule would read one).
 _SIG_FAST = re.compile(
     r"\([ \t]*(?:" + _SIG_PARAM + r"(?:,[ \t]*" + _SIG_PARAM + r")*)?[ \t]*\)[ \t]*->[ \t]*"
+    r"(" + _PRIMITIVE + r"\[(?:\d++(?:,\d++)*+)?\](?![{\w\[]))?"
 )
 _ARRAY = re.compile(r"([a-z][a-z0-9]*)\[([^\]]*)\]")
 _LAYOUT = re.compile(r"[ \t\r\n]*\{([^{}]*)\}")
