@@ -5,6 +5,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pytest
+
+from xlalens._errors import ParseError
 from xlalens.ir import index_hlo, parse_hlo_text, validate
 from xlalens.ir._sharding import parse_replica_groups, parse_sharding
 
@@ -98,3 +101,60 @@ def test_real_convolutions_have_flops_in_the_kernel_index() -> None:
     with_conv = [idx.kernels[k] for k in conv_kernels if k in idx.kernels]
     assert with_conv
     assert all(k.flops for k in with_conv if k.opcode in ("fusion", "convolution"))
+
+
+_FAST_CASES = {
+    # XLA numbers every fifth operand of a long list (issue 23: these took the rules).
+    "index comments": "HloModule m\nENTRY e {\n  %a = f32[] parameter(0)\n"
+    "  ROOT %t = (f32[], f32[], f32[], f32[], f32[], f32[]) tuple(%a, %a, %a, %a, %a, "
+    "/*index=5*/%a)\n}\n",
+    "typed operands with index comments": "HloModule m\nENTRY e {\n  %a = f32[] parameter(0)\n"
+    "  ROOT %t = (f32[], f32[], f32[], f32[], f32[], f32[]) tuple(f32[] %a, f32[] %a, "
+    "f32[] %a, f32[] %a, f32[] %a, /*index=5*/f32[] %a)\n}\n",
+    "nested backend_config and sharding": "HloModule m\nENTRY e {\n"
+    "  %a = f32[4] parameter(0), sharding={{replicated}, {maximal device=0}}\n"
+    '  ROOT %n = f32[4] negate(%a), backend_config={"outer":[],"fusion_config":{"kind":"k"}}, '
+    'frontend_attributes={a="{b}"}\n}\n',
+    "dim_labels": "HloModule m\nENTRY e {\n  %x = f32[1,4,4,2] parameter(0)\n"
+    "  %w = f32[3,3,2,2] parameter(1)\n  ROOT %c = f32[1,4,4,2] convolution(%x, %w), "
+    "window={size=3x3 pad=1_1x1_1}, dim_labels=b01f_01io->b01f\n}\n",
+    "dim_labels text on another attribute": "HloModule m\nENTRY e {\n"
+    "  ROOT %a = f32[] parameter(0), custom=b01f_01io->b01f\n}\n",
+    "dim_labels text as a computation": "HloModule m\nENTRY e {\n"
+    "  ROOT %a = f32[] parameter(0), to_apply=b01f_01io->b01f\n}\n",
+    "nested braces where ints are required": "HloModule m\nENTRY e {\n"
+    "  %a = f32[2] parameter(0)\n  ROOT %r = f32[2] reverse(%a), dimensions={{0}}\n}\n",
+    "signature results": "HloModule m\n%c (a: f32[2], b: s32[]) -> f32[2]{0} {\n"
+    "  ROOT %a = f32[2]{0} parameter(0)\n  %b = s32[] parameter(1)\n}\n"
+    "%d (a: f32[2]) -> (f32[2], s32[]) {\n  ROOT %a = f32[2] parameter(0)\n}\n"
+    "%f (a: f32[2]) -> f32[2] {\n  ROOT %a = f32[2] parameter(0)\n}\n"
+    "ENTRY e {\n  ROOT %p = f32[] parameter(0)\n}\n",
+    "a signature result with bad dimensions": "HloModule m\n%c (a: f32[2]) -> f32[2,,1] {\n"
+    "  ROOT %a = f32[2] parameter(0)\n}\nENTRY e {\n  ROOT %p = f32[] parameter(0)\n}\n",
+    "an empty body after a signature": "HloModule m\n%c (a: f32[2]) -> f32[2] {}\n"
+    "ENTRY e {\n  ROOT %p = f32[] parameter(0)\n}\n",
+    "a comment in a literal": "HloModule m\nENTRY e {\n"
+    "  ROOT %c = f32[2] constant({1, /*index=1*/2})\n}\n",
+}
+
+
+@pytest.mark.parametrize("case", sorted(_FAST_CASES))
+def test_fast_paths_read_what_the_rules_read(case, monkeypatch):
+    """The grammar's fast patterns give the graph (or the error) the rules give alone."""
+    import re
+
+    from xlalens.ir.hlo import _syntax
+
+    def read() -> str:
+        try:
+            g = parse_hlo_text(_FAST_CASES[case])
+        except ParseError as exc:
+            return f"ParseError: {exc}"
+        return repr((list(g.nodes(data=True)), list(g.edges(keys=True, data=True))))
+
+    fast = read()
+    never = re.compile(r"(?!)")
+    monkeypatch.setattr(_syntax, "_INSTR_FAST", never)
+    monkeypatch.setattr(_syntax, "_ATTR_FAST", never)
+    monkeypatch.setattr(_syntax, "_SIG_FAST", never)
+    assert read() == fast

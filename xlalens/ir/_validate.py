@@ -248,9 +248,22 @@ def _fast_ok(graph: nx.MultiDiGraph, only: set[str] | None = None) -> bool:
         return False
     if not set(map(type, chain.from_iterable(map(_get_shape, sel)))) <= {int}:
         return False
-    if not set(map(_get_comp, vals)) <= comps.keys():
-        return False
-    if not set(chain.from_iterable(map(_get_calls, vals))) <= comps.keys():
+    # NOTE: [what the canonical rules cannot break] With ``only`` (a lowered graph
+    # the canonical rules rewrote: ``validate_touched``), two whole-graph columns
+    # hold by construction and are not walked again: no rule writes a node's
+    # ``computation``, and a computation goes (summarize_reducers) only with all of
+    # its nodes and after its name left the ``calls`` of every caller its record
+    # lists, which the lowering fills from every call. The touched nodes' own
+    # fields are checked above and their calls here.
+    if only is None:
+        if not set(map(_get_comp, vals)) <= comps.keys():
+            return False
+        if not set(chain.from_iterable(map(_get_calls, vals))) <= comps.keys():
+            return False
+    elif (
+        not set(chain.from_iterable(map(_get_calls, sel))) <= comps.keys()
+        or not set(map(_get_comp, sel)) <= comps.keys()
+    ):
         return False
     fusions = set(map(_get_fusion, vals))
     fusions.discard(None)
@@ -271,7 +284,15 @@ def _fast_ok(graph: nx.MultiDiGraph, only: set[str] | None = None) -> bool:
     # Operand edges: keys 0..n-1, edge fields, no data edge across computations, and
     # program order is a topological order of the data edges (hence no cycle).
     order = dict(zip(nodes, range(len(nodes))))
-    comp_of = dict(zip(nodes, map(_get_comp, vals)))
+    if only is None:
+        comp_of = dict(zip(nodes, map(_get_comp, vals)))
+    else:
+        # The checked nodes and their producers only (a whole-graph map cost more
+        # than the rest of this check on a canonical load, issue 23).
+        try:
+            comp_of = {u: nodes[u]["computation"] for v, preds in preds_of for u in (v, *preds)}
+        except KeyError:
+            return False
     in_order = True
     edge_dicts: list[Any] = []  # (key, data) items of every in-edge
     add_edges = edge_dicts.extend
@@ -380,9 +401,11 @@ def validate_touched(graph: nx.MultiDiGraph, touched: set[str]) -> nx.MultiDiGra
     So the node-local rules (fields, shape, attrs, sharding, operand keys and
     edges, program order) are checked on the touched nodes, and everything that
     a removal or rewiring can break on any node (graph fields, computations,
-    roots, params, callers, calls, fusion references, acyclicity when an edge
-    goes against program order) on the whole graph. Where a check fails, the
-    full rule-by-rule :func:`_validate_full` names the break.
+    roots, params, callers, fusion references, acyclicity when an edge goes
+    against program order) on the whole graph; each node's computation and calls
+    hold by construction (NOTE [what the canonical rules cannot break] in
+    ``_fast_ok``). Where a check fails, the full rule-by-rule
+    :func:`_validate_full` names the break.
     """
     if not isinstance(graph, nx.MultiDiGraph) or not _fast_ok(graph, touched):
         return _validate_full(graph)

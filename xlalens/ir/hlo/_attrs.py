@@ -8,6 +8,7 @@ methods read the parser's buffer and position like the other rules.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from xlalens.ir._sharding import parse_replica_groups
 from xlalens.ir.hlo._tokens import (
@@ -19,6 +20,7 @@ from xlalens.ir.hlo._tokens import (
     _PNAME,
     _ROOT,
     _STRING,
+    _STRUCT,
     Computation,
     _clean,
 )
@@ -26,6 +28,54 @@ from xlalens.ir.hlo._tokens import (
 
 class AttributeRules:
     """The attribute rules of the HLO grammar, a part of ``Parser`` (mixed into it)."""
+
+    def match_close(self, pos: int) -> int:
+        """Offset just past the bracket closing the one at ``pos`` (strings and comments skipped)."""
+        buf = self.buf
+        stack = []
+        closers = {"(": ")", "[": "]", "{": "}"}
+        i = pos
+        struct = _STRUCT.search
+        while True:
+            m = struct(buf, i)
+            if m is None:
+                if not stack:
+                    raise self.lx.error(pos, "a bracket")
+                line, col, _ = self.lx.where(pos)
+                raise self.lx.error(
+                    self.n, f"{closers[stack[-1]]!r} to close the {stack[-1]!r} of {line}:{col}"
+                )
+            c = m.group()
+            s = m.start()
+            if c in "\"'":
+                sm = _STRING.match(buf, s)
+                if sm is None:
+                    raise self.lx.fail(s, "expected a closing quote, found the end of the text")
+                i = sm.end()
+                continue
+            if c == "//":
+                e = buf.find("\n", s)
+                i = self.n if e < 0 else e
+                continue
+            if c == "/*":
+                e = buf.find("*/", s + 2)
+                if e < 0:
+                    raise self.lx.fail(
+                        s, "expected '*/' to end this comment, found the end of the text"
+                    )
+                i = e + 2
+                continue
+            if c in "([{":
+                stack.append(c)
+            else:
+                if not stack or closers[stack[-1]] != c:
+                    if not stack:
+                        raise self.lx.error(s, "an opening bracket first")
+                    raise self.lx.error(s, f"{closers[stack[-1]]!r}")
+                stack.pop()
+                if not stack:
+                    return s + 1
+            i = s + 1
 
     def attributes(self, pos: int, out: dict[str, str]) -> int:
         """(',' attribute)* : header attributes."""
@@ -237,3 +287,21 @@ ATTRIBUTE_RULES = {
     "branch_computations": AttributeRules.braced,
     "called_computations": AttributeRules.braced,
 }
+
+
+# Attributes whose rule reads a braced value as ``match_close`` does (the generic
+# ``value`` rule and ``braced``): the nested-brace fast value is theirs only.
+_NESTED_OK = frozenset(
+    k
+    for k, rule in ATTRIBUTE_RULES.items()
+    if rule in (AttributeRules.value, AttributeRules.braced)
+)
+
+
+def _fast_rare(key: str, a: Any) -> str | None:
+    """The value of a fast attribute match in group 4 (nested braces) or 5 (dim labels),
+    where the attribute's own rule would read the same text; None sends it to the rules."""
+    v = a.group(4)
+    if v is not None:
+        return v if key in _NESTED_OK or key not in ATTRIBUTE_RULES else None
+    return a.group(5) if key == "dim_labels" else None

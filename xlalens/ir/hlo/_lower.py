@@ -69,6 +69,12 @@ _OUT_ALIAS_RE = re.compile(r"\{([\d,\s]*)\}\s*:\s*\(\s*(\d+)\s*,\s*\{([\d,\s]*)\
 _ASYNC_SUFFIXES = ("-start", "-update", "-done")
 # Opcodes with an operand count or required attributes to check (``_rules``).
 RULE_OPS = frozenset(ARITY) | frozenset(REQUIRED)
+# opcode -> (operand count or -1, required attribute names): the test ``check``
+# makes, inlined for the instructions that pass it (nearly all); ``check`` words
+# the message of the others.
+_RULES: dict[str, tuple[int, frozenset[str]]] = {
+    op: (ARITY.get(op, -1), frozenset(REQUIRED.get(op, ()))) for op in RULE_OPS
+}
 
 LITERAL_CHARS = 4096
 """Constant literals longer than this (characters) are elided in the graph."""
@@ -360,7 +366,7 @@ def lower(
     new_node = _NODE_TEMPLATE.copy
     meta_fast = _META_FAST_RE.match
     check_rules = check
-    rule_ops = RULE_OPS
+    rules_of = _RULES.get
     meta_tf = _META_TF_RE.match
     pending_calls: list[tuple[str, str, str, str, int]] = []
     # The nodes annotate() can give a sharding or collective record (the others keep None).
@@ -500,7 +506,11 @@ def lower(
                         attrs[akey] = v[:] if type(v) is list else v
                         if key in _STRUCTURED:
                             _structured(key, raw, attrs)
-            if opcode in rule_ops:
+            rule = rules_of(opcode)
+            if rule is not None and (
+                (rule[0] >= 0 and rule[0] != (len(ops) if type(ops) is list else 0))
+                or (rule[1] and not rule[1] <= attrs_raw.keys())
+            ):
                 bad = check_rules(opcode, len(ops) if type(ops) is list else 0, attrs_raw)
                 if bad is not None:
                     raise lexer.fail(opos if "operand" in bad else npos, "expected " + bad)

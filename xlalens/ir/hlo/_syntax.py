@@ -34,6 +34,7 @@ from xlalens.ir.hlo._attrs import (
     ATTRIBUTE_RULES,
     INT_LIST_ATTRS,
     AttributeRules,
+    _fast_rare,
 )
 from xlalens.ir.hlo._infer import INFERABLE, InferError, infer_type
 from xlalens.ir.hlo._lex import PRIMITIVE_TYPES, SKIP, Lexer
@@ -44,13 +45,13 @@ from xlalens.ir.hlo._tokens import (
     _DIM,
     _ENTRY,
     _HLOMODULE,
+    _INDEX_COMMENT,
     _INSTR_FAST,
     _INT,
     _LAYOUT,
     _LAYOUT_BODY,
     _MAX_TUPLE_DEPTH,
     _MODULE_NAME,
-    _OP_NAMES,
     _OPCODE,
     _OPS_SIMPLE,
     _OPS_TYPED,
@@ -58,7 +59,6 @@ from xlalens.ir.hlo._tokens import (
     _ROOT,
     _SIG_FAST,
     _STRING,
-    _STRUCT,
     _TABLE_KW,
     _TYPED_DTYPE,
     _TYPED_NAME,
@@ -89,6 +89,23 @@ class Parser(AttributeRules):
         self._comps: list[Computation] = []
         self._current: Computation | None = None
         self._inline: str | None = None
+        # What instruction_list binds to locals (built here, per parse, from the
+        # module's patterns); ``typed``: type text -> (its first string, TypeInfo).
+        typed: dict[str, tuple[str, TypeInfo]] = {}
+        self._hot = (
+            _INSTR_FAST.match,
+            _OPS_SIMPLE.fullmatch,
+            _ATTR_FAST.match,
+            _OPS_TYPED.fullmatch,
+            _TYPED_NAME.findall,
+            _TYPED_DTYPE.findall,
+            _INDEX_COMMENT.sub,
+            _fast_rare,
+            self.typecache,
+            self.texts.setdefault,
+            typed,
+            SKIP.match,
+        )
 
     # -- helpers ----------------------------------------------------------------------
     def skip(self, pos: int) -> int:
@@ -100,54 +117,6 @@ class Parser(AttributeRules):
         if self.buf.startswith(char, pos):
             return pos + len(char)
         raise self.lx.error(pos, what)
-
-    def match_close(self, pos: int) -> int:
-        """Offset just past the bracket closing the one at ``pos`` (strings and comments skipped)."""
-        buf = self.buf
-        stack = []
-        closers = {"(": ")", "[": "]", "{": "}"}
-        i = pos
-        struct = _STRUCT.search
-        while True:
-            m = struct(buf, i)
-            if m is None:
-                if not stack:
-                    raise self.lx.error(pos, "a bracket")
-                line, col, _ = self.lx.where(pos)
-                raise self.lx.error(
-                    self.n, f"{closers[stack[-1]]!r} to close the {stack[-1]!r} of {line}:{col}"
-                )
-            c = m.group()
-            s = m.start()
-            if c in "\"'":
-                sm = _STRING.match(buf, s)
-                if sm is None:
-                    raise self.lx.fail(s, "expected a closing quote, found the end of the text")
-                i = sm.end()
-                continue
-            if c == "//":
-                e = buf.find("\n", s)
-                i = self.n if e < 0 else e
-                continue
-            if c == "/*":
-                e = buf.find("*/", s + 2)
-                if e < 0:
-                    raise self.lx.fail(
-                        s, "expected '*/' to end this comment, found the end of the text"
-                    )
-                i = e + 2
-                continue
-            if c in "([{":
-                stack.append(c)
-            else:
-                if not stack or closers[stack[-1]] != c:
-                    if not stack:
-                        raise self.lx.error(s, "an opening bracket first")
-                    raise self.lx.error(s, f"{closers[stack[-1]]!r}")
-                stack.pop()
-                if not stack:
-                    return s + 1
-            i = s + 1
 
     # -- module -----------------------------------------------------------------------
     def module(self) -> Module:
@@ -168,16 +137,21 @@ class Parser(AttributeRules):
         tables: dict[str, dict[int, str]] = {}
         comps: list[Computation] = self._comps
         seen: set[str] = set()
+        skip = SKIP.match
+        n = self.n
         while True:
-            pos = self.skip(pos)
-            if pos >= self.n:
+            pos = skip(buf, pos).end()
+            if pos >= n:
                 break
-            m = _TABLE_KW.match(buf, pos)
-            if m is not None:
-                pos = self.table(m.end(), tables.setdefault(m.group(1), {}))
-                continue
-            if _HLOMODULE.match(buf, pos):
-                raise self.lx.fail(pos, "a second HloModule header; give one module per text")
+            # (A computation name with '%', as XLA prints it, is neither keyword: a
+            # third of the modules' computations are fusion bodies of a few lines.)
+            if buf[pos] != "%":
+                m = _TABLE_KW.match(buf, pos)
+                if m is not None:
+                    pos = self.table(m.end(), tables.setdefault(m.group(1), {}))
+                    continue
+                if _HLOMODULE.match(buf, pos):
+                    raise self.lx.fail(pos, "a second HloModule header; give one module per text")
             pos = self.computation(pos, comps, seen)
         if not has_header and not comps:
             raise self.lx.error(0, "'HloModule' or a computation: this is not HLO text")
@@ -210,11 +184,12 @@ class Parser(AttributeRules):
     def computation(self, pos: int, comps: list[Computation], seen: set[str]) -> int:
         """computation ::= 'ENTRY'? name signature? '{' instruction* '}' (',' execution_thread)?"""
         buf = self.buf
+        skip = SKIP.match
         is_entry = False
-        m = _ENTRY.match(buf, pos)
+        m = _ENTRY.match(buf, pos) if buf[pos] == "E" else None
         if m is not None:
             is_entry = True
-            pos = self.skip(m.end())
+            pos = skip(buf, m.end()).end()
         m = _PNAME.match(buf, pos)
         if m is None:
             raise self.lx.error(
@@ -225,17 +200,17 @@ class Parser(AttributeRules):
             raise self.lx.fail(pos, f"computation {cname!r} is defined twice")
         seen.add(cname)
         comp = Computation(cname, is_entry, pos)
-        pos = self.skip(m.end())
+        pos = skip(buf, m.end()).end()
         if pos < self.n and buf[pos] == "(":
             pos = self.signature(pos)
-            pos = self.skip(pos)
+            pos = skip(buf, pos).end()
         if pos >= self.n or buf[pos] != "{":
             raise self.lx.error(pos, f"'{{' to open the body of computation {cname!r}")
         comps.append(comp)
         self._current = comp
         pos = self.instruction_list(pos + 1, comp, comps)
         # XLA prints a non-main thread after the body: '}, execution_thread="x"'.
-        p = self.skip(pos)
+        p = skip(buf, pos).end()
         if p < self.n and buf[p] == ",":
             p = self.skip(p + 1)
             am = _ATTR_NAME.match(buf, p)
@@ -253,9 +228,12 @@ class Parser(AttributeRules):
         """signature ::= '(' (name ':' shape (',' name ':' shape)*)? ')' '->' shape"""
         buf = self.buf
         fm = _SIG_FAST.match(buf, pos)
-        if fm is not None and PRIMITIVE_TYPES.issuperset(_TYPED_DTYPE.findall(fm.group())):
-            # Parameters of plain array types (the common case): one match.
-            _, _, end = self.shape(fm.end())
+        if fm is not None:
+            # Parameters of plain array types (the common case): one match, and the
+            # result too when it is a plain array that no layout follows.
+            end = fm.end()
+            if fm.start(1) < 0 or _LAYOUT.match(buf, end) is not None:
+                _, _, end = self.shape(fm.start(1) if fm.start(1) >= 0 else end)
             return end
         pos = self.skip(pos + 1)
         if pos < self.n and buf[pos] != ")":
@@ -280,17 +258,22 @@ class Parser(AttributeRules):
         buf = self.buf
         n = self.n
         instrs = comp.instrs
-        fast = _INSTR_FAST.match
-        ops_simple = _OPS_SIMPLE.fullmatch
-        op_names = _OP_NAMES.findall
-        attr_fast = _ATTR_FAST.match
-        ops_typed = _OPS_TYPED.fullmatch
-        typed_name = _TYPED_NAME.findall
-        typed_dtype = _TYPED_DTYPE.findall
-        typecache = self.typecache
-        intern = self.texts.setdefault
-        typed: dict[str, tuple[str, TypeInfo]] = {}
-        skip = SKIP.match
+        # One unpack instead of a dozen lookups: this runs once per computation, and
+        # a third of optimized HLO's computations are fusion bodies of a few lines.
+        (
+            fast,
+            ops_simple,
+            attr_fast,
+            ops_typed,
+            typed_name,
+            typed_dtype,
+            index_comment,
+            fast_rare,
+            typecache,
+            intern,
+            typed,
+            skip,
+        ) = self._hot
         while True:
             # The fast pattern takes the line break and indent before an instruction
             # itself; comments or the closing brace go the long way.
@@ -309,18 +292,33 @@ class Parser(AttributeRules):
                 ops_pos = m.start(5)
                 if opcode == "parameter" or opcode == "constant":
                     names = ops
-                elif not ops or ops.isspace():
-                    names = []
-                elif ops_simple(ops):
-                    names = op_names(ops)
-                    if not PRIMITIVE_TYPES.isdisjoint(names):
-                        m = None  # a bare 's4' is a type to XLA's lexer: the rules decide
-                elif "[" in ops and ops_typed(ops):
-                    names = typed_name(ops)
-                    if not PRIMITIVE_TYPES.issuperset(typed_dtype(ops)):
-                        m = None
+                    if "/" in ops:
+                        m = None  # a comment in a literal: the rules read it
                 else:
-                    m = None
+                    if "/" in ops:
+                        # XLA's '/*index=5*/' operand numbers, dropped: 1% of the
+                        # instructions of optimized HLO, but a tenth of its parse
+                        # when they took the rules (issue 23).
+                        ops = index_comment("", ops)
+                    if not ops or ops.isspace():
+                        names = []
+                    elif ops_simple(ops):
+                        # '[ \t]*%?name([ \t]*,[ \t]*%?name)*[ \t]*' (just matched), and a
+                        # name holds no '%', blank or comma: the names are the pieces
+                        # between commas, with those removed (str methods: a third of
+                        # a findall's time, on every instruction).
+                        names = ops.replace("%", "").replace(" ", "")
+                        if "\t" in names:
+                            names = names.replace("\t", "")
+                        names = names.split(",")
+                        if not PRIMITIVE_TYPES.isdisjoint(names):
+                            m = None  # a bare 's4' is a type to XLA's lexer: the rules decide
+                    elif "[" in ops and ops_typed(ops):
+                        names = typed_name(ops)
+                        if not PRIMITIVE_TYPES.issuperset(typed_dtype(ops)):
+                            m = None
+                    else:
+                        m = None
                 if m is not None and name in PRIMITIVE_TYPES:
                     m = None
             if m is not None:
@@ -344,7 +342,13 @@ class Parser(AttributeRules):
                         k = a.group(1)
                         if (v is not None or k not in INT_LIST_ATTRS) and k not in attrs:
                             v = v or a.group(3)
-                            if v[0] != "{" or "=" not in v or k not in _COMP_REFS:
+                            if v is None:
+                                v = fast_rare(k, a)
+                                if v is not None:
+                                    attrs[k] = v
+                                    pos = a.end()
+                                    continue
+                            elif v[0] != "{" or "=" not in v or k not in _COMP_REFS:
                                 attrs[k] = v
                                 pos = a.end()
                                 continue
@@ -385,7 +389,13 @@ class Parser(AttributeRules):
                 k = a.group(1)
                 if (v is not None or k not in INT_LIST_ATTRS) and k not in attrs:
                     v = v or a.group(3)
-                    if v[0] != "{" or "=" not in v or k not in _COMP_REFS:
+                    if v is None:
+                        v = _fast_rare(k, a)
+                        if v is not None:
+                            attrs[k] = v
+                            pos = a.end()
+                            continue
+                    elif v[0] != "{" or "=" not in v or k not in _COMP_REFS:
                         attrs[k] = v
                         pos = a.end()
                         continue

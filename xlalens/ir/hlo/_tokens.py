@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from xlalens.ir.hlo._lex import NAME
+from xlalens.ir.hlo._lex import NAME, PRIMITIVE_TYPES
 
 #: (dtype, shape, layout, tuple element type texts or None)
 TypeInfo = tuple[str, tuple[int, ...], "str | None", "list[str] | None"]
@@ -24,8 +24,11 @@ _MAX_TUPLE_DEPTH = 64
 _SIMPLE_ARRAY = r"[a-z][a-z0-9]*+\[[\d,]*+\](?:\{[\d,]*+\})?"
 _INSTR_FAST = re.compile(
     r"[ \t\r\n]*(ROOT[ \t]+)?%?(" + NAME + r")[ \t]*=[ \t]*(" + _SIMPLE_ARRAY + r")[ \t]+"
-    r"([a-z][a-z0-9\-]*)\(((?:[^()\"/\[\]]++|\[[\d,]*+\])*+)\)"
+    r"([a-z][a-z0-9\-]*)\(((?:[^()\"/\[\]]++|\[[\d,]*+\]|/\*index=\d++\*/)*+)\)"
 )
+# XLA's printer numbers every fifth operand of a long list: 'fusion(%a, ..., /*index=5*/%f)'.
+# The fast path drops these comments (``_syntax``); other comments take the rules.
+_INDEX_COMMENT = re.compile(r"/\*index=\d+\*/")
 # TensorFlow prints operand types inline: 'add(f32[] %x, f32[2]{0} %y)'.
 _OPS_TYPED = re.compile(
     r"[ \t]*(?:"
@@ -40,19 +43,31 @@ _OPS_TYPED = re.compile(
 )
 _TYPED_NAME = re.compile(r"%(" + NAME + r")")
 _TYPED_DTYPE = re.compile(r"([a-z][a-z0-9]*)\[")
-# The names of an operand list that _OPS_SIMPLE matched, in order ('%' dropped).
-_OP_NAMES = re.compile(NAME)
 _OPS_SIMPLE = re.compile(r"[ \t]*%?" + NAME + r"(?:[ \t]*,[ \t]*%?" + NAME + r")*[ \t]*")
 _FAST_VALUE = (
     r"(\{[\d,]*\})"
     r"|(\"[^\"\\\n]*\""
     r"|[\w.\-%]+(?=[\s,}]|\Z)"
     r"|\{[^{}\"\n/]*(?:\"[^\"\\\n]*\"[^{}\"\n/]*)*\})"
+    # Group 4: braces one level deep, no quotes but plain strings, no comments or line
+    # breaks (optimized HLO's backend_config JSON); group 5: a dim_labels token
+    # ('b01f_01io->b01f'). Each is taken only where its attribute's rule reads the same
+    # text (``_syntax``); both took the rules before, a few hundred times per module.
+    r"|(\{(?:[^{}\"'\n/]++|\"[^\"\\\n]*+\"|\{(?:[^{}\"'\n/]++|\"[^\"\\\n]*+\")*+\})*+\})(?=[\s,}]|\Z)"
+    r"|([0-9bf?]++_[0-9io?]++->[0-9bf?]++)(?=[\s,}]|\Z)"
 )
 _ATTR_FAST = re.compile(r"[ \t]*,[ \t]*([\w\-]+)=(?:" + _FAST_VALUE + r")")
-_SIG_PARAM = r"%?" + NAME + r":[ \t]*[a-z][a-z0-9]*\[[\d,]*\](?:\{[^{}\n]*\})?"
+# A primitive type name, exactly (longest first): the signature's fast path checks its
+# dtypes in the match instead of a findall and a set test after it (issue 23: optimized
+# HLO has a computation per three instructions, and the signature was most of each
+# computation's own cost).
+_PRIMITIVE = r"(?:" + "|".join(sorted(PRIMITIVE_TYPES, key=len, reverse=True)) + r")"
+_SIG_PARAM = r"%?" + NAME + r":[ \t]*" + _PRIMITIVE + r"\[[\d,]*\](?:\{[^{}\n]*\})?"
+# Group 1: a result of a plain array type with nothing glued to it (``_syntax`` checks
+# that no layout follows after a blank either, as the shape rule would read one).
 _SIG_FAST = re.compile(
     r"\([ \t]*(?:" + _SIG_PARAM + r"(?:,[ \t]*" + _SIG_PARAM + r")*)?[ \t]*\)[ \t]*->[ \t]*"
+    r"(" + _PRIMITIVE + r"\[(?:\d++(?:,\d++)*+)?\](?![{\w\[]))?"
 )
 _ARRAY = re.compile(r"([a-z][a-z0-9]*)\[([^\]]*)\]")
 _LAYOUT = re.compile(r"[ \t\r\n]*\{([^{}]*)\}")
