@@ -200,7 +200,7 @@ def test_anchor_propagation_from_every_pair_pairs_the_same(monkeypatch) -> None:
 def test_compact_cost_walk_equals_projection_dicts() -> None:
     """_Matcher.cost's node-by-node edge walk equals the cost over both projection dicts,
     after a real matching and under random pairings (parallel edges included)."""
-    from xlalens.diff import _match
+    from xlalens.diff import _match, _match_cost
 
     a = load(real_text(MODULE.replace(".optimized_hlo", ".hlo")), level="canonical")
     b = load(real_text(MODULE), level="canonical")
@@ -216,7 +216,7 @@ def test_compact_cost_walk_equals_projection_dicts() -> None:
                 cost += 1
             elif A.full_label[x] != B.full_label[y]:
                 cost += 2 if A.op[x] != B.op[y] else 1
-        ea, eb = _match._projection(A), _match._projection(B)
+        ea, eb = _match_cost._projection(A), _match_cost._projection(B)
         covered = 0
         for (u, v), keys in ea.items():
             other = eb.get((m.ma[u], m.ma[v])) if m.ma[u] >= 0 and m.ma[v] >= 0 else None
