@@ -191,11 +191,9 @@ def chain_charges(
         >>> chain_charges(text, inputs)  # doctest: +SKIP
         {1: (1048576, 8511.7)}
     """
-    from jaxlib.mlir.dialects import func
-
-    from xlalens import _runtime
     from xlalens.proof._bound import _mlir
     from xlalens.proof._judge import promote_to_f64
+    from xlalens.proof._values import main_func, return_also, run_wide
 
     if isinstance(stablehlo, bytes):
         stablehlo = stablehlo.decode()
@@ -209,32 +207,19 @@ def chain_charges(
         dots = [d for d in dots if (d[1], d[4]) not in others]
         if not dots:
             return {}
-        main = next(
-            op
-            for op in module.body.operations
-            if op.operation.name == "func.func"
-            and ir.StringAttr(op.attributes["sym_name"]).value == "main"
-        )
+        main = main_func(module, ir)
+        if main is None:
+            return {}
         ret = next(
             op for op in main.regions[0].blocks[0].operations if op.operation.name == "func.return"
         )
         n = len(ret.operands)
         outs = list(ret.operands) + [v for op, *_ in dots for v in op.operands[:2]]
         # the same module, returning each long dot's two operands after its own results
-        with ir.InsertionPoint(ret):
-            func.ReturnOp(outs)
-        ret.erase()
-        inputs_t = ir.FunctionType(ir.TypeAttr(main.attributes["function_type"]).value).inputs
-        main.attributes["function_type"] = ir.TypeAttr.get(
-            ir.FunctionType.get(inputs_t, [v.type for v in outs])
-        )
-        if "res_attrs" in main.attributes:
-            del main.attributes["res_attrs"]
+        return_also(main, ret, outs, ir)
         text = str(module)
     try:
-        compiled = _runtime.compile_stablehlo(text, backend)
-        wide = [a.astype(np.float64) if a.dtype == np.float32 else a for a in inputs]
-        values = _runtime.run(compiled, wide)[n:]
+        values = run_wide(text, inputs, backend)[n:]
     except Exception:  # no terms: these dots keep K - 1 (the worst case)
         return {}
     out: dict[int, tuple[int, float]] = {}

@@ -87,12 +87,9 @@ def update_scales(
         >>> update_scales(text, inputs)  # doctest: +SKIP
         {1: 2.31, 3: 1.87}
     """
-    from jaxlib.mlir.dialects import func
-
-    from xlalens import _runtime
     from xlalens.proof._bound import _mlir
     from xlalens.proof._judge import promote_to_f64
-    from xlalens.proof._values import _updated_values
+    from xlalens.proof._values import _updated_values, main_func, return_also, run_wide
 
     if isinstance(stablehlo, bytes):
         stablehlo = stablehlo.decode()
@@ -102,15 +99,7 @@ def update_scales(
             module = ir.Module.parse(promote_to_f64(stablehlo))
         except Exception:  # no promoted module: every result keeps its own peak
             return {}
-        main = next(
-            (
-                op
-                for op in module.body.operations
-                if op.operation.name == "func.func"
-                and ir.StringAttr(op.attributes["sym_name"]).value == "main"
-            ),
-            None,
-        )
+        main = main_func(module, ir)
         if main is None:
             return {}
         body = main.regions[0].blocks[0]
@@ -130,20 +119,10 @@ def update_scales(
             return {}
         extra = [op.result for r in sorted(read) for op in read[r][0]]
         if extra:
-            with ir.InsertionPoint(ret):
-                func.ReturnOp(outs + extra)
-            ret.erase()
-            inputs_t = ir.FunctionType(ir.TypeAttr(main.attributes["function_type"]).value).inputs
-            main.attributes["function_type"] = ir.TypeAttr.get(
-                ir.FunctionType.get(inputs_t, [v.type for v in outs + extra])
-            )
-            if "res_attrs" in main.attributes:
-                del main.attributes["res_attrs"]
+            return_also(main, ret, outs + extra, ir)
         text = str(module)
     try:
-        compiled = _runtime.compile_stablehlo(text, backend)
-        wide = [a.astype(np.float64) if a.dtype == np.float32 else a for a in inputs]
-        values = _runtime.run(compiled, wide)
+        values = run_wide(text, inputs, backend)
     except Exception:  # no values: every result keeps its own peak
         return {}
     out: dict[int, float] = {}

@@ -48,3 +48,46 @@ def _updated_values(
         if side is not None:
             cuts.setdefault(value, (r, side))
     return cuts
+
+
+def main_func(module: Any, ir: Any) -> Any | None:
+    """The ``func.func @main`` of a parsed module, else None."""
+    return next(
+        (
+            op
+            for op in module.body.operations
+            if op.operation.name == "func.func"
+            and ir.StringAttr(op.attributes["sym_name"]).value == "main"
+        ),
+        None,
+    )
+
+
+def return_also(main: Any, ret: Any, outs: Sequence[Any], ir: Any) -> None:
+    """Make ``main`` return ``outs`` (its own results, then extra values), in place.
+
+    The chain charges and the update scales both read values that ``main`` computes but
+    does not return: the module is run once more, returning them after its own results.
+    """
+    from jaxlib.mlir.dialects import func
+
+    with ir.InsertionPoint(ret):
+        func.ReturnOp(list(outs))
+    ret.erase()
+    inputs_t = ir.FunctionType(ir.TypeAttr(main.attributes["function_type"]).value).inputs
+    main.attributes["function_type"] = ir.TypeAttr.get(
+        ir.FunctionType.get(inputs_t, [v.type for v in outs])
+    )
+    if "res_attrs" in main.attributes:
+        del main.attributes["res_attrs"]
+
+
+def run_wide(text: str, inputs: Sequence[Any], backend: str) -> list[Any]:
+    """Run a float64-promoted module on its float32 inputs widened to float64."""
+    import numpy as np
+
+    from xlalens import _runtime
+
+    compiled = _runtime.compile_stablehlo(text, backend)
+    wide = [a.astype(np.float64) if a.dtype == np.float32 else a for a in inputs]
+    return list(_runtime.run(compiled, wide))
