@@ -112,6 +112,18 @@ def _view(g):
     return ops, users, results
 
 
+def _reach(start, edges: dict[str, list[str]]) -> set[str]:
+    """``start`` and every node reachable from it along ``edges`` (node -> next nodes)."""
+    seen: set[str] = set(start)
+    q = deque(seen)
+    while q:
+        for u in edges.get(q.popleft(), []):
+            if u not in seen:
+                seen.add(u)
+                q.append(u)
+    return seen
+
+
 def _topo(ops: dict[str, list[str]]) -> list[str]:
     """Visible nodes with operands first (iterative; graphs are DAGs)."""
     order, state = [], {}
@@ -166,39 +178,18 @@ def truth(g) -> dict[str, str]:
     weights = set().union(*reads.values()) - {"x", "y"} if reads else set()
     wshape = {r: nodes[p]["shape"] for p, r in params.items() if r in weights}
     loss = [n for n, r in results.items() if r == "loss"]
-    forward: set[str] = set(loss)
-    q = deque(loss)
-    while q:
-        x = q.popleft()
-        for u in ops.get(x, []):
-            if u not in forward:
-                forward.add(u)
-                q.append(u)
+    forward = _reach(loss, ops)
     # The loss's gradient depends on the labels: an op that is not forward and
     # does not depend on them recomputes a forward value for the backward pass
     # (jax's remat, torchax's gradient), and has no partner where the other
     # framework keeps the forward value instead.
     supervised = [p for p, r in params.items() if r == "y"]
-    on_labels: set[str] = set(supervised)
-    q = deque(supervised)
-    while q:
-        x = q.popleft()
-        for u in users.get(x, []):
-            if u not in on_labels:
-                on_labels.add(u)
-                q.append(u)
+    on_labels = _reach(supervised, users)
     # Values computed from no entry parameter at all (iota and constants: rotary
     # position tables, which keras-jax computes with a dot and TensorFlow folds) are
     # the same in every step and belong to no layer: labelled `const`, and no op's
     # ancestor.
-    variable: set[str] = set(params)
-    q = deque(params)
-    while q:
-        x = q.popleft()
-        for u in users.get(x, []):
-            if u not in variable:
-                variable.add(u)
-                q.append(u)
+    variable = _reach(params, users)
     labels: dict[str, str] = {}
     heavy_set = {n for n in heavy if n in variable}
     for n in heavy:
@@ -276,19 +267,7 @@ def _summed_to(n: str, users, nodes) -> int | None:
 
 def _updates(n: str, users, results, weights) -> set[str]:
     """The weights whose update (result of the same role) depends on ``n``."""
-    got: set[str] = set()
-    seen = {n}
-    q = deque([n])
-    while q:
-        x = q.popleft()
-        r = results.get(x)
-        if r in weights:
-            got.add(r)
-        for w in users.get(x, []):
-            if w not in seen:
-                seen.add(w)
-                q.append(w)
-    return got
+    return {results[x] for x in _reach([n], users) if results.get(x) in weights}
 
 
 def _nearest_heavy(n: str, ops, heavy: set[str], labels: dict[str, str]) -> set[str]:
