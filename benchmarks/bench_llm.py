@@ -29,6 +29,7 @@ import json
 import os
 import re
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -236,6 +237,28 @@ def measure(what: str, path: Path, other: Path | None = None) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def _cli(args: list[str], timeout: float) -> tuple[subprocess.CompletedProcess, float, float]:
+    """Run ``python -m xlalens ARGS``: (the process, its CPU seconds, wall seconds).
+
+    CPU is the child's user + system time (``RUSAGE_CHILDREN``), which includes the
+    processes it starts (the render's ``dot``). Raises ``subprocess.TimeoutExpired``.
+    """
+    env = {**os.environ, "JAX_PLATFORMS": "cpu", "PYTHONPATH": str(ROOT)}
+    c0 = time.perf_counter()
+    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    proc = subprocess.run(
+        [sys.executable, "-m", "xlalens", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+        check=False,
+    )
+    wall = time.perf_counter() - c0
+    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return proc, (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime), wall
+
+
 def main(argv: list[str] | None = None) -> None:
     """Synthesize the two modules, then measure and print each call beside its target."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -251,101 +274,82 @@ def main(argv: list[str] | None = None) -> None:
     cache = args.cache or default_cache()
     gelu, relu = capture_layer("gelu", cache), capture_layer("relu", cache)
     tmp = Path(tempfile.mkdtemp(prefix="xlalens-bench-llm-"))
-    a, b = tmp / "deep_a.hlo.txt", tmp / "deep_b.hlo.txt"
-    t0 = time.perf_counter()
-    a.write_text(synthesize(args.layers, gelu))
-    b.write_text(synthesize(args.layers, gelu, relu, args.variant_layer))
-    print(
-        f"synthesized {args.layers} layers in {time.perf_counter() - t0:.1f} s: {a} "
-        f"({a.stat().st_size / 2**20:.0f} MiB), {b}; load average {os.getloadavg()[0]:.1f}"
-    )
-    skip = set(filter(None, args.skip.split(",")))
-    rows = {}
-    for what in ("load", "canonical", "stats", "diff"):
-        if what in skip:
-            continue
-        rows[what] = measure(what, a, b if what == "diff" else None)
-    n = rows.get("load", {}).get("nodes", 0)
-    print(f"\n{'step':28} {'cpu s':>8} {'wall s':>8} {'peak MB':>9}  figure / target")
-    for what, r in rows.items():
-        if "error" in r:
-            print(f"{what:28} failed: {r['error']}")
-            continue
-        extra = ""
-        if what in ("load", "canonical") and n:
-            per = r["peak_mb"] / n * 1e4
-            extra = f"{per:.1f} MB per 10k instructions / <= {MB_PER_10K:.0f} ({n} instructions)"
-        if what == "diff":
-            extra = (
-                f"{r['cpu_s']:.1f} s CPU / <= {DIFF_S:.0f} s "
-                f"({'MET' if r['cpu_s'] <= DIFF_S else 'MISSED'}): loading both "
-                f"{r['load_cpu_s']:.1f} s + diff {r['diff_cpu_s']:.1f} s"
-            )
-        print(f"{what:28} {r['cpu_s']:>8.2f} {r['wall_s']:>8.2f} {r['peak_mb']:>9.0f}  {extra}")
-    if "diff-cli" not in skip:
-        # The command a user runs: both loads, the diff and the text report, in one
-        # process; CPU of the process (user + system).
-        env = {**os.environ, "JAX_PLATFORMS": "cpu", "PYTHONPATH": str(ROOT)}
-        c0 = time.perf_counter()
-        ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-        proc = subprocess.run(
-            [sys.executable, "-m", "xlalens", "diff", str(a), str(b), "-o", str(tmp / "d.txt")],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=1200,
-            check=False,
+    # The two modules are 14 MiB each, the reports more: removed at exit, whatever
+    # happens (each run used to leave about 30 MB in /tmp).
+    try:
+        a, b = tmp / "deep_a.hlo.txt", tmp / "deep_b.hlo.txt"
+        t0 = time.perf_counter()
+        a.write_text(synthesize(args.layers, gelu))
+        b.write_text(synthesize(args.layers, gelu, relu, args.variant_layer))
+        print(
+            f"synthesized {args.layers} layers in {time.perf_counter() - t0:.1f} s: {a} "
+            f"({a.stat().st_size / 2**20:.0f} MiB), {b} (removed at exit); load average "
+            f"{os.getloadavg()[0]:.1f}"
         )
-        wall = time.perf_counter() - c0
-        ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
-        if proc.returncode != 0:
-            print(f"{'diff (CLI)':28} failed: {proc.stderr.strip()[-300:]}")
-        else:
-            print(
-                f"{'diff (CLI)':28} {cpu:>8.2f} {wall:>8.2f} {'':>9}  "
-                f"{cpu:.1f} s CPU, {wall:.1f} s wall / <= {DIFF_S:.0f} s "
-                f"({'MET' if cpu <= DIFF_S else 'MISSED'} on CPU); "
-                f"load average {os.getloadavg()[0]:.1f}"
-            )
-    if "render" not in skip:
-        out = tmp / "render" / "deep.svg"
-        out.parent.mkdir(parents=True, exist_ok=True)  # the CLI creates no folders
-        env = {**os.environ, "JAX_PLATFORMS": "cpu", "PYTHONPATH": str(ROOT)}
-        c0 = time.perf_counter()
-        ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-        try:
-            proc = subprocess.run(
-                [sys.executable, "-m", "xlalens", "render", str(a), "-o", str(out)],
-                capture_output=True,
-                text=True,
-                env=env,
-                timeout=args.render_timeout,
-                check=False,
-            )
-        except subprocess.TimeoutExpired:
-            print(
-                f"{'render (overview, CLI)':28} did not finish in {args.render_timeout} s "
-                f"(target {RENDER_S:.0f} s): MISSED"
-            )
-            print(json.dumps(rows))
-            return
-        wall = time.perf_counter() - c0
-        ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-        # The CLI and its dot children: user + system.
-        cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
-        if proc.returncode != 0:
-            print(f"{'render (overview)':28} failed: {proc.stderr.strip()[-300:]}")
-        else:
-            views = out.with_suffix(".views")
-            n_views = len(list(views.glob("*.svg"))) if views.is_dir() else 0
-            print(
-                f"{'render (overview, CLI)':28} {cpu:>8.2f} {wall:>8.2f} {'':>9}  "
-                f"{cpu:.1f} s CPU, {wall:.1f} s wall / <= {RENDER_S:.0f} s "
-                f"({'MET' if cpu <= RENDER_S else 'MISSED'} on CPU); {n_views} drill-downs "
-                f"drawn, the rest on demand; load average {os.getloadavg()[0]:.1f}"
-            )
-    print(json.dumps(rows))
+        skip = set(filter(None, args.skip.split(",")))
+        rows = {}
+        for what in ("load", "canonical", "stats", "diff"):
+            if what in skip:
+                continue
+            rows[what] = measure(what, a, b if what == "diff" else None)
+        n = rows.get("load", {}).get("nodes", 0)
+        print(f"\n{'step':28} {'cpu s':>8} {'wall s':>8} {'peak MB':>9}  figure / target")
+        for what, r in rows.items():
+            if "error" in r:
+                print(f"{what:28} failed: {r['error']}")
+                continue
+            extra = ""
+            if what in ("load", "canonical") and n:
+                per = r["peak_mb"] / n * 1e4
+                extra = (
+                    f"{per:.1f} MB per 10k instructions / <= {MB_PER_10K:.0f} ({n} instructions)"
+                )
+            if what == "diff":
+                extra = (
+                    f"{r['cpu_s']:.1f} s CPU / <= {DIFF_S:.0f} s "
+                    f"({'MET' if r['cpu_s'] <= DIFF_S else 'MISSED'}): loading both "
+                    f"{r['load_cpu_s']:.1f} s + diff {r['diff_cpu_s']:.1f} s"
+                )
+            print(f"{what:28} {r['cpu_s']:>8.2f} {r['wall_s']:>8.2f} {r['peak_mb']:>9.0f}  {extra}")
+        if "diff-cli" not in skip:
+            # The command a user runs: both loads, the diff and the text report, in one
+            # process; CPU of the process (user + system).
+            proc, cpu, wall = _cli(["diff", str(a), str(b), "-o", str(tmp / "d.txt")], 1200)
+            if proc.returncode != 0:
+                print(f"{'diff (CLI)':28} failed: {proc.stderr.strip()[-300:]}")
+            else:
+                print(
+                    f"{'diff (CLI)':28} {cpu:>8.2f} {wall:>8.2f} {'':>9}  "
+                    f"{cpu:.1f} s CPU, {wall:.1f} s wall / <= {DIFF_S:.0f} s "
+                    f"({'MET' if cpu <= DIFF_S else 'MISSED'} on CPU); "
+                    f"load average {os.getloadavg()[0]:.1f}"
+                )
+        if "render" not in skip:
+            out = tmp / "render" / "deep.svg"
+            out.parent.mkdir(parents=True, exist_ok=True)  # the CLI creates no folders
+            try:
+                proc, cpu, wall = _cli(["render", str(a), "-o", str(out)], args.render_timeout)
+            except subprocess.TimeoutExpired:
+                print(
+                    f"{'render (overview, CLI)':28} did not finish in {args.render_timeout} s "
+                    f"(target {RENDER_S:.0f} s): MISSED"
+                )
+                print(json.dumps(rows))
+                return
+            if proc.returncode != 0:
+                print(f"{'render (overview)':28} failed: {proc.stderr.strip()[-300:]}")
+            else:
+                views = out.with_suffix(".views")
+                n_views = len(list(views.glob("*.svg"))) if views.is_dir() else 0
+                print(
+                    f"{'render (overview, CLI)':28} {cpu:>8.2f} {wall:>8.2f} {'':>9}  "
+                    f"{cpu:.1f} s CPU, {wall:.1f} s wall / <= {RENDER_S:.0f} s "
+                    f"({'MET' if cpu <= RENDER_S else 'MISSED'} on CPU); {n_views} drill-downs "
+                    f"drawn, the rest on demand; load average {os.getloadavg()[0]:.1f}"
+                )
+        print(json.dumps(rows))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
