@@ -191,24 +191,14 @@ def chain_charges(
         >>> chain_charges(text, inputs)  # doctest: +SKIP
         {1: (1048576, 8511.7)}
     """
-    from xlalens.proof._bound import _mlir
-    from xlalens.proof._judge import promote_to_f64
-    from xlalens.proof._values import main_func, return_also, run_wide
+    from xlalens.proof._promoted import promoted_main, return_also, run_wide
 
-    if isinstance(stablehlo, bytes):
-        stablehlo = stablehlo.decode()
-    ctx, ir = _mlir()
-    with ctx, ir.Location.unknown():
-        try:
-            module = ir.Module.parse(promote_to_f64(stablehlo))
-        except Exception:  # no promoted module (ReferenceUnavailable's case): K - 1 stays
+    with promoted_main(stablehlo) as (ir, module, main):
+        if main is None:  # no promoted module: K - 1 stays
             return {}
         dots, others = _long_dots(module, ir)
         dots = [d for d in dots if (d[1], d[4]) not in others]
         if not dots:
-            return {}
-        main = main_func(module, ir)
-        if main is None:
             return {}
         ret = next(
             op for op in main.regions[0].blocks[0].operations if op.operation.name == "func.return"

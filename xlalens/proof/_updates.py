@@ -87,20 +87,11 @@ def update_scales(
         >>> update_scales(text, inputs)  # doctest: +SKIP
         {1: 2.31, 3: 1.87}
     """
-    from xlalens.proof._bound import _mlir
-    from xlalens.proof._judge import promote_to_f64
-    from xlalens.proof._values import _updated_values, main_func, return_also, run_wide
+    from xlalens.proof._promoted import promoted_main, return_also, run_wide
+    from xlalens.proof._values import _updated_values
 
-    if isinstance(stablehlo, bytes):
-        stablehlo = stablehlo.decode()
-    ctx, ir = _mlir()
-    with ctx, ir.Location.unknown():
-        try:
-            module = ir.Module.parse(promote_to_f64(stablehlo))
-        except Exception:  # no promoted module: every result keeps its own peak
-            return {}
-        main = main_func(module, ir)
-        if main is None:
+    with promoted_main(stablehlo) as (ir, module, main):
+        if main is None:  # no promoted module: every result keeps its own peak
             return {}
         body = main.regions[0].blocks[0]
         ops = list(body.operations)
