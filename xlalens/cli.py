@@ -137,11 +137,11 @@ def main(argv: list[str] | None = None) -> int:
 
             restore_handlers(previous)
     if from_shell:
-        _exit_at_once_on_interrupt(status)
+        _ignore_interrupts_once_finished(status)
     return status
 
 
-def _exit_at_once_on_interrupt(status: int) -> None:
+def _ignore_interrupts_once_finished(status: int) -> None:
     """From here on, SIGINT/SIGTERM cannot turn a finished command into a killed one.
 
     The command has finished: its results are committed and its message printed. What
