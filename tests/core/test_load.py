@@ -266,6 +266,15 @@ def test_reader_dicts_hold_only_their_values():
     assert "reducer" not in b["attrs"] and list(a["attrs"]) == ["dimensions", "reducer"]
 
 
+def test_attribute_names_of_python_objects_read_as_any_other():
+    """Attributes named like a Python object's own (__class__, __dict__) load into attrs."""
+    text = (
+        "HloModule m\nENTRY e {\n  p = f32[2] parameter(0)\n"
+        "  ROOT a = f32[2] negate(p), __class__=1, __dict__={2,3}\n}\n"
+    )
+    assert load(text).nodes["e/a"]["attrs"] == {"__class__": 1, "__dict__": [2, 3]}
+
+
 def test_nodes_own_their_mutable_fields():
     """Nodes built from one key table and equal attribute texts share no mutable object."""
     text = (

@@ -151,6 +151,11 @@ def _attrs_template(names: tuple[str, ...]) -> Any:
     """The ``copy`` method of a split template for an ``attrs`` dict of ``names``, or None."""
     if len(_ATTRS_TEMPLATES) >= _ATTRS_TEMPLATES_MAX:
         return None
+    if any(n[:2] == "__" for n in names):
+        # ``__class__``, ``__dict__``...: an attribute of any instance, not a field of
+        # one (setattr would refuse or hit the type); such attrs stay plain dicts.
+        _ATTRS_TEMPLATES[names] = None
+        return None
     tpl = _split_template(dict.fromkeys(names))
     copy = tpl.copy if sys.getsizeof(tpl) < sys.getsizeof(dict.fromkeys(names)) else None
     _ATTRS_TEMPLATES[names] = copy
@@ -433,6 +438,9 @@ def lower(
     coll_ops = COLLECTIVE_OPS
     spmd_attrs = SPMD_ATTRS
     with_frames: list[tuple[str, int]] = []
+    # Each computation's node ids, for assign_kernels only: a list as long as the module
+    # would be alive at the peak for nothing in a module that is not optimized.
+    kernels = stage == "optimized_hlo" or scheduled
     by_comp: dict[str, list[str]] = {}
     # -update / -done of async sugar: the computation of the start they consume.
     sugar_calls: dict[str, str] = {}
@@ -648,7 +656,8 @@ def lower(
                 f"computation {cname!r} has parameters {sorted(params)}; "
                 f"expected 0..{len(params) - 1}",
             ) from None
-        by_comp[cname] = list(local.values())
+        if kernels:
+            by_comp[cname] = list(local.values())
     for nid, callee, kind, cname, npos in pending_calls:
         info = computations.get(callee)
         if info is None:
@@ -667,7 +676,7 @@ def lower(
             nd = gnode[nid]
             if nd["source_file"] is None:
                 nd["source_file"], nd["source_line"] = loc
-    if stage == "optimized_hlo" or scheduled:
+    if kernels:
         assign_kernels(g, entry, by_comp)
     annotate(g, only=spmd_nodes)
     if ops_seen is not None:
