@@ -438,9 +438,6 @@ def lower(
     coll_ops = COLLECTIVE_OPS
     spmd_attrs = SPMD_ATTRS
     with_frames: list[tuple[str, int]] = []
-    # Each computation's node ids, for assign_kernels only: a list as long as the module
-    # would be alive at the peak for nothing in a module that is not optimized.
-    kernels = stage == "optimized_hlo" or scheduled
     by_comp: dict[str, list[str]] = {}
     # -update / -done of async sugar: the computation of the start they consume.
     sugar_calls: dict[str, str] = {}
@@ -582,8 +579,6 @@ def lower(
                 if bad is not None:
                     raise lexer.fail(opos if "operand" in bad else npos, "expected " + bad)
             if attrs:
-                if op in coll_ops or not spmd_attrs.isdisjoint(attrs):
-                    spmd_nodes.append(nid)
                 # The same split tables for attrs (NOTE [a values array sized to the
                 # fields]): 96 bytes, not 192, for a few names.
                 sig = tuple(attrs)
@@ -594,7 +589,7 @@ def lower(
                     split = tpl()
                     split.update(attrs)
                     d["attrs"] = split
-            elif op in coll_ops:
+            if op in coll_ops or (attrs and not spmd_attrs.isdisjoint(attrs)):
                 spmd_nodes.append(nid)
             gnode[nid] = d
             gsucc[nid] = {}
@@ -656,8 +651,7 @@ def lower(
                 f"computation {cname!r} has parameters {sorted(params)}; "
                 f"expected 0..{len(params) - 1}",
             ) from None
-        if kernels:
-            by_comp[cname] = list(local.values())
+        by_comp[cname] = list(local.values())
     for nid, callee, kind, cname, npos in pending_calls:
         info = computations.get(callee)
         if info is None:
@@ -676,7 +670,7 @@ def lower(
             nd = gnode[nid]
             if nd["source_file"] is None:
                 nd["source_file"], nd["source_line"] = loc
-    if kernels:
+    if stage == "optimized_hlo" or scheduled:
         assign_kernels(g, entry, by_comp)
     annotate(g, only=spmd_nodes)
     if ops_seen is not None:
