@@ -164,6 +164,9 @@ def _attrs_template(names: tuple[str, ...]) -> Any:
 
 _NODE_TEMPLATE = _split_template({**node_defaults(), "dialect": "hlo"})
 # Edge data in EDGE_FIELDS order; every operand edge the reader makes is "data".
+# The one-key metadata the fast paths read: jax's frame id, TensorFlow's op type.
+_FRAME_META_TEMPLATE = _split_template({"stack_frame_id": 0})
+_TYPE_META_TEMPLATE = _split_template({"op_type": ""})
 _EDGE_TEMPLATE = _split_template({"operand_index": 0, "kind": "data", "dtype": None, "shape": None})
 
 
@@ -428,6 +431,8 @@ def lower(
     new_node = _NODE_TEMPLATE.copy
     new_edge = _EDGE_TEMPLATE.copy
     attrs_tpls = _ATTRS_TEMPLATES
+    new_frame_meta = _FRAME_META_TEMPLATE.copy
+    new_type_meta = _TYPE_META_TEMPLATE.copy
     meta_fast = _META_FAST_RE.match
     check_rules = check
     rules_of = _RULES.get
@@ -532,14 +537,18 @@ def lower(
                             d["op_name"] = mf.group(1)
                             if mf.group(2):
                                 fid = int(mf.group(2))
-                                attrs["metadata"] = {"stack_frame_id": fid}
+                                meta = new_frame_meta()  # NOTE [a values array sized ...]
+                                meta["stack_frame_id"] = fid
+                                attrs["metadata"] = meta
                                 loc = frames.get(fid)
                                 if loc is not None:
                                     d["source_file"], d["source_line"] = loc
                         else:
                             mt = meta_tf(raw)
                             if mt is not None:
-                                attrs["metadata"] = {"op_type": mt.group(1)}
+                                meta = new_type_meta()
+                                meta["op_type"] = mt.group(1)
+                                attrs["metadata"] = meta
                                 d["op_name"] = mt.group(2)
                                 d["source_file"] = mt.group(3)
                                 d["source_line"] = int(mt.group(4))
