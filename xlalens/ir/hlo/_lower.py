@@ -133,12 +133,16 @@ def _padded(fields: dict[str, Any], pad: int) -> dict[str, Any]:
 def _find_pad(fields: dict[str, Any]) -> int:
     """The padding whose template gives the smallest copies (NOTE above), or -1."""
     best, best_size = -1, sys.getsizeof(dict(fields).copy())
+    last = -1
     for pad in range(64):
         size = sys.getsizeof(_padded(fields, pad).copy())
         if size < best_size:
             best, best_size = pad, size
-        elif best >= 0:
-            break  # the room is used up: the table stopped being shared
+        elif best >= 0 or size == last:
+            # The room is used up (the table stopped being shared), or padding changes
+            # nothing (too many keys for a shared table, or another CPython's rule).
+            break
+        last = size
     return best
 
 
