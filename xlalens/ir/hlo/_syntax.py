@@ -310,7 +310,7 @@ class Parser(AttributeRules):
                         names = ops.replace("%", "").replace(" ", "")
                         if "\t" in names:
                             names = names.replace("\t", "")
-                        names = names.split(",")
+                        names = names.split(",", names.count(","))
                         if not PRIMITIVE_TYPES.isdisjoint(names):
                             m = None  # a bare 's4' is a type to XLA's lexer: the rules decide
                     elif "[" in ops and ops_typed(ops):
