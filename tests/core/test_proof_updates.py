@@ -158,3 +158,32 @@ def test_optimized_module_cuts_at_the_update_and_never_at_an_argument():
     folded = HLO.replace("tuple(%NEW, %l)", "tuple(%w, %l)")
     found, _, reached = _accumulations(folded, frozenset({0}))
     assert all(a.attenuated == () for a in found) and reached == (frozenset(), frozenset())
+
+
+def _called(text: str) -> str:
+    """``text`` as jax lowers a user's jitted step: ``main`` only calls ``@step``."""
+    head, rest = text.split("func.func public @main", 1)
+    sig, body = rest.split(" {\n", 1)
+    args = sig[1 : sig.index(") ->")]
+    names = ", ".join(a.split(":")[0].strip() for a in args.split(", "))
+    types = ", ".join(a.split(":", 1)[1].strip() for a in args.split(", "))
+    outs = sig[sig.index("-> (") + 4 : -1]
+    n = outs.count("tensor<")
+    main = (
+        f"func.func public @main{sig} {{\n"
+        f"    %0:{n} = func.call @step({names}) : ({types}) -> ({outs})\n"
+        f"    return {', '.join(f'%0#{i}' for i in range(n))} : {outs}\n  }}\n"
+        f"  func.func private @step{sig} {{\n"
+    )
+    return head + main + body
+
+
+def test_a_main_that_only_calls_the_step_is_followed_into_it():
+    """A user's jitted step (main = call @step) gets the same per-result bound as inline."""
+    called = _called(AFTER)
+    assert "func.call @step" in called
+    flat, inner = error_bound(AFTER), error_bound(called)
+    assert inner.update_of == flat.update_of == (0, 1, None)
+    assert inner.per_result == flat.per_result and inner.through == flat.through
+    inputs = _inputs()
+    assert update_scales(called, inputs) == update_scales(AFTER, inputs)
