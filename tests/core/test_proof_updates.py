@@ -87,6 +87,23 @@ def test_a_loss_read_after_the_update_gets_only_its_own_sums_at_full_weight():
     assert type(b).from_dict(b.as_dict()) == b
 
 
+def test_each_part_behind_the_updates_takes_its_own_updates_factor():
+    """The loss's sums behind w only, b only, and both are kept apart and scaled apart."""
+    b = error_bound(AFTER)
+    parts = b.through_parts[2]
+    assert {p[2] for p in parts} == {(0,), (1,), (0, 1)}
+    assert sum(p[0] for p in parts) == b.through[2][0]
+    # w's gradient (N - 1) reaches the loss through w alone; b's three sums through b
+    by = {p[2]: p[0] for p in parts}
+    assert by[(0,)] >= N - 1 and by[(1,)] >= 3 * (N - 1) and by[(0, 1)] < N - 1
+    # factors 1 for both are the full weight; a small w factor shrinks only w's part
+    assert b.relative_at(2, 1.0, {0: 1.0, 1: 1.0}) == b.relative_at(2)
+    one = b.relative_at(2, 1.0, {0: 0.01, 1: 1.0})
+    assert b.relative_at(2, 0.01) < one < b.relative_at(2)
+    # an update without a factor (not measured) keeps its parts at full weight
+    assert b.relative_at(2, 1.0, {0: 0.01}) == one
+
+
 def test_update_scales_measure_where_the_updates_are_read():
     """w1 is read by a dot (its own peak); b1, sliced, by an add (that add's peak)."""
     inputs = _inputs()
@@ -109,16 +126,16 @@ def test_loss_after_update_1e3_off_at_2p20_gives_no_and_no_false_no():
     bound = dataclasses.replace(plain, update_scale=tuple(scales.get(i, 0.0) for i in range(3)))
     assert ErrorBound.from_dict(bound.as_dict()) == bound
     bad = [replay[0], replay[1], (replay[2] * np.float32(1 + 1e-3)).astype(np.float32)]
-    # at full weight the loss's bound is past 1e-3 of it: the change passed
+    # at full weight the loss's bound is past 1e-3 of it (the change passed)
     assert plain.relative_at(2) > 1e-3
-    assert prove(replay, bad, ref, plain, inputs=inputs).native.ok
     # read through the updates' scales: NO, and only for the loss
     p = prove(replay, bad, ref, bound, inputs=inputs)
     assert p.replay.ok and not p.native.ok and p.native.worst_result == 2
     # no false NO: the replay, and the step as numpy float32 computes it
     for native in (replay, _numpy_step(inputs)):
-        p = prove(replay, native, ref, bound, inputs=inputs)
-        assert p.replay.ok and p.native.ok and p.kappa == 1.0, p.native
+        for b in (plain, bound):
+            p = prove(replay, native, ref, b, inputs=inputs)
+            assert p.replay.ok and p.native.ok and p.kappa == 1.0, p.native
     # the updated results themselves are judged as before (their own sums at full weight)
     same = prove(replay, replay, ref, plain, inputs=inputs)
     assert p.native.tolerances[:2] == same.native.tolerances[:2]

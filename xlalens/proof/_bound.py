@@ -97,6 +97,9 @@ class Accumulation:
     (NOTE: [attenuation through updates] in :func:`error_bound`); empty unless asked."""
     outputs: int = 0
     """Its output elements (0: unknown)."""
+    reached: tuple[tuple[int, ...], ...] = ()
+    """Per result in ``attenuated``: the updated results (positions) it reaches that
+    result through (NOTE: [attenuation per update])."""
 
 
 # Fusions whose body a library runs (blocked, vectorized accumulators), not XLA's loops.
@@ -247,32 +250,42 @@ def _accumulations(
             if g.nodes[u].get("opcode") not in ("parameter", "constant", "get-tuple-element"):
                 cut_nodes.setdefault(u, i)
     direct: dict[str, frozenset[str]] = {}
-    via: dict[str, tuple[frozenset[str], frozenset[int]]] = {}
+    # per value: update position -> the kernels that reach it through that update
+    via: dict[str, dict[int, frozenset[str]]] = {}
     for n in order:
         up: set[str] = {n} & kernels
-        behind: set[str] = set()
-        reach: set[int] = set()
+        parts: dict[int, frozenset[str]] = {}
         for p in sub.predecessors(n):
-            vb, vr = via[p]
-            behind |= vb
-            reach |= vr
+            for r, ks in via[p].items():
+                parts[r] = parts.get(r, frozenset()) | ks
             if p in cut_nodes:
-                behind |= direct[p]
-                reach.add(cut_nodes[p])
+                r = cut_nodes[p]
+                # everything behind the update, and what reached it through earlier ones
+                parts[r] = parts.get(r, frozenset()).union(direct[p], *via[p].values())
             else:
                 up |= direct[p]
         direct[n] = frozenset(up)
-        via[n] = (frozenset(behind), frozenset(reach))
+        via[n] = parts
+
+    def behind_of(u: str) -> frozenset[str]:
+        return frozenset().union(*via[u].values())
+
     per_result: list[tuple[frozenset[str], frozenset[str]]] | None = None
     if operands and all(u in direct for _, u in operands):
-        per_result = [(direct[u] | via[u][0], via[u][0] - direct[u]) for _, u in operands]
+        per_result = [(direct[u] | behind_of(u), behind_of(u) - direct[u]) for _, u in operands]
     out = []
     for node, d, k, sequential, kernel in found:
         results = None
         attenuated: tuple[int, ...] = ()
+        reached: tuple[tuple[int, ...], ...] = ()
         if per_result is not None and kernel in direct:
             results = tuple(i for i, (ks, _) in enumerate(per_result) if kernel in ks)
             attenuated = tuple(i for i, (_, ks) in enumerate(per_result) if kernel in ks)
+            # NOTE: [attenuation per update]: the updates this kernel goes through
+            reached = tuple(
+                tuple(sorted(r for r, ks in via[operands[i][1]].items() if kernel in ks))
+                for i in attenuated
+            )
         out.append(
             Accumulation(
                 d.get("name", node),
@@ -283,10 +296,11 @@ def _accumulations(
                 results,
                 attenuated,
                 math.prod(d["shape"]) if d.get("shape") is not None else 0,
+                reached,
             )
         )
-    reached = tuple(via[u][1] for _, u in operands) if per_result is not None else ()
-    return tuple(out), len(per_result) if per_result is not None else 1, reached
+    reach = tuple(frozenset(via[u]) for _, u in operands) if per_result is not None else ()
+    return tuple(out), len(per_result) if per_result is not None else 1, reach
 
 
 _DOTS = ("dot_general", "dot", "convolution")
@@ -357,6 +371,11 @@ class _Flow:
     through an updated value it reads (NOTE: [attenuation through updates])."""
     reached: tuple[frozenset[int], ...] = ()
     """Per result: the positions of the updated results it reads those through."""
+    behind_parts: tuple[
+        tuple[tuple[tuple[int, ...], tuple[float, float, int, float]], ...], ...
+    ] = ()
+    """Per result: ``behind`` split by the updates each op reaches it through,
+    ``(reached, (paths, dots, rounding, charged))`` (NOTE: [attenuation per update])."""
 
 
 def _reducer_adds(op: Any) -> bool:
@@ -455,8 +474,9 @@ def _flow(
     cuts = _updated_values(outs, args, producer)
     terms: list[Terms] = []
     deps: dict[Any, int] = {}
-    via: dict[Any, tuple[int, frozenset[int]]] = {}
-    nothing: tuple[int, frozenset[int]] = (0, frozenset())
+    # per value: update position -> the ops (bits) that reach it through that update
+    via: dict[Any, dict[int, int]] = {}
+    nothing: dict[int, int] = {}
     position = 0
     charged_at: dict[int, int] = {}  # a charged dot's position -> its term's index
     sizes: dict[int, int] = {}  # a charged dot's position -> its output elements
@@ -464,11 +484,12 @@ def _flow(
         if op is ret:
             break
         bits = behind = 0
-        reach: frozenset[int] = frozenset()
+        parts: dict[int, int] = {}
         for v in op.operands:
             bits |= deps.get(v, 0)
-            vb, vr = via.get(v, nothing)
-            behind, reach = behind | vb, reach | vr
+            for k, b in via.get(v, nothing).items():
+                parts[k] = parts.get(k, 0) | b
+                behind |= b
         charge = None
         if op.operation.name in ("stablehlo.dot", "stablehlo.dot_general"):
             if position in charges:
@@ -488,11 +509,11 @@ def _flow(
                 r_pos, side = cuts[r]
                 keep = deps.get(op.operands[side], 0) | mine
                 deps[r] = keep
-                via[r] = (behind | (bits & ~keep), reach | {r_pos})
+                via[r] = {**parts, r_pos: parts.get(r_pos, 0) | behind | (bits & ~keep)}
             else:
                 deps[r] = bits
-                if behind or reach:
-                    via[r] = (behind, reach)
+                if parts:
+                    via[r] = parts
 
     def total(bits: int) -> Terms:
         a = d = c = 0.0
@@ -505,10 +526,29 @@ def _flow(
             j += 1
         return a, d, n, c
 
+    def split(bits: int, parts: Mapping[int, int]) -> tuple[tuple[tuple[int, ...], Terms], ...]:
+        """``bits`` grouped by the updates each op reaches the result through
+        (NOTE: [attenuation per update]); one refinement per update."""
+        groups: dict[tuple[int, ...], int] = {(): bits}
+        for k in sorted(parts):
+            b = parts[k]
+            refined: dict[tuple[int, ...], int] = {}
+            for reach, g in groups.items():
+                if g & b:
+                    refined[(*reach, k)] = refined.get((*reach, k), 0) | (g & b)
+                if g & ~b:
+                    refined[reach] = refined.get(reach, 0) | (g & ~b)
+            groups = refined
+        return tuple((reach, total(g)) for reach, g in sorted(groups.items()) if reach and g)
+
     rounding, paths, dots, upd, charged, behind_out, reached = [], [], [], [], [], [], []
+    behind_parts = []
     for v in outs:
         direct = deps.get(v, 0)
-        vb, vr = via.get(v, nothing)
+        vp = via.get(v, nothing)
+        vb = 0
+        for b in vp.values():
+            vb |= b
         a, d, n, c = total(direct | vb)
         rounding.append(n)
         paths.append(a)
@@ -516,8 +556,14 @@ def _flow(
         charged.append(c)
         upd.append(update_of(v))
         behind_out.append(total(vb & ~direct))
-        reached.append(vr)
-    every = [deps.get(v, 0) | via.get(v, nothing)[0] for v in outs]
+        behind_parts.append(split(vb & ~direct, vp))
+        reached.append(frozenset(vp))
+    every = []
+    for v in outs:
+        bits = deps.get(v, 0)
+        for b in via.get(v, nothing).values():
+            bits |= b
+        every.append(bits)
     dot_results = tuple(
         (p, frozenset(i for i, bits in enumerate(every) if bits >> j & 1))
         for p, j in sorted(charged_at.items())
@@ -532,6 +578,7 @@ def _flow(
         tuple(sizes[p] for p, _ in dot_results),
         tuple(behind_out),
         tuple(reached),
+        tuple(behind_parts),
     )
 
 
@@ -675,23 +722,58 @@ def error_bound(
     def amp(rounding: Any, reduction: Any) -> tuple[float, ...]:
         return tuple(math.sqrt(max(1, n) + r) for n, r in zip(rounding, reduction))
 
+    Part = tuple[float, float, tuple[int, ...]]
+
     def behind(
-        reduction: Any = None, sequential: Any = None, reach: Any = None
-    ) -> tuple[tuple[float, float, tuple[int, ...]], ...]:
-        """Per result ``(x, s, reached)``: the parts of ``A_i^2`` and ``S_i`` it reads
-        only through updated values (NOTE: [attenuation through updates])."""
+        mode: str = "stablehlo", blocked: Any = None, sequential: Any = None, reach: Any = None
+    ) -> dict[str, Any]:
+        """``through`` and ``through_parts``: per result ``(x, s, reached)``, the parts of
+        ``A_i^2`` and ``S_i`` it reads only through updated values, in all and split by
+        the updates they go through (NOTE: [attenuation through updates], [attenuation
+        per update]). ``mode``: which of the StableHLO's sums stay (``stablehlo``: all in
+        ``A_i``, and ``unmatched`` with the optimized module's ``sequential`` parts too;
+        ``unknown``: the dots as sequential; ``optimized``: none, the optimized
+        module's ``blocked`` and ``sequential`` parts, per result ``{reached: charge}``,
+        replace them)."""
         if flow is None or not flow.behind:
-            return ()
-        out = []
-        for i, (pa, _, pn, _) in enumerate(flow.behind):
-            x = pn + (reduction[i] if reduction is not None else pa)
-            seq = sequential[i] if sequential is not None else 0.0
+            return {"through": (), "through_parts": ()}
+        totals: list[Part] = []
+        parts_out: list[tuple[Part, ...]] = []
+        for i in range(len(flow.behind)):
+            groups: dict[tuple[int, ...], list[float]] = {}
+
+            def add(
+                key: tuple[int, ...], x: float, s: float, groups: dict[Any, list[float]] = groups
+            ) -> None:
+                g = groups.setdefault(key, [0.0, 0.0])
+                g[0] += x
+                g[1] += s
+
+            for key, (pa, pd, pn, pc) in flow.behind_parts[i]:
+                if mode in ("stablehlo", "unmatched"):  # the StableHLO's sums stay
+                    add(key, pn + pa, 0.0)
+                elif mode == "unknown":
+                    add(key, pn + pa - pd, pc)
+                else:
+                    add(key, pn, 0.0)
+            for key, v in (blocked[i] if blocked is not None else {}).items():
+                add(key, v, 0.0)
+            for key, v in (sequential[i] if sequential is not None else {}).items():
+                add(key, 0.0, v)
+            x = sum(g[0] for g in groups.values())
+            seq = sum(g[1] for g in groups.values())
             reached = flow.reached[i] | (reach[i] if reach else frozenset())
             if reached and (x > 0 or seq > 0):
-                out.append((float(x), float(seq), tuple(sorted(reached))))
+                totals.append((float(x), float(seq), tuple(sorted(reached))))
+                parts_out.append(
+                    tuple((g[0], g[1], k) for k, g in sorted(groups.items()) if g[0] or g[1])
+                )
             else:
-                out.append((0.0, 0.0, ()))
-        return tuple(out) if any(t[2] for t in out) else ()
+                totals.append((0.0, 0.0, ()))
+                parts_out.append(())
+        if not any(t[2] for t in totals):
+            return {"through": (), "through_parts": ()}
+        return {"through": tuple(totals), "through_parts": tuple(parts_out)}
 
     rounding = flow.rounding if flow is not None else ()
     bound = ErrorBound(
@@ -703,7 +785,7 @@ def error_bound(
         n_float,
         per_result=amp(rounding, flow.reduction) if flow is not None else (),
         update_of=flow.update_of if flow is not None else (),
-        through=behind(),
+        **behind(),
     )
     if optimized is not None:
         cuts = frozenset(
@@ -713,8 +795,8 @@ def error_bound(
         seq = [a for a in found if a.sequential]
         per = [0.0] * max(n, 1)
         blocked = [0.0] * max(n, 1)
-        per_behind = [0.0] * max(n, 1)
-        blocked_behind = [0.0] * max(n, 1)
+        per_behind: list[dict[tuple[int, ...], float]] = [{} for _ in range(max(n, 1))]
+        blocked_behind: list[dict[tuple[int, ...], float]] = [{} for _ in range(max(n, 1))]
         used: list[tuple[int, float]] = []
         for a in found:
             into, into_behind = (per, per_behind) if a.sequential else (blocked, blocked_behind)
@@ -726,8 +808,8 @@ def error_bound(
                     used.append((a.length, c))
             for i in a.results if a.results is not None else range(len(per)):
                 into[i] += charge
-            for i in a.attenuated:
-                into_behind[i] += charge
+            for i, key in zip(a.attenuated, a.reached):
+                into_behind[i][key] = into_behind[i].get(key, 0.0) + charge
         matched = flow is not None and len(blocked) == len(rounding)
         out = dataclasses.replace(
             bound,
@@ -736,7 +818,7 @@ def error_bound(
             longest_sequential=max((a.length for a in seq), default=0),
             emitter="optimized",
             chains=tuple(sorted(used)),
-            through=behind(None, per_behind, reach) if matched and reach else behind(),
+            **(behind("unmatched", None, per_behind, reach) if matched and reach else behind()),
         )
         if not matched or _unknown_order(optimized):
             # results not matched one to one (or sums the module does not show):
@@ -748,7 +830,7 @@ def error_bound(
                 max(1, n_round) + sum(a.length - 1 for a in found if not a.sequential)
             ),
             per_result=amp(rounding, blocked),
-            through=behind(blocked_behind, per_behind, reach),
+            **behind("optimized", blocked_behind, per_behind, reach),
         )
     if unknown_emitter:
         total = float(sum(k - 1 for k in worst))
@@ -757,12 +839,11 @@ def error_bound(
         if flow is not None:
             # the dots are charged as sequential below; the other sums keep K - 1
             rest = tuple(r - d for r, d in zip(flow.reduction, flow.dot_terms))
-            rest_behind = [pa - pd for pa, pd, _, _ in flow.behind]
             bound = dataclasses.replace(
                 bound,
                 amplification=math.sqrt(max(1, n_round) + paths - total),
                 per_result=amp(rounding, rest),
-                through=behind(rest_behind, [pc for *_, pc in flow.behind]),
+                **behind("unknown"),
             )
         return dataclasses.replace(
             bound,
