@@ -204,3 +204,41 @@ def test_a_main_that_only_calls_the_step_is_followed_into_it():
     assert inner.per_result == flat.per_result and inner.through == flat.through
     inputs = _inputs()
     assert update_scales(called, inputs) == update_scales(AFTER, inputs)
+
+
+HLO2 = """HloModule two, is_scheduled=true
+
+%sum (a: f32[], b: f32[]) -> f32[] {
+  %a = f32[] parameter(0)
+  %b = f32[] parameter(1)
+  ROOT %s = f32[] add(%a, %b)
+}
+
+ENTRY %main (w: f32[4], v: f32[4], x: f32[1024,4]) -> (f32[4], f32[4], f32[]) {
+  %w = f32[4]{0} parameter(0)
+  %v = f32[4]{0} parameter(1)
+  %x = f32[1024,4]{1,0} parameter(2)
+  %z = f32[] constant(0)
+  %g = f32[4]{0} reduce(%x, %z), dimensions={0}, to_apply=%sum
+  %NEW = f32[4]{0} subtract(%w, %g)
+  %xx = f32[1024,4]{1,0} multiply(%x, %x)
+  %h = f32[4]{0} reduce(%xx, %z), dimensions={0}, to_apply=%sum
+  %NEW2 = f32[4]{0} subtract(%v, %h)
+  %s = f32[4]{0} add(%NEW, %NEW2)
+  %d = f32[1024]{0} dot(%x, %s), lhs_contracting_dims={1}, rhs_contracting_dims={0}
+  %l = f32[] reduce(%d, %z), dimensions={0}, to_apply=%sum
+  ROOT %t = (f32[4]{0}, f32[4]{0}, f32[]) tuple(%NEW, %NEW2, %l)
+}
+"""
+
+
+def test_optimized_module_keeps_each_kernel_s_own_updates():
+    """Behind two updates the loss reads, each reduce is listed with the update it goes through."""
+    from xlalens.proof._bound import _accumulations
+
+    found, n, reached = _accumulations(HLO2, frozenset({0, 1}))
+    by = {a.name: a for a in found}
+    assert n == 3 and reached[2] == frozenset({0, 1})
+    assert by["g"].attenuated == (2,) and by["g"].reached == ((0,),)
+    assert by["h"].attenuated == (2,) and by["h"].reached == ((1,),)
+    assert by["l"].attenuated == () and by["l"].reached == ()
