@@ -164,7 +164,7 @@ ENTRY %main (w: f32[4], x: f32[1024,4]) -> (f32[4], f32[]) {
 
 def test_optimized_module_cuts_at_the_update_and_never_at_an_argument():
     """The loss reads the gradient's reduce through the update; a folded update is no cut."""
-    from xlalens.proof._bound import _accumulations
+    from xlalens.proof._accumulate import _accumulations
 
     found, n, reached = _accumulations(HLO, frozenset({0}))
     by = {a.name: a for a in found}
@@ -234,7 +234,7 @@ ENTRY %main (w: f32[4], v: f32[4], x: f32[1024,4]) -> (f32[4], f32[4], f32[]) {
 
 def test_optimized_module_keeps_each_kernel_s_own_updates():
     """Behind two updates the loss reads, each reduce is listed with the update it goes through."""
-    from xlalens.proof._bound import _accumulations
+    from xlalens.proof._accumulate import _accumulations
 
     found, n, reached = _accumulations(HLO2, frozenset({0, 1}))
     by = {a.name: a for a in found}
