@@ -87,6 +87,23 @@ def test_a_loss_read_after_the_update_gets_only_its_own_sums_at_full_weight():
     assert type(b).from_dict(b.as_dict()) == b
 
 
+def test_each_part_behind_the_updates_takes_its_own_updates_factor():
+    """The loss's sums behind w only, b only, and both are kept apart and scaled apart."""
+    b = error_bound(AFTER)
+    parts = b.through_parts[2]
+    assert {p[2] for p in parts} == {(0,), (1,), (0, 1)}
+    assert sum(p[0] for p in parts) == b.through[2][0]
+    # w's gradient (N - 1) reaches the loss through w alone; b's three sums through b
+    by = {p[2]: p[0] for p in parts}
+    assert by[(0,)] >= N - 1 and by[(1,)] >= 3 * (N - 1) and by[(0, 1)] < N - 1
+    # factors 1 for both are the full weight; a small w factor shrinks only w's part
+    assert b.relative_at(2, 1.0, {0: 1.0, 1: 1.0}) == b.relative_at(2)
+    one = b.relative_at(2, 1.0, {0: 0.01, 1: 1.0})
+    assert b.relative_at(2, 0.01) < one < b.relative_at(2)
+    # an update without a factor (not measured) keeps its parts at full weight
+    assert b.relative_at(2, 1.0, {0: 0.01}) == one
+
+
 def test_update_scales_measure_where_the_updates_are_read():
     """w1 is read by a dot (its own peak); b1, sliced, by an add (that add's peak)."""
     inputs = _inputs()
@@ -109,16 +126,16 @@ def test_loss_after_update_1e3_off_at_2p20_gives_no_and_no_false_no():
     bound = dataclasses.replace(plain, update_scale=tuple(scales.get(i, 0.0) for i in range(3)))
     assert ErrorBound.from_dict(bound.as_dict()) == bound
     bad = [replay[0], replay[1], (replay[2] * np.float32(1 + 1e-3)).astype(np.float32)]
-    # at full weight the loss's bound is past 1e-3 of it: the change passed
+    # at full weight the loss's bound is past 1e-3 of it (the change passed)
     assert plain.relative_at(2) > 1e-3
-    assert prove(replay, bad, ref, plain, inputs=inputs).native.ok
     # read through the updates' scales: NO, and only for the loss
     p = prove(replay, bad, ref, bound, inputs=inputs)
     assert p.replay.ok and not p.native.ok and p.native.worst_result == 2
     # no false NO: the replay, and the step as numpy float32 computes it
     for native in (replay, _numpy_step(inputs)):
-        p = prove(replay, native, ref, bound, inputs=inputs)
-        assert p.replay.ok and p.native.ok and p.kappa == 1.0, p.native
+        for b in (plain, bound):
+            p = prove(replay, native, ref, b, inputs=inputs)
+            assert p.replay.ok and p.native.ok and p.kappa == 1.0, p.native
     # the updated results themselves are judged as before (their own sums at full weight)
     same = prove(replay, replay, ref, plain, inputs=inputs)
     assert p.native.tolerances[:2] == same.native.tolerances[:2]
@@ -147,7 +164,7 @@ ENTRY %main (w: f32[4], x: f32[1024,4]) -> (f32[4], f32[]) {
 
 def test_optimized_module_cuts_at_the_update_and_never_at_an_argument():
     """The loss reads the gradient's reduce through the update; a folded update is no cut."""
-    from xlalens.proof._bound import _accumulations
+    from xlalens.proof._accumulate import _accumulations
 
     found, n, reached = _accumulations(HLO, frozenset({0}))
     by = {a.name: a for a in found}
@@ -158,3 +175,70 @@ def test_optimized_module_cuts_at_the_update_and_never_at_an_argument():
     folded = HLO.replace("tuple(%NEW, %l)", "tuple(%w, %l)")
     found, _, reached = _accumulations(folded, frozenset({0}))
     assert all(a.attenuated == () for a in found) and reached == (frozenset(), frozenset())
+
+
+def _called(text: str) -> str:
+    """``text`` as jax lowers a user's jitted step: ``main`` only calls ``@step``."""
+    head, rest = text.split("func.func public @main", 1)
+    sig, body = rest.split(" {\n", 1)
+    args = sig[1 : sig.index(") ->")]
+    names = ", ".join(a.split(":")[0].strip() for a in args.split(", "))
+    types = ", ".join(a.split(":", 1)[1].strip() for a in args.split(", "))
+    outs = sig[sig.index("-> (") + 4 : -1]
+    n = outs.count("tensor<")
+    main = (
+        f"func.func public @main{sig} {{\n"
+        f"    %0:{n} = func.call @step({names}) : ({types}) -> ({outs})\n"
+        f"    return {', '.join(f'%0#{i}' for i in range(n))} : {outs}\n  }}\n"
+        f"  func.func private @step{sig} {{\n"
+    )
+    return head + main + body
+
+
+def test_a_main_that_only_calls_the_step_is_followed_into_it():
+    """A user's jitted step (main = call @step) gets the same per-result bound as inline."""
+    called = _called(AFTER)
+    assert "func.call @step" in called
+    flat, inner = error_bound(AFTER), error_bound(called)
+    assert inner.update_of == flat.update_of == (0, 1, None)
+    assert inner.per_result == flat.per_result and inner.through == flat.through
+    inputs = _inputs()
+    assert update_scales(called, inputs) == update_scales(AFTER, inputs)
+
+
+HLO2 = """HloModule two, is_scheduled=true
+
+%sum (a: f32[], b: f32[]) -> f32[] {
+  %a = f32[] parameter(0)
+  %b = f32[] parameter(1)
+  ROOT %s = f32[] add(%a, %b)
+}
+
+ENTRY %main (w: f32[4], v: f32[4], x: f32[1024,4]) -> (f32[4], f32[4], f32[]) {
+  %w = f32[4]{0} parameter(0)
+  %v = f32[4]{0} parameter(1)
+  %x = f32[1024,4]{1,0} parameter(2)
+  %z = f32[] constant(0)
+  %g = f32[4]{0} reduce(%x, %z), dimensions={0}, to_apply=%sum
+  %NEW = f32[4]{0} subtract(%w, %g)
+  %xx = f32[1024,4]{1,0} multiply(%x, %x)
+  %h = f32[4]{0} reduce(%xx, %z), dimensions={0}, to_apply=%sum
+  %NEW2 = f32[4]{0} subtract(%v, %h)
+  %s = f32[4]{0} add(%NEW, %NEW2)
+  %d = f32[1024]{0} dot(%x, %s), lhs_contracting_dims={1}, rhs_contracting_dims={0}
+  %l = f32[] reduce(%d, %z), dimensions={0}, to_apply=%sum
+  ROOT %t = (f32[4]{0}, f32[4]{0}, f32[]) tuple(%NEW, %NEW2, %l)
+}
+"""
+
+
+def test_optimized_module_keeps_each_kernel_s_own_updates():
+    """Behind two updates the loss reads, each reduce is listed with the update it goes through."""
+    from xlalens.proof._accumulate import _accumulations
+
+    found, n, reached = _accumulations(HLO2, frozenset({0, 1}))
+    by = {a.name: a for a in found}
+    assert n == 3 and reached[2] == frozenset({0, 1})
+    assert by["g"].attenuated == (2,) and by["g"].reached == ((0,),)
+    assert by["h"].attenuated == (2,) and by["h"].reached == ((1,),)
+    assert by["l"].attenuated == () and by["l"].reached == ()

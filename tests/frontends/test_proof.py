@@ -192,6 +192,17 @@ def test_flax_adam_zero_gradient_bias_is_ill_conditioned_alone(flax_adam):
     assert sum(k > 1 for k in proof["conditioning_per_result"]) == len(proof["ill_conditioned"])
 
 
+def test_flax_adam_user_step_is_followed_into_its_call(flax_adam):
+    """jax lowers a user step as main = call @step: the proof still sees each parameter update."""
+    e = flax_adam.manifest["frontends"]["jax"]
+    assert "call @" in (flax_adam.path / "jax" / "stablehlo.mlir").read_text()
+    for side in ("bound", "native_bound"):
+        b = e["proof"][side]
+        params = [i for i, u in enumerate(b["update_of"]) if u is not None]
+        assert len(params) >= 4, b["update_of"]  # the conv's and the dense's kernel and bias
+        assert len(set(b["per_result"])) > 1  # each result by its own dataflow
+
+
 def test_flax_adam_all_results_1p1_gives_no(flax_adam, tmp_path):
     """Every result 1.1x: NO, even though one bias's kappa is in the thousands."""
     folder, entry = _copy(flax_adam, tmp_path)

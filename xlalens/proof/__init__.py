@@ -12,11 +12,8 @@ frontends prove their steps with it, so it sits below all of them
 (docs/architecture.md): it imports only ``xlalens.ir`` and ``xlalens._runtime``.
 """
 
-from xlalens.proof._bound import (
-    Accumulation,
-    accumulations,
-    error_bound,
-)
+from xlalens.proof._accumulate import Accumulation, accumulations
+from xlalens.proof._bound import error_bound
 from xlalens.proof._chains import MIN_LENGTH as MIN_CHAIN_LENGTH
 from xlalens.proof._chains import chain_charges
 from xlalens.proof._judge import (

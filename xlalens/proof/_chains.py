@@ -1,7 +1,7 @@
 """Long sequential dots charged by their own chains, from the float64 reference's terms.
 
 NOTE: [simulated chains] a dot that the judged compiler sums in one running chain
-(NOTE: [sequential accumulation] in ``_bound.py``) errs by up to ``(K - 1) u`` in
+(NOTE: [sequential accumulation] in ``_accumulate.py``) errs by up to ``(K - 1) u`` in
 the worst case, and on the regression's smooth data that worst case is not far
 off: the rounding errors of consecutive additions are correlated (the terms
 change by less than an ulp of the partial sum from one addition to the next), so

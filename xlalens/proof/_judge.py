@@ -212,8 +212,9 @@ def _attenuations(
     updates: Sequence[np.ndarray | None],
     update_floor: float,
     widen: Sequence[float] | None,
-) -> list[float]:
-    """Per result, the factor on what reaches it only through updated results it reads.
+) -> list[tuple[float, dict[int, float] | None]]:
+    """Per result, the factor on what reaches it only through updated results it reads,
+    and each updated result's own factor (None where none applies).
 
     NOTE: [attenuation through updates] (``_bound.py``). An updated result
     ``w + d`` (``d`` the update) is judged within ``u |w| + e`` with
@@ -224,7 +225,9 @@ def _attenuations(
     the updates it reads; its allowance when that update was judged by one), with
     ``|w|`` replaced by ``bound.update_scale`` where measured (NOTE: [update
     scales] in ``_updates.py``). It is 1 where it cannot be measured (no inputs, a
-    zero result) and for the updated result itself.
+    zero result) and for the updated result itself. The per-update factors let each
+    part of the bound take the largest factor over the updates it goes through
+    (NOTE: [attenuation per update] in ``_bound.py``), 1 for an unmeasured one.
     """
     own: dict[int, float] = {}
     for r, d in enumerate(updates):
@@ -236,13 +239,15 @@ def _attenuations(
         if peak > 0:
             extra = widen[r] if widen is not None and r < len(widen) else 1.0
             own[r] = extra * max(_peak(d), update_floor) / peak
-    out = []
+    out: list[tuple[float, dict[int, float] | None]] = []
     for i in range(len(ref)):
         reached = bound.reached_at(i)
-        if not reached or i in reached or any(r not in own for r in reached):
-            out.append(1.0)
+        if not reached or i in reached:
+            out.append((1.0, None))
+        elif any(r not in own for r in reached):
+            out.append((1.0, own))
         else:
-            out.append(max(own[r] for r in reached))
+            out.append((max(own[r] for r in reached), own))
     return out
 
 
@@ -318,11 +323,11 @@ def judge(
         if updates[i] is not None:
             # arg +- update: one rounding of the result, and the update's own error.
             step = max(_peak(updates[i]), update_floor)
-            rel = bound.relative_at(i, attenuation[i])
+            rel = bound.relative_at(i, *attenuation[i])
             tol = slack * extra * (2 * bound.unit_roundoff * own + rel * step)
             scale = step
         else:
-            tol = slack * extra * bound.relative_at(i, attenuation[i]) * scale
+            tol = slack * extra * bound.relative_at(i, *attenuation[i]) * scale
         errors[i], tols[i] = err, tol
         ratio = err / tol if tol > 0 else (0.0 if err == 0 else math.inf)
         max_abs = max(max_abs, err)

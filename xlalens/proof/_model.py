@@ -38,6 +38,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -105,6 +106,11 @@ class ErrorBound:
     that reach it only through updated results it reads (positions ``reached``), which
     :meth:`relative_at` scales by the updates' attenuation (NOTE: [attenuation through
     updates] in ``_bound.py``); empty: none."""
+    through_parts: tuple[tuple[tuple[float, float, tuple[int, ...]], ...], ...] = ()
+    """Per result: :attr:`through` split by the updated results each part goes through
+    (``(x, s, reached)`` groups that sum to it), so that each part is scaled by the
+    attenuation of its own updates (NOTE: [attenuation per update] in ``_bound.py``);
+    empty: :attr:`through` as one part."""
     update_scale: tuple[float, ...] = ()
     """Per result: the scale an updated result's error arrives at where other results
     read it (:func:`xlalens.proof.update_scales`, NOTE: [update scales]); 0 or
@@ -132,14 +138,27 @@ class ErrorBound:
         """The updated results that part of result ``i``'s bound reaches it through."""
         return self.through[i][2] if 0 <= i < len(self.through) else ()
 
-    def relative_at(self, i: int, attenuation: float = 1.0) -> float:
+    def relative_at(
+        self, i: int, attenuation: float = 1.0, per_update: Mapping[int, float] | None = None
+    ) -> float:
         """The bound of result ``i`` relative to its scale: ``w * u * (lam * A_i + S_i)``.
 
         ``attenuation``: the factor ``a`` on what reaches result ``i`` only through
         updated results (:attr:`through`): ``A_i^2 - x + a^2 x`` and ``S_i - s + a s``.
+        ``per_update``: each updated result's own factor; where given (and
+        :attr:`through_parts` known), each part takes the largest factor over the
+        updates it goes through (1 for an update not in it) instead of ``attenuation``.
         """
         amp, seq = self.amplification_at(i), self.sequential_at(i)
-        if attenuation != 1.0 and 0 <= i < len(self.through):
+        parts = self.through_parts[i] if 0 <= i < len(self.through_parts) else ()
+        if per_update is not None and parts:
+            sq = amp * amp
+            for x, s, reached in parts:
+                a = max((per_update.get(r, 1.0) for r in reached), default=1.0)
+                sq += (a * a - 1.0) * x
+                seq += (a - 1.0) * s
+            amp, seq = math.sqrt(max(1.0, sq)), max(0.0, seq)
+        elif attenuation != 1.0 and 0 <= i < len(self.through):
             x, s, _ = self.through[i]
             amp = math.sqrt(max(1.0, amp * amp - x + attenuation * attenuation * x))
             seq = max(0.0, seq - s + attenuation * s)
@@ -178,6 +197,7 @@ class ErrorBound:
             longest_sequential=max(self.longest_sequential, other.longest_sequential),
             widening=1.0,
             through=(),  # not attenuated: the sum of two bounds, each at full weight
+            through_parts=(),
         )
 
     @classmethod
@@ -202,6 +222,11 @@ class ErrorBound:
                 (float(x), float(s), tuple(int(r) for r in reached))
                 for x, s, reached in fields["through"] or ()
             )
+        if "through_parts" in fields:
+            fields["through_parts"] = tuple(
+                tuple((float(x), float(s), tuple(int(r) for r in reached)) for x, s, reached in p)
+                for p in fields["through_parts"] or ()
+            )
         return cls(**fields)
 
     def as_dict(self) -> dict[str, Any]:
@@ -213,6 +238,9 @@ class ErrorBound:
         out["chains"] = [list(c) for c in self.chains]
         out["update_scale"] = list(self.update_scale)
         out["through"] = [[x, s, list(reached)] for x, s, reached in self.through]
+        out["through_parts"] = [
+            [[x, s, list(reached)] for x, s, reached in p] for p in self.through_parts
+        ]
         out["relative"] = self.relative
         n = max(len(self.sequential), len(self.per_result))
         out["relative_per_result"] = [self.relative_at(i) for i in range(n)] if n > 1 else None
