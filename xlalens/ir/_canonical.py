@@ -19,6 +19,7 @@ import copy as _copy
 import math
 import operator
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import networkx as nx
@@ -325,8 +326,18 @@ def _fold_one(g: nx.MultiDiGraph, nid: str, dead: set[str], stats: dict[str, int
     return True
 
 
-def _by_computation(g: nx.MultiDiGraph, wanted: set[str]) -> dict[str, list[str]]:
-    """The node ids of each computation in ``wanted``, in node order."""
+def _by_computation(
+    g: nx.MultiDiGraph, wanted: set[str], by_comp: dict[str, list[str]] | None = None
+) -> dict[str, list[str]]:
+    """The node ids of each computation in ``wanted``, in node order.
+
+    ``by_comp``: every computation's node ids as the reader added them
+    (:class:`Walks`); the nodes removed since are left out.
+    """
+    if by_comp:
+        node = g._node
+        found = {c: [n for n in by_comp.get(c, ()) if n in node] for c in wanted}
+        return {c: lst for c, lst in found.items() if lst}
     out: dict[str, list[str]] = {c: [] for c in wanted}
     for n, d in g._node.items():
         lst = out.get(d["computation"])
@@ -367,6 +378,7 @@ def summarize_reducers(
     touched: set[str] | None = None,
     *,
     candidates: list[str] | None = None,
+    by_comp: dict[str, list[str]] | None = None,
 ) -> None:
     """``reduce(x, init), to_apply=add`` -> ``attrs["reducer"] = "add"``; trivial reducers go.
 
@@ -386,7 +398,7 @@ def summarize_reducers(
             if (d := node.get(nid)) is not None and d["op"] in REDUCING_OPS and d["calls"]
         ]
     # The members of the called computations only, in node order.
-    members = _by_computation(g, {c for _, d in callers for c in d["calls"]})
+    members = _by_computation(g, {c for _, d in callers for c in d["calls"]}, by_comp)
     for nid, d in callers:
         names = []
         for c in d["calls"]:
@@ -567,21 +579,49 @@ RULES: tuple[str, ...] = (
 _SCANNED_OPS = NOOP_OPS | frozenset(_FOLD) | {"divide", "compare"} | REDUCING_OPS | COMMUTATIVE
 
 
-def _candidates(g: nx.MultiDiGraph) -> tuple[list[str], list[str], list[str], list[str]]:
+@dataclass(frozen=True, slots=True)
+class Walks:
+    """Node lists a reader fills while it builds a graph, for :func:`canonicalize`.
+
+    NOTE: [the rules' walks done while lowering] Before its rules, the canonical
+    level walked every node twice: once for each rule's candidates
+    (:func:`_candidates`) and once for the nodes of the called computations
+    (``summarize_reducers``). The HLO reader adds each node in program order and
+    knows its op and computation as it does, so it lists them then
+    (``xlalens.ir.hlo._lower.lower``); the rules read the lists instead of the
+    graph (issue 23: the two walks were 0.1-0.2x of XLA's parse). A list read here
+    holds the same ids in the same order as the walk it replaces, less the nodes a
+    rule has removed since (which are skipped).
+    """
+
+    ops: frozenset[str] = _SCANNED_OPS
+    """The node ``op`` values whose nodes go in :attr:`nodes`."""
+    nodes: list[str] = field(default_factory=list)
+    """Ids of every node whose ``op`` is in :attr:`ops`, in node order."""
+    by_comp: dict[str, list[str]] = field(default_factory=dict)
+    """Each computation's node ids, in node order (filled when the graph is whole)."""
+
+
+def _candidates(
+    g: nx.MultiDiGraph, among: list[str] | None = None
+) -> tuple[list[str], list[str], list[str], list[str]]:
     """Each rule's candidates in node order, from one walk over the nodes.
 
     (drop_noops, fold_scalar_constants, summarize_reducers, order_commutative): the
     node ids each rule would select by its own walk at its turn (each rechecks
     what an earlier rule can change: a fold makes its node a constant, a removal
     takes a node away). One walk instead of four: each costs about 40 ms on a
-    156k-instruction module (issue 23).
+    156k-instruction module (issue 23). ``among``: the ids of every node whose op
+    is in ``_SCANNED_OPS``, in node order (:class:`Walks`), read instead of the graph.
     """
     noop: list[str] = []
     fold: list[str] = []
     reducing: list[str] = []
     commutative: list[str] = []
     scanned, noop_ops, fold_ops, numpy_dtypes = _SCANNED_OPS, NOOP_OPS, _FOLD, _NUMPY_DTYPES
-    for n, d in g._node.items():
+    node = g._node
+    items: Any = node.items() if among is None else zip(among, map(node.__getitem__, among))
+    for n, d in items:
         op = d["op"]
         if op not in scanned:
             continue
@@ -644,6 +684,7 @@ def canonicalize(
     signature: dict[str, Any] | None = None,
     copy: bool = True,
     touched: set[str] | None = None,
+    walks: Walks | None = None,
 ) -> nx.MultiDiGraph:
     """Apply every canonical rule (see :data:`RULES` and docs/normalization.md).
 
@@ -657,6 +698,8 @@ def canonicalize(
             :func:`order_commutative`, which keep every schema rule by construction
             (``xlalens.load`` checks those nodes again, see NOTE [checked while
             lowering] in ``_validate`` and NOTE [swaps keep the schema] below).
+        walks: the reader's node lists of this very graph (:class:`Walks`), read
+            instead of walking the graph; only with ``copy=False``.
 
     Returns:
         The canonical graph (``graph.graph["level"] == "canonical"``).
@@ -667,10 +710,18 @@ def canonicalize(
     stats: dict[str, int] = {}
     with paused_gc():
         g = _shallow_copy(graph) if copy else graph
-        scan = _candidates(g)
+        if copy or walks is None or not walks.by_comp:
+            walks = None
+        scan = _candidates(g, walks.nodes if walks is not None else None)
         drop_noops(g, stats, touched, candidates=scan[0])
         fold_scalar_constants(g, stats, touched, candidates=scan[1])
-        summarize_reducers(g, stats, touched, candidates=scan[2])
+        summarize_reducers(
+            g,
+            stats,
+            touched,
+            candidates=scan[2],
+            by_comp=walks.by_comp if walks is not None else None,
+        )
         assign_roles(g, stats, signature, touched)
         # NOTE: [swaps keep the schema] order_commutative's swaps are not listed in
         # ``touched``: a swap keeps the node's fields, and gives its two operand
@@ -694,6 +745,7 @@ def normalize(
     signature: dict[str, Any] | None = None,
     copy: bool = True,
     touched: set[str] | None = None,
+    walks: Walks | None = None,
 ) -> nx.MultiDiGraph:
     """Bring a graph to a normalization level.
 
@@ -703,6 +755,7 @@ def normalize(
         signature: parameter/result roles, see :func:`canonicalize`.
         copy: leave ``graph`` untouched (default).
         touched: see :func:`canonicalize`.
+        walks: see :func:`canonicalize`.
 
     Returns:
         The graph at ``level``.
@@ -723,4 +776,4 @@ def normalize(
         raise UsageError(
             "a canonical graph cannot be taken back to raw; reload the IR at level='raw'"
         )
-    return canonicalize(graph, signature=signature, copy=copy, touched=touched)
+    return canonicalize(graph, signature=signature, copy=copy, touched=touched, walks=walks)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import zlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
@@ -30,6 +30,9 @@ from xlalens.ir.hlo._values import (
     literal_value,
     unquote,
 )
+
+if TYPE_CHECKING:
+    from xlalens.ir._canonical import Walks
 
 __all__ = ["CALL_ATTRS", "assign_kernels", "lower"]
 
@@ -308,7 +311,11 @@ def _module_attrs(raw: dict[str, str]) -> dict[str, Any]:
 
 
 def lower(
-    mod: Module, lexer: Lexer, stage: str, ops_seen: set[str] | None = None
+    mod: Module,
+    lexer: Lexer,
+    stage: str,
+    ops_seen: set[str] | None = None,
+    walks: Walks | None = None,
 ) -> nx.MultiDiGraph:
     """Build the raw-level graph of a parsed module.
 
@@ -319,6 +326,9 @@ def lower(
             the header says ``is_scheduled=true``.
         ops_seen: when given, receives every node ``op`` of the graph (so that a
             caller can skip whole-graph passes for ops the module lacks).
+        walks: when given, receives the node lists the canonical rules would walk
+            the graph for (NOTE [the rules' walks done while lowering] in
+            ``xlalens.ir._canonical``).
 
     Returns:
         The graph (not yet validated).
@@ -378,6 +388,8 @@ def lower(
     # -update / -done of async sugar: the computation of the start they consume.
     sugar_calls: dict[str, str] = {}
     sugar = any(c.wrapped for c in mod.computations)
+    walk_ops = walks.ops if walks is not None else None
+    walk_nodes = walks.nodes if walks is not None else []
     for comp in mod.computations:
         cname = comp.name
         params: dict[int, str] = {}
@@ -516,6 +528,8 @@ def lower(
                     raise lexer.fail(opos if "operand" in bad else npos, "expected " + bad)
             if op in coll_ops or (attrs and not spmd_attrs.isdisjoint(attrs)):
                 spmd_nodes.append(nid)
+            if walk_ops is not None and op in walk_ops:
+                walk_nodes.append(nid)
             gnode[nid] = d
             gsucc[nid] = {}
             vpred = gpred[nid] = {}
@@ -601,6 +615,8 @@ def lower(
     annotate(g, only=spmd_nodes)
     if ops_seen is not None:
         ops_seen.update(op for _, op in opcache.values())
+    if walks is not None:
+        walks.by_comp.update(by_comp)
     return g
 
 
