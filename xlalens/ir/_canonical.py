@@ -478,27 +478,33 @@ def order_commutative(
             continue
         ((ka, ea),) = kda.items()
         ((kb, eb),) = kdb.items()
-        ins = [(ua, ka, ea), (ub, kb, eb)] if ka < kb else [(ub, kb, eb), (ua, ka, ea)]
+        if ka < kb:
+            u0, e0, kd0, u1, e1, kd1 = ua, ea, kda, ub, eb, kdb
+        else:
+            u0, e0, kd0, u1, e1, kd1 = ub, eb, kdb, ua, ea, kda
         # The key's first field (the producer's op) decides most pairs: compare it
         # alone first, as the tuple comparison would, before building both keys.
-        op0, op1 = node[ins[0][0]]["op"], node[ins[1][0]]["op"]
+        op0, op1 = node[u0]["op"], node[u1]["op"]
         if op0 != op1:
             if not op1 < op0:
                 continue
-        elif not _operand_key(g, ins[1][0], ins[1][2]) < _operand_key(g, ins[0][0], ins[0][2]):
+        elif not _operand_key(g, u1, e1) < _operand_key(g, u0, e0):
             continue
-        # What remove_edge + add_edge leave (both producers' key dicts
-        # re-created, so ``nid`` moves to the end of their successors and the
-        # swapped producer comes first in ``_pred``), without their per-call cost.
+        # What remove_edge + add_edge leave (``nid`` moves to the end of both
+        # producers' successors and the swapped producer comes first in ``_pred``;
+        # each edge record keeps its fields in order, with the new operand_index),
+        # without their per-call cost. The records and key dicts are this graph's
+        # own (the lowering's, or ``_shallow_copy``'s), so they are reused in place.
         del succ[ua][nid], succ[ub][nid]
         preds.clear()
-        (u0, _, e0), (u1, _, e1) = ins
-        new = dict(e1)
-        new["operand_index"] = 0
-        succ[u1][nid] = preds[u1] = {0: new}
-        new = dict(e0)
-        new["operand_index"] = 1
-        succ[u0][nid] = preds[u0] = {1: new}
+        e1["operand_index"] = 0
+        kd1.clear()
+        kd1[0] = e1
+        succ[u1][nid] = preds[u1] = kd1
+        e0["operand_index"] = 1
+        kd0.clear()
+        kd0[1] = e0
+        succ[u0][nid] = preds[u0] = kd0
         swapped += 1
         if touched is not None:
             touched.add(nid)

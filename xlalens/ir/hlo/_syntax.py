@@ -71,6 +71,10 @@ from xlalens.ir.hlo._tokens import (
 
 __all__ = ["ATTRIBUTE_RULES", "Computation", "Module", "Parser", "TypeInfo", "parse"]
 
+# What follows an instruction's last attribute in XLA's printing: a line break and the
+# next instruction (two blanks of indent, then '%' or 'ROOT') or the closing brace.
+_NEXT_LINE = ("\n  %", "\n  ROOT ", "\n}")
+
 
 class Parser(AttributeRules):
     """One parse of one buffer; call :meth:`module`."""
@@ -274,6 +278,8 @@ class Parser(AttributeRules):
             typed,
             skip,
         ) = self._hot
+        startswith = buf.startswith
+        next_line = _NEXT_LINE
         while True:
             # The fast pattern takes the line break and indent before an instruction
             # itself; comments or the closing brace go the long way.
@@ -288,12 +294,21 @@ class Parser(AttributeRules):
                     return pos + 1
                 m = fast(buf, pos)
             if m is not None:
-                is_root, name, typ, opcode, ops = m.groups()
-                ops_pos = m.start(5)
+                is_root, name, typ, opcode, simple, ops = m.groups()
+                ops_pos = m.start(6)
                 if opcode == "parameter" or opcode == "constant":
                     names = ops
                     if "/" in ops:
                         m = None  # a comment in a literal: the rules read it
+                elif simple is not None:
+                    # A plain name list (the match's lookahead): the names are the
+                    # pieces between commas, with '%' and blanks removed (below).
+                    names = simple.replace("%", "").replace(" ", "")
+                    if "\t" in names:
+                        names = names.replace("\t", "")
+                    names = names.split(",")
+                    if not PRIMITIVE_TYPES.isdisjoint(names):
+                        m = None  # a bare 's4' is a type to XLA's lexer: the rules decide
                 else:
                     if "/" in ops:
                         # XLA's '/*index=5*/' operand numbers, dropped: 1% of the
@@ -352,6 +367,10 @@ class Parser(AttributeRules):
                                 attrs[k] = v
                                 pos = a.end()
                                 continue
+                    # The next line starts an instruction or closes the computation
+                    # (XLA's printer): no ',' follows, so no skip is needed.
+                    if startswith(next_line, pos):
+                        break
                     p = skip(buf, pos).end()
                     if p < n and buf[p] == ",":
                         pos = self.attribute(p + 1, attrs)

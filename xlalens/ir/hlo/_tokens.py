@@ -22,9 +22,14 @@ Instr = tuple
 _MAX_TUPLE_DEPTH = 64
 
 _SIMPLE_ARRAY = r"[a-z][a-z0-9]*+\[[\d,]*+\](?:\{[\d,]*+\})?"
+_OPS_SIMPLE_RE = r"[ \t]*%?" + NAME + r"(?:[ \t]*,[ \t]*%?" + NAME + r")*[ \t]*"
+# Group 5: the operands when they are a plain name list (``_OPS_SIMPLE``), tried in a
+# lookahead; group 6: the operands' text in every case. One match decides what a
+# second ``fullmatch`` call per instruction decided before (issue 23).
 _INSTR_FAST = re.compile(
     r"[ \t\r\n]*(ROOT[ \t]+)?%?(" + NAME + r")[ \t]*=[ \t]*(" + _SIMPLE_ARRAY + r")[ \t]+"
-    r"([a-z][a-z0-9\-]*)\(((?:[^()\"/\[\]]++|\[[\d,]*+\]|/\*index=\d++\*/)*+)\)"
+    r"([a-z][a-z0-9\-]*)\((?=(" + _OPS_SIMPLE_RE + r")\))?"
+    r"((?:[^()\"/\[\]]++|\[[\d,]*+\]|/\*index=\d++\*/)*+)\)"
 )
 # XLA's printer numbers every fifth operand of a long list: 'fusion(%a, ..., /*index=5*/%f)'.
 # The fast path drops these comments (``_syntax``); other comments take the rules.
@@ -43,7 +48,7 @@ _OPS_TYPED = re.compile(
 )
 _TYPED_NAME = re.compile(r"%(" + NAME + r")")
 _TYPED_DTYPE = re.compile(r"([a-z][a-z0-9]*)\[")
-_OPS_SIMPLE = re.compile(r"[ \t]*%?" + NAME + r"(?:[ \t]*,[ \t]*%?" + NAME + r")*[ \t]*")
+_OPS_SIMPLE = re.compile(_OPS_SIMPLE_RE)
 _FAST_VALUE = (
     r"(\{[\d,]*\})"
     r"|(\"[^\"\\\n]*\""
