@@ -350,7 +350,10 @@ class Parser(AttributeRules):
                 attrs: dict[str, str] = {}
                 pos = m.end()
                 # The attribute fast path, inlined (attribute_list does the same).
-                while True:
+                # The next line starts an instruction or closes the computation (as
+                # XLA prints them): no ',' and so no attribute follows, and neither
+                # the attribute pattern nor a skip needs to try (one str call).
+                while not startswith(next_line, pos):
                     a = attr_fast(buf, pos)
                     if a is not None:
                         v = a.group(2)
@@ -367,10 +370,6 @@ class Parser(AttributeRules):
                                 attrs[k] = v
                                 pos = a.end()
                                 continue
-                    # The next line starts an instruction or closes the computation
-                    # (XLA's printer): no ',' follows, so no skip is needed.
-                    if startswith(next_line, pos):
-                        break
                     p = skip(buf, pos).end()
                     if p < n and buf[p] == ",":
                         pos = self.attribute(p + 1, attrs)
