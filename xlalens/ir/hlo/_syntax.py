@@ -376,7 +376,12 @@ class Parser(AttributeRules):
                         continue
                     break
                 if opcode == "parameter" or opcode == "constant":
-                    names = self.special_operand(opcode, names.strip(), ops_pos)
+                    names = names.strip()
+                    # ASCII digits: the int special_operand's rule reads, without its regex.
+                    if opcode == "parameter" and names.isdigit() and names.isascii():
+                        names = int(names)
+                    else:
+                        names = self.special_operand(opcode, names, ops_pos)
                 instrs.append(
                     (
                         name,
