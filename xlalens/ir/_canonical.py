@@ -141,12 +141,14 @@ def drop_noops(
     touched: set[str] | None = None,
     *,
     candidates: list[str] | None = None,
+    rewired: set[str] | None = None,
 ) -> None:
     """Remove reshape/bitcast/copy/transpose/convert whose result equals their operand.
 
     No-op means: same dtype and shape as the single operand, and for a transpose an
     identity permutation, for bitcast/copy the same layout. Users read the operand
-    instead; a removed root hands the root mark to its operand.
+    instead; a removed root hands the root mark to its operand. The users go in
+    ``rewired`` when given (only their operand edges change), else in ``touched``.
     """
     # NOTE: [optimized HLO keeps its kernels] In optimized HLO an entry-level
     # copy/transpose/convert/reshape is a kernel of its own (TensorFlow's entry
@@ -225,7 +227,9 @@ def drop_noops(
                     skd[k].update(new)
                 else:
                     skd[k] = new
-                if touched is not None:
+                if rewired is not None:
+                    rewired.add(v)
+                elif touched is not None:
                     touched.add(v)
         if is_root:
             _comp_root_replace(g, nid, src)
@@ -691,6 +695,7 @@ def canonicalize(
     copy: bool = True,
     touched: set[str] | None = None,
     walks: Walks | None = None,
+    rewired: set[str] | None = None,
 ) -> nx.MultiDiGraph:
     """Apply every canonical rule (see :data:`RULES` and docs/normalization.md).
 
@@ -706,6 +711,12 @@ def canonicalize(
             lowering] in ``_validate`` and NOTE [swaps keep the schema] below).
         walks: the reader's node lists of this very graph (:class:`Walks`), read
             instead of walking the graph; only with ``copy=False``.
+        rewired: with ``touched``, receives instead of it the nodes whose change
+            keeps their own fields valid by construction: the users
+            :func:`drop_noops` rewires (operand edges only) and the callers
+            :func:`summarize_reducers` summarizes (``attrs["reducer"]``, a str or a
+            list of str, and ``calls`` less a removed computation). ``xlalens.load``
+            checks only their operand edges (NOTE [rewired nodes] in ``_validate``).
 
     Returns:
         The canonical graph (``graph.graph["level"] == "canonical"``).
@@ -719,12 +730,12 @@ def canonicalize(
         if copy or walks is None or not walks.by_comp:
             walks = None
         scan = _candidates(g, walks.nodes if walks is not None else None)
-        drop_noops(g, stats, touched, candidates=scan[0])
+        drop_noops(g, stats, touched, candidates=scan[0], rewired=rewired)
         fold_scalar_constants(g, stats, touched, candidates=scan[1])
         summarize_reducers(
             g,
             stats,
-            touched,
+            rewired if rewired is not None and touched is not None else touched,
             candidates=scan[2],
             by_comp=walks.by_comp if walks is not None else None,
         )
@@ -732,7 +743,7 @@ def canonicalize(
         # NOTE: [swaps keep the schema] order_commutative's swaps are not listed in
         # ``touched``: a swap keeps the node's fields, and gives its two operand
         # edges the same two producers (same computation, same program order) with
-        # copied records whose operand_index is the new key, 0 and 1; every schema
+        # their records' operand_index the new key, 0 and 1; every schema
         # rule that held before holds after, as for the lowering's own edges (NOTE
         # [checked while lowering] in ``_validate``). Re-checking them was more than
         # half of that check on optimized HLO, where most fused ops swap (issue 23).
@@ -752,6 +763,7 @@ def normalize(
     copy: bool = True,
     touched: set[str] | None = None,
     walks: Walks | None = None,
+    rewired: set[str] | None = None,
 ) -> nx.MultiDiGraph:
     """Bring a graph to a normalization level.
 
@@ -762,6 +774,7 @@ def normalize(
         copy: leave ``graph`` untouched (default).
         touched: see :func:`canonicalize`.
         walks: see :func:`canonicalize`.
+        rewired: see :func:`canonicalize`.
 
     Returns:
         The graph at ``level``.
@@ -782,4 +795,6 @@ def normalize(
         raise UsageError(
             "a canonical graph cannot be taken back to raw; reload the IR at level='raw'"
         )
-    return canonicalize(graph, signature=signature, copy=copy, touched=touched, walks=walks)
+    return canonicalize(
+        graph, signature=signature, copy=copy, touched=touched, walks=walks, rewired=rewired
+    )

@@ -160,10 +160,17 @@ def _finish(
 
             # In place, listing the nodes the rules change (NOTE [checked while lowering]).
             touched: set[str] = set()
+            rewired: set[str] = set()
             out = normalize(
-                graph, level, signature=signature, copy=False, touched=touched, walks=walks
+                graph,
+                level,
+                signature=signature,
+                copy=False,
+                touched=touched,
+                walks=walks,
+                rewired=rewired,
             )
-            return validate_touched(out, touched)
+            return validate_touched(out, touched, rewired)
         out = _to_level(graph, level, signature)
         if lowered and out is graph and graph.graph["level"] == "raw":
             return validate_lowered(out)
