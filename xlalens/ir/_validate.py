@@ -414,10 +414,10 @@ def validate_touched(
     So the node-local rules (fields, shape, attrs, sharding, operand keys and
     edges, program order) are checked on the touched nodes, and everything that
     a removal or rewiring can break on any node (graph fields, computations,
-    roots, params, callers, fusion references, acyclicity when an edge goes
-    against program order) on the whole graph; each node's computation and calls
-    hold by construction (NOTE [what the canonical rules cannot break] in
-    ``_fast_ok``). Where a check fails, the full rule-by-rule
+    roots, params, callers, acyclicity when an edge goes against program order)
+    on the whole graph; each node's computation, calls and fusion reference hold
+    by construction (NOTE [what the canonical rules cannot break] in ``_fast_ok``,
+    and the comment above its fusion check). Where a check fails, the full rule-by-rule
     :func:`_validate_full` names the break. ``rewired``: nodes whose operand edges
     are checked, not their fields (NOTE [rewired nodes]): re-checking the attrs of
     each user of a dropped no-op (all of a node's decoded backend_config) was most
