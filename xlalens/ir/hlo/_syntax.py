@@ -234,10 +234,12 @@ class Parser(AttributeRules):
         fm = _SIG_FAST.match(buf, pos)
         if fm is not None:
             # Parameters of plain array types (the common case): one match, and the
-            # result too when it is a plain array that no layout follows.
+            # result too when it is a plain array with its layout ('}' last: the shape
+            # rule reads one layout), or one that no layout follows.
             end = fm.end()
-            if fm.start(1) < 0 or _LAYOUT.match(buf, end) is not None:
-                _, _, end = self.shape(fm.start(1) if fm.start(1) >= 0 else end)
+            start = fm.start(1)
+            if start < 0 or (buf[end - 1] != "}" and _LAYOUT.match(buf, end) is not None):
+                _, _, end = self.shape(start if start >= 0 else end)
             return end
         pos = self.skip(pos + 1)
         if pos < self.n and buf[pos] != ")":

@@ -86,11 +86,13 @@ def _by_first_letter(names: frozenset[str]) -> str:
 
 _PRIMITIVE = _by_first_letter(PRIMITIVE_TYPES)
 _SIG_PARAM = r"%?" + NAME + r":[ \t]*" + _PRIMITIVE + r"\[[\d,]*\](?:\{[^{}\n]*\})?"
-# Group 1: a result of a plain array type with nothing glued to it (``_syntax`` checks
-# that no layout follows after a blank either, as the shape rule would read one).
+# Group 1: a result of a plain array type, with a plain layout or none, with nothing
+# glued to it (without a layout, ``_syntax`` checks that none follows after a blank
+# either, as the shape rule would read one). Optimized HLO prints every result's layout,
+# which sent each of its computations' signatures to the shape rule (issue 23).
 _SIG_FAST = re.compile(
     r"\([ \t]*(?:" + _SIG_PARAM + r"(?:,[ \t]*" + _SIG_PARAM + r")*)?[ \t]*\)[ \t]*->[ \t]*"
-    r"(" + _PRIMITIVE + r"\[(?:\d++(?:,\d++)*+)?\](?![{\w\[]))?"
+    r"(" + _PRIMITIVE + r"\[(?:\d++(?:,\d++)*+)?\](?:\{(?:\d++(?:,\d++)*+)?\})?(?![{\w\[]))?"
 )
 _ARRAY = re.compile(r"([a-z][a-z0-9]*)\[([^\]]*)\]")
 _LAYOUT = re.compile(r"[ \t\r\n]*\{([^{}]*)\}")
