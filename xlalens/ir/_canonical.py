@@ -210,7 +210,9 @@ def drop_noops(
             kind = "data" if node[v]["computation"] == s_comp else "capture"
             v_pred = pred[v]
             for k, ed in list(kd.items()):
-                new = dict(ed)
+                # The removed edge's own record becomes the new edge's (it leaves the
+                # graph with the edge; the same fields in the same order as a copy).
+                new = ed
                 new["kind"] = kind
                 if "result_index" in edge:
                     new["result_index"] = edge["result_index"]
@@ -222,7 +224,11 @@ def drop_noops(
                     del v_pred[nid]
                 skd = s_succ.get(v)
                 if skd is None:
-                    s_succ[v] = v_pred[src] = {k: new}
+                    if not kd:  # the emptied key dict serves the new edge
+                        kd[k] = new
+                        s_succ[v] = v_pred[src] = kd
+                    else:
+                        s_succ[v] = v_pred[src] = {k: new}
                 elif k in skd:
                     skd[k].update(new)
                 else:
@@ -238,7 +244,8 @@ def drop_noops(
         del s_succ[nid]
         del pred[nid], succ[nid], node[nid]
         dropped = True
-        stats[f"drop_{d['op']}"] = stats.get(f"drop_{d['op']}", 0) + 1
+        key = "drop_" + d["op"]
+        stats[key] = stats.get(key, 0) + 1
     if dropped and hasattr(nx, "_clear_cache"):
         nx._clear_cache(g)  # as remove_node does (networkx >= 3.3 caches per graph)
 
