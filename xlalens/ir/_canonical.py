@@ -19,6 +19,7 @@ import copy as _copy
 import math
 import operator
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import networkx as nx
@@ -140,12 +141,14 @@ def drop_noops(
     touched: set[str] | None = None,
     *,
     candidates: list[str] | None = None,
+    rewired: set[str] | None = None,
 ) -> None:
     """Remove reshape/bitcast/copy/transpose/convert whose result equals their operand.
 
     No-op means: same dtype and shape as the single operand, and for a transpose an
     identity permutation, for bitcast/copy the same layout. Users read the operand
-    instead; a removed root hands the root mark to its operand.
+    instead; a removed root hands the root mark to its operand. The users go in
+    ``rewired`` when given (only their operand edges change), else in ``touched``.
     """
     # NOTE: [optimized HLO keeps its kernels] In optimized HLO an entry-level
     # copy/transpose/convert/reshape is a kernel of its own (TensorFlow's entry
@@ -207,7 +210,9 @@ def drop_noops(
             kind = "data" if node[v]["computation"] == s_comp else "capture"
             v_pred = pred[v]
             for k, ed in list(kd.items()):
-                new = dict(ed)
+                # The removed edge's own record becomes the new edge's (it leaves the
+                # graph with the edge; the same fields in the same order as a copy).
+                new = ed
                 new["kind"] = kind
                 if "result_index" in edge:
                     new["result_index"] = edge["result_index"]
@@ -219,12 +224,18 @@ def drop_noops(
                     del v_pred[nid]
                 skd = s_succ.get(v)
                 if skd is None:
-                    s_succ[v] = v_pred[src] = {k: new}
+                    if not kd:  # the emptied key dict serves the new edge
+                        kd[k] = new
+                        s_succ[v] = v_pred[src] = kd
+                    else:
+                        s_succ[v] = v_pred[src] = {k: new}
                 elif k in skd:
                     skd[k].update(new)
                 else:
                     skd[k] = new
-                if touched is not None:
+                if rewired is not None:
+                    rewired.add(v)
+                elif touched is not None:
                     touched.add(v)
         if is_root:
             _comp_root_replace(g, nid, src)
@@ -233,7 +244,8 @@ def drop_noops(
         del s_succ[nid]
         del pred[nid], succ[nid], node[nid]
         dropped = True
-        stats[f"drop_{d['op']}"] = stats.get(f"drop_{d['op']}", 0) + 1
+        key = "drop_" + d["op"]
+        stats[key] = stats.get(key, 0) + 1
     if dropped and hasattr(nx, "_clear_cache"):
         nx._clear_cache(g)  # as remove_node does (networkx >= 3.3 caches per graph)
 
@@ -325,8 +337,18 @@ def _fold_one(g: nx.MultiDiGraph, nid: str, dead: set[str], stats: dict[str, int
     return True
 
 
-def _by_computation(g: nx.MultiDiGraph, wanted: set[str]) -> dict[str, list[str]]:
-    """The node ids of each computation in ``wanted``, in node order."""
+def _by_computation(
+    g: nx.MultiDiGraph, wanted: set[str], by_comp: dict[str, list[str]] | None = None
+) -> dict[str, list[str]]:
+    """The node ids of each computation in ``wanted``, in node order.
+
+    ``by_comp``: every computation's node ids as the reader added them
+    (:class:`Walks`); the nodes removed since are left out.
+    """
+    if by_comp:
+        node = g._node
+        found = {c: [n for n in by_comp.get(c, ()) if n in node] for c in wanted}
+        return {c: lst for c, lst in found.items() if lst}
     out: dict[str, list[str]] = {c: [] for c in wanted}
     for n, d in g._node.items():
         lst = out.get(d["computation"])
@@ -367,6 +389,7 @@ def summarize_reducers(
     touched: set[str] | None = None,
     *,
     candidates: list[str] | None = None,
+    by_comp: dict[str, list[str]] | None = None,
 ) -> None:
     """``reduce(x, init), to_apply=add`` -> ``attrs["reducer"] = "add"``; trivial reducers go.
 
@@ -386,7 +409,7 @@ def summarize_reducers(
             if (d := node.get(nid)) is not None and d["op"] in REDUCING_OPS and d["calls"]
         ]
     # The members of the called computations only, in node order.
-    members = _by_computation(g, {c for _, d in callers for c in d["calls"]})
+    members = _by_computation(g, {c for _, d in callers for c in d["calls"]}, by_comp)
     for nid, d in callers:
         names = []
         for c in d["calls"]:
@@ -466,27 +489,33 @@ def order_commutative(
             continue
         ((ka, ea),) = kda.items()
         ((kb, eb),) = kdb.items()
-        ins = [(ua, ka, ea), (ub, kb, eb)] if ka < kb else [(ub, kb, eb), (ua, ka, ea)]
+        if ka < kb:
+            u0, e0, kd0, u1, e1, kd1 = ua, ea, kda, ub, eb, kdb
+        else:
+            u0, e0, kd0, u1, e1, kd1 = ub, eb, kdb, ua, ea, kda
         # The key's first field (the producer's op) decides most pairs: compare it
         # alone first, as the tuple comparison would, before building both keys.
-        op0, op1 = node[ins[0][0]]["op"], node[ins[1][0]]["op"]
+        op0, op1 = node[u0]["op"], node[u1]["op"]
         if op0 != op1:
             if not op1 < op0:
                 continue
-        elif not _operand_key(g, ins[1][0], ins[1][2]) < _operand_key(g, ins[0][0], ins[0][2]):
+        elif not _operand_key(g, u1, e1) < _operand_key(g, u0, e0):
             continue
-        # What remove_edge + add_edge leave (both producers' key dicts
-        # re-created, so ``nid`` moves to the end of their successors and the
-        # swapped producer comes first in ``_pred``), without their per-call cost.
+        # What remove_edge + add_edge leave (``nid`` moves to the end of both
+        # producers' successors and the swapped producer comes first in ``_pred``;
+        # each edge record keeps its fields in order, with the new operand_index),
+        # without their per-call cost. The records and key dicts are this graph's
+        # own (the lowering's, or ``_shallow_copy``'s), so they are reused in place.
         del succ[ua][nid], succ[ub][nid]
         preds.clear()
-        (u0, _, e0), (u1, _, e1) = ins
-        new = dict(e1)
-        new["operand_index"] = 0
-        succ[u1][nid] = preds[u1] = {0: new}
-        new = dict(e0)
-        new["operand_index"] = 1
-        succ[u0][nid] = preds[u0] = {1: new}
+        e1["operand_index"] = 0
+        kd1.clear()
+        kd1[0] = e1
+        succ[u1][nid] = preds[u1] = kd1
+        e0["operand_index"] = 1
+        kd0.clear()
+        kd0[1] = e0
+        succ[u0][nid] = preds[u0] = kd0
         swapped += 1
         if touched is not None:
             touched.add(nid)
@@ -567,21 +596,49 @@ RULES: tuple[str, ...] = (
 _SCANNED_OPS = NOOP_OPS | frozenset(_FOLD) | {"divide", "compare"} | REDUCING_OPS | COMMUTATIVE
 
 
-def _candidates(g: nx.MultiDiGraph) -> tuple[list[str], list[str], list[str], list[str]]:
+@dataclass(frozen=True, slots=True)
+class Walks:
+    """Node lists a reader fills while it builds a graph, for :func:`canonicalize`.
+
+    NOTE: [the rules' walks done while lowering] Before its rules, the canonical
+    level walked every node twice: once for each rule's candidates
+    (:func:`_candidates`) and once for the nodes of the called computations
+    (``summarize_reducers``). The HLO reader adds each node in program order and
+    knows its op and computation as it does, so it lists them then
+    (``xlalens.ir.hlo._lower.lower``); the rules read the lists instead of the
+    graph (issue 23: the two walks were 0.1-0.2x of XLA's parse). A list read here
+    holds the same ids in the same order as the walk it replaces, less the nodes a
+    rule has removed since (which are skipped).
+    """
+
+    ops: frozenset[str] = _SCANNED_OPS
+    """The node ``op`` values whose nodes go in :attr:`nodes`."""
+    nodes: list[str] = field(default_factory=list)
+    """Ids of every node whose ``op`` is in :attr:`ops`, in node order."""
+    by_comp: dict[str, list[str]] = field(default_factory=dict)
+    """Each computation's node ids, in node order (filled when the graph is whole)."""
+
+
+def _candidates(
+    g: nx.MultiDiGraph, among: list[str] | None = None
+) -> tuple[list[str], list[str], list[str], list[str]]:
     """Each rule's candidates in node order, from one walk over the nodes.
 
     (drop_noops, fold_scalar_constants, summarize_reducers, order_commutative): the
     node ids each rule would select by its own walk at its turn (each rechecks
     what an earlier rule can change: a fold makes its node a constant, a removal
     takes a node away). One walk instead of four: each costs about 40 ms on a
-    156k-instruction module (issue 23).
+    156k-instruction module (issue 23). ``among``: the ids of every node whose op
+    is in ``_SCANNED_OPS``, in node order (:class:`Walks`), read instead of the graph.
     """
     noop: list[str] = []
     fold: list[str] = []
     reducing: list[str] = []
     commutative: list[str] = []
     scanned, noop_ops, fold_ops, numpy_dtypes = _SCANNED_OPS, NOOP_OPS, _FOLD, _NUMPY_DTYPES
-    for n, d in g._node.items():
+    node = g._node
+    items: Any = node.items() if among is None else zip(among, map(node.__getitem__, among))
+    for n, d in items:
         op = d["op"]
         if op not in scanned:
             continue
@@ -644,6 +701,8 @@ def canonicalize(
     signature: dict[str, Any] | None = None,
     copy: bool = True,
     touched: set[str] | None = None,
+    walks: Walks | None = None,
+    rewired: set[str] | None = None,
 ) -> nx.MultiDiGraph:
     """Apply every canonical rule (see :data:`RULES` and docs/normalization.md).
 
@@ -657,6 +716,14 @@ def canonicalize(
             :func:`order_commutative`, which keep every schema rule by construction
             (``xlalens.load`` checks those nodes again, see NOTE [checked while
             lowering] in ``_validate`` and NOTE [swaps keep the schema] below).
+        walks: the reader's node lists of this very graph (:class:`Walks`), read
+            instead of walking the graph; only with ``copy=False``.
+        rewired: with ``touched``, receives instead of it the nodes whose change
+            keeps their own fields valid by construction: the users
+            :func:`drop_noops` rewires (operand edges only) and the callers
+            :func:`summarize_reducers` summarizes (``attrs["reducer"]``, a str or a
+            list of str, and ``calls`` less a removed computation). ``xlalens.load``
+            checks only their operand edges (NOTE [rewired nodes] in ``_validate``).
 
     Returns:
         The canonical graph (``graph.graph["level"] == "canonical"``).
@@ -667,15 +734,23 @@ def canonicalize(
     stats: dict[str, int] = {}
     with paused_gc():
         g = _shallow_copy(graph) if copy else graph
-        scan = _candidates(g)
-        drop_noops(g, stats, touched, candidates=scan[0])
+        if copy or walks is None or not walks.by_comp:
+            walks = None
+        scan = _candidates(g, walks.nodes if walks is not None else None)
+        drop_noops(g, stats, touched, candidates=scan[0], rewired=rewired)
         fold_scalar_constants(g, stats, touched, candidates=scan[1])
-        summarize_reducers(g, stats, touched, candidates=scan[2])
+        summarize_reducers(
+            g,
+            stats,
+            rewired if rewired is not None and touched is not None else touched,
+            candidates=scan[2],
+            by_comp=walks.by_comp if walks is not None else None,
+        )
         assign_roles(g, stats, signature, touched)
         # NOTE: [swaps keep the schema] order_commutative's swaps are not listed in
         # ``touched``: a swap keeps the node's fields, and gives its two operand
         # edges the same two producers (same computation, same program order) with
-        # copied records whose operand_index is the new key, 0 and 1; every schema
+        # their records' operand_index the new key, 0 and 1; every schema
         # rule that held before holds after, as for the lowering's own edges (NOTE
         # [checked while lowering] in ``_validate``). Re-checking them was more than
         # half of that check on optimized HLO, where most fused ops swap (issue 23).
@@ -694,6 +769,8 @@ def normalize(
     signature: dict[str, Any] | None = None,
     copy: bool = True,
     touched: set[str] | None = None,
+    walks: Walks | None = None,
+    rewired: set[str] | None = None,
 ) -> nx.MultiDiGraph:
     """Bring a graph to a normalization level.
 
@@ -703,6 +780,8 @@ def normalize(
         signature: parameter/result roles, see :func:`canonicalize`.
         copy: leave ``graph`` untouched (default).
         touched: see :func:`canonicalize`.
+        walks: see :func:`canonicalize`.
+        rewired: see :func:`canonicalize`.
 
     Returns:
         The graph at ``level``.
@@ -723,4 +802,6 @@ def normalize(
         raise UsageError(
             "a canonical graph cannot be taken back to raw; reload the IR at level='raw'"
         )
-    return canonicalize(graph, signature=signature, copy=copy, touched=touched)
+    return canonicalize(
+        graph, signature=signature, copy=copy, touched=touched, walks=walks, rewired=rewired
+    )

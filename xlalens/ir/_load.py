@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
@@ -22,6 +22,9 @@ from xlalens.dumpdir import ARTIFACTS, is_dump, looks_like_entry, read_manifest,
 from xlalens.ir._gc import paused_gc
 from xlalens.ir._schema import LEVELS, STAGES
 from xlalens.ir._validate import validate, validate_lowered, validate_touched
+
+if TYPE_CHECKING:
+    from xlalens.ir._canonical import Walks
 
 IR_ARTIFACTS = ("stablehlo", "hlo", "optimized_hlo")
 _MLIR_BYTECODE_MAGIC = b"ML\xefR"
@@ -32,7 +35,10 @@ _MLIR_START = re.compile(_LEAD + r'(module\b|func\.func\b|#loc|"builtin\.module"
 _HLO_START = re.compile(_LEAD + r"HloModule\b")
 # HLO text without a header starts with a computation: ``[ENTRY] [%]name [(sig) -> type] {``.
 _HLO_HEADLESS = re.compile(_LEAD + r"(?:ENTRY\s+)?%?[A-Za-z_][\w.\-]*\s*(?:\(|\{)")
-_SCHEDULED = re.compile(_LEAD + r"HloModule\s+\S+[^\n]*\bis_scheduled=true")
+# ``\S[^\n]*`` reads the same strings as ``\S+[^\n]*``, without the nested runs that
+# made a failed match quadratic in the header's length (issue 23: a TF module's
+# 4 KB header line, not scheduled, cost 4% of its load).
+_SCHEDULED = re.compile(_LEAD + r"HloModule\s+\S[^\n]*\bis_scheduled=true")
 # File names the capture writes, which also tell the stage.
 _STAGE_BY_NAME = {
     "stablehlo.mlir": "stablehlo",
@@ -127,12 +133,25 @@ def parse_ir(
     return _parse_ir(data, source=source, stage=stage)[0]
 
 
+def _walks(level: str | None) -> Walks | None:
+    """The node lists for the HLO reader to fill, when the load ends at the canonical level."""
+    if level != "canonical":
+        return None
+    from xlalens.ir._canonical import Walks
+
+    return Walks()
+
+
 def _finish(
-    parsed: tuple[nx.MultiDiGraph, bool], level: str | None, signature: dict | None
+    parsed: tuple[nx.MultiDiGraph, bool],
+    level: str | None,
+    signature: dict | None,
+    walks: Walks | None = None,
 ) -> nx.MultiDiGraph:
     """The parsed graph at ``level``, validated (see NOTE [checked while lowering]).
 
-    The cyclic GC stays off meanwhile (``xlalens.ir._gc.paused_gc``).
+    The cyclic GC stays off meanwhile (``xlalens.ir._gc.paused_gc``). ``walks``: what
+    the HLO reader listed while lowering (``xlalens.ir._canonical.Walks``).
     """
     graph, lowered = parsed
     with paused_gc():
@@ -141,8 +160,17 @@ def _finish(
 
             # In place, listing the nodes the rules change (NOTE [checked while lowering]).
             touched: set[str] = set()
-            out = normalize(graph, level, signature=signature, copy=False, touched=touched)
-            return validate_touched(out, touched)
+            rewired: set[str] = set()
+            out = normalize(
+                graph,
+                level,
+                signature=signature,
+                copy=False,
+                touched=touched,
+                walks=walks,
+                rewired=rewired,
+            )
+            return validate_touched(out, touched, rewired)
         out = _to_level(graph, level, signature)
         if lowered and out is graph and graph.graph["level"] == "raw":
             return validate_lowered(out)
@@ -154,8 +182,12 @@ def _parse_ir(
     *,
     source: str | None = None,
     stage: str | None = None,
+    walks: Walks | None = None,
 ) -> tuple[nx.MultiDiGraph, bool]:
-    """:func:`parse_ir`, and whether the graph is fresh from the HLO text reader's lowering."""
+    """:func:`parse_ir`, and whether the graph is fresh from the HLO text reader's lowering.
+
+    ``walks``: filled by the HLO text reader (``xlalens.ir._canonical.Walks``).
+    """
     fmt = detect_format(data)
     if fmt == "stablehlo":
         from xlalens.ir._stablehlo import parse_stablehlo
@@ -183,7 +215,7 @@ def _parse_ir(
     if fmt == "hlo":
         from xlalens.ir.hlo import read_hlo_text
 
-        graph, ops = read_hlo_text(data, source=source, stage=_hlo_stage(data, stage))
+        graph, ops = read_hlo_text(data, source=source, stage=_hlo_stage(data, stage), walks=walks)
         # Only a module with a ``while`` has trip counts to find (a whole-graph scan).
         return (_with_loops(graph) if "while" in ops else graph), True
     if fmt == "json":
@@ -251,7 +283,8 @@ def load_file(
                 data = text
                 del raw
             del text
-    parsed = _parse_ir(data, source=str(path), stage=stage)
+    walks = _walks(level)
+    parsed = _parse_ir(data, source=str(path), stage=stage, walks=walks)
     del data
     graph = parsed[0]
     if mesh is not None:
@@ -262,7 +295,7 @@ def load_file(
         graph.graph["source"] = {**graph.graph.get("source", {}), **source}
     else:
         graph.graph["source"].setdefault("path", str(path))
-    return _finish(parsed, level, signature)
+    return _finish(parsed, level, signature, walks)
 
 
 def load(
@@ -317,8 +350,9 @@ def _load(
 ) -> nx.MultiDiGraph:
     if isinstance(target, nx.MultiDiGraph):
         return validate(_to_level(target, level, signature, copy=True))
+    walks = _walks(level)
     if isinstance(target, bytes):
-        return _finish(_parse_ir(target, stage=stage), level, signature)
+        return _finish(_parse_ir(target, stage=stage, walks=walks), level, signature, walks)
     if isinstance(target, os.PathLike):
         return load_file(target, level, stage=stage, signature=signature)
     if hasattr(target, "dump") and hasattr(target, "frontend"):
@@ -353,7 +387,7 @@ def _load(
                 f"{target!r} is neither an existing file nor a dump entry DIR:frontend[:artifact] "
                 "nor IR text"
             )
-    return _finish(_parse_ir(target, stage=stage), level, signature)
+    return _finish(_parse_ir(target, stage=stage, walks=walks), level, signature, walks)
 
 
 def load_entry(

@@ -213,7 +213,9 @@ def _attrs_plain(values: Iterable[Any]) -> bool:
     return True
 
 
-def _fast_ok(graph: nx.MultiDiGraph, only: set[str] | None = None) -> bool:
+def _fast_ok(
+    graph: nx.MultiDiGraph, only: set[str] | None = None, edges_also: set[str] | None = None
+) -> bool:
     """The schema rules in one column-wise pass; False where any may be broken.
 
     ``only``: check the node-local rules (field types, shape, attrs, sharding,
@@ -236,6 +238,10 @@ def _fast_ok(graph: nx.MultiDiGraph, only: set[str] | None = None) -> bool:
         items = zip(ids, sel)
         pred = graph._pred
         preds_of = [(n, pred[n]) for n in ids]
+        if edges_also:
+            # NOTE: [rewired nodes] Their fields keep the rules by construction (see
+            # ``_canonical.canonicalize``'s ``rewired``): their operand edges alone.
+            preds_of += [(n, pred[n]) for n in edges_also if n in nodes and n not in only]
     try:
         sigs = set(map(_node_sig, sel))
     except (KeyError, TypeError):
@@ -265,7 +271,12 @@ def _fast_ok(graph: nx.MultiDiGraph, only: set[str] | None = None) -> bool:
         or not set(map(_get_comp, sel)) <= comps.keys()
     ):
         return False
-    fusions = set(map(_get_fusion, vals))
+    # With ``only``, the checked nodes' fusion references alone: no rule writes
+    # ``fusion``, and the nodes the rules remove are no other node's kernel (a
+    # no-op or a dead constant calls nothing, so only it names itself; a reducer's
+    # nodes are not entry instructions, and a removed entry fails ``_graph_ok``).
+    # The whole column was a quarter of this check on optimized HLO (issue 23).
+    fusions = set(map(_get_fusion, vals if only is None else sel))
     fusions.discard(None)
     if not fusions <= nodes.keys():
         return False
@@ -392,7 +403,9 @@ def validate_lowered(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
     return graph
 
 
-def validate_touched(graph: nx.MultiDiGraph, touched: set[str]) -> nx.MultiDiGraph:
+def validate_touched(
+    graph: nx.MultiDiGraph, touched: set[str], rewired: set[str] | None = None
+) -> nx.MultiDiGraph:
     """Validate a freshly lowered graph that the canonical rules rewrote in place.
 
     NOTE: [checked while lowering] continued: the lowering's nodes hold the
@@ -401,13 +414,16 @@ def validate_touched(graph: nx.MultiDiGraph, touched: set[str]) -> nx.MultiDiGra
     So the node-local rules (fields, shape, attrs, sharding, operand keys and
     edges, program order) are checked on the touched nodes, and everything that
     a removal or rewiring can break on any node (graph fields, computations,
-    roots, params, callers, fusion references, acyclicity when an edge goes
-    against program order) on the whole graph; each node's computation and calls
-    hold by construction (NOTE [what the canonical rules cannot break] in
-    ``_fast_ok``). Where a check fails, the full rule-by-rule
-    :func:`_validate_full` names the break.
+    roots, params, callers, acyclicity when an edge goes against program order)
+    on the whole graph; each node's computation, calls and fusion reference hold
+    by construction (NOTE [what the canonical rules cannot break] in ``_fast_ok``,
+    and the comment above its fusion check). Where a check fails, the full rule-by-rule
+    :func:`_validate_full` names the break. ``rewired``: nodes whose operand edges
+    are checked, not their fields (NOTE [rewired nodes]): re-checking the attrs of
+    each user of a dropped no-op (all of a node's decoded backend_config) was most
+    of this check on pre-optimization HLO (issue 23).
     """
-    if not isinstance(graph, nx.MultiDiGraph) or not _fast_ok(graph, touched):
+    if not isinstance(graph, nx.MultiDiGraph) or not _fast_ok(graph, touched, rewired):
         return _validate_full(graph)
     return graph
 

@@ -13,6 +13,8 @@ Public entry points (re-exported by ``xlalens.ir``): :func:`parse_hlo_text`,
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import networkx as nx
 
 from xlalens._errors import ParseError, UsageError
@@ -21,6 +23,9 @@ from xlalens.ir._ops import SCHEDULED_KINDS, TRIVIAL_OPCODES
 from xlalens.ir.hlo._lex import Lexer
 from xlalens.ir.hlo._lower import lower
 from xlalens.ir.hlo._syntax import Parser
+
+if TYPE_CHECKING:
+    from xlalens.ir._canonical import Walks
 
 __all__ = ["TRIVIAL_OPCODES", "kernel_nodes", "parse_hlo_text", "read_hlo_text"]
 
@@ -57,12 +62,13 @@ def parse_hlo_text(
 
 
 def read_hlo_text(
-    text: str, *, source: str | None = None, stage: str = "unknown"
+    text: str, *, source: str | None = None, stage: str = "unknown", walks: Walks | None = None
 ) -> tuple[nx.MultiDiGraph, frozenset[str]]:
     """:func:`parse_hlo_text`, and the set of node ``op`` values in the graph.
 
     ``xlalens.load`` uses the set to skip whole-graph passes that look for an op
-    the module does not have (the ``while`` trip counts of ``ir/_loops``).
+    the module does not have (the ``while`` trip counts of ``ir/_loops``), and
+    ``walks`` (filled while lowering) to skip the canonical rules' walks.
     """
     from xlalens.ir._schema import STAGES
 
@@ -81,7 +87,8 @@ def read_hlo_text(
     with paused_gc():
         try:
             ops_seen: set[str] = set()
-            return lower(Parser(lexer).module(), lexer, stage, ops_seen), frozenset(ops_seen)
+            graph = lower(Parser(lexer).module(), lexer, stage, ops_seen, walks)
+            return graph, frozenset(ops_seen)
         except ParseError:
             raise
         except RecursionError as exc:

@@ -25,7 +25,10 @@ __all__ = ["NAME", "PRIMITIVE_TYPES", "SKIP", "Lexer"]
 
 #: Whitespace and comments, skipped between any two tokens. An unterminated
 #: ``/*`` is not skipped, so the next token read fails at the comment's start.
-SKIP = re.compile(r"(?:[ \t\r\n]+|//[^\n\r]*|/\*(?:[^*]|\*(?!/))*\*/)*")
+#: Possessive (``*+``): no input gives the engine a reason to backtrack into a run of
+#: blanks or a comment's body, so it keeps no state for it (issue 23: the reader's
+#: patterns run a few times per instruction).
+SKIP = re.compile(r"(?:[ \t\r\n]++|//[^\n\r]*+|/\*(?:[^*]++|\*(?!/))*+\*/)*+")
 #: An instruction / computation / attribute name (XLA: [a-zA-Z_][a-zA-Z0-9_.-]*).
 NAME = r"[A-Za-z_][\w.\-]*"
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import sys
 import zlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
@@ -31,6 +31,9 @@ from xlalens.ir.hlo._values import (
     literal_value,
     unquote,
 )
+
+if TYPE_CHECKING:
+    from xlalens.ir._canonical import Walks
 
 __all__ = ["CALL_ATTRS", "assign_kernels", "lower"]
 
@@ -49,9 +52,12 @@ CALL_ATTRS = {
 }
 
 _META_FAST_RE = re.compile(r'\{op_name="([^"\\]*)"(?: stack_frame_id=(\d+))?\}$')
-# TensorFlow's form: op_type, op_name, source_file, source_line.
+# TensorFlow's form: op_type, op_name, then source_file and source_line where the op has
+# them (a Keras step's pre-optimization HLO has none on most ops, which took the general
+# ``_metadata`` path: 9% of its load, issue 23).
 _META_TF_RE = re.compile(
-    r'\{op_type="([^"\\]*)" op_name="([^"\\]*)" source_file="([^"\\]*)" source_line=(\d+)\}$'
+    r'\{op_type="([^"\\]*+)" op_name="([^"\\]*+)"'
+    r'(?: source_file="([^"\\]*+)" source_line=(\d++))?\}$'
 )
 _META_RE = re.compile(r"([\w\-]+)=(\"(?:[^\"\\]|\\.)*\"|[^\s}]+)")
 _INT_RE = re.compile(r"-?\d+$")
@@ -377,7 +383,11 @@ def _module_attrs(raw: dict[str, str]) -> dict[str, Any]:
 
 
 def lower(
-    mod: Module, lexer: Lexer, stage: str, ops_seen: set[str] | None = None
+    mod: Module,
+    lexer: Lexer,
+    stage: str,
+    ops_seen: set[str] | None = None,
+    walks: Walks | None = None,
 ) -> nx.MultiDiGraph:
     """Build the raw-level graph of a parsed module.
 
@@ -388,6 +398,9 @@ def lower(
             the header says ``is_scheduled=true``.
         ops_seen: when given, receives every node ``op`` of the graph (so that a
             caller can skip whole-graph passes for ops the module lacks).
+        walks: when given, receives the node lists the canonical rules would walk
+            the graph for (NOTE [the rules' walks done while lowering] in
+            ``xlalens.ir._canonical``).
 
     Returns:
         The graph (not yet validated).
@@ -451,6 +464,8 @@ def lower(
     # -update / -done of async sugar: the computation of the start they consume.
     sugar_calls: dict[str, str] = {}
     sugar = any(c.wrapped for c in mod.computations)
+    walk_ops = walks.ops if walks is not None else None
+    walk_nodes = walks.nodes if walks is not None else []
     for comp in mod.computations:
         cname = comp.name
         params: dict[int, str] = {}
@@ -554,8 +569,9 @@ def lower(
                                 meta["op_type"] = mt.group(1)
                                 attrs["metadata"] = meta
                                 d["op_name"] = mt.group(2)
-                                d["source_file"] = mt.group(3)
-                                d["source_line"] = int(mt.group(4))
+                                if mt.group(4) is not None:
+                                    d["source_file"] = mt.group(3)
+                                    d["source_line"] = int(mt.group(4))
                             else:
                                 _metadata(raw, d, attrs, with_frames, nid)
                     elif key in CALL_ATTRS:
@@ -604,6 +620,8 @@ def lower(
                     d["attrs"] = split
             if op in coll_ops or (attrs and not spmd_attrs.isdisjoint(attrs)):
                 spmd_nodes.append(nid)
+            if walk_ops is not None and op in walk_ops:
+                walk_nodes.append(nid)
             gnode[nid] = d
             gsucc[nid] = {}
             vpred = gpred[nid] = {}
@@ -688,6 +706,8 @@ def lower(
     annotate(g, only=spmd_nodes)
     if ops_seen is not None:
         ops_seen.update(op for _, op in opcache.values())
+    if walks is not None:
+        walks.by_comp.update(by_comp)
     return g
 
 

@@ -71,6 +71,10 @@ from xlalens.ir.hlo._tokens import (
 
 __all__ = ["ATTRIBUTE_RULES", "Computation", "Module", "Parser", "TypeInfo", "parse"]
 
+# What follows an instruction's last attribute in XLA's printing: a line break and the
+# next instruction (two blanks of indent, then '%' or 'ROOT') or the closing brace.
+_NEXT_LINE = ("\n  %", "\n  ROOT ", "\n}")
+
 
 class Parser(AttributeRules):
     """One parse of one buffer; call :meth:`module`."""
@@ -230,10 +234,12 @@ class Parser(AttributeRules):
         fm = _SIG_FAST.match(buf, pos)
         if fm is not None:
             # Parameters of plain array types (the common case): one match, and the
-            # result too when it is a plain array that no layout follows.
+            # result too when it is a plain array with its layout ('}' last: the shape
+            # rule reads one layout), or one that no layout follows.
             end = fm.end()
-            if fm.start(1) < 0 or _LAYOUT.match(buf, end) is not None:
-                _, _, end = self.shape(fm.start(1) if fm.start(1) >= 0 else end)
+            start = fm.start(1)
+            if start < 0 or (buf[end - 1] != "}" and _LAYOUT.match(buf, end) is not None):
+                _, _, end = self.shape(start if start >= 0 else end)
             return end
         pos = self.skip(pos + 1)
         if pos < self.n and buf[pos] != ")":
@@ -274,6 +280,8 @@ class Parser(AttributeRules):
             typed,
             skip,
         ) = self._hot
+        startswith = buf.startswith
+        next_line = _NEXT_LINE
         while True:
             # The fast pattern takes the line break and indent before an instruction
             # itself; comments or the closing brace go the long way.
@@ -288,12 +296,21 @@ class Parser(AttributeRules):
                     return pos + 1
                 m = fast(buf, pos)
             if m is not None:
-                is_root, name, typ, opcode, ops = m.groups()
-                ops_pos = m.start(5)
+                is_root, name, typ, opcode, simple, ops = m.groups()
+                ops_pos = m.start(6)
                 if opcode == "parameter" or opcode == "constant":
                     names = ops
                     if "/" in ops:
                         m = None  # a comment in a literal: the rules read it
+                elif simple is not None:
+                    # A plain name list (the match's lookahead): the names are the
+                    # pieces between commas, with '%' and blanks removed (below).
+                    names = simple.replace("%", "").replace(" ", "")
+                    if "\t" in names:
+                        names = names.replace("\t", "")
+                    names = names.split(",")
+                    if not PRIMITIVE_TYPES.isdisjoint(names):
+                        m = None  # a bare 's4' is a type to XLA's lexer: the rules decide
                 else:
                     if "/" in ops:
                         # XLA's '/*index=5*/' operand numbers, dropped: 1% of the
@@ -335,7 +352,10 @@ class Parser(AttributeRules):
                 attrs: dict[str, str] = {}
                 pos = m.end()
                 # The attribute fast path, inlined (attribute_list does the same).
-                while True:
+                # The next line starts an instruction or closes the computation (as
+                # XLA prints them): no ',' and so no attribute follows, and neither
+                # the attribute pattern nor a skip needs to try (one str call).
+                while not startswith(next_line, pos):
                     a = attr_fast(buf, pos)
                     if a is not None:
                         v = a.group(2)
@@ -358,7 +378,12 @@ class Parser(AttributeRules):
                         continue
                     break
                 if opcode == "parameter" or opcode == "constant":
-                    names = self.special_operand(opcode, names.strip(), ops_pos)
+                    names = names.strip()
+                    # ASCII digits: the int special_operand's rule reads, without its regex.
+                    if opcode == "parameter" and names.isdigit() and names.isascii():
+                        names = int(names)
+                    else:
+                        names = self.special_operand(opcode, names, ops_pos)
                 instrs.append(
                     (
                         name,

@@ -22,9 +22,20 @@ Instr = tuple
 _MAX_TUPLE_DEPTH = 64
 
 _SIMPLE_ARRAY = r"[a-z][a-z0-9]*+\[[\d,]*+\](?:\{[\d,]*+\})?"
+# NOTE: [possessive fast paths] The fast patterns use possessive runs (``*+``, ``++``)
+# wherever the next piece of the pattern cannot start with a character of the run (a
+# name is followed by a blank, '=', ',' or ')'), so they match exactly what the greedy
+# forms match, and the engine keeps no backtracking state for each run: 3-4% of the
+# parse each for the instruction and attribute patterns (issue 23).
+_NAME_P = r"[A-Za-z_][\w.\-]*+"  # NAME, possessive
+_OPS_SIMPLE_RE = r"[ \t]*+%?" + _NAME_P + r"(?:[ \t]*+,[ \t]*+%?" + _NAME_P + r")*+[ \t]*+"
+# Group 5: the operands when they are a plain name list (``_OPS_SIMPLE``), tried in a
+# lookahead; group 6: the operands' text in every case. One match decides what a
+# second ``fullmatch`` call per instruction decided before (issue 23).
 _INSTR_FAST = re.compile(
-    r"[ \t\r\n]*(ROOT[ \t]+)?%?(" + NAME + r")[ \t]*=[ \t]*(" + _SIMPLE_ARRAY + r")[ \t]+"
-    r"([a-z][a-z0-9\-]*)\(((?:[^()\"/\[\]]++|\[[\d,]*+\]|/\*index=\d++\*/)*+)\)"
+    r"[ \t\r\n]*+(ROOT[ \t]+)?%?(" + _NAME_P + r")[ \t]*+=[ \t]*+(" + _SIMPLE_ARRAY + r")[ \t]++"
+    r"([a-z][a-z0-9\-]*+)\((?=(" + _OPS_SIMPLE_RE + r")\))?"
+    r"((?:[^()\"/\[\]]++|\[[\d,]*+\]|/\*index=\d++\*/)*+)\)"
 )
 # XLA's printer numbers every fifth operand of a long list: 'fusion(%a, ..., /*index=5*/%f)'.
 # The fast path drops these comments (``_syntax``); other comments take the rules.
@@ -43,12 +54,12 @@ _OPS_TYPED = re.compile(
 )
 _TYPED_NAME = re.compile(r"%(" + NAME + r")")
 _TYPED_DTYPE = re.compile(r"([a-z][a-z0-9]*)\[")
-_OPS_SIMPLE = re.compile(r"[ \t]*%?" + NAME + r"(?:[ \t]*,[ \t]*%?" + NAME + r")*[ \t]*")
+_OPS_SIMPLE = re.compile(_OPS_SIMPLE_RE)
 _FAST_VALUE = (
-    r"(\{[\d,]*\})"
-    r"|(\"[^\"\\\n]*\""
-    r"|[\w.\-%]+(?=[\s,}]|\Z)"
-    r"|\{[^{}\"\n/]*(?:\"[^\"\\\n]*\"[^{}\"\n/]*)*\})"
+    r"(\{[\d,]*+\})"
+    r"|(\"[^\"\\\n]*+\""
+    r"|[\w.\-%]++(?=[\s,}]|\Z)"
+    r"|\{[^{}\"\n/]*+(?:\"[^\"\\\n]*+\"[^{}\"\n/]*+)*+\})"
     # Group 4: braces one level deep, no quotes but plain strings, no comments or line
     # breaks (optimized HLO's backend_config JSON); group 5: a dim_labels token
     # ('b01f_01io->b01f'). Each is taken only where its attribute's rule reads the same
@@ -56,18 +67,32 @@ _FAST_VALUE = (
     r"|(\{(?:[^{}\"'\n/]++|\"[^\"\\\n]*+\"|\{(?:[^{}\"'\n/]++|\"[^\"\\\n]*+\")*+\})*+\})(?=[\s,}]|\Z)"
     r"|([0-9bf?]++_[0-9io?]++->[0-9bf?]++)(?=[\s,}]|\Z)"
 )
-_ATTR_FAST = re.compile(r"[ \t]*,[ \t]*([\w\-]+)=(?:" + _FAST_VALUE + r")")
+_ATTR_FAST = re.compile(r"[ \t]*+,[ \t]*+([\w\-]++)=(?:" + _FAST_VALUE + r")")
+
+
 # A primitive type name, exactly (longest first): the signature's fast path checks its
 # dtypes in the match instead of a findall and a set test after it (issue 23: optimized
 # HLO has a computation per three instructions, and the signature was most of each
 # computation's own cost).
-_PRIMITIVE = r"(?:" + "|".join(sorted(PRIMITIVE_TYPES, key=len, reverse=True)) + r")"
+# Factored by first letter (``f(?:32|16|...)``): sre tries an alternation's branches
+# in turn, and a flat list of 30 names put f32 behind a dozen failed branches (a fifth of
+# the signature pattern's time, issue 23). Any order reads the same: a '[' follows.
+def _by_first_letter(names: frozenset[str]) -> str:
+    groups: dict[str, list[str]] = {}
+    for t in sorted(names, key=lambda t: (-len(t), t)):
+        groups.setdefault(t[0], []).append(re.escape(t[1:]))
+    return "(?:" + "|".join(c + "(?:" + "|".join(r) + ")" for c, r in groups.items()) + ")"
+
+
+_PRIMITIVE = _by_first_letter(PRIMITIVE_TYPES)
 _SIG_PARAM = r"%?" + NAME + r":[ \t]*" + _PRIMITIVE + r"\[[\d,]*\](?:\{[^{}\n]*\})?"
-# Group 1: a result of a plain array type with nothing glued to it (``_syntax`` checks
-# that no layout follows after a blank either, as the shape rule would read one).
+# Group 1: a result of a plain array type, with a plain layout or none, with nothing
+# glued to it (without a layout, ``_syntax`` checks that none follows after a blank
+# either, as the shape rule would read one). Optimized HLO prints every result's layout,
+# which sent each of its computations' signatures to the shape rule (issue 23).
 _SIG_FAST = re.compile(
     r"\([ \t]*(?:" + _SIG_PARAM + r"(?:,[ \t]*" + _SIG_PARAM + r")*)?[ \t]*\)[ \t]*->[ \t]*"
-    r"(" + _PRIMITIVE + r"\[(?:\d++(?:,\d++)*+)?\](?![{\w\[]))?"
+    r"(" + _PRIMITIVE + r"\[(?:\d++(?:,\d++)*+)?\](?:\{(?:\d++(?:,\d++)*+)?\})?(?![{\w\[]))?"
 )
 _ARRAY = re.compile(r"([a-z][a-z0-9]*)\[([^\]]*)\]")
 _LAYOUT = re.compile(r"[ \t\r\n]*\{([^{}]*)\}")
