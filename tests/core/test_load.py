@@ -240,6 +240,14 @@ def test_load_leaves_gc_on_and_frozen_objects_frozen():
         gc.enable()
 
 
+# Two nodes of one key table with equal attribute texts (the reader's templates).
+_TWO_TRANSPOSES = (
+    "HloModule m\nENTRY e {\n  p = f32[2,3]{1,0} parameter(0)\n"
+    "  a = f32[3,2]{1,0} transpose(p), dimensions={1,0}\n"
+    "  ROOT b = f32[3,2]{1,0} transpose(p), dimensions={1,0}\n}\n"
+)
+
+
 def test_reader_dicts_hold_only_their_values():
     """Node, edge and attrs dicts are plain dicts smaller than a literal, and a key added stays in one."""
     import sys
@@ -248,12 +256,7 @@ def test_reader_dicts_hold_only_their_values():
 
     if _lower._PADS.get(4, -1) < 0:
         pytest.skip("this Python makes no split copy smaller than a plain dict")
-    text = (
-        "HloModule m\nENTRY e {\n  p = f32[2,3]{1,0} parameter(0)\n"
-        "  a = f32[3,2]{1,0} transpose(p), dimensions={1,0}\n"
-        "  ROOT b = f32[3,2]{1,0} transpose(p), dimensions={1,0}\n}\n"
-    )
-    g = load(text)
+    g = load(_TWO_TRANSPOSES)
     a, b = g.nodes["e/a"], g.nodes["e/b"]
     (ea,) = (d for _, _, d in g.in_edges("e/a", data=True))
     (eb,) = (d for _, _, d in g.in_edges("e/b", data=True))
@@ -277,12 +280,7 @@ def test_attribute_names_of_python_objects_read_as_any_other():
 
 def test_nodes_own_their_mutable_fields():
     """Nodes built from one key table and equal attribute texts share no mutable object."""
-    text = (
-        "HloModule m\nENTRY e {\n  p = f32[2,3]{1,0} parameter(0)\n"
-        "  a = f32[3,2]{1,0} transpose(p), dimensions={1,0}\n"
-        "  ROOT b = f32[3,2]{1,0} transpose(p), dimensions={1,0}\n}\n"
-    )
-    g = load(text)
+    g = load(_TWO_TRANSPOSES)
     a, b = g.nodes["e/a"], g.nodes["e/b"]
     assert a == {**b, "name": "a", "is_root": False}
     assert list(a) == list(b)
