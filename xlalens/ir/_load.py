@@ -267,25 +267,36 @@ def load_file(
     except OSError as exc:
         raise UsageError(f"cannot read {str(path)!r}: {exc.strerror or exc}") from None
     stage = stage or _STAGE_BY_NAME.get(path.name)
-    data: str | bytes = raw
+    walks = _walks(level)
+    parsed = None
     if raw[:16].lstrip()[:1] in (b"H", b"E", b"%", b"/") and not raw.startswith(
         _MLIR_BYTECODE_MAGIC
     ):
-        # Likely HLO text: decode here and drop the bytes, so that only the text stays
-        # alive while the graph is built (peak memory, issue 23); other content goes
-        # to _parse_ir as bytes, as before.
+        # Likely HLO text: decode here and drop the bytes, then hand the text over to
+        # the reader, which lets it go once parsed (NOTE [the text goes before the
+        # graph is built] in ``xlalens.ir.hlo``; peak memory, issue 23); other content
+        # goes to _parse_ir as bytes, as before.
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
             pass
         else:
             if detect_format(text) == "hlo":
-                data = text
                 del raw
-            del text
-    walks = _walks(level)
-    parsed = _parse_ir(data, source=str(path), stage=stage, walks=walks)
-    del data
+                from xlalens.ir.hlo import read_hlo_file_text
+
+                holder = [text]
+                hlo_stage = _hlo_stage(text, stage)
+                del text
+                graph, ops = read_hlo_file_text(
+                    holder, source=str(path), stage=hlo_stage, walks=walks
+                )
+                parsed = (_with_loops(graph) if "while" in ops else graph), True
+            else:
+                del text
+    if parsed is None:
+        parsed = _parse_ir(raw, source=str(path), stage=stage, walks=walks)
+        del raw
     graph = parsed[0]
     if mesh is not None:
         from xlalens.ir._collectives import annotate

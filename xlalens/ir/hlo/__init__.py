@@ -13,6 +13,7 @@ Public entry points (re-exported by ``xlalens.ir``): :func:`parse_hlo_text`,
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import networkx as nx
@@ -27,7 +28,13 @@ from xlalens.ir.hlo._syntax import Parser
 if TYPE_CHECKING:
     from xlalens.ir._canonical import Walks
 
-__all__ = ["TRIVIAL_OPCODES", "kernel_nodes", "parse_hlo_text", "read_hlo_text"]
+__all__ = [
+    "TRIVIAL_OPCODES",
+    "kernel_nodes",
+    "parse_hlo_text",
+    "read_hlo_file_text",
+    "read_hlo_text",
+]
 
 
 def parse_hlo_text(
@@ -70,6 +77,30 @@ def read_hlo_text(
     the module does not have (the ``while`` trip counts of ``ir/_loops``), and
     ``walks`` (filled while lowering) to skip the canonical rules' walks.
     """
+    return _read(text, None, source=source, stage=stage, walks=walks)
+
+
+def read_hlo_file_text(
+    holder: list[str], *, source: str, stage: str = "unknown", walks: Walks | None = None
+) -> tuple[nx.MultiDiGraph, frozenset[str]]:
+    """:func:`read_hlo_text` of a file's text that the caller hands over.
+
+    ``holder`` is a one-item list with the text, which the caller holds nowhere
+    else; it is emptied, and the text let go once parsed (NOTE [the text goes
+    before the graph is built]). ``source`` is the file's path: an error found
+    while lowering reads the file again to show its line.
+    """
+    return _read(holder.pop(), holder, source=source, stage=stage, walks=walks)
+
+
+def _read(
+    text: str,
+    holder: list[str] | None,
+    *,
+    source: str | None,
+    stage: str,
+    walks: Walks | None,
+) -> tuple[nx.MultiDiGraph, frozenset[str]]:
     from xlalens.ir._schema import STAGES
 
     if stage not in STAGES:
@@ -87,7 +118,18 @@ def read_hlo_text(
     with paused_gc():
         try:
             ops_seen: set[str] = set()
-            graph = lower(Parser(lexer).module(), lexer, stage, ops_seen, walks)
+            mod = Parser(lexer).module()
+            if holder is not None and source is not None:
+                # NOTE: [the text goes before the graph is built]
+                # A file's text is needed by the parse only: the module's records hold
+                # their own strings, and lowering reads the text for an error message
+                # alone. Held until the graph was whole, it was 14 MB of the peak of a
+                # 156k-instruction module (issue 23); let go here, an error found
+                # while lowering reads the file again (``_TextLater``). Text passed in
+                # by a caller stays: the caller holds it anyway.
+                lexer = _TextLater.of(lexer)
+                del text
+            graph = lower(mod, lexer, stage, ops_seen, walks)
             return graph, frozenset(ops_seen)
         except ParseError:
             raise
@@ -99,6 +141,56 @@ def read_hlo_text(
                 "with the text",
                 source=source,
             ) from exc
+
+
+_BUF = Lexer.buf  # the base class's slot: _TextLater reads and fills it
+
+
+class _TextLater(Lexer):
+    """The lexer lowering gets once a file's text is let go: the text is read again on demand.
+
+    Only an error message asks for it (``fail`` and ``buf``). The file is read as
+    ``xlalens.load`` read it (UTF-8); if it is no longer there, or its length changed
+    meanwhile, the message says so instead of pointing at a line of other text.
+    """
+
+    __slots__ = ()
+
+    @classmethod
+    def of(cls, lexer: Lexer) -> _TextLater:
+        """A text-less stand-in for ``lexer`` (same length and source)."""
+        out = cls.__new__(cls)
+        _BUF.__set__(out, None)
+        out.n = lexer.n
+        out.source = lexer.source
+        return out
+
+    def _text(self) -> str | None:
+        text = _BUF.__get__(self, Lexer)
+        if text is None:
+            try:
+                text = Path(str(self.source)).read_bytes().decode("utf-8")
+            except (OSError, UnicodeDecodeError):
+                return None
+            if len(text) != self.n:
+                return None
+            _BUF.__set__(self, text)
+        return text
+
+    @property  # type: ignore[override]
+    def buf(self) -> str:
+        """The text, read again ('' when the file changed: callers then skip the search)."""
+        return self._text() or ""
+
+    def fail(self, pos: int, message: str) -> ParseError:
+        text = self._text()
+        if text is None:
+            return ParseError(
+                f"{message} (at character {pos + 1}; the file changed since it was read, "
+                "so its line is not shown)",
+                source=self.source,
+            )
+        return Lexer(text, self.source).fail(pos, message)
 
 
 def kernel_nodes(graph: nx.MultiDiGraph, *, nested: bool = False) -> list[str]:

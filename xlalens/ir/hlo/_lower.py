@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import sys
 import zlib
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 import networkx as nx
@@ -460,7 +461,8 @@ def lower(
     coll_ops = COLLECTIVE_OPS
     spmd_attrs = SPMD_ATTRS
     with_frames: list[tuple[str, int]] = []
-    by_comp: dict[str, list[str]] = {}
+    # How many nodes each computation has: its nodes are consecutive in ``gnode``.
+    sizes: list[tuple[str, int]] = []
     # -update / -done of async sugar: the computation of the start they consume.
     sugar_calls: dict[str, str] = {}
     sugar = any(c.wrapped for c in mod.computations)
@@ -488,7 +490,8 @@ def lower(
         # pass below reads them again, so modules with sugar keep them.
         free = not sugar
         j = -1
-        for name, is_root, typ, tinfo, opcode, ops, attrs_raw, npos, opos in instrs:
+        # ``oref``: the operands' offset from the name (NOTE [positions as offsets]).
+        for name, is_root, typ, tinfo, opcode, ops, attrs_raw, npos, oref in instrs:
             j += 1
             if free:
                 instrs[j] = None  # type: ignore[call-overload]
@@ -527,7 +530,7 @@ def lower(
             if opcode == "parameter":
                 idx = ops
                 if idx in params:
-                    raise lexer.fail(opos, f"parameter({idx}) appears twice in {cname!r}")
+                    raise lexer.fail(npos + oref, f"parameter({idx}) appears twice in {cname!r}")
                 params[idx] = nid
                 d["param_index"] = idx
             elif opcode == "constant":
@@ -606,7 +609,7 @@ def lower(
             ):
                 bad = check_rules(opcode, len(ops) if type(ops) is list else 0, attrs_raw)
                 if bad is not None:
-                    raise lexer.fail(opos if "operand" in bad else npos, "expected " + bad)
+                    raise lexer.fail(npos + oref if "operand" in bad else npos, "expected " + bad)
             if attrs:
                 # The same split tables for attrs (NOTE [a values array sized to the
                 # fields]): 96 bytes, not 192, for a few names.
@@ -639,9 +642,9 @@ def lower(
                             if later
                             else "is not an instruction of"
                         )
-                        col = lexer.buf.find(oname, opos)
+                        col = lexer.buf.find(oname, npos + oref)
                         raise lexer.fail(
-                            col if col >= 0 else opos,
+                            col if col >= 0 else npos + oref,
                             f"operand {oname!r} of {name!r} {what} computation {cname!r}",
                         )
                     ud = gnode[u]
@@ -656,7 +659,7 @@ def lower(
                     else:
                         keydict[k] = edge
         # Async sugar: -update / -done call the computation of the start they read.
-        for name, _r, _t, _ti, opcode, ops, _a, _np, _opos in instrs if sugar else ():
+        for name, _r, _t, _ti, opcode, ops, _a, _np, _oref in instrs if sugar else ():
             if opcode == "parameter" or opcode == "constant" or not ops:
                 continue
             v = local[name]
@@ -682,7 +685,9 @@ def lower(
                 f"computation {cname!r} has parameters {sorted(params)}; "
                 f"expected 0..{len(params) - 1}",
             ) from None
-        by_comp[cname] = list(local.values())
+        sizes.append((cname, len(local)))
+        if free:
+            instrs.clear()  # the records' list too (1.3 MB for 156k instructions)
     for nid, callee, kind, cname, npos in pending_calls:
         info = computations.get(callee)
         if info is None:
@@ -701,7 +706,12 @@ def lower(
             nd = gnode[nid]
             if nd["source_file"] is None:
                 nd["source_file"], nd["source_line"] = loc
-    if stage == "optimized_hlo" or scheduled:
+    kernels = stage == "optimized_hlo" or scheduled
+    by_comp: dict[str, list[str]] = {}
+    if kernels or walks is not None:
+        ids = iter(gnode)
+        by_comp = {cname: list(islice(ids, n)) for cname, n in sizes}
+    if kernels:
         assign_kernels(g, entry, by_comp)
     annotate(g, only=spmd_nodes)
     if ops_seen is not None:

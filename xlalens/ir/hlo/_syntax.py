@@ -398,7 +398,7 @@ class Parser(AttributeRules):
                         names,
                         attrs,
                         m.start(2),
-                        ops_pos,
+                        ops_pos - m.start(2),
                     )
                 )
             else:
@@ -532,7 +532,9 @@ class Parser(AttributeRules):
                 raise self.lx.error(type_pos, f"the type of {opcode} {name!r}")
             typ = self.infer(opcode, operands, attrs, comp, comps, op_pos)
             tinfo = _type_of(self, typ)
-        comp.instrs.append((name, is_root, typ, tinfo, opcode, operands, attrs, name_pos, ops_pos))
+        comp.instrs.append(
+            (name, is_root, typ, tinfo, opcode, operands, attrs, name_pos, ops_pos - name_pos)
+        )
         return pos
 
     def infer(

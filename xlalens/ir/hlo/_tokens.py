@@ -16,7 +16,11 @@ TypeInfo = tuple[str, tuple[int, ...], "str | None", "list[str] | None"]
 
 # One instruction record, as a plain tuple for speed (29k of them per real module):
 # (name, is_root, type_text, type_info, opcode, operand_names, attrs_raw, name_pos,
-#  operands_pos)
+#  operands_pos - name_pos). NOTE: [positions as offsets] The operands' position is
+# kept as its distance from the name's, nearly always below 257: CPython's cached
+# small ints, where the offset itself was a new int object per instruction (5 MB of
+# a 156k-instruction module's parse, whose freed blocks were left scattered among
+# the graph's; issue 23).
 Instr = tuple
 
 _MAX_TUPLE_DEPTH = 64
