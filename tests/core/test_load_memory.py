@@ -81,3 +81,32 @@ def test_a_file_changed_since_the_parse_gives_no_wrong_line(tmp_path):
     assert err.line is None and "the file changed since it was read" in str(err)
     path.unlink()
     assert _TextLater.of(Lexer("HloModule m\n", str(path))).fail(4, "boom").line is None
+
+
+SHARDED = (
+    "HloModule m, num_partitions=2\n\nENTRY e {\n"
+    "  p = f32[4,2]{1,0} parameter(0), sharding={devices=[2,1]0,1}\n"
+    "  ROOT n = f32[4,2]{1,0} negate(p)\n}\n"
+)
+
+
+def test_edges_given_a_device_shape_stay_small():
+    """An edge the reader gives a device shape is a 5-key split copy: same items, fewer bytes."""
+    import sys
+
+    from xlalens.ir import _dicts
+
+    g = load(SHARDED)
+    ((_, _, e),) = g.in_edges("e/n", data=True)
+    assert list(e.items()) == [
+        ("operand_index", 0),
+        ("kind", "data"),
+        ("dtype", "f32"),
+        ("shape", (4, 2)),
+        ("device_shape", (2, 2)),
+    ]
+    assert g._succ["e/p"]["e/n"] is g._pred["e/n"]["e/p"]
+    if _dicts._PADS.get(5, -1) >= 0:
+        assert sys.getsizeof(e) < sys.getsizeof({**e})
+    e["extra"] = 1  # still a plain dict of its own
+    assert g.edges["e/p", "e/n", 0]["extra"] == 1

@@ -294,10 +294,15 @@ def _fast_ok(
                 return False
     # Operand edges: keys 0..n-1, edge fields, no data edge across computations, and
     # program order is a topological order of the data edges (hence no cycle).
-    order = dict(zip(nodes, range(len(nodes))))
     if only is None:
+        order = dict(zip(nodes, range(len(nodes))))
         comp_of = dict(zip(nodes, map(_get_comp, vals)))
     else:
+        # The program positions of those nodes alone: a whole-graph map (a table and an
+        # int per node) was 9 MB at the end of a 156k-instruction canonical load, its
+        # peak (issue 23).
+        need = {u for v, preds in preds_of for u in (v, *preds)}
+        order = {n: i for i, n in enumerate(nodes) if n in need}
         # The checked nodes and their producers only (a whole-graph map cost more
         # than the rest of this check on a canonical load, issue 23).
         try:

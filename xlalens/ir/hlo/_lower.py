@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 import networkx as nx
 
 from xlalens.ir._collectives import COLLECTIVE_OPS, SPMD_ATTRS, annotate
+from xlalens.ir._dicts import split_template
+from xlalens.ir._gc import release_freed
 from xlalens.ir._schema import canonical_op, new_graph, node_defaults
 from xlalens.ir._sharding import parse_replica_groups, parse_sharding
 from xlalens.ir.hlo._lex import Lexer
@@ -84,73 +86,14 @@ _RULES: dict[str, tuple[int, frozenset[str]]] = {
     op: (ARITY.get(op, -1), frozenset(REQUIRED.get(op, ()))) for op in RULE_OPS
 }
 
+# Node counts just after the dicts of one entry per node grew (CPython 3.11 grows a
+# dict built key by key on the insert past 2/3 of its table, 2**k slots), from the
+# first growth whose freed tables are worth giving back (NOTE [freed heap pages go
+# back at once] in ``xlalens.ir._gc``). Another rule only moves when that happens.
+_GROWN_AT = [2 ** (k + 1) // 3 + 1 for k in range(15, 40)]
+
 LITERAL_CHARS = 4096
 """Constant literals longer than this (characters) are elided in the graph."""
-
-
-def _split_template(fields: dict[str, Any]) -> dict[str, Any]:
-    """A dict of ``fields`` whose copies share one key table (CPython's split table).
-
-    NOTE: [one key table for every node]
-    A plain 21-key dict stores its keys, their hashes and its values in its own
-    table (about 460 bytes). A dict made as an instance ``__dict__`` keeps the
-    keys in one table shared by the class, and ``dict.copy()`` of it shares that
-    table too, so each node dict holds only its values and is built as fast as
-    the literal. It is a plain ``dict`` in every other way: adding a key later
-    gives that one dict its own table, as CPython does for any split dict.
-
-    NOTE: [a values array sized to the fields]
-    A copy's values array has a slot for every key the shared table has room
-    for, not only for the keys it holds: CPython 3.11 gives a class's table room
-    for 30 keys and takes one off for each instance created (its
-    ``_PyObject_InitInlineValues``), so a template made from the class's first
-    instance gives its 21-key copies 29 slots (272 bytes each) and its 4-key
-    edge copies 29 too (a 4-key literal is smaller). Instances created first,
-    and dropped, use that room up: the template gets the fewest slots that
-    still leave its table split, a number found by trying once per key count
-    (``_find_pad``), so that another CPython's rule costs nothing: where no
-    padding makes a smaller copy, the template is a plain dict. Node and edge
-    dicts, and ``attrs`` dicts through one template per list of names: on a
-    156k-instruction module 64 bytes less per node, 80 per edge and about 96
-    per non-empty ``attrs`` (38 MB; issue 23). A key added later makes that one
-    dict a plain one again, sized for growth (a 5-key one: 272 bytes, not 184):
-    the canonical level's ``reducer`` and the sharded edges' ``device_shape``
-    do that to a few percent of them.
-    """
-    pad = _PADS.get(len(fields))
-    if pad is None:
-        pad = _PADS[len(fields)] = _find_pad(fields)
-    return _padded(fields, pad) if pad >= 0 else dict(fields)
-
-
-_PADS: dict[int, int] = {}
-"""Key count -> instances to create before the template (-1: no split copy is smaller)."""
-
-
-def _padded(fields: dict[str, Any], pad: int) -> dict[str, Any]:
-    cls = type("_Fields", (), {})
-    for _ in range(pad):
-        cls()  # each instance takes one slot of room off the shared table
-    obj = cls()
-    for key, value in fields.items():
-        setattr(obj, key, value)
-    return obj.__dict__
-
-
-def _find_pad(fields: dict[str, Any]) -> int:
-    """The padding whose template gives the smallest copies (NOTE above), or -1."""
-    best, best_size = -1, sys.getsizeof(dict(fields).copy())
-    last = -1
-    for pad in range(64):
-        size = sys.getsizeof(_padded(fields, pad).copy())
-        if size < best_size:
-            best, best_size = pad, size
-        elif best >= 0 or size == last:
-            # The room is used up (the table stopped being shared), or padding changes
-            # nothing (too many keys for a shared table, or another CPython's rule).
-            break
-        last = size
-    return best
 
 
 _ATTRS_TEMPLATES: dict[tuple[str, ...], Any] = {}
@@ -167,18 +110,20 @@ def _attrs_template(names: tuple[str, ...]) -> Any:
         # one (setattr would refuse or hit the type); such attrs stay plain dicts.
         _ATTRS_TEMPLATES[names] = None
         return None
-    tpl = _split_template(dict.fromkeys(names))
+    tpl = split_template(dict.fromkeys(names))
     copy = tpl.copy if sys.getsizeof(tpl) < sys.getsizeof(dict.fromkeys(names)) else None
     _ATTRS_TEMPLATES[names] = copy
     return copy
 
 
-_NODE_TEMPLATE = _split_template({**node_defaults(), "dialect": "hlo"})
+# Split-table templates (NOTE [one key table for every node] and NOTE [a values array
+# sized to the fields] in ``xlalens.ir._dicts``).
+_NODE_TEMPLATE = split_template({**node_defaults(), "dialect": "hlo"})
 # Edge data in EDGE_FIELDS order; every operand edge the reader makes is "data".
 # The one-key metadata the fast paths read: jax's frame id, TensorFlow's op type.
-_FRAME_META_TEMPLATE = _split_template({"stack_frame_id": 0})
-_TYPE_META_TEMPLATE = _split_template({"op_type": ""})
-_EDGE_TEMPLATE = _split_template({"operand_index": 0, "kind": "data", "dtype": None, "shape": None})
+_FRAME_META_TEMPLATE = split_template({"stack_frame_id": 0})
+_TYPE_META_TEMPLATE = split_template({"op_type": ""})
+_EDGE_TEMPLATE = split_template({"operand_index": 0, "kind": "data", "dtype": None, "shape": None})
 
 
 def _kind_for(attr: str, opcode: str) -> str:
@@ -490,6 +435,9 @@ def lower(
         # pass below reads them again, so modules with sugar keep them.
         free = not sugar
         j = -1
+        # The index in ``instrs`` after which gnode and its fellows have just grown.
+        size0 = len(gnode)
+        grown = next(n for n in _GROWN_AT if n > size0) - size0 - 1
         # ``oref``: the operands' offset from the name (NOTE [positions as offsets]).
         for name, is_root, typ, tinfo, opcode, ops, attrs_raw, npos, oref in instrs:
             j += 1
@@ -628,6 +576,9 @@ def lower(
             gnode[nid] = d
             gsucc[nid] = {}
             vpred = gpred[nid] = {}
+            if j == grown:
+                release_freed()  # the tables the growth freed
+                grown = next(n for n in _GROWN_AT if n > size0 + j + 1) - size0 - 1
             # Operand edges: XLA wants each operand defined before its use, so every
             # operand is already a node here (which also keeps the dataflow acyclic).
             if ops and opcode != "parameter" and opcode != "constant":
@@ -706,6 +657,9 @@ def lower(
             nd = gnode[nid]
             if nd["source_file"] is None:
                 nd["source_file"], nd["source_line"] = loc
+    if len(gnode) >= _GROWN_AT[0]:
+        del local
+        release_freed()  # the last computation's name table, and what the loop freed
     kernels = stage == "optimized_hlo" or scheduled
     by_comp: dict[str, list[str]] = {}
     if kernels or walks is not None:
