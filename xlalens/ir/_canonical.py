@@ -25,6 +25,7 @@ from typing import Any
 import networkx as nx
 
 from xlalens._errors import UsageError
+from xlalens.ir._dicts import with_key
 from xlalens.ir._gc import paused_gc
 from xlalens.ir._ops import REDUCER_CALLERS
 from xlalens.ir._schema import LEVELS
@@ -419,7 +420,11 @@ def summarize_reducers(
         if d["op"] == "select-and-scatter":
             names = names[-1:]  # the select region is a comparator, not a reducer
         if names and all(names):
-            d["attrs"]["reducer"] = names[0] if len(set(names)) == 1 else names
+            # A new split dict, not a key added to the lowering's (``_dicts.with_key``):
+            # the attrs are this graph's own (a copy's are copied, ``_shallow_copy``).
+            d["attrs"] = with_key(
+                d["attrs"], "reducer", names[0] if len(set(names)) == 1 else names
+            )
             if touched is not None:
                 touched.add(nid)
     for c, name in summary.items():

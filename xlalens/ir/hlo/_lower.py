@@ -12,7 +12,6 @@ one of those, else kept as text), and decoded forms for the structured ones
 from __future__ import annotations
 
 import re
-import sys
 import zlib
 from itertools import islice
 from typing import TYPE_CHECKING, Any
@@ -20,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import networkx as nx
 
 from xlalens.ir._collectives import COLLECTIVE_OPS, SPMD_ATTRS, annotate
-from xlalens.ir._dicts import split_template
+from xlalens.ir._dicts import ATTRS_TEMPLATES, attrs_template, split_template
 from xlalens.ir._gc import release_freed
 from xlalens.ir._schema import canonical_op, new_graph, node_defaults
 from xlalens.ir._sharding import parse_replica_groups, parse_sharding
@@ -94,26 +93,6 @@ _GROWN_AT = [2 ** (k + 1) // 3 + 1 for k in range(15, 40)]
 
 LITERAL_CHARS = 4096
 """Constant literals longer than this (characters) are elided in the graph."""
-
-
-_ATTRS_TEMPLATES: dict[tuple[str, ...], Any] = {}
-"""Attribute names (in order) -> the ``copy`` of their template, or None (not smaller)."""
-_ATTRS_TEMPLATES_MAX = 512  # a class each: about 1 KB, kept for the process
-
-
-def _attrs_template(names: tuple[str, ...]) -> Any:
-    """The ``copy`` method of a split template for an ``attrs`` dict of ``names``, or None."""
-    if len(_ATTRS_TEMPLATES) >= _ATTRS_TEMPLATES_MAX:
-        return None
-    if any(n[:2] == "__" for n in names):
-        # ``__class__``, ``__dict__``...: an attribute of any instance, not a field of
-        # one (setattr would refuse or hit the type); such attrs stay plain dicts.
-        _ATTRS_TEMPLATES[names] = None
-        return None
-    tpl = split_template(dict.fromkeys(names))
-    copy = tpl.copy if sys.getsizeof(tpl) < sys.getsizeof(dict.fromkeys(names)) else None
-    _ATTRS_TEMPLATES[names] = copy
-    return copy
 
 
 # Split-table templates (NOTE [one key table for every node] and NOTE [a values array
@@ -393,7 +372,7 @@ def lower(
     keys: dict[str, str] = {}
     new_node = _NODE_TEMPLATE.copy
     new_edge = _EDGE_TEMPLATE.copy
-    attrs_tpls = _ATTRS_TEMPLATES
+    attrs_tpls = ATTRS_TEMPLATES
     new_frame_meta = _FRAME_META_TEMPLATE.copy
     new_type_meta = _TYPE_META_TEMPLATE.copy
     meta_fast = _META_FAST_RE.match
@@ -564,7 +543,7 @@ def lower(
                 sig = tuple(attrs)
                 tpl = attrs_tpls.get(sig, False)
                 if tpl is False:
-                    tpl = _attrs_template(sig)
+                    tpl = attrs_template(sig)
                 if tpl is not None:
                     split = tpl()
                     split.update(attrs)
