@@ -39,9 +39,11 @@ def split_template(fields: dict[str, Any]) -> dict[str, Any]:
     dicts, and ``attrs`` dicts through one template per list of names: on a
     156k-instruction module 64 bytes less per node, 80 per edge and about 96
     per non-empty ``attrs`` (38 MB; issue 23). A key added later makes that one
-    dict a plain one again, sized for growth (a 5-key one: 272 bytes, not 184):
-    the canonical level's ``reducer`` and the sharded edges' ``device_shape``
-    do that to a few percent of them.
+    dict a plain one again, sized for growth (a 5-key one: 272 bytes, not 184), so
+    the keys the reader's own steps add go in through a template of the longer
+    key list instead: the sharded edges' ``device_shape`` (NOTE [edges with a
+    device shape] in ``xlalens.ir._collectives``) and the canonical ``reducer``
+    (:func:`with_key`).
     """
     pad = _PADS.get(len(fields))
     if pad is None:
