@@ -420,11 +420,8 @@ def summarize_reducers(
         if d["op"] == "select-and-scatter":
             names = names[-1:]  # the select region is a comparator, not a reducer
         if names and all(names):
-            # A new split dict, not a key added to the lowering's (``_dicts.with_key``):
-            # the attrs are this graph's own (a copy's are copied, ``_shallow_copy``).
-            d["attrs"] = with_key(
-                d["attrs"], "reducer", names[0] if len(set(names)) == 1 else names
-            )
+            red = names[0] if len(set(names)) == 1 else names  # a split copy (ir/_dicts):
+            d["attrs"] = with_key(d["attrs"], "reducer", red)  # attrs are this graph's own
             if touched is not None:
                 touched.add(nid)
     for c, name in summary.items():
