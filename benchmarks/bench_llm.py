@@ -28,13 +28,14 @@ import argparse
 import json
 import os
 import re
-import resource
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from cli_run import run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 MB_PER_10K, DIFF_S, RENDER_S = 15.0, 10.0, 5.0
@@ -237,28 +238,6 @@ def measure(what: str, path: Path, other: Path | None = None) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def _cli(args: list[str], timeout: float) -> tuple[subprocess.CompletedProcess, float, float]:
-    """Run ``python -m xlalens ARGS``: (the process, its CPU seconds, wall seconds).
-
-    CPU is the child's user + system time (``RUSAGE_CHILDREN``), which includes the
-    processes it starts (the render's ``dot``). Raises ``subprocess.TimeoutExpired``.
-    """
-    env = {**os.environ, "JAX_PLATFORMS": "cpu", "PYTHONPATH": str(ROOT)}
-    c0 = time.perf_counter()
-    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    proc = subprocess.run(
-        [sys.executable, "-m", "xlalens", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=timeout,
-        check=False,
-    )
-    wall = time.perf_counter() - c0
-    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return proc, (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime), wall
-
-
 def main(argv: list[str] | None = None) -> None:
     """Synthesize the two modules, then measure and print each call beside its target."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -314,9 +293,10 @@ def main(argv: list[str] | None = None) -> None:
         if "diff-cli" not in skip:
             # The command a user runs: both loads, the diff and the text report, in one
             # process; CPU of the process (user + system).
-            proc, cpu, wall = _cli(["diff", str(a), str(b), "-o", str(tmp / "d.txt")], 1200)
-            if proc.returncode != 0:
-                print(f"{'diff (CLI)':28} failed: {proc.stderr.strip()[-300:]}")
+            run = run_cli(["diff", str(a), str(b), "-o", str(tmp / "d.txt")], 1200)
+            cpu, wall = run.cpu_s, run.wall_s
+            if run.returncode != 0:
+                print(f"{'diff (CLI)':28} failed: {run.stderr.strip()[-300:]}")
             else:
                 print(
                     f"{'diff (CLI)':28} {cpu:>8.2f} {wall:>8.2f} {'':>9}  "
@@ -327,17 +307,17 @@ def main(argv: list[str] | None = None) -> None:
         if "render" not in skip:
             out = tmp / "render" / "deep.svg"
             out.parent.mkdir(parents=True, exist_ok=True)  # the CLI creates no folders
-            try:
-                proc, cpu, wall = _cli(["render", str(a), "-o", str(out)], args.render_timeout)
-            except subprocess.TimeoutExpired:
+            run = run_cli(["render", str(a), "-o", str(out)], args.render_timeout)
+            cpu, wall = run.cpu_s, run.wall_s
+            if run.timed_out:
                 print(
                     f"{'render (overview, CLI)':28} did not finish in {args.render_timeout} s "
                     f"(target {RENDER_S:.0f} s): MISSED"
                 )
                 print(json.dumps(rows))
                 return
-            if proc.returncode != 0:
-                print(f"{'render (overview)':28} failed: {proc.stderr.strip()[-300:]}")
+            if run.returncode != 0:
+                print(f"{'render (overview)':28} failed: {run.stderr.strip()[-300:]}")
             else:
                 views = out.with_suffix(".views")
                 n_views = len(list(views.glob("*.svg"))) if views.is_dir() else 0

@@ -31,15 +31,14 @@ import argparse
 import ast
 import itertools
 import json
-import os
 import re
-import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from cli_run import run_cli
 
 # What counts as a model library's code is the capture's own rule (one definition).
 from xlalens.ir._locations import model_library
@@ -106,21 +105,9 @@ def discover(folder: Path = ZOO) -> list[Program]:
 
 
 def _cli(args: list[str], timeout: float) -> tuple[int, str, float]:
-    env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
-    env.setdefault("JAX_PLATFORMS", "cpu")
-    start = time.perf_counter()
-    try:
-        proc = subprocess.run(
-            [sys.executable, "-m", "xlalens", *args],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=timeout,
-        )
-        rc, text = proc.returncode, proc.stdout + proc.stderr
-    except subprocess.TimeoutExpired as exc:
-        rc, text = -1, f"timed out after {timeout:.0f} s: {exc.cmd}"
-    return rc, text, time.perf_counter() - start
+    """``xlalens ARGS`` (benchmarks/cli_run.py): exit status, its output, wall seconds."""
+    run = run_cli(args, timeout)
+    return run.returncode, run.text, run.wall_s
 
 
 def names_share(entry: dict[str, Any]) -> float | None:
