@@ -115,6 +115,11 @@ class ErrorBound:
     """Per result: the scale an updated result's error arrives at where other results
     read it (:func:`xlalens.proof.update_scales`, NOTE: [update scales]); 0 or
     absent: its own peak."""
+    sensitivity: tuple[float, ...] = ()
+    """Per result: ``rho_i``, how far one rounding of the inputs moves its float64 value,
+    in units of ``u`` times its own peak (:func:`xlalens.proof.sensitivity`); empty or
+    absent: not measured, every result judged on the step's floor as before (NOTE:
+    [per-result floor] in ``_conditioning.py``)."""
 
     def sequential_at(self, i: int) -> float:
         """The sequential term of result ``i``."""
@@ -129,6 +134,24 @@ class ErrorBound:
         if 0 <= i < len(self.per_result):
             return self.per_result[i]
         return self.amplification
+
+    def floored(self, i: int) -> bool:
+        """Is result ``i`` judged on the step's floor rather than its own magnitude?
+
+        True where its measured ``rho_i`` times its own bound (``u (lam A_i + S_i)``)
+        reaches 1 (its float32 value may be all rounding noise), where it is exactly
+        zero, and where nothing was measured (NOTE: [per-result floor] in
+        ``_conditioning.py``).
+
+        Example:
+            >>> b = ErrorBound(2.0**-24, 3.0, 8.0, 1, 4, 2, sensitivity=(2.0, 2e7))
+            >>> b.floored(0), b.floored(1), b.floored(2)
+            (False, True, True)
+        """
+        if not 0 <= i < len(self.sensitivity):
+            return True
+        own = self.unit_roundoff * (self.lam * self.amplification_at(i) + self.sequential_at(i))
+        return not self.sensitivity[i] * own < 1.0  # an infinite or NaN rho: floored
 
     def update_arg(self, i: int) -> int | None:
         """The argument that result ``i`` updates (``arg +- update``), or None."""
@@ -217,6 +240,10 @@ class ErrorBound:
             fields["chains"] = tuple((int(k), float(c)) for k, c in fields["chains"] or ())
         if "update_scale" in fields:
             fields["update_scale"] = tuple(float(x) for x in fields["update_scale"] or ())
+        if "sensitivity" in fields:  # JSON has no infinity: None is an exactly-zero result
+            fields["sensitivity"] = tuple(
+                math.inf if x is None else float(x) for x in fields["sensitivity"] or ()
+            )
         if "through" in fields:
             fields["through"] = tuple(
                 (float(x), float(s), tuple(int(r) for r in reached))
@@ -237,6 +264,7 @@ class ErrorBound:
         out["update_of"] = list(self.update_of)
         out["chains"] = [list(c) for c in self.chains]
         out["update_scale"] = list(self.update_scale)
+        out["sensitivity"] = [x if math.isfinite(x) else None for x in self.sensitivity]
         out["through"] = [[x, s, list(reached)] for x, s, reached in self.through]
         out["through_parts"] = [
             [[x, s, list(reached)] for x, s, reached in p] for p in self.through_parts
@@ -268,6 +296,10 @@ class Judgement:
     allowances: tuple[float, ...] = ()
     """Per result: the factor on its bound it was judged by (1: the bound itself; above 1:
     an allowance for an ill-conditioned result, NOTE: [ill-conditioned steps]); empty: all 1."""
+    floored: tuple[int, ...] = ()
+    """The float results judged on the step's floor, not their own magnitude: those
+    measured as rounding noise (:meth:`ErrorBound.floored`, NOTE: [per-result floor]);
+    empty when nothing was measured (then every result is)."""
 
 
 OBSERVED_FACTOR = 4.0
