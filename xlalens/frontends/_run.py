@@ -352,11 +352,9 @@ def _bounds(
     def fit(b: ErrorBound) -> ErrorBound:
         # A ROOT that is not the flat tuple of results: its sequential terms apply to all.
         if len(b.sequential) > 1 and len(b.sequential) != n_results:
-            return dataclasses.replace(
-                b, sequential=(max(b.sequential),), through=(), through_parts=()
-            )
-        if b.through and len(b.through) != n_results:
-            return dataclasses.replace(b, through=(), through_parts=())
+            return dataclasses.replace(b, sequential=(max(b.sequential),), through_parts=())
+        if b.through_parts and len(b.through_parts) != n_results:
+            return dataclasses.replace(b, through_parts=())
         return b
 
     def from_module(optimized: str | None) -> ErrorBound:

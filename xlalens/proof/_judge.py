@@ -247,7 +247,7 @@ def _attenuations(
     out: list[tuple[float, dict[int, float] | None]] = []
     for i in range(len(ref)):
         reached = bound.reached_at(i)
-        if not reached or i in reached:
+        if not reached or i in reached or bound.update_arg(i) is not None:
             out.append((1.0, None))
         elif any(r not in own for r in reached):
             out.append((1.0, own))
