@@ -188,10 +188,20 @@ def _fmt_kappa(entry: dict[str, Any]) -> str:
 
 def allowance_lines(result: DumpResult) -> list[str]:
     """One line per frontend whose proof judged some results by an allowance (NOTE:
-    [ill-conditioned steps] in _proof.py): which results, and their factors."""
+    [ill-conditioned steps] in _proof.py): which results, and their factors; and one
+    per frontend whose proof judged some results on the step's floor."""
     out = []
     for name, e in result.manifest["frontends"].items():
         proof = e.get("proof") or {}
+        floored = proof.get("floored")
+        if isinstance(floored, list) and floored:
+            # NOTE: [per-result floor] in xlalens/proof/_conditioning.py
+            more = f" and {len(floored) - 6} more" if len(floored) > 6 else ""
+            out.append(
+                f"{name}: {len(floored)} result(s) measured as rounding noise of cancelled "
+                "terms, judged on the step's typical magnitude, every other result on its "
+                "own: " + ", ".join(str(r) for r in floored[:6]) + more
+            )
         ill = proof.get("ill_conditioned")
         if not isinstance(ill, list) or not ill:
             continue

@@ -40,6 +40,7 @@ from xlalens.proof import (
     magnitude_floor,
     prove,
     reference,
+    sensitivity,
     update_scales,
 )
 from xlalens.workloads import Workload
@@ -292,11 +293,25 @@ def verify(folder: Path, entry: dict[str, Any], backend: str) -> None:
         proof["replay_vs_native"] = _judged(diff)
     else:
         proof["reference"] = "float64"
+        try:  # NOTE: [per-result floor] in xlalens/proof/_conditioning.py
+            rho = sensitivity(text, inputs, ref, bound, backend)
+        except ReferenceUnavailable:  # not measured: every result keeps the floor
+            rho = ()
+        if rho:
+            bound = dataclasses.replace(bound, sensitivity=rho)
+            native_bound = dataclasses.replace(native_bound, sensitivity=rho)
+            proof["bound"], proof["native_bound"] = bound.as_dict(), native_bound.as_dict()
         pr = prove(
             replayed, native, ref, bound, labels=labels, native_bound=native_bound, inputs=inputs
         )
         rj, nj, ill = pr.replay, pr.native, pr.ill
         proof["replay"], proof["native"] = _judged(rj), _judged(nj)
+        if rho:
+            # the results judged on the step's floor (rounding noise), by name
+            proof["floored"] = [
+                labels[i] if i < len(labels) and labels[i] else f"result {i}"
+                for i in sorted(set(rj.floored) | set(nj.floored))
+            ]
         if ill:
             # NOTE: [ill-conditioned steps] in xlalens/proof/_judge.py (prove): each of
             # these results was judged by its own allowance, every other one by its bound.
@@ -337,11 +352,9 @@ def _bounds(
     def fit(b: ErrorBound) -> ErrorBound:
         # A ROOT that is not the flat tuple of results: its sequential terms apply to all.
         if len(b.sequential) > 1 and len(b.sequential) != n_results:
-            return dataclasses.replace(
-                b, sequential=(max(b.sequential),), through=(), through_parts=()
-            )
-        if b.through and len(b.through) != n_results:
-            return dataclasses.replace(b, through=(), through_parts=())
+            return dataclasses.replace(b, sequential=(max(b.sequential),), through_parts=())
+        if b.through_parts and len(b.through_parts) != n_results:
+            return dataclasses.replace(b, through_parts=())
         return b
 
     def from_module(optimized: str | None) -> ErrorBound:

@@ -4,6 +4,7 @@
     error_bound     an error bound derived from the module, op by op
     chain_charges   long sequential dots charged by their simulated chains
     update_scales   the scale an updated parameter's error arrives at where it is read
+    sensitivity     which results are rounding noise (judged on the step's floor)
     judge / agree   is a result within its bound of the reference; do two agree
     prove           the whole proof of one capture (replay and native result)
 
@@ -16,6 +17,7 @@ from xlalens.proof._accumulate import Accumulation, accumulations
 from xlalens.proof._bound import error_bound
 from xlalens.proof._chains import MIN_LENGTH as MIN_CHAIN_LENGTH
 from xlalens.proof._chains import chain_charges
+from xlalens.proof._conditioning import sensitivity
 from xlalens.proof._judge import (
     agree,
     judge,
@@ -56,5 +58,6 @@ __all__ = [
     "prove",
     "recorded_allowances",
     "reference",
+    "sensitivity",
     "update_scales",
 ]

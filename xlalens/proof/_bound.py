@@ -423,7 +423,8 @@ def error_bound(
     issue 21). An updated ``w = w0 - d`` is judged within ``u |w| + rel_d |d|``
     (``_judge.judge``), so what made ``d`` reaches a reader of ``w`` only as
     ``rel_d |d|``. The flow keeps per result the part ``x`` of ``A_i^2`` and ``s``
-    of ``S_i`` that reaches it only through such values (``through``; in the
+    of ``S_i`` that reaches it only through such values (``through``, the sum of
+    ``through_parts`` below; in the
     optimized module, the kernels behind the ROOT operand holding the update), and
     the judge uses ``A_i^2 - x + a^2 x``, ``S_i - s + a s`` with
     ``a = max(|d|, floor) / scale`` (peaks; ``scale`` where ``w`` is read, NOTE:
@@ -514,17 +515,16 @@ def error_bound(
     def behind(
         mode: str = "stablehlo", blocked: Any = None, sequential: Any = None, reach: Any = None
     ) -> dict[str, Any]:
-        """``through`` and ``through_parts``: per result ``(x, s, reached)``, the parts of
-        ``A_i^2`` and ``S_i`` it reads only through updated values, in all and split by
-        the updates they go through (NOTE: [attenuation through updates], [attenuation
-        per update]). ``mode``: which of the StableHLO's sums stay (``stablehlo``: all in
-        ``A_i``, and ``unmatched`` with the optimized module's ``sequential`` parts too;
-        ``unknown``: the dots as sequential; ``optimized``: none, the optimized
-        module's ``blocked`` and ``sequential`` parts, per result ``{reached: charge}``,
-        replace them)."""
+        """``through_parts``: per result, the ``(x, s, reached)`` parts of ``A_i^2`` and
+        ``S_i`` it reads only through updated values, split by the updates they go through
+        (NOTE: [attenuation through updates], [attenuation per update]); their sum is
+        :attr:`ErrorBound.through`. ``mode``: which of the StableHLO's sums stay
+        (``stablehlo``: all in ``A_i``, and ``unmatched`` with the optimized module's
+        ``sequential`` parts too; ``unknown``: the dots as sequential; ``optimized``:
+        none, the optimized module's ``blocked`` and ``sequential`` parts, per result
+        ``{reached: charge}``, replace them)."""
         if flow is None or not flow.behind:
-            return {"through": (), "through_parts": ()}
-        totals: list[Part] = []
+            return {"through_parts": ()}
         parts_out: list[tuple[Part, ...]] = []
         for i in range(len(flow.behind)):
             groups: dict[tuple[int, ...], list[float]] = {}
@@ -547,20 +547,15 @@ def error_bound(
                 add(key, v, 0.0)
             for key, v in (sequential[i] if sequential is not None else {}).items():
                 add(key, 0.0, v)
-            x = sum(g[0] for g in groups.values())
-            seq = sum(g[1] for g in groups.values())
             reached = flow.reached[i] | (reach[i] if reach else frozenset())
-            if reached and (x > 0 or seq > 0):
-                totals.append((float(x), float(seq), tuple(sorted(reached))))
-                parts_out.append(
-                    tuple((g[0], g[1], k) for k, g in sorted(groups.items()) if g[0] or g[1])
-                )
-            else:
-                totals.append((0.0, 0.0, ()))
-                parts_out.append(())
-        if not any(t[2] for t in totals):
-            return {"through": (), "through_parts": ()}
-        return {"through": tuple(totals), "through_parts": tuple(parts_out)}
+            parts_out.append(
+                tuple((g[0], g[1], k) for k, g in sorted(groups.items()) if g[0] or g[1])
+                if reached
+                else ()
+            )
+        if not any(parts_out):
+            return {"through_parts": ()}
+        return {"through_parts": tuple(parts_out)}
 
     rounding = flow.rounding if flow is not None else ()
     bound = ErrorBound(

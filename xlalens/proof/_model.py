@@ -101,20 +101,39 @@ class ErrorBound:
     chains: tuple[tuple[int, float], ...] = ()
     """``(K, charge)`` of the sequential dots charged by their simulated chain instead
     of ``K - 1`` (NOTE: [simulated chains] in ``_chains.py``); empty: none."""
-    through: tuple[tuple[float, float, tuple[int, ...]], ...] = ()
-    """Per result ``(x, s, reached)``: the part ``x`` of ``A_i^2`` and ``s`` of ``S_i``
-    that reach it only through updated results it reads (positions ``reached``), which
-    :meth:`relative_at` scales by the updates' attenuation (NOTE: [attenuation through
-    updates] in ``_bound.py``); empty: none."""
     through_parts: tuple[tuple[tuple[float, float, tuple[int, ...]], ...], ...] = ()
-    """Per result: :attr:`through` split by the updated results each part goes through
-    (``(x, s, reached)`` groups that sum to it), so that each part is scaled by the
-    attenuation of its own updates (NOTE: [attenuation per update] in ``_bound.py``);
-    empty: :attr:`through` as one part."""
+    """Per result: the parts ``(x, s, reached)`` of ``A_i^2`` (``x``) and ``S_i`` (``s``)
+    that reach it only through updated results it reads, split by the updated results
+    each part goes through (positions ``reached``), so that :meth:`relative_at` scales
+    each part by the attenuation of its own updates (NOTE: [attenuation through
+    updates], [attenuation per update] in ``_bound.py``); their sum is
+    :attr:`through`; empty: none."""
     update_scale: tuple[float, ...] = ()
     """Per result: the scale an updated result's error arrives at where other results
     read it (:func:`xlalens.proof.update_scales`, NOTE: [update scales]); 0 or
     absent: its own peak."""
+    sensitivity: tuple[float, ...] = ()
+    """Per result: ``rho_i``, how far one rounding of the inputs moves its float64 value,
+    in units of ``u`` times its own peak (:func:`xlalens.proof.sensitivity`); empty or
+    absent: not measured, every result judged on the step's floor as before (NOTE:
+    [per-result floor] in ``_conditioning.py``)."""
+
+    @property
+    def through(self) -> tuple[tuple[float, float, tuple[int, ...]], ...]:
+        """Per result ``(x, s, reached)``: its :attr:`through_parts` summed, ``reached``
+        every updated result a part goes through (``(0, 0, ())`` for a result without
+        parts); empty: none. Derived, so the two cannot disagree."""
+        out = []
+        for parts in self.through_parts:
+            reached = sorted({r for *_, rs in parts for r in rs})
+            out.append(
+                (
+                    float(sum(p[0] for p in parts)),
+                    float(sum(p[1] for p in parts)),
+                    tuple(reached),
+                )
+            )
+        return tuple(out)
 
     def sequential_at(self, i: int) -> float:
         """The sequential term of result ``i``."""
@@ -130,13 +149,33 @@ class ErrorBound:
             return self.per_result[i]
         return self.amplification
 
+    def floored(self, i: int) -> bool:
+        """Is result ``i`` judged on the step's floor rather than its own magnitude?
+
+        True where its measured ``rho_i`` times its own bound (``u (lam A_i + S_i)``)
+        reaches 1 (its float32 value may be all rounding noise), where it is exactly
+        zero, and where nothing was measured (NOTE: [per-result floor] in
+        ``_conditioning.py``).
+
+        Example:
+            >>> b = ErrorBound(2.0**-24, 3.0, 8.0, 1, 4, 2, sensitivity=(2.0, 2e7))
+            >>> b.floored(0), b.floored(1), b.floored(2)
+            (False, True, True)
+        """
+        if not 0 <= i < len(self.sensitivity):
+            return True
+        own = self.unit_roundoff * (self.lam * self.amplification_at(i) + self.sequential_at(i))
+        return not self.sensitivity[i] * own < 1.0  # an infinite or NaN rho: floored
+
     def update_arg(self, i: int) -> int | None:
         """The argument that result ``i`` updates (``arg +- update``), or None."""
         return self.update_of[i] if 0 <= i < len(self.update_of) else None
 
     def reached_at(self, i: int) -> tuple[int, ...]:
         """The updated results that part of result ``i``'s bound reaches it through."""
-        return self.through[i][2] if 0 <= i < len(self.through) else ()
+        if not 0 <= i < len(self.through_parts):
+            return ()
+        return tuple(sorted({r for *_, rs in self.through_parts[i] for r in rs}))
 
     def relative_at(
         self, i: int, attenuation: float = 1.0, per_update: Mapping[int, float] | None = None
@@ -158,8 +197,8 @@ class ErrorBound:
                 sq += (a * a - 1.0) * x
                 seq += (a - 1.0) * s
             amp, seq = math.sqrt(max(1.0, sq)), max(0.0, seq)
-        elif attenuation != 1.0 and 0 <= i < len(self.through):
-            x, s, _ = self.through[i]
+        elif attenuation != 1.0 and parts:
+            x, s = sum(p[0] for p in parts), sum(p[1] for p in parts)
             amp = math.sqrt(max(1.0, amp * amp - x + attenuation * attenuation * x))
             seq = max(0.0, seq - s + attenuation * s)
         return self.widening * self.unit_roundoff * (self.lam * amp + seq)
@@ -196,8 +235,7 @@ class ErrorBound:
             sequential_reductions=max(self.sequential_reductions, other.sequential_reductions),
             longest_sequential=max(self.longest_sequential, other.longest_sequential),
             widening=1.0,
-            through=(),  # not attenuated: the sum of two bounds, each at full weight
-            through_parts=(),
+            through_parts=(),  # not attenuated: the sum of two bounds, each at full weight
         )
 
     @classmethod
@@ -217,11 +255,13 @@ class ErrorBound:
             fields["chains"] = tuple((int(k), float(c)) for k, c in fields["chains"] or ())
         if "update_scale" in fields:
             fields["update_scale"] = tuple(float(x) for x in fields["update_scale"] or ())
-        if "through" in fields:
-            fields["through"] = tuple(
-                (float(x), float(s), tuple(int(r) for r in reached))
-                for x, s, reached in fields["through"] or ()
+        if "sensitivity" in fields:  # JSON has no infinity: None is an exactly-zero result
+            fields["sensitivity"] = tuple(
+                math.inf if x is None else float(x) for x in fields["sensitivity"] or ()
             )
+        if "through_parts" not in fields and d.get("through"):
+            # a manifest from before through_parts: each result's total as one part
+            fields["through_parts"] = [[t] if t[2] else [] for t in d["through"]]
         if "through_parts" in fields:
             fields["through_parts"] = tuple(
                 tuple((float(x), float(s), tuple(int(r) for r in reached)) for x, s, reached in p)
@@ -237,6 +277,7 @@ class ErrorBound:
         out["update_of"] = list(self.update_of)
         out["chains"] = [list(c) for c in self.chains]
         out["update_scale"] = list(self.update_scale)
+        out["sensitivity"] = [x if math.isfinite(x) else None for x in self.sensitivity]
         out["through"] = [[x, s, list(reached)] for x, s, reached in self.through]
         out["through_parts"] = [
             [[x, s, list(reached)] for x, s, reached in p] for p in self.through_parts
@@ -268,6 +309,10 @@ class Judgement:
     allowances: tuple[float, ...] = ()
     """Per result: the factor on its bound it was judged by (1: the bound itself; above 1:
     an allowance for an ill-conditioned result, NOTE: [ill-conditioned steps]); empty: all 1."""
+    floored: tuple[int, ...] = ()
+    """The float results judged on the step's floor, not their own magnitude: those
+    measured as rounding noise (:meth:`ErrorBound.floored`, NOTE: [per-result floor]);
+    empty when nothing was measured (then every result is)."""
 
 
 OBSERVED_FACTOR = 4.0
