@@ -17,51 +17,26 @@ from __future__ import annotations
 
 import copy as _copy
 import math
-import operator
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import networkx as nx
 
 from xlalens._errors import UsageError
+from xlalens.ir._canonical_scan import (
+    COMMUTATIVE,
+    FOLD,
+    NOOP_OPS,
+    NUMPY_DTYPES,
+    REDUCER_BINARY,
+    REDUCING_OPS,
+    SYMMETRIC_COMPARE,
+    Walks,
+    candidates,
+)
 from xlalens.ir._gc import paused_gc
-from xlalens.ir._ops import REDUCER_CALLERS
 from xlalens.ir._schema import LEVELS
 
-# Ops whose two operands may be swapped without changing the result.
-COMMUTATIVE = frozenset({"add", "multiply", "maximum", "minimum", "and", "or", "xor"})
-# compare is commutative only for these directions.
-_SYMMETRIC_COMPARE = frozenset({"EQ", "NE"})
-# Ops that call a reducer computation, and the binary ops a reducer may be summarized to.
-REDUCING_OPS = REDUCER_CALLERS  # THE set, in the op table (sort and map included)
-REDUCER_BINARY = frozenset(
-    {"add", "multiply", "maximum", "minimum", "and", "or", "xor", "subtract", "divide"}
-)
-NOOP_OPS = frozenset({"reshape", "bitcast", "copy", "transpose", "convert"})
-
-_FOLD: dict[str, Callable[..., Any]] = {
-    "add": operator.add,
-    "subtract": operator.sub,
-    "multiply": operator.mul,
-    "maximum": max,
-    "minimum": min,
-    "negate": operator.neg,
-    "abs": abs,
-}
-_NUMPY_DTYPES = {
-    "f16": "float16",
-    "f32": "float32",
-    "f64": "float64",
-    "s8": "int8",
-    "s16": "int16",
-    "s32": "int32",
-    "s64": "int64",
-    "u8": "uint8",
-    "u16": "uint16",
-    "u32": "uint32",
-    "u64": "uint64",
-}
+_FOLD, _NUMPY_DTYPES, _SYMMETRIC_COMPARE = FOLD, NUMPY_DTYPES, SYMMETRIC_COMPARE
 
 
 # --------------------------------------------------------------------------- helpers
@@ -593,71 +568,6 @@ RULES: tuple[str, ...] = (
 )
 
 
-_SCANNED_OPS = NOOP_OPS | frozenset(_FOLD) | {"divide", "compare"} | REDUCING_OPS | COMMUTATIVE
-
-
-@dataclass(frozen=True, slots=True)
-class Walks:
-    """Node lists a reader fills while it builds a graph, for :func:`canonicalize`.
-
-    NOTE: [the rules' walks done while lowering] Before its rules, the canonical
-    level walked every node twice: once for each rule's candidates
-    (:func:`_candidates`) and once for the nodes of the called computations
-    (``summarize_reducers``). The HLO reader adds each node in program order and
-    knows its op and computation as it does, so it lists them then
-    (``xlalens.ir.hlo._lower.lower``); the rules read the lists instead of the
-    graph (issue 23: the two walks were 0.1-0.2x of XLA's parse). A list read here
-    holds the same ids in the same order as the walk it replaces, less the nodes a
-    rule has removed since (which are skipped).
-    """
-
-    ops: frozenset[str] = _SCANNED_OPS
-    """The node ``op`` values whose nodes go in :attr:`nodes`."""
-    nodes: list[str] = field(default_factory=list)
-    """Ids of every node whose ``op`` is in :attr:`ops`, in node order."""
-    by_comp: dict[str, list[str]] = field(default_factory=dict)
-    """Each computation's node ids, in node order (filled when the graph is whole)."""
-
-
-def _candidates(
-    g: nx.MultiDiGraph, among: list[str] | None = None
-) -> tuple[list[str], list[str], list[str], list[str]]:
-    """Each rule's candidates in node order, from one walk over the nodes.
-
-    (drop_noops, fold_scalar_constants, summarize_reducers, order_commutative): the
-    node ids each rule would select by its own walk at its turn (each rechecks
-    what an earlier rule can change: a fold makes its node a constant, a removal
-    takes a node away). One walk instead of four: each costs about 40 ms on a
-    156k-instruction module (issue 23). ``among``: the ids of every node whose op
-    is in ``_SCANNED_OPS``, in node order (:class:`Walks`), read instead of the graph.
-    """
-    noop: list[str] = []
-    fold: list[str] = []
-    reducing: list[str] = []
-    commutative: list[str] = []
-    scanned, noop_ops, fold_ops, numpy_dtypes = _SCANNED_OPS, NOOP_OPS, _FOLD, _NUMPY_DTYPES
-    node = g._node
-    items: Any = node.items() if among is None else zip(among, map(node.__getitem__, among))
-    for n, d in items:
-        op = d["op"]
-        if op not in scanned:
-            continue
-        if op in noop_ops:
-            if not d["calls"]:
-                noop.append(n)
-        elif (
-            (op in fold_ops or op == "divide")
-            and d["shape"] == ()
-            and (d["dtype"] in numpy_dtypes or d["dtype"] == "pred")
-        ):
-            fold.append(n)
-        if op in REDUCING_OPS:
-            reducing.append(n)
-        if op in COMMUTATIVE or op == "compare":
-            commutative.append(n)
-    return noop, fold, reducing, commutative
-
-
 def _shallow_copy(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
     """Copy nodes, edges and the containers the rules modify (see the module NOTE).
 
@@ -736,7 +646,7 @@ def canonicalize(
         g = _shallow_copy(graph) if copy else graph
         if copy or walks is None or not walks.by_comp:
             walks = None
-        scan = _candidates(g, walks.nodes if walks is not None else None)
+        scan = candidates(g, walks)
         drop_noops(g, stats, touched, candidates=scan[0], rewired=rewired)
         fold_scalar_constants(g, stats, touched, candidates=scan[1])
         summarize_reducers(

@@ -465,7 +465,7 @@ def lower(
     sugar_calls: dict[str, str] = {}
     sugar = any(c.wrapped for c in mod.computations)
     walk_ops = walks.ops if walks is not None else None
-    walk_nodes = walks.nodes if walks is not None else []
+    walk_add = walks.add if walks is not None else None
     for comp in mod.computations:
         cname = comp.name
         params: dict[int, str] = {}
@@ -621,7 +621,7 @@ def lower(
             if op in coll_ops or (attrs and not spmd_attrs.isdisjoint(attrs)):
                 spmd_nodes.append(nid)
             if walk_ops is not None and op in walk_ops:
-                walk_nodes.append(nid)
+                walk_add(nid, d, ops, local, gnode)  # type: ignore[misc]
             gnode[nid] = d
             gsucc[nid] = {}
             vpred = gpred[nid] = {}
