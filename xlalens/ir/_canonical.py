@@ -265,10 +265,16 @@ def fold_scalar_constants(
             else:
                 left.append(nid)
         pending = left
+    # One remove_nodes_from, and networkx's dicts read directly (an empty successor
+    # dict is out-degree 0): the views and one call per node were most of this
+    # rule's own time (issue 23).
     comps = g.graph["computations"]
-    for u in dead:
-        if u in g and g.out_degree(u) == 0 and comps[g.nodes[u]["computation"]]["root"] != u:
-            g.remove_node(u)
+    node, succ = g._node, g._succ
+    gone = [
+        u for u in dead if u in node and not succ[u] and comps[node[u]["computation"]]["root"] != u
+    ]
+    if gone:
+        g.remove_nodes_from(gone)
 
 
 def _fold_one(g: nx.MultiDiGraph, nid: str, dead: set[str], stats: dict[str, int]) -> bool:
@@ -282,7 +288,7 @@ def _fold_one(g: nx.MultiDiGraph, nid: str, dead: set[str], stats: dict[str, int
     ops = _operands(g, nid)
     if not ops or any(e["kind"] != "data" for _, e in ops):
         return False
-    values = [_scalar_literal(g.nodes[u]) for u, _ in ops]
+    values = [_scalar_literal(node[u]) for u, _ in ops]
     if any(v is None for v in values):
         return False
     try:
@@ -303,8 +309,13 @@ def _fold_one(g: nx.MultiDiGraph, nid: str, dead: set[str], stats: dict[str, int
         return False
     for u, _ in ops:
         dead.add(u)
-    for u, _, k in list(g.in_edges(nid, keys=True)):
-        g.remove_edge(u, nid, k)
+    # What remove_edge of each operand edge leaves, without its per-call cost.
+    preds, succ = g._pred[nid], g._succ
+    for u in preds:
+        del succ[u][nid]
+    preds.clear()
+    if hasattr(nx, "_clear_cache"):
+        nx._clear_cache(g)  # as remove_edge does (networkx >= 3.3 caches per graph)
     d["attrs"] = {"literal": result, "folded_from": op}
     d["op"] = "constant"
     d["opcode"] = "stablehlo.constant" if d["dialect"] == "stablehlo" else "constant"
@@ -397,17 +408,26 @@ def summarize_reducers(
             d["attrs"]["reducer"] = names[0] if len(set(names)) == 1 else names
             if touched is not None:
                 touched.add(nid)
+    # The summarized computations' nodes go in one remove_nodes_from: one call per
+    # computation (each with its cache clear) was a third of this rule's time on
+    # pre-optimization HLO, which has a reducer region per reduce (issue 23). No
+    # caller is a member of a summarized computation (its members are two
+    # parameters and one binary op), so the checks read the same nodes either way.
+    node = g._node
+    dead: list[str] = []
     for c, name in summary.items():
         if not name or c not in comps:
             continue
         callers = comps[c]["callers"]
-        if not all(g.nodes[x]["attrs"].get("reducer") for x in callers):
+        if not all(node[x]["attrs"].get("reducer") for x in callers):
             continue
         for x in callers:
-            g.nodes[x]["calls"] = [k for k in g.nodes[x]["calls"] if k != c]
-        g.remove_nodes_from(members.get(c, []))
+            node[x]["calls"] = [k for k in node[x]["calls"] if k != c]
+        dead += members.get(c, ())
         del comps[c]
         stats["summarize_reducer"] = stats.get("summarize_reducer", 0) + 1
+    if dead:
+        g.remove_nodes_from(dead)
 
 
 def _operand_key(g: nx.MultiDiGraph, src: str, edge: dict[str, Any]) -> tuple:
