@@ -74,3 +74,44 @@ def test_signature_result_with_layout():
     g = load(text)
     assert g.nodes["e/c"]["calls"] == ["f"]
     assert set(g.graph["computations"]) == {"f", "g", "e"}
+
+
+# Each case of NOTE [candidates that cannot change] (xlalens.ir._canonical_scan): a fold
+# of a fold (a2) that turns an operand into a constant and so reorders its user (m1), a dropped
+# no-op that merges two operands into one (m2), a chain of no-ops (r2), a no-op
+# whose dtype differs (kept), compare EQ (sorted) and GT (left as written).
+_RULE_CASES = """HloModule cases
+ENTRY %main (p: f32[], q: f32[4]) -> (f32[], f32[], f32[4], pred[], pred[], bf16[4]) {
+  %p = f32[] parameter(0)
+  %q = f32[4] parameter(1)
+  %c1 = f32[] constant(2)
+  %c2 = f32[] constant(3)
+  %a = f32[] add(%c1, %c2)
+  %b = f32[] broadcast(%p), dimensions={}
+  %a2 = f32[] subtract(%a, %c1)
+  %m1 = f32[] multiply(%a2, %b)
+  %r = f32[4] reshape(%q)
+  %r2 = f32[4] reshape(%r)
+  %m2 = f32[4] add(%r2, %q)
+  %n = f32[] negate(%p)
+  %e = pred[] compare(%n, %b), direction=EQ
+  %gt = pred[] compare(%n, %b), direction=GT
+  %cv = bf16[4] convert(%m2)
+  %m3 = f32[] maximum(%b, %n)
+  ROOT %t = (f32[], f32[], f32[4], pred[], pred[], bf16[4]) tuple(%m1, %m3, %m2, %e, %gt, %cv)
+}
+"""
+
+
+def test_rule_candidates_left_out_while_lowering():
+    """The reader leaves out only nodes the rules would not change: same graph as normalize()."""
+    fast = load(_RULE_CASES, level="canonical")
+    slow = normalize(load(_RULE_CASES, level="raw"), "canonical", copy=True)
+    assert _layout(fast) == _layout(slow)
+    ops = {n: [fast._node[u]["op"] for u in fast._pred[n]] for n in fast._node}
+    assert ops["main/m1"] == ["broadcast", "constant"]  # swapped after the fold
+    assert ops["main/m2"] == ["parameter"]  # both operands are %q once the reshapes go
+    assert ops["main/e"] == ["broadcast", "negate"] and ops["main/gt"] == ["negate", "broadcast"]
+    assert ops["main/m3"] == ["broadcast", "negate"]  # in order already
+    assert "main/cv" in fast._node and "main/r" not in fast._node
+    assert fast._node["main/a2"]["attrs"]["literal"] == 3.0  # (2 + 3) - 2
