@@ -450,13 +450,15 @@ def order_commutative(
     touched: set[str] | None = None,
     *,
     candidates: list[str] | None = None,
+    presorted: dict[str, tuple[str, str]] | None = None,
 ) -> None:
     """Sort the two operands of commutative ops by a name-free key.
 
     The key is (producer op, dtype, shape, role, parameter index, small literal,
     reducer): ``add(dot, broadcast)`` and ``add(broadcast, dot)`` both become
     ``add(broadcast, dot)``. Ties keep the original order. compare is included
-    for EQ/NE only.
+    for EQ/NE only. ``presorted``: candidates whose swap the reader made on the
+    predecessor side (``Walks.presorted``, NOTE [swaps made while lowering]).
     """
     pred, succ, node = g._pred, g._succ, g._node
     commutative = COMMUTATIVE
@@ -465,7 +467,21 @@ def order_commutative(
         todo: Any = node.items()
     else:
         todo = [(n, d) for n in candidates if (d := node.get(n)) is not None]
+    pre = presorted or {}
     for nid, d in todo:
+        pair = pre.get(nid)
+        if pair is not None:
+            # The successor side of the swap: ``nid`` to the end of both (as the
+            # del + insert below leave it).
+            s0, s1 = succ[pair[0]], succ[pair[1]]
+            kd = s1.pop(nid)
+            s1[nid] = kd
+            kd = s0.pop(nid)
+            s0[nid] = kd
+            swapped += 1
+            if touched is not None:
+                touched.add(nid)
+            continue
         op = d["op"]
         if op not in commutative and not (
             op == "compare"
@@ -665,6 +681,10 @@ def canonicalize(
     with paused_gc():
         g = _shallow_copy(graph) if copy else graph
         if copy or walks is None or not walks.by_comp:
+            if walks is not None and walks.presorted:
+                # The reader began these swaps in the graph it read (NOTE [swaps made
+                # while lowering]); only this graph, in place, can finish them.
+                raise UsageError("walks with swaps begun while lowering need copy=False")
             walks = None
         scan = candidates(g, walks)
         drop_noops(g, stats, touched, candidates=scan[0], rewired=rewired)
@@ -684,7 +704,9 @@ def canonicalize(
         # rule that held before holds after, as for the lowering's own edges (NOTE
         # [checked while lowering] in ``_validate``). Re-checking them was more than
         # half of that check on optimized HLO, where most fused ops swap (issue 23).
-        order_commutative(g, stats, candidates=scan[3])
+        order_commutative(
+            g, stats, candidates=scan[3], presorted=walks.presorted if walks is not None else None
+        )
     g.graph["level"] = "canonical"
     g.graph["attrs"]["canonical"] = stats
     if not g.graph["attrs"].get("canonical_notes"):

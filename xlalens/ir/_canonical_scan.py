@@ -80,17 +80,29 @@ class Walks:
     """``summarize_reducers``' candidates, in node order."""
     commutative: list[str] = field(default_factory=list)
     """``order_commutative``' candidates, in node order."""
+    presorted: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """Candidates of :attr:`commutative` whose swap :meth:`add` made on the predecessor
+    side (NOTE [swaps made while lowering]): node id -> its two producers."""
     changing: set[str] = field(default_factory=set)
     """The ids in :attr:`noop` and :attr:`fold`: the nodes a rule may remove or make a
     constant before ``order_commutative`` runs."""
     by_comp: dict[str, list[str]] = field(default_factory=dict)
     """Each computation's node ids, in node order (filled when the graph is whole)."""
 
-    def add(self, nid: str, d: dict[str, Any], ops: Any, local: dict[str, str], node: dict) -> None:
+    def add(
+        self,
+        nid: str,
+        d: dict[str, Any],
+        ops: Any,
+        local: dict[str, str],
+        node: dict,
+        preds: dict[str, dict[int, dict[str, Any]]],
+    ) -> None:
         """List node ``nid`` (fields ``d``, operand names ``ops``) for the rules that visit it.
 
         ``local``: the node id of each instruction name of its computation lowered so
-        far; ``node``: the graph's node dicts (every operand is one already).
+        far; ``node``: the graph's node dicts (every operand is one already);
+        ``preds``: the node's operand edges just built (networkx's ``_pred[nid]``).
 
         NOTE: [candidates that cannot change] A rule visits more nodes than it
         changes; a node whose outcome is already known here is left out, which
@@ -154,8 +166,36 @@ class Walks:
             changing = self.changing
             if u0 not in changing and u1 not in changing:
                 op0 = node[u0]["op"]
-                if op0 < node[u1]["op"]:
+                op1 = node[u1]["op"]
+                if op0 < op1:
                     return  # in order already, for good
+                if op1 < op0:
+                    # NOTE: [swaps made while lowering] Out of order for good: the
+                    # predecessor side of order_commutative's swap is made here, on
+                    # dicts just built, in the same end state (the swapped producer
+                    # first, each record its new operand_index, key dicts reused);
+                    # order_commutative then only moves ``nid`` to the end of both
+                    # producers' successors, at its turn in node order as before.
+                    # Deciding on dicts gone cold since was two thirds of its time
+                    # on optimized HLO (issue 23). No rule before it reads the
+                    # operand order of such a node (neither operand is a no-op or a
+                    # fold candidate, and a reducer summarized is op(p0, p1), a tie);
+                    # the loop trip counts (``_loops``) read add and EQ/NE compare
+                    # operands in either order. Only ``canonicalize(copy=False,
+                    # walks=...)`` may take a graph read with walks.
+                    (_, kd0), (_, kd1) = preds.items()
+                    e0 = kd0[0]
+                    e1 = kd1[1]
+                    preds.clear()
+                    e1["operand_index"] = 0
+                    kd1.clear()
+                    kd1[0] = e1
+                    preds[u1] = kd1
+                    e0["operand_index"] = 1
+                    kd0.clear()
+                    kd0[1] = e0
+                    preds[u0] = kd0
+                    self.presorted[nid] = (u0, u1)
             self.commutative.append(nid)
 
 

@@ -620,8 +620,6 @@ def lower(
                     d["attrs"] = split
             if op in coll_ops or (attrs and not spmd_attrs.isdisjoint(attrs)):
                 spmd_nodes.append(nid)
-            if walk_ops is not None and op in walk_ops:
-                walk_add(nid, d, ops, local, gnode)  # type: ignore[misc]
             gnode[nid] = d
             gsucc[nid] = {}
             vpred = gpred[nid] = {}
@@ -655,6 +653,8 @@ def lower(
                         gsucc[u][nid] = vpred[u] = {k: edge}
                     else:
                         keydict[k] = edge
+            if walk_ops is not None and op in walk_ops:
+                walk_add(nid, d, ops, local, gnode, vpred)  # type: ignore[misc]
         # Async sugar: -update / -done call the computation of the start they read.
         for name, _r, _t, _ti, opcode, ops, _a, _np, _opos in instrs if sugar else ():
             if opcode == "parameter" or opcode == "constant" or not ops:
