@@ -79,7 +79,9 @@ def test_signature_result_with_layout():
 # Each case of NOTE [candidates that cannot change] (xlalens.ir._canonical_scan): a fold
 # of a fold (a2) that turns an operand into a constant and so reorders its user (m1), a dropped
 # no-op that merges two operands into one (m2), a chain of no-ops (r2), a no-op
-# whose dtype differs (kept), compare EQ (sorted) and GT (left as written).
+# whose dtype differs (kept), compare EQ (sorted) and GT (left as written); m0 and e are
+# swapped while lowering (NOTE [swaps made while lowering]) and share %b with m1, which is
+# swapped by the rule, so %b's successor order checks that the two interleave.
 _RULE_CASES = """HloModule cases
 ENTRY %main (p: f32[], q: f32[4]) -> (f32[], f32[], f32[4], pred[], pred[], bf16[4]) {
   %p = f32[] parameter(0)
@@ -88,6 +90,8 @@ ENTRY %main (p: f32[], q: f32[4]) -> (f32[], f32[], f32[4], pred[], pred[], bf16
   %c2 = f32[] constant(3)
   %a = f32[] add(%c1, %c2)
   %b = f32[] broadcast(%p), dimensions={}
+  %n0 = f32[] negate(%p)
+  %m0 = f32[] multiply(%n0, %b)
   %a2 = f32[] subtract(%a, %c1)
   %m1 = f32[] multiply(%a2, %b)
   %r = f32[4] reshape(%q)
@@ -113,5 +117,7 @@ def test_rule_candidates_left_out_while_lowering():
     assert ops["main/m2"] == ["parameter"]  # both operands are %q once the reshapes go
     assert ops["main/e"] == ["broadcast", "negate"] and ops["main/gt"] == ["negate", "broadcast"]
     assert ops["main/m3"] == ["broadcast", "negate"]  # in order already
+    assert ops["main/m0"] == ["broadcast", "negate"]
+    assert list(fast._succ["main/b"])[-3:] == ["main/m0", "main/m1", "main/e"]
     assert "main/cv" in fast._node and "main/r" not in fast._node
     assert fast._node["main/a2"]["attrs"]["literal"] == 3.0  # (2 + 3) - 2
