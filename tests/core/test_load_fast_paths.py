@@ -121,3 +121,44 @@ def test_rule_candidates_left_out_while_lowering():
     assert list(fast._succ["main/b"])[-3:] == ["main/m0", "main/m1", "main/e"]
     assert "main/cv" in fast._node and "main/r" not in fast._node
     assert fast._node["main/a2"]["attrs"]["literal"] == 3.0  # (2 + 3) - 2
+
+
+# NOTE [reducers summarized while lowering]: %sum (summarized by the reader), %rsub
+# (p1 - p0: not a plain reducer), %conv (four nodes: the rule decides, after the
+# identity convert is dropped).
+_REDUCERS = """HloModule reducers
+%sum (a: f32[], b: f32[]) -> f32[] {
+  %a = f32[] parameter(0)
+  %b = f32[] parameter(1)
+  ROOT %s = f32[] add(%a, %b)
+}
+%rsub (a: f32[], b: f32[]) -> f32[] {
+  %a = f32[] parameter(0)
+  %b = f32[] parameter(1)
+  ROOT %s = f32[] subtract(%b, %a)
+}
+%conv (a: f32[], b: f32[]) -> f32[] {
+  %a = f32[] parameter(0)
+  %b = f32[] parameter(1)
+  %c = f32[] convert(%b)
+  ROOT %m = f32[] maximum(%a, %c)
+}
+ENTRY %main (x: f32[8]) -> (f32[], f32[], f32[]) {
+  %x = f32[8] parameter(0)
+  %z = f32[] constant(0)
+  %r1 = f32[] reduce(%x, %z), dimensions={0}, to_apply=%sum
+  %r2 = f32[] reduce(%x, %z), dimensions={0}, to_apply=%rsub
+  %r3 = f32[] reduce(%x, %z), dimensions={0}, to_apply=%conv
+  ROOT %t = (f32[], f32[], f32[]) tuple(%r1, %r2, %r3)
+}
+"""
+
+
+def test_reducers_summarized_while_lowering():
+    """Reducers the reader summarizes, and those it leaves to the rule, match normalize()."""
+    fast = load(_REDUCERS, level="canonical")
+    slow = normalize(load(_REDUCERS, level="raw"), "canonical", copy=True)
+    assert _layout(fast) == _layout(slow)
+    attrs = {n: fast._node[f"main/{n}"]["attrs"].get("reducer") for n in ("r1", "r2", "r3")}
+    assert attrs == {"r1": "add", "r2": None, "r3": "maximum"}
+    assert set(fast.graph["computations"]) == {"main", "rsub"}

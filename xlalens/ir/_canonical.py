@@ -376,12 +376,15 @@ def summarize_reducers(
     *,
     candidates: list[str] | None = None,
     by_comp: dict[str, list[str]] | None = None,
+    known: dict[str, str | None] | None = None,
 ) -> None:
     """``reduce(x, init), to_apply=add`` -> ``attrs["reducer"] = "add"``; trivial reducers go.
 
     A called computation that only applies one binary op to its two parameters
     is summarized on each caller; once every caller is summarized, the
     computation and its nodes are removed and dropped from the callers' ``calls``.
+    ``known``: with ``by_comp``, the summaries the reader made (``Walks.summaries``,
+    NOTE [reducers summarized while lowering]).
     """
     comps = g.graph["computations"]
     summary: dict[str, str | None] = {}
@@ -394,13 +397,19 @@ def summarize_reducers(
             for nid in candidates
             if (d := node.get(nid)) is not None and d["op"] in REDUCING_OPS and d["calls"]
         ]
-    # The members of the called computations only, in node order.
-    members = _by_computation(g, {c for _, d in callers for c in d["calls"]}, by_comp)
+    # The members of the called computations only, in node order (those of a
+    # computation the reader summarized are all there: no rule before this one
+    # removes a node of theirs).
+    called = {c for _, d in callers for c in d["calls"]}
+    if not (known and by_comp):
+        known = {}
+    members = _by_computation(g, {c for c in called if c not in known}, by_comp)
+    members.update((c, by_comp[c]) for c in called if c in known)  # type: ignore[index]
     for nid, d in callers:
         names = []
         for c in d["calls"]:
             if c not in summary:
-                summary[c] = _reducer_summary(g, c, members.get(c, []))
+                summary[c] = known[c] if c in known else _reducer_summary(g, c, members.get(c, []))
             names.append(summary[c])
         if d["op"] == "select-and-scatter":
             names = names[-1:]  # the select region is a comparator, not a reducer
@@ -695,6 +704,7 @@ def canonicalize(
             rewired if rewired is not None and touched is not None else touched,
             candidates=scan[2],
             by_comp=walks.by_comp if walks is not None else None,
+            known=walks.summaries if walks is not None else None,
         )
         assign_roles(g, stats, signature, touched)
         # NOTE: [swaps keep the schema] order_commutative's swaps are not listed in

@@ -83,6 +83,9 @@ class Walks:
     presorted: dict[str, tuple[str, str]] = field(default_factory=dict)
     """Candidates of :attr:`commutative` whose swap :meth:`add` made on the predecessor
     side (NOTE [swaps made while lowering]): node id -> its two producers."""
+    summaries: dict[str, str | None] = field(default_factory=dict)
+    """What ``summarize_reducers`` would find each computation of three nodes (two
+    parameters and a binary op) to apply (:meth:`reducer`)."""
     changing: set[str] = field(default_factory=set)
     """The ids in :attr:`noop` and :attr:`fold`: the nodes a rule may remove or make a
     constant before ``order_commutative`` runs."""
@@ -197,6 +200,41 @@ class Walks:
                     preds[u0] = kd0
                     self.presorted[nid] = (u0, u1)
             self.commutative.append(nid)
+
+    def reducer(
+        self,
+        comp: str,
+        info: dict[str, Any],
+        ids: list[str],
+        node: dict,
+        pred: dict,
+    ) -> None:
+        """Summarize computation ``comp`` of three nodes ``ids`` as ``_reducer_summary`` would.
+
+        NOTE: [reducers summarized while lowering] Pre-optimization HLO from jax has a
+        reducer computation per reduce (``p0, p1, add(p0, p1)``), and reading each one's
+        nodes again at the rule's turn was a third of ``summarize_reducers``' time
+        (issue 23). For two parameters and one binary op, nothing before that rule can
+        change the answer: the op's operands are parameters, so it is no fold
+        candidate, and no node of such a computation is a no-op. Other computations
+        are left to the rule.
+        """
+        params = info["params"]
+        if len(params) != 2:
+            return
+        body = [n for n in ids if n not in params]
+        if len(body) != 1 or node[info["root"]]["op"] == "return":
+            return
+        core = body[0]
+        d = node[core]
+        op = d["op"]
+        if op not in REDUCER_BINARY or d["calls"]:
+            return
+        srcs = [u for _, u in sorted((k, u) for u, kd in pred[core].items() for k in kd)]
+        if sorted(srcs) != sorted(params) or (op in ("subtract", "divide") and srcs != params):
+            self.summaries[comp] = None
+        else:
+            self.summaries[comp] = op
 
 
 def candidates(

@@ -466,6 +466,7 @@ def lower(
     sugar = any(c.wrapped for c in mod.computations)
     walk_ops = walks.ops if walks is not None else None
     walk_add = walks.add if walks is not None else None
+    walk_reducer = walks.reducer if walks is not None else None
     for comp in mod.computations:
         cname = comp.name
         params: dict[int, str] = {}
@@ -683,6 +684,8 @@ def lower(
                 f"expected 0..{len(params) - 1}",
             ) from None
         by_comp[cname] = list(local.values())
+        if walk_ops is not None and len(local) == 3:
+            walk_reducer(cname, info, by_comp[cname], gnode, gpred)  # type: ignore[misc]
     for nid, callee, kind, cname, npos in pending_calls:
         info = computations.get(callee)
         if info is None:
