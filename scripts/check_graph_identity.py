@@ -102,7 +102,10 @@ def _run(tree: Path, files: list[str]) -> dict[str, list]:
     out: dict[str, list] = {}
     for i in range(0, len(files), 40):  # bounded memory per worker
         proc = subprocess.run(
-            [sys.executable, "-c", _WORKER, *files[i : i + 40]],
+            # -P: without it, ``python -c`` puts the current folder first on sys.path,
+            # ahead of PYTHONPATH, so run from inside a tree it compared that tree
+            # with itself.
+            [sys.executable, "-P", "-c", _WORKER, *files[i : i + 40]],
             capture_output=True,
             text=True,
             env=env,

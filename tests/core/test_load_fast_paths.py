@@ -74,3 +74,91 @@ def test_signature_result_with_layout():
     g = load(text)
     assert g.nodes["e/c"]["calls"] == ["f"]
     assert set(g.graph["computations"]) == {"f", "g", "e"}
+
+
+# Each case of NOTE [candidates that cannot change] (xlalens.ir._canonical_scan): a fold
+# of a fold (a2) that turns an operand into a constant and so reorders its user (m1), a dropped
+# no-op that merges two operands into one (m2), a chain of no-ops (r2), a no-op
+# whose dtype differs (kept), compare EQ (sorted) and GT (left as written); m0 and e are
+# swapped while lowering (NOTE [swaps made while lowering]) and share %b with m1, which is
+# swapped by the rule, so %b's successor order checks that the two interleave.
+_RULE_CASES = """HloModule cases
+ENTRY %main (p: f32[], q: f32[4]) -> (f32[], f32[], f32[4], pred[], pred[], bf16[4]) {
+  %p = f32[] parameter(0)
+  %q = f32[4] parameter(1)
+  %c1 = f32[] constant(2)
+  %c2 = f32[] constant(3)
+  %a = f32[] add(%c1, %c2)
+  %b = f32[] broadcast(%p), dimensions={}
+  %n0 = f32[] negate(%p)
+  %m0 = f32[] multiply(%n0, %b)
+  %a2 = f32[] subtract(%a, %c1)
+  %m1 = f32[] multiply(%a2, %b)
+  %r = f32[4] reshape(%q)
+  %r2 = f32[4] reshape(%r)
+  %m2 = f32[4] add(%r2, %q)
+  %n = f32[] negate(%p)
+  %e = pred[] compare(%n, %b), direction=EQ
+  %gt = pred[] compare(%n, %b), direction=GT
+  %cv = bf16[4] convert(%m2)
+  %m3 = f32[] maximum(%b, %n)
+  ROOT %t = (f32[], f32[], f32[4], pred[], pred[], bf16[4]) tuple(%m1, %m3, %m2, %e, %gt, %cv)
+}
+"""
+
+
+def test_rule_candidates_left_out_while_lowering():
+    """The reader leaves out only nodes the rules would not change: same graph as normalize()."""
+    fast = load(_RULE_CASES, level="canonical")
+    slow = normalize(load(_RULE_CASES, level="raw"), "canonical", copy=True)
+    assert _layout(fast) == _layout(slow)
+    ops = {n: [fast._node[u]["op"] for u in fast._pred[n]] for n in fast._node}
+    assert ops["main/m1"] == ["broadcast", "constant"]  # swapped after the fold
+    assert ops["main/m2"] == ["parameter"]  # both operands are %q once the reshapes go
+    assert ops["main/e"] == ["broadcast", "negate"] and ops["main/gt"] == ["negate", "broadcast"]
+    assert ops["main/m3"] == ["broadcast", "negate"]  # in order already
+    assert ops["main/m0"] == ["broadcast", "negate"]
+    assert list(fast._succ["main/b"])[-3:] == ["main/m0", "main/m1", "main/e"]
+    assert "main/cv" in fast._node and "main/r" not in fast._node
+    assert fast._node["main/a2"]["attrs"]["literal"] == 3.0  # (2 + 3) - 2
+
+
+# NOTE [reducers summarized while lowering]: %sum (summarized by the reader), %rsub
+# (p1 - p0: not a plain reducer), %conv (four nodes: the rule decides, after the
+# identity convert is dropped).
+_REDUCERS = """HloModule reducers
+%sum (a: f32[], b: f32[]) -> f32[] {
+  %a = f32[] parameter(0)
+  %b = f32[] parameter(1)
+  ROOT %s = f32[] add(%a, %b)
+}
+%rsub (a: f32[], b: f32[]) -> f32[] {
+  %a = f32[] parameter(0)
+  %b = f32[] parameter(1)
+  ROOT %s = f32[] subtract(%b, %a)
+}
+%conv (a: f32[], b: f32[]) -> f32[] {
+  %a = f32[] parameter(0)
+  %b = f32[] parameter(1)
+  %c = f32[] convert(%b)
+  ROOT %m = f32[] maximum(%a, %c)
+}
+ENTRY %main (x: f32[8]) -> (f32[], f32[], f32[]) {
+  %x = f32[8] parameter(0)
+  %z = f32[] constant(0)
+  %r1 = f32[] reduce(%x, %z), dimensions={0}, to_apply=%sum
+  %r2 = f32[] reduce(%x, %z), dimensions={0}, to_apply=%rsub
+  %r3 = f32[] reduce(%x, %z), dimensions={0}, to_apply=%conv
+  ROOT %t = (f32[], f32[], f32[]) tuple(%r1, %r2, %r3)
+}
+"""
+
+
+def test_reducers_summarized_while_lowering():
+    """Reducers the reader summarizes, and those it leaves to the rule, match normalize()."""
+    fast = load(_REDUCERS, level="canonical")
+    slow = normalize(load(_REDUCERS, level="raw"), "canonical", copy=True)
+    assert _layout(fast) == _layout(slow)
+    attrs = {n: fast._node[f"main/{n}"]["attrs"].get("reducer") for n in ("r1", "r2", "r3")}
+    assert attrs == {"r1": "add", "r2": None, "r3": "maximum"}
+    assert set(fast.graph["computations"]) == {"main", "rsub"}

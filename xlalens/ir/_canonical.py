@@ -17,52 +17,27 @@ from __future__ import annotations
 
 import copy as _copy
 import math
-import operator
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import networkx as nx
 
 from xlalens._errors import UsageError
+from xlalens.ir._canonical_scan import (
+    COMMUTATIVE,
+    FOLD,
+    NOOP_OPS,
+    NUMPY_DTYPES,
+    REDUCER_BINARY,
+    REDUCING_OPS,
+    SYMMETRIC_COMPARE,
+    Walks,
+    candidates,
+)
 from xlalens.ir._dicts import with_key
 from xlalens.ir._gc import paused_gc
-from xlalens.ir._ops import REDUCER_CALLERS
 from xlalens.ir._schema import LEVELS
 
-# Ops whose two operands may be swapped without changing the result.
-COMMUTATIVE = frozenset({"add", "multiply", "maximum", "minimum", "and", "or", "xor"})
-# compare is commutative only for these directions.
-_SYMMETRIC_COMPARE = frozenset({"EQ", "NE"})
-# Ops that call a reducer computation, and the binary ops a reducer may be summarized to.
-REDUCING_OPS = REDUCER_CALLERS  # THE set, in the op table (sort and map included)
-REDUCER_BINARY = frozenset(
-    {"add", "multiply", "maximum", "minimum", "and", "or", "xor", "subtract", "divide"}
-)
-NOOP_OPS = frozenset({"reshape", "bitcast", "copy", "transpose", "convert"})
-
-_FOLD: dict[str, Callable[..., Any]] = {
-    "add": operator.add,
-    "subtract": operator.sub,
-    "multiply": operator.mul,
-    "maximum": max,
-    "minimum": min,
-    "negate": operator.neg,
-    "abs": abs,
-}
-_NUMPY_DTYPES = {
-    "f16": "float16",
-    "f32": "float32",
-    "f64": "float64",
-    "s8": "int8",
-    "s16": "int16",
-    "s32": "int32",
-    "s64": "int64",
-    "u8": "uint8",
-    "u16": "uint16",
-    "u32": "uint32",
-    "u64": "uint64",
-}
+_FOLD, _NUMPY_DTYPES, _SYMMETRIC_COMPARE = FOLD, NUMPY_DTYPES, SYMMETRIC_COMPARE
 
 
 # --------------------------------------------------------------------------- helpers
@@ -291,10 +266,16 @@ def fold_scalar_constants(
             else:
                 left.append(nid)
         pending = left
+    # One remove_nodes_from, and networkx's dicts read directly (an empty successor
+    # dict is out-degree 0): the views and one call per node were most of this
+    # rule's own time (issue 23).
     comps = g.graph["computations"]
-    for u in dead:
-        if u in g and g.out_degree(u) == 0 and comps[g.nodes[u]["computation"]]["root"] != u:
-            g.remove_node(u)
+    node, succ = g._node, g._succ
+    gone = [
+        u for u in dead if u in node and not succ[u] and comps[node[u]["computation"]]["root"] != u
+    ]
+    if gone:
+        g.remove_nodes_from(gone)
 
 
 def _fold_one(g: nx.MultiDiGraph, nid: str, dead: set[str], stats: dict[str, int]) -> bool:
@@ -308,7 +289,7 @@ def _fold_one(g: nx.MultiDiGraph, nid: str, dead: set[str], stats: dict[str, int
     ops = _operands(g, nid)
     if not ops or any(e["kind"] != "data" for _, e in ops):
         return False
-    values = [_scalar_literal(g.nodes[u]) for u, _ in ops]
+    values = [_scalar_literal(node[u]) for u, _ in ops]
     if any(v is None for v in values):
         return False
     try:
@@ -329,8 +310,13 @@ def _fold_one(g: nx.MultiDiGraph, nid: str, dead: set[str], stats: dict[str, int
         return False
     for u, _ in ops:
         dead.add(u)
-    for u, _, k in list(g.in_edges(nid, keys=True)):
-        g.remove_edge(u, nid, k)
+    # What remove_edge of each operand edge leaves, without its per-call cost.
+    preds, succ = g._pred[nid], g._succ
+    for u in preds:
+        del succ[u][nid]
+    preds.clear()
+    if hasattr(nx, "_clear_cache"):
+        nx._clear_cache(g)  # as remove_edge does (networkx >= 3.3 caches per graph)
     d["attrs"] = {"literal": result, "folded_from": op}
     d["op"] = "constant"
     d["opcode"] = "stablehlo.constant" if d["dialect"] == "stablehlo" else "constant"
@@ -391,12 +377,15 @@ def summarize_reducers(
     *,
     candidates: list[str] | None = None,
     by_comp: dict[str, list[str]] | None = None,
+    known: dict[str, str | None] | None = None,
 ) -> None:
     """``reduce(x, init), to_apply=add`` -> ``attrs["reducer"] = "add"``; trivial reducers go.
 
     A called computation that only applies one binary op to its two parameters
     is summarized on each caller; once every caller is summarized, the
     computation and its nodes are removed and dropped from the callers' ``calls``.
+    ``known``: with ``by_comp``, the summaries the reader made (``Walks.summaries``,
+    NOTE [reducers summarized while lowering]).
     """
     comps = g.graph["computations"]
     summary: dict[str, str | None] = {}
@@ -409,13 +398,19 @@ def summarize_reducers(
             for nid in candidates
             if (d := node.get(nid)) is not None and d["op"] in REDUCING_OPS and d["calls"]
         ]
-    # The members of the called computations only, in node order.
-    members = _by_computation(g, {c for _, d in callers for c in d["calls"]}, by_comp)
+    # The members of the called computations only, in node order (those of a
+    # computation the reader summarized are all there: no rule before this one
+    # removes a node of theirs).
+    called = {c for _, d in callers for c in d["calls"]}
+    if not (known and by_comp):
+        known = {}
+    members = _by_computation(g, {c for c in called if c not in known}, by_comp)
+    members.update((c, by_comp[c]) for c in called if c in known)  # type: ignore[index]
     for nid, d in callers:
         names = []
         for c in d["calls"]:
             if c not in summary:
-                summary[c] = _reducer_summary(g, c, members.get(c, []))
+                summary[c] = known[c] if c in known else _reducer_summary(g, c, members.get(c, []))
             names.append(summary[c])
         if d["op"] == "select-and-scatter":
             names = names[-1:]  # the select region is a comparator, not a reducer
@@ -424,17 +419,26 @@ def summarize_reducers(
             d["attrs"] = with_key(d["attrs"], "reducer", red)  # attrs are this graph's own
             if touched is not None:
                 touched.add(nid)
+    # The summarized computations' nodes go in one remove_nodes_from: one call per
+    # computation (each with its cache clear) was a third of this rule's time on
+    # pre-optimization HLO, which has a reducer region per reduce (issue 23). No
+    # caller is a member of a summarized computation (its members are two
+    # parameters and one binary op), so the checks read the same nodes either way.
+    node = g._node
+    dead: list[str] = []
     for c, name in summary.items():
         if not name or c not in comps:
             continue
         callers = comps[c]["callers"]
-        if not all(g.nodes[x]["attrs"].get("reducer") for x in callers):
+        if not all(node[x]["attrs"].get("reducer") for x in callers):
             continue
         for x in callers:
-            g.nodes[x]["calls"] = [k for k in g.nodes[x]["calls"] if k != c]
-        g.remove_nodes_from(members.get(c, []))
+            node[x]["calls"] = [k for k in node[x]["calls"] if k != c]
+        dead += members.get(c, ())
         del comps[c]
         stats["summarize_reducer"] = stats.get("summarize_reducer", 0) + 1
+    if dead:
+        g.remove_nodes_from(dead)
 
 
 def _operand_key(g: nx.MultiDiGraph, src: str, edge: dict[str, Any]) -> tuple:
@@ -457,13 +461,15 @@ def order_commutative(
     touched: set[str] | None = None,
     *,
     candidates: list[str] | None = None,
+    presorted: dict[str, tuple[str, str]] | None = None,
 ) -> None:
     """Sort the two operands of commutative ops by a name-free key.
 
     The key is (producer op, dtype, shape, role, parameter index, small literal,
     reducer): ``add(dot, broadcast)`` and ``add(broadcast, dot)`` both become
     ``add(broadcast, dot)``. Ties keep the original order. compare is included
-    for EQ/NE only.
+    for EQ/NE only. ``presorted``: candidates whose swap the reader made on the
+    predecessor side (``Walks.presorted``, NOTE [swaps made while lowering]).
     """
     pred, succ, node = g._pred, g._succ, g._node
     commutative = COMMUTATIVE
@@ -472,7 +478,21 @@ def order_commutative(
         todo: Any = node.items()
     else:
         todo = [(n, d) for n in candidates if (d := node.get(n)) is not None]
+    pre = presorted or {}
     for nid, d in todo:
+        pair = pre.get(nid)
+        if pair is not None:
+            # The successor side of the swap: ``nid`` to the end of both (as the
+            # del + insert below leave it).
+            s0, s1 = succ[pair[0]], succ[pair[1]]
+            kd = s1.pop(nid)
+            s1[nid] = kd
+            kd = s0.pop(nid)
+            s0[nid] = kd
+            swapped += 1
+            if touched is not None:
+                touched.add(nid)
+            continue
         op = d["op"]
         if op not in commutative and not (
             op == "compare"
@@ -595,71 +615,6 @@ RULES: tuple[str, ...] = (
 )
 
 
-_SCANNED_OPS = NOOP_OPS | frozenset(_FOLD) | {"divide", "compare"} | REDUCING_OPS | COMMUTATIVE
-
-
-@dataclass(frozen=True, slots=True)
-class Walks:
-    """Node lists a reader fills while it builds a graph, for :func:`canonicalize`.
-
-    NOTE: [the rules' walks done while lowering] Before its rules, the canonical
-    level walked every node twice: once for each rule's candidates
-    (:func:`_candidates`) and once for the nodes of the called computations
-    (``summarize_reducers``). The HLO reader adds each node in program order and
-    knows its op and computation as it does, so it lists them then
-    (``xlalens.ir.hlo._lower.lower``); the rules read the lists instead of the
-    graph (issue 23: the two walks were 0.1-0.2x of XLA's parse). A list read here
-    holds the same ids in the same order as the walk it replaces, less the nodes a
-    rule has removed since (which are skipped).
-    """
-
-    ops: frozenset[str] = _SCANNED_OPS
-    """The node ``op`` values whose nodes go in :attr:`nodes`."""
-    nodes: list[str] = field(default_factory=list)
-    """Ids of every node whose ``op`` is in :attr:`ops`, in node order."""
-    by_comp: dict[str, list[str]] = field(default_factory=dict)
-    """Each computation's node ids, in node order (filled when the graph is whole)."""
-
-
-def _candidates(
-    g: nx.MultiDiGraph, among: list[str] | None = None
-) -> tuple[list[str], list[str], list[str], list[str]]:
-    """Each rule's candidates in node order, from one walk over the nodes.
-
-    (drop_noops, fold_scalar_constants, summarize_reducers, order_commutative): the
-    node ids each rule would select by its own walk at its turn (each rechecks
-    what an earlier rule can change: a fold makes its node a constant, a removal
-    takes a node away). One walk instead of four: each costs about 40 ms on a
-    156k-instruction module (issue 23). ``among``: the ids of every node whose op
-    is in ``_SCANNED_OPS``, in node order (:class:`Walks`), read instead of the graph.
-    """
-    noop: list[str] = []
-    fold: list[str] = []
-    reducing: list[str] = []
-    commutative: list[str] = []
-    scanned, noop_ops, fold_ops, numpy_dtypes = _SCANNED_OPS, NOOP_OPS, _FOLD, _NUMPY_DTYPES
-    node = g._node
-    items: Any = node.items() if among is None else zip(among, map(node.__getitem__, among))
-    for n, d in items:
-        op = d["op"]
-        if op not in scanned:
-            continue
-        if op in noop_ops:
-            if not d["calls"]:
-                noop.append(n)
-        elif (
-            (op in fold_ops or op == "divide")
-            and d["shape"] == ()
-            and (d["dtype"] in numpy_dtypes or d["dtype"] == "pred")
-        ):
-            fold.append(n)
-        if op in REDUCING_OPS:
-            reducing.append(n)
-        if op in COMMUTATIVE or op == "compare":
-            commutative.append(n)
-    return noop, fold, reducing, commutative
-
-
 def _shallow_copy(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
     """Copy nodes, edges and the containers the rules modify (see the module NOTE).
 
@@ -737,8 +692,12 @@ def canonicalize(
     with paused_gc():
         g = _shallow_copy(graph) if copy else graph
         if copy or walks is None or not walks.by_comp:
+            if walks is not None and walks.presorted:
+                # The reader began these swaps in the graph it read (NOTE [swaps made
+                # while lowering]); only this graph, in place, can finish them.
+                raise UsageError("walks with swaps begun while lowering need copy=False")
             walks = None
-        scan = _candidates(g, walks.nodes if walks is not None else None)
+        scan = candidates(g, walks)
         drop_noops(g, stats, touched, candidates=scan[0], rewired=rewired)
         fold_scalar_constants(g, stats, touched, candidates=scan[1])
         summarize_reducers(
@@ -747,6 +706,7 @@ def canonicalize(
             rewired if rewired is not None and touched is not None else touched,
             candidates=scan[2],
             by_comp=walks.by_comp if walks is not None else None,
+            known=walks.summaries if walks is not None else None,
         )
         assign_roles(g, stats, signature, touched)
         # NOTE: [swaps keep the schema] order_commutative's swaps are not listed in
@@ -756,7 +716,9 @@ def canonicalize(
         # rule that held before holds after, as for the lowering's own edges (NOTE
         # [checked while lowering] in ``_validate``). Re-checking them was more than
         # half of that check on optimized HLO, where most fused ops swap (issue 23).
-        order_commutative(g, stats, candidates=scan[3])
+        order_commutative(
+            g, stats, candidates=scan[3], presorted=walks.presorted if walks is not None else None
+        )
     g.graph["level"] = "canonical"
     g.graph["attrs"]["canonical"] = stats
     if not g.graph["attrs"].get("canonical_notes"):

@@ -391,7 +391,8 @@ def lower(
     sugar_calls: dict[str, str] = {}
     sugar = any(c.wrapped for c in mod.computations)
     walk_ops = walks.ops if walks is not None else None
-    walk_nodes = walks.nodes if walks is not None else []
+    walk_add = walks.add if walks is not None else None
+    walk_reducer = walks.reducer if walks is not None else None
     for comp in mod.computations:
         cname = comp.name
         params: dict[int, str] = {}
@@ -550,8 +551,6 @@ def lower(
                     d["attrs"] = split
             if op in coll_ops or (attrs and not spmd_attrs.isdisjoint(attrs)):
                 spmd_nodes.append(nid)
-            if walk_ops is not None and op in walk_ops:
-                walk_nodes.append(nid)
             gnode[nid] = d
             gsucc[nid] = {}
             vpred = gpred[nid] = {}
@@ -588,6 +587,8 @@ def lower(
                         gsucc[u][nid] = vpred[u] = {k: edge}
                     else:
                         keydict[k] = edge
+            if walk_ops is not None and op in walk_ops:
+                walk_add(nid, d, ops, local, gnode, vpred)  # type: ignore[misc]
         # Async sugar: -update / -done call the computation of the start they read.
         for name, _r, _t, _ti, opcode, ops, _a, _np, _oref in instrs if sugar else ():
             if opcode == "parameter" or opcode == "constant" or not ops:
@@ -618,6 +619,8 @@ def lower(
         sizes.append((cname, len(local)))
         if free:
             instrs.clear()  # the records' list too (1.3 MB for 156k instructions)
+        if walk_ops is not None and len(local) == 3:
+            walk_reducer(cname, info, list(local.values()), gnode, gpred)  # type: ignore[misc]
     for nid, callee, kind, cname, npos in pending_calls:
         info = computations.get(callee)
         if info is None:

@@ -1,0 +1,276 @@
+"""The canonical rules' op tables and their candidate lists (for ``_canonical``).
+
+Each rule of the canonical level (``xlalens.ir._canonical``) visits the nodes of a
+few ops only. :func:`candidates` lists them from one walk over a graph;
+:class:`Walks` lists them while the HLO reader builds the graph
+(``xlalens.ir.hlo._lower``), where each node and its operands are at hand.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+
+from xlalens.ir._ops import REDUCER_CALLERS
+
+# Ops whose two operands may be swapped without changing the result.
+COMMUTATIVE = frozenset({"add", "multiply", "maximum", "minimum", "and", "or", "xor"})
+# compare is commutative only for these directions.
+SYMMETRIC_COMPARE = frozenset({"EQ", "NE"})
+# Ops that call a reducer computation, and the binary ops a reducer may be summarized to.
+REDUCING_OPS = REDUCER_CALLERS  # THE set, in the op table (sort and map included)
+REDUCER_BINARY = frozenset(
+    {"add", "multiply", "maximum", "minimum", "and", "or", "xor", "subtract", "divide"}
+)
+NOOP_OPS = frozenset({"reshape", "bitcast", "copy", "transpose", "convert"})
+
+FOLD: dict[str, Callable[..., Any]] = {
+    "add": operator.add,
+    "subtract": operator.sub,
+    "multiply": operator.mul,
+    "maximum": max,
+    "minimum": min,
+    "negate": operator.neg,
+    "abs": abs,
+}
+NUMPY_DTYPES = {
+    "f16": "float16",
+    "f32": "float32",
+    "f64": "float64",
+    "s8": "int8",
+    "s16": "int16",
+    "s32": "int32",
+    "s64": "int64",
+    "u8": "uint8",
+    "u16": "uint16",
+    "u32": "uint32",
+    "u64": "uint64",
+}
+
+SCANNED_OPS = NOOP_OPS | frozenset(FOLD) | {"divide", "compare"} | REDUCING_OPS | COMMUTATIVE
+
+
+@dataclass(frozen=True, slots=True)
+class Walks:
+    """Node lists a reader fills while it builds a graph, for ``canonicalize``.
+
+    NOTE: [the rules' walks done while lowering] Before its rules, the canonical
+    level walked every node twice: once for each rule's candidates
+    (:func:`candidates`) and once for the nodes of the called computations
+    (``summarize_reducers``). The HLO reader adds each node in program order and
+    knows its op, computation and operands as it does, so it lists them then
+    (``xlalens.ir.hlo._lower.lower`` calls :meth:`add`); the rules read the lists
+    instead of the graph (issue 23: the two walks were 0.1-0.2x of XLA's parse).
+    A list read here holds the ids the walk it replaces would give, in the same
+    order, less nodes that NOTE [candidates that cannot change] shows the rule
+    would leave alone, and less the nodes a rule has removed since (skipped).
+    """
+
+    ops: frozenset[str] = SCANNED_OPS
+    """The node ``op`` values for which the reader calls :meth:`add`."""
+    noop: list[str] = field(default_factory=list)
+    """``drop_noops``' candidates, in node order."""
+    fold: list[str] = field(default_factory=list)
+    """``fold_scalar_constants``' candidates, in node order."""
+    reducing: list[str] = field(default_factory=list)
+    """``summarize_reducers``' candidates, in node order."""
+    commutative: list[str] = field(default_factory=list)
+    """``order_commutative``' candidates, in node order."""
+    presorted: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """Candidates of :attr:`commutative` whose swap :meth:`add` made on the predecessor
+    side (NOTE [swaps made while lowering]): node id -> its two producers."""
+    summaries: dict[str, str | None] = field(default_factory=dict)
+    """What ``summarize_reducers`` would find each computation of three nodes (two
+    parameters and a binary op) to apply (:meth:`reducer`)."""
+    changing: set[str] = field(default_factory=set)
+    """The ids in :attr:`noop` and :attr:`fold`: the nodes a rule may remove or make a
+    constant before ``order_commutative`` runs."""
+    by_comp: dict[str, list[str]] = field(default_factory=dict)
+    """Each computation's node ids, in node order (filled when the graph is whole)."""
+
+    def add(
+        self,
+        nid: str,
+        d: dict[str, Any],
+        ops: Any,
+        local: dict[str, str],
+        node: dict,
+        preds: dict[str, dict[int, dict[str, Any]]],
+    ) -> None:
+        """List node ``nid`` (fields ``d``, operand names ``ops``) for the rules that visit it.
+
+        ``local``: the node id of each instruction name of its computation lowered so
+        far; ``node``: the graph's node dicts (every operand is one already);
+        ``preds``: the node's operand edges just built (networkx's ``_pred[nid]``).
+
+        NOTE: [candidates that cannot change] A rule visits more nodes than it
+        changes; a node whose outcome is already known here is left out, which
+        leaves the graph as it was (a rule that passes a node changes nothing).
+        What an earlier rule can change of an operand: ``drop_noops`` replaces a
+        dropped no-op by its operand, which has the same dtype and shape, so the
+        dtype and shape a user sees stay (and two operands may become one, never
+        one two); ``fold_scalar_constants`` turns its candidates into constants.
+        No other rule changes an op or an operand before ``order_commutative``.
+        So: a no-op whose operand's dtype or shape differs, or with other than one
+        operand, is never dropped; a scalar op with an operand that is neither a
+        constant nor a candidate of those two rules never folds; a commutative op
+        with other than two distinct operands never swaps, nor one whose operands'
+        ops are final (neither is a candidate of those two rules) and already in
+        order (the sort key's first field). On optimized HLO, where no no-op is
+        dropped and half the fused ops are in order, these were two thirds of the
+        rules' visits (issue 23).
+        """
+        op = d["op"]
+        if op in NOOP_OPS:
+            if d["calls"] or type(ops) is not list or len(ops) != 1:
+                return
+            u = local.get(ops[0])
+            if u is None or u == nid:
+                return  # the reader rejects the module
+            s = node[u]
+            dtype = d["dtype"]
+            if s["dtype"] != dtype or tuple(s["shape"]) != d["shape"] or dtype == "tuple":
+                return
+            self.noop.append(nid)
+            self.changing.add(nid)
+            return
+        if (
+            (op in FOLD or op == "divide")
+            and d["shape"] == ()
+            and (d["dtype"] in NUMPY_DTYPES or d["dtype"] == "pred")
+        ):
+            changing = self.changing
+            for name in ops if type(ops) is list else ():
+                u = local.get(name)
+                if u is None:
+                    break
+                if node[u]["op"] != "constant" and u not in changing:
+                    break
+            else:
+                self.fold.append(nid)
+                changing.add(nid)
+        if op in REDUCING_OPS:
+            self.reducing.append(nid)
+        if op in COMMUTATIVE or (
+            op == "compare"
+            and d["attrs"].get("comparison_direction", d["attrs"].get("direction"))
+            in SYMMETRIC_COMPARE
+        ):
+            if type(ops) is not list or len(ops) != 2:
+                return
+            u0 = local.get(ops[0])
+            u1 = local.get(ops[1])
+            if u0 is None or u1 is None or u0 == u1:
+                return
+            changing = self.changing
+            if u0 not in changing and u1 not in changing:
+                op0 = node[u0]["op"]
+                op1 = node[u1]["op"]
+                if op0 < op1:
+                    return  # in order already, for good
+                if op1 < op0:
+                    # NOTE: [swaps made while lowering] Out of order for good: the
+                    # predecessor side of order_commutative's swap is made here, on
+                    # dicts just built, in the same end state (the swapped producer
+                    # first, each record its new operand_index, key dicts reused);
+                    # order_commutative then only moves ``nid`` to the end of both
+                    # producers' successors, at its turn in node order as before.
+                    # Deciding on dicts gone cold since was two thirds of its time
+                    # on optimized HLO (issue 23). No rule before it reads the
+                    # operand order of such a node (neither operand is a no-op or a
+                    # fold candidate, and a reducer summarized is op(p0, p1), a tie);
+                    # the loop trip counts (``_loops``) read add and EQ/NE compare
+                    # operands in either order. Only ``canonicalize(copy=False,
+                    # walks=...)`` may take a graph read with walks.
+                    (_, kd0), (_, kd1) = preds.items()
+                    e0 = kd0[0]
+                    e1 = kd1[1]
+                    preds.clear()
+                    e1["operand_index"] = 0
+                    kd1.clear()
+                    kd1[0] = e1
+                    preds[u1] = kd1
+                    e0["operand_index"] = 1
+                    kd0.clear()
+                    kd0[1] = e0
+                    preds[u0] = kd0
+                    self.presorted[nid] = (u0, u1)
+            self.commutative.append(nid)
+
+    def reducer(
+        self,
+        comp: str,
+        info: dict[str, Any],
+        ids: list[str],
+        node: dict,
+        pred: dict,
+    ) -> None:
+        """Summarize computation ``comp`` of three nodes ``ids`` as ``_reducer_summary`` would.
+
+        NOTE: [reducers summarized while lowering] Pre-optimization HLO from jax has a
+        reducer computation per reduce (``p0, p1, add(p0, p1)``), and reading each one's
+        nodes again at the rule's turn was a third of ``summarize_reducers``' time
+        (issue 23). For two parameters and one binary op, nothing before that rule can
+        change the answer: the op's operands are parameters, so it is no fold
+        candidate, and no node of such a computation is a no-op. Other computations
+        are left to the rule.
+        """
+        params = info["params"]
+        if len(params) != 2:
+            return
+        body = [n for n in ids if n not in params]
+        if len(body) != 1 or node[info["root"]]["op"] == "return":
+            return
+        core = body[0]
+        d = node[core]
+        op = d["op"]
+        if op not in REDUCER_BINARY or d["calls"]:
+            return
+        srcs = [u for _, u in sorted((k, u) for u, kd in pred[core].items() for k in kd)]
+        if sorted(srcs) != sorted(params) or (op in ("subtract", "divide") and srcs != params):
+            self.summaries[comp] = None
+        else:
+            self.summaries[comp] = op
+
+
+def candidates(
+    g: nx.MultiDiGraph, walks: Walks | None = None
+) -> tuple[list[str], list[str], list[str], list[str]]:
+    """Each rule's candidates in node order, from one walk over the nodes.
+
+    (drop_noops, fold_scalar_constants, summarize_reducers, order_commutative): the
+    node ids each rule would select by its own walk at its turn (each rechecks
+    what an earlier rule can change: a fold makes its node a constant, a removal
+    takes a node away). One walk instead of four: each costs about 40 ms on a
+    156k-instruction module (issue 23). ``walks``: the lists the HLO reader made
+    of this very graph (:class:`Walks`), returned instead of a walk.
+    """
+    if walks is not None:
+        return walks.noop, walks.fold, walks.reducing, walks.commutative
+    noop: list[str] = []
+    fold: list[str] = []
+    reducing: list[str] = []
+    commutative: list[str] = []
+    scanned, noop_ops, fold_ops, numpy_dtypes = SCANNED_OPS, NOOP_OPS, FOLD, NUMPY_DTYPES
+    for n, d in g._node.items():
+        op = d["op"]
+        if op not in scanned:
+            continue
+        if op in noop_ops:
+            if not d["calls"]:
+                noop.append(n)
+        elif (
+            (op in fold_ops or op == "divide")
+            and d["shape"] == ()
+            and (d["dtype"] in numpy_dtypes or d["dtype"] == "pred")
+        ):
+            fold.append(n)
+        if op in REDUCING_OPS:
+            reducing.append(n)
+        if op in COMMUTATIVE or op == "compare":
+            commutative.append(n)
+    return noop, fold, reducing, commutative
