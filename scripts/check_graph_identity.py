@@ -64,7 +64,7 @@ def invariants(g):
         return "copy differs"
     return "ok"
 
-out = {}
+out = {"__file__": xlalens.__file__}  # which tree this worker read (checked by _run)
 for path in sys.argv[1:]:
     text = open(path).read()
     for level in ("raw", "canonical", "path"):
@@ -111,7 +111,12 @@ def _run(tree: Path, files: list[str]) -> dict[str, list]:
             env=env,
             check=True,
         )
-        out.update(json.loads(proc.stdout.strip().splitlines()[-1]))
+        got = json.loads(proc.stdout.strip().splitlines()[-1])
+        where = Path(got.pop("__file__")).resolve()
+        if not where.is_relative_to(tree.resolve()):
+            # Else the check would compare one tree with itself and say IDENTICAL.
+            raise SystemExit(f"the worker for {tree} imported xlalens from {where}")
+        out.update(got)
     return out
 
 
