@@ -397,13 +397,13 @@ def test_simulated_chain_keeps_the_worst_case_where_it_cannot_see_the_terms():
     a, b = rng.uniform(0.5, 1.5, (2, k)).astype(np.float32)
     ((_, charge),) = chain_charges(one, [a, b]).values()
     assert 8 * np.sqrt(k / 3) < charge < 8 * np.sqrt(k)  # random terms: near the sqrt(K) model
-    # the same K in a dot with a 32x32 result (not simulated): another size, so no optimized
-    # dot of this one's size can be that sum; the charge stays
+    # the same K in a dot with a 64x64 result (above MAX_OUTPUTS: not simulated): another
+    # size, so no optimized dot of this one's size can be that sum; the charge stays
     wide = one.replace(
         "return %d : tensor<f32>",
-        f"%o = stablehlo.broadcast_in_dim %a, dims = [1] : (tensor<{k}xf32>) -> tensor<32x{k}xf32>\n"
+        f"%o = stablehlo.broadcast_in_dim %a, dims = [1] : (tensor<{k}xf32>) -> tensor<64x{k}xf32>\n"
         f"    %e = stablehlo.dot_general %o, %o, contracting_dims = [1] x [1] : "
-        f"(tensor<32x{k}xf32>, tensor<32x{k}xf32>) -> tensor<32x32xf32>\n"
+        f"(tensor<64x{k}xf32>, tensor<64x{k}xf32>) -> tensor<64x64xf32>\n"
         "    return %d : tensor<f32>",
     )
     assert chain_charges(wide, [a, b]) == {0: (k, charge)}
@@ -446,3 +446,32 @@ def test_optimized_dot_takes_a_simulated_charge_of_its_own_size_only():
     assert _matched_charge(dot, {0: (k, 7e4)}, flow) == 7e4
     wider = Accumulation("dot.5", "dot", k, True, "dot.5", (1, 2), (), 1024)
     assert _matched_charge(wider, {0: (k, 7e4)}, flow) is None  # w1's gradient: not this chain
+
+
+def test_every_chain_at_once_is_each_elements_own_chain() -> None:
+    """The chains simulated together give each output element's own float32 running sums."""
+    from xlalens.proof import _chains
+
+    rng = np.random.default_rng(3)
+    k, m, n = 5003, 3, 4  # K not a multiple of the lane counts: a padded last step
+    a = rng.uniform(0.5, 1.5, (k, m)).astype(np.float32).astype(np.float64)
+    b = rng.uniform(-1.0, 1.0, (k, n)).astype(np.float32).astype(np.float64)
+    u = 2.0**-24
+    worst = peak = 0.0
+    for i in range(m):
+        for j in range(n):
+            terms = a[:, i] * b[:, j]
+            exact = float(np.sum(terms))
+            t32 = a[:, i].astype(np.float32) * b[:, j].astype(np.float32)
+            off = 0.0
+            for lanes in _chains.LANES:
+                sums = [np.cumsum(t32[lane::lanes], dtype=np.float32)[-1] for lane in range(lanes)]
+                total = float(np.cumsum(np.array(sums, np.float32), dtype=np.float32)[-1])
+                off = max(off, abs(total - exact))
+            partial = np.cumsum(terms)
+            spread = _chains.LAMBDA * u * float(np.sqrt(np.dot(partial, partial)))
+            worst = max(worst, _chains.CHAIN_FACTOR * off + spread)
+            peak = max(peak, abs(exact))
+    want = worst / (u * peak)
+    got = _chains._charge(a.T.copy(), b, ([], [], [1], [0]), _chains.LAMBDA)
+    assert got == pytest.approx(want, rel=1e-9)  # float64 sums in another order: last bits

@@ -48,8 +48,11 @@ from xlalens.proof._model import LAMBDA, UNIT_ROUNDOFF
 
 MIN_LENGTH = 4096
 """Dots shorter than this keep ``K - 1`` (cheap, and the worst case is then close)."""
-MAX_OUTPUTS = 256
-"""Dots with more output elements keep ``K - 1`` (simulating each costs ``K`` each)."""
+MAX_OUTPUTS = 2048
+"""Dots with more output elements keep ``K - 1`` (every chain is simulated together,
+NOTE: [every chain at once]; 1,152 outputs at ``K = 2^20`` take a few seconds)."""
+ROWS = 1024
+"""Rows of products made at a time (a multiple of every lane count)."""
 LANES = (1, 4, 8, 16, 32)
 """Accumulator counts simulated: one scalar chain, and vector accumulators."""
 CHAIN_FACTOR = 3.0
@@ -133,30 +136,59 @@ def _long_dots(
 
 def _charge(lhs: np.ndarray, rhs: np.ndarray, dims: tuple, lam: float) -> float:
     """The dot's charge: its output elements' largest error estimate, in units of ``u``
-    times their largest ``|exact|`` (the judge scales a result by its peak)."""
+    times their largest ``|exact|`` (the judge scales a result by its peak).
+
+    NOTE: [every chain at once] Each output element's chain is the running sum of its
+    ``K`` products in index order, so one step of every chain is one row: the products
+    ``a[k, m] * b[k, n]`` of all output elements ``(m, n)`` at index ``k``, added to
+    the accumulators in float32. The rows are made :data:`ROWS` at a time and added
+    one by one (``lanes`` rows at a time for ``lanes`` accumulators), which is each
+    element's own chain, in its own order, with its inner loop over every output
+    element. Simulated one element at a time (``numpy.cumsum`` of its ``K`` products
+    per lane count) it cost about 80 ms per element at ``K = 2^20``, which is why only
+    dots of a few hundred outputs could be charged by their chain.
+    """
     u = UNIT_ROUNDOFF["f32"]
     lb, rb, lc, rc = dims
-    a, b = _arrange(lhs, lb, lc), _arrange(rhs, rb, rc)
+    a, b = _arrange(lhs, lb, lc), _arrange(rhs, rb, rc)  # [batch, M, K], [batch, N, K]
     worst = peak = 0.0
     for i in range(a.shape[0]):
-        for m in range(a.shape[1]):
-            for n in range(b.shape[1]):
-                terms = a[i, m] * b[i, n]
-                exact = float(np.sum(terms))
-                if not math.isfinite(exact):
-                    return math.inf
-                t32 = a[i, m].astype(np.float32) * b[i, n].astype(np.float32)
-                off = 0.0
-                for lanes in LANES:
-                    pad = (-t32.size) % lanes
-                    t = np.concatenate([t32, np.zeros(pad, np.float32)]) if pad else t32
-                    acc = np.cumsum(t.reshape(-1, lanes), axis=0, dtype=np.float32)[-1]
-                    total = float(np.cumsum(acc, dtype=np.float32)[-1])
-                    off = max(off, abs(total - exact))
-                partial = np.cumsum(terms)
-                spread = lam * u * float(np.sqrt(np.dot(partial, partial)))
-                worst = max(worst, CHAIN_FACTOR * off + spread)
-                peak = max(peak, abs(exact))
+        ai, bi = a[i].T, b[i].T  # [K, M], [K, N]
+        k, m, n = ai.shape[0], ai.shape[1], bi.shape[1]
+        exact = (ai.T @ bi).ravel()  # float64: the exact sums, to the last bits
+        if not np.all(np.isfinite(exact)):
+            return math.inf
+        a32, b32 = ai.astype(np.float32), bi.astype(np.float32)
+        accs = {lanes: np.zeros(lanes * m * n, np.float32) for lanes in LANES}
+        run = np.zeros(m * n)  # the float64 partial sum s_k so far
+        squares = np.zeros(m * n)  # sum_k s_k^2
+        for start in range(0, k, ROWS):
+            stop = min(start + ROWS, k)
+            rows32 = (a32[start:stop, :, None] * b32[start:stop, None, :]).reshape(-1, m * n)
+            rows64 = (ai[start:stop, :, None] * bi[start:stop, None, :]).reshape(-1, m * n)
+            # The spread's partial sums (its probabilistic part: their rounding is
+            # immaterial), each element's along a contiguous row.
+            part = np.cumsum(np.ascontiguousarray(rows64.T), axis=1)
+            part += run[:, None]
+            squares += np.einsum("cr,cr->c", part, part)
+            run = part[:, -1].copy()
+            for lanes, acc in accs.items():
+                # Row k goes to lane k % lanes (ROWS is a multiple of every lane count; a
+                # short last chunk is padded with zeros, which add nothing). Added one
+                # step at a time, in order: each element's own float32 chain.
+                chunk = rows32
+                if len(chunk) % lanes:
+                    pad = np.zeros((lanes - len(chunk) % lanes, m * n), np.float32)
+                    chunk = np.concatenate([chunk, pad])
+                for step in chunk.reshape(-1, lanes * m * n):
+                    acc += step
+        off = np.zeros(m * n)
+        for lanes, acc in accs.items():
+            total = np.cumsum(acc.reshape(lanes, m * n), axis=0, dtype=np.float32)[-1]
+            off = np.maximum(off, np.abs(total.astype(np.float64) - exact))
+        spread = lam * u * np.sqrt(squares)
+        worst = max(worst, float(np.max(CHAIN_FACTOR * off + spread)))
+        peak = max(peak, float(np.max(np.abs(exact))))
     return worst / (u * peak) if peak > 0 else math.inf
 
 
