@@ -473,5 +473,10 @@ def test_every_chain_at_once_is_each_elements_own_chain() -> None:
             worst = max(worst, _chains.CHAIN_FACTOR * off + spread)
             peak = max(peak, abs(exact))
     want = worst / (u * peak)
-    got = _chains._charge(a.T.copy(), b, ([], [], [1], [0]), _chains.LAMBDA)
-    assert got == pytest.approx(want, rel=1e-9)  # float64 sums in another order: last bits
+    arranged = (a.T[None].copy(), b.T[None].copy())  # [batch, M, K], [batch, N, K]
+    # float64 sums in another order: the last bits only
+    assert _chains._charge_rows(*arranged, _chains.LAMBDA) == pytest.approx(want, rel=1e-9)
+    assert _chains._charge_each(*arranged, _chains.LAMBDA) == pytest.approx(want, rel=1e-9)
+    assert _chains._charge(a.T.copy(), b, ([], [], [1], [0]), _chains.LAMBDA) == pytest.approx(
+        want, rel=1e-9
+    )
