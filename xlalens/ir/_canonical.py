@@ -23,22 +23,19 @@ import networkx as nx
 
 from xlalens._errors import UsageError
 from xlalens.ir._canonical_scan import (
-    COMMUTATIVE,
     FOLD,
     NOOP_OPS,
     NUMPY_DTYPES,
     REDUCER_BINARY,
     REDUCING_OPS,
-    SYMMETRIC_COMPARE,
     Walks,
     candidates,
+    foldable,
+    swappable,
 )
 from xlalens.ir._dicts import with_key
 from xlalens.ir._gc import paused_gc
 from xlalens.ir._schema import LEVELS
-
-_FOLD, _NUMPY_DTYPES, _SYMMETRIC_COMPARE = FOLD, NUMPY_DTYPES, SYMMETRIC_COMPARE
-
 
 # --------------------------------------------------------------------------- helpers
 
@@ -97,7 +94,7 @@ def _cast(value: Any, dtype: str) -> Any:
 
     if dtype == "pred":
         return bool(value)
-    name = _NUMPY_DTYPES.get(dtype)
+    name = NUMPY_DTYPES.get(dtype)
     if name is None:
         return None
     with np.errstate(all="ignore"):
@@ -243,13 +240,7 @@ def fold_scalar_constants(
     """
     dead: set[str] = set()
     if candidates is None:
-        pending = [
-            n
-            for n, d in g._node.items()
-            if (d["op"] in _FOLD or d["op"] == "divide")
-            and d["shape"] == ()
-            and (d["dtype"] in _NUMPY_DTYPES or d["dtype"] == "pred")
-        ]
+        pending = [n for n, d in g._node.items() if foldable(d)]
     else:
         pending = [n for n in candidates if n in g._node]
     # A fold can make its user foldable: repeat until a pass folds nothing
@@ -302,7 +293,7 @@ def _fold_one(g: nx.MultiDiGraph, nid: str, dead: set[str], stats: dict[str, int
             else:
                 result = a / b if b != 0 else (math.copysign(math.inf, a) if a else math.nan)
         else:
-            result = _FOLD[op](*values)
+            result = FOLD[op](*values)
     except (TypeError, ValueError, OverflowError, ZeroDivisionError):
         return False
     result = _cast(result, d["dtype"])
@@ -472,7 +463,6 @@ def order_commutative(
     predecessor side (``Walks.presorted``, NOTE [swaps made while lowering]).
     """
     pred, succ, node = g._pred, g._succ, g._node
-    commutative = COMMUTATIVE
     swapped = 0
     if candidates is None:
         todo: Any = node.items()
@@ -493,12 +483,7 @@ def order_commutative(
             if touched is not None:
                 touched.add(nid)
             continue
-        op = d["op"]
-        if op not in commutative and not (
-            op == "compare"
-            and d["attrs"].get("comparison_direction", d["attrs"].get("direction"))
-            in _SYMMETRIC_COMPARE
-        ):
+        if not swappable(d):
             continue
         # Two operands from two producers, one edge each: the only case that can
         # swap (the same producer twice gives equal keys). Read straight from

@@ -54,6 +54,27 @@ NUMPY_DTYPES = {
 SCANNED_OPS = NOOP_OPS | frozenset(FOLD) | {"divide", "compare"} | REDUCING_OPS | COMMUTATIVE
 
 
+def foldable(d: dict[str, Any]) -> bool:
+    """Node fields ``d`` of a scalar op that ``fold_scalar_constants`` folds once every
+    operand is a constant (the one test: the rule, :func:`candidates` and
+    :meth:`Walks.add` must select the same nodes)."""
+    return (
+        (d["op"] in FOLD or d["op"] == "divide")
+        and d["shape"] == ()
+        and (d["dtype"] in NUMPY_DTYPES or d["dtype"] == "pred")
+    )
+
+
+def swappable(d: dict[str, Any]) -> bool:
+    """Node fields ``d`` of an op whose two operands ``order_commutative`` may swap (a
+    commutative op, or an EQ/NE compare)."""
+    op = d["op"]
+    return op in COMMUTATIVE or (
+        op == "compare"
+        and d["attrs"].get("comparison_direction", d["attrs"].get("direction")) in SYMMETRIC_COMPARE
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Walks:
     """Node lists a reader fills while it builds a graph, for ``canonicalize``.
@@ -138,11 +159,7 @@ class Walks:
             self.noop.append(nid)
             self.changing.add(nid)
             return
-        if (
-            (op in FOLD or op == "divide")
-            and d["shape"] == ()
-            and (d["dtype"] in NUMPY_DTYPES or d["dtype"] == "pred")
-        ):
+        if foldable(d):
             changing = self.changing
             for name in ops if type(ops) is list else ():
                 u = local.get(name)
@@ -155,11 +172,7 @@ class Walks:
                 changing.add(nid)
         if op in REDUCING_OPS:
             self.reducing.append(nid)
-        if op in COMMUTATIVE or (
-            op == "compare"
-            and d["attrs"].get("comparison_direction", d["attrs"].get("direction"))
-            in SYMMETRIC_COMPARE
-        ):
+        if swappable(d):
             if type(ops) is not list or len(ops) != 2:
                 return
             u0 = local.get(ops[0])
@@ -255,7 +268,7 @@ def candidates(
     fold: list[str] = []
     reducing: list[str] = []
     commutative: list[str] = []
-    scanned, noop_ops, fold_ops, numpy_dtypes = SCANNED_OPS, NOOP_OPS, FOLD, NUMPY_DTYPES
+    scanned, noop_ops = SCANNED_OPS, NOOP_OPS
     for n, d in g._node.items():
         op = d["op"]
         if op not in scanned:
@@ -263,11 +276,7 @@ def candidates(
         if op in noop_ops:
             if not d["calls"]:
                 noop.append(n)
-        elif (
-            (op in fold_ops or op == "divide")
-            and d["shape"] == ()
-            and (d["dtype"] in numpy_dtypes or d["dtype"] == "pred")
-        ):
+        elif foldable(d):
             fold.append(n)
         if op in REDUCING_OPS:
             reducing.append(n)
