@@ -176,7 +176,7 @@ def test_summarize_shared_hlo_reducer():
     assert "add_f32" in raw.graph["computations"] and "add_f32" not in canon.graph["computations"]
     reduces = [d for _, d in canon.nodes(data=True) if d["op"] == "reduce"]
     assert [d["attrs"]["reducer"] for d in reduces] == ["add", "add"]
-    assert all(d["calls"] == [] for d in reduces)
+    assert all(d["calls"] == () for d in reduces)
 
 
 def test_roles_from_signature():

@@ -52,7 +52,7 @@ def build(
                 type=f"{dtype}[{','.join(map(str, shape))}]",
                 computation=cname,
                 attrs={},
-                calls=[],
+                calls=(),
             )
             if op == "parameter":
                 data["param_index"] = pcount
@@ -191,7 +191,7 @@ def test_fusion_bodies_are_paired_through_calls() -> None:
         entry = [
             ("a", "parameter", "f32", (8,), []),
             ("b", "parameter", "f32", (8,), []),
-            ("f", "fusion", "f32", (8,), ["a", "b"], {"calls": [cname]}),
+            ("f", "fusion", "f32", (8,), ["a", "b"], {"calls": (cname,)}),
         ]
         return build(entry, comps={cname: body}, stage="optimized_hlo")
 
@@ -273,7 +273,7 @@ def test_across_levels_fused_ops_pair_with_their_unfused_originals() -> None:
     entry = [
         ("x", "parameter", "f32", (8,), []),
         ("y", "parameter", "f32", (8,), []),
-        ("f", "fusion", "f32", (8,), ["x", "y"], {"calls": ["fused"], "attrs": {"kind": "kLoop"}}),
+        ("f", "fusion", "f32", (8,), ["x", "y"], {"calls": ("fused",), "attrs": {"kind": "kLoop"}}),
     ]
     post = build(entry, comps={"fused": body}, stage="optimized_hlo")
     d = diff(pre, post)

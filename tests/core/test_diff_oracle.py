@@ -48,7 +48,7 @@ def entry_only(g: nx.MultiDiGraph) -> nx.MultiDiGraph:
     out.graph = copy.deepcopy(g.graph)
     out.graph["computations"] = {entry: {**g.graph["computations"][entry], "callers": []}}
     for n in out:
-        out.nodes[n]["calls"] = []
+        out.nodes[n]["calls"] = ()
     return out
 
 

@@ -67,7 +67,7 @@ def test_preopt_plain_names_and_reducer() -> None:
     keys = sorted(k for _, _, k in g.in_edges("main.2/sq", keys=True))
     assert keys == [0, 1]  # multiply(x, x): two parallel edges
     total = g.nodes["main.2/total"]
-    assert total["is_root"] and total["calls"] == ["region_0.1"]
+    assert total["is_root"] and total["calls"] == ("region_0.1",)
     assert total["attrs"]["dimensions"] == [0] and total["attrs"]["to_apply"] == "region_0.1"
     comp = g.graph["computations"]["region_0.1"]
     assert comp["kind"] == "reducer" and comp["callers"] == ["main.2/total"]
@@ -200,12 +200,33 @@ def test_control_flow_computations_and_kinds() -> None:
         "callee": "function",
         "main": "entry",
     }
-    assert g.nodes["main/loop"]["calls"] == ["cond", "body"]
-    assert g.nodes["main/sel"]["calls"] == ["then", "else"]
+    assert g.nodes["main/loop"]["calls"] == ("cond", "body")
+    assert g.nodes["main/sel"]["calls"] == ("then", "else")
     assert g.nodes["main/sel"]["attrs"]["branch_computations"] == ["then", "else"]
     assert comps["then"]["callers"] == ["main/br", "main/sel"]
     assert g.nodes["main/loop"]["attrs"]["backend_config"] == {"known_trip_count": {"n": "10"}}
     assert comps["body"]["root"] == "body/out"
+
+
+def test_callers_in_program_order_when_a_callee_comes_later() -> None:
+    """A computation called before and after it is defined lists its callers, and takes its kind, in program order."""
+    g = parse_hlo_text(
+        "HloModule m\n"
+        "a (p: f32[]) -> f32[] {\n  p = f32[] parameter(0)\n"
+        "  ROOT r = f32[] reduce(p, p), dimensions={}, to_apply=late\n}\n"
+        "late (s: f32[], t: f32[]) -> f32[] {\n  s = f32[] parameter(0)\n"
+        "  t = f32[] parameter(1)\n  ROOT u = f32[] add(s, t)\n}\n"
+        "ENTRY e (x: f32[]) -> f32[] {\n  x = f32[] parameter(0)\n"
+        "  y = f32[] call(x, x), to_apply=late\n  w = f32[] reduce(y, x), dimensions={}, to_apply=later\n"
+        "  ROOT z = f32[] call(w), to_apply=a\n}\n"
+        "later (s: f32[], t: f32[]) -> f32[] {\n  s = f32[] parameter(0)\n"
+        "  t = f32[] parameter(1)\n  ROOT u = f32[] maximum(s, t)\n}\n"
+    )
+    comps = validate(g).graph["computations"]
+    assert comps["late"]["callers"] == ["a/r", "e/y"] and comps["late"]["kind"] == "reducer"
+    assert comps["later"]["callers"] == ["e/w"] and comps["later"]["kind"] == "reducer"
+    assert comps["a"]["callers"] == ["e/z"] and comps["a"]["kind"] == "function"
+    assert g.nodes["e/y"]["calls"] == ("late",) and type(g.nodes["e/x"]["calls"]) is tuple
 
 
 def test_fusion_field_for_nested_fusions() -> None:
@@ -382,7 +403,7 @@ def test_collectives_async_and_sort_computations() -> None:
     assert comps["sum"]["callers"] == ["main/ar", "main/rw", "main/sas"]
     assert comps["ge"]["kind"] == "reducer" and comps["less"]["kind"] == "reducer"
     assert comps["wrapped_negate_computation"]["kind"] == "other"
-    assert g.nodes["main/sas"]["calls"] == ["ge", "sum"]
+    assert g.nodes["main/sas"]["calls"] == ("ge", "sum")
     assert g.nodes["main/ar"]["attrs"]["replica_groups"] == "{{0}}"
     assert g.nodes["main/ar"]["attrs"]["use_global_device_ids"] is True
     assert g.nodes["main/start"]["attrs"]["tuple_types"] == ["(f32[8]{0})", "f32[8]{0}", "s32[]"]

@@ -72,7 +72,7 @@ def test_signature_result_with_layout():
         "  ROOT %c = f32[2,3]{1,0} call(%x), to_apply=%f\n}\n"
     )
     g = load(text)
-    assert g.nodes["e/c"]["calls"] == ["f"]
+    assert g.nodes["e/c"]["calls"] == ("f",)
     assert set(g.graph["computations"]) == {"f", "g", "e"}
 
 

@@ -84,8 +84,10 @@ def test_regions_become_linked_computations():
     assert kinds["main.v17.branch0"] == kinds["main.v17.branch1"] == "branch"
     assert kinds["main.v11.reducer"] == "reducer"
     assert {kinds[f] for f in ("cumsum", "argmax", "relu")} == {"function"}
-    assert g.nodes["main/v1"]["calls"] == ["main.v1.cond", "main.v1.body"]
-    assert g.nodes["main/v28"]["calls"] == ["cumsum"] and comps["cumsum"]["callers"] == ["main/v28"]
+    assert g.nodes["main/v1"]["calls"] == ("main.v1.cond", "main.v1.body")
+    assert g.nodes["main/v28"]["calls"] == ("cumsum",) and comps["cumsum"]["callers"] == [
+        "main/v28"
+    ]
     for name, comp in comps.items():
         for caller in comp["callers"]:
             assert name in g.nodes[caller]["calls"]
@@ -164,7 +166,7 @@ def test_unusual_features_and_unknown_ops():
     assert g.nodes["main/v2"]["attrs"]["tuple_types"] == ["f32[4]", "token[]"]
     assert g.nodes["main/arg1"]["shape"] == (-1,) and g.nodes["main/arg1"]["type"] == "f32[<=8]"
     assert g.nodes["main/arg0"]["attrs"] == {"jax.buffer_donor": True}
-    assert g.nodes["main/v4"]["calls"] == ["helper"]
+    assert g.nodes["main/v4"]["calls"] == ("helper",)
     assert g.graph["computations"]["helper"]["callers"] == ["main/v4"]
     assert g.nodes["main/v8"]["attrs"]["literal"] == [1.5, 2.0, -1.0, 0.5]
     assert g.nodes["main/v9"]["attrs"]["literal"] == [1.0, 2.0]  # complex: [re, im]
@@ -189,7 +191,7 @@ def test_module_level_ops_and_composite_decomposition():
 }"""
     g = validate(parse_stablehlo(text))
     assert graph_walk_summary(g) == mlir_walk_summary(text)
-    assert g.nodes["main/v1"]["op"] == "composite" and g.nodes["main/v1"]["calls"] == ["dec"]
+    assert g.nodes["main/v1"]["op"] == "composite" and g.nodes["main/v1"]["calls"] == ("dec",)
     assert g.graph["computations"]["dec"]["callers"] == ["main/v1"]
     assert g.graph["attrs"]["module_ops"][0]["opcode"] == "sdy.mesh"
 

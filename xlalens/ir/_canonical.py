@@ -320,10 +320,11 @@ def _by_computation(
 ) -> dict[str, list[str]]:
     """The node ids of each computation in ``wanted``, in node order.
 
-    ``by_comp``: every computation's node ids as the reader added them
-    (:class:`Walks`); the nodes removed since are left out.
+    ``by_comp``: the node ids the reader added of each computation that a node
+    calls, or of every one (:attr:`Walks.by_comp`); the nodes removed since are left
+    out.
     """
-    if by_comp:
+    if by_comp is not None:
         node = g._node
         found = {c: [n for n in by_comp.get(c, ()) if n in node] for c in wanted}
         return {c: lst for c, lst in found.items() if lst}
@@ -393,7 +394,7 @@ def summarize_reducers(
     # computation the reader summarized are all there: no rule before this one
     # removes a node of theirs).
     called = {c for _, d in callers for c in d["calls"]}
-    if not (known and by_comp):
+    if not known or by_comp is None:
         known = {}
     members = _by_computation(g, {c for c in called if c not in known}, by_comp)
     members.update((c, by_comp[c]) for c in called if c in known)  # type: ignore[index]
@@ -424,7 +425,7 @@ def summarize_reducers(
         if not all(node[x]["attrs"].get("reducer") for x in callers):
             continue
         for x in callers:
-            node[x]["calls"] = [k for k in node[x]["calls"] if k != c]
+            node[x]["calls"] = tuple(k for k in node[x]["calls"] if k != c)
         dead += members.get(c, ())
         del comps[c]
         stats["summarize_reducer"] = stats.get("summarize_reducer", 0) + 1
@@ -452,7 +453,7 @@ def order_commutative(
     touched: set[str] | None = None,
     *,
     candidates: list[str] | None = None,
-    presorted: dict[str, tuple[str, str]] | None = None,
+    presorted: set[str] | None = None,
 ) -> None:
     """Sort the two operands of commutative ops by a name-free key.
 
@@ -468,13 +469,15 @@ def order_commutative(
         todo: Any = node.items()
     else:
         todo = [(n, d) for n in candidates if (d := node.get(n)) is not None]
-    pre = presorted or {}
+    pre = presorted or set()
     for nid, d in todo:
-        pair = pre.get(nid)
-        if pair is not None:
+        if nid in pre:
             # The successor side of the swap: ``nid`` to the end of both (as the
-            # del + insert below leave it).
-            s0, s1 = succ[pair[0]], succ[pair[1]]
+            # del + insert below leave it). Its producers, swapped first: no rule
+            # before this one changes such a node's operands (NOTE [swaps made
+            # while lowering]).
+            u1, u0 = pred[nid]
+            s0, s1 = succ[u0], succ[u1]
             kd = s1.pop(nid)
             s1[nid] = kd
             kd = s0.pop(nid)
@@ -622,7 +625,7 @@ def _shallow_copy(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
     for n, d in graph._node.items():
         nd = d.copy()
         nd["attrs"] = dict(d["attrs"])
-        nd["calls"] = list(d["calls"])
+        nd["calls"] = tuple(d["calls"])  # the same tuple (a list: a tuple of it)
         node[n] = nd
         succ[n] = {}
         pred[n] = {}
@@ -676,7 +679,7 @@ def canonicalize(
     stats: dict[str, int] = {}
     with paused_gc():
         g = _shallow_copy(graph) if copy else graph
-        if copy or walks is None or not walks.by_comp:
+        if copy or walks is None or not walks.lowered:
             if walks is not None and walks.presorted:
                 # The reader began these swaps in the graph it read (NOTE [swaps made
                 # while lowering]); only this graph, in place, can finish them.

@@ -6,7 +6,7 @@ has only scalar attributes. So values are stored as JSON with two tags: a tuple
 is ``{"__tuple__": [...]}`` and a non-finite float is ``{"__float__": "nan"}``
 (a dict that itself has one of those keys as its only key is wrapped in
 ``{"__dict__": {...}}``). The schema's ``shape`` and ``device_shape`` fields, tuples on every node and
-edge, are written as plain lists to keep the files readable and turned back into
+edge, and the nodes' ``calls``, are written as plain lists to keep the files readable and turned back into
 tuples on reading. Node order is kept, and edges are written per consumer in
 operand order, so each node's operands come back in the same order (see
 :func:`_edges_by_consumer`).
@@ -28,6 +28,8 @@ from xlalens._errors import ParseError, UsageError
 JSON_FORMAT = "xlalens-graph"
 _TAGS = ("__tuple__", "__float__", "__dict__")
 _SHAPES = ("shape", "device_shape")
+# Node fields that are tuples of plain values, written as plain lists (NOTE above).
+_PLAIN_TUPLES = frozenset({*_SHAPES, "calls"})
 
 
 def _enc(v: Any) -> Any:
@@ -64,7 +66,7 @@ def _dec(v: Any) -> Any:
 def _enc_fields(data: dict[str, Any]) -> dict[str, Any]:
     out = {}
     for k, v in data.items():
-        if k in _SHAPES and isinstance(v, tuple) and all(type(d) is int for d in v):
+        if k in _PLAIN_TUPLES and isinstance(v, tuple) and all(type(d) in (int, str) for d in v):
             out[k] = list(v)
         else:
             out[k] = _enc(v)
@@ -74,7 +76,7 @@ def _enc_fields(data: dict[str, Any]) -> dict[str, Any]:
 def _dec_fields(data: dict[str, Any]) -> dict[str, Any]:
     out = {}
     for k, v in data.items():
-        if k in _SHAPES and isinstance(v, list):
+        if k in _PLAIN_TUPLES and isinstance(v, list):
             out[k] = tuple(v)
         else:
             out[k] = _dec(v)

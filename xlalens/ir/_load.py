@@ -170,6 +170,8 @@ def _finish(
                 walks=walks,
                 rewired=rewired,
             )
+            if walks is not None:
+                walks.release()  # before the check, which runs at the load's peak
             return validate_touched(out, touched, rewired)
         out = _to_level(graph, level, signature)
         if lowered and out is graph and graph.graph["level"] == "raw":

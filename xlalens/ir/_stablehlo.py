@@ -249,7 +249,7 @@ class _Builder:
         data["name"] = name
         data["computation"] = comp
         data["attrs"] = fields.get("attrs", {})
-        data["calls"] = fields.get("calls", [])
+        data["calls"] = tuple(fields.get("calls", ()))
         self.g.add_node(nid, **data)
         return nid
 

@@ -294,52 +294,52 @@ def _fast_ok(
                 return False
     # Operand edges: keys 0..n-1, edge fields, no data edge across computations, and
     # program order is a topological order of the data edges (hence no cycle).
+    # NOTE: [the check at the load's peak] On a canonical load this check runs at the
+    # load's peak (the graph whole, the rules' lists still held): the program
+    # positions of the checked nodes and their producers go in one dict, the
+    # computations are read from the node dicts and the edge records' column
+    # signatures go straight into a set (a map per node id, one per position and a
+    # list of every (key, record) item were 5 MB at the end of a 156k-instruction
+    # canonical load; issue 23).
     if only is None:
         order = dict(zip(nodes, range(len(nodes))))
-        comp_of = dict(zip(nodes, map(_get_comp, vals)))
     else:
-        # The program positions of those nodes alone: a whole-graph map (a table and an
-        # int per node) was 9 MB at the end of a 156k-instruction canonical load, its
-        # peak (issue 23).
-        need = {u for v, preds in preds_of for u in (v, *preds)}
-        order = {n: i for i, n in enumerate(nodes) if n in need}
-        # The checked nodes and their producers only (a whole-graph map cost more
-        # than the rest of this check on a canonical load, issue 23).
-        try:
-            comp_of = {u: nodes[u]["computation"] for v, preds in preds_of for u in (v, *preds)}
-        except KeyError:
-            return False
+        order = dict.fromkeys(u for v, preds in preds_of for u in (v, *preds))
+        for i, n in enumerate(nodes):
+            if n in order:
+                order[n] = i
+        if None in order.values():
+            return False  # an operand that is not a node
     in_order = True
-    edge_dicts: list[Any] = []  # (key, data) items of every in-edge
-    add_edges = edge_dicts.extend
-    for v, preds in preds_of:
-        if not preds:
-            continue
-        pv = order[v]
-        cv = comp_of[v]
-        n = 0
-        for u, keyed in preds.items():
-            n += len(keyed)
-            add_edges(keyed.items())
-            if comp_of[u] != cv or order[u] > pv:
-                # Across computations: only capture edges may; out of order: Kahn below.
-                for e in keyed.values():
-                    if e.get("kind") == "data":
-                        if comp_of[u] != cv:
-                            return False
-                        in_order = False
-        if n == 1:
-            if 0 not in next(iter(preds.values())):
-                return False
-        else:
-            keys = [k for keyed in preds.values() for k in keyed]
-            if sorted(keys) != list(range(n)):
-                return False
-    # The edge records column-wise: distinct (key == operand_index, field types) rows.
+    rows: set[tuple] = set()
+    add_rows = rows.update
     try:
-        rows = set(map(_edge_sig, edge_dicts))
+        for v, preds in preds_of:
+            if not preds:
+                continue
+            pv = order[v]
+            cv = nodes[v]["computation"]
+            n = 0
+            for u, keyed in preds.items():
+                n += len(keyed)
+                add_rows(map(_edge_sig, keyed.items()))
+                if order[u] > pv or nodes[u]["computation"] != cv:
+                    # Across computations: only capture edges may; out of order: Kahn below.
+                    for e in keyed.values():
+                        if e.get("kind") == "data":
+                            if nodes[u]["computation"] != cv:
+                                return False
+                            in_order = False
+            if n == 1:
+                if 0 not in next(iter(preds.values())):
+                    return False
+            else:
+                keys = [k for keyed in preds.values() for k in keyed]
+                if sorted(keys) != list(range(n)):
+                    return False
     except (KeyError, TypeError):
         return False
+    # The edge records column-wise: distinct (key == operand_index, field types) rows.
     for same_index, kind, t_dtype, t_shape, t_dev in rows:
         if (
             not same_index
@@ -350,10 +350,12 @@ def _fast_ok(
         ):
             return False
     if any(row[4] is tuple for row in rows):
-        for _k, e in edge_dicts:
-            dev = e.get("device_shape")
-            if dev is not None and not set(map(type, dev)) <= {int}:
-                return False
+        for _v, preds in preds_of:
+            for keyed in preds.values():
+                for e in keyed.values():
+                    dev = e.get("device_shape")
+                    if dev is not None and not set(map(type, dev)) <= {int}:
+                        return False
     return in_order or _data_acyclic(graph)
 
 

@@ -99,7 +99,7 @@ def _diff_source(d: Any, *, budget: int, title: str | None) -> tuple[str, str, i
             data = dict(g.nodes[n])
             comp = f"{side}:{data.get('computation', '')}"
             data["computation"] = comp
-            data["calls"] = []
+            data["calls"] = ()
             uid = f"{side}:{n}"
             u.add_node(uid, **data)
             status[uid] = st.get(n, "unchanged")

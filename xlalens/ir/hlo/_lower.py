@@ -379,7 +379,28 @@ def lower(
     check_rules = check
     rules_of = _RULES.get
     meta_tf = _META_TF_RE.match
+    # NOTE: [calls recorded as they are read] A call to a computation already read
+    # (XLA prints callees first) goes into its record at once; the others (a
+    # callee further down, a call of its own computation, an unknown name) wait
+    # here, as every call did (a tuple and a position each: 1.3 MB at the end of a
+    # 156k-instruction module's loop, its peak; issue 23). They are earlier in
+    # program order than any call of the same callee recorded at once, so they go
+    # first in its callers, and the first of their kinds wins, as in one pass.
     pending_calls: list[tuple[str, str, str, str, int]] = []
+
+    def call(nid: str, callee: str, kind: str, cname: str, npos: int) -> None:
+        info = computations.get(callee)
+        if info is None or callee == cname:
+            pending_calls.append((nid, callee, kind, cname, npos))
+            return
+        if info["kind"] == "other" and callee != entry:
+            info["kind"] = kind
+        callers = info["callers"]
+        # The same node calling it again (a while whose body is its condition)
+        # follows its own first call: every other caller is a later node.
+        if not callers or callers[-1] != nid:
+            callers.append(nid)
+
     # The nodes annotate() can give a sharding or collective record (the others keep None).
     spmd_nodes: list[str] = []
     coll_ops = COLLECTIVE_OPS
@@ -411,18 +432,19 @@ def lower(
         # NOTE: [the parse tree goes as the graph grows] Each instruction's record
         # (its operand list and raw attribute text) is dropped once its node is
         # built, so the parse tree and the graph are not both whole at the peak
-        # (issue 23: 75 MB of a 156k-instruction module's 441 MB). The async-sugar
-        # pass below reads them again, so modules with sugar keep them.
-        free = not sugar
-        j = -1
+        # (issue 23: 75 MB of a 156k-instruction module's 441 MB). The records are
+        # popped off the reversed list, whose table shrinks as they go (the entry's,
+        # 1.3 MB of pointers, was whole at the loop's end, the peak). The async-sugar
+        # pass below reads them again, so modules with sugar keep a copy.
+        kept = list(instrs) if sugar else None
+        instrs.reverse()
+        pop = instrs.pop
         # The index in ``instrs`` after which gnode and its fellows have just grown.
         size0 = len(gnode)
         grown = next(n for n in _GROWN_AT if n > size0) - size0 - 1
         # ``oref``: the operands' offset from the name (NOTE [positions as offsets]).
-        for name, is_root, typ, tinfo, opcode, ops, attrs_raw, npos, oref in instrs:
-            j += 1
-            if free:
-                instrs[j] = None  # type: ignore[call-overload]
+        for j in range(len(instrs)):
+            name, is_root, typ, tinfo, opcode, ops, attrs_raw, npos, oref = pop()
             nid = cname + "/" + name
             if name in local:
                 raise lexer.fail(npos, f"instruction {name!r} is defined twice in {cname!r}")
@@ -433,7 +455,6 @@ def lower(
                 hit = opcache[opcode] = (opcode, canonical_op(opcode))
             opcode, op = hit
             attrs: dict[str, Any] = {}
-            calls: list[str] = []
             # Every field of node_defaults(), in its order (a test checks the keys):
             # a copy of the template (NOTE [one key table for every node]), then the
             # fields the instruction sets.
@@ -447,7 +468,6 @@ def lower(
             d["layout"] = layout
             d["attrs"] = attrs
             d["computation"] = cname
-            d["calls"] = calls
             if is_root:
                 d["is_root"] = True
                 if root is not None:
@@ -509,9 +529,10 @@ def lower(
                         names = _names(raw)
                         attrs[key] = names if raw.startswith("{") else names[0] if names else ""
                         kind = _kind_for(key, opcode)
+                        # A tuple (NOTE [calls, a tuple] in ``xlalens.ir._schema``).
+                        d["calls"] += tuple(names)
                         for callee in names:
-                            calls.append(callee)
-                            pending_calls.append((nid, callee, kind, cname, npos))
+                            call(nid, callee, kind, cname, npos)
                     elif key == "backend_config":
                         attrs[key] = decode_json_or_raw(raw)
                     elif key == "frontend_attributes":
@@ -564,8 +585,7 @@ def lower(
                     u = local.get(oname)
                     if u is None or u == nid:
                         # the instructions not lowered yet (this one included)
-                        later = any(i[0] == oname for i in instrs[j:] if i is not None)
-                        later = later or oname == name
+                        later = any(i[0] == oname for i in instrs) or oname == name
                         what = (
                             "is used before its definition in"
                             if later
@@ -590,7 +610,7 @@ def lower(
             if walk_ops is not None and op in walk_ops:
                 walk_add(nid, d, ops, local, gnode, vpred)  # type: ignore[misc]
         # Async sugar: -update / -done call the computation of the start they read.
-        for name, _r, _t, _ti, opcode, ops, _a, _np, _oref in instrs if sugar else ():
+        for name, _r, _t, _ti, opcode, ops, _a, _np, _oref in kept or ():
             if opcode == "parameter" or opcode == "constant" or not ops:
                 continue
             v = local[name]
@@ -598,12 +618,12 @@ def lower(
                 if opcode.endswith(("-update", "-done")) and not gnode[v]["calls"]:
                     callee = sugar_calls.get(local[ops[0]])
                     if callee is not None:
-                        gnode[v]["calls"].append(callee)
+                        gnode[v]["calls"] = (callee,)
                         gnode[v]["attrs"]["calls"] = callee
-                        pending_calls.append((v, callee, "other", cname, _np))
+                        call(v, callee, "other", cname, _np)
                 if opcode.endswith(("-start", "-update")) and gnode[v]["calls"]:
                     sugar_calls[v] = gnode[v]["calls"][0]
-        if instrs:
+        if local:
             info["root"] = root if root is not None else nid
             if root is None:
                 gnode[info["root"]]["is_root"] = True
@@ -617,10 +637,9 @@ def lower(
                 f"expected 0..{len(params) - 1}",
             ) from None
         sizes.append((cname, len(local)))
-        if free:
-            instrs.clear()  # the records' list too (1.3 MB for 156k instructions)
         if walk_ops is not None and len(local) == 3:
             walk_reducer(cname, info, list(local.values()), gnode, gpred)  # type: ignore[misc]
+    early: dict[str, list[tuple[str, str]]] = {}
     for nid, callee, kind, cname, npos in pending_calls:
         info = computations.get(callee)
         if info is None:
@@ -628,10 +647,16 @@ def lower(
             raise lexer.fail(col if col >= 0 else npos, f"calls unknown computation {callee!r}")
         if callee == cname:
             raise lexer.fail(npos, f"computation {cname!r} calls itself")
-        if info["kind"] == "other" and callee != entry:
+        early.setdefault(callee, []).append((nid, kind))
+    for callee, calls in early.items():
+        # Before its callee was read: first in program order (NOTE above).
+        info = computations[callee]
+        first = list(dict.fromkeys(nid for nid, _ in calls))
+        seen = set(first)
+        info["callers"] = first + [c for c in info["callers"] if c not in seen]
+        kind = next((k for _, k in calls if k != "other"), None)
+        if kind is not None and callee != entry:
             info["kind"] = kind
-        if nid not in info["callers"]:
-            info["callers"].append(nid)
     g.graph["computations"] = computations
     for nid, fid in with_frames:
         loc = frames.get(fid)
@@ -644,16 +669,25 @@ def lower(
         release_freed()  # the last computation's name table, and what the loop freed
     kernels = stage == "optimized_hlo" or scheduled
     by_comp: dict[str, list[str]] = {}
-    if kernels or walks is not None:
-        ids = iter(gnode)
-        by_comp = {cname: list(islice(ids, n)) for cname, n in sizes}
+    ids = iter(gnode)
     if kernels:
+        by_comp = {cname: list(islice(ids, n)) for cname, n in sizes}
         assign_kernels(g, entry, by_comp)
+    elif walks is not None:
+        # The rules look up the called computations' nodes only: the entry's ids, most
+        # of a pre-optimization module, are not listed (1.3 MB of a 156k-instruction
+        # canonical load; issue 23).
+        for cname, n in sizes:
+            if computations[cname]["callers"]:
+                by_comp[cname] = list(islice(ids, n))
+            else:
+                next(islice(ids, n, n), None)  # past its nodes
     annotate(g, only=spmd_nodes)
     if ops_seen is not None:
         ops_seen.update(op for _, op in opcache.values())
     if walks is not None:
         walks.by_comp.update(by_comp)
+        walks.lowered.append(entry)
     return g
 
 
