@@ -387,6 +387,8 @@ def lower(
     # program order than any call of the same callee recorded at once, so they go
     # first in its callers, and the first of their kinds wins, as in one pass.
     pending_calls: list[tuple[str, str, str, str, int]] = []
+    # Each computation's nodes that call one, in node order (for assign_kernels).
+    calling: dict[str, list[str]] = {}
 
     def call(nid: str, callee: str, kind: str, cname: str, npos: int) -> None:
         info = computations.get(callee)
@@ -530,6 +532,8 @@ def lower(
                         attrs[key] = names if raw.startswith("{") else names[0] if names else ""
                         kind = _kind_for(key, opcode)
                         # A tuple (NOTE [calls, a tuple] in ``xlalens.ir._schema``).
+                        if names and not d["calls"]:
+                            calling.setdefault(cname, []).append(nid)
                         d["calls"] += tuple(names)
                         for callee in names:
                             call(nid, callee, kind, cname, npos)
@@ -672,7 +676,8 @@ def lower(
     ids = iter(gnode)
     if kernels:
         by_comp = {cname: list(islice(ids, n)) for cname, n in sizes}
-        assign_kernels(g, entry, by_comp)
+        # (Async sugar gives calls after the loop, out of node order: found there.)
+        assign_kernels(g, entry, by_comp, None if sugar else calling)
     elif walks is not None:
         # The rules look up the called computations' nodes only: the entry's ids, most
         # of a pre-optimization module, are not listed (1.3 MB of a 156k-instruction
@@ -691,25 +696,43 @@ def lower(
     return g
 
 
-def assign_kernels(g: nx.MultiDiGraph, entry: str, by_comp: dict[str, list[str]]) -> None:
+def assign_kernels(
+    g: nx.MultiDiGraph,
+    entry: str,
+    by_comp: dict[str, list[str]],
+    calling: dict[str, list[str]] | None = None,
+) -> None:
     """Fill ``fusion``: the entry-level instruction (kernel) that runs each node.
 
     Entry instructions run themselves. Everything reached from an entry
     instruction through called computations (fusion bodies, nested fusions,
     reducers, loop bodies and conditions, branches, called functions) belongs
     to that instruction; a computation shared by several callers goes to the
-    first one in program order.
+    first one in program order. ``calling``: each computation's nodes that call
+    one, in node order (the reader lists them as it reads the calls; otherwise
+    found here): the kernel is then set without reading each node's calls (a
+    third of this walk on optimized HLO; issue 23).
     """
+    nodes = g._node
+    if calling is None:
+        calling = {}
+        for c, ids in by_comp.items():
+            found = [nid for nid in ids if nodes[nid]["calls"]]
+            if found:
+                calling[c] = found
     owner: dict[str, str | None] = {entry: None}
     queue = [entry]
-    nodes = g._node
     for c in queue:  # the queue grows while we walk it (breadth-first)
         own = owner[c]
-        for nid in by_comp[c]:
-            nd = nodes[nid]
+        if own is None:
+            for nid, nd in zip(by_comp[c], map(nodes.__getitem__, by_comp[c])):
+                nd["fusion"] = nid
+        else:
+            for nd in map(nodes.__getitem__, by_comp[c]):
+                nd["fusion"] = own
+        for nid in calling.get(c, ()):
             kernel = nid if own is None else own
-            nd["fusion"] = kernel
-            for callee in nd["calls"]:
+            for callee in nodes[nid]["calls"]:
                 if callee not in owner:
                     owner[callee] = kernel
                     queue.append(callee)
