@@ -281,7 +281,8 @@ def main(argv: list[str] | None = None) -> None:
             if what in ("load", "canonical") and n:
                 per = r["peak_mb"] / n * 1e4
                 extra = (
-                    f"{per:.1f} MB per 10k instructions / <= {MB_PER_10K:.0f} ({n} instructions)"
+                    f"{per:.2f} MB per 10k instructions / <= {MB_PER_10K:.0f} "
+                    f"({'MET' if per <= MB_PER_10K else 'MISSED'}; {n} instructions)"
                 )
             if what == "diff":
                 extra = (

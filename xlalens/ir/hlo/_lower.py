@@ -584,10 +584,12 @@ def lower(
                 grown = next(n for n in _GROWN_AT if n > size0 + j + 1) - size0 - 1
             # Operand edges: XLA wants each operand defined before its use, so every
             # operand is already a node here (which also keeps the dataflow acyclic).
-            if ops and opcode != "parameter" and opcode != "constant":
+            # (A parameter's ops is its number, a constant's its literal: lists only here.)
+            if type(ops) is list:
                 for k, oname in enumerate(ops):
                     u = local.get(oname)
-                    if u is None or u == nid:
+                    # ``local`` holds this very string for this instruction's own name.
+                    if u is None or u is nid:
                         # the instructions not lowered yet (this one included)
                         later = any(i[0] == oname for i in instrs) or oname == name
                         what = (
@@ -606,11 +608,10 @@ def lower(
                     edge["operand_index"] = k
                     edge["dtype"] = ud["dtype"]
                     edge["shape"] = ud["shape"]
-                    keydict = vpred.get(u)
-                    if keydict is None:
-                        gsucc[u][nid] = vpred[u] = {k: edge}
+                    if u in vpred:
+                        vpred[u][k] = edge  # the same operand again
                     else:
-                        keydict[k] = edge
+                        gsucc[u][nid] = vpred[u] = {k: edge}
             if walk_ops is not None and op in walk_ops:
                 walk_add(nid, d, ops, local, gnode, vpred)  # type: ignore[misc]
         # Async sugar: -update / -done call the computation of the start they read.
