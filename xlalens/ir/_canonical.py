@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy as _copy
 import math
+from itertools import repeat
 from typing import Any
 
 import networkx as nx
@@ -453,25 +454,29 @@ def order_commutative(
     touched: set[str] | None = None,
     *,
     candidates: list[str] | None = None,
-    presorted: set[str] | None = None,
+    presorted: bytearray | None = None,
 ) -> None:
     """Sort the two operands of commutative ops by a name-free key.
 
     The key is (producer op, dtype, shape, role, parameter index, small literal,
     reducer): ``add(dot, broadcast)`` and ``add(broadcast, dot)`` both become
     ``add(broadcast, dot)``. Ties keep the original order. compare is included
-    for EQ/NE only. ``presorted``: candidates whose swap the reader made on the
-    predecessor side (``Walks.presorted``, NOTE [swaps made while lowering]).
+    for EQ/NE only. ``presorted``: a byte per candidate, 1 where the reader made the
+    swap on the predecessor side (``Walks.presorted``, NOTE [swaps made while
+    lowering]).
     """
     pred, succ, node = g._pred, g._succ, g._node
     swapped = 0
     if candidates is None:
-        todo: Any = node.items()
+        todo: Any = ((n, d, 0) for n, d in node.items())
     else:
-        todo = [(n, d) for n in candidates if (d := node.get(n)) is not None]
-    pre = presorted or set()
-    for nid, d in todo:
-        if nid in pre:
+        # Read as they go: a list of (id, fields) pairs was 2 MB at the peak of a
+        # 235k-instruction canonical load (issue 23).
+        todo = zip(candidates, map(node.get, candidates), presorted or repeat(0))
+    for nid, d, pre in todo:
+        if d is None:
+            continue  # an earlier rule removed it
+        if pre:
             # The successor side of the swap: ``nid`` to the end of both (as the
             # del + insert below leave it). Its producers, swapped first: no rule
             # before this one changes such a node's operands (NOTE [swaps made
@@ -680,7 +685,7 @@ def canonicalize(
     with paused_gc():
         g = _shallow_copy(graph) if copy else graph
         if copy or walks is None or not walks.lowered:
-            if walks is not None and walks.presorted:
+            if walks is not None and 1 in walks.presorted:
                 # The reader began these swaps in the graph it read (NOTE [swaps made
                 # while lowering]); only this graph, in place, can finish them.
                 raise UsageError("walks with swaps begun while lowering need copy=False")

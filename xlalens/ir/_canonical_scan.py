@@ -101,11 +101,12 @@ class Walks:
     """``summarize_reducers``' candidates, in node order."""
     commutative: list[str] = field(default_factory=list)
     """``order_commutative``' candidates, in node order."""
-    presorted: set[str] = field(default_factory=set)
-    """Candidates of :attr:`commutative` whose swap :meth:`add` made on the predecessor
-    side (NOTE [swaps made while lowering]): their producers are their ``_pred``'s keys,
-    the second operand first (a set, not a map to the pair: 1.2 MB less at a
-    156k-instruction canonical load's peak; issue 23)."""
+    presorted: bytearray = field(default_factory=bytearray)
+    """A byte per entry of :attr:`commutative`: 1 where :meth:`add` made the swap on the
+    predecessor side (NOTE [swaps made while lowering]); such a node's producers are
+    its ``_pred``'s keys, the second operand first. (A map of ids to their producers,
+    then a set of ids, were 2.2 and 1 MB at the peak of a 235k-instruction canonical
+    load; issue 23.)"""
     summaries: dict[str, str | None] = field(default_factory=dict)
     """What ``summarize_reducers`` would find each computation of three nodes (two
     parameters and a binary op) to apply (:meth:`reducer`)."""
@@ -218,8 +219,11 @@ class Walks:
                     kd0.clear()
                     kd0[1] = e0
                     preds[u0] = kd0
-                    self.presorted.add(nid)
+                    self.commutative.append(nid)
+                    self.presorted.append(1)
+                    return
             self.commutative.append(nid)
+            self.presorted.append(0)
 
     def release(self) -> None:
         """Empty every list once the rules have read them (NOTE [the check at the load's
