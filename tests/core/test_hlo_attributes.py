@@ -135,6 +135,25 @@ _FAST_CASES = {
     "ENTRY e {\n  ROOT %p = f32[] parameter(0)\n}\n",
     "a comment in a literal": "HloModule m\nENTRY e {\n"
     "  ROOT %c = f32[2] constant({1, /*index=1*/2})\n}\n",
+    # Operand lists as other printers and people write them (issue 23: the pattern reads
+    # '%a, %b' and 'a, b' itself; the rest takes the general operand text).
+    "operand names in other spellings": "HloModule m\nENTRY e {\n"
+    "  %a = f32[] parameter(0)\n  %b = f32[] parameter(1)\n  %s = f32[] add(a, %b)\n"
+    "  %t = f32[] add(%a,%b)\n  %u = f32[] add( %a ,\tb )\n  %v = f32[] add(%a,  %b)\n"
+    "  ROOT %w = (f32[], f32[], f32[], f32[]) tuple(%s, %t, %u, %v)\n}\n",
+    "names as literals": "HloModule m\nENTRY e {\n  %t = pred[] constant(true)\n"
+    "  %u = pred[] constant(%false)\n  ROOT %w = (pred[], pred[]) tuple(%t, %u)\n}\n",
+    "a name as a parameter number": "HloModule m\nENTRY e {\n  ROOT %p = f32[] parameter(x)\n}\n",
+    "a type name as an instruction's name": "HloModule m\nENTRY e {\n"
+    "  %s4 = f32[] parameter(0)\n  ROOT %n = f32[] add(%s4, %s4)\n}\n",
+    "a bare type name as an operand": "HloModule m\nENTRY e {\n"
+    "  %a = f32[] parameter(0)\n  ROOT %n = f32[] add(%a, s4)\n}\n",
+    "a bare type name as the only operand": "HloModule m\nENTRY e {\n"
+    "  %a = f32[] parameter(0)\n  ROOT %n = f32[] negate(s4)\n}\n",
+    # The fast patterns are ASCII; the rules' \w and \d take any Unicode letter or digit.
+    "names and numbers outside ASCII": "HloModule m\nENTRY e {\n"
+    "  %a.\u00e9 = f32[\u0662] parameter(0)\n"
+    "  ROOT %n.\u00e9 = f32[2] negate(%a.\u00e9), custom=v\u00e9, dimensions={\u0661}\n}\n",
 }
 
 

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from xlalens.ir._ops import OPCODES
 from xlalens.ir.hlo._attrs import (
     _COMP_REFS,
     ATTRIBUTE_RULES,
@@ -40,6 +39,7 @@ from xlalens.ir.hlo._infer import INFERABLE, InferError, infer_type
 from xlalens.ir.hlo._lex import PRIMITIVE_TYPES, SKIP, Lexer
 from xlalens.ir.hlo._tokens import (
     _ARRAY,
+    _ASYNC_ONLY_ATTRS,
     _ATTR_FAST,
     _ATTR_NAME,
     _DIM,
@@ -63,6 +63,8 @@ from xlalens.ir.hlo._tokens import (
     _TYPED_DTYPE,
     _TYPED_NAME,
     _WORD,
+    NATIVE_ASYNC,
+    SUGAR_WRAPPABLE,
     Computation,
     Module,
     TypeInfo,
@@ -122,6 +124,7 @@ class Parser(AttributeRules):
             self.texts.setdefault,
             typed,
             SKIP.match,
+            {},
         )
 
     # -- helpers ----------------------------------------------------------------------
@@ -292,6 +295,7 @@ class Parser(AttributeRules):
             intern,
             typed,
             skip,
+            opcodes,
         ) = self._hot
         startswith = buf.startswith
         next_line = _NEXT_LINE
@@ -309,17 +313,24 @@ class Parser(AttributeRules):
                     return pos + 1
                 m = fast(buf, pos)
             if m is not None:
-                is_root, name, typ, opcode, simple, ops = m.groups()
-                ops_pos = m.start(6)
+                is_root, name, typ, opcode, first, rest, ops = m.groups()
                 if opcode == "parameter" or opcode == "constant":
+                    if ops is None:
+                        ops = buf[m.end(4) + 1 : m.end() - 1]  # a name: the literal's text
                     names = ops
                     if "/" in ops:
                         m = None  # a comment in a literal: the rules read it
-                elif simple is not None:
-                    # A plain name list (the match's lookahead).
-                    names = plain_names(simple)
-                    if not PRIMITIVE_TYPES.isdisjoint(names):
-                        m = None  # a bare 's4' is a type to XLA's lexer: the rules decide
+                elif first is not None:
+                    # Names as XLA prints them (the pattern's groups 5 and 6).
+                    if not rest:
+                        names = [first]
+                        if first in PRIMITIVE_TYPES:
+                            m = None  # a bare 's4' is a type to XLA's lexer: the rules decide
+                    else:
+                        names = rest.replace("%", "").split(", ", rest.count(","))
+                        names[0] = first
+                        if not PRIMITIVE_TYPES.isdisjoint(names):
+                            m = None
                 else:
                     if "/" in ops:
                         # XLA's '/*index=5*/' operand numbers, dropped: 1% of the
@@ -352,7 +363,11 @@ class Parser(AttributeRules):
                         _, tinfo, _ = self.shape(m.start(3))
                     hit = typed[typ] = (typ, tinfo)
                 typ, tinfo = hit
-                opcode = intern(opcode, opcode)
+                # The opcode's first string, and whether it ends in '-start' (async sugar).
+                ohit = opcodes.get(opcode)
+                if ohit is None:
+                    ohit = opcodes[opcode] = (intern(opcode, opcode), opcode.endswith("-start"))
+                opcode, is_start = ohit
                 attrs: dict[str, str] = {}
                 pos = m.end()
                 # The attribute fast path, inlined (attribute_list does the same).
@@ -381,6 +396,9 @@ class Parser(AttributeRules):
                         pos = self.attribute(p + 1, attrs)
                         continue
                     break
+                # The operands start after the opcode's '(' (NOTE [positions as offsets]).
+                npos = m.start(2)
+                ops_pos = m.end(4) + 1
                 if opcode == "parameter" or opcode == "constant":
                     names = names.strip()
                     # ASCII digits: the int special_operand's rule reads, without its regex.
@@ -397,14 +415,16 @@ class Parser(AttributeRules):
                         opcode,
                         names,
                         attrs,
-                        m.start(2),
-                        ops_pos - m.start(2),
+                        npos,
+                        ops_pos - npos,
                     )
                 )
+                if is_start:
+                    self.async_sugar(comp, comps)
             else:
                 pos = self.instruction(skip(buf, pos).end(), comp, comps)
-            if instrs[-1][4].endswith("-start"):
-                self.async_sugar(comp, comps)
+                if instrs[-1][4].endswith("-start"):
+                    self.async_sugar(comp, comps)
 
     def attribute_list(self, pos: int, attrs: dict[str, str]) -> int:
         """(',' attribute)* after an instruction's operands; the fast path first."""
@@ -769,29 +789,6 @@ def _type_of(parser: Parser, text: str) -> TypeInfo:
     sub = Parser(Lexer(text, None))
     sub.typecache = parser.typecache
     return sub.shape(0)[1]
-
-
-#: Opcodes that have their own ``-start``/``-done`` pair in XLA (not sugar).
-NATIVE_ASYNC = frozenset(
-    {
-        "all-reduce-start",
-        "all-reduce-done",
-        "all-gather-start",
-        "all-gather-done",
-        "collective-permute-start",
-        "collective-permute-done",
-        "copy-start",
-        "copy-done",
-        "async-start",
-        "async-update",
-        "async-done",
-        "send-done",
-        "recv-done",
-    }
-)
-#: Opcodes XLA's parser accepts as the ``X`` of ``X-start`` sugar: any opcode.
-SUGAR_WRAPPABLE = frozenset(OPCODES) - {"async-start", "async-update", "async-done"}
-_ASYNC_ONLY_ATTRS = frozenset({"async_execution_thread", "async_group_id", "calls"})
 
 
 def parse(text: str, source: str | None) -> Module:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from xlalens.ir._ops import OPCODES
 from xlalens.ir.hlo._lex import NAME, PRIMITIVE_TYPES
 
 #: (dtype, shape, layout, tuple element type texts or None)
@@ -25,21 +26,30 @@ Instr = tuple
 
 _MAX_TUPLE_DEPTH = 64
 
-_SIMPLE_ARRAY = r"[a-z][a-z0-9]*+\[[\d,]*+\](?:\{[\d,]*+\})?"
+# NOTE: [ASCII fast paths] The fast patterns spell their classes in ASCII ('[0-9]',
+# 'A-Za-z0-9_'), where the rules' ``\w`` and ``\d`` take any Unicode letter or digit:
+# sre tests a class of plain characters with one bitmap lookup, but ``\w`` with a
+# Unicode category call per character (a quarter of the instruction pattern's time,
+# issue 23). A name or number outside ASCII (XLA prints none) fails the fast pattern
+# and takes the rules, which read it as before.
+_SIMPLE_ARRAY = r"[a-z][a-z0-9]*+\[[0-9,]*+\](?:\{[0-9,]*+\})?"
 # NOTE: [possessive fast paths] The fast patterns use possessive runs (``*+``, ``++``)
 # wherever the next piece of the pattern cannot start with a character of the run (a
 # name is followed by a blank, '=', ',' or ')'), so they match exactly what the greedy
 # forms match, and the engine keeps no backtracking state for each run: 3-4% of the
 # parse each for the instruction and attribute patterns (issue 23).
-_NAME_P = r"[A-Za-z_][\w.\-]*+"  # NAME, possessive
+_NAME_P = r"[A-Za-z_][A-Za-z0-9_.\-]*+"  # NAME, possessive, ASCII
 _OPS_SIMPLE_RE = r"[ \t]*+%?" + _NAME_P + r"(?:[ \t]*+,[ \t]*+%?" + _NAME_P + r")*+[ \t]*+"
-# Group 5: the operands when they are a plain name list (``_OPS_SIMPLE``), tried in a
-# lookahead; group 6: the operands' text in every case. One match decides what a
-# second ``fullmatch`` call per instruction decided before (issue 23).
+# The operands: groups 5 and 6 when they are names as XLA prints them ('%a, %b', or
+# 'a, b' from jax's pre-optimization text): the first name without its '%', then the
+# rest (', %b, %c', or ''); group 7 otherwise (a literal, a parameter number, typed
+# operands, odd blanks), where ``_syntax`` reads its text. The name list is tried first
+# and is a part of what group 7 reads, so the two read the same texts as one; one scan
+# of a name list, where a lookahead scanned it a second time before (issue 23).
 _INSTR_FAST = re.compile(
     r"[ \t\r\n]*+(ROOT[ \t]+)?%?(" + _NAME_P + r")[ \t]*+=[ \t]*+(" + _SIMPLE_ARRAY + r")[ \t]++"
-    r"([a-z][a-z0-9\-]*+)\((?=(" + _OPS_SIMPLE_RE + r")\))?"
-    r"((?:[^()\"/\[\]]++|\[[\d,]*+\]|/\*index=\d++\*/)*+)\)"
+    r"([a-z][a-z0-9\-]*+)\((?:%?(" + _NAME_P + r")((?:, %?" + _NAME_P + r")*+)\)"
+    r"|((?:[^()\"/\[\]]++|\[[0-9,]*+\]|/\*index=[0-9]++\*/)*+)\))"
 )
 # XLA's printer numbers every fifth operand of a long list: 'fusion(%a, ..., /*index=5*/%f)'.
 # The fast path drops these comments (``_syntax``); other comments take the rules.
@@ -60,9 +70,9 @@ _TYPED_NAME = re.compile(r"%(" + NAME + r")")
 _TYPED_DTYPE = re.compile(r"([a-z][a-z0-9]*)\[")
 _OPS_SIMPLE = re.compile(_OPS_SIMPLE_RE)
 _FAST_VALUE = (
-    r"(\{[\d,]*+\})"
+    r"(\{[0-9,]*+\})"
     r"|(\"[^\"\\\n]*+\""
-    r"|[\w.\-%]++(?=[\s,}]|\Z)"
+    r"|[A-Za-z0-9_.\-%]++(?=[\s,}]|\Z)"
     r"|\{[^{}\"\n/]*+(?:\"[^\"\\\n]*+\"[^{}\"\n/]*+)*+\})"
     # Group 4: braces one level deep, no quotes but plain strings, no comments or line
     # breaks (optimized HLO's backend_config JSON); group 5: a dim_labels token
@@ -71,7 +81,7 @@ _FAST_VALUE = (
     r"|(\{(?:[^{}\"'\n/]++|\"[^\"\\\n]*+\"|\{(?:[^{}\"'\n/]++|\"[^\"\\\n]*+\")*+\})*+\})(?=[\s,}]|\Z)"
     r"|([0-9bf?]++_[0-9io?]++->[0-9bf?]++)(?=[\s,}]|\Z)"
 )
-_ATTR_FAST = re.compile(r"[ \t]*+,[ \t]*+([\w\-]++)=(?:" + _FAST_VALUE + r")")
+_ATTR_FAST = re.compile(r"[ \t]*+,[ \t]*+([A-Za-z0-9_\-]++)=(?:" + _FAST_VALUE + r")")
 
 
 # A primitive type name, exactly (longest first): the signature's fast path checks its
@@ -176,3 +186,26 @@ class Module:
     """The computations in text order (sugar computations follow their user's)."""
     has_header: bool
     """Whether the text starts with ``HloModule``."""
+
+
+#: Opcodes that have their own ``-start``/``-done`` pair in XLA (not sugar).
+NATIVE_ASYNC = frozenset(
+    {
+        "all-reduce-start",
+        "all-reduce-done",
+        "all-gather-start",
+        "all-gather-done",
+        "collective-permute-start",
+        "collective-permute-done",
+        "copy-start",
+        "copy-done",
+        "async-start",
+        "async-update",
+        "async-done",
+        "send-done",
+        "recv-done",
+    }
+)
+#: Opcodes XLA's parser accepts as the ``X`` of ``X-start`` sugar: any opcode.
+SUGAR_WRAPPABLE = frozenset(OPCODES) - {"async-start", "async-update", "async-done"}
+_ASYNC_ONLY_ATTRS = frozenset({"async_execution_thread", "async_group_id", "calls"})
