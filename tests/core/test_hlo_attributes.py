@@ -148,6 +148,8 @@ _FAST_CASES = {
     "  %s4 = f32[] parameter(0)\n  ROOT %n = f32[] add(%s4, %s4)\n}\n",
     "a bare type name as an operand": "HloModule m\nENTRY e {\n"
     "  %a = f32[] parameter(0)\n  ROOT %n = f32[] add(%a, s4)\n}\n",
+    "a bare type name as a third operand": "HloModule m\nENTRY e {\n"
+    "  %a = f32[] parameter(0)\n  ROOT %t = (f32[], f32[], f32[]) tuple(%a, a, s4)\n}\n",
     "a bare type name as the only operand": "HloModule m\nENTRY e {\n"
     "  %a = f32[] parameter(0)\n  ROOT %n = f32[] negate(s4)\n}\n",
     # The fast patterns are ASCII; the rules' \w and \d take any Unicode letter or digit.

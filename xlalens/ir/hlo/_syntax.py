@@ -313,7 +313,7 @@ class Parser(AttributeRules):
                     return pos + 1
                 m = fast(buf, pos)
             if m is not None:
-                is_root, name, typ, opcode, first, rest, ops = m.groups()
+                is_root, name, typ, opcode, first, second, rest, ops = m.groups()
                 if opcode == "parameter" or opcode == "constant":
                     if ops is None:
                         ops = buf[m.end(4) + 1 : m.end() - 1]  # a name: the literal's text
@@ -321,14 +321,20 @@ class Parser(AttributeRules):
                     if "/" in ops:
                         m = None  # a comment in a literal: the rules read it
                 elif first is not None:
-                    # Names as XLA prints them (the pattern's groups 5 and 6).
-                    if not rest:
+                    # Names as XLA prints them (the pattern's groups 5 to 7). A bare 's4'
+                    # is a type to XLA's lexer: the rules decide.
+                    if second is None:
                         names = [first]
                         if first in PRIMITIVE_TYPES:
-                            m = None  # a bare 's4' is a type to XLA's lexer: the rules decide
+                            m = None
+                    elif not rest:
+                        names = [first, second]
+                        if first in PRIMITIVE_TYPES or second in PRIMITIVE_TYPES:
+                            m = None
                     else:
-                        names = rest.replace("%", "").split(", ", rest.count(","))
-                        names[0] = first
+                        names = (first + ", " + second + rest.replace("%", "")).split(
+                            ", ", rest.count(",") + 1
+                        )
                         if not PRIMITIVE_TYPES.isdisjoint(names):
                             m = None
                 else:

@@ -40,15 +40,17 @@ _SIMPLE_ARRAY = r"[a-z][a-z0-9]*+\[[0-9,]*+\](?:\{[0-9,]*+\})?"
 # parse each for the instruction and attribute patterns (issue 23).
 _NAME_P = r"[A-Za-z_][A-Za-z0-9_.\-]*+"  # NAME, possessive, ASCII
 _OPS_SIMPLE_RE = r"[ \t]*+%?" + _NAME_P + r"(?:[ \t]*+,[ \t]*+%?" + _NAME_P + r")*+[ \t]*+"
-# The operands: groups 5 and 6 when they are names as XLA prints them ('%a, %b', or
-# 'a, b' from jax's pre-optimization text): the first name without its '%', then the
-# rest (', %b, %c', or ''); group 7 otherwise (a literal, a parameter number, typed
-# operands, odd blanks), where ``_syntax`` reads its text. The name list is tried first
-# and is a part of what group 7 reads, so the two read the same texts as one; one scan
-# of a name list, where a lookahead scanned it a second time before (issue 23).
+# The operands: groups 5 to 7 when they are names as XLA prints them ('%a, %b, %c', or
+# 'a, b, c' from jax's pre-optimization text): the first and second names without their
+# '%', then the rest (', %c', or ''); group 8 otherwise (a literal, a parameter number,
+# typed operands, odd blanks), where ``_syntax`` reads its text. The name list is tried
+# first and is a part of what group 8 reads, so the two read the same texts as one; one
+# scan of a name list, where a lookahead scanned it a second time before, and one or two
+# operands (nine in ten) come out as groups, without str calls (issue 23).
 _INSTR_FAST = re.compile(
     r"[ \t\r\n]*+(ROOT[ \t]+)?%?(" + _NAME_P + r")[ \t]*+=[ \t]*+(" + _SIMPLE_ARRAY + r")[ \t]++"
-    r"([a-z][a-z0-9\-]*+)\((?:%?(" + _NAME_P + r")((?:, %?" + _NAME_P + r")*+)\)"
+    r"([a-z][a-z0-9\-]*+)\((?:%?(" + _NAME_P + r")(?:, %?(" + _NAME_P + r")"
+    r"((?:, %?" + _NAME_P + r")*+))?\)"
     r"|((?:[^()\"/\[\]]++|\[[0-9,]*+\]|/\*index=[0-9]++\*/)*+)\))"
 )
 # XLA's printer numbers every fifth operand of a long list: 'fusion(%a, ..., /*index=5*/%f)'.
