@@ -152,6 +152,26 @@ _FAST_CASES = {
     "  %a = f32[] parameter(0)\n  ROOT %t = (f32[], f32[], f32[]) tuple(%a, a, s4)\n}\n",
     "a bare type name as the only operand": "HloModule m\nENTRY e {\n"
     "  %a = f32[] parameter(0)\n  ROOT %n = f32[] negate(s4)\n}\n",
+    # NOTE [computation headers]: what the header pattern takes, and what it leaves.
+    "computation headers": "HloModule m\n%c.1 (a: f32[2]{0}, b: s32[]) -> f32[2]{0} {\n"
+    "  ROOT %a = f32[2]{0} parameter(0)\n  %b = s32[] parameter(1)\n}\n"
+    "%r (x: f32[], y: f32[]) -> f32[] {\n  %x = f32[] parameter(0)\n"
+    "  %y = f32[] parameter(1)\n  ROOT %s = f32[] add(%x, %y)\n}\n"
+    "ENTRY.1 {\n  ROOT %p = f32[] parameter(0)\n}\n"
+    "ENTRY /* c */ %e\n{\n  ROOT %p = f32[] parameter(0)\n}\n",
+    "a computation named ENTRY": "HloModule m\nENTRY {\n  ROOT %p = f32[] parameter(0)\n}\n",
+    "a computation defined twice": "HloModule m\n%c () -> f32[] {\n  ROOT %p = f32[] constant(0)\n}\n"
+    "%c () -> f32[] {\n  ROOT %p = f32[] constant(0)\n}\n"
+    "ENTRY %e {\n  ROOT %p = f32[] parameter(0)\n}\n",
+    "an empty body after a result without a layout": "HloModule m\n%c () -> f32[] {}\n"
+    "ENTRY %e {\n  ROOT %p = f32[] parameter(0)\n}\n",
+    "a body that reads as a layout": "HloModule m\n%c () -> f32[2] { 0 }\n"
+    "ENTRY %e {\n  ROOT %p = f32[] parameter(0)\n}\n",
+    "a layout glued to the body": "HloModule m\n%c () -> f32[2]{\n  ROOT %p = f32[2] constant({0, 1})\n}\n"
+    "ENTRY %e {\n  ROOT %p = f32[] parameter(0)\n}\n",
+    "a tuple result": "HloModule m\n%c (a: f32[]) -> (f32[], f32[]) {\n"
+    "  %a = f32[] parameter(0)\n  ROOT %t = (f32[], f32[]) tuple(%a, %a)\n}\n"
+    "ENTRY %e {\n  ROOT %p = f32[] parameter(0)\n}\n",
     # The fast patterns are ASCII; the rules' \w and \d take any Unicode letter or digit.
     "names and numbers outside ASCII": "HloModule m\nENTRY e {\n"
     "  %a.\u00e9 = f32[\u0662] parameter(0)\n"
@@ -178,4 +198,5 @@ def test_fast_paths_read_what_the_rules_read(case, monkeypatch):
     monkeypatch.setattr(_syntax, "_INSTR_FAST", never)
     monkeypatch.setattr(_syntax, "_ATTR_FAST", never)
     monkeypatch.setattr(_syntax, "_SIG_FAST", never)
+    monkeypatch.setattr(_syntax, "_COMP_FAST", never)
     assert read() == fast

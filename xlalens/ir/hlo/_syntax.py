@@ -42,6 +42,7 @@ from xlalens.ir.hlo._tokens import (
     _ASYNC_ONLY_ATTRS,
     _ATTR_FAST,
     _ATTR_NAME,
+    _COMP_FAST,
     _DIM,
     _ENTRY,
     _HLOMODULE,
@@ -52,6 +53,7 @@ from xlalens.ir.hlo._tokens import (
     _LAYOUT_BODY,
     _MAX_TUPLE_DEPTH,
     _MODULE_NAME,
+    _NEXT_LINE,
     _OPCODE,
     _OPS_SIMPLE,
     _OPS_TYPED,
@@ -69,26 +71,10 @@ from xlalens.ir.hlo._tokens import (
     Module,
     TypeInfo,
     _clean,
+    plain_names,
 )
 
 __all__ = ["ATTRIBUTE_RULES", "Computation", "Module", "Parser", "TypeInfo", "parse"]
-
-# What follows an instruction's last attribute in XLA's printing: a line break and the
-# next instruction (two blanks of indent, then '%' or 'ROOT') or the closing brace.
-_NEXT_LINE = ("\n  %", "\n  ROOT ", "\n}")
-
-
-def plain_names(ops: str) -> list[str]:
-    """The operand names of a plain name list: the pieces between commas, '%' and blanks removed.
-
-    The caller has matched ``[ \t]*%?name([ \t]*,[ \t]*%?name)*[ \t]*``, and a name
-    holds no '%', blank or comma. ``maxsplit`` = the count gives a list of its exact
-    size: a plain split keeps 12 slots, which outlive the parse (11 MB at 156k nodes).
-    """
-    names = ops.replace("%", "").replace(" ", "")
-    if "\t" in names:
-        names = names.replace("\t", "")
-    return names.split(",", names.count(","))
 
 
 class Parser(AttributeRules):
@@ -157,12 +143,10 @@ class Parser(AttributeRules):
         tables: dict[str, dict[int, str]] = {}
         comps: list[Computation] = self._comps
         seen: set[str] = set()
-        skip = SKIP.match
         n = self.n
-        while True:
-            pos = skip(buf, pos).end()
-            if pos >= n:
-                break
+        # (table and computation return the position of the next token.)
+        pos = self.skip(pos)
+        while pos < n:
             # (A computation name with '%', as XLA prints it, is neither keyword: a
             # third of the modules' computations are fusion bodies of a few lines.)
             if buf[pos] != "%":
@@ -202,30 +186,40 @@ class Parser(AttributeRules):
 
     # -- computation --------------------------------------------------------------------
     def computation(self, pos: int, comps: list[Computation], seen: set[str]) -> int:
-        """computation ::= 'ENTRY'? name signature? '{' instruction* '}' (',' execution_thread)?"""
+        """computation ::= 'ENTRY'? name signature? '{' instruction* '}' (',' execution_thread)?
+
+        Returns the position of the token after it.
+        """
         buf = self.buf
         skip = SKIP.match
-        is_entry = False
-        m = _ENTRY.match(buf, pos) if buf[pos] == "E" else None
-        if m is not None:
-            is_entry = True
+        h = _COMP_FAST.match(buf, pos)
+        if h is not None and h.group(3) not in seen:
+            # NOTE: [computation headers] (``_tokens``): what the rules read, in one match.
+            entry, _, cname = h.groups()
+            comp = Computation(cname, entry is not None, h.start(2))
+            pos = h.end() - 1
+        else:
+            is_entry = False
+            m = _ENTRY.match(buf, pos) if buf[pos] == "E" else None
+            if m is not None:
+                is_entry = True
+                pos = skip(buf, m.end()).end()
+            m = _PNAME.match(buf, pos)
+            if m is None:
+                raise self.lx.error(
+                    pos, "'HloModule', a table or a computation header such as 'ENTRY %main {'"
+                )
+            cname = m.group(1)
+            if cname in seen:
+                raise self.lx.fail(pos, f"computation {cname!r} is defined twice")
+            comp = Computation(cname, is_entry, pos)
             pos = skip(buf, m.end()).end()
-        m = _PNAME.match(buf, pos)
-        if m is None:
-            raise self.lx.error(
-                pos, "'HloModule', a table or a computation header such as 'ENTRY %main {'"
-            )
-        cname = m.group(1)
-        if cname in seen:
-            raise self.lx.fail(pos, f"computation {cname!r} is defined twice")
+            if pos < self.n and buf[pos] == "(":
+                pos = self.signature(pos)
+                pos = skip(buf, pos).end()
+            if pos >= self.n or buf[pos] != "{":
+                raise self.lx.error(pos, f"'{{' to open the body of computation {cname!r}")
         seen.add(cname)
-        comp = Computation(cname, is_entry, pos)
-        pos = skip(buf, m.end()).end()
-        if pos < self.n and buf[pos] == "(":
-            pos = self.signature(pos)
-            pos = skip(buf, pos).end()
-        if pos >= self.n or buf[pos] != "{":
-            raise self.lx.error(pos, f"'{{' to open the body of computation {cname!r}")
         comps.append(comp)
         self._current = comp
         pos = self.instruction_list(pos + 1, comp, comps)
@@ -241,8 +235,8 @@ class Parser(AttributeRules):
             if sm is None:
                 raise self.lx.error(p, "a quoted execution thread name")
             comp.execution_thread = sm.group()[1:-1]
-            pos = sm.end()
-        return pos
+            p = skip(buf, sm.end()).end()
+        return p
 
     def signature(self, pos: int) -> int:
         """signature ::= '(' (name ':' shape (',' name ':' shape)*)? ')' '->' shape"""
