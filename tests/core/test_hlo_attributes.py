@@ -172,11 +172,34 @@ _FAST_CASES = {
     "a tuple result": "HloModule m\n%c (a: f32[]) -> (f32[], f32[]) {\n"
     "  %a = f32[] parameter(0)\n  ROOT %t = (f32[], f32[]) tuple(%a, %a)\n}\n"
     "ENTRY %e {\n  ROOT %p = f32[] parameter(0)\n}\n",
+    "tuple types": "HloModule m\nENTRY e {\n  %a = f32[2]{0} parameter(0)\n"
+    "  %t = (f32[2]{0}, f32[2]{0}) tuple(%a, %a)\n  %u = () tuple()\n"
+    "  %v = (f32[2]{0},f32[2]) tuple(%a, %a)\n  %w = ((f32[2]), f32[2]) tuple(%t, %a)\n"
+    "  ROOT %x = (f32[2]{0}, pred[]) tuple(%a, %a), sharding={{replicated}, {maximal device=0}}\n}\n",
+    "a tuple type with a bad element": "HloModule m\nENTRY e {\n  %a = f32[2]{0} parameter(0)\n"
+    "  ROOT %x = (f32[2]{0}, x32[2]) tuple(%a, %a)\n}\n",
     # The fast patterns are ASCII; the rules' \w and \d take any Unicode letter or digit.
     "names and numbers outside ASCII": "HloModule m\nENTRY e {\n"
     "  %a.\u00e9 = f32[\u0662] parameter(0)\n"
     "  ROOT %n.\u00e9 = f32[2] negate(%a.\u00e9), custom=v\u00e9, dimensions={\u0661}\n}\n",
 }
+
+
+def test_table_rows_fast_path_reads_what_the_rules_read(monkeypatch):
+    """Table rows read by the row pattern are the rows the table rule reads alone."""
+    import re
+
+    from xlalens.ir.hlo import _syntax
+
+    text = (
+        'HloModule m\nFileNames\n1 "a.py"\n2 \'b.py\'\n3 "c\\"d"\n-4 "e//f"\n'
+        '5 "g\nh"\nFileLocations\n1 {file_name_id=1 line=2}\n2 {a="}"}\n3 /* c */ {b=1}\n'
+        "4 {c=(1, 2)}\n5 {d=1\n e=2}\n6{f=1}\nENTRY e {\n  ROOT %p = f32[] parameter(0)\n}\n"
+    )
+    fast = _syntax.parse(text, None).tables
+    monkeypatch.setattr(_syntax, "_ROW_FAST", re.compile(r"(?!)"))
+    assert _syntax.parse(text, None).tables == fast
+    assert fast["FileNames"][-4] == '"e//f"' and fast["FileLocations"][5] == "{d=1 e=2}"
 
 
 @pytest.mark.parametrize("case", sorted(_FAST_CASES))

@@ -59,6 +59,7 @@ from xlalens.ir.hlo._tokens import (
     _OPS_TYPED,
     _PNAME,
     _ROOT,
+    _ROW_FAST,
     _SIG_FAST,
     _STRING,
     _TABLE_KW,
@@ -166,7 +167,13 @@ class Parser(AttributeRules):
     def table(self, pos: int, rows: dict[int, str]) -> int:
         """table ::= keyword (int (string | '{' ... '}'))*"""
         buf = self.buf
+        row = _ROW_FAST.match
         while True:
+            r = row(buf, pos)
+            if r is not None:
+                rows[int(r.group(1))] = _clean(r.group(2))
+                pos = r.end()
+                continue
             p = self.skip(pos)
             m = _INT.match(buf, p)
             if m is None:
@@ -645,10 +652,6 @@ class Parser(AttributeRules):
             if pos < self.n and buf[pos] == ")":
                 return names, pos + 1
             raise self.lx.error(pos, "',' or ')' after an operand")
-
-    def _at_type(self, pos: int) -> bool:
-        m = _ARRAY.match(self.buf, pos)
-        return m is not None and m.group(1) in PRIMITIVE_TYPES
 
     # -- shapes -----------------------------------------------------------------------
     def shape(self, pos: int, depth: int = 0) -> tuple[str, TypeInfo, int]:

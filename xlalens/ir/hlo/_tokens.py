@@ -47,8 +47,12 @@ _OPS_SIMPLE_RE = r"[ \t]*+%?" + _NAME_P + r"(?:[ \t]*+,[ \t]*+%?" + _NAME_P + r"
 # first and is a part of what group 8 reads, so the two read the same texts as one; one
 # scan of a name list, where a lookahead scanned it a second time before, and one or two
 # operands (nine in ten) come out as groups, without str calls (issue 23).
+# Group 3, the type: a plain array, or a tuple of plain arrays as XLA prints it (', '
+# between them, no comments), whose text is the one the shape rule gives (issue 23: each
+# took the rules, 20 us apiece, 1-5% of a pre-optimization module's parse).
 _INSTR_FAST = re.compile(
-    r"[ \t\r\n]*+(ROOT[ \t]+)?%?(" + _NAME_P + r")[ \t]*+=[ \t]*+(" + _SIMPLE_ARRAY + r")[ \t]++"
+    r"[ \t\r\n]*+(ROOT[ \t]+)?%?(" + _NAME_P + r")[ \t]*+=[ \t]*+"
+    r"(" + _SIMPLE_ARRAY + r"|\((?:" + _SIMPLE_ARRAY + r"(?:, " + _SIMPLE_ARRAY + r")*+)?\))[ \t]++"
     r"([a-z][a-z0-9\-]*+)\((?:%?(" + _NAME_P + r")(?:, %?(" + _NAME_P + r")"
     r"((?:, %?" + _NAME_P + r")*+))?\)"
     r"|((?:[^()\"/\[\]]++|\[[0-9,]*+\]|/\*index=[0-9]++\*/)*+)\))"
@@ -127,6 +131,10 @@ _COMP_FAST = re.compile(
     r"(?:\{(?:[0-9]++(?:,[0-9]++)*+)?\}[ \t]*+|[ \t]++(?=\{[ \t\r\n]*+[%A-Za-z_])))?"
     r"\{"
 )
+# A table row as XLA prints it: a number and a string without escapes, or braces
+# without brackets, strings or comments inside (what ``match_close`` reads to the first
+# '}'); the rules read the others (issue 23: a jax module's tables have 500 rows).
+_ROW_FAST = re.compile(r"[ \t\r\n]*+(-?[0-9]++)[ \t]*+(\"[^\"\\]*+\"|\{[^{}()\[\]\"'/]*+\})")
 _ARRAY = re.compile(r"([a-z][a-z0-9]*)\[([^\]]*)\]")
 _LAYOUT = re.compile(r"[ \t\r\n]*\{([^{}]*)\}")
 _LAYOUT_BODY = re.compile(r"\s*(?:\d+\s*(?:,\s*\d+\s*)*)?(?::[^{}]*)?$")
