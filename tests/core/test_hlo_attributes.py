@@ -178,6 +178,14 @@ _FAST_CASES = {
     "  ROOT %x = (f32[2]{0}, pred[]) tuple(%a, %a), sharding={{replicated}, {maximal device=0}}\n}\n",
     "a tuple type with a bad element": "HloModule m\nENTRY e {\n  %a = f32[2]{0} parameter(0)\n"
     "  ROOT %x = (f32[2]{0}, x32[2]) tuple(%a, %a)\n}\n",
+    # NOTE [strings read to the quote]: backslashes and line breaks take the rules.
+    "escapes and line breaks in strings": "HloModule m\nENTRY e {\n"
+    '  %a = f32[] parameter(0), metadata={op_name="a\\"b" op_type="c\\\\d"}\n'
+    '  %b = f32[] negate(%a), metadata={op_name="a\nb"}, frontend_attributes={x="1\\\\"}\n'
+    '  %c = f32[] negate(%b), backend_config="x\\"y", custom={a\\b}\n'
+    '  ROOT %d = f32[] negate(%c), backend_config="x\ny"\n}\n',
+    "an unclosed string": 'HloModule m\nENTRY e {\n  %a = f32[] parameter(0), metadata={op_name="a}\n'
+    '  ROOT %b = f32[] negate(%a), metadata={op_name="b"}\n}\n',
     # The fast patterns are ASCII; the rules' \w and \d take any Unicode letter or digit.
     "names and numbers outside ASCII": "HloModule m\nENTRY e {\n"
     "  %a.\u00e9 = f32[\u0662] parameter(0)\n"

@@ -15,6 +15,7 @@ from xlalens.ir.hlo._tokens import (
     _ATTR_NAME,
     _BARE,
     _INLINE_INSTR,
+    _INT,
     _IOTA,
     _MESH,
     _PNAME,
@@ -76,6 +77,20 @@ class AttributeRules:
                 if not stack:
                     return s + 1
             i = s + 1
+
+    def special_operand(self, opcode: str, text: str, pos: int) -> Any:
+        """parameter ::= int ; constant ::= literal (kept as text)."""
+        if opcode == "parameter":
+            if not _INT.fullmatch(text):
+                raise self.lx.error(pos, "a parameter number (an int)")
+            return int(text)
+        return _clean(text)
+
+    def unique(self, base: str) -> str:
+        """XLA's module-wide name uniquifier: ``base``, then ``base.1``, ``base.2`` ..."""
+        k = self.sugar.get(base, 0)
+        self.sugar[base] = k + 1
+        return base if k == 0 else f"{base}.{k}"
 
     def attributes(self, pos: int, out: dict[str, str]) -> int:
         """(',' attribute)* : header attributes."""

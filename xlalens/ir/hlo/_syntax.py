@@ -384,17 +384,21 @@ class Parser(AttributeRules):
                 while not startswith(next_line, pos):
                     a = attr_fast(buf, pos)
                     if a is not None:
-                        v = a.group(2)
-                        k = a.group(1)
+                        k, v, v3 = a.group(1, 2, 3)
                         if (v is not None or k not in INT_LIST_ATTRS) and k not in attrs:
-                            v = v or a.group(3)
+                            v = v or v3
                             if v is None:
                                 v = fast_rare(k, a)
                                 if v is not None:
                                     attrs[k] = v
                                     pos = a.end()
                                     continue
-                            elif v[0] != "{" or "=" not in v or k not in _COMP_REFS:
+                            # NOTE [strings read to the quote] (``_tokens``).
+                            elif (
+                                "\\" not in v
+                                and "\n" not in v
+                                and (k not in _COMP_REFS or v[0] != "{" or "=" not in v)
+                            ):
                                 attrs[k] = v
                                 pos = a.end()
                                 continue
@@ -441,17 +445,20 @@ class Parser(AttributeRules):
         while True:
             a = attr_fast(buf, pos)
             if a is not None:
-                v = a.group(2)
-                k = a.group(1)
+                k, v, v3 = a.group(1, 2, 3)
                 if (v is not None or k not in INT_LIST_ATTRS) and k not in attrs:
-                    v = v or a.group(3)
+                    v = v or v3
                     if v is None:
                         v = _fast_rare(k, a)
                         if v is not None:
                             attrs[k] = v
                             pos = a.end()
                             continue
-                    elif v[0] != "{" or "=" not in v or k not in _COMP_REFS:
+                    elif (
+                        "\\" not in v
+                        and "\n" not in v
+                        and (k not in _COMP_REFS or v[0] != "{" or "=" not in v)
+                    ):
                         attrs[k] = v
                         pos = a.end()
                         continue
@@ -462,14 +469,6 @@ class Parser(AttributeRules):
                 pos = self.attribute(p + 1, attrs)
                 continue
             return pos
-
-    def special_operand(self, opcode: str, text: str, pos: int) -> Any:
-        """parameter ::= int ; constant ::= literal (kept as text)."""
-        if opcode == "parameter":
-            if not _INT.fullmatch(text):
-                raise self.lx.error(pos, "a parameter number (an int)")
-            return int(text)
-        return _clean(text)
 
     def instruction(self, pos: int, comp: Computation, comps: list[Computation]) -> int:
         """instruction ::= 'ROOT'? name '=' shape? opcode '(' operands ')' (',' attribute)*"""
@@ -722,12 +721,6 @@ class Parser(AttributeRules):
         return text, info, end
 
     # -- attributes ---------------------------------------------------------------------
-
-    def unique(self, base: str) -> str:
-        """XLA's module-wide name uniquifier: ``base``, then ``base.1``, ``base.2`` ..."""
-        k = self.sugar.get(base, 0)
-        self.sugar[base] = k + 1
-        return base if k == 0 else f"{base}.{k}"
 
     def async_sugar(self, comp: Computation, comps: list[Computation]) -> None:
         """``op-start(...)`` with no ``calls=``: build the wrapped computation as XLA does.
