@@ -186,6 +186,17 @@ _FAST_CASES = {
     '  ROOT %d = f32[] negate(%c), backend_config="x\ny"\n}\n',
     "an unclosed string": 'HloModule m\nENTRY e {\n  %a = f32[] parameter(0), metadata={op_name="a}\n'
     '  ROOT %b = f32[] negate(%a), metadata={op_name="b"}\n}\n',
+    # TensorFlow's typed operands, as the instruction pattern reads them and as it does not.
+    "typed operands": "HloModule m\nENTRY e {\n  %a = f32[2]{0} parameter(0)\n"
+    "  %b = f32[2]{0} negate(f32[2]{0} %a)\n  %c = f32[2] add(f32[2]{0} %a, f32[2] %b)\n"
+    "  %d = f32[2] add(f32[2] %a, b)\n  %e = f32[6] concatenate(f32[2] %a, f32[2] %b, f32[2] %c)"
+    ", dimensions={0}\n  %f = f32[6] concatenate(f32[2] %a, f32[2] %b, c), dimensions={0}\n"
+    "  %g = f32[2] add(f32[2] a, f32[2]{0} %b)\n"
+    "  ROOT %t = (f32[2], f32[2]) tuple(f32[2] %a, f32[2]{0} %g)\n}\n",
+    "a typed operand of a bad type": "HloModule m\nENTRY e {\n  %a = f32[2]{0} parameter(0)\n"
+    "  ROOT %b = f32[2] add(x32[2] %a, f32[2] %a)\n}\n",
+    "a typed operand of a tuple type": "HloModule m\nENTRY e {\n  %a = f32[2]{0} parameter(0)\n"
+    "  %t = (f32[2]) tuple(%a)\n  ROOT %g = f32[2] get-tuple-element((f32[2]) %t), index=0\n}\n",
     # The fast patterns are ASCII; the rules' \w and \d take any Unicode letter or digit.
     "names and numbers outside ASCII": "HloModule m\nENTRY e {\n"
     "  %a.\u00e9 = f32[\u0662] parameter(0)\n"

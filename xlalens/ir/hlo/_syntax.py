@@ -321,7 +321,7 @@ class Parser(AttributeRules):
                     names = ops
                     if "/" in ops:
                         m = None  # a comment in a literal: the rules read it
-                elif first is not None:
+                elif first is not None and (not rest or "[" not in rest):
                     # Names as XLA prints them (the pattern's groups 5 to 7). A bare 's4'
                     # is a type to XLA's lexer: the rules decide.
                     if second is None:
@@ -339,6 +339,8 @@ class Parser(AttributeRules):
                         if not PRIMITIVE_TYPES.isdisjoint(names):
                             m = None
                 else:
+                    if ops is None:
+                        ops = buf[m.end(4) + 1 : m.end() - 1]  # three or more typed operands
                     if "/" in ops:
                         # XLA's '/*index=5*/' operand numbers, dropped: 1% of the
                         # instructions of optimized HLO, but a tenth of its parse

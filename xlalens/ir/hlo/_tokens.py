@@ -40,21 +40,45 @@ _SIMPLE_ARRAY = r"[a-z][a-z0-9]*+\[[0-9,]*+\](?:\{[0-9,]*+\})?"
 # parse each for the instruction and attribute patterns (issue 23).
 _NAME_P = r"[A-Za-z_][A-Za-z0-9_.\-]*+"  # NAME, possessive, ASCII
 _OPS_SIMPLE_RE = r"[ \t]*+%?" + _NAME_P + r"(?:[ \t]*+,[ \t]*+%?" + _NAME_P + r")*+[ \t]*+"
+
+
+# A primitive type name, exactly (longest first): the signature's fast path checks its
+# dtypes in the match instead of a findall and a set test after it (issue 23: optimized
+# HLO has a computation per three instructions, and the signature was most of each
+# computation's own cost).
+# Factored by first letter (``f(?:32|16|...)``): sre tries an alternation's branches
+# in turn, and a flat list of 30 names put f32 behind a dozen failed branches (a fifth of
+# the signature pattern's time, issue 23). Any order reads the same: a '[' follows.
+def _by_first_letter(names: frozenset[str]) -> str:
+    groups: dict[str, list[str]] = {}
+    for t in sorted(names, key=lambda t: (-len(t), t)):
+        groups.setdefault(t[0], []).append(re.escape(t[1:]))
+    return "(?:" + "|".join(c + "(?:" + "|".join(r) + ")" for c, r in groups.items()) + ")"
+
+
+_PRIMITIVE = _by_first_letter(PRIMITIVE_TYPES)
+
+
 # The operands: groups 5 to 7 when they are names as XLA prints them ('%a, %b, %c', or
-# 'a, b, c' from jax's pre-optimization text): the first and second names without their
-# '%', then the rest (', %c', or ''); group 8 otherwise (a literal, a parameter number,
-# typed operands, odd blanks), where ``_syntax`` reads its text. The name list is tried
-# first and is a part of what group 8 reads, so the two read the same texts as one; one
-# scan of a name list, where a lookahead scanned it a second time before, and one or two
-# operands (nine in ten) come out as groups, without str calls (issue 23).
+# 'a, b, c' from jax's pre-optimization text, or 'f32[2]{0} %a, f32[] %b' from
+# TensorFlow's): the first and second names without their '%', then the rest (', %c',
+# or ''); group 8 otherwise (a literal, a parameter number, odd blanks), where ``_syntax``
+# reads its text. An operand's type here is one the shape rule reads as it stands (a
+# primitive type, digits between commas). The name list is tried first and is a part of
+# what group 8 reads, so the two read the same texts as one; one scan of a name list,
+# where a lookahead scanned it a second time before, and one or two operands (nine in
+# ten) come out as groups, without str calls or a second pattern (issue 23).
+_INTS = r"(?:[0-9]++(?:,[0-9]++)*+)?"
+_OPERAND = r"(?:" + _PRIMITIVE + r"\[" + _INTS + r"\](?:\{" + _INTS + r"\})? %|%?)"
+_NAMED = _OPERAND + r"(" + _NAME_P + r")"
+_NAMES = _NAMED + r"(?:, " + _NAMED + r"((?:, " + _OPERAND + _NAME_P + r")*+))?"
 # Group 3, the type: a plain array, or a tuple of plain arrays as XLA prints it (', '
 # between them, no comments), whose text is the one the shape rule gives (issue 23: each
 # took the rules, 20 us apiece, 1-5% of a pre-optimization module's parse).
 _INSTR_FAST = re.compile(
     r"[ \t\r\n]*+(ROOT[ \t]+)?%?(" + _NAME_P + r")[ \t]*+=[ \t]*+"
     r"(" + _SIMPLE_ARRAY + r"|\((?:" + _SIMPLE_ARRAY + r"(?:, " + _SIMPLE_ARRAY + r")*+)?\))[ \t]++"
-    r"([a-z][a-z0-9\-]*+)\((?:%?(" + _NAME_P + r")(?:, %?(" + _NAME_P + r")"
-    r"((?:, %?" + _NAME_P + r")*+))?\)"
+    r"([a-z][a-z0-9\-]*+)\((?:" + _NAMES + r"\)"
     r"|((?:[^()\"/\[\]]++|\[[0-9,]*+\]|/\*index=[0-9]++\*/)*+)\))"
 )
 # XLA's printer numbers every fifth operand of a long list: 'fusion(%a, ..., /*index=5*/%f)'.
@@ -94,21 +118,6 @@ _FAST_VALUE = (
 _ATTR_FAST = re.compile(r"[ \t]*+,[ \t]*+([A-Za-z0-9_\-]++)=(?:" + _FAST_VALUE + r")")
 
 
-# A primitive type name, exactly (longest first): the signature's fast path checks its
-# dtypes in the match instead of a findall and a set test after it (issue 23: optimized
-# HLO has a computation per three instructions, and the signature was most of each
-# computation's own cost).
-# Factored by first letter (``f(?:32|16|...)``): sre tries an alternation's branches
-# in turn, and a flat list of 30 names put f32 behind a dozen failed branches (a fifth of
-# the signature pattern's time, issue 23). Any order reads the same: a '[' follows.
-def _by_first_letter(names: frozenset[str]) -> str:
-    groups: dict[str, list[str]] = {}
-    for t in sorted(names, key=lambda t: (-len(t), t)):
-        groups.setdefault(t[0], []).append(re.escape(t[1:]))
-    return "(?:" + "|".join(c + "(?:" + "|".join(r) + ")" for c, r in groups.items()) + ")"
-
-
-_PRIMITIVE = _by_first_letter(PRIMITIVE_TYPES)
 _SIG_PARAM = r"%?" + NAME + r":[ \t]*" + _PRIMITIVE + r"\[[\d,]*\](?:\{[^{}\n]*\})?"
 # Group 1: a result of a plain array type, with a plain layout or none, with nothing
 # glued to it (without a layout, ``_syntax`` checks that none follows after a blank
