@@ -315,7 +315,17 @@ class Parser(AttributeRules):
                 m = fast(buf, pos)
             if m is not None:
                 is_root, name, typ, opcode, first, second, rest, ops = m.groups()
-                if opcode == "parameter" or opcode == "constant":
+                # The opcode's first string, whether it ends in '-start' (async sugar),
+                # and whether its operand is a number or a literal (one lookup).
+                ohit = opcodes.get(opcode)
+                if ohit is None:
+                    ohit = opcodes[opcode] = (
+                        intern(opcode, opcode),
+                        opcode.endswith("-start"),
+                        opcode == "parameter" or opcode == "constant",
+                    )
+                opcode, is_start, special = ohit
+                if special:
                     if ops is None:
                         ops = buf[m.end(4) + 1 : m.end() - 1]  # a name: the literal's text
                     names = ops
@@ -372,11 +382,6 @@ class Parser(AttributeRules):
                         _, tinfo, _ = self.shape(m.start(3))
                     hit = typed[typ] = (typ, tinfo)
                 typ, tinfo = hit
-                # The opcode's first string, and whether it ends in '-start' (async sugar).
-                ohit = opcodes.get(opcode)
-                if ohit is None:
-                    ohit = opcodes[opcode] = (intern(opcode, opcode), opcode.endswith("-start"))
-                opcode, is_start = ohit
                 attrs: dict[str, str] = {}
                 pos = m.end()
                 # The attribute fast path, inlined (attribute_list does the same).
@@ -412,7 +417,7 @@ class Parser(AttributeRules):
                 # The operands start after the opcode's '(' (NOTE [positions as offsets]).
                 npos = m.start(2)
                 ops_pos = m.end(4) + 1
-                if opcode == "parameter" or opcode == "constant":
+                if special:
                     names = names.strip()
                     # ASCII digits: the int special_operand's rule reads, without its regex.
                     if opcode == "parameter" and names.isdigit() and names.isascii():
