@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -242,3 +243,34 @@ def test_fast_paths_read_what_the_rules_read(case, monkeypatch):
     monkeypatch.setattr(_syntax, "_SIG_FAST", never)
     monkeypatch.setattr(_syntax, "_COMP_FAST", never)
     assert read() == fast
+
+
+_BRACKET_ERRORS = {
+    '{a="x}\n}\n': "3:43: expected a closing quote, found the end of the text",
+    "{a /* x}\n}\n": "3:43: expected '*/' to end this comment, found the end of the text",
+    "{a={1}\n": "3:46: expected '}' to close the '{' of 3:40, found the end of the text",
+    "{a=(1]\n}\n}\n": "3:45: expected ')', found ']'",
+    "{a=1\n]}\n}\n": "4:1: expected '}', found ']'",
+}
+
+
+@pytest.mark.parametrize("tail", sorted(_BRACKET_ERRORS))
+def test_bracket_errors_name_the_place(tail):
+    """An attribute value's unclosed string, comment or bracket is named at its place."""
+    text = "HloModule m\nENTRY e {\n  ROOT %p = f32[] parameter(0), custom=" + tail
+    with pytest.raises(ParseError, match=re.escape(_BRACKET_ERRORS[tail])):
+        parse_hlo_text(text)
+
+
+def test_block_comments_leave_attribute_text():
+    """The '/*index=N*/' comments of a header's layout list are removed from its text."""
+    from xlalens.ir.hlo import _syntax
+
+    text = (
+        'HloModule m, a={(f32[2]{0}, /*index=1*/f32[])}, b={"/*x*/" /*y*/}\n'
+        "ENTRY e {\n  ROOT %p = f32[] parameter(0)\n}\n"
+    )
+    assert _syntax.parse(text, None).attrs_raw == {
+        "a": "{(f32[2]{0}, f32[])}",
+        "b": '{"/*x*/" }',
+    }

@@ -166,7 +166,13 @@ _INT = re.compile(r"-?\d+")
 _EQ = re.compile(r"[ \t\r\n]*=")
 _ATTR_NAME = re.compile(r"([\w\-]+)[ \t\r\n]*=")
 _STRING = re.compile(r"\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'", re.S)
-_STRUCT = re.compile(r"[(){}\[\]\"']|/\*|//")
+# NOTE [brackets as tokens] (``_attrs.match_close``): a bracket, a string, a comment, or a
+# quote or '/*' that nothing closes (the strings are ``_STRING``'s). Each branch starts
+# with one character, which lets sre skip to the next candidate with a set test.
+_BRACKET_TOKENS = re.compile(
+    r"\(|\)|\{|\}|\[|\]|\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'|//[^\n]*|/\*.*?\*/|\"|'|/\*", re.S
+)
+_CLOSERS = frozenset(")]}")
 _BARE = re.compile(r"[^\s,{}()\[\]\"'/]+")
 _IOTA = re.compile(
     r"\[[\s\d,]*\][ \t\r\n]*<=[ \t\r\n]*\[[\s\d,]*\](?:[ \t\r\n]*T[ \t\r\n]*\([\s\d,]*\))?"
@@ -177,13 +183,19 @@ _MESH = re.compile(
     r"mesh[ \t\r\n]*\[[^\]]*\](?:[ \t\r\n]*,?[ \t\r\n]*device_ids[ \t\r\n]*=[ \t\r\n]*"
     r"(?:\[[^\]]*\]|\((?:[^()]|\([^()]*\))*\)))?"
 )
+_BLOCK_COMMENT = re.compile(r"/\*.*?\*/", re.S)
 _CLEAN = re.compile(r"\"(?:[^\"\\]|\\.)*\"|//[^\n\r]*|/\*.*?\*/|[ \t]*[\r\n][ \t\r\n]*", re.S)
 
 
 def _clean(raw: str) -> str:
     """An attribute's text with comments removed and line breaks folded to one space."""
-    if "\n" not in raw and "\r" not in raw and "//" not in raw and "/*" not in raw:
-        return raw
+    if "\n" not in raw and "\r" not in raw and "//" not in raw:
+        if "/*" not in raw:
+            return raw
+        if '"' not in raw:
+            # Block comments only (the '/*index=5*/' of a layout list): what the
+            # substitution below gives, without a Python call per comment (issue 23).
+            return _BLOCK_COMMENT.sub("", raw).strip()
 
     def sub(m: re.Match) -> str:
         t = m.group()
