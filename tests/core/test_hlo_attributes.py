@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -135,7 +136,90 @@ _FAST_CASES = {
     "ENTRY e {\n  ROOT %p = f32[] parameter(0)\n}\n",
     "a comment in a literal": "HloModule m\nENTRY e {\n"
     "  ROOT %c = f32[2] constant({1, /*index=1*/2})\n}\n",
+    # Operand lists as other printers and people write them (issue 23: the pattern reads
+    # '%a, %b' and 'a, b' itself; the rest takes the general operand text).
+    "operand names in other spellings": "HloModule m\nENTRY e {\n"
+    "  %a = f32[] parameter(0)\n  %b = f32[] parameter(1)\n  %s = f32[] add(a, %b)\n"
+    "  %t = f32[] add(%a,%b)\n  %u = f32[] add( %a ,\tb )\n  %v = f32[] add(%a,  %b)\n"
+    "  ROOT %w = (f32[], f32[], f32[], f32[]) tuple(%s, %t, %u, %v)\n}\n",
+    "names as literals": "HloModule m\nENTRY e {\n  %t = pred[] constant(true)\n"
+    "  %u = pred[] constant(%false)\n  ROOT %w = (pred[], pred[]) tuple(%t, %u)\n}\n",
+    "a name as a parameter number": "HloModule m\nENTRY e {\n  ROOT %p = f32[] parameter(x)\n}\n",
+    "a type name as an instruction's name": "HloModule m\nENTRY e {\n"
+    "  %s4 = f32[] parameter(0)\n  ROOT %n = f32[] add(%s4, %s4)\n}\n",
+    "a bare type name as an operand": "HloModule m\nENTRY e {\n"
+    "  %a = f32[] parameter(0)\n  ROOT %n = f32[] add(%a, s4)\n}\n",
+    "a bare type name as a third operand": "HloModule m\nENTRY e {\n"
+    "  %a = f32[] parameter(0)\n  ROOT %t = (f32[], f32[], f32[]) tuple(%a, a, s4)\n}\n",
+    "a bare type name as the only operand": "HloModule m\nENTRY e {\n"
+    "  %a = f32[] parameter(0)\n  ROOT %n = f32[] negate(s4)\n}\n",
+    # NOTE [computation headers]: what the header pattern takes, and what it leaves.
+    "computation headers": "HloModule m\n%c.1 (a: f32[2]{0}, b: s32[]) -> f32[2]{0} {\n"
+    "  ROOT %a = f32[2]{0} parameter(0)\n  %b = s32[] parameter(1)\n}\n"
+    "%r (x: f32[], y: f32[]) -> f32[] {\n  %x = f32[] parameter(0)\n"
+    "  %y = f32[] parameter(1)\n  ROOT %s = f32[] add(%x, %y)\n}\n"
+    "ENTRY.1 {\n  ROOT %p = f32[] parameter(0)\n}\n"
+    "ENTRY /* c */ %e\n{\n  ROOT %p = f32[] parameter(0)\n}\n",
+    "a computation named ENTRY": "HloModule m\nENTRY {\n  ROOT %p = f32[] parameter(0)\n}\n",
+    "a computation defined twice": "HloModule m\n%c () -> f32[] {\n  ROOT %p = f32[] constant(0)\n}\n"
+    "%c () -> f32[] {\n  ROOT %p = f32[] constant(0)\n}\n"
+    "ENTRY %e {\n  ROOT %p = f32[] parameter(0)\n}\n",
+    "an empty body after a result without a layout": "HloModule m\n%c () -> f32[] {}\n"
+    "ENTRY %e {\n  ROOT %p = f32[] parameter(0)\n}\n",
+    "a body that reads as a layout": "HloModule m\n%c () -> f32[2] { 0 }\n"
+    "ENTRY %e {\n  ROOT %p = f32[] parameter(0)\n}\n",
+    "a layout glued to the body": "HloModule m\n%c () -> f32[2]{\n  ROOT %p = f32[2] constant({0, 1})\n}\n"
+    "ENTRY %e {\n  ROOT %p = f32[] parameter(0)\n}\n",
+    "a tuple result": "HloModule m\n%c (a: f32[]) -> (f32[], f32[]) {\n"
+    "  %a = f32[] parameter(0)\n  ROOT %t = (f32[], f32[]) tuple(%a, %a)\n}\n"
+    "ENTRY %e {\n  ROOT %p = f32[] parameter(0)\n}\n",
+    "tuple types": "HloModule m\nENTRY e {\n  %a = f32[2]{0} parameter(0)\n"
+    "  %t = (f32[2]{0}, f32[2]{0}) tuple(%a, %a)\n  %u = () tuple()\n"
+    "  %v = (f32[2]{0},f32[2]) tuple(%a, %a)\n  %w = ((f32[2]), f32[2]) tuple(%t, %a)\n"
+    "  ROOT %x = (f32[2]{0}, pred[]) tuple(%a, %a), sharding={{replicated}, {maximal device=0}}\n}\n",
+    "a tuple type with a bad element": "HloModule m\nENTRY e {\n  %a = f32[2]{0} parameter(0)\n"
+    "  ROOT %x = (f32[2]{0}, x32[2]) tuple(%a, %a)\n}\n",
+    # NOTE [strings read to the quote]: backslashes and line breaks take the rules.
+    "escapes and line breaks in strings": "HloModule m\nENTRY e {\n"
+    '  %a = f32[] parameter(0), metadata={op_name="a\\"b" op_type="c\\\\d"}\n'
+    '  %b = f32[] negate(%a), metadata={op_name="a\nb"}, frontend_attributes={x="1\\\\"}\n'
+    '  %c = f32[] negate(%b), backend_config="x\\"y", custom={a\\b}\n'
+    '  ROOT %d = f32[] negate(%c), backend_config="x\ny"\n}\n',
+    "an unclosed string": 'HloModule m\nENTRY e {\n  %a = f32[] parameter(0), metadata={op_name="a}\n'
+    '  ROOT %b = f32[] negate(%a), metadata={op_name="b"}\n}\n',
+    # TensorFlow's typed operands, as the instruction pattern reads them and as it does not.
+    "typed operands": "HloModule m\nENTRY e {\n  %a = f32[2]{0} parameter(0)\n"
+    "  %b = f32[2]{0} negate(f32[2]{0} %a)\n  %c = f32[2] add(f32[2]{0} %a, f32[2] %b)\n"
+    "  %d = f32[2] add(f32[2] %a, b)\n  %e = f32[6] concatenate(f32[2] %a, f32[2] %b, f32[2] %c)"
+    ", dimensions={0}\n  %f = f32[6] concatenate(f32[2] %a, f32[2] %b, c), dimensions={0}\n"
+    "  %g = f32[2] add(f32[2] a, f32[2]{0} %b)\n"
+    "  ROOT %t = (f32[2], f32[2]) tuple(f32[2] %a, f32[2]{0} %g)\n}\n",
+    "a typed operand of a bad type": "HloModule m\nENTRY e {\n  %a = f32[2]{0} parameter(0)\n"
+    "  ROOT %b = f32[2] add(x32[2] %a, f32[2] %a)\n}\n",
+    "a typed operand of a tuple type": "HloModule m\nENTRY e {\n  %a = f32[2]{0} parameter(0)\n"
+    "  %t = (f32[2]) tuple(%a)\n  ROOT %g = f32[2] get-tuple-element((f32[2]) %t), index=0\n}\n",
+    # The fast patterns are ASCII; the rules' \w and \d take any Unicode letter or digit.
+    "names and numbers outside ASCII": "HloModule m\nENTRY e {\n"
+    "  %a.\u00e9 = f32[\u0662] parameter(0)\n"
+    "  ROOT %n.\u00e9 = f32[2] negate(%a.\u00e9), custom=v\u00e9, dimensions={\u0661}\n}\n",
 }
+
+
+def test_table_rows_fast_path_reads_what_the_rules_read(monkeypatch):
+    """Table rows read by the row pattern are the rows the table rule reads alone."""
+    import re
+
+    from xlalens.ir.hlo import _syntax
+
+    text = (
+        'HloModule m\nFileNames\n1 "a.py"\n2 \'b.py\'\n3 "c\\"d"\n-4 "e//f"\n'
+        '5 "g\nh"\nFileLocations\n1 {file_name_id=1 line=2}\n2 {a="}"}\n3 /* c */ {b=1}\n'
+        "4 {c=(1, 2)}\n5 {d=1\n e=2}\n6{f=1}\nENTRY e {\n  ROOT %p = f32[] parameter(0)\n}\n"
+    )
+    fast = _syntax.parse(text, None).tables
+    monkeypatch.setattr(_syntax, "_ROW_FAST", re.compile(r"(?!)"))
+    assert _syntax.parse(text, None).tables == fast
+    assert fast["FileNames"][-4] == '"e//f"' and fast["FileLocations"][5] == "{d=1 e=2}"
 
 
 @pytest.mark.parametrize("case", sorted(_FAST_CASES))
@@ -157,4 +241,36 @@ def test_fast_paths_read_what_the_rules_read(case, monkeypatch):
     monkeypatch.setattr(_syntax, "_INSTR_FAST", never)
     monkeypatch.setattr(_syntax, "_ATTR_FAST", never)
     monkeypatch.setattr(_syntax, "_SIG_FAST", never)
+    monkeypatch.setattr(_syntax, "_COMP_FAST", never)
     assert read() == fast
+
+
+_BRACKET_ERRORS = {
+    '{a="x}\n}\n': "3:43: expected a closing quote, found the end of the text",
+    "{a /* x}\n}\n": "3:43: expected '*/' to end this comment, found the end of the text",
+    "{a={1}\n": "3:46: expected '}' to close the '{' of 3:40, found the end of the text",
+    "{a=(1]\n}\n}\n": "3:45: expected ')', found ']'",
+    "{a=1\n]}\n}\n": "4:1: expected '}', found ']'",
+}
+
+
+@pytest.mark.parametrize("tail", sorted(_BRACKET_ERRORS))
+def test_bracket_errors_name_the_place(tail):
+    """An attribute value's unclosed string, comment or bracket is named at its place."""
+    text = "HloModule m\nENTRY e {\n  ROOT %p = f32[] parameter(0), custom=" + tail
+    with pytest.raises(ParseError, match=re.escape(_BRACKET_ERRORS[tail])):
+        parse_hlo_text(text)
+
+
+def test_block_comments_leave_attribute_text():
+    """The '/*index=N*/' comments of a header's layout list are removed from its text."""
+    from xlalens.ir.hlo import _syntax
+
+    text = (
+        'HloModule m, a={(f32[2]{0}, /*index=1*/f32[])}, b={"/*x*/" /*y*/}\n'
+        "ENTRY e {\n  ROOT %p = f32[] parameter(0)\n}\n"
+    )
+    assert _syntax.parse(text, None).attrs_raw == {
+        "a": "{(f32[2]{0}, f32[])}",
+        "b": '{"/*x*/" }',
+    }

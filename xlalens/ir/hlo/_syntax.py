@@ -28,7 +28,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from xlalens.ir._ops import OPCODES
 from xlalens.ir.hlo._attrs import (
     _COMP_REFS,
     ATTRIBUTE_RULES,
@@ -40,8 +39,10 @@ from xlalens.ir.hlo._infer import INFERABLE, InferError, infer_type
 from xlalens.ir.hlo._lex import PRIMITIVE_TYPES, SKIP, Lexer
 from xlalens.ir.hlo._tokens import (
     _ARRAY,
+    _ASYNC_ONLY_ATTRS,
     _ATTR_FAST,
     _ATTR_NAME,
+    _COMP_FAST,
     _DIM,
     _ENTRY,
     _HLOMODULE,
@@ -52,41 +53,29 @@ from xlalens.ir.hlo._tokens import (
     _LAYOUT_BODY,
     _MAX_TUPLE_DEPTH,
     _MODULE_NAME,
+    _NEXT_LINE,
     _OPCODE,
     _OPS_SIMPLE,
     _OPS_TYPED,
     _PNAME,
     _ROOT,
+    _ROW_FAST,
     _SIG_FAST,
     _STRING,
     _TABLE_KW,
     _TYPED_DTYPE,
     _TYPED_NAME,
     _WORD,
+    NATIVE_ASYNC,
+    SUGAR_WRAPPABLE,
     Computation,
     Module,
     TypeInfo,
     _clean,
+    plain_names,
 )
 
 __all__ = ["ATTRIBUTE_RULES", "Computation", "Module", "Parser", "TypeInfo", "parse"]
-
-# What follows an instruction's last attribute in XLA's printing: a line break and the
-# next instruction (two blanks of indent, then '%' or 'ROOT') or the closing brace.
-_NEXT_LINE = ("\n  %", "\n  ROOT ", "\n}")
-
-
-def plain_names(ops: str) -> list[str]:
-    """The operand names of a plain name list: the pieces between commas, '%' and blanks removed.
-
-    The caller has matched ``[ \t]*%?name([ \t]*,[ \t]*%?name)*[ \t]*``, and a name
-    holds no '%', blank or comma. ``maxsplit`` = the count gives a list of its exact
-    size: a plain split keeps 12 slots, which outlive the parse (11 MB at 156k nodes).
-    """
-    names = ops.replace("%", "").replace(" ", "")
-    if "\t" in names:
-        names = names.replace("\t", "")
-    return names.split(",", names.count(","))
 
 
 class Parser(AttributeRules):
@@ -122,6 +111,7 @@ class Parser(AttributeRules):
             self.texts.setdefault,
             typed,
             SKIP.match,
+            {},
         )
 
     # -- helpers ----------------------------------------------------------------------
@@ -154,12 +144,10 @@ class Parser(AttributeRules):
         tables: dict[str, dict[int, str]] = {}
         comps: list[Computation] = self._comps
         seen: set[str] = set()
-        skip = SKIP.match
         n = self.n
-        while True:
-            pos = skip(buf, pos).end()
-            if pos >= n:
-                break
+        # (table and computation return the position of the next token.)
+        pos = self.skip(pos)
+        while pos < n:
             # (A computation name with '%', as XLA prints it, is neither keyword: a
             # third of the modules' computations are fusion bodies of a few lines.)
             if buf[pos] != "%":
@@ -179,7 +167,13 @@ class Parser(AttributeRules):
     def table(self, pos: int, rows: dict[int, str]) -> int:
         """table ::= keyword (int (string | '{' ... '}'))*"""
         buf = self.buf
+        row = _ROW_FAST.match
         while True:
+            r = row(buf, pos)
+            if r is not None:
+                rows[int(r.group(1))] = _clean(r.group(2))
+                pos = r.end()
+                continue
             p = self.skip(pos)
             m = _INT.match(buf, p)
             if m is None:
@@ -199,30 +193,40 @@ class Parser(AttributeRules):
 
     # -- computation --------------------------------------------------------------------
     def computation(self, pos: int, comps: list[Computation], seen: set[str]) -> int:
-        """computation ::= 'ENTRY'? name signature? '{' instruction* '}' (',' execution_thread)?"""
+        """computation ::= 'ENTRY'? name signature? '{' instruction* '}' (',' execution_thread)?
+
+        Returns the position of the token after it.
+        """
         buf = self.buf
         skip = SKIP.match
-        is_entry = False
-        m = _ENTRY.match(buf, pos) if buf[pos] == "E" else None
-        if m is not None:
-            is_entry = True
+        h = _COMP_FAST.match(buf, pos)
+        if h is not None and h.group(3) not in seen:
+            # NOTE: [computation headers] (``_tokens``): what the rules read, in one match.
+            entry, _, cname = h.groups()
+            comp = Computation(cname, entry is not None, h.start(2))
+            pos = h.end() - 1
+        else:
+            is_entry = False
+            m = _ENTRY.match(buf, pos) if buf[pos] == "E" else None
+            if m is not None:
+                is_entry = True
+                pos = skip(buf, m.end()).end()
+            m = _PNAME.match(buf, pos)
+            if m is None:
+                raise self.lx.error(
+                    pos, "'HloModule', a table or a computation header such as 'ENTRY %main {'"
+                )
+            cname = m.group(1)
+            if cname in seen:
+                raise self.lx.fail(pos, f"computation {cname!r} is defined twice")
+            comp = Computation(cname, is_entry, pos)
             pos = skip(buf, m.end()).end()
-        m = _PNAME.match(buf, pos)
-        if m is None:
-            raise self.lx.error(
-                pos, "'HloModule', a table or a computation header such as 'ENTRY %main {'"
-            )
-        cname = m.group(1)
-        if cname in seen:
-            raise self.lx.fail(pos, f"computation {cname!r} is defined twice")
+            if pos < self.n and buf[pos] == "(":
+                pos = self.signature(pos)
+                pos = skip(buf, pos).end()
+            if pos >= self.n or buf[pos] != "{":
+                raise self.lx.error(pos, f"'{{' to open the body of computation {cname!r}")
         seen.add(cname)
-        comp = Computation(cname, is_entry, pos)
-        pos = skip(buf, m.end()).end()
-        if pos < self.n and buf[pos] == "(":
-            pos = self.signature(pos)
-            pos = skip(buf, pos).end()
-        if pos >= self.n or buf[pos] != "{":
-            raise self.lx.error(pos, f"'{{' to open the body of computation {cname!r}")
         comps.append(comp)
         self._current = comp
         pos = self.instruction_list(pos + 1, comp, comps)
@@ -238,8 +242,8 @@ class Parser(AttributeRules):
             if sm is None:
                 raise self.lx.error(p, "a quoted execution thread name")
             comp.execution_thread = sm.group()[1:-1]
-            pos = sm.end()
-        return pos
+            p = skip(buf, sm.end()).end()
+        return p
 
     def signature(self, pos: int) -> int:
         """signature ::= '(' (name ':' shape (',' name ':' shape)*)? ')' '->' shape"""
@@ -292,6 +296,7 @@ class Parser(AttributeRules):
             intern,
             typed,
             skip,
+            opcodes,
         ) = self._hot
         startswith = buf.startswith
         next_line = _NEXT_LINE
@@ -309,18 +314,43 @@ class Parser(AttributeRules):
                     return pos + 1
                 m = fast(buf, pos)
             if m is not None:
-                is_root, name, typ, opcode, simple, ops = m.groups()
-                ops_pos = m.start(6)
-                if opcode == "parameter" or opcode == "constant":
+                is_root, name, typ, opcode, first, second, rest, ops = m.groups()
+                # The opcode's first string, whether it ends in '-start' (async sugar),
+                # and whether its operand is a number or a literal (one lookup).
+                ohit = opcodes.get(opcode)
+                if ohit is None:
+                    ohit = opcodes[opcode] = (
+                        intern(opcode, opcode),
+                        opcode.endswith("-start"),
+                        opcode == "parameter" or opcode == "constant",
+                    )
+                opcode, is_start, special = ohit
+                if special:
+                    if ops is None:
+                        ops = buf[m.end(4) + 1 : m.end() - 1]  # a name: the literal's text
                     names = ops
                     if "/" in ops:
                         m = None  # a comment in a literal: the rules read it
-                elif simple is not None:
-                    # A plain name list (the match's lookahead).
-                    names = plain_names(simple)
-                    if not PRIMITIVE_TYPES.isdisjoint(names):
-                        m = None  # a bare 's4' is a type to XLA's lexer: the rules decide
+                elif first is not None and (not rest or "[" not in rest):
+                    # Names as XLA prints them (the pattern's groups 5 to 7). A bare 's4'
+                    # is a type to XLA's lexer: the rules decide.
+                    if second is None:
+                        names = [first]
+                        if first in PRIMITIVE_TYPES:
+                            m = None
+                    elif not rest:
+                        names = [first, second]
+                        if first in PRIMITIVE_TYPES or second in PRIMITIVE_TYPES:
+                            m = None
+                    else:
+                        names = (first + ", " + second + rest.replace("%", "")).split(
+                            ", ", rest.count(",") + 1
+                        )
+                        if not PRIMITIVE_TYPES.isdisjoint(names):
+                            m = None
                 else:
+                    if ops is None:
+                        ops = buf[m.end(4) + 1 : m.end() - 1]  # three or more typed operands
                     if "/" in ops:
                         # XLA's '/*index=5*/' operand numbers, dropped: 1% of the
                         # instructions of optimized HLO, but a tenth of its parse
@@ -352,7 +382,6 @@ class Parser(AttributeRules):
                         _, tinfo, _ = self.shape(m.start(3))
                     hit = typed[typ] = (typ, tinfo)
                 typ, tinfo = hit
-                opcode = intern(opcode, opcode)
                 attrs: dict[str, str] = {}
                 pos = m.end()
                 # The attribute fast path, inlined (attribute_list does the same).
@@ -362,17 +391,21 @@ class Parser(AttributeRules):
                 while not startswith(next_line, pos):
                     a = attr_fast(buf, pos)
                     if a is not None:
-                        v = a.group(2)
-                        k = a.group(1)
+                        k, v, v3 = a.group(1, 2, 3)
                         if (v is not None or k not in INT_LIST_ATTRS) and k not in attrs:
-                            v = v or a.group(3)
+                            v = v or v3
                             if v is None:
                                 v = fast_rare(k, a)
                                 if v is not None:
                                     attrs[k] = v
                                     pos = a.end()
                                     continue
-                            elif v[0] != "{" or "=" not in v or k not in _COMP_REFS:
+                            # NOTE [strings read to the quote] (``_tokens``).
+                            elif (
+                                "\\" not in v
+                                and "\n" not in v
+                                and (k not in _COMP_REFS or v[0] != "{" or "=" not in v)
+                            ):
                                 attrs[k] = v
                                 pos = a.end()
                                 continue
@@ -381,7 +414,10 @@ class Parser(AttributeRules):
                         pos = self.attribute(p + 1, attrs)
                         continue
                     break
-                if opcode == "parameter" or opcode == "constant":
+                # The operands start after the opcode's '(' (NOTE [positions as offsets]).
+                npos = m.start(2)
+                ops_pos = m.end(4) + 1
+                if special:
                     names = names.strip()
                     # ASCII digits: the int special_operand's rule reads, without its regex.
                     if opcode == "parameter" and names.isdigit() and names.isascii():
@@ -397,14 +433,16 @@ class Parser(AttributeRules):
                         opcode,
                         names,
                         attrs,
-                        m.start(2),
-                        ops_pos - m.start(2),
+                        npos,
+                        ops_pos - npos,
                     )
                 )
+                if is_start:
+                    self.async_sugar(comp, comps)
             else:
                 pos = self.instruction(skip(buf, pos).end(), comp, comps)
-            if instrs[-1][4].endswith("-start"):
-                self.async_sugar(comp, comps)
+                if instrs[-1][4].endswith("-start"):
+                    self.async_sugar(comp, comps)
 
     def attribute_list(self, pos: int, attrs: dict[str, str]) -> int:
         """(',' attribute)* after an instruction's operands; the fast path first."""
@@ -414,17 +452,20 @@ class Parser(AttributeRules):
         while True:
             a = attr_fast(buf, pos)
             if a is not None:
-                v = a.group(2)
-                k = a.group(1)
+                k, v, v3 = a.group(1, 2, 3)
                 if (v is not None or k not in INT_LIST_ATTRS) and k not in attrs:
-                    v = v or a.group(3)
+                    v = v or v3
                     if v is None:
                         v = _fast_rare(k, a)
                         if v is not None:
                             attrs[k] = v
                             pos = a.end()
                             continue
-                    elif v[0] != "{" or "=" not in v or k not in _COMP_REFS:
+                    elif (
+                        "\\" not in v
+                        and "\n" not in v
+                        and (k not in _COMP_REFS or v[0] != "{" or "=" not in v)
+                    ):
                         attrs[k] = v
                         pos = a.end()
                         continue
@@ -435,14 +476,6 @@ class Parser(AttributeRules):
                 pos = self.attribute(p + 1, attrs)
                 continue
             return pos
-
-    def special_operand(self, opcode: str, text: str, pos: int) -> Any:
-        """parameter ::= int ; constant ::= literal (kept as text)."""
-        if opcode == "parameter":
-            if not _INT.fullmatch(text):
-                raise self.lx.error(pos, "a parameter number (an int)")
-            return int(text)
-        return _clean(text)
 
     def instruction(self, pos: int, comp: Computation, comps: list[Computation]) -> int:
         """instruction ::= 'ROOT'? name '=' shape? opcode '(' operands ')' (',' attribute)*"""
@@ -626,10 +659,6 @@ class Parser(AttributeRules):
                 return names, pos + 1
             raise self.lx.error(pos, "',' or ')' after an operand")
 
-    def _at_type(self, pos: int) -> bool:
-        m = _ARRAY.match(self.buf, pos)
-        return m is not None and m.group(1) in PRIMITIVE_TYPES
-
     # -- shapes -----------------------------------------------------------------------
     def shape(self, pos: int, depth: int = 0) -> tuple[str, TypeInfo, int]:
         """shape ::= primitive '[' dims ']' layout? | '(' (shape (',' shape)*)? ')'
@@ -700,12 +729,6 @@ class Parser(AttributeRules):
 
     # -- attributes ---------------------------------------------------------------------
 
-    def unique(self, base: str) -> str:
-        """XLA's module-wide name uniquifier: ``base``, then ``base.1``, ``base.2`` ..."""
-        k = self.sugar.get(base, 0)
-        self.sugar[base] = k + 1
-        return base if k == 0 else f"{base}.{k}"
-
     def async_sugar(self, comp: Computation, comps: list[Computation]) -> None:
         """``op-start(...)`` with no ``calls=``: build the wrapped computation as XLA does.
 
@@ -769,29 +792,6 @@ def _type_of(parser: Parser, text: str) -> TypeInfo:
     sub = Parser(Lexer(text, None))
     sub.typecache = parser.typecache
     return sub.shape(0)[1]
-
-
-#: Opcodes that have their own ``-start``/``-done`` pair in XLA (not sugar).
-NATIVE_ASYNC = frozenset(
-    {
-        "all-reduce-start",
-        "all-reduce-done",
-        "all-gather-start",
-        "all-gather-done",
-        "collective-permute-start",
-        "collective-permute-done",
-        "copy-start",
-        "copy-done",
-        "async-start",
-        "async-update",
-        "async-done",
-        "send-done",
-        "recv-done",
-    }
-)
-#: Opcodes XLA's parser accepts as the ``X`` of ``X-start`` sugar: any opcode.
-SUGAR_WRAPPABLE = frozenset(OPCODES) - {"async-start", "async-update", "async-done"}
-_ASYNC_ONLY_ATTRS = frozenset({"async_execution_thread", "async_group_id", "calls"})
 
 
 def parse(text: str, source: str | None) -> Module:
