@@ -162,7 +162,8 @@ class Walks:
                 return  # the reader rejects the module
             s = node[u]
             dtype = d["dtype"]
-            if s["dtype"] != dtype or tuple(s["shape"]) != d["shape"] or dtype == "tuple":
+            # (Shapes are tuples in a graph the reader is building.)
+            if s["dtype"] != dtype or s["shape"] != d["shape"] or dtype == "tuple":
                 return
             self.noop.append(nid)
             self.changing.add(nid)

@@ -439,6 +439,7 @@ def lower(
         # 1.3 MB of pointers, was whole at the loop's end, the peak). The async-sugar
         # pass below reads them again, so modules with sugar keep a copy.
         kept = list(instrs) if sugar else None
+        prefix = cname + "/"  # of each node id (xlalens.ir._schema.node_id)
         instrs.reverse()
         pop = instrs.pop
         # The index in ``instrs`` after which gnode and its fellows have just grown.
@@ -447,7 +448,7 @@ def lower(
         # ``oref``: the operands' offset from the name (NOTE [positions as offsets]).
         for j in range(len(instrs)):
             name, is_root, typ, tinfo, opcode, ops, attrs_raw, npos, oref = pop()
-            nid = cname + "/" + name
+            nid = prefix + name
             if name in local:
                 raise lexer.fail(npos, f"instruction {name!r} is defined twice in {cname!r}")
             local[name] = nid
