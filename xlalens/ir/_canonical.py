@@ -426,7 +426,10 @@ def summarize_reducers(
         if not all(node[x]["attrs"].get("reducer") for x in callers):
             continue
         for x in callers:
-            node[x]["calls"] = tuple(k for k in node[x]["calls"] if k != c)
+            nd = node[x]
+            calls = nd["calls"]
+            # (Nearly always a reduce's one call: no generator for it.)
+            nd["calls"] = () if calls == (c,) else tuple(k for k in calls if k != c)
         dead += members.get(c, ())
         del comps[c]
         stats["summarize_reducer"] = stats.get("summarize_reducer", 0) + 1
