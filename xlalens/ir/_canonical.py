@@ -27,11 +27,11 @@ from xlalens.ir._canonical_scan import (
     FOLD,
     NOOP_OPS,
     NUMPY_DTYPES,
-    REDUCER_BINARY,
     REDUCING_OPS,
     Walks,
     candidates,
     foldable,
+    reducer_op,
     swappable,
 )
 from xlalens.ir._dicts import with_key
@@ -352,15 +352,7 @@ def _reducer_summary(g: nx.MultiDiGraph, comp: str, nodes: list[str]) -> str | N
             return None
     if len(core) != 1:
         return None
-    d = g.nodes[core[0]]
-    if d["op"] not in REDUCER_BINARY or d["calls"]:
-        return None
-    srcs = [u for u, _ in _operands(g, core[0])]
-    if sorted(srcs) != sorted(params):
-        return None
-    if d["op"] in ("subtract", "divide") and srcs != params:
-        return None
-    return d["op"]
+    return reducer_op(g.nodes[core[0]], [u for u, _ in _operands(g, core[0])], params)
 
 
 def summarize_reducers(

@@ -65,6 +65,21 @@ def foldable(d: dict[str, Any]) -> bool:
     )
 
 
+def reducer_op(d: dict[str, Any], srcs: list[str], params: list[str]) -> str | None:
+    """The binary op of a reducer computation that is just ``op(p0, p1)``, else None.
+
+    ``d``: its one node besides the parameters (and a ``return``); ``srcs``: that
+    node's operands in operand order; ``params``: the computation's parameters in
+    order (two). ``_canonical._reducer_summary`` and :meth:`Walks.reducer` decide here.
+    """
+    op = d["op"]
+    if op not in REDUCER_BINARY or d["calls"] or sorted(srcs) != sorted(params):
+        return None
+    if op in ("subtract", "divide") and srcs != params:
+        return None  # not commutative: the parameters in their order only
+    return op
+
+
 def swappable(d: dict[str, Any]) -> bool:
     """Node fields ``d`` of an op whose two operands ``order_commutative`` may swap (a
     commutative op, or an EQ/NE compare)."""
@@ -261,14 +276,10 @@ class Walks:
             return
         core = body[0]
         d = node[core]
-        op = d["op"]
-        if op not in REDUCER_BINARY or d["calls"]:
-            return
+        if d["op"] not in REDUCER_BINARY or d["calls"]:
+            return  # (no binary op: left to the rule)
         srcs = [u for _, u in sorted((k, u) for u, kd in pred[core].items() for k in kd)]
-        if sorted(srcs) != sorted(params) or (op in ("subtract", "divide") and srcs != params):
-            self.summaries[comp] = None
-        else:
-            self.summaries[comp] = op
+        self.summaries[comp] = reducer_op(d, srcs, params)
 
 
 def candidates(

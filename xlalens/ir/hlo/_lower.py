@@ -333,6 +333,8 @@ def lower(
     scheduled = mod.attrs_raw.get("is_scheduled") == "true"
     if scheduled and stage == "unknown":
         stage = "optimized_hlo"
+    # Optimized HLO: each node's ``fusion`` is the kernel that runs it (assign_kernels).
+    kernels = stage == "optimized_hlo" or scheduled
     entry = None
     for c in mod.computations:
         if c.is_entry:
@@ -387,8 +389,8 @@ def lower(
     # program order than any call of the same callee recorded at once, so they go
     # first in its callers, and the first of their kinds wins, as in one pass.
     pending_calls: list[tuple[str, str, str, str, int]] = []
-    # Each computation's nodes that call one, in node order (for assign_kernels).
-    calling: dict[str, list[str]] = {}
+    # Each computation's nodes that call one, in node order (for assign_kernels only).
+    calling: dict[str, list[str]] | None = {} if kernels else None
 
     def call(nid: str, callee: str, kind: str, cname: str, npos: int) -> None:
         info = computations.get(callee)
@@ -533,7 +535,7 @@ def lower(
                         attrs[key] = names if raw.startswith("{") else names[0] if names else ""
                         kind = _kind_for(key, opcode)
                         # A tuple (NOTE [calls, a tuple] in ``xlalens.ir._schema``).
-                        if names and not d["calls"]:
+                        if calling is not None and names and not d["calls"]:
                             calling.setdefault(cname, []).append(nid)
                         d["calls"] += tuple(names)
                         for callee in names:
@@ -657,9 +659,8 @@ def lower(
     for callee, calls in early.items():
         # Before its callee was read: first in program order (NOTE above).
         info = computations[callee]
-        first = list(dict.fromkeys(nid for nid, _ in calls))
-        seen = set(first)
-        info["callers"] = first + [c for c in info["callers"] if c not in seen]
+        first = dict.fromkeys(nid for nid, _ in calls)
+        info["callers"] = [*first, *(c for c in info["callers"] if c not in first)]
         kind = next((k for _, k in calls if k != "other"), None)
         if kind is not None and callee != entry:
             info["kind"] = kind
@@ -673,7 +674,6 @@ def lower(
     if len(gnode) >= _GROWN_AT[0]:
         del local
         release_freed()  # the last computation's name table, and what the loop freed
-    kernels = stage == "optimized_hlo" or scheduled
     by_comp: dict[str, list[str]] = {}
     ids = iter(gnode)
     if kernels:
