@@ -16,18 +16,35 @@ DATA = Path(__file__).parent / "data"
 
 
 def _layout(g: nx.MultiDiGraph) -> tuple:
-    """Everything a graph holds, in order (nodes, successor and predecessor orders, edges)."""
+    """Everything a graph holds: nodes in order, and each edge with its record.
+
+    Adjacency order aside: a canonical load leaves each user among its producer's
+    successors in program order and its own operands in operand order, where the
+    rules, run on a whole graph, append the producers they rewire (NOTE [no-ops
+    dropped while lowering] in xlalens.ir.hlo._lower). :func:`_in_program_order` checks
+    the load's order.
+    """
     return (
         sorted(g.graph.items(), key=lambda kv: kv[0]),
         list(g._node.items()),
-        [
-            (u, v, k, d)
+        sorted(
+            (u, v, k, list(d.items()))
             for u, nbrs in g._succ.items()
             for v, kd in nbrs.items()
             for k, d in kd.items()
-        ],
-        [(v, [(u, list(kd)) for u, kd in nbrs.items()]) for v, nbrs in g._pred.items()],
+        ),
+        [(v, sorted((u, sorted(kd)) for u, kd in nbrs.items())) for v, nbrs in g._pred.items()],
     )
+
+
+def _in_program_order(g: nx.MultiDiGraph) -> None:
+    """Each node's successors come in node order, its producers in operand order."""
+    position = {n: i for i, n in enumerate(g._node)}
+    for u, nbrs in g._succ.items():
+        assert [position[v] for v in nbrs] == sorted(position[v] for v in nbrs), u
+    for v, nbrs in g._pred.items():
+        first = [min(kd) for kd in nbrs.values()]
+        assert first == sorted(first), v
 
 
 def test_canonical_load_equals_normalize_of_raw():
@@ -41,6 +58,8 @@ def test_canonical_load_equals_normalize_of_raw():
             stats.get("summarize_reducer") or stats.get("drop_convert")
         ), stats  # the rules did work on this module
         assert _layout(fast) == _layout(slow), name
+        if "optimized" not in name:  # (there the rule drops bitcasts, as before)
+            _in_program_order(fast)
 
 
 def test_scheduled_sniff_reads_long_headers_in_linear_time():
@@ -81,7 +100,8 @@ def test_signature_result_with_layout():
 # no-op that merges two operands into one (m2), a chain of no-ops (r2), a no-op
 # whose dtype differs (kept), compare EQ (sorted) and GT (left as written); m0 and e are
 # swapped while lowering (NOTE [swaps made while lowering]) and share %b with m1, which is
-# swapped by the rule, so %b's successor order checks that the two interleave.
+# swapped by the rule; %b's successors stay in program order through both (NOTE
+# [successors in program order] in xlalens.ir._canonical).
 _RULE_CASES = """HloModule cases
 ENTRY %main (p: f32[], q: f32[4]) -> (f32[], f32[], f32[4], pred[], pred[], bf16[4]) {
   %p = f32[] parameter(0)
@@ -112,13 +132,14 @@ def test_rule_candidates_left_out_while_lowering():
     fast = load(_RULE_CASES, level="canonical")
     slow = normalize(load(_RULE_CASES, level="raw"), "canonical", copy=True)
     assert _layout(fast) == _layout(slow)
+    _in_program_order(fast)
     ops = {n: [fast._node[u]["op"] for u in fast._pred[n]] for n in fast._node}
     assert ops["main/m1"] == ["broadcast", "constant"]  # swapped after the fold
     assert ops["main/m2"] == ["parameter"]  # both operands are %q once the reshapes go
     assert ops["main/e"] == ["broadcast", "negate"] and ops["main/gt"] == ["negate", "broadcast"]
     assert ops["main/m3"] == ["broadcast", "negate"]  # in order already
     assert ops["main/m0"] == ["broadcast", "negate"]
-    assert list(fast._succ["main/b"])[-3:] == ["main/m0", "main/m1", "main/e"]
+    assert list(fast._succ["main/b"]) == ["main/m0", "main/m1", "main/e", "main/gt", "main/m3"]
     assert "main/cv" in fast._node and "main/r" not in fast._node
     assert fast._node["main/a2"]["attrs"]["literal"] == 3.0  # (2 + 3) - 2
 
@@ -162,3 +183,45 @@ def test_reducers_summarized_while_lowering():
     attrs = {n: fast._node[f"main/{n}"]["attrs"].get("reducer") for n in ("r1", "r2", "r3")}
     assert attrs == {"r1": "add", "r2": None, "r3": "maximum"}
     assert set(fast.graph["computations"]) == {"main", "rsub"}
+
+
+# NOTE [no-ops dropped while lowering]: a ROOT no-op (%f), a last instruction that is one
+# without ROOT (%g), a chain into a tuple (%r1, %r2), one with a sharding (left to the rule,
+# which drops it too) and one whose layout differs (kept).
+_NOOP_ROOTS = """HloModule noop_roots
+%f (a: f32[2,2]) -> f32[2,2] {
+  %a = f32[2,2]{1,0} parameter(0)
+  ROOT %c = f32[2,2]{1,0} copy(%a)
+}
+%g (a: f32[2,2]) -> f32[2,2] {
+  %a = f32[2,2]{1,0} parameter(0)
+  %n = f32[2,2]{1,0} negate(%a)
+  %r = f32[2,2]{1,0} reshape(%n)
+}
+ENTRY %main (x: f32[2,2]) -> (f32[2,2], f32[2,2], f32[2,2], f32[2,2]) {
+  %x = f32[2,2]{1,0} parameter(0)
+  %s = f32[2,2]{1,0} copy(%x), sharding={replicated}
+  %l = f32[2,2]{0,1} copy(%s)
+  %r1 = f32[2,2]{1,0} reshape(%s)
+  %r2 = f32[2,2]{1,0} reshape(%r1)
+  %k1 = f32[2,2]{1,0} call(%r2), to_apply=%f
+  %k2 = f32[2,2]{1,0} call(%r1), to_apply=%g
+  ROOT %t = (f32[2,2], f32[2,2], f32[2,2], f32[2,2]) tuple(%r2, %k1, %k2, %l)
+}
+"""
+
+
+def test_noops_dropped_while_lowering_keep_roots():
+    """No-ops the reader leaves out hand their root to their operand, as drop_noops does."""
+    fast = load(_NOOP_ROOTS, level="canonical")
+    slow = normalize(load(_NOOP_ROOTS, level="raw"), "canonical", copy=True)
+    assert _layout(fast) == _layout(slow)
+    comps = fast.graph["computations"]
+    assert comps["f"]["root"] == "f/a" and fast._node["f/a"]["is_root"]
+    assert comps["g"]["root"] == "g/n" and fast._node["g/n"]["is_root"]
+    assert {"main/s", "main/r1", "main/r2", "f/c", "g/r"}.isdisjoint(fast._node)
+    assert "main/l" in fast._node  # {0,1} is not the layout of %x
+    # %s is the rule's: it appends %x to its users' producers (%r1 and %r2 were %s there).
+    assert list(fast._pred["main/t"]) == ["main/k1", "main/k2", "main/l", "main/x"]
+    _in_program_order(load(_NOOP_ROOTS.replace(", sharding={replicated}", ""), level="canonical"))
+    assert fast.graph["attrs"]["canonical"] == {"drop_copy": 2, "drop_reshape": 3}

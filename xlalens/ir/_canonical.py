@@ -32,6 +32,7 @@ from xlalens.ir._canonical_scan import (
     candidates,
     foldable,
     reducer_op,
+    returns_operand,
     swappable,
 )
 from xlalens.ir._dicts import with_key
@@ -154,17 +155,7 @@ def drop_noops(
             continue
         ((_k, edge),) = keyed.items()
         s = node[src]
-        if s["dtype"] != d["dtype"] or tuple(edge["shape"]) != d["shape"] or d["dtype"] == "tuple":
-            continue
-        if d["op"] == "transpose":
-            perm = d["attrs"].get("permutation", d["attrs"].get("dimensions"))
-            if perm is None or list(perm) != list(range(len(d["shape"]))):
-                continue
-        if (
-            d["op"] in ("bitcast", "copy")
-            and d["layout"] != s["layout"]
-            and None not in (d["layout"], s["layout"])
-        ):
+        if not returns_operand(d, s, edge["shape"]):
             continue
         comp = d["computation"]
         is_root = g.graph["computations"][comp]["root"] == nid
@@ -460,7 +451,7 @@ def order_commutative(
     swap on the predecessor side (``Walks.presorted``, NOTE [swaps made while
     lowering]).
     """
-    pred, succ, node = g._pred, g._succ, g._node
+    pred, node = g._pred, g._node
     swapped = 0
     if candidates is None:
         todo: Any = ((n, d, 0) for n, d in node.items())
@@ -472,16 +463,9 @@ def order_commutative(
         if d is None:
             continue  # an earlier rule removed it
         if pre:
-            # The successor side of the swap: ``nid`` to the end of both (as the
-            # del + insert below leave it). Its producers, swapped first: no rule
-            # before this one changes such a node's operands (NOTE [swaps made
-            # while lowering]).
-            u1, u0 = pred[nid]
-            s0, s1 = succ[u0], succ[u1]
-            kd = s1.pop(nid)
-            s1[nid] = kd
-            kd = s0.pop(nid)
-            s0[nid] = kd
+            # The reader made this swap (NOTE [swaps made while lowering]); the key
+            # dicts it rewrote are the successors' own (NOTE [successors in program
+            # order]), so nothing is left to do but count it.
             swapped += 1
             if touched is not None:
                 touched.add(nid)
@@ -511,21 +495,23 @@ def order_commutative(
                 continue
         elif not _operand_key(g, u1, e1) < _operand_key(g, u0, e0):
             continue
-        # What remove_edge + add_edge leave (``nid`` moves to the end of both
-        # producers' successors and the swapped producer comes first in ``_pred``;
-        # each edge record keeps its fields in order, with the new operand_index),
-        # without their per-call cost. The records and key dicts are this graph's
-        # own (the lowering's, or ``_shallow_copy``'s), so they are reused in place.
-        del succ[ua][nid], succ[ub][nid]
+        # NOTE: [successors in program order] The swap rewrites the two key dicts in
+        # place: each is both ``_pred[nid][u]`` and ``_succ[u][nid]``, so ``nid`` keeps
+        # its place among each producer's successors (program order, as the reader
+        # built them) and only ``_pred[nid]`` is reordered, the swapped producer first.
+        # remove_edge + add_edge moved ``nid`` to the end of both producers' successors,
+        # an order that told of the rule, not of the program, and was most of this
+        # rule's time on optimized HLO (issue 23). The records are this graph's own
+        # (the lowering's, or ``_shallow_copy``'s), so they are reused in place.
         preds.clear()
         e1["operand_index"] = 0
         kd1.clear()
         kd1[0] = e1
-        succ[u1][nid] = preds[u1] = kd1
+        preds[u1] = kd1
         e0["operand_index"] = 1
         kd0.clear()
         kd0[1] = e0
-        succ[u0][nid] = preds[u0] = kd0
+        preds[u0] = kd0
         swapped += 1
         if touched is not None:
             touched.add(nid)
@@ -680,12 +666,15 @@ def canonicalize(
     with paused_gc():
         g = _shallow_copy(graph) if copy else graph
         if copy or walks is None or not walks.lowered:
-            if walks is not None and 1 in walks.presorted:
-                # The reader began these swaps in the graph it read (NOTE [swaps made
-                # while lowering]); only this graph, in place, can finish them.
-                raise UsageError("walks with swaps begun while lowering need copy=False")
+            if walks is not None and (1 in walks.presorted or walks.dropped):
+                # The reader began these swaps or drops in the graph it read (NOTE
+                # [swaps made while lowering], [no-ops dropped while lowering]); only
+                # this graph, in place, can finish them.
+                raise UsageError("walks with rules begun while lowering need copy=False")
             walks = None
         scan = candidates(g, walks)
+        if walks is not None:
+            stats.update(walks.dropped)  # (the reader's drops come first in node order)
         drop_noops(g, stats, touched, candidates=scan[0], rewired=rewired)
         fold_scalar_constants(g, stats, touched, candidates=scan[1])
         summarize_reducers(

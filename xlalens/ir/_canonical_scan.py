@@ -65,6 +65,26 @@ def foldable(d: dict[str, Any]) -> bool:
     )
 
 
+def returns_operand(d: dict[str, Any], s: dict[str, Any], shape: Any) -> bool:
+    """Whether no-op node ``d`` returns its one operand unchanged: ``s`` the producer's
+    fields, ``shape`` the operand edge's. Same dtype and shape, for a transpose the
+    identity permutation, for a bitcast or copy the same layout (where both say).
+    ``_canonical.drop_noops`` and :meth:`Walks.add` decide here."""
+    dtype = d["dtype"]
+    if s["dtype"] != dtype or tuple(shape) != d["shape"] or dtype == "tuple":
+        return False
+    op = d["op"]
+    if op == "transpose":
+        perm = d["attrs"].get("permutation", d["attrs"].get("dimensions"))
+        if perm is None or list(perm) != list(range(len(d["shape"]))):
+            return False
+    return not (
+        op in ("bitcast", "copy")
+        and d["layout"] != s["layout"]
+        and None not in (d["layout"], s["layout"])
+    )
+
+
 def reducer_op(d: dict[str, Any], srcs: list[str], params: list[str]) -> str | None:
     """The binary op of a reducer computation that is just ``op(p0, p1)``, else None.
 
@@ -135,6 +155,9 @@ class Walks:
     lowered: list[str] = field(default_factory=list)
     """The entry computation's name, once the reader has filled these lists for its
     whole module (until then the rules walk the graph)."""
+    dropped: dict[str, int] = field(default_factory=dict)
+    """``drop_noops``' count of each kind (``drop_reshape``...) of the no-ops the reader
+    left out (NOTE [no-ops dropped while lowering])."""
 
     def add(
         self,
@@ -144,12 +167,16 @@ class Walks:
         local: dict[str, str],
         node: dict,
         preds: dict[str, dict[int, dict[str, Any]]],
-    ) -> None:
+        early: bool = False,
+    ) -> bool:
         """List node ``nid`` (fields ``d``, operand names ``ops``) for the rules that visit it.
 
         ``local``: the node id of each instruction name of its computation lowered so
         far; ``node``: the graph's node dicts (every operand is one already);
         ``preds``: the node's operand edges just built (networkx's ``_pred[nid]``).
+        ``early``: the reader may leave this node out, if it is a no-op that
+        ``drop_noops`` would drop. True where it should (counted in :attr:`dropped`,
+        listed nowhere): NOTE [no-ops dropped while lowering] in ``xlalens.ir.hlo._lower``.
 
         NOTE: [candidates that cannot change] A rule visits more nodes than it
         changes; a node whose outcome is already known here is left out, which
@@ -171,18 +198,22 @@ class Walks:
         op = d["op"]
         if op in NOOP_OPS:
             if d["calls"] or type(ops) is not list or len(ops) != 1:
-                return
+                return False
             u = local.get(ops[0])
             if u is None or u == nid:
-                return  # the reader rejects the module
+                return False  # the reader rejects the module
             s = node[u]
             dtype = d["dtype"]
             # (Shapes are tuples in a graph the reader is building.)
             if s["dtype"] != dtype or s["shape"] != d["shape"] or dtype == "tuple":
-                return
+                return False
+            if early and returns_operand(d, s, s["shape"]):
+                key = "drop_" + op
+                self.dropped[key] = self.dropped.get(key, 0) + 1
+                return True
             self.noop.append(nid)
             self.changing.add(nid)
-            return
+            return False
         if foldable(d):
             changing = self.changing
             for name in ops if type(ops) is list else ():
@@ -198,17 +229,17 @@ class Walks:
             self.reducing.append(nid)
         if swappable(d):
             if type(ops) is not list or len(ops) != 2:
-                return
+                return False
             u0 = local.get(ops[0])
             u1 = local.get(ops[1])
             if u0 is None or u1 is None or u0 == u1:
-                return
+                return False
             changing = self.changing
             if u0 not in changing and u1 not in changing:
                 op0 = node[u0]["op"]
                 op1 = node[u1]["op"]
                 if op0 < op1:
-                    return  # in order already, for good
+                    return False  # in order already, for good
                 if op1 < op0:
                     # NOTE: [swaps made while lowering] Out of order for good: the
                     # predecessor side of order_commutative's swap is made here, on
@@ -237,9 +268,10 @@ class Walks:
                     preds[u0] = kd0
                     self.commutative.append(nid)
                     self.presorted.append(1)
-                    return
+                    return False
             self.commutative.append(nid)
             self.presorted.append(0)
+        return False
 
     def release(self) -> None:
         """Empty every list once the rules have read them (NOTE [the check at the load's
@@ -247,7 +279,14 @@ class Walks:
         candidates and computations were 3 MB there)."""
         for held in (self.noop, self.fold, self.reducing, self.commutative):
             held.clear()
-        for table in (self.presorted, self.summaries, self.changing, self.by_comp, self.lowered):
+        for table in (
+            self.presorted,
+            self.summaries,
+            self.changing,
+            self.by_comp,
+            self.lowered,
+            self.dropped,
+        ):
             table.clear()
 
     def reducer(

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
+from xlalens.ir._canonical_scan import NOOP_OPS
 from xlalens.ir._collectives import COLLECTIVE_OPS, SPMD_ATTRS, annotate
 from xlalens.ir._dicts import ATTRS_TEMPLATES, attrs_template, split_template
 from xlalens.ir._gc import release_freed
@@ -418,11 +419,14 @@ def lower(
     walk_ops = walks.ops if walks is not None else None
     walk_add = walks.add if walks is not None else None
     walk_reducer = walks.reducer if walks is not None else None
+    drop_early = walks is not None and not kernels
+    noop_ops = NOOP_OPS
     for comp in mod.computations:
         cname = comp.name
         params: dict[int, str] = {}
         root = None
         local: dict[str, str] = {}
+        dropped = 0  # no-ops left out (NOTE [no-ops dropped while lowering])
         info: dict[str, Any] = {
             "kind": "entry" if cname == entry else "other",
             "root": None,
@@ -616,7 +620,43 @@ def lower(
                     else:
                         gsucc[u][nid] = vpred[u] = {k: edge}
             if walk_ops is not None and op in walk_ops:
-                walk_add(nid, d, ops, local, gnode, vpred)  # type: ignore[misc]
+                # NOTE: [no-ops dropped while lowering] In pre-optimization HLO, a
+                # reshape, copy, convert... that returns its operand unchanged is left
+                # out here rather than by ``drop_noops`` once the graph is whole: its
+                # name stands for its operand's node from now on, so each user's edge
+                # is built from that node at once. Rewiring the users later was most
+                # of the canonical level's own time on TensorFlow's pre-optimization
+                # HLO (2,362 of ResNet50's 13,250 instructions; issue 23). The graph
+                # is the rule's but for adjacency order: a user's edges are in operand
+                # order, and it sits among its producer's successors in program order
+                # (the rule appended both). A no-op with a sharding or collective
+                # record, or a frame to look up, is left to the rule, as is one whose
+                # operand has such a record (``annotate`` gives that operand's out
+                # edges a device shape, which the rule's rewiring keeps on those
+                # edges only), and all of optimized HLO (NOTE [optimized HLO keeps
+                # its kernels]).
+                early = (
+                    drop_early
+                    and op in noop_ops
+                    and (not with_frames or with_frames[-1][0] is not nid)
+                )
+                if early and spmd_nodes:
+                    if spmd_nodes[-1] is nid:
+                        early = False
+                    elif type(ops) is list and len(ops) == 1:
+                        ud = gnode[local[ops[0]]]
+                        early = ud["op"] not in coll_ops and (
+                            not ud["attrs"] or spmd_attrs.isdisjoint(ud["attrs"])
+                        )
+                if walk_add(nid, d, ops, local, gnode, vpred, early):  # type: ignore[misc]
+                    ((u, _),) = vpred.items()
+                    del gsucc[u][nid]
+                    del gnode[nid], gsucc[nid], gpred[nid]
+                    local[name] = u
+                    dropped += 1
+                    if is_root:
+                        root = u
+                        gnode[u]["is_root"] = True
         # Async sugar: -update / -done call the computation of the start they read.
         for name, _r, _t, _ti, opcode, ops, _a, _np, _oref in kept or ():
             if opcode == "parameter" or opcode == "constant" or not ops:
@@ -632,7 +672,8 @@ def lower(
                 if opcode.endswith(("-start", "-update")) and gnode[v]["calls"]:
                     sugar_calls[v] = gnode[v]["calls"][0]
         if local:
-            info["root"] = root if root is not None else nid
+            # (The last instruction's node: its operand's, if it was left out.)
+            info["root"] = root if root is not None else local[name]
             if root is None:
                 gnode[info["root"]]["is_root"] = True
         # n distinct numbers are 0..n-1 exactly when each of 0..n-1 is among them.
@@ -644,8 +685,8 @@ def lower(
                 f"computation {cname!r} has parameters {sorted(params)}; "
                 f"expected 0..{len(params) - 1}",
             ) from None
-        sizes.append((cname, len(local)))
-        if walk_ops is not None and len(local) == 3:
+        sizes.append((cname, len(local) - dropped))
+        if walk_ops is not None and len(local) == 3 and not dropped:
             walk_reducer(cname, info, list(local.values()), gnode, gpred)  # type: ignore[misc]
     early: dict[str, list[tuple[str, str]]] = {}
     for nid, callee, kind, cname, npos in pending_calls:
