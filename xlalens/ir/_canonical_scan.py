@@ -187,7 +187,9 @@ class Walks:
         one two); ``fold_scalar_constants`` turns its candidates into constants.
         No other rule changes an op or an operand before ``order_commutative``.
         So: a no-op whose operand's dtype or shape differs, or with other than one
-        operand, is never dropped; a scalar op with an operand that is neither a
+        operand, is never dropped, nor one whose operand is final (no candidate of
+        those two rules) and that does not return it unchanged (:func:`returns_operand`:
+        a bitcast or copy of optimized HLO that changes the layout); a scalar op with an operand that is neither a
         constant nor a candidate of those two rules never folds; a commutative op
         with other than two distinct operands never swaps, nor one whose operands'
         ops are final (neither is a candidate of those two rules) and already in
@@ -207,14 +209,18 @@ class Walks:
             # (Shapes are tuples in a graph the reader is building.)
             if s["dtype"] != dtype or s["shape"] != d["shape"] or dtype == "tuple":
                 return False
-            if early and returns_operand(d, s, s["shape"]):
-                key = "drop_" + op
-                self.dropped[key] = self.dropped.get(key, 0) + 1
-                return True
+            if u not in self.changing:
+                # An operand no rule changes before drop_noops: the test decides now.
+                if not returns_operand(d, s, s["shape"]):
+                    return False
+                if early:
+                    key = "drop_" + op
+                    self.dropped[key] = self.dropped.get(key, 0) + 1
+                    return True
             self.noop.append(nid)
             self.changing.add(nid)
             return False
-        if foldable(d):
+        if d["shape"] == () and foldable(d):  # (the shape first: most ops are arrays)
             changing = self.changing
             for name in ops if type(ops) is list else ():
                 u = local.get(name)
@@ -227,7 +233,7 @@ class Walks:
                 changing.add(nid)
         if op in REDUCING_OPS:
             self.reducing.append(nid)
-        if swappable(d):
+        if op in COMMUTATIVE or swappable(d):
             if type(ops) is not list or len(ops) != 2:
                 return False
             u0 = local.get(ops[0])
