@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import copy as _copy
 import math
-from itertools import repeat
 from typing import Any
 
 import networkx as nx
@@ -440,36 +439,26 @@ def order_commutative(
     touched: set[str] | None = None,
     *,
     candidates: list[str] | None = None,
-    presorted: bytearray | None = None,
+    swapped: int = 0,
 ) -> None:
     """Sort the two operands of commutative ops by a name-free key.
 
     The key is (producer op, dtype, shape, role, parameter index, small literal,
     reducer): ``add(dot, broadcast)`` and ``add(broadcast, dot)`` both become
     ``add(broadcast, dot)``. Ties keep the original order. compare is included
-    for EQ/NE only. ``presorted``: a byte per candidate, 1 where the reader made the
-    swap on the predecessor side (``Walks.presorted``, NOTE [swaps made while
-    lowering]).
+    for EQ/NE only. ``swapped``: the swaps the reader made whole (``Walks.swapped``,
+    NOTE [swaps made while lowering]), counted with this rule's own.
     """
     pred, node = g._pred, g._node
-    swapped = 0
     if candidates is None:
-        todo: Any = ((n, d, 0) for n, d in node.items())
+        todo: Any = node.items()
     else:
         # Read as they go: a list of (id, fields) pairs was 2 MB at the peak of a
         # 235k-instruction canonical load (issue 23).
-        todo = zip(candidates, map(node.get, candidates), presorted or repeat(0))
-    for nid, d, pre in todo:
+        todo = zip(candidates, map(node.get, candidates))
+    for nid, d in todo:
         if d is None:
             continue  # an earlier rule removed it
-        if pre:
-            # The reader made this swap (NOTE [swaps made while lowering]); the key
-            # dicts it rewrote are the successors' own (NOTE [successors in program
-            # order]), so nothing is left to do but count it.
-            swapped += 1
-            if touched is not None:
-                touched.add(nid)
-            continue
         if not swappable(d):
             continue
         # Two operands from two producers, one edge each: the only case that can
@@ -649,12 +638,15 @@ def canonicalize(
             lowering] in ``_validate`` and NOTE [swaps keep the schema] below).
         walks: the reader's node lists of this very graph (:class:`Walks`), read
             instead of walking the graph; only with ``copy=False``.
-        rewired: with ``touched``, receives instead of it the nodes whose change
-            keeps their own fields valid by construction: the users
-            :func:`drop_noops` rewires (operand edges only) and the callers
-            :func:`summarize_reducers` summarizes (``attrs["reducer"]``, a str or a
-            list of str, and ``calls`` less a removed computation). ``xlalens.load``
-            checks only their operand edges (NOTE [rewired nodes] in ``_validate``).
+        rewired: with ``touched``, receives instead of it the users
+            :func:`drop_noops` rewires, whose change keeps their own fields valid by
+            construction (operand edges only): ``xlalens.load`` checks only their
+            operand edges (NOTE [rewired nodes] in ``_validate``). With it, the
+            callers :func:`summarize_reducers` summarizes are listed nowhere: their
+            operand edges stay, and the fields they gain are valid by construction
+            (``attrs["reducer"]``, a str or a list of str, and ``calls`` less a
+            computation removed with its record). Checking their edges was half
+            of that check on optimized HLO (issue 23).
 
     Returns:
         The canonical graph (``graph.graph["level"] == "canonical"``).
@@ -666,7 +658,7 @@ def canonicalize(
     with paused_gc():
         g = _shallow_copy(graph) if copy else graph
         if copy or walks is None or not walks.lowered:
-            if walks is not None and (1 in walks.presorted or walks.dropped):
+            if walks is not None and (walks.swapped[0] or walks.dropped):
                 # The reader began these swaps or drops in the graph it read (NOTE
                 # [swaps made while lowering], [no-ops dropped while lowering]); only
                 # this graph, in place, can finish them.
@@ -680,7 +672,7 @@ def canonicalize(
         summarize_reducers(
             g,
             stats,
-            rewired if rewired is not None and touched is not None else touched,
+            touched if rewired is None else None,
             candidates=scan[2],
             by_comp=walks.by_comp if walks is not None else None,
             known=walks.summaries if walks is not None else None,
@@ -694,7 +686,7 @@ def canonicalize(
         # [checked while lowering] in ``_validate``). Re-checking them was more than
         # half of that check on optimized HLO, where most fused ops swap (issue 23).
         order_commutative(
-            g, stats, candidates=scan[3], presorted=walks.presorted if walks is not None else None
+            g, stats, candidates=scan[3], swapped=walks.swapped[0] if walks is not None else 0
         )
     g.graph["level"] = "canonical"
     g.graph["attrs"]["canonical"] = stats

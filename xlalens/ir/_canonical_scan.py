@@ -136,12 +136,11 @@ class Walks:
     """``summarize_reducers``' candidates, in node order."""
     commutative: list[str] = field(default_factory=list)
     """``order_commutative``' candidates, in node order."""
-    presorted: bytearray = field(default_factory=bytearray)
-    """A byte per entry of :attr:`commutative`: 1 where :meth:`add` made the swap on the
-    predecessor side (NOTE [swaps made while lowering]); such a node's producers are
-    its ``_pred``'s keys, the second operand first. (A map of ids to their producers,
-    then a set of ids, were 2.2 and 1 MB at the peak of a 235k-instruction canonical
-    load; issue 23.)"""
+    swapped: list[int] = field(default_factory=lambda: [0])
+    """How many swaps :meth:`add` made whole (NOTE [swaps made while lowering]); such a
+    node is listed nowhere. (A byte per candidate, a set of ids and a map of ids to
+    their producers were 1-2.2 MB at the peak of a 235k-instruction canonical load, and
+    ``order_commutative`` visited each such node only to count it; issue 23.)"""
     summaries: dict[str, str | None] = field(default_factory=dict)
     """What ``summarize_reducers`` would find each computation of three nodes (two
     parameters and a binary op) to apply (:meth:`reducer`)."""
@@ -248,18 +247,19 @@ class Walks:
                     return False  # in order already, for good
                 if op1 < op0:
                     # NOTE: [swaps made while lowering] Out of order for good: the
-                    # predecessor side of order_commutative's swap is made here, on
-                    # dicts just built, in the same end state (the swapped producer
-                    # first, each record its new operand_index, key dicts reused);
-                    # order_commutative then only moves ``nid`` to the end of both
-                    # producers' successors, at its turn in node order as before.
-                    # Deciding on dicts gone cold since was two thirds of its time
-                    # on optimized HLO (issue 23). No rule before it reads the
-                    # operand order of such a node (neither operand is a no-op or a
-                    # fold candidate, and a reducer summarized is op(p0, p1), a tie);
-                    # the loop trip counts (``_loops``) read add and EQ/NE compare
-                    # operands in either order. Only ``canonicalize(copy=False,
-                    # walks=...)`` may take a graph read with walks.
+                    # swap is made here, on dicts just built, in order_commutative's
+                    # end state (the swapped producer first, each record its new
+                    # operand_index, key dicts reused, the node in its place among
+                    # both producers' successors: NOTE [successors in program order]),
+                    # and only counted there. Deciding on dicts gone cold since was
+                    # two thirds of that rule's time on optimized HLO (issue 23). No
+                    # rule before it reads the operand order of such a node, nor
+                    # removes it (neither operand is a no-op or a fold candidate, so
+                    # it is no fold candidate, nor a dead operand of one; a reducer
+                    # summarized is op(p0, p1), a tie); the loop trip counts
+                    # (``_loops``) read add and EQ/NE compare operands in either
+                    # order. Only ``canonicalize(copy=False, walks=...)`` may take a
+                    # graph read with walks.
                     (_, kd0), (_, kd1) = preds.items()
                     e0 = kd0[0]
                     e1 = kd1[1]
@@ -272,11 +272,9 @@ class Walks:
                     kd0.clear()
                     kd0[1] = e0
                     preds[u0] = kd0
-                    self.commutative.append(nid)
-                    self.presorted.append(1)
+                    self.swapped[0] += 1
                     return False
             self.commutative.append(nid)
-            self.presorted.append(0)
         return False
 
     def release(self) -> None:
@@ -285,8 +283,8 @@ class Walks:
         candidates and computations were 3 MB there)."""
         for held in (self.noop, self.fold, self.reducing, self.commutative):
             held.clear()
+        self.swapped[0] = 0
         for table in (
-            self.presorted,
             self.summaries,
             self.changing,
             self.by_comp,

@@ -305,11 +305,12 @@ def _fast_ok(
         order = dict(zip(nodes, range(len(nodes))))
     else:
         order = dict.fromkeys(u for v, preds in preds_of for u in (v, *preds))
-        for i, n in enumerate(nodes):
-            if n in order:
-                order[n] = i
-        if None in order.values():
-            return False  # an operand that is not a node
+        if order:  # (nothing to check: no walk over every node for positions)
+            for i, n in enumerate(nodes):
+                if n in order:
+                    order[n] = i
+            if None in order.values():
+                return False  # an operand that is not a node
     in_order = True
     rows: set[tuple] = set()
     add_rows = rows.update

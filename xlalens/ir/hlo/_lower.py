@@ -619,7 +619,17 @@ def lower(
                         vpred[u][k] = edge  # the same operand again
                     else:
                         gsucc[u][nid] = vpred[u] = {k: edge}
-            if walk_ops is not None and op in walk_ops:
+            if (
+                walk_ops is not None
+                and op in walk_ops
+                # A no-op whose one operand (``ud``, just read) differs in dtype or
+                # shape is no rule's candidate (Walks.add would say so): no call
+                # for the 1,700 converts and bitcasts of the GPT-2's optimized HLO.
+                and (
+                    op not in noop_ops
+                    or (len(ops) == 1 and ud["dtype"] == dtype and ud["shape"] == shape)
+                )
+            ):
                 # NOTE: [no-ops dropped while lowering] In pre-optimization HLO, a
                 # reshape, copy, convert... that returns its operand unchanged is left
                 # out here rather than by ``drop_noops`` once the graph is whole: its
