@@ -260,18 +260,16 @@ class Walks:
                     # (``_loops``) read add and EQ/NE compare operands in either
                     # order. Only ``canonicalize(copy=False, walks=...)`` may take a
                     # graph read with walks.
-                    (_, kd0), (_, kd1) = preds.items()
-                    e0 = kd0[0]
-                    e1 = kd1[1]
-                    preds.clear()
-                    e1["operand_index"] = 0
-                    kd1.clear()
-                    kd1[0] = e1
-                    preds[u1] = kd1
+                    # (preds is {u0: {0: e0}, u1: {1: e1}}, just built.)
+                    kd0 = preds.pop(u0)
+                    e0 = kd0.pop(0)
                     e0["operand_index"] = 1
-                    kd0.clear()
                     kd0[1] = e0
-                    preds[u0] = kd0
+                    preds[u0] = kd0  # after u1 now
+                    kd1 = preds[u1]
+                    e1 = kd1.pop(1)
+                    e1["operand_index"] = 0
+                    kd1[0] = e1
                     self.swapped[0] += 1
                     return False
             self.commutative.append(nid)
