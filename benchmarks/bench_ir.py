@@ -34,6 +34,7 @@ import json
 import lzma
 import os
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -44,8 +45,10 @@ TARGET, LIMIT, CORPUS_TARGET = 2.0, 3.0, 3.0
 BIG = 5000
 
 
-def _timed(fns: dict, repeat: int) -> tuple[dict[str, float], dict[str, float]]:
-    """Best-of-``repeat`` wall time and process CPU time of each function, runs interleaved.
+def _timed(fns: dict, repeat: int) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
+    """Best-of-``repeat`` wall time and process CPU time of each function, runs interleaved,
+    and the median CPU time (the spread a verdict must allow: NOTE [a verdict the spread
+    allows]).
 
     NOTE: [CPU time too] On the shared machine the wall time includes waiting for a
     core (load averages of 10+ on 2 cores are common); the process CPU time of the
@@ -61,7 +64,11 @@ def _timed(fns: dict, repeat: int) -> tuple[dict[str, float], dict[str, float]]:
             wall[name].append(time.perf_counter() - t0)
             cpu[name].append(time.process_time() - c0)
             del result
-    return {k: min(v) for k, v in wall.items()}, {k: min(v) for k, v in cpu.items()}
+    return (
+        {k: min(v) for k, v in wall.items()},
+        {k: min(v) for k, v in cpu.items()},
+        {k: statistics.median(v) for k, v in cpu.items()},
+    )
 
 
 def _other_tools(cache: Path, generate: bool) -> tuple[list[tuple[str, Path]], list[Path]]:
@@ -121,7 +128,7 @@ def _row(name: str, path: Path, repeat: int, hlo, xlalens) -> dict:
         "canon": lambda: xlalens.load(text, level="canonical"),
         "path": lambda: xlalens.load(path),
     }
-    wall, cpu = _timed(fns, repeat)
+    wall, cpu, med = _timed(fns, repeat)
     n = xlalens.load(text, level="raw").number_of_nodes()
     return {
         "module": name,
@@ -130,12 +137,22 @@ def _row(name: str, path: Path, repeat: int, hlo, xlalens) -> dict:
         "xla_cpu_s": round(cpu["xla"], 4),
         **{f"{k}_cpu_ratio": round(cpu[k] / max(cpu["xla"], 1e-9), 2) for k in fns if k != "xla"},
         **{
+            f"{k}_cpu_median_ratio": round(med[k] / max(med["xla"], 1e-9), 2)
+            for k in fns
+            if k != "xla"
+        },
+        **{
             f"{k}_wall_ratio": round(wall[k] / max(wall["xla"], 1e-9), 2) for k in fns if k != "xla"
         },
     }
 
 
-def _verdict(worst: float, target: float, limit: float | None) -> str:
+def _verdict(worst: float, target: float, limit: float | None, median: float = 0.0) -> str:
+    # NOTE: [a verdict the spread allows] The best of the rounds is the verdict's figure (a
+    # shared machine only adds time), but where the median of the same rounds is over the
+    # target, another run may well miss it: that is said, not a plain MET.
+    if worst <= target < median:
+        return f"MET at the best of the rounds, not at their median ({median:.2f}x): within noise"
     if worst <= target:
         return "MET"
     if limit is not None and worst <= limit:
@@ -212,7 +229,7 @@ def main(argv: list[str] | None = None) -> None:
         except Exception:  # a module XLA's installed parser rejects is not timed
             skipped += 1
             continue
-        _w, c = _timed(
+        _w, c, _m = _timed(
             {
                 "xla": lambda text=text: hlo.hlo_module_from_text(text),
                 "raw": lambda text=text: xlalens.load(text, level="raw"),
@@ -236,10 +253,12 @@ def main(argv: list[str] | None = None) -> None:
     for what, pool in (("other tools", big), ("all", big_all)):
         for key, label in (("raw", "raw"), ("canon", "canonical"), ("path", "load(path)")):
             worst = max((r[f"{key}_cpu_ratio"] for r in pool), default=0.0)
+            median = max((r[f"{key}_cpu_median_ratio"] for r in pool), default=0.0)
             print(
                 f"target {label} <= {TARGET:.0f}x XLA CPU (limit {LIMIT:.0f}x) on {what} modules "
-                f"of {BIG // 1000}k+ instructions ({len(pool)}): worst {worst:.2f}x -> "
-                f"{_verdict(worst, TARGET, LIMIT) if pool else 'no such module'}"
+                f"of {BIG // 1000}k+ instructions ({len(pool)}): worst {worst:.2f}x (worst "
+                f"median of rounds {median:.2f}x) -> "
+                f"{_verdict(worst, TARGET, LIMIT, median) if pool else 'no such module'}"
             )
     for key, label in (("raw", "raw"), ("canon", "canonical")):
         ratio = totals[key] / max(totals["xla"], 1e-9)
