@@ -666,7 +666,7 @@ def canonicalize(
             walks = None
         scan = candidates(g, walks)
         if walks is not None:
-            stats.update(walks.dropped)  # (the reader's drops come first in node order)
+            stats.update(walks.dropped)  # the reader's drops (their kinds listed first)
         drop_noops(g, stats, touched, candidates=scan[0], rewired=rewired)
         fold_scalar_constants(g, stats, touched, candidates=scan[1])
         summarize_reducers(

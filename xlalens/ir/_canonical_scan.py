@@ -187,8 +187,9 @@ class Walks:
         No other rule changes an op or an operand before ``order_commutative``.
         So: a no-op whose operand's dtype or shape differs, or with other than one
         operand, is never dropped, nor one whose operand is final (no candidate of
-        those two rules) and that does not return it unchanged (:func:`returns_operand`:
-        a bitcast or copy of optimized HLO that changes the layout); a scalar op with an operand that is neither a
+        those two rules) and that does not return it unchanged
+        (:func:`returns_operand`: a bitcast or copy of optimized HLO that changes the
+        layout); a scalar op with an operand that is neither a
         constant nor a candidate of those two rules never folds; a commutative op
         with other than two distinct operands never swaps, nor one whose operands'
         ops are final (neither is a candidate of those two rules) and already in

@@ -645,20 +645,20 @@ def lower(
                 # edges a device shape, which the rule's rewiring keeps on those
                 # edges only), and all of optimized HLO (NOTE [optimized HLO keeps
                 # its kernels]).
-                early = (
+                drop_now = (
                     drop_early
                     and op in noop_ops
                     and (not with_frames or with_frames[-1][0] is not nid)
                 )
-                if early and spmd_nodes:
+                if drop_now and spmd_nodes:
                     if spmd_nodes[-1] is nid:
-                        early = False
+                        drop_now = False
                     elif type(ops) is list and len(ops) == 1:
                         ud = gnode[local[ops[0]]]
-                        early = ud["op"] not in coll_ops and (
+                        drop_now = ud["op"] not in coll_ops and (
                             not ud["attrs"] or spmd_attrs.isdisjoint(ud["attrs"])
                         )
-                if walk_add(nid, d, ops, local, gnode, vpred, early):  # type: ignore[misc]
+                if walk_add(nid, d, ops, local, gnode, vpred, drop_now):  # type: ignore[misc]
                     ((u, _),) = vpred.items()
                     del gsucc[u][nid]
                     del gnode[nid], gsucc[nid], gpred[nid]
