@@ -206,9 +206,6 @@ class Walks:
                 return False  # the reader rejects the module
             s = node[u]
             dtype = d["dtype"]
-            # (Shapes are tuples in a graph the reader is building.)
-            if s["dtype"] != dtype or s["shape"] != d["shape"] or dtype == "tuple":
-                return False
             if u not in self.changing:
                 # An operand no rule changes before drop_noops: the test decides now.
                 if not returns_operand(d, s, s["shape"]):
@@ -217,6 +214,9 @@ class Walks:
                     key = "drop_" + op
                     self.dropped[key] = self.dropped.get(key, 0) + 1
                     return True
+            # (Shapes are tuples in a graph the reader is building.)
+            elif s["dtype"] != dtype or s["shape"] != d["shape"] or dtype == "tuple":
+                return False
             self.noop.append(nid)
             self.changing.add(nid)
             return False

@@ -407,7 +407,7 @@ def lower(
             callers.append(nid)
 
     # The nodes annotate() can give a sharding or collective record (the others keep None).
-    spmd_nodes: list[str] = []
+    spmd_nodes: dict[str, None] = {}  # (a dict: the no-op check below asks for members)
     coll_ops = COLLECTIVE_OPS
     spmd_attrs = SPMD_ATTRS
     with_frames: list[tuple[str, int]] = []
@@ -582,7 +582,7 @@ def lower(
                     split.update(attrs)
                     d["attrs"] = split
             if op in coll_ops or (attrs and not spmd_attrs.isdisjoint(attrs)):
-                spmd_nodes.append(nid)
+                spmd_nodes[nid] = None
             gnode[nid] = d
             gsucc[nid] = {}
             vpred = gpred[nid] = {}
@@ -645,19 +645,16 @@ def lower(
                 # edges a device shape, which the rule's rewiring keeps on those
                 # edges only), and all of optimized HLO (NOTE [optimized HLO keeps
                 # its kernels]).
+                # (A no-op has one operand here: the test above.)
                 drop_now = (
                     drop_early
                     and op in noop_ops
                     and (not with_frames or with_frames[-1][0] is not nid)
+                    and (
+                        not spmd_nodes
+                        or (nid not in spmd_nodes and local[ops[0]] not in spmd_nodes)
+                    )
                 )
-                if drop_now and spmd_nodes:
-                    if spmd_nodes[-1] is nid:
-                        drop_now = False
-                    elif type(ops) is list and len(ops) == 1:
-                        ud = gnode[local[ops[0]]]
-                        drop_now = ud["op"] not in coll_ops and (
-                            not ud["attrs"] or spmd_attrs.isdisjoint(ud["attrs"])
-                        )
                 if walk_add(nid, d, ops, local, gnode, vpred, drop_now):  # type: ignore[misc]
                     ((u, _),) = vpred.items()
                     del gsucc[u][nid]

@@ -165,12 +165,15 @@ _WORD = re.compile(r"[a-z][a-z0-9]*")
 _INT = re.compile(r"-?\d+")
 _EQ = re.compile(r"[ \t\r\n]*=")
 _ATTR_NAME = re.compile(r"([\w\-]+)[ \t\r\n]*=")
-_STRING = re.compile(r"\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'", re.S)
+_DQ_STRING = r"\"(?:[^\"\\]|\\.)*\""
+_STRING_RE = _DQ_STRING + r"|'(?:[^'\\]|\\.)*'"
+_BLOCK_RE = r"/\*.*?\*/"
+_STRING = re.compile(_STRING_RE, re.S)
 # NOTE [brackets as tokens] (``_attrs.match_close``): a bracket, a string, a comment, or a
 # quote or '/*' that nothing closes (the strings are ``_STRING``'s). Each branch starts
 # with one character, which lets sre skip to the next candidate with a set test.
 _BRACKET_TOKENS = re.compile(
-    r"\(|\)|\{|\}|\[|\]|\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'|//[^\n]*|/\*.*?\*/|\"|'|/\*", re.S
+    r"\(|\)|\{|\}|\[|\]|" + _STRING_RE + r"|//[^\n]*|" + _BLOCK_RE + r"|\"|'|/\*", re.S
 )
 _CLOSERS = frozenset(")]}")
 _BARE = re.compile(r"[^\s,{}()\[\]\"'/]+")
@@ -183,8 +186,8 @@ _MESH = re.compile(
     r"mesh[ \t\r\n]*\[[^\]]*\](?:[ \t\r\n]*,?[ \t\r\n]*device_ids[ \t\r\n]*=[ \t\r\n]*"
     r"(?:\[[^\]]*\]|\((?:[^()]|\([^()]*\))*\)))?"
 )
-_BLOCK_COMMENT = re.compile(r"/\*.*?\*/", re.S)
-_CLEAN = re.compile(r"\"(?:[^\"\\]|\\.)*\"|//[^\n\r]*|/\*.*?\*/|[ \t]*[\r\n][ \t\r\n]*", re.S)
+_BLOCK_COMMENT = re.compile(_BLOCK_RE, re.S)
+_CLEAN = re.compile(_DQ_STRING + r"|//[^\n\r]*|" + _BLOCK_RE + r"|[ \t]*[\r\n][ \t\r\n]*", re.S)
 
 
 def _clean(raw: str) -> str:
