@@ -27,6 +27,8 @@ REDUCER_BINARY = frozenset(
     {"add", "multiply", "maximum", "minimum", "and", "or", "xor", "subtract", "divide"}
 )
 NOOP_OPS = frozenset({"reshape", "bitcast", "copy", "transpose", "convert"})
+# What :meth:`Walks.add` tells the reader to do with the node's operand edges.
+KEEP, DROP, SWAP = 0, 1, 2
 
 FOLD: dict[str, Callable[..., Any]] = {
     "add": operator.add,
@@ -137,9 +139,9 @@ class Walks:
     commutative: list[str] = field(default_factory=list)
     """``order_commutative``' candidates, in node order."""
     swapped: list[int] = field(default_factory=lambda: [0])
-    """How many swaps :meth:`add` made whole (NOTE [swaps made while lowering]); such a
-    node is listed nowhere. (A byte per candidate, a set of ids and a map of ids to
-    their producers were 1-2.2 MB at the peak of a 235k-instruction canonical load, and
+    """How many swaps :meth:`add` told the reader to make (NOTE [swaps made while
+    lowering]); such a node is listed nowhere. (A byte per candidate, a set of ids and a
+    map of ids to their producers were 1-2.2 MB at the peak of a 235k-instruction canonical load, and
     ``order_commutative`` visited each such node only to count it; issue 23.)"""
     summaries: dict[str, str | None] = field(default_factory=dict)
     """What ``summarize_reducers`` would find each computation of three nodes (two
@@ -165,17 +167,21 @@ class Walks:
         ops: Any,
         local: dict[str, str],
         node: dict,
-        preds: dict[str, dict[int, dict[str, Any]]],
+        outside: bool = False,
         early: bool = False,
-    ) -> bool:
+    ) -> int:
         """List node ``nid`` (fields ``d``, operand names ``ops``) for the rules that visit it.
 
-        ``local``: the node id of each instruction name of its computation lowered so
-        far; ``node``: the graph's node dicts (every operand is one already);
-        ``preds``: the node's operand edges just built (networkx's ``_pred[nid]``).
-        ``early``: the reader may leave this node out, if it is a no-op that
-        ``drop_noops`` would drop. True where it should (counted in :attr:`dropped`,
-        listed nowhere): NOTE [no-ops dropped while lowering] in ``xlalens.ir.hlo._lower``.
+        The reader calls it before it builds the node's operand edges, and builds them
+        as it says: :data:`KEEP` as written, :data:`SWAP` from the two operands in
+        the other order (NOTE [swaps made while lowering]), :data:`DROP` not at all,
+        the node left out (``early`` only; NOTE [no-ops dropped while lowering] in
+        ``xlalens.ir.hlo._lower``). ``local``: the node id of each instruction name of
+        its computation lowered so far; ``node``: the graph's node dicts (every
+        operand is one already); ``outside``: the node is not in the entry
+        computation, whose nodes alone ``assign_roles`` gives a role. ``early``: the
+        reader may leave this node out, if it is a no-op that ``drop_noops`` would
+        drop; it is counted in :attr:`dropped` and listed nowhere.
 
         NOTE: [candidates that cannot change] A rule visits more nodes than it
         changes; a node whose outcome is already known here is left out, which
@@ -183,43 +189,49 @@ class Walks:
         What an earlier rule can change of an operand: ``drop_noops`` replaces a
         dropped no-op by its operand, which has the same dtype and shape, so the
         dtype and shape a user sees stay (and two operands may become one, never
-        one two); ``fold_scalar_constants`` turns its candidates into constants.
-        No other rule changes an op or an operand before ``order_commutative``.
-        So: a no-op whose operand's dtype or shape differs, or with other than one
-        operand, is never dropped, nor one whose operand is final (no candidate of
-        those two rules) and that does not return it unchanged
-        (:func:`returns_operand`: a bitcast or copy of optimized HLO that changes the
-        layout); a scalar op with an operand that is neither a
-        constant nor a candidate of those two rules never folds; a commutative op
-        with other than two distinct operands never swaps, nor one whose operands'
-        ops are final (neither is a candidate of those two rules) and already in
-        order (the sort key's first field). On optimized HLO, where no no-op is
-        dropped and half the fused ops are in order, these were two thirds of the
-        rules' visits (issue 23).
+        one two); ``fold_scalar_constants`` turns its candidates into constants;
+        ``summarize_reducers`` gives a reduce its ``reducer``; ``assign_roles`` gives
+        entry parameters and the entry's results a role. No other rule changes an
+        op or an operand before ``order_commutative``. So: a no-op whose operand's
+        dtype or shape differs, or with other than one operand, is never dropped,
+        nor one whose operand is final (no candidate of the first two rules) and
+        that does not return it unchanged (:func:`returns_operand`: a bitcast or
+        copy of optimized HLO that changes the layout); a scalar op with an operand
+        that is neither a constant nor a candidate of those two rules never folds;
+        a commutative op with other than two distinct operands never swaps. One
+        whose operands are final is decided here when their sort keys are known
+        now: their ops differ (the key's first field), or they are the same op,
+        neither a constant (a literal) nor a reducer caller, outside the entry
+        (no role), so that the key is the ops' dtype, shape and parameter number
+        (the fused computations of optimized HLO: ``xor(convert, convert)``,
+        ``add(p0, p1)``; but ``add(p1, p0)``, which may be a reducer removed before
+        the rule's turn). On optimized HLO,
+        where no no-op is dropped, these were nearly all the rules' visits
+        (issue 23).
         """
         op = d["op"]
         if op in NOOP_OPS:
             if d["calls"] or type(ops) is not list or len(ops) != 1:
-                return False
+                return KEEP
             u = local.get(ops[0])
             if u is None or u == nid:
-                return False  # the reader rejects the module
+                return KEEP  # the reader rejects the module
             s = node[u]
             dtype = d["dtype"]
             if u not in self.changing:
                 # An operand no rule changes before drop_noops: the test decides now.
                 if not returns_operand(d, s, s["shape"]):
-                    return False
+                    return KEEP
                 if early:
                     key = "drop_" + op
                     self.dropped[key] = self.dropped.get(key, 0) + 1
-                    return True
+                    return DROP
             # (Shapes are tuples in a graph the reader is building.)
             elif s["dtype"] != dtype or s["shape"] != d["shape"] or dtype == "tuple":
-                return False
+                return KEEP
             self.noop.append(nid)
             self.changing.add(nid)
-            return False
+            return KEEP
         if d["shape"] == () and foldable(d):  # (the shape first: most ops are arrays)
             changing = self.changing
             for name in ops if type(ops) is list else ():
@@ -235,46 +247,58 @@ class Walks:
             self.reducing.append(nid)
         if op in COMMUTATIVE or swappable(d):
             if type(ops) is not list or len(ops) != 2:
-                return False
+                return KEEP
             u0 = local.get(ops[0])
             u1 = local.get(ops[1])
-            if u0 is None or u1 is None or u0 == u1:
-                return False
+            if u0 is None or u1 is None or u0 == u1 or u0 == nid or u1 == nid:
+                return KEEP  # (the reader rejects the last two)
             changing = self.changing
             if u0 not in changing and u1 not in changing:
-                op0 = node[u0]["op"]
-                op1 = node[u1]["op"]
-                if op0 < op1:
-                    return False  # in order already, for good
-                if op1 < op0:
+                s0 = node[u0]
+                s1 = node[u1]
+                op0 = s0["op"]
+                op1 = s1["op"]
+                if op0 != op1:
+                    swap = op1 < op0  # the key's first field decides
+                elif outside and op0 != "constant" and op0 not in REDUCING_OPS:
+                    # The rest of the key (``_canonical._operand_key``) with no role
+                    # outside the entry, no literal and no reducer; a tie is kept.
+                    p0 = s0["param_index"]
+                    p1 = s1["param_index"]
+                    swap = (s1["dtype"], s1["shape"], -1 if p1 is None else p1) < (
+                        s0["dtype"],
+                        s0["shape"],
+                        -1 if p0 is None else p0,
+                    )
+                    if swap and op0 == "parameter":
+                        # op(p1, p0) may be a reducer that summarize_reducers removes
+                        # before the rule's turn, uncounted: the rule decides.
+                        swap = None
+                else:
+                    swap = None  # the rule decides
+                if swap is False:
+                    return KEEP  # in order already, for good
+                if swap:
                     # NOTE: [swaps made while lowering] Out of order for good: the
-                    # swap is made here, on dicts just built, in order_commutative's
-                    # end state (the swapped producer first, each record its new
-                    # operand_index, key dicts reused, the node in its place among
-                    # both producers' successors: NOTE [successors in program order]),
-                    # and only counted there. Deciding on dicts gone cold since was
-                    # two thirds of that rule's time on optimized HLO (issue 23). No
-                    # rule before it reads the operand order of such a node, nor
-                    # removes it (neither operand is a no-op or a fold candidate, so
-                    # it is no fold candidate, nor a dead operand of one; a reducer
-                    # summarized is op(p0, p1), a tie); the loop trip counts
-                    # (``_loops``) read add and EQ/NE compare operands in either
-                    # order. Only ``canonicalize(copy=False, walks=...)`` may take a
-                    # graph read with walks.
-                    # (preds is {u0: {0: e0}, u1: {1: e1}}, just built.)
-                    kd0 = preds.pop(u0)
-                    e0 = kd0.pop(0)
-                    e0["operand_index"] = 1
-                    kd0[1] = e0
-                    preds[u0] = kd0  # after u1 now
-                    kd1 = preds[u1]
-                    e1 = kd1.pop(1)
-                    e1["operand_index"] = 0
-                    kd1[0] = e1
+                    # reader builds the node's edges from its operands in the other
+                    # order, which is order_commutative's end state (the swapped
+                    # producer first, each record its new operand_index, the node in
+                    # its place among both producers' successors: NOTE [successors
+                    # in program order]), and the rule only counts it. Deciding on
+                    # dicts gone cold since was two thirds of that rule's time on
+                    # optimized HLO, and undoing the edges just built, a tenth of the
+                    # canonical level's own (issue 23). No rule before it reads the
+                    # operand order of such a node, nor removes it (neither operand is
+                    # a no-op or a fold candidate, so it is no fold candidate, nor a
+                    # dead operand of one; a reducer's op(p1, p0) is left to the
+                    # rule); the loop trip counts (``_loops``) read add and EQ/NE
+                    # compare operands in either order. Only
+                    # ``canonicalize(copy=False, walks=...)`` may take a graph read
+                    # with walks.
                     self.swapped[0] += 1
-                    return False
+                    return SWAP
             self.commutative.append(nid)
-        return False
+        return KEEP
 
     def release(self) -> None:
         """Empty every list once the rules have read them (NOTE [the check at the load's

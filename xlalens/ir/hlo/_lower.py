@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
-from xlalens.ir._canonical_scan import NOOP_OPS
+from xlalens.ir._canonical_scan import DROP, KEEP, NOOP_OPS, SWAP
 from xlalens.ir._collectives import COLLECTIVE_OPS, SPMD_ATTRS, annotate
 from xlalens.ir._dicts import ATTRS_TEMPLATES, attrs_template, split_template
 from xlalens.ir._gc import release_freed
@@ -446,6 +446,7 @@ def lower(
         # pass below reads them again, so modules with sugar keep a copy.
         kept = list(instrs) if sugar else None
         prefix = cname + "/"  # of each node id (xlalens.ir._schema.node_id)
+        outside = cname != entry  # (no node here gets a role: Walks.add)
         instrs.reverse()
         pop = instrs.pop
         # The index in ``instrs`` after which gnode and its fellows have just grown.
@@ -589,6 +590,53 @@ def lower(
             if j == grown:
                 release_freed()  # the tables the growth freed
                 grown = next(n for n in _GROWN_AT if n > size0 + j + 1) - size0 - 1
+            if walk_ops is not None and op in walk_ops:
+                if op not in noop_ops:
+                    verdict = walk_add(nid, d, ops, local, gnode, outside)  # type: ignore[misc]
+                # A no-op whose one operand differs in dtype or shape is no rule's
+                # candidate (Walks.add would say so): no call for the 1,700 converts
+                # and bitcasts of the GPT-2's optimized HLO.
+                elif (
+                    len(ops) == 1
+                    and (u := local.get(ops[0])) is not None
+                    and (ud := gnode[u])["dtype"] == dtype
+                    and ud["shape"] == shape
+                ):
+                    # NOTE: [no-ops dropped while lowering] In pre-optimization HLO, a
+                    # reshape, copy, convert... that returns its operand unchanged is
+                    # left out here rather than by ``drop_noops`` once the graph is
+                    # whole: its name stands for its operand's node from now on, so
+                    # each user's edge is built from that node at once. Rewiring the
+                    # users later was most of the canonical level's own time on
+                    # TensorFlow's pre-optimization HLO (2,362 of ResNet50's 13,250
+                    # instructions; issue 23). The graph is the rule's but for
+                    # adjacency order: a user's edges are in operand order, and it sits
+                    # among its producer's successors in program order (the rule
+                    # appended both). A no-op with a sharding or collective record, or
+                    # a frame to look up, is left to the rule, as is one whose operand
+                    # has such a record (``annotate`` gives that operand's out edges a
+                    # device shape, which the rule's rewiring keeps on those edges
+                    # only), and all of optimized HLO (NOTE [optimized HLO keeps its
+                    # kernels]).
+                    drop_now = (
+                        drop_early
+                        and (not with_frames or with_frames[-1][0] is not nid)
+                        and (not spmd_nodes or (nid not in spmd_nodes and u not in spmd_nodes))
+                    )
+                    verdict = walk_add(nid, d, ops, local, gnode, outside, drop_now)  # type: ignore[misc]
+                    if verdict == DROP:
+                        del gnode[nid], gsucc[nid], gpred[nid]
+                        local[name] = u
+                        dropped += 1
+                        if is_root:
+                            root = u
+                            gnode[u]["is_root"] = True
+                        continue  # (no edge to build)
+                else:
+                    verdict = KEEP
+                if verdict == SWAP:
+                    # NOTE [swaps made while lowering] in ``xlalens.ir._canonical_scan``.
+                    ops = [ops[1], ops[0]]
             # Operand edges: XLA wants each operand defined before its use, so every
             # operand is already a node here (which also keeps the dataflow acyclic).
             # (A parameter's ops is its number, a constant's its literal: lists only here.)
@@ -619,51 +667,6 @@ def lower(
                         vpred[u][k] = edge  # the same operand again
                     else:
                         gsucc[u][nid] = vpred[u] = {k: edge}
-            if (
-                walk_ops is not None
-                and op in walk_ops
-                # A no-op whose one operand (``ud``, just read) differs in dtype or
-                # shape is no rule's candidate (Walks.add would say so): no call
-                # for the 1,700 converts and bitcasts of the GPT-2's optimized HLO.
-                and (
-                    op not in noop_ops
-                    or (len(ops) == 1 and ud["dtype"] == dtype and ud["shape"] == shape)
-                )
-            ):
-                # NOTE: [no-ops dropped while lowering] In pre-optimization HLO, a
-                # reshape, copy, convert... that returns its operand unchanged is left
-                # out here rather than by ``drop_noops`` once the graph is whole: its
-                # name stands for its operand's node from now on, so each user's edge
-                # is built from that node at once. Rewiring the users later was most
-                # of the canonical level's own time on TensorFlow's pre-optimization
-                # HLO (2,362 of ResNet50's 13,250 instructions; issue 23). The graph
-                # is the rule's but for adjacency order: a user's edges are in operand
-                # order, and it sits among its producer's successors in program order
-                # (the rule appended both). A no-op with a sharding or collective
-                # record, or a frame to look up, is left to the rule, as is one whose
-                # operand has such a record (``annotate`` gives that operand's out
-                # edges a device shape, which the rule's rewiring keeps on those
-                # edges only), and all of optimized HLO (NOTE [optimized HLO keeps
-                # its kernels]).
-                # (A no-op has one operand here: the test above.)
-                drop_now = (
-                    drop_early
-                    and op in noop_ops
-                    and (not with_frames or with_frames[-1][0] is not nid)
-                    and (
-                        not spmd_nodes
-                        or (nid not in spmd_nodes and local[ops[0]] not in spmd_nodes)
-                    )
-                )
-                if walk_add(nid, d, ops, local, gnode, vpred, drop_now):  # type: ignore[misc]
-                    ((u, _),) = vpred.items()
-                    del gsucc[u][nid]
-                    del gnode[nid], gsucc[nid], gpred[nid]
-                    local[name] = u
-                    dropped += 1
-                    if is_root:
-                        root = u
-                        gnode[u]["is_root"] = True
         # Async sugar: -update / -done call the computation of the start they read.
         for name, _r, _t, _ti, opcode, ops, _a, _np, _oref in kept or ():
             if opcode == "parameter" or opcode == "constant" or not ops:
