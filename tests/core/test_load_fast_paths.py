@@ -144,6 +144,59 @@ def test_rule_candidates_left_out_while_lowering():
     assert fast._node["main/a2"]["attrs"]["literal"] == 3.0  # (2 + 3) - 2
 
 
+# NOTE [candidates that cannot change], same-op operands outside the entry: the reader
+# decides by dtype, shape and parameter number (%m in order, %x a tie, both kept), but
+# leaves to the rule add(p1, p0) (%a, swapped there; %sum, a reducer removed first) and
+# constants (%k: the literal decides).
+_TIES = """HloModule ties
+%sum (a: f32[], b: f32[]) -> f32[] {
+  %a = f32[] parameter(0)
+  %b = f32[] parameter(1)
+  ROOT %s = f32[] add(%b, %a)
+}
+%fused (p0: f32[4], p1: f32[4]) -> (f32[4], f32[4], f32[4], f32[2]) {
+  %p0 = f32[4] parameter(0)
+  %p1 = f32[4] parameter(1)
+  %a = f32[4] add(%p1, %p0)
+  %m = f32[4] multiply(%p0, %p1)
+  %n1 = f32[4] negate(%p1)
+  %n0 = f32[4] negate(%p0)
+  %x = f32[4] maximum(%n1, %n0)
+  %c3 = f32[2] constant({3, 3})
+  %c2 = f32[2] constant({2, 2})
+  %k = f32[2] add(%c3, %c2)
+  ROOT %t = (f32[4], f32[4], f32[4], f32[2]) tuple(%a, %m, %x, %k)
+}
+ENTRY %main (x: f32[4], y: f32[4]) -> (f32[], (f32[4], f32[4], f32[4], f32[2])) {
+  %x = f32[4] parameter(0)
+  %y = f32[4] parameter(1)
+  %z = f32[] constant(0)
+  %r = f32[] reduce(%x, %z), dimensions={0}, to_apply=%sum
+  %f = (f32[4], f32[4], f32[4], f32[2]) fusion(%y, %x), kind=kLoop, calls=%fused
+  ROOT %t = (f32[], (f32[4], f32[4], f32[4], f32[2])) tuple(%r, %f)
+}
+"""
+
+
+def test_same_op_ties_decided_outside_the_entry():
+    """Same-op operands outside the entry: the reader's decisions give normalize()'s graph."""
+    for stage in ("hlo", "optimized_hlo"):
+        fast = load(_TIES, level="canonical", stage=stage)
+        slow = normalize(load(_TIES, level="raw", stage=stage), "canonical", copy=True)
+        assert _layout(fast) == _layout(slow), stage
+        _in_program_order(fast)
+        srcs = {n: list(fast._pred[f"fused/{n}"]) for n in ("a", "m", "x", "k")}
+        assert srcs == {
+            "a": ["fused/p0", "fused/p1"],  # swapped by the rule
+            "m": ["fused/p0", "fused/p1"],
+            "x": ["fused/n1", "fused/n0"],  # a tie, as written
+            "k": ["fused/c2", "fused/c3"],  # swapped by the rule, on the literals
+        }
+        stats = fast.graph["attrs"]["canonical"]
+        assert stats["order_commutative"] == 2 and stats["summarize_reducer"] == 1, stats
+        assert fast._node["main/r"]["attrs"]["reducer"] == "add"
+
+
 # NOTE [reducers summarized while lowering]: %sum (summarized by the reader), %rsub
 # (p1 - p0: not a plain reducer), %conv (four nodes: the rule decides, after the
 # identity convert is dropped).
