@@ -415,7 +415,18 @@ def summarize_reducers(
         dead += members.get(c, ())
         del comps[c]
         stats["summarize_reducer"] = stats.get("summarize_reducer", 0) + 1
-    if dead:
+    if dead and by_comp is not None:
+        # The reader's graph has no data edge across computations (each operand is
+        # looked up in its own computation's names), so a whole computation's nodes
+        # have their edges among themselves: their entries go, and no other node's
+        # adjacency holds them (remove_nodes_from's walk of each one's neighbours was
+        # half of this rule's time on optimized HLO; issue 23).
+        succ, pred = g._succ, g._pred
+        for n in dead:
+            del node[n], succ[n], pred[n]
+        if hasattr(nx, "_clear_cache"):
+            nx._clear_cache(g)  # as remove_nodes_from does (networkx >= 3.3)
+    elif dead:
         g.remove_nodes_from(dead)
 
 
