@@ -212,6 +212,9 @@ def _clean(raw: str) -> str:
 # What follows an instruction's last attribute in XLA's printing: a line break and the
 # next instruction (two blanks of indent, then '%' or 'ROOT') or the closing brace.
 _NEXT_LINE = ("\n  %", "\n  ROOT ", "\n}")
+# The attributes of each instruction that has none (``_syntax``'s fast path): one empty
+# dict, read and never written by the lowering and the async-sugar pass.
+_NO_ATTRS: dict[str, str] = {}
 
 
 def plain_names(ops: str) -> list[str]:
