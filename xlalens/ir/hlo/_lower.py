@@ -370,7 +370,7 @@ def lower(
     # (again, for the long path's instructions), the attribute names and the
     # decoded attribute values (a list is copied: each node owns its attrs). 28 MB
     # of that module's graph, and fewer decodes.
-    opcache: dict[str, tuple[str, str]] = {}
+    opcache: dict[str, tuple[str, str, int, frozenset[str]]] = {}
     decoded: dict[str, Any] = {}
     keys: dict[str, str] = {}
     new_node = _NODE_TEMPLATE.copy
@@ -462,8 +462,11 @@ def lower(
             dtype, shape, layout, elems = tinfo
             hit = opcache.get(opcode)
             if hit is None:
-                hit = opcache[opcode] = (opcode, canonical_op(opcode))
-            opcode, op = hit
+                # With the opcode's operand count and required attributes (-1 and none:
+                # no rule), read once per opcode rather than per instruction.
+                arity, required = rules_of(opcode, (-1, frozenset()))
+                hit = opcache[opcode] = (opcode, canonical_op(opcode), arity, required)
+            opcode, op, arity, required = hit
             attrs: dict[str, Any] = {}
             # Every field of node_defaults(), in its order (a test checks the keys):
             # a copy of the template (NOTE [one key table for every node]), then the
@@ -563,10 +566,8 @@ def lower(
                         attrs[akey] = v[:] if type(v) is list else v
                         if key in _STRUCTURED:
                             _structured(key, raw, attrs)
-            rule = rules_of(opcode)
-            if rule is not None and (
-                (rule[0] >= 0 and rule[0] != (len(ops) if type(ops) is list else 0))
-                or (rule[1] and not rule[1] <= attrs_raw.keys())
+            if (arity >= 0 and arity != (len(ops) if type(ops) is list else 0)) or (
+                required and not required <= attrs_raw.keys()
             ):
                 bad = check_rules(opcode, len(ops) if type(ops) is list else 0, attrs_raw)
                 if bad is not None:
@@ -742,7 +743,7 @@ def lower(
                 next(islice(ids, n, n), None)  # past its nodes
     annotate(g, only=spmd_nodes)
     if ops_seen is not None:
-        ops_seen.update(op for _, op in opcache.values())
+        ops_seen.update(hit[1] for hit in opcache.values())
     if walks is not None:
         walks.by_comp.update(by_comp)
         walks.lowered.append(entry)
