@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import zlib
+from bisect import bisect_right
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
@@ -120,6 +121,10 @@ def _names(raw: str) -> list[str]:
     """``%a`` or ``{%a, %b}`` -> ``["a", "b"]``."""
     if raw.startswith("{"):
         raw = raw[1:-1]
+    elif "," not in raw:
+        # One name (a fusion's calls=, a reduce's to_apply=): no split, no comprehension.
+        name = raw.strip().lstrip("%")
+        return [name] if name else []
     return [p.strip().lstrip("%") for p in raw.split(",") if p.strip()]
 
 
@@ -451,7 +456,7 @@ def lower(
         pop = instrs.pop
         # The index in ``instrs`` after which gnode and its fellows have just grown.
         size0 = len(gnode)
-        grown = next(n for n in _GROWN_AT if n > size0) - size0 - 1
+        grown = _GROWN_AT[bisect_right(_GROWN_AT, size0)] - size0 - 1
         # ``oref``: the operands' offset from the name (NOTE [positions as offsets]).
         for j in range(len(instrs)):
             name, is_root, typ, tinfo, opcode, ops, attrs_raw, npos, oref = pop()
@@ -544,7 +549,10 @@ def lower(
                         kind = _kind_for(key, opcode)
                         # A tuple (NOTE [calls, a tuple] in ``xlalens.ir._schema``).
                         if calling is not None and names and not d["calls"]:
-                            calling.setdefault(cname, []).append(nid)
+                            found = calling.get(cname)
+                            if found is None:
+                                found = calling[cname] = []
+                            found.append(nid)
                         d["calls"] += tuple(names)
                         for callee in names:
                             call(nid, callee, kind, cname, npos)
@@ -590,7 +598,7 @@ def lower(
             vpred = gpred[nid] = {}
             if j == grown:
                 release_freed()  # the tables the growth freed
-                grown = next(n for n in _GROWN_AT if n > size0 + j + 1) - size0 - 1
+                grown = _GROWN_AT[bisect_right(_GROWN_AT, size0 + j + 1)] - size0 - 1
             if walk_ops is not None and op in walk_ops:
                 if op not in noop_ops:
                     verdict = walk_add(nid, d, ops, local, gnode, outside)  # type: ignore[misc]
@@ -689,7 +697,7 @@ def lower(
                 gnode[info["root"]]["is_root"] = True
         # n distinct numbers are 0..n-1 exactly when each of 0..n-1 is among them.
         try:
-            info["params"] = [params[k] for k in range(len(params))]
+            info["params"] = [*map(params.__getitem__, range(len(params)))]
         except KeyError:
             raise lexer.fail(
                 comp.pos,
