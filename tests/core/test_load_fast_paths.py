@@ -278,3 +278,18 @@ def test_noops_dropped_while_lowering_keep_roots():
     assert list(fast._pred["main/t"]) == ["main/k1", "main/k2", "main/l", "main/x"]
     _in_program_order(load(_NOOP_ROOTS.replace(", sharding={replicated}", ""), level="canonical"))
     assert fast.graph["attrs"]["canonical"] == {"drop_copy": 2, "drop_reshape": 3}
+
+
+def test_real_modules_loads_pass_the_full_check():
+    """Raw and canonical loads of the real modules keep every rule, computation records included."""
+    from _real import real_files, real_text
+
+    from xlalens.ir._validate import _validate_full
+
+    # NOTE [computation records by construction] (xlalens.ir._validate): load()
+    # checks the graph fields and the entry of these graphs, and the records here.
+    for file, _n in real_files():
+        text = real_text(file)
+        for level in ("raw", "canonical"):
+            g = load(text, level=level)
+            assert _validate_full(g) is g, (file, level)
