@@ -121,8 +121,7 @@ def _names(raw: str) -> list[str]:
     """``%a`` or ``{%a, %b}`` -> ``["a", "b"]``."""
     if raw.startswith("{"):
         raw = raw[1:-1]
-    elif "," not in raw:
-        # One name (a fusion's calls=, a reduce's to_apply=): no split, no comprehension.
+    elif "," not in raw:  # one name (calls=, to_apply=): no split, no comprehension
         name = raw.strip().lstrip("%")
         return [name] if name else []
     return [p.strip().lstrip("%") for p in raw.split(",") if p.strip()]
@@ -549,10 +548,7 @@ def lower(
                         kind = _kind_for(key, opcode)
                         # A tuple (NOTE [calls, a tuple] in ``xlalens.ir._schema``).
                         if calling is not None and names and not d["calls"]:
-                            found = calling.get(cname)
-                            if found is None:
-                                found = calling[cname] = []
-                            found.append(nid)
+                            calling.setdefault(cname, []).append(nid)
                         d["calls"] += tuple(names)
                         for callee in names:
                             call(nid, callee, kind, cname, npos)
@@ -603,8 +599,7 @@ def lower(
                 if op not in noop_ops:
                     verdict = walk_add(nid, d, ops, local, gnode, outside)  # type: ignore[misc]
                 # A no-op whose one operand differs in dtype or shape is no rule's
-                # candidate (Walks.add would say so): no call for the 1,700 converts
-                # and bitcasts of the GPT-2's optimized HLO.
+                # candidate (Walks.add would say so): no call (1,700 in a GPT-2).
                 elif (
                     len(ops) == 1
                     and (u := local.get(ops[0])) is not None
@@ -614,19 +609,16 @@ def lower(
                     # NOTE: [no-ops dropped while lowering] In pre-optimization HLO, a
                     # reshape, copy, convert... that returns its operand unchanged is
                     # left out here rather than by ``drop_noops`` once the graph is
-                    # whole: its name stands for its operand's node from now on, so
-                    # each user's edge is built from that node at once. Rewiring the
-                    # users later was most of the canonical level's own time on
-                    # TensorFlow's pre-optimization HLO (2,362 of ResNet50's 13,250
-                    # instructions; issue 23). The graph is the rule's but for
-                    # adjacency order: a user's edges are in operand order, and it sits
-                    # among its producer's successors in program order (the rule
-                    # appended both). A no-op with a sharding or collective record, or
-                    # a frame to look up, is left to the rule, as is one whose operand
-                    # has such a record (``annotate`` gives that operand's out edges a
-                    # device shape, which the rule's rewiring keeps on those edges
-                    # only), and all of optimized HLO (NOTE [optimized HLO keeps its
-                    # kernels]).
+                    # whole: its name stands for its operand's node from now on, and its
+                    # users' edges are built from that node (rewiring them later was most
+                    # of the canonical level's own time on TensorFlow's ResNet50; issue
+                    # 23). The graph is the rule's but for adjacency order: a user's
+                    # edges in operand order, and it among its producer's successors in
+                    # program order (the rule appended both). Left to the rule: a no-op
+                    # with a sharding or collective record or a frame to look up, one
+                    # whose operand has such a record (``annotate`` gives its out edges
+                    # a device shape, which the rule keeps on the edges it rewires only),
+                    # and all of optimized HLO (NOTE [optimized HLO keeps its kernels]).
                     drop_now = (
                         drop_early
                         and (not with_frames or with_frames[-1][0] is not nid)
@@ -737,9 +729,10 @@ def lower(
     by_comp: dict[str, list[str]] = {}
     ids = iter(gnode)
     if kernels:
-        by_comp = {cname: list(islice(ids, n)) for cname, n in sizes}
         # (Async sugar gives calls after the loop, out of node order: found there.)
-        assign_kernels(g, entry, by_comp, None if sugar else calling)
+        assign_kernels(g, entry, sizes, None if sugar else calling)
+        if walks is not None:
+            by_comp = {cname: list(islice(ids, n)) for cname, n in sizes}
     elif walks is not None:
         # The rules look up the called computations' nodes only: the entry's ids, most
         # of a pre-optimization module, are not listed (1.3 MB of a 156k-instruction
@@ -761,7 +754,7 @@ def lower(
 def assign_kernels(
     g: nx.MultiDiGraph,
     entry: str,
-    by_comp: dict[str, list[str]],
+    sizes: list[tuple[str, int]],
     calling: dict[str, list[str]] | None = None,
 ) -> None:
     """Fill ``fusion``: the entry-level instruction (kernel) that runs each node.
@@ -770,31 +763,38 @@ def assign_kernels(
     instruction through called computations (fusion bodies, nested fusions,
     reducers, loop bodies and conditions, branches, called functions) belongs
     to that instruction; a computation shared by several callers goes to the
-    first one in program order. ``calling``: each computation's nodes that call
-    one, in node order (the reader lists them as it reads the calls; otherwise
-    found here): the kernel is then set without reading each node's calls (a
-    third of this walk on optimized HLO; issue 23).
+    first one in program order. ``sizes``: each computation's name and node count
+    in node order (its nodes are consecutive). ``calling``: each computation's
+    nodes that call one, in node order (the reader lists them as it reads the
+    calls; otherwise found here). The owners are found first, then the nodes get
+    theirs in one pass in node order: a list of ids per computation and a lookup
+    of each node were most of this walk on optimized HLO (issue 23).
     """
     nodes = g._node
     if calling is None:
         calling = {}
-        for c, ids in by_comp.items():
-            found = [nid for nid in ids if nodes[nid]["calls"]]
+        items = iter(nodes.items())
+        for c, n in sizes:
+            found = [nid for nid, nd in islice(items, n) if nd["calls"]]
             if found:
                 calling[c] = found
     owner: dict[str, str | None] = {entry: None}
     queue = [entry]
     for c in queue:  # the queue grows while we walk it (breadth-first)
         own = owner[c]
-        if own is None:
-            for nid, nd in zip(by_comp[c], map(nodes.__getitem__, by_comp[c])):
-                nd["fusion"] = nid
-        else:
-            for nd in map(nodes.__getitem__, by_comp[c]):
-                nd["fusion"] = own
         for nid in calling.get(c, ()):
             kernel = nid if own is None else own
             for callee in nodes[nid]["calls"]:
                 if callee not in owner:
                     owner[callee] = kernel
                     queue.append(callee)
+    items = iter(nodes.items())
+    for c, n in sizes:
+        if c not in owner:
+            next(islice(items, n, n), None)  # unreachable from the entry: no kernel
+        elif (own := owner[c]) is None:
+            for nid, nd in islice(items, n):
+                nd["fusion"] = nid
+        else:
+            for _, nd in islice(items, n):
+                nd["fusion"] = own
