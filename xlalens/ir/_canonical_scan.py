@@ -141,8 +141,9 @@ class Walks:
     swapped: list[int] = field(default_factory=lambda: [0])
     """How many swaps :meth:`add` told the reader to make (NOTE [swaps made while
     lowering]); such a node is listed nowhere. (A byte per candidate, a set of ids and a
-    map of ids to their producers were 1-2.2 MB at the peak of a 235k-instruction canonical load, and
-    ``order_commutative`` visited each such node only to count it; issue 23.)"""
+    map of ids to their producers were 1-2.2 MB at the peak of a 235k-instruction
+    canonical load, and ``order_commutative`` visited each such node only to count it;
+    issue 23.)"""
     summaries: dict[str, str | None] = field(default_factory=dict)
     """What ``summarize_reducers`` would find each computation of three nodes (two
     parameters and a binary op) to apply (:meth:`reducer`)."""
@@ -205,9 +206,8 @@ class Walks:
         (no role), so that the key is the ops' dtype, shape and parameter number
         (the fused computations of optimized HLO: ``xor(convert, convert)``,
         ``add(p0, p1)``; but ``add(p1, p0)``, which may be a reducer removed before
-        the rule's turn). On optimized HLO,
-        where no no-op is dropped, these were nearly all the rules' visits
-        (issue 23).
+        the rule's turn). On optimized HLO, where no no-op is dropped, these were
+        nearly all the rules' visits (issue 23).
         """
         op = d["op"]
         if op in NOOP_OPS:
